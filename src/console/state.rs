@@ -1,0 +1,285 @@
+//! Everything the console knows, in memory: fed only by [`AppState::apply`], read by the UI.
+//! Pure: tested without egui, tokio or a database.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::console::messages::{Event, LinkStatus, SyncEvent};
+use crate::domain::time::{HOUR_MS, MINUTE_MS};
+use crate::domain::{Element, Network, Observation, StationId, Timestamp};
+
+/// How much recent history is kept in memory for live charts.
+pub const RECENT_WINDOW_MS: i64 = 26 * HOUR_MS;
+
+/// A station whose newest observation is older than this is shown as stale.
+pub const STALE_AFTER_MS: i64 = 10 * MINUTE_MS;
+
+/// How many user-facing notices are kept.
+const MAX_NOTICES: usize = 20;
+
+/// A time-ordered series of one element at one station; at most one value per instant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    points: Vec<(Timestamp, f64)>,
+}
+
+impl Series {
+    /// Inserts or replaces the value at `time`, keeping time order. Appending in order is O(1).
+    pub fn insert(&mut self, time: Timestamp, value: f64) {
+        match self.points.last() {
+            Some(&(last, _)) if last < time => self.points.push((time, value)),
+            None => self.points.push((time, value)),
+            _ => match self.points.binary_search_by_key(&time, |&(t, _)| t) {
+                Ok(i) => self.points[i].1 = value,
+                Err(i) => self.points.insert(i, (time, value)),
+            },
+        }
+    }
+
+    /// Drops points before `cutoff`.
+    pub fn trim_before(&mut self, cutoff: Timestamp) {
+        let keep_from = self.points.partition_point(|&(t, _)| t < cutoff);
+        self.points.drain(..keep_from);
+    }
+
+    /// Points in time order.
+    pub fn points(&self) -> &[(Timestamp, f64)] {
+        &self.points
+    }
+
+    /// Points at or after `from`.
+    pub fn since(&self, from: Timestamp) -> &[(Timestamp, f64)] {
+        &self.points[self.points.partition_point(|&(t, _)| t < from)..]
+    }
+
+    /// The newest point.
+    pub fn last(&self) -> Option<(Timestamp, f64)> {
+        self.points.last().copied()
+    }
+}
+
+/// A message for the user about something that went wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    /// When it happened.
+    pub at: Timestamp,
+    /// What happened, in the backend's words.
+    pub text: String,
+}
+
+/// Progress of the incremental sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncProgress {
+    /// When the cache last caught up with (or advanced towards) the central.
+    pub at: Timestamp,
+    /// Last change applied.
+    pub cursor: u64,
+    /// Newest change known at the central.
+    pub head: u64,
+}
+
+impl SyncProgress {
+    /// Whether the cache holds every change the central has announced.
+    pub fn caught_up(&self) -> bool {
+        self.cursor >= self.head
+    }
+}
+
+/// The console's in-memory model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppState {
+    /// Townships and stations.
+    pub network: Network,
+    /// Recent history per station and element ([`RECENT_WINDOW_MS`]).
+    recent: HashMap<(StationId, Element), Series>,
+    /// Newest observation time per station, over all elements.
+    last_report: BTreeMap<StationId, Timestamp>,
+    /// The link to the central.
+    pub link: LinkStatus,
+    /// Sync progress, once the first sync step has finished.
+    pub sync: Option<SyncProgress>,
+    /// Recent failures, newest last.
+    pub notices: VecDeque<Notice>,
+    /// Bumped whenever observation data changes, so views can cache derived geometry.
+    pub data_generation: u64,
+}
+
+impl AppState {
+    /// An empty state, before anything is loaded.
+    pub fn new(now: Timestamp) -> Self {
+        Self {
+            network: Network::default(),
+            recent: HashMap::new(),
+            last_report: BTreeMap::new(),
+            link: LinkStatus::Connecting { since: now },
+            sync: None,
+            notices: VecDeque::new(),
+            data_generation: 0,
+        }
+    }
+
+    /// Folds one backend event into the state.
+    pub fn apply(&mut self, event: Event, now: Timestamp) {
+        match event {
+            Event::Sync(event) => self.apply_sync(event, now),
+        }
+    }
+
+    fn apply_sync(&mut self, event: SyncEvent, now: Timestamp) {
+        match event {
+            SyncEvent::NetworkLoaded(network) => self.network = network,
+            SyncEvent::ObservationsArrived(observations) => {
+                self.add_observations(&observations, now);
+            }
+            SyncEvent::LinkChanged(link) => self.link = link,
+            SyncEvent::Synced { at, cursor, head } => {
+                self.sync = Some(SyncProgress { at, cursor, head });
+            }
+            SyncEvent::Failed(text) => {
+                self.notices.push_back(Notice { at: now, text });
+                while self.notices.len() > MAX_NOTICES {
+                    self.notices.pop_front();
+                }
+            }
+        }
+    }
+
+    fn add_observations(&mut self, observations: &[Observation], now: Timestamp) {
+        let cutoff = now.plus_ms(-RECENT_WINDOW_MS);
+        for obs in observations {
+            let last = self
+                .last_report
+                .entry(obs.station.clone())
+                .or_insert(obs.time);
+            *last = (*last).max(obs.time);
+            if obs.time < cutoff {
+                continue;
+            }
+            for (&element, &value) in &obs.values {
+                self.recent
+                    .entry((obs.station.clone(), element))
+                    .or_default()
+                    .insert(obs.time, value);
+            }
+        }
+        for series in self.recent.values_mut() {
+            series.trim_before(cutoff);
+        }
+        self.data_generation += 1;
+    }
+
+    /// Recent values of one element at one station.
+    pub fn series(&self, station: &StationId, element: Element) -> Option<&Series> {
+        self.recent.get(&(station.clone(), element))
+    }
+
+    /// Newest value of one element at one station, if within the recent window.
+    pub fn latest(&self, station: &StationId, element: Element) -> Option<(Timestamp, f64)> {
+        self.series(station, element).and_then(Series::last)
+    }
+
+    /// When the station last reported anything.
+    pub fn last_report(&self, station: &StationId) -> Option<Timestamp> {
+        self.last_report.get(station).copied()
+    }
+
+    /// Whether the station's data is too old to show as current (or it never reported).
+    pub fn is_stale(&self, station: &StationId, now: Timestamp) -> bool {
+        self.last_report(station)
+            .is_none_or(|t| now.millis() - t.millis() > STALE_AFTER_MS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Source;
+
+    fn id(text: &str) -> StationId {
+        StationId::parse(text).unwrap()
+    }
+
+    fn obs(station: &str, minute: i64, tem: f64) -> Observation {
+        Observation {
+            station: id(station),
+            time: Timestamp(minute * MINUTE_MS),
+            source: Source::Live,
+            values: [(Element::Tem, tem)].into(),
+        }
+    }
+
+    fn arrived(observations: Vec<Observation>) -> Event {
+        Event::Sync(SyncEvent::ObservationsArrived(observations))
+    }
+
+    #[test]
+    fn series_insert_keeps_order_and_replaces_duplicates() {
+        let mut series = Series::default();
+        for (t, v) in [(3, 3.0), (1, 1.0), (2, 2.0), (2, 2.5), (4, 4.0)] {
+            series.insert(Timestamp(t), v);
+        }
+        let times: Vec<i64> = series.points().iter().map(|(t, _)| t.0).collect();
+        assert_eq!(times, [1, 2, 3, 4]);
+        assert_eq!(series.points()[1].1, 2.5);
+        series.trim_before(Timestamp(3));
+        assert_eq!(series.points().len(), 2);
+        assert_eq!(series.since(Timestamp(4)).len(), 1);
+    }
+
+    #[test]
+    fn observations_feed_latest_and_staleness() {
+        let now = Timestamp(1_000 * MINUTE_MS);
+        let mut state = AppState::new(now);
+        state.apply(
+            arrived(vec![
+                obs("58819", 998, 10.0),
+                obs("58819", 999, 11.0),
+                obs("708301", 980, 5.0),
+            ]),
+            now,
+        );
+        assert_eq!(
+            state.latest(&id("58819"), Element::Tem),
+            Some((Timestamp(999 * MINUTE_MS), 11.0))
+        );
+        assert!(!state.is_stale(&id("58819"), now));
+        assert!(state.is_stale(&id("708301"), now), "20 minutes old");
+        assert!(state.is_stale(&id("708302"), now), "never reported");
+    }
+
+    #[test]
+    fn replaying_a_batch_changes_nothing() {
+        let now = Timestamp(1_000 * MINUTE_MS);
+        let batch = vec![obs("58819", 990, 10.0), obs("58819", 991, 10.5)];
+        let mut once = AppState::new(now);
+        once.apply(arrived(batch.clone()), now);
+        let mut twice = once.clone();
+        twice.apply(arrived(batch), now);
+        assert_eq!(
+            once.series(&id("58819"), Element::Tem),
+            twice.series(&id("58819"), Element::Tem)
+        );
+    }
+
+    #[test]
+    fn old_values_leave_the_window_but_still_count_as_last_report() {
+        let now = Timestamp(10_000 * MINUTE_MS);
+        let mut state = AppState::new(now);
+        state.apply(arrived(vec![obs("58819", 10, 10.0)]), now);
+        assert_eq!(state.series(&id("58819"), Element::Tem), None);
+        assert_eq!(
+            state.last_report(&id("58819")),
+            Some(Timestamp(10 * MINUTE_MS))
+        );
+    }
+
+    #[test]
+    fn failures_become_bounded_notices() {
+        let now = Timestamp(0);
+        let mut state = AppState::new(now);
+        for i in 0..30 {
+            state.apply(Event::Sync(SyncEvent::Failed(format!("failure {i}"))), now);
+        }
+        assert_eq!(state.notices.len(), MAX_NOTICES);
+        assert_eq!(state.notices.back().unwrap().text, "failure 29");
+    }
+}

@@ -1,0 +1,13 @@
+//! Pure types and rules of a county bureau's world: stations, townships, elements, observations,
+//! time. No I/O, no egui, no tokio: everything here is tested with plain tables.
+
+pub mod element;
+pub mod geo;
+pub mod network;
+pub mod observation;
+pub mod time;
+
+pub use element::Element;
+pub use network::{Network, Station, StationId, StationKind, Township, TownshipCode};
+pub use observation::{Observation, ObservationError, Source};
+pub use time::{Clock, Timestamp};

@@ -1,0 +1,200 @@
+//! Time: stored as UTC Unix milliseconds, shown in Beijing time (UTC+8, no DST).
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone as _, Utc};
+
+/// Milliseconds per minute, hour and day, for arithmetic on [`Timestamp`]s.
+pub const MINUTE_MS: i64 = 60_000;
+/// Milliseconds per hour.
+pub const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// Milliseconds per day.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// Beijing time's offset from UTC, in seconds. China has kept no daylight saving since 1991.
+pub const BEIJING_OFFSET_SECS: i32 = 8 * 3600;
+
+/// An instant, as UTC Unix milliseconds: what every store and wire format carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Unix milliseconds.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// The current wall-clock time.
+    pub fn now() -> Self {
+        Self(Utc::now().timestamp_millis())
+    }
+
+    /// Parses RFC 3339 (`2026-11-27T10:00:00Z`, any offset) into UTC.
+    pub fn parse_rfc3339(text: &str) -> Result<Self, chrono::ParseError> {
+        DateTime::parse_from_rfc3339(text).map(|t| Self(t.timestamp_millis()))
+    }
+
+    /// RFC 3339 in UTC with a `Z`, seconds precision unless milliseconds are present.
+    pub fn to_rfc3339(self) -> String {
+        let format = if self.0 % 1000 == 0 {
+            SecondsFormat::Secs
+        } else {
+            SecondsFormat::Millis
+        };
+        self.utc().to_rfc3339_opts(format, true)
+    }
+
+    /// The instant as a UTC date-time.
+    pub fn utc(self) -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(self.0)
+            .single()
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// The instant as Beijing local time.
+    pub fn beijing(self) -> DateTime<FixedOffset> {
+        self.utc().with_timezone(&beijing_offset())
+    }
+
+    /// Rounds down to a multiple of `step_ms` (minute, hour…), in UTC. Beijing's whole-hour
+    /// offset makes this the same boundary in local time for steps up to an hour.
+    pub fn floor(self, step_ms: i64) -> Self {
+        Self(self.0.div_euclid(step_ms) * step_ms)
+    }
+
+    /// This instant moved by `ms` (negative moves back).
+    pub fn plus_ms(self, ms: i64) -> Self {
+        Self(self.0 + ms)
+    }
+}
+
+/// On every wire and file format a timestamp is an RFC 3339 UTC string.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        Self::parse_rfc3339(&text)
+            .map_err(|e| serde::de::Error::custom(format!("time {text:?}: {e}")))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+/// The fixed UTC+8 offset, checked at compile time.
+const BEIJING: FixedOffset = match FixedOffset::east_opt(BEIJING_OFFSET_SECS) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
+
+/// The fixed UTC+8 offset.
+pub fn beijing_offset() -> FixedOffset {
+    BEIJING
+}
+
+/// The source of "now", injected so tests control time instead of sleeping.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that moves only when told to: for tests and reproducible screenshots.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock standing at `start`.
+    pub fn new(start: Timestamp) -> Arc<Self> {
+        Arc::new(Self(AtomicI64::new(start.0)))
+    }
+
+    /// Moves the clock forward by `ms`.
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Sets the clock to `to`.
+    pub fn set(&self, to: Timestamp) {
+        self.0.store(to.0, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// A shared clock handle.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// The system clock as a [`SharedClock`].
+pub fn system_clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trips_and_normalises_offsets() {
+        let cases = [
+            ("2026-11-27T10:00:00Z", "2026-11-27T10:00:00Z"),
+            ("2026-11-27T18:00:00+08:00", "2026-11-27T10:00:00Z"),
+            ("2026-11-27T10:00:00.250Z", "2026-11-27T10:00:00.250Z"),
+        ];
+        for (input, expected) in cases {
+            let t = Timestamp::parse_rfc3339(input).unwrap();
+            assert_eq!(t.to_rfc3339(), expected, "{input}");
+        }
+        assert!(Timestamp::parse_rfc3339("2026-11-27 10:00").is_err());
+        let t = Timestamp::parse_rfc3339("2026-11-27T10:00:00Z").unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, "\"2026-11-27T10:00:00Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+    }
+
+    #[test]
+    fn beijing_is_utc_plus_eight() {
+        let t = Timestamp::parse_rfc3339("2026-11-27T16:30:00Z").unwrap();
+        assert_eq!(
+            t.beijing().format("%Y-%m-%d %H:%M").to_string(),
+            "2026-11-28 00:30"
+        );
+    }
+
+    #[test]
+    fn floor_rounds_down_including_before_epoch() {
+        assert_eq!(Timestamp(125_000).floor(MINUTE_MS), Timestamp(120_000));
+        assert_eq!(Timestamp(-1).floor(MINUTE_MS), Timestamp(-60_000));
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = ManualClock::new(Timestamp(1000));
+        assert_eq!(clock.now(), Timestamp(1000));
+        clock.advance(500);
+        assert_eq!(clock.now(), Timestamp(1500));
+    }
+}

@@ -1,0 +1,56 @@
+//! # wxdesk — a duty console for a county meteorological bureau (县气象局)
+//!
+//! First for Qingliu County (清流县, Sanming, Fujian). One package, one binary with
+//! subcommands; this crate doc is the architecture map.
+//!
+//! ```text
+//!  stations, devices ──MQTT/Modbus──▶ central ◀──HTTP /api/v1 + SSE stream── console (one per desk)
+//!                                     │ ingest → store (SQLite WAL) → change log
+//!                                     │ GET stations · latest · series · changes · stream
+//! ```
+//!
+//! ## Layers (the folder tree is the architecture)
+//!
+//! | module | owns | may use |
+//! |---|---|---|
+//! | [`domain`] | stations, townships, elements & units, observations, time, geometry: pure types and rules | std, serde, chrono |
+//! | [`protocol`] | `/api/v1` DTOs and their conversions; the OpenAPI document | domain |
+//! | [`store`] | SQLite set-up, migrations, the observation table, central database, console cache | domain |
+//! | [`central`] | axum server: ingest, queries, change log, live stream | domain, protocol, store |
+//! | [`sim`] | the station simulator driven by real hourly data | domain, protocol |
+//! | [`console`] | `backend` (tokio thread: sync, stream), `state` (`AppState::apply`), `ui` (egui views) | domain, protocol, store; `ui` only domain + state + messages |
+//! | [`embedded`] | the no-configuration default: central + simulator in-process on 127.0.0.1 | central, sim, store |
+//! | [`assets`] | data and fonts compiled into the binary, each with its provenance in `assets/` | domain |
+//!
+//! ## Flow inside the console
+//!
+//! `ui` reads `&AppState`, keeps its own view state and emits [`console::messages::Command`]s
+//! into a bounded channel; the backend thread does all I/O and answers with
+//! [`console::messages::Event`]s, which `App::logic` folds into the state with
+//! `AppState::apply` before the frame is drawn. Views never do I/O; the backend never touches
+//! widgets.
+//!
+//! ## Sync
+//!
+//! Every change the central accepts is appended to a change log in the same transaction, with
+//! a gap-free increasing `seq`. A console pages through `GET /api/v1/changes?after=cursor`
+//! into its cache, then follows `GET /api/v1/stream` (server-sent events, resumable by
+//! `Last-Event-ID`), advancing its cursor in the same transaction as the data. When the central
+//! is unreachable it keeps showing the cache, says so, retries with back-off and resumes from
+//! its cursor: no gap, no duplicate.
+//!
+//! ## Conventions
+//!
+//! Times are stored as UTC Unix milliseconds and shown in Beijing time (UTC+8). Positions are
+//! WGS84/CGCS2000. Elements use CMA codes (`TEM`, `RHU`, `PRE_1h` …) in SI units; a missing value
+//! is absent, never 0 or 9999.
+
+pub mod assets;
+pub mod central;
+pub mod cli;
+pub mod console;
+pub mod domain;
+pub mod embedded;
+pub mod protocol;
+pub mod sim;
+pub mod store;

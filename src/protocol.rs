@@ -1,0 +1,14 @@
+//! The central's HTTP API, version 1: the JSON shapes both ends speak (serde DTOs), their
+//! conversions to and from domain types, and the checked-in OpenAPI description.
+//!
+//! Conventions: times are RFC 3339 UTC strings (`2026-11-27T10:00:00Z`); element values are
+//! keyed by CMA codes (`TEM`, `RHU`, `PRE_1h` …) in SI units; a missing value is absent or
+//! `null`, never a sentinel.
+
+pub mod dto;
+pub mod openapi;
+
+pub use dto::*;
+
+/// Every route of the API lives under this prefix.
+pub const API_PREFIX: &str = "/api/v1";

@@ -1,0 +1,521 @@
+//! Request and response bodies of `/api/v1`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::geo::LatLon;
+use crate::domain::network::{StationKind, TownshipLevel};
+use crate::domain::observation::{ObservationError, check_time, check_value};
+use crate::domain::{
+    Element, Network, Observation, Source, Station, StationId, Timestamp, Township, TownshipCode,
+};
+
+/// `GET /api/v1/health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `"ok"` when the central answers at all.
+    pub status: String,
+    /// The central's version (`CARGO_PKG_VERSION`).
+    pub version: String,
+    /// The central's clock.
+    pub time: String,
+    /// Sequence number of the newest change.
+    pub head: u64,
+    /// Number of stations in the network.
+    pub stations: usize,
+}
+
+/// A township as the API describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TownshipDto {
+    /// NBS 2023 9-digit code.
+    pub code: u32,
+    /// Official name (龙津镇).
+    pub name: String,
+    /// `town` (镇) or `township` (乡).
+    pub level: TownshipLevel,
+    /// Seat latitude.
+    pub seat_lat: f64,
+    /// Seat longitude.
+    pub seat_lon: f64,
+    /// False where the seat position is a stand-in.
+    pub seat_verified: bool,
+}
+
+/// A station as the API describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationDto {
+    /// Station id.
+    pub id: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// `national` or `regional`.
+    pub kind: StationKind,
+    /// Latitude, WGS84/CGCS2000.
+    pub lat: f64,
+    /// Longitude, WGS84/CGCS2000.
+    pub lon: f64,
+    /// Observing-field altitude, m.
+    pub altitude_m: f64,
+    /// NBS code of its township.
+    pub township: u32,
+    /// What the sources disagree about, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<String>,
+}
+
+/// `GET /api/v1/stations`: the whole network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkDto {
+    /// Townships.
+    pub townships: Vec<TownshipDto>,
+    /// Stations.
+    pub stations: Vec<StationDto>,
+}
+
+impl From<&Network> for NetworkDto {
+    fn from(network: &Network) -> Self {
+        Self {
+            townships: network
+                .townships
+                .iter()
+                .map(|t| TownshipDto {
+                    code: t.code.0,
+                    name: t.name.clone(),
+                    level: t.level,
+                    seat_lat: t.seat.lat,
+                    seat_lon: t.seat.lon,
+                    seat_verified: t.seat_verified,
+                })
+                .collect(),
+            stations: network
+                .stations
+                .iter()
+                .map(|s| StationDto {
+                    id: s.id.to_string(),
+                    name_zh: s.name_zh.clone(),
+                    name_en: s.name_en.clone(),
+                    kind: s.kind,
+                    lat: s.location.lat,
+                    lon: s.location.lon,
+                    altitude_m: s.altitude_m,
+                    township: s.township.0,
+                    uncertainty: s.uncertainty.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<NetworkDto> for Network {
+    type Error = String;
+
+    fn try_from(dto: NetworkDto) -> Result<Self, Self::Error> {
+        let townships = dto
+            .townships
+            .into_iter()
+            .map(|t| Township {
+                code: TownshipCode(t.code),
+                name: t.name,
+                level: t.level,
+                seat: LatLon::new(t.seat_lat, t.seat_lon),
+                seat_verified: t.seat_verified,
+            })
+            .collect();
+        let stations = dto
+            .stations
+            .into_iter()
+            .map(|s| {
+                Ok(Station {
+                    id: StationId::parse(&s.id).map_err(|e| e.to_string())?,
+                    name_zh: s.name_zh,
+                    name_en: s.name_en,
+                    kind: s.kind,
+                    location: LatLon::new(s.lat, s.lon),
+                    altitude_m: s.altitude_m,
+                    township: TownshipCode(s.township),
+                    uncertainty: s.uncertainty,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self {
+            townships,
+            stations,
+        })
+    }
+}
+
+/// One observation record on the wire: a station's values at one instant.
+///
+/// ```json
+/// {"station": "58819", "time": "2026-11-27T10:00:00Z", "source": "live",
+///  "values": {"TEM": 12.3, "RHU": 85, "PRE_1h": 0.0}}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservationRecord {
+    /// Station id.
+    pub station: String,
+    /// Observation time, RFC 3339 (UTC recommended).
+    pub time: String,
+    /// Provenance; `live` when omitted.
+    #[serde(default)]
+    pub source: Source,
+    /// Values by CMA element code. Kept as raw JSON so one bad value is reported, not fatal.
+    pub values: BTreeMap<String, serde_json::Value>,
+}
+
+impl From<&Observation> for ObservationRecord {
+    fn from(obs: &Observation) -> Self {
+        Self {
+            station: obs.station.to_string(),
+            time: obs.time.to_rfc3339(),
+            source: obs.source,
+            values: obs
+                .values
+                .iter()
+                .map(|(e, v)| (e.code().to_owned(), serde_json::Value::from(*v)))
+                .collect(),
+        }
+    }
+}
+
+/// Why a whole record was refused (nothing from it is stored).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RecordError {
+    /// The JSON is not an object with `station`, `time` and `values`.
+    #[error("malformed record: {0}")]
+    Malformed(String),
+    /// The station id is not valid.
+    #[error("{0}")]
+    BadStation(String),
+    /// The time is not RFC 3339.
+    #[error("time {0:?} is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)")]
+    BadTime(String),
+    /// The time is implausible.
+    #[error("{0}")]
+    Time(ObservationError),
+}
+
+/// A record parsed at the edge: the valid part, plus what was wrong with the rest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedRecord {
+    /// Everything valid in the record (possibly no values at all).
+    pub observation: Observation,
+    /// Per-value problems: unknown elements, non-numbers, out-of-range values.
+    pub value_errors: Vec<ObservationError>,
+}
+
+impl ObservationRecord {
+    /// Parses one raw JSON record from an ingest batch, judging times against `now`.
+    pub fn parse_json(
+        raw: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<ParsedRecord, RecordError> {
+        let record: Self = serde_json::from_value(raw.clone())
+            .map_err(|e| RecordError::Malformed(e.to_string()))?;
+        record.parse(now)
+    }
+
+    /// Validates this record into a domain observation.
+    pub fn parse(self, now: Timestamp) -> Result<ParsedRecord, RecordError> {
+        let station =
+            StationId::parse(&self.station).map_err(|e| RecordError::BadStation(e.to_string()))?;
+        let time = Timestamp::parse_rfc3339(&self.time)
+            .map_err(|_| RecordError::BadTime(self.time.clone()))?;
+        check_time(time, now).map_err(RecordError::Time)?;
+        let mut values = BTreeMap::new();
+        let mut value_errors = Vec::new();
+        for (code, raw) in self.values {
+            let Ok(element) = code.parse::<Element>() else {
+                value_errors.push(ObservationError::UnknownElement(code));
+                continue;
+            };
+            let number = match &raw {
+                serde_json::Value::Null => continue, // missing is missing
+                serde_json::Value::Number(n) => n.as_f64(),
+                _ => None,
+            };
+            match number.map(|n| check_value(element, n)) {
+                Some(Ok(value)) => {
+                    values.insert(element, value);
+                }
+                Some(Err(error)) => value_errors.push(error),
+                None => value_errors.push(ObservationError::NotANumber {
+                    element,
+                    found: raw.to_string(),
+                }),
+            }
+        }
+        Ok(ParsedRecord {
+            observation: Observation {
+                station,
+                time,
+                source: self.source,
+                values,
+            },
+            value_errors,
+        })
+    }
+}
+
+/// `POST /api/v1/observations` body. Records stay raw JSON so a malformed one is reported
+/// by index instead of failing the whole batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestRequest {
+    /// The records, in any order.
+    pub observations: Vec<serde_json::Value>,
+}
+
+/// What became of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// At least one new value stored, nothing refused.
+    Stored,
+    /// Every value was already stored, identically: nothing changed.
+    Duplicate,
+    /// Some values stored or already present, some refused (see `errors`).
+    Partial,
+    /// Nothing stored (see `errors`).
+    Rejected,
+}
+
+/// The outcome for one record of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordResult {
+    /// Position in the request's `observations` array.
+    pub index: usize,
+    /// Outcome.
+    pub status: RecordStatus,
+    /// Values newly stored.
+    pub stored_values: usize,
+    /// Human-readable reasons for anything refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// `POST /api/v1/observations` response: always 200 for a well-formed batch, with one result
+/// per record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestResponse {
+    /// Records with status `stored`.
+    pub stored: usize,
+    /// Records with status `duplicate`.
+    pub duplicate: usize,
+    /// Records with status `partial`.
+    pub partial: usize,
+    /// Records with status `rejected`.
+    pub rejected: usize,
+    /// One entry per record, in request order.
+    pub results: Vec<RecordResult>,
+}
+
+/// A value with the time it was observed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimedValue {
+    /// Observation time, RFC 3339 UTC.
+    pub time: Timestamp,
+    /// The value, in the element's SI unit.
+    pub value: f64,
+}
+
+/// Latest value of each element at one station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationLatest {
+    /// Station id.
+    pub station: String,
+    /// Newest value per element code.
+    pub values: BTreeMap<Element, TimedValue>,
+}
+
+/// `GET /api/v1/observations/latest`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatestResponse {
+    /// One entry per station that has reported anything.
+    pub stations: Vec<StationLatest>,
+}
+
+/// `GET /api/v1/observations/series` query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesQuery {
+    /// Station id.
+    pub station: String,
+    /// Element code.
+    pub element: String,
+    /// Start, inclusive, RFC 3339.
+    pub from: String,
+    /// End, inclusive, RFC 3339.
+    pub to: String,
+}
+
+/// `GET /api/v1/observations/series` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesResponse {
+    /// Station id.
+    pub station: String,
+    /// Element.
+    pub element: Element,
+    /// Unit of every value.
+    pub unit: String,
+    /// Start, inclusive.
+    pub from: Timestamp,
+    /// End, inclusive.
+    pub to: Timestamp,
+    /// Points in time order.
+    pub points: Vec<TimedValue>,
+}
+
+/// What a change carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum ChangeData {
+    /// Newly stored observation values (only those that were new).
+    Observation(ObservationRecord),
+}
+
+/// One entry of the central's change log: the unit of sync and of the live stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// Position in the log: strictly increasing, gap-free, in commit order.
+    pub seq: u64,
+    /// When the central accepted it.
+    pub recorded_at: Timestamp,
+    /// What changed.
+    #[serde(flatten)]
+    pub data: ChangeData,
+}
+
+/// `GET /api/v1/changes` query: changes with `seq > after`, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangesQuery {
+    /// Cursor: the last `seq` the client has applied (0 for none).
+    #[serde(default)]
+    pub after: u64,
+    /// Page size (default 1000, at most 10 000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/changes` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangesPage {
+    /// Up to `limit` changes after the cursor, in `seq` order.
+    pub changes: Vec<Change>,
+    /// The newest `seq` in the log when the page was read.
+    pub head: u64,
+}
+
+/// `GET /api/v1/stream` query (the `Last-Event-ID` header, if sent, wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamQuery {
+    /// Resume after this `seq`; default: only changes from now on.
+    #[serde(default)]
+    pub after: Option<u64>,
+}
+
+/// Every error body: a stable machine code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable code, e.g. `bad_request`, `not_found`, `unknown_station`.
+    pub error: String,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+/// Name of the SSE event that carries a [`Change`].
+pub const STREAM_EVENT_CHANGE: &str = "change";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::MINUTE_MS;
+    use serde_json::json;
+
+    const NOW: Timestamp = Timestamp(1_795_000_000_000);
+
+    #[test]
+    fn parses_a_good_record_and_treats_null_as_missing() {
+        let raw = json!({"station": "58819", "time": "2026-11-19T07:00:00Z",
+                         "values": {"TEM": 12.5, "RHU": 80, "PRE_1h": null}});
+        let parsed = ObservationRecord::parse_json(
+            &raw,
+            Timestamp::parse_rfc3339("2026-11-19T07:01:00Z").unwrap(),
+        )
+        .unwrap();
+        assert!(parsed.value_errors.is_empty());
+        assert_eq!(parsed.observation.values.len(), 2);
+        assert_eq!(parsed.observation.values[&Element::Rhu], 80.0);
+        assert_eq!(parsed.observation.source, Source::Live);
+    }
+
+    #[test]
+    fn bad_values_are_reported_one_by_one() {
+        let raw = json!({"station": "58819", "time": NOW.to_rfc3339(),
+                         "values": {"TEM": 12.5, "RHU": 130, "WIND": 3, "PRS": "980"}});
+        let parsed = ObservationRecord::parse_json(&raw, NOW).unwrap();
+        assert_eq!(parsed.observation.values.len(), 1, "only TEM survives");
+        let errors: Vec<String> = parsed
+            .value_errors
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("RHU")));
+        assert!(errors.iter().any(|e| e.contains("\"WIND\"")));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("PRS: \"980\" is not a number"))
+        );
+    }
+
+    #[test]
+    fn whole_record_errors() {
+        let cases = [
+            (json!({"time": NOW.to_rfc3339(), "values": {}}), "malformed"),
+            (json!([1, 2]), "malformed"),
+            (
+                json!({"station": "5", "time": NOW.to_rfc3339(), "values": {}}),
+                "station id",
+            ),
+            (
+                json!({"station": "58819", "time": "yesterday", "values": {}}),
+                "RFC 3339",
+            ),
+            (
+                json!({"station": "58819", "time": NOW.plus_ms(60 * MINUTE_MS).to_rfc3339(), "values": {}}),
+                "future",
+            ),
+        ];
+        for (raw, expected) in cases {
+            let error = ObservationRecord::parse_json(&raw, NOW)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "{raw}: {error}");
+        }
+    }
+
+    #[test]
+    fn change_has_a_stable_wire_shape() {
+        let change = Change {
+            seq: 7,
+            recorded_at: Timestamp(0),
+            data: ChangeData::Observation(ObservationRecord {
+                station: "58819".into(),
+                time: "1970-01-01T00:00:00Z".into(),
+                source: Source::Live,
+                values: BTreeMap::from([("TEM".to_owned(), json!(1.5))]),
+            }),
+        };
+        let wire = serde_json::to_value(&change).unwrap();
+        assert_eq!(
+            wire,
+            json!({"seq": 7, "recorded_at": "1970-01-01T00:00:00Z", "kind": "observation",
+                   "data": {"station": "58819", "time": "1970-01-01T00:00:00Z", "source": "live", "values": {"TEM": 1.5}}})
+        );
+        assert_eq!(serde_json::from_value::<Change>(wire).unwrap(), change);
+    }
+}

@@ -1,0 +1,1 @@
+//! The console's local cache: the network, observations and the sync cursor.

@@ -1,0 +1,1 @@
+//! The central's database: stations, observations, and the change log.

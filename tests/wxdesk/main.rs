@@ -1,0 +1,2 @@
+//! The one integration-test binary (one link on two cores): each module tests one capability
+//! end to end.
