@@ -1,27 +1,43 @@
 //! The console's background thread: a tokio runtime that syncs the local cache with the
-//! central and follows its live stream. It reports through [`Event`]s and obeys [`Command`]s.
+//! central and follows its live stream. It reports through [`Event`]s and obeys [`Command`]s;
+//! it never touches widgets (it only asks for a repaint through a [`Waker`]).
 
-use crate::console::messages::{Command, Event};
+pub mod client;
+pub mod sse;
+pub mod sync;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::console::messages::{Command, Event, SyncEvent};
+use crate::domain::time::SharedClock;
+use crate::store::cache::{CacheDb, Recovery};
 
 /// Capacity of the event channel towards the UI.
 pub const EVENT_CAPACITY: usize = 256;
 /// Capacity of the command channel from the UI.
 pub const COMMAND_CAPACITY: usize = 64;
 
+/// Asks the UI to draw a new frame (after events were sent).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
 /// The UI's end of the backend: commands out, events in. Never blocks the UI.
 #[derive(Debug)]
 pub struct Link {
-    commands: tokio::sync::mpsc::Sender<Command>,
-    events: tokio::sync::mpsc::Receiver<Event>,
+    commands: mpsc::Sender<Command>,
+    events: mpsc::Receiver<Event>,
 }
 
 /// The backend's end of a [`Link`].
 #[derive(Debug)]
 pub struct BackendEnds {
     /// Commands from the UI.
-    pub commands: tokio::sync::mpsc::Receiver<Command>,
+    pub commands: mpsc::Receiver<Command>,
     /// Events to the UI.
-    pub events: tokio::sync::mpsc::Sender<Event>,
+    pub events: mpsc::Sender<Event>,
 }
 
 /// A command the backend could not take: its queue is full or it has stopped.
@@ -32,25 +48,19 @@ pub struct CommandRefused(pub &'static str);
 impl Link {
     /// A connected pair: the UI's end and the backend's end.
     pub fn pair() -> (Self, BackendEnds) {
-        let (command_tx, command_rx) = tokio::sync::mpsc::channel(COMMAND_CAPACITY);
-        let (event_tx, event_rx) = tokio::sync::mpsc::channel(EVENT_CAPACITY);
+        let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
+        let (event_tx, event_rx) = mpsc::channel(EVENT_CAPACITY);
         (
-            Self {
-                commands: command_tx,
-                events: event_rx,
-            },
-            BackendEnds {
-                commands: command_rx,
-                events: event_tx,
-            },
+            Self { commands: command_tx, events: event_rx },
+            BackendEnds { commands: command_rx, events: event_tx },
         )
     }
 
     /// Queues a command without waiting.
     pub fn send(&self, command: Command) -> Result<(), CommandRefused> {
         self.commands.try_send(command).map_err(|e| match e {
-            tokio::sync::mpsc::error::TrySendError::Full(_) => CommandRefused("queue full"),
-            tokio::sync::mpsc::error::TrySendError::Closed(_) => CommandRefused("stopped"),
+            mpsc::error::TrySendError::Full(_) => CommandRefused("queue full"),
+            mpsc::error::TrySendError::Closed(_) => CommandRefused("stopped"),
         })
     }
 
@@ -58,4 +68,124 @@ impl Link {
     pub fn drain(&mut self) -> Vec<Event> {
         std::iter::from_fn(|| self.events.try_recv().ok()).collect()
     }
+}
+
+/// What the backend needs to start.
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    /// The central's base URL.
+    pub server: String,
+    /// The cache database file.
+    pub cache_path: PathBuf,
+    /// Sync tuning.
+    pub sync: sync::SyncSettings,
+}
+
+/// The running backend thread; dropping it stops the thread and waits for it.
+#[derive(Debug)]
+pub struct BackendHandle {
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for BackendHandle {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(()); // the thread may already have ended
+        }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("backend thread panicked");
+        }
+    }
+}
+
+/// Starts the backend thread `wxdesk-backend`.
+pub fn spawn(
+    config: BackendConfig,
+    ends: BackendEnds,
+    clock: SharedClock,
+    waker: Waker,
+) -> std::io::Result<BackendHandle> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (shutdown_tx, shutdown_rx) = oneshot::channel();
+    let thread = std::thread::Builder::new().name("wxdesk-backend".into()).spawn(move || {
+        runtime.block_on(async move {
+            tokio::select! {
+                () = serve(config, ends, clock, waker) => {}
+                _ = shutdown_rx => {}
+            }
+        });
+        // Dropping the runtime here cancels whatever was in flight; the cache's last
+        // committed transaction is intact (WAL).
+    })?;
+    Ok(BackendHandle { shutdown: Some(shutdown_tx), thread: Some(thread) })
+}
+
+/// Opens the cache, then runs the services and routes commands to them until the UI leaves.
+async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, waker: Waker) {
+    let BackendEnds { mut commands, events } = ends;
+    let notify = |text: String| {
+        let events = events.clone();
+        let waker = Arc::clone(&waker);
+        async move {
+            if events.send(Event::Sync(SyncEvent::Failed(text))).await.is_ok() {
+                waker();
+            }
+        }
+    };
+    let cache = match open_cache(&config, &clock).await {
+        Ok((cache, Recovery::None)) => cache,
+        Ok((cache, Recovery::MovedAside { to, reason })) => {
+            notify(format!(
+                "the local cache was damaged ({reason}); it was moved to {} and is being rebuilt from the central",
+                to.display()
+            ))
+            .await;
+            cache
+        }
+        Err(error) => {
+            notify(format!("the local cache cannot be opened ({error}); running without an offline copy")).await;
+            match CacheDb::in_memory() {
+                Ok(cache) => cache,
+                Err(error) => {
+                    notify(format!("cannot start sync: {error}")).await;
+                    return;
+                }
+            }
+        }
+    };
+    let client = match client::CentralClient::new(&config.server) {
+        Ok(client) => client,
+        Err(error) => {
+            notify(format!("cannot create the HTTP client: {error}")).await;
+            return;
+        }
+    };
+    let (sync_tx, sync_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let service = sync::SyncService::new(client, cache, events, waker, clock, config.sync);
+    let router = async move {
+        while let Some(command) = commands.recv().await {
+            match command {
+                Command::Sync(command) => {
+                    if sync_tx.send(command).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = service.run(sync_rx) => {}
+        () = router => {}
+    }
+}
+
+async fn open_cache(config: &BackendConfig, clock: &SharedClock) -> Result<(CacheDb, Recovery), crate::store::StoreError> {
+    let path = config.cache_path.clone();
+    let now = clock.now();
+    tokio::task::spawn_blocking(move || CacheDb::open_or_recover(&path, now))
+        .await
+        .unwrap_or_else(|join| Err(crate::store::StoreError::Decode(format!("cache task failed: {join}"))))
 }

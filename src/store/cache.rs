@@ -1,1 +1,275 @@
-//! The console's local cache: the network, observations and the sync cursor.
+//! The console's local cache: the network, observations and the sync cursor, so a duty desk
+//! keeps showing data when the central cannot be reached. The central is the truth: the cache
+//! overwrites on conflict and advances its cursor in the same transaction as the data.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::observations::{self, OnConflict};
+use super::sqlite::{self, Migration};
+use super::{Context as _, StoreError};
+use crate::domain::{Element, Network, Observation, StationId, Timestamp};
+use crate::protocol::{Change, ChangeData, NetworkDto};
+
+const MIGRATIONS: [Migration; 2] = [
+    Migration { name: "observations", sql: observations::SCHEMA },
+    Migration {
+        name: "sync metadata",
+        sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    },
+];
+
+const CURSOR_KEY: &str = "cursor";
+const NETWORK_KEY: &str = "network";
+
+/// Why a batch of changes was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The batch does not continue from the cursor: a change is missing in between.
+    #[error("change log gap: cache is at {cursor}, next change offered is {next}")]
+    Gap {
+        /// The cache's cursor.
+        cursor: u64,
+        /// The first new seq offered.
+        next: u64,
+    },
+    /// A change that cannot be decoded into domain values.
+    #[error("change {seq} is malformed: {reason}")]
+    Malformed {
+        /// Its seq.
+        seq: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The console's cache database.
+#[derive(Debug)]
+pub struct CacheDb {
+    conn: Connection,
+}
+
+/// What [`CacheDb::open_or_recover`] had to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// The cache opened normally.
+    None,
+    /// The file was damaged; it was moved aside and a fresh cache started.
+    MovedAside {
+        /// Where the damaged file now is.
+        to: PathBuf,
+        /// What was wrong with it.
+        reason: String,
+    },
+}
+
+impl CacheDb {
+    /// Opens (creating if needed) the cache at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut conn = sqlite::open(path)?;
+        sqlite::migrate(&mut conn, &MIGRATIONS)?;
+        Ok(Self { conn })
+    }
+
+    /// Opens the cache; if the file is damaged or not ours, moves it aside (it is only a copy
+    /// of the central's data, but the file is kept for inspection) and starts a fresh one.
+    pub fn open_or_recover(path: &Path, now: Timestamp) -> Result<(Self, Recovery), StoreError> {
+        match Self::open(path) {
+            Ok(cache) => Ok((cache, Recovery::None)),
+            Err(error @ (StoreError::Corrupt { .. } | StoreError::Sqlite { .. })) if path.exists() => {
+                let to = path.with_extension(format!("corrupt-{}", now.millis()));
+                std::fs::rename(path, &to).map_err(|e| StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    reason: format!("{error}; could not move it aside: {e}"),
+                })?;
+                for suffix in ["-wal", "-shm"] {
+                    let side = PathBuf::from(format!("{}{suffix}", path.display()));
+                    let _ = std::fs::remove_file(side); // belongs to the damaged file
+                }
+                let cache = Self::open(path)?;
+                Ok((cache, Recovery::MovedAside { to, reason: error.to_string() }))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// An in-memory cache, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let mut conn = sqlite::open_in_memory()?;
+        sqlite::migrate(&mut conn, &MIGRATIONS)?;
+        Ok(Self { conn })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .context("reading cache metadata")
+    }
+
+    /// The last change applied (0 when nothing has been synced).
+    pub fn cursor(&self) -> Result<u64, StoreError> {
+        self.meta(CURSOR_KEY)?
+            .map_or(Ok(0), |v| v.parse().map_err(|_| StoreError::Decode(format!("cursor {v:?}"))))
+    }
+
+    /// Forgets the cursor so the next sync starts from the beginning (the central's log was
+    /// reset). Cached observations stay; re-synced ones overwrite them.
+    pub fn reset_cursor(&self) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY]).context("resetting cursor")?;
+        Ok(())
+    }
+
+    /// The network as last received from the central.
+    pub fn network(&self) -> Result<Option<Network>, StoreError> {
+        let Some(json) = self.meta(NETWORK_KEY)? else { return Ok(None) };
+        let dto: NetworkDto = serde_json::from_str(&json).map_err(|e| StoreError::Decode(e.to_string()))?;
+        Network::try_from(dto).map(Some).map_err(StoreError::Decode)
+    }
+
+    /// Remembers the network.
+    pub fn save_network(&self, network: &Network) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&NetworkDto::from(network)).map_err(|e| StoreError::Decode(e.to_string()))?;
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![NETWORK_KEY, json],
+            )
+            .context("saving network")?;
+        Ok(())
+    }
+
+    /// Applies changes in `seq` order, in one transaction with the cursor. Changes at or
+    /// below the cursor are skipped (already applied: a replayed page or stream event); a
+    /// change beyond `cursor + 1` is a gap and nothing is applied. Returns the observations
+    /// that were applied.
+    pub fn apply(&mut self, changes: &[Change]) -> Result<Vec<Observation>, ApplyError> {
+        let mut cursor = self.cursor()?;
+        let tx = self.conn.transaction().context("starting sync transaction")?;
+        let mut applied = Vec::new();
+        for change in changes {
+            if change.seq <= cursor {
+                continue;
+            }
+            if change.seq != cursor + 1 {
+                return Err(ApplyError::Gap { cursor, next: change.seq });
+            }
+            match &change.data {
+                ChangeData::Observation(record) => {
+                    // The central validated it with its own clock; judge time only against
+                    // the far future so a console with a slow clock still accepts it.
+                    let parsed = record
+                        .clone()
+                        .parse(Timestamp(i64::MAX / 2))
+                        .map_err(|e| ApplyError::Malformed { seq: change.seq, reason: e.to_string() })?;
+                    if let Some(error) = parsed.value_errors.first() {
+                        return Err(ApplyError::Malformed { seq: change.seq, reason: error.to_string() });
+                    }
+                    observations::insert(&tx, &parsed.observation, OnConflict::Replace)?;
+                    applied.push(parsed.observation);
+                }
+            }
+            cursor = change.seq;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![CURSOR_KEY, cursor.to_string()],
+        )
+        .context("advancing cursor")?;
+        tx.commit().context("committing sync batch")?;
+        Ok(applied)
+    }
+
+    /// Every observation at or after `from`: what the console shows before the central answers.
+    pub fn since(&self, from: Timestamp) -> Result<Vec<Observation>, StoreError> {
+        observations::since(&self.conn, from)
+    }
+
+    /// One series, `from..=to`.
+    pub fn series(
+        &self,
+        station: &StationId,
+        element: Element,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
+        observations::series(&self.conn, station, element, from, to)
+    }
+
+    /// Number of stored values, for tests and diagnostics.
+    pub fn value_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM observations", [], |r| r.get::<_, i64>(0))
+            .context("counting values")
+            .map(|n| n.unsigned_abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::domain::Source;
+    use crate::protocol::ObservationRecord;
+
+    fn change(seq: u64, minute: i64, tem: f64) -> Change {
+        Change {
+            seq,
+            recorded_at: Timestamp(0),
+            data: ChangeData::Observation(ObservationRecord {
+                station: "58819".into(),
+                time: Timestamp(minute * 60_000).to_rfc3339(),
+                source: Source::Live,
+                values: BTreeMap::from([("TEM".to_owned(), serde_json::json!(tem))]),
+            }),
+        }
+    }
+
+    #[test]
+    fn applies_in_order_and_skips_what_it_already_has() {
+        let mut cache = CacheDb::in_memory().unwrap();
+        assert_eq!(cache.cursor().unwrap(), 0);
+        assert_eq!(cache.apply(&[change(1, 1, 1.0), change(2, 2, 2.0)]).unwrap().len(), 2);
+        // A replayed page overlapping what was applied: only seq 3 is new.
+        let applied = cache.apply(&[change(2, 2, 2.0), change(3, 3, 3.0), change(3, 3, 3.0)]).unwrap();
+        assert_eq!(applied.len(), 1);
+        assert_eq!(cache.cursor().unwrap(), 3);
+        assert_eq!(cache.value_count().unwrap(), 3);
+    }
+
+    #[test]
+    fn a_gap_applies_nothing() {
+        let mut cache = CacheDb::in_memory().unwrap();
+        cache.apply(&[change(1, 1, 1.0)]).unwrap();
+        let error = cache.apply(&[change(2, 2, 2.0), change(4, 4, 4.0)]).unwrap_err();
+        assert!(matches!(error, ApplyError::Gap { cursor: 2, next: 4 }), "{error}");
+        assert_eq!(cache.cursor().unwrap(), 1, "the whole batch rolled back");
+        assert_eq!(cache.value_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn network_round_trips() {
+        let cache = CacheDb::in_memory().unwrap();
+        assert_eq!(cache.network().unwrap(), None);
+        let network = crate::assets::qingliu_network().unwrap();
+        cache.save_network(&network).unwrap();
+        assert_eq!(cache.network().unwrap(), Some(network));
+    }
+
+    #[test]
+    fn a_damaged_cache_is_moved_aside_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.sqlite");
+        std::fs::write(&path, b"this is not a database, it is a note left by someone").unwrap();
+        let (cache, recovery) = CacheDb::open_or_recover(&path, Timestamp(42)).unwrap();
+        assert_eq!(cache.cursor().unwrap(), 0);
+        let Recovery::MovedAside { to, .. } = recovery else { panic!("expected recovery") };
+        assert!(to.exists());
+        assert_eq!(std::fs::read(&to).unwrap(), b"this is not a database, it is a note left by someone");
+    }
+}
