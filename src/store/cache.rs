@@ -10,7 +10,6 @@ use super::observations::{self, OnConflict};
 use super::sqlite::{self, Migration};
 use super::{Context as _, StoreError};
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
-use crate::protocol::{Change, ChangeData, NetworkDto};
 
 const MIGRATIONS: [Migration; 2] = [
     Migration { name: "observations", sql: observations::SCHEMA },
@@ -33,14 +32,6 @@ pub enum ApplyError {
         cursor: u64,
         /// The first new seq offered.
         next: u64,
-    },
-    /// A change that cannot be decoded into domain values.
-    #[error("change {seq} is malformed: {reason}")]
-    Malformed {
-        /// Its seq.
-        seq: u64,
-        /// Why.
-        reason: String,
     },
     /// The database failed.
     #[error(transparent)]
@@ -127,13 +118,12 @@ impl CacheDb {
     /// The network as last received from the central.
     pub fn network(&self) -> Result<Option<Network>, StoreError> {
         let Some(json) = self.meta(NETWORK_KEY)? else { return Ok(None) };
-        let dto: NetworkDto = serde_json::from_str(&json).map_err(|e| StoreError::Decode(e.to_string()))?;
-        Network::try_from(dto).map(Some).map_err(StoreError::Decode)
+        serde_json::from_str(&json).map(Some).map_err(|e| StoreError::Decode(format!("network: {e}")))
     }
 
     /// Remembers the network.
     pub fn save_network(&self, network: &Network) -> Result<(), StoreError> {
-        let json = serde_json::to_string(&NetworkDto::from(network)).map_err(|e| StoreError::Decode(e.to_string()))?;
+        let json = serde_json::to_string(network).map_err(|e| StoreError::Decode(e.to_string()))?;
         self.conn
             .execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -143,37 +133,24 @@ impl CacheDb {
         Ok(())
     }
 
-    /// Applies changes in `seq` order, in one transaction with the cursor. Changes at or
-    /// below the cursor are skipped (already applied: a replayed page or stream event); a
-    /// change beyond `cursor + 1` is a gap and nothing is applied. Returns the observations
-    /// that were applied.
-    pub fn apply(&mut self, changes: &[Change]) -> Result<Vec<Observation>, ApplyError> {
+    /// Applies the changes of the central's log, given as `(seq, observation)` in `seq`
+    /// order, in one transaction with the cursor. Changes at or below the cursor are skipped
+    /// (already applied: a replayed page or stream event); a change beyond `cursor + 1` is a
+    /// gap and nothing is applied. Returns the observations that were applied.
+    pub fn apply(&mut self, changes: Vec<(u64, Observation)>) -> Result<Vec<Observation>, ApplyError> {
         let mut cursor = self.cursor()?;
         let tx = self.conn.transaction().context("starting sync transaction")?;
         let mut applied = Vec::new();
-        for change in changes {
-            if change.seq <= cursor {
+        for (seq, observation) in changes {
+            if seq <= cursor {
                 continue;
             }
-            if change.seq != cursor + 1 {
-                return Err(ApplyError::Gap { cursor, next: change.seq });
+            if seq != cursor + 1 {
+                return Err(ApplyError::Gap { cursor, next: seq });
             }
-            match &change.data {
-                ChangeData::Observation(record) => {
-                    // The central validated it with its own clock; judge time only against
-                    // the far future so a console with a slow clock still accepts it.
-                    let parsed = record
-                        .clone()
-                        .parse(Timestamp(i64::MAX / 2))
-                        .map_err(|e| ApplyError::Malformed { seq: change.seq, reason: e.to_string() })?;
-                    if let Some(error) = parsed.value_errors.first() {
-                        return Err(ApplyError::Malformed { seq: change.seq, reason: error.to_string() });
-                    }
-                    observations::insert(&tx, &parsed.observation, OnConflict::Replace)?;
-                    applied.push(parsed.observation);
-                }
-            }
-            cursor = change.seq;
+            observations::insert(&tx, &observation, OnConflict::Replace)?;
+            applied.push(observation);
+            cursor = seq;
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -211,32 +188,26 @@ impl CacheDb {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::domain::Source;
-    use crate::protocol::ObservationRecord;
 
-    fn change(seq: u64, minute: i64, tem: f64) -> Change {
-        Change {
-            seq,
-            recorded_at: Timestamp(0),
-            data: ChangeData::Observation(ObservationRecord {
-                station: "58819".into(),
-                time: Timestamp(minute * 60_000).to_rfc3339(),
-                source: Source::Live,
-                values: BTreeMap::from([("TEM".to_owned(), serde_json::json!(tem))]),
-            }),
-        }
+    fn change(seq: u64, minute: i64, tem: f64) -> (u64, Observation) {
+        let observation = Observation {
+            station: StationId::parse("58819").unwrap(),
+            time: Timestamp(minute * 60_000),
+            source: Source::Live,
+            values: [(Element::Tem, tem)].into(),
+        };
+        (seq, observation)
     }
 
     #[test]
     fn applies_in_order_and_skips_what_it_already_has() {
         let mut cache = CacheDb::in_memory().unwrap();
         assert_eq!(cache.cursor().unwrap(), 0);
-        assert_eq!(cache.apply(&[change(1, 1, 1.0), change(2, 2, 2.0)]).unwrap().len(), 2);
+        assert_eq!(cache.apply(vec![change(1, 1, 1.0), change(2, 2, 2.0)]).unwrap().len(), 2);
         // A replayed page overlapping what was applied: only seq 3 is new.
-        let applied = cache.apply(&[change(2, 2, 2.0), change(3, 3, 3.0), change(3, 3, 3.0)]).unwrap();
+        let applied = cache.apply(vec![change(2, 2, 2.0), change(3, 3, 3.0), change(3, 3, 3.0)]).unwrap();
         assert_eq!(applied.len(), 1);
         assert_eq!(cache.cursor().unwrap(), 3);
         assert_eq!(cache.value_count().unwrap(), 3);
@@ -245,8 +216,8 @@ mod tests {
     #[test]
     fn a_gap_applies_nothing() {
         let mut cache = CacheDb::in_memory().unwrap();
-        cache.apply(&[change(1, 1, 1.0)]).unwrap();
-        let error = cache.apply(&[change(2, 2, 2.0), change(4, 4, 4.0)]).unwrap_err();
+        cache.apply(vec![change(1, 1, 1.0)]).unwrap();
+        let error = cache.apply(vec![change(2, 2, 2.0), change(4, 4, 4.0)]).unwrap_err();
         assert!(matches!(error, ApplyError::Gap { cursor: 2, next: 4 }), "{error}");
         assert_eq!(cache.cursor().unwrap(), 1, "the whole batch rolled back");
         assert_eq!(cache.value_count().unwrap(), 1);

@@ -17,8 +17,8 @@ use super::client::{CentralClient, ClientError, StreamItem};
 use crate::console::messages::{Event, LinkStatus, SyncCommand, SyncEvent};
 use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::time::SharedClock;
-use crate::domain::Network;
-use crate::protocol::Change;
+use crate::domain::{Network, Observation, Timestamp};
+use crate::protocol::{Change, ChangeData};
 use crate::store::StoreError;
 use crate::store::cache::{ApplyError, CacheDb};
 
@@ -70,6 +70,8 @@ enum SessionError {
     Apply(#[from] ApplyError),
     #[error("cache: {0}")]
     Store(#[from] StoreError),
+    #[error("central sent a malformed change {seq}: {reason}")]
+    Malformed { seq: u64, reason: String },
     #[error("central sent an invalid station network: {0}")]
     Network(String),
     #[error("the console is closing")]
@@ -230,9 +232,10 @@ impl SyncService {
     /// Applies changes to the cache and reports them; an empty batch still reports that the
     /// cache is confirmed up to date.
     async fn apply(&mut self, changes: Vec<Change>, head: u64) -> Result<(), SessionError> {
+        let changes = changes.into_iter().map(decode_change).collect::<Result<Vec<_>, _>>()?;
         let (applied, cursor) = self
             .with_cache(move |cache| {
-                let applied = cache.apply(&changes)?;
+                let applied = cache.apply(changes)?;
                 Ok::<_, ApplyError>((applied, cache.cursor()?))
             })
             .await?;
@@ -272,6 +275,21 @@ impl SyncService {
         tokio::task::spawn_blocking(move || work(&mut cache.lock().unwrap_or_else(PoisonError::into_inner)))
             .await
             .unwrap_or_else(|join| Err(StoreError::Decode(format!("cache task failed: {join}")).into()))
+    }
+}
+
+/// A change as the cache stores it. The central validated the record with its own clock, so
+/// time is judged only against the far future: a desk with a slow clock still accepts it.
+fn decode_change(change: Change) -> Result<(u64, Observation), SessionError> {
+    let malformed = |reason: String| SessionError::Malformed { seq: change.seq, reason };
+    match change.data {
+        ChangeData::Observation(record) => {
+            let parsed = record.parse(Timestamp(i64::MAX / 2)).map_err(|e| malformed(e.to_string()))?;
+            match parsed.value_errors.first() {
+                Some(error) => Err(malformed(error.to_string())),
+                None => Ok((change.seq, parsed.observation)),
+            }
+        }
     }
 }
 
