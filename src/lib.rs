@@ -15,7 +15,7 @@
 //! |---|---|---|
 //! | [`domain`] | stations, townships, elements & units, observations, time, geometry: pure types and rules | std, serde, chrono |
 //! | [`protocol`] | `/api/v1` DTOs and their conversions; the OpenAPI document | domain |
-//! | [`store`] | SQLite set-up, migrations, the observation table, central database, console cache | domain |
+//! | [`store`] | SQLite set-up, migrations, the observation table, central database, console cache | domain; the central's store also protocol (its change log holds wire payloads) |
 //! | [`central`] | axum server: ingest, queries, change log, live stream | domain, protocol, store |
 //! | [`sim`] | the station simulator driven by real hourly data | domain, protocol |
 //! | [`console`] | `backend` (tokio thread: sync, stream), `state` (`AppState::apply`), `ui` (egui views) | domain, protocol, store; `ui` only domain + state + messages |

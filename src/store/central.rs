@@ -1,1 +1,220 @@
-//! The central's database: stations, observations, and the change log.
+//! The central's database: the station network, observations, and the change log that
+//! consoles sync from.
+//!
+//! [`CentralStore`] is what the central's handlers need; [`SqliteCentralStore`] serves it from
+//! one SQLite file in WAL mode (one writer connection behind a mutex, a few reader connections
+//! that read while it writes). A PostgreSQL implementation would sit beside it.
+//!
+//! Every method blocks: call them from `tokio::task::spawn_blocking`.
+
+mod ingest;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, params};
+
+pub use ingest::{IngestReport, judge, new_values, rejected, tally};
+pub use schema::MIGRATIONS;
+
+use super::observations::{self, LatestValues};
+use super::{Context as _, StoreError, sqlite};
+use crate::domain::{Element, Network, StationId, Timestamp};
+use crate::protocol::{Change, ChangeData};
+
+/// What the central needs from its database. Implementations are shared between request
+/// handlers (`Arc<dyn CentralStore>`) and block the calling thread.
+pub trait CentralStore: Send + Sync + fmt::Debug {
+    /// The station network.
+    fn network(&self) -> Result<Network, StoreError>;
+
+    /// Parses and stores a batch of raw records in one transaction, judging times against
+    /// `now` (also each change's `recorded_at`). Bad records are reported, not fatal; an error
+    /// means nothing of the batch was stored.
+    fn ingest(
+        &self,
+        records: &[serde_json::Value],
+        now: Timestamp,
+    ) -> Result<IngestReport, StoreError>;
+
+    /// The newest value of every element at every station that has reported.
+    fn latest(&self) -> Result<LatestValues, StoreError>;
+
+    /// One series with `from <= time <= to` in time order; `None` if the station is not in the
+    /// network.
+    fn series(
+        &self,
+        station: &StationId,
+        element: Element,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Option<Vec<(Timestamp, f64)>>, StoreError>;
+
+    /// Up to `limit` changes with `seq > after` in `seq` order, and the log's head, read
+    /// consistently (the head is never older than the page).
+    fn changes_after(&self, after: u64, limit: usize) -> Result<(Vec<Change>, u64), StoreError>;
+
+    /// The newest `seq` in the change log (0 when empty).
+    fn head(&self) -> Result<u64, StoreError>;
+}
+
+/// Reader connections kept open between requests; more are opened on demand under load.
+const IDLE_READERS: usize = 4;
+
+/// The central's SQLite database.
+pub struct SqliteCentralStore {
+    path: PathBuf,
+    /// SQLite has one writer at a time; queueing writers here keeps them off the busy timeout.
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl fmt::Debug for SqliteCentralStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteCentralStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteCentralStore {
+    /// Opens (creating if needed) the database at `path`, migrates it, and seeds `network`
+    /// into it if it holds none yet. A file that is not one of our databases is refused.
+    pub fn open(path: &Path, network: &Network) -> Result<Self, StoreError> {
+        let mut writer = sqlite::open(path)?;
+        sqlite::migrate(&mut writer, &MIGRATIONS)?;
+        schema::seed_network(&mut writer, network)?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock dropped its transaction, which rolled back: the
+        // connection is still sound.
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn idle_readers(&self) -> MutexGuard<'_, Vec<Connection>> {
+        self.readers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `read` on a reader connection inside one read transaction (a consistent
+    /// snapshot), returning the connection to the pool afterwards.
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let idle = self.idle_readers().pop();
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = sqlite::open(&self.path)?;
+                conn.pragma_update(None, "query_only", true)
+                    .context("making reader read-only")?;
+                conn
+            }
+        };
+        let result = conn
+            .transaction()
+            .context("starting read")
+            .and_then(|tx| read(&tx));
+        let mut idle = self.idle_readers();
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+impl CentralStore for SqliteCentralStore {
+    fn network(&self) -> Result<Network, StoreError> {
+        self.read(schema::read_network)
+    }
+
+    fn ingest(
+        &self,
+        records: &[serde_json::Value],
+        now: Timestamp,
+    ) -> Result<IngestReport, StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting ingest")?;
+        let report = ingest::ingest_batch(&tx, records, now)?;
+        tx.commit().context("committing ingest")?;
+        Ok(report)
+    }
+
+    fn latest(&self) -> Result<LatestValues, StoreError> {
+        self.read(observations::latest)
+    }
+
+    fn series(
+        &self,
+        station: &StationId,
+        element: Element,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Option<Vec<(Timestamp, f64)>>, StoreError> {
+        self.read(|conn| {
+            if !schema::station_exists(conn, station)? {
+                return Ok(None);
+            }
+            observations::series(conn, station, element, from, to).map(Some)
+        })
+    }
+
+    fn changes_after(&self, after: u64, limit: usize) -> Result<(Vec<Change>, u64), StoreError> {
+        self.read(|conn| {
+            let changes = changes_after(conn, after, limit)?;
+            Ok((changes, ingest::head(conn)?))
+        })
+    }
+
+    fn head(&self) -> Result<u64, StoreError> {
+        self.read(ingest::head)
+    }
+}
+
+/// Up to `limit` changes after `after`, decoded.
+fn changes_after(conn: &Connection, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, recorded_at, data FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )
+        .context("preparing change query")?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let rows = stmt
+        .query_map(params![after, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Timestamp(r.get(1)?),
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .context("querying changes")?;
+    let mut changes = Vec::new();
+    for row in rows {
+        let (seq, recorded_at, data) = row.context("reading change")?;
+        let seq = ingest::seq_from_sql(seq);
+        let data: ChangeData = serde_json::from_str(&data)
+            .map_err(|e| StoreError::Decode(format!("change {seq}: {e}")))?;
+        changes.push(Change {
+            seq,
+            recorded_at,
+            data,
+        });
+    }
+    Ok(changes)
+}

@@ -12,10 +12,12 @@ const RULES: &[(&[&str], &[&str])] = &[
         &["protocol.rs", "protocol/"],
         &["crate::store", "crate::central", "crate::console", "crate::sim", "crate::embedded", "egui", "tokio", "reqwest", "rusqlite", "axum"],
     ),
+    // The central's store keeps the change log as protocol payloads; the cache does not.
     (
         &["store.rs", "store/"],
-        &["crate::protocol", "crate::central", "crate::console", "crate::sim", "crate::embedded", "egui", "tokio", "reqwest", "axum"],
+        &["crate::central", "crate::console", "crate::sim", "crate::embedded", "egui", "tokio", "reqwest", "axum"],
     ),
+    (&["store/cache.rs", "store/observations.rs", "store/sqlite.rs"], &["crate::protocol"]),
     (
         &["console/ui.rs", "console/ui/"],
         &["crate::store", "crate::protocol", "crate::central", "crate::sim", "crate::embedded", "console::backend", "tokio", "reqwest", "rusqlite", "axum"],

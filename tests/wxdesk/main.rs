@@ -1,4 +1,8 @@
 //! The one integration-test binary (one link on two cores): each module tests one capability
 //! end to end.
 
+mod support;
+
+mod api;
 mod architecture;
+mod openapi;

@@ -1,0 +1,188 @@
+//! The router: shared state and the one table of routes that both the server and the OpenAPI
+//! test read, so a route cannot be added without the test noticing an undocumented operation.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodRouter, get, post};
+use tokio::sync::watch;
+
+use super::error::{self, Failure};
+use super::{MAX_BODY_BYTES, handlers, stream};
+use crate::domain::time::SharedClock;
+use crate::protocol::API_PREFIX;
+use crate::store::StoreError;
+use crate::store::central::CentralStore;
+
+/// What every handler shares: the store, the clock, the change log's head as last committed,
+/// and the shutdown signal that ends live streams.
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<dyn CentralStore>,
+    clock: SharedClock,
+    head: Arc<watch::Sender<u64>>,
+    shutdown: Arc<watch::Sender<bool>>,
+    keep_alive: Duration,
+}
+
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("head", &*self.head.borrow())
+            .field("keep_alive", &self.keep_alive)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over `store`, whose change log currently ends at `head`; live streams send a
+    /// keep-alive comment after `keep_alive` of silence.
+    pub fn new(
+        store: Arc<dyn CentralStore>,
+        clock: SharedClock,
+        head: u64,
+        keep_alive: Duration,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            head: Arc::new(watch::channel(head).0),
+            shutdown: Arc::new(watch::channel(false).0),
+            keep_alive,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn CentralStore> {
+        &self.store
+    }
+
+    /// The central's clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Keep-alive interval of live streams.
+    pub fn keep_alive(&self) -> Duration {
+        self.keep_alive
+    }
+
+    /// Records that the log now reaches `head`, waking live streams. Ingests finish out of
+    /// order, so the head only ever moves forward.
+    pub fn advance_head(&self, head: u64) {
+        self.head.send_if_modified(|current| {
+            let newer = head > *current;
+            if newer {
+                *current = head;
+            }
+            newer
+        });
+    }
+
+    /// Follows the head.
+    pub fn watch_head(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+
+    /// Tells live streams to end: the server is shutting down.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Follows the shutdown signal (`true` once shutting down).
+    pub fn watch_shutdown(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Runs a blocking store call off the async threads.
+    pub async fn blocking<T, F>(&self, call: F) -> Result<T, Failure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn CentralStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || call(&*store))
+            .await
+            .map_err(|e| Failure::task(&e))?
+            .map_err(|e| Failure::store(&e))
+    }
+}
+
+/// An HTTP method the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verb {
+    /// GET
+    Get,
+    /// POST
+    Post,
+}
+
+impl Verb {
+    /// The method as HTTP writes it (`GET`); OpenAPI writes it lower-cased.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// One operation of the API.
+#[derive(Debug)]
+pub struct Route {
+    /// Method.
+    pub verb: Verb,
+    /// Path under [`API_PREFIX`], axum syntax.
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+/// Every operation of `/api/v1`. The router is built from this table and nothing else; the
+/// OpenAPI test compares it with the checked-in document in both directions.
+pub fn routes() -> Vec<Route> {
+    let route = |verb, path, handler| Route {
+        verb,
+        path,
+        handler,
+    };
+    vec![
+        route(Verb::Get, "/health", get(handlers::health)),
+        route(Verb::Get, "/stations", get(handlers::stations)),
+        route(
+            Verb::Post,
+            "/observations",
+            post(handlers::ingest).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        ),
+        route(Verb::Get, "/observations/latest", get(handlers::latest)),
+        route(Verb::Get, "/observations/series", get(handlers::series)),
+        route(Verb::Get, "/changes", get(handlers::changes)),
+        route(Verb::Get, "/stream", get(stream::stream)),
+        route(Verb::Get, "/openapi.json", get(handlers::openapi)),
+    ]
+}
+
+/// `(method, full path)` of every operation, e.g. `("GET", "/api/v1/health")`.
+pub fn operations() -> Vec<(Verb, String)> {
+    routes()
+        .into_iter()
+        .map(|r| (r.verb, format!("{API_PREFIX}{}", r.path)))
+        .collect()
+}
+
+/// The API's router over `state`: every route of [`routes`], JSON errors for unknown paths
+/// and methods.
+pub fn router(state: AppState) -> Router {
+    routes()
+        .into_iter()
+        .fold(Router::new(), |api, r| {
+            api.route(&format!("{API_PREFIX}{}", r.path), r.handler)
+        })
+        // After the routes: the method fallback is installed on those that exist.
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .fallback(error::not_found)
+        .with_state(state)
+}

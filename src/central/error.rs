@@ -1,0 +1,125 @@
+//! Every error the API answers with: an HTTP status and a JSON [`ApiError`] body, including
+//! for requests axum refuses itself (bad query strings, oversized bodies, unknown routes).
+
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::protocol::ApiError;
+use crate::store::StoreError;
+
+/// A refused or failed request: what the client receives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// JSON body.
+    pub body: ApiError,
+}
+
+impl Failure {
+    /// A failure with a stable `code` and a message for people.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ApiError {
+                error: code.to_owned(),
+                message: message.into(),
+            },
+        }
+    }
+
+    /// 400 `bad_request`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 413 `payload_too_large`.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+
+    /// A request body axum could not read.
+    pub fn body(rejection: &BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::too_large(format!(
+                "request body exceeds {} MiB; send smaller batches",
+                super::MAX_BODY_BYTES >> 20
+            ))
+        } else {
+            Self::new(rejection.status(), "bad_request", rejection.body_text())
+        }
+    }
+
+    /// 500 for a database failure, logged here (the client only learns that it failed).
+    pub fn store(error: &StoreError) -> Self {
+        tracing::error!(error = %error, "database failure");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the central's database failed: {error}"),
+        )
+    }
+
+    /// 500 for a background task that panicked or was cancelled.
+    pub fn task(error: &tokio::task::JoinError) -> Self {
+        tracing::error!(error = %error, "request task failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the central failed while answering; see its log",
+        )
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// `Query<T>` whose rejection is a JSON [`ApiError`] rather than axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Self(value))
+            .map_err(|rejection| {
+                Failure::new(rejection.status(), "bad_request", rejection.body_text())
+            })
+    }
+}
+
+/// The answer for a path no route serves.
+pub async fn not_found(method: Method, uri: Uri) -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "no route for {method} {}; the API is described at /api/v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
+/// The answer for a known path asked with a method it does not serve.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Failure {
+    Failure::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not accept {method}", uri.path()),
+    )
+}

@@ -1,0 +1,244 @@
+//! Request handlers: parse the request at the edge, call the store off the async threads,
+//! answer with the protocol's DTOs.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+
+use super::MAX_BATCH_RECORDS;
+use super::api::AppState;
+use super::error::{ApiQuery, Failure};
+use crate::domain::{Element, StationId, Timestamp};
+use crate::protocol::openapi::OPENAPI_JSON;
+use crate::protocol::{
+    ChangesPage, ChangesQuery, Health, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
+    SeriesQuery, SeriesResponse, StationLatest, TimedValue,
+};
+
+/// Page size of `GET /changes` when the client names none.
+pub const DEFAULT_CHANGES_LIMIT: u32 = 1000;
+/// Largest page `GET /changes` serves.
+pub const MAX_CHANGES_LIMIT: u32 = 10_000;
+
+/// `GET /health`.
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
+    let (head, stations) = state
+        .blocking(|store| Ok((store.head()?, store.network()?.stations.len())))
+        .await?;
+    Ok(Json(Health {
+        status: "ok".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        time: state.clock().now().to_rfc3339(),
+        head,
+        stations,
+    }))
+}
+
+/// `GET /stations`.
+pub async fn stations(State(state): State<AppState>) -> Result<Json<NetworkDto>, Failure> {
+    let network = state.blocking(|store| store.network()).await?;
+    Ok(Json(NetworkDto::from(&network)))
+}
+
+/// `POST /observations`: a batch, one transaction, one result per record.
+pub async fn ingest(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestResponse>, Failure> {
+    let body = body.map_err(|e| Failure::body(&e))?;
+    let request: IngestRequest = serde_json::from_slice(&body).map_err(|e| {
+        Failure::bad_request(format!(
+            "body is not an ingest request ({{\"observations\": [...]}}): {e}"
+        ))
+    })?;
+    let records = request.observations;
+    if records.len() > MAX_BATCH_RECORDS {
+        return Err(Failure::too_large(format!(
+            "batch of {} records exceeds {MAX_BATCH_RECORDS}; send smaller batches",
+            records.len()
+        )));
+    }
+    let now = state.clock().now();
+    let report = state
+        .blocking(move |store| store.ingest(&records, now))
+        .await?;
+    state.advance_head(report.head);
+    let response = report.response;
+    if response.partial + response.rejected > 0 {
+        let first_error = response
+            .results
+            .iter()
+            .find_map(|r| r.errors.first())
+            .map_or("", String::as_str);
+        tracing::warn!(
+            stored = response.stored,
+            duplicate = response.duplicate,
+            partial = response.partial,
+            rejected = response.rejected,
+            first_error,
+            "ingest refused values"
+        );
+    }
+    Ok(Json(response))
+}
+
+/// `GET /observations/latest`.
+pub async fn latest(State(state): State<AppState>) -> Result<Json<LatestResponse>, Failure> {
+    let latest = state.blocking(|store| store.latest()).await?;
+    let stations = latest
+        .into_iter()
+        .map(|(station, values)| StationLatest {
+            station: station.to_string(),
+            values: values
+                .into_iter()
+                .map(|(element, (time, value))| (element, TimedValue { time, value }))
+                .collect(),
+        })
+        .collect();
+    Ok(Json(LatestResponse { stations }))
+}
+
+/// A series request, parsed.
+#[derive(Debug, Clone, PartialEq)]
+struct Series {
+    station: StationId,
+    element: Element,
+    from: Timestamp,
+    to: Timestamp,
+}
+
+/// Parses the series query into types that cannot be wrong.
+fn parse_series(query: &SeriesQuery) -> Result<Series, Failure> {
+    let station =
+        StationId::parse(&query.station).map_err(|e| Failure::bad_request(e.to_string()))?;
+    let element = query
+        .element
+        .parse::<Element>()
+        .map_err(|e| Failure::bad_request(e.to_string()))?;
+    let time = |name: &str, text: &str| {
+        Timestamp::parse_rfc3339(text).map_err(|_| {
+            Failure::bad_request(format!(
+                "{name}={text:?} is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)"
+            ))
+        })
+    };
+    let from = time("from", &query.from)?;
+    let to = time("to", &query.to)?;
+    if from > to {
+        return Err(Failure::bad_request(format!(
+            "from ({from}) is after to ({to})"
+        )));
+    }
+    Ok(Series {
+        station,
+        element,
+        from,
+        to,
+    })
+}
+
+/// `GET /observations/series?station=&element=&from=&to=`.
+pub async fn series(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<SeriesQuery>,
+) -> Result<Json<SeriesResponse>, Failure> {
+    let Series {
+        station,
+        element,
+        from,
+        to,
+    } = parse_series(&query)?;
+    let id = station.clone();
+    let points = state
+        .blocking(move |store| store.series(&id, element, from, to))
+        .await?
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                "unknown_station",
+                format!("station {station} is not in this central's network"),
+            )
+        })?;
+    Ok(Json(SeriesResponse {
+        station: station.to_string(),
+        element,
+        unit: element.unit().to_owned(),
+        from,
+        to,
+        points: points
+            .into_iter()
+            .map(|(time, value)| TimedValue { time, value })
+            .collect(),
+    }))
+}
+
+/// `GET /changes?after=&limit=`.
+pub async fn changes(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ChangesQuery>,
+) -> Result<Json<ChangesPage>, Failure> {
+    let limit = query.limit.unwrap_or(DEFAULT_CHANGES_LIMIT);
+    if !(1..=MAX_CHANGES_LIMIT).contains(&limit) {
+        return Err(Failure::bad_request(format!(
+            "limit={limit} must be between 1 and {MAX_CHANGES_LIMIT}"
+        )));
+    }
+    let after = query.after;
+    let (changes, head) = state
+        .blocking(move |store| store.changes_after(after, limit as usize))
+        .await?;
+    Ok(Json(ChangesPage { changes, head }))
+}
+
+/// `GET /openapi.json`: the checked-in description of this API.
+pub async fn openapi() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(station: &str, element: &str, from: &str, to: &str) -> SeriesQuery {
+        SeriesQuery {
+            station: station.into(),
+            element: element.into(),
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    #[test]
+    fn series_queries_are_parsed_or_explained() {
+        let t0 = "2026-11-27T00:00:00Z";
+        let t1 = "2026-11-27T08:00:00+08:00";
+        let good = parse_series(&query("708301", "PRE_1h", t0, t1)).unwrap();
+        assert_eq!(good.element, Element::Pre1h);
+        assert_eq!(good.from, good.to, "offsets are normalised to UTC");
+        let cases = [
+            (query("7", "TEM", t0, t1), "station id"),
+            (query("58819", "tem", t0, t1), "unknown element"),
+            (
+                query("58819", "TEM", "today", t1),
+                "from=\"today\" is not RFC 3339",
+            ),
+            (
+                query("58819", "TEM", t0, "2026-11-26T00:00:00Z"),
+                "is after",
+            ),
+        ];
+        for (q, expected) in cases {
+            let failure = parse_series(&q).unwrap_err();
+            assert_eq!(failure.status, StatusCode::BAD_REQUEST);
+            assert!(
+                failure.body.message.contains(expected),
+                "{}",
+                failure.body.message
+            );
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! `GET /stream`: the change log as server-sent events, resumable from a cursor.
+//!
+//! The stream reads the log from the database in pages after the last `seq` it sent, and when
+//! it has caught up waits for the head (bumped by ingest after each commit) to pass that `seq`
+//! before reading again. The database is the only source of events, so a stream can neither
+//! skip nor repeat a change, however ingests and reads interleave.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use tokio::sync::watch;
+
+use super::api::AppState;
+use super::error::{ApiQuery, Failure};
+use crate::protocol::{Change, STREAM_EVENT_CHANGE, StreamQuery};
+
+/// Changes read from the database at a time while catching up.
+const PAGE: usize = 500;
+
+/// `GET /stream?after=SEQ` (or `Last-Event-ID: SEQ`, which wins). Without either, only changes
+/// from now on are sent.
+pub async fn stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
+    let resume = last_event_id(&headers)?.or(query.after);
+    let head = state.blocking(|store| store.head()).await?;
+    let after = resume.unwrap_or(head);
+    if after > head {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "cursor_ahead",
+            format!(
+                "cursor {after} is beyond this central's newest change {head}: \
+                 its change log is not the one the cursor came from; sync again from 0"
+            ),
+        ));
+    }
+    let keep_alive = KeepAlive::new().interval(state.keep_alive());
+    let follow = Follow {
+        after,
+        page: VecDeque::new(),
+        head: state.watch_head(),
+        shutdown: state.watch_shutdown(),
+        state,
+    };
+    let events = futures_util::stream::unfold(follow, |mut follow| async move {
+        let change = follow.next().await?;
+        let event = to_event(&change)?;
+        Some((Ok(event), follow))
+    });
+    Ok(Sse::new(events).keep_alive(keep_alive))
+}
+
+/// The resume cursor from `Last-Event-ID`, if the client sent one.
+fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
+    let Some(value) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            Failure::bad_request(format!(
+                "Last-Event-ID {value:?} is not a change seq (a non-negative integer)"
+            ))
+        })
+}
+
+/// One change as an SSE event: `id` is its `seq`, so a reconnecting client resumes after it.
+fn to_event(change: &Change) -> Option<Event> {
+    let event = Event::default()
+        .id(change.seq.to_string())
+        .event(STREAM_EVENT_CHANGE)
+        .json_data(change);
+    match event {
+        Ok(event) => Some(event),
+        Err(error) => {
+            tracing::error!(seq = change.seq, %error, "change does not encode; ending stream");
+            None
+        }
+    }
+}
+
+/// One client's position in the log.
+struct Follow {
+    state: AppState,
+    /// The last `seq` sent.
+    after: u64,
+    /// Read but not yet sent.
+    page: VecDeque<Change>,
+    head: watch::Receiver<u64>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Follow {
+    /// The next change after the cursor, waiting for one if need be; `None` ends the stream
+    /// (shutdown, or a database failure, already logged: the client resumes by reconnecting).
+    async fn next(&mut self) -> Option<Change> {
+        loop {
+            if *self.shutdown.borrow() {
+                return None;
+            }
+            if let Some(change) = self.page.pop_front() {
+                self.after = change.seq;
+                return Some(change);
+            }
+            let after = self.after;
+            let (page, _) = self
+                .state
+                .blocking(move |store| store.changes_after(after, PAGE))
+                .await
+                .ok()?;
+            if !page.is_empty() {
+                self.page = page.into();
+                continue;
+            }
+            tokio::select! {
+                moved = self.head.wait_for(|&head| head > after) => {
+                    if moved.is_err() {
+                        return None;
+                    }
+                }
+                _ = self.shutdown.wait_for(|&stop| stop) => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_event_id_is_a_seq_or_a_clear_error() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(last_event_id(&headers).unwrap(), None);
+        headers.insert("last-event-id", " 42".parse().unwrap());
+        assert_eq!(last_event_id(&headers).unwrap(), Some(42));
+        headers.insert("last-event-id", "abc".parse().unwrap());
+        let failure = last_event_id(&headers).unwrap_err();
+        assert_eq!(failure.status, StatusCode::BAD_REQUEST);
+        assert!(failure.body.message.contains("not a change seq"));
+    }
+}

@@ -1,0 +1,315 @@
+//! Ingesting a batch of raw observation records: parse each at the edge, store what is new,
+//! append one change per record that stored something, and judge every record.
+//!
+//! The judging ([`judge`], [`tally`]) is pure so that any store implementation gives the same
+//! answers; only [`ingest_batch`] touches SQLite.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, params};
+
+use super::schema::station_exists;
+use crate::domain::observation::ObservationError;
+use crate::domain::{Element, Observation, Timestamp};
+use crate::protocol::{ChangeData, IngestResponse, ObservationRecord, RecordResult, RecordStatus};
+use crate::store::observations::{self, OnConflict, ValueOutcome};
+use crate::store::{Context as _, StoreError};
+
+/// What an ingest did: the per-record answer, and the change log's head after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestReport {
+    /// The response body for the batch.
+    pub response: IngestResponse,
+    /// Newest `seq` after the batch committed (unchanged if nothing new was stored).
+    pub head: u64,
+    /// Changes this batch appended to the log.
+    pub new_changes: u64,
+}
+
+/// Ingests `records` inside `conn`'s current transaction (the caller commits), judging times
+/// against `now`, which is also each change's `recorded_at`.
+pub fn ingest_batch(
+    conn: &Connection,
+    records: &[serde_json::Value],
+    now: Timestamp,
+) -> Result<IngestReport, StoreError> {
+    let mut results = Vec::with_capacity(records.len());
+    let mut new_changes = 0;
+    for (index, raw) in records.iter().enumerate() {
+        let parsed = match ObservationRecord::parse_json(raw, now) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                results.push(rejected(index, error.to_string()));
+                continue;
+            }
+        };
+        let obs = &parsed.observation;
+        if !station_exists(conn, &obs.station)? {
+            results.push(rejected(
+                index,
+                format!("station {} is not in this central's network", obs.station),
+            ));
+            continue;
+        }
+        let outcomes = observations::insert(conn, obs, OnConflict::KeepStored)?;
+        if let Some(record) = new_values(obs, &outcomes) {
+            append_change(conn, now, &ChangeData::Observation(record))?;
+            new_changes += 1;
+        }
+        results.push(judge(index, obs, &parsed.value_errors, &outcomes));
+    }
+    Ok(IngestReport {
+        response: tally(results),
+        head: head(conn)?,
+        new_changes,
+    })
+}
+
+/// The newest `seq` in the change log (0 when empty).
+pub fn head(conn: &Connection) -> Result<u64, StoreError> {
+    conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM change_log")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map(seq_from_sql)
+        .context("reading change-log head")
+}
+
+/// A `seq` as SQLite stores it (a positive `INTEGER`) as the API's `u64`.
+pub fn seq_from_sql(seq: i64) -> u64 {
+    u64::try_from(seq).unwrap_or_default()
+}
+
+/// Appends one change; returns its `seq`.
+fn append_change(conn: &Connection, at: Timestamp, data: &ChangeData) -> Result<u64, StoreError> {
+    let json = serde_json::to_string(data).map_err(|e| StoreError::Decode(e.to_string()))?;
+    conn.prepare_cached("INSERT INTO change_log (recorded_at, data) VALUES (?1, ?2) RETURNING seq")
+        .and_then(|mut s| s.query_row(params![at.millis(), json], |r| r.get(0)))
+        .map(seq_from_sql)
+        .context("appending to change log")
+}
+
+/// A record refused as a whole.
+pub fn rejected(index: usize, reason: String) -> RecordResult {
+    RecordResult {
+        index,
+        status: RecordStatus::Rejected,
+        stored_values: 0,
+        errors: vec![reason],
+    }
+}
+
+/// The record to log as a change: only the values this ingest stored, if any.
+pub fn new_values(
+    obs: &Observation,
+    outcomes: &[(Element, ValueOutcome)],
+) -> Option<ObservationRecord> {
+    let values: BTreeMap<String, serde_json::Value> = outcomes
+        .iter()
+        .filter(|(_, outcome)| *outcome == ValueOutcome::New)
+        .filter_map(|(element, _)| {
+            let value = obs.values.get(element)?;
+            Some((element.code().to_owned(), serde_json::Value::from(*value)))
+        })
+        .collect();
+    (!values.is_empty()).then(|| ObservationRecord {
+        station: obs.station.to_string(),
+        time: obs.time.to_rfc3339(),
+        source: obs.source,
+        values,
+    })
+}
+
+/// Judges one parsed record from the values refused at parsing and what storing the rest did.
+pub fn judge(
+    index: usize,
+    obs: &Observation,
+    value_errors: &[ObservationError],
+    outcomes: &[(Element, ValueOutcome)],
+) -> RecordResult {
+    let mut errors: Vec<String> = value_errors.iter().map(ToString::to_string).collect();
+    let (mut new, mut duplicate) = (0, 0);
+    for &(element, outcome) in outcomes {
+        match outcome {
+            ValueOutcome::New => new += 1,
+            ValueOutcome::Duplicate => duplicate += 1,
+            ValueOutcome::Conflict { stored } => errors.push(format!(
+                "{element} at {time}: {posted} differs from the stored {stored}; \
+                 the stored value is kept (corrections are not accepted)",
+                time = obs.time,
+                posted = obs.values.get(&element).copied().unwrap_or(f64::NAN),
+            )),
+        }
+    }
+    if new + duplicate + errors.len() == 0 {
+        errors.push("the record has no values (all missing)".to_owned());
+    }
+    let status = match (errors.is_empty(), new > 0, duplicate > 0) {
+        (true, true, _) => RecordStatus::Stored,
+        (true, false, _) => RecordStatus::Duplicate,
+        (false, false, false) => RecordStatus::Rejected,
+        (false, _, _) => RecordStatus::Partial,
+    };
+    RecordResult {
+        index,
+        status,
+        stored_values: new,
+        errors,
+    }
+}
+
+/// The batch's response: per-status counts over the results.
+pub fn tally(results: Vec<RecordResult>) -> IngestResponse {
+    let count = |status| results.iter().filter(|r| r.status == status).count();
+    IngestResponse {
+        stored: count(RecordStatus::Stored),
+        duplicate: count(RecordStatus::Duplicate),
+        partial: count(RecordStatus::Partial),
+        rejected: count(RecordStatus::Rejected),
+        results,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Source, StationId};
+
+    fn obs(values: &[(Element, f64)]) -> Observation {
+        Observation {
+            station: StationId::parse("58819").unwrap(),
+            time: Timestamp(0),
+            source: Source::Live,
+            values: values.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn judging_table() {
+        use RecordStatus::{Duplicate, Partial, Rejected, Stored};
+        use ValueOutcome::{Conflict, Duplicate as Dup, New};
+        let out_of_range = ObservationError::UnknownElement("WIND".into());
+        // Outcomes of stored values, whether a value was refused at parsing, and the verdict:
+        // status, values stored, errors reported.
+        type Case = (
+            &'static [(Element, ValueOutcome)],
+            bool,
+            RecordStatus,
+            usize,
+            usize,
+        );
+        let cases: [Case; 8] = [
+            (
+                &[(Element::Tem, New), (Element::Rhu, New)],
+                false,
+                Stored,
+                2,
+                0,
+            ),
+            (
+                &[(Element::Tem, New), (Element::Rhu, Dup)],
+                false,
+                Stored,
+                1,
+                0,
+            ),
+            (
+                &[(Element::Tem, Dup), (Element::Rhu, Dup)],
+                false,
+                Duplicate,
+                0,
+                0,
+            ),
+            (&[(Element::Tem, New)], true, Partial, 1, 1),
+            (&[(Element::Tem, Dup)], true, Partial, 0, 1),
+            (&[], true, Rejected, 0, 1),
+            (&[], false, Rejected, 0, 1),
+            (
+                &[
+                    (Element::Tem, Conflict { stored: 10.0 }),
+                    (Element::Rhu, New),
+                ],
+                false,
+                Partial,
+                1,
+                1,
+            ),
+        ];
+        for (outcomes, bad_value, status, stored, errors) in cases {
+            let value_errors = if bad_value {
+                vec![out_of_range.clone()]
+            } else {
+                vec![]
+            };
+            let posted = obs(&[(Element::Tem, 11.0), (Element::Rhu, 80.0)]);
+            let result = judge(3, &posted, &value_errors, outcomes);
+            assert_eq!(result.index, 3);
+            assert_eq!(result.status, status, "{outcomes:?} {bad_value}");
+            assert_eq!(result.stored_values, stored, "{outcomes:?}");
+            assert_eq!(result.errors.len(), errors, "{:?}", result.errors);
+        }
+    }
+
+    #[test]
+    fn a_conflict_names_both_values() {
+        let posted = obs(&[(Element::Tem, 11.5)]);
+        let result = judge(
+            0,
+            &posted,
+            &[],
+            &[(Element::Tem, ValueOutcome::Conflict { stored: 10.25 })],
+        );
+        assert_eq!(result.status, RecordStatus::Rejected);
+        assert_eq!(
+            result.errors,
+            [
+                "TEM at 1970-01-01T00:00:00Z: 11.5 differs from the stored 10.25; \
+              the stored value is kept (corrections are not accepted)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_change_carries_only_new_values() {
+        let posted = obs(&[
+            (Element::Tem, 11.5),
+            (Element::Rhu, 80.0),
+            (Element::Prs, 990.0),
+        ]);
+        let record = new_values(
+            &posted,
+            &[
+                (Element::Tem, ValueOutcome::New),
+                (Element::Rhu, ValueOutcome::Duplicate),
+                (Element::Prs, ValueOutcome::Conflict { stored: 991.0 }),
+            ],
+        )
+        .unwrap();
+        assert_eq!(record.values.len(), 1);
+        assert_eq!(record.values["TEM"], serde_json::json!(11.5));
+        assert!(new_values(&posted, &[(Element::Tem, ValueOutcome::Duplicate)]).is_none());
+    }
+
+    #[test]
+    fn tally_counts_by_status() {
+        let results = vec![
+            rejected(0, "x".into()),
+            judge(
+                1,
+                &obs(&[(Element::Tem, 1.0)]),
+                &[],
+                &[(Element::Tem, ValueOutcome::New)],
+            ),
+            rejected(2, "y".into()),
+        ];
+        let response = tally(results);
+        assert_eq!(
+            (
+                response.stored,
+                response.duplicate,
+                response.partial,
+                response.rejected
+            ),
+            (1, 0, 0, 2)
+        );
+        assert_eq!(response.results.len(), 3);
+    }
+}

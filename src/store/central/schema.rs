@@ -1,0 +1,199 @@
+//! The central's schema (migrations) and the station network's tables: seeded once from the
+//! shipped catalogue, read back for `GET /api/v1/stations`.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::geo::LatLon;
+use crate::domain::{Network, Station, StationId, Township, TownshipCode};
+use crate::store::sqlite::Migration;
+use crate::store::{Context as _, StoreError, observations};
+
+/// The network and the change log. `seq` is `AUTOINCREMENT` so a number is never reused, even
+/// after the newest row is deleted; under SQLite's single writer it is gap-free and in commit
+/// order (a rolled-back insert also rolls back `sqlite_sequence`).
+const NETWORK_AND_CHANGE_LOG: &str = "
+CREATE TABLE townships (
+    code          INTEGER PRIMARY KEY,   -- NBS 2023 code
+    name          TEXT    NOT NULL,
+    level         TEXT    NOT NULL,      -- town | township
+    seat_lat      REAL    NOT NULL,
+    seat_lon      REAL    NOT NULL,
+    seat_verified INTEGER NOT NULL
+);
+CREATE TABLE stations (
+    id          TEXT    PRIMARY KEY,
+    name_zh     TEXT    NOT NULL,
+    name_en     TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,        -- national | regional
+    lat         REAL    NOT NULL,
+    lon         REAL    NOT NULL,
+    altitude_m  REAL    NOT NULL,
+    township    INTEGER NOT NULL REFERENCES townships(code),
+    uncertainty TEXT                     -- what the sources disagree about, if anything
+);
+CREATE TABLE change_log (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_at INTEGER NOT NULL,        -- Unix ms, UTC
+    data        TEXT    NOT NULL         -- protocol::ChangeData as JSON
+);
+";
+
+/// Every migration of the central's database, oldest first. Never edit a released step.
+pub const MIGRATIONS: [Migration; 2] = [
+    Migration {
+        name: "observations",
+        sql: observations::SCHEMA,
+    },
+    Migration {
+        name: "network and change log",
+        sql: NETWORK_AND_CHANGE_LOG,
+    },
+];
+
+/// Writes `network` into empty network tables; returns whether it did. A database that already
+/// holds a network keeps it: the database, not the binary's catalogue, is the central's truth.
+pub fn seed_network(conn: &mut Connection, network: &Network) -> Result<bool, StoreError> {
+    let tx = conn.transaction().context("starting network seed")?;
+    let existing: i64 = tx
+        .query_row("SELECT count(*) FROM stations", [], |r| r.get(0))
+        .context("counting stations")?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    for t in &network.townships {
+        tx.execute(
+            "INSERT INTO townships (code, name, level, seat_lat, seat_lon, seat_verified)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                t.code.0,
+                t.name,
+                enum_text(&t.level)?,
+                t.seat.lat,
+                t.seat.lon,
+                t.seat_verified
+            ],
+        )
+        .context("seeding townships")?;
+    }
+    for s in &network.stations {
+        tx.execute(
+            "INSERT INTO stations (id, name_zh, name_en, kind, lat, lon, altitude_m, township, uncertainty)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                s.id.as_str(),
+                s.name_zh,
+                s.name_en,
+                enum_text(&s.kind)?,
+                s.location.lat,
+                s.location.lon,
+                s.altitude_m,
+                s.township.0,
+                s.uncertainty
+            ],
+        )
+        .context("seeding stations")?;
+    }
+    tx.commit().context("committing network seed")?;
+    tracing::info!(
+        stations = network.stations.len(),
+        townships = network.townships.len(),
+        "station network seeded"
+    );
+    Ok(true)
+}
+
+/// The network as stored, townships in code order and stations in id order.
+pub fn read_network(conn: &Connection) -> Result<Network, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT code, name, level, seat_lat, seat_lon, seat_verified FROM townships ORDER BY code",
+        )
+        .context("preparing township query")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, f64>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })
+        .context("querying townships")?;
+    let mut townships = Vec::new();
+    for row in rows {
+        let (code, name, level, lat, lon, seat_verified) = row.context("reading township")?;
+        townships.push(Township {
+            code: TownshipCode(code),
+            name,
+            level: enum_from_text(&level)?,
+            seat: LatLon::new(lat, lon),
+            seat_verified,
+        });
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, name_zh, name_en, kind, lat, lon, altitude_m, township, uncertainty
+             FROM stations ORDER BY id",
+        )
+        .context("preparing station query")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                LatLon::new(r.get(4)?, r.get(5)?),
+                r.get::<_, f64>(6)?,
+                r.get::<_, u32>(7)?,
+                r.get::<_, Option<String>>(8)?,
+            ))
+        })
+        .context("querying stations")?;
+    let mut stations = Vec::new();
+    for row in rows {
+        let (id, name_zh, name_en, kind, location, altitude_m, township, uncertainty) =
+            row.context("reading station")?;
+        stations.push(Station {
+            id: StationId::parse(&id).map_err(|e| StoreError::Decode(e.to_string()))?,
+            name_zh,
+            name_en,
+            kind: enum_from_text(&kind)?,
+            location,
+            altitude_m,
+            township: TownshipCode(township),
+            uncertainty,
+        });
+    }
+    Ok(Network {
+        townships,
+        stations,
+    })
+}
+
+/// Whether `id` is a station of the stored network.
+pub fn station_exists(conn: &Connection, id: &StationId) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM stations WHERE id = ?1)")
+        .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)))
+        .context("looking up station")
+}
+
+/// A unit-only enum as the text serde gives it (`national`), so the database reads like the API.
+fn enum_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => Ok(text),
+        other => Err(StoreError::Decode(format!(
+            "expected a unit enum, got {other:?}"
+        ))),
+    }
+}
+
+/// The inverse of [`enum_text`].
+fn enum_from_text<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|e| StoreError::Decode(format!("{text:?}: {e}")))
+}

@@ -1,0 +1,283 @@
+use serde_json::{Value, json};
+
+use super::*;
+use crate::assets::qingliu_network;
+use crate::domain::time::MINUTE_MS;
+use crate::protocol::RecordStatus;
+
+fn now() -> Timestamp {
+    Timestamp::parse_rfc3339("2026-11-27T10:00:00Z").unwrap()
+}
+
+fn minute(n: i64) -> String {
+    now().plus_ms(n * MINUTE_MS).to_rfc3339()
+}
+
+fn fresh() -> (tempfile::TempDir, SqliteCentralStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteCentralStore::open(&dir.path().join("central.sqlite"), &network()).unwrap();
+    (dir, store)
+}
+
+fn network() -> Network {
+    qingliu_network().unwrap()
+}
+
+fn record(station: &str, time: &str, values: Value) -> Value {
+    let mut record = json!({"station": station, "time": time});
+    record["values"] = values;
+    record
+}
+
+fn statuses(store: &SqliteCentralStore, batch: &[Value]) -> Vec<(RecordStatus, usize)> {
+    store
+        .ingest(batch, now())
+        .unwrap()
+        .response
+        .results
+        .iter()
+        .map(|r| (r.status, r.stored_values))
+        .collect()
+}
+
+#[test]
+fn ingest_outcomes() {
+    use RecordStatus::{Duplicate, Partial, Rejected, Stored};
+    let (_dir, store) = fresh();
+    let t = minute(-10);
+    // Each step is a batch and what must become of each of its records.
+    type Step = (Vec<Value>, Vec<(RecordStatus, usize)>);
+    let steps: Vec<Step> = vec![
+        (
+            vec![record("58819", &t, json!({"TEM": 12.5, "RHU": 80}))],
+            vec![(Stored, 2)],
+        ),
+        (
+            vec![record("58819", &t, json!({"TEM": 12.5, "RHU": 80}))],
+            vec![(Duplicate, 0)],
+        ),
+        (
+            vec![record("58819", &t, json!({"TEM": 12.5, "PRS": 990.1}))],
+            vec![(Stored, 1)],
+        ),
+        (
+            // Conflict: TEM differs from what is stored, RHU out of range, PRE_1h new.
+            vec![record(
+                "58819",
+                &t,
+                json!({"TEM": 13.0, "RHU": 130, "PRE_1h": 0.2}),
+            )],
+            vec![(Partial, 1)],
+        ),
+        (
+            vec![record("58819", &t, json!({"TEM": 13.0}))],
+            vec![(Rejected, 0)],
+        ),
+        (
+            vec![
+                record("708399", &t, json!({"TEM": 1.0})),
+                record("708301", &minute(60), json!({"TEM": 1.0})),
+                json!({"station": "708301"}),
+                record("708301", &t, json!({"TEM": "warm"})),
+                record("708301", &t, json!({"TEM": null})),
+                record("708301", &t, json!({"TEM": 9.5})),
+            ],
+            vec![
+                (Rejected, 0),
+                (Rejected, 0),
+                (Rejected, 0),
+                (Rejected, 0),
+                (Rejected, 0),
+                (Stored, 1),
+            ],
+        ),
+    ];
+    for (index, (batch, expected)) in steps.iter().enumerate() {
+        assert_eq!(&statuses(&store, batch), expected, "step {index}");
+    }
+    let id = StationId::parse("58819").unwrap();
+    let tem = store
+        .series(&id, Element::Tem, Timestamp(0), now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tem,
+        [(Timestamp::parse_rfc3339(&t).unwrap(), 12.5)],
+        "first report wins"
+    );
+}
+
+#[test]
+fn record_errors_say_what_is_wrong() {
+    let (_dir, store) = fresh();
+    let t = minute(-1);
+    store
+        .ingest(&[record("58819", &t, json!({"TEM": 12.5}))], now())
+        .unwrap();
+    let batch = [
+        record("708399", &t, json!({"TEM": 1.0})),
+        record("58819", &t, json!({"TEM": 13.0})),
+        record("58819", &minute(60), json!({"TEM": 1.0})),
+        record("58819", &t, json!({})),
+    ];
+    let report = store.ingest(&batch, now()).unwrap();
+    let errors: Vec<&str> = report
+        .response
+        .results
+        .iter()
+        .map(|r| r.errors[0].as_str())
+        .collect();
+    assert_eq!(errors[0], "station 708399 is not in this central's network");
+    assert!(
+        errors[1].contains("differs from the stored 12.5"),
+        "{}",
+        errors[1]
+    );
+    assert!(errors[2].contains("in the future"), "{}", errors[2]);
+    assert!(errors[3].contains("no values"), "{}", errors[3]);
+}
+
+#[test]
+fn change_log_is_gap_free_and_holds_only_new_values() {
+    let (_dir, store) = fresh();
+    assert_eq!(store.head().unwrap(), 0);
+    let t = minute(-5);
+    let batch = [
+        record("58819", &t, json!({"TEM": 12.5})),
+        record("708301", &t, json!({"TEM": 11.0})),
+        record("708399", &t, json!({"TEM": 11.0})),
+    ];
+    let report = store.ingest(&batch, now()).unwrap();
+    assert_eq!((report.head, report.new_changes), (2, 2));
+    // The same batch again: no change; then a record with one new value among duplicates.
+    assert_eq!(store.ingest(&batch, now()).unwrap().new_changes, 0);
+    let report = store
+        .ingest(
+            &[record("58819", &t, json!({"TEM": 12.5, "RHU": 77}))],
+            now(),
+        )
+        .unwrap();
+    assert_eq!((report.head, report.new_changes), (3, 1));
+    let (changes, head) = store.changes_after(0, 100).unwrap();
+    assert_eq!(head, 3);
+    let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    let ChangeData::Observation(last) = &changes[2].data;
+    assert_eq!(last.station, "58819");
+    assert_eq!(last.time, t);
+    assert_eq!(last.values.keys().collect::<Vec<_>>(), ["RHU"]);
+    assert_eq!(changes[2].recorded_at, now());
+}
+
+#[test]
+fn changes_page_after_a_cursor() {
+    let (_dir, store) = fresh();
+    let batch: Vec<Value> = (0..7)
+        .map(|n| record("58819", &minute(-n), json!({"TEM": 10.0})))
+        .collect();
+    store.ingest(&batch, now()).unwrap();
+    let mut cursor = 0;
+    let mut pages = Vec::new();
+    loop {
+        let (page, head) = store.changes_after(cursor, 3).unwrap();
+        assert_eq!(head, 7);
+        let Some(last) = page.last() else { break };
+        cursor = last.seq;
+        pages.push(page.iter().map(|c| c.seq).collect::<Vec<_>>());
+    }
+    assert_eq!(pages, [vec![1, 2, 3], vec![4, 5, 6], vec![7]]);
+    assert!(store.changes_after(99, 3).unwrap().0.is_empty());
+}
+
+#[test]
+fn latest_and_series() {
+    let (_dir, store) = fresh();
+    let batch: Vec<Value> = (0..5)
+        .map(|n| record("708305", &minute(-n), json!({"TEM": n as f64, "RHU": 60})))
+        .collect();
+    store.ingest(&batch, now()).unwrap();
+    let id = StationId::parse("708305").unwrap();
+    let latest = store.latest().unwrap();
+    assert_eq!(latest[&id][&Element::Tem], (now(), 0.0));
+    assert_eq!(latest.len(), 1);
+    let from = now().plus_ms(-3 * MINUTE_MS);
+    let to = now().plus_ms(-MINUTE_MS);
+    let series = store.series(&id, Element::Tem, from, to).unwrap().unwrap();
+    let values: Vec<f64> = series.iter().map(|(_, v)| *v).collect();
+    assert_eq!(values, [3.0, 2.0, 1.0], "inclusive range, oldest first");
+    assert!(
+        store
+            .series(&id, Element::Prs, from, to)
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
+    let stranger = StationId::parse("708399").unwrap();
+    assert_eq!(
+        store.series(&stranger, Element::Tem, from, to).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn the_network_is_seeded_once_and_read_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("central.sqlite");
+    let store = SqliteCentralStore::open(&path, &network()).unwrap();
+    assert_eq!(store.network().unwrap(), network());
+    drop(store);
+    // Reopening with another catalogue keeps the stored network: the database is the truth.
+    let store = SqliteCentralStore::open(&path, &Network::default()).unwrap();
+    assert_eq!(store.network().unwrap(), network());
+}
+
+#[test]
+fn reopening_keeps_data_and_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("central.sqlite");
+    let store = SqliteCentralStore::open(&path, &network()).unwrap();
+    store
+        .ingest(&[record("58819", &minute(-2), json!({"TEM": 1.0}))], now())
+        .unwrap();
+    drop(store);
+    let mut conn = sqlite::open(&path).unwrap();
+    assert_eq!(sqlite::migrate(&mut conn, &MIGRATIONS).unwrap(), 0);
+    drop(conn);
+    let store = SqliteCentralStore::open(&path, &network()).unwrap();
+    assert_eq!(store.head().unwrap(), 1);
+    let report = store
+        .ingest(&[record("58819", &minute(-1), json!({"TEM": 2.0}))], now())
+        .unwrap();
+    assert_eq!(report.head, 2);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("central.sqlite");
+    std::fs::write(&path, b"this is a spreadsheet, not a database".repeat(200)).unwrap();
+    let error = SqliteCentralStore::open(&path, &network()).unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
+    assert!(
+        error.to_string().contains("not an SQLite database"),
+        "{error}"
+    );
+}
+
+#[test]
+fn readers_see_commits_while_the_writer_is_busy() {
+    let (_dir, store) = fresh();
+    // Hold the writer inside an open transaction; readers must neither block nor see it.
+    let mut writer = store.writer();
+    let tx = writer.transaction().unwrap();
+    ingest::ingest_batch(
+        &tx,
+        &[record("58819", &minute(-1), json!({"TEM": 1.0}))],
+        now(),
+    )
+    .unwrap();
+    assert_eq!(store.head().unwrap(), 0);
+    tx.commit().unwrap();
+    drop(writer);
+    assert_eq!(store.head().unwrap(), 1);
+}

@@ -1,0 +1,320 @@
+//! Shared helpers: a central in-process on 127.0.0.1:0 over a temporary database with a clock
+//! the test controls, an HTTP client, and a small server-sent-events reader.
+
+// Each test module uses a different subset; and in test helpers a panic is the failure report.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt as _};
+use serde_json::Value;
+use wxdesk::central::{self, CentralConfig, RunningCentral};
+use wxdesk::domain::Timestamp;
+use wxdesk::domain::time::ManualClock;
+use wxdesk::protocol::Change;
+
+/// Where test clocks start: a late-November morning in Qingliu (18:00 Beijing time).
+pub const NOW: &str = "2026-11-27T10:00:00Z";
+
+/// The failure guard for anything awaited: generous, since the machine has two cores.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// [`NOW`] as a timestamp.
+pub fn now() -> Timestamp {
+    Timestamp::parse_rfc3339(NOW).expect("NOW is RFC 3339")
+}
+
+/// `NOW` moved by `minutes`, as RFC 3339.
+pub fn minutes_from_now(minutes: i64) -> String {
+    now().plus_ms(minutes * 60_000).to_rfc3339()
+}
+
+/// Process-wide set-up: the TLS provider reqwest needs (it is built without a default one).
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// An HTTP client for talking to a test central.
+pub fn client() -> reqwest::Client {
+    init();
+    reqwest::Client::builder()
+        .timeout(PATIENCE)
+        .build()
+        .expect("building the HTTP client")
+}
+
+/// Awaits `future`, failing the test if it takes longer than [`PATIENCE`].
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// A central running in this process for one test, with its own database and clock.
+pub struct TestCentral {
+    /// The central's clock, standing at [`NOW`] until moved.
+    pub clock: Arc<ManualClock>,
+    /// Keep-alive interval of its live streams.
+    pub keep_alive: Duration,
+    addr: SocketAddr,
+    db: PathBuf,
+    running: Option<RunningCentral>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCentral {
+    /// Starts a central on 127.0.0.1 with a random port and a fresh database.
+    pub async fn start() -> Self {
+        Self::start_with_keep_alive(central::DEFAULT_KEEP_ALIVE).await
+    }
+
+    /// Like [`TestCentral::start`], with live streams sending keep-alives after `keep_alive`.
+    pub async fn start_with_keep_alive(keep_alive: Duration) -> Self {
+        init();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("central.sqlite");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding 127.0.0.1:0");
+        let clock = ManualClock::new(now());
+        let running = central::start(listener, config(&db, &clock, keep_alive))
+            .await
+            .expect("starting the central");
+        Self {
+            clock,
+            keep_alive,
+            addr: running.addr(),
+            db,
+            running: Some(running),
+            _dir: dir,
+        }
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The URL of an API path, e.g. `url("/health")` → `http://127.0.0.1:40123/api/v1/health`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.base(), wxdesk::protocol::API_PREFIX)
+    }
+
+    /// Its address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its database file.
+    pub fn db_path(&self) -> &Path {
+        &self.db
+    }
+
+    /// Shuts it down gracefully; panics if that takes longer than [`PATIENCE`].
+    pub async fn shutdown(&mut self) {
+        if let Some(running) = self.running.take() {
+            within("the central to shut down", running.shutdown())
+                .await
+                .expect("clean shutdown");
+        }
+    }
+
+    /// Shuts it down (if running) and starts it again on the same port and database.
+    pub async fn restart(&mut self) {
+        self.shutdown().await;
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("re-binding the same port");
+        let running = central::start(listener, config(&self.db, &self.clock, self.keep_alive))
+            .await
+            .expect("restarting the central");
+        self.running = Some(running);
+    }
+
+    /// Posts an ingest body; returns the status and the JSON answer.
+    pub async fn post_observations(&self, client: &reqwest::Client, body: &Value) -> (u16, Value) {
+        let response = client
+            .post(self.url("/observations"))
+            .json(body)
+            .send()
+            .await
+            .expect("posting observations");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON answer"))
+    }
+
+    /// GETs an API path; returns the status and the JSON answer.
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> (u16, Value) {
+        let response = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON answer"))
+    }
+
+    /// Opens the live stream at `path_and_query` (e.g. `/stream?after=0`), with an optional
+    /// `Last-Event-ID`.
+    pub async fn open_stream(
+        &self,
+        client: &reqwest::Client,
+        path_and_query: &str,
+        last_event_id: Option<u64>,
+    ) -> EventStream {
+        let mut request = client
+            .get(self.url(path_and_query))
+            // A stream outlives any request timeout; the tests guard each wait instead.
+            .timeout(Duration::from_secs(3600));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.expect("opening the stream");
+        assert_eq!(response.status(), 200, "stream refused");
+        EventStream::new(response)
+    }
+}
+
+fn config(db: &Path, clock: &Arc<ManualClock>, keep_alive: Duration) -> CentralConfig {
+    let mut config = CentralConfig::new(
+        db,
+        wxdesk::assets::qingliu_network().expect("shipped network"),
+    );
+    config.clock = clock.clone();
+    config.keep_alive = keep_alive;
+    config
+}
+
+/// One server-sent event, or a comment line (`: …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SseItem {
+    /// An event.
+    Event {
+        /// `id:` field.
+        id: Option<String>,
+        /// `event:` field.
+        event: Option<String>,
+        /// `data:` lines joined by `\n`.
+        data: String,
+    },
+    /// A comment (keep-alive).
+    Comment(String),
+}
+
+/// A minimal reader of a `text/event-stream` response body.
+pub struct EventStream {
+    body: Pin<Box<dyn Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl EventStream {
+    fn new(response: reqwest::Response) -> Self {
+        Self {
+            body: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event or comment; `None` when the server ended the stream.
+    pub async fn next_item(&mut self) -> Option<SseItem> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(item) = parse_block(&block) {
+                    return Some(item);
+                }
+                continue;
+            }
+            match self.body.next().await {
+                Some(Ok(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// The next event, skipping comments; `None` when the stream ended. Guarded by
+    /// [`PATIENCE`].
+    pub async fn next_event(&mut self) -> Option<SseItem> {
+        within("a stream event", async {
+            loop {
+                match self.next_item().await? {
+                    SseItem::Comment(_) => {}
+                    event => return Some(event),
+                }
+            }
+        })
+        .await
+    }
+
+    /// The next change, checking the event's framing (`id` = seq, `event: change`).
+    pub async fn next_change(&mut self) -> Change {
+        let Some(SseItem::Event { id, event, data }) = self.next_event().await else {
+            panic!("the stream ended");
+        };
+        let change: Change = serde_json::from_str(&data).expect("a Change as data");
+        assert_eq!(id, Some(change.seq.to_string()), "event id is the seq");
+        assert_eq!(
+            event.as_deref(),
+            Some(wxdesk::protocol::STREAM_EVENT_CHANGE)
+        );
+        change
+    }
+
+    /// `n` changes' seqs, in arrival order.
+    pub async fn next_seqs(&mut self, n: usize) -> Vec<u64> {
+        let mut seqs = Vec::with_capacity(n);
+        for _ in 0..n {
+            seqs.push(self.next_change().await.seq);
+        }
+        seqs
+    }
+}
+
+/// Parses one SSE block (lines up to a blank line).
+fn parse_block(block: &str) -> Option<SseItem> {
+    let mut id = None;
+    let mut event = None;
+    let mut data: Vec<&str> = Vec::new();
+    let mut comment = None;
+    for line in block.lines() {
+        if let Some(text) = line.strip_prefix(':') {
+            comment = Some(text.trim().to_owned());
+            continue;
+        }
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "id" => id = Some(value.to_owned()),
+            "event" => event = Some(value.to_owned()),
+            "data" => data.push(value),
+            _ => {}
+        }
+    }
+    if id.is_none() && event.is_none() && data.is_empty() {
+        return comment.map(SseItem::Comment);
+    }
+    Some(SseItem::Event {
+        id,
+        event,
+        data: data.join("\n"),
+    })
+}
+
+/// An observation record as JSON.
+pub fn record(station: &str, time: &str, values: Value) -> Value {
+    let mut record = serde_json::json!({"station": station, "time": time});
+    record["values"] = values;
+    record
+}
+
+/// An ingest body of `records`.
+pub fn batch(records: &[Value]) -> Value {
+    serde_json::json!({ "observations": records })
+}
