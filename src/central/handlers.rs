@@ -35,6 +35,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failu
         time: state.clock().now().to_rfc3339(),
         head,
         stations,
+        instance: state.store().instance().to_owned(),
     }))
 }
 

@@ -51,8 +51,14 @@ impl Link {
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (event_tx, event_rx) = mpsc::channel(EVENT_CAPACITY);
         (
-            Self { commands: command_tx, events: event_rx },
-            BackendEnds { commands: command_rx, events: event_tx },
+            Self {
+                commands: command_tx,
+                events: event_rx,
+            },
+            BackendEnds {
+                commands: command_rx,
+                events: event_tx,
+            },
         )
     }
 
@@ -108,29 +114,43 @@ pub fn spawn(
     clock: SharedClock,
     waker: Waker,
 ) -> std::io::Result<BackendHandle> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel();
-    let thread = std::thread::Builder::new().name("wxdesk-backend".into()).spawn(move || {
-        runtime.block_on(async move {
-            tokio::select! {
-                () = serve(config, ends, clock, waker) => {}
-                _ = shutdown_rx => {}
-            }
-        });
-        // Dropping the runtime here cancels whatever was in flight; the cache's last
-        // committed transaction is intact (WAL).
-    })?;
-    Ok(BackendHandle { shutdown: Some(shutdown_tx), thread: Some(thread) })
+    let thread = std::thread::Builder::new()
+        .name("wxdesk-backend".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                tokio::select! {
+                    () = serve(config, ends, clock, waker) => {}
+                    _ = shutdown_rx => {}
+                }
+            });
+            // Dropping the runtime here cancels whatever was in flight; the cache's last
+            // committed transaction is intact (WAL).
+        })?;
+    Ok(BackendHandle {
+        shutdown: Some(shutdown_tx),
+        thread: Some(thread),
+    })
 }
 
 /// Opens the cache, then runs the services and routes commands to them until the UI leaves.
 async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, waker: Waker) {
-    let BackendEnds { mut commands, events } = ends;
+    let BackendEnds {
+        mut commands,
+        events,
+    } = ends;
     let notify = |text: String| {
         let events = events.clone();
         let waker = Arc::clone(&waker);
         async move {
-            if events.send(Event::Sync(SyncEvent::Failed(text))).await.is_ok() {
+            if events
+                .send(Event::Sync(SyncEvent::Failed(text)))
+                .await
+                .is_ok()
+            {
                 waker();
             }
         }
@@ -146,7 +166,10 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
             cache
         }
         Err(error) => {
-            notify(format!("the local cache cannot be opened ({error}); running without an offline copy")).await;
+            notify(format!(
+                "the local cache cannot be opened ({error}); running without an offline copy"
+            ))
+            .await;
             match CacheDb::in_memory() {
                 Ok(cache) => cache,
                 Err(error) => {
@@ -182,10 +205,17 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     }
 }
 
-async fn open_cache(config: &BackendConfig, clock: &SharedClock) -> Result<(CacheDb, Recovery), crate::store::StoreError> {
+async fn open_cache(
+    config: &BackendConfig,
+    clock: &SharedClock,
+) -> Result<(CacheDb, Recovery), crate::store::StoreError> {
     let path = config.cache_path.clone();
     let now = clock.now();
     tokio::task::spawn_blocking(move || CacheDb::open_or_recover(&path, now))
         .await
-        .unwrap_or_else(|join| Err(crate::store::StoreError::Decode(format!("cache task failed: {join}"))))
+        .unwrap_or_else(|join| {
+            Err(crate::store::StoreError::Decode(format!(
+                "cache task failed: {join}"
+            )))
+        })
 }

@@ -24,6 +24,8 @@ pub struct Health {
     pub head: u64,
     /// Number of stations in the network.
     pub stations: usize,
+    /// The central database's random identity; a new value means its change log restarted.
+    pub instance: String,
 }
 
 /// A township as the API describes it.

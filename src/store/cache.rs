@@ -12,7 +12,10 @@ use super::{Context as _, StoreError};
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 
 const MIGRATIONS: [Migration; 2] = [
-    Migration { name: "observations", sql: observations::SCHEMA },
+    Migration {
+        name: "observations",
+        sql: observations::SCHEMA,
+    },
     Migration {
         name: "sync metadata",
         sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
@@ -20,6 +23,7 @@ const MIGRATIONS: [Migration; 2] = [
 ];
 
 const CURSOR_KEY: &str = "cursor";
+const INSTANCE_KEY: &str = "central_instance";
 const NETWORK_KEY: &str = "network";
 
 /// Why a batch of changes was not applied.
@@ -71,7 +75,9 @@ impl CacheDb {
     pub fn open_or_recover(path: &Path, now: Timestamp) -> Result<(Self, Recovery), StoreError> {
         match Self::open(path) {
             Ok(cache) => Ok((cache, Recovery::None)),
-            Err(error @ (StoreError::Corrupt { .. } | StoreError::Sqlite { .. })) if path.exists() => {
+            Err(error @ (StoreError::Corrupt { .. } | StoreError::Sqlite { .. }))
+                if path.exists() =>
+            {
                 let to = path.with_extension(format!("corrupt-{}", now.millis()));
                 std::fs::rename(path, &to).map_err(|e| StoreError::Corrupt {
                     path: path.display().to_string(),
@@ -82,7 +88,13 @@ impl CacheDb {
                     let _ = std::fs::remove_file(side); // belongs to the damaged file
                 }
                 let cache = Self::open(path)?;
-                Ok((cache, Recovery::MovedAside { to, reason: error.to_string() }))
+                Ok((
+                    cache,
+                    Recovery::MovedAside {
+                        to,
+                        reason: error.to_string(),
+                    },
+                ))
             }
             Err(error) => Err(error),
         }
@@ -104,42 +116,75 @@ impl CacheDb {
 
     /// The last change applied (0 when nothing has been synced).
     pub fn cursor(&self) -> Result<u64, StoreError> {
-        self.meta(CURSOR_KEY)?
-            .map_or(Ok(0), |v| v.parse().map_err(|_| StoreError::Decode(format!("cursor {v:?}"))))
+        self.meta(CURSOR_KEY)?.map_or(Ok(0), |v| {
+            v.parse()
+                .map_err(|_| StoreError::Decode(format!("cursor {v:?}")))
+        })
     }
 
     /// Forgets the cursor so the next sync starts from the beginning (the central's log was
     /// reset). Cached observations stay; re-synced ones overwrite them.
     pub fn reset_cursor(&self) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY]).context("resetting cursor")?;
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
+            .context("resetting cursor")?;
+        Ok(())
+    }
+
+    /// Records which central database this cache follows. When it followed another one (the
+    /// central was replaced, its change log restarted) the cursor is forgotten so sync starts
+    /// over; cached values stay and are overwritten as they re-sync. Returns whether it reset.
+    pub fn adopt_central(&self, instance: &str) -> Result<bool, StoreError> {
+        let previous = self.meta(INSTANCE_KEY)?;
+        let reset = previous.as_deref().is_some_and(|p| p != instance);
+        if reset {
+            self.reset_cursor()?;
+        }
+        if previous.as_deref() != Some(instance) {
+            self.set_meta(INSTANCE_KEY, instance)?;
+        }
+        Ok(reset)
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .context("writing cache metadata")?;
         Ok(())
     }
 
     /// The network as last received from the central.
     pub fn network(&self) -> Result<Option<Network>, StoreError> {
-        let Some(json) = self.meta(NETWORK_KEY)? else { return Ok(None) };
-        serde_json::from_str(&json).map(Some).map_err(|e| StoreError::Decode(format!("network: {e}")))
+        let Some(json) = self.meta(NETWORK_KEY)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| StoreError::Decode(format!("network: {e}")))
     }
 
     /// Remembers the network.
     pub fn save_network(&self, network: &Network) -> Result<(), StoreError> {
         let json = serde_json::to_string(network).map_err(|e| StoreError::Decode(e.to_string()))?;
-        self.conn
-            .execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![NETWORK_KEY, json],
-            )
-            .context("saving network")?;
-        Ok(())
+        self.set_meta(NETWORK_KEY, &json)
     }
 
     /// Applies the changes of the central's log, given as `(seq, observation)` in `seq`
     /// order, in one transaction with the cursor. Changes at or below the cursor are skipped
     /// (already applied: a replayed page or stream event); a change beyond `cursor + 1` is a
     /// gap and nothing is applied. Returns the observations that were applied.
-    pub fn apply(&mut self, changes: Vec<(u64, Observation)>) -> Result<Vec<Observation>, ApplyError> {
+    pub fn apply(
+        &mut self,
+        changes: Vec<(u64, Observation)>,
+    ) -> Result<Vec<Observation>, ApplyError> {
         let mut cursor = self.cursor()?;
-        let tx = self.conn.transaction().context("starting sync transaction")?;
+        let tx = self
+            .conn
+            .transaction()
+            .context("starting sync transaction")?;
         let mut applied = Vec::new();
         for (seq, observation) in changes {
             if seq <= cursor {
@@ -180,7 +225,9 @@ impl CacheDb {
     /// Number of stored values, for tests and diagnostics.
     pub fn value_count(&self) -> Result<u64, StoreError> {
         self.conn
-            .query_row("SELECT count(*) FROM observations", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT count(*) FROM observations", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .context("counting values")
             .map(|n| n.unsigned_abs())
     }
@@ -205,9 +252,21 @@ mod tests {
     fn applies_in_order_and_skips_what_it_already_has() {
         let mut cache = CacheDb::in_memory().unwrap();
         assert_eq!(cache.cursor().unwrap(), 0);
-        assert_eq!(cache.apply(vec![change(1, 1, 1.0), change(2, 2, 2.0)]).unwrap().len(), 2);
+        assert_eq!(
+            cache
+                .apply(vec![change(1, 1, 1.0), change(2, 2, 2.0)])
+                .unwrap()
+                .len(),
+            2
+        );
         // A replayed page overlapping what was applied: only seq 3 is new.
-        let applied = cache.apply(vec![change(2, 2, 2.0), change(3, 3, 3.0), change(3, 3, 3.0)]).unwrap();
+        let applied = cache
+            .apply(vec![
+                change(2, 2, 2.0),
+                change(3, 3, 3.0),
+                change(3, 3, 3.0),
+            ])
+            .unwrap();
         assert_eq!(applied.len(), 1);
         assert_eq!(cache.cursor().unwrap(), 3);
         assert_eq!(cache.value_count().unwrap(), 3);
@@ -217,10 +276,34 @@ mod tests {
     fn a_gap_applies_nothing() {
         let mut cache = CacheDb::in_memory().unwrap();
         cache.apply(vec![change(1, 1, 1.0)]).unwrap();
-        let error = cache.apply(vec![change(2, 2, 2.0), change(4, 4, 4.0)]).unwrap_err();
-        assert!(matches!(error, ApplyError::Gap { cursor: 2, next: 4 }), "{error}");
+        let error = cache
+            .apply(vec![change(2, 2, 2.0), change(4, 4, 4.0)])
+            .unwrap_err();
+        assert!(
+            matches!(error, ApplyError::Gap { cursor: 2, next: 4 }),
+            "{error}"
+        );
         assert_eq!(cache.cursor().unwrap(), 1, "the whole batch rolled back");
         assert_eq!(cache.value_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_different_central_restarts_the_cursor() {
+        let mut cache = CacheDb::in_memory().unwrap();
+        assert!(
+            !cache.adopt_central("a").unwrap(),
+            "first central: nothing to reset"
+        );
+        cache.apply(vec![change(1, 1, 1.0)]).unwrap();
+        assert!(!cache.adopt_central("a").unwrap());
+        assert_eq!(cache.cursor().unwrap(), 1);
+        assert!(cache.adopt_central("b").unwrap());
+        assert_eq!(cache.cursor().unwrap(), 0);
+        assert_eq!(
+            cache.value_count().unwrap(),
+            1,
+            "values stay until re-synced"
+        );
     }
 
     #[test]
@@ -236,11 +319,20 @@ mod tests {
     fn a_damaged_cache_is_moved_aside_and_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.sqlite");
-        std::fs::write(&path, b"this is not a database, it is a note left by someone").unwrap();
+        std::fs::write(
+            &path,
+            b"this is not a database, it is a note left by someone",
+        )
+        .unwrap();
         let (cache, recovery) = CacheDb::open_or_recover(&path, Timestamp(42)).unwrap();
         assert_eq!(cache.cursor().unwrap(), 0);
-        let Recovery::MovedAside { to, .. } = recovery else { panic!("expected recovery") };
+        let Recovery::MovedAside { to, .. } = recovery else {
+            panic!("expected recovery")
+        };
         assert!(to.exists());
-        assert_eq!(std::fs::read(&to).unwrap(), b"this is not a database, it is a note left by someone");
+        assert_eq!(
+            std::fs::read(&to).unwrap(),
+            b"this is not a database, it is a note left by someone"
+        );
     }
 }

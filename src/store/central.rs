@@ -60,6 +60,9 @@ pub trait CentralStore: Send + Sync + fmt::Debug {
 
     /// The newest `seq` in the change log (0 when empty).
     fn head(&self) -> Result<u64, StoreError>;
+
+    /// This database's random identity: it changes only when the database is replaced.
+    fn instance(&self) -> &str;
 }
 
 /// Reader connections kept open between requests; more are opened on demand under load.
@@ -71,6 +74,7 @@ pub struct SqliteCentralStore {
     /// SQLite has one writer at a time; queueing writers here keeps them off the busy timeout.
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    instance: String,
 }
 
 impl fmt::Debug for SqliteCentralStore {
@@ -88,10 +92,12 @@ impl SqliteCentralStore {
         let mut writer = sqlite::open(path)?;
         sqlite::migrate(&mut writer, &MIGRATIONS)?;
         schema::seed_network(&mut writer, network)?;
+        let instance = schema::instance(&writer)?;
         Ok(Self {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            instance,
         })
     }
 
@@ -183,6 +189,10 @@ impl CentralStore for SqliteCentralStore {
 
     fn head(&self) -> Result<u64, StoreError> {
         self.read(ingest::head)
+    }
+
+    fn instance(&self) -> &str {
+        &self.instance
     }
 }
 

@@ -1,8 +1,5 @@
 //! The central's HTTP API end to end, through real HTTP on 127.0.0.1.
 
-// Test helpers too: a panic is the failure report.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};

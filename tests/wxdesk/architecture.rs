@@ -6,25 +6,94 @@ use std::path::{Path, PathBuf};
 const RULES: &[(&[&str], &[&str])] = &[
     (
         &["domain.rs", "domain/"],
-        &["crate::protocol", "crate::store", "crate::central", "crate::console", "crate::sim", "crate::embedded", "crate::assets", "egui", "tokio", "reqwest", "rusqlite", "axum"],
+        &[
+            "crate::protocol",
+            "crate::store",
+            "crate::central",
+            "crate::console",
+            "crate::sim",
+            "crate::embedded",
+            "crate::assets",
+            "egui",
+            "tokio",
+            "reqwest",
+            "rusqlite",
+            "axum",
+        ],
     ),
     (
         &["protocol.rs", "protocol/"],
-        &["crate::store", "crate::central", "crate::console", "crate::sim", "crate::embedded", "egui", "tokio", "reqwest", "rusqlite", "axum"],
+        &[
+            "crate::store",
+            "crate::central",
+            "crate::console",
+            "crate::sim",
+            "crate::embedded",
+            "egui",
+            "tokio",
+            "reqwest",
+            "rusqlite",
+            "axum",
+        ],
     ),
     // The central's store keeps the change log as protocol payloads; the cache does not.
     (
         &["store.rs", "store/"],
-        &["crate::central", "crate::console", "crate::sim", "crate::embedded", "egui", "tokio", "reqwest", "axum"],
+        &[
+            "crate::central",
+            "crate::console",
+            "crate::sim",
+            "crate::embedded",
+            "egui",
+            "tokio",
+            "reqwest",
+            "axum",
+        ],
     ),
-    (&["store/cache.rs", "store/observations.rs", "store/sqlite.rs"], &["crate::protocol"]),
+    (
+        &["store/cache.rs", "store/observations.rs", "store/sqlite.rs"],
+        &["crate::protocol"],
+    ),
     (
         &["console/ui.rs", "console/ui/"],
-        &["crate::store", "crate::protocol", "crate::central", "crate::sim", "crate::embedded", "console::backend", "tokio", "reqwest", "rusqlite", "axum"],
+        &[
+            "crate::store",
+            "crate::protocol",
+            "crate::central",
+            "crate::sim",
+            "crate::embedded",
+            "console::backend",
+            "tokio",
+            "reqwest",
+            "rusqlite",
+            "axum",
+        ],
     ),
-    (&["console/state.rs", "console/messages.rs"], &["egui", "tokio", "reqwest", "rusqlite", "crate::store", "console::backend"]),
-    (&["central.rs", "central/"], &["crate::console", "crate::sim", "egui"]),
-    (&["sim.rs", "sim/"], &["crate::console", "crate::store", "crate::central", "egui", "rusqlite"]),
+    (
+        &["console/state.rs", "console/messages.rs"],
+        &[
+            "egui",
+            "tokio",
+            "reqwest",
+            "rusqlite",
+            "crate::store",
+            "console::backend",
+        ],
+    ),
+    (
+        &["central.rs", "central/"],
+        &["crate::console", "crate::sim", "egui"],
+    ),
+    (
+        &["sim.rs", "sim/"],
+        &[
+            "crate::console",
+            "crate::store",
+            "crate::central",
+            "egui",
+            "rusqlite",
+        ],
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -53,10 +122,17 @@ fn layers_only_use_what_they_may() {
     rust_files(&src, &mut files);
     let mut violations = Vec::new();
     for file in &files {
-        let relative = file.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        let relative = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let text = std::fs::read_to_string(file).unwrap();
         for (covered, forbidden) in RULES {
-            if !covered.iter().any(|prefix| relative == *prefix || relative.starts_with(prefix)) {
+            if !covered
+                .iter()
+                .any(|prefix| relative == *prefix || relative.starts_with(prefix))
+            {
                 continue;
             }
             for (line, code) in code_lines(&text) {
@@ -69,11 +145,18 @@ fn layers_only_use_what_they_may() {
                             && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
                     });
                     if mentions {
-                        violations.push(format!("src/{relative}:{line} uses {name}: {}", code.trim()));
+                        violations.push(format!(
+                            "src/{relative}:{line} uses {name}: {}",
+                            code.trim()
+                        ));
                     }
                 }
             }
         }
     }
-    assert!(violations.is_empty(), "layering violations:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "layering violations:\n{}",
+        violations.join("\n")
+    );
 }

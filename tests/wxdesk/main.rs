@@ -1,6 +1,9 @@
 //! The one integration-test binary (one link on two cores): each module tests one capability
 //! end to end.
 
+// In tests and their helpers a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod api;

@@ -3,9 +3,6 @@
 //! `$ref` resolves, and every example deserializes into the type it describes and serializes
 //! back unchanged.
 
-// Test helpers too: a panic is the failure report.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;

@@ -1,8 +1,8 @@
 //! Shared helpers: a central in-process on 127.0.0.1:0 over a temporary database with a clock
 //! the test controls, an HTTP client, and a small server-sent-events reader.
 
-// Each test module uses a different subset; and in test helpers a panic is the failure report.
-#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+// Each test module uses a different subset.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

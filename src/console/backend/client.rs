@@ -8,7 +8,9 @@ use futures_util::{Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
 
 use super::sse::{SseItem, SseParser};
-use crate::protocol::{API_PREFIX, ApiError, Change, ChangesPage, Health, NetworkDto, STREAM_EVENT_CHANGE};
+use crate::protocol::{
+    API_PREFIX, ApiError, Change, ChangesPage, Health, NetworkDto, STREAM_EVENT_CHANGE,
+};
 
 /// Why a call to the central failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -72,7 +74,10 @@ impl CentralClient {
             .user_agent(concat!("wxdesk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| unreachable(&e))?;
-        Ok(Self { base: base.trim_end_matches('/').to_owned(), http })
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+        })
     }
 
     /// The central's base URL.
@@ -84,7 +89,11 @@ impl CentralClient {
         format!("{}{API_PREFIX}{path}", self.base)
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, ClientError> {
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ClientError> {
         let response = self
             .http
             .get(self.url(path))
@@ -110,7 +119,11 @@ impl CentralClient {
 
     /// `GET /changes?after=&limit=`.
     pub async fn changes(&self, after: u64, limit: u32) -> Result<ChangesPage, ClientError> {
-        self.get_json("/changes", &[("after", after.to_string()), ("limit", limit.to_string())]).await
+        self.get_json(
+            "/changes",
+            &[("after", after.to_string()), ("limit", limit.to_string())],
+        )
+        .await
     }
 
     /// `GET /stream` from `after`: changes as they are committed. Each item must arrive within
@@ -135,31 +148,40 @@ impl CentralClient {
             pending: VecDeque::new(),
             done: false,
         };
-        Ok(futures_util::stream::unfold(state, move |mut state| async move {
-            loop {
-                if let Some(item) = state.pending.pop_front() {
-                    if item.is_err() {
-                        // Report the first failure and end: callers see exactly one.
-                        state.done = true;
-                        state.pending.clear();
+        Ok(futures_util::stream::unfold(
+            state,
+            move |mut state| async move {
+                loop {
+                    if let Some(item) = state.pending.pop_front() {
+                        if item.is_err() {
+                            // Report the first failure and end: callers see exactly one.
+                            state.done = true;
+                            state.pending.clear();
+                        }
+                        return Some((item, state));
                     }
-                    return Some((item, state));
-                }
-                if state.done {
-                    return None;
-                }
-                let failure = match tokio::time::timeout(idle, state.bytes.next()).await {
-                    Err(_) => ClientError::Stalled(idle),
-                    Ok(None) => ClientError::StreamEnded,
-                    Ok(Some(Err(e))) => unreachable(&e),
-                    Ok(Some(Ok(chunk))) => {
-                        state.pending.extend(state.parser.feed(&chunk).into_iter().filter_map(decode_item));
-                        continue;
+                    if state.done {
+                        return None;
                     }
-                };
-                state.pending.push_back(Err(failure));
-            }
-        }))
+                    let failure = match tokio::time::timeout(idle, state.bytes.next()).await {
+                        Err(_) => ClientError::Stalled(idle),
+                        Ok(None) => ClientError::StreamEnded,
+                        Ok(Some(Err(e))) => unreachable(&e),
+                        Ok(Some(Ok(chunk))) => {
+                            state.pending.extend(
+                                state
+                                    .parser
+                                    .feed(&chunk)
+                                    .into_iter()
+                                    .filter_map(decode_item),
+                            );
+                            continue;
+                        }
+                    };
+                    state.pending.push_back(Err(failure));
+                }
+            },
+        ))
     }
 }
 
@@ -189,6 +211,10 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
         return Ok(response);
     }
     let body = response.text().await.unwrap_or_default();
-    let message = serde_json::from_str::<ApiError>(&body).map_or(body, |e| format!("{} ({})", e.message, e.error));
-    Err(ClientError::Refused { status: status.as_u16(), message })
+    let message = serde_json::from_str::<ApiError>(&body)
+        .map_or(body, |e| format!("{} ({})", e.message, e.error));
+    Err(ClientError::Refused {
+        status: status.as_u16(),
+        message,
+    })
 }

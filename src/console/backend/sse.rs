@@ -81,22 +81,39 @@ mod tests {
     use super::*;
 
     fn event(id: Option<&str>, event: &str, data: &str) -> SseItem {
-        SseItem::Event { id: id.map(str::to_owned), event: event.to_owned(), data: data.to_owned() }
+        SseItem::Event {
+            id: id.map(str::to_owned),
+            event: event.to_owned(),
+            data: data.to_owned(),
+        }
     }
 
     #[test]
     fn parses_the_standard_cases() {
         let cases: [(&str, Vec<SseItem>); 7] = [
             ("data: hello\n\n", vec![event(None, "message", "hello")]),
-            ("id: 7\nevent: change\ndata: {}\n\n", vec![event(Some("7"), "change", "{}")]),
+            (
+                "id: 7\nevent: change\ndata: {}\n\n",
+                vec![event(Some("7"), "change", "{}")],
+            ),
             ("data: a\ndata: b\n\n", vec![event(None, "message", "a\nb")]),
-            ("data:no-space\r\n\r\n", vec![event(None, "message", "no-space")]),
+            (
+                "data:no-space\r\n\r\n",
+                vec![event(None, "message", "no-space")],
+            ),
             (": keep-alive\n\n", vec![SseItem::Comment]),
             ("event: change\n\n", vec![]), // no data: nothing dispatched
-            ("retry: 1000\ndata: x\n\n", vec![event(None, "message", "x")]),
+            (
+                "retry: 1000\ndata: x\n\n",
+                vec![event(None, "message", "x")],
+            ),
         ];
         for (input, expected) in cases {
-            assert_eq!(SseParser::default().feed(input.as_bytes()), expected, "{input:?}");
+            assert_eq!(
+                SseParser::default().feed(input.as_bytes()),
+                expected,
+                "{input:?}"
+            );
         }
     }
 

@@ -55,7 +55,10 @@ impl Default for SyncSettings {
     fn default() -> Self {
         Self {
             page_size: 2000,
-            backoff: Backoff { first: Duration::from_secs(1), max: Duration::from_secs(30) },
+            backoff: Backoff {
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(30),
+            },
             stream_idle: Duration::from_secs(45),
         }
     }
@@ -120,7 +123,10 @@ impl SyncService {
     /// Runs until the UI goes away: first shows what the cache holds, then syncs forever.
     pub async fn run(mut self, mut commands: mpsc::Receiver<SyncCommand>) {
         if let Err(error) = self.show_cache().await {
-            self.emit(SyncEvent::Failed(format!("reading the local cache failed: {error}"))).await;
+            self.emit(SyncEvent::Failed(format!(
+                "reading the local cache failed: {error}"
+            )))
+            .await;
         }
         self.emit(SyncEvent::LinkChanged(self.link.clone())).await;
         loop {
@@ -129,7 +135,10 @@ impl SyncService {
                 return;
             }
             tracing::warn!(server = self.client.base(), "sync session ended: {error}");
-            if matches!(error, SessionError::Store(_) | SessionError::Apply(ApplyError::Store(_))) {
+            if matches!(
+                error,
+                SessionError::Store(_) | SessionError::Apply(ApplyError::Store(_))
+            ) {
                 self.emit(SyncEvent::Failed(error.to_string())).await;
             }
             self.failures += 1;
@@ -140,7 +149,12 @@ impl SyncService {
                 LinkStatus::Online { .. } => now,
             };
             let retry_at = now.plus_ms(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
-            self.set_link(LinkStatus::Offline { since, error: error.to_string(), retry_at }).await;
+            self.set_link(LinkStatus::Offline {
+                since,
+                error: error.to_string(),
+                retry_at,
+            })
+            .await;
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
                 command = commands.recv() => match command {
@@ -155,7 +169,9 @@ impl SyncService {
     async fn show_cache(&mut self) -> Result<(), StoreError> {
         let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
         let (cursor, network, recent) = self
-            .with_cache(move |cache| Ok::<_, StoreError>((cache.cursor()?, cache.network()?, cache.since(from)?)))
+            .with_cache(move |cache| {
+                Ok::<_, StoreError>((cache.cursor()?, cache.network()?, cache.since(from)?))
+            })
             .await?;
         self.cursor = cursor;
         if let Some(network) = network {
@@ -178,37 +194,55 @@ impl SyncService {
 
     async fn session_steps(&mut self) -> Result<std::convert::Infallible, SessionError> {
         let health = self.client.health().await?;
-        let network = Network::try_from(self.client.network().await?).map_err(SessionError::Network)?;
+        let network =
+            Network::try_from(self.client.network().await?).map_err(SessionError::Network)?;
         if self.network.as_ref() != Some(&network) {
             let saved = network.clone();
-            self.with_cache(move |cache| cache.save_network(&saved)).await?;
+            self.with_cache(move |cache| cache.save_network(&saved))
+                .await?;
             self.network = Some(network.clone());
             self.emit(SyncEvent::NetworkLoaded(network)).await;
         }
-        if health.head < self.cursor {
-            // The central's log is shorter than what we applied: its database was replaced.
+        let instance = health.instance.clone();
+        let replaced = self
+            .with_cache(move |cache| cache.adopt_central(&instance))
+            .await?;
+        if replaced || health.head < self.cursor {
+            // A different database answers: its change log is not the one our cursor counts.
             // Start over; re-synced values overwrite cached ones.
-            self.with_cache(|cache| cache.reset_cursor()).await?;
+            if !replaced {
+                self.with_cache(|cache| cache.reset_cursor()).await?;
+            }
             let message = format!(
-                "the central's change log restarted (it is at {}, this desk had {}); re-syncing from the start",
+                "the central's database was replaced (its log is at {}, this desk had synced {}); re-syncing from the start",
                 health.head, self.cursor
             );
             self.cursor = 0;
             self.emit(SyncEvent::Failed(message)).await;
         }
-        self.set_link(LinkStatus::Online { since: self.clock.now() }).await;
+        self.set_link(LinkStatus::Online {
+            since: self.clock.now(),
+        })
+        .await;
         self.failures = 0;
 
         loop {
-            let page = self.client.changes(self.cursor, self.settings.page_size).await?;
-            let done = page.changes.is_empty() || page.changes.last().is_some_and(|c| c.seq >= page.head);
+            let page = self
+                .client
+                .changes(self.cursor, self.settings.page_size)
+                .await?;
+            let done =
+                page.changes.is_empty() || page.changes.last().is_some_and(|c| c.seq >= page.head);
             self.apply(page.changes, page.head).await?;
             if done {
                 break;
             }
         }
 
-        let stream = self.client.stream(self.cursor, self.settings.stream_idle).await?;
+        let stream = self
+            .client
+            .stream(self.cursor, self.settings.stream_idle)
+            .await?;
         let mut batches = std::pin::pin!(stream.ready_chunks(1000));
         while let Some(items) = batches.next().await {
             let mut changes = Vec::with_capacity(items.len());
@@ -232,7 +266,10 @@ impl SyncService {
     /// Applies changes to the cache and reports them; an empty batch still reports that the
     /// cache is confirmed up to date.
     async fn apply(&mut self, changes: Vec<Change>, head: u64) -> Result<(), SessionError> {
-        let changes = changes.into_iter().map(decode_change).collect::<Result<Vec<_>, _>>()?;
+        let changes = changes
+            .into_iter()
+            .map(decode_change)
+            .collect::<Result<Vec<_>, _>>()?;
         let (applied, cursor) = self
             .with_cache(move |cache| {
                 let applied = cache.apply(changes)?;
@@ -244,7 +281,12 @@ impl SyncService {
             self.emit(SyncEvent::ObservationsArrived(applied)).await;
         }
         let at = self.clock.now();
-        self.emit(SyncEvent::Synced { at, cursor, head: head.max(cursor) }).await;
+        self.emit(SyncEvent::Synced {
+            at,
+            cursor,
+            head: head.max(cursor),
+        })
+        .await;
         if self.events.is_closed() {
             return Err(SessionError::Closed);
         }
@@ -266,25 +308,35 @@ impl SyncService {
     }
 
     /// Runs blocking cache work off the async threads.
-    async fn with_cache<R, E>(&self, work: impl FnOnce(&mut CacheDb) -> Result<R, E> + Send + 'static) -> Result<R, E>
+    async fn with_cache<R, E>(
+        &self,
+        work: impl FnOnce(&mut CacheDb) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E>
     where
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
         let cache = Arc::clone(&self.cache);
-        tokio::task::spawn_blocking(move || work(&mut cache.lock().unwrap_or_else(PoisonError::into_inner)))
-            .await
-            .unwrap_or_else(|join| Err(StoreError::Decode(format!("cache task failed: {join}")).into()))
+        tokio::task::spawn_blocking(move || {
+            work(&mut cache.lock().unwrap_or_else(PoisonError::into_inner))
+        })
+        .await
+        .unwrap_or_else(|join| Err(StoreError::Decode(format!("cache task failed: {join}")).into()))
     }
 }
 
 /// A change as the cache stores it. The central validated the record with its own clock, so
 /// time is judged only against the far future: a desk with a slow clock still accepts it.
 fn decode_change(change: Change) -> Result<(u64, Observation), SessionError> {
-    let malformed = |reason: String| SessionError::Malformed { seq: change.seq, reason };
+    let malformed = |reason: String| SessionError::Malformed {
+        seq: change.seq,
+        reason,
+    };
     match change.data {
         ChangeData::Observation(record) => {
-            let parsed = record.parse(Timestamp(i64::MAX / 2)).map_err(|e| malformed(e.to_string()))?;
+            let parsed = record
+                .parse(Timestamp(i64::MAX / 2))
+                .map_err(|e| malformed(e.to_string()))?;
             match parsed.value_errors.first() {
                 Some(error) => Err(malformed(error.to_string())),
                 None => Ok((change.seq, parsed.observation)),
@@ -299,7 +351,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let backoff = Backoff { first: Duration::from_secs(1), max: Duration::from_secs(30) };
+        let backoff = Backoff {
+            first: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+        };
         let waits: Vec<u64> = (1..=8).map(|n| backoff.delay(n).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
         assert_eq!(backoff.delay(u32::MAX), Duration::from_secs(30));

@@ -40,8 +40,18 @@ CREATE TABLE change_log (
 );
 ";
 
+/// A random identity for this database, so a console can tell a replaced central (whose change
+/// log restarted) from the one it synced with, even when the new log is already longer.
+const INSTANCE: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
+";
+
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 2] = [
+pub const MIGRATIONS: [Migration; 3] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -50,7 +60,19 @@ pub const MIGRATIONS: [Migration; 2] = [
         name: "network and change log",
         sql: NETWORK_AND_CHANGE_LOG,
     },
+    Migration {
+        name: "instance identity",
+        sql: INSTANCE,
+    },
 ];
+
+/// The database's random identity.
+pub fn instance(conn: &Connection) -> Result<String, StoreError> {
+    conn.query_row("SELECT value FROM meta WHERE key = 'instance'", [], |r| {
+        r.get(0)
+    })
+    .context("reading the central's instance id")
+}
 
 /// Writes `network` into empty network tables; returns whether it did. A database that already
 /// holds a network keeps it: the database, not the binary's catalogue, is the central's truth.
