@@ -70,6 +70,12 @@ impl Link {
         })
     }
 
+    /// Waits for the next event (`None` once the backend has stopped): for headless callers and
+    /// tests; the UI uses [`Link::drain`].
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.events.recv().await
+    }
+
     /// Takes every event that has arrived, without waiting.
     pub fn drain(&mut self) -> Vec<Event> {
         std::iter::from_fn(|| self.events.try_recv().ok()).collect()
