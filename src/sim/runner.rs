@@ -157,18 +157,20 @@ fn stopped(mut summary: RunSummary, outbox: &Outbox) -> RunSummary {
     summary
 }
 
-/// Logs each record the central refused in whole or in part (a simulator bug: its values are
-/// meant to be always valid); returns how many were refused outright.
+/// Records refused in one batch that are logged one by one; the rest are counted.
+const REFUSALS_LOGGED_PER_BATCH: usize = 5;
+
+/// Logs the records the central refused in whole or in part (a simulator bug — its values are
+/// meant to be always valid — or a model changed under a central that holds older values):
+/// the first few with their reasons, then how many more. Returns how many were refused
+/// outright.
 fn log_refusals(batch: &[Observation], response: &IngestResponse) -> usize {
-    let mut refused = 0;
-    for result in &response.results {
-        if !matches!(
-            result.status,
-            RecordStatus::Rejected | RecordStatus::Partial
-        ) {
-            continue;
-        }
-        refused += usize::from(result.status == RecordStatus::Rejected);
+    let troubled: Vec<_> = response
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, RecordStatus::Rejected | RecordStatus::Partial))
+        .collect();
+    for result in troubled.iter().take(REFUSALS_LOGGED_PER_BATCH) {
         let (station, time) = batch.get(result.index).map_or_else(
             || ("?".to_owned(), "?".to_owned()),
             |o| (o.station.to_string(), o.time.to_string()),
@@ -178,7 +180,17 @@ fn log_refusals(batch: &[Observation], response: &IngestResponse) -> usize {
             "central refused simulated values: {}", result.errors.join("; ")
         );
     }
-    refused
+    if troubled.len() > REFUSALS_LOGGED_PER_BATCH {
+        warn!(
+            more = troubled.len() - REFUSALS_LOGGED_PER_BATCH,
+            batch = batch.len(),
+            "central refused values of more records in this batch"
+        );
+    }
+    troubled
+        .iter()
+        .filter(|r| r.status == RecordStatus::Rejected)
+        .count()
 }
 
 /// Waits until `clock` reads `target` or later, re-reading it at least every `poll`.
