@@ -9,4 +9,5 @@ mod support;
 mod api;
 mod architecture;
 mod openapi;
+mod sim;
 mod sync;
