@@ -1,2 +1,162 @@
 //! The no-configuration default: a central and the simulator in this process, on 127.0.0.1
 //! with a random port, reached by the console over the same HTTP path as a remote central.
+//!
+//! Both run on a runtime of their own, in the thread `wxdesk-central`, so the console's
+//! backend and UI are exactly as they would be against a remote central.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+
+use crate::central::{self, CentralConfig, CentralError};
+use crate::domain::Timestamp;
+use crate::domain::time::SharedClock;
+use crate::sim::{self, HttpSink, SimConfig};
+use crate::store::StoreError;
+
+/// Hours of simulated history sent when the embedded central starts (and after any gap).
+pub const BACKFILL_HOURS: u32 = 24;
+
+/// The running embedded central and simulator; dropping it stops both and waits.
+#[derive(Debug)]
+pub struct Embedded {
+    url: String,
+    notices: Vec<String>,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Embedded {
+    /// The central's base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Things that went wrong at start-up and were recovered from, for the user to read.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+}
+
+impl Drop for Embedded {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true); // the thread may already have ended
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("embedded central thread panicked");
+        }
+    }
+}
+
+/// Starts the embedded central (database `data_dir/central.sqlite`) and the simulator.
+/// Returns once the central is listening.
+pub fn start(data_dir: &Path, clock: SharedClock) -> anyhow::Result<Embedded> {
+    let db = data_dir.join("central.sqlite");
+    let (stop, stopped) = watch::channel(false);
+    let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("wxdesk-central-rt")
+        .enable_all()
+        .build()
+        .context("starting the embedded central's runtime")?;
+    let thread = std::thread::Builder::new()
+        .name("wxdesk-central".into())
+        .spawn(move || runtime.block_on(serve(db, clock, stopped, ready_tx)))
+        .context("starting the embedded central's thread")?;
+    let (url, notices) = ready_rx
+        .recv()
+        .context("the embedded central's thread ended before it was ready")??;
+    Ok(Embedded {
+        url,
+        notices,
+        stop,
+        thread: Some(thread),
+    })
+}
+
+type Ready = anyhow::Result<(String, Vec<String>)>;
+
+async fn serve(
+    db: PathBuf,
+    clock: SharedClock,
+    mut stopped: watch::Receiver<bool>,
+    ready: std_mpsc::SyncSender<Ready>,
+) {
+    let started = async {
+        let mut notices = Vec::new();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding 127.0.0.1")?;
+        let network = crate::assets::qingliu_network().context("reading the shipped network")?;
+        let mut config = CentralConfig::new(&db, network);
+        config.clock = clock.clone();
+        let central = match central::start(listener, config.clone()).await {
+            Err(CentralError::Store(StoreError::Corrupt { reason, .. })) => {
+                // The embedded central holds only simulated data: keep the damaged file for
+                // inspection and start afresh rather than leave the desk without a central.
+                let aside = db.with_extension(format!("corrupt-{}", clock.now().millis()));
+                std::fs::rename(&db, &aside)
+                    .with_context(|| format!("moving {} aside", db.display()))?;
+                notices.push(format!(
+                    "the embedded central's database was damaged ({reason}); it was moved to {} and a new one started",
+                    aside.display()
+                ));
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .context("binding 127.0.0.1")?;
+                central::start(listener, config).await?
+            }
+            other => other?,
+        };
+        anyhow::Ok((central, notices))
+    };
+    let (central, notices) = match started.await {
+        Ok(started) => started,
+        Err(error) => {
+            let _ = ready.send(Err(error));
+            return;
+        }
+    };
+    let url = central.url();
+    let simulator = match SimConfig::qingliu(BACKFILL_HOURS)
+        .map_err(anyhow::Error::from)
+        .and_then(|config| Ok((config, HttpSink::new(&url)?)))
+    {
+        Ok((config, sink)) => {
+            let mut stopped = stopped.clone();
+            let stop = async move {
+                let _ = stopped.wait_for(|&stop| stop).await;
+            };
+            Some(tokio::spawn(sim::run(config, sink, clock.clone(), stop)))
+        }
+        Err(error) => {
+            tracing::error!("simulator not started: {error:#}");
+            None
+        }
+    };
+    let mut notices = notices;
+    if simulator.is_none() {
+        notices.push(
+            "the station simulator could not start; the console shows only stored data".into(),
+        );
+    }
+    tracing::info!(%url, at = %Timestamp::now(), "embedded central and simulator running");
+    let _ = ready.send(Ok((url, notices)));
+
+    let _ = stopped.wait_for(|&stop| stop).await;
+    if let Some(simulator) = simulator {
+        match simulator.await {
+            Ok(Ok(summary)) => tracing::info!(?summary, "simulator stopped"),
+            Ok(Err(error)) => tracing::error!("simulator failed: {error}"),
+            Err(error) => tracing::error!("simulator task failed: {error}"),
+        }
+    }
+    if let Err(error) = central.shutdown().await {
+        tracing::error!("embedded central did not stop cleanly: {error}");
+    }
+}

@@ -8,6 +8,7 @@ mod support;
 
 mod api;
 mod architecture;
+mod embedded;
 mod openapi;
 mod sim;
 mod sync;
