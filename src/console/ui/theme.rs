@@ -74,6 +74,8 @@ pub const MAP_RIVER: Color32 = Color32::from_rgb(0x5B, 0x9B, 0xD5);
 pub const MAP_RIVER_LABEL: Color32 = Color32::from_rgb(0x2F, 0x6F, 0xA8);
 /// Township names.
 pub const MAP_TOWNSHIP_LABEL: Color32 = Color32::from_rgb(0x86, 0x7A, 0x5C);
+/// Places (villages, township seats) and their names.
+pub const MAP_PLACE: Color32 = Color32::from_rgb(0x6B, 0x63, 0x55);
 /// Neighbouring county names.
 pub const MAP_NEIGHBOUR_LABEL: Color32 = Color32::from_rgb(0x8C, 0x96, 0x9D);
 /// Behind map labels, so they read over lines.

@@ -2,7 +2,7 @@
 //! banners under it when the central is unreachable or the backend reported a failure, and
 //! the window listing those reports.
 
-use egui::{Align, Layout, RichText};
+use egui::RichText;
 
 use super::{Scene, ViewState, i18n, theme};
 use crate::cli::Language;
@@ -195,30 +195,29 @@ pub fn banners_ui(
     egui::Panel::top("notice_banner")
         .frame(theme::panel_frame().fill(theme::BANNER_NOTICE_BG))
         .show(ui, |ui| {
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                if ui.button(text.dismiss).clicked() {
-                    view.dismissed_notice = Some(newest.clone());
-                }
-                if ui.button(text.notices_more).clicked() {
-                    view.notices_open = true;
-                }
-                ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
-                    ui.add(
-                        egui::Label::new(
-                            RichText::new(format!(
-                                "⚠ {} {}{}{}",
-                                text.notice_title,
-                                i18n::when(newest.at, scene.now),
-                                i18n::colon(scene.language),
-                                newest.text
-                            ))
-                            .color(theme::INK),
-                        )
-                        .truncate(),
-                    )
-                    .on_hover_text(&newest.text);
-                });
-            });
+            egui::Sides::new().shrink_left().wrap().show(
+                ui,
+                |ui| {
+                    ui.label(
+                        RichText::new(format!(
+                            "⚠ {} {}{}{}",
+                            text.notice_title,
+                            i18n::when(newest.at, scene.now),
+                            i18n::colon(scene.language),
+                            newest.text
+                        ))
+                        .color(theme::INK),
+                    );
+                },
+                |ui| {
+                    if ui.button(text.dismiss).clicked() {
+                        view.dismissed_notice = Some(newest.clone());
+                    }
+                    if ui.button(text.notices_more).clicked() {
+                        view.notices_open = true;
+                    }
+                },
+            );
         });
 }
 

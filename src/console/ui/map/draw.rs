@@ -217,7 +217,25 @@ pub fn area_labels_ui(
             true,
         );
     }
+    // Villages and township seats (GeoNames, pinyin names) once zoomed in past the county view.
+    if projector.zoom() >= PLACES_FROM_ZOOM {
+        for (at, name) in &layers.places {
+            let at = project(projector, *at);
+            if !bounds.contains(at) {
+                continue;
+            }
+            painter.circle_filled(at, 2.5, theme::MAP_PLACE);
+            let galley = painter.layout_no_wrap(name.clone(), theme::small(), theme::MAP_PLACE);
+            if let Some(spot) = symbols::try_place_label(at, galley.size(), 3.0, bounds, &mut taken)
+            {
+                painter.galley(spot.min, galley, theme::MAP_PLACE);
+            }
+        }
+    }
 }
+
+/// Places are drawn from this zoom on: about one zoom level closer than the whole county.
+const PLACES_FROM_ZOOM: f64 = 11.0;
 
 /// What a marker shows for one station.
 struct MarkerLook {
