@@ -6,6 +6,7 @@ pub mod symbols;
 
 mod draw;
 mod overlays;
+mod stations;
 
 use egui::{Pos2, Rect, Vec2};
 use walkers::{Map, MapMemory, Projector, lon_lat};
@@ -161,7 +162,7 @@ pub fn map_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
                 .and_then(|id| scene.state.network.station(id))
                 .map(|s| s.township);
             let mut taken: Vec<Rect> = overlay_layout.reserved().to_vec();
-            let placed = draw::place_stations(
+            let placed = stations::place_stations(
                 ui,
                 scene,
                 projector,
@@ -171,7 +172,7 @@ pub fn map_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
             );
             draw::layers_ui(ui, layers, townships, projected, selected_township);
             draw::area_labels_ui(ui, scene, projector, layers, townships, &taken);
-            let mut action = draw::stations_ui(ui, scene, placed, *element);
+            let mut action = stations::stations_ui(ui, scene, placed, *element);
             if let Some(a) = overlays::overlays_ui(ui, scene, projector, *element, &overlay_layout)
             {
                 action = Some(a);
