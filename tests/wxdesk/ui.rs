@@ -208,6 +208,56 @@ fn idle_console_sleeps_until_the_next_minute() {
     assert!(delay > Duration::from_secs(1), "{delay:?}");
 }
 
+#[test]
+fn top_bar_items_neither_overlap_nor_leave_the_window() {
+    for language in [Language::Zh, Language::En] {
+        // Widths at full size; at the minimum size nothing may be narrower (truncated).
+        let mut full_widths: Vec<f32> = Vec::new();
+        for (w, h) in [(1280.0, 800.0), (1024.0, 640.0)] {
+            let mut console = Console::new(language, (w, h));
+            console.populate(network());
+            let text = console.text();
+            let harness = &console.harness;
+            let rects = [
+                harness.get_by_label(text.bureau).rect(),
+                harness
+                    .get_by_label(&format!("⚠ {}", text.simulated_badge))
+                    .rect(),
+                harness
+                    .get_by_label(&format!(
+                        "{} {}",
+                        i18n::clock(language, afternoon()),
+                        text.beijing_time
+                    ))
+                    .rect(),
+                harness
+                    .get_by_label(&format!("● {}", text.link_online))
+                    .rect(),
+                harness.get_by_label("中文").rect(),
+                harness.get_by_label("English").rect(),
+                harness.get_by_label(text.about).rect(),
+            ];
+            for (i, a) in rects.iter().enumerate() {
+                assert!(
+                    a.min.x >= 0.0 && a.max.x <= w && a.width() > 0.0,
+                    "{language:?} {w}: item {i} at {a:?}"
+                );
+                for b in &rects[i + 1..] {
+                    assert!(!a.intersects(*b), "{language:?} {w}: {a:?} overlaps {b:?}");
+                }
+            }
+            let widths: Vec<f32> = rects.iter().map(|r| r.width()).collect();
+            if full_widths.is_empty() {
+                full_widths = widths;
+            } else {
+                for (i, (small, full)) in widths.iter().zip(&full_widths).enumerate() {
+                    assert!(small + 0.5 >= *full, "{language:?} {w}: item {i} truncated");
+                }
+            }
+        }
+    }
+}
+
 /// Opens, hovers and switches everything a user can, so each text is laid out once.
 fn visit_every_view(console: &mut Console) {
     let text = console.text();
