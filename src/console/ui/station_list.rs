@@ -338,11 +338,7 @@ pub fn station_details_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station
                             .color(theme::INK_MUTED),
                     );
                     let shown = if element == Element::WinDAvg2mi {
-                        format!(
-                            "{} {}",
-                            element.format(value),
-                            i18n::compass(language, value)
-                        )
+                        format!("{value:.0}° {}", i18n::compass(language, value))
                     } else {
                         element.format(value)
                     };
