@@ -1,1 +1,154 @@
 //! The eframe application: `logic` drains backend events into the state, `ui` draws.
+//!
+//! The console is idle most of the time: it repaints when the backend delivers events (the
+//! backend requests the repaint), when the user acts, and on a timer only when something on
+//! screen is due to change by itself — the clock's minute, a data age, a station going stale.
+
+use std::time::Duration;
+
+use crate::cli::Language;
+use crate::console::backend::Link;
+use crate::console::state::{AppState, Notice, STALE_AFTER_MS};
+use crate::console::ui::{self, ViewConfig, ViewState, fonts, theme};
+use crate::domain::Timestamp;
+use crate::domain::time::{MINUTE_MS, SharedClock};
+
+/// The console window's title.
+pub const WINDOW_TITLE: &str = "wxdesk — 清流县气象局";
+
+/// The console application.
+#[derive(Debug)]
+pub struct App {
+    link: Link,
+    clock: SharedClock,
+    state: AppState,
+    view: ViewState,
+}
+
+impl App {
+    /// Installs the bundled font and the theme, and starts with an empty state; the backend
+    /// fills it through `link`.
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        link: Link,
+        clock: SharedClock,
+        language: Language,
+    ) -> Self {
+        fonts::install(&cc.egui_ctx);
+        theme::apply(&cc.egui_ctx);
+        let now = clock.now();
+        Self {
+            link,
+            clock,
+            state: AppState::new(now),
+            view: ViewState::new(language, ViewConfig::default()),
+        }
+    }
+
+    /// Sets how the console presents itself (e.g. whether observations are simulated).
+    #[must_use]
+    pub fn with_view_config(mut self, config: ViewConfig) -> Self {
+        self.view.config = config;
+        self
+    }
+
+    /// What the console knows.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// What the views remember (selection, language …).
+    pub fn view(&self) -> &ViewState {
+        &self.view
+    }
+
+    /// The view state, for tests that set up a scene directly.
+    pub fn view_mut(&mut self) -> &mut ViewState {
+        &mut self.view
+    }
+}
+
+/// The window's options: title, size, app id.
+pub fn native_options() -> eframe::NativeOptions {
+    eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(WINDOW_TITLE)
+            .with_app_id("wxdesk")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([1024.0, 640.0]),
+        ..Default::default()
+    }
+}
+
+/// How long until something on screen changes by itself: the next minute (clock, data ages)
+/// or the next station crossing the staleness threshold, whichever is sooner.
+pub fn next_wakeup(state: &AppState, now: Timestamp) -> Duration {
+    let next_minute = now.floor(MINUTE_MS).plus_ms(MINUTE_MS);
+    let next_stale = state
+        .network
+        .stations
+        .iter()
+        .filter_map(|s| state.last_report(&s.id))
+        // `is_stale` is strict: a station turns stale one millisecond after the threshold.
+        .map(|t| t.plus_ms(STALE_AFTER_MS + 1))
+        .filter(|&t| t > now)
+        .min();
+    let at = next_stale.map_or(next_minute, |t| t.min(next_minute));
+    Duration::from_millis((at.millis() - now.millis()).max(1) as u64)
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let now = self.clock.now();
+        for event in self.link.drain() {
+            self.state.apply(event, now);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let now = self.clock.now();
+        let commands = ui::console_ui(ui, &self.state, &mut self.view, now);
+        for command in commands {
+            if let Err(refused) = self.link.send(command) {
+                let text = self.view.text();
+                self.view.local_notices.push(Notice {
+                    at: now,
+                    text: format!("{}：{refused}", text.command_refused),
+                });
+            }
+        }
+        ui.ctx()
+            .request_repaint_after(next_wakeup(&self.state, now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::messages::{Event, SyncEvent};
+    use crate::domain::{Element, Observation, Source, StationId};
+
+    #[test]
+    fn wakes_at_the_next_minute_or_when_a_station_goes_stale() {
+        let network = crate::assets::qingliu_network().unwrap();
+        let base = Timestamp::parse_rfc3339("2026-11-27T10:00:00Z").unwrap();
+        let mut state = AppState::new(base);
+        state.apply(Event::Sync(SyncEvent::NetworkLoaded(network)), base);
+        let now = base.plus_ms(20_000);
+        assert_eq!(next_wakeup(&state, now), Duration::from_secs(40));
+        assert_eq!(next_wakeup(&state, base), Duration::from_secs(60));
+
+        // Last report at 09:50:30 goes stale at 10:00:30.001, before the 10:01 tick.
+        let observation = Observation {
+            station: StationId::parse("58819").unwrap(),
+            time: base.plus_ms(-9 * MINUTE_MS - 30_000),
+            source: Source::Live,
+            values: [(Element::Tem, 10.0)].into(),
+        };
+        state.apply(
+            Event::Sync(SyncEvent::ObservationsArrived(vec![observation])),
+            base,
+        );
+        assert_eq!(next_wakeup(&state, now), Duration::from_millis(10_001));
+    }
+}

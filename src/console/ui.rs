@@ -1,2 +1,159 @@
 //! The console's views. They read `&AppState`, keep their own view state, and emit
 //! commands; they never do I/O.
+//!
+//! Layout: the top bar (bureau, Beijing-time clock, link and sync status), banners when the
+//! link is down or the backend reported a failure, the station list on the left, the selected
+//! station's 24-hour charts on the right, and the county map in the middle.
+
+pub mod about;
+pub mod chart;
+pub mod fonts;
+pub mod i18n;
+pub mod map;
+pub mod station_list;
+pub mod theme;
+pub mod top_bar;
+
+use crate::cli::Language;
+use crate::console::messages::{Command, LinkStatus};
+use crate::console::state::{AppState, Notice};
+use crate::domain::{StationId, StationKind, Timestamp};
+
+use i18n::Strings;
+
+/// How the console presents itself, fixed at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewConfig {
+    /// The observations come from the simulator, and the UI must say so.
+    pub simulated: bool,
+}
+
+impl Default for ViewConfig {
+    /// The embedded default runs the simulator.
+    fn default() -> Self {
+        Self { simulated: true }
+    }
+}
+
+/// What the views remember between frames; none of it is data.
+#[derive(Debug)]
+pub struct ViewState {
+    /// Presentation settings from start-up.
+    pub config: ViewConfig,
+    /// Interface language.
+    pub language: Language,
+    /// The station whose charts are shown.
+    pub selected: Option<StationId>,
+    /// Whether a station was ever selected (automatically or by hand).
+    auto_selected: bool,
+    /// The map's element, zoom, position and prepared geometry.
+    pub map: map::MapView,
+    /// The chart groups shown and their prepared points.
+    pub chart: chart::ChartView,
+    /// The about box is open.
+    pub about_open: bool,
+    /// The list of background reports is open.
+    pub notices_open: bool,
+    /// The newest notice the user dismissed; newer ones show again.
+    pub dismissed_notice: Option<Notice>,
+    /// Problems of the UI itself (a command the backend refused), newest last.
+    pub local_notices: Vec<Notice>,
+    /// The map asked the list to scroll the selected station into view.
+    pub scroll_list_to_selected: bool,
+    /// The link as it was when the user asked for a retry; cleared when the link changes.
+    pub retry_requested: Option<LinkStatus>,
+}
+
+impl ViewState {
+    /// Fresh view state in `language`.
+    pub fn new(language: Language, config: ViewConfig) -> Self {
+        Self {
+            config,
+            language,
+            selected: None,
+            auto_selected: false,
+            map: map::MapView::new(),
+            chart: chart::ChartView::default(),
+            about_open: false,
+            notices_open: false,
+            dismissed_notice: None,
+            local_notices: Vec::new(),
+            retry_requested: None,
+            scroll_list_to_selected: false,
+        }
+    }
+
+    /// The fixed texts of the current language.
+    pub fn text(&self) -> &'static Strings {
+        i18n::strings(self.language)
+    }
+
+    /// Selects the national station the first time a network is known, so the charts are not
+    /// empty when the console opens.
+    fn select_default(&mut self, state: &AppState) {
+        if self.auto_selected || state.network.stations.is_empty() {
+            return;
+        }
+        self.auto_selected = true;
+        if self.selected.is_none() {
+            self.selected = state
+                .network
+                .stations
+                .iter()
+                .find(|s| s.kind == StationKind::National)
+                .map(|s| s.id.clone());
+        }
+    }
+}
+
+/// Everything a view reads in one frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Scene<'a> {
+    /// The data.
+    pub state: &'a AppState,
+    /// The instant this frame shows.
+    pub now: Timestamp,
+    /// Interface language.
+    pub language: Language,
+    /// Its fixed texts.
+    pub text: &'static Strings,
+}
+
+/// Draws the whole console and collects the commands the user gave.
+pub fn console_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    view: &mut ViewState,
+    now: Timestamp,
+) -> Vec<Command> {
+    view.select_default(state);
+    let mut commands = Vec::new();
+    let scene = Scene {
+        state,
+        now,
+        language: view.language,
+        text: view.text(),
+    };
+
+    egui::Panel::top("top_bar")
+        .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
+        .show(ui, |ui| top_bar::top_bar_ui(ui, scene, view));
+    top_bar::banners_ui(ui, scene, view, &mut commands);
+
+    let width = ui.available_width();
+    egui::Panel::left("station_list")
+        .resizable(false)
+        .exact_size(station_list::width(view.language))
+        .frame(theme::panel_frame())
+        .show(ui, |ui| station_list::station_list_ui(ui, scene, view));
+    egui::Panel::right("chart")
+        .resizable(false)
+        .exact_size(chart::width(width - station_list::width(view.language)))
+        .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
+        .show(ui, |ui| chart::chart_ui(ui, scene, view));
+    egui::CentralPanel::no_frame().show(ui, |ui| map::map_ui(ui, scene, view));
+
+    about::about_ui(ui.ctx(), scene, view);
+    top_bar::notices_window_ui(ui.ctx(), scene, view);
+    commands
+}

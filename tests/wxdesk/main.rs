@@ -12,3 +12,4 @@ mod embedded;
 mod openapi;
 mod sim;
 mod sync;
+mod ui;

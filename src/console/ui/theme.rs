@@ -1,0 +1,338 @@
+//! The one place for looks: design tokens (colours, sizes, spacing), the colour scales that
+//! encode observed values on the map, and the CMA warning-signal severity palette.
+//!
+//! The console is drawn light on purpose: the value colour scales (rain greens, temperature
+//! blues and reds) are designed to read against a pale map, and a duty room is lit.
+
+// Colours are defined here and nowhere else (clippy.toml bans Color32 constructors elsewhere);
+// this module is the exception the ban points to.
+#![allow(clippy::disallowed_methods)]
+
+use egui::{Color32, CornerRadius, FontFamily, FontId, Margin, Stroke, TextStyle, Vec2};
+
+use crate::domain::Element;
+
+// ── Ink and surfaces ────────────────────────────────────────────────────────────────────────
+
+/// Body text.
+pub const INK: Color32 = Color32::from_rgb(0x1F, 0x29, 0x33);
+/// Secondary text: units, captions, data age.
+pub const INK_MUTED: Color32 = Color32::from_rgb(0x55, 0x62, 0x6C);
+/// Tertiary text: hints, attribution.
+pub const INK_FAINT: Color32 = Color32::from_rgb(0x7E, 0x8A, 0x93);
+/// Panel background.
+pub const SURFACE: Color32 = Color32::from_rgb(0xF5, 0xF6, 0xF7);
+/// Raised surface: cards, the top bar, popups.
+pub const SURFACE_RAISED: Color32 = Color32::from_rgb(0xFF, 0xFF, 0xFF);
+/// Group headers and alternating rows.
+pub const SURFACE_SUNKEN: Color32 = Color32::from_rgb(0xE9, 0xEC, 0xEF);
+/// Hairlines between panels and around cards.
+pub const BORDER: Color32 = Color32::from_rgb(0xCF, 0xD6, 0xDB);
+/// Selection and focus.
+pub const ACCENT: Color32 = Color32::from_rgb(0x15, 0x65, 0xC0);
+/// Background of the selected row.
+pub const ACCENT_SOFT: Color32 = Color32::from_rgb(0xDC, 0xE9, 0xF8);
+/// Background of hovered rows.
+pub const HOVER_SOFT: Color32 = Color32::from_rgb(0xEE, 0xF3, 0xF9);
+
+// ── Status ──────────────────────────────────────────────────────────────────────────────────
+
+/// Link up, data current.
+pub const STATUS_OK: Color32 = Color32::from_rgb(0x2E, 0x7D, 0x32);
+/// Connecting, catching up.
+pub const STATUS_PENDING: Color32 = Color32::from_rgb(0x9A, 0x6B, 0x00);
+/// Link down, failures.
+pub const STATUS_ERROR: Color32 = Color32::from_rgb(0xC6, 0x28, 0x28);
+/// Background of the offline banner.
+pub const BANNER_ERROR_BG: Color32 = Color32::from_rgb(0xFD, 0xEC, 0xEA);
+/// Background of notices (failures the backend reported).
+pub const BANNER_NOTICE_BG: Color32 = Color32::from_rgb(0xFF, 0xF6, 0xE0);
+/// Stale station: marker fill and text.
+pub const STALE: Color32 = Color32::from_rgb(0x9A, 0xA5, 0xAD);
+/// "Simulated data" badge: text.
+pub const SIMULATED_FG: Color32 = Color32::from_rgb(0x8A, 0x4B, 0x00);
+/// "Simulated data" badge: background.
+pub const SIMULATED_BG: Color32 = Color32::from_rgb(0xFF, 0xEB, 0xC8);
+
+// ── Map ─────────────────────────────────────────────────────────────────────────────────────
+
+/// Outside the county (neighbouring land).
+pub const MAP_OUTSIDE: Color32 = Color32::from_rgb(0xE4, 0xE7, 0xE9);
+/// The county's land.
+pub const MAP_LAND: Color32 = Color32::from_rgb(0xFB, 0xFA, 0xF4);
+/// The selected station's (approximate) township, tinted.
+pub const MAP_TOWNSHIP_SELECTED: Color32 = Color32::from_rgb(0xF0, 0xF3, 0xE0);
+/// Neighbouring county outlines.
+pub const MAP_NEIGHBOUR_LINE: Color32 = Color32::from_rgb(0xA9, 0xB2, 0xB8);
+/// The county outline.
+pub const MAP_COUNTY_LINE: Color32 = Color32::from_rgb(0x37, 0x47, 0x4F);
+/// Approximate township borders.
+pub const MAP_TOWNSHIP_LINE: Color32 = Color32::from_rgb(0xB8, 0xAC, 0x8E);
+/// Rivers.
+pub const MAP_RIVER: Color32 = Color32::from_rgb(0x5B, 0x9B, 0xD5);
+/// Labels of rivers.
+pub const MAP_RIVER_LABEL: Color32 = Color32::from_rgb(0x2F, 0x6F, 0xA8);
+/// Township names.
+pub const MAP_TOWNSHIP_LABEL: Color32 = Color32::from_rgb(0x86, 0x7A, 0x5C);
+/// Places (villages, township seats) and their names.
+pub const MAP_PLACE: Color32 = Color32::from_rgb(0x6B, 0x63, 0x55);
+/// Neighbouring county names.
+pub const MAP_NEIGHBOUR_LABEL: Color32 = Color32::from_rgb(0x8C, 0x96, 0x9D);
+/// Behind map labels, so they read over lines.
+pub const MAP_LABEL_HALO: Color32 = Color32::from_rgba_premultiplied(0xFF, 0xFF, 0xFF, 0xD0);
+/// Marker outlines.
+pub const MAP_MARKER_STROKE: Color32 = Color32::from_rgb(0x26, 0x32, 0x38);
+/// Overlays drawn on the map (legend, element switch).
+pub const MAP_OVERLAY_BG: Color32 = Color32::from_rgba_premultiplied(0xF8, 0xF9, 0xFA, 0xE8);
+
+// ── Chart series ────────────────────────────────────────────────────────────────────────────
+
+/// The colour of an element's line in the charts.
+pub fn series_colour(element: Element) -> Color32 {
+    match element {
+        Element::Tem => Color32::from_rgb(0xD3, 0x2F, 0x2F),
+        Element::Gst => Color32::from_rgb(0x8D, 0x6E, 0x63),
+        Element::Rhu => Color32::from_rgb(0x00, 0x89, 0x7B),
+        Element::Pre | Element::Pre1h => Color32::from_rgb(0x2E, 0x8B, 0x3E),
+        Element::Prs => Color32::from_rgb(0x6A, 0x1B, 0x9A),
+        Element::WinSAvg2mi => Color32::from_rgb(0x37, 0x47, 0x4F),
+        Element::WinSInstMax => Color32::from_rgb(0xEF, 0x6C, 0x00),
+        Element::WinDAvg2mi => Color32::from_rgb(0x3F, 0x51, 0xB5),
+        Element::Vis => Color32::from_rgb(0x60, 0x7D, 0x8B),
+    }
+}
+
+/// Chart grid lines.
+pub const CHART_GRID: Color32 = Color32::from_rgb(0xD5, 0xDA, 0xDE);
+
+// ── CMA warning-signal severity ─────────────────────────────────────────────────────────────
+
+/// The four levels of CMA warning signals (预警信号), lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// 蓝色
+    Blue,
+    /// 黄色
+    Yellow,
+    /// 橙色
+    Orange,
+    /// 红色
+    Red,
+}
+
+impl Severity {
+    /// The signal's colour, as on the published signal icons.
+    pub const fn colour(self) -> Color32 {
+        match self {
+            Self::Blue => Color32::from_rgb(0x1E, 0x64, 0xC8),
+            Self::Yellow => Color32::from_rgb(0xF2, 0xC2, 0x00),
+            Self::Orange => Color32::from_rgb(0xF0, 0x78, 0x00),
+            Self::Red => Color32::from_rgb(0xD7, 0x19, 0x1C),
+        }
+    }
+
+    /// Text drawn on the signal's colour.
+    pub const fn on_colour(self) -> Color32 {
+        match self {
+            Self::Yellow => INK,
+            Self::Blue | Self::Orange | Self::Red => Color32::WHITE,
+        }
+    }
+}
+
+// ── Value colour scales for the map ─────────────────────────────────────────────────────────
+
+/// Air temperature, °C: a blue–yellow–red ramp, interpolated between these stops.
+const TEMPERATURE_STOPS: [(f64, Color32); 9] = [
+    (-5.0, Color32::from_rgb(49, 54, 149)),
+    (3.0, Color32::from_rgb(69, 117, 180)),
+    (10.0, Color32::from_rgb(116, 173, 209)),
+    (16.0, Color32::from_rgb(171, 217, 233)),
+    (20.0, Color32::from_rgb(254, 224, 144)),
+    (25.0, Color32::from_rgb(253, 174, 97)),
+    (30.0, Color32::from_rgb(244, 109, 67)),
+    (35.0, Color32::from_rgb(215, 48, 39)),
+    (40.0, Color32::from_rgb(165, 0, 38)),
+];
+
+/// One-hour precipitation classes (lower bound in mm, colour): CMA's rain-map colours, with
+/// class bounds scaled to one hour.
+pub const RAIN_1H_CLASSES: [(f64, Color32); 7] = [
+    (0.0, Color32::from_rgb(236, 239, 241)),
+    (0.1, Color32::from_rgb(166, 242, 143)),
+    (2.0, Color32::from_rgb(61, 186, 61)),
+    (4.0, Color32::from_rgb(97, 184, 255)),
+    (8.0, Color32::from_rgb(0, 0, 225)),
+    (20.0, Color32::from_rgb(250, 0, 250)),
+    (50.0, Color32::from_rgb(128, 0, 64)),
+];
+
+/// Wind-speed classes (lower bound in m/s, colour) on the Beaufort bounds for forces 0–1, 2, 3,
+/// 4, 5, 6, 7 and 8+.
+pub const WIND_CLASSES: [(f64, Color32); 8] = [
+    (0.0, Color32::from_rgb(200, 205, 208)),
+    (1.6, Color32::from_rgb(158, 202, 225)),
+    (3.4, Color32::from_rgb(66, 146, 198)),
+    (5.5, Color32::from_rgb(65, 171, 93)),
+    (8.0, Color32::from_rgb(254, 196, 79)),
+    (10.8, Color32::from_rgb(236, 112, 20)),
+    (13.9, Color32::from_rgb(204, 60, 20)),
+    (17.2, Color32::from_rgb(153, 0, 13)),
+];
+
+/// The temperature scale's stops, for drawing its legend.
+pub fn temperature_stops() -> &'static [(f64, Color32)] {
+    &TEMPERATURE_STOPS
+}
+
+/// The colour for an air temperature.
+pub fn temperature_colour(celsius: f64) -> Color32 {
+    let stops = &TEMPERATURE_STOPS;
+    let (first, last) = (stops[0], stops[stops.len() - 1]);
+    if celsius.is_nan() || celsius <= first.0 {
+        return first.1;
+    }
+    if celsius >= last.0 {
+        return last.1;
+    }
+    let upper = stops.partition_point(|&(at, _)| at <= celsius);
+    let ((a, ca), (b, cb)) = (stops[upper - 1], stops[upper]);
+    ca.lerp_to_gamma(cb, ((celsius - a) / (b - a)) as f32)
+}
+
+/// The colour of the class a value falls in (classes sorted by lower bound).
+pub fn class_colour(classes: &[(f64, Color32)], value: f64) -> Color32 {
+    let index = classes.partition_point(|&(lower, _)| lower <= value);
+    classes[index.saturating_sub(1)].1
+}
+
+// ── Sizes ───────────────────────────────────────────────────────────────────────────────────
+
+/// Body text size. CJK glyphs need more than egui's 13 px to stay legible.
+pub const BODY_SIZE: f32 = 14.0;
+/// Small text: captions, ages, attribution.
+pub const SMALL_SIZE: f32 = 12.0;
+/// Headings.
+pub const HEADING_SIZE: f32 = 17.0;
+/// Map labels.
+pub const MAP_LABEL_SIZE: f32 = 12.5;
+/// Station marker radius, points.
+pub const MARKER_RADIUS: f32 = 6.5;
+/// Space around panel contents.
+pub const PANEL_MARGIN: i8 = 8;
+/// Rounding of cards and chips.
+pub const ROUNDING: u8 = 4;
+
+/// Font for small text.
+pub fn small() -> FontId {
+    FontId::new(SMALL_SIZE, FontFamily::Proportional)
+}
+
+/// Font for map labels.
+pub fn map_label() -> FontId {
+    FontId::new(MAP_LABEL_SIZE, FontFamily::Proportional)
+}
+
+/// The frame of side and top panels.
+pub fn panel_frame() -> egui::Frame {
+    egui::Frame::new()
+        .fill(SURFACE)
+        .inner_margin(Margin::same(PANEL_MARGIN))
+}
+
+/// A framed chip: a short status word on a tinted background.
+pub fn chip_frame(fill: Color32) -> egui::Frame {
+    egui::Frame::new()
+        .fill(fill)
+        .corner_radius(CornerRadius::same(ROUNDING))
+        .inner_margin(Margin::symmetric(6, 2))
+}
+
+/// Installs the console's visuals and text sizes, for light and dark system themes alike:
+/// the value scales only read on the light map, so the console does not follow a dark OS theme.
+pub fn apply(ctx: &egui::Context) {
+    for theme in [egui::Theme::Light, egui::Theme::Dark] {
+        ctx.style_mut_of(theme, |style| {
+            style.visuals = visuals();
+            style.text_styles = [
+                (TextStyle::Small, small()),
+                (
+                    TextStyle::Body,
+                    FontId::new(BODY_SIZE, FontFamily::Proportional),
+                ),
+                (
+                    TextStyle::Button,
+                    FontId::new(BODY_SIZE, FontFamily::Proportional),
+                ),
+                (
+                    TextStyle::Heading,
+                    FontId::new(HEADING_SIZE, FontFamily::Proportional),
+                ),
+                (
+                    TextStyle::Monospace,
+                    FontId::new(BODY_SIZE - 1.0, FontFamily::Monospace),
+                ),
+            ]
+            .into();
+            style.spacing.item_spacing = Vec2::new(8.0, 5.0);
+            style.spacing.button_padding = Vec2::new(8.0, 3.0);
+            style.spacing.interact_size.y = 22.0;
+        });
+    }
+}
+
+fn visuals() -> egui::Visuals {
+    let mut visuals = egui::Visuals::light();
+    visuals.panel_fill = SURFACE;
+    visuals.window_fill = SURFACE_RAISED;
+    visuals.window_stroke = Stroke::new(1.0, BORDER);
+    visuals.extreme_bg_color = SURFACE_RAISED;
+    visuals.faint_bg_color = SURFACE_SUNKEN;
+    visuals.override_text_color = None;
+    visuals.widgets.noninteractive.fg_stroke = Stroke::new(1.0, INK);
+    visuals.widgets.noninteractive.bg_stroke = Stroke::new(1.0, BORDER);
+    visuals.selection.bg_fill = ACCENT_SOFT;
+    visuals.selection.stroke = Stroke::new(1.0, ACCENT);
+    visuals.hyperlink_color = ACCENT;
+    visuals.warn_fg_color = STATUS_PENDING;
+    visuals.error_fg_color = STATUS_ERROR;
+    visuals
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temperature_scale_is_clamped_and_hits_its_stops() {
+        assert_eq!(temperature_colour(-30.0), TEMPERATURE_STOPS[0].1);
+        assert_eq!(temperature_colour(f64::NAN), TEMPERATURE_STOPS[0].1);
+        assert_eq!(temperature_colour(55.0), TEMPERATURE_STOPS[8].1);
+        assert_eq!(temperature_colour(20.0), TEMPERATURE_STOPS[4].1);
+        let between = temperature_colour(22.5);
+        assert_ne!(between, TEMPERATURE_STOPS[4].1);
+        assert_ne!(between, TEMPERATURE_STOPS[5].1);
+    }
+
+    #[test]
+    fn classes_pick_the_class_containing_the_value() {
+        let cases = [
+            (0.0, 0),
+            (0.05, 0),
+            (0.1, 1),
+            (1.9, 1),
+            (2.0, 2),
+            (49.9, 5),
+            (120.0, 6),
+        ];
+        for (mm, class) in cases {
+            assert_eq!(
+                class_colour(&RAIN_1H_CLASSES, mm),
+                RAIN_1H_CLASSES[class].1,
+                "{mm} mm"
+            );
+        }
+        assert_eq!(class_colour(&WIND_CLASSES, 17.2), WIND_CLASSES[7].1);
+        assert_eq!(class_colour(&WIND_CLASSES, -1.0), WIND_CLASSES[0].1);
+    }
+}

@@ -1,0 +1,329 @@
+//! The top bar (bureau, Beijing-time clock, link and sync status, language, about), the
+//! banners under it when the central is unreachable or the backend reported a failure, and
+//! the window listing those reports.
+
+use egui::RichText;
+
+use super::{Scene, ViewState, i18n, theme};
+use crate::cli::Language;
+use crate::console::messages::{Command, LinkStatus, SyncCommand};
+use crate::console::state::{Notice, SyncProgress};
+use crate::domain::Timestamp;
+
+/// How a status reads at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// All is well.
+    Ok,
+    /// Working on it.
+    Pending,
+    /// Something is wrong.
+    Error,
+}
+
+impl Tone {
+    fn colour(self) -> egui::Color32 {
+        match self {
+            Self::Ok => theme::STATUS_OK,
+            Self::Pending => theme::STATUS_PENDING,
+            Self::Error => theme::STATUS_ERROR,
+        }
+    }
+}
+
+/// The link chip's tone and word.
+pub fn link_status(link: &LinkStatus, language: Language) -> (Tone, &'static str) {
+    let text = i18n::strings(language);
+    match link {
+        LinkStatus::Connecting { .. } => (Tone::Pending, text.link_connecting),
+        LinkStatus::Online { .. } => (Tone::Ok, text.link_online),
+        LinkStatus::Offline { .. } => (Tone::Error, text.link_offline),
+    }
+}
+
+/// The sync summary: when the cache last caught up, and how far behind it is.
+pub fn sync_status(sync: Option<SyncProgress>, now: Timestamp, language: Language) -> String {
+    match sync {
+        None => i18n::strings(language).never_synced.to_owned(),
+        Some(progress) if progress.caught_up() => i18n::last_sync(language, progress.at, now),
+        Some(progress) => format!(
+            "{} · {}",
+            i18n::last_sync(language, progress.at, now),
+            i18n::behind(language, progress.head - progress.cursor)
+        ),
+    }
+}
+
+/// Below this width the top bar drops its subtitle and moves the sync time into the link
+/// chip's hover text, so the simulated-data badge and the clock never get cut.
+const COMPACT_BELOW: f32 = 1200.0;
+
+/// Draws the top bar.
+pub fn top_bar_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
+    let text = scene.text;
+    let compact = ui.available_width() < COMPACT_BELOW;
+    let sync = sync_status(scene.state.sync, scene.now, scene.language);
+    egui::Sides::new().shrink_left().truncate().show(
+        ui,
+        |ui| {
+            ui.label(
+                RichText::new(text.bureau)
+                    .heading()
+                    .strong()
+                    .color(theme::INK),
+            );
+            if !compact {
+                ui.label(RichText::new(text.console_name).color(theme::INK_MUTED));
+            }
+            if view.config.simulated {
+                theme::chip_frame(theme::SIMULATED_BG)
+                    .show(ui, |ui| {
+                        ui.label(
+                            RichText::new(format!("⚠ {}", text.simulated_badge))
+                                .color(theme::SIMULATED_FG)
+                                .strong(),
+                        )
+                    })
+                    .inner
+                    .on_hover_text(text.simulated_hover);
+            }
+        },
+        |ui| {
+            if ui.button(text.about).clicked() {
+                view.about_open = true;
+            }
+            for (language, name) in [(Language::En, "English"), (Language::Zh, "中文")] {
+                ui.selectable_value(&mut view.language, language, name);
+            }
+            ui.separator();
+            if !compact {
+                ui.label(RichText::new(&sync).color(theme::INK_MUTED));
+            }
+            link_chip_ui(ui, scene, &sync);
+            ui.separator();
+            ui.label(
+                RichText::new(format!(
+                    "{} {}",
+                    i18n::clock(scene.language, scene.now),
+                    text.beijing_time
+                ))
+                .strong()
+                .color(theme::INK),
+            );
+        },
+    );
+}
+
+fn link_chip_ui(ui: &mut egui::Ui, scene: Scene<'_>, sync: &str) {
+    let (tone, word) = link_status(&scene.state.link, scene.language);
+    let since = match &scene.state.link {
+        LinkStatus::Connecting { since }
+        | LinkStatus::Online { since }
+        | LinkStatus::Offline { since, .. } => *since,
+    };
+    ui.label(
+        RichText::new(format!("● {word}"))
+            .color(tone.colour())
+            .strong(),
+    )
+    .on_hover_text(format!(
+        "{}\n{sync}",
+        i18n::since(scene.language, since, scene.now)
+    ));
+}
+
+/// Draws the offline banner and the newest unacknowledged background report, if any.
+pub fn banners_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    view: &mut ViewState,
+    commands: &mut Vec<Command>,
+) {
+    let text = scene.text;
+    if view
+        .retry_requested
+        .as_ref()
+        .is_some_and(|link| *link != scene.state.link)
+    {
+        view.retry_requested = None;
+    }
+    if let LinkStatus::Offline {
+        since,
+        error,
+        retry_at,
+    } = &scene.state.link
+    {
+        egui::Panel::top("offline_banner")
+            .frame(theme::panel_frame().fill(theme::BANNER_ERROR_BG))
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        RichText::new(format!(
+                            "⚠ {}{}",
+                            text.offline_title,
+                            i18n::parenthesised(
+                                scene.language,
+                                &i18n::since(scene.language, *since, scene.now)
+                            )
+                        ))
+                        .strong()
+                        .color(theme::STATUS_ERROR),
+                    );
+                    ui.label(RichText::new(error).color(theme::INK));
+                });
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(text.offline_cached).color(theme::INK));
+                    ui.label(
+                        RichText::new(i18n::next_retry(scene.language, *retry_at))
+                            .color(theme::INK_MUTED),
+                    );
+                    if view.retry_requested.is_some() {
+                        ui.label(RichText::new(text.retry_requested).color(theme::INK_MUTED));
+                    } else if ui.button(text.retry_now).clicked() {
+                        commands.push(Command::Sync(SyncCommand::RetryNow));
+                        view.retry_requested = Some(scene.state.link.clone());
+                    }
+                });
+            });
+    }
+    let Some(newest) = newest_notice(scene, view) else {
+        return;
+    };
+    if view.dismissed_notice.as_ref() == Some(&newest) {
+        return;
+    }
+    egui::Panel::top("notice_banner")
+        .frame(theme::panel_frame().fill(theme::BANNER_NOTICE_BG))
+        .show(ui, |ui| {
+            egui::Sides::new().shrink_left().wrap().show(
+                ui,
+                |ui| {
+                    ui.label(
+                        RichText::new(format!(
+                            "⚠ {} {}{}{}",
+                            text.notice_title,
+                            i18n::when(newest.at, scene.now),
+                            i18n::colon(scene.language),
+                            newest.text
+                        ))
+                        .color(theme::INK),
+                    );
+                },
+                |ui| {
+                    if ui.button(text.dismiss).clicked() {
+                        view.dismissed_notice = Some(newest.clone());
+                    }
+                    if ui.button(text.notices_more).clicked() {
+                        view.notices_open = true;
+                    }
+                },
+            );
+        });
+}
+
+/// The newest report, from the backend or from the UI itself.
+fn newest_notice(scene: Scene<'_>, view: &ViewState) -> Option<Notice> {
+    let backend = scene.state.notices.back();
+    let local = view.local_notices.last();
+    match (backend, local) {
+        (Some(b), Some(l)) => Some(if l.at > b.at { l } else { b }.clone()),
+        (b, l) => b.or(l).cloned(),
+    }
+}
+
+/// The window listing every report still held, newest first.
+pub fn notices_window_ui(ctx: &egui::Context, scene: Scene<'_>, view: &mut ViewState) {
+    if !view.notices_open {
+        return;
+    }
+    let mut all: Vec<&Notice> = scene
+        .state
+        .notices
+        .iter()
+        .chain(view.local_notices.iter())
+        .collect();
+    all.sort_by_key(|n| std::cmp::Reverse(n.at));
+    let mut open = true;
+    egui::Window::new(scene.text.notices_window)
+        .open(&mut open)
+        .collapsible(false)
+        .default_width(520.0)
+        .show(ctx, |ui| {
+            egui::ScrollArea::vertical()
+                .max_height(320.0)
+                .show(ui, |ui| {
+                    for notice in all {
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(
+                                RichText::new(i18n::when(notice.at, scene.now))
+                                    .color(theme::INK_MUTED),
+                            );
+                            ui.label(&notice.text);
+                        });
+                    }
+                });
+        });
+    view.notices_open = open;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::MINUTE_MS;
+
+    #[test]
+    fn link_status_words() {
+        let t = Timestamp(0);
+        let cases = [
+            (
+                LinkStatus::Connecting { since: t },
+                Tone::Pending,
+                "正在连接中心站…",
+            ),
+            (LinkStatus::Online { since: t }, Tone::Ok, "已连接"),
+            (
+                LinkStatus::Offline {
+                    since: t,
+                    error: "refused".into(),
+                    retry_at: t,
+                },
+                Tone::Error,
+                "离线",
+            ),
+        ];
+        for (link, tone, word) in cases {
+            assert_eq!(link_status(&link, Language::Zh), (tone, word));
+        }
+    }
+
+    #[test]
+    fn sync_status_says_when_and_how_far_behind() {
+        let now = Timestamp::parse_rfc3339("2026-11-27T10:30:00Z").unwrap();
+        let at = now.plus_ms(-MINUTE_MS);
+        let cases = [
+            (None, "尚未同步", "Not synced yet"),
+            (
+                Some(SyncProgress {
+                    at,
+                    cursor: 10,
+                    head: 10,
+                }),
+                "最近同步 18:29:00",
+                "Last sync 18:29:00",
+            ),
+            (
+                Some(SyncProgress {
+                    at,
+                    cursor: 10,
+                    head: 130,
+                }),
+                "最近同步 18:29:00 · 正在追赶 120 条变更",
+                "Last sync 18:29:00 · 120 changes behind",
+            ),
+        ];
+        for (sync, zh, en) in cases {
+            assert_eq!(sync_status(sync, now, Language::Zh), zh);
+            assert_eq!(sync_status(sync, now, Language::En), en);
+        }
+    }
+}

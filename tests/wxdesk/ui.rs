@@ -1,0 +1,497 @@
+//! The console UI, driven through its accessibility tree with `egui_kittest`: no window, no
+//! GPU, a manual clock. The harness panics on any glyph no font can draw, so every scene
+//! rendered here also checks that the bundled font covers what the UI says.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic is the failure report"
+)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use wxdesk::cli::Language;
+use wxdesk::console::app::{App, next_wakeup};
+use wxdesk::console::backend::{BackendEnds, Link};
+use wxdesk::console::messages::{Command, Event, LinkStatus, SyncCommand, SyncEvent};
+use wxdesk::console::ui::{fonts, i18n};
+use wxdesk::domain::time::{DAY_MS, MINUTE_MS, ManualClock, SharedClock};
+use wxdesk::domain::{Element, Network, Observation, Source, StationKind, Timestamp};
+
+use crate::support::{afternoon, clock_at, id, network, synthetic_observations};
+
+/// A console under test: the harness, the backend's end of its link, and its clock.
+struct Console {
+    harness: Harness<'static, App>,
+    backend: BackendEnds,
+    clock: Arc<ManualClock>,
+}
+
+impl Console {
+    fn new(language: Language, size: (f32, f32)) -> Self {
+        let (link, backend) = Link::pair();
+        let clock = clock_at(afternoon());
+        let shared: SharedClock = clock.clone();
+        let harness = Harness::builder()
+            .with_size(egui::vec2(size.0, size.1))
+            .with_context_setup(fonts::install)
+            .build_eframe(move |cc| App::new(cc, link, shared, language));
+        Self {
+            harness,
+            backend,
+            clock,
+        }
+    }
+
+    fn send(&mut self, event: SyncEvent) {
+        self.backend.events.try_send(Event::Sync(event)).unwrap();
+    }
+
+    fn run(&mut self) {
+        self.harness.run();
+    }
+
+    fn now(&self) -> Timestamp {
+        use wxdesk::domain::Clock as _;
+        self.clock.now()
+    }
+
+    /// The network, the last 24 hours of every station except 708305 (silent for the last
+    /// 35 minutes) and 708311 (never reported), online and caught up.
+    fn populate(&mut self, network: Network) {
+        let now = self.now();
+        let all: Vec<_> = network
+            .stations
+            .iter()
+            .map(|s| s.id.clone())
+            .filter(|s| s.as_str() != "708305" && s.as_str() != "708311")
+            .collect();
+        let observations = synthetic_observations(&network, &all, now.plus_ms(-DAY_MS), now);
+        let stale = synthetic_observations(
+            &network,
+            &[id("708305")],
+            now.plus_ms(-DAY_MS),
+            now.plus_ms(-35 * MINUTE_MS),
+        );
+        self.send(SyncEvent::NetworkLoaded(network));
+        self.send(SyncEvent::ObservationsArrived(observations));
+        self.send(SyncEvent::ObservationsArrived(stale));
+        self.send(SyncEvent::LinkChanged(LinkStatus::Online {
+            since: now.plus_ms(-3 * MINUTE_MS),
+        }));
+        self.send(SyncEvent::Synced {
+            at: now.plus_ms(-20_000),
+            cursor: 500,
+            head: 500,
+        });
+        self.run();
+    }
+
+    fn text(&self) -> &'static i18n::Strings {
+        self.harness.state().view().text()
+    }
+
+    fn selected(&self) -> Option<String> {
+        self.harness
+            .state()
+            .view()
+            .selected
+            .as_ref()
+            .map(|s| s.as_str().to_owned())
+    }
+}
+
+fn populated(language: Language) -> Console {
+    let mut console = Console::new(language, (1280.0, 800.0));
+    console.populate(network());
+    console
+}
+
+#[test]
+fn selecting_a_station_by_its_label_moves_the_chart() {
+    let mut console = populated(Language::Zh);
+    assert_eq!(
+        console.selected().as_deref(),
+        Some("58819"),
+        "national station first"
+    );
+    console.harness.get_by_label("清流（58819）");
+
+    console.harness.get_by_label("灵地").click();
+    console.run();
+    assert_eq!(console.selected().as_deref(), Some("708301"));
+    console.harness.get_by_label("灵地（708301）");
+    assert!(console.harness.query_by_label("清流（58819）").is_none());
+    console.harness.get_by_label_contains("最新观测 14:30");
+
+    // The map's markers select too.
+    console.harness.get_by_label("嵩口 · 708310").click();
+    console.run();
+    assert_eq!(console.selected().as_deref(), Some("708310"));
+    console.harness.get_by_label("嵩口（708310）");
+}
+
+#[test]
+fn arriving_data_updates_the_list_and_the_chart() {
+    let mut console = populated(Language::Zh);
+    let row = console.harness.get_by_label("清流");
+    assert!(row.value().unwrap().contains("刚刚"), "{:?}", row.value());
+
+    console.clock.advance(MINUTE_MS);
+    let now = console.now();
+    console.send(SyncEvent::ObservationsArrived(vec![Observation {
+        station: id("58819"),
+        time: now,
+        source: Source::Live,
+        values: [(Element::Tem, 21.7), (Element::Pre1h, 0.0)].into(),
+    }]));
+    console.run();
+    let value = console.harness.get_by_label("清流").value().unwrap();
+    assert!(value.starts_with("21.7 °C"), "{value}");
+    console.harness.get_by_label_contains("最新观测 14:31");
+    let stale = console.harness.get_by_label("李家").value().unwrap();
+    assert!(stale.contains("⚠ 36 分钟前"), "{stale}");
+    let silent = console.harness.get_by_label("林畲").value().unwrap();
+    assert!(silent.contains("无数据"), "{silent}");
+}
+
+#[test]
+fn offline_is_said_plainly_and_retry_reaches_the_backend() {
+    let mut console = populated(Language::Zh);
+    let now = console.now();
+    console.send(SyncEvent::LinkChanged(LinkStatus::Offline {
+        since: now.plus_ms(-12 * MINUTE_MS),
+        error: "connection refused (127.0.0.1:8640)".into(),
+        retry_at: now.plus_ms(25_000),
+    }));
+    console.run();
+    console.harness.get_by_label("● 离线");
+    console
+        .harness
+        .get_by_label_contains("无法连接中心站（自 14:18 起）");
+    console
+        .harness
+        .get_by_label("当前显示本地缓存数据，可能不是最新。");
+    console.harness.get_by_label("下次重试 14:30:25");
+
+    console.harness.get_by_label("立即重试").click();
+    console.run();
+    assert_eq!(
+        console.backend.commands.try_recv().unwrap(),
+        Command::Sync(SyncCommand::RetryNow)
+    );
+    console.harness.get_by_label("已请求重试");
+    assert!(console.harness.query_by_label("立即重试").is_none());
+}
+
+#[test]
+fn idle_console_sleeps_until_the_next_minute() {
+    let mut console = populated(Language::Zh);
+    // `run` already failed if any frame asked for an immediate repaint; the timer must aim at
+    // the clock's next minute (14:31), not sooner.
+    let delay = console.harness.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
+    assert!(
+        delay > Duration::from_secs(59) && delay <= Duration::from_secs(60),
+        "{delay:?}"
+    );
+    assert_eq!(
+        next_wakeup(console.harness.state().state(), console.now()),
+        Duration::from_secs(60)
+    );
+    for _ in 0..3 {
+        console.harness.step();
+    }
+    let delay = console.harness.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
+    assert!(delay > Duration::from_secs(1), "{delay:?}");
+}
+
+#[test]
+fn top_bar_items_neither_overlap_nor_leave_the_window() {
+    for language in [Language::Zh, Language::En] {
+        // Widths at full size; at the minimum size nothing may be narrower (truncated).
+        let mut full_widths: Vec<f32> = Vec::new();
+        for (w, h) in [(1280.0, 800.0), (1024.0, 640.0)] {
+            let mut console = Console::new(language, (w, h));
+            console.populate(network());
+            let text = console.text();
+            let harness = &console.harness;
+            let rects = [
+                harness.get_by_label(text.bureau).rect(),
+                harness
+                    .get_by_label(&format!("⚠ {}", text.simulated_badge))
+                    .rect(),
+                harness
+                    .get_by_label(&format!(
+                        "{} {}",
+                        i18n::clock(language, afternoon()),
+                        text.beijing_time
+                    ))
+                    .rect(),
+                harness
+                    .get_by_label(&format!("● {}", text.link_online))
+                    .rect(),
+                harness.get_by_label("中文").rect(),
+                harness.get_by_label("English").rect(),
+                harness.get_by_label(text.about).rect(),
+            ];
+            for (i, a) in rects.iter().enumerate() {
+                assert!(
+                    a.min.x >= 0.0 && a.max.x <= w && a.width() > 0.0,
+                    "{language:?} {w}: item {i} at {a:?}"
+                );
+                for b in &rects[i + 1..] {
+                    assert!(!a.intersects(*b), "{language:?} {w}: {a:?} overlaps {b:?}");
+                }
+            }
+            let widths: Vec<f32> = rects.iter().map(|r| r.width()).collect();
+            if full_widths.is_empty() {
+                full_widths = widths;
+            } else {
+                for (i, (small, full)) in widths.iter().zip(&full_widths).enumerate() {
+                    assert!(small + 0.5 >= *full, "{language:?} {w}: item {i} truncated");
+                }
+            }
+        }
+    }
+}
+
+/// Opens, hovers and switches everything a user can, so each text is laid out once.
+fn visit_every_view(console: &mut Console) {
+    let text = console.text();
+    for element in [text.map_rain, text.map_wind, text.map_temperature] {
+        console
+            .harness
+            .get_by_role_and_label(Role::Button, element)
+            .click();
+        console.run();
+    }
+    console.harness.get_by_label("+").click();
+    console.run();
+    console.harness.get_by_label(text.map_fit_short).click();
+    console.run();
+    for station in ["清流", "Qingliu", "林畲", "Linshe", "李家", "Lijia"] {
+        if let Some(row) = console
+            .harness
+            .query_by_role_and_label(Role::Button, station)
+        {
+            row.hover();
+            console.run();
+        }
+        if let Some(row) = console
+            .harness
+            .query_by_role_and_label(Role::Button, station)
+        {
+            row.click();
+            console.run();
+        }
+    }
+    console.harness.get_by_label(text.about).click();
+    console.run();
+    console.harness.get_by_label(text.close).click();
+    console.run();
+    assert!(!console.harness.state().view().about_open);
+    for group in [text.chart_wind_direction, text.chart_rain] {
+        console.harness.get_by_label(group).click();
+        console.run();
+    }
+}
+
+#[test]
+fn every_view_renders_with_the_bundled_font_in_both_languages() {
+    for language in [Language::Zh, Language::En] {
+        // Before anything arrives: connecting, no network, nothing selected.
+        let mut console = Console::new(language, (1280.0, 800.0));
+        console.run();
+        console.harness.get_by_label(console.text().loading_network);
+
+        // Populated, every view visited.
+        let mut console = populated(language);
+        visit_every_view(&mut console);
+
+        // Catching up, offline, a failure report and its window.
+        let now = console.now();
+        console.send(SyncEvent::Synced {
+            at: now,
+            cursor: 10,
+            head: 130,
+        });
+        console.send(SyncEvent::LinkChanged(LinkStatus::Offline {
+            since: now.plus_ms(-DAY_MS - 3 * MINUTE_MS),
+            error: "error sending request: connection refused".into(),
+            retry_at: now.plus_ms(40_000),
+        }));
+        console.send(SyncEvent::Failed(
+            "cache: database disk image is malformed".into(),
+        ));
+        console.run();
+        let text = console.text();
+        console.harness.get_by_label(text.retry_now).click();
+        console.run();
+        console.harness.get_by_label(text.notices_more).click();
+        console.run();
+        console.harness.get_by_label(text.notices_window);
+        console.harness.get_by_label(text.dismiss).click();
+        console.run();
+        assert!(console.harness.query_by_label(text.dismiss).is_none());
+    }
+}
+
+#[test]
+fn empty_and_partial_states_render_in_both_languages() {
+    for language in [Language::Zh, Language::En] {
+        // A network without a national station: nothing is selected by default.
+        let mut regional_only = network();
+        regional_only
+            .stations
+            .retain(|s| s.kind == StationKind::Regional);
+        let mut console = Console::new(language, (1024.0, 640.0));
+        console.populate(regional_only);
+        let text = console.text();
+        console.harness.get_by_label(text.chart_select_station);
+
+        // A station that never reported: the chart says there is nothing to draw.
+        let silent = match language {
+            Language::Zh => "林畲",
+            Language::En => "Linshe",
+        };
+        console.harness.get_by_label(silent).click();
+        console.run();
+        console.harness.get_by_label(text.chart_no_data);
+        visit_every_view(&mut console);
+    }
+}
+
+#[test]
+fn every_fixed_and_formatted_text_renders() {
+    let now = afternoon();
+    let network = network();
+    for language in [Language::Zh, Language::En] {
+        let text = i18n::strings(language);
+        let mut lines: Vec<String> = text.all().iter().map(|s| (*s).to_owned()).collect();
+        for ms in [0, 5 * MINUTE_MS, 3 * 3_600_000, 5 * DAY_MS] {
+            lines.push(i18n::age(language, now.plus_ms(-ms), now));
+        }
+        lines.push(i18n::clock(language, now));
+        lines.push(i18n::since(language, now.plus_ms(-2 * DAY_MS), now));
+        lines.push(i18n::behind(language, 42));
+        lines.push(i18n::next_retry(language, now));
+        lines.push(i18n::last_sync(language, now, now));
+        for element in Element::ALL {
+            lines.push(i18n::element_name(language, element).to_owned());
+            lines.push(element.format(1.0));
+        }
+        for deg in (0..16).map(|i| f64::from(i) * 22.5) {
+            lines.push(i18n::compass(language, deg).to_owned());
+        }
+        for station in &network.stations {
+            lines.push(i18n::station_name(language, station).to_owned());
+            lines.extend(station.uncertainty.clone());
+        }
+        for township in &network.townships {
+            lines.push(i18n::township_name(language, township));
+        }
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1600.0, 4000.0))
+            .with_context_setup(fonts::install)
+            .build_ui(move |ui| {
+                for line in &lines {
+                    ui.label(line);
+                }
+            });
+        harness.run();
+    }
+}
+
+/// Frame cost of the populated console, headless: egui pass plus tessellation, 16 stations ×
+/// 24 h of minute data, the pointer moving over the map so hover work is included.
+/// `cargo test --release --test wxdesk ui::frame_time -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement, not a check; run by hand"]
+fn frame_time() {
+    let ctx = egui::Context::default();
+    fonts::install(&ctx);
+    let (link, mut backend) = Link::pair();
+    let clock = clock_at(afternoon());
+    let shared: SharedClock = clock.clone();
+    let cc = eframe::CreationContext::_new_kittest(ctx.clone());
+    let mut app = App::new(&cc, link, shared, Language::Zh);
+    let mut frame = eframe::Frame::_new_kittest();
+    let network = network();
+    let all: Vec<_> = network.stations.iter().map(|s| s.id.clone()).collect();
+    let now = afternoon();
+    let observations = synthetic_observations(&network, &all, now.plus_ms(-DAY_MS), now);
+    let points = observations.iter().map(|o| o.values.len()).sum::<usize>();
+    for event in [
+        SyncEvent::NetworkLoaded(network),
+        SyncEvent::ObservationsArrived(observations),
+    ] {
+        backend.events.try_send(Event::Sync(event)).unwrap();
+    }
+    let _ = &mut backend;
+    // Frames at 60 Hz; with `hover`, the pointer sweeps the map (tooltips, hit tests).
+    let input = |i: usize, hover: bool| egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 800.0),
+        )),
+        time: Some(i as f64 / 60.0),
+        events: if hover {
+            vec![egui::Event::PointerMoved(egui::pos2(
+                420.0 + (i % 100) as f32 * 4.0,
+                300.0 + (i % 7) as f32 * 30.0,
+            ))]
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    };
+    let mut run = |i: usize, hover: bool| {
+        let mut output = ctx.run_ui(input(i, hover), |ui| {
+            eframe::App::logic(&mut app, ui.ctx(), &mut frame);
+            eframe::App::ui(&mut app, ui, &mut frame);
+        });
+        // No renderer here: the font atlas uploads are measured by the pass, then dropped.
+        output.textures_delta.clear();
+        ctx.tessellate(output.shapes, output.pixels_per_point)
+    };
+    // Warm up: first frames lay out every glyph and build the map and chart caches.
+    let mut frame_no = 0;
+    for _ in 0..20 {
+        frame_no += 1;
+        run(frame_no, true);
+    }
+    const FRAMES: usize = 300;
+    for (phase, hover) in [("still", false), ("pointer over the map", true)] {
+        let mut wall: Vec<Duration> = Vec::new();
+        let start_cpu = thread_cpu_time();
+        for _ in 0..FRAMES {
+            frame_no += 1;
+            let start = Instant::now();
+            std::hint::black_box(run(frame_no, hover));
+            wall.push(start.elapsed());
+        }
+        // The scheduler's CPU clock ticks too coarsely for one frame; average over all.
+        let cpu = thread_cpu_time().saturating_sub(start_cpu) / FRAMES as u32;
+        wall.sort();
+        let at = |q: usize| wall[(wall.len() * q / 100).min(wall.len() - 1)];
+        println!(
+            "{phase}: {points} values in memory; frame (egui pass + tessellation): \
+             CPU mean {cpu:?}; wall median {:?}, p90 {:?}, max {:?}",
+            at(50),
+            at(90),
+            at(100),
+        );
+    }
+}
+
+/// CPU time this thread has run, from the scheduler (Linux), so other processes competing
+/// for the two cores do not count; zero elsewhere.
+fn thread_cpu_time() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
