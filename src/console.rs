@@ -8,8 +8,16 @@ pub mod state;
 pub mod ui;
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context as _;
 
 use crate::cli::Language;
+use crate::console::app::App;
+use crate::console::backend::sync::SyncSettings;
+use crate::console::backend::{BackendConfig, Link, Waker};
+use crate::console::ui::ViewConfig;
+use crate::domain::time::system_clock;
 
 /// How the console starts.
 #[derive(Debug, Clone)]
@@ -45,6 +53,88 @@ impl ConsoleOptions {
 /// Starts the console (and the embedded central when no server is given) and runs the window
 /// until it is closed.
 pub fn run(options: &ConsoleOptions) -> anyhow::Result<()> {
-    let _ = options;
-    anyhow::bail!("console not yet built")
+    let clock = system_clock();
+    let embedded = match &options.server {
+        Some(_) => None,
+        None => Some(
+            crate::embedded::start(&options.data_dir, clock.clone())
+                .context("starting the embedded central")?,
+        ),
+    };
+    let (server, cache_file) = match (&options.server, &embedded) {
+        (Some(url), _) => (url.clone(), cache_file_name(url)),
+        (None, Some(embedded)) => (embedded.url().to_owned(), "embedded.sqlite".to_owned()),
+        (None, None) => anyhow::bail!("no central to connect to"),
+    };
+    tracing::info!(%server, cache = %options.cache_dir.join(&cache_file).display(), "console starting");
+
+    // The window's egui context exists only once eframe has started; the backend may deliver
+    // events before that, and the first frame drains them anyway.
+    let repaint: Arc<OnceLock<egui::Context>> = Arc::default();
+    let waker: Waker = {
+        let repaint = Arc::clone(&repaint);
+        Arc::new(move || {
+            if let Some(ctx) = repaint.get() {
+                ctx.request_repaint();
+            }
+        })
+    };
+    let (link, ends) = Link::pair();
+    let config = BackendConfig {
+        server,
+        cache_path: options.cache_dir.join(cache_file),
+        sync: SyncSettings::default(),
+    };
+    let backend = backend::spawn(config, ends, clock.clone(), waker)
+        .context("starting the backend thread")?;
+
+    let language = options.language;
+    let notices = embedded
+        .as_ref()
+        .map(|e| e.notices().to_vec())
+        .unwrap_or_default();
+    let view = ViewConfig {
+        simulated: embedded.is_some(),
+    };
+    let result = eframe::run_native(
+        app::WINDOW_TITLE,
+        app::native_options(),
+        Box::new(move |cc| {
+            let _ = repaint.set(cc.egui_ctx.clone());
+            Ok(Box::new(
+                App::new(cc, link, clock, language)
+                    .with_view_config(view)
+                    .with_notices(notices),
+            ))
+        }),
+    );
+    // Stop the backend before the central it talks to.
+    drop(backend);
+    drop(embedded);
+    result.map_err(|e| anyhow::anyhow!("the window failed: {e}"))
+}
+
+/// The cache file for a remote central: one per URL, so switching centrals never mixes data.
+fn cache_file_name(server: &str) -> String {
+    // FNV-1a: stable across runs and platforms (std's hasher is randomly seeded).
+    let hash = server
+        .trim_end_matches('/')
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("central-{hash:016x}.sqlite")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_files_are_per_central_and_stable() {
+        let a = cache_file_name("https://qxj.example:8443");
+        assert_eq!(a, cache_file_name("https://qxj.example:8443/"));
+        assert_ne!(a, cache_file_name("https://other.example:8443"));
+        assert!(a.starts_with("central-") && a.ends_with(".sqlite"));
+    }
 }

@@ -52,6 +52,16 @@ impl App {
         self
     }
 
+    /// Shows `notices` (things recovered from at start-up) as if the backend had reported them.
+    #[must_use]
+    pub fn with_notices(mut self, notices: impl IntoIterator<Item = String>) -> Self {
+        let now = self.clock.now();
+        for text in notices {
+            self.state.notify(text, now);
+        }
+        self
+    }
+
     /// What the console knows.
     pub fn state(&self) -> &AppState {
         &self.state

@@ -134,12 +134,15 @@ impl AppState {
             SyncEvent::Synced { at, cursor, head } => {
                 self.sync = Some(SyncProgress { at, cursor, head });
             }
-            SyncEvent::Failed(text) => {
-                self.notices.push_back(Notice { at: now, text });
-                while self.notices.len() > MAX_NOTICES {
-                    self.notices.pop_front();
-                }
-            }
+            SyncEvent::Failed(text) => self.notify(text, now),
+        }
+    }
+
+    /// Adds a notice for the user, keeping only the most recent ones.
+    pub fn notify(&mut self, text: String, now: Timestamp) {
+        self.notices.push_back(Notice { at: now, text });
+        while self.notices.len() > MAX_NOTICES {
+            self.notices.pop_front();
         }
     }
 

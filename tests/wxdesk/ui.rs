@@ -2,11 +2,6 @@
 //! GPU, a manual clock. The harness panics on any glyph no font can draw, so every scene
 //! rendered here also checks that the bundled font covers what the UI says.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test helpers: a panic is the failure report"
-)]
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
