@@ -3,6 +3,7 @@
 
 pub mod element;
 pub mod geo;
+pub mod history;
 pub mod network;
 pub mod observation;
 pub mod time;

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod central;
+pub mod history;
 pub mod observations;
 pub mod sqlite;
 
