@@ -6,6 +6,7 @@ pub mod geo;
 pub mod history;
 pub mod network;
 pub mod observation;
+pub mod qc;
 pub mod time;
 
 pub use element::Element;

@@ -1,0 +1,131 @@
+//! Quality control flags: which tests a value failed. Flags are kept with the data and never
+//! delete it; a view can show the raw value and say which test flagged it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One quality-control test, in the spirit of CMA's surface-observation QC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QcTest {
+    /// Outside the climatological range for the station and season.
+    Range,
+    /// Inconsistent with other elements of the same observation (RH ≤ 100, gust ≥ mean …).
+    Consistency,
+    /// Changed more from the previous value than the element can in that time.
+    Step,
+    /// Stuck: unchanged for longer than the element plausibly stays constant.
+    Persistence,
+    /// Disagrees with neighbouring stations beyond what distance and altitude explain.
+    Spatial,
+}
+
+impl QcTest {
+    /// Every test, in the order they run.
+    pub const ALL: [Self; 5] = [Self::Range, Self::Consistency, Self::Step, Self::Persistence, Self::Spatial];
+
+    const fn bit(self) -> u8 {
+        match self {
+            Self::Range => 1,
+            Self::Consistency => 1 << 1,
+            Self::Step => 1 << 2,
+            Self::Persistence => 1 << 3,
+            Self::Spatial => 1 << 4,
+        }
+    }
+
+    /// Stable code on the wire and in exports.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Range => "range",
+            Self::Consistency => "consistency",
+            Self::Step => "step",
+            Self::Persistence => "persistence",
+            Self::Spatial => "spatial",
+        }
+    }
+}
+
+/// The set of tests a value failed; empty means it passed (or was not checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct QcFlags(u8);
+
+impl QcFlags {
+    /// No test failed.
+    pub const PASSED: Self = Self(0);
+
+    /// The flags as stored (the `qc` column).
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Flags read back from storage; unknown bits are kept, so nothing is lost.
+    pub const fn from_bits(bits: u8) -> Self {
+        Self(bits)
+    }
+
+    /// These flags plus `test`.
+    #[must_use]
+    pub const fn with(self, test: QcTest) -> Self {
+        Self(self.0 | test.bit())
+    }
+
+    /// Whether `test` flagged the value.
+    pub const fn has(self, test: QcTest) -> bool {
+        self.0 & test.bit() != 0
+    }
+
+    /// Whether no test flagged the value.
+    pub const fn passed(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The tests that flagged the value.
+    pub fn tests(self) -> impl Iterator<Item = QcTest> {
+        QcTest::ALL.into_iter().filter(move |t| self.has(*t))
+    }
+}
+
+impl FromIterator<QcTest> for QcFlags {
+    fn from_iter<I: IntoIterator<Item = QcTest>>(iter: I) -> Self {
+        iter.into_iter().fold(Self::PASSED, Self::with)
+    }
+}
+
+impl fmt::Display for QcFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let codes: Vec<&str> = self.tests().map(QcTest::code).collect();
+        f.write_str(&codes.join(","))
+    }
+}
+
+/// On the wire, flags are the list of failed tests: `["step", "spatial"]`.
+impl Serialize for QcFlags {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.tests())
+    }
+}
+
+impl<'de> Deserialize<'de> for QcFlags {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Vec::<QcTest>::deserialize(deserializer)?.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_round_trip_through_bits_and_json() {
+        let flags: QcFlags = [QcTest::Step, QcTest::Spatial].into_iter().collect();
+        assert!(flags.has(QcTest::Step) && !flags.has(QcTest::Range));
+        assert_eq!(QcFlags::from_bits(flags.bits()), flags);
+        let json = serde_json::to_string(&flags).unwrap();
+        assert_eq!(json, r#"["step","spatial"]"#);
+        assert_eq!(serde_json::from_str::<QcFlags>(&json).unwrap(), flags);
+        assert_eq!(flags.to_string(), "step,spatial");
+        assert!(QcFlags::PASSED.passed());
+    }
+}
