@@ -30,7 +30,16 @@ pub struct Bucket {
 impl Bucket {
     /// A bucket holding one value.
     pub fn of(start: Timestamp, end: Timestamp, time: Timestamp, value: f64) -> Self {
-        Self { start, end, min: value, max: value, sum: value, count: 1, first: time, last: time }
+        Self {
+            start,
+            end,
+            min: value,
+            max: value,
+            sum: value,
+            count: 1,
+            first: time,
+            last: time,
+        }
     }
 
     /// Adds a value.
@@ -50,7 +59,11 @@ impl Bucket {
 }
 
 /// The bucket boundaries of a view: `columns` equal slices of `[from, to)`.
-pub fn bucket_edges(from: Timestamp, to: Timestamp, columns: usize) -> impl Iterator<Item = (Timestamp, Timestamp)> {
+pub fn bucket_edges(
+    from: Timestamp,
+    to: Timestamp,
+    columns: usize,
+) -> impl Iterator<Item = (Timestamp, Timestamp)> {
     let span = (to.millis() - from.millis()).max(1) as i128;
     let columns = columns.max(1) as i128;
     (0..columns).map(move |i| {
@@ -62,7 +75,12 @@ pub fn bucket_edges(from: Timestamp, to: Timestamp, columns: usize) -> impl Iter
 /// Reduces time-ordered points to at most `columns` buckets over `[from, to)`; empty buckets
 /// are omitted (they are gaps). The reference implementation: stores answer the same from
 /// pre-aggregated tables without reading every point.
-pub fn decimate(points: &[(Timestamp, f64)], from: Timestamp, to: Timestamp, columns: usize) -> Vec<Bucket> {
+pub fn decimate(
+    points: &[(Timestamp, f64)],
+    from: Timestamp,
+    to: Timestamp,
+    columns: usize,
+) -> Vec<Bucket> {
     let span = (to.millis() - from.millis()).max(1) as i128;
     let n = columns.max(1) as i128;
     let edge = |k: i128| Timestamp(from.millis() + (span * k / n) as i64);
@@ -104,9 +122,23 @@ mod tests {
         let series = points(&[(0, 1.0), (1, 5.0), (2, -2.0), (5, 3.0), (9, 4.0)]);
         let buckets = decimate(&series, Timestamp(0), Timestamp(10), 2);
         assert_eq!(buckets.len(), 2);
-        assert_eq!((buckets[0].min, buckets[0].max, buckets[0].sum, buckets[0].count), (-2.0, 5.0, 4.0, 3));
-        assert_eq!((buckets[1].start, buckets[1].end), (Timestamp(5), Timestamp(10)));
-        assert_eq!((buckets[1].first, buckets[1].last), (Timestamp(5), Timestamp(9)));
+        assert_eq!(
+            (
+                buckets[0].min,
+                buckets[0].max,
+                buckets[0].sum,
+                buckets[0].count
+            ),
+            (-2.0, 5.0, 4.0, 3)
+        );
+        assert_eq!(
+            (buckets[1].start, buckets[1].end),
+            (Timestamp(5), Timestamp(10))
+        );
+        assert_eq!(
+            (buckets[1].first, buckets[1].last),
+            (Timestamp(5), Timestamp(9))
+        );
     }
 
     #[test]
@@ -119,7 +151,9 @@ mod tests {
 
     #[test]
     fn edges_tile_the_range_exactly() {
-        let edges: Vec<(i64, i64)> = bucket_edges(Timestamp(0), Timestamp(10), 3).map(|(a, b)| (a.0, b.0)).collect();
+        let edges: Vec<(i64, i64)> = bucket_edges(Timestamp(0), Timestamp(10), 3)
+            .map(|(a, b)| (a.0, b.0))
+            .collect();
         assert_eq!(edges, [(0, 3), (3, 6), (6, 10)]);
         for (start, end) in bucket_edges(Timestamp(7), Timestamp(1_000_007), 1920) {
             assert!(start < end);

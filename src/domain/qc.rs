@@ -23,7 +23,13 @@ pub enum QcTest {
 
 impl QcTest {
     /// Every test, in the order they run.
-    pub const ALL: [Self; 5] = [Self::Range, Self::Consistency, Self::Step, Self::Persistence, Self::Spatial];
+    pub const ALL: [Self; 5] = [
+        Self::Range,
+        Self::Consistency,
+        Self::Step,
+        Self::Persistence,
+        Self::Spatial,
+    ];
 
     const fn bit(self) -> u8 {
         match self {
@@ -109,7 +115,9 @@ impl Serialize for QcFlags {
 
 impl<'de> Deserialize<'de> for QcFlags {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Vec::<QcTest>::deserialize(deserializer)?.into_iter().collect())
+        Ok(Vec::<QcTest>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
     }
 }
 
