@@ -9,13 +9,24 @@
 //!
 //! Start it in-process with [`start`] on any listener (tests and the embedded default bind
 //! `127.0.0.1:0`), or as `wxdesk central serve` through [`serve_blocking`]. The routes are
-//! listed once, in [`routes`]; the checked-in OpenAPI document must describe exactly them.
+//! listed once, in [`routes`], each with the [`Access`] it demands; the checked-in OpenAPI
+//! document must describe exactly them.
+//!
+//! Every route but health, the API description and login needs a bearer token: a user's
+//! session ([`accounts`]) or a device key. [`auth`] checks it against the capability matrix of
+//! [`crate::domain::access`] and the audit log records what was done and refused.
 
+pub mod accounts;
 mod api;
+pub mod audit;
+pub mod auth;
 mod error;
 mod handlers;
+pub mod maintenance;
 mod stream;
+pub mod tls;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,10 +37,13 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use api::{AppState, Route, Verb, operations, router, routes};
+pub use auth::{Access, Principal};
 pub use error::Failure;
 pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT};
 
 use crate::domain::Network;
+use crate::domain::access::{DeviceName, Secret};
+use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::{CentralStore as _, SqliteCentralStore};
@@ -53,16 +67,36 @@ pub struct CentralConfig {
     pub clock: SharedClock,
     /// Keep-alive interval of live streams.
     pub keep_alive: Duration,
+    /// Serve HTTPS with this certificate and key (PEM files) instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// Give a first administrator who never logged in a fresh one-time password on each start
+    /// (the embedded default); otherwise only an empty database gets one.
+    pub reissue_first_admin: bool,
+    /// Devices to issue a fresh key to at start (the embedded simulator), replacing old keys.
+    pub device_keys: Vec<DeviceName>,
+}
+
+/// A PEM certificate chain and private key for HTTPS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl CentralConfig {
-    /// A configuration with the system clock and the default keep-alive.
+    /// A configuration with the system clock, the default keep-alive, plain HTTP, and no
+    /// device keys.
     pub fn new(db_path: impl Into<PathBuf>, network: Network) -> Self {
         Self {
             db_path: db_path.into(),
             network,
             clock: system_clock(),
             keep_alive: DEFAULT_KEEP_ALIVE,
+            tls: None,
+            reissue_first_admin: false,
+            device_keys: Vec::new(),
         }
     }
 }
@@ -79,6 +113,12 @@ pub enum CentralError {
     /// A task of the central panicked.
     #[error("central task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The TLS certificate or key cannot be used.
+    #[error("central TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+    /// Setting up accounts (the first administrator, device keys) failed.
+    #[error("central accounts: {0}")]
+    Accounts(String),
 }
 
 /// A central serving on a listener; stop it with [`RunningCentral::shutdown`]. Dropping it
@@ -86,8 +126,11 @@ pub enum CentralError {
 #[derive(Debug)]
 pub struct RunningCentral {
     addr: SocketAddr,
+    https: bool,
     state: AppState,
     server: JoinHandle<std::io::Result<()>>,
+    first_admin: Option<Secret>,
+    device_keys: BTreeMap<DeviceName, Secret>,
 }
 
 impl RunningCentral {
@@ -96,9 +139,21 @@ impl RunningCentral {
         self.addr
     }
 
-    /// Its base URL, e.g. `http://127.0.0.1:8640` (routes are under `/api/v1`).
+    /// Its base URL, e.g. `http://127.0.0.1:8640` or `https://…` (routes are under `/api/v1`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The one-time password of the first administrator ([`accounts::FIRST_ADMIN`]), if this
+    /// start created it (or reissued it): show it to the user once.
+    pub fn first_admin_password(&self) -> Option<&Secret> {
+        self.first_admin.as_ref()
+    }
+
+    /// The key issued at start to a device named in [`CentralConfig::device_keys`].
+    pub fn device_key(&self, name: &DeviceName) -> Option<&Secret> {
+        self.device_keys.get(name)
     }
 
     /// Stops gracefully: ends live streams, finishes requests in flight, and returns once the
@@ -130,37 +185,76 @@ pub async fn start(
         network,
         clock,
         keep_alive,
+        tls,
+        reissue_first_admin,
+        device_keys,
     } = config;
+    let tls = tls
+        .map(|files| tls::server_config(&files.cert, &files.key))
+        .transpose()?;
     let path = db_path.clone();
-    let (store, head) = tokio::task::spawn_blocking(move || {
+    let now = clock.now();
+    let (store, head, first_admin, keys) = tokio::task::spawn_blocking(move || {
         let store = SqliteCentralStore::open(&path, &network)?;
         let head = store.head()?;
-        Ok::<_, StoreError>((store, head))
+        let first_admin = accounts::bootstrap_first_admin(&store, now, reissue_first_admin)
+            .map_err(|f| CentralError::Accounts(f.body.message))?;
+        let mut keys = BTreeMap::new();
+        for name in device_keys {
+            let record = AuditRecord::new(
+                now,
+                "central",
+                "",
+                AuditAction::DeviceKeyIssued,
+                Outcome::Ok,
+            )
+            .details("issued at start for the built-in simulator");
+            let key = accounts::issue_device_key_blocking(&store, &name, record, now)
+                .map_err(|f| CentralError::Accounts(f.body.message))?;
+            keys.insert(name, key);
+        }
+        Ok::<_, CentralError>((store, head, first_admin, keys))
     })
     .await??;
     let state = AppState::new(Arc::new(store), clock, head, keep_alive);
-    let app = router(state.clone());
+    let app = router(state.clone()).into_make_service_with_connect_info::<auth::Peer>();
     let mut stopping = state.watch_shutdown();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                // Either the flag is raised or its sender is gone: both mean stop.
-                _ = stopping.wait_for(|&stop| stop).await;
+    let stop = async move {
+        // Either the flag is raised or its sender is gone: both mean stop.
+        _ = stopping.wait_for(|&stop| stop).await;
+    };
+    let https = tls.is_some();
+    let server = match tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+        }),
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config)?;
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop)
+                    .await
             })
-            .await
-    });
+        }
+    };
     let central = RunningCentral {
         addr,
+        https,
         state,
         server,
+        first_admin,
+        device_keys: keys,
     };
     tracing::info!(url = %central.url(), db = %db_path.display(), head, "central listening");
     Ok(central)
 }
 
 /// Runs `wxdesk central serve` until interrupted (Ctrl-C, or SIGTERM on Unix), then shuts
-/// down gracefully.
-pub fn serve_blocking(listen: SocketAddr, db: &Path) -> anyhow::Result<()> {
+/// down gracefully. On the first start it prints the first administrator's one-time password
+/// to standard output, once (never to the log).
+pub fn serve_blocking(listen: SocketAddr, db: &Path, tls: Option<TlsFiles>) -> anyhow::Result<()> {
     let network = crate::assets::qingliu_network().context("reading the shipped network")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -171,14 +265,41 @@ pub fn serve_blocking(listen: SocketAddr, db: &Path) -> anyhow::Result<()> {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
-        let central = start(listener, CentralConfig::new(db, network))
+        let mut config = CentralConfig::new(db, network);
+        config.tls = tls;
+        let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;
+        if let Some(password) = central.first_admin_password() {
+            announce_first_admin(&mut std::io::stdout().lock(), password, &central.url(), db)
+                .context("writing the first administrator's password to standard output")?;
+        }
         interrupted().await?;
         tracing::info!("interrupted; shutting down");
         central.shutdown().await?;
         Ok(())
     })
+}
+
+/// Tells whoever started the central how to log in the first time.
+pub fn announce_first_admin(
+    out: &mut dyn std::io::Write,
+    password: &Secret,
+    url: &str,
+    db: &Path,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "\nwxdesk central: no users yet, so the first administrator was created.\n\
+         \n    user name          {admin}\n    one-time password  {password}\n\
+         \nLog in from a console (wxdesk --server {url}) and choose your own password.\n\
+         This password is shown only now. If it is lost:\n\
+         \n    wxdesk central reset-password --db {db} --user {admin}\n",
+        admin = accounts::FIRST_ADMIN,
+        password = password.expose(),
+        db = db.display(),
+    )?;
+    out.flush()
 }
 
 /// Waits for Ctrl-C, or SIGTERM (what service managers send) on Unix.

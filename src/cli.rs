@@ -1,5 +1,5 @@
 //! The command line: `wxdesk` (console on the embedded default), `wxdesk --server URL`,
-//! `wxdesk central serve`, `wxdesk sim`.
+//! `wxdesk central serve|audit-verify|device-key|reset-password`, `wxdesk sim`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,6 +14,11 @@ pub struct Cli {
     /// simulator start in-process on 127.0.0.1 with data under the user's data directory.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+
+    /// Also trust this CA certificate (PEM) for an `https` central: a bureau's own CA. The
+    /// system's trusted roots are always trusted.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
 
     /// Interface language.
     #[arg(long, value_enum, default_value_t = Language::Zh)]
@@ -50,7 +55,8 @@ pub enum Command {
 /// `wxdesk central …`
 #[derive(Debug, Subcommand)]
 pub enum CentralCommand {
-    /// Serve the HTTP API.
+    /// Serve the HTTP API (HTTPS with --tls-cert and --tls-key). On the first start, prints the
+    /// first administrator's one-time password.
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8640")]
@@ -58,6 +64,36 @@ pub enum CentralCommand {
         /// SQLite database file (created if missing).
         #[arg(long, default_value = "wxdesk-central.sqlite")]
         db: PathBuf,
+        /// Certificate chain (PEM, leaf first): serve HTTPS.
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// Private key of the certificate (PEM).
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Check the audit log's hash chain; exits non-zero naming the first broken entry.
+    AuditVerify {
+        /// SQLite database file.
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Issue a key for a device (a station's logger, `wxdesk sim`), replacing any earlier one.
+    DeviceKey {
+        /// SQLite database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The device's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Give a user a new one-time password (e.g. an administrator who lost theirs).
+    ResetPassword {
+        /// SQLite database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The user's login name.
+        #[arg(long)]
+        user: String,
     },
 }
 
@@ -67,6 +103,17 @@ pub struct SimArgs {
     /// Central to post to, e.g. `http://127.0.0.1:8640`.
     #[arg(long, value_name = "URL")]
     pub central: String,
+    /// The device key the central issued for this simulator (`wxdesk central device-key`).
+    #[arg(
+        long,
+        env = "WXDESK_DEVICE_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub device_key: String,
+    /// Also trust this CA certificate (PEM) for an `https` central.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
     /// Hours of history to send first, so charts are full from the start.
     #[arg(long, default_value_t = 24)]
     pub backfill_hours: u32,

@@ -30,16 +30,37 @@ pub struct ConsoleOptions {
     pub cache_dir: PathBuf,
     /// Directory for the embedded central's database.
     pub data_dir: PathBuf,
+    /// Directory for the remembered session (0600 files) and login defaults.
+    pub config_dir: PathBuf,
+    /// A bureau's CA certificate (PEM) to trust besides the system's roots.
+    pub ca_cert: Option<PathBuf>,
+    /// Where exports (the audit log as CSV) are written.
+    pub export_dir: PathBuf,
 }
 
 impl ConsoleOptions {
     /// Options from the command line, with the platform's per-user directories.
-    pub fn from_cli(server: Option<String>, language: Language) -> Self {
+    pub fn from_cli(server: Option<String>, ca_cert: Option<PathBuf>, language: Language) -> Self {
         let dirs = directories::ProjectDirs::from("cn", "qxj", "wxdesk");
         let fallback = std::env::temp_dir().join("wxdesk");
+        let user = directories::UserDirs::new();
+        let export_dir = user
+            .as_ref()
+            .and_then(|u| {
+                u.document_dir()
+                    .or_else(|| u.download_dir())
+                    .map(PathBuf::from)
+            })
+            .or_else(|| user.as_ref().map(|u| u.home_dir().to_owned()))
+            .unwrap_or_else(|| fallback.clone());
         Self {
             server,
             language,
+            ca_cert,
+            export_dir,
+            config_dir: dirs
+                .as_ref()
+                .map_or_else(|| fallback.join("config"), |d| d.config_dir().to_owned()),
             cache_dir: dirs
                 .as_ref()
                 .map_or_else(|| fallback.join("cache"), |d| d.cache_dir().to_owned()),
@@ -79,11 +100,20 @@ pub fn run(options: &ConsoleOptions) -> anyhow::Result<()> {
             }
         })
     };
+    let ca_cert = match &options.ca_cert {
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("reading the CA certificate {}", path.display()))?,
+        None => Vec::new(),
+    };
     let (link, ends) = Link::pair();
     let config = BackendConfig {
         server,
         cache_path: options.cache_dir.join(cache_file),
         sync: SyncSettings::default(),
+        credentials_dir: Some(options.config_dir.clone()),
+        use_keyring: true,
+        ca_cert,
+        export_dir: options.export_dir.clone(),
     };
     let backend = backend::spawn(config, ends, clock.clone(), waker)
         .context("starting the backend thread")?;
@@ -96,6 +126,9 @@ pub fn run(options: &ConsoleOptions) -> anyhow::Result<()> {
     let view = ViewConfig {
         simulated: embedded.is_some(),
     };
+    let first_admin = embedded
+        .as_ref()
+        .and_then(|e| e.first_admin_password().cloned());
     let result = eframe::run_native(
         app::WINDOW_TITLE,
         app::native_options(),
@@ -104,7 +137,8 @@ pub fn run(options: &ConsoleOptions) -> anyhow::Result<()> {
             Ok(Box::new(
                 App::new(cc, link, clock, language)
                     .with_view_config(view)
-                    .with_notices(notices),
+                    .with_notices(notices)
+                    .with_first_admin(first_admin),
             ))
         }),
     );

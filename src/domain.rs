@@ -1,6 +1,9 @@
 //! Pure types and rules of a county bureau's world: stations, townships, elements, observations,
-//! time. No I/O, no egui, no tokio: everything here is tested with plain tables.
+//! time, who may do what (roles, capabilities) and the hash-chained audit trail. No I/O, no
+//! egui, no tokio: everything here is tested with plain tables.
 
+pub mod access;
+pub mod audit;
 pub mod element;
 pub mod geo;
 pub mod history;

@@ -3,6 +3,11 @@
 //!
 //! Both run on a runtime of their own, in the thread `wxdesk-central`, so the console's
 //! backend and UI are exactly as they would be against a remote central.
+//!
+//! Accounts work as on a served central: the simulator gets a fresh device key at each start,
+//! and on the first start (until the first administrator has logged in) the central creates
+//! `admin` with a one-time password, which [`Embedded::first_admin_password`] hands to the
+//! console to show once.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
@@ -13,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::central::{self, CentralConfig, CentralError};
 use crate::domain::Timestamp;
+use crate::domain::access::{DeviceName, Secret};
 use crate::domain::time::SharedClock;
 use crate::sim::{self, HttpSink, SimConfig};
 use crate::store::StoreError;
@@ -20,11 +26,15 @@ use crate::store::StoreError;
 /// Hours of simulated history sent when the embedded central starts (and after any gap).
 pub const BACKFILL_HOURS: u32 = 24;
 
+/// The device name of the built-in simulator's key.
+pub const SIMULATOR_DEVICE: &str = "simulator";
+
 /// The running embedded central and simulator; dropping it stops both and waits.
 #[derive(Debug)]
 pub struct Embedded {
     url: String,
     notices: Vec<String>,
+    first_admin: Option<Secret>,
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -38,6 +48,12 @@ impl Embedded {
     /// Things that went wrong at start-up and were recovered from, for the user to read.
     pub fn notices(&self) -> &[String] {
         &self.notices
+    }
+
+    /// The one-time password of the first administrator, when this start created (or
+    /// reissued) it: the console shows it once, with how to log in.
+    pub fn first_admin_password(&self) -> Option<&Secret> {
+        self.first_admin.as_ref()
     }
 }
 
@@ -68,18 +84,19 @@ pub fn start(data_dir: &Path, clock: SharedClock) -> anyhow::Result<Embedded> {
         .name("wxdesk-central".into())
         .spawn(move || runtime.block_on(serve(db, clock, stopped, ready_tx)))
         .context("starting the embedded central's thread")?;
-    let (url, notices) = ready_rx
+    let (url, notices, first_admin) = ready_rx
         .recv()
         .context("the embedded central's thread ended before it was ready")??;
     Ok(Embedded {
         url,
         notices,
+        first_admin,
         stop,
         thread: Some(thread),
     })
 }
 
-type Ready = anyhow::Result<(String, Vec<String>)>;
+type Ready = anyhow::Result<(String, Vec<String>, Option<Secret>)>;
 
 async fn serve(
     db: PathBuf,
@@ -93,8 +110,11 @@ async fn serve(
             .await
             .context("binding 127.0.0.1")?;
         let network = crate::assets::qingliu_network().context("reading the shipped network")?;
+        let simulator = DeviceName::parse(SIMULATOR_DEVICE)?;
         let mut config = CentralConfig::new(&db, network);
         config.clock = clock.clone();
+        config.reissue_first_admin = true;
+        config.device_keys = vec![simulator];
         let central = match central::start(listener, config.clone()).await {
             Err(CentralError::Store(StoreError::Corrupt { reason, .. })) => {
                 // The embedded central holds only simulated data: keep the damaged file for
@@ -123,9 +143,14 @@ async fn serve(
         }
     };
     let url = central.url();
+    let first_admin = central.first_admin_password().cloned();
+    let key = DeviceName::parse(SIMULATOR_DEVICE)
+        .ok()
+        .and_then(|name| central.device_key(&name).cloned())
+        .unwrap_or_default();
     let simulator = match SimConfig::qingliu(BACKFILL_HOURS)
         .map_err(anyhow::Error::from)
-        .and_then(|config| Ok((config, HttpSink::new(&url)?)))
+        .and_then(|config| Ok((config, HttpSink::new(&url, &key, Vec::new())?)))
     {
         Ok((config, sink)) => {
             let mut stopped = stopped.clone();
@@ -146,7 +171,7 @@ async fn serve(
         );
     }
     tracing::info!(%url, at = %Timestamp::now(), "embedded central and simulator running");
-    let _ = ready.send(Ok((url, notices)));
+    let _ = ready.send(Ok((url, notices, first_admin)));
 
     let _ = stopped.wait_for(|&stop| stop).await;
     if let Some(simulator) = simulator {

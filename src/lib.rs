@@ -7,18 +7,19 @@
 //!  stations, devices ──MQTT/Modbus──▶ central ◀──HTTP /api/v1 + SSE stream── console (one per desk)
 //!                                     │ ingest → store (SQLite WAL) → change log
 //!                                     │ GET stations · latest · series · changes · stream
+//!                                     │ every call: bearer token → role → capability matrix → audit
 //! ```
 //!
 //! ## Layers (the folder tree is the architecture)
 //!
 //! | module | owns | may use |
 //! |---|---|---|
-//! | [`domain`] | stations, townships, elements & units, observations, time, geometry: pure types and rules | std, serde, chrono |
+//! | [`domain`] | stations, townships, elements & units, observations, time, geometry, roles & the capability matrix, the audit chain: pure types and rules | std, serde, chrono, sha2 |
 //! | [`protocol`] | `/api/v1` DTOs and their conversions; the OpenAPI document | domain |
 //! | [`store`] | SQLite set-up, migrations, the observation table, central database, console cache | domain; the central's store also protocol (its change log holds wire payloads) |
-//! | [`central`] | axum server: ingest, queries, change log, live stream | domain, protocol, store |
+//! | [`central`] | axum server: ingest, queries, change log, live stream, accounts, the guard of every route, audit, TLS | domain, protocol, store |
 //! | [`sim`] | the station simulator driven by real hourly data | domain, protocol |
-//! | [`console`] | `backend` (tokio thread: sync, stream), `state` (`AppState::apply`), `ui` (egui views) | domain, protocol, store; `ui` only domain + state + messages |
+//! | [`console`] | `backend` (tokio thread: sync, stream, session & accounts), `state` (`AppState::apply`), `ui` (egui views) | domain, protocol, store; `ui` only domain + state + messages |
 //! | [`embedded`] | the no-configuration default: central + simulator in-process on 127.0.0.1 | central, sim, store |
 //! | [`assets`] | data and fonts compiled into the binary, each with its provenance in `assets/` | domain |
 //!
@@ -38,6 +39,14 @@
 //! `Last-Event-ID`), advancing its cursor in the same transaction as the data. When the central
 //! is unreachable it keeps showing the cache, says so, retries with back-off and resumes from
 //! its cursor: no gap, no duplicate.
+//!
+//! ## Access
+//!
+//! Every route of the central names the capability it demands ([`central::Access`]); a
+//! guard checks the caller's bearer token (a user's 12-hour session or a device key) against
+//! the one matrix in [`domain::access`] and records refusals in the hash-chained audit log
+//! ([`domain::audit`]). The console logs in, remembers the session in the OS keyring (or a 0600
+//! file), hides what the role may not do and says why; offline it reads its cache only.
 //!
 //! ## Conventions
 //!

@@ -3,11 +3,14 @@
 //!
 //! Conventions: times are RFC 3339 UTC strings (`2026-11-27T10:00:00Z`); element values are
 //! keyed by CMA codes (`TEM`, `RHU`, `PRE_1h` …) in SI units; a missing value is absent or
-//! `null`, never a sentinel.
+//! `null`, never a sentinel. Every route but health, the API description and login needs an
+//! `Authorization: Bearer` session token or device key.
 
+pub mod access;
 pub mod dto;
 pub mod openapi;
 
+pub use access::*;
 pub use dto::*;
 
 /// Every route of the API lives under this prefix.

@@ -101,11 +101,26 @@ pub enum SimError {
     Http(#[from] reqwest::Error),
 }
 
-/// Runs `wxdesk sim`: feeds the central at `central` until Ctrl-C.
-pub fn run_blocking(central: &str, backfill_hours: u32) -> anyhow::Result<()> {
-    let config = SimConfig::qingliu(backfill_hours)?;
-    let sink = HttpSink::new(central).map_err(SimError::from)?;
-    tracing::info!(url = sink.url(), backfill_hours, "simulator starting");
+/// Runs `wxdesk sim`: feeds the central named in `args` until Ctrl-C.
+pub fn run_blocking(args: &crate::cli::SimArgs) -> anyhow::Result<()> {
+    let config = SimConfig::qingliu(args.backfill_hours)?;
+    let roots = match &args.ca_cert {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                anyhow::anyhow!("reading the CA certificate {}: {e}", path.display())
+            })?;
+            reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| anyhow::anyhow!("{} is not a PEM certificate: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let key = crate::domain::access::Secret::new(args.device_key.trim());
+    let sink = HttpSink::new(&args.central, &key, roots).map_err(SimError::from)?;
+    tracing::info!(
+        url = sink.url(),
+        backfill_hours = args.backfill_hours,
+        "simulator starting"
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -1,5 +1,12 @@
 //! The router: shared state and the one table of routes that both the server and the OpenAPI
 //! test read, so a route cannot be added without the test noticing an undocumented operation.
+//!
+//! Each route names the [`Access`] it demands; the router wraps its handler in
+//! [`auth::guard`], so guarding a route is one word in the table:
+//!
+//! ```text
+//! route(Verb::Get, "/observations/view", Access::Requires(Capability::Read), get(handlers::view)),
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,11 +14,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use tokio::sync::watch;
 
+use super::auth::{self, Access};
 use super::error::{self, Failure};
-use super::{MAX_BODY_BYTES, handlers, stream};
+use super::{MAX_BODY_BYTES, accounts, audit, handlers, stream};
+use crate::domain::access::Capability;
 use crate::domain::time::SharedClock;
 use crate::protocol::API_PREFIX;
 use crate::store::StoreError;
@@ -104,11 +113,25 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&dyn CentralStore) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || call(&*store))
+        self.call(move |store| call(store).map_err(Failure::from))
             .await
-            .map_err(|e| Failure::task(&e))?
-            .map_err(|e| Failure::store(&e))
+    }
+
+    /// Runs blocking work (store calls, password hashing) off the async threads; the work
+    /// answers with a [`Failure`] of its own choosing. Log events inside it reach the same
+    /// subscriber as the request's.
+    pub async fn call<T, F>(&self, call: F) -> Result<T, Failure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn CentralStore) -> Result<T, Failure> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        tokio::task::spawn_blocking(move || {
+            tracing::dispatcher::with_default(&dispatch, || call(&*store))
+        })
+        .await
+        .map_err(|e| Failure::task(&e))?
     }
 }
 
@@ -119,6 +142,10 @@ pub enum Verb {
     Get,
     /// POST
     Post,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
 }
 
 impl Verb {
@@ -127,6 +154,8 @@ impl Verb {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
         }
     }
 }
@@ -138,30 +167,111 @@ pub struct Route {
     pub verb: Verb,
     /// Path under [`API_PREFIX`], axum syntax.
     pub path: &'static str,
+    /// Who may call it; the router enforces it.
+    pub access: Access,
     handler: MethodRouter<AppState>,
 }
 
 /// Every operation of `/api/v1`. The router is built from this table and nothing else; the
-/// OpenAPI test compares it with the checked-in document in both directions.
+/// OpenAPI test compares it with the checked-in document in both directions, and the access
+/// tests call every route as every role.
 pub fn routes() -> Vec<Route> {
-    let route = |verb, path, handler| Route {
+    use Access::{Public, Requires, SignedIn};
+    use Capability::{IngestObservations, ManageUsers, Read, ReadAudit};
+    let route = |verb, path, access, handler| Route {
         verb,
         path,
+        access,
         handler,
     };
     vec![
-        route(Verb::Get, "/health", get(handlers::health)),
-        route(Verb::Get, "/stations", get(handlers::stations)),
+        route(Verb::Get, "/health", Public, get(handlers::health)),
+        route(Verb::Get, "/openapi.json", Public, get(handlers::openapi)),
+        route(
+            Verb::Get,
+            "/stations",
+            Requires(Read),
+            get(handlers::stations),
+        ),
         route(
             Verb::Post,
             "/observations",
+            Requires(IngestObservations),
             post(handlers::ingest).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         ),
-        route(Verb::Get, "/observations/latest", get(handlers::latest)),
-        route(Verb::Get, "/observations/series", get(handlers::series)),
-        route(Verb::Get, "/changes", get(handlers::changes)),
-        route(Verb::Get, "/stream", get(stream::stream)),
-        route(Verb::Get, "/openapi.json", get(handlers::openapi)),
+        route(
+            Verb::Get,
+            "/observations/latest",
+            Requires(Read),
+            get(handlers::latest),
+        ),
+        route(
+            Verb::Get,
+            "/observations/series",
+            Requires(Read),
+            get(handlers::series),
+        ),
+        route(
+            Verb::Get,
+            "/changes",
+            Requires(Read),
+            get(handlers::changes),
+        ),
+        route(Verb::Get, "/stream", Requires(Read), get(stream::stream)),
+        // Accounts: one's own session.
+        route(Verb::Post, "/auth/login", Public, post(accounts::login)),
+        route(Verb::Get, "/auth/session", SignedIn, get(accounts::session)),
+        route(Verb::Post, "/auth/logout", SignedIn, post(accounts::logout)),
+        route(
+            Verb::Post,
+            "/auth/password",
+            SignedIn,
+            post(accounts::change_password),
+        ),
+        // Accounts: administration.
+        route(
+            Verb::Get,
+            "/users",
+            Requires(ManageUsers),
+            get(accounts::users),
+        ),
+        route(
+            Verb::Post,
+            "/users",
+            Requires(ManageUsers),
+            post(accounts::create_user),
+        ),
+        route(
+            Verb::Patch,
+            "/users/{username}",
+            Requires(ManageUsers),
+            patch(accounts::update_user),
+        ),
+        route(
+            Verb::Post,
+            "/users/{username}/password",
+            Requires(ManageUsers),
+            post(accounts::reset_password),
+        ),
+        route(
+            Verb::Get,
+            "/device-keys",
+            Requires(ManageUsers),
+            get(accounts::device_keys),
+        ),
+        route(
+            Verb::Post,
+            "/device-keys",
+            Requires(ManageUsers),
+            post(accounts::issue_device_key),
+        ),
+        route(
+            Verb::Delete,
+            "/device-keys/{name}",
+            Requires(ManageUsers),
+            delete(accounts::revoke_device_key),
+        ),
+        route(Verb::Get, "/audit", Requires(ReadAudit), get(audit::audit)),
     ]
 }
 
@@ -179,7 +289,13 @@ pub fn router(state: AppState) -> Router {
     routes()
         .into_iter()
         .fold(Router::new(), |api, r| {
-            api.route(&format!("{API_PREFIX}{}", r.path), r.handler)
+            // `route_layer`: the guard wraps the handler only, so a method the path does not
+            // serve still answers 405 rather than 401.
+            let guarded = r.handler.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), r.access),
+                auth::guard,
+            ));
+            api.route(&format!("{API_PREFIX}{}", r.path), guarded)
         })
         // After the routes: the method fallback is installed on those that exist.
         .method_not_allowed_fallback(error::method_not_allowed)

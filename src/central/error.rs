@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::protocol::ApiError;
 use crate::store::StoreError;
+use crate::store::central::AccountError;
 
 /// A refused or failed request: what the client receives.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +37,21 @@ impl Failure {
     /// 400 `bad_request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 401 `unauthorized`: no session, or one that has ended. The client must log in again.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 409 `conflict`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
     /// 413 `payload_too_large`.
@@ -76,9 +92,33 @@ impl Failure {
     }
 }
 
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Self::store(&error)
+    }
+}
+
+impl From<AccountError> for Failure {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::NotFound(message) => Self::not_found(message),
+            AccountError::Conflict(message) => Self::conflict(message),
+            AccountError::Store(error) => Self::store(&error),
+        }
+    }
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: a 401 names the scheme the client should use.
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"wxdesk\""),
+            );
+        }
+        response
     }
 }
 
@@ -97,6 +137,30 @@ where
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| Self(value))
+            .map_err(|rejection| {
+                Failure::new(rejection.status(), "bad_request", rejection.body_text())
+            })
+    }
+}
+
+/// `Json<T>` whose rejection is a JSON [`ApiError`] rather than axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Failure;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(value)| Self(value))
             .map_err(|rejection| {
                 Failure::new(rejection.status(), "bad_request", rejection.body_text())
             })

@@ -4,6 +4,10 @@
 //! it has caught up waits for the head (bumped by ingest after each commit) to pass that `seq`
 //! before reading again. The database is the only source of events, so a stream can neither
 //! skip nor repeat a change, however ingests and reads interleave.
+//!
+//! A stream outlives the request that opened it, so it checks its session again before each
+//! read and ends when the session does (expiry, logout, a disabled account, a password reset):
+//! the client's reconnect then meets the guard and learns it must log in again.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -15,7 +19,9 @@ use futures_util::Stream;
 use tokio::sync::watch;
 
 use super::api::AppState;
+use super::auth::{Principal, SignedIn};
 use super::error::{ApiQuery, Failure};
+use crate::domain::time::DAY_MS;
 use crate::protocol::{Change, STREAM_EVENT_CHANGE, StreamQuery};
 
 /// Changes read from the database at a time while catching up.
@@ -25,6 +31,7 @@ const PAGE: usize = 500;
 /// from now on are sent.
 pub async fn stream(
     State(state): State<AppState>,
+    principal: Principal,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
@@ -47,6 +54,10 @@ pub async fn stream(
         page: VecDeque::new(),
         head: state.watch_head(),
         shutdown: state.watch_shutdown(),
+        session: match principal {
+            Principal::User(user) => Some(user),
+            Principal::Device(_) => None,
+        },
         state,
     };
     let events = futures_util::stream::unfold(follow, |mut follow| async move {
@@ -98,6 +109,8 @@ struct Follow {
     page: VecDeque<Change>,
     head: watch::Receiver<u64>,
     shutdown: watch::Receiver<bool>,
+    /// The session that opened the stream (devices have none).
+    session: Option<SignedIn>,
 }
 
 impl Follow {
@@ -112,6 +125,9 @@ impl Follow {
                 self.after = change.seq;
                 return Some(change);
             }
+            if !self.session_alive().await {
+                return None;
+            }
             let after = self.after;
             let (page, _) = self
                 .state
@@ -122,15 +138,33 @@ impl Follow {
                 self.page = page.into();
                 continue;
             }
+            // Wake at the session's end at the latest (a day at most: devices have no end).
+            let remaining = self.session.as_ref().map_or(DAY_MS, |user| {
+                (user.expires_at.millis() - self.state.clock().now().millis()).min(DAY_MS)
+            });
+            let expiry = std::time::Duration::from_millis(u64::try_from(remaining).unwrap_or(0));
             tokio::select! {
                 moved = self.head.wait_for(|&head| head > after) => {
                     if moved.is_err() {
                         return None;
                     }
                 }
+                () = tokio::time::sleep(expiry) => {}
                 _ = self.shutdown.wait_for(|&stop| stop) => return None,
             }
         }
+    }
+
+    /// Whether the session that opened the stream still holds.
+    async fn session_alive(&self) -> bool {
+        let Some(user) = self.session.clone() else {
+            return true;
+        };
+        let now = self.state.clock().now();
+        self.state
+            .blocking(move |store| store.session(user.token, now))
+            .await
+            .is_ok_and(|row| row.is_some())
     }
 }
 

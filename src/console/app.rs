@@ -62,6 +62,14 @@ impl App {
         self
     }
 
+    /// Shows the first administrator's one-time password once, on the login screen (the
+    /// embedded default's first start).
+    #[must_use]
+    pub fn with_first_admin(mut self, password: Option<crate::domain::access::Secret>) -> Self {
+        self.view.login.first_admin = password;
+        self
+    }
+
     /// What the console knows.
     pub fn state(&self) -> &AppState {
         &self.state

@@ -1,8 +1,13 @@
 //! The console's background thread: a tokio runtime that syncs the local cache with the
-//! central and follows its live stream. It reports through [`Event`]s and obeys [`Command`]s;
-//! it never touches widgets (it only asks for a repaint through a [`Waker`]).
+//! central and follows its live stream ([`sync`]), and keeps the session and does what needs
+//! the central's authority ([`accounts`]). It reports through [`Event`]s and obeys
+//! [`Command`]s; it never touches widgets (it only asks for a repaint through a [`Waker`]).
 
+pub mod accounts;
 pub mod client;
+pub mod credentials;
+pub mod export;
+pub mod session;
 pub mod sse;
 pub mod sync;
 
@@ -91,6 +96,31 @@ pub struct BackendConfig {
     pub cache_path: PathBuf,
     /// Sync tuning.
     pub sync: sync::SyncSettings,
+    /// Where the session is remembered (`None`: nowhere; log in at every start).
+    pub credentials_dir: Option<PathBuf>,
+    /// Try the OS keyring for the token before the file.
+    pub use_keyring: bool,
+    /// PEM certificates of a CA to trust besides the system's (a bureau's own CA).
+    pub ca_cert: Vec<u8>,
+    /// Where exported files go.
+    pub export_dir: PathBuf,
+}
+
+impl BackendConfig {
+    /// A configuration for `server` with the cache at `cache_path`: default sync settings,
+    /// nothing remembered, system roots only, exports into the cache's folder.
+    pub fn new(server: &str, cache_path: PathBuf) -> Self {
+        let export_dir = cache_path.parent().map(PathBuf::from).unwrap_or_default();
+        Self {
+            server: server.to_owned(),
+            cache_path,
+            sync: sync::SyncSettings::default(),
+            credentials_dir: None,
+            use_keyring: false,
+            ca_cert: Vec::new(),
+            export_dir,
+        }
+    }
 }
 
 /// The running backend thread; dropping it stops the thread and waits for it.
@@ -185,28 +215,50 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
             }
         }
     };
-    let client = match client::CentralClient::new(&config.server) {
+    let client = match client::CentralClient::new(&config.server, &config.ca_cert) {
         Ok(client) => client,
         Err(error) => {
             notify(format!("cannot create the HTTP client: {error}")).await;
             return;
         }
     };
+    let keyring: Arc<dyn credentials::Keyring> = if config.use_keyring {
+        Arc::new(credentials::SystemKeyring)
+    } else {
+        Arc::new(credentials::NoKeyring)
+    };
+    let emitter = session::Emitter::new(events.clone(), Arc::clone(&waker));
+    let session = session::Session::new(
+        credentials::Credentials::new(config.credentials_dir.clone(), &config.server, keyring),
+        emitter.clone(),
+    );
     let (sync_tx, sync_rx) = mpsc::channel(COMMAND_CAPACITY);
-    let service = sync::SyncService::new(client, cache, events, waker, clock, config.sync);
+    let (accounts_tx, accounts_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let sync = sync::SyncService::new(
+        client.clone(),
+        Arc::clone(&session),
+        cache,
+        events,
+        waker,
+        clock.clone(),
+        config.sync,
+    );
+    let accounts =
+        accounts::AccountsService::new(client, session, emitter, clock, config.export_dir);
     let router = async move {
         while let Some(command) = commands.recv().await {
-            match command {
-                Command::Sync(command) => {
-                    if sync_tx.send(command).await.is_err() {
-                        return;
-                    }
-                }
+            let delivered = match command {
+                Command::Sync(command) => sync_tx.send(command).await.is_ok(),
+                other => accounts_tx.send(other).await.is_ok(),
+            };
+            if !delivered {
+                return;
             }
         }
     };
     tokio::select! {
-        () = service.run(sync_rx) => {}
+        () = sync.run(sync_rx) => {}
+        () = accounts.run(accounts_rx) => {}
         () = router => {}
     }
 }

@@ -1,6 +1,9 @@
 //! What the UI asks of the backend ([`Command`]) and what the backend reports ([`Event`]).
-//! One enum pair per backend service, routed by the thin outer enums.
+//! One enum pair per concern, routed by the thin outer enums. Passwords travel as [`Secret`]s,
+//! which never print.
 
+use crate::domain::access::{Account, Capability, Role, Secret};
+use crate::domain::audit::AuditEntry;
 use crate::domain::{Network, Observation, Timestamp};
 
 /// A request from the UI to a backend service. Imperative.
@@ -8,6 +11,12 @@ use crate::domain::{Network, Observation, Timestamp};
 pub enum Command {
     /// For the sync service.
     Sync(SyncCommand),
+    /// For the accounts service: log in and out, one's own password.
+    Auth(AuthCommand),
+    /// For the accounts service: user administration.
+    Admin(AdminCommand),
+    /// For the accounts service: the audit log.
+    Audit(AuditCommand),
 }
 
 /// A report from a backend service to the UI state. Past tense.
@@ -15,6 +24,12 @@ pub enum Command {
 pub enum Event {
     /// From the sync service.
     Sync(SyncEvent),
+    /// About the session (from the accounts service, or the sync service confirming it).
+    Auth(AuthEvent),
+    /// From user administration.
+    Admin(AdminEvent),
+    /// From the audit log.
+    Audit(AuditEvent),
 }
 
 /// Requests to the sync service.
@@ -49,6 +64,192 @@ pub enum SyncEvent {
     Failed(String),
 }
 
+/// Requests about one's own session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthCommand {
+    /// Log in; the session is remembered on this workstation until it ends.
+    LogIn {
+        /// Login name.
+        username: String,
+        /// Password (or one-time password).
+        password: Secret,
+        /// This workstation's name, as the audit log will show it.
+        workstation: String,
+    },
+    /// Replace one's own password (required after a one-time password).
+    ChangePassword {
+        /// The current password.
+        current: Secret,
+        /// The new one.
+        new: Secret,
+    },
+    /// End the session here and at the central.
+    LogOut,
+}
+
+/// Who is at the desk, as the central said at login or last confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionView {
+    /// The user.
+    pub account: Account,
+    /// What the role may do.
+    pub capabilities: Vec<Capability>,
+    /// The workstation named at login.
+    pub workstation: String,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+impl SessionView {
+    /// Whether the role has `capability`.
+    pub fn can(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
+
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.account.role
+    }
+}
+
+/// Reports about the session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthEvent {
+    /// At start: what the login screen offers, and the session remembered on this workstation
+    /// (not yet confirmed by the central), if any.
+    Ready {
+        /// The user name last used here.
+        last_username: Option<String>,
+        /// This workstation's name (the host name unless changed at a login).
+        workstation: String,
+        /// A remembered session.
+        remembered: Option<SessionView>,
+    },
+    /// Logged in.
+    SignedIn(SessionView),
+    /// The central confirmed the session (after start-up or a reconnect), with the user's
+    /// current role and capabilities.
+    Confirmed(SessionView),
+    /// The login was refused or could not be tried.
+    LoginFailed(String),
+    /// The password was changed; the session continues with the user's own password.
+    PasswordChanged(SessionView),
+    /// The password change was refused.
+    PasswordChangeFailed(String),
+    /// The session is over: logged out (`None`), or ended by the central (expired, revoked,
+    /// account disabled, password reset), with its words.
+    SignedOut(Option<String>),
+    /// Where the session token is kept, said once after it is stored.
+    Stored(String),
+}
+
+/// Requests of user administration (administrators only; the central checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Load the user list.
+    Refresh,
+    /// Create a user with a one-time password.
+    CreateUser {
+        /// Login name.
+        username: String,
+        /// Name shown to people.
+        display_name: String,
+        /// Role.
+        role: Role,
+    },
+    /// Give a user a new one-time password.
+    ResetPassword {
+        /// Login name.
+        username: String,
+    },
+    /// Change a user's role.
+    SetRole {
+        /// Login name.
+        username: String,
+        /// The new role.
+        role: Role,
+    },
+    /// Disable or enable an account.
+    SetDisabled {
+        /// Login name.
+        username: String,
+        /// Disable (`true`) or enable.
+        disabled: bool,
+    },
+}
+
+/// Reports of user administration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdminEvent {
+    /// The user list.
+    Users(Vec<Account>),
+    /// A one-time password was issued (a new user or a reset): shown once.
+    PasswordIssued {
+        /// The account.
+        account: Account,
+        /// The password.
+        password: Secret,
+        /// A new user (`true`) or a reset.
+        created: bool,
+    },
+    /// A user was changed.
+    Updated(Account),
+    /// The central refused or could not be reached.
+    Failed(String),
+}
+
+/// Which audit entries to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditSearch {
+    /// At or after.
+    pub from: Option<Timestamp>,
+    /// At or before.
+    pub to: Option<Timestamp>,
+    /// Actor contains.
+    pub actor: Option<String>,
+    /// Action code.
+    pub action: Option<String>,
+}
+
+/// Requests about the audit log (roles that may read it; the central checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditCommand {
+    /// Load a page of entries, newest first, older than `before` (the first page if `None`).
+    Load {
+        /// The filter.
+        search: AuditSearch,
+        /// Page cursor.
+        before: Option<u64>,
+    },
+    /// Write every matching entry to a CSV file (UTF-8 with BOM) in the export folder.
+    Export(AuditSearch),
+}
+
+/// Reports about the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuditEvent {
+    /// A page arrived.
+    Page {
+        /// The filter it answers.
+        search: AuditSearch,
+        /// The cursor it was loaded from.
+        before: Option<u64>,
+        /// Entries, newest first.
+        entries: Vec<AuditEntry>,
+        /// Cursor of the next (older) page, if any.
+        next_before: Option<u64>,
+    },
+    /// The export was written.
+    Exported {
+        /// The file.
+        path: String,
+        /// Entries written.
+        entries: usize,
+    },
+    /// The central refused, could not be reached, or the file could not be written.
+    Failed(String),
+}
+
 /// The state of the link to the central, as the top bar shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LinkStatus {
@@ -70,5 +271,10 @@ pub enum LinkStatus {
         error: String,
         /// When the next attempt is due.
         retry_at: Timestamp,
+    },
+    /// The central refused this desk's session: someone must log in (again). Not retried.
+    SignedOut {
+        /// Since when.
+        since: Timestamp,
     },
 }

@@ -1,6 +1,8 @@
 //! Everything the console knows, in memory: fed only by [`AppState::apply`], read by the UI.
 //! Pure: tested without egui, tokio or a database.
 
+pub mod account;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::console::messages::{Event, LinkStatus, SyncEvent};
@@ -101,6 +103,8 @@ pub struct AppState {
     pub notices: VecDeque<Notice>,
     /// Bumped whenever observation data changes, so views can cache derived geometry.
     pub data_generation: u64,
+    /// Who is signed in, and the administration and audit views' data.
+    pub account: account::AccountState,
 }
 
 impl AppState {
@@ -114,6 +118,7 @@ impl AppState {
             sync: None,
             notices: VecDeque::new(),
             data_generation: 0,
+            account: account::AccountState::default(),
         }
     }
 
@@ -121,6 +126,9 @@ impl AppState {
     pub fn apply(&mut self, event: Event, now: Timestamp) {
         match event {
             Event::Sync(event) => self.apply_sync(event, now),
+            Event::Auth(event) => self.account.apply_auth(event),
+            Event::Admin(event) => self.account.apply_admin(event),
+            Event::Audit(event) => self.account.apply_audit(event),
         }
     }
 

@@ -1,14 +1,19 @@
 //! The console's views. They read `&AppState`, keep their own view state, and emit
 //! commands; they never do I/O.
 //!
-//! Layout: the top bar (bureau, Beijing-time clock, link and sync status), banners when the
-//! link is down or the backend reported a failure, the station list on the left, the selected
-//! station's 24-hour charts on the right, and the county map in the middle.
+//! Layout: the top bar (bureau, Beijing-time clock, link and sync status, who is signed in),
+//! banners when the link is down or the backend reported a failure, the station list on the
+//! left, the selected station's 24-hour charts on the right, and the county map in the middle.
+//! Until someone is signed in (with a password of their own), the login or password screen
+//! stands in for all of it.
 
 pub mod about;
+pub mod admin;
+pub mod audit;
 pub mod chart;
 pub mod fonts;
 pub mod i18n;
+pub mod login;
 pub mod map;
 pub mod station_list;
 pub mod theme;
@@ -16,6 +21,7 @@ pub mod top_bar;
 
 use crate::cli::Language;
 use crate::console::messages::{Command, LinkStatus};
+use crate::console::state::account::SessionState;
 use crate::console::state::{AppState, Notice};
 use crate::domain::{StationId, StationKind, Timestamp};
 
@@ -62,6 +68,12 @@ pub struct ViewState {
     pub scroll_list_to_selected: bool,
     /// The link as it was when the user asked for a retry; cleared when the link changes.
     pub retry_requested: Option<LinkStatus>,
+    /// The login and password forms, and the first-start dialog.
+    pub login: login::LoginView,
+    /// The user-management window.
+    pub admin: admin::AdminView,
+    /// The audit-log window.
+    pub audit: audit::AuditView,
 }
 
 impl ViewState {
@@ -80,6 +92,9 @@ impl ViewState {
             local_notices: Vec::new(),
             retry_requested: None,
             scroll_list_to_selected: false,
+            login: login::LoginView::default(),
+            admin: admin::AdminView::default(),
+            audit: audit::AuditView::default(),
         }
     }
 
@@ -135,9 +150,38 @@ pub fn console_ui(
         text: view.text(),
     };
 
+    match &state.account.session {
+        SessionState::Starting => {
+            // The backend says who is signed in once it has opened the cache; should it fail
+            // before that, its report is all there is to show.
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.vertical_centered(|ui| {
+                    ui.add_space(ui.available_height() * 0.4);
+                    ui.label(scene.text.starting);
+                    if let Some(notice) = state.notices.back() {
+                        ui.label(
+                            egui::RichText::new(format!("⚠ {}", notice.text))
+                                .color(theme::STATUS_ERROR),
+                        );
+                    }
+                });
+            });
+            return commands;
+        }
+        SessionState::SignedOut { .. } => {
+            login::login_screen_ui(ui, scene, view, &mut commands);
+            return commands;
+        }
+        SessionState::SignedIn { view: session, .. } if session.account.must_change_password => {
+            login::password_screen_ui(ui, scene, view, &mut commands);
+            return commands;
+        }
+        SessionState::SignedIn { .. } => login::forget_login_password(view),
+    }
+
     egui::Panel::top("top_bar")
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
-        .show(ui, |ui| top_bar::top_bar_ui(ui, scene, view));
+        .show(ui, |ui| top_bar::top_bar_ui(ui, scene, view, &mut commands));
     top_bar::banners_ui(ui, scene, view, &mut commands);
 
     let width = ui.available_width();
@@ -155,5 +199,8 @@ pub fn console_ui(
 
     about::about_ui(ui.ctx(), scene, view);
     top_bar::notices_window_ui(ui.ctx(), scene, view);
+    admin::admin_window_ui(ui.ctx(), scene, view, &mut commands);
+    audit::audit_window_ui(ui.ctx(), scene, view, &mut commands);
+    login::password_window_ui(ui.ctx(), scene, view, &mut commands);
     commands
 }

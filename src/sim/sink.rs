@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::domain::Observation;
+use crate::domain::access::Secret;
 use crate::protocol::{
     API_PREFIX, ApiError, IngestRequest, IngestResponse, ObservationRecord, RecordResult,
     RecordStatus,
@@ -31,7 +32,7 @@ pub trait ObservationSink: Send {
     ) -> impl Future<Output = Result<IngestResponse, SinkError>> + Send;
 }
 
-/// Posts [`IngestRequest`]s to `{central}/api/v1/observations`.
+/// Posts [`IngestRequest`]s to `{central}/api/v1/observations`, authenticated with a device key.
 #[derive(Debug, Clone)]
 pub struct HttpSink {
     client: reqwest::Client,
@@ -42,14 +43,30 @@ impl HttpSink {
     /// How long one batch may take before it counts as failed (and is retried).
     pub const TIMEOUT: Duration = Duration::from_secs(30);
 
-    /// A sink posting to the central at `central` (e.g. `http://127.0.0.1:8640`). A TLS
-    /// provider must be installed first (`main` does) if the URL is `https`.
-    pub fn new(central: &str) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    /// A sink posting to the central at `central` (e.g. `http://127.0.0.1:8640`) with the
+    /// device key `key`, trusting `extra_roots` besides the system's roots for `https`. A TLS
+    /// provider must be installed first (`main` does).
+    pub fn new(
+        central: &str,
+        key: &Secret,
+        extra_roots: Vec<reqwest::Certificate>,
+    ) -> Result<Self, reqwest::Error> {
+        let mut bearer =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer -"));
+        // Marked sensitive: never shown in reqwest's debug output.
+        bearer.set_sensitive(true);
+        let headers =
+            reqwest::header::HeaderMap::from_iter([(reqwest::header::AUTHORIZATION, bearer)]);
+        let mut builder = reqwest::Client::builder()
             .timeout(Self::TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("wxdesk-sim/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .default_headers(headers);
+        if !extra_roots.is_empty() {
+            builder = builder.tls_certs_merge(extra_roots);
+        }
+        let client = builder.build()?;
         Ok(Self {
             client,
             url: format!("{}{API_PREFIX}/observations", central.trim_end_matches('/')),
@@ -87,8 +104,19 @@ impl HttpSink {
             |_| body.chars().take(200).collect::<String>(),
             |e| format!("{}: {}", e.error, e.message),
         );
-        let message = format!("HTTP {status}: {reason}");
+        let message = if status == reqwest::StatusCode::UNAUTHORIZED
+            || status == reqwest::StatusCode::FORBIDDEN
+        {
+            format!(
+                "HTTP {status}: the central refused this device key ({reason}); issue one with `wxdesk central device-key`"
+            )
+        } else {
+            format!("HTTP {status}: {reason}")
+        };
+        // A refused key keeps the data queued: once the key is fixed, nothing was lost.
         let retry = status.is_server_error()
+            || status == reqwest::StatusCode::UNAUTHORIZED
+            || status == reqwest::StatusCode::FORBIDDEN
             || status == reqwest::StatusCode::REQUEST_TIMEOUT
             || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
         Err(if retry {
@@ -242,7 +270,7 @@ mod tests {
     async fn http_sink_posts_records_and_classifies_failures() {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let (central, received) = fake_central(1).await;
-        let mut sink = HttpSink::new(&central).unwrap();
+        let mut sink = HttpSink::new(&central, &Secret::new("wxd_test"), Vec::new()).unwrap();
         assert!(sink.url().ends_with("/api/v1/observations") && !sink.url().contains("//api"));
         let batch = [observation()];
 
@@ -260,7 +288,12 @@ mod tests {
         assert_eq!(record["source"], "backfilled");
         assert_eq!(record["values"]["TEM"], 12.3);
 
-        let mut bad = HttpSink::new(&format!("{central}bad")).unwrap();
+        let mut bad = HttpSink::new(
+            &format!("{central}bad"),
+            &Secret::new("wxd_test"),
+            Vec::new(),
+        )
+        .unwrap();
         let refused = bad.send(&batch).await.unwrap_err();
         assert!(matches!(refused, SinkError::Refused(_)), "{refused}");
         assert!(refused.to_string().contains("missing field"), "{refused}");
@@ -273,7 +306,12 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
         drop(listener);
-        let mut sink = HttpSink::new(&format!("http://{address}")).unwrap();
+        let mut sink = HttpSink::new(
+            &format!("http://{address}"),
+            &Secret::new("wxd_test"),
+            Vec::new(),
+        )
+        .unwrap();
         let error = sink.send(&[observation()]).await.unwrap_err();
         assert!(matches!(error, SinkError::Unavailable(_)), "{error}");
     }

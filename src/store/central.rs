@@ -1,5 +1,5 @@
-//! The central's database: the station network, observations, and the change log that
-//! consoles sync from.
+//! The central's database: the station network, observations, the change log that consoles
+//! sync from, accounts ([`accounts`]) and the hash-chained audit log ([`audit`]).
 //!
 //! [`CentralStore`] is what the central's handlers need; [`SqliteCentralStore`] serves it from
 //! one SQLite file in WAL mode (one writer connection behind a mutex, a few reader connections
@@ -7,6 +7,8 @@
 //!
 //! Every method blocks: call them from `tokio::task::spawn_blocking`.
 
+pub mod accounts;
+pub mod audit;
 mod ingest;
 mod schema;
 #[cfg(test)]
@@ -18,6 +20,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, params};
 
+pub use accounts::{AccountError, AccountStore};
+pub use audit::AuditFilter;
 pub use ingest::{IngestReport, judge, new_values, rejected, tally};
 pub use schema::MIGRATIONS;
 
@@ -26,9 +30,9 @@ use super::{Context as _, StoreError, sqlite};
 use crate::domain::{Element, Network, StationId, Timestamp};
 use crate::protocol::{Change, ChangeData};
 
-/// What the central needs from its database. Implementations are shared between request
-/// handlers (`Arc<dyn CentralStore>`) and block the calling thread.
-pub trait CentralStore: Send + Sync + fmt::Debug {
+/// What the central needs from its database, accounts and audit log included. Implementations
+/// are shared between request handlers (`Arc<dyn CentralStore>`) and block the calling thread.
+pub trait CentralStore: AccountStore + Send + Sync + fmt::Debug {
     /// The station network.
     fn network(&self) -> Result<Network, StoreError>;
 

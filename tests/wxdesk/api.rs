@@ -8,7 +8,11 @@ use wxdesk::protocol::{
     SeriesResponse,
 };
 
-use crate::support::{SseItem, TestCentral, batch, client, minutes_from_now, now, record, within};
+use wxdesk::domain::access::Role;
+
+use crate::support::{
+    SseItem, TestCentral, batch, client, client_with, minutes_from_now, now, record, within,
+};
 
 /// A multi-thread runtime: the central's blocking store calls and the client share it.
 macro_rules! central_test {
@@ -193,7 +197,8 @@ central_test! {
 central_test! {
     async fn errors_are_json_with_the_right_status() {
         let central = TestCentral::start().await;
-        let client = client();
+        // A technician may both read and ingest.
+        let client = client_with(&central.token(Role::Technician).await);
         let check = |response: reqwest::Response, status: u16, code: &'static str, needle: &'static str| async move {
             assert_eq!(response.status().as_u16(), status);
             assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));

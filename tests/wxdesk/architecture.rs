@@ -70,7 +70,7 @@ const RULES: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["console/state.rs", "console/messages.rs"],
+        &["console/state.rs", "console/state/", "console/messages.rs"],
         &[
             "egui",
             "tokio",

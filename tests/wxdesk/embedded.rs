@@ -3,7 +3,7 @@
 
 use wxdesk::domain::time::system_clock;
 
-use crate::support::{client, init, within};
+use crate::support::{client, client_with, init, within};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_central_serves_the_simulated_network() {
@@ -23,10 +23,19 @@ async fn the_embedded_central_serves_the_simulated_network() {
     );
     assert!(embedded.notices().is_empty(), "{:?}", embedded.notices());
 
-    // The simulator's backfill arrives: the first change shows up on the live stream.
-    let http = client();
+    // First start: an administrator with a one-time password, for the console to show once.
+    let otp = embedded
+        .first_admin_password()
+        .expect("a one-time password")
+        .clone();
+    let token = first_login(embedded.url(), otp.expose()).await;
+
+    // The simulator's backfill arrives (with its own device key): the first change shows up
+    // on the live stream.
+    let http = client_with(&token);
     let url = format!("{}/api/v1/stream?after=0", embedded.url());
     let response = http.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
     let mut parser = wxdesk::console::backend::sse::SseParser::default();
     let mut body = response.bytes_stream();
     let first = within("the simulator's first observation", async {
@@ -59,6 +68,82 @@ async fn the_embedded_central_serves_the_simulated_network() {
         .await
         .unwrap();
     assert!(dir.path().join("central.sqlite").exists());
+
+    // The administrator chose a password: the next start shows no one-time password.
+    let again = start(dir.path()).await;
+    assert_eq!(again.first_admin_password(), None);
+    tokio::task::spawn_blocking(move || drop(again))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_password_never_used_is_replaced_at_the_next_start() {
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path()).await;
+    let old = first.first_admin_password().unwrap().clone();
+    let url = first.url().to_owned();
+    tokio::task::spawn_blocking(move || drop(first))
+        .await
+        .unwrap();
+    // The window was closed before anyone logged in: a new password, and the old one is void.
+    let second = start(dir.path()).await;
+    let new = second.first_admin_password().expect("reissued").clone();
+    assert_ne!(old, new);
+    let login = |password: String| {
+        let url = second.url().to_owned();
+        async move {
+            client()
+                .post(format!("{url}/api/v1/auth/login"))
+                .json(&serde_json::json!({"username": "admin", "password": password, "workstation": "t"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_ne!(url, second.url(), "a new port each start");
+    assert_eq!(login(old.expose().to_owned()).await, 401);
+    assert_eq!(login(new.expose().to_owned()).await, 200);
+    tokio::task::spawn_blocking(move || drop(second))
+        .await
+        .unwrap();
+}
+
+async fn start(dir: &std::path::Path) -> wxdesk::embedded::Embedded {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || wxdesk::embedded::start(&dir, system_clock()))
+        .await
+        .unwrap()
+        .expect("embedded central starts")
+}
+
+/// Logs in with the one-time password, chooses a password; the session token.
+async fn first_login(url: &str, otp: &str) -> String {
+    let http = client();
+    let login: serde_json::Value = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": otp, "workstation": "t"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().expect("a token").to_owned();
+    let changed = http
+        .post(format!("{url}/api/v1/auth/password"))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"current_password": otp, "new_password": crate::support::PASSWORD}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    token
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,10 +6,15 @@
 
 mod support;
 
+mod access;
 mod api;
 mod architecture;
+mod audit_chain;
 mod embedded;
 mod openapi;
+mod security;
+mod session;
 mod sim;
 mod sync;
 mod ui;
+mod ui_access;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wxdesk::central::{Verb, operations};
+use wxdesk::domain::access::{Account, Capability, Role};
 use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
 use wxdesk::protocol::*;
@@ -141,7 +142,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 19] = [
+    let table: [(&str, Check); 36] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -161,6 +162,23 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("Change", round_trip::<Change>),
         ("ChangesPage", round_trip::<ChangesPage>),
         ("ApiError", round_trip::<ApiError>),
+        ("Role", round_trip::<Role>),
+        ("Capability", round_trip::<Capability>),
+        ("Account", round_trip::<Account>),
+        ("LoginRequest", round_trip::<LoginRequest>),
+        ("SessionInfo", round_trip::<SessionInfo>),
+        ("LoginResponse", round_trip::<LoginResponse>),
+        ("PasswordChange", round_trip::<PasswordChange>),
+        ("NewUserRequest", round_trip::<NewUserRequest>),
+        ("OneTimePassword", round_trip::<OneTimePassword>),
+        ("UserUpdateRequest", round_trip::<UserUpdateRequest>),
+        ("UserList", round_trip::<UserList>),
+        ("DeviceKeyInfo", round_trip::<DeviceKeyInfo>),
+        ("DeviceKeyList", round_trip::<DeviceKeyList>),
+        ("DeviceKeyRequest", round_trip::<DeviceKeyRequest>),
+        ("IssuedDeviceKey", round_trip::<IssuedDeviceKey>),
+        ("AuditEntry", round_trip::<AuditEntryDto>),
+        ("AuditPage", round_trip::<AuditPage>),
     ];
     BTreeMap::from(table)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::routing::post;
 use axum::{Json, Router};
 use tokio::sync::{mpsc, oneshot};
+use wxdesk::domain::access::Secret;
 use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock};
 use wxdesk::domain::{Clock as _, Timestamp};
 use wxdesk::protocol::{
@@ -85,7 +86,7 @@ async fn posts_a_valid_backfill_over_http() {
     let (stop, stopped) = oneshot::channel::<()>();
     let runner = tokio::spawn(wxdesk::sim::run(
         config,
-        HttpSink::new(&central).unwrap(),
+        HttpSink::new(&central, &Secret::new("wxd_test"), Vec::new()).unwrap(),
         clock.clone(),
         async {
             let _ = stopped.await;

@@ -1,6 +1,7 @@
 //! Shared helpers: a central in-process on 127.0.0.1:0 over a temporary database with a clock
-//! the test controls, an HTTP client, a small server-sent-events reader, and plausible
-//! synthetic observations for tests that need data without a central.
+//! the test controls, sessions for every role on it (created on first use), an HTTP client, a
+//! small server-sent-events reader, and plausible synthetic observations for tests that need
+//! data without a central.
 
 // Each test module uses a different subset.
 #![allow(dead_code)]
@@ -12,12 +13,15 @@ use std::pin::Pin;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use futures_util::{Stream, StreamExt as _};
-use serde_json::Value;
+use serde_json::{Value, json};
 use wxdesk::central::{self, CentralConfig, RunningCentral};
+use wxdesk::domain::access::{DeviceName, Role, Secret};
 use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock};
 use wxdesk::domain::{Element, Network, Observation, Source, StationId, Timestamp};
-use wxdesk::protocol::Change;
+use wxdesk::protocol::{Change, LoginResponse};
 
 /// Where test clocks start: a late-November morning in Qingliu (18:00 Beijing time).
 pub const NOW: &str = "2026-11-27T10:00:00Z";
@@ -35,11 +39,46 @@ pub fn minutes_from_now(minutes: i64) -> String {
     now().plus_ms(minutes * 60_000).to_rfc3339()
 }
 
-/// Process-wide set-up: the TLS provider reqwest needs (it is built without a default one).
+/// Every log line of every test so far (all of wxdesk's, debug and up from the libraries), so a
+/// test can check that no secret was ever written to a log.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// Writes log lines into [`LOGS`].
+struct Capture;
+
+impl std::io::Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What every test has logged so far.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(
+        &LOGS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned()
+}
+
+/// Process-wide set-up: the TLS provider reqwest needs (it is built without a default one) and
+/// the log capture.
 pub fn init() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug,wxdesk=trace"))
+            .with_writer(|| Capture)
+            .with_ansi(false)
+            .try_init();
     });
 }
 
@@ -59,6 +98,20 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
+/// The password every test user chooses after their one-time password.
+pub const PASSWORD: &str = "qingliu-duty-2026";
+
+/// The device the test central issues a key to at start.
+pub const DEVICE: &str = "test-logger";
+
+/// The login name of the test user of `role` (the administrator is the first one, `admin`).
+pub fn username(role: Role) -> String {
+    match role {
+        Role::Administrator => "admin".to_owned(),
+        role => role.code().replace('_', "-"),
+    }
+}
+
 /// A central running in this process for one test, with its own database and clock.
 pub struct TestCentral {
     /// The central's clock, standing at [`NOW`] until moved.
@@ -68,6 +121,9 @@ pub struct TestCentral {
     addr: SocketAddr,
     db: PathBuf,
     running: Option<RunningCentral>,
+    first_admin: Option<Secret>,
+    device_key: Secret,
+    tokens: tokio::sync::Mutex<HashMap<Role, String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -94,9 +150,111 @@ impl TestCentral {
             keep_alive,
             addr: running.addr(),
             db,
+            first_admin: running.first_admin_password().cloned(),
+            device_key: device_key_of(&running),
             running: Some(running),
+            tokens: tokio::sync::Mutex::default(),
             _dir: dir,
         }
+    }
+
+    /// The key of [`DEVICE`], issued at start.
+    pub fn device_key(&self) -> &str {
+        self.device_key.expose()
+    }
+
+    /// The first administrator's one-time password, if this central's last start created one.
+    pub fn first_admin_password(&self) -> Option<&Secret> {
+        self.first_admin.as_ref()
+    }
+
+    /// `POST /auth/login`; the status and the JSON answer.
+    pub async fn login(
+        &self,
+        client: &reqwest::Client,
+        user: &str,
+        password: &str,
+    ) -> (u16, Value) {
+        let response = client
+            .post(self.url("/auth/login"))
+            .json(&json!({"username": user, "password": password, "workstation": "test-desk"}))
+            .send()
+            .await
+            .expect("logging in");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON answer"))
+    }
+
+    /// Logs in with a one-time password and replaces it with [`PASSWORD`]; the session token.
+    pub async fn first_login(
+        &self,
+        client: &reqwest::Client,
+        user: &str,
+        one_time: &str,
+    ) -> String {
+        let (status, body) = self.login(client, user, one_time).await;
+        assert_eq!(status, 200, "login of {user}: {body}");
+        let token = body["token"].as_str().expect("a token").to_owned();
+        let response = client
+            .post(self.url("/auth/password"))
+            .bearer_auth(&token)
+            .json(&json!({"current_password": one_time, "new_password": PASSWORD}))
+            .send()
+            .await
+            .expect("changing the password");
+        assert_eq!(response.status(), 204, "password change of {user}");
+        token
+    }
+
+    /// A session token of the test user with `role` (the device key for [`Role::Device`]),
+    /// creating the user on first use.
+    pub async fn token(&self, role: Role) -> String {
+        if role == Role::Device {
+            return self.device_key().to_owned();
+        }
+        let mut tokens = self.tokens.lock().await;
+        if let Some(token) = tokens.get(&role) {
+            return token.clone();
+        }
+        let client = client();
+        let admin = match tokens.get(&Role::Administrator) {
+            Some(token) => token.clone(),
+            None => {
+                let otp = self
+                    .first_admin
+                    .clone()
+                    .expect("a fresh central has a first administrator");
+                let token = self.first_login(&client, "admin", otp.expose()).await;
+                tokens.insert(Role::Administrator, token.clone());
+                token
+            }
+        };
+        if role == Role::Administrator {
+            return admin;
+        }
+        let name = username(role);
+        let response = client
+            .post(self.url("/users"))
+            .bearer_auth(&admin)
+            .json(&json!({"username": name, "display_name": format!("Test {}", role.name_en()), "role": role}))
+            .send()
+            .await
+            .expect("creating a user");
+        assert_eq!(response.status(), 201, "creating {name}");
+        let created: Value = response.json().await.unwrap();
+        let otp = created["one_time_password"].as_str().unwrap().to_owned();
+        let token = self.first_login(&client, &name, &otp).await;
+        tokens.insert(role, token.clone());
+        token
+    }
+
+    /// A full login of the test administrator: the token and the session, for a console to
+    /// remember.
+    pub async fn admin_login(&self) -> LoginResponse {
+        self.token(Role::Administrator).await;
+        let (status, body) = self.login(&client(), "admin", PASSWORD).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_value(body).unwrap()
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.
@@ -137,13 +295,20 @@ impl TestCentral {
         let running = central::start(listener, config(&self.db, &self.clock, self.keep_alive))
             .await
             .expect("restarting the central");
+        self.device_key = device_key_of(&running);
+        if let Some(password) = running.first_admin_password() {
+            // A new database: the old sessions are gone with the old accounts.
+            self.first_admin = Some(password.clone());
+            self.tokens.lock().await.clear();
+        }
         self.running = Some(running);
     }
 
-    /// Posts an ingest body; returns the status and the JSON answer.
+    /// Posts an ingest body with the device key; returns the status and the JSON answer.
     pub async fn post_observations(&self, client: &reqwest::Client, body: &Value) -> (u16, Value) {
         let response = client
             .post(self.url("/observations"))
+            .bearer_auth(self.device_key())
             .json(body)
             .send()
             .await
@@ -152,10 +317,12 @@ impl TestCentral {
         (status, response.json().await.expect("JSON answer"))
     }
 
-    /// GETs an API path; returns the status and the JSON answer.
+    /// GETs an API path as the administrator; returns the status and the JSON answer.
     pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> (u16, Value) {
+        let token = self.token(Role::Administrator).await;
         let response = client
             .get(self.url(path))
+            .bearer_auth(token)
             .send()
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
@@ -171,8 +338,10 @@ impl TestCentral {
         path_and_query: &str,
         last_event_id: Option<u64>,
     ) -> EventStream {
+        let token = self.token(Role::Administrator).await;
         let mut request = client
             .get(self.url(path_and_query))
+            .bearer_auth(token)
             // A stream outlives any request timeout; the tests guard each wait instead.
             .timeout(Duration::from_secs(3600));
         if let Some(id) = last_event_id {
@@ -191,7 +360,70 @@ fn config(db: &Path, clock: &Arc<ManualClock>, keep_alive: Duration) -> CentralC
     );
     config.clock = clock.clone();
     config.keep_alive = keep_alive;
+    config.device_keys = vec![DeviceName::parse(DEVICE).unwrap()];
     config
+}
+
+fn device_key_of(running: &RunningCentral) -> Secret {
+    running
+        .device_key(&DeviceName::parse(DEVICE).unwrap())
+        .cloned()
+        .expect("the test device's key")
+}
+
+/// Logs the test administrator in and leaves the session where a console backend finds it
+/// (no keyring: a 0600 file); returns the credentials directory to give the backend.
+pub async fn remembered_session(central: &TestCentral, dir: &Path) -> PathBuf {
+    use wxdesk::console::backend::accounts::view;
+    use wxdesk::console::backend::credentials::{Credentials, NoKeyring};
+    let login = central.admin_login().await;
+    let path = dir.join("credentials");
+    Credentials::new(Some(path.clone()), &central.base(), Arc::new(NoKeyring))
+        .save(&login.token, &view(login.session))
+        .expect("remembering the session");
+    path
+}
+
+/// A signed-in session of a test user with `role`, as the console holds it.
+pub fn session_view(role: Role) -> wxdesk::console::messages::SessionView {
+    use wxdesk::domain::access::{Account, Username};
+    let (name, display) = match role {
+        Role::DutyForecaster => ("zhangwei", "张伟"),
+        Role::Technician => ("chenjie", "陈杰"),
+        Role::Supervisor => ("lina", "李娜"),
+        Role::Leader => ("wangjun", "王军"),
+        Role::Administrator | Role::Device => ("admin", "系统管理员"),
+    };
+    wxdesk::console::messages::SessionView {
+        account: Account {
+            username: Username::parse(name).unwrap(),
+            display_name: display.to_owned(),
+            role,
+            disabled: false,
+            must_change_password: false,
+            locked_until: None,
+            last_login: Some(now()),
+            created_at: now().plus_ms(-30 * 24 * HOUR_MS),
+        },
+        capabilities: role.capabilities(),
+        workstation: "值班台-1".to_owned(),
+        expires_at: now().plus_ms(12 * HOUR_MS),
+    }
+}
+
+/// An HTTP client that sends `token` with every request.
+pub fn client_with(token: &str) -> reqwest::Client {
+    init();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .timeout(PATIENCE)
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 /// One server-sent event, or a comment line (`: …`).

@@ -10,10 +10,14 @@ use rusqlite::Connection;
 use serde_json::{Value, json};
 use wxdesk::console::backend::sync::{Backoff, SyncSettings};
 use wxdesk::console::backend::{self, BackendConfig, BackendHandle, Link};
-use wxdesk::console::messages::{Command, Event, LinkStatus, SyncCommand, SyncEvent};
+use wxdesk::console::messages::{AuthCommand, Command, Event, LinkStatus, SyncCommand, SyncEvent};
+use wxdesk::domain::access::Secret;
 use wxdesk::domain::time::{ManualClock, SharedClock};
 
-use crate::support::{PATIENCE, TestCentral, batch, client, minutes_from_now, now, record, within};
+use crate::support::{
+    PASSWORD, PATIENCE, TestCentral, batch, client, minutes_from_now, now, record,
+    remembered_session, within,
+};
 
 const STATIONS: [&str; 4] = ["58819", "708301", "708308", "708315"];
 
@@ -25,22 +29,21 @@ struct Console {
 }
 
 impl Console {
-    fn start(server: &str, cache: &Path, backoff_first: Duration) -> Self {
+    /// A backend for `server` that remembers the session in `credentials`.
+    fn start(server: &str, cache: &Path, backoff_first: Duration, credentials: &Path) -> Self {
         crate::support::init();
         let clock: SharedClock = ManualClock::new(now());
         let (link, ends) = Link::pair();
-        let config = BackendConfig {
-            server: server.to_owned(),
-            cache_path: cache.to_owned(),
-            sync: SyncSettings {
-                page_size: 97, // small and odd, so catch-up takes many uneven pages
-                backoff: Backoff {
-                    first: backoff_first,
-                    max: backoff_first * 4,
-                },
-                stream_idle: PATIENCE,
+        let mut config = BackendConfig::new(server, cache.to_owned());
+        config.sync = SyncSettings {
+            page_size: 97, // small and odd, so catch-up takes many uneven pages
+            backoff: Backoff {
+                first: backoff_first,
+                max: backoff_first * 4,
             },
+            stream_idle: PATIENCE,
         };
+        config.credentials_dir = Some(credentials.to_owned());
         let handle = backend::spawn(config, ends, clock, Arc::new(|| {})).expect("backend thread");
         Self {
             link,
@@ -55,8 +58,10 @@ impl Console {
         let link = &mut self.link;
         within(what, async {
             loop {
-                let Some(Event::Sync(event)) = link.recv().await else {
-                    panic!("backend stopped")
+                let event = match link.recv().await {
+                    Some(Event::Sync(event)) => event,
+                    Some(_) => continue, // session events: the access tests look at those
+                    None => panic!("backend stopped"),
                 };
                 let hit = done(&event);
                 events.push(event);
@@ -161,7 +166,13 @@ async fn the_cache_mirrors_the_central_across_a_restart_mid_stream() {
     let mut central = TestCentral::start().await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache.sqlite");
-    let mut console = Console::start(&central.base(), &cache, Duration::from_millis(20));
+    let credentials = remembered_session(&central, dir.path()).await;
+    let mut console = Console::start(
+        &central.base(),
+        &cache,
+        Duration::from_millis(20),
+        &credentials,
+    );
 
     // Catch-up from nothing, in pages.
     post(&central, &minutes_batch(-1000, 100)).await;
@@ -205,15 +216,26 @@ async fn an_offline_console_shows_its_cache_and_catches_up_without_duplicates() 
     let cache = dir.path().join("cache.sqlite");
     post(&central, &minutes_batch(-30, 30)).await;
     let first_head = head(&central).await;
+    let credentials = remembered_session(&central, dir.path()).await;
     {
-        let mut console = Console::start(&central.base(), &cache, Duration::from_millis(20));
+        let mut console = Console::start(
+            &central.base(),
+            &cache,
+            Duration::from_millis(20),
+            &credentials,
+        );
         console.until_synced_to(first_head).await;
     }
     central.shutdown().await;
 
     // A new session with the central down: the cache is shown, and the console says it is
     // offline since it started trying.
-    let mut console = Console::start(&central.base(), &cache, Duration::from_millis(20));
+    let mut console = Console::start(
+        &central.base(),
+        &cache,
+        Duration::from_millis(20),
+        &credentials,
+    );
     console.until_offline().await;
     let network_shown = console
         .events
@@ -253,13 +275,15 @@ async fn an_offline_console_shows_its_cache_and_catches_up_without_duplicates() 
 async fn retry_now_skips_the_back_off() {
     let mut central = TestCentral::start().await;
     let base = central.base();
-    central.shutdown().await;
     let dir = tempfile::tempdir().unwrap();
+    let credentials = remembered_session(&central, dir.path()).await;
+    central.shutdown().await;
     // A back-off of an hour: only the command can bring it back within the test.
     let mut console = Console::start(
         &base,
         &dir.path().join("cache.sqlite"),
         Duration::from_secs(3600),
+        &credentials,
     );
     console.until_offline().await;
     central.restart().await;
@@ -276,7 +300,13 @@ async fn a_replaced_central_is_resynced_from_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache.sqlite");
     post(&central, &minutes_batch(-60, 60)).await;
-    let mut console = Console::start(&central.base(), &cache, Duration::from_millis(20));
+    let credentials = remembered_session(&central, dir.path()).await;
+    let mut console = Console::start(
+        &central.base(),
+        &cache,
+        Duration::from_millis(20),
+        &credentials,
+    );
     console.until_synced_to(head(&central).await).await;
 
     // The central's database is lost and recreated; it receives less history than before.
@@ -287,6 +317,23 @@ async fn a_replaced_central_is_resynced_from_the_start() {
     central.restart().await;
     post(&central, &minutes_batch(-10, 10)).await;
     let new_head = head(&central).await;
+    // The accounts went with the old database: the desk is told to log in again, and does.
+    console
+        .until("the session refused", |e| {
+            matches!(e, SyncEvent::LinkChanged(LinkStatus::SignedOut { .. }))
+        })
+        .await;
+    central
+        .token(wxdesk::domain::access::Role::Administrator)
+        .await;
+    console
+        .link
+        .send(Command::Auth(AuthCommand::LogIn {
+            username: "admin".into(),
+            password: Secret::new(PASSWORD),
+            workstation: "test-desk".into(),
+        }))
+        .unwrap();
     console
         .until(
             "the replacement noticed",

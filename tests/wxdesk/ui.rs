@@ -11,8 +11,10 @@ use egui_kittest::kittest::Queryable as _;
 use wxdesk::cli::Language;
 use wxdesk::console::app::{App, next_wakeup};
 use wxdesk::console::backend::{BackendEnds, Link};
-use wxdesk::console::messages::{Command, Event, LinkStatus, SyncCommand, SyncEvent};
+use wxdesk::console::messages::{AuthEvent, Command, Event, LinkStatus, SyncCommand, SyncEvent};
 use wxdesk::console::ui::{fonts, i18n};
+use wxdesk::domain::access::{Capability, Role as UserRole};
+use wxdesk::domain::audit::AuditAction;
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS, ManualClock, SharedClock};
 use wxdesk::domain::{Element, Network, Observation, Source, StationKind, Timestamp};
 
@@ -34,11 +36,20 @@ impl Console {
             .with_size(egui::vec2(size.0, size.1))
             .with_context_setup(fonts::install)
             .build_eframe(move |cc| App::new(cc, link, shared, language));
-        Self {
+        let console = Self {
             harness,
             backend,
             clock,
-        }
+        };
+        // A duty forecaster is signed in; the access tests cover the other roles.
+        console
+            .backend
+            .events
+            .try_send(Event::Auth(AuthEvent::SignedIn(
+                crate::support::session_view(wxdesk::domain::access::Role::DutyForecaster),
+            )))
+            .unwrap();
+        console
     }
 
     fn send(&mut self, event: SyncEvent) {
@@ -388,6 +399,23 @@ fn every_fixed_and_formatted_text_renders() {
         for township in &network.townships {
             lines.push(i18n::township_name(language, township));
         }
+        for role in UserRole::ALL {
+            lines.push(i18n::role_name(language, role).to_owned());
+        }
+        for capability in Capability::ALL {
+            lines.push(i18n::capability_name(language, capability).to_owned());
+            lines.push(i18n::needs_role(language, &capability.user_roles()));
+        }
+        for action in AuditAction::ALL {
+            lines.push(i18n::action_name(language, action.code()));
+        }
+        lines.push(i18n::session_until(language, now, now));
+        lines.push(i18n::exported(
+            language,
+            12,
+            "/home/值班/文档/wxdesk-audit-20261127-180000.csv",
+        ));
+        lines.push(i18n::locked_until(language, now, now));
         let mut harness = Harness::builder()
             .with_size(egui::vec2(1600.0, 4000.0))
             .with_context_setup(fonts::install)

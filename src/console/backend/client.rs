@@ -1,15 +1,20 @@
 //! The HTTP client of the central's API, used the same way for the embedded default and a
-//! remote central.
+//! remote central. `https` centrals are verified against the system's roots plus any CA the
+//! bureau configured (`--ca-cert`); a session token, once there is one, goes with every call.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt as _};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::sse::{SseItem, SseParser};
+use crate::domain::access::{Account, Secret};
 use crate::protocol::{
-    API_PREFIX, ApiError, Change, ChangesPage, Health, NetworkDto, STREAM_EVENT_CHANGE,
+    API_PREFIX, ApiError, AuditPage, AuditQuery, Change, ChangesPage, Health, LoginRequest,
+    LoginResponse, NetworkDto, NewUserRequest, OneTimePassword, PasswordChange,
+    STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest,
 };
 
 /// Why a call to the central failed.
@@ -18,6 +23,14 @@ pub enum ClientError {
     /// No answer: refused, unreachable, timed out, or the connection broke.
     #[error("central unreachable: {0}")]
     Unreachable(String),
+    /// The central's certificate is not trusted (or not valid for its name).
+    #[error(
+        "the central's certificate is not trusted ({0}); if the bureau uses its own CA, start the console with --ca-cert <ca.pem>"
+    )]
+    Untrusted(String),
+    /// The central refused the session (401): log in again. Never retried.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The central answered with an error.
     #[error("central refused ({status}): {message}")]
     Refused {
@@ -51,6 +64,7 @@ pub enum StreamItem {
 pub struct CentralClient {
     base: String,
     http: reqwest::Client,
+    token: Option<Secret>,
 }
 
 fn unreachable(error: &reqwest::Error) -> ClientError {
@@ -63,21 +77,171 @@ fn unreachable(error: &reqwest::Error) -> ClientError {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
+    // rustls says "invalid peer certificate: UnknownIssuer" deep in the chain; say it plainly.
+    if text.contains("invalid peer certificate") || text.contains("certificate verify") {
+        let reason = text
+            .split(": ")
+            .skip_while(|part| !part.contains("certificate"))
+            .collect::<Vec<_>>()
+            .join(": ");
+        return ClientError::Untrusted(reason);
+    }
     ClientError::Unreachable(text)
 }
 
 impl CentralClient {
-    /// A client for the central at `base` (e.g. `http://127.0.0.1:8640`).
-    pub fn new(base: &str) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
+    /// A client for the central at `base` (e.g. `https://qxj.example:8443`), trusting
+    /// `extra_roots` (PEM certificates of a bureau's CA) besides the system's roots.
+    pub fn new(base: &str, extra_roots: &[u8]) -> Result<Self, ClientError> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("wxdesk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| unreachable(&e))?;
+            .user_agent(concat!("wxdesk/", env!("CARGO_PKG_VERSION")));
+        if !extra_roots.is_empty() {
+            let roots = reqwest::Certificate::from_pem_bundle(extra_roots)
+                .map_err(|e| ClientError::Decode(format!("the CA certificate is not PEM: {e}")))?;
+            builder = builder.tls_certs_merge(roots);
+        }
+        let http = builder.build().map_err(|e| unreachable(&e))?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             http,
+            token: None,
         })
+    }
+
+    /// The same client, sending `token` with every call.
+    #[must_use]
+    pub fn with_token(&self, token: Secret) -> Self {
+        Self {
+            token: Some(token),
+            ..self.clone()
+        }
+    }
+
+    /// A request with the session token, if there is one.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, self.url(path));
+        match &self.token {
+            Some(token) => request.bearer_auth(token.expose()),
+            None => request,
+        }
+    }
+
+    /// Sends `request`, checks the status, and returns the body.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        path: &str,
+    ) -> Result<Vec<u8>, ClientError> {
+        let response = request
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| unreachable(&e))?;
+        let response = check(response).await?;
+        let bytes = response.bytes().await.map_err(|e| unreachable(&e))?;
+        tracing::debug!(path, bytes = bytes.len(), "central answered");
+        Ok(bytes.to_vec())
+    }
+
+    /// Sends `body` as JSON with `method` and decodes the JSON answer.
+    async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
+        let bytes = self.call_bytes(method, path, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(format!("{path}: {e}")))
+    }
+
+    async fn call_bytes<B: Serialize + ?Sized>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Vec<u8>, ClientError> {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.send(request, path).await
+    }
+
+    /// `POST /auth/login` (sends no token).
+    pub async fn login(&self, request: &LoginRequest) -> Result<LoginResponse, ClientError> {
+        let anonymous = Self {
+            token: None,
+            ..self.clone()
+        };
+        anonymous
+            .call(reqwest::Method::POST, "/auth/login", Some(request))
+            .await
+    }
+
+    /// `GET /auth/session`.
+    pub async fn session(&self) -> Result<SessionInfo, ClientError> {
+        self.call(reqwest::Method::GET, "/auth/session", None::<&()>)
+            .await
+    }
+
+    /// `POST /auth/logout`.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.call_bytes(reqwest::Method::POST, "/auth/logout", None::<&()>)
+            .await
+            .map(drop)
+    }
+
+    /// `POST /auth/password`.
+    pub async fn change_password(&self, change: &PasswordChange) -> Result<(), ClientError> {
+        self.call_bytes(reqwest::Method::POST, "/auth/password", Some(change))
+            .await
+            .map(drop)
+    }
+
+    /// `GET /users`.
+    pub async fn users(&self) -> Result<UserList, ClientError> {
+        self.call(reqwest::Method::GET, "/users", None::<&()>).await
+    }
+
+    /// `POST /users`.
+    pub async fn create_user(&self, user: &NewUserRequest) -> Result<OneTimePassword, ClientError> {
+        self.call(reqwest::Method::POST, "/users", Some(user)).await
+    }
+
+    /// `POST /users/{username}/password`.
+    pub async fn reset_password(&self, username: &str) -> Result<OneTimePassword, ClientError> {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/users/{username}/password"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// `PATCH /users/{username}`.
+    pub async fn update_user(
+        &self,
+        username: &str,
+        update: &UserUpdateRequest,
+    ) -> Result<Account, ClientError> {
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/users/{username}"),
+            Some(update),
+        )
+        .await
+    }
+
+    /// `GET /audit`.
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, ClientError> {
+        let bytes = self
+            .send(
+                self.request(reqwest::Method::GET, "/audit").query(query),
+                "/audit",
+            )
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(format!("/audit: {e}")))
     }
 
     /// The central's base URL.
@@ -94,16 +258,9 @@ impl CentralClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ClientError> {
-        let response = self
-            .http
-            .get(self.url(path))
-            .query(query)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|e| unreachable(&e))?;
-        let response = check(response).await?;
-        let bytes = response.bytes().await.map_err(|e| unreachable(&e))?;
+        let bytes = self
+            .send(self.request(reqwest::Method::GET, path).query(query), path)
+            .await?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(format!("{path}: {e}")))
     }
 
@@ -135,8 +292,7 @@ impl CentralClient {
         idle: Duration,
     ) -> Result<impl Stream<Item = Result<StreamItem, ClientError>> + use<>, ClientError> {
         let response = self
-            .http
-            .get(self.url("/stream"))
+            .request(reqwest::Method::GET, "/stream")
             .header("Last-Event-ID", after.to_string())
             .header("Accept", "text/event-stream")
             .send()
@@ -211,6 +367,10 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
         return Ok(response);
     }
     let body = response.text().await.unwrap_or_default();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        let message = serde_json::from_str::<ApiError>(&body).map_or(body, |e| e.message);
+        return Err(ClientError::Unauthorized(message));
+    }
     let message = serde_json::from_str::<ApiError>(&body)
         .map_or(body, |e| format!("{} ({})", e.message, e.error));
     Err(ClientError::Refused {

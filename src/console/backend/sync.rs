@@ -1,10 +1,15 @@
 //! The sync service: keeps the cache a gap-free, duplicate-free copy of the central's change
 //! log and tells the UI what arrived and how the link is.
 //!
-//! A session: health → network → page through `/changes` from the cursor → follow `/stream`
-//! from the cursor. Any failure ends the session; the service says it is offline (keeping the
-//! first "since"), waits with exponential back-off (or until the user asks to retry now), and
-//! starts a new session from the cursor it committed last.
+//! A session: health → confirm who is signed in (`/auth/session`) → network → page through
+//! `/changes` from the cursor → follow `/stream` from the cursor. Any failure ends the session;
+//! the service says it is offline (keeping the first "since"), waits with exponential back-off
+//! (or until the user asks to retry now), and starts a new session from the cursor it committed
+//! last.
+//!
+//! It connects only while someone is signed in with a password of their own, and starts over
+//! when the token changes. A 401 is not a network failure: the session ends ("log in again")
+//! and nothing is retried until someone logs in.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -13,8 +18,10 @@ use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 
 use super::Waker;
+use super::accounts::view;
 use super::client::{CentralClient, ClientError, StreamItem};
-use crate::console::messages::{Event, LinkStatus, SyncCommand, SyncEvent};
+use super::session::{Session, Token};
+use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent};
 use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::time::SharedClock;
 use crate::domain::{Network, Observation, Timestamp};
@@ -81,9 +88,20 @@ enum SessionError {
     Closed,
 }
 
+/// How waiting for the next attempt ended.
+enum Wait {
+    /// Time to try again (back-off over, retry asked for, or a new token).
+    Retry,
+    /// The UI has gone.
+    Closed,
+}
+
 /// The sync service's state.
 pub struct SyncService {
+    base: CentralClient,
     client: CentralClient,
+    session: Arc<Session>,
+    token: tokio::sync::watch::Receiver<Option<Token>>,
     cache: Arc<Mutex<CacheDb>>,
     events: mpsc::Sender<Event>,
     waker: Waker,
@@ -96,9 +114,10 @@ pub struct SyncService {
 }
 
 impl SyncService {
-    /// A service syncing `cache` from `client`.
+    /// A service syncing `cache` from `client` with the token of `session`.
     pub fn new(
         client: CentralClient,
+        session: Arc<Session>,
         cache: CacheDb,
         events: mpsc::Sender<Event>,
         waker: Waker,
@@ -107,7 +126,10 @@ impl SyncService {
     ) -> Self {
         let now = clock.now();
         Self {
+            base: client.clone(),
             client,
+            token: session.watch(),
+            session,
             cache: Arc::new(Mutex::new(cache)),
             events,
             waker,
@@ -130,9 +152,38 @@ impl SyncService {
         }
         self.emit(SyncEvent::LinkChanged(self.link.clone())).await;
         loop {
-            let error = self.session().await;
+            // Connect only with a token whose user has chosen their own password.
+            let token = match self
+                .token
+                .wait_for(|token| token.as_ref().is_some_and(|t| t.usable))
+                .await
+            {
+                Ok(token) => token.clone(),
+                Err(_) => return,
+            };
+            let Some(token) = token else { continue };
+            self.client = self.base.with_token(token.secret.clone());
+            self.token.mark_unchanged();
+            let mut changes = self.token.clone();
+            let error = tokio::select! {
+                error = self.session() => error,
+                // Logged out, or someone else logged in: start over with the new token.
+                _ = changes.changed() => continue,
+            };
             if matches!(error, SessionError::Closed) || self.events.is_closed() {
                 return;
+            }
+            if let SessionError::Client(ClientError::Unauthorized(message)) = &error {
+                tracing::info!(
+                    server = self.client.base(),
+                    "the central ended the session: {message}"
+                );
+                self.session.end(Some(message.clone())).await;
+                self.set_link(LinkStatus::SignedOut {
+                    since: self.clock.now(),
+                })
+                .await;
+                continue;
             }
             tracing::warn!(server = self.client.base(), "sync session ended: {error}");
             if matches!(
@@ -146,7 +197,7 @@ impl SyncService {
             let now = self.clock.now();
             let since = match &self.link {
                 LinkStatus::Offline { since, .. } | LinkStatus::Connecting { since } => *since,
-                LinkStatus::Online { .. } => now,
+                LinkStatus::Online { .. } | LinkStatus::SignedOut { .. } => now,
             };
             let retry_at = now.plus_ms(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
             self.set_link(LinkStatus::Offline {
@@ -155,13 +206,21 @@ impl SyncService {
                 retry_at,
             })
             .await;
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                command = commands.recv() => match command {
-                    Some(SyncCommand::RetryNow) => {}
-                    None => return,
-                },
+            if let Wait::Closed = self.wait(delay, &mut commands).await {
+                return;
             }
+        }
+    }
+
+    /// Waits out the back-off, unless the user asks to retry now or the token changes.
+    async fn wait(&mut self, delay: Duration, commands: &mut mpsc::Receiver<SyncCommand>) -> Wait {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => Wait::Retry,
+            _ = self.token.changed() => Wait::Retry,
+            command = commands.recv() => match command {
+                Some(SyncCommand::RetryNow) => Wait::Retry,
+                None => Wait::Closed,
+            },
         }
     }
 
@@ -194,6 +253,10 @@ impl SyncService {
 
     async fn session_steps(&mut self) -> Result<std::convert::Infallible, SessionError> {
         let health = self.client.health().await?;
+        // Who is signed in, as the central sees it now (a role may have changed meanwhile).
+        let confirmed = view(self.client.session().await?);
+        self.emit_event(Event::Auth(AuthEvent::Confirmed(confirmed)))
+            .await;
         let network =
             Network::try_from(self.client.network().await?).map_err(SessionError::Network)?;
         if self.network.as_ref() != Some(&network) {
@@ -301,8 +364,12 @@ impl SyncService {
     }
 
     async fn emit(&self, event: SyncEvent) {
+        self.emit_event(Event::Sync(event)).await;
+    }
+
+    async fn emit_event(&self, event: Event) {
         // A closed channel means the UI is gone; the run loop notices and stops.
-        if self.events.send(Event::Sync(event)).await.is_ok() {
+        if self.events.send(event).await.is_ok() {
             (self.waker)();
         }
     }

@@ -4,6 +4,8 @@
 use chrono::{Datelike as _, Timelike as _};
 
 use crate::cli::Language;
+use crate::domain::access::{Capability, Role};
+use crate::domain::audit::AuditAction;
 use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Station, Timestamp, Township};
 
@@ -123,6 +125,164 @@ strings! {
     about_townships: "乡镇范围为按驻地划分的近似范围（泰森多边形），不是行政界线。", "Township areas are approximations (Voronoi cells of the seats), not administrative boundaries.";
     about_time: "所有时间均为北京时（UTC+8）。", "All times are Beijing time (UTC+8).";
     command_refused: "后台服务没有接受请求", "The background service did not accept the request";
+    // Accounts: login, first start, own password.
+    starting: "正在启动…", "Starting…";
+    login_title: "登录值班台", "Log in to the duty console";
+    login_username: "用户名", "User name";
+    login_password: "密码", "Password";
+    login_workstation: "工作站", "Workstation";
+    login_workstation_hint: "审计日志以此名称记录本机", "The audit log names this computer so";
+    login_button: "登录", "Log in";
+    login_busy: "正在登录…", "Logging in…";
+    login_central: "中心站", "Central";
+    login_ended: "会话已结束，请重新登录", "Your session has ended; please log in again";
+    login_help: "账户由系统管理员在“用户管理”中创建。首次登录使用一次性密码，随后须设置自己的密码。",
+        "Accounts are created by an administrator under User management. Log in first with the one-time password, then choose your own.";
+    login_offline_note: "登录需要连接中心站。", "Logging in needs the central.";
+    first_start_title: "首次启动", "First start";
+    first_start_intro: "已创建系统管理员账户。请用下面的一次性密码登录，登录后须设置自己的密码。",
+        "An administrator account was created. Log in with the one-time password below; you will then choose your own password.";
+    first_start_password: "一次性密码", "One-time password";
+    first_start_once: "此密码只显示这一次：请现在登录，或把它记下。", "This password is shown only now: log in now, or note it down.";
+    first_start_next: "登录后，可在“用户管理”中为值班预报员、技术保障等同事创建账户。", "Once logged in, create accounts for your colleagues (duty forecasters, technicians…) under User management.";
+    first_start_go: "去登录", "Go to login";
+    copy: "复制", "Copy";
+    password_title: "设置自己的密码", "Choose your own password";
+    password_intro: "你用一次性密码登录了。请设置自己的密码，然后继续。", "You logged in with a one-time password. Choose your own password to continue.";
+    password_current: "当前密码", "Current password";
+    password_new: "新密码（至少 8 个字符）", "New password (at least 8 characters)";
+    password_repeat: "再次输入新密码", "Repeat the new password";
+    password_mismatch: "两次输入的新密码不一致", "The two new passwords differ";
+    password_save: "保存密码", "Save password";
+    password_change: "修改密码…", "Change password…";
+    password_changed: "密码已修改。", "Password changed.";
+    cancel: "取消", "Cancel";
+    // Accounts: the signed-in user, gates.
+    logout: "退出登录", "Log out";
+    my_role: "角色", "Role";
+    my_workstation: "工作站", "Workstation";
+    my_may: "本角色可以", "This role may";
+    my_may_not: "本角色不可以", "This role may not";
+    unconfirmed_badge: "离线 · 只读", "Offline · read-only";
+    unconfirmed_hover: "中心站尚未确认你的登录：可以查看本地缓存；需要权限的操作要等连接恢复、中心站确认后才能进行。",
+        "The central has not yet confirmed your login: you can read the local cache; anything that needs authority waits until the central is reached and confirms it.";
+    needs_central: "需要连接中心站确认身份", "Needs the central to confirm your login";
+    link_signed_out: "需要登录", "Log in required";
+    admin_button: "用户管理…", "User management…";
+    audit_button: "审计日志…", "Audit log…";
+    // User management.
+    admin_title: "用户管理", "User management";
+    refresh: "刷新", "Refresh";
+    loading: "正在载入…", "Loading…";
+    admin_col_user: "用户名", "User name";
+    admin_col_name: "姓名", "Name";
+    admin_col_role: "角色", "Role";
+    admin_col_status: "状态", "Status";
+    admin_col_last_login: "最近登录", "Last login";
+    admin_status_active: "正常", "Active";
+    admin_status_disabled: "已停用", "Disabled";
+    admin_status_locked: "已锁定", "Locked";
+    admin_status_pending: "待设密码", "Awaiting own password";
+    admin_never: "从未", "never";
+    admin_reset: "重置密码", "Reset password";
+    admin_disable: "停用", "Disable";
+    admin_enable: "启用", "Enable";
+    admin_confirm: "确认？", "Sure?";
+    admin_yourself: "这是你自己的账户", "This is your own account";
+    admin_new_user: "新建用户", "New user";
+    admin_display_name: "姓名", "Name";
+    admin_create: "创建", "Create";
+    admin_issued_created: "账户已创建", "Account created";
+    admin_issued_reset: "密码已重置", "Password reset";
+    admin_issued_once: "请把一次性密码交给本人。它只显示这一次；本人首次登录后须设置自己的密码。",
+        "Hand the one-time password to the user. It is shown only now; they must choose their own password at first login.";
+    admin_issued_done: "已交给本人", "Handed over";
+    // Audit log.
+    audit_title: "审计日志", "Audit log";
+    audit_from: "起", "From";
+    audit_to: "止", "To";
+    audit_date_hint: "北京时，如 2026-11-27 或 2026-11-27 08:00", "Beijing time, e.g. 2026-11-27 or 2026-11-27 08:00";
+    audit_bad_date: "日期格式不对", "Not a date";
+    audit_date_placeholder: "年-月-日", "YYYY-MM-DD";
+    audit_actor: "操作者", "Actor";
+    audit_action: "操作", "Action";
+    audit_any_action: "全部操作", "All actions";
+    audit_search: "查询", "Search";
+    audit_newer: "← 较新", "← Newer";
+    audit_older: "较旧 →", "Older →";
+    audit_export: "导出 CSV", "Export CSV";
+    audit_export_hover: "导出全部符合条件的记录（UTF-8，可用 Excel 打开）", "Exports every matching entry (UTF-8, opens in Excel)";
+    audit_col_time: "时间", "Time";
+    audit_col_workstation: "工作站", "Workstation";
+    audit_col_target: "对象", "Target";
+    audit_col_details: "详情", "Details";
+    audit_col_outcome: "结果", "Outcome";
+    audit_outcome_ok: "成功", "OK";
+    audit_outcome_denied: "拒绝", "Denied";
+    audit_outcome_failed: "失败", "Failed";
+    audit_empty: "没有符合条件的记录", "No matching entries";
+    audit_chain_note: "每条记录都带有上一条的哈希；在服务器上运行 wxdesk central audit-verify 可检查是否被改动。",
+        "Each entry carries the previous entry's hash; run wxdesk central audit-verify on the server to check that none was altered.";
+}
+
+/// A role's name in the interface language.
+pub fn role_name(language: Language, role: Role) -> &'static str {
+    match language {
+        Language::Zh => role.name_zh(),
+        Language::En => role.name_en(),
+    }
+}
+
+/// A capability's name in the interface language.
+pub fn capability_name(language: Language, capability: Capability) -> &'static str {
+    match language {
+        Language::Zh => capability.name_zh(),
+        Language::En => capability.name_en(),
+    }
+}
+
+/// An audit action's name in the interface language (the code itself if unknown).
+pub fn action_name(language: Language, code: &str) -> String {
+    match (AuditAction::parse(code), language) {
+        (Some(action), Language::Zh) => action.name_zh().to_owned(),
+        (Some(action), Language::En) => action.name_en().to_owned(),
+        (None, _) => code.to_owned(),
+    }
+}
+
+/// Why something is not offered: "需要系统管理员权限" / "Requires the Administrator role".
+pub fn needs_role(language: Language, roles: &[Role]) -> String {
+    let names: Vec<&str> = roles.iter().map(|&r| role_name(language, r)).collect();
+    match language {
+        Language::Zh if names.is_empty() => "本机不提供此操作".to_owned(),
+        Language::En if names.is_empty() => "Not available at a desk".to_owned(),
+        Language::Zh => format!("需要{}权限", names.join("或")),
+        Language::En => format!("Requires the {} role", names.join(" or ")),
+    }
+}
+
+/// "会话有效至 06:00" / "Session valid until 06:00".
+pub fn session_until(language: Language, until: Timestamp, now: Timestamp) -> String {
+    match language {
+        Language::Zh => format!("会话有效至 {}", when(until, now)),
+        Language::En => format!("Session valid until {}", when(until, now)),
+    }
+}
+
+/// "已导出 12 条记录：/home/…/x.csv" / "Exported 12 entries: …".
+pub fn exported(language: Language, entries: usize, path: &str) -> String {
+    match language {
+        Language::Zh => format!("已导出 {entries} 条记录：{path}"),
+        Language::En => format!("Exported {entries} entries: {path}"),
+    }
+}
+
+/// "锁定至 18:15" / "locked until 18:15".
+pub fn locked_until(language: Language, until: Timestamp, now: Timestamp) -> String {
+    match language {
+        Language::Zh => format!("锁定至 {}", when(until, now)),
+        Language::En => format!("locked until {}", when(until, now)),
+    }
 }
 
 /// The fixed texts of a language.
@@ -427,6 +587,27 @@ mod tests {
                 .iter()
                 .chain(EN.all().iter())
                 .all(|s| !s.is_empty())
+        );
+    }
+
+    #[test]
+    fn gate_reasons_name_the_roles() {
+        assert_eq!(
+            needs_role(Language::Zh, &[Role::Administrator]),
+            "需要系统管理员权限"
+        );
+        assert_eq!(
+            needs_role(Language::En, &[Role::DutyForecaster, Role::Supervisor]),
+            "Requires the Duty forecaster or Supervisor role"
+        );
+        assert_eq!(
+            needs_role(Language::Zh, &[Role::Technician, Role::Supervisor]),
+            "需要技术保障或审核（值班领导）权限"
+        );
+        assert_eq!(action_name(Language::Zh, "login"), "登录");
+        assert_eq!(
+            action_name(Language::En, "warning_drafted"),
+            "warning_drafted"
         );
     }
 

@@ -26,6 +26,8 @@ pub const SURFACE: Color32 = Color32::from_rgb(0xF5, 0xF6, 0xF7);
 pub const SURFACE_RAISED: Color32 = Color32::from_rgb(0xFF, 0xFF, 0xFF);
 /// Group headers and alternating rows.
 pub const SURFACE_SUNKEN: Color32 = Color32::from_rgb(0xE9, 0xEC, 0xEF);
+/// Text fields: a shade darker than the card or window they sit on, so an empty one shows.
+pub const FIELD_BG: Color32 = Color32::from_rgb(0xEC, 0xEF, 0xF2);
 /// Hairlines between panels and around cards.
 pub const BORDER: Color32 = Color32::from_rgb(0xCF, 0xD6, 0xDB);
 /// Selection and focus.
@@ -246,6 +248,18 @@ pub fn chip_frame(fill: Color32) -> egui::Frame {
         .fill(fill)
         .corner_radius(CornerRadius::same(ROUNDING))
         .inner_margin(Margin::symmetric(6, 2))
+}
+
+/// A single-line text field the way forms show it (a visible background on white).
+pub fn text_field(value: &mut String) -> egui::TextEdit<'_> {
+    egui::TextEdit::singleline(value).background_color(FIELD_BG)
+}
+
+/// Where a window of the console opens: centred on the window's content, `y` points below
+/// its top (under the top bar).
+pub fn window_pos(ctx: &egui::Context, y: f32) -> egui::Pos2 {
+    let rect = ctx.content_rect();
+    egui::pos2(rect.center().x, rect.top() + y)
 }
 
 /// Installs the console's visuals and text sizes, for light and dark system themes alike:

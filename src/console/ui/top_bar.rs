@@ -1,14 +1,20 @@
-//! The top bar (bureau, Beijing-time clock, link and sync status, language, about), the
-//! banners under it when the central is unreachable or the backend reported a failure, and
-//! the window listing those reports.
+//! The top bar (bureau, Beijing-time clock, link and sync status, language, about, and the
+//! signed-in user's menu), the banners under it when the central is unreachable or the backend
+//! reported a failure, and the window listing those reports.
+//!
+//! The user menu shows what the role may and may not do, and why; it offers user management
+//! and the audit log only to roles that have them, and only once the central has confirmed the
+//! session.
 
 use egui::RichText;
 
 use super::{Scene, ViewState, i18n, theme};
 use crate::cli::Language;
-use crate::console::messages::{Command, LinkStatus, SyncCommand};
+use crate::console::messages::{AuthCommand, Command, LinkStatus, SessionView, SyncCommand};
+use crate::console::state::account::Gate;
 use crate::console::state::{Notice, SyncProgress};
 use crate::domain::Timestamp;
+use crate::domain::access::Capability;
 
 /// How a status reads at a glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +44,7 @@ pub fn link_status(link: &LinkStatus, language: Language) -> (Tone, &'static str
         LinkStatus::Connecting { .. } => (Tone::Pending, text.link_connecting),
         LinkStatus::Online { .. } => (Tone::Ok, text.link_online),
         LinkStatus::Offline { .. } => (Tone::Error, text.link_offline),
+        LinkStatus::SignedOut { .. } => (Tone::Error, text.link_signed_out),
     }
 }
 
@@ -59,10 +66,16 @@ pub fn sync_status(sync: Option<SyncProgress>, now: Timestamp, language: Languag
 const COMPACT_BELOW: f32 = 1200.0;
 
 /// Draws the top bar.
-pub fn top_bar_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
+pub fn top_bar_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    view: &mut ViewState,
+    commands: &mut Vec<Command>,
+) {
     let text = scene.text;
     let compact = ui.available_width() < COMPACT_BELOW;
     let sync = sync_status(scene.state.sync, scene.now, scene.language);
+    let simulated = view.config.simulated;
     egui::Sides::new().shrink_left().truncate().show(
         ui,
         |ui| {
@@ -75,7 +88,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
             if !compact {
                 ui.label(RichText::new(text.console_name).color(theme::INK_MUTED));
             }
-            if view.config.simulated {
+            if simulated {
                 theme::chip_frame(theme::SIMULATED_BG)
                     .show(ui, |ui| {
                         ui.label(
@@ -87,8 +100,23 @@ pub fn top_bar_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
                     .inner
                     .on_hover_text(text.simulated_hover);
             }
+            if scene.state.account.signed_in().is_some() && !scene.state.account.confirmed() {
+                theme::chip_frame(theme::BANNER_NOTICE_BG)
+                    .show(ui, |ui| {
+                        ui.label(
+                            RichText::new(text.unconfirmed_badge)
+                                .color(theme::STATUS_PENDING)
+                                .strong(),
+                        )
+                    })
+                    .inner
+                    .on_hover_text(text.unconfirmed_hover);
+            }
         },
         |ui| {
+            if let Some(session) = scene.state.account.signed_in() {
+                user_menu_ui(ui, scene, view, session, compact, commands);
+            }
             if ui.button(text.about).clicked() {
                 view.about_open = true;
             }
@@ -114,12 +142,123 @@ pub fn top_bar_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
     );
 }
 
+/// A button for something that needs `capability`: hidden from roles that never have it,
+/// disabled with the reason while the central has not confirmed the session.
+fn gated_button_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    label: &str,
+    capability: Capability,
+) -> bool {
+    match scene.state.account.gate(capability) {
+        Gate::Allowed => ui.button(label).clicked(),
+        Gate::NeedsCentral => {
+            ui.add_enabled(false, egui::Button::new(label))
+                .on_disabled_hover_text(scene.text.needs_central);
+            false
+        }
+        Gate::NeedsRole(_) | Gate::SignedOut => false,
+    }
+}
+
+/// The signed-in user's name and role; opens what they may do, their password, and logout.
+fn user_menu_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    view: &mut ViewState,
+    session: &SessionView,
+    compact: bool,
+    commands: &mut Vec<Command>,
+) {
+    let text = scene.text;
+    let language = scene.language;
+    let account = &session.account;
+    // Narrow windows keep the role for the menu itself.
+    let title = if compact {
+        format!("{} ▼", account.display_name)
+    } else {
+        format!(
+            "{} · {} ▼",
+            account.display_name,
+            i18n::role_name(language, account.role)
+        )
+    };
+    ui.menu_button(title, |ui| {
+        ui.set_min_width(300.0);
+        ui.label(
+            RichText::new(format!("{} ({})", account.display_name, account.username)).strong(),
+        );
+        ui.label(
+            RichText::new(format!(
+                "{}：{} · {}：{}",
+                text.my_role,
+                i18n::role_name(language, account.role),
+                text.my_workstation,
+                session.workstation
+            ))
+            .color(theme::INK_MUTED),
+        );
+        ui.label(
+            RichText::new(i18n::session_until(language, session.expires_at, scene.now))
+                .color(theme::INK_MUTED),
+        );
+        if let Some(note) = &scene.state.account.storage_note {
+            ui.label(RichText::new(note).small().color(theme::INK_FAINT));
+        }
+        ui.separator();
+        ui.label(RichText::new(text.my_may).strong());
+        for capability in Capability::ALL
+            .into_iter()
+            .filter(|&c| session.can(c) && c != Capability::IngestObservations)
+        {
+            ui.label(
+                RichText::new(format!("√ {}", i18n::capability_name(language, capability)))
+                    .color(theme::STATUS_OK),
+            );
+        }
+        ui.label(RichText::new(text.my_may_not).strong());
+        for capability in Capability::ALL.into_iter().filter(|&c| !session.can(c)) {
+            let roles = capability.user_roles();
+            ui.label(
+                RichText::new(format!(
+                    "× {} — {}",
+                    i18n::capability_name(language, capability),
+                    i18n::needs_role(language, &roles)
+                ))
+                .color(theme::INK_MUTED),
+            );
+        }
+        ui.separator();
+        if gated_button_ui(ui, scene, text.admin_button, Capability::ManageUsers) {
+            view.admin.open = true;
+            ui.close();
+        }
+        if gated_button_ui(ui, scene, text.audit_button, Capability::ReadAudit) {
+            view.audit.open = true;
+            ui.close();
+        }
+        let confirmed = scene.state.account.confirmed();
+        let change = ui
+            .add_enabled(confirmed, egui::Button::new(text.password_change))
+            .on_disabled_hover_text(text.needs_central);
+        if change.clicked() {
+            view.login.change_open = true;
+            ui.close();
+        }
+        if ui.button(text.logout).clicked() {
+            commands.push(Command::Auth(AuthCommand::LogOut));
+            ui.close();
+        }
+    });
+}
+
 fn link_chip_ui(ui: &mut egui::Ui, scene: Scene<'_>, sync: &str) {
     let (tone, word) = link_status(&scene.state.link, scene.language);
     let since = match &scene.state.link {
         LinkStatus::Connecting { since }
         | LinkStatus::Online { since }
-        | LinkStatus::Offline { since, .. } => *since,
+        | LinkStatus::Offline { since, .. }
+        | LinkStatus::SignedOut { since } => *since,
     };
     ui.label(
         RichText::new(format!("● {word}"))

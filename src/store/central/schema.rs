@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 3] = [
+pub const MIGRATIONS: [Migration; 4] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -63,6 +63,10 @@ pub const MIGRATIONS: [Migration; 3] = [
     Migration {
         name: "instance identity",
         sql: INSTANCE,
+    },
+    Migration {
+        name: "accounts, sessions, device keys and the audit log",
+        sql: super::audit::SCHEMA,
     },
 ];
 

@@ -1,0 +1,424 @@
+//! The accounts service: logs in and out, changes one's password, administers users and reads
+//! the audit log, one request at a time. It holds the session's token (see [`Session`]); the
+//! sync service follows it.
+//!
+//! Anything that needs authority goes to the central and waits for its answer: nothing is
+//! done "offline and sent later". A 401 from any call ends the session ("log in again"); it is
+//! never retried.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::client::{CentralClient, ClientError};
+use super::credentials::{LoginDefaults, Place, host_name};
+use super::export;
+use super::session::{Emitter, Session, Token};
+use crate::console::messages::{
+    AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
+    Command, Event, SessionView,
+};
+use crate::domain::access::{Account, Secret};
+use crate::domain::audit::AuditEntry;
+use crate::domain::time::SharedClock;
+use crate::protocol::{
+    AuditQuery, LoginRequest, NewUserRequest, PasswordChange, SessionInfo, UserUpdateRequest,
+};
+
+/// What a request needing a session gets when there is none.
+const NOT_SIGNED_IN: &str = "not signed in: log in first";
+
+/// Audit entries fetched per page by an export.
+const EXPORT_PAGE: u32 = 1000;
+
+/// The session as the console keeps it.
+pub fn view(info: SessionInfo) -> SessionView {
+    SessionView {
+        account: info.user,
+        capabilities: info.capabilities,
+        workstation: info.workstation,
+        expires_at: info.expires_at,
+    }
+}
+
+/// The accounts service.
+#[derive(Debug)]
+pub struct AccountsService {
+    client: CentralClient,
+    session: Arc<Session>,
+    emitter: Emitter,
+    clock: SharedClock,
+    export_dir: PathBuf,
+}
+
+impl AccountsService {
+    /// A service talking to the central through `client`, writing exports into `export_dir`.
+    pub fn new(
+        client: CentralClient,
+        session: Arc<Session>,
+        emitter: Emitter,
+        clock: SharedClock,
+        export_dir: PathBuf,
+    ) -> Self {
+        Self {
+            client,
+            session,
+            emitter,
+            clock,
+            export_dir,
+        }
+    }
+
+    /// Restores the remembered session (so the sync service can start), tells the UI what
+    /// the login screen should offer, then serves commands until the UI leaves.
+    pub async fn run(self, mut commands: mpsc::Receiver<Command>) {
+        self.restore().await;
+        while let Some(command) = commands.recv().await {
+            match command {
+                Command::Auth(command) => self.auth(command).await,
+                Command::Admin(command) => self.admin(command).await,
+                Command::Audit(command) => self.audit(command).await,
+                Command::Sync(_) => {}
+            }
+            if self.emitter.is_closed() {
+                return;
+            }
+        }
+    }
+
+    async fn emit(&self, event: Event) {
+        self.emitter.emit(event).await;
+    }
+
+    async fn restore(&self) {
+        let credentials = self.session.credentials().clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            (credentials.load(), credentials.defaults(), host_name())
+        })
+        .await;
+        let (remembered, defaults, host) = match loaded {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                tracing::error!(%error, "reading the remembered session failed");
+                (None, LoginDefaults::default(), "workstation".to_owned())
+            }
+        };
+        let view = remembered.map(|remembered| {
+            self.session.set(Token {
+                secret: remembered.token,
+                usable: !remembered.session.account.must_change_password,
+            });
+            remembered.session
+        });
+        self.emit(Event::Auth(AuthEvent::Ready {
+            last_username: defaults.last_username,
+            workstation: defaults.workstation.unwrap_or(host),
+            remembered: view,
+        }))
+        .await;
+    }
+
+    /// The client with the session's token; `None` (and the UI told) when signed out.
+    fn authorised(&self) -> Option<CentralClient> {
+        self.session
+            .token()
+            .map(|token| self.client.with_token(token.secret))
+    }
+
+    /// Turns a failed call into the words for the UI, ending the session on a 401.
+    async fn failure(&self, error: ClientError) -> String {
+        if let ClientError::Unauthorized(message) = &error {
+            self.session.end(Some(message.clone())).await;
+        }
+        error.to_string()
+    }
+
+    async fn auth(&self, command: AuthCommand) {
+        match command {
+            AuthCommand::LogIn {
+                username,
+                password,
+                workstation,
+            } => self.log_in(username, password, workstation).await,
+            AuthCommand::ChangePassword { current, new } => {
+                self.change_password(current, new).await;
+            }
+            AuthCommand::LogOut => {
+                if let Some(client) = self.authorised()
+                    && let Err(error) = client.logout().await
+                {
+                    // Offline or already ended: the session is forgotten here either way, and
+                    // ends at the central when it expires.
+                    tracing::info!(%error, "logout not confirmed by the central");
+                }
+                self.session.end(None).await;
+            }
+        }
+    }
+
+    async fn log_in(&self, username: String, password: Secret, workstation: String) {
+        let request = LoginRequest {
+            username: username.trim().to_owned(),
+            password,
+            workstation: workstation.trim().to_owned(),
+        };
+        let response = match self.client.login(&request).await {
+            Ok(response) => response,
+            Err(error) => {
+                let text = match error {
+                    ClientError::Unauthorized(message) => message,
+                    other => other.to_string(),
+                };
+                self.emit(Event::Auth(AuthEvent::LoginFailed(text))).await;
+                return;
+            }
+        };
+        let view = view(response.session);
+        let credentials = self.session.credentials().clone();
+        let token = response.token.clone();
+        let saved = view.clone();
+        let defaults = LoginDefaults {
+            last_username: Some(view.account.username.to_string()),
+            workstation: Some(view.workstation.clone()),
+        };
+        let place = tokio::task::spawn_blocking(move || {
+            credentials.save_defaults(&defaults);
+            credentials.save(&token, &saved)
+        })
+        .await;
+        self.session.set(Token {
+            secret: response.token,
+            usable: !view.account.must_change_password,
+        });
+        self.emit(Event::Auth(AuthEvent::SignedIn(view))).await;
+        let note = match place {
+            Ok(Ok(Place::Keyring | Place::Memory)) => None,
+            Ok(Ok(Place::File(path, reason))) => {
+                tracing::info!(%reason, "no system keyring; the session goes to a private file");
+                Some(format!(
+                    "no system keyring: the session is kept in {} (readable only by you)",
+                    path.display()
+                ))
+            }
+            Ok(Err(error)) => Some(format!(
+                "the session could not be remembered ({error}); you will have to log in again after a restart"
+            )),
+            Err(error) => Some(format!("the session could not be remembered ({error})")),
+        };
+        if let Some(note) = note {
+            self.emit(Event::Auth(AuthEvent::Stored(note))).await;
+        }
+    }
+
+    async fn change_password(&self, current: Secret, new: Secret) {
+        let Some(client) = self.authorised() else {
+            self.emit(Event::Auth(AuthEvent::PasswordChangeFailed(
+                NOT_SIGNED_IN.into(),
+            )))
+            .await;
+            return;
+        };
+        let change = PasswordChange {
+            current_password: current,
+            new_password: new,
+        };
+        let result = async {
+            client.change_password(&change).await?;
+            client.session().await
+        }
+        .await;
+        match result {
+            Ok(info) => {
+                let view = view(info);
+                if let Some(token) = self.session.token() {
+                    let credentials = self.session.credentials().clone();
+                    let (secret, saved) = (token.secret.clone(), view.clone());
+                    if let Ok(Err(error)) =
+                        tokio::task::spawn_blocking(move || credentials.save(&secret, &saved)).await
+                    {
+                        tracing::warn!(%error, "remembered session not updated");
+                    }
+                    // The UI hears of it before the sync service starts on the token.
+                    self.emit(Event::Auth(AuthEvent::PasswordChanged(view)))
+                        .await;
+                    self.session.set(Token {
+                        secret: token.secret,
+                        usable: true,
+                    });
+                } else {
+                    self.emit(Event::Auth(AuthEvent::PasswordChanged(view)))
+                        .await;
+                }
+            }
+            Err(error) => {
+                let text = self.failure(error).await;
+                self.emit(Event::Auth(AuthEvent::PasswordChangeFailed(text)))
+                    .await;
+            }
+        }
+    }
+
+    async fn admin(&self, command: AdminCommand) {
+        let Some(client) = self.authorised() else {
+            self.emit(Event::Admin(AdminEvent::Failed(NOT_SIGNED_IN.into())))
+                .await;
+            return;
+        };
+        let result: Result<Vec<Event>, ClientError> = async {
+            Ok(match command {
+                AdminCommand::Refresh => vec![users(&client).await?],
+                AdminCommand::CreateUser {
+                    username,
+                    display_name,
+                    role,
+                } => {
+                    let request = NewUserRequest {
+                        username,
+                        display_name,
+                        role,
+                    };
+                    let created = client.create_user(&request).await?;
+                    vec![
+                        Event::Admin(AdminEvent::PasswordIssued {
+                            account: created.user,
+                            password: created.one_time_password,
+                            created: true,
+                        }),
+                        users(&client).await?,
+                    ]
+                }
+                AdminCommand::ResetPassword { username } => {
+                    let reset = client.reset_password(&username).await?;
+                    vec![
+                        Event::Admin(AdminEvent::PasswordIssued {
+                            account: reset.user,
+                            password: reset.one_time_password,
+                            created: false,
+                        }),
+                        users(&client).await?,
+                    ]
+                }
+                AdminCommand::SetRole { username, role } => {
+                    let update = UserUpdateRequest {
+                        role: Some(role),
+                        ..UserUpdateRequest::default()
+                    };
+                    updated(client.update_user(&username, &update).await?)
+                }
+                AdminCommand::SetDisabled { username, disabled } => {
+                    let update = UserUpdateRequest {
+                        disabled: Some(disabled),
+                        ..UserUpdateRequest::default()
+                    };
+                    updated(client.update_user(&username, &update).await?)
+                }
+            })
+        }
+        .await;
+        match result {
+            Ok(events) => {
+                for event in events {
+                    self.emit(event).await;
+                }
+            }
+            Err(error) => {
+                let text = self.failure(error).await;
+                self.emit(Event::Admin(AdminEvent::Failed(text))).await;
+            }
+        }
+    }
+
+    async fn audit(&self, command: AuditCommand) {
+        let Some(client) = self.authorised() else {
+            self.emit(Event::Audit(AuditEvent::Failed(NOT_SIGNED_IN.into())))
+                .await;
+            return;
+        };
+        let event = match command {
+            AuditCommand::Load { search, before } => {
+                match client.audit(&query(&search, before, None)).await {
+                    Ok(page) => match decode(page.entries) {
+                        Ok(entries) => AuditEvent::Page {
+                            search,
+                            before,
+                            entries,
+                            next_before: page.next_before,
+                        },
+                        Err(error) => AuditEvent::Failed(error),
+                    },
+                    Err(error) => AuditEvent::Failed(self.failure(error).await),
+                }
+            }
+            AuditCommand::Export(search) => match self.export(&client, &search).await {
+                Ok(event) => event,
+                Err(error) => AuditEvent::Failed(error),
+            },
+        };
+        self.emit(Event::Audit(event)).await;
+    }
+
+    /// Fetches every matching entry, page by page, and writes the CSV file.
+    async fn export(
+        &self,
+        client: &CentralClient,
+        search: &AuditSearch,
+    ) -> Result<AuditEvent, String> {
+        let mut entries = Vec::new();
+        let mut before = None;
+        loop {
+            let page = match client
+                .audit(&query(search, before, Some(EXPORT_PAGE)))
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => return Err(self.failure(error).await),
+            };
+            entries.extend(decode(page.entries)?);
+            match page.next_before {
+                Some(next) => before = Some(next),
+                None => break,
+            }
+        }
+        let bytes = export::audit_csv(&entries).map_err(|e| format!("writing CSV: {e}"))?;
+        let path = self.export_dir.join(export::file_name(self.clock.now()));
+        let count = entries.len();
+        let written = path.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = written.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&written, bytes)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(AuditEvent::Exported {
+            path: path.display().to_string(),
+            entries: count,
+        })
+    }
+}
+
+async fn users(client: &CentralClient) -> Result<Event, ClientError> {
+    Ok(Event::Admin(AdminEvent::Users(client.users().await?.users)))
+}
+
+fn updated(account: Account) -> Vec<Event> {
+    vec![Event::Admin(AdminEvent::Updated(account))]
+}
+
+fn query(search: &AuditSearch, before: Option<u64>, limit: Option<u32>) -> AuditQuery {
+    AuditQuery {
+        from: search.from.map(|t| t.to_rfc3339()),
+        to: search.to.map(|t| t.to_rfc3339()),
+        actor: search.actor.clone(),
+        action: search.action.clone(),
+        before,
+        limit,
+    }
+}
+
+fn decode(entries: Vec<crate::protocol::AuditEntryDto>) -> Result<Vec<AuditEntry>, String> {
+    entries.into_iter().map(AuditEntry::try_from).collect()
+}

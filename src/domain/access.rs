@@ -1,0 +1,717 @@
+//! Who may do what: the five roles of a county bureau's duty staff, the role of device
+//! credentials, the capabilities the central checks on every call, and the one matrix that
+//! joins them ([`MATRIX`], read through [`allows`]).
+//!
+//! Separation of duties: a duty forecaster drafts and dispatches warnings; a supervisor
+//! (审核/值班领导) approves them and reads the audit log; technicians command relays and manage
+//! devices; a leader reads everything and changes nothing; an administrator manages accounts
+//! and reads the audit log, but touches neither warnings nor devices. Devices only ingest.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::Timestamp;
+
+/// A role: one of the five user roles, or the role every device credential has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 值班预报员: watches the desk, drafts and dispatches warnings.
+    DutyForecaster,
+    /// 技术保障: keeps stations and relays working; commands relays, manages devices.
+    Technician,
+    /// 审核（值班领导）: approves warnings, reads the audit log.
+    Supervisor,
+    /// 局领导: reads everything, changes nothing.
+    Leader,
+    /// 系统管理员: manages accounts and device credentials; reads the audit log.
+    Administrator,
+    /// A station, gateway or the simulator: may only ingest observations.
+    Device,
+}
+
+impl Role {
+    /// Every role, in the matrix's column order.
+    pub const ALL: [Self; 6] = [
+        Self::DutyForecaster,
+        Self::Technician,
+        Self::Supervisor,
+        Self::Leader,
+        Self::Administrator,
+        Self::Device,
+    ];
+
+    /// The roles a user account may have (every role but [`Role::Device`]).
+    pub const USERS: [Self; 5] = [
+        Self::DutyForecaster,
+        Self::Technician,
+        Self::Supervisor,
+        Self::Leader,
+        Self::Administrator,
+    ];
+
+    /// Stable machine code, as the API and the database write it (`duty_forecaster`).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::DutyForecaster => "duty_forecaster",
+            Self::Technician => "technician",
+            Self::Supervisor => "supervisor",
+            Self::Leader => "leader",
+            Self::Administrator => "administrator",
+            Self::Device => "device",
+        }
+    }
+
+    /// The role's name in Chinese.
+    pub const fn name_zh(self) -> &'static str {
+        match self {
+            Self::DutyForecaster => "值班预报员",
+            Self::Technician => "技术保障",
+            Self::Supervisor => "审核（值班领导）",
+            Self::Leader => "局领导",
+            Self::Administrator => "系统管理员",
+            Self::Device => "设备",
+        }
+    }
+
+    /// The role's name in English.
+    pub const fn name_en(self) -> &'static str {
+        match self {
+            Self::DutyForecaster => "Duty forecaster",
+            Self::Technician => "Technician",
+            Self::Supervisor => "Supervisor",
+            Self::Leader => "Leader (read-only)",
+            Self::Administrator => "Administrator",
+            Self::Device => "Device",
+        }
+    }
+
+    /// Parses a machine code.
+    pub fn parse(code: &str) -> Result<Self, AccessError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.code() == code)
+            .ok_or_else(|| AccessError::UnknownRole(code.to_owned()))
+    }
+
+    /// Parses the role of a user account: any role but `device`.
+    pub fn parse_user(code: &str) -> Result<Self, AccessError> {
+        match Self::parse(code)? {
+            Self::Device => Err(AccessError::DeviceRoleForUser),
+            role => Ok(role),
+        }
+    }
+
+    const fn column(self) -> usize {
+        self as usize
+    }
+
+    /// Everything this role may do, in [`Capability::ALL`] order.
+    pub fn capabilities(self) -> Vec<Capability> {
+        Capability::ALL
+            .into_iter()
+            .filter(|&c| allows(self, c))
+            .collect()
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Something the central lets a caller do, or refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Read stations, observations, the change log and its live stream.
+    Read,
+    /// Draft a warning (预警起草).
+    DraftWarning,
+    /// Approve a drafted warning for release (审核签发).
+    ApproveWarning,
+    /// Dispatch an approved warning to its channels (发布).
+    DispatchWarning,
+    /// Switch relays (sirens, frost fans, pumps).
+    CommandRelays,
+    /// Add, configure and retire stations and relay boards.
+    ManageDevices,
+    /// Create users, reset passwords, assign roles, disable accounts; issue device keys.
+    ManageUsers,
+    /// Browse, filter and export the audit log.
+    ReadAudit,
+    /// Send observations to the central.
+    IngestObservations,
+}
+
+impl Capability {
+    /// Every capability, in the matrix's row order.
+    pub const ALL: [Self; 9] = [
+        Self::Read,
+        Self::DraftWarning,
+        Self::ApproveWarning,
+        Self::DispatchWarning,
+        Self::CommandRelays,
+        Self::ManageDevices,
+        Self::ManageUsers,
+        Self::ReadAudit,
+        Self::IngestObservations,
+    ];
+
+    /// Stable machine code (`approve_warning`).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::DraftWarning => "draft_warning",
+            Self::ApproveWarning => "approve_warning",
+            Self::DispatchWarning => "dispatch_warning",
+            Self::CommandRelays => "command_relays",
+            Self::ManageDevices => "manage_devices",
+            Self::ManageUsers => "manage_users",
+            Self::ReadAudit => "read_audit",
+            Self::IngestObservations => "ingest_observations",
+        }
+    }
+
+    /// The capability in Chinese.
+    pub const fn name_zh(self) -> &'static str {
+        match self {
+            Self::Read => "查看数据",
+            Self::DraftWarning => "起草预警",
+            Self::ApproveWarning => "审核签发预警",
+            Self::DispatchWarning => "发布预警",
+            Self::CommandRelays => "控制继电器",
+            Self::ManageDevices => "管理设备",
+            Self::ManageUsers => "管理用户",
+            Self::ReadAudit => "查看审计日志",
+            Self::IngestObservations => "上传观测",
+        }
+    }
+
+    /// The capability in English.
+    pub const fn name_en(self) -> &'static str {
+        match self {
+            Self::Read => "Read data",
+            Self::DraftWarning => "Draft warnings",
+            Self::ApproveWarning => "Approve warnings",
+            Self::DispatchWarning => "Dispatch warnings",
+            Self::CommandRelays => "Command relays",
+            Self::ManageDevices => "Manage devices",
+            Self::ManageUsers => "Manage users",
+            Self::ReadAudit => "Read the audit log",
+            Self::IngestObservations => "Ingest observations",
+        }
+    }
+
+    /// Parses a machine code.
+    pub fn parse(code: &str) -> Result<Self, AccessError> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.code() == code)
+            .ok_or_else(|| AccessError::UnknownCapability(code.to_owned()))
+    }
+
+    const fn row(self) -> usize {
+        self as usize
+    }
+
+    /// The user roles that have this capability (what to tell someone who lacks it).
+    pub fn user_roles(self) -> Vec<Role> {
+        Role::USERS
+            .into_iter()
+            .filter(|&r| allows(r, self))
+            .collect()
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+const Y: bool = true;
+const N: bool = false;
+
+/// The capability matrix, written once: a row per capability in [`Capability::ALL`] order, a
+/// column per role in [`Role::ALL`] order. The central enforces it on every call; the console
+/// hides or disables what it forbids.
+#[rustfmt::skip]
+pub const MATRIX: [(Capability, [bool; 6]); 9] = [
+    //                                   值班预报员 技术保障 审核 局领导 管理员 设备
+    (Capability::Read,                  [Y,        Y,       Y,   Y,     Y,     N]),
+    (Capability::DraftWarning,          [Y,        N,       N,   N,     N,     N]),
+    (Capability::ApproveWarning,        [N,        N,       Y,   N,     N,     N]),
+    (Capability::DispatchWarning,       [Y,        N,       Y,   N,     N,     N]),
+    (Capability::CommandRelays,         [N,        Y,       N,   N,     N,     N]),
+    (Capability::ManageDevices,         [N,        Y,       N,   N,     N,     N]),
+    (Capability::ManageUsers,           [N,        N,       N,   N,     Y,     N]),
+    (Capability::ReadAudit,             [N,        N,       Y,   Y,     Y,     N]),
+    (Capability::IngestObservations,    [N,        Y,       N,   N,     N,     Y]),
+];
+
+/// Whether `role` has `capability`: the matrix, read.
+pub const fn allows(role: Role, capability: Capability) -> bool {
+    MATRIX[capability.row()].1[role.column()]
+}
+
+/// Why an access-related value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    /// Not a role code.
+    #[error(
+        "unknown role {0:?} (one of duty_forecaster, technician, supervisor, leader, administrator)"
+    )]
+    UnknownRole(String),
+    /// `device` given as a user's role.
+    #[error("the device role belongs to device keys, not to user accounts")]
+    DeviceRoleForUser,
+    /// Not a capability code.
+    #[error("unknown capability {0:?}")]
+    UnknownCapability(String),
+    /// A user name that breaks the rules.
+    #[error(
+        "user name {0:?} must be 2–32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter"
+    )]
+    BadUsername(String),
+    /// A password that breaks the rules.
+    #[error("{0}")]
+    WeakPassword(&'static str),
+    /// A device name that breaks the rules.
+    #[error("device name {0:?} must be 1–64 characters: letters, digits, '.', '_' or '-'")]
+    BadDeviceName(String),
+}
+
+/// A user's login name: lower-case ASCII, so `Admin` and `admin` are one account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Username(String);
+
+impl Username {
+    /// Parses a user name, folding it to lower case.
+    pub fn parse(text: &str) -> Result<Self, AccessError> {
+        let folded = text.trim().to_ascii_lowercase();
+        let valid = (2..=32).contains(&folded.len())
+            && folded.starts_with(|c: char| c.is_ascii_lowercase())
+            && folded
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        if valid {
+            Ok(Self(folded))
+        } else {
+            Err(AccessError::BadUsername(text.to_owned()))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Username {
+    type Error = AccessError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<Username> for String {
+    fn from(name: Username) -> Self {
+        name.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A device credential's name (`simulator`, `58819-logger`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeviceName(String);
+
+impl DeviceName {
+    /// Parses a device name.
+    pub fn parse(text: &str) -> Result<Self, AccessError> {
+        let text = text.trim();
+        let valid = (1..=64).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(AccessError::BadDeviceName(text.to_owned()))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DeviceName {
+    type Error = AccessError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<DeviceName> for String {
+    fn from(name: DeviceName) -> Self {
+        name.0
+    }
+}
+
+impl fmt::Display for DeviceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password, token or key in memory: never printed. `Debug` and `Display` show `***`, so a
+/// secret that reaches a log line or a panic message by mistake stays secret.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// The secret itself, for the one place that needs it (hashing, a header, a dialog).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A user account as administrators see it (never its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Login name.
+    pub username: Username,
+    /// Name shown to people (张伟).
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// A disabled account cannot log in; its sessions ended when it was disabled.
+    pub disabled: bool,
+    /// The password is a one-time password: the user must choose a new one after logging in.
+    pub must_change_password: bool,
+    /// Locked after repeated failed logins, until then.
+    pub locked_until: Option<Timestamp>,
+    /// Last successful login.
+    pub last_login: Option<Timestamp>,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
+
+impl Account {
+    /// Whether the account is locked at `now`.
+    pub fn is_locked(&self, now: Timestamp) -> bool {
+        self.locked_until.is_some_and(|until| until > now)
+    }
+}
+
+/// Repeated failed logins lock an account: after [`LockoutPolicy::max_failures`] in a row, for
+/// [`LockoutPolicy::lock_ms`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Consecutive failures that lock the account.
+    pub max_failures: u32,
+    /// How long it stays locked, ms.
+    pub lock_ms: i64,
+}
+
+impl LockoutPolicy {
+    /// Five failures in a row lock an account for 15 minutes: slow enough for guessing to be
+    /// hopeless (20 tries an hour), short enough for a forecaster who mistyped on a stormy night.
+    pub const DEFAULT: Self = Self {
+        max_failures: 5,
+        lock_ms: 15 * 60_000,
+    };
+
+    /// The failure count and lock after one more failure at `now`. A lock that has run out
+    /// starts a fresh count, so one typo after a lockout does not lock again at once.
+    pub fn after_failure(
+        self,
+        failures: u32,
+        locked_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> (u32, Option<Timestamp>) {
+        if locked_until.is_some_and(|until| until > now) {
+            return (failures.saturating_add(1), locked_until);
+        }
+        let expired = locked_until.is_some();
+        let failures = if expired {
+            1
+        } else {
+            failures.saturating_add(1)
+        };
+        let locked_until = if failures >= self.max_failures {
+            Some(now.plus_ms(self.lock_ms))
+        } else if expired {
+            None
+        } else {
+            locked_until
+        };
+        (failures, locked_until)
+    }
+}
+
+/// The login name of the first administrator, created when a central has no user at all.
+pub const FIRST_ADMIN: &str = "admin";
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted (argon2 would take more; a bound keeps requests small).
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// Checks a new password against the rules: 8–128 characters, not the user name.
+pub fn check_new_password(password: &Secret, username: &Username) -> Result<(), AccessError> {
+    let text = password.expose();
+    let chars = text.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AccessError::WeakPassword(
+            "the password must have at least 8 characters",
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(AccessError::WeakPassword(
+            "the password must have at most 128 characters",
+        ));
+    }
+    if text.trim().eq_ignore_ascii_case(username.as_str()) {
+        return Err(AccessError::WeakPassword(
+            "the password must not be the user name",
+        ));
+    }
+    Ok(())
+}
+
+/// Letters of one-time passwords: no 0/o, 1/l/i, so they can be read aloud and typed.
+const OTP_ALPHABET: &[u8; 31] = b"23456789abcdefghjkmnpqrstuvwxyz";
+
+/// A one-time password from 32 random bytes: 16 letters in four groups (`k7mq-3hxr-9tdw-p4ne`),
+/// about 79 bits. Pure, so the caller chooses the randomness (the OS RNG in production).
+pub fn one_time_password(random: &[u8; 32]) -> Secret {
+    let mut text = String::with_capacity(19);
+    for (i, pair) in random.chunks_exact(2).enumerate() {
+        if i > 0 && i % 4 == 0 {
+            text.push('-');
+        }
+        // 65536 % 31 = 2: the bias towards two letters is 1 in 32768, negligible here.
+        let index = usize::from(u16::from_le_bytes([pair[0], pair[1]])) % OTP_ALPHABET.len();
+        text.push(char::from(OTP_ALPHABET[index]));
+    }
+    Secret(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_rows_and_columns_are_in_declared_order() {
+        for (row, (capability, _)) in MATRIX.iter().enumerate() {
+            assert_eq!(Capability::ALL[row], *capability);
+            assert_eq!(capability.row(), row);
+        }
+        for (column, role) in Role::ALL.iter().enumerate() {
+            assert_eq!(role.column(), column);
+        }
+    }
+
+    /// Every cell, spelled out a second time: a change to [`MATRIX`] must change this too.
+    #[test]
+    fn every_cell_of_the_matrix() {
+        use Capability::*;
+        use Role::*;
+        let granted: [(Role, &[Capability]); 6] = [
+            (DutyForecaster, &[Read, DraftWarning, DispatchWarning]),
+            (
+                Technician,
+                &[Read, CommandRelays, ManageDevices, IngestObservations],
+            ),
+            (
+                Supervisor,
+                &[Read, ApproveWarning, DispatchWarning, ReadAudit],
+            ),
+            (Leader, &[Read, ReadAudit]),
+            (Administrator, &[Read, ManageUsers, ReadAudit]),
+            (Device, &[IngestObservations]),
+        ];
+        let mut cells = 0;
+        for (role, allowed) in granted {
+            for capability in Capability::ALL {
+                assert_eq!(
+                    allows(role, capability),
+                    allowed.contains(&capability),
+                    "{role} × {capability}"
+                );
+                cells += 1;
+            }
+            assert_eq!(role.capabilities(), allowed);
+        }
+        assert_eq!(cells, 54);
+    }
+
+    #[test]
+    fn separation_of_duties() {
+        use Capability::*;
+        // Nobody both drafts and approves: a warning always passes two people.
+        for role in Role::ALL {
+            assert!(
+                !(allows(role, DraftWarning) && allows(role, ApproveWarning)),
+                "{role}"
+            );
+        }
+        // The leader changes nothing.
+        assert_eq!(Role::Leader.capabilities(), [Read, ReadAudit]);
+        // The administrator manages accounts, not warnings or devices.
+        for capability in [
+            DraftWarning,
+            ApproveWarning,
+            DispatchWarning,
+            CommandRelays,
+            ManageDevices,
+        ] {
+            assert!(!allows(Role::Administrator, capability));
+        }
+        // Only administrators manage users; devices only ingest.
+        assert_eq!(ManageUsers.user_roles(), [Role::Administrator]);
+        assert_eq!(Role::Device.capabilities(), [IngestObservations]);
+        assert_eq!(CommandRelays.user_roles(), [Role::Technician]);
+    }
+
+    #[test]
+    fn codes_round_trip_and_match_serde() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.code()), Ok(role));
+            assert_eq!(serde_json::to_value(role).unwrap(), role.code());
+        }
+        for capability in Capability::ALL {
+            assert_eq!(Capability::parse(capability.code()), Ok(capability));
+            assert_eq!(serde_json::to_value(capability).unwrap(), capability.code());
+        }
+        assert_eq!(
+            Role::parse_user("device"),
+            Err(AccessError::DeviceRoleForUser)
+        );
+        assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn usernames() {
+        let cases = [
+            ("admin", Some("admin")),
+            ("Zhang.Wei", Some("zhang.wei")),
+            (" li_na-2 ", Some("li_na-2")),
+            ("a", None),
+            ("2fast", None),
+            ("张伟", None),
+            ("with space", None),
+            (&"x".repeat(33), None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                Username::parse(input).ok().as_ref().map(Username::as_str),
+                expected,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn password_rules() {
+        let user = Username::parse("zhangwei").unwrap();
+        let cases = [
+            ("short", Some("at least 8")),
+            ("ZhangWei", Some("not be the user name")),
+            ("清流县气象局值班", None),
+            ("correct horse", None),
+        ];
+        for (password, problem) in cases {
+            let result = check_new_password(&Secret::new(password), &user);
+            match problem {
+                None => assert!(result.is_ok(), "{password}: {result:?}"),
+                Some(text) => assert!(result.unwrap_err().to_string().contains(text), "{password}"),
+            }
+        }
+        assert!(check_new_password(&Secret::new("x".repeat(129)), &user).is_err());
+    }
+
+    #[test]
+    fn lockout_counts_failures_and_forgives_after_the_lock() {
+        let policy = LockoutPolicy::DEFAULT;
+        let t = Timestamp(1_000_000);
+        let lock_end = t.plus_ms(policy.lock_ms);
+        let cases = [
+            ((0, None), (1, None)),
+            ((3, None), (4, None)),
+            ((4, None), (5, Some(lock_end))),
+            // Still locked: the count grows, the lock is not extended by further tries.
+            ((5, Some(t.plus_ms(1))), (6, Some(t.plus_ms(1)))),
+            // The lock ran out: counting starts afresh.
+            ((5, Some(t)), (1, None)),
+            ((5, Some(t.plus_ms(-1))), (1, None)),
+        ];
+        for ((failures, locked), expected) in cases {
+            assert_eq!(
+                policy.after_failure(failures, locked, t),
+                expected,
+                "{failures} {locked:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("hunter2-hunter2");
+        assert_eq!(format!("{secret:?} {secret}"), "Secret(***) ***");
+        assert_eq!(secret.expose(), "hunter2-hunter2");
+    }
+
+    #[test]
+    fn one_time_passwords_are_grouped_and_unambiguous() {
+        let mut random = [0u8; 32];
+        for (i, b) in random.iter_mut().enumerate() {
+            *b = (i * 37 + 11) as u8;
+        }
+        let otp = one_time_password(&random);
+        let text = otp.expose();
+        assert_eq!(text.len(), 19);
+        assert_eq!(text.matches('-').count(), 3);
+        assert!(
+            text.chars()
+                .all(|c| c == '-' || OTP_ALPHABET.contains(&(c as u8)))
+        );
+        assert!(!text.contains(['0', '1', 'o', 'l', 'i']));
+        assert_ne!(one_time_password(&[0; 32]), otp);
+    }
+}
