@@ -30,11 +30,19 @@ pub enum Element {
     Gst,
     /// Horizontal visibility, m.
     Vis,
+    /// Precipitation in the 6 hours ending at the observation time, mm (synoptic reports).
+    Pre6h,
+    /// Precipitation in the 24 hours ending at the observation time, mm (rain maps).
+    Pre24h,
+    /// Dew-point temperature, °C.
+    Dpt,
+    /// Air pressure reduced to mean sea level, hPa (synoptic reports).
+    PrsSea,
 }
 
 impl Element {
     /// Every element, in the order the UI lists them.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 14] = [
         Self::Tem,
         Self::Rhu,
         Self::Pre1h,
@@ -45,6 +53,10 @@ impl Element {
         Self::WinSInstMax,
         Self::Gst,
         Self::Vis,
+        Self::Dpt,
+        Self::PrsSea,
+        Self::Pre6h,
+        Self::Pre24h,
     ];
 
     /// The CMA data-service code used on every wire format.
@@ -60,6 +72,10 @@ impl Element {
             Self::WinSInstMax => "WIN_S_Inst_Max",
             Self::Gst => "GST",
             Self::Vis => "VIS",
+            Self::Pre6h => "PRE_6h",
+            Self::Pre24h => "PRE_24h",
+            Self::Dpt => "DPT",
+            Self::PrsSea => "PRS_Sea",
         }
     }
 
@@ -76,6 +92,10 @@ impl Element {
             Self::WinSInstMax => 8,
             Self::Gst => 9,
             Self::Vis => 10,
+            Self::Pre6h => 11,
+            Self::Pre24h => 12,
+            Self::Dpt => 13,
+            Self::PrsSea => 14,
         }
     }
 
@@ -87,10 +107,10 @@ impl Element {
     /// SI unit as displayed.
     pub const fn unit(self) -> &'static str {
         match self {
-            Self::Tem | Self::Gst => "°C",
+            Self::Tem | Self::Gst | Self::Dpt => "°C",
             Self::Rhu => "%",
-            Self::Pre | Self::Pre1h => "mm",
-            Self::Prs => "hPa",
+            Self::Pre | Self::Pre1h | Self::Pre6h | Self::Pre24h => "mm",
+            Self::Prs | Self::PrsSea => "hPa",
             Self::WinSAvg2mi | Self::WinSInstMax => "m/s",
             Self::WinDAvg2mi => "°",
             Self::Vis => "m",
@@ -110,6 +130,10 @@ impl Element {
             Self::WinSInstMax => "极大风速",
             Self::Gst => "地表温度",
             Self::Vis => "能见度",
+            Self::Pre6h => "6小时降水",
+            Self::Pre24h => "24小时降水",
+            Self::Dpt => "露点温度",
+            Self::PrsSea => "海平面气压",
         }
     }
 
@@ -126,6 +150,10 @@ impl Element {
             Self::WinSInstMax => "Gust",
             Self::Gst => "Ground surface temperature",
             Self::Vis => "Visibility",
+            Self::Pre6h => "Precipitation (6 h)",
+            Self::Pre24h => "Precipitation (24 h)",
+            Self::Dpt => "Dew point",
+            Self::PrsSea => "Sea-level pressure",
         }
     }
 
@@ -143,6 +171,10 @@ impl Element {
             Self::WinSInstMax => 0.0..=120.0,
             Self::WinDAvg2mi => 0.0..=360.0,
             Self::Vis => 0.0..=100_000.0,
+            Self::Pre6h => 0.0..=1000.0,
+            Self::Pre24h => 0.0..=2000.0,
+            Self::Dpt => -80.0..=40.0,
+            Self::PrsSea => 850.0..=1090.0,
         }
     }
 
@@ -156,7 +188,11 @@ impl Element {
             | Self::Pre1h
             | Self::Prs
             | Self::WinSAvg2mi
-            | Self::WinSInstMax => 1,
+            | Self::WinSInstMax
+            | Self::Pre6h
+            | Self::Pre24h
+            | Self::Dpt
+            | Self::PrsSea => 1,
         }
     }
 

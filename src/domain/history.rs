@@ -1,55 +1,161 @@
-//! Views of a series at any range: the values reduced to a bounded number of time buckets
-//! (typically one per pixel column), each keeping its extremes, so that drawing the view looks
-//! the same as drawing every point while costing O(pixels).
+//! History at any range: a series reduced to a bounded number of time buckets (at most about
+//! one per pixel column), each keeping its extremes, first and last values, so that drawing the
+//! view looks the same as drawing every point while costing O(pixels), not O(points).
+//!
+//! The reduction is exact, not sampled: a view's buckets are built from pre-aggregated
+//! [`Level`]s whose buckets nest (10 min ⊂ 1 h ⊂ 4 h ⊂ 1 day, aligned to Beijing time), merged
+//! in aligned groups, so every bucket's min, max, count and sum are those of the raw values in
+//! `[start, end)`. [`Pyramid`] does this in memory; the store does it from rollup tables with
+//! the same [`plan`] and the same [`Aggregate`] arithmetic.
+//!
+//! Quality control never deletes data, so each bucket summarises two sets: every value
+//! (`all`) and the values that passed every QC test (`passed`). A view can show raw and QC'd
+//! side by side from one query.
+
+mod gaps;
+mod level;
+mod pyramid;
 
 use serde::{Deserialize, Serialize};
 
+use super::observation::Source;
+use super::qc::QcFlags;
 use super::time::Timestamp;
 
-/// The values of one series that fall in `[start, end)`.
+pub use gaps::{Completeness, Gap, GapCause, GapFacts, find_gaps, typical_interval};
+pub use level::{Level, ViewPlan, plan};
+pub use pyramid::{Pyramid, decimate};
+
+/// One stored value with what is known about it: the unit a pyramid is built from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Bucket {
-    /// Start of the bucket, inclusive.
-    pub start: Timestamp,
-    /// End of the bucket, exclusive.
-    pub end: Timestamp,
-    /// Smallest value.
-    pub min: f64,
-    /// Largest value.
-    pub max: f64,
-    /// Sum of the values (with `count`, the mean; for precipitation, the amount).
-    pub sum: f64,
-    /// Number of values.
-    pub count: u32,
-    /// Time of the first value in the bucket.
-    pub first: Timestamp,
-    /// Time of the last value in the bucket.
-    pub last: Timestamp,
+pub struct Sample {
+    /// Observation time.
+    pub time: Timestamp,
+    /// The value, SI units.
+    pub value: f64,
+    /// Provenance.
+    pub source: Source,
+    /// QC tests it failed.
+    pub qc: QcFlags,
 }
 
-impl Bucket {
-    /// A bucket holding one value.
-    pub fn of(start: Timestamp, end: Timestamp, time: Timestamp, value: f64) -> Self {
+impl Sample {
+    /// A live value that passed QC (or was not checked): for tests and simple callers.
+    pub const fn live(time: Timestamp, value: f64) -> Self {
         Self {
-            start,
-            end,
-            min: value,
-            max: value,
-            sum: value,
+            time,
+            value,
+            source: Source::Live,
+            qc: QcFlags::PASSED,
+        }
+    }
+}
+
+/// The set of [`Source`]s present among some values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SourceSet(u8);
+
+impl SourceSet {
+    /// No source.
+    pub const EMPTY: Self = Self(0);
+
+    /// The set holding only `source`.
+    pub const fn of(source: Source) -> Self {
+        Self(1 << source.storage_id())
+    }
+
+    /// This set plus `other`.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether `source` is in the set.
+    pub const fn contains(self, source: Source) -> bool {
+        self.0 & (1 << source.storage_id()) != 0
+    }
+
+    /// As stored.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// From storage; unknown bits are kept.
+    pub const fn from_bits(bits: u8) -> Self {
+        Self(bits)
+    }
+
+    /// Whether any value came from somewhere other than the live feed.
+    pub const fn has_late_or_imported(self) -> bool {
+        self.0 & !Self::of(Source::Live).0 != 0
+    }
+}
+
+/// What is known of a set of values: count, sum, extremes with their times, the first and the
+/// last value, and where they came from. Merging two summaries of disjoint sets gives the
+/// summary of their union (up to float rounding of `sum`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Number of values.
+    pub count: u32,
+    /// Sum of the values (with `count`, the mean; for precipitation, the amount).
+    pub sum: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// When the smallest value was observed (the earliest, on ties).
+    pub min_at: Timestamp,
+    /// Largest value.
+    pub max: f64,
+    /// When the largest value was observed (the earliest, on ties).
+    pub max_at: Timestamp,
+    /// Time of the earliest value.
+    pub first_at: Timestamp,
+    /// The earliest value.
+    pub first: f64,
+    /// Time of the latest value.
+    pub last_at: Timestamp,
+    /// The latest value.
+    pub last: f64,
+    /// Where the values came from.
+    pub sources: SourceSet,
+}
+
+impl Summary {
+    /// The summary of one value.
+    pub fn of(time: Timestamp, value: f64, source: Source) -> Self {
+        Self {
             count: 1,
-            first: time,
-            last: time,
+            sum: value,
+            min: value,
+            min_at: time,
+            max: value,
+            max_at: time,
+            first_at: time,
+            first: value,
+            last_at: time,
+            last: value,
+            sources: SourceSet::of(source),
         }
     }
 
-    /// Adds a value.
-    pub fn add(&mut self, time: Timestamp, value: f64) {
-        self.min = self.min.min(value);
-        self.max = self.max.max(value);
-        self.sum += value;
-        self.count += 1;
-        self.first = self.first.min(time);
-        self.last = self.last.max(time);
+    /// Adds the summary of a disjoint set of values.
+    pub fn merge(&mut self, other: &Self) {
+        self.count += other.count;
+        self.sum += other.sum;
+        if other.min < self.min || (other.min == self.min && other.min_at < self.min_at) {
+            (self.min, self.min_at) = (other.min, other.min_at);
+        }
+        if other.max > self.max || (other.max == self.max && other.max_at < self.max_at) {
+            (self.max, self.max_at) = (other.max, other.max_at);
+        }
+        if other.first_at < self.first_at {
+            (self.first, self.first_at) = (other.first, other.first_at);
+        }
+        if other.last_at > self.last_at {
+            (self.last, self.last_at) = (other.last, other.last_at);
+        }
+        self.sources = self.sources.union(other.sources);
     }
 
     /// The mean of the values.
@@ -58,105 +164,168 @@ impl Bucket {
     }
 }
 
-/// The bucket boundaries of a view: `columns` equal slices of `[from, to)`.
-pub fn bucket_edges(
-    from: Timestamp,
-    to: Timestamp,
-    columns: usize,
-) -> impl Iterator<Item = (Timestamp, Timestamp)> {
-    let span = (to.millis() - from.millis()).max(1) as i128;
-    let columns = columns.max(1) as i128;
-    (0..columns).map(move |i| {
-        let at = |k: i128| Timestamp(from.millis() + (span * k / columns) as i64);
-        (at(i), at(i + 1))
-    })
+/// Merges `other` into an optional summary.
+fn merge_into(target: &mut Option<Summary>, other: Option<&Summary>) {
+    match (target.as_mut(), other) {
+        (Some(t), Some(o)) => t.merge(o),
+        (None, Some(o)) => *target = Some(*o),
+        (_, None) => {}
+    }
 }
 
-/// Reduces time-ordered points to at most `columns` buckets over `[from, to)`; empty buckets
-/// are omitted (they are gaps). The reference implementation: stores answer the same from
-/// pre-aggregated tables without reading every point.
-pub fn decimate(
-    points: &[(Timestamp, f64)],
-    from: Timestamp,
-    to: Timestamp,
-    columns: usize,
-) -> Vec<Bucket> {
-    let span = (to.millis() - from.millis()).max(1) as i128;
-    let n = columns.max(1) as i128;
-    let edge = |k: i128| Timestamp(from.millis() + (span * k / n) as i64);
-    let mut buckets: Vec<Bucket> = Vec::new();
-    let mut current: Option<(i128, Bucket)> = None;
-    for &(time, value) in points.iter().filter(|(t, _)| *t >= from && *t < to) {
-        // The column whose [start, end) holds `time`.
-        let mut k = ((time.millis() - from.millis()) as i128 * n / span).min(n - 1);
-        while edge(k) > time {
-            k -= 1;
-        }
-        while edge(k + 1) <= time {
-            k += 1;
-        }
-        match &mut current {
-            Some((index, bucket)) if *index == k => bucket.add(time, value),
-            _ => {
-                if let Some((_, done)) = current.take() {
-                    buckets.push(done);
-                }
-                current = Some((k, Bucket::of(edge(k), edge(k + 1), time, value)));
-            }
+/// Summaries of every value and of the values that passed QC.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    /// Every value, flagged or not.
+    pub all: Summary,
+    /// The values no QC test flagged, if any.
+    pub passed: Option<Summary>,
+}
+
+impl Aggregate {
+    /// The aggregate of one sample.
+    pub fn of(sample: &Sample) -> Self {
+        let summary = Summary::of(sample.time, sample.value, sample.source);
+        Self {
+            all: summary,
+            passed: sample.qc.passed().then_some(summary),
         }
     }
-    buckets.extend(current.map(|(_, b)| b));
-    buckets
+
+    /// Adds the aggregate of a disjoint set of values.
+    pub fn merge(&mut self, other: &Self) {
+        self.all.merge(&other.all);
+        merge_into(&mut self.passed, other.passed.as_ref());
+    }
+
+    /// Values some QC test flagged.
+    pub fn flagged(&self) -> u32 {
+        self.all.count - self.passed.map_or(0, |p| p.count)
+    }
+
+    /// The summary of the chosen values, if there are any.
+    pub fn summary(&self, which: Which) -> Option<&Summary> {
+        match which {
+            Which::All => Some(&self.all),
+            Which::Passed => self.passed.as_ref(),
+        }
+    }
+}
+
+/// Which values a view draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Which {
+    /// Every value as received (raw).
+    #[default]
+    All,
+    /// Only values that passed quality control (QC'd).
+    Passed,
+}
+
+/// The values of one series that fall in `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Start, inclusive.
+    pub start: Timestamp,
+    /// End, exclusive.
+    pub end: Timestamp,
+    /// What is in it.
+    pub values: Aggregate,
+}
+
+/// One series over a time range, reduced for drawing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    /// Start of the range asked for, inclusive.
+    pub from: Timestamp,
+    /// End of the range asked for, exclusive.
+    pub to: Timestamp,
+    /// The level the buckets were built from.
+    pub level: Level,
+    /// Width of every bucket, ms (buckets are aligned to multiples of it in Beijing time).
+    pub bucket_ms: i64,
+    /// Non-empty buckets in time order; an empty stretch is a gap.
+    pub buckets: Vec<Bucket>,
+}
+
+impl View {
+    /// Summary of every value in the view (of the chosen set), if any.
+    pub fn total(&self, which: Which) -> Option<Summary> {
+        let mut total = None;
+        for bucket in &self.buckets {
+            merge_into(&mut total, bucket.values.summary(which));
+        }
+        total
+    }
+
+    /// Values in the view that some QC test flagged.
+    pub fn flagged(&self) -> u32 {
+        self.buckets.iter().map(|b| b.values.flagged()).sum()
+    }
+}
+
+/// Groups time-ordered `(bucket start, aggregate)` pairs of one level into buckets of
+/// `plan.bucket_ms` aligned in Beijing time, keeping only rows that start in
+/// `[plan.first_row, plan.end_row)`. The one grouping step both [`Pyramid`] and the store use.
+pub fn group(plan: &ViewPlan, rows: impl IntoIterator<Item = (Timestamp, Aggregate)>) -> View {
+    let mut buckets: Vec<Bucket> = Vec::new();
+    for (start, aggregate) in rows {
+        if start < plan.first_row || start >= plan.end_row {
+            continue;
+        }
+        let group_start = start.floor_beijing(plan.bucket_ms);
+        match buckets.last_mut() {
+            Some(bucket) if bucket.start == group_start => bucket.values.merge(&aggregate),
+            _ => buckets.push(Bucket {
+                start: group_start,
+                end: group_start.plus_ms(plan.bucket_ms),
+                values: aggregate,
+            }),
+        }
+    }
+    View {
+        from: plan.from,
+        to: plan.to,
+        level: plan.level,
+        bucket_ms: plan.bucket_ms,
+        buckets,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::qc::QcTest;
 
-    fn points(values: &[(i64, f64)]) -> Vec<(Timestamp, f64)> {
-        values.iter().map(|&(t, v)| (Timestamp(t), v)).collect()
+    #[test]
+    fn merge_keeps_extremes_with_their_times_and_the_ends() {
+        let mut a = Summary::of(Timestamp(10), 5.0, Source::Live);
+        a.merge(&Summary::of(Timestamp(20), 1.0, Source::Live));
+        a.merge(&Summary::of(Timestamp(5), 9.0, Source::Backfilled));
+        a.merge(&Summary::of(Timestamp(30), 1.0, Source::Live));
+        assert_eq!((a.count, a.sum), (4, 16.0));
+        assert_eq!((a.min, a.min_at), (1.0, Timestamp(20)), "earliest on ties");
+        assert_eq!((a.max, a.max_at), (9.0, Timestamp(5)));
+        assert_eq!((a.first_at, a.first), (Timestamp(5), 9.0));
+        assert_eq!((a.last_at, a.last), (Timestamp(30), 1.0));
+        assert!(a.sources.contains(Source::Backfilled) && a.sources.contains(Source::Live));
+        assert!(a.sources.has_late_or_imported());
+        assert!(!SourceSet::of(Source::Live).has_late_or_imported());
     }
 
     #[test]
-    fn buckets_keep_extremes_sums_and_counts() {
-        let series = points(&[(0, 1.0), (1, 5.0), (2, -2.0), (5, 3.0), (9, 4.0)]);
-        let buckets = decimate(&series, Timestamp(0), Timestamp(10), 2);
-        assert_eq!(buckets.len(), 2);
-        assert_eq!(
-            (
-                buckets[0].min,
-                buckets[0].max,
-                buckets[0].sum,
-                buckets[0].count
-            ),
-            (-2.0, 5.0, 4.0, 3)
-        );
-        assert_eq!(
-            (buckets[1].start, buckets[1].end),
-            (Timestamp(5), Timestamp(10))
-        );
-        assert_eq!(
-            (buckets[1].first, buckets[1].last),
-            (Timestamp(5), Timestamp(9))
-        );
-    }
-
-    #[test]
-    fn empty_columns_are_gaps_and_outside_points_are_ignored() {
-        let series = points(&[(-1, 100.0), (0, 1.0), (9, 2.0), (10, 100.0)]);
-        let buckets = decimate(&series, Timestamp(0), Timestamp(10), 10);
-        let starts: Vec<i64> = buckets.iter().map(|b| b.start.0).collect();
-        assert_eq!(starts, [0, 9]);
-    }
-
-    #[test]
-    fn edges_tile_the_range_exactly() {
-        let edges: Vec<(i64, i64)> = bucket_edges(Timestamp(0), Timestamp(10), 3)
-            .map(|(a, b)| (a.0, b.0))
-            .collect();
-        assert_eq!(edges, [(0, 3), (3, 6), (6, 10)]);
-        for (start, end) in bucket_edges(Timestamp(7), Timestamp(1_000_007), 1920) {
-            assert!(start < end);
-        }
+    fn aggregates_keep_flagged_values_apart() {
+        let flagged = Sample {
+            qc: QcFlags::PASSED.with(QcTest::Step),
+            ..Sample::live(Timestamp(0), 40.0)
+        };
+        let mut aggregate = Aggregate::of(&flagged);
+        assert_eq!(aggregate.passed, None);
+        aggregate.merge(&Aggregate::of(&Sample::live(Timestamp(60_000), 12.0)));
+        assert_eq!(aggregate.all.max, 40.0);
+        assert_eq!(aggregate.passed.map(|p| p.max), Some(12.0));
+        assert_eq!(aggregate.flagged(), 1);
+        assert_eq!(aggregate.summary(Which::Passed).map(|s| s.count), Some(1));
     }
 }

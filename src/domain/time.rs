@@ -64,6 +64,13 @@ impl Timestamp {
         Self(self.0.div_euclid(step_ms) * step_ms)
     }
 
+    /// Rounds down to a multiple of `step_ms` counted from midnight Beijing time, so that steps
+    /// of hours and days (and any step dividing a day) start on Beijing's local boundaries.
+    pub fn floor_beijing(self, step_ms: i64) -> Self {
+        let offset = i64::from(BEIJING_OFFSET_SECS) * 1000;
+        Self((self.0 + offset).div_euclid(step_ms) * step_ms - offset)
+    }
+
     /// This instant moved by `ms` (negative moves back).
     pub fn plus_ms(self, ms: i64) -> Self {
         Self(self.0 + ms)
@@ -188,6 +195,21 @@ mod tests {
     fn floor_rounds_down_including_before_epoch() {
         assert_eq!(Timestamp(125_000).floor(MINUTE_MS), Timestamp(120_000));
         assert_eq!(Timestamp(-1).floor(MINUTE_MS), Timestamp(-60_000));
+    }
+
+    #[test]
+    fn floor_beijing_starts_days_at_local_midnight() {
+        let t = Timestamp::parse_rfc3339("2026-11-27T17:30:00Z").unwrap(); // 01:30 on the 28th
+        let day = t.floor_beijing(DAY_MS);
+        assert_eq!(day.to_rfc3339(), "2026-11-27T16:00:00Z");
+        assert_eq!(
+            t.floor_beijing(4 * HOUR_MS).to_rfc3339(),
+            "2026-11-27T16:00:00Z"
+        );
+        assert_eq!(t.floor_beijing(HOUR_MS), t.floor(HOUR_MS));
+        // 20:00 BJT (12:00 UTC), where the CMA precipitation day ends, is a 4 h boundary.
+        let evening = Timestamp::parse_rfc3339("2026-11-27T12:00:00Z").unwrap();
+        assert_eq!(evening.floor_beijing(4 * HOUR_MS), evening);
     }
 
     #[test]

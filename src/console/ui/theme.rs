@@ -93,10 +93,13 @@ pub const MAP_OVERLAY_BG: Color32 = Color32::from_rgba_premultiplied(0xF8, 0xF9,
 pub fn series_colour(element: Element) -> Color32 {
     match element {
         Element::Tem => Color32::from_rgb(0xD3, 0x2F, 0x2F),
+        Element::Dpt => Color32::from_rgb(0x00, 0x83, 0x8F),
         Element::Gst => Color32::from_rgb(0x8D, 0x6E, 0x63),
         Element::Rhu => Color32::from_rgb(0x00, 0x89, 0x7B),
-        Element::Pre | Element::Pre1h => Color32::from_rgb(0x2E, 0x8B, 0x3E),
-        Element::Prs => Color32::from_rgb(0x6A, 0x1B, 0x9A),
+        Element::Pre | Element::Pre1h | Element::Pre6h | Element::Pre24h => {
+            Color32::from_rgb(0x2E, 0x8B, 0x3E)
+        }
+        Element::Prs | Element::PrsSea => Color32::from_rgb(0x6A, 0x1B, 0x9A),
         Element::WinSAvg2mi => Color32::from_rgb(0x37, 0x47, 0x4F),
         Element::WinSInstMax => Color32::from_rgb(0xEF, 0x6C, 0x00),
         Element::WinDAvg2mi => Color32::from_rgb(0x3F, 0x51, 0xB5),
