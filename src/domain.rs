@@ -7,6 +7,7 @@ pub mod audit;
 pub mod element;
 pub mod geo;
 pub mod history;
+pub mod maintenance;
 pub mod network;
 pub mod observation;
 pub mod qc;

@@ -8,10 +8,12 @@
 
 pub mod access;
 pub mod dto;
+pub mod history;
 pub mod openapi;
 
 pub use access::*;
 pub use dto::*;
+pub use history::*;
 
 /// Every route of the API lives under this prefix.
 pub const API_PREFIX: &str = "/api/v1";

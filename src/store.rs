@@ -1,11 +1,14 @@
 //! SQLite persistence: connection set-up and migrations ([`sqlite`]), the observation table both
-//! the central and the console cache keep ([`observations`]), the central's database
+//! the central and the console cache keep ([`observations`]) with its multi-resolution rollups
+//! ([`rollups`]) and the views read from them ([`history`]), the central's database
 //! ([`central`]) and the console's local cache ([`cache`]).
 
 pub mod cache;
 pub mod central;
 pub mod history;
+pub mod maintenance;
 pub mod observations;
+pub mod rollups;
 pub mod sqlite;
 
 /// A storage failure, with what was being done.

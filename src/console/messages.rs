@@ -4,7 +4,8 @@
 
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::AuditEntry;
-use crate::domain::{Network, Observation, Timestamp};
+use crate::domain::maintenance::MaintenanceWindow;
+use crate::domain::{Network, Observation, StationId, Timestamp};
 
 /// A request from the UI to a backend service. Imperative.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +49,10 @@ pub enum SyncEvent {
     /// Values may repeat ones already delivered (start-up snapshot overlapping a sync batch);
     /// applying them is idempotent.
     ObservationsArrived(Vec<Observation>),
+    /// Quality control re-judged values already in the cache: which station at which time.
+    QcRejudged(Vec<(StationId, Timestamp)>),
+    /// Maintenance windows were recorded or changed (each as it is now).
+    MaintenanceChanged(Vec<MaintenanceWindow>),
     /// The link to the central changed.
     LinkChanged(LinkStatus),
     /// The cache now holds every change up to `cursor`; the central's newest is `head`.

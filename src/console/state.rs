@@ -6,6 +6,7 @@ pub mod account;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::console::messages::{Event, LinkStatus, SyncEvent};
+use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::time::{HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 
@@ -17,6 +18,18 @@ pub const STALE_AFTER_MS: i64 = 10 * MINUTE_MS;
 
 /// How many user-facing notices are kept.
 const MAX_NOTICES: usize = 20;
+
+/// How many records of changed history are kept for views to check against.
+const MAX_TOUCHES: usize = 512;
+
+/// Stored history of one station changed over `[from, to]` at `generation`.
+#[derive(Debug, Clone, PartialEq)]
+struct Touch {
+    generation: u64,
+    station: StationId,
+    from: Timestamp,
+    to: Timestamp,
+}
 
 /// A time-ordered series of one element at one station; at most one value per instant.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,6 +116,11 @@ pub struct AppState {
     pub notices: VecDeque<Notice>,
     /// Bumped whenever observation data changes, so views can cache derived geometry.
     pub data_generation: u64,
+    /// What changed in stored history at each recent generation, so a history view can tell
+    /// whether what it shows is out of date.
+    touches: VecDeque<Touch>,
+    /// Maintenance windows, by id.
+    pub maintenance: BTreeMap<u64, MaintenanceWindow>,
     /// Who is signed in, and the administration and audit views' data.
     pub account: account::AccountState,
 }
@@ -118,6 +136,8 @@ impl AppState {
             sync: None,
             notices: VecDeque::new(),
             data_generation: 0,
+            touches: VecDeque::new(),
+            maintenance: BTreeMap::new(),
             account: account::AccountState::default(),
         }
     }
@@ -137,6 +157,20 @@ impl AppState {
             SyncEvent::NetworkLoaded(network) => self.network = network,
             SyncEvent::ObservationsArrived(observations) => {
                 self.add_observations(&observations, now);
+            }
+            SyncEvent::QcRejudged(values) => {
+                self.data_generation += 1;
+                for (station, time) in values {
+                    self.touch(station, time, time);
+                }
+            }
+            SyncEvent::MaintenanceChanged(windows) => {
+                self.data_generation += 1;
+                for window in windows {
+                    let end = window.to.unwrap_or(Timestamp(i64::MAX));
+                    self.touch(window.station.clone(), window.from, end);
+                    self.maintenance.insert(window.id, window);
+                }
             }
             SyncEvent::LinkChanged(link) => self.link = link,
             SyncEvent::Synced { at, cursor, head } => {
@@ -176,6 +210,70 @@ impl AppState {
             series.trim_before(cutoff);
         }
         self.data_generation += 1;
+        let mut spans: BTreeMap<&StationId, (Timestamp, Timestamp)> = BTreeMap::new();
+        for obs in observations {
+            let span = spans.entry(&obs.station).or_insert((obs.time, obs.time));
+            *span = (span.0.min(obs.time), span.1.max(obs.time));
+        }
+        let spans: Vec<(StationId, (Timestamp, Timestamp))> = spans
+            .into_iter()
+            .map(|(s, span)| (s.clone(), span))
+            .collect();
+        for (station, (from, to)) in spans {
+            self.touch(station, from, to);
+        }
+    }
+
+    /// Records that stored history of `station` changed over `[from, to]` at the current
+    /// generation.
+    fn touch(&mut self, station: StationId, from: Timestamp, to: Timestamp) {
+        self.touches.push_back(Touch {
+            generation: self.data_generation,
+            station,
+            from,
+            to,
+        });
+        while self.touches.len() > MAX_TOUCHES {
+            self.touches.pop_front();
+        }
+    }
+
+    /// Whether stored history of `station` in `[from, to)` may have changed after
+    /// `generation`. When the record of changes no longer reaches back that far, the answer
+    /// is yes: a needless refresh is cheap, a stale chart is not.
+    pub fn history_changed(
+        &self,
+        since_generation: u64,
+        station: &StationId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> bool {
+        if since_generation >= self.data_generation {
+            return false;
+        }
+        let reaches_back = self
+            .touches
+            .front()
+            .is_some_and(|t| t.generation <= since_generation + 1)
+            || self.touches.len() < MAX_TOUCHES;
+        !reaches_back
+            || self.touches.iter().any(|t| {
+                t.generation > since_generation
+                    && &t.station == station
+                    && t.from < to
+                    && t.to >= from
+            })
+    }
+
+    /// The maintenance windows of one station, newest first.
+    pub fn maintenance_of(&self, station: &StationId) -> Vec<&MaintenanceWindow> {
+        let mut windows: Vec<&MaintenanceWindow> = self
+            .maintenance
+            .values()
+            .filter(|w| &w.station == station)
+            .collect();
+        windows.sort_by_key(|w| std::cmp::Reverse(w.from));
+        windows
     }
 
     /// Recent values of one element at one station.
@@ -281,6 +379,33 @@ mod tests {
             state.last_report(&id("58819")),
             Some(Timestamp(10 * MINUTE_MS))
         );
+    }
+
+    #[test]
+    fn history_views_learn_what_changed_under_them() {
+        let now = Timestamp(10_000 * MINUTE_MS);
+        let mut state = AppState::new(now);
+        let before = state.data_generation;
+        let (from, to) = (Timestamp(9_000 * MINUTE_MS), Timestamp(9_500 * MINUTE_MS));
+        assert!(!state.history_changed(before, &id("58819"), from, to));
+        // Late data for another station, then for this one but outside the range.
+        state.apply(arrived(vec![obs("708301", 9_100, 1.0)]), now);
+        state.apply(arrived(vec![obs("58819", 9_990, 1.0)]), now);
+        assert!(!state.history_changed(before, &id("58819"), from, to));
+        // A backfilled value inside it.
+        state.apply(arrived(vec![obs("58819", 9_200, 1.0)]), now);
+        assert!(state.history_changed(before, &id("58819"), from, to));
+        let current = state.data_generation;
+        assert!(!state.history_changed(current, &id("58819"), from, to));
+        // A QC re-judgement inside it.
+        state.apply(
+            Event::Sync(SyncEvent::QcRejudged(vec![(
+                id("58819"),
+                Timestamp(9_300 * MINUTE_MS),
+            )])),
+            now,
+        );
+        assert!(state.history_changed(current, &id("58819"), from, to));
     }
 
     #[test]

@@ -18,6 +18,8 @@ mod pyramid;
 
 use serde::{Deserialize, Serialize};
 
+use super::element::Element;
+use super::network::StationId;
 use super::observation::Source;
 use super::qc::QcFlags;
 use super::time::Timestamp;
@@ -262,6 +264,60 @@ impl View {
     /// Values in the view that some QC test flagged.
     pub fn flagged(&self) -> u32 {
         self.buckets.iter().map(|b| b.values.flagged()).sum()
+    }
+}
+
+/// What a chart asks for: one series over `[from, to)` at about `columns` buckets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ViewRequest {
+    /// The station.
+    pub station: StationId,
+    /// The element.
+    pub element: Element,
+    /// Start, inclusive.
+    pub from: Timestamp,
+    /// End, exclusive.
+    pub to: Timestamp,
+    /// How many buckets the chart can show (its width in pixels, say).
+    pub columns: usize,
+}
+
+impl ViewRequest {
+    /// The plan the request describes.
+    pub fn plan(&self) -> ViewPlan {
+        plan(self.from, self.to, self.columns)
+    }
+}
+
+/// The gaps of one set of values (raw or QC'd) in a view and how complete it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Silences long enough to draw, with their causes where known.
+    pub gaps: Vec<Gap>,
+    /// Values present against values expected.
+    pub completeness: Completeness,
+}
+
+/// A series view with what is known of its gaps: what a history chart draws.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesView {
+    /// What was asked for.
+    pub request: ViewRequest,
+    /// The buckets.
+    pub view: View,
+    /// Gaps and completeness of every value.
+    pub raw: Coverage,
+    /// Gaps and completeness of the values that passed QC.
+    pub passed: Coverage,
+}
+
+impl SeriesView {
+    /// The coverage of the chosen values.
+    pub fn coverage(&self, which: Which) -> &Coverage {
+        match which {
+            Which::All => &self.raw,
+            Which::Passed => &self.passed,
+        }
     }
 }
 

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::history::{MaintenanceDto, QcChange};
 use crate::domain::geo::LatLon;
 use crate::domain::network::{StationKind, TownshipLevel};
 use crate::domain::observation::{ObservationError, check_time, check_value};
+use crate::domain::qc::QcFlags;
 use crate::domain::{
     Element, Network, Observation, Source, Station, StationId, Timestamp, Township, TownshipCode,
 };
@@ -167,6 +169,11 @@ pub struct ObservationRecord {
     pub source: Source,
     /// Values by CMA element code. Kept as raw JSON so one bad value is reported, not fatal.
     pub values: BTreeMap<String, serde_json::Value>,
+    /// QC flags of values that failed a test, by element code (absent: all passed, or not
+    /// yet judged). Set by the central in its change log; ignored on ingest, where quality
+    /// control is the central's own job.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub qc: BTreeMap<String, QcFlags>,
 }
 
 impl From<&Observation> for ObservationRecord {
@@ -180,6 +187,7 @@ impl From<&Observation> for ObservationRecord {
                 .iter()
                 .map(|(e, v)| (e.code().to_owned(), serde_json::Value::from(*v)))
                 .collect(),
+            qc: BTreeMap::new(),
         }
     }
 }
@@ -208,6 +216,9 @@ pub struct ParsedRecord {
     pub observation: Observation,
     /// Per-value problems: unknown elements, non-numbers, out-of-range values.
     pub value_errors: Vec<ObservationError>,
+    /// The QC flags the record carried, for elements among its values (unknown codes are
+    /// reported in `value_errors`).
+    pub qc: BTreeMap<Element, QcFlags>,
 }
 
 impl ObservationRecord {
@@ -230,6 +241,15 @@ impl ObservationRecord {
         check_time(time, now).map_err(RecordError::Time)?;
         let mut values = BTreeMap::new();
         let mut value_errors = Vec::new();
+        let mut qc = BTreeMap::new();
+        for (code, flags) in self.qc {
+            match code.parse::<Element>() {
+                Ok(element) => {
+                    qc.insert(element, flags);
+                }
+                Err(_) => value_errors.push(ObservationError::UnknownElement(code)),
+            }
+        }
         for (code, raw) in self.values {
             let Ok(element) = code.parse::<Element>() else {
                 value_errors.push(ObservationError::UnknownElement(code));
@@ -259,6 +279,7 @@ impl ObservationRecord {
                 values,
             },
             value_errors,
+            qc,
         })
     }
 }
@@ -374,8 +395,12 @@ pub struct SeriesResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum ChangeData {
-    /// Newly stored observation values (only those that were new).
+    /// Newly stored observation values (only those that were new), with their QC flags.
     Observation(ObservationRecord),
+    /// Quality control re-judged values already logged.
+    Qc(QcChange),
+    /// A maintenance window was recorded or changed (its whole current state).
+    Maintenance(MaintenanceDto),
 }
 
 /// One entry of the central's change log: the unit of sync and of the live stream.
@@ -510,6 +535,7 @@ mod tests {
                 time: "1970-01-01T00:00:00Z".into(),
                 source: Source::Live,
                 values: BTreeMap::from([("TEM".to_owned(), json!(1.5))]),
+                qc: BTreeMap::new(),
             }),
         };
         let wire = serde_json::to_value(&change).unwrap();

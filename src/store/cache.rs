@@ -2,16 +2,21 @@
 //! keeps showing data when the central cannot be reached. The central is the truth: the cache
 //! overwrites on conflict and advances its cursor in the same transaction as the data.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::observations::{self, OnConflict};
+use super::observations::{self, OnConflict, Writer};
 use super::sqlite::{self, Migration};
 use super::{Context as _, StoreError};
+use super::{history, maintenance, rollups};
+use crate::domain::history::{Sample, SeriesView, ViewRequest};
+use crate::domain::maintenance::MaintenanceWindow;
+use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 
-const MIGRATIONS: [Migration; 2] = [
+const MIGRATIONS: [Migration; 4] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -19,6 +24,14 @@ const MIGRATIONS: [Migration; 2] = [
     Migration {
         name: "sync metadata",
         sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    },
+    Migration {
+        name: "observation rollups",
+        sql: rollups::SCHEMA,
+    },
+    Migration {
+        name: "maintenance windows",
+        sql: maintenance::SCHEMA,
     },
 ];
 
@@ -40,6 +53,50 @@ pub enum ApplyError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// One entry of the central's change log, in domain terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CacheChange {
+    /// New values, with the QC flags of those that failed a test.
+    Observation {
+        /// The values.
+        observation: Observation,
+        /// Flags per element (absent: passed).
+        qc: BTreeMap<Element, QcFlags>,
+    },
+    /// New flags for values already stored.
+    Qc {
+        /// Station.
+        station: StationId,
+        /// Observation time.
+        time: Timestamp,
+        /// Flags per element, replacing the old ones.
+        flags: BTreeMap<Element, QcFlags>,
+    },
+    /// A maintenance window, as it is now.
+    Maintenance(MaintenanceWindow),
+}
+
+impl CacheChange {
+    /// New values without QC flags.
+    pub fn observation(observation: Observation) -> Self {
+        Self::Observation {
+            observation,
+            qc: BTreeMap::new(),
+        }
+    }
+}
+
+/// What [`CacheDb::apply`] applied.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applied {
+    /// New values.
+    pub observations: Vec<Observation>,
+    /// Values whose QC flags were re-judged: station and time.
+    pub rejudged: Vec<(StationId, Timestamp)>,
+    /// Maintenance windows recorded or changed.
+    pub maintenance: Vec<MaintenanceWindow>,
 }
 
 /// The console's cache database.
@@ -67,6 +124,7 @@ impl CacheDb {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut conn = sqlite::open(path)?;
         sqlite::migrate(&mut conn, &MIGRATIONS)?;
+        rollups::ensure_current(&mut conn)?;
         Ok(Self { conn })
     }
 
@@ -104,7 +162,14 @@ impl CacheDb {
     pub fn in_memory() -> Result<Self, StoreError> {
         let mut conn = sqlite::open_in_memory()?;
         sqlite::migrate(&mut conn, &MIGRATIONS)?;
+        rollups::ensure_current(&mut conn)?;
         Ok(Self { conn })
+    }
+
+    /// The database itself, for the store's own tests.
+    #[cfg(test)]
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -172,31 +237,48 @@ impl CacheDb {
         self.set_meta(NETWORK_KEY, &json)
     }
 
-    /// Applies the changes of the central's log, given as `(seq, observation)` in `seq`
-    /// order, in one transaction with the cursor. Changes at or below the cursor are skipped
-    /// (already applied: a replayed page or stream event); a change beyond `cursor + 1` is a
-    /// gap and nothing is applied. Returns the observations that were applied.
-    pub fn apply(
-        &mut self,
-        changes: Vec<(u64, Observation)>,
-    ) -> Result<Vec<Observation>, ApplyError> {
+    /// Applies the changes of the central's log, given as `(seq, change)` in `seq` order, in
+    /// one transaction with the cursor. Changes at or below the cursor are skipped (already
+    /// applied: a replayed page or stream event); a change beyond `cursor + 1` is a gap and
+    /// nothing is applied. Returns what was applied.
+    pub fn apply(&mut self, changes: Vec<(u64, CacheChange)>) -> Result<Applied, ApplyError> {
         let mut cursor = self.cursor()?;
         let tx = self
             .conn
             .transaction()
             .context("starting sync transaction")?;
-        let mut applied = Vec::new();
-        for (seq, observation) in changes {
+        let mut applied = Applied::default();
+        let mut writer = Writer::new(&tx);
+        for (seq, change) in changes {
             if seq <= cursor {
                 continue;
             }
             if seq != cursor + 1 {
                 return Err(ApplyError::Gap { cursor, next: seq });
             }
-            observations::insert(&tx, &observation, OnConflict::Replace)?;
-            applied.push(observation);
+            match change {
+                CacheChange::Observation { observation, qc } => {
+                    writer.insert(&observation, OnConflict::Replace, &qc)?;
+                    applied.observations.push(observation);
+                }
+                CacheChange::Qc {
+                    station,
+                    time,
+                    flags,
+                } => {
+                    for (&element, &f) in &flags {
+                        writer.set_qc(&station, element, time, f)?;
+                    }
+                    applied.rejudged.push((station, time));
+                }
+                CacheChange::Maintenance(window) => {
+                    maintenance::upsert(&tx, &window)?;
+                    applied.maintenance.push(window);
+                }
+            }
             cursor = seq;
         }
+        writer.finish()?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![CURSOR_KEY, cursor.to_string()],
@@ -204,6 +286,14 @@ impl CacheDb {
         .context("advancing cursor")?;
         tx.commit().context("committing sync batch")?;
         Ok(applied)
+    }
+
+    /// Every maintenance window (of one station, if given), newest first.
+    pub fn maintenance(
+        &self,
+        station: Option<&StationId>,
+    ) -> Result<Vec<MaintenanceWindow>, StoreError> {
+        maintenance::list(&self.conn, station)
     }
 
     /// Every observation at or after `from`: what the console shows before the central answers.
@@ -222,6 +312,27 @@ impl CacheDb {
         observations::series(&self.conn, station, element, from, to)
     }
 
+    /// A series view with its gaps classified (see [`history::series_view`]).
+    pub fn series_view(
+        &self,
+        request: &ViewRequest,
+        maintenance: &[MaintenanceWindow],
+        now: Timestamp,
+    ) -> Result<SeriesView, StoreError> {
+        history::series_view(&self.conn, request, maintenance, now)
+    }
+
+    /// One series' values with provenance and QC flags, `from..to` (end exclusive).
+    pub fn samples(
+        &self,
+        station: &StationId,
+        element: Element,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Sample>, StoreError> {
+        observations::samples(&self.conn, station, element, from, to)
+    }
+
     /// Number of stored values, for tests and diagnostics.
     pub fn value_count(&self) -> Result<u64, StoreError> {
         self.conn
@@ -238,14 +349,14 @@ mod tests {
     use super::*;
     use crate::domain::Source;
 
-    fn change(seq: u64, minute: i64, tem: f64) -> (u64, Observation) {
+    fn change(seq: u64, minute: i64, tem: f64) -> (u64, CacheChange) {
         let observation = Observation {
             station: StationId::parse("58819").unwrap(),
             time: Timestamp(minute * 60_000),
             source: Source::Live,
             values: [(Element::Tem, tem)].into(),
         };
-        (seq, observation)
+        (seq, CacheChange::observation(observation))
     }
 
     #[test]
@@ -256,6 +367,7 @@ mod tests {
             cache
                 .apply(vec![change(1, 1, 1.0), change(2, 2, 2.0)])
                 .unwrap()
+                .observations
                 .len(),
             2
         );
@@ -267,7 +379,7 @@ mod tests {
                 change(3, 3, 3.0),
             ])
             .unwrap();
-        assert_eq!(applied.len(), 1);
+        assert_eq!(applied.observations.len(), 1);
         assert_eq!(cache.cursor().unwrap(), 3);
         assert_eq!(cache.value_count().unwrap(), 3);
     }

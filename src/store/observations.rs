@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
+use super::rollups::{self, Dirty};
 use super::{Context as _, StoreError};
+use crate::domain::history::Sample;
+use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Observation, Source, StationId, Timestamp};
 
 /// Schema of the observation tables; a migration step of each database that keeps them.
@@ -70,28 +73,72 @@ pub fn existing_station_key(conn: &Connection, id: &StationId) -> Result<Option<
         .context("reading station key")
 }
 
-/// Stores an observation's values (call inside a transaction for batches); returns what
-/// happened to each value.
-pub fn insert(
-    conn: &Connection,
-    obs: &Observation,
-    on_conflict: OnConflict,
-) -> Result<Vec<(Element, ValueOutcome)>, StoreError> {
-    let key = station_key(conn, &obs.station)?;
-    let mut outcomes = Vec::with_capacity(obs.values.len());
-    for (&element, &value) in &obs.values {
+/// Writes observations and their QC flags inside the caller's transaction, and keeps the
+/// rollups in step: call [`Writer::finish`] before committing.
+#[derive(Debug)]
+pub struct Writer<'c> {
+    conn: &'c Connection,
+    dirty: Dirty,
+}
+
+impl<'c> Writer<'c> {
+    /// A writer on `conn` (inside a transaction, for batches).
+    pub fn new(conn: &'c Connection) -> Self {
+        Self {
+            conn,
+            dirty: Dirty::default(),
+        }
+    }
+
+    /// The connection written to.
+    pub fn conn(&self) -> &'c Connection {
+        self.conn
+    }
+
+    /// Stores an observation's values, each with its QC flags from `qc` (passed when absent);
+    /// returns what happened to each value.
+    pub fn insert(
+        &mut self,
+        obs: &Observation,
+        on_conflict: OnConflict,
+        qc: &BTreeMap<Element, QcFlags>,
+    ) -> Result<Vec<(Element, ValueOutcome)>, StoreError> {
+        let key = station_key(self.conn, &obs.station)?;
+        let mut outcomes = Vec::with_capacity(obs.values.len());
+        for (&element, &value) in &obs.values {
+            let flags = qc.get(&element).copied().unwrap_or_default();
+            let outcome = self.insert_value(key, element, obs, value, flags, on_conflict)?;
+            if outcome == ValueOutcome::New {
+                self.dirty.touch(key, element.storage_id(), obs.time);
+            }
+            outcomes.push((element, outcome));
+        }
+        Ok(outcomes)
+    }
+
+    fn insert_value(
+        &self,
+        key: i64,
+        element: Element,
+        obs: &Observation,
+        value: f64,
+        flags: QcFlags,
+        on_conflict: OnConflict,
+    ) -> Result<ValueOutcome, StoreError> {
         let sql = match on_conflict {
             OnConflict::KeepStored => {
-                "INSERT INTO observations (station, element, time, value, source) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT DO NOTHING"
+                "INSERT INTO observations (station, element, time, value, source, qc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"
             }
             OnConflict::Replace => {
-                "INSERT INTO observations (station, element, time, value, source) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT DO UPDATE SET value = excluded.value, source = excluded.source
-                 WHERE value != excluded.value OR source != excluded.source"
+                "INSERT INTO observations (station, element, time, value, source, qc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT DO UPDATE SET value = excluded.value, source = excluded.source, qc = excluded.qc
+                 WHERE value != excluded.value OR source != excluded.source OR qc != excluded.qc"
             }
         };
-        let changed = conn
+        let changed = self
+            .conn
             .prepare_cached(sql)
             .and_then(|mut s| {
                 s.execute(params![
@@ -99,26 +146,149 @@ pub fn insert(
                     element.storage_id(),
                     obs.time.millis(),
                     value,
-                    obs.source.storage_id()
+                    obs.source.storage_id(),
+                    flags.bits()
                 ])
             })
             .context("storing observation")?;
-        let outcome = if changed > 0 {
-            ValueOutcome::New
+        if changed > 0 {
+            return Ok(ValueOutcome::New);
+        }
+        let stored: f64 = self
+            .conn
+            .prepare_cached(
+                "SELECT value FROM observations WHERE station = ?1 AND element = ?2 AND time = ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![key, element.storage_id(), obs.time.millis()], |r| {
+                    r.get(0)
+                })
+            })
+            .context("reading stored observation")?;
+        Ok(if (stored - value).abs() <= SAME_VALUE_EPSILON {
+            ValueOutcome::Duplicate
         } else {
-            let stored: f64 = conn
-                .prepare_cached("SELECT value FROM observations WHERE station = ?1 AND element = ?2 AND time = ?3")
-                .and_then(|mut s| s.query_row(params![key, element.storage_id(), obs.time.millis()], |r| r.get(0)))
-                .context("reading stored observation")?;
-            if (stored - value).abs() <= SAME_VALUE_EPSILON {
-                ValueOutcome::Duplicate
-            } else {
-                ValueOutcome::Conflict { stored }
-            }
-        };
-        outcomes.push((element, outcome));
+            ValueOutcome::Conflict { stored }
+        })
     }
+
+    /// Sets the QC flags of one stored value; returns whether they changed (`false` also when
+    /// there is no such value).
+    pub fn set_qc(
+        &mut self,
+        station: &StationId,
+        element: Element,
+        time: Timestamp,
+        flags: QcFlags,
+    ) -> Result<bool, StoreError> {
+        let Some(key) = existing_station_key(self.conn, station)? else {
+            return Ok(false);
+        };
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE observations SET qc = ?4
+                 WHERE station = ?1 AND element = ?2 AND time = ?3 AND qc != ?4",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    key,
+                    element.storage_id(),
+                    time.millis(),
+                    flags.bits()
+                ])
+            })
+            .context("setting QC flags")?;
+        if changed > 0 {
+            self.dirty.touch(key, element.storage_id(), time);
+        }
+        Ok(changed > 0)
+    }
+
+    /// Brings the rollups of everything written up to date. Returns how many finest buckets
+    /// were recomputed.
+    pub fn finish(self) -> Result<usize, StoreError> {
+        rollups::refresh(self.conn, &self.dirty)?;
+        Ok(self.dirty.len())
+    }
+}
+
+/// Stores an observation's values without QC flags and brings their rollups up to date: for
+/// single writes and tests; batches use a [`Writer`].
+pub fn insert(
+    conn: &Connection,
+    obs: &Observation,
+    on_conflict: OnConflict,
+) -> Result<Vec<(Element, ValueOutcome)>, StoreError> {
+    let mut writer = Writer::new(conn);
+    let outcomes = writer.insert(obs, on_conflict, &BTreeMap::new())?;
+    writer.finish()?;
     Ok(outcomes)
+}
+
+/// The values of one series with `from <= time < to`, with provenance and QC flags, in time
+/// order.
+pub fn samples(
+    conn: &Connection,
+    station: &StationId,
+    element: Element,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Sample>, StoreError> {
+    let Some(key) = existing_station_key(conn, station)? else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT time, value, source, qc FROM observations
+             WHERE station = ?1 AND element = ?2 AND time >= ?3 AND time < ?4 ORDER BY time",
+        )
+        .context("preparing sample query")?;
+    let rows = stmt
+        .query_map(
+            params![key, element.storage_id(), from.millis(), to.millis()],
+            |r| {
+                Ok(Sample {
+                    time: Timestamp(r.get(0)?),
+                    value: r.get(1)?,
+                    source: Source::from_storage_id(r.get(2)?),
+                    qc: QcFlags::from_bits(r.get(3)?),
+                })
+            },
+        )
+        .context("querying samples")?;
+    rows.collect::<Result<_, _>>().context("reading samples")
+}
+
+/// Whether any of `elements` of a station has a value strictly between `after` and `before`.
+pub fn any_between(
+    conn: &Connection,
+    station: &StationId,
+    elements: &[Element],
+    after: Timestamp,
+    before: Timestamp,
+) -> Result<bool, StoreError> {
+    let Some(key) = existing_station_key(conn, station)? else {
+        return Ok(false);
+    };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM observations
+             WHERE station = ?1 AND element = ?2 AND time > ?3 AND time < ?4)",
+        )
+        .context("preparing presence query")?;
+    for element in elements {
+        let found: bool = stmt
+            .query_row(
+                params![key, element.storage_id(), after.millis(), before.millis()],
+                |r| r.get(0),
+            )
+            .context("querying presence")?;
+        if found {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Values of one series with `from <= time <= to`, in time order.
@@ -237,10 +407,16 @@ mod tests {
         let mut conn = open_in_memory().unwrap();
         migrate(
             &mut conn,
-            &[Migration {
-                name: "observations",
-                sql: SCHEMA,
-            }],
+            &[
+                Migration {
+                    name: "observations",
+                    sql: SCHEMA,
+                },
+                Migration {
+                    name: "rollups",
+                    sql: rollups::SCHEMA,
+                },
+            ],
         )
         .unwrap();
         conn

@@ -166,7 +166,9 @@ central_test! {
             .changes
             .iter()
             .map(|c| {
-                let ChangeData::Observation(r) = &c.data;
+                let ChangeData::Observation(r) = &c.data else {
+            panic!("an observation change")
+        };
                 (r.station.clone(), r.values.keys().cloned().collect())
             })
             .collect();
@@ -331,7 +333,9 @@ central_test! {
         assert_eq!(pages, [vec![1, 2], vec![3, 4], vec![5]]);
         let first = changes(&central, &client, "?limit=1").await;
         assert_eq!(first.changes[0].recorded_at, now());
-        let ChangeData::Observation(record) = &first.changes[0].data;
+        let ChangeData::Observation(record) = &first.changes[0].data else {
+            panic!("an observation change")
+        };
         assert_eq!((record.station.as_str(), record.time.as_str()), ("58819", "2026-11-27T10:00:00Z"));
     }
 }
@@ -347,7 +351,9 @@ central_test! {
         ingest(&central, &client, minutes_of_58819(2, 0)).await;
         let live = stream.next_change().await;
         assert_eq!(live.seq, 4);
-        let ChangeData::Observation(live_record) = &live.data;
+        let ChangeData::Observation(live_record) = &live.data else {
+            panic!("an observation change")
+        };
         assert_eq!(live_record.time, "2026-11-27T10:00:00Z");
         assert_eq!(stream.next_change().await.seq, 5);
         drop(stream);

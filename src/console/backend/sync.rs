@@ -24,10 +24,10 @@ use super::session::{Session, Token};
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent};
 use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::time::SharedClock;
-use crate::domain::{Network, Observation, Timestamp};
+use crate::domain::{Network, Timestamp};
 use crate::protocol::{Change, ChangeData};
 use crate::store::StoreError;
-use crate::store::cache::{ApplyError, CacheDb};
+use crate::store::cache::{Applied, ApplyError, CacheChange, CacheDb};
 
 /// Exponential back-off between reconnection attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,9 +227,14 @@ impl SyncService {
     /// Sends what the cache already holds: the console is useful before the central answers.
     async fn show_cache(&mut self) -> Result<(), StoreError> {
         let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
-        let (cursor, network, recent) = self
+        let (cursor, network, recent, maintenance) = self
             .with_cache(move |cache| {
-                Ok::<_, StoreError>((cache.cursor()?, cache.network()?, cache.since(from)?))
+                Ok::<_, StoreError>((
+                    cache.cursor()?,
+                    cache.network()?,
+                    cache.since(from)?,
+                    cache.maintenance(None)?,
+                ))
             })
             .await?;
         self.cursor = cursor;
@@ -239,6 +244,9 @@ impl SyncService {
         }
         if !recent.is_empty() {
             self.emit(SyncEvent::ObservationsArrived(recent)).await;
+        }
+        if !maintenance.is_empty() {
+            self.emit(SyncEvent::MaintenanceChanged(maintenance)).await;
         }
         Ok(())
     }
@@ -340,8 +348,20 @@ impl SyncService {
             })
             .await?;
         self.cursor = cursor;
-        if !applied.is_empty() {
-            self.emit(SyncEvent::ObservationsArrived(applied)).await;
+        let Applied {
+            observations,
+            rejudged,
+            maintenance,
+        } = applied;
+        if !observations.is_empty() {
+            self.emit(SyncEvent::ObservationsArrived(observations))
+                .await;
+        }
+        if !rejudged.is_empty() {
+            self.emit(SyncEvent::QcRejudged(rejudged)).await;
+        }
+        if !maintenance.is_empty() {
+            self.emit(SyncEvent::MaintenanceChanged(maintenance)).await;
         }
         let at = self.clock.now();
         self.emit(SyncEvent::Synced {
@@ -394,22 +414,32 @@ impl SyncService {
 
 /// A change as the cache stores it. The central validated the record with its own clock, so
 /// time is judged only against the far future: a desk with a slow clock still accepts it.
-fn decode_change(change: Change) -> Result<(u64, Observation), SessionError> {
+fn decode_change(change: Change) -> Result<(u64, CacheChange), SessionError> {
     let malformed = |reason: String| SessionError::Malformed {
         seq: change.seq,
         reason,
     };
-    match change.data {
+    let decoded = match change.data {
         ChangeData::Observation(record) => {
             let parsed = record
                 .parse(Timestamp(i64::MAX / 2))
                 .map_err(|e| malformed(e.to_string()))?;
-            match parsed.value_errors.first() {
-                Some(error) => Err(malformed(error.to_string())),
-                None => Ok((change.seq, parsed.observation)),
+            if let Some(error) = parsed.value_errors.first() {
+                return Err(malformed(error.to_string()));
+            }
+            CacheChange::Observation {
+                observation: parsed.observation,
+                qc: parsed.qc,
             }
         }
-    }
+        ChangeData::Qc(qc) => CacheChange::Qc {
+            station: qc.station,
+            time: qc.time,
+            flags: qc.flags,
+        },
+        ChangeData::Maintenance(window) => CacheChange::Maintenance(window.into()),
+    };
+    Ok((change.seq, decoded))
 }
 
 #[cfg(test)]

@@ -157,7 +157,8 @@ impl Completeness {
                 let summary = b.values.summary(which)?;
                 let lo = b.start.max(view.from).millis();
                 let hi = b.end.min(end).millis();
-                let room = u64::try_from((hi - lo) / interval_ms).unwrap_or(0).max(1);
+                // A half-open stretch of width w holds at most ⌈w / interval⌉ values.
+                let room = u64::try_from((hi - lo + interval_ms - 1) / interval_ms).unwrap_or(0);
                 Some(u64::from(summary.count).min(room))
             })
             .sum();

@@ -12,7 +12,7 @@ use super::schema::station_exists;
 use crate::domain::observation::ObservationError;
 use crate::domain::{Element, Observation, Timestamp};
 use crate::protocol::{ChangeData, IngestResponse, ObservationRecord, RecordResult, RecordStatus};
-use crate::store::observations::{self, OnConflict, ValueOutcome};
+use crate::store::observations::{OnConflict, ValueOutcome, Writer};
 use crate::store::{Context as _, StoreError};
 
 /// What an ingest did: the per-record answer, and the change log's head after it.
@@ -35,6 +35,7 @@ pub fn ingest_batch(
 ) -> Result<IngestReport, StoreError> {
     let mut results = Vec::with_capacity(records.len());
     let mut new_changes = 0;
+    let mut writer = Writer::new(conn);
     for (index, raw) in records.iter().enumerate() {
         let parsed = match ObservationRecord::parse_json(raw, now) {
             Ok(parsed) => parsed,
@@ -51,13 +52,14 @@ pub fn ingest_batch(
             ));
             continue;
         }
-        let outcomes = observations::insert(conn, obs, OnConflict::KeepStored)?;
+        let outcomes = writer.insert(obs, OnConflict::KeepStored, &BTreeMap::new())?;
         if let Some(record) = new_values(obs, &outcomes) {
             append_change(conn, now, &ChangeData::Observation(record))?;
             new_changes += 1;
         }
         results.push(judge(index, obs, &parsed.value_errors, &outcomes));
     }
+    writer.finish()?;
     Ok(IngestReport {
         response: tally(results),
         head: head(conn)?,
@@ -115,6 +117,7 @@ pub fn new_values(
         time: obs.time.to_rfc3339(),
         source: obs.source,
         values,
+        qc: BTreeMap::new(),
     })
 }
 

@@ -162,7 +162,9 @@ fn change_log_is_gap_free_and_holds_only_new_values() {
     assert_eq!(head, 3);
     let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
     assert_eq!(seqs, [1, 2, 3]);
-    let ChangeData::Observation(last) = &changes[2].data;
+    let ChangeData::Observation(last) = &changes[2].data else {
+        panic!("an observation change")
+    };
     assert_eq!(last.station, "58819");
     assert_eq!(last.time, t);
     assert_eq!(last.values.keys().collect::<Vec<_>>(), ["RHU"]);

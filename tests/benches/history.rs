@@ -1,0 +1,201 @@
+//! The history benchmarks whose figures README reports:
+//!
+//! - `ingest`: the console cache applying a year of minute data for 16 stations × 8 elements
+//!   from the change log, in sync-sized pages (target: under a minute);
+//! - `view`: a view of one year of minute data of one series once the pyramid exists
+//!   (target: under 1 ms);
+//! - `query`: 30 days of one series, every value (target: under 10 ms).
+//!
+//! `cargo bench --bench history [-- NAME…]`; `WXDESK_BENCH_DAYS=30` shortens the ingest (the
+//! other two then read what there is). A small harness of its own, not criterion: the ingest
+//! runs once for a minute, and the others report min / median / p90 over many runs, which is
+//! all these targets need.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use wxdesk::domain::history::ViewRequest;
+use wxdesk::domain::time::{DAY_MS, MINUTE_MS};
+use wxdesk::domain::{Element, Observation, Source, StationId, Timestamp};
+use wxdesk::store::cache::CacheDb;
+
+/// The eight elements of a regional AWS, each minute.
+const ELEMENTS: [Element; 8] = [
+    Element::Tem,
+    Element::Rhu,
+    Element::Pre,
+    Element::Prs,
+    Element::WinSAvg2mi,
+    Element::WinDAvg2mi,
+    Element::WinSInstMax,
+    Element::Gst,
+];
+
+/// Changes per page, as the console's sync asks for them.
+const PAGE: usize = 2000;
+
+/// 2025-12-01T16:00:00Z: midnight Beijing time, a year before "now" in these benches.
+const START: i64 = 1_764_604_800_000;
+
+fn main() {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted =
+        |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
+    let days: i64 = std::env::var("WXDESK_BENCH_DAYS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(365);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sqlite");
+    let mut cache = CacheDb::open(&path).unwrap();
+    let stations = stations();
+
+    let started = Instant::now();
+    let values = fill(&mut cache, &stations, days);
+    let took = started.elapsed();
+    if wanted("ingest") {
+        println!(
+            "ingest: {days} days × {} stations × {} elements = {values} values in {:.1} s \
+             ({:.2} M values/s; a year would take {:.1} s)",
+            stations.len(),
+            ELEMENTS.len(),
+            took.as_secs_f64(),
+            values as f64 / took.as_secs_f64() / 1e6,
+            took.as_secs_f64() * 365.0 / days as f64,
+        );
+    }
+    let to = Timestamp(START + days * DAY_MS);
+    let from = Timestamp(START);
+    if wanted("view") {
+        for columns in [1000, 1920] {
+            let request = ViewRequest {
+                station: stations[0].clone(),
+                element: Element::Tem,
+                from,
+                to,
+                columns,
+            };
+            let view = cache.series_view(&request, &[], to).unwrap();
+            let times = measure(200, || {
+                std::hint::black_box(cache.series_view(&request, &[], to).unwrap());
+            });
+            report(
+                &format!(
+                    "view: {days} days of minute TEM at {columns} columns ({} buckets, {:?})",
+                    view.view.buckets.len(),
+                    view.view.level
+                ),
+                &times,
+            );
+        }
+    }
+    if wanted("query") {
+        let from = to.plus_ms(-30 * DAY_MS).max(Timestamp(START));
+        let count = cache
+            .samples(&stations[0], Element::Tem, from, to)
+            .unwrap()
+            .len();
+        let times = measure(50, || {
+            std::hint::black_box(cache.samples(&stations[0], Element::Tem, from, to).unwrap());
+        });
+        report(
+            &format!("query: 30 days of one series ({count} values)"),
+            &times,
+        );
+    }
+}
+
+fn stations() -> Vec<StationId> {
+    std::iter::once("58819".to_owned())
+        .chain((1..=15).map(|n| format!("7083{n:02}")))
+        .map(|id| StationId::parse(&id).unwrap())
+        .collect()
+}
+
+/// Applies `days` of minute observations for every station, day by day, as numbered changes.
+fn fill(cache: &mut CacheDb, stations: &[StationId], days: i64) -> usize {
+    let mut seq = 0u64;
+    let mut values = 0;
+    let mut page = Vec::with_capacity(PAGE);
+    for minute in 0..days * 1440 {
+        let time = Timestamp(START + minute * MINUTE_MS);
+        for (s, station) in stations.iter().enumerate() {
+            seq += 1;
+            let observation = observation(station, s, time, minute);
+            values += observation.values.len();
+            page.push((seq, observation));
+            if page.len() == PAGE {
+                cache.apply(std::mem::take(&mut page)).unwrap();
+            }
+        }
+    }
+    if !page.is_empty() {
+        cache.apply(page).unwrap();
+    }
+    values
+}
+
+/// A plausible minute of weather: a diurnal cycle, a little noise, rain now and then.
+fn observation(station: &StationId, index: usize, time: Timestamp, minute: i64) -> Observation {
+    let day_phase = (minute % 1440) as f64 / 1440.0 * std::f64::consts::TAU;
+    let noise = ((minute * 7919 + index as i64 * 104_729) % 1000) as f64 / 1000.0;
+    let tem = 15.0 + 6.0 * (day_phase - 2.0).sin() - index as f64 * 0.3 + noise;
+    let raining = (minute / 97 + index as i64) % 11 == 0;
+    let values = BTreeMap::from([
+        (Element::Tem, round(tem)),
+        (
+            Element::Rhu,
+            (70.0 + 20.0 * (day_phase + 1.0).cos()).round(),
+        ),
+        (Element::Pre, if raining { 0.2 } else { 0.0 }),
+        (Element::Prs, round(980.0 - index as f64 * 3.0 + noise)),
+        (Element::WinSAvg2mi, round(2.0 + 2.0 * noise)),
+        (
+            Element::WinDAvg2mi,
+            ((minute * 13 + index as i64 * 29) % 360) as f64,
+        ),
+        (Element::WinSInstMax, round(4.0 + 3.0 * noise)),
+        (Element::Gst, round(tem + 4.0 * day_phase.sin())),
+    ]);
+    Observation {
+        station: station.clone(),
+        time,
+        source: Source::Live,
+        values,
+    }
+}
+
+fn round(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+fn measure(runs: usize, mut run: impl FnMut()) -> Vec<Duration> {
+    for _ in 0..runs.div_ceil(10) {
+        run(); // warm the page cache and the statement cache
+    }
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+fn report(what: &str, sorted: &[Duration]) {
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{what}: min {:?}, median {:?}, p90 {:?} ({} runs)",
+        at(0.0),
+        at(0.5),
+        at(0.9),
+        sorted.len()
+    );
+}
