@@ -4,8 +4,8 @@
 //!
 //! The reduction is exact, not sampled: a view's buckets are built from pre-aggregated
 //! [`Level`]s whose buckets nest (10 min ⊂ 1 h ⊂ 4 h ⊂ 1 day, aligned to Beijing time), merged
-//! in aligned groups, so every bucket's min, max, count and sum are those of the raw values in
-//! `[start, end)`. [`Pyramid`] does this in memory; the store does it from rollup tables with
+//! in aligned groups, so every bucket's min, max, count and sum are those of the raw values
+//! stamped in `(start, end]` (a value is stamped at the end of the period it covers). [`Pyramid`] does this in memory; the store does it from rollup tables with
 //! the same [`plan`] and the same [`Aggregate`] arithmetic.
 //!
 //! Quality control never deletes data, so each bucket summarises two sets: every value
@@ -225,12 +225,12 @@ pub enum Which {
     Passed,
 }
 
-/// The values of one series that fall in `[start, end)`.
+/// The values of one series stamped in `(start, end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Bucket {
-    /// Start, inclusive.
+    /// Start, exclusive.
     pub start: Timestamp,
-    /// End, exclusive.
+    /// End, inclusive.
     pub end: Timestamp,
     /// What is in it.
     pub values: Aggregate,
@@ -239,9 +239,9 @@ pub struct Bucket {
 /// One series over a time range, reduced for drawing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct View {
-    /// Start of the range asked for, inclusive.
+    /// Start of the range asked for, exclusive.
     pub from: Timestamp,
-    /// End of the range asked for, exclusive.
+    /// End of the range asked for, inclusive.
     pub to: Timestamp,
     /// The level the buckets were built from.
     pub level: Level,
@@ -267,16 +267,16 @@ impl View {
     }
 }
 
-/// What a chart asks for: one series over `[from, to)` at about `columns` buckets.
+/// What a chart asks for: one series over `(from, to]` at about `columns` buckets.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ViewRequest {
     /// The station.
     pub station: StationId,
     /// The element.
     pub element: Element,
-    /// Start, inclusive.
+    /// Start, exclusive.
     pub from: Timestamp,
-    /// End, exclusive.
+    /// End, inclusive.
     pub to: Timestamp,
     /// How many buckets the chart can show (its width in pixels, say).
     pub columns: usize,
@@ -321,12 +321,16 @@ impl SeriesView {
     }
 }
 
-/// Groups time-ordered `(bucket start, aggregate)` pairs of one level into buckets of
-/// `plan.bucket_ms` aligned in Beijing time, keeping only rows that start in
-/// `[plan.first_row, plan.end_row)`. The one grouping step both [`Pyramid`] and the store use.
+/// Groups time-ordered rows of the plan's level — `(bucket start, aggregate)` of a rollup, or
+/// `(time, aggregate)` of raw values — into buckets of `plan.bucket_ms` aligned in Beijing
+/// time, keeping only rows inside the plan's buckets. The one grouping step both [`Pyramid`]
+/// and the store use.
 pub fn group(plan: &ViewPlan, rows: impl IntoIterator<Item = (Timestamp, Aggregate)>) -> View {
+    let raw = plan.level == Level::Raw;
     let mut buckets: Vec<Bucket> = Vec::new();
-    for (start, aggregate) in rows {
+    for (key, aggregate) in rows {
+        // A raw value stamped t lies in (start, end]; a rollup row is a bucket start.
+        let start = if raw { key.plus_ms(-1) } else { key };
         if start < plan.first_row || start >= plan.end_row {
             continue;
         }

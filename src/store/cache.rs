@@ -322,15 +322,15 @@ impl CacheDb {
         history::series_view(&self.conn, request, maintenance, now)
     }
 
-    /// One series' values with provenance and QC flags, `from..to` (end exclusive).
+    /// One series' values with provenance and QC flags, stamped in `(after, until]`.
     pub fn samples(
         &self,
         station: &StationId,
         element: Element,
-        from: Timestamp,
-        to: Timestamp,
+        after: Timestamp,
+        until: Timestamp,
     ) -> Result<Vec<Sample>, StoreError> {
-        observations::samples(&self.conn, station, element, from, to)
+        observations::samples(&self.conn, station, element, after, until)
     }
 
     /// Number of stored values, for tests and diagnostics.

@@ -143,7 +143,7 @@ mod tests {
     }
 
     fn minutes(from: i64, to: i64, value: impl Fn(i64) -> f64) -> Vec<Sample> {
-        (from..to)
+        (from + 1..=to)
             .map(|m| Sample::live(Timestamp(ORIGIN + m * MINUTE_MS), value(m)))
             .collect()
     }

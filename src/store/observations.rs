@@ -226,14 +226,14 @@ pub fn insert(
     Ok(outcomes)
 }
 
-/// The values of one series with `from <= time < to`, with provenance and QC flags, in time
-/// order.
+/// The values of one series stamped in `(after, until]`, with provenance and QC flags, in
+/// time order.
 pub fn samples(
     conn: &Connection,
     station: &StationId,
     element: Element,
-    from: Timestamp,
-    to: Timestamp,
+    after: Timestamp,
+    until: Timestamp,
 ) -> Result<Vec<Sample>, StoreError> {
     let Some(key) = existing_station_key(conn, station)? else {
         return Ok(Vec::new());
@@ -241,12 +241,12 @@ pub fn samples(
     let mut stmt = conn
         .prepare_cached(
             "SELECT time, value, source, qc FROM observations
-             WHERE station = ?1 AND element = ?2 AND time >= ?3 AND time < ?4 ORDER BY time",
+             WHERE station = ?1 AND element = ?2 AND time > ?3 AND time <= ?4 ORDER BY time",
         )
         .context("preparing sample query")?;
     let rows = stmt
         .query_map(
-            params![key, element.storage_id(), from.millis(), to.millis()],
+            params![key, element.storage_id(), after.millis(), until.millis()],
             |r| {
                 Ok(Sample {
                     time: Timestamp(r.get(0)?),

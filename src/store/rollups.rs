@@ -63,7 +63,7 @@ pub struct Dirty(BTreeSet<(i64, u8, i64)>);
 impl Dirty {
     /// Marks the bucket holding `time` of one series.
     pub fn touch(&mut self, station: i64, element: u8, time: Timestamp) {
-        let start = Level::ROLLUPS[0].bucket_start(time);
+        let start = Level::ROLLUPS[0].bucket_of(time);
         self.0.insert((station, element, start.millis()));
     }
 
@@ -86,11 +86,7 @@ pub fn refresh(conn: &Connection, dirty: &Dirty) -> Result<(), StoreError> {
         let parents: BTreeSet<(i64, u8, i64)> = touched
             .iter()
             .map(|&(station, element, time)| {
-                (
-                    station,
-                    element,
-                    level.bucket_start(Timestamp(time)).millis(),
-                )
+                (station, element, level.parent_of(Timestamp(time)).millis())
             })
             .collect();
         for &(station, element, start) in &parents {
@@ -109,7 +105,7 @@ fn bucket_ms(level: Level) -> i64 {
     level.bucket_ms().unwrap_or(1)
 }
 
-/// The aggregate of the raw values of one series in `[start, end)`.
+/// The aggregate of the raw values of one series stamped in `(start, end]`.
 fn from_raw(
     conn: &Connection,
     station: i64,
@@ -120,7 +116,7 @@ fn from_raw(
     let mut stmt = conn
         .prepare_cached(
             "SELECT time, value, source, qc FROM observations
-             WHERE station = ?1 AND element = ?2 AND time >= ?3 AND time < ?4 ORDER BY time",
+             WHERE station = ?1 AND element = ?2 AND time > ?3 AND time <= ?4 ORDER BY time",
         )
         .context("preparing rollup read")?;
     let mut rows = stmt
@@ -294,8 +290,10 @@ pub fn ensure_current(conn: &mut Connection) -> Result<bool, StoreError> {
     {
         let mut stmt = tx
             .prepare(
-                // Floor division, also before 1970 (SQLite's `/` truncates towards zero).
-                "SELECT DISTINCT station, element, time - ((time % 600000) + 600000) % 600000
+                // The end of the value's (start, end] bucket stands for all its values; the
+                // arithmetic is careful before 1970 too (SQLite's `%` keeps the sign).
+                "SELECT DISTINCT station, element,
+                        time + (600000 - ((time % 600000) + 600000) % 600000) % 600000
                  FROM observations",
             )
             .context("preparing rollup rebuild")?;

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use wxdesk::domain::history::ViewRequest;
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS};
 use wxdesk::domain::{Element, Observation, Source, StationId, Timestamp};
-use wxdesk::store::cache::CacheDb;
+use wxdesk::store::cache::{CacheChange, CacheDb};
 
 /// The eight elements of a regional AWS, each minute.
 const ELEMENTS: [Element; 8] = [
@@ -128,7 +128,7 @@ fn fill(cache: &mut CacheDb, stations: &[StationId], days: i64) -> usize {
             seq += 1;
             let observation = observation(station, s, time, minute);
             values += observation.values.len();
-            page.push((seq, observation));
+            page.push((seq, CacheChange::observation(observation)));
             if page.len() == PAGE {
                 cache.apply(std::mem::take(&mut page)).unwrap();
             }

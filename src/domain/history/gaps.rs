@@ -191,7 +191,7 @@ mod tests {
     fn minutes(ranges: &[(i64, i64)]) -> Vec<Sample> {
         ranges
             .iter()
-            .flat_map(|&(a, b)| a..b)
+            .flat_map(|&(a, b)| a + 1..=b)
             .map(|m| Sample::live(Timestamp(ORIGIN + m * MINUTE_MS), 1.0))
             .collect()
     }
@@ -216,10 +216,10 @@ mod tests {
         type Minutes = &'static [(i64, i64)];
         let cases: [(Minutes, (i64, i64), Minutes); 5] = [
             (&[(0, 600)], (0, 600), &[]),
-            (&[(0, 100), (200, 600)], (0, 600), &[(99, 200)]),
+            (&[(0, 100), (200, 600)], (0, 600), &[(100, 201)]),
             (&[(0, 100), (103, 600)], (0, 600), &[]), // 4 minutes: not a gap
-            (&[(60, 600)], (0, 600), &[(0, 60)]),
-            (&[(0, 300)], (0, 600), &[(299, 600)]),
+            (&[(60, 600)], (0, 600), &[(0, 61)]),
+            (&[(0, 300)], (0, 600), &[(300, 600)]),
         ];
         for (data, (from, to), expected) in cases {
             let view = view_of(minutes(data), from, to, 2000);
@@ -262,7 +262,7 @@ mod tests {
         assert!(find_gaps(&view, Which::All, at(600)).is_empty());
         let gaps = find_gaps(&view, Which::Passed, at(600));
         assert_eq!(gaps.len(), 1);
-        assert_eq!((gaps[0].after, gaps[0].before), (at(199), at(300)));
+        assert_eq!((gaps[0].after, gaps[0].before), (at(200), at(301)));
     }
 
     #[test]

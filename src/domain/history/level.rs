@@ -7,8 +7,12 @@ use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, Timestamp};
 
 /// A resolution of stored history. Every rollup bucket is aligned to Beijing time and nests in
 /// the next coarser one (10 min ⊂ 1 h ⊂ 4 h ⊂ 1 day), so a coarse bucket is exactly the merge
-/// of its children. Four-hour buckets start at 00, 04, … 20 BJT, so the CMA 20:00–20:00
-/// precipitation day is a whole number of them.
+/// of its children.
+///
+/// A bucket starting at `s` holds the values stamped in `(s, s + width]`: an observation is
+/// stamped at the end of the period it covers (CMA practice), so the bucket "10:00–11:00"
+/// holds the minutes 10:01 … 11:00, exactly the CMA hour, and a day of four-hour buckets
+/// from 20:00 BJT is exactly the CMA 20:00–20:00 precipitation day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -61,18 +65,25 @@ impl Level {
         }
     }
 
-    /// Start of the bucket of this level holding `t` (`t` itself for raw values).
-    pub fn bucket_start(self, t: Timestamp) -> Timestamp {
-        self.bucket_ms().map_or(t, |ms| t.floor_beijing(ms))
+    /// Start of the bucket of this level holding a value stamped `t` (`t` itself for raw
+    /// values): the bucket `(start, start + width]`.
+    pub fn bucket_of(self, t: Timestamp) -> Timestamp {
+        self.bucket_ms()
+            .map_or(t, |ms| t.plus_ms(-1).floor_beijing(ms))
+    }
+
+    /// Start of the bucket of this level holding the finer bucket that starts at `start`.
+    pub fn parent_of(self, start: Timestamp) -> Timestamp {
+        self.bucket_ms().map_or(start, |ms| start.floor_beijing(ms))
     }
 }
 
-/// How to build a view of `[from, to)` at a number of columns.
+/// How to build a view of `(from, to]` at a number of columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ViewPlan {
-    /// Start asked for, inclusive.
+    /// Start asked for, exclusive.
     pub from: Timestamp,
-    /// End asked for, exclusive.
+    /// End asked for, inclusive.
     pub to: Timestamp,
     /// The level to read.
     pub level: Level,
@@ -80,10 +91,11 @@ pub struct ViewPlan {
     /// second for raw values), never wider than a column and more than half of one when the
     /// level allows, so a view has at most about twice as many buckets as columns.
     pub bucket_ms: i64,
-    /// First row start to read, inclusive: the start of the bucket holding `from`.
+    /// Where the first bucket starts: rollup rows with `first_row <= start < end_row` are
+    /// read, raw values with `first_row < time <= end_row`. Reading whole buckets keeps every
+    /// bucket exact.
     pub first_row: Timestamp,
-    /// Row starts to read end here, exclusive: the end of the bucket holding the last instant
-    /// before `to`. Reading whole buckets keeps every bucket exact.
+    /// Where the last bucket (the one holding `to`) ends.
     pub end_row: Timestamp,
 }
 
@@ -98,7 +110,7 @@ impl ViewPlan {
 /// Raw views never group finer than this: stored times are whole seconds at best.
 const MIN_RAW_BUCKET_MS: i64 = 1000;
 
-/// Plans a view of `[from, to)` with about `columns` buckets (one per pixel column, say).
+/// Plans a view of `(from, to]` with about `columns` buckets (one per pixel column, say).
 /// An empty or inverted range plans a one-second view at `from`.
 pub fn plan(from: Timestamp, to: Timestamp, columns: usize) -> ViewPlan {
     let to = to.max(from.plus_ms(MIN_RAW_BUCKET_MS));
@@ -167,9 +179,9 @@ mod tests {
         let t = Timestamp::parse_rfc3339("2026-07-14T13:27:31Z").unwrap();
         for level in Level::ROLLUPS {
             let finer = level.finer();
-            let start = level.bucket_start(t);
+            let start = level.bucket_of(t);
             assert_eq!(
-                finer.bucket_start(start),
+                finer.parent_of(start),
                 start,
                 "{level:?} starts on a {finer:?}"
             );
@@ -178,8 +190,15 @@ mod tests {
                 assert_eq!(ms % finer_ms, 0);
             }
         }
-        let day = Level::Day.bucket_start(t);
+        let day = Level::Day.bucket_of(t);
         assert_eq!(day.beijing().format("%H:%M").to_string(), "00:00");
+        // A value stamped on a boundary closes the bucket before it.
+        let hour = Timestamp::parse_rfc3339("2026-07-14T11:00:00Z").unwrap();
+        assert_eq!(
+            Level::Hour.bucket_of(hour).to_rfc3339(),
+            "2026-07-14T10:00:00Z"
+        );
+        assert_eq!(Level::Hour.bucket_of(hour.plus_ms(60_000)), hour);
     }
 
     #[test]

@@ -27,9 +27,13 @@ impl Pyramid {
             same
         });
         let mut rollups: [Vec<(Timestamp, Aggregate)>; Level::ROLLUPS.len()] = Default::default();
-        let mut finer: Vec<(Timestamp, Aggregate)> =
-            samples.iter().map(|s| (s.time, Aggregate::of(s))).collect();
-        for (slot, level) in rollups.iter_mut().zip(Level::ROLLUPS) {
+        let mut finer: Vec<(Timestamp, Aggregate)> = Vec::new();
+        for sample in &samples {
+            let start = Level::ROLLUPS[0].bucket_of(sample.time);
+            push_merged(&mut finer, start, &Aggregate::of(sample));
+        }
+        rollups[0].clone_from(&finer);
+        for (slot, level) in rollups.iter_mut().zip(Level::ROLLUPS).skip(1) {
             *slot = roll_up(level, &finer);
             finer.clone_from(slot);
         }
@@ -63,8 +67,8 @@ impl Pyramid {
         match Level::ROLLUPS.iter().position(|&l| l == plan.level) {
             Some(index) => group(plan, in_range(&self.rollups[index])),
             None => {
-                let lo = self.samples.partition_point(|s| s.time < plan.first_row);
-                let hi = self.samples.partition_point(|s| s.time < plan.end_row);
+                let lo = self.samples.partition_point(|s| s.time <= plan.first_row);
+                let hi = self.samples.partition_point(|s| s.time <= plan.end_row);
                 group(
                     plan,
                     self.samples[lo..hi]
@@ -79,14 +83,18 @@ impl Pyramid {
 /// Rolls time-ordered rows of the next finer level up into `level`'s buckets.
 pub fn roll_up(level: Level, finer: &[(Timestamp, Aggregate)]) -> Vec<(Timestamp, Aggregate)> {
     let mut out: Vec<(Timestamp, Aggregate)> = Vec::new();
-    for (time, aggregate) in finer {
-        let start = level.bucket_start(*time);
-        match out.last_mut() {
-            Some((s, a)) if *s == start => a.merge(aggregate),
-            _ => out.push((start, *aggregate)),
-        }
+    for (start, aggregate) in finer {
+        push_merged(&mut out, level.parent_of(*start), aggregate);
     }
     out
+}
+
+/// Appends to time-ordered rows, merging into the last one when it has the same start.
+fn push_merged(rows: &mut Vec<(Timestamp, Aggregate)>, start: Timestamp, aggregate: &Aggregate) {
+    match rows.last_mut() {
+        Some((s, a)) if *s == start => a.merge(aggregate),
+        _ => rows.push((start, *aggregate)),
+    }
 }
 
 /// The reference reduction: every sample folded straight into the buckets of `plan`, without
@@ -95,9 +103,9 @@ pub fn decimate(samples: &[Sample], plan: &ViewPlan) -> Vec<Bucket> {
     let mut buckets: Vec<Bucket> = Vec::new();
     for sample in samples
         .iter()
-        .filter(|s| s.time >= plan.first_row && s.time < plan.end_row)
+        .filter(|s| s.time > plan.first_row && s.time <= plan.end_row)
     {
-        let start = sample.time.floor_beijing(plan.bucket_ms);
+        let start = sample.time.plus_ms(-1).floor_beijing(plan.bucket_ms);
         let aggregate = Aggregate::of(sample);
         match buckets.iter_mut().find(|b| b.start == start) {
             Some(bucket) => bucket.values.merge(&aggregate),
@@ -133,10 +141,15 @@ mod tests {
 
     fn same_buckets(view: &[Bucket], reference: &[Bucket]) -> Result<(), String> {
         if view.len() != reference.len() {
+            let starts = |b: &[Bucket]| {
+                b.iter()
+                    .map(|b| (b.start.to_rfc3339(), b.values.all.count))
+                    .collect::<Vec<_>>()
+            };
             return Err(format!(
-                "{} buckets, reference {}",
-                view.len(),
-                reference.len()
+                "{:?} vs reference {:?}",
+                starts(view),
+                starts(reference)
             ));
         }
         for (v, r) in view.iter().zip(reference) {
@@ -211,12 +224,12 @@ mod tests {
         fn every_extreme_survives_decimation(samples in series(), columns in 1usize..1500) {
             let pyramid = Pyramid::build(samples);
             let samples = pyramid.samples();
-            let from = samples[0].time;
-            let to = samples[samples.len() - 1].time.plus_ms(1);
+            let from = samples[0].time.plus_ms(-1);
+            let to = samples[samples.len() - 1].time;
             let view = pyramid.view(&plan(from, to, columns));
             // Every value lies inside the range of the bucket holding it …
             for sample in samples {
-                let bucket = view.buckets.iter().find(|b| b.start <= sample.time && sample.time < b.end);
+                let bucket = view.buckets.iter().find(|b| b.start < sample.time && sample.time <= b.end);
                 let bucket = bucket.expect("every value is in a bucket");
                 prop_assert!(bucket.values.all.min <= sample.value && sample.value <= bucket.values.all.max);
             }
@@ -241,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_year_of_minutes_views_in_a_bounded_number_of_buckets() {
-        let samples: Vec<Sample> = (0..365 * 24 * 60)
+        let samples: Vec<Sample> = (1..=365 * 24 * 60)
             .map(|m| Sample::live(Timestamp(ORIGIN + m * MINUTE_MS), (m % 1440) as f64 / 100.0))
             .collect();
         let pyramid = Pyramid::build(samples);
