@@ -1,6 +1,7 @@
 //! Pure types and rules of a county bureau's world: stations, townships, elements, observations,
-//! time, who may do what (roles, capabilities) and the hash-chained audit trail. No I/O, no
-//! egui, no tokio: everything here is tested with plain tables.
+//! time, summaries of station data (rain, extremes, wind roses), who may do what (roles,
+//! capabilities) and the hash-chained audit trail. No I/O, no egui, no tokio: everything here
+//! is tested with plain tables.
 
 pub mod access;
 pub mod audit;
@@ -11,6 +12,7 @@ pub mod maintenance;
 pub mod network;
 pub mod observation;
 pub mod qc;
+pub mod stats;
 pub mod time;
 
 pub use element::Element;

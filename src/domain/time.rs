@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone as _, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, TimeZone as _, Utc};
+use serde::{Deserialize, Serialize};
 
 /// Milliseconds per minute, hour and day, for arithmetic on [`Timestamp`]s.
 pub const MINUTE_MS: i64 = 60_000;
@@ -78,15 +79,15 @@ impl Timestamp {
 }
 
 /// On every wire and file format a timestamp is an RFC 3339 UTC string.
-impl serde::Serialize for Timestamp {
+impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.to_rfc3339())
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Timestamp {
+impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        let text = String::deserialize(deserializer)?;
         Self::parse_rfc3339(&text)
             .map_err(|e| serde::de::Error::custom(format!("time {text:?}: {e}")))
     }
@@ -107,6 +108,90 @@ const BEIJING: FixedOffset = match FixedOffset::east_opt(BEIJING_OFFSET_SECS) {
 /// The fixed UTC+8 offset.
 pub fn beijing_offset() -> FixedOffset {
     BEIJING
+}
+
+/// Where an observing day ends, in Beijing time (日界).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayBoundary {
+    /// 24时日界: the calendar day, 00:00–24:00 BJT; extremes of temperature, humidity, wind.
+    Midnight,
+    /// 20时日界: 20:00 BJT the evening before to 20:00 BJT; CMA's precipitation day.
+    Twenty,
+}
+
+impl DayBoundary {
+    /// Hours from the named date's Beijing midnight to the day's end.
+    const fn end_hour(self) -> i64 {
+        match self {
+            Self::Midnight => 24,
+            Self::Twenty => 20,
+        }
+    }
+}
+
+/// One observing day, named by its Beijing date: the precipitation day "of 5 May" runs from
+/// 4 May 20:00 to 5 May 20:00 BJT, the calendar day of 5 May from 5 May 00:00 to 24:00.
+///
+/// A value is stamped at the end of the period it describes (the minute's rain falls before
+/// its stamp), so a day holds the values stamped in `(start, end]`: the 20:00 value is the
+/// last of its day, the 20:01 value the first of the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObservingDay {
+    /// The Beijing date the day is named by.
+    pub date: NaiveDate,
+    /// Where it ends.
+    pub boundary: DayBoundary,
+}
+
+impl ObservingDay {
+    /// The calendar day (00–24 BJT) of `date`.
+    pub const fn calendar(date: NaiveDate) -> Self {
+        Self {
+            date,
+            boundary: DayBoundary::Midnight,
+        }
+    }
+
+    /// CMA's precipitation day (20–20 BJT) named by `date`, the date on which it ends.
+    pub const fn precipitation(date: NaiveDate) -> Self {
+        Self {
+            date,
+            boundary: DayBoundary::Twenty,
+        }
+    }
+
+    /// The day with this boundary that holds a value stamped `t`.
+    pub fn containing(t: Timestamp, boundary: DayBoundary) -> Self {
+        // Shifted so the day's end falls on a Beijing midnight; the millisecond back makes an
+        // instant exactly on the end belong to the day it ends.
+        let shift = (24 - boundary.end_hour()) * HOUR_MS - 1;
+        Self {
+            date: t.plus_ms(shift).beijing().date_naive(),
+            boundary,
+        }
+    }
+
+    /// The instant the day ends (inclusive: a value stamped then belongs to it).
+    pub fn end(self) -> Timestamp {
+        beijing_midnight(self.date).plus_ms(self.boundary.end_hour() * HOUR_MS)
+    }
+
+    /// The instant the day starts (exclusive: a value stamped then belongs to the day before).
+    pub fn start(self) -> Timestamp {
+        self.end().plus_ms(-DAY_MS)
+    }
+
+    /// Whether a value stamped `t` belongs to this day.
+    pub fn contains(self, t: Timestamp) -> bool {
+        self.start() < t && t <= self.end()
+    }
+}
+
+/// 00:00 Beijing time on `date`.
+pub fn beijing_midnight(date: NaiveDate) -> Timestamp {
+    let offset = i64::from(BEIJING_OFFSET_SECS) * 1000;
+    Timestamp(date.and_time(NaiveTime::MIN).and_utc().timestamp_millis() - offset)
 }
 
 /// The source of "now", injected so tests control time instead of sleeping.
@@ -210,6 +295,38 @@ mod tests {
         // 20:00 BJT (12:00 UTC), where the CMA precipitation day ends, is a 4 h boundary.
         let evening = Timestamp::parse_rfc3339("2026-11-27T12:00:00Z").unwrap();
         assert_eq!(evening.floor_beijing(4 * HOUR_MS), evening);
+    }
+
+    #[test]
+    fn observing_days_hold_the_values_stamped_in_start_exclusive_end_inclusive() {
+        let date = |d: u32| NaiveDate::from_ymd_opt(2026, 5, d).unwrap();
+        let bjt = |text: &str| Timestamp::parse_rfc3339(&format!("{text}+08:00")).unwrap();
+        // (instant, boundary, the date of the day holding it)
+        let cases = [
+            ("2026-05-05T19:59:00", DayBoundary::Twenty, date(5)),
+            ("2026-05-05T20:00:00", DayBoundary::Twenty, date(5)),
+            ("2026-05-05T20:01:00", DayBoundary::Twenty, date(6)),
+            ("2026-05-04T20:01:00", DayBoundary::Twenty, date(5)),
+            ("2026-05-05T00:00:00", DayBoundary::Twenty, date(5)),
+            ("2026-05-05T00:00:00", DayBoundary::Midnight, date(4)),
+            ("2026-05-05T00:01:00", DayBoundary::Midnight, date(5)),
+            ("2026-05-05T23:59:00", DayBoundary::Midnight, date(5)),
+            ("2026-05-06T00:00:00", DayBoundary::Midnight, date(5)),
+        ];
+        for (text, boundary, expected) in cases {
+            let t = bjt(text);
+            let day = ObservingDay::containing(t, boundary);
+            assert_eq!(day.date, expected, "{text} {boundary:?}");
+            assert!(day.contains(t), "{text} {boundary:?}");
+            assert_eq!(day.end().millis() - day.start().millis(), DAY_MS);
+        }
+        // The precipitation day of 5 May: 12:00–12:00 UTC.
+        let rain_day = ObservingDay::precipitation(date(5));
+        assert_eq!(rain_day.start().to_rfc3339(), "2026-05-04T12:00:00Z");
+        assert_eq!(rain_day.end().to_rfc3339(), "2026-05-05T12:00:00Z");
+        let calendar = ObservingDay::calendar(date(5));
+        assert_eq!(calendar.start().to_rfc3339(), "2026-05-04T16:00:00Z");
+        assert_eq!(calendar.end(), beijing_midnight(date(6)));
     }
 
     #[test]
