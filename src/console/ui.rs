@@ -15,6 +15,7 @@ pub mod fonts;
 pub mod i18n;
 pub mod login;
 pub mod map;
+pub mod raster;
 pub mod station_list;
 pub mod theme;
 pub mod top_bar;
