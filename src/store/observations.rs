@@ -2,7 +2,7 @@
 //! station × element × instant ("long" layout: a year of one series is one index range).
 //! Stations are stored by a small integer key to keep rows short.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -79,6 +79,8 @@ pub fn existing_station_key(conn: &Connection, id: &StationId) -> Result<Option<
 pub struct Writer<'c> {
     conn: &'c Connection,
     dirty: Dirty,
+    /// Station keys looked up so far: a batch names the same few stations thousands of times.
+    keys: HashMap<StationId, i64>,
 }
 
 impl<'c> Writer<'c> {
@@ -87,6 +89,7 @@ impl<'c> Writer<'c> {
         Self {
             conn,
             dirty: Dirty::default(),
+            keys: HashMap::new(),
         }
     }
 
@@ -103,7 +106,14 @@ impl<'c> Writer<'c> {
         on_conflict: OnConflict,
         qc: &BTreeMap<Element, QcFlags>,
     ) -> Result<Vec<(Element, ValueOutcome)>, StoreError> {
-        let key = station_key(self.conn, &obs.station)?;
+        let key = match self.keys.get(&obs.station) {
+            Some(&key) => key,
+            None => {
+                let key = station_key(self.conn, &obs.station)?;
+                self.keys.insert(obs.station.clone(), key);
+                key
+            }
+        };
         let mut outcomes = Vec::with_capacity(obs.values.len());
         for (&element, &value) in &obs.values {
             let flags = qc.get(&element).copied().unwrap_or_default();
@@ -153,6 +163,10 @@ impl<'c> Writer<'c> {
             .context("storing observation")?;
         if changed > 0 {
             return Ok(ValueOutcome::New);
+        }
+        if on_conflict == OnConflict::Replace {
+            // The update's guard skipped it: value, source and flags are already the same.
+            return Ok(ValueOutcome::Duplicate);
         }
         let stored: f64 = self
             .conn

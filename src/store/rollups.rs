@@ -158,10 +158,15 @@ fn from_children(
     Ok(aggregate)
 }
 
-/// The columns of a row after `start`, in table order.
-const COLUMNS: &str = "start, count, sum, min, min_at, max, max_at, first_at, first, last_at, last, \
-     sources, p_count, p_sum, p_min, p_min_at, p_max, p_max_at, p_first_at, p_first, p_last_at, \
-     p_last, p_sources";
+/// The columns of a row after the series key, in table order (a macro, so that every query
+/// is one literal the statement cache recognises without formatting a string per call).
+macro_rules! columns {
+    () => {
+        "start, count, sum, min, min_at, max, max_at, first_at, first, last_at, last, sources, \
+         p_count, p_sum, p_min, p_min_at, p_max, p_max_at, p_first_at, p_first, p_last_at, \
+         p_last, p_sources"
+    };
+}
 
 /// One series' rows of `level` with `start` in `[from, to)`, in time order.
 pub fn rows(
@@ -173,8 +178,10 @@ pub fn rows(
     to: i64,
 ) -> Result<Vec<(Timestamp, Aggregate)>, StoreError> {
     let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM rollups
+        .prepare_cached(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM rollups
              WHERE station = ?1 AND element = ?2 AND level = ?3 AND start >= ?4 AND start < ?5
              ORDER BY start"
         ))
@@ -233,10 +240,11 @@ fn write(
     };
     let a = &aggregate.all;
     let p = aggregate.passed.as_ref();
-    conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO rollups (station, element, level, {COLUMNS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                 ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+    conn.prepare_cached(concat!(
+        "INSERT OR REPLACE INTO rollups (station, element, level, ",
+        columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                   ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
     ))
     .and_then(|mut s| {
         s.execute(params![

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
+use rusqlite::config::DbConfig;
 
 use super::{Context as _, StoreError};
 
@@ -62,6 +63,18 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
         .context("enabling foreign keys")?;
     conn.pragma_update(None, "temp_store", "MEMORY")
         .context("setting temp_store")?;
+    // 64 MiB of page cache (the default is 2 MiB): history ingest touches the newest pages of
+    // every series and its rollups at once, and re-reading them from the OS costs a syscall
+    // each.
+    conn.pragma_update(None, "cache_size", -65_536)
+        .context("setting cache_size")?;
+    // Room for every statement the stores prepare, so none is parsed twice in a batch.
+    conn.set_prepared_statement_cache_capacity(64);
+    // Plan each statement once. SQLite built with STAT4 otherwise marks every parameter
+    // compared with an indexed column as "may change the plan" and re-prepares the statement
+    // whenever it is bound to a new value: a third of ingest time went to re-parsing.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .context("enabling the query planner stability guarantee")?;
     Ok(())
 }
 

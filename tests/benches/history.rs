@@ -34,7 +34,7 @@ const ELEMENTS: [Element; 8] = [
 ];
 
 /// Changes per page, as the console's sync asks for them.
-const PAGE: usize = 2000;
+const PAGE: usize = 10_000;
 
 /// 2025-12-01T16:00:00Z: midnight Beijing time, a year before "now" in these benches.
 const START: i64 = 1_764_604_800_000;
