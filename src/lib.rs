@@ -16,6 +16,7 @@
 //! |---|---|---|
 //! | [`domain`] | stations, townships, elements & units, observations, time, geometry, roles & the capability matrix, the audit chain: pure types and rules | std, serde, chrono, sha2 |
 //! | [`protocol`] | `/api/v1` DTOs and their conversions; the OpenAPI document | domain |
+//! | [`formats`] | observation files read at the edge: MICAPS types 1 and 3, CSV | domain |
 //! | [`store`] | SQLite set-up, migrations, the observation table, central database, console cache | domain; the central's store also protocol (its change log holds wire payloads) |
 //! | [`central`] | axum server: ingest, queries, change log, live stream, accounts, the guard of every route, audit, TLS | domain, protocol, store |
 //! | [`sim`] | the station simulator driven by real hourly data | domain, protocol |
@@ -60,6 +61,7 @@ pub mod cli;
 pub mod console;
 pub mod domain;
 pub mod embedded;
+pub mod formats;
 pub mod protocol;
 pub mod sim;
 pub mod store;

@@ -21,6 +21,27 @@ const RULES: &[(&[&str], &[&str])] = &[
             "axum",
         ],
     ),
+    // Observation files are read into domain types only: no I/O, no database, no network.
+    (
+        &["formats.rs", "formats/"],
+        &[
+            "crate::protocol",
+            "crate::store",
+            "crate::central",
+            "crate::console",
+            "crate::sim",
+            "crate::embedded",
+            "crate::assets",
+            "crate::cli",
+            "std::fs",
+            "std::net",
+            "egui",
+            "tokio",
+            "reqwest",
+            "rusqlite",
+            "axum",
+        ],
+    ),
     (
         &["protocol.rs", "protocol/"],
         &[
