@@ -3,6 +3,7 @@
 
 use crate::domain::Network;
 use crate::domain::network::CatalogError;
+use crate::domain::qc::{ClimateLimits, LimitsError};
 
 /// Qingliu's 16 stations (58819 and regional 708301–708315).
 pub const STATIONS_CSV: &str = include_str!("../assets/geo/stations.csv");
@@ -21,12 +22,20 @@ pub const PLACES_CSV: &str = include_str!("../assets/geo/places.csv");
 /// Six years of real hourly weather at Guangzhou (UCI, CC BY 4.0): the simulator's driver.
 pub const GUANGZHOU_HOURLY_CSV: &str =
     include_str!("../assets/sim/GuangzhouPM20100101_20151231.csv");
+/// Climatological limits for quality control, per element and month (our estimates for Qingliu;
+/// see `assets/qc/PROVENANCE.md`).
+pub const QC_LIMITS_JSON: &str = include_str!("../assets/qc/limits.json");
 /// Noto Sans CJK SC, subset to GB2312 and the symbols the UI draws (SIL OFL 1.1).
 pub const CJK_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-subset.otf");
 
 /// The Qingliu network as shipped.
 pub fn qingliu_network() -> Result<Network, CatalogError> {
     Network::from_csv(TOWNSHIPS_CSV, STATIONS_CSV)
+}
+
+/// The QC limits as shipped.
+pub fn qc_limits() -> Result<ClimateLimits, LimitsError> {
+    ClimateLimits::parse(QC_LIMITS_JSON)
 }
 
 #[cfg(test)]
@@ -94,5 +103,48 @@ mod tests {
                 .iter()
                 .any(|l| l.name.contains("闽江"))
         );
+    }
+
+    #[test]
+    fn qc_limits_parse_and_stay_inside_the_physical_ranges() {
+        use crate::domain::Element;
+        use chrono::Month;
+        let limits = qc_limits().unwrap();
+        let network = qingliu_network().unwrap();
+        let mut months = vec![Month::January];
+        while months.len() < 12 {
+            months.push(months[months.len() - 1].succ());
+        }
+        for element in Element::ALL {
+            let expected = !matches!(element, Element::WinDAvg2mi | Element::Vis);
+            assert_eq!(limits.element(element).is_some(), expected, "{element}");
+            for station in &network.stations {
+                for &month in &months {
+                    let Some((min, max)) = limits.bounds(element, month, station.altitude_m) else {
+                        continue;
+                    };
+                    let physical = element.physical_range();
+                    assert!(
+                        physical.contains(&min) && physical.contains(&max),
+                        "{element} {month:?} at {}: {min}..{max}",
+                        station.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_clean_day_passes_the_shipped_qc_at_every_station() {
+        use crate::domain::qc::fixtures::{clean_day, day_range};
+        use crate::domain::qc::{QcConfig, evaluate};
+        let network = qingliu_network().unwrap();
+        let config = QcConfig::new(qc_limits().unwrap());
+        let windows: Vec<_> = network.stations.iter().map(clean_day).collect();
+        for target in &windows {
+            let flags = evaluate(&config, target, &windows, day_range());
+            let failed: Vec<_> = flags.iter().filter(|(_, f)| !f.passed()).take(3).collect();
+            assert!(failed.is_empty(), "{}: {failed:?}", target.station.id);
+        }
     }
 }

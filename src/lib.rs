@@ -14,7 +14,7 @@
 //!
 //! | module | owns | may use |
 //! |---|---|---|
-//! | [`domain`] | stations, townships, elements & units, observations, time, geometry, roles & the capability matrix, the audit chain: pure types and rules | std, serde, chrono, sha2 |
+//! | [`domain`] | stations, townships, elements & units, observations, time, geometry, QC rules, roles & the capability matrix, the audit chain: pure types and rules | std, serde, chrono, sha2 |
 //! | [`protocol`] | `/api/v1` DTOs and their conversions; the OpenAPI document | domain |
 //! | [`formats`] | observation files read at the edge: MICAPS types 1 and 3, CSV | domain |
 //! | [`store`] | SQLite set-up, migrations, the observation table, central database, console cache | domain; the central's store also protocol (its change log holds wire payloads) |

@@ -1,17 +1,51 @@
-//! Quality control flags: which tests a value failed. Flags are kept with the data and never
-//! delete it; a view can show the raw value and say which test flagged it.
+//! Quality control in the spirit of CMA's surface-observation QC (QX/T 118): which tests a
+//! value failed, and the tests themselves as pure functions: data in, flags out. Flags are kept
+//! with the data and never delete it; a view can show the raw value and say which test
+//! flagged it.
+//!
+//! | test | module | what fails |
+//! |---|---|---|
+//! | [`QcTest::Range`] | [`range`], [`limits`] | outside the month's climatological limits at the station's altitude |
+//! | [`QcTest::Consistency`] | [`consistency`] | a relation between elements of one observation (gust ≥ mean …); both sides flagged |
+//! | [`QcTest::Step`] | [`step`] | changed faster than the element can; a spike flags itself, not its neighbours |
+//! | [`QcTest::Persistence`] | [`persistence`] | unchanged for longer than plausible; the whole run flagged |
+//! | [`QcTest::Spatial`] | [`spatial`] | departs from the neighbours' median after altitude adjustment |
+//!
+//! [`evaluate()`] runs them all over one station's window; [`QcConfig`] holds their parameters
+//! and says what a caller must load ([`QcConfig::plan`]).
+//!
+//! Every flag means *suspect* (可疑): ingest refuses values outside the physical range, the
+//! only ones QC could call *wrong* (错误) on its own. A person confirms or clears a suspect
+//! value; the raw value is always kept.
+
+mod config;
+pub mod consistency;
+mod evaluate;
+#[cfg(test)]
+pub(crate) mod fixtures;
+pub mod limits;
+pub mod persistence;
+pub mod physics;
+pub mod range;
+pub mod spatial;
+pub mod step;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use config::{Plan, QcConfig};
+pub use evaluate::{StationWindow, evaluate};
+pub use limits::{ClimateLimits, LimitsError};
+
 /// One quality-control test, in the spirit of CMA's surface-observation QC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QcTest {
-    /// Outside the climatological range for the station and season.
+    /// Outside the climatological range for the month at the station's altitude.
     Range,
-    /// Inconsistent with other elements of the same observation (RH ≤ 100, gust ≥ mean …).
+    /// Inconsistent with other elements of the same observation (dew point ≤ temperature,
+    /// gust ≥ mean …).
     Consistency,
     /// Changed more from the previous value than the element can in that time.
     Step,
@@ -22,7 +56,7 @@ pub enum QcTest {
 }
 
 impl QcTest {
-    /// Every test, in the order they run.
+    /// Every test, in the order flags list them.
     pub const ALL: [Self; 5] = [
         Self::Range,
         Self::Consistency,
