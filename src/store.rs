@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod central;
+pub mod chunk;
 pub mod history;
 pub mod maintenance;
 pub mod observations;

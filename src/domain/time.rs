@@ -69,12 +69,12 @@ impl Timestamp {
     /// of hours and days (and any step dividing a day) start on Beijing's local boundaries.
     pub fn floor_beijing(self, step_ms: i64) -> Self {
         let offset = i64::from(BEIJING_OFFSET_SECS) * 1000;
-        Self((self.0 + offset).div_euclid(step_ms) * step_ms - offset)
+        Self(self.0.saturating_add(offset).div_euclid(step_ms) * step_ms - offset)
     }
 
-    /// This instant moved by `ms` (negative moves back).
+    /// This instant moved by `ms` (negative moves back), stopping at the ends of time.
     pub fn plus_ms(self, ms: i64) -> Self {
-        Self(self.0 + ms)
+        Self(self.0.saturating_add(ms))
     }
 }
 

@@ -11,12 +11,12 @@ use super::observations::{self, OnConflict, Writer};
 use super::sqlite::{self, Migration};
 use super::{Context as _, StoreError};
 use super::{history, maintenance, rollups};
-use crate::domain::history::{Sample, SeriesView, ViewRequest};
+use crate::domain::history::{Level, Sample, SeriesView, ViewRequest};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 
-const MIGRATIONS: [Migration; 4] = [
+const MIGRATIONS: [Migration; 5] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -24,6 +24,10 @@ const MIGRATIONS: [Migration; 4] = [
     Migration {
         name: "sync metadata",
         sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    },
+    Migration {
+        name: "observations in hourly chunks",
+        sql: observations::CHUNKS_SCHEMA,
     },
     Migration {
         name: "observation rollups",
@@ -124,6 +128,7 @@ impl CacheDb {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut conn = sqlite::open(path)?;
         sqlite::migrate(&mut conn, &MIGRATIONS)?;
+        observations::convert_legacy(&mut conn)?;
         rollups::ensure_current(&mut conn)?;
         Ok(Self { conn })
     }
@@ -162,6 +167,7 @@ impl CacheDb {
     pub fn in_memory() -> Result<Self, StoreError> {
         let mut conn = sqlite::open_in_memory()?;
         sqlite::migrate(&mut conn, &MIGRATIONS)?;
+        observations::convert_legacy(&mut conn)?;
         rollups::ensure_current(&mut conn)?;
         Ok(Self { conn })
     }
@@ -336,9 +342,12 @@ impl CacheDb {
     /// Number of stored values, for tests and diagnostics.
     pub fn value_count(&self) -> Result<u64, StoreError> {
         self.conn
-            .query_row("SELECT count(*) FROM observations", [], |r| {
-                r.get::<_, i64>(0)
-            })
+            // Every value is counted once in its hour's rollup.
+            .query_row(
+                "SELECT coalesce(sum(count), 0) FROM rollups WHERE level = ?1",
+                [Level::Hour.storage_id()],
+                |r| r.get::<_, i64>(0),
+            )
             .context("counting values")
             .map(|n| n.unsigned_abs())
     }

@@ -95,6 +95,7 @@ impl SqliteCentralStore {
     pub fn open(path: &Path, network: &Network) -> Result<Self, StoreError> {
         let mut writer = sqlite::open(path)?;
         sqlite::migrate(&mut writer, &MIGRATIONS)?;
+        observations::convert_legacy(&mut writer)?;
         super::rollups::ensure_current(&mut writer)?;
         schema::seed_network(&mut writer, network)?;
         let instance = schema::instance(&writer)?;

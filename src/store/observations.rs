@@ -1,18 +1,25 @@
-//! The observation table, shared by the central's database and the console cache: one row per
-//! station × element × instant ("long" layout: a year of one series is one index range).
-//! Stations are stored by a small integer key to keep rows short.
+//! Observations as the central's database and the console cache both keep them: per series
+//! (station × element) one row per hour ([`Chunk`]), beside the rollups of coarser levels
+//! ([`super::rollups`]). Stations are stored by a small integer key to keep rows short.
+//!
+//! All writes go through a [`Writer`], which loads each hour it touches once, applies every
+//! value of the batch to it in memory, and writes it back with its rollups at
+//! [`Writer::finish`]: a batch costs a few rows per hour per series, however many values it
+//! holds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::rollups::{self, Dirty};
+use super::chunk::{Chunk, ChunkError, Write, chunk_of};
+use super::rollups;
 use super::{Context as _, StoreError};
 use crate::domain::history::Sample;
 use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Observation, Source, StationId, Timestamp};
 
-/// Schema of the observation tables; a migration step of each database that keeps them.
+/// The first schema of the observation tables (one row per value), kept because released
+/// databases were created with it; [`convert_legacy`] moves its rows into chunks.
 pub const SCHEMA: &str = "
 CREATE TABLE station_keys (
     key INTEGER PRIMARY KEY,
@@ -29,14 +36,22 @@ CREATE TABLE observations (
 ) WITHOUT ROWID;
 ";
 
-/// Values equal within this are the same measurement (JSON round trips of f64 are exact, but
-/// a value re-derived from text may differ in the last bit).
-const SAME_VALUE_EPSILON: f64 = 1e-9;
+/// Schema of the hourly chunks: one row per series and hour (`start` as in
+/// [`super::chunk::chunk_of`]), the values in `data`.
+pub const CHUNKS_SCHEMA: &str = "
+CREATE TABLE chunks (
+    station INTEGER NOT NULL REFERENCES station_keys(key),
+    element INTEGER NOT NULL,             -- domain::Element::storage_id
+    start   INTEGER NOT NULL,             -- Unix ms: values stamped in (start, start + 1 h]
+    data    BLOB    NOT NULL,             -- store::chunk encoding
+    PRIMARY KEY (station, element, start)
+) WITHOUT ROWID;
+";
 
 /// What storing one value did.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ValueOutcome {
-    /// Stored; it was not there before.
+    /// Stored: it was not there before, or (when replacing) it differed.
     New,
     /// The same value was already stored: nothing changed.
     Duplicate,
@@ -47,7 +62,7 @@ pub enum ValueOutcome {
     },
 }
 
-/// How [`insert`] treats a value already stored for the same station, element and instant.
+/// How a [`Writer`] treats a value already stored for the same station, element and instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnConflict {
     /// Keep the stored value and report the conflict (the central: first report wins).
@@ -73,14 +88,48 @@ pub fn existing_station_key(conn: &Connection, id: &StationId) -> Result<Option<
         .context("reading station key")
 }
 
+/// Every station with a storage key: `(key, id)`.
+fn station_keys(conn: &Connection) -> Result<Vec<(i64, StationId)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT key, id FROM station_keys ORDER BY id")
+        .context("preparing station keys")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .context("listing station keys")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("reading station keys")?;
+    rows.into_iter()
+        .map(|(key, id)| {
+            Ok((
+                key,
+                StationId::parse(&id).map_err(|e| StoreError::Decode(e.to_string()))?,
+            ))
+        })
+        .collect()
+}
+
+/// A series' hour, as a key: `(station key, element id, chunk start)`.
+type ChunkKey = (i64, u8, i64);
+
+/// An hour loaded for writing.
+#[derive(Debug)]
+struct Loaded {
+    chunk: Chunk,
+    changed: bool,
+}
+
 /// Writes observations and their QC flags inside the caller's transaction, and keeps the
-/// rollups in step: call [`Writer::finish`] before committing.
+/// rollups in step: call [`Writer::finish`] before committing (or [`Writer::flush`] before
+/// reading what was written through the connection).
 #[derive(Debug)]
 pub struct Writer<'c> {
     conn: &'c Connection,
-    dirty: Dirty,
     /// Station keys looked up so far: a batch names the same few stations thousands of times.
     keys: HashMap<StationId, i64>,
+    /// Every hour touched, as it is now.
+    chunks: HashMap<ChunkKey, Loaded>,
+    /// Hours written so far (their coarser rollups are refreshed at the end).
+    written: BTreeSet<ChunkKey>,
 }
 
 impl<'c> Writer<'c> {
@@ -88,14 +137,46 @@ impl<'c> Writer<'c> {
     pub fn new(conn: &'c Connection) -> Self {
         Self {
             conn,
-            dirty: Dirty::default(),
             keys: HashMap::new(),
+            chunks: HashMap::new(),
+            written: BTreeSet::new(),
         }
     }
 
     /// The connection written to.
     pub fn conn(&self) -> &'c Connection {
         self.conn
+    }
+
+    fn key(&mut self, station: &StationId, create: bool) -> Result<Option<i64>, StoreError> {
+        if let Some(&key) = self.keys.get(station) {
+            return Ok(Some(key));
+        }
+        let key = if create {
+            Some(station_key(self.conn, station)?)
+        } else {
+            existing_station_key(self.conn, station)?
+        };
+        if let Some(key) = key {
+            self.keys.insert(station.clone(), key);
+        }
+        Ok(key)
+    }
+
+    fn chunk(&mut self, key: ChunkKey) -> Result<&mut Loaded, StoreError> {
+        if !self.chunks.contains_key(&key) {
+            let chunk = read_chunk(self.conn, key)?.unwrap_or_default();
+            self.chunks.insert(
+                key,
+                Loaded {
+                    chunk,
+                    changed: false,
+                },
+            );
+        }
+        self.chunks
+            .get_mut(&key)
+            .ok_or_else(|| StoreError::Decode("chunk vanished from the writer".into()))
     }
 
     /// Stores an observation's values, each with its QC flags from `qc` (passed when absent);
@@ -106,84 +187,31 @@ impl<'c> Writer<'c> {
         on_conflict: OnConflict,
         qc: &BTreeMap<Element, QcFlags>,
     ) -> Result<Vec<(Element, ValueOutcome)>, StoreError> {
-        let key = match self.keys.get(&obs.station) {
-            Some(&key) => key,
-            None => {
-                let key = station_key(self.conn, &obs.station)?;
-                self.keys.insert(obs.station.clone(), key);
-                key
-            }
-        };
+        let key = self.key(&obs.station, true)?.unwrap_or_default();
+        let start = chunk_of(obs.time).millis();
         let mut outcomes = Vec::with_capacity(obs.values.len());
         for (&element, &value) in &obs.values {
-            let flags = qc.get(&element).copied().unwrap_or_default();
-            let outcome = self.insert_value(key, element, obs, value, flags, on_conflict)?;
-            if outcome == ValueOutcome::New {
-                self.dirty.touch(key, element.storage_id(), obs.time);
-            }
+            let sample = Sample {
+                time: obs.time,
+                value,
+                source: obs.source,
+                qc: qc.get(&element).copied().unwrap_or_default(),
+            };
+            let loaded = self.chunk((key, element.storage_id(), start))?;
+            let outcome = match loaded
+                .chunk
+                .write(sample, on_conflict == OnConflict::Replace)
+            {
+                Write::Added | Write::Replaced => {
+                    loaded.changed = true;
+                    ValueOutcome::New
+                }
+                Write::Same => ValueOutcome::Duplicate,
+                Write::Kept { stored } => ValueOutcome::Conflict { stored },
+            };
             outcomes.push((element, outcome));
         }
         Ok(outcomes)
-    }
-
-    fn insert_value(
-        &self,
-        key: i64,
-        element: Element,
-        obs: &Observation,
-        value: f64,
-        flags: QcFlags,
-        on_conflict: OnConflict,
-    ) -> Result<ValueOutcome, StoreError> {
-        let sql = match on_conflict {
-            OnConflict::KeepStored => {
-                "INSERT INTO observations (station, element, time, value, source, qc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"
-            }
-            OnConflict::Replace => {
-                "INSERT INTO observations (station, element, time, value, source, qc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT DO UPDATE SET value = excluded.value, source = excluded.source, qc = excluded.qc
-                 WHERE value != excluded.value OR source != excluded.source OR qc != excluded.qc"
-            }
-        };
-        let changed = self
-            .conn
-            .prepare_cached(sql)
-            .and_then(|mut s| {
-                s.execute(params![
-                    key,
-                    element.storage_id(),
-                    obs.time.millis(),
-                    value,
-                    obs.source.storage_id(),
-                    flags.bits()
-                ])
-            })
-            .context("storing observation")?;
-        if changed > 0 {
-            return Ok(ValueOutcome::New);
-        }
-        if on_conflict == OnConflict::Replace {
-            // The update's guard skipped it: value, source and flags are already the same.
-            return Ok(ValueOutcome::Duplicate);
-        }
-        let stored: f64 = self
-            .conn
-            .prepare_cached(
-                "SELECT value FROM observations WHERE station = ?1 AND element = ?2 AND time = ?3",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![key, element.storage_id(), obs.time.millis()], |r| {
-                    r.get(0)
-                })
-            })
-            .context("reading stored observation")?;
-        Ok(if (stored - value).abs() <= SAME_VALUE_EPSILON {
-            ValueOutcome::Duplicate
-        } else {
-            ValueOutcome::Conflict { stored }
-        })
     }
 
     /// Sets the QC flags of one stored value; returns whether they changed (`false` also when
@@ -195,49 +223,110 @@ impl<'c> Writer<'c> {
         time: Timestamp,
         flags: QcFlags,
     ) -> Result<bool, StoreError> {
-        let Some(key) = existing_station_key(self.conn, station)? else {
+        let Some(key) = self.key(station, false)? else {
             return Ok(false);
         };
-        let changed = self
-            .conn
-            .prepare_cached(
-                "UPDATE observations SET qc = ?4
-                 WHERE station = ?1 AND element = ?2 AND time = ?3 AND qc != ?4",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    key,
-                    element.storage_id(),
-                    time.millis(),
-                    flags.bits()
-                ])
-            })
-            .context("setting QC flags")?;
-        if changed > 0 {
-            self.dirty.touch(key, element.storage_id(), time);
-        }
-        Ok(changed > 0)
+        let loaded = self.chunk((key, element.storage_id(), chunk_of(time).millis()))?;
+        let changed = loaded.chunk.set_qc(time, flags);
+        loaded.changed |= changed;
+        Ok(changed)
     }
 
-    /// Brings the rollups of everything written up to date. Returns how many finest buckets
-    /// were recomputed.
-    pub fn finish(self) -> Result<usize, StoreError> {
-        rollups::refresh(self.conn, &self.dirty)?;
-        Ok(self.dirty.len())
+    /// Writes every changed hour and its hourly rollup, so reads through the connection see
+    /// them; the hours stay loaded for further writes.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        for (&key, loaded) in self.chunks.iter_mut().filter(|(_, l)| l.changed) {
+            write_chunk(self.conn, key, &loaded.chunk)?;
+            rollups::write_hour(self.conn, key, loaded.chunk.aggregate().as_ref())?;
+            loaded.changed = false;
+            self.written.insert(key);
+        }
+        Ok(())
+    }
+
+    /// Writes everything and brings the coarser rollups up to date. Returns how many hours
+    /// were written.
+    pub fn finish(mut self) -> Result<usize, StoreError> {
+        self.flush()?;
+        rollups::refresh_above_hours(self.conn, &self.written)?;
+        Ok(self.written.len())
     }
 }
 
-/// Stores an observation's values without QC flags and brings their rollups up to date: for
-/// single writes and tests; batches use a [`Writer`].
-pub fn insert(
+fn chunk_error(key: ChunkKey) -> impl Fn(ChunkError) -> StoreError {
+    move |e| {
+        StoreError::Decode(format!(
+            "series {}/{} at {}: {e}",
+            key.0,
+            key.1,
+            Timestamp(key.2)
+        ))
+    }
+}
+
+/// One stored hour, if there is one.
+fn read_chunk(conn: &Connection, key: ChunkKey) -> Result<Option<Chunk>, StoreError> {
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached(
+            "SELECT data FROM chunks WHERE station = ?1 AND element = ?2 AND start = ?3",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![key.0, key.1, key.2], |r| r.get(0))
+                .optional()
+        })
+        .context("reading an hour of values")?;
+    bytes
+        .map(|b| Chunk::decode(Timestamp(key.2), &b).map_err(chunk_error(key)))
+        .transpose()
+}
+
+fn write_chunk(conn: &Connection, key: ChunkKey, chunk: &Chunk) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO chunks (station, element, start, data) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| s.execute(params![key.0, key.1, key.2, chunk.encode(Timestamp(key.2))]))
+    .context("writing an hour of values")?;
+    Ok(())
+}
+
+/// Calls `each` with every stored hour of one series whose values may fall in `(after,
+/// until]`, in time order.
+fn for_chunks(
     conn: &Connection,
-    obs: &Observation,
-    on_conflict: OnConflict,
-) -> Result<Vec<(Element, ValueOutcome)>, StoreError> {
-    let mut writer = Writer::new(conn);
-    let outcomes = writer.insert(obs, on_conflict, &BTreeMap::new())?;
-    writer.finish()?;
-    Ok(outcomes)
+    key: i64,
+    element: Element,
+    after: Timestamp,
+    until: Timestamp,
+    mut each: impl FnMut(Chunk) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if until <= after {
+        return Ok(());
+    }
+    let first = chunk_of(after.plus_ms(1)).millis();
+    let last = chunk_of(until).millis();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT start, data FROM chunks
+             WHERE station = ?1 AND element = ?2 AND start >= ?3 AND start <= ?4 ORDER BY start",
+        )
+        .context("preparing a series read")?;
+    let mut rows = stmt
+        .query(params![key, element.storage_id(), first, last])
+        .context("reading a series")?;
+    while let Some(row) = rows.next().context("reading a series")? {
+        let start: i64 = row.get(0).context("chunk start")?;
+        let bytes: &[u8] = row
+            .get_ref(1)
+            .and_then(|v| v.as_blob().map_err(Into::into))
+            .context("chunk data")?;
+        let chunk = Chunk::decode(Timestamp(start), bytes).map_err(chunk_error((
+            key,
+            element.storage_id(),
+            start,
+        )))?;
+        each(chunk)?;
+    }
+    Ok(())
 }
 
 /// The values of one series stamped in `(after, until]`, with provenance and QC flags, in
@@ -252,26 +341,17 @@ pub fn samples(
     let Some(key) = existing_station_key(conn, station)? else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT time, value, source, qc FROM observations
-             WHERE station = ?1 AND element = ?2 AND time > ?3 AND time <= ?4 ORDER BY time",
-        )
-        .context("preparing sample query")?;
-    let rows = stmt
-        .query_map(
-            params![key, element.storage_id(), after.millis(), until.millis()],
-            |r| {
-                Ok(Sample {
-                    time: Timestamp(r.get(0)?),
-                    value: r.get(1)?,
-                    source: Source::from_storage_id(r.get(2)?),
-                    qc: QcFlags::from_bits(r.get(3)?),
-                })
-            },
-        )
-        .context("querying samples")?;
-    rows.collect::<Result<_, _>>().context("reading samples")
+    let mut out = Vec::new();
+    for_chunks(conn, key, element, after, until, |chunk| {
+        out.extend(
+            chunk
+                .samples()
+                .iter()
+                .filter(|s| s.time > after && s.time <= until),
+        );
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Whether any of `elements` of a station has a value strictly between `after` and `before`.
@@ -285,19 +365,16 @@ pub fn any_between(
     let Some(key) = existing_station_key(conn, station)? else {
         return Ok(false);
     };
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM observations
-             WHERE station = ?1 AND element = ?2 AND time > ?3 AND time < ?4)",
-        )
-        .context("preparing presence query")?;
-    for element in elements {
-        let found: bool = stmt
-            .query_row(
-                params![key, element.storage_id(), after.millis(), before.millis()],
-                |r| r.get(0),
-            )
-            .context("querying presence")?;
+    let until = before.plus_ms(-1);
+    for &element in elements {
+        let mut found = false;
+        for_chunks(conn, key, element, after, until, |chunk| {
+            found |= chunk
+                .samples()
+                .iter()
+                .any(|s| s.time > after && s.time <= until);
+            Ok(())
+        })?;
         if found {
             return Ok(true);
         }
@@ -313,103 +390,179 @@ pub fn series(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<(Timestamp, f64)>, StoreError> {
-    let Some(key) = existing_station_key(conn, station)? else {
-        return Ok(Vec::new());
-    };
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT time, value FROM observations
-             WHERE station = ?1 AND element = ?2 AND time BETWEEN ?3 AND ?4 ORDER BY time",
-        )
-        .context("preparing series query")?;
-    let rows = stmt
-        .query_map(
-            params![key, element.storage_id(), from.millis(), to.millis()],
-            |r| Ok((Timestamp(r.get(0)?), r.get(1)?)),
-        )
-        .context("querying series")?;
-    rows.collect::<Result<_, _>>().context("reading series")
+    Ok(samples(conn, station, element, from.plus_ms(-1), to)?
+        .into_iter()
+        .map(|s| (s.time, s.value))
+        .collect())
 }
 
 /// Newest `(time, value)` per element, per station.
 pub type LatestValues = BTreeMap<StationId, BTreeMap<Element, (Timestamp, f64)>>;
 
-/// The newest value of every element at every station.
+/// The newest value of every element at every station: one index probe per station and
+/// element (the newest hour), a few hundred in all.
 pub fn latest(conn: &Connection) -> Result<LatestValues, StoreError> {
-    // One index seek per station × element: with the primary key this is a few hundred
-    // b-tree probes, far cheaper than a GROUP BY over the table.
+    let mut latest = LatestValues::new();
     let mut stmt = conn
         .prepare_cached(
-            "SELECT k.id, e.element, o.time, o.value
-             FROM station_keys k
-             JOIN (SELECT DISTINCT station, element FROM observations) e ON e.station = k.key
-             JOIN observations o ON o.station = e.station AND o.element = e.element
-                AND o.time = (SELECT max(time) FROM observations
-                              WHERE station = e.station AND element = e.element)",
+            "SELECT start, data FROM chunks WHERE station = ?1 AND element = ?2
+             ORDER BY start DESC LIMIT 1",
         )
         .context("preparing latest query")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, u8>(1)?,
-                Timestamp(r.get(2)?),
-                r.get::<_, f64>(3)?,
-            ))
-        })
-        .context("querying latest")?;
-    let mut latest = LatestValues::new();
-    for row in rows {
-        let (id, element, time, value) = row.context("reading latest")?;
-        let id = StationId::parse(&id).map_err(|e| StoreError::Decode(e.to_string()))?;
-        let Some(element) = Element::from_storage_id(element) else {
-            continue;
-        };
-        latest.entry(id).or_default().insert(element, (time, value));
+    for (key, id) in station_keys(conn)? {
+        for element in Element::ALL {
+            let row: Option<(i64, Vec<u8>)> = stmt
+                .query_row(params![key, element.storage_id()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .context("querying latest")?;
+            let Some((start, bytes)) = row else { continue };
+            let chunk = Chunk::decode(Timestamp(start), &bytes).map_err(chunk_error((
+                key,
+                element.storage_id(),
+                start,
+            )))?;
+            if let Some(newest) = chunk.samples().last() {
+                latest
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(element, (newest.time, newest.value));
+            }
+        }
     }
     Ok(latest)
 }
 
-/// Every observation with `time >= from`, grouped back into per-instant observations, in
-/// time order: what a console loads at start-up to fill its live charts.
+/// Every observation with `time >= from`, grouped back into per-instant observations in time
+/// order (then by station): what a console loads at start-up to fill its live charts. Each
+/// observation's source is that of its values (the first one read, should they differ).
 pub fn since(conn: &Connection, from: Timestamp) -> Result<Vec<Observation>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT k.id, o.time, o.source, o.element, o.value
-             FROM observations o JOIN station_keys k ON k.key = o.station
-             WHERE o.time >= ?1 ORDER BY o.time, k.id",
-        )
-        .context("preparing snapshot query")?;
-    let rows = stmt
-        .query_map([from.millis()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                Timestamp(r.get(1)?),
-                Source::from_storage_id(r.get(2)?),
-                r.get::<_, u8>(3)?,
-                r.get::<_, f64>(4)?,
-            ))
+    let mut grouped: BTreeMap<(Timestamp, StationId), (Source, BTreeMap<Element, f64>)> =
+        BTreeMap::new();
+    let until = Timestamp(i64::MAX / 2);
+    for (key, id) in station_keys(conn)? {
+        for element in Element::ALL {
+            for_chunks(conn, key, element, from.plus_ms(-1), until, |chunk| {
+                for s in chunk.samples().iter().filter(|s| s.time >= from) {
+                    grouped
+                        .entry((s.time, id.clone()))
+                        .or_insert_with(|| (s.source, BTreeMap::new()))
+                        .1
+                        .insert(element, s.value);
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|((time, station), (source, values))| Observation {
+            station,
+            time,
+            source,
+            values,
         })
-        .context("querying snapshot")?;
-    let mut out: Vec<Observation> = Vec::new();
-    for row in rows {
-        let (id, time, source, element, value) = row.context("reading snapshot")?;
-        let Some(element) = Element::from_storage_id(element) else {
-            continue;
-        };
-        match out.last_mut() {
-            Some(last) if last.time == time && last.station.as_str() == id => {
-                last.values.insert(element, value);
-            }
-            _ => out.push(Observation {
+        .collect())
+}
+
+/// Moves the values of a database created with the first schema (one row per value) into
+/// hourly chunks and drops the old table; does nothing when there is none. Returns how many
+/// values moved.
+pub fn convert_legacy(conn: &mut Connection) -> Result<usize, StoreError> {
+    let legacy: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'observations')",
+            [],
+            |r| r.get(0),
+        )
+        .context("looking for the first observation table")?;
+    if !legacy {
+        return Ok(0);
+    }
+    let tx = conn.transaction().context("starting conversion")?;
+    let mut moved = 0;
+    {
+        let mut writer = Writer::new(&tx);
+        let mut stmt = tx
+            .prepare(
+                "SELECT k.id, o.element, o.time, o.value, o.source, o.qc
+                 FROM observations o JOIN station_keys k ON k.key = o.station
+                 ORDER BY o.station, o.element, o.time",
+            )
+            .context("preparing conversion")?;
+        let mut rows = stmt.query([]).context("reading old observations")?;
+        while let Some(row) = rows.next().context("reading old observations")? {
+            let id: String = row.get(0).context("station")?;
+            let Some(element) = Element::from_storage_id(row.get(1).context("element")?) else {
+                continue;
+            };
+            let observation = Observation {
                 station: StationId::parse(&id).map_err(|e| StoreError::Decode(e.to_string()))?,
-                time,
-                source,
-                values: BTreeMap::from([(element, value)]),
-            }),
+                time: Timestamp(row.get(2).context("time")?),
+                source: Source::from_storage_id(row.get(4).context("source")?),
+                values: BTreeMap::from([(element, row.get(3).context("value")?)]),
+            };
+            let qc = BTreeMap::from([(element, QcFlags::from_bits(row.get(5).context("qc")?))]);
+            writer.insert(&observation, OnConflict::Replace, &qc)?;
+            moved += 1;
+            // Bound the memory a large old database needs.
+            if writer.chunks.len() > 50_000 {
+                writer.flush()?;
+                writer.chunks.clear();
+            }
+        }
+        writer.finish()?;
+    }
+    tx.execute_batch("DROP TABLE observations")
+        .context("dropping the first observation table")?;
+    tx.commit().context("committing conversion")?;
+    tracing::info!(values = moved, "observations moved into hourly chunks");
+    Ok(moved)
+}
+
+/// Every stored value as `(station, element, time, value)`, ordered by station id, element
+/// and time: for diagnostics and for tests that compare two databases.
+pub fn every_value(
+    conn: &Connection,
+) -> Result<Vec<(StationId, Element, Timestamp, f64)>, StoreError> {
+    let mut out = Vec::new();
+    for (key, id) in station_keys(conn)? {
+        let mut elements = Element::ALL;
+        elements.sort_by_key(|e| e.storage_id());
+        for element in elements {
+            for_chunks(
+                conn,
+                key,
+                element,
+                Timestamp(i64::MIN / 2),
+                Timestamp(i64::MAX / 2),
+                |chunk| {
+                    out.extend(
+                        chunk
+                            .samples()
+                            .iter()
+                            .map(|s| (id.clone(), element, s.time, s.value)),
+                    );
+                    Ok(())
+                },
+            )?;
         }
     }
     Ok(out)
+}
+
+/// Stores one observation's values without QC flags, with its rollups: for single writes
+/// and tests; batches use one [`Writer`].
+pub fn insert(
+    conn: &Connection,
+    obs: &Observation,
+    on_conflict: OnConflict,
+) -> Result<Vec<(Element, ValueOutcome)>, StoreError> {
+    let mut writer = Writer::new(conn);
+    let outcomes = writer.insert(obs, on_conflict, &BTreeMap::new())?;
+    writer.finish()?;
+    Ok(outcomes)
 }
 
 #[cfg(test)]
@@ -425,6 +578,10 @@ mod tests {
                 Migration {
                     name: "observations",
                     sql: SCHEMA,
+                },
+                Migration {
+                    name: "chunks",
+                    sql: CHUNKS_SCHEMA,
                 },
                 Migration {
                     name: "rollups",

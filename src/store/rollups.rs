@@ -1,20 +1,19 @@
 //! The pyramid in SQLite: per series, one row per bucket of every [`Level::ROLLUPS`] level,
-//! kept in step with the observation table in the same transaction as the writes.
+//! kept in step with the values in the same transaction as the writes.
 //!
-//! Maintenance is recomputation, not arithmetic on deltas: every write marks the finest
-//! bucket it touched ([`Dirty`]); [`refresh`] recomputes each marked 10-minute bucket from its
-//! raw values and each coarser bucket from its children. That stays exact when a value is
-//! replaced or its QC flags change (a delta cannot "un-merge" a minimum), and costs a few
-//! small index-range reads per touched bucket.
+//! An hour's row is computed from its chunk, which the writer has in memory anyway
+//! ([`write_hour`]); each coarser bucket holding a written hour is then recomputed from its
+//! children ([`refresh_above_hours`]). Recomputation rather than arithmetic on deltas stays
+//! exact when a value is replaced or its QC flags change (a delta cannot "un-merge" a
+//! minimum), and costs a few small index-range reads per touched bucket.
 
 use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
+use super::chunk::Chunk;
 use super::{Context as _, StoreError};
-use crate::domain::Source;
 use crate::domain::history::{Aggregate, Level, SourceSet, Summary};
-use crate::domain::qc::QcFlags;
 use crate::domain::time::Timestamp;
 
 /// Schema of the rollup table: `all` summarises every value, `p_` the values that passed QC
@@ -53,90 +52,41 @@ CREATE TABLE rollup_state (version INTEGER NOT NULL);
 ";
 
 /// Bumped whenever levels or the row's meaning change: a database at another version has its
-/// rollups rebuilt from raw values when it is opened.
-pub const VERSION: i64 = 1;
+/// rollups rebuilt from its values when it is opened.
+pub const VERSION: i64 = 2;
 
-/// The finest buckets touched by writes, per series: `(station key, element id, bucket start)`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Dirty(BTreeSet<(i64, u8, i64)>);
+/// A series' hour: `(station key, element id, chunk start)`.
+pub type HourKey = (i64, u8, i64);
 
-impl Dirty {
-    /// Marks the bucket holding `time` of one series.
-    pub fn touch(&mut self, station: i64, element: u8, time: Timestamp) {
-        let start = Level::ROLLUPS[0].bucket_of(time);
-        self.0.insert((station, element, start.millis()));
-    }
-
-    /// Whether nothing was touched.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Number of touched finest buckets.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
+/// Stores (or, with nothing in the hour, removes) the hourly row of one series.
+pub fn write_hour(
+    conn: &Connection,
+    (station, element, start): HourKey,
+    aggregate: Option<&Aggregate>,
+) -> Result<(), StoreError> {
+    write(conn, station, element, Level::Hour, start, aggregate)
 }
 
-/// Recomputes every bucket the writes in `dirty` touched, at every level.
-pub fn refresh(conn: &Connection, dirty: &Dirty) -> Result<(), StoreError> {
-    let mut touched: BTreeSet<(i64, u8, i64)> = dirty.0.clone();
-    for level in Level::ROLLUPS {
-        let width = bucket_ms(level);
-        let parents: BTreeSet<(i64, u8, i64)> = touched
+/// Recomputes every bucket coarser than an hour that holds one of `hours`, level by level,
+/// each from its children.
+pub fn refresh_above_hours(conn: &Connection, hours: &BTreeSet<HourKey>) -> Result<(), StoreError> {
+    let mut touched: BTreeSet<HourKey> = hours.clone();
+    for level in Level::ROLLUPS.into_iter().skip(1) {
+        let width = level.bucket_ms().unwrap_or(1);
+        let parents: BTreeSet<HourKey> = touched
             .iter()
-            .map(|&(station, element, time)| {
-                (station, element, level.parent_of(Timestamp(time)).millis())
+            .map(|&(station, element, start)| {
+                (station, element, level.parent_of(Timestamp(start)).millis())
             })
             .collect();
         for &(station, element, start) in &parents {
-            let aggregate = match level.finer() {
-                Level::Raw => from_raw(conn, station, element, start, start + width)?,
-                finer => from_children(conn, station, element, finer, start, start + width)?,
-            };
+            let aggregate =
+                from_children(conn, station, element, level.finer(), start, start + width)?;
             write(conn, station, element, level, start, aggregate.as_ref())?;
         }
         touched = parents;
     }
     Ok(())
-}
-
-fn bucket_ms(level: Level) -> i64 {
-    level.bucket_ms().unwrap_or(1)
-}
-
-/// The aggregate of the raw values of one series stamped in `(start, end]`.
-fn from_raw(
-    conn: &Connection,
-    station: i64,
-    element: u8,
-    start: i64,
-    end: i64,
-) -> Result<Option<Aggregate>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT time, value, source, qc FROM observations
-             WHERE station = ?1 AND element = ?2 AND time > ?3 AND time <= ?4 ORDER BY time",
-        )
-        .context("preparing rollup read")?;
-    let mut rows = stmt
-        .query(params![station, element, start, end])
-        .context("reading values to roll up")?;
-    let mut aggregate: Option<Aggregate> = None;
-    while let Some(row) = rows.next().context("reading a value to roll up")? {
-        let sample = crate::domain::history::Sample {
-            time: Timestamp(row.get(0).context("time")?),
-            value: row.get(1).context("value")?,
-            source: Source::from_storage_id(row.get(2).context("source")?),
-            qc: QcFlags::from_bits(row.get(3).context("qc")?),
-        };
-        let one = Aggregate::of(&sample);
-        match aggregate.as_mut() {
-            Some(a) => a.merge(&one),
-            None => aggregate = Some(one),
-        }
-    }
-    Ok(aggregate)
 }
 
 /// The merge of one series' `finer` buckets starting in `[start, end)`.
@@ -280,7 +230,7 @@ fn write(
     Ok(())
 }
 
-/// Rebuilds every rollup from the raw values when the database's rollups are missing or of
+/// Rebuilds every rollup from the stored values when the database's rollups are missing or of
 /// another [`VERSION`] (a database from before rollups, or from a release with other levels).
 /// Returns whether it rebuilt.
 pub fn ensure_current(conn: &mut Connection) -> Result<bool, StoreError> {
@@ -294,32 +244,31 @@ pub fn ensure_current(conn: &mut Connection) -> Result<bool, StoreError> {
     let tx = conn.transaction().context("starting rollup rebuild")?;
     tx.execute("DELETE FROM rollups", [])
         .context("clearing rollups")?;
-    let mut dirty = Dirty::default();
+    let mut hours = BTreeSet::new();
     {
         let mut stmt = tx
-            .prepare(
-                // The end of the value's (start, end] bucket stands for all its values; the
-                // arithmetic is careful before 1970 too (SQLite's `%` keeps the sign).
-                "SELECT DISTINCT station, element,
-                        time + (600000 - ((time % 600000) + 600000) % 600000) % 600000
-                 FROM observations",
-            )
+            .prepare("SELECT station, element, start, data FROM chunks")
             .context("preparing rollup rebuild")?;
-        let mut rows = stmt.query([]).context("listing values to roll up")?;
-        while let Some(row) = rows.next().context("listing values to roll up")? {
-            dirty.touch(
+        let mut rows = stmt.query([]).context("reading hours to roll up")?;
+        while let Some(row) = rows.next().context("reading hours to roll up")? {
+            let key: HourKey = (
                 row.get(0).context("station")?,
                 row.get(1).context("element")?,
-                Timestamp(row.get(2).context("bucket")?),
+                row.get(2).context("start")?,
             );
+            let bytes: Vec<u8> = row.get(3).context("data")?;
+            let chunk = Chunk::decode(Timestamp(key.2), &bytes)
+                .map_err(|e| StoreError::Decode(e.to_string()))?;
+            write_hour(&tx, key, chunk.aggregate().as_ref())?;
+            hours.insert(key);
         }
     }
-    refresh(&tx, &dirty)?;
+    refresh_above_hours(&tx, &hours)?;
     tx.execute("DELETE FROM rollup_state", [])
         .context("resetting rollup version")?;
     tx.execute("INSERT INTO rollup_state (version) VALUES (?1)", [VERSION])
         .context("recording rollup version")?;
     tx.commit().context("committing rollup rebuild")?;
-    tracing::info!(buckets = dirty.len(), "rollups rebuilt from raw values");
+    tracing::info!(hours = hours.len(), "rollups rebuilt from stored values");
     Ok(true)
 }

@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use wxdesk::console::backend::sync::SyncSettings;
 use wxdesk::domain::history::ViewRequest;
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS};
 use wxdesk::domain::{Element, Observation, Source, StationId, Timestamp};
@@ -33,8 +34,10 @@ const ELEMENTS: [Element; 8] = [
     Element::Gst,
 ];
 
-/// Changes per page, as the console's sync asks for them.
-const PAGE: usize = 10_000;
+/// Changes per transaction: a page, as the console's sync asks for them.
+fn page() -> usize {
+    SyncSettings::default().page_size as usize
+}
 
 /// 2025-12-01T16:00:00Z: midnight Beijing time, a year before "now" in these benches.
 const START: i64 = 1_764_604_800_000;
@@ -121,7 +124,8 @@ fn stations() -> Vec<StationId> {
 fn fill(cache: &mut CacheDb, stations: &[StationId], days: i64) -> usize {
     let mut seq = 0u64;
     let mut values = 0;
-    let mut page = Vec::with_capacity(PAGE);
+    let size = page();
+    let mut page = Vec::with_capacity(size);
     for minute in 0..days * 1440 {
         let time = Timestamp(START + minute * MINUTE_MS);
         for (s, station) in stations.iter().enumerate() {
@@ -129,7 +133,7 @@ fn fill(cache: &mut CacheDb, stations: &[StationId], days: i64) -> usize {
             let observation = observation(station, s, time, minute);
             values += observation.values.len();
             page.push((seq, CacheChange::observation(observation)));
-            if page.len() == PAGE {
+            if page.len() == size {
                 cache.apply(std::mem::take(&mut page)).unwrap();
             }
         }

@@ -13,6 +13,7 @@ use wxdesk::console::backend::{self, BackendConfig, BackendHandle, Link};
 use wxdesk::console::messages::{AuthCommand, Command, Event, LinkStatus, SyncCommand, SyncEvent};
 use wxdesk::domain::access::Secret;
 use wxdesk::domain::time::{ManualClock, SharedClock};
+use wxdesk::store::observations::every_value;
 
 use crate::support::{
     PASSWORD, PATIENCE, TestCentral, batch, client, minutes_from_now, now, record,
@@ -149,16 +150,18 @@ async fn head(central: &TestCentral) -> u64 {
 /// Every stored value, sorted: (station, element, time, value).
 fn values(db: &Path) -> Vec<(String, i64, i64, f64)> {
     let conn = Connection::open(db).expect("opening a database read-only");
-    let mut stmt = conn
-        .prepare(
-            "SELECT k.id, o.element, o.time, o.value FROM observations o
-             JOIN station_keys k ON k.key = o.station ORDER BY 1, 2, 3",
-        )
-        .expect("query");
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .expect("rows")
-        .collect::<Result<_, _>>()
+    every_value(&conn)
         .expect("values")
+        .into_iter()
+        .map(|(station, element, time, value)| {
+            (
+                station.to_string(),
+                i64::from(element.storage_id()),
+                time.millis(),
+                value,
+            )
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,7 +61,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            page_size: 2000,
+            page_size: 10_000,
             backoff: Backoff {
                 first: Duration::from_secs(1),
                 max: Duration::from_secs(30),

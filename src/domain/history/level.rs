@@ -3,11 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, Timestamp};
+use crate::domain::time::{DAY_MS, HOUR_MS, Timestamp};
 
 /// A resolution of stored history. Every rollup bucket is aligned to Beijing time and nests in
-/// the next coarser one (10 min ⊂ 1 h ⊂ 4 h ⊂ 1 day), so a coarse bucket is exactly the merge
-/// of its children.
+/// the next coarser one (1 h ⊂ 4 h ⊂ 1 day), so a coarse bucket is exactly the merge of its
+/// children. Below an hour, views read the values themselves: the store keeps them an hour
+/// per row, so a month of minutes is 720 rows.
 ///
 /// A bucket starting at `s` holds the values stamped in `(s, s + width]`: an observation is
 /// stamped at the end of the period it covers (CMA practice), so the bucket "10:00–11:00"
@@ -18,8 +19,6 @@ use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, Timestamp};
 pub enum Level {
     /// The stored values themselves.
     Raw,
-    /// Ten-minute buckets.
-    TenMinutes,
     /// Hourly buckets.
     Hour,
     /// Four-hour buckets.
@@ -31,13 +30,12 @@ pub enum Level {
 impl Level {
     /// The rollup levels, finest first: each is built from the one before it (the first from
     /// raw values).
-    pub const ROLLUPS: [Self; 4] = [Self::TenMinutes, Self::Hour, Self::FourHours, Self::Day];
+    pub const ROLLUPS: [Self; 3] = [Self::Hour, Self::FourHours, Self::Day];
 
     /// Width of one bucket, ms (`None` for raw values).
     pub const fn bucket_ms(self) -> Option<i64> {
         match self {
             Self::Raw => None,
-            Self::TenMinutes => Some(10 * MINUTE_MS),
             Self::Hour => Some(HOUR_MS),
             Self::FourHours => Some(4 * HOUR_MS),
             Self::Day => Some(DAY_MS),
@@ -48,7 +46,6 @@ impl Level {
     pub const fn storage_id(self) -> u8 {
         match self {
             Self::Raw => 0,
-            Self::TenMinutes => 1,
             Self::Hour => 2,
             Self::FourHours => 3,
             Self::Day => 4,
@@ -58,8 +55,7 @@ impl Level {
     /// The level one step finer (`Raw` for the finest rollup).
     pub const fn finer(self) -> Self {
         match self {
-            Self::Raw | Self::TenMinutes => Self::Raw,
-            Self::Hour => Self::TenMinutes,
+            Self::Raw | Self::Hour => Self::Raw,
             Self::FourHours => Self::Hour,
             Self::Day => Self::FourHours,
         }
@@ -150,8 +146,8 @@ mod tests {
             // span, columns, level, bucket width
             (HOUR_MS, 1000, Level::Raw, 3_000),
             (DAY_MS, 1000, Level::Raw, 86_000),
-            (7 * DAY_MS, 1000, Level::TenMinutes, 10 * MINUTE_MS),
-            (30 * DAY_MS, 1000, Level::TenMinutes, 40 * MINUTE_MS),
+            (7 * DAY_MS, 1000, Level::Raw, 604_000),
+            (30 * DAY_MS, 1000, Level::Raw, 2_592_000),
             (90 * DAY_MS, 1000, Level::Hour, 2 * HOUR_MS),
             (YEAR_MS, 1920, Level::FourHours, 4 * HOUR_MS),
             (YEAR_MS, 1000, Level::FourHours, 8 * HOUR_MS),

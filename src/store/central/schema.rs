@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::geo::LatLon;
 use crate::domain::{Network, Station, StationId, Township, TownshipCode};
 use crate::store::sqlite::Migration;
-use crate::store::{Context as _, StoreError, observations, rollups};
+use crate::store::{Context as _, StoreError, maintenance, observations, rollups};
 
 /// The network and the change log. `seq` is `AUTOINCREMENT` so a number is never reused, even
 /// after the newest row is deleted; under SQLite's single writer it is gap-free and in commit
@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 5] = [
+pub const MIGRATIONS: [Migration; 7] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -69,8 +69,16 @@ pub const MIGRATIONS: [Migration; 5] = [
         sql: super::audit::SCHEMA,
     },
     Migration {
+        name: "observations in hourly chunks",
+        sql: observations::CHUNKS_SCHEMA,
+    },
+    Migration {
         name: "observation rollups",
         sql: rollups::SCHEMA,
+    },
+    Migration {
+        name: "maintenance windows",
+        sql: maintenance::SCHEMA,
     },
 ];
 
