@@ -3,7 +3,7 @@
 
 use crate::domain::Network;
 use crate::domain::network::CatalogError;
-use crate::domain::qc::{ClimateLimits, LimitsError};
+use crate::domain::qc::{ClimateLimits, LimitsError, QcConfig};
 
 /// Qingliu's 16 stations (58819 and regional 708301–708315).
 pub const STATIONS_CSV: &str = include_str!("../assets/geo/stations.csv");
@@ -36,6 +36,11 @@ pub fn qingliu_network() -> Result<Network, CatalogError> {
 /// The QC limits as shipped.
 pub fn qc_limits() -> Result<ClimateLimits, LimitsError> {
     ClimateLimits::parse(QC_LIMITS_JSON)
+}
+
+/// Quality-control settings with the shipped limits and the rules' defaults.
+pub fn qc_config() -> Result<QcConfig, LimitsError> {
+    qc_limits().map(QcConfig::new)
 }
 
 #[cfg(test)]

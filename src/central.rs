@@ -44,6 +44,7 @@ pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT};
 use crate::domain::Network;
 use crate::domain::access::{DeviceName, Secret};
 use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::{CentralStore as _, SqliteCentralStore};
@@ -74,6 +75,8 @@ pub struct CentralConfig {
     pub reissue_first_admin: bool,
     /// Devices to issue a fresh key to at start (the embedded simulator), replacing old keys.
     pub device_keys: Vec<DeviceName>,
+    /// Quality-control settings; `None`: the shipped climatological limits (`assets/qc`).
+    pub qc: Option<QcConfig>,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -97,6 +100,7 @@ impl CentralConfig {
             tls: None,
             reissue_first_admin: false,
             device_keys: Vec::new(),
+            qc: None,
         }
     }
 }
@@ -119,6 +123,9 @@ pub enum CentralError {
     /// Setting up accounts (the first administrator, device keys) failed.
     #[error("central accounts: {0}")]
     Accounts(String),
+    /// The quality-control limits cannot be read.
+    #[error("quality-control limits: {0}")]
+    Qc(String),
 }
 
 /// A central serving on a listener; stop it with [`RunningCentral::shutdown`]. Dropping it
@@ -188,14 +195,19 @@ pub async fn start(
         tls,
         reissue_first_admin,
         device_keys,
+        qc,
     } = config;
+    let qc = match qc {
+        Some(qc) => qc,
+        None => crate::assets::qc_config().map_err(|e| CentralError::Qc(e.to_string()))?,
+    };
     let tls = tls
         .map(|files| tls::server_config(&files.cert, &files.key))
         .transpose()?;
     let path = db_path.clone();
     let now = clock.now();
     let (store, head, first_admin, keys) = tokio::task::spawn_blocking(move || {
-        let store = SqliteCentralStore::open(&path, &network)?;
+        let store = SqliteCentralStore::open(&path, &network, qc)?;
         let head = store.head()?;
         let first_admin = accounts::bootstrap_first_admin(&store, now, reissue_first_admin)
             .map_err(|f| CentralError::Accounts(f.body.message))?;

@@ -30,7 +30,8 @@ fn open(db: &Path) -> anyhow::Result<SqliteCentralStore> {
         anyhow::bail!("{}: no such database", db.display());
     }
     let network = crate::assets::qingliu_network().context("reading the shipped network")?;
-    SqliteCentralStore::open(db, &network).with_context(|| format!("opening {}", db.display()))
+    let qc = crate::assets::qc_config().context("reading the shipped QC limits")?;
+    SqliteCentralStore::open(db, &network, qc).with_context(|| format!("opening {}", db.display()))
 }
 
 /// `wxdesk central audit-verify --db PATH`: walks the chain; `Ok(false)` when it is broken,

@@ -11,7 +11,7 @@ use super::observations::{self, OnConflict, Writer};
 use super::sqlite::{self, Migration};
 use super::{Context as _, StoreError};
 use super::{history, maintenance, rollups};
-use crate::domain::history::{Level, Sample, SeriesView, ViewRequest};
+use crate::domain::history::{Sample, SeriesView, ViewRequest};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
@@ -341,15 +341,7 @@ impl CacheDb {
 
     /// Number of stored values, for tests and diagnostics.
     pub fn value_count(&self) -> Result<u64, StoreError> {
-        self.conn
-            // Every value is counted once in its hour's rollup.
-            .query_row(
-                "SELECT coalesce(sum(count), 0) FROM rollups WHERE level = ?1",
-                [Level::Hour.storage_id()],
-                |r| r.get::<_, i64>(0),
-            )
-            .context("counting values")
-            .map(|n| n.unsigned_abs())
+        rollups::value_count(&self.conn)
     }
 }
 

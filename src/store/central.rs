@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 mod ingest;
+mod qc;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -22,11 +23,12 @@ use rusqlite::{Connection, params};
 
 pub use accounts::{AccountError, AccountStore};
 pub use audit::AuditFilter;
-pub use ingest::{IngestReport, judge, new_values, rejected, tally};
+pub use ingest::{IngestReport, Quality, judge, new_part, rejected, tally};
 pub use schema::MIGRATIONS;
 
 use super::observations::{self, LatestValues};
 use super::{Context as _, StoreError, sqlite};
+use crate::domain::qc::QcConfig;
 use crate::domain::{Element, Network, StationId, Timestamp};
 use crate::protocol::{Change, ChangeData};
 
@@ -79,6 +81,10 @@ pub struct SqliteCentralStore {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     instance: String,
+    /// The network as stored (it changes only by replacing the database).
+    network: Network,
+    /// Quality-control settings.
+    qc: QcConfig,
 }
 
 impl fmt::Debug for SqliteCentralStore {
@@ -91,19 +97,23 @@ impl fmt::Debug for SqliteCentralStore {
 
 impl SqliteCentralStore {
     /// Opens (creating if needed) the database at `path`, migrates it, and seeds `network`
-    /// into it if it holds none yet. A file that is not one of our databases is refused.
-    pub fn open(path: &Path, network: &Network) -> Result<Self, StoreError> {
+    /// into it if it holds none yet; ingest is quality-controlled with `qc`. A file that is
+    /// not one of our databases is refused.
+    pub fn open(path: &Path, network: &Network, qc: QcConfig) -> Result<Self, StoreError> {
         let mut writer = sqlite::open(path)?;
         sqlite::migrate(&mut writer, &MIGRATIONS)?;
         observations::convert_legacy(&mut writer)?;
         super::rollups::ensure_current(&mut writer)?;
         schema::seed_network(&mut writer, network)?;
         let instance = schema::instance(&writer)?;
+        let network = schema::read_network(&writer)?;
         Ok(Self {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             instance,
+            network,
+            qc,
         })
     }
 
@@ -162,7 +172,11 @@ impl CentralStore for SqliteCentralStore {
     ) -> Result<IngestReport, StoreError> {
         let mut writer = self.writer();
         let tx = writer.transaction().context("starting ingest")?;
-        let report = ingest::ingest_batch(&tx, records, now)?;
+        let quality = Quality {
+            network: &self.network,
+            config: &self.qc,
+        };
+        let report = ingest::ingest_batch(&tx, records, now, quality)?;
         tx.commit().context("committing ingest")?;
         Ok(report)
     }

@@ -521,32 +521,19 @@ pub fn convert_legacy(conn: &mut Connection) -> Result<usize, StoreError> {
     Ok(moved)
 }
 
-/// Every stored value as `(station, element, time, value)`, ordered by station id, element
-/// and time: for diagnostics and for tests that compare two databases.
-pub fn every_value(
-    conn: &Connection,
-) -> Result<Vec<(StationId, Element, Timestamp, f64)>, StoreError> {
+/// Every stored value with its station and element, ordered by station id, element and
+/// time: for diagnostics and for tests that compare two databases.
+pub fn every_value(conn: &Connection) -> Result<Vec<(StationId, Element, Sample)>, StoreError> {
     let mut out = Vec::new();
+    let mut elements = Element::ALL;
+    elements.sort_by_key(|e| e.storage_id());
     for (key, id) in station_keys(conn)? {
-        let mut elements = Element::ALL;
-        elements.sort_by_key(|e| e.storage_id());
         for element in elements {
-            for_chunks(
-                conn,
-                key,
-                element,
-                Timestamp(i64::MIN / 2),
-                Timestamp(i64::MAX / 2),
-                |chunk| {
-                    out.extend(
-                        chunk
-                            .samples()
-                            .iter()
-                            .map(|s| (id.clone(), element, s.time, s.value)),
-                    );
-                    Ok(())
-                },
-            )?;
+            let (from, to) = (Timestamp(i64::MIN / 2), Timestamp(i64::MAX / 2));
+            for_chunks(conn, key, element, from, to, |chunk| {
+                out.extend(chunk.samples().iter().map(|s| (id.clone(), element, *s)));
+                Ok(())
+            })?;
         }
     }
     Ok(out)

@@ -8,10 +8,14 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, params};
 
+use super::qc;
 use super::schema::station_exists;
 use crate::domain::observation::ObservationError;
-use crate::domain::{Element, Observation, Timestamp};
-use crate::protocol::{ChangeData, IngestResponse, ObservationRecord, RecordResult, RecordStatus};
+use crate::domain::qc::QcConfig;
+use crate::domain::{Element, Network, Observation, Timestamp};
+use crate::protocol::{
+    ChangeData, IngestResponse, ObservationRecord, QcChange, RecordResult, RecordStatus,
+};
 use crate::store::observations::{OnConflict, ValueOutcome, Writer};
 use crate::store::{Context as _, StoreError};
 
@@ -26,16 +30,29 @@ pub struct IngestReport {
     pub new_changes: u64,
 }
 
+/// What quality control of a batch needs: the network (who neighbours whom, at what
+/// altitude) and the rules' settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Quality<'a> {
+    /// The station network.
+    pub network: &'a Network,
+    /// The QC settings.
+    pub config: &'a QcConfig,
+}
+
 /// Ingests `records` inside `conn`'s current transaction (the caller commits), judging times
-/// against `now`, which is also each change's `recorded_at`.
+/// against `now`, which is also each change's `recorded_at`. The stored values are quality
+/// controlled in the same transaction: their flags travel with them in the change log, and
+/// values already stored whose verdict the batch changed are logged as re-judged.
 pub fn ingest_batch(
     conn: &Connection,
     records: &[serde_json::Value],
     now: Timestamp,
+    quality: Quality<'_>,
 ) -> Result<IngestReport, StoreError> {
     let mut results = Vec::with_capacity(records.len());
-    let mut new_changes = 0;
     let mut writer = Writer::new(conn);
+    let mut stored: Vec<Observation> = Vec::new();
     for (index, raw) in records.iter().enumerate() {
         let parsed = match ObservationRecord::parse_json(raw, now) {
             Ok(parsed) => parsed,
@@ -52,19 +69,54 @@ pub fn ingest_batch(
             ));
             continue;
         }
+        // Flags a device sends are ignored: quality control is the central's own judgement.
         let outcomes = writer.insert(obs, OnConflict::KeepStored, &BTreeMap::new())?;
-        if let Some(record) = new_values(obs, &outcomes) {
-            append_change(conn, now, &ChangeData::Observation(record))?;
-            new_changes += 1;
-        }
+        stored.extend(new_part(obs, &outcomes));
         results.push(judge(index, obs, &parsed.value_errors, &outcomes));
     }
+    let new_changes = log_with_verdicts(&mut writer, now, quality, &stored)?;
     writer.finish()?;
     Ok(IngestReport {
         response: tally(results),
         head: head(conn)?,
         new_changes,
     })
+}
+
+/// Quality-controls what a batch stored, then appends one change per stored record (with the
+/// flags of its values that failed a test) and one per re-judged instant. Returns how many
+/// changes it appended.
+pub fn log_with_verdicts(
+    writer: &mut Writer<'_>,
+    now: Timestamp,
+    quality: Quality<'_>,
+    stored: &[Observation],
+) -> Result<u64, StoreError> {
+    let verdicts = qc::judge(writer, quality.network, quality.config, stored)?;
+    let conn = writer.conn();
+    let mut appended = 0;
+    for obs in stored {
+        let mut record = ObservationRecord::from(obs);
+        if let Some(flags) = verdicts.new_values.get(&(obs.station.clone(), obs.time)) {
+            record.qc = flags
+                .iter()
+                .filter(|(element, _)| obs.values.contains_key(element))
+                .map(|(element, &f)| (element.code().to_owned(), f))
+                .collect();
+        }
+        append_change(conn, now, &ChangeData::Observation(record))?;
+        appended += 1;
+    }
+    for ((station, time), flags) in verdicts.rejudged {
+        let change = QcChange {
+            station,
+            time,
+            flags,
+        };
+        append_change(conn, now, &ChangeData::Qc(change))?;
+        appended += 1;
+    }
+    Ok(appended)
 }
 
 /// The newest `seq` in the change log (0 when empty).
@@ -99,25 +151,18 @@ pub fn rejected(index: usize, reason: String) -> RecordResult {
     }
 }
 
-/// The record to log as a change: only the values this ingest stored, if any.
-pub fn new_values(
-    obs: &Observation,
-    outcomes: &[(Element, ValueOutcome)],
-) -> Option<ObservationRecord> {
-    let values: BTreeMap<String, serde_json::Value> = outcomes
+/// The part of an observation this ingest stored, if any: what the change log carries.
+pub fn new_part(obs: &Observation, outcomes: &[(Element, ValueOutcome)]) -> Option<Observation> {
+    let values: BTreeMap<Element, f64> = outcomes
         .iter()
         .filter(|(_, outcome)| *outcome == ValueOutcome::New)
-        .filter_map(|(element, _)| {
-            let value = obs.values.get(element)?;
-            Some((element.code().to_owned(), serde_json::Value::from(*value)))
-        })
+        .filter_map(|(element, _)| Some((*element, *obs.values.get(element)?)))
         .collect();
-    (!values.is_empty()).then(|| ObservationRecord {
-        station: obs.station.to_string(),
-        time: obs.time.to_rfc3339(),
+    (!values.is_empty()).then(|| Observation {
+        station: obs.station.clone(),
+        time: obs.time,
         source: obs.source,
         values,
-        qc: BTreeMap::new(),
     })
 }
 
@@ -277,7 +322,7 @@ mod tests {
             (Element::Rhu, 80.0),
             (Element::Prs, 990.0),
         ]);
-        let record = new_values(
+        let part = new_part(
             &posted,
             &[
                 (Element::Tem, ValueOutcome::New),
@@ -286,9 +331,8 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(record.values.len(), 1);
-        assert_eq!(record.values["TEM"], serde_json::json!(11.5));
-        assert!(new_values(&posted, &[(Element::Tem, ValueOutcome::Duplicate)]).is_none());
+        assert_eq!(part.values, BTreeMap::from([(Element::Tem, 11.5)]));
+        assert!(new_part(&posted, &[(Element::Tem, ValueOutcome::Duplicate)]).is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::assets::qingliu_network;
+use crate::domain::qc::QcConfig;
 use crate::domain::time::MINUTE_MS;
 use crate::protocol::RecordStatus;
 
@@ -15,8 +16,13 @@ fn minute(n: i64) -> String {
 
 fn fresh() -> (tempfile::TempDir, SqliteCentralStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteCentralStore::open(&dir.path().join("central.sqlite"), &network()).unwrap();
+    let store =
+        SqliteCentralStore::open(&dir.path().join("central.sqlite"), &network(), qc()).unwrap();
     (dir, store)
+}
+
+fn qc() -> QcConfig {
+    crate::assets::qc_config().unwrap()
 }
 
 fn network() -> Network {
@@ -225,11 +231,11 @@ fn latest_and_series() {
 fn the_network_is_seeded_once_and_read_back_whole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.sqlite");
-    let store = SqliteCentralStore::open(&path, &network()).unwrap();
+    let store = SqliteCentralStore::open(&path, &network(), qc()).unwrap();
     assert_eq!(store.network().unwrap(), network());
     drop(store);
     // Reopening with another catalogue keeps the stored network: the database is the truth.
-    let store = SqliteCentralStore::open(&path, &Network::default()).unwrap();
+    let store = SqliteCentralStore::open(&path, &Network::default(), qc()).unwrap();
     assert_eq!(store.network().unwrap(), network());
 }
 
@@ -237,7 +243,7 @@ fn the_network_is_seeded_once_and_read_back_whole() {
 fn reopening_keeps_data_and_sequence() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.sqlite");
-    let store = SqliteCentralStore::open(&path, &network()).unwrap();
+    let store = SqliteCentralStore::open(&path, &network(), qc()).unwrap();
     store
         .ingest(&[record("58819", &minute(-2), json!({"TEM": 1.0}))], now())
         .unwrap();
@@ -245,7 +251,7 @@ fn reopening_keeps_data_and_sequence() {
     let mut conn = sqlite::open(&path).unwrap();
     assert_eq!(sqlite::migrate(&mut conn, &MIGRATIONS).unwrap(), 0);
     drop(conn);
-    let store = SqliteCentralStore::open(&path, &network()).unwrap();
+    let store = SqliteCentralStore::open(&path, &network(), qc()).unwrap();
     assert_eq!(store.head().unwrap(), 1);
     let report = store
         .ingest(&[record("58819", &minute(-1), json!({"TEM": 2.0}))], now())
@@ -258,7 +264,7 @@ fn a_file_that_is_not_a_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.sqlite");
     std::fs::write(&path, b"this is a spreadsheet, not a database".repeat(200)).unwrap();
-    let error = SqliteCentralStore::open(&path, &network()).unwrap_err();
+    let error = SqliteCentralStore::open(&path, &network(), qc()).unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
     assert!(
         error.to_string().contains("not an SQLite database"),
@@ -272,10 +278,16 @@ fn readers_see_commits_while_the_writer_is_busy() {
     // Hold the writer inside an open transaction; readers must neither block nor see it.
     let mut writer = store.writer();
     let tx = writer.transaction().unwrap();
+    let (network, qc) = (network(), qc());
+    let quality = Quality {
+        network: &network,
+        config: &qc,
+    };
     ingest::ingest_batch(
         &tx,
         &[record("58819", &minute(-1), json!({"TEM": 1.0}))],
         now(),
+        quality,
     )
     .unwrap();
     assert_eq!(store.head().unwrap(), 0);
