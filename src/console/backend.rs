@@ -7,6 +7,8 @@ pub mod accounts;
 pub mod client;
 pub mod credentials;
 pub mod export;
+pub mod history;
+pub mod series_csv;
 pub mod session;
 pub mod sse;
 pub mod sync;
@@ -191,6 +193,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
             }
         }
     };
+    let mut on_disk = true;
     let cache = match open_cache(&config, &clock).await {
         Ok((cache, Recovery::None)) => cache,
         Ok((cache, Recovery::MovedAside { to, reason })) => {
@@ -206,6 +209,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
                 "the local cache cannot be opened ({error}); running without an offline copy"
             ))
             .await;
+            on_disk = false;
             match CacheDb::in_memory() {
                 Ok(cache) => cache,
                 Err(error) => {
@@ -234,6 +238,25 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     );
     let (sync_tx, sync_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (accounts_tx, accounts_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (history_tx, history_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let cache = Arc::new(std::sync::Mutex::new(cache));
+    // History reads through a connection of its own, so a long sync write never stalls a
+    // chart; an in-memory cache (the file could not be opened) has only the one.
+    let reader = if on_disk {
+        open_reader(&config)
+            .await
+            .map(|r| Arc::new(std::sync::Mutex::new(r)))
+    } else {
+        None
+    };
+    let history = history::HistoryService::new(
+        reader.unwrap_or_else(|| Arc::clone(&cache)),
+        client.clone(),
+        Arc::clone(&session),
+        emitter.clone(),
+        clock.clone(),
+        config.export_dir.clone(),
+    );
     let sync = sync::SyncService::new(
         client.clone(),
         Arc::clone(&session),
@@ -249,6 +272,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         while let Some(command) = commands.recv().await {
             let delivered = match command {
                 Command::Sync(command) => sync_tx.send(command).await.is_ok(),
+                Command::History(command) => history_tx.send(command).await.is_ok(),
                 other => accounts_tx.send(other).await.is_ok(),
             };
             if !delivered {
@@ -259,7 +283,26 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     tokio::select! {
         () = sync.run(sync_rx) => {}
         () = accounts.run(accounts_rx) => {}
+        () = history.run(history_rx) => {}
         () = router => {}
+    }
+}
+
+/// A reading connection to the cache file, if it can be opened (else history shares the
+/// sync's connection).
+async fn open_reader(config: &BackendConfig) -> Option<CacheDb> {
+    let path = config.cache_path.clone();
+    let opened = tokio::task::spawn_blocking(move || CacheDb::open_reader(&path)).await;
+    match opened {
+        Ok(Ok(reader)) => Some(reader),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "history reads share the sync connection");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%error, "history reads share the sync connection");
+            None
+        }
     }
 }
 

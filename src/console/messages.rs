@@ -2,6 +2,10 @@
 //! One enum pair per concern, routed by the thin outer enums. Passwords travel as [`Secret`]s,
 //! which never print.
 
+pub mod history;
+
+pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
+
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::AuditEntry;
 use crate::domain::maintenance::MaintenanceWindow;
@@ -18,6 +22,8 @@ pub enum Command {
     Admin(AdminCommand),
     /// For the accounts service: the audit log.
     Audit(AuditCommand),
+    /// For the history service: views, statistics, exports, imports, maintenance.
+    History(HistoryCommand),
 }
 
 /// A report from a backend service to the UI state. Past tense.
@@ -31,6 +37,8 @@ pub enum Event {
     Admin(AdminEvent),
     /// From the audit log.
     Audit(AuditEvent),
+    /// From the history service.
+    History(HistoryEvent),
 }
 
 /// Requests to the sync service.

@@ -2,6 +2,7 @@
 //! Pure: tested without egui, tokio or a database.
 
 pub mod account;
+pub mod history;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -123,6 +124,8 @@ pub struct AppState {
     pub maintenance: BTreeMap<u64, MaintenanceWindow>,
     /// Who is signed in, and the administration and audit views' data.
     pub account: account::AccountState,
+    /// What the history screen has been answered.
+    pub history: history::HistoryState,
 }
 
 impl AppState {
@@ -139,6 +142,7 @@ impl AppState {
             touches: VecDeque::new(),
             maintenance: BTreeMap::new(),
             account: account::AccountState::default(),
+            history: history::HistoryState::default(),
         }
     }
 
@@ -149,6 +153,7 @@ impl AppState {
             Event::Auth(event) => self.account.apply_auth(event),
             Event::Admin(event) => self.account.apply_admin(event),
             Event::Audit(event) => self.account.apply_audit(event),
+            Event::History(event) => self.history.apply(event),
         }
     }
 

@@ -22,7 +22,7 @@ use super::time::Timestamp;
 pub use extremes::{DailyExtremes, Gust, StationSeries, daily_extremes, today_so_far};
 pub use rain::{
     Accumulation, DailyRain, HourRow, RainTotal, RollingTotal, STANDARD_WINDOWS_H, accumulations,
-    daily_rain, daily_rain_from_hourly, day_rain, day_rain_from_hourly, hourly_sums,
+    daily_rain, daily_rain_from_hourly, day_rain, day_rain_from_hourly, hourly_rain, hourly_sums,
     rain_day_so_far, rain_ending_at, rain_total, rain_total_from_hourly, rolling_rain, sum_totals,
 };
 pub use township::{AtStation, StationSummary, TownshipRow, township_table};

@@ -339,6 +339,21 @@ impl CacheDb {
         observations::samples(&self.conn, station, element, after, until)
     }
 
+    /// The newest value of every element at every station.
+    pub fn latest(&self) -> Result<observations::LatestValues, StoreError> {
+        observations::latest(&self.conn)
+    }
+
+    /// Opens a second connection to the cache at `path` that only reads: the history screen
+    /// reads through it while sync writes through the first (WAL lets them run at once). The
+    /// cache must already exist (opened with [`CacheDb::open`]).
+    pub fn open_reader(path: &Path) -> Result<Self, StoreError> {
+        let conn = sqlite::open(path)?;
+        conn.pragma_update(None, "query_only", true)
+            .context("making the cache reader read-only")?;
+        Ok(Self { conn })
+    }
+
     /// Number of stored values, for tests and diagnostics.
     pub fn value_count(&self) -> Result<u64, StoreError> {
         rollups::value_count(&self.conn)

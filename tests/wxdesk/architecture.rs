@@ -91,7 +91,12 @@ const RULES: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["console/state.rs", "console/state/", "console/messages.rs"],
+        &[
+            "console/state.rs",
+            "console/state/",
+            "console/messages.rs",
+            "console/messages/",
+        ],
         &[
             "egui",
             "tokio",

@@ -12,9 +12,10 @@ use serde::de::DeserializeOwned;
 use super::sse::{SseItem, SseParser};
 use crate::domain::access::{Account, Secret};
 use crate::protocol::{
-    API_PREFIX, ApiError, AuditPage, AuditQuery, Change, ChangesPage, Health, LoginRequest,
-    LoginResponse, NetworkDto, NewUserRequest, OneTimePassword, PasswordChange,
-    STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest,
+    API_PREFIX, ApiError, AuditPage, AuditQuery, Change, ChangesPage, Health, ImportQuery,
+    ImportReport, LoginRequest, LoginResponse, MaintenanceDto, MaintenanceUpdate, NetworkDto,
+    NewMaintenance, NewUserRequest, OneTimePassword, PasswordChange, STREAM_EVENT_CHANGE,
+    SessionInfo, UserList, UserUpdateRequest,
 };
 
 /// Why a call to the central failed.
@@ -242,6 +243,44 @@ impl CentralClient {
             )
             .await?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(format!("/audit: {e}")))
+    }
+
+    /// `POST /imports`: the file's bytes as the body, what it is in the query.
+    pub async fn import_file(
+        &self,
+        query: &ImportQuery,
+        bytes: Vec<u8>,
+    ) -> Result<ImportReport, ClientError> {
+        let request = self
+            .request(reqwest::Method::POST, "/imports")
+            .query(query)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        let answer = self.send(request, "/imports").await?;
+        serde_json::from_slice(&answer).map_err(|e| ClientError::Decode(format!("/imports: {e}")))
+    }
+
+    /// `POST /maintenance`.
+    pub async fn record_maintenance(
+        &self,
+        window: &NewMaintenance,
+    ) -> Result<MaintenanceDto, ClientError> {
+        self.call(reqwest::Method::POST, "/maintenance", Some(window))
+            .await
+    }
+
+    /// `PATCH /maintenance/{id}`.
+    pub async fn update_maintenance(
+        &self,
+        id: u64,
+        update: &MaintenanceUpdate,
+    ) -> Result<MaintenanceDto, ClientError> {
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/maintenance/{id}"),
+            Some(update),
+        )
+        .await
     }
 
     /// The central's base URL.

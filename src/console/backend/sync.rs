@@ -118,7 +118,7 @@ impl SyncService {
     pub fn new(
         client: CentralClient,
         session: Arc<Session>,
-        cache: CacheDb,
+        cache: Arc<Mutex<CacheDb>>,
         events: mpsc::Sender<Event>,
         waker: Waker,
         clock: SharedClock,
@@ -130,7 +130,7 @@ impl SyncService {
             client,
             token: session.watch(),
             session,
-            cache: Arc::new(Mutex::new(cache)),
+            cache,
             events,
             waker,
             clock,

@@ -209,6 +209,27 @@ pub fn hourly_sums(minutes: &[(Timestamp, f64)]) -> Vec<HourRow> {
     rows
 }
 
+/// The hourly table of a station that reports minute totals (`PRE`) for some hours and only
+/// hourly totals (`PRE_1h`, e.g. an imported archive) for others: an hour with any minute
+/// value is the sum of its minutes; an hour without is its `PRE_1h` stamped on the hour's
+/// end, counted as 60 minutes of data. `PRE_1h` stamped at other minutes (a rolling total
+/// sent every minute) is not an hour's total and is ignored.
+pub fn hourly_rain(minutes: &[(Timestamp, f64)], hourly: &[(Timestamp, f64)]) -> Vec<HourRow> {
+    let from_minutes = hourly_sums(minutes);
+    let from_hours = hourly
+        .iter()
+        .filter(|(t, _)| t.millis().rem_euclid(HOUR_MS) == 0)
+        .map(|&(t, mm)| (t.plus_ms(-HOUR_MS), mm, 60));
+    let mut rows: Vec<HourRow> = from_minutes.clone();
+    rows.extend(from_hours.filter(|&(hour, _, _)| {
+        from_minutes
+            .binary_search_by_key(&hour, |&(h, _, _)| h)
+            .is_err()
+    }));
+    rows.sort_by_key(|&(hour, _, _)| hour);
+    rows
+}
+
 /// The rows of an hourly table whose hours lie wholly in `(start, end]`.
 fn hours_within(hours: &[HourRow], start: Timestamp, end: Timestamp) -> &[HourRow] {
     let from = hours.partition_point(|&(hour, _, _)| hour < start);

@@ -333,3 +333,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn hourly_rain_prefers_minutes_and_falls_back_to_hourly_totals() {
+    let h = |hours: i64, minutes: i64| Timestamp(HOUR_MS * hours + MINUTE_MS * minutes);
+    // 00–01: minutes only; 01–02: an archive total at 02:00; 02–03: both (minutes win);
+    // a rolling PRE_1h at 02:30 is not an hour's total.
+    let minutes = [(h(0, 10), 0.2), (h(0, 20), 0.3), (h(2, 15), 1.0)];
+    let hourly = [(h(2, 0), 4.0), (h(2, 30), 9.9), (h(3, 0), 7.0)];
+    let rows = hourly_rain(&minutes, &hourly);
+    let expected = [(h(0, 0), 0.5, 2), (h(1, 0), 4.0, 60), (h(2, 0), 1.0, 1)];
+    assert_eq!(rows.len(), expected.len(), "{rows:?}");
+    for (row, want) in rows.iter().zip(expected) {
+        assert_eq!((row.0, row.2), (want.0, want.2));
+        assert!((row.1 - want.1).abs() < 1e-9, "{row:?} vs {want:?}");
+    }
+}

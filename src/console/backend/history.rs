@@ -1,0 +1,535 @@
+//! The history service: builds the history screen's views, rain and wind reports and the
+//! day's summaries from the local cache (so all of it works offline), writes exports, and
+//! sends imports and maintenance records to the central.
+//!
+//! Reads go through a connection of their own, so a long catch-up that sync is writing never
+//! stalls a chart. When several view requests queue up (a pan across a year), only the newest
+//! is built: the others were already replaced on screen.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::mpsc;
+
+use super::client::{CentralClient, ClientError};
+use super::series_csv::{self, SeriesRows};
+use super::session::{Emitter, Session};
+use crate::console::messages::history::{ImportOutcome, RainReport, Summaries, WindReport};
+use crate::console::messages::{Event, HistoryAction, HistoryCommand, HistoryEvent};
+use crate::console::state::STALE_AFTER_MS;
+use crate::domain::history::{Level, SeriesView, ViewRequest};
+use crate::domain::stats::{
+    self, BEAUFORT_BOUNDS_MS, StationSeries, StationSummary, WindRose, township_table,
+};
+use crate::domain::time::{DayBoundary, HOUR_MS, ObservingDay, SharedClock};
+use crate::domain::{Element, StationId, Timestamp};
+use crate::protocol::{ImportQuery, MaintenanceUpdate, NewMaintenance};
+use crate::store::StoreError;
+use crate::store::cache::CacheDb;
+
+/// Files larger than this are not sent: the central refuses them anyway.
+pub const MAX_IMPORT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Values one CSV export lists at most; a longer view is exported as its buckets.
+const MAX_EXPORTED_VALUES: usize = 2_000_000;
+
+/// What a request needing the central gets when nobody is signed in.
+const NOT_SIGNED_IN: &str = "not signed in: log in first";
+
+/// The history service.
+pub struct HistoryService {
+    cache: Arc<Mutex<CacheDb>>,
+    client: CentralClient,
+    session: Arc<Session>,
+    emitter: Emitter,
+    clock: SharedClock,
+    export_dir: PathBuf,
+}
+
+impl std::fmt::Debug for HistoryService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoryService")
+            .field("export_dir", &self.export_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HistoryService {
+    /// A service reading `cache`, talking to the central through `client` with `session`'s
+    /// token, writing exports into `export_dir`.
+    pub fn new(
+        cache: Arc<Mutex<CacheDb>>,
+        client: CentralClient,
+        session: Arc<Session>,
+        emitter: Emitter,
+        clock: SharedClock,
+        export_dir: PathBuf,
+    ) -> Self {
+        Self {
+            cache,
+            client,
+            session,
+            emitter,
+            clock,
+            export_dir,
+        }
+    }
+
+    /// Serves commands until the UI leaves.
+    pub async fn run(self, mut commands: mpsc::Receiver<HistoryCommand>) {
+        while let Some(first) = commands.recv().await {
+            // Of the view requests waiting, only the newest still matters.
+            let mut batch = vec![first];
+            while let Ok(next) = commands.try_recv() {
+                batch.push(next);
+            }
+            let newest_views = batch
+                .iter()
+                .rposition(|c| matches!(c, HistoryCommand::Views { .. }));
+            for (i, command) in batch.into_iter().enumerate() {
+                let superseded =
+                    matches!(command, HistoryCommand::Views { .. }) && Some(i) != newest_views;
+                if !superseded {
+                    self.serve(command).await;
+                }
+            }
+            if self.emitter.is_closed() {
+                return;
+            }
+        }
+    }
+
+    async fn emit(&self, event: HistoryEvent) {
+        self.emitter.emit(Event::History(event)).await;
+    }
+
+    async fn fail(&self, action: HistoryAction, message: String) {
+        self.emit(HistoryEvent::Failed { action, message }).await;
+    }
+
+    async fn serve(&self, command: HistoryCommand) {
+        let now = self.clock.now();
+        match command {
+            HistoryCommand::Views { ticket, requests } => {
+                let answer = self.read(move |cache| views(cache, &requests, now)).await;
+                match answer {
+                    Ok(views) => self.emit(HistoryEvent::Views { ticket, views }).await,
+                    Err(message) => self.fail(HistoryAction::Read, message).await,
+                }
+            }
+            HistoryCommand::Rain {
+                ticket,
+                station,
+                from,
+                to,
+            } => {
+                let answer = self
+                    .read(move |cache| rain(cache, station, from, to, now))
+                    .await;
+                match answer {
+                    Ok(report) => self.emit(HistoryEvent::Rain { ticket, report }).await,
+                    Err(message) => self.fail(HistoryAction::Read, message).await,
+                }
+            }
+            HistoryCommand::Wind {
+                ticket,
+                station,
+                from,
+                to,
+                arrows,
+            } => {
+                let answer = self
+                    .read(move |cache| wind(cache, station, from, to, arrows))
+                    .await;
+                match answer {
+                    Ok(report) => self.emit(HistoryEvent::Wind { ticket, report }).await,
+                    Err(message) => self.fail(HistoryAction::Read, message).await,
+                }
+            }
+            HistoryCommand::Summaries { ticket } => {
+                match self.read(move |cache| summaries(cache, now)).await {
+                    Ok(summaries) => {
+                        self.emit(HistoryEvent::Summaries { ticket, summaries })
+                            .await;
+                    }
+                    Err(message) => self.fail(HistoryAction::Read, message).await,
+                }
+            }
+            HistoryCommand::ExportCsv { requests, name } => {
+                let dir = self.export_dir.clone();
+                let written = self
+                    .read(move |cache| export_csv(cache, &requests, &dir, &name, now))
+                    .await;
+                match written {
+                    Ok((path, size)) => self.emit(HistoryEvent::Exported { path, size }).await,
+                    Err(message) => self.fail(HistoryAction::Export, message).await,
+                }
+            }
+            HistoryCommand::ExportPng { png, name } => {
+                let path = self
+                    .export_dir
+                    .join(series_csv::file_name(&name, now, "png"));
+                let size = png.len();
+                match write_file(path, png).await {
+                    Ok(path) => self.emit(HistoryEvent::Exported { path, size }).await,
+                    Err(message) => self.fail(HistoryAction::Export, message).await,
+                }
+            }
+            HistoryCommand::Import {
+                path,
+                format,
+                element,
+            } => self.import(path, format, element).await,
+            HistoryCommand::RecordMaintenance {
+                station,
+                from,
+                to,
+                note,
+            } => {
+                let window = NewMaintenance {
+                    station: station.to_string(),
+                    from,
+                    to,
+                    note,
+                };
+                let saved = match self.authorised() {
+                    Some(client) => client.record_maintenance(&window).await.map(|w| w.id),
+                    None => Err(ClientError::Unauthorized(NOT_SIGNED_IN.into())),
+                };
+                self.maintenance_answer(saved).await;
+            }
+            HistoryCommand::EndMaintenance { id, to } => {
+                let update = MaintenanceUpdate {
+                    to: Some(to),
+                    note: None,
+                };
+                let saved = match self.authorised() {
+                    Some(client) => client.update_maintenance(id, &update).await.map(|w| w.id),
+                    None => Err(ClientError::Unauthorized(NOT_SIGNED_IN.into())),
+                };
+                self.maintenance_answer(saved).await;
+            }
+        }
+    }
+
+    async fn maintenance_answer(&self, saved: Result<u64, ClientError>) {
+        match saved {
+            Ok(id) => self.emit(HistoryEvent::MaintenanceSaved { id }).await,
+            Err(error) => {
+                let message = self.failure(error).await;
+                self.fail(HistoryAction::Maintenance, message).await;
+            }
+        }
+    }
+
+    /// Reads the file and sends it to the central, which stores all of it or nothing.
+    async fn import(&self, path: PathBuf, format: Option<String>, element: Option<Element>) {
+        let Some(client) = self.authorised() else {
+            self.fail(HistoryAction::Import, NOT_SIGNED_IN.into()).await;
+            return;
+        };
+        let file = path.display().to_string();
+        let name = path
+            .file_name()
+            .map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned());
+        let bytes = match read_file(path).await {
+            Ok(bytes) => bytes,
+            Err(message) => {
+                self.fail(HistoryAction::Import, message).await;
+                return;
+            }
+        };
+        let query = ImportQuery {
+            format,
+            element: element.map(|e| e.code().to_owned()),
+            name: Some(name),
+        };
+        match client.import_file(&query, bytes).await {
+            Ok(report) => {
+                let outcome = ImportOutcome {
+                    file,
+                    format: report.format,
+                    title: report.title,
+                    imported: report.imported,
+                    new_values: report.new_values,
+                    duplicate_values: report.duplicate_values,
+                    missing_values: report.missing_values,
+                    outside_network: report.outside_network,
+                    span: report.span,
+                };
+                self.emit(HistoryEvent::Imported(outcome)).await;
+            }
+            Err(error) => {
+                let message = self.failure(error).await;
+                self.fail(HistoryAction::Import, message).await;
+            }
+        }
+    }
+
+    /// The client with the session's token, if someone is signed in.
+    fn authorised(&self) -> Option<CentralClient> {
+        self.session
+            .token()
+            .map(|token| self.client.with_token(token.secret))
+    }
+
+    /// The words for a failed call; a 401 ends the session.
+    async fn failure(&self, error: ClientError) -> String {
+        if let ClientError::Unauthorized(message) = &error {
+            self.session.end(Some(message.clone())).await;
+        }
+        error.to_string()
+    }
+
+    /// Runs `work` on the cache off the async threads; errors become the user's words.
+    async fn read<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&CacheDb) -> Result<R, String> + Send + 'static,
+    ) -> Result<R, String> {
+        let cache = Arc::clone(&self.cache);
+        tokio::task::spawn_blocking(move || {
+            work(&cache.lock().unwrap_or_else(PoisonError::into_inner))
+        })
+        .await
+        .unwrap_or_else(|join| Err(format!("reading the local cache failed: {join}")))
+    }
+}
+
+fn store_error(error: StoreError) -> String {
+    format!("reading the local cache failed: {error}")
+}
+
+/// Every view of `requests`, with its gaps classified against the station's maintenance.
+fn views(
+    cache: &CacheDb,
+    requests: &[ViewRequest],
+    now: Timestamp,
+) -> Result<Vec<SeriesView>, String> {
+    requests
+        .iter()
+        .map(|request| {
+            let maintenance = cache.maintenance(Some(&request.station))?;
+            cache.series_view(request, &maintenance, now)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(store_error)
+}
+
+/// `(time, value)` pairs of one series in `(after, until]`.
+fn pairs(
+    cache: &CacheDb,
+    station: &StationId,
+    element: Element,
+    after: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(Timestamp, f64)>, StoreError> {
+    Ok(cache
+        .samples(station, element, after, until)?
+        .into_iter()
+        .map(|s| (s.time, s.value))
+        .collect())
+}
+
+/// The rain of one station over `(from, to]`.
+fn rain(
+    cache: &CacheDb,
+    station: StationId,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+) -> Result<RainReport, String> {
+    let end = to.min(now);
+    // The CMA days the range touches start at 20:00 the evening before its first date.
+    let first_day = ObservingDay::containing(from.plus_ms(1), DayBoundary::Twenty);
+    let last_day = ObservingDay::containing(end, DayBoundary::Twenty);
+    let read_from = first_day.start().min(end.plus_ms(-24 * HOUR_MS));
+    let minutes =
+        pairs(cache, &station, Element::Pre, read_from, last_day.end()).map_err(store_error)?;
+    let hourly =
+        pairs(cache, &station, Element::Pre1h, read_from, last_day.end()).map_err(store_error)?;
+    let table = stats::hourly_rain(&minutes, &hourly);
+    let hours = table
+        .iter()
+        .filter(|&&(hour, _, _)| hour >= from && hour < to)
+        .map(|&(hour, mm, _)| (hour.plus_ms(HOUR_MS), mm))
+        .collect();
+    let days = stats::daily_rain_from_hourly(&table, first_day.date..=last_day.date, now);
+    // Minute data gives exact windows; an archive of hourly totals gives whole hours.
+    let recent_minutes = minutes.iter().any(|&(t, _)| t > end.plus_ms(-24 * HOUR_MS));
+    let accumulations = if recent_minutes {
+        stats::accumulations(&minutes, end)
+    } else {
+        stats::STANDARD_WINDOWS_H.map(|hours| stats::Accumulation {
+            hours,
+            total: stats::rain_total_from_hourly(
+                &table,
+                end.plus_ms(-i64::from(hours) * HOUR_MS),
+                end,
+            ),
+        })
+    };
+    Ok(RainReport {
+        station,
+        from,
+        to,
+        hours,
+        days,
+        accumulations,
+    })
+}
+
+/// The wind of one station over `(from, to]`.
+fn wind(
+    cache: &CacheDb,
+    station: StationId,
+    from: Timestamp,
+    to: Timestamp,
+    arrows: usize,
+) -> Result<WindReport, String> {
+    let speeds = pairs(cache, &station, Element::WinSAvg2mi, from, to).map_err(store_error)?;
+    let directions = pairs(cache, &station, Element::WinDAvg2mi, from, to).map_err(store_error)?;
+    let rose = WindRose::build(&speeds, &directions, &BEAUFORT_BOUNDS_MS);
+    let slices = i64::try_from(arrows.max(1)).unwrap_or(1);
+    let span = (to.millis() - from.millis()).max(1);
+    let mut means = Vec::new();
+    for i in 0..slices {
+        let start = Timestamp(from.millis() + span * i / slices);
+        let end = Timestamp(from.millis() + span * (i + 1) / slices);
+        let within = |series: &[(Timestamp, f64)]| {
+            let lo = series.partition_point(|&(t, _)| t <= start);
+            let hi = series.partition_point(|&(t, _)| t <= end);
+            series[lo..hi.max(lo)].to_vec()
+        };
+        if let Some(mean) = stats::vector_mean(&within(&speeds), &within(&directions)) {
+            means.push((end, mean));
+        }
+    }
+    Ok(WindReport {
+        station,
+        from,
+        to,
+        rose,
+        arrows: means,
+    })
+}
+
+/// Today's extremes at every station and the township table.
+fn summaries(cache: &CacheDb, now: Timestamp) -> Result<Summaries, String> {
+    let network = cache.network().map_err(store_error)?.unwrap_or_default();
+    let latest = cache.latest().map_err(store_error)?;
+    let today = ObservingDay::containing(now, DayBoundary::Midnight);
+    // Today's rain day began at 20:00 yesterday, four hours before the calendar day.
+    let after = today.start().plus_ms(-4 * HOUR_MS);
+    let mut stations = Vec::new();
+    let mut station_summaries = Vec::new();
+    for station in &network.stations {
+        let read = |element| pairs(cache, &station.id, element, after, now);
+        let (tem, rhu, gust, direction, pre) = (
+            read(Element::Tem).map_err(store_error)?,
+            read(Element::Rhu).map_err(store_error)?,
+            read(Element::WinSInstMax).map_err(store_error)?,
+            read(Element::WinDAvg2mi).map_err(store_error)?,
+            read(Element::Pre).map_err(store_error)?,
+        );
+        let series = StationSeries {
+            tem: &tem,
+            rhu: &rhu,
+            gust: &gust,
+            gust_direction: &direction,
+            pre: &pre,
+        };
+        let extremes = stats::today_so_far(&series, now);
+        let last_report = latest
+            .get(&station.id)
+            .and_then(|values| values.values().map(|&(t, _)| t).max());
+        station_summaries.push(StationSummary::from_extremes(
+            station.id.clone(),
+            last_report,
+            &extremes,
+        ));
+        stations.push((station.id.clone(), extremes));
+    }
+    let townships = township_table(&network, &station_summaries, now, STALE_AFTER_MS);
+    Ok(Summaries {
+        at: now,
+        stations,
+        townships,
+    })
+}
+
+/// Writes the values (or, for long views, the buckets) behind `requests` to a CSV file.
+fn export_csv(
+    cache: &CacheDb,
+    requests: &[ViewRequest],
+    dir: &Path,
+    name: &str,
+    now: Timestamp,
+) -> Result<(String, usize), String> {
+    let mut samples = Vec::new();
+    let mut buckets = Vec::new();
+    let raw = requests.iter().all(|r| r.plan().level == Level::Raw);
+    for request in requests {
+        if raw {
+            let values = cache
+                .samples(&request.station, request.element, request.from, request.to)
+                .map_err(store_error)?;
+            samples.push((request, values));
+        } else {
+            let view = cache.series_view(request, &[], now).map_err(store_error)?;
+            buckets.push((request, view.view.buckets));
+        }
+    }
+    let listed: usize = samples.iter().map(|(_, v)| v.len()).sum();
+    if listed > MAX_EXPORTED_VALUES {
+        return Err(format!(
+            "{listed} values are more than one file should hold ({MAX_EXPORTED_VALUES}); export a shorter range"
+        ));
+    }
+    let series: Vec<(StationId, Element, SeriesRows<'_>)> = samples
+        .iter()
+        .map(|(r, v)| (r.station.clone(), r.element, SeriesRows::Values(v)))
+        .chain(
+            buckets
+                .iter()
+                .map(|(r, b)| (r.station.clone(), r.element, SeriesRows::Buckets(b))),
+        )
+        .collect();
+    let rows = listed + buckets.iter().map(|(_, b)| b.len()).sum::<usize>();
+    let bytes = series_csv::series_csv(&series).map_err(|e| format!("writing CSV: {e}"))?;
+    let path = dir.join(series_csv::file_name(name, now, "csv"));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, bytes))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok((path.display().to_string(), rows))
+}
+
+async fn write_file(path: PathBuf, bytes: Vec<u8>) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&path, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path.display().to_string())
+    })
+    .await
+    .unwrap_or_else(|join| Err(format!("writing the file failed: {join}")))
+}
+
+async fn read_file(path: PathBuf) -> Result<Vec<u8>, String> {
+    tokio::task::spawn_blocking(move || {
+        let size = std::fs::metadata(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .len();
+        if size > MAX_IMPORT_BYTES {
+            return Err(format!(
+                "{} is {size} bytes; files over {MAX_IMPORT_BYTES} bytes are not imported",
+                path.display()
+            ));
+        }
+        std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    })
+    .await
+    .unwrap_or_else(|join| Err(format!("reading the file failed: {join}")))
+}
