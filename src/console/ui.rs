@@ -12,6 +12,7 @@ pub mod admin;
 pub mod audit;
 pub mod chart;
 pub mod fonts;
+pub mod history;
 pub mod i18n;
 pub mod login;
 pub mod map;
@@ -42,6 +43,15 @@ impl Default for ViewConfig {
     }
 }
 
+/// The console's two screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// The county map and the selected station's last 24 hours.
+    Live,
+    /// Observations in depth: any range, QC, statistics.
+    History,
+}
+
 /// What the views remember between frames; none of it is data.
 #[derive(Debug)]
 pub struct ViewState {
@@ -57,6 +67,10 @@ pub struct ViewState {
     pub map: map::MapView,
     /// The chart groups shown and their prepared points.
     pub chart: chart::ChartView,
+    /// Which screen is up: live monitoring or history.
+    pub screen: Screen,
+    /// The history screen's range, selection and prepared charts.
+    pub history: history::HistoryView,
     /// The about box is open.
     pub about_open: bool,
     /// The list of background reports is open.
@@ -87,6 +101,8 @@ impl ViewState {
             auto_selected: false,
             map: map::MapView::new(),
             chart: chart::ChartView::default(),
+            screen: Screen::Live,
+            history: history::HistoryView::default(),
             about_open: false,
             notices_open: false,
             dismissed_notice: None,
@@ -191,12 +207,21 @@ pub fn console_ui(
         .exact_size(station_list::width(view.language))
         .frame(theme::panel_frame())
         .show(ui, |ui| station_list::station_list_ui(ui, scene, view));
-    egui::Panel::right("chart")
-        .resizable(false)
-        .exact_size(chart::width(width - station_list::width(view.language)))
-        .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
-        .show(ui, |ui| chart::chart_ui(ui, scene, view));
-    egui::CentralPanel::no_frame().show(ui, |ui| map::map_ui(ui, scene, view));
+    match view.screen {
+        Screen::Live => {
+            egui::Panel::right("chart")
+                .resizable(false)
+                .exact_size(chart::width(width - station_list::width(view.language)))
+                .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
+                .show(ui, |ui| chart::chart_ui(ui, scene, view));
+            egui::CentralPanel::no_frame().show(ui, |ui| map::map_ui(ui, scene, view));
+        }
+        Screen::History => {
+            egui::CentralPanel::default()
+                .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
+                .show(ui, |ui| history::history_ui(ui, scene, view, &mut commands));
+        }
+    }
 
     about::about_ui(ui.ctx(), scene, view);
     top_bar::notices_window_ui(ui.ctx(), scene, view);

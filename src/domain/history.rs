@@ -24,7 +24,7 @@ use super::observation::Source;
 use super::qc::QcFlags;
 use super::time::Timestamp;
 
-pub use gaps::{Completeness, Gap, GapCause, GapFacts, find_gaps, typical_interval};
+pub use gaps::{Completeness, Gap, GapCause, GapFacts, MIN_GAP_MS, find_gaps, typical_interval};
 pub use level::{Level, ViewPlan, plan};
 pub use pyramid::{Pyramid, decimate};
 

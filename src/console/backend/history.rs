@@ -232,6 +232,8 @@ impl HistoryService {
         let name = path
             .file_name()
             .map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned());
+        self.emit(HistoryEvent::ImportStarted { file: file.clone() })
+            .await;
         let bytes = match read_file(path).await {
             Ok(bytes) => bytes,
             Err(message) => {
@@ -295,6 +297,10 @@ impl HistoryService {
     }
 }
 
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "used as `map_err(store_error)`"
+)]
 fn store_error(error: StoreError) -> String {
     format!("reading the local cache failed: {error}")
 }

@@ -201,6 +201,11 @@ pub enum HistoryEvent {
         /// Rows (CSV) or bytes (PNG) written.
         size: usize,
     },
+    /// A file is on its way to the central.
+    ImportStarted {
+        /// The file.
+        file: String,
+    },
     /// The central imported a file, all of it.
     Imported(ImportOutcome),
     /// The central recorded or changed a maintenance window (it arrives through sync too).

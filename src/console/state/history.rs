@@ -85,6 +85,7 @@ impl HistoryState {
                 keep_newest(&mut self.summaries, ticket, summaries);
             }
             HistoryEvent::Exported { path, .. } => self.export = Some(Ok(path)),
+            HistoryEvent::ImportStarted { .. } => self.import = ImportStatus::Sending,
             HistoryEvent::Imported(outcome) => self.import = ImportStatus::Done(outcome),
             HistoryEvent::MaintenanceSaved { id } => self.maintenance = Some(Ok(id)),
             HistoryEvent::Failed { action, message } => match action {
@@ -122,8 +123,10 @@ mod tests {
 
     #[test]
     fn failures_land_where_the_user_looks_for_them() {
-        let mut state = HistoryState::default();
-        state.import = ImportStatus::Sending;
+        let mut state = HistoryState {
+            import: ImportStatus::Sending,
+            ..HistoryState::default()
+        };
         let failed = |action| HistoryEvent::Failed {
             action,
             message: "line 4: …".into(),

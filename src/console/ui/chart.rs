@@ -12,6 +12,7 @@ use super::{Scene, ViewState, i18n, theme};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, Station};
 
+pub use axis::value_grid;
 pub use data::{ChartData, Group, hour_axis, time_from_axis};
 
 /// The chart panel's width for the space left of the map and list.
@@ -222,7 +223,7 @@ fn plot_ui(
         .custom_y_axes(vec![y_axis])
         .show_axes([show_x_axis, true])
         .x_grid_spacer(axis::time_grid)
-        .y_grid_spacer(axis::value_grid)
+        .y_grid_spacer(value_grid)
         .grid_color(theme::CHART_GRID)
         .legend(
             Legend::default()

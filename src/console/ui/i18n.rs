@@ -9,11 +9,14 @@ use crate::domain::audit::AuditAction;
 use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Station, Timestamp, Township};
 
-macro_rules! strings {
-    ($($name:ident: $zh:literal, $en:literal;)*) => {
-        /// Every fixed text the console shows, in one language.
+/// Declares a table of fixed texts: a struct with one field per text, and its Chinese and
+/// English instances. Each screen with many texts of its own keeps its own table.
+macro_rules! texts {
+    ($(#[$meta:meta])* $table:ident, $zh_name:ident, $en_name:ident;
+     $($name:ident: $zh:literal, $en:literal;)*) => {
+        $(#[$meta])*
         #[derive(Debug)]
-        pub struct Strings {
+        pub struct $table {
             $(
                 #[doc = $en]
                 pub $name: &'static str,
@@ -21,11 +24,11 @@ macro_rules! strings {
         }
 
         /// 简体中文.
-        pub const ZH: Strings = Strings { $($name: $zh,)* };
+        pub const $zh_name: $table = $table { $($name: $zh,)* };
         /// English.
-        pub const EN: Strings = Strings { $($name: $en,)* };
+        pub const $en_name: $table = $table { $($name: $en,)* };
 
-        impl Strings {
+        impl $table {
             /// Every text, so a test can check that each renders with the bundled font.
             pub fn all(&self) -> Vec<&'static str> {
                 vec![$(self.$name,)*]
@@ -34,7 +37,11 @@ macro_rules! strings {
     };
 }
 
-strings! {
+pub(crate) use texts;
+
+texts! {
+    /// Every fixed text the console shows, in one language.
+    Strings, ZH, EN;
     bureau: "清流县气象局", "Qingliu County Meteorological Bureau";
     console_name: "值班台", "Duty console";
     simulated_badge: "模拟观测", "Simulated data";

@@ -11,6 +11,7 @@
 use egui::{Color32, CornerRadius, FontFamily, FontId, Margin, Stroke, TextStyle, Vec2};
 
 use crate::domain::Element;
+use crate::domain::history::GapCause;
 
 // ── Ink and surfaces ────────────────────────────────────────────────────────────────────────
 
@@ -109,6 +110,61 @@ pub fn series_colour(element: Element) -> Color32 {
 
 /// Chart grid lines.
 pub const CHART_GRID: Color32 = Color32::from_rgb(0xD5, 0xDA, 0xDE);
+
+/// Values quality control flagged, marked on history charts.
+pub const QC_FLAGGED: Color32 = Color32::from_rgb(0xE6, 0x51, 0x00);
+
+/// A series' colour washed out, for the raw line under its QC'd line.
+pub fn faded(colour: Color32) -> Color32 {
+    let [r, g, b, _] = colour.to_array();
+    let wash = |c: u8| ((u16::from(c) + 2 * 0xFF) / 3) as u8;
+    Color32::from_rgb(wash(r), wash(g), wash(b))
+}
+
+/// The shading of a gap in a history chart, by cause: grey for a station that was silent,
+/// rose for an element that was missing, amber for values QC rejected, blue for maintenance.
+pub fn gap_fill(cause: Option<GapCause>) -> Color32 {
+    match cause {
+        Some(GapCause::StationOffline) | None => {
+            Color32::from_rgba_premultiplied(0x90, 0x98, 0x9E, 0x38)
+        }
+        Some(GapCause::NoData) => Color32::from_rgba_premultiplied(0xC6, 0x28, 0x28, 0x20),
+        Some(GapCause::QcRejected) => Color32::from_rgba_premultiplied(0xE6, 0x51, 0x00, 0x28),
+        Some(GapCause::Maintenance) => Color32::from_rgba_premultiplied(0x15, 0x65, 0xC0, 0x28),
+    }
+}
+
+/// Lines of a multi-station chart: distinct hues in an order that keeps neighbours apart.
+pub fn comparison_colour(index: usize) -> Color32 {
+    const PALETTE: [Color32; 12] = [
+        Color32::from_rgb(0x1F, 0x77, 0xB4),
+        Color32::from_rgb(0xD6, 0x27, 0x28),
+        Color32::from_rgb(0x2C, 0xA0, 0x2C),
+        Color32::from_rgb(0x94, 0x67, 0xBD),
+        Color32::from_rgb(0xFF, 0x7F, 0x0E),
+        Color32::from_rgb(0x17, 0xBE, 0xCF),
+        Color32::from_rgb(0x8C, 0x56, 0x4B),
+        Color32::from_rgb(0xE3, 0x77, 0xC2),
+        Color32::from_rgb(0x7F, 0x7F, 0x7F),
+        Color32::from_rgb(0xBC, 0xBD, 0x22),
+        Color32::from_rgb(0x39, 0x3B, 0x79),
+        Color32::from_rgb(0x63, 0x79, 0x39),
+    ];
+    PALETTE[index % PALETTE.len()]
+}
+
+/// A wind rose's speed class (0 = the lightest), in the colours of the map's wind scale.
+pub fn wind_class_colour(class: usize) -> Color32 {
+    WIND_CLASSES[(class + 1).min(WIND_CLASSES.len() - 1)].1
+}
+
+/// Mean-wind arrows on history charts.
+pub const WIND_ARROW: Color32 = Color32::from_rgb(0x37, 0x47, 0x4F);
+
+/// Rain bars of history charts.
+pub const RAIN_BAR: Color32 = Color32::from_rgb(0x2E, 0x8B, 0x3E);
+/// The running total drawn over rain bars.
+pub const RAIN_CUMULATIVE: Color32 = Color32::from_rgb(0x15, 0x65, 0xC0);
 
 // ── CMA warning-signal severity ─────────────────────────────────────────────────────────────
 

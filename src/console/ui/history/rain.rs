@@ -1,0 +1,265 @@
+//! Rain: bars of hourly amounts (or CMA daily totals over long ranges) with the running total,
+//! the accumulations of the last 1, 3, 6, 12 and 24 hours, and the CMA 20–20 daily totals.
+
+use egui::RichText;
+use egui_plot::{Bar, BarChart, Line, PlotPoints};
+
+use super::plots::{self, Interaction};
+use super::text::{self, HistoryText};
+use super::{HistoryView, TimeRange};
+use crate::console::messages::history::RainReport;
+use crate::console::ui::chart::hour_axis;
+use crate::console::ui::{Scene, i18n, theme};
+use crate::domain::stats::RainTotal;
+use crate::domain::time::{DAY_MS, HOUR_MS};
+
+/// Ranges longer than this show daily bars instead of hourly ones.
+const DAILY_BARS_FROM_MS: i64 = 8 * DAY_MS;
+
+/// A bar: middle and width in plot x, amount.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RainBar {
+    /// Middle, x.
+    pub x: f64,
+    /// Width, x units (hours).
+    pub width: f64,
+    /// Amount, mm.
+    pub mm: f64,
+}
+
+/// The bars of a report over `range`: hours, or CMA days when the range is long (so a year
+/// is 365 bars, not 8 760).
+pub fn bars(report: &RainReport, range: TimeRange) -> Vec<RainBar> {
+    if range.span_ms() > DAILY_BARS_FROM_MS {
+        report
+            .days
+            .iter()
+            .filter_map(|d| {
+                let mm = d.total.mm?;
+                let (start, end) = (d.day.start(), d.day.end());
+                Some(RainBar {
+                    x: (hour_axis(start) + hour_axis(end)) / 2.0,
+                    width: (DAY_MS / HOUR_MS) as f64 * 0.9,
+                    mm,
+                })
+            })
+            .collect()
+    } else {
+        report
+            .hours
+            .iter()
+            .map(|&(end, mm)| RainBar {
+                x: hour_axis(end) - 0.5,
+                width: 0.9,
+                mm,
+            })
+            .collect()
+    }
+}
+
+/// The running total over the range, at each hour's end.
+pub fn cumulative(report: &RainReport) -> Vec<egui_plot::PlotPoint> {
+    let mut total = 0.0;
+    report
+        .hours
+        .iter()
+        .map(|&(end, mm)| {
+            total += mm;
+            egui_plot::PlotPoint::new(hour_axis(end), total)
+        })
+        .collect()
+}
+
+/// A rain chart: bars and running total.
+pub fn bars_plot_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    report: Option<&RainReport>,
+    range: TimeRange,
+    height: f32,
+    x_axis: bool,
+) -> Interaction {
+    let t = text::text(scene.language);
+    let bars = report.map(|r| bars(r, range)).unwrap_or_default();
+    let running = report.map(cumulative).unwrap_or_default();
+    let daily = range.span_ms() > DAILY_BARS_FROM_MS;
+    let top = bars.iter().map(|b| b.mm).fold(1.0_f64, f64::max);
+    let x_range = hour_axis(range.from)..=hour_axis(range.to);
+    let response = plots::plot("history rain", scene, "mm", height, x_axis)
+        .include_y(0.0)
+        .include_y(top * 1.1)
+        .show(ui, |plot_ui| {
+            plot_ui.set_plot_bounds_x(x_range);
+            let name = if daily { t.rain_daily } else { t.rain_hourly };
+            let chart: Vec<Bar> = bars
+                .iter()
+                .map(|b| Bar::new(b.x, b.mm).width(b.width).fill(theme::RAIN_BAR))
+                .collect();
+            plot_ui.bar_chart(BarChart::new(name, chart).color(theme::RAIN_BAR));
+            if !daily && running.len() > 1 {
+                // The running total on the same axis would flatten the bars: scale it to the
+                // tallest bar and say so in its name.
+                let end = running.last().map_or(0.0, |p| p.y);
+                let scale = if end > 0.0 { top / end } else { 1.0 };
+                let scaled: Vec<egui_plot::PlotPoint> = running
+                    .iter()
+                    .map(|p| egui_plot::PlotPoint::new(p.x, p.y * scale))
+                    .collect();
+                plot_ui.line(
+                    Line::new(
+                        format!("{} {end:.1} mm", t.rain_total),
+                        PlotPoints::Owned(scaled),
+                    )
+                    .color(theme::RAIN_CUMULATIVE)
+                    .width(1.2),
+                );
+            }
+        });
+    plots::interaction(&response.response, ui)
+}
+
+/// The rain screen.
+pub fn rain_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView, t: &HistoryText) {
+    let range = history.range_at(scene.now);
+    let report = scene.state.history.rain.as_ref().map(|a| &a.value);
+    ui.label(
+        RichText::new(t.rain_cma_note)
+            .color(theme::INK_MUTED)
+            .size(theme::SMALL_SIZE),
+    );
+    let chart_height = (ui.available_height() * 0.5).max(160.0);
+    let interaction = bars_plot_ui(ui, scene, report, range, chart_height, true);
+    interaction.apply(history, scene);
+    let Some(report) = report else {
+        return;
+    };
+    ui.add_space(6.0);
+    ui.columns(2, |columns| {
+        accumulations_ui(&mut columns[0], scene, t, report);
+        days_ui(&mut columns[1], scene, t, report);
+    });
+}
+
+fn total_text(scene: Scene<'_>, t: &HistoryText, total: &RainTotal) -> (String, String) {
+    let amount = total
+        .mm
+        .map_or_else(|| scene.text.no_data.to_owned(), |mm| format!("{mm:.1} mm"));
+    let data = if total.is_complete() {
+        t.rain_complete.to_owned()
+    } else {
+        let minutes = |m: u32| text::rough_duration(scene.language, i64::from(m) * 60_000);
+        format!(
+            "{} {}/{}",
+            t.rain_incomplete,
+            minutes(total.minutes),
+            minutes(total.expected)
+        )
+    };
+    (amount, data)
+}
+
+fn accumulations_ui(ui: &mut egui::Ui, scene: Scene<'_>, t: &HistoryText, report: &RainReport) {
+    let end = report.to.min(scene.now);
+    ui.label(
+        RichText::new(format!(
+            "{} · {} {}",
+            t.rain_accumulations,
+            t.rain_ending,
+            i18n::when(end, scene.now)
+        ))
+        .strong(),
+    );
+    egui::Grid::new("rain accumulations")
+        .striped(true)
+        .num_columns(3)
+        .show(ui, |ui| {
+            for a in &report.accumulations {
+                let (amount, data) = total_text(scene, t, &a.total);
+                ui.label(text::duration(scene.language, i64::from(a.hours) * HOUR_MS));
+                ui.label(RichText::new(amount).strong());
+                ui.label(RichText::new(data).color(theme::INK_MUTED));
+                ui.end_row();
+            }
+        });
+}
+
+fn days_ui(ui: &mut egui::Ui, scene: Scene<'_>, t: &HistoryText, report: &RainReport) {
+    ui.label(RichText::new(t.rain_daily).strong());
+    egui::ScrollArea::vertical()
+        .id_salt("rain days")
+        .max_height(ui.available_height().max(80.0))
+        .show(ui, |ui| {
+            egui::Grid::new("rain days grid")
+                .striped(true)
+                .num_columns(3)
+                .show(ui, |ui| {
+                    ui.label(RichText::new(t.rain_day).color(theme::INK_MUTED));
+                    ui.label(RichText::new(t.rain_amount).color(theme::INK_MUTED));
+                    ui.label(RichText::new(t.rain_data).color(theme::INK_MUTED));
+                    ui.end_row();
+                    for day in report.days.iter().rev() {
+                        let (amount, data) = total_text(scene, t, &day.total);
+                        ui.label(day.day.date.format("%Y-%m-%d").to_string());
+                        ui.label(amount);
+                        ui.label(RichText::new(data).color(theme::INK_MUTED));
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stats::{Accumulation, DailyRain, STANDARD_WINDOWS_H};
+    use crate::domain::time::{DayBoundary, ObservingDay};
+    use crate::domain::{StationId, Timestamp};
+
+    fn report(hours: usize, days: usize) -> RainReport {
+        let t0 = Timestamp::parse_rfc3339("2026-06-01T12:00:00Z").unwrap();
+        let empty = RainTotal {
+            mm: Some(1.0),
+            minutes: 1440,
+            expected: 1440,
+        };
+        RainReport {
+            station: StationId::parse("58819").unwrap(),
+            from: t0,
+            to: t0.plus_ms(DAY_MS),
+            hours: (1..=hours)
+                .map(|h| (t0.plus_ms(h as i64 * HOUR_MS), 0.5))
+                .collect(),
+            days: (0..days)
+                .map(|d| DailyRain {
+                    day: ObservingDay::containing(
+                        t0.plus_ms(d as i64 * DAY_MS + 1),
+                        DayBoundary::Twenty,
+                    ),
+                    total: empty,
+                })
+                .collect(),
+            accumulations: STANDARD_WINDOWS_H.map(|hours| Accumulation {
+                hours,
+                total: empty,
+            }),
+        }
+    }
+
+    #[test]
+    fn long_ranges_draw_days_and_short_ones_hours() {
+        let now = Timestamp::parse_rfc3339("2026-07-01T00:00:00Z").unwrap();
+        let r = report(24 * 30, 30);
+        assert_eq!(
+            bars(&r, TimeRange::last(DAY_MS, now)).len(),
+            24 * 30,
+            "hours"
+        );
+        assert_eq!(
+            bars(&r, TimeRange::last(30 * DAY_MS, now)).len(),
+            30,
+            "days"
+        );
+        let running = cumulative(&report(4, 0));
+        assert_eq!(running.last().map(|p| p.y), Some(2.0));
+    }
+}
