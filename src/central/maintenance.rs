@@ -180,7 +180,7 @@ mod tests {
             duplicate_values: 0,
             missing_values: 0,
             outside_network: 1231,
-            outside_examples: vec!["50136".into(), "50137".into()],
+            outside_examples: vec!["50850".into(), "57609".into()],
             span: Some((Timestamp(1_558_310_400_000), Timestamp(1_558_310_400_000))),
         };
         let mut out = Vec::new();
@@ -190,7 +190,7 @@ mod tests {
             "rain_without0.txt (micaps3) \u{201c}2019年05月20日08点24小时降雨量\u{201d}\n\
              \x20 1232 records: 1 imported (1 new values, 0 already stored, 0 missing in the file)\n\
              \x20 times 2019-05-20T00:00:00Z … 2019-05-20T00:00:00Z\n\
-             \x20 1231 stations outside the network skipped (e.g. 50136, 50137)\n"
+             \x20 1231 stations outside the network skipped (e.g. 50850, 57609)\n"
         );
     }
 }

@@ -221,3 +221,43 @@ central_test! {
         assert!(audit(&central).await.is_empty(), "an unread file is no import");
     }
 }
+
+central_test! {
+    async fn the_server_console_imports_through_the_same_path() {
+        let central = TestCentral::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rain_without0.txt");
+        std::fs::write(&file, RAIN_MAP).unwrap();
+        let mut out = Vec::new();
+        let query = wxdesk::protocol::ImportQuery {
+            element: Some("PRE_24h".into()),
+            ..Default::default()
+        };
+        wxdesk::central::maintenance::import(central.db_path(), &query, &file, &mut out).unwrap();
+        let printed = String::from_utf8(out).unwrap();
+        assert!(printed.starts_with("rain_without0.txt (micaps3)"), "{printed}");
+        assert!(printed.contains("1232 records: 1 imported (1 new values"), "{printed}");
+        assert!(printed.contains("1231 stations outside the network skipped"), "{printed}");
+
+        // The serving central reads what the command stored.
+        let (_, series) = central
+            .get_json(
+                &client(),
+                "/observations/series?station=58819&element=PRE_24h\
+                 &from=2019-05-20T00:00:00Z&to=2019-05-20T00:00:00Z",
+            )
+            .await;
+        assert_eq!(series["points"][0]["value"], 23.9, "{series}");
+        let entry = audit(&central).await.remove(0);
+        assert_eq!((entry["actor"].as_str(), entry["outcome"].as_str()), (Some("cli"), Some("ok")));
+        assert!(entry["workstation"].as_str().unwrap().starts_with("server console"), "{entry}");
+
+        // A refused file is an error for the operator, and audited too.
+        std::fs::write(&file, &RAIN_MAP[..RAIN_MAP.len() / 2]).unwrap();
+        let error = wxdesk::central::maintenance::import(central.db_path(), &query, &file, &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("rain_without0.txt: line "), "{error}");
+        assert_eq!(audit(&central).await[0]["outcome"], "failed");
+    }
+}
