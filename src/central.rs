@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! POST /observations ─▶ parse each record ─▶ one transaction: values + change log ─▶ head ↑
+//! POST /imports       ─▶ parse the file    ─▶ one transaction, all or nothing ───────▶ head ↑
+//! POST|PATCH /maintenance ─▶ window + change log + audit, one transaction ──────────▶ head ↑
 //! GET  /changes?after=      pages of the change log                                   │
 //! GET  /stream (SSE)        backlog from the log, then wakes on head ◀─────────────────┘
 //! ```
@@ -22,7 +24,9 @@ pub mod audit;
 pub mod auth;
 mod error;
 mod handlers;
+pub mod imports;
 pub mod maintenance;
+mod maintenance_windows;
 mod stream;
 pub mod tls;
 
@@ -39,7 +43,7 @@ use tokio::task::JoinHandle;
 pub use api::{AppState, Route, Verb, operations, router, routes};
 pub use auth::{Access, Principal};
 pub use error::Failure;
-pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT};
+pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_VIEW_COLUMNS};
 
 use crate::domain::Network;
 use crate::domain::access::{DeviceName, Secret};
@@ -49,7 +53,7 @@ use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::{CentralStore as _, SqliteCentralStore};
 
-/// Largest request body accepted (an ingest batch), in bytes.
+/// Largest request body accepted (an ingest batch, an imported file), in bytes.
 pub const MAX_BODY_BYTES: usize = 16 << 20;
 /// Most records accepted in one ingest batch.
 pub const MAX_BATCH_RECORDS: usize = 10_000;

@@ -1,5 +1,5 @@
 //! The command line: `wxdesk` (console on the embedded default), `wxdesk --server URL`,
-//! `wxdesk central serve|audit-verify|device-key|reset-password`, `wxdesk sim`.
+//! `wxdesk central serve|audit-verify|device-key|reset-password|import`, `wxdesk sim`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -94,6 +94,22 @@ pub enum CentralCommand {
         /// The user's login name.
         #[arg(long)]
         user: String,
+    },
+    /// Import an observation file (MICAPS type 1 or 3, CSV) whole, or nothing of it: the same
+    /// import as `POST /api/v1/imports`, without its size limit.
+    Import {
+        /// SQLite database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The file's format (`micaps1`, `micaps3`, `csv`); detected when omitted.
+        #[arg(long)]
+        format: Option<String>,
+        /// The element of a MICAPS type 3 file's values when its title does not say
+        /// (comma-separated for several value columns), e.g. `PRE_24h`.
+        #[arg(long)]
+        element: Option<String>,
+        /// The file.
+        file: PathBuf,
     },
 }
 

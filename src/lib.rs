@@ -6,7 +6,8 @@
 //! ```text
 //!  stations, devices ──MQTT/Modbus──▶ central ◀──HTTP /api/v1 + SSE stream── console (one per desk)
 //!                                     │ ingest → store (SQLite WAL) → change log
-//!                                     │ GET stations · latest · series · changes · stream
+//!                                     │ POST imports (files, all or nothing) · maintenance windows
+//!                                     │ GET stations · latest · series · view · changes · stream
 //!                                     │ every call: bearer token → role → capability matrix → audit
 //! ```
 //!

@@ -47,6 +47,19 @@ fn main() -> anyhow::Result<ExitCode> {
             CentralCommand::ResetPassword { db, user } => {
                 wxdesk::central::maintenance::reset_password(&db, &user, &mut out)?;
             }
+            CentralCommand::Import {
+                db,
+                format,
+                element,
+                file,
+            } => {
+                let query = wxdesk::protocol::ImportQuery {
+                    format,
+                    element,
+                    name: None,
+                };
+                wxdesk::central::maintenance::import(&db, &query, &file, &mut out)?;
+            }
         },
         Some(Command::Sim(args)) => wxdesk::sim::run_blocking(&args)?,
     }

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use super::auth::{self, Access};
 use super::error::{self, Failure};
-use super::{MAX_BODY_BYTES, accounts, audit, handlers, stream};
+use super::{MAX_BODY_BYTES, accounts, audit, handlers, imports, maintenance_windows, stream};
 use crate::domain::access::Capability;
 use crate::domain::time::SharedClock;
 use crate::protocol::API_PREFIX;
@@ -177,7 +177,7 @@ pub struct Route {
 /// tests call every route as every role.
 pub fn routes() -> Vec<Route> {
     use Access::{Public, Requires, SignedIn};
-    use Capability::{IngestObservations, ManageUsers, Read, ReadAudit};
+    use Capability::{IngestObservations, ManageDevices, ManageUsers, Read, ReadAudit};
     let route = |verb, path, access, handler| Route {
         verb,
         path,
@@ -210,6 +210,37 @@ pub fn routes() -> Vec<Route> {
             "/observations/series",
             Requires(Read),
             get(handlers::series),
+        ),
+        route(
+            Verb::Get,
+            "/observations/view",
+            Requires(Read),
+            get(handlers::view),
+        ),
+        route(
+            Verb::Post,
+            "/imports",
+            Requires(IngestObservations),
+            post(imports::import).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        ),
+        // Maintenance windows: technicians record them, everyone reads them.
+        route(
+            Verb::Get,
+            "/maintenance",
+            Requires(Read),
+            get(maintenance_windows::list),
+        ),
+        route(
+            Verb::Post,
+            "/maintenance",
+            Requires(ManageDevices),
+            post(maintenance_windows::create),
+        ),
+        route(
+            Verb::Patch,
+            "/maintenance/{id}",
+            Requires(ManageDevices),
+            patch(maintenance_windows::update),
         ),
         route(
             Verb::Get,

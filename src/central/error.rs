@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::protocol::ApiError;
 use crate::store::StoreError;
-use crate::store::central::AccountError;
+use crate::store::central::{AccountError, MaintenanceError};
 
 /// A refused or failed request: what the client receives.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +52,20 @@ impl Failure {
     /// 409 `conflict`.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    /// 422 `import_refused`: a file that was read but refused as a whole.
+    pub fn import_refused(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "import_refused", message)
+    }
+
+    /// 404 `unknown_station`: a station id that is well formed but not in the network.
+    pub fn unknown_station(station: &impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "unknown_station",
+            format!("station {station} is not in this central's network"),
+        )
     }
 
     /// 413 `payload_too_large`.
@@ -104,6 +118,16 @@ impl From<AccountError> for Failure {
             AccountError::NotFound(message) => Self::not_found(message),
             AccountError::Conflict(message) => Self::conflict(message),
             AccountError::Store(error) => Self::store(&error),
+        }
+    }
+}
+
+impl From<MaintenanceError> for Failure {
+    fn from(error: MaintenanceError) -> Self {
+        match error {
+            MaintenanceError::NotFound(_) => Self::not_found(error.to_string()),
+            MaintenanceError::Conflict(message) => Self::conflict(message),
+            MaintenanceError::Store(error) => Self::store(&error),
         }
     }
 }

@@ -5,19 +5,22 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
 use super::MAX_BATCH_RECORDS;
 use super::api::AppState;
 use super::error::{ApiQuery, Failure};
+use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::{Element, StationId, Timestamp};
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
     ChangesPage, ChangesQuery, Health, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
-    SeriesQuery, SeriesResponse, StationLatest, TimedValue,
+    SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery,
 };
+
+/// Most buckets a view may ask for: wider than any screen, small enough to answer quickly.
+pub const MAX_VIEW_COLUMNS: usize = 4000;
 
 /// Page size of `GET /changes` when the client names none.
 pub const DEFAULT_CHANGES_LIMIT: u32 = 1000;
@@ -112,23 +115,32 @@ struct Series {
     to: Timestamp,
 }
 
+/// A station id from a query.
+pub(super) fn query_station(text: &str) -> Result<StationId, Failure> {
+    StationId::parse(text).map_err(|e| Failure::bad_request(e.to_string()))
+}
+
+/// An element code from a query.
+fn query_element(text: &str) -> Result<Element, Failure> {
+    text.parse::<Element>()
+        .map_err(|e| Failure::bad_request(e.to_string()))
+}
+
+/// A time from a query parameter called `name`.
+fn query_time(name: &str, text: &str) -> Result<Timestamp, Failure> {
+    Timestamp::parse_rfc3339(text).map_err(|_| {
+        Failure::bad_request(format!(
+            "{name}={text:?} is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)"
+        ))
+    })
+}
+
 /// Parses the series query into types that cannot be wrong.
 fn parse_series(query: &SeriesQuery) -> Result<Series, Failure> {
-    let station =
-        StationId::parse(&query.station).map_err(|e| Failure::bad_request(e.to_string()))?;
-    let element = query
-        .element
-        .parse::<Element>()
-        .map_err(|e| Failure::bad_request(e.to_string()))?;
-    let time = |name: &str, text: &str| {
-        Timestamp::parse_rfc3339(text).map_err(|_| {
-            Failure::bad_request(format!(
-                "{name}={text:?} is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)"
-            ))
-        })
-    };
-    let from = time("from", &query.from)?;
-    let to = time("to", &query.to)?;
+    let station = query_station(&query.station)?;
+    let element = query_element(&query.element)?;
+    let from = query_time("from", &query.from)?;
+    let to = query_time("to", &query.to)?;
     if from > to {
         return Err(Failure::bad_request(format!(
             "from ({from}) is after to ({to})"
@@ -157,13 +169,7 @@ pub async fn series(
     let points = state
         .blocking(move |store| store.series(&id, element, from, to))
         .await?
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::NOT_FOUND,
-                "unknown_station",
-                format!("station {station} is not in this central's network"),
-            )
-        })?;
+        .ok_or_else(|| Failure::unknown_station(&station))?;
     Ok(Json(SeriesResponse {
         station: station.to_string(),
         element,
@@ -175,6 +181,48 @@ pub async fn series(
             .map(|(time, value)| TimedValue { time, value })
             .collect(),
     }))
+}
+
+/// Parses the view query: `(from, to]` with `from < to`, 1 to [`MAX_VIEW_COLUMNS`] columns.
+fn parse_view(query: &ViewQuery) -> Result<ViewRequest, Failure> {
+    let station = query_station(&query.station)?;
+    let element = query_element(&query.element)?;
+    let from = query_time("from", &query.from)?;
+    let to = query_time("to", &query.to)?;
+    if from >= to {
+        return Err(Failure::bad_request(format!(
+            "from ({from}) must be before to ({to}): a view covers (from, to]"
+        )));
+    }
+    if !(1..=MAX_VIEW_COLUMNS).contains(&query.columns) {
+        return Err(Failure::bad_request(format!(
+            "columns={} must be between 1 and {MAX_VIEW_COLUMNS}",
+            query.columns
+        )));
+    }
+    Ok(ViewRequest {
+        station,
+        element,
+        from,
+        to,
+        columns: query.columns,
+    })
+}
+
+/// `GET /observations/view?station=&element=&from=&to=&columns=`: buckets with raw and QC'd
+/// summaries, gaps with their causes and completeness, judged at the central's clock.
+pub async fn view(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ViewQuery>,
+) -> Result<Json<SeriesView>, Failure> {
+    let request = parse_view(&query)?;
+    let station = request.station.clone();
+    let now = state.clock().now();
+    state
+        .blocking(move |store| store.series_view(&request, now))
+        .await?
+        .map(Json)
+        .ok_or_else(|| Failure::unknown_station(&station))
 }
 
 /// `GET /changes?after=&limit=`.
@@ -202,6 +250,8 @@ pub async fn openapi() -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
+
     use super::*;
 
     fn query(station: &str, element: &str, from: &str, to: &str) -> SeriesQuery {
@@ -210,6 +260,48 @@ mod tests {
             element: element.into(),
             from: from.into(),
             to: to.into(),
+        }
+    }
+
+    fn view_query(from: &str, to: &str, columns: usize) -> ViewQuery {
+        ViewQuery {
+            station: "58819".into(),
+            element: "TEM".into(),
+            from: from.into(),
+            to: to.into(),
+            columns,
+        }
+    }
+
+    #[test]
+    fn view_queries_are_parsed_or_explained() {
+        let t0 = "2026-11-27T00:00:00Z";
+        let t1 = "2026-11-28T00:00:00Z";
+        let good = parse_view(&view_query(t0, t1, 1000)).unwrap();
+        assert_eq!((good.element, good.columns), (Element::Tem, 1000));
+        assert!(parse_view(&view_query(t0, t1, MAX_VIEW_COLUMNS)).is_ok());
+        let cases = [
+            (view_query(t0, t0, 100), "must be before"),
+            (view_query(t1, t0, 100), "must be before"),
+            (view_query(t0, t1, 0), "columns=0"),
+            (view_query(t0, t1, MAX_VIEW_COLUMNS + 1), "columns=4001"),
+            (view_query("now", t1, 10), "from=\"now\" is not RFC 3339"),
+            (
+                ViewQuery {
+                    element: "XYZ".into(),
+                    ..view_query(t0, t1, 10)
+                },
+                "unknown element",
+            ),
+        ];
+        for (q, expected) in cases {
+            let failure = parse_view(&q).unwrap_err();
+            assert_eq!(failure.status, StatusCode::BAD_REQUEST);
+            assert!(
+                failure.body.message.contains(expected),
+                "{}",
+                failure.body.message
+            );
         }
     }
 

@@ -1,16 +1,20 @@
 //! What `wxdesk central` does to a database without serving it: verify the audit chain, issue a
-//! device key, reset a lost password. Each prints its result for the operator and records what
-//! it changed in the audit log (actor `cli`).
+//! device key, reset a lost password, import an observation file. Each prints its result for
+//! the operator and records what it changed in the audit log (actor `cli`).
+//!
+//! A central serving the same database sees what these commands write, but its live streams
+//! wake only at its own next change.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::accounts;
+use super::{accounts, imports};
 use crate::domain::Timestamp;
 use crate::domain::access::{DeviceName, Username};
 use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+use crate::protocol::{ImportQuery, ImportReport};
 use crate::store::central::SqliteCentralStore;
 use crate::store::central::audit::verify_file;
 
@@ -97,4 +101,96 @@ pub fn reset_password(db: &Path, user: &str, out: &mut dyn Write) -> anyhow::Res
         password.expose()
     )?;
     Ok(())
+}
+
+/// `wxdesk central import --db PATH [--format F] [--element E] FILE`: imports the file whole,
+/// or nothing of it, and prints the report.
+pub fn import(
+    db: &Path,
+    query: &ImportQuery,
+    file: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let file_name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let request =
+        imports::import_request(query, &file_name).map_err(|f| anyhow::anyhow!(f.body.message))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let store = open(db)?;
+    let now = Timestamp::now();
+    let record = AuditRecord::new(
+        now,
+        "cli",
+        &operator(),
+        AuditAction::ObservationsImported,
+        Outcome::Ok,
+    );
+    let (report, _head) = imports::import_blocking(&store, &bytes, &request, &record, now)
+        .map_err(|f| anyhow::anyhow!(f.body.message))?;
+    write_report(out, &report)?;
+    Ok(())
+}
+
+/// An import's report for the operator.
+fn write_report(out: &mut dyn Write, report: &ImportReport) -> std::io::Result<()> {
+    let title = if report.title.is_empty() {
+        String::new()
+    } else {
+        format!(" \u{201c}{}\u{201d}", report.title)
+    };
+    writeln!(out, "{} ({}){title}", report.name, report.format)?;
+    writeln!(
+        out,
+        "  {} records: {} imported ({} new values, {} already stored, {} missing in the file)",
+        report.records,
+        report.imported,
+        report.new_values,
+        report.duplicate_values,
+        report.missing_values
+    )?;
+    if let Some((first, last)) = report.span {
+        writeln!(out, "  times {first} … {last}")?;
+    }
+    if report.outside_network > 0 {
+        writeln!(
+            out,
+            "  {} stations outside the network skipped (e.g. {})",
+            report.outside_network,
+            report.outside_examples.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_import_report_reads_as_sentences() {
+        let report = ImportReport {
+            name: "rain_without0.txt".into(),
+            format: "micaps3".into(),
+            title: "2019年05月20日08点24小时降雨量".into(),
+            records: 1232,
+            imported: 1,
+            new_values: 1,
+            duplicate_values: 0,
+            missing_values: 0,
+            outside_network: 1231,
+            outside_examples: vec!["50850".into(), "57609".into()],
+            span: Some((Timestamp(1_558_310_400_000), Timestamp(1_558_310_400_000))),
+        };
+        let mut out = Vec::new();
+        write_report(&mut out, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "rain_without0.txt (micaps3) \u{201c}2019年05月20日08点24小时降雨量\u{201d}\n\
+             \x20 1232 records: 1 imported (1 new values, 0 already stored, 0 missing in the file)\n\
+             \x20 times 2019-05-20T00:00:00Z … 2019-05-20T00:00:00Z\n\
+             \x20 1231 stations outside the network skipped (e.g. 50850, 57609)\n"
+        );
+    }
 }

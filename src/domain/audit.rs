@@ -48,11 +48,17 @@ pub enum AuditAction {
     DeviceKeyRevoked,
     /// A signed-in caller asked for something their role may not do.
     AccessDenied,
+    /// A technician recorded a station's maintenance window.
+    MaintenanceRecorded,
+    /// A maintenance window was ended or its note corrected.
+    MaintenanceChanged,
+    /// An observation file was imported (outcome `ok`) or refused as a whole (`failed`).
+    ObservationsImported,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 16] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -66,6 +72,9 @@ impl AuditAction {
         Self::DeviceKeyIssued,
         Self::DeviceKeyRevoked,
         Self::AccessDenied,
+        Self::MaintenanceRecorded,
+        Self::MaintenanceChanged,
+        Self::ObservationsImported,
     ];
 
     /// Stable code (`password_reset`).
@@ -84,6 +93,9 @@ impl AuditAction {
             Self::DeviceKeyIssued => "device_key_issued",
             Self::DeviceKeyRevoked => "device_key_revoked",
             Self::AccessDenied => "access_denied",
+            Self::MaintenanceRecorded => "maintenance_recorded",
+            Self::MaintenanceChanged => "maintenance_changed",
+            Self::ObservationsImported => "observations_imported",
         }
     }
 
@@ -103,6 +115,9 @@ impl AuditAction {
             Self::DeviceKeyIssued => "签发设备密钥",
             Self::DeviceKeyRevoked => "吊销设备密钥",
             Self::AccessDenied => "越权请求被拒绝",
+            Self::MaintenanceRecorded => "登记站点维护",
+            Self::MaintenanceChanged => "修改维护记录",
+            Self::ObservationsImported => "导入观测文件",
         }
     }
 
@@ -122,6 +137,9 @@ impl AuditAction {
             Self::DeviceKeyIssued => "Device key issued",
             Self::DeviceKeyRevoked => "Device key revoked",
             Self::AccessDenied => "Access denied",
+            Self::MaintenanceRecorded => "Maintenance recorded",
+            Self::MaintenanceChanged => "Maintenance changed",
+            Self::ObservationsImported => "Observations imported",
         }
     }
 

@@ -73,7 +73,7 @@ pub struct NewMaintenance {
     /// Start, RFC 3339.
     pub from: Timestamp,
     /// End, RFC 3339; omit while the work goes on.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Timestamp>,
     /// What is being done (1–500 characters).
     pub note: String,
@@ -83,11 +83,19 @@ pub struct NewMaintenance {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct MaintenanceUpdate {
     /// The end, RFC 3339.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Timestamp>,
     /// A corrected note.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// `GET /api/v1/maintenance` query.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MaintenanceQuery {
+    /// Only this station's windows.
+    #[serde(default)]
+    pub station: Option<String>,
 }
 
 /// `GET /api/v1/maintenance` response.
@@ -104,9 +112,9 @@ pub struct ViewQuery {
     pub station: String,
     /// Element code.
     pub element: String,
-    /// Start, inclusive, RFC 3339.
+    /// Start, exclusive, RFC 3339.
     pub from: String,
-    /// End, exclusive, RFC 3339.
+    /// End, inclusive, RFC 3339; after `from`.
     pub to: String,
     /// Buckets wanted (the chart's width in pixels), 1–4000.
     pub columns: usize,
@@ -115,10 +123,11 @@ pub struct ViewQuery {
 /// `POST /api/v1/imports` query; the body is the file's bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ImportQuery {
-    /// `micaps` or `csv`; detected from the content when omitted.
+    /// `micaps1`, `micaps3` or `csv`; detected from the content when omitted.
     #[serde(default)]
     pub format: Option<String>,
-    /// The element of a MICAPS type 3 file's values, when its title does not say.
+    /// The element of a MICAPS type 3 file's values, when its title does not say (several,
+    /// comma-separated, for a file with several value columns).
     #[serde(default)]
     pub element: Option<String>,
     /// The file's name, for the audit log and the answer.

@@ -1,5 +1,6 @@
 //! The central's database: the station network, observations, the change log that consoles
-//! sync from, accounts ([`accounts`]) and the hash-chained audit log ([`audit`]).
+//! sync from, maintenance windows ([`maintenance`]), file imports ([`imports`]), accounts
+//! ([`accounts`]) and the hash-chained audit log ([`audit`]).
 //!
 //! [`CentralStore`] is what the central's handlers need; [`SqliteCentralStore`] serves it from
 //! one SQLite file in WAL mode (one writer connection behind a mutex, a few reader connections
@@ -9,7 +10,9 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod imports;
 mod ingest;
+pub mod maintenance;
 mod qc;
 mod schema;
 #[cfg(test)]
@@ -23,11 +26,16 @@ use rusqlite::{Connection, params};
 
 pub use accounts::{AccountError, AccountStore};
 pub use audit::AuditFilter;
+pub use imports::{ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict};
 pub use ingest::{IngestReport, Quality, judge, new_part, rejected, tally};
+pub use maintenance::{Logged, MaintenanceError, NewWindow, WindowChange};
 pub use schema::MIGRATIONS;
 
 use super::observations::{self, LatestValues};
-use super::{Context as _, StoreError, sqlite};
+use super::{Context as _, StoreError, history, sqlite};
+use crate::domain::audit::AuditRecord;
+use crate::domain::history::{SeriesView, ViewRequest};
+use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcConfig;
 use crate::domain::{Element, Network, StationId, Timestamp};
 use crate::protocol::{Change, ChangeData};
@@ -59,6 +67,50 @@ pub trait CentralStore: AccountStore + Send + Sync + fmt::Debug {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Option<Vec<(Timestamp, f64)>>, StoreError>;
+
+    /// The view of one series a chart asks for, with its gaps (their causes read from the
+    /// station's maintenance windows and its other elements) and completeness, judged at
+    /// `now`; `None` if the station is not in the network.
+    fn series_view(
+        &self,
+        request: &ViewRequest,
+        now: Timestamp,
+    ) -> Result<Option<SeriesView>, StoreError>;
+
+    /// Every maintenance window (of one station, if given), newest first.
+    fn maintenance(
+        &self,
+        station: Option<&StationId>,
+    ) -> Result<Vec<MaintenanceWindow>, StoreError>;
+
+    /// Records a maintenance window, appends it to the change log (stamped `now`) and writes
+    /// the audit entry `audit` makes of it, in one transaction.
+    fn record_maintenance(
+        &self,
+        window: &NewWindow,
+        now: Timestamp,
+        audit: &dyn Fn(&MaintenanceWindow) -> AuditRecord,
+    ) -> Result<Logged, StoreError>;
+
+    /// Ends a window or corrects its note, appends its new state to the change log and writes
+    /// the audit entry `audit` makes of it (before, after), in one transaction.
+    fn change_maintenance(
+        &self,
+        id: u64,
+        change: &WindowChange,
+        now: Timestamp,
+        audit: &dyn Fn(&MaintenanceWindow, &MaintenanceWindow) -> AuditRecord,
+    ) -> Result<Logged, MaintenanceError>;
+
+    /// Imports a whole file's records in one transaction, all or nothing (see [`imports`]),
+    /// judging times against `now`. The audit entry `audit` makes of the verdict is written
+    /// with the import, or after rolling it back.
+    fn import(
+        &self,
+        lines: &[ImportLine],
+        now: Timestamp,
+        audit: &dyn Fn(ImportVerdict<'_>) -> AuditRecord,
+    ) -> Result<ImportTally, ImportError>;
 
     /// Up to `limit` changes with `seq > after` in `seq` order, and the log's head, read
     /// consistently (the head is never older than the page).
@@ -198,6 +250,88 @@ impl CentralStore for SqliteCentralStore {
             }
             observations::series(conn, station, element, from, to).map(Some)
         })
+    }
+
+    fn series_view(
+        &self,
+        request: &ViewRequest,
+        now: Timestamp,
+    ) -> Result<Option<SeriesView>, StoreError> {
+        self.read(|conn| {
+            if !schema::station_exists(conn, &request.station)? {
+                return Ok(None);
+            }
+            let windows = super::maintenance::list(conn, Some(&request.station))?;
+            history::series_view(conn, request, &windows, now).map(Some)
+        })
+    }
+
+    fn maintenance(
+        &self,
+        station: Option<&StationId>,
+    ) -> Result<Vec<MaintenanceWindow>, StoreError> {
+        self.read(|conn| super::maintenance::list(conn, station))
+    }
+
+    fn record_maintenance(
+        &self,
+        window: &NewWindow,
+        now: Timestamp,
+        audit: &dyn Fn(&MaintenanceWindow) -> AuditRecord,
+    ) -> Result<Logged, StoreError> {
+        let mut writer = self.writer();
+        let tx = writer
+            .transaction()
+            .context("starting maintenance record")?;
+        let logged = maintenance::record(&tx, window, now, audit)?;
+        tx.commit().context("committing maintenance record")?;
+        Ok(logged)
+    }
+
+    fn change_maintenance(
+        &self,
+        id: u64,
+        change: &WindowChange,
+        now: Timestamp,
+        audit: &dyn Fn(&MaintenanceWindow, &MaintenanceWindow) -> AuditRecord,
+    ) -> Result<Logged, MaintenanceError> {
+        let mut writer = self.writer();
+        let tx = writer
+            .transaction()
+            .context("starting maintenance change")?;
+        let logged = maintenance::change(&tx, id, change, now, audit)?;
+        tx.commit().context("committing maintenance change")?;
+        Ok(logged)
+    }
+
+    fn import(
+        &self,
+        lines: &[ImportLine],
+        now: Timestamp,
+        audit: &dyn Fn(ImportVerdict<'_>) -> AuditRecord,
+    ) -> Result<ImportTally, ImportError> {
+        let quality = Quality {
+            network: &self.network,
+            config: &self.qc,
+        };
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting import")?;
+        match imports::import_lines(&tx, lines, now, quality) {
+            Ok(tally) => {
+                audit::append(&tx, audit(Ok(&tally)))?;
+                tx.commit().context("committing import")?;
+                Ok(tally)
+            }
+            Err(ImportError::Refused(refusal)) => {
+                tx.rollback().context("rolling back a refused import")?;
+                // The refusal is recorded on its own: nothing of the file remains.
+                let tx = writer.transaction().context("starting audit append")?;
+                audit::append(&tx, audit(Err(&refusal)))?;
+                tx.commit().context("committing audit entry")?;
+                Err(ImportError::Refused(refusal))
+            }
+            Err(error) => Err(error),
+        }
     }
 
     fn changes_after(&self, after: u64, limit: usize) -> Result<(Vec<Change>, u64), StoreError> {

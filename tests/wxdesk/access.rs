@@ -28,20 +28,34 @@ fn probe(
 ) -> reqwest::RequestBuilder {
     let path = path
         .replace("{username}", "nobody")
-        .replace("{name}", "nothing");
+        .replace("{name}", "nothing")
+        .replace("{id}", "1");
     let query = match path.as_str() {
         "/observations/series" => {
             "?station=58819&element=TEM&from=2026-11-27T00:00:00Z&to=2026-11-27T01:00:00Z"
         }
+        "/observations/view" => {
+            "?station=58819&element=TEM&from=2026-11-27T00:00:00Z&to=2026-11-27T01:00:00Z&columns=60"
+        }
         "/stream" => "?after=0",
+        "/imports" => "?format=csv&name=probe.csv",
         _ => "",
     };
     let url = central.url(&format!("{path}{query}"));
-    match verb {
-        Verb::Get => client.get(url),
-        Verb::Post => client.post(url).json(&json!({"observations": []})),
-        Verb::Patch => client.patch(url).json(&json!({})),
-        Verb::Delete => client.delete(url),
+    match (verb, path.as_str()) {
+        (Verb::Get, _) => client.get(url),
+        (Verb::Post, "/imports") => client
+            .post(url)
+            .body("station,time,TEM\n58819,2026-11-27 17:00,11.5\n"),
+        (Verb::Post, "/maintenance") => client.post(url).json(&json!({
+            "station": "708301", "from": "2026-11-27T09:00:00Z", "note": "probe"
+        })),
+        (Verb::Post, _) => client.post(url).json(&json!({"observations": []})),
+        (Verb::Patch, "/maintenance/1") => client
+            .patch(url)
+            .json(&json!({"to": "2026-11-27T09:30:00Z"})),
+        (Verb::Patch, _) => client.patch(url).json(&json!({})),
+        (Verb::Delete, _) => client.delete(url),
     }
 }
 

@@ -11,6 +11,8 @@ mod api;
 mod architecture;
 mod audit_chain;
 mod embedded;
+mod imports;
+mod maintenance;
 mod openapi;
 mod security;
 mod session;

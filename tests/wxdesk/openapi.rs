@@ -10,6 +10,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wxdesk::central::{Verb, operations};
 use wxdesk::domain::access::{Account, Capability, Role};
+use wxdesk::domain::history::{
+    Aggregate, Bucket, Completeness, Coverage, Gap, GapCause, Level, SeriesView, Summary, View,
+    ViewRequest,
+};
+use wxdesk::domain::qc::{QcFlags, QcTest};
 use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
 use wxdesk::protocol::*;
@@ -142,7 +147,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 36] = [
+    let table: [(&str, Check); 55] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -179,6 +184,25 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("IssuedDeviceKey", round_trip::<IssuedDeviceKey>),
         ("AuditEntry", round_trip::<AuditEntryDto>),
         ("AuditPage", round_trip::<AuditPage>),
+        ("Level", round_trip::<Level>),
+        ("GapCause", round_trip::<GapCause>),
+        ("Summary", round_trip::<Summary>),
+        ("Aggregate", round_trip::<Aggregate>),
+        ("Bucket", round_trip::<Bucket>),
+        ("ViewRequest", round_trip::<ViewRequest>),
+        ("View", round_trip::<View>),
+        ("Gap", round_trip::<Gap>),
+        ("Completeness", round_trip::<Completeness>),
+        ("Coverage", round_trip::<Coverage>),
+        ("SeriesView", round_trip::<SeriesView>),
+        ("QcTest", round_trip::<QcTest>),
+        ("QcFlags", round_trip::<QcFlags>),
+        ("QcChange", round_trip::<QcChange>),
+        ("MaintenanceWindow", round_trip::<MaintenanceDto>),
+        ("NewMaintenance", round_trip::<NewMaintenance>),
+        ("MaintenanceUpdate", round_trip::<MaintenanceUpdate>),
+        ("MaintenanceList", round_trip::<MaintenanceList>),
+        ("ImportReport", round_trip::<ImportReport>),
     ];
     BTreeMap::from(table)
 }

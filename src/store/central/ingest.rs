@@ -133,7 +133,11 @@ pub fn seq_from_sql(seq: i64) -> u64 {
 }
 
 /// Appends one change; returns its `seq`.
-fn append_change(conn: &Connection, at: Timestamp, data: &ChangeData) -> Result<u64, StoreError> {
+pub(super) fn append_change(
+    conn: &Connection,
+    at: Timestamp,
+    data: &ChangeData,
+) -> Result<u64, StoreError> {
     let json = serde_json::to_string(data).map_err(|e| StoreError::Decode(e.to_string()))?;
     conn.prepare_cached("INSERT INTO change_log (recorded_at, data) VALUES (?1, ?2) RETURNING seq")
         .and_then(|mut s| s.query_row(params![at.millis(), json], |r| r.get(0)))

@@ -1,0 +1,274 @@
+//! Maintenance windows over HTTP: a technician records when a station is worked on, and ends
+//! the window when done, so the gaps and odd values of that time are explained.
+//!
+//! Every change is stored, appended to the change log (consoles sync it) and audited in one
+//! transaction ([`crate::store::central::maintenance`]); the head then advances so live
+//! streams wake.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::api::AppState;
+use super::auth::Principal;
+use super::error::{ApiJson, ApiQuery, Failure};
+use super::handlers::query_station;
+use crate::domain::Timestamp;
+use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+use crate::domain::maintenance::{self, MaintenanceWindow, check_span, check_start};
+use crate::protocol::{
+    MaintenanceDto, MaintenanceList, MaintenanceQuery, MaintenanceUpdate, NewMaintenance,
+};
+use crate::store::central::{NewWindow, WindowChange};
+
+/// `GET /maintenance[?station=]`: every window, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<MaintenanceQuery>,
+) -> Result<Json<MaintenanceList>, Failure> {
+    let station = query.station.as_deref().map(query_station).transpose()?;
+    let windows = state
+        .call(move |store| {
+            if let Some(station) = &station
+                && !store.network()?.stations.iter().any(|s| &s.id == station)
+            {
+                return Err(Failure::unknown_station(station));
+            }
+            Ok(store.maintenance(station.as_ref())?)
+        })
+        .await?;
+    Ok(Json(MaintenanceList {
+        windows: windows.iter().map(MaintenanceDto::from).collect(),
+    }))
+}
+
+/// Who a window is recorded by: the user's login name (or the device's name).
+fn recorded_by(principal: &Principal) -> String {
+    match principal {
+        Principal::User(user) => user.username.to_string(),
+        Principal::Device(name) => name.to_string(),
+    }
+}
+
+fn invalid(error: maintenance::WindowError) -> Failure {
+    Failure::bad_request(error.to_string())
+}
+
+/// Checks a new window at `now`, short of the station's membership of the network; returns
+/// its note as kept.
+fn check_new(request: &NewMaintenance, now: Timestamp) -> Result<String, Failure> {
+    let note = maintenance::note(&request.note).map_err(invalid)?;
+    check_span(request.from, request.to).map_err(invalid)?;
+    check_start(request.from, now).map_err(invalid)?;
+    Ok(note)
+}
+
+/// What the audit log says of a window.
+fn describe(window: &MaintenanceWindow) -> String {
+    let to = window
+        .to
+        .map_or_else(|| "ongoing".to_owned(), |to| to.to_rfc3339());
+    format!(
+        "station {}, {} → {to}: {}",
+        window.station,
+        window.from.to_rfc3339(),
+        window.note
+    )
+}
+
+fn target(window: &MaintenanceWindow) -> String {
+    format!("maintenance:{}", window.id)
+}
+
+/// `POST /maintenance`: records a window; 201 with it as stored.
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<NewMaintenance>,
+) -> Result<(StatusCode, Json<MaintenanceDto>), Failure> {
+    let now = state.clock().now();
+    let station = query_station(&request.station)?;
+    let note = check_new(&request, now)?;
+    let window = NewWindow {
+        station,
+        from: request.from,
+        to: request.to,
+        note,
+        recorded_by: recorded_by(&principal),
+    };
+    let record = principal.record(now, AuditAction::MaintenanceRecorded, Outcome::Ok);
+    let (stored, head) = state
+        .call(move |store| {
+            if !store
+                .network()?
+                .stations
+                .iter()
+                .any(|s| s.id == window.station)
+            {
+                return Err(Failure::bad_request(format!(
+                    "station {} is not in this central's network",
+                    window.station
+                )));
+            }
+            let audit =
+                |w: &MaintenanceWindow| record.clone().target(target(w)).details(describe(w));
+            Ok(store.record_maintenance(&window, now, &audit)?)
+        })
+        .await?;
+    state.advance_head(head);
+    tracing::info!(id = stored.id, station = %stored.station, "maintenance recorded");
+    Ok((StatusCode::CREATED, Json(MaintenanceDto::from(&stored))))
+}
+
+/// The change a `PATCH` asks for, checked.
+fn parse_update(update: &MaintenanceUpdate) -> Result<WindowChange, Failure> {
+    if update.to.is_none() && update.note.is_none() {
+        return Err(Failure::bad_request(
+            "nothing to change: give to (the end) and/or note",
+        ));
+    }
+    Ok(WindowChange {
+        to: update.to,
+        note: update
+            .note
+            .as_deref()
+            .map(maintenance::note)
+            .transpose()
+            .map_err(invalid)?,
+    })
+}
+
+/// What changed between two states of a window, for the audit log.
+fn changes(before: &MaintenanceWindow, after: &MaintenanceWindow) -> String {
+    let mut parts = Vec::new();
+    if before.to != after.to {
+        let from = before
+            .to
+            .map_or_else(|| "ongoing".to_owned(), |t| t.to_rfc3339());
+        let to = after
+            .to
+            .map_or_else(|| "ongoing".to_owned(), |t| t.to_rfc3339());
+        parts.push(format!("end {from} → {to}"));
+    }
+    if before.note != after.note {
+        parts.push(format!("note {:?} → {:?}", before.note, after.note));
+    }
+    if parts.is_empty() {
+        parts.push("no change".to_owned());
+    }
+    format!("station {}: {}", after.station, parts.join("; "))
+}
+
+/// `PATCH /maintenance/{id}`: ends a window and/or corrects its note.
+pub async fn update(
+    State(state): State<AppState>,
+    principal: Principal,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(request): ApiJson<MaintenanceUpdate>,
+) -> Result<Json<MaintenanceDto>, Failure> {
+    let Path(text) = path.map_err(|e| Failure::bad_request(e.body_text()))?;
+    let id: u64 = text
+        .parse()
+        .map_err(|_| Failure::not_found(format!("no maintenance window {text:?}")))?;
+    let change = parse_update(&request)?;
+    let now = state.clock().now();
+    let record: AuditRecord = principal.record(now, AuditAction::MaintenanceChanged, Outcome::Ok);
+    let (stored, head) = state
+        .call(move |store| {
+            let audit = |before: &MaintenanceWindow, after: &MaintenanceWindow| {
+                record
+                    .clone()
+                    .target(target(after))
+                    .details(changes(before, after))
+            };
+            Ok(store.change_maintenance(id, &change, now, &audit)?)
+        })
+        .await?;
+    state.advance_head(head);
+    tracing::info!(id = stored.id, station = %stored.station, "maintenance changed");
+    Ok(Json(MaintenanceDto::from(&stored)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::StationId;
+    use crate::domain::time::{DAY_MS, HOUR_MS};
+
+    fn window(to: Option<i64>, note: &str) -> MaintenanceWindow {
+        MaintenanceWindow {
+            id: 7,
+            station: StationId::parse("708301").unwrap(),
+            from: Timestamp(0),
+            to: to.map(Timestamp),
+            note: note.into(),
+            recorded_by: "technician".into(),
+        }
+    }
+
+    #[test]
+    fn new_windows_are_checked() {
+        let now = Timestamp(10 * DAY_MS);
+        let request = |from: i64, to: Option<i64>, note: &str| NewMaintenance {
+            station: "708301".into(),
+            from: Timestamp(from),
+            to: to.map(Timestamp),
+            note: note.into(),
+        };
+        let ok = check_new(&request(now.millis() - HOUR_MS, None, " 校准 "), now).unwrap();
+        assert_eq!(ok, "校准");
+        let cases = [
+            (request(0, None, "  "), "note must not be empty"),
+            (request(0, Some(0), "x"), "must be after from"),
+            (
+                request(now.millis() + DAY_MS + 1, None, "x"),
+                "more than a day",
+            ),
+        ];
+        for (r, says) in cases {
+            let failure = check_new(&r, now).unwrap_err();
+            assert_eq!(failure.status, StatusCode::BAD_REQUEST);
+            assert!(
+                failure.body.message.contains(says),
+                "{}",
+                failure.body.message
+            );
+        }
+    }
+
+    #[test]
+    fn updates_need_something_to_change() {
+        assert!(parse_update(&MaintenanceUpdate::default()).is_err());
+        let change = parse_update(&MaintenanceUpdate {
+            to: None,
+            note: Some(" 更换雨量筒 ".into()),
+        })
+        .unwrap();
+        assert_eq!(change.note.as_deref(), Some("更换雨量筒"));
+        assert!(
+            parse_update(&MaintenanceUpdate {
+                to: None,
+                note: Some(String::new()),
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_audit_says_what_changed() {
+        let before = window(None, "校准");
+        assert_eq!(
+            changes(&before, &window(Some(HOUR_MS), "校准")),
+            "station 708301: end ongoing → 1970-01-01T01:00:00Z"
+        );
+        assert_eq!(
+            changes(&before, &window(None, "换传感器")),
+            "station 708301: note \"校准\" → \"换传感器\""
+        );
+        assert_eq!(
+            describe(&before),
+            "station 708301, 1970-01-01T00:00:00Z → ongoing: 校准"
+        );
+    }
+}
