@@ -151,6 +151,23 @@ pub struct Scene<'a> {
     pub text: &'static Strings,
 }
 
+/// The tabs that switch between the live screen and the history screen.
+fn screen_tabs_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
+    let t = history::text::text(scene.language);
+    ui.horizontal(|ui| {
+        for (screen, label) in [
+            (Screen::Live, t.screen_live),
+            (Screen::History, t.screen_history),
+        ] {
+            let selected = view.screen == screen;
+            let text = egui::RichText::new(label).strong();
+            if ui.selectable_label(selected, text).clicked() {
+                view.screen = screen;
+            }
+        }
+    });
+}
+
 /// Draws the whole console and collects the commands the user gave.
 pub fn console_ui(
     ui: &mut egui::Ui,
@@ -207,6 +224,9 @@ pub fn console_ui(
         .exact_size(station_list::width(view.language))
         .frame(theme::panel_frame())
         .show(ui, |ui| station_list::station_list_ui(ui, scene, view));
+    egui::Panel::top("screens")
+        .frame(theme::panel_frame().fill(theme::SURFACE))
+        .show(ui, |ui| screen_tabs_ui(ui, scene, view));
     match view.screen {
         Screen::Live => {
             egui::Panel::right("chart")

@@ -8,7 +8,7 @@
 
 use egui::RichText;
 
-use super::{Scene, Screen, ViewState, i18n, theme};
+use super::{Scene, ViewState, i18n, theme};
 use crate::cli::Language;
 use crate::console::messages::{AuthCommand, Command, LinkStatus, SessionView, SyncCommand};
 use crate::console::state::account::Gate;
@@ -76,8 +76,6 @@ pub fn top_bar_ui(
     let compact = ui.available_width() < COMPACT_BELOW;
     let sync = sync_status(scene.state.sync, scene.now, scene.language);
     let simulated = view.config.simulated;
-    let current_screen = view.screen;
-    let mut chosen_screen = None;
     egui::Sides::new().shrink_left().truncate().show(
         ui,
         |ui| {
@@ -89,18 +87,6 @@ pub fn top_bar_ui(
             );
             if !compact {
                 ui.label(RichText::new(text.console_name).color(theme::INK_MUTED));
-            }
-            let screens = crate::console::ui::history::text::text(scene.language);
-            for (screen, label) in [
-                (Screen::Live, screens.screen_live),
-                (Screen::History, screens.screen_history),
-            ] {
-                if ui
-                    .selectable_label(current_screen == screen, label)
-                    .clicked()
-                {
-                    chosen_screen = Some(screen);
-                }
             }
             if simulated {
                 theme::chip_frame(theme::SIMULATED_BG)
@@ -154,9 +140,6 @@ pub fn top_bar_ui(
             );
         },
     );
-    if let Some(screen) = chosen_screen {
-        view.screen = screen;
-    }
 }
 
 /// A button for something that needs `capability`: hidden from roles that never have it,

@@ -156,14 +156,14 @@ mod tests {
 
     #[test]
     fn ticks_fall_on_beijing_boundaries() {
-        // 2026-03-01 00:00 BJT is 2026-02-28T16:00Z.
+        // 2026-02-28 00:00 BJT is 2026-02-27T16:00Z; ticks are after `from`.
         let from = t("2026-02-27T16:00:00Z");
         let days = ticks(Step::Fixed(DAY_MS), from, from.plus_ms(3 * DAY_MS));
         let labels: Vec<String> = days
             .iter()
             .map(|&d| label(d, Step::Fixed(DAY_MS)))
             .collect();
-        assert_eq!(labels, ["02-28", "03-01", "03-02"]);
+        assert_eq!(labels, ["03-01", "03-02", "03-03"]);
         let months = ticks(
             Step::Months(1),
             t("2025-11-15T00:00:00Z"),
@@ -176,7 +176,7 @@ mod tests {
             .iter()
             .map(|&h| label(h, Step::Fixed(6 * HOUR_MS)))
             .collect();
-        assert_eq!(labels, ["06:00", "12:00", "18:00", "02-28"]);
+        assert_eq!(labels, ["06:00", "12:00", "18:00", "03-01"]);
     }
 
     #[test]

@@ -247,17 +247,14 @@ fn import_ui(
             ui.end_row();
             ui.label(t.import_format);
             ui.horizontal(|ui| {
-                ui.selectable_value(
-                    &mut tools.import_format,
-                    FormatChoice::Detect,
-                    t.format_auto,
-                );
-                ui.selectable_value(
-                    &mut tools.import_format,
-                    FormatChoice::Micaps,
-                    t.format_micaps,
-                );
-                ui.selectable_value(&mut tools.import_format, FormatChoice::Csv, t.format_csv);
+                for (choice, label) in [
+                    (FormatChoice::Detect, t.format_auto),
+                    (FormatChoice::Micaps1, t.format_micaps1),
+                    (FormatChoice::Micaps3, t.format_micaps3),
+                    (FormatChoice::Csv, t.format_csv),
+                ] {
+                    ui.selectable_value(&mut tools.import_format, choice, label);
+                }
             });
             ui.end_row();
             ui.label(t.import_element);
