@@ -19,6 +19,9 @@ use crate::console::backend::{BackendConfig, Link, Waker};
 use crate::console::ui::ViewConfig;
 use crate::domain::time::system_clock;
 
+/// The name the embedded central's session is remembered under (its URL changes each start).
+const EMBEDDED_IDENTITY: &str = "embedded";
+
 /// How the console starts.
 #[derive(Debug, Clone)]
 pub struct ConsoleOptions {
@@ -106,8 +109,14 @@ pub fn run(options: &ConsoleOptions) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let (link, ends) = Link::pair();
+    let central_identity = if embedded.is_some() {
+        EMBEDDED_IDENTITY.to_owned()
+    } else {
+        server.clone()
+    };
     let config = BackendConfig {
         server,
+        central_identity,
         cache_path: options.cache_dir.join(cache_file),
         sync: SyncSettings::default(),
         credentials_dir: Some(options.config_dir.clone()),

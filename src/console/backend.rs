@@ -94,6 +94,9 @@ impl Link {
 pub struct BackendConfig {
     /// The central's base URL.
     pub server: String,
+    /// The name the session is remembered under: the central's URL, or `embedded` for the
+    /// in-process central, whose port changes at every start.
+    pub central_identity: String,
     /// The cache database file.
     pub cache_path: PathBuf,
     /// Sync tuning.
@@ -115,6 +118,7 @@ impl BackendConfig {
         let export_dir = cache_path.parent().map(PathBuf::from).unwrap_or_default();
         Self {
             server: server.to_owned(),
+            central_identity: server.to_owned(),
             cache_path,
             sync: sync::SyncSettings::default(),
             credentials_dir: None,
@@ -233,7 +237,11 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     };
     let emitter = session::Emitter::new(events.clone(), Arc::clone(&waker));
     let session = session::Session::new(
-        credentials::Credentials::new(config.credentials_dir.clone(), &config.server, keyring),
+        credentials::Credentials::new(
+            config.credentials_dir.clone(),
+            &config.central_identity,
+            keyring,
+        ),
         emitter.clone(),
     );
     let (sync_tx, sync_rx) = mpsc::channel(COMMAND_CAPACITY);

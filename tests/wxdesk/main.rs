@@ -20,3 +20,4 @@ mod sim;
 mod sync;
 mod ui;
 mod ui_access;
+mod ui_history;

@@ -249,7 +249,10 @@ fn top_bar_items_neither_overlap_nor_leave_the_window() {
                     "{language:?} {w}: item {i} at {a:?}"
                 );
                 for b in &rects[i + 1..] {
-                    assert!(!a.intersects(*b), "{language:?} {w}: item {i} {a:?} overlaps {b:?}");
+                    assert!(
+                        !a.intersects(*b),
+                        "{language:?} {w}: item {i} {a:?} overlaps {b:?}"
+                    );
                 }
             }
             let widths: Vec<f32> = rects.iter().map(|r| r.width()).collect();

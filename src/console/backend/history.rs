@@ -306,7 +306,7 @@ fn store_error(error: StoreError) -> String {
 }
 
 /// Every view of `requests`, with its gaps classified against the station's maintenance.
-fn views(
+pub fn views(
     cache: &CacheDb,
     requests: &[ViewRequest],
     now: Timestamp,
@@ -337,7 +337,7 @@ fn pairs(
 }
 
 /// The rain of one station over `(from, to]`.
-fn rain(
+pub fn rain(
     cache: &CacheDb,
     station: StationId,
     from: Timestamp,
@@ -384,8 +384,8 @@ fn rain(
     })
 }
 
-/// The wind of one station over `(from, to]`.
-fn wind(
+/// The wind of one station over `(from, to]`; `arrows` slices get a mean each.
+pub fn wind(
     cache: &CacheDb,
     station: StationId,
     from: Timestamp,
@@ -420,7 +420,7 @@ fn wind(
 }
 
 /// Today's extremes at every station and the township table.
-fn summaries(cache: &CacheDb, now: Timestamp) -> Result<Summaries, String> {
+pub fn summaries(cache: &CacheDb, now: Timestamp) -> Result<Summaries, String> {
     let network = cache.network().map_err(store_error)?.unwrap_or_default();
     let latest = cache.latest().map_err(store_error)?;
     let today = ObservingDay::containing(now, DayBoundary::Midnight);

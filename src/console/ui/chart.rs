@@ -12,7 +12,7 @@ use super::{Scene, ViewState, i18n, theme};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, Station};
 
-pub use axis::value_grid;
+pub use axis::{value_grid, value_label};
 pub use data::{ChartData, Group, hour_axis, time_from_axis};
 
 /// The chart panel's width for the space left of the map and list.
@@ -204,6 +204,7 @@ fn plot_ui(
             ""
         });
     let y_axis = AxisHints::new_y()
+        .formatter(value_label)
         .tick_label_font(theme::small())
         .label(unit)
         .min_thickness(40.0);

@@ -311,6 +311,20 @@ impl HistoryView {
         self.prepared.as_ref().map_or(&[], |(_, g)| g.as_slice())
     }
 
+    /// Points the charts draw from the newest answer (both traces of every series): what a
+    /// frame costs, bounded by the charts' width whatever the range.
+    pub fn drawn_points(&self) -> usize {
+        self.geometry()
+            .iter()
+            .map(|g| g.raw.points() + g.passed.points() + g.flagged.len())
+            .sum()
+    }
+
+    /// Chart width in pixels, as views are requested.
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+
     /// Whether the newest answer is for what is on screen now.
     fn answered(&self, scene: Scene<'_>) -> bool {
         match (&self.views_sent, &scene.state.history.views) {

@@ -126,11 +126,11 @@ pub fn faded(colour: Color32) -> Color32 {
 pub fn gap_fill(cause: Option<GapCause>) -> Color32 {
     match cause {
         Some(GapCause::StationOffline) | None => {
-            Color32::from_rgba_premultiplied(0x90, 0x98, 0x9E, 0x38)
+            Color32::from_rgba_unmultiplied(0x90, 0x98, 0x9E, 0x50)
         }
-        Some(GapCause::NoData) => Color32::from_rgba_premultiplied(0xC6, 0x28, 0x28, 0x20),
-        Some(GapCause::QcRejected) => Color32::from_rgba_premultiplied(0xE6, 0x51, 0x00, 0x28),
-        Some(GapCause::Maintenance) => Color32::from_rgba_premultiplied(0x15, 0x65, 0xC0, 0x28),
+        Some(GapCause::NoData) => Color32::from_rgba_unmultiplied(0xC6, 0x28, 0x28, 0x30),
+        Some(GapCause::QcRejected) => Color32::from_rgba_unmultiplied(0xE6, 0x51, 0x00, 0x40),
+        Some(GapCause::Maintenance) => Color32::from_rgba_unmultiplied(0x15, 0x65, 0xC0, 0x38),
     }
 }
 

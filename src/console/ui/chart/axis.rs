@@ -96,6 +96,18 @@ pub fn value_grid(input: GridInput) -> Vec<GridMark> {
         .collect()
 }
 
+/// A value tick's label with as many decimals as its spacing needs: `0.5` at half steps, `980`
+/// at steps of ten (egui's default drops the decimals a narrow axis cannot show, so a half
+/// step reads as two equal labels).
+pub fn value_label(mark: GridMark, _range: &RangeInclusive<f64>) -> String {
+    let decimals = if mark.step_size > 0.0 && mark.step_size < 1.0 {
+        (-mark.step_size.log10()).ceil().clamp(0.0, 3.0) as usize
+    } else {
+        0
+    };
+    format!("{:.*}", decimals, mark.value)
+}
+
 /// The smallest of 1, 2, 5 × 10ⁿ that is at least `min`.
 pub fn nice_step(min: f64) -> f64 {
     if !(min.is_finite() && min > 0.0) {
@@ -163,6 +175,16 @@ pub fn hover_label(position: &HoverPosition<'_>, language: Language, unit: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_labels_show_the_decimals_their_step_needs() {
+        let label = |value, step_size| value_label(GridMark { value, step_size }, &(0.0..=1.0));
+        assert_eq!(label(0.5, 0.5), "0.5");
+        assert_eq!(label(15.5, 0.5), "15.5");
+        assert_eq!(label(0.25, 0.05), "0.25");
+        assert_eq!(label(980.0, 2.0), "980");
+        assert_eq!(label(-0.0, 0.2), "-0.0");
+    }
     use crate::console::ui::chart::data::hour_axis;
     use crate::domain::Timestamp;
 

@@ -131,8 +131,11 @@ pub fn grid(input: GridInput) -> Vec<GridMark> {
     let min_ms = (input.base_step_size * 5.0 * HOUR_MS as f64) as i64;
     let step = step_for(min_ms.max(1));
     let step_h = step.approx_ms() as f64 / HOUR_MS as f64;
+    // A label centred on a tick at the very edge would be cut by the plot's frame.
+    let margin = (hi - lo) * 0.03;
     ticks(step, time_from_axis(lo), time_from_axis(hi))
         .into_iter()
+        .filter(|&t| hour_axis(t) <= hi - margin)
         .map(|t| GridMark {
             value: hour_axis(t),
             step_size: step_h,

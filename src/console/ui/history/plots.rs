@@ -3,7 +3,10 @@
 //! QC flagged marked. Dragging pans and the wheel zooms every chart together.
 
 use egui::RichText;
-use egui_plot::{AxisHints, Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points, Span};
+use egui_plot::{
+    AxisHints, ColorConflictHandling, Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points,
+    Span,
+};
 
 use super::series::{SeriesGeometry, Trace};
 use super::text::{self, HistoryText};
@@ -178,7 +181,7 @@ pub fn elements_ui(
 /// One element across the chosen stations.
 pub fn compare_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView, t: &HistoryText) {
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(t.element).color(theme::INK_MUTED));
+        let label = ui.label(RichText::new(t.element).color(theme::INK_MUTED));
         egui::ComboBox::from_id_salt("compare element")
             .selected_text(i18n::element_name(scene.language, history.compare_element))
             .show_ui(ui, |ui| {
@@ -189,7 +192,9 @@ pub fn compare_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView
                         i18n::element_name(scene.language, element),
                     );
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.separator();
         ui.label(RichText::new(t.compare_choose).color(theme::INK_MUTED));
         if ui.small_button(t.compare_all).clicked() {
@@ -345,6 +350,7 @@ pub fn plot<'a>(
             ""
         });
     let y = AxisHints::new_y()
+        .formatter(crate::console::ui::chart::value_label)
         .tick_label_font(theme::small())
         .label(unit)
         .min_thickness(44.0);
@@ -368,7 +374,9 @@ pub fn plot<'a>(
                 .position(Corner::LeftTop)
                 .text_style(egui::TextStyle::Small)
                 .background_alpha(0.85)
-                .follow_insertion_order(true),
+                .follow_insertion_order(true)
+                // Raw and QC'd lines share a name; the legend shows the QC'd (drawn last).
+                .color_conflict_handling(ColorConflictHandling::PickLast),
         )
         .sense(egui::Sense::click_and_drag())
 }
@@ -498,7 +506,8 @@ fn chart_ui(
     interaction(&response.response, ui)
 }
 
-/// What the status line says: resolution, completeness, gaps by cause, QC flags by test.
+/// What the status line says of the charts' views together: resolution, completeness, gaps by
+/// cause, values QC flagged, and whether late or imported values are among them.
 pub fn status_line(
     scene: Scene<'_>,
     t: &HistoryText,
@@ -514,8 +523,21 @@ pub fn status_line(
     } else {
         Which::Passed
     };
-    let coverage = first.coverage(which);
-    let c = coverage.completeness;
+    // A series with no value at all in the range is not measured there: name it, but do not
+    // count it as one long gap.
+    let (measured, unmeasured): (Vec<&SeriesView>, Vec<&SeriesView>) = views
+        .iter()
+        .partition(|v| v.view.total(Which::All).is_some());
+    let coverages: Vec<_> = measured.iter().map(|v| v.coverage(which)).collect();
+    let (values, expected) = coverages.iter().fold((0, 0), |(v, e), c| {
+        (v + c.completeness.values, e + c.completeness.expected)
+    });
+    let ratio = if expected == 0 {
+        1.0
+    } else {
+        values as f64 / expected as f64
+    };
+    let interval = first.coverage(which).completeness.interval_ms;
     let mut parts = vec![
         format!(
             "{}{}{}",
@@ -527,35 +549,28 @@ pub fn status_line(
             "{}{}{}",
             t.complete,
             i18n::colon(language),
-            text::completeness(language, c.ratio(), c.interval_ms)
+            text::completeness(language, ratio, interval)
         ),
     ];
+    let gaps: Vec<_> = coverages.iter().flat_map(|c| c.gaps.iter()).collect();
     let causes = [
-        GapCause::StationOffline,
-        GapCause::NoData,
-        GapCause::QcRejected,
-        GapCause::Maintenance,
+        Some(GapCause::StationOffline),
+        Some(GapCause::NoData),
+        Some(GapCause::QcRejected),
+        Some(GapCause::Maintenance),
+        None,
     ];
     let counted: Vec<String> = causes
         .iter()
         .filter_map(|&cause| {
-            let n = coverage
-                .gaps
-                .iter()
-                .filter(|g| g.cause == Some(cause))
-                .count();
-            (n > 0).then(|| format!("{} {n}", text::cause(language, Some(cause))))
+            let n = gaps.iter().filter(|g| g.cause == cause).count();
+            (n > 0).then(|| format!("{} {n}", text::cause(language, cause)))
         })
         .collect();
-    parts.push(if coverage.gaps.is_empty() {
+    parts.push(if gaps.is_empty() {
         format!("{}{}{}", t.gaps, i18n::colon(language), t.no_gaps)
     } else {
-        format!(
-            "{} {}（{}）",
-            t.gaps,
-            coverage.gaps.len(),
-            counted.join("，")
-        )
+        format!("{} {}（{}）", t.gaps, gaps.len(), counted.join("，"))
     });
     let flagged: u32 = views.iter().map(|v| v.view.flagged()).sum();
     parts.push(format!(
@@ -581,14 +596,26 @@ pub fn status_line(
             t.source_late
         ));
     }
+    if !unmeasured.is_empty() {
+        let names: Vec<&str> = unmeasured
+            .iter()
+            .map(|v| i18n::element_name(language, v.request.element))
+            .collect();
+        parts.push(format!(
+            "{}{}{}",
+            t.unmeasured,
+            i18n::colon(language),
+            names.join("、")
+        ));
+    }
     parts.join(" · ")
 }
 
 fn status_ui(ui: &mut egui::Ui, status: &str, answered: bool, t: &HistoryText) {
     ui.horizontal_wrapped(|ui| {
+        // Words, not a spinner: an animation would repaint every frame while waiting.
         if !answered {
-            ui.spinner();
-            ui.label(RichText::new(t.reading).color(theme::INK_MUTED));
+            ui.label(RichText::new(t.reading).color(theme::STATUS_PENDING));
         }
         ui.label(
             RichText::new(status)

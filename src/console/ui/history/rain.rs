@@ -107,7 +107,7 @@ pub fn bars_plot_ui(
                     .collect();
                 plot_ui.line(
                     Line::new(
-                        format!("{} {end:.1} mm", t.rain_total),
+                        format!("{} {end:.1} mm（{}）", t.rain_total, t.rain_scaled),
                         PlotPoints::Owned(scaled),
                     )
                     .color(theme::RAIN_CUMULATIVE)
@@ -146,6 +146,8 @@ fn total_text(scene: Scene<'_>, t: &HistoryText, total: &RainTotal) -> (String, 
         .map_or_else(|| scene.text.no_data.to_owned(), |mm| format!("{mm:.1} mm"));
     let data = if total.is_complete() {
         t.rain_complete.to_owned()
+    } else if total.minutes == 0 {
+        t.rain_no_data.to_owned()
     } else {
         let minutes = |m: u32| text::rough_duration(scene.language, i64::from(m) * 60_000);
         format!(

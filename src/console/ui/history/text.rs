@@ -13,8 +13,8 @@ texts! {
     screen_history: "观测分析", "History";
     mode_elements: "单站多要素", "One station";
     mode_stations: "多站对比", "Compare stations";
-    mode_rain: "降水", "Rain";
-    mode_wind: "风", "Wind";
+    mode_rain: "降水统计", "Rainfall";
+    mode_wind: "风况", "Wind";
     mode_summary: "今日统计", "Today";
     preset_hour: "1小时", "1 h";
     preset_six_hours: "6小时", "6 h";
@@ -40,6 +40,7 @@ texts! {
     complete: "完整率", "Complete";
     gaps: "缺测", "Gaps";
     no_gaps: "无缺测", "no gaps";
+    unmeasured: "此时段无资料", "no data in this range";
     flagged: "质控标记", "QC flags";
     none: "无", "none";
     cause_no_data: "该要素缺测", "element missing";
@@ -73,6 +74,8 @@ texts! {
     rain_total: "合计", "Total";
     rain_incomplete: "不完整", "incomplete";
     rain_complete: "完整", "complete";
+    rain_no_data: "缺测", "missing";
+    rain_scaled: "曲线按比例", "line to scale";
     rain_cma_note: "日降水量按中国气象局 20–20 时（北京时）日界：某日为前一日 20 时至当日 20 时。", "Daily totals use CMA's precipitation day, 20:00–20:00 Beijing time: a day runs from 20:00 the evening before.";
     wind_rose: "风向频率玫瑰图", "Wind rose";
     wind_calm: "静风", "Calm";

@@ -242,8 +242,9 @@ fn import_ui(
     egui::Grid::new("import form")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label(t.import_path);
-            ui.add(egui::TextEdit::singleline(&mut tools.import_path).desired_width(320.0));
+            let label = ui.label(t.import_path);
+            ui.add(egui::TextEdit::singleline(&mut tools.import_path).desired_width(320.0))
+                .labelled_by(label.id);
             ui.end_row();
             ui.label(t.import_format);
             ui.horizontal(|ui| {
@@ -257,7 +258,7 @@ fn import_ui(
                 }
             });
             ui.end_row();
-            ui.label(t.import_element);
+            let label = ui.label(t.import_element);
             egui::ComboBox::from_id_salt("import element")
                 .selected_text(tools.import_element.map_or(t.element_from_title, |e| {
                     i18n::element_name(scene.language, e)
@@ -271,7 +272,9 @@ fn import_ui(
                             i18n::element_name(scene.language, element),
                         );
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             ui.end_row();
         });
     let sending = scene.state.history.import == ImportStatus::Sending;
@@ -289,10 +292,7 @@ fn import_ui(
     match &scene.state.history.import {
         ImportStatus::Idle => {}
         ImportStatus::Sending => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(t.import_sending);
-            });
+            ui.label(RichText::new(t.import_sending).color(theme::STATUS_PENDING));
         }
         ImportStatus::Done(outcome) => {
             ui.label(RichText::new(import_summary(scene, t, outcome)).color(theme::STATUS_OK));
@@ -364,17 +364,20 @@ fn maintenance_ui(
     egui::Grid::new("maintenance form")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label(t.maintenance_from);
-            ui.add(egui::TextEdit::singleline(&mut tools.maintenance_from).hint_text(t.date_hint));
+            let label = ui.label(t.maintenance_from);
+            ui.add(egui::TextEdit::singleline(&mut tools.maintenance_from).hint_text(t.date_hint))
+                .labelled_by(label.id);
             ui.end_row();
-            ui.label(t.maintenance_to);
+            let label = ui.label(t.maintenance_to);
             ui.add(
                 egui::TextEdit::singleline(&mut tools.maintenance_to)
                     .hint_text(t.maintenance_to_hint),
-            );
+            )
+            .labelled_by(label.id);
             ui.end_row();
-            ui.label(t.maintenance_note);
-            ui.add(egui::TextEdit::multiline(&mut tools.maintenance_note).desired_rows(2));
+            let label = ui.label(t.maintenance_note);
+            ui.add(egui::TextEdit::multiline(&mut tools.maintenance_note).desired_rows(2))
+                .labelled_by(label.id);
             ui.end_row();
         });
     if ui.button(t.maintenance_save).clicked() {

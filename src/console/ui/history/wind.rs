@@ -80,9 +80,10 @@ fn rose_ui(ui: &mut egui::Ui, scene: Scene<'_>, t: &HistoryText, rose: &WindRose
     let mut share = ring_step;
     while share <= biggest + 1e-9 {
         painter.circle_stroke(centre, scale(share), Stroke::new(1.0, theme::CHART_GRID));
+        // Ring labels along the south-east diagonal, clear of the compass letters.
         painter.text(
-            centre + Vec2::new(scale(share) + 2.0, 0.0),
-            egui::Align2::LEFT_BOTTOM,
+            centre + Vec2::angled(TAU / 8.0) * scale(share),
+            egui::Align2::LEFT_TOP,
             format!("{:.0}%", share * 100.0),
             theme::small(),
             theme::INK_FAINT,
