@@ -53,10 +53,24 @@ impl Sample {
     }
 }
 
-/// The set of [`Source`]s present among some values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(transparent)]
+/// The set of [`Source`]s present among some values; on the wire, their names:
+/// `["live", "backfilled"]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct SourceSet(u8);
+
+impl Serialize for SourceSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.sources())
+    }
+}
+
+impl<'de> Deserialize<'de> for SourceSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Source>::deserialize(deserializer)?
+            .into_iter()
+            .fold(Self::EMPTY, |set, s| set.union(Self::of(s))))
+    }
+}
 
 impl SourceSet {
     /// No source.
@@ -86,6 +100,18 @@ impl SourceSet {
     /// From storage; unknown bits are kept.
     pub const fn from_bits(bits: u8) -> Self {
         Self(bits)
+    }
+
+    /// The sources in the set, in storage order.
+    pub fn sources(self) -> impl Iterator<Item = Source> {
+        [
+            Source::Live,
+            Source::Backfilled,
+            Source::Imported,
+            Source::Manual,
+        ]
+        .into_iter()
+        .filter(move |&s| self.contains(s))
     }
 
     /// Whether any value came from somewhere other than the live feed.
@@ -182,6 +208,8 @@ pub struct Aggregate {
     pub all: Summary,
     /// The values no QC test flagged, if any.
     pub passed: Option<Summary>,
+    /// Every test that flagged one of the values.
+    pub tests: QcFlags,
 }
 
 impl Aggregate {
@@ -191,6 +219,7 @@ impl Aggregate {
         Self {
             all: summary,
             passed: sample.qc.passed().then_some(summary),
+            tests: sample.qc,
         }
     }
 
@@ -198,6 +227,7 @@ impl Aggregate {
     pub fn merge(&mut self, other: &Self) {
         self.all.merge(&other.all);
         merge_into(&mut self.passed, other.passed.as_ref());
+        self.tests = self.tests.union(other.tests);
     }
 
     /// Values some QC test flagged.
@@ -264,6 +294,13 @@ impl View {
     /// Values in the view that some QC test flagged.
     pub fn flagged(&self) -> u32 {
         self.buckets.iter().map(|b| b.values.flagged()).sum()
+    }
+
+    /// Every test that flagged a value in the view.
+    pub fn tests(&self) -> QcFlags {
+        self.buckets
+            .iter()
+            .fold(QcFlags::PASSED, |t, b| t.union(b.values.tests))
     }
 }
 
@@ -372,6 +409,9 @@ mod tests {
         assert!(a.sources.contains(Source::Backfilled) && a.sources.contains(Source::Live));
         assert!(a.sources.has_late_or_imported());
         assert!(!SourceSet::of(Source::Live).has_late_or_imported());
+        let json = serde_json::to_string(&a.sources).unwrap();
+        assert_eq!(json, r#"["live","backfilled"]"#);
+        assert_eq!(serde_json::from_str::<SourceSet>(&json).unwrap(), a.sources);
     }
 
     #[test]

@@ -111,6 +111,12 @@ impl QcFlags {
         Self(self.0 | test.bit())
     }
 
+    /// The tests of either set: what flagged any of two groups of values.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
     /// Whether `test` flagged the value.
     pub const fn has(self, test: QcTest) -> bool {
         self.0 & test.bit() != 0

@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use super::chunk::Chunk;
 use super::{Context as _, StoreError};
 use crate::domain::history::{Aggregate, Level, SourceSet, Summary};
+use crate::domain::qc::QcFlags;
 use crate::domain::time::Timestamp;
 
 /// Schema of the rollup table: one row per series and bucket, its [`Aggregate`] encoded in
@@ -33,7 +34,7 @@ CREATE TABLE rollup_state (version INTEGER NOT NULL);
 
 /// Bumped whenever levels or the row's meaning change: a database at another version has its
 /// rollups rebuilt from its values when it is opened.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// A series' hour: `(station key, element id, chunk start)`.
 pub type HourKey = (i64, u8, i64);
@@ -175,17 +176,19 @@ fn write(
 /// Bytes of one encoded [`Summary`].
 const SUMMARY_BYTES: usize = 4 + 9 * 8 + 1;
 
-/// The stored form of an aggregate: a tag, then the summary of every value, then — unless
-/// no value passed QC (tag 0) or every value did (tag 1, the common case) — the summary of
-/// the values that passed (tag 2). Little-endian, fixed width.
+/// The stored form of an aggregate: a tag, the tests that flagged any value (a byte), the
+/// summary of every value, then — unless no value passed QC (tag 0) or every value did (tag
+/// 1, the common case) — the summary of the values that passed (tag 2). Little-endian, fixed
+/// width.
 pub fn encode(aggregate: &Aggregate) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1 + 2 * SUMMARY_BYTES);
+    let mut bytes = Vec::with_capacity(2 + 2 * SUMMARY_BYTES);
     let tag = match &aggregate.passed {
         None => 0,
         Some(p) if p == &aggregate.all => 1,
         Some(_) => 2,
     };
     bytes.push(tag);
+    bytes.push(aggregate.tests.bits());
     put_summary(&mut bytes, &aggregate.all);
     if let (2, Some(passed)) = (tag, &aggregate.passed) {
         put_summary(&mut bytes, passed);
@@ -196,6 +199,7 @@ pub fn encode(aggregate: &Aggregate) -> Vec<u8> {
 /// The inverse of [`encode`]; `None` for bytes it did not write.
 pub fn decode(bytes: &[u8]) -> Option<Aggregate> {
     let (&tag, rest) = bytes.split_first()?;
+    let (&tests, rest) = rest.split_first()?;
     let all = get_summary(rest.get(..SUMMARY_BYTES)?)?;
     let passed = match tag {
         0 if rest.len() == SUMMARY_BYTES => None,
@@ -203,7 +207,11 @@ pub fn decode(bytes: &[u8]) -> Option<Aggregate> {
         2 if rest.len() == 2 * SUMMARY_BYTES => Some(get_summary(&rest[SUMMARY_BYTES..])?),
         _ => return None,
     };
-    Some(Aggregate { all, passed })
+    Some(Aggregate {
+        all,
+        passed,
+        tests: QcFlags::from_bits(tests),
+    })
 }
 
 fn put_summary(bytes: &mut Vec<u8>, s: &Summary) {
@@ -308,9 +316,9 @@ mod tests {
         let mut mixed = clean;
         mixed.merge(&flagged);
         for (aggregate, bytes) in [
-            (clean, 1 + SUMMARY_BYTES),
-            (flagged, 1 + SUMMARY_BYTES),
-            (mixed, 1 + 2 * SUMMARY_BYTES),
+            (clean, 2 + SUMMARY_BYTES),
+            (flagged, 2 + SUMMARY_BYTES),
+            (mixed, 2 + 2 * SUMMARY_BYTES),
         ] {
             let encoded = encode(&aggregate);
             assert_eq!(encoded.len(), bytes);
@@ -318,6 +326,10 @@ mod tests {
         }
         assert_eq!(decode(&[]), None);
         assert_eq!(decode(&encode(&mixed)[..40]), None);
+        assert_eq!(
+            decode(&encode(&flagged)).map(|a| a.tests),
+            Some(flagged.tests)
+        );
         let mut bad_tag = encode(&clean);
         bad_tag[0] = 7;
         assert_eq!(decode(&bad_tag), None);

@@ -4,10 +4,13 @@
 //!   from the change log, in sync-sized pages (target: under a minute);
 //! - `view`: a view of one year of minute data of one series once the pyramid exists
 //!   (target: under 1 ms);
-//! - `query`: 30 days of one series, every value (target: under 10 ms).
+//! - `query`: 30 days of one series, every value (target: under 10 ms);
+//! - `frame`: the console's CPU time per frame on the history screen with the year of all 16
+//!   stations cached, one element of every station over the whole year in one chart, and one
+//!   station's elements stacked (egui pass + tessellation, headless; target: under 4 ms).
 //!
 //! `cargo bench --bench history [-- NAME…]`; `WXDESK_BENCH_DAYS=30` shortens the ingest (the
-//! other two then read what there is). A small harness of its own, not criterion: the ingest
+//! others then read what there is). A small harness of its own, not criterion: the ingest
 //! runs once for a minute, and the others report min / median / p90 over many runs, which is
 //! all these targets need.
 
@@ -111,6 +114,9 @@ fn main() {
             &times,
         );
     }
+    if wanted("frame") {
+        frame::measure(&cache, &stations, to);
+    }
 }
 
 fn stations() -> Vec<StationId> {
@@ -202,4 +208,135 @@ fn report(what: &str, sorted: &[Duration]) {
         at(0.9),
         sorted.len()
     );
+}
+
+/// The history screen's frame time, headless.
+mod frame {
+    use std::time::{Duration, Instant};
+
+    use wxdesk::cli::Language;
+    use wxdesk::console::app::App;
+    use wxdesk::console::backend::Link;
+    use wxdesk::console::backend::history::views;
+    use wxdesk::console::messages::{
+        AuthEvent, Command, Event, HistoryCommand, HistoryEvent, SessionView, SyncEvent,
+    };
+    use wxdesk::console::ui::Screen;
+    use wxdesk::console::ui::history::{Mode, TimeRange};
+    use wxdesk::domain::access::{Account, Role, Username};
+    use wxdesk::domain::time::{DAY_MS, ManualClock, SharedClock};
+    use wxdesk::domain::{StationId, Timestamp};
+    use wxdesk::store::cache::CacheDb;
+
+    const FRAMES: usize = 300;
+
+    fn forecaster(now: Timestamp) -> SessionView {
+        SessionView {
+            account: Account {
+                username: Username::parse("zhangwei").unwrap(),
+                display_name: "张伟".into(),
+                role: Role::DutyForecaster,
+                disabled: false,
+                must_change_password: false,
+                locked_until: None,
+                last_login: Some(now),
+                created_at: now,
+            },
+            capabilities: Role::DutyForecaster.capabilities(),
+            workstation: "值班台".into(),
+            expires_at: now.plus_ms(DAY_MS),
+        }
+    }
+
+    pub fn measure(cache: &CacheDb, stations: &[StationId], now: Timestamp) {
+        let ctx = egui::Context::default();
+        wxdesk::console::ui::fonts::install(&ctx);
+        let (link, mut backend) = Link::pair();
+        let clock: SharedClock = ManualClock::new(now);
+        let cc = eframe::CreationContext::_new_kittest(ctx.clone());
+        let mut app = App::new(&cc, link, clock, Language::Zh);
+        let mut frame = eframe::Frame::_new_kittest();
+        let network = wxdesk::assets::qingliu_network().unwrap();
+        let recent = cache.since(now.plus_ms(-DAY_MS)).unwrap();
+        for event in [
+            Event::Auth(AuthEvent::SignedIn(forecaster(now))),
+            Event::Sync(SyncEvent::NetworkLoaded(network)),
+            Event::Sync(SyncEvent::ObservationsArrived(recent)),
+        ] {
+            backend.events.try_send(event).unwrap();
+        }
+        let view = app.view_mut();
+        view.screen = Screen::History;
+        view.selected = stations.first().cloned();
+        view.history.range = TimeRange::last(365 * DAY_MS, now);
+        let input = |i: usize| egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1280.0, 800.0),
+            )),
+            time: Some(i as f64 / 60.0),
+            // The pointer sweeps the chart: hover labels and hit tests are part of the cost.
+            events: vec![egui::Event::PointerMoved(egui::pos2(
+                420.0 + (i % 200) as f32 * 4.0,
+                400.0 + (i % 7) as f32 * 20.0,
+            ))],
+            ..Default::default()
+        };
+        let mut frame_no = 0;
+        for (name, mode) in [
+            ("16 stations × a year of TEM in one chart", Mode::Stations),
+            ("one station's elements stacked over a year", Mode::Elements),
+        ] {
+            let view = app.view_mut();
+            view.history.mode = mode;
+            view.history.compare = stations.iter().cloned().collect();
+            let mut run = |i: usize| {
+                let mut output = ctx.run_ui(input(i), |ui| {
+                    eframe::App::logic(&mut app, ui.ctx(), &mut frame);
+                    eframe::App::ui(&mut app, ui, &mut frame);
+                });
+                output.textures_delta.clear();
+                let shapes = ctx.tessellate(output.shapes, output.pixels_per_point);
+                // Answer what the screen asked, as the history service would.
+                while let Ok(command) = backend.commands.try_recv() {
+                    if let Command::History(HistoryCommand::Views { ticket, requests }) = command {
+                        let views = views(cache, &requests, now).unwrap();
+                        backend
+                            .events
+                            .try_send(Event::History(HistoryEvent::Views { ticket, views }))
+                            .unwrap();
+                    }
+                }
+                shapes
+            };
+            for _ in 0..30 {
+                frame_no += 1;
+                run(frame_no);
+            }
+            let mut wall: Vec<Duration> = Vec::with_capacity(FRAMES);
+            let start_cpu = thread_cpu_time();
+            for _ in 0..FRAMES {
+                frame_no += 1;
+                let start = Instant::now();
+                std::hint::black_box(run(frame_no));
+                wall.push(start.elapsed());
+            }
+            let cpu = thread_cpu_time().saturating_sub(start_cpu) / FRAMES as u32;
+            wall.sort();
+            let points = app.view().history.drawn_points();
+            println!(
+                "frame: {name} ({points} points drawn): CPU mean {cpu:?}; wall median {:?}, p90 {:?}",
+                wall[FRAMES / 2],
+                wall[FRAMES * 9 / 10]
+            );
+        }
+    }
+
+    /// CPU time of this thread (Linux scheduler statistics): other processes do not count.
+    fn thread_cpu_time() -> Duration {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .map_or(Duration::ZERO, Duration::from_nanos)
+    }
 }

@@ -102,6 +102,8 @@ pub struct HistoryView {
     pub panels: [bool; Panel::ALL.len()],
     /// The element of [`Mode::Stations`].
     pub compare_element: Element,
+    /// Rolling rain totals drawn over the bars: 1, 3, 6, 12, 24 h.
+    pub rolling: [bool; 5],
     /// The stations of [`Mode::Stations`].
     pub compare: BTreeSet<StationId>,
     /// The station selected in the list (the one of every mode but [`Mode::Stations`]).
@@ -126,6 +128,7 @@ impl Default for HistoryView {
             shown: Shown::Both,
             panels: Panel::DEFAULT,
             compare_element: Element::Tem,
+            rolling: [false, false, false, false, true],
             compare: BTreeSet::new(),
             station: None,
             columns: 800,
@@ -316,7 +319,10 @@ impl HistoryView {
     pub fn drawn_points(&self) -> usize {
         self.geometry()
             .iter()
-            .map(|g| g.raw.points() + g.passed.points() + g.flagged.len())
+            .map(|g| {
+                let raw = if g.identical { 0 } else { g.raw.points() };
+                raw + g.passed.points() + g.flagged.len()
+            })
             .sum()
     }
 

@@ -163,8 +163,6 @@ pub const WIND_ARROW: Color32 = Color32::from_rgb(0x37, 0x47, 0x4F);
 
 /// Rain bars of history charts.
 pub const RAIN_BAR: Color32 = Color32::from_rgb(0x2E, 0x8B, 0x3E);
-/// The running total drawn over rain bars.
-pub const RAIN_CUMULATIVE: Color32 = Color32::from_rgb(0x15, 0x65, 0xC0);
 
 // ── CMA warning-signal severity ─────────────────────────────────────────────────────────────
 

@@ -15,6 +15,7 @@ use crate::console::ui::chart::{hour_axis, time_from_axis};
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::Element;
 use crate::domain::history::{GapCause, SeriesView, Which};
+use crate::domain::qc::QcFlags;
 
 /// A chart of [`super::Mode::Elements`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +145,7 @@ pub fn elements_ui(
                 let h = if last { height + x_axis } else { height };
                 if panel == Panel::Rain {
                     let report = scene.state.history.rain.as_ref().map(|a| &a.value);
-                    interaction.merge(rain::bars_plot_ui(ui, scene, report, range, h, last));
+                    interaction.merge(rain::bars_plot_ui(ui, scene, report, range, &[], h, last));
                     continue;
                 }
                 let curves: Vec<Curve<'_>> = panel
@@ -451,6 +452,10 @@ fn chart_ui(
             let traces: Vec<(&Trace, egui::Color32, f32)> = match shown {
                 Shown::Raw => vec![(curve.geometry.trace(Which::All), strong, 1.5)],
                 Shown::Qcd => vec![(curve.geometry.trace(Which::Passed), strong, 1.5)],
+                // Nothing flagged: raw and QC'd are the same line; draw it once.
+                Shown::Both if curve.geometry.identical => {
+                    vec![(curve.geometry.trace(Which::Passed), strong, 1.5)]
+                }
                 Shown::Both => vec![
                     (curve.geometry.trace(Which::All), theme::faded(strong), 1.0),
                     (curve.geometry.trace(Which::Passed), strong, 1.5),
@@ -495,7 +500,31 @@ fn chart_ui(
             .find(|g| g.from <= x && x <= g.to)
             .copied()
     });
-    if let Some(gap) = hover_gap {
+    let hover_flag = curves.iter().find_map(|c| {
+        let pointer = response.response.hover_pos()?;
+        c.geometry
+            .flagged
+            .iter()
+            .zip(&c.geometry.flagged_tests)
+            .find(|(p, _)| response.transform.position_from_point(p).distance(pointer) < 8.0)
+            .map(|(p, tests)| (c, *p, *tests))
+    });
+    if let Some((curve, point, tests)) = hover_flag {
+        let names: Vec<&str> = tests
+            .tests()
+            .map(|test| text::qc_test(scene.language, test))
+            .collect();
+        response.response.clone().on_hover_text(format!(
+            "{} · {}\n{:.1} {unit} · {}\n{}{}{}",
+            curve.name,
+            t.legend_flagged,
+            point.y,
+            time_from_axis(point.x).beijing().format("%Y-%m-%d %H:%M"),
+            t.flagged_by,
+            i18n::colon(scene.language),
+            names.join("、")
+        ));
+    } else if let Some(gap) = hover_gap {
         response.response.clone().on_hover_text(format!(
             "{}：{} · {}",
             t.gaps,
@@ -573,6 +602,13 @@ pub fn status_line(
         format!("{} {}（{}）", t.gaps, gaps.len(), counted.join("，"))
     });
     let flagged: u32 = views.iter().map(|v| v.view.flagged()).sum();
+    let tests = views
+        .iter()
+        .fold(QcFlags::PASSED, |t, v| t.union(v.view.tests()));
+    let named: Vec<&str> = tests
+        .tests()
+        .map(|test| text::qc_test(language, test))
+        .collect();
     parts.push(format!(
         "{}{}{}",
         t.flagged,
@@ -580,7 +616,7 @@ pub fn status_line(
         if flagged == 0 {
             t.none.to_owned()
         } else {
-            flagged.to_string()
+            format!("{flagged}（{}）", named.join("、"))
         }
     ));
     let late = views.iter().any(|v| {

@@ -10,7 +10,7 @@ use super::{HistoryView, TimeRange};
 use crate::console::messages::history::RainReport;
 use crate::console::ui::chart::hour_axis;
 use crate::console::ui::{Scene, i18n, theme};
-use crate::domain::stats::RainTotal;
+use crate::domain::stats::{RainTotal, STANDARD_WINDOWS_H};
 use crate::domain::time::{DAY_MS, HOUR_MS};
 
 /// Ranges longer than this show daily bars instead of hourly ones.
@@ -57,33 +57,48 @@ pub fn bars(report: &RainReport, range: TimeRange) -> Vec<RainBar> {
     }
 }
 
-/// The running total over the range, at each hour's end.
-pub fn cumulative(report: &RainReport) -> Vec<egui_plot::PlotPoint> {
+/// The rolling total of the `hours` ending at each hour's end: the rain of the hours in
+/// `(end − hours, end]` that have data.
+pub fn rolling(report: &RainReport, hours: u32) -> Vec<egui_plot::PlotPoint> {
+    let span = i64::from(hours) * HOUR_MS;
+    let amounts = &report.hours;
     let mut total = 0.0;
-    report
-        .hours
+    let mut first = 0;
+    amounts
         .iter()
         .map(|&(end, mm)| {
             total += mm;
-            egui_plot::PlotPoint::new(hour_axis(end), total)
+            while amounts[first].0 <= end.plus_ms(-span) {
+                total -= amounts[first].1;
+                first += 1;
+            }
+            egui_plot::PlotPoint::new(hour_axis(end), total.max(0.0))
         })
         .collect()
 }
 
-/// A rain chart: bars and running total.
+/// A rain chart: bars, and the rolling totals of the windows in `rolling` (hours).
 pub fn bars_plot_ui(
     ui: &mut egui::Ui,
     scene: Scene<'_>,
     report: Option<&RainReport>,
     range: TimeRange,
+    rolling_hours: &[u32],
     height: f32,
     x_axis: bool,
 ) -> Interaction {
     let t = text::text(scene.language);
     let bars = report.map(|r| bars(r, range)).unwrap_or_default();
-    let running = report.map(cumulative).unwrap_or_default();
     let daily = range.span_ms() > DAILY_BARS_FROM_MS;
-    let top = bars.iter().map(|b| b.mm).fold(1.0_f64, f64::max);
+    let lines: Vec<(u32, Vec<egui_plot::PlotPoint>)> = match report {
+        Some(r) if !daily => rolling_hours.iter().map(|&h| (h, rolling(r, h))).collect(),
+        _ => Vec::new(),
+    };
+    let top = bars
+        .iter()
+        .map(|b| b.mm)
+        .chain(lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.y)))
+        .fold(1.0_f64, f64::max);
     let x_range = hour_axis(range.from)..=hour_axis(range.to);
     let response = plots::plot("history rain", scene, "mm", height, x_axis)
         .include_y(0.0)
@@ -96,22 +111,16 @@ pub fn bars_plot_ui(
                 .map(|b| Bar::new(b.x, b.mm).width(b.width).fill(theme::RAIN_BAR))
                 .collect();
             plot_ui.bar_chart(BarChart::new(name, chart).color(theme::RAIN_BAR));
-            if !daily && running.len() > 1 {
-                // The running total on the same axis would flatten the bars: scale it to the
-                // tallest bar and say so in its name.
-                let end = running.last().map_or(0.0, |p| p.y);
-                let scale = if end > 0.0 { top / end } else { 1.0 };
-                let scaled: Vec<egui_plot::PlotPoint> = running
-                    .iter()
-                    .map(|p| egui_plot::PlotPoint::new(p.x, p.y * scale))
-                    .collect();
+            for (i, (hours, line)) in lines.into_iter().enumerate() {
+                let name = format!(
+                    "{} {}",
+                    text::duration(scene.language, i64::from(hours) * HOUR_MS),
+                    t.rain_rolling
+                );
                 plot_ui.line(
-                    Line::new(
-                        format!("{} {end:.1} mm（{}）", t.rain_total, t.rain_scaled),
-                        PlotPoints::Owned(scaled),
-                    )
-                    .color(theme::RAIN_CUMULATIVE)
-                    .width(1.2),
+                    Line::new(name, PlotPoints::Owned(line))
+                        .color(theme::comparison_colour(i))
+                        .width(1.3),
                 );
             }
         });
@@ -127,8 +136,22 @@ pub fn rain_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView, t
             .color(theme::INK_MUTED)
             .size(theme::SMALL_SIZE),
     );
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(t.rain_rolling).color(theme::INK_MUTED));
+        for (on, hours) in history.rolling.iter_mut().zip(STANDARD_WINDOWS_H) {
+            ui.toggle_value(
+                on,
+                text::duration(scene.language, i64::from(hours) * HOUR_MS),
+            );
+        }
+    });
+    let windows: Vec<u32> = STANDARD_WINDOWS_H
+        .into_iter()
+        .zip(history.rolling)
+        .filter_map(|(h, on)| on.then_some(h))
+        .collect();
     let chart_height = (ui.available_height() * 0.5).max(160.0);
-    let interaction = bars_plot_ui(ui, scene, report, range, chart_height, true);
+    let interaction = bars_plot_ui(ui, scene, report, range, &windows, chart_height, true);
     interaction.apply(history, scene);
     let Some(report) = report else {
         return;
@@ -261,7 +284,9 @@ mod tests {
             30,
             "days"
         );
-        let running = cumulative(&report(4, 0));
-        assert_eq!(running.last().map(|p| p.y), Some(2.0));
+        // Half a millimetre an hour: three hours roll up to 1.5 mm once three have passed.
+        let three = rolling(&report(6, 0), 3);
+        let ys: Vec<f64> = three.iter().map(|p| p.y).collect();
+        assert_eq!(ys, [0.5, 1.0, 1.5, 1.5, 1.5, 1.5]);
     }
 }

@@ -8,6 +8,7 @@ use egui_plot::PlotPoint;
 use crate::console::ui::chart::hour_axis;
 use crate::domain::Timestamp;
 use crate::domain::history::{GapCause, MIN_GAP_MS, SeriesView, Summary, Which, typical_interval};
+use crate::domain::qc::QcFlags;
 
 /// A stretch to shade, in plot x (hours), with its cause.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,26 +48,38 @@ pub struct SeriesGeometry {
     pub passed: Trace,
     /// Extremes of buckets that QC flagged: `(x, y)`.
     pub flagged: Vec<PlotPoint>,
+    /// The tests that flagged values in the bucket of each of `flagged`.
+    pub flagged_tests: Vec<QcFlags>,
     /// Gaps of the raw values.
     pub raw_gaps: Vec<GapBand>,
     /// Gaps of the QC'd values.
     pub passed_gaps: Vec<GapBand>,
+    /// Raw and QC'd traces are the same (nothing flagged): one line says it all.
+    pub identical: bool,
 }
 
 impl SeriesGeometry {
     /// Prepares a view for drawing.
     pub fn of(view: &SeriesView) -> Self {
-        let flagged = view
+        let (flagged, flagged_tests) = view
             .view
             .buckets
             .iter()
             .filter(|b| b.values.flagged() > 0)
-            .flat_map(|b| flagged_extremes(&b.values.all, b.values.passed.as_ref()))
-            .collect();
+            .flat_map(|b| {
+                flagged_extremes(&b.values.all, b.values.passed.as_ref())
+                    .into_iter()
+                    .map(move |p| (p, b.values.tests))
+            })
+            .unzip();
+        let raw = trace(view, Which::All);
+        let passed = trace(view, Which::Passed);
         Self {
-            raw: trace(view, Which::All),
-            passed: trace(view, Which::Passed),
+            identical: raw == passed,
+            raw,
+            passed,
             flagged,
+            flagged_tests,
             raw_gaps: bands(view, Which::All),
             passed_gaps: bands(view, Which::Passed),
         }
@@ -249,6 +262,7 @@ mod tests {
         let geometry = SeriesGeometry::of(&view_of(samples, 2 * 60 * MINUTE_MS, 12));
         assert_eq!(geometry.flagged.len(), 1);
         assert_eq!(geometry.flagged[0].y, 40.0);
+        assert!(geometry.flagged_tests[0].has(QcTest::Step));
         assert_eq!(geometry.raw.y_range, Some((10.0, 40.0)));
         assert_eq!(geometry.passed.y_range, Some((10.0, 10.0)));
         assert_eq!(

@@ -42,6 +42,7 @@ texts! {
     no_gaps: "无缺测", "no gaps";
     unmeasured: "此时段无资料", "no data in this range";
     flagged: "质控标记", "QC flags";
+    flagged_by: "标记它的质控检查", "flagged by";
     none: "无", "none";
     cause_no_data: "该要素缺测", "element missing";
     cause_qc: "质控剔除", "rejected by QC";
@@ -75,7 +76,7 @@ texts! {
     rain_incomplete: "不完整", "incomplete";
     rain_complete: "完整", "complete";
     rain_no_data: "缺测", "missing";
-    rain_scaled: "曲线按比例", "line to scale";
+    rain_rolling: "滑动累计", "rolling total";
     rain_cma_note: "日降水量按中国气象局 20–20 时（北京时）日界：某日为前一日 20 时至当日 20 时。", "Daily totals use CMA's precipitation day, 20:00–20:00 Beijing time: a day runs from 20:00 the evening before.";
     wind_rose: "风向频率玫瑰图", "Wind rose";
     wind_calm: "静风", "Calm";
