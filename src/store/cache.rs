@@ -444,6 +444,57 @@ mod tests {
     }
 
     #[test]
+    fn qc_rejudgements_and_maintenance_follow_the_change_log() {
+        use crate::domain::qc::QcTest;
+        let mut cache = CacheDb::in_memory().unwrap();
+        let station = StationId::parse("58819").unwrap();
+        cache
+            .apply(vec![change(1, 1, 1.0), change(2, 2, 1.0)])
+            .unwrap();
+        let stuck = QcFlags::PASSED.with(QcTest::Persistence);
+        let window = MaintenanceWindow {
+            id: 7,
+            station: station.clone(),
+            from: Timestamp(0),
+            to: None,
+            note: "校准雨量筒".into(),
+            recorded_by: "chenjie".into(),
+        };
+        let applied = cache
+            .apply(vec![
+                (
+                    3,
+                    CacheChange::Qc {
+                        station: station.clone(),
+                        time: Timestamp(60_000),
+                        flags: [(Element::Tem, stuck)].into(),
+                    },
+                ),
+                (4, CacheChange::Maintenance(window.clone())),
+            ])
+            .unwrap();
+        assert_eq!(applied.rejudged, [(station.clone(), Timestamp(60_000))]);
+        assert_eq!(applied.maintenance, [window.clone()]);
+        let samples = cache
+            .samples(&station, Element::Tem, Timestamp(0), Timestamp(i64::MAX / 2))
+            .unwrap();
+        assert_eq!(
+            samples.iter().map(|s| s.qc).collect::<Vec<_>>(),
+            [stuck, QcFlags::PASSED]
+        );
+        // The window ends later: the newer state replaces the older.
+        let ended = MaintenanceWindow {
+            to: Some(Timestamp(3_600_000)),
+            ..window
+        };
+        cache
+            .apply(vec![(5, CacheChange::Maintenance(ended.clone()))])
+            .unwrap();
+        assert_eq!(cache.maintenance(Some(&station)).unwrap(), [ended]);
+        assert_eq!(cache.cursor().unwrap(), 5);
+    }
+
+    #[test]
     fn a_damaged_cache_is_moved_aside_and_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.sqlite");
