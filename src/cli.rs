@@ -130,7 +130,12 @@ pub struct SimArgs {
     /// Also trust this CA certificate (PEM) for an `https` central.
     #[arg(long, value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,
-    /// Hours of history to send first, so charts are full from the start.
-    #[arg(long, default_value_t = 24)]
+    /// Days of hourly history (an archive, as if imported) to send first, before the minutes;
+    /// 0 for none.
+    #[arg(long, default_value_t = 365, value_name = "DAYS")]
+    pub archive_days: u32,
+    /// Hours of one-minute history to send after the archive, so charts are full from the
+    /// start.
+    #[arg(long, default_value_t = 7 * 24, value_name = "HOURS")]
     pub backfill_hours: u32,
 }

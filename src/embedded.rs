@@ -2,7 +2,10 @@
 //! with a random port, reached by the console over the same HTTP path as a remote central.
 //!
 //! Both run on a runtime of their own, in the thread `wxdesk-central`, so the console's
-//! backend and UI are exactly as they would be against a remote central.
+//! backend and UI are exactly as they would be against a remote central. At each start the
+//! simulator sends its history first — [`ARCHIVE_DAYS`] of hourly archive, then
+//! [`BACKFILL_HOURS`] of minutes — so the history screens are full on a newcomer's first start;
+//! after a restart the central answers what it already holds as duplicates.
 //!
 //! Accounts work as on a served central: the simulator gets a fresh device key at each start,
 //! and on the first start (until the first administrator has logged in) the central creates
@@ -20,11 +23,16 @@ use crate::central::{self, CentralConfig, CentralError};
 use crate::domain::Timestamp;
 use crate::domain::access::{DeviceName, Secret};
 use crate::domain::time::SharedClock;
-use crate::sim::{self, HttpSink, SimConfig};
+use crate::sim::{self, History, HttpSink, SimConfig};
 use crate::store::StoreError;
 
-/// Hours of simulated history sent when the embedded central starts (and after any gap).
-pub const BACKFILL_HOURS: u32 = 24;
+/// Hours of simulated one-minute history sent when the embedded central starts (and after any
+/// gap): a week, what the console's live views and rain windows look back on.
+pub const BACKFILL_HOURS: u32 = 7 * 24;
+
+/// Days of the simulated hourly archive sent before the minutes at each start: a year, so the
+/// history screens have a station's record at every range from the first start.
+pub const ARCHIVE_DAYS: u32 = 365;
 
 /// The device name of the built-in simulator's key.
 pub const SIMULATOR_DEVICE: &str = "simulator";
@@ -148,7 +156,11 @@ async fn serve(
         .ok()
         .and_then(|name| central.device_key(&name).cloned())
         .unwrap_or_default();
-    let simulator = match SimConfig::qingliu(BACKFILL_HOURS)
+    let history = History {
+        archive_days: ARCHIVE_DAYS,
+        backfill_hours: BACKFILL_HOURS,
+    };
+    let simulator = match SimConfig::qingliu(history)
         .map_err(anyhow::Error::from)
         .and_then(|config| Ok((config, HttpSink::new(&url, &key, Vec::new())?)))
     {

@@ -1,4 +1,5 @@
-//! The runner: send the recent past, then each minute as it ends, through a sink that may fail.
+//! The runner: send the past (the hourly archive, then the recent minutes), then each minute
+//! as it ends, through a sink that may fail.
 //!
 //! Time comes only from the injected clock. The runner sleeps towards the next minute boundary
 //! in steps of at most [`SimConfig::poll`], re-reading the clock after each, so a system clock
@@ -11,17 +12,20 @@
 //! is retried with exponential back-off; nothing is dropped unless the outbox overflows, and
 //! then loudly, oldest first.
 
+mod probe;
+
 use std::collections::VecDeque;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tracing::{debug, error, info, warn};
 
+use self::probe::{ArchiveProbe, is_archive};
 use super::simulator::{Delivery, Simulator};
 use super::sink::{ObservationSink, SinkError};
 use super::{SimConfig, SimError};
 use crate::domain::time::{HOUR_MS, MINUTE_MS, SharedClock};
-use crate::domain::{Clock, Observation, Timestamp};
+use crate::domain::{Clock, Observation, Source, Timestamp};
 use crate::protocol::{IngestResponse, RecordStatus};
 
 /// What a run did, returned when it stops.
@@ -37,10 +41,13 @@ pub struct RunSummary {
     pub pending: usize,
     /// Failed sends (each retried).
     pub failures: usize,
+    /// Archive records not sent again because the central already held them (a restart).
+    pub held: usize,
 }
 
-/// Runs the simulator until `shutdown` completes: first the last
-/// [`SimConfig::backfill_hours`], then every minute as it ends.
+/// Runs the simulator until `shutdown` completes: first the past of [`SimConfig::history`]
+/// ([`Simulator::past`]: the hourly archive, then the minute backfill), then every minute as
+/// it ends.
 pub async fn run(
     config: SimConfig,
     mut sink: impl ObservationSink,
@@ -55,34 +62,50 @@ pub async fn run(
         stations = simulator.stations().len(),
         "simulator driven by Guangzhou 2010–2015 hourly weather (UCI, CC BY 4.0)"
     );
-    let mut outbox = Outbox::new(config.max_pending);
     let mut summary = RunSummary::default();
 
     let mut last = clock.now().floor(MINUTE_MS);
-    let backfill_ms = i64::from(config.backfill_hours) * HOUR_MS;
+    let history = config.history;
+    let backfill_ms = i64::from(history.backfill_hours) * HOUR_MS;
     let generation = Instant::now();
-    let history = simulator.history(last.plus_ms(-backfill_ms), last);
+    let past = simulator.past(history, last);
+    let archived = past
+        .iter()
+        .take_while(|d| d.source == Source::Imported)
+        .count();
     info!(
-        records = history.len(),
-        hours = config.backfill_hours,
+        archive = archived,
+        archive_days = history.archive_days,
+        backfill = past.len() - archived,
+        backfill_hours = history.backfill_hours,
         planned_ms = generation.elapsed().as_secs_f64() * 1e3,
-        "backfilling"
+        "sending the archive, then the backfill"
     );
-    summary.dropped += outbox.extend(history);
+    // The past is planned in full, however long; the bound is on what piles up after it.
+    let mut outbox = Outbox::new(past.len() + config.max_pending);
+    summary.dropped += outbox.extend(past);
 
+    let mut probe = ArchiveProbe::new();
     let mut backoff = Backoff::new(config.retry_initial, config.retry_max);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         // Send whatever is due, unless waiting out a failure.
         while !outbox.is_empty() && backoff.ready(clock.now()) {
             let deliveries = outbox.front(config.batch_size);
+            if probe.active() && !deliveries.iter().all(is_archive) {
+                // The archive ended with every batch held; its last one goes anyway.
+                stop_probing(&mut probe, &mut outbox, &mut summary);
+                continue;
+            }
             let batch = simulator.observations(&deliveries);
             if batch.is_empty() {
                 outbox.pop(deliveries.len());
                 continue;
             }
+            let probed = probe.records(&deliveries, &batch);
+            let sent = probed.as_deref().unwrap_or(&batch);
             let result = tokio::select! {
-                result = sink.send(&batch) => result,
+                result = sink.send(sent) => result,
                 () = &mut shutdown => return Ok(stopped(summary, &outbox)),
             };
             match result {
@@ -91,6 +114,16 @@ pub async fn run(
                         info!(pending = outbox.len(), "central reachable again");
                     }
                     backoff.reset();
+                    if probed.is_some() {
+                        if probe.answered(&response, sent.len(), &deliveries) {
+                            summary.held += deliveries.len();
+                            outbox.pop(deliveries.len());
+                        } else {
+                            debug!(from = %batch[0].time, "the central lacks archive from here");
+                            stop_probing(&mut probe, &mut outbox, &mut summary);
+                        }
+                        continue;
+                    }
                     let refused = log_refusals(&batch, &response);
                     summary.refused += refused;
                     summary.delivered += batch.len() - refused;
@@ -111,6 +144,11 @@ pub async fn run(
                     );
                     break;
                 }
+                Err(error @ SinkError::Refused(_)) if probed.is_some() => {
+                    // The batch itself will tell what is wrong with it: send it.
+                    warn!("{error}; sending the archive without probing");
+                    stop_probing(&mut probe, &mut outbox, &mut summary);
+                }
                 Err(error @ SinkError::Refused(_)) => {
                     // Retrying the same batch would be refused again: it is a bug here.
                     error!(records = batch.len(), "{error}; dropping the batch");
@@ -119,7 +157,6 @@ pub async fn run(
                 }
             }
         }
-
         let next_minute = last.plus_ms(MINUTE_MS);
         let wake = match backoff.retry_at() {
             Some(retry) if !outbox.is_empty() => retry.min(next_minute),
@@ -144,6 +181,18 @@ pub async fn run(
             last = last.plus_ms(MINUTE_MS);
             summary.dropped += outbox.extend(simulator.deliveries_at(last));
         }
+    }
+}
+
+/// Ends probing the archive: the last batch skipped goes back in front, and what was skipped is
+/// said.
+fn stop_probing(probe: &mut ArchiveProbe, outbox: &mut Outbox, summary: &mut RunSummary) {
+    summary.held -= outbox.requeue(probe.stop());
+    if summary.held > 0 {
+        info!(
+            records = summary.held,
+            "archive records the central already held: not sent again"
+        );
     }
 }
 
@@ -288,9 +337,25 @@ impl Outbox {
         excess
     }
 
-    /// Up to `n` of the oldest, without removing them.
+    /// Up to `n` of the oldest, without removing them; never archive and minutes together (an
+    /// archive batch may be skipped whole).
     fn front(&self, n: usize) -> Vec<Delivery> {
-        self.queue.iter().take(n.max(1)).copied().collect()
+        let archive = self.queue.front().is_some_and(is_archive);
+        self.queue
+            .iter()
+            .take(n.max(1))
+            .take_while(|d| is_archive(d) == archive)
+            .copied()
+            .collect()
+    }
+
+    /// Puts `deliveries` back in front, in their order; returns how many.
+    fn requeue(&mut self, deliveries: Vec<Delivery>) -> usize {
+        let count = deliveries.len();
+        for delivery in deliveries.into_iter().rev() {
+            self.queue.push_front(delivery);
+        }
+        count
     }
 
     /// Removes the `n` oldest.

@@ -1,23 +1,31 @@
 //! The whole network: which station sends what, when. Pure functions of (station, minute):
 //! the runner only decides when to ask.
+//!
+//! Two kinds of record: a station's minute (live, or late after a communication outage) and
+//! an hour of the archive a bureau imports ([`Source::Imported`]). An archive record is the
+//! station's on-the-hour minute without the minute's rain: its `PRE_1h` is the sum of that
+//! hour's minute `PRE` by construction, it is missing exactly when that minute was lost, and a
+//! central that already holds the minute sees the archive's record as a duplicate.
 
+use super::History;
 use super::driver::{self, Driver, DriverError};
 use super::outage::OutageKind;
 use super::station::StationModel;
 use super::timemap::HourFrame;
-use crate::domain::time::MINUTE_MS;
-use crate::domain::{Network, Observation, Source, StationKind, Timestamp};
+use crate::domain::time::{HOUR_MS, MINUTE_MS};
+use crate::domain::{Element, Network, Observation, Source, StationKind, Timestamp};
 
-/// One record a station sends: which station, which minute, live or late. The values are
-/// generated when it is sent (they are a pure function of station and minute), so a queue of
-/// deliveries costs a few bytes each.
+/// One record a station sends: which station, which minute, live, late or archived. The
+/// values are generated when it is sent (they are a pure function of station and minute), so
+/// a queue of deliveries costs a few bytes each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Delivery {
     /// Index into [`Simulator::stations`].
     pub station: usize,
-    /// Observation time (end of the minute).
+    /// Observation time (end of the minute; a full hour for the archive).
     pub time: Timestamp,
-    /// `Live`, or `Backfilled` when sent after a communication outage.
+    /// `Live`; `Backfilled` when sent after a communication outage; `Imported` for an hour of
+    /// the archive (hourly elements only, see [`Simulator::archive`]).
     pub source: Source,
 }
 
@@ -73,7 +81,8 @@ impl Simulator {
     }
 
     /// What station `station` measured in the minute ending at `time`, labelled `source`;
-    /// `None` if the minute was lost or `station` is out of range.
+    /// `None` if the minute was lost or `station` is out of range. An `Imported` record is the
+    /// archive's: the minute less its `PRE`.
     pub fn observe(&self, station: usize, time: Timestamp, source: Source) -> Option<Observation> {
         self.observe_in(&HourFrame::at(time), station, time, source)
     }
@@ -86,7 +95,11 @@ impl Simulator {
         source: Source,
     ) -> Option<Observation> {
         let model = self.stations.get(station)?;
-        let values = model.measure(self.driver, frame, time)?;
+        let mut values = model.measure(self.driver, frame, time)?;
+        if source == Source::Imported {
+            // An archive holds hourly elements: the hour's rain is `PRE_1h`.
+            values.remove(&Element::Pre);
+        }
         Some(Observation {
             station: model.id.clone(),
             time,
@@ -181,7 +194,41 @@ impl Simulator {
         }
         out
     }
+
+    /// The hourly archive of `(from, to]`, oldest first: every station's record on each full
+    /// hour in it ([`Source::Imported`]), except the hours whose on-the-hour minute was lost.
+    /// A communication outage leaves no hole: the logger kept measuring, and an archive is
+    /// compiled after the fact.
+    pub fn archive(&self, from: Timestamp, to: Timestamp) -> Vec<Delivery> {
+        let first = from.floor(HOUR_MS).plus_ms(HOUR_MS);
+        let hours = ((to.floor(HOUR_MS).0 - first.0) / HOUR_MS + 1).max(0);
+        let mut out = Vec::with_capacity(hours as usize * self.stations.len());
+        for k in 0..hours {
+            let time = first.plus_ms(k * HOUR_MS);
+            out.extend(
+                (0..self.stations.len())
+                    .filter(|&station| self.fate(station, time) != MinuteFate::Lost)
+                    .map(|station| Delivery {
+                        station,
+                        time,
+                        source: Source::Imported,
+                    }),
+            );
+        }
+        out
+    }
+
+    /// What a start at `now` (a whole minute) sends before the live minutes, in the order a
+    /// central should receive it: the archive, oldest first, then the minute backfill.
+    pub fn past(&self, history: History, now: Timestamp) -> Vec<Delivery> {
+        let backfill_from = history.backfill_from(now);
+        let mut out = self.archive(history.archive_from(now), backfill_from);
+        out.extend(self.history(backfill_from, now));
+        out
+    }
 }
 
+#[cfg(test)]
+mod archive_tests;
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use wxdesk::domain::{Clock as _, Timestamp};
 use wxdesk::protocol::{
     IngestRequest, IngestResponse, ObservationRecord, RecordResult, RecordStatus,
 };
-use wxdesk::sim::{HttpSink, SimConfig, Simulator};
+use wxdesk::sim::{History, HttpSink, SimConfig, Simulator};
 
 /// An ingest endpoint that judges records exactly as the central's edge does and reports
 /// every refusal.
@@ -77,7 +77,7 @@ async fn posts_a_valid_backfill_over_http() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (central, mut reports) = judging_central().await.unwrap();
     let clock = ManualClock::new(Timestamp::now().floor(MINUTE_MS));
-    let mut config = SimConfig::qingliu(2).unwrap();
+    let mut config = SimConfig::qingliu(History::minutes(2)).unwrap();
     config.poll = Duration::from_millis(20);
     let expected = Simulator::new(&config.network)
         .unwrap()

