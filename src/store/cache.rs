@@ -476,7 +476,12 @@ mod tests {
         assert_eq!(applied.rejudged, [(station.clone(), Timestamp(60_000))]);
         assert_eq!(applied.maintenance, [window.clone()]);
         let samples = cache
-            .samples(&station, Element::Tem, Timestamp(0), Timestamp(i64::MAX / 2))
+            .samples(
+                &station,
+                Element::Tem,
+                Timestamp(0),
+                Timestamp(i64::MAX / 2),
+            )
             .unwrap();
         assert_eq!(
             samples.iter().map(|s| s.qc).collect::<Vec<_>>(),
