@@ -474,7 +474,7 @@ mod tests {
             ])
             .unwrap();
         assert_eq!(applied.rejudged, [(station.clone(), Timestamp(60_000))]);
-        assert_eq!(applied.maintenance, [window.clone()]);
+        assert_eq!(applied.maintenance, std::slice::from_ref(&window));
         let samples = cache
             .samples(
                 &station,
