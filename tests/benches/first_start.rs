@@ -37,11 +37,13 @@ struct Progress {
     batches: usize,
 }
 
-/// The HTTP sink, counting answers; wakes `done` once `expected` records were answered.
+/// The HTTP sink, counting answers; wakes `done` once the `minutes` were answered. The minutes
+/// follow the archive and are never skipped (a restart skips the archive the central holds),
+/// so their last answer is the end of the start.
 struct Counting {
     inner: HttpSink,
     progress: Arc<Mutex<Progress>>,
-    expected: usize,
+    minutes: usize,
     done: Arc<Notify>,
 }
 
@@ -53,7 +55,7 @@ impl ObservationSink for Counting {
         let archive: Vec<bool> = batch.iter().map(|o| o.source == Source::Imported).collect();
         let progress = self.progress.clone();
         let done = self.done.clone();
-        let expected = self.expected;
+        let minutes = self.minutes;
         let sent = self.inner.send(batch);
         async move {
             let response = sent.await?;
@@ -74,7 +76,7 @@ impl ObservationSink for Counting {
                 tally.finished = Some(now);
             }
             p.batches += 1;
-            if p.archive.records + p.minutes.records >= expected {
+            if p.minutes.records >= minutes {
                 done.notify_one();
             }
             Ok(response)
@@ -94,16 +96,16 @@ async fn start(label: &str, url: &str, key: &wxdesk::domain::access::Secret, con
     let now = Timestamp::now().floor(MINUTE_MS);
     let simulator = Simulator::new(&config.network).unwrap();
     let planning = Instant::now();
-    let expected = simulator
-        .observations(&simulator.past(config.history, now))
-        .len();
+    let past = simulator.observations(&simulator.past(config.history, now));
     let planned = planning.elapsed();
+    let expected = past.len();
+    let minutes = past.iter().filter(|o| o.source != Source::Imported).count();
     let progress = Arc::new(Mutex::new(Progress::default()));
     let done = Arc::new(Notify::new());
     let sink = Counting {
         inner: HttpSink::new(url, key, Vec::new()).unwrap(),
         progress: progress.clone(),
-        expected,
+        minutes,
         done: done.clone(),
     };
     let started = Instant::now();
@@ -119,8 +121,9 @@ async fn start(label: &str, url: &str, key: &wxdesk::domain::access::Secret, con
     let p = progress.lock().unwrap();
     let since = |t: Option<Instant>| t.map_or(0.0, |t| (t - started).as_secs_f64());
     println!(
-        "{label}: {expected} records in {} batches (generated alone in {planned:.0?}), \
-         {total:.2?} in all",
+        "{label}: {expected} records planned, {} sent in {} batches (generated alone in \
+         {planned:.0?}), {total:.2?} in all",
+        p.archive.records + p.minutes.records,
         p.batches
     );
     for (name, t) in [("archive", p.archive), ("minutes", p.minutes)] {
