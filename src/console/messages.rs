@@ -144,7 +144,7 @@ pub enum AuthEvent {
     /// current role and capabilities.
     Confirmed(SessionView),
     /// The login was refused or could not be tried.
-    LoginFailed(String),
+    LoginFailed(LoginFailure),
     /// The password was changed; the session continues with the user's own password.
     PasswordChanged(SessionView),
     /// The password change was refused.
@@ -154,6 +154,19 @@ pub enum AuthEvent {
     SignedOut(Option<String>),
     /// Where the session token is kept, said once after it is stored.
     Stored(String),
+}
+
+/// Why a login did not succeed, for the console to say in the user's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginFailure {
+    /// Wrong user name or password; the central does not say which.
+    WrongCredentials,
+    /// Too many failures in a row: the account is locked for a while.
+    Locked,
+    /// An administrator disabled the account.
+    Disabled,
+    /// Anything else (the central unreachable, another refusal), as the client reports it.
+    Other(String),
 }
 
 /// Requests of user administration (administrators only; the central checks).

@@ -10,7 +10,7 @@ use serde_json::json;
 use wxdesk::console::backend::{self, BackendConfig, BackendHandle, Link};
 use wxdesk::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, LinkStatus, SessionView, SyncEvent,
+    Command, Event, LinkStatus, LoginFailure, SessionView, SyncEvent,
 };
 use wxdesk::console::state::AppState;
 use wxdesk::console::state::account::Gate;
@@ -85,7 +85,7 @@ impl Desk {
         .await;
     }
 
-    async fn log_in(&mut self, user: &str, password: &str) -> Result<SessionView, String> {
+    async fn log_in(&mut self, user: &str, password: &str) -> Result<SessionView, LoginFailure> {
         self.send(Command::Auth(AuthCommand::LogIn {
             username: user.into(),
             password: Secret::new(password),
@@ -93,7 +93,7 @@ impl Desk {
         }));
         self.until("the login's answer", |e| match e {
             Event::Auth(AuthEvent::SignedIn(view)) => Some(Ok(view.clone())),
-            Event::Auth(AuthEvent::LoginFailed(text)) => Some(Err(text.clone())),
+            Event::Auth(AuthEvent::LoginFailed(failure)) => Some(Err(failure.clone())),
             _ => None,
         })
         .await
@@ -150,7 +150,7 @@ async fn first_login_chooses_a_password_then_syncs_and_is_remembered() {
         .log_in("wangfang", "not the password")
         .await
         .unwrap_err();
-    assert!(refused.contains("wrong user name or password"), "{refused}");
+    assert_eq!(refused, LoginFailure::WrongCredentials);
     let view = desk.log_in("WangFang", &otp).await.unwrap();
     assert!(view.account.must_change_password);
     assert_eq!(view.workstation, "值班台-2");

@@ -11,7 +11,9 @@ use egui_kittest::kittest::Queryable as _;
 use wxdesk::cli::Language;
 use wxdesk::console::app::{App, next_wakeup};
 use wxdesk::console::backend::{BackendEnds, Link};
-use wxdesk::console::messages::{AuthEvent, Command, Event, LinkStatus, SyncCommand, SyncEvent};
+use wxdesk::console::messages::{
+    AuthEvent, Command, Event, LinkStatus, LoginFailure, SyncCommand, SyncEvent,
+};
 use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::{Capability, Role as UserRole};
 use wxdesk::domain::audit::AuditAction;
@@ -419,6 +421,14 @@ fn every_fixed_and_formatted_text_renders() {
             "/home/值班/文档/wxdesk-audit-20261127-180000.csv",
         ));
         lines.push(i18n::locked_until(language, now, now));
+        for failure in [
+            LoginFailure::WrongCredentials,
+            LoginFailure::Locked,
+            LoginFailure::Disabled,
+            LoginFailure::Other("central unreachable: connection refused".into()),
+        ] {
+            lines.push(i18n::login_failure(language, &failure));
+        }
         let mut harness = Harness::builder()
             .with_size(egui::vec2(1600.0, 4000.0))
             .with_context_setup(fonts::install)

@@ -11,7 +11,7 @@ use wxdesk::console::app::App;
 use wxdesk::console::backend::{BackendEnds, Link};
 use wxdesk::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, SessionView,
+    Command, Event, LoginFailure, SessionView,
 };
 use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::{Role, Secret};
@@ -173,11 +173,15 @@ fn the_login_screen_says_why_and_remembers_the_last_user() {
         [Command::Auth(AuthCommand::LogIn { .. })]
     ));
     desk.send(Event::Auth(AuthEvent::LoginFailed(
-        "wrong user name or password (after 5 failures in a row an account is locked for 15 minutes)".into(),
+        LoginFailure::WrongCredentials,
     )));
     desk.run();
     desk.harness
-        .get_by_label_contains("⚠ wrong user name or password");
+        .get_by_label_contains("⚠ 用户名或密码错误（连续 5 次错误将锁定账户 15 分钟）");
+    desk.send(Event::Auth(AuthEvent::LoginFailed(LoginFailure::Locked)));
+    desk.run();
+    desk.harness
+        .get_by_label_contains("账户已暂时锁定（最长 15 分钟）；系统管理员重置密码可立即解锁");
 }
 
 #[test]

@@ -17,7 +17,7 @@ use super::export;
 use super::session::{Emitter, Session, Token};
 use crate::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, SessionView,
+    Command, Event, LoginFailure, SessionView,
 };
 use crate::domain::access::{Account, Secret};
 use crate::domain::audit::AuditEntry;
@@ -166,11 +166,8 @@ impl AccountsService {
         let response = match self.client.login(&request).await {
             Ok(response) => response,
             Err(error) => {
-                let text = match error {
-                    ClientError::Unauthorized(message) => message,
-                    other => other.to_string(),
-                };
-                self.emit(Event::Auth(AuthEvent::LoginFailed(text))).await;
+                self.emit(Event::Auth(AuthEvent::LoginFailed(login_failure(error))))
+                    .await;
                 return;
             }
         };
@@ -404,6 +401,17 @@ async fn users(client: &CentralClient) -> Result<Event, ClientError> {
     Ok(Event::Admin(AdminEvent::Users(client.users().await?.users)))
 }
 
+/// What a refused login means, from the central's status and stable error code (its English
+/// message is for logs; the console says it in the user's language).
+fn login_failure(error: ClientError) -> LoginFailure {
+    match error {
+        ClientError::Unauthorized(_) => LoginFailure::WrongCredentials,
+        ClientError::Refused { code, .. } if code == "account_locked" => LoginFailure::Locked,
+        ClientError::Refused { code, .. } if code == "account_disabled" => LoginFailure::Disabled,
+        other => LoginFailure::Other(other.to_string()),
+    }
+}
+
 fn updated(account: Account) -> Vec<Event> {
     vec![Event::Admin(AdminEvent::Updated(account))]
 }
@@ -421,4 +429,41 @@ fn query(search: &AuditSearch, before: Option<u64>, limit: Option<u32>) -> Audit
 
 fn decode(entries: Vec<crate::protocol::AuditEntryDto>) -> Result<Vec<AuditEntry>, String> {
     entries.into_iter().map(AuditEntry::try_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16, code: &str) -> ClientError {
+        ClientError::Refused {
+            status,
+            code: code.to_owned(),
+            message: format!("… ({code})"),
+        }
+    }
+
+    #[test]
+    fn a_refused_login_is_told_by_its_code_not_its_english() {
+        let cases = [
+            (
+                ClientError::Unauthorized("wrong user name or password".into()),
+                LoginFailure::WrongCredentials,
+            ),
+            (refused(403, "account_locked"), LoginFailure::Locked),
+            (refused(403, "account_disabled"), LoginFailure::Disabled),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(login_failure(error), expected);
+        }
+        let unreachable = ClientError::Unreachable("connection refused".into());
+        assert!(matches!(
+            login_failure(unreachable),
+            LoginFailure::Other(text) if text.contains("connection refused")
+        ));
+        assert!(matches!(
+            login_failure(refused(500, "internal")),
+            LoginFailure::Other(_)
+        ));
+    }
 }

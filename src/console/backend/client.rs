@@ -37,6 +37,8 @@ pub enum ClientError {
     Refused {
         /// HTTP status.
         status: u16,
+        /// The central's stable error code (`account_locked`), empty when its answer had none.
+        code: String,
         /// The central's explanation.
         message: String,
     },
@@ -410,10 +412,13 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
         let message = serde_json::from_str::<ApiError>(&body).map_or(body, |e| e.message);
         return Err(ClientError::Unauthorized(message));
     }
-    let message = serde_json::from_str::<ApiError>(&body)
-        .map_or(body, |e| format!("{} ({})", e.message, e.error));
+    let (code, message) = match serde_json::from_str::<ApiError>(&body) {
+        Ok(e) => (e.error.clone(), format!("{} ({})", e.message, e.error)),
+        Err(_) => (String::new(), body),
+    };
     Err(ClientError::Refused {
         status: status.as_u16(),
+        code,
         message,
     })
 }

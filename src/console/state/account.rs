@@ -2,7 +2,9 @@
 //! supervisor is looking at; one-time passwords waiting to be read once. Pure: folded from
 //! events by [`AccountState::apply_auth`] and friends, read by the views.
 
-use crate::console::messages::{AdminEvent, AuditEvent, AuditSearch, AuthEvent, SessionView};
+use crate::console::messages::{
+    AdminEvent, AuditEvent, AuditSearch, AuthEvent, LoginFailure, SessionView,
+};
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::AuditEntry;
 
@@ -76,7 +78,7 @@ pub struct AccountState {
     /// This workstation's name.
     pub workstation: String,
     /// The last login failure, until the next attempt.
-    pub login_error: Option<String>,
+    pub login_error: Option<LoginFailure>,
     /// The last password-change failure.
     pub password_error: Option<String>,
     /// Bumped by every session event: views waiting for an answer compare it.
@@ -196,7 +198,7 @@ impl AccountState {
                     };
                 }
             }
-            AuthEvent::LoginFailed(text) => self.login_error = Some(text),
+            AuthEvent::LoginFailed(failure) => self.login_error = Some(failure),
             AuthEvent::PasswordChangeFailed(text) => self.password_error = Some(text),
             AuthEvent::SignedOut(reason) => {
                 self.session = SessionState::SignedOut { ended: reason };

@@ -4,7 +4,8 @@
 use chrono::{Datelike as _, Timelike as _};
 
 use crate::cli::Language;
-use crate::domain::access::{Capability, Role};
+use crate::console::messages::LoginFailure;
+use crate::domain::access::{Capability, LockoutPolicy, Role};
 use crate::domain::audit::AuditAction;
 use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Station, Timestamp, Township};
@@ -289,6 +290,34 @@ pub fn locked_until(language: Language, until: Timestamp, now: Timestamp) -> Str
     match language {
         Language::Zh => format!("锁定至 {}", when(until, now)),
         Language::En => format!("locked until {}", when(until, now)),
+    }
+}
+
+/// Why a login failed, in the user's language; the lockout figures are the central's policy.
+pub fn login_failure(language: Language, failure: &LoginFailure) -> String {
+    let policy = LockoutPolicy::DEFAULT;
+    let (failures, minutes) = (policy.max_failures, policy.lock_ms / MINUTE_MS);
+    match (language, failure) {
+        (Language::Zh, LoginFailure::WrongCredentials) => {
+            format!("用户名或密码错误（连续 {failures} 次错误将锁定账户 {minutes} 分钟）")
+        }
+        (Language::En, LoginFailure::WrongCredentials) => format!(
+            "Wrong user name or password (after {failures} failures in a row the account is \
+             locked for {minutes} minutes)"
+        ),
+        (Language::Zh, LoginFailure::Locked) => format!(
+            "连续登录失败次数过多，账户已暂时锁定（最长 {minutes} 分钟）；系统管理员重置密码可立即解锁"
+        ),
+        (Language::En, LoginFailure::Locked) => format!(
+            "Too many failed logins: the account is locked for up to {minutes} minutes; an \
+             administrator's password reset unlocks it now"
+        ),
+        (Language::Zh, LoginFailure::Disabled) => "此账户已停用，请联系系统管理员".to_owned(),
+        (Language::En, LoginFailure::Disabled) => {
+            "This account is disabled; ask an administrator".to_owned()
+        }
+        (Language::Zh, LoginFailure::Other(detail)) => format!("登录未成功：{detail}"),
+        (Language::En, LoginFailure::Other(detail)) => format!("Login failed: {detail}"),
     }
 }
 

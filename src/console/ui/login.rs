@@ -4,7 +4,7 @@
 
 use egui::RichText;
 
-use super::{Scene, ViewState, theme};
+use super::{Scene, ViewState, i18n, theme};
 use crate::console::messages::{AuthCommand, Command};
 use crate::console::state::account::SessionState;
 use crate::domain::access::{MIN_PASSWORD_CHARS, Secret};
@@ -127,10 +127,10 @@ pub fn login_screen_ui(
                 .color(theme::INK_FAINT),
         );
         ui.add_space(8.0);
-        if let Some(error) = &account.login_error
+        if let Some(failure) = &account.login_error
             && !busy
         {
-            error_ui(ui, error);
+            error_ui(ui, &i18n::login_failure(scene.language, failure));
         }
         let ready = !form.username.trim().is_empty() && !form.password.is_empty() && !busy;
         let label = if busy {
