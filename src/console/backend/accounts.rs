@@ -119,19 +119,9 @@ impl AccountsService {
         .await;
     }
 
-    /// The client with the session's token; `None` (and the UI told) when signed out.
+    /// The client with the session's token, if someone is signed in.
     fn authorised(&self) -> Option<CentralClient> {
-        self.session
-            .token()
-            .map(|token| self.client.with_token(token.secret))
-    }
-
-    /// Turns a failed call into the words for the UI, ending the session on a 401.
-    async fn failure(&self, error: ClientError) -> String {
-        if let ClientError::Unauthorized(message) = &error {
-            self.session.end(Some(message.clone())).await;
-        }
-        error.to_string()
+        self.session.authorise(&self.client)
     }
 
     async fn auth(&self, command: AuthCommand) {
@@ -249,7 +239,7 @@ impl AccountsService {
                 }
             }
             Err(error) => {
-                let text = self.failure(error).await;
+                let text = self.session.failure(error).await;
                 self.emit(Event::Auth(AuthEvent::PasswordChangeFailed(text)))
                     .await;
             }
@@ -320,7 +310,7 @@ impl AccountsService {
                 }
             }
             Err(error) => {
-                let text = self.failure(error).await;
+                let text = self.session.failure(error).await;
                 self.emit(Event::Admin(AdminEvent::Failed(text))).await;
             }
         }
@@ -344,7 +334,7 @@ impl AccountsService {
                         },
                         Err(error) => AuditEvent::Failed(error),
                     },
-                    Err(error) => AuditEvent::Failed(self.failure(error).await),
+                    Err(error) => AuditEvent::Failed(self.session.failure(error).await),
                 }
             }
             AuditCommand::Export(search) => match self.export(&client, &search).await {
@@ -369,7 +359,7 @@ impl AccountsService {
                 .await
             {
                 Ok(page) => page,
-                Err(error) => return Err(self.failure(error).await),
+                Err(error) => return Err(self.session.failure(error).await),
             };
             entries.extend(decode(page.entries)?);
             match page.next_before {

@@ -107,15 +107,27 @@ impl HistoryService {
         self.emit(HistoryEvent::Failed { action, message }).await;
     }
 
+    /// Emits what `answer` holds, or says why `action` failed.
+    async fn reply<T>(
+        &self,
+        action: HistoryAction,
+        answer: Result<T, String>,
+        event: impl FnOnce(T) -> HistoryEvent,
+    ) {
+        match answer {
+            Ok(value) => self.emit(event(value)).await,
+            Err(message) => self.fail(action, message).await,
+        }
+    }
+
     async fn serve(&self, command: HistoryCommand) {
+        use HistoryAction::{Export, Read};
         let now = self.clock.now();
         match command {
             HistoryCommand::Views { ticket, requests } => {
                 let answer = self.read(move |cache| views(cache, &requests, now)).await;
-                match answer {
-                    Ok(views) => self.emit(HistoryEvent::Views { ticket, views }).await,
-                    Err(message) => self.fail(HistoryAction::Read, message).await,
-                }
+                self.reply(Read, answer, |views| HistoryEvent::Views { ticket, views })
+                    .await;
             }
             HistoryCommand::Rain {
                 ticket,
@@ -126,10 +138,8 @@ impl HistoryService {
                 let answer = self
                     .read(move |cache| rain(cache, station, from, to, now))
                     .await;
-                match answer {
-                    Ok(report) => self.emit(HistoryEvent::Rain { ticket, report }).await,
-                    Err(message) => self.fail(HistoryAction::Read, message).await,
-                }
+                self.reply(Read, answer, |report| HistoryEvent::Rain { ticket, report })
+                    .await;
             }
             HistoryCommand::Wind {
                 ticket,
@@ -141,39 +151,39 @@ impl HistoryService {
                 let answer = self
                     .read(move |cache| wind(cache, station, from, to, arrows))
                     .await;
-                match answer {
-                    Ok(report) => self.emit(HistoryEvent::Wind { ticket, report }).await,
-                    Err(message) => self.fail(HistoryAction::Read, message).await,
-                }
+                self.reply(Read, answer, |report| HistoryEvent::Wind { ticket, report })
+                    .await;
             }
             HistoryCommand::Summaries { ticket } => {
-                match self.read(move |cache| summaries(cache, now)).await {
-                    Ok(summaries) => {
-                        self.emit(HistoryEvent::Summaries { ticket, summaries })
-                            .await;
-                    }
-                    Err(message) => self.fail(HistoryAction::Read, message).await,
-                }
+                let answer = self.read(move |cache| summaries(cache, now)).await;
+                self.reply(Read, answer, |summaries| HistoryEvent::Summaries {
+                    ticket,
+                    summaries,
+                })
+                .await;
             }
             HistoryCommand::ExportCsv { requests, name } => {
                 let dir = self.export_dir.clone();
                 let written = self
                     .read(move |cache| export_csv(cache, &requests, &dir, &name, now))
                     .await;
-                match written {
-                    Ok((path, size)) => self.emit(HistoryEvent::Exported { path, size }).await,
-                    Err(message) => self.fail(HistoryAction::Export, message).await,
-                }
+                self.reply(Export, written, |(path, size)| HistoryEvent::Exported {
+                    path,
+                    size,
+                })
+                .await;
             }
             HistoryCommand::ExportPng { png, name } => {
                 let path = self
                     .export_dir
                     .join(series_csv::file_name(&name, now, "png"));
                 let size = png.len();
-                match write_file(path, png).await {
-                    Ok(path) => self.emit(HistoryEvent::Exported { path, size }).await,
-                    Err(message) => self.fail(HistoryAction::Export, message).await,
-                }
+                let written = write_file(path, png).await;
+                self.reply(Export, written, |path| HistoryEvent::Exported {
+                    path,
+                    size,
+                })
+                .await;
             }
             HistoryCommand::Import {
                 path,
@@ -216,7 +226,7 @@ impl HistoryService {
         match saved {
             Ok(id) => self.emit(HistoryEvent::MaintenanceSaved { id }).await,
             Err(error) => {
-                let message = self.failure(error).await;
+                let message = self.session.failure(error).await;
                 self.fail(HistoryAction::Maintenance, message).await;
             }
         }
@@ -262,7 +272,7 @@ impl HistoryService {
                 self.emit(HistoryEvent::Imported(outcome)).await;
             }
             Err(error) => {
-                let message = self.failure(error).await;
+                let message = self.session.failure(error).await;
                 self.fail(HistoryAction::Import, message).await;
             }
         }
@@ -270,17 +280,7 @@ impl HistoryService {
 
     /// The client with the session's token, if someone is signed in.
     fn authorised(&self) -> Option<CentralClient> {
-        self.session
-            .token()
-            .map(|token| self.client.with_token(token.secret))
-    }
-
-    /// The words for a failed call; a 401 ends the session.
-    async fn failure(&self, error: ClientError) -> String {
-        if let ClientError::Unauthorized(message) = &error {
-            self.session.end(Some(message.clone())).await;
-        }
-        error.to_string()
+        self.session.authorise(&self.client)
     }
 
     /// Runs `work` on the cache off the async threads; errors become the user's words.

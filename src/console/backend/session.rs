@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
 use super::Waker;
+use super::client::{CentralClient, ClientError};
 use super::credentials::Credentials;
 use crate::console::messages::{AuthEvent, Event};
 use crate::domain::access::Secret;
@@ -83,6 +84,19 @@ impl Session {
     /// Uses `token` from now on.
     pub fn set(&self, token: Token) {
         self.token.send_replace(Some(token));
+    }
+
+    /// `client` with the session's token, if someone is signed in.
+    pub fn authorise(&self, client: &CentralClient) -> Option<CentralClient> {
+        self.token().map(|token| client.with_token(token.secret))
+    }
+
+    /// The words for a failed call; a 401 ends the session (the central's words say why).
+    pub async fn failure(&self, error: ClientError) -> String {
+        if let ClientError::Unauthorized(message) = &error {
+            self.end(Some(message.clone())).await;
+        }
+        error.to_string()
     }
 
     /// Where it is remembered.

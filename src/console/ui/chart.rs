@@ -184,6 +184,18 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station) {
     }
 }
 
+/// A plot that takes no pan or zoom of its own: the live chart always shows the last 24 h,
+/// and the history screen pans and zooms its range itself (one range for all its charts).
+pub fn still_plot<'a>(id: impl egui::AsIdSalt, height: f32) -> Plot<'a> {
+    Plot::new(id)
+        .height(height)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
+}
+
 fn plot_ui(
     ui: &mut egui::Ui,
     scene: Scene<'_>,
@@ -213,13 +225,7 @@ fn plot_ui(
     } else {
         y_axis
     };
-    let mut plot = Plot::new(("chart", group as usize))
-        .height(height)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .allow_double_click_reset(false)
+    let mut plot = still_plot(("chart", group as usize), height)
         .custom_x_axes(vec![x_axis])
         .custom_y_axes(vec![y_axis])
         .show_axes([show_x_axis, true])
