@@ -301,6 +301,33 @@ impl AppState {
         self.last_report(station)
             .is_none_or(|t| now.millis() - t.millis() > STALE_AFTER_MS)
     }
+
+    /// Whether the desk is online but still catching up with the central (a first start, or
+    /// back from an outage): old data here may be the desk's lag, not the station's silence.
+    pub fn catching_up(&self) -> bool {
+        matches!(self.link, LinkStatus::Online { .. })
+            && self.sync.is_none_or(|progress| !progress.caught_up())
+    }
+
+    /// How current the station's data is, as far as this desk can tell.
+    pub fn freshness(&self, station: &StationId, now: Timestamp) -> Freshness {
+        match (self.is_stale(station, now), self.catching_up()) {
+            (false, _) => Freshness::Current,
+            (true, true) => Freshness::Syncing,
+            (true, false) => Freshness::Stale,
+        }
+    }
+}
+
+/// How current a station's data is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// It reported within [`STALE_AFTER_MS`].
+    Current,
+    /// Its data is old, but the desk is still catching up: newer data may be on its way.
+    Syncing,
+    /// Its data is old (or missing) and the desk is up to date — or offline, and cannot tell.
+    Stale,
 }
 
 #[cfg(test)]
@@ -358,6 +385,47 @@ mod tests {
         assert!(!state.is_stale(&id("58819"), now));
         assert!(state.is_stale(&id("708301"), now), "20 minutes old");
         assert!(state.is_stale(&id("708302"), now), "never reported");
+    }
+
+    #[test]
+    fn old_data_is_the_desks_lag_while_it_catches_up_online() {
+        let now = Timestamp(1_000 * MINUTE_MS);
+        let online = LinkStatus::Online { since: now };
+        let offline = LinkStatus::Offline {
+            since: now,
+            error: "connection refused".into(),
+            retry_at: now,
+        };
+        let progress = |cursor, head| {
+            Some(SyncProgress {
+                at: now,
+                cursor,
+                head,
+            })
+        };
+        let cases = [
+            // (link, sync, a station 20 min old, expected)
+            (online.clone(), progress(5, 300_000), Freshness::Syncing),
+            (online.clone(), None, Freshness::Syncing),
+            (online.clone(), progress(300_000, 300_000), Freshness::Stale),
+            (offline.clone(), progress(5, 300_000), Freshness::Stale),
+            (offline, None, Freshness::Stale),
+        ];
+        for (link, sync, expected) in cases {
+            let mut state = AppState::new(now);
+            state.apply(
+                arrived(vec![obs("708301", 980, 5.0), obs("58819", 999, 9.0)]),
+                now,
+            );
+            state.link = link.clone();
+            state.sync = sync;
+            assert_eq!(
+                state.freshness(&id("708301"), now),
+                expected,
+                "{link:?} {sync:?}"
+            );
+            assert_eq!(state.freshness(&id("58819"), now), Freshness::Current);
+        }
     }
 
     #[test]

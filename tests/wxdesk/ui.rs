@@ -167,6 +167,41 @@ fn arriving_data_updates_the_list_and_the_chart() {
 }
 
 #[test]
+fn while_the_desk_catches_up_old_data_is_its_lag_not_a_silent_station() {
+    let mut console = populated(Language::Zh);
+    let now = console.now();
+    console.send(SyncEvent::Synced {
+        at: now,
+        cursor: 10_000,
+        head: 300_000,
+    });
+    console.run();
+    let text = console.text();
+    let row = console.harness.get_by_label("李家").value().unwrap();
+    assert!(row.contains(text.syncing) && !row.contains('⚠'), "{row}");
+    console.harness.get_by_label("李家").click();
+    console.run();
+    console.harness.get_by_label(text.syncing_hover);
+    let current = console.harness.get_by_label("清流").value().unwrap();
+    assert!(
+        current.contains("刚刚"),
+        "current data stays current: {current}"
+    );
+
+    console.send(SyncEvent::Synced {
+        at: now,
+        cursor: 300_000,
+        head: 300_000,
+    });
+    console.run();
+    let row = console.harness.get_by_label("李家").value().unwrap();
+    assert!(
+        row.contains("⚠ 35 分钟前"),
+        "caught up, the silence is the station's: {row}"
+    );
+}
+
+#[test]
 fn offline_is_said_plainly_and_retry_reaches_the_backend() {
     let mut console = populated(Language::Zh);
     let now = console.now();

@@ -9,6 +9,7 @@ use egui::RichText;
 use egui_plot::{AxisHints, Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints, Points};
 
 use super::{Scene, ViewState, i18n, theme};
+use crate::console::state::Freshness;
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, Station};
 
@@ -168,7 +169,10 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station) {
             .color(theme::INK_MUTED),
         );
     }
-    if scene.state.is_stale(&station.id, scene.now) {
+    let freshness = scene.state.freshness(&station.id, scene.now);
+    if freshness == Freshness::Syncing {
+        ui.label(RichText::new(text.syncing_hover).color(theme::INK_MUTED));
+    } else if freshness == Freshness::Stale {
         let age = scene.state.last_report(&station.id).map_or_else(
             || text.no_data.to_owned(),
             |t| i18n::age(scene.language, t, scene.now),

@@ -79,6 +79,8 @@ texts! {
     national_station: "国家级地面气象观测站", "National surface station";
     regional_station: "区域自动气象站", "Regional automatic station";
     stale_hover: "超过 10 分钟没有新数据", "No new data for more than 10 minutes";
+    syncing: "同步中", "Syncing";
+    syncing_hover: "本机正在从中心站补齐资料，较新的数据可能还在路上", "This desk is catching up with the central; newer data may be on its way";
     map_temperature: "气温", "Temperature";
     map_rain: "1小时降水", "1 h rain";
     map_wind: "风", "Wind";

@@ -5,6 +5,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, pos2, vec2};
 
 use super::{Scene, ViewState, i18n, theme};
 use crate::cli::Language;
+use crate::console::state::Freshness;
 use crate::domain::{Element, Station, StationKind};
 
 /// Row height.
@@ -136,10 +137,10 @@ fn row_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState, station: &S
     let (rect, response) =
         ui.allocate_exact_size(vec2(ui.available_width(), ROW_HEIGHT), Sense::click());
     let selected = view.selected.as_ref() == Some(&station.id);
-    let stale = scene.state.is_stale(&station.id, scene.now);
+    let freshness = scene.state.freshness(&station.id, scene.now);
     response.widget_info(|| {
         let mut info = egui::WidgetInfo::selected(egui::Role::Button, true, selected, name);
-        let (age, _) = age_text(scene, station, stale);
+        let (age, _) = age_text(scene, station, freshness);
         info.current_text_value = Some(RowValues::of(scene, station).spoken(&age));
         info
     });
@@ -158,7 +159,7 @@ fn row_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState, station: &S
             rect,
             selected,
             response.hovered(),
-            stale,
+            freshness,
         );
     }
     response.on_hover_ui(|ui| station_details_ui(ui, scene, station));
@@ -176,7 +177,7 @@ fn paint_row(
     rect: Rect,
     selected: bool,
     hovered: bool,
-    stale: bool,
+    freshness: Freshness,
 ) {
     let painter = ui.painter();
     if selected {
@@ -191,7 +192,10 @@ fn paint_row(
     }
     let body = FontId::proportional(theme::BODY_SIZE);
     let y = rect.center().y;
-    let value_colour = if stale { theme::STALE } else { theme::INK };
+    let value_colour = match freshness {
+        Freshness::Current => theme::INK,
+        Freshness::Syncing | Freshness::Stale => theme::STALE,
+    };
     let name_colour = if selected { theme::ACCENT } else { theme::INK };
     let name_end = painter
         .text(
@@ -227,7 +231,7 @@ fn paint_row(
             value_colour,
         );
     }
-    let (age, age_colour) = age_text(scene, station, stale);
+    let (age, age_colour) = age_text(scene, station, freshness);
     painter.text(
         Pos2::new(age_edge, y),
         Align2::RIGHT_CENTER,
@@ -270,15 +274,19 @@ impl RowValues {
     }
 }
 
-/// The age column: how old the newest data is, flagged when stale.
-fn age_text(scene: Scene<'_>, station: &Station, stale: bool) -> (String, Color32) {
-    match scene.state.last_report(&station.id) {
-        None => (scene.text.no_data.to_owned(), theme::STATUS_ERROR),
-        Some(t) if stale => (
+/// The age column: how old the newest data is, flagged when stale; while the desk catches up,
+/// old data is its own lag, said plainly rather than flagged.
+fn age_text(scene: Scene<'_>, station: &Station, freshness: Freshness) -> (String, Color32) {
+    match (scene.state.last_report(&station.id), freshness) {
+        (_, Freshness::Syncing) => (scene.text.syncing.to_owned(), theme::INK_MUTED),
+        (None, _) => (scene.text.no_data.to_owned(), theme::STATUS_ERROR),
+        (Some(t), Freshness::Stale) => (
             format!("⚠ {}", i18n::age(scene.language, t, scene.now)),
             theme::STATUS_ERROR,
         ),
-        Some(t) => (i18n::age(scene.language, t, scene.now), theme::INK_MUTED),
+        (Some(t), Freshness::Current) => {
+            (i18n::age(scene.language, t, scene.now), theme::INK_MUTED)
+        }
     }
 }
 
@@ -324,8 +332,14 @@ pub fn station_details_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station
         },
     );
     ui.label(format!("{}{colon}{last}", text.station_last_report));
-    if scene.state.is_stale(&station.id, scene.now) {
-        ui.label(RichText::new(format!("⚠ {}", text.stale_hover)).color(theme::STATUS_ERROR));
+    match scene.state.freshness(&station.id, scene.now) {
+        Freshness::Current => {}
+        Freshness::Syncing => {
+            ui.label(RichText::new(text.syncing_hover).color(theme::INK_MUTED));
+        }
+        Freshness::Stale => {
+            ui.label(RichText::new(format!("⚠ {}", text.stale_hover)).color(theme::STATUS_ERROR));
+        }
     }
     ui.separator();
     egui::Grid::new(("details", station.id.as_str()))

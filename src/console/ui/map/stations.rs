@@ -11,6 +11,7 @@ use walkers::Projector;
 
 use super::symbols::{self, CALM_BELOW_MS};
 use super::{MapAction, MapElement, project};
+use crate::console::state::Freshness;
 use crate::console::ui::station_list::station_details_ui;
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::{Element, Station, StationId, StationKind};
@@ -91,11 +92,14 @@ pub fn place_stations<'a>(
     let mut placed: Vec<PlacedStation<'a>> = order
         .into_iter()
         .map(|(station, at)| {
-            let stale = scene.state.is_stale(&station.id, scene.now);
+            let freshness = scene.state.freshness(&station.id, scene.now);
+            let stale = freshness != Freshness::Current;
             let look = marker_look(scene, station, element);
             let is_selected = selected == Some(&station.id);
             let name = i18n::station_name(scene.language, station);
-            let (detail, detail_colour) = if stale {
+            let (detail, detail_colour) = if freshness == Freshness::Syncing {
+                (scene.text.syncing.to_owned(), theme::INK_MUTED)
+            } else if stale {
                 let age = scene.state.last_report(&station.id).map_or_else(
                     || scene.text.no_data.to_owned(),
                     |t| i18n::age(scene.language, t, scene.now),
