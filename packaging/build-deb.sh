@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-deb >/dev/null || cargo install --locked cargo-deb
-cargo deb --profile dist --output target/debian/
-ls -l target/debian/*.deb
+cargo deb --profile dist --output .target/debian/
+ls -l .target/debian/*.deb

@@ -66,3 +66,5 @@ pub mod formats;
 pub mod protocol;
 pub mod sim;
 pub mod store;
+#[cfg(test)]
+mod test_support;

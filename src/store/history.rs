@@ -149,7 +149,12 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(ProptestConfig {
+            cases: 24,
+            ..crate::test_support::proptest_config(
+                "tests/data/proptest-regressions/store_history.txt",
+            )
+        })]
         /// Written in batches, in any order, with replacements and QC changes after the fact,
         /// the store's views equal the in-memory pyramid's at every range.
         #[test]

@@ -201,6 +201,9 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::test_support::proptest_config(
+            "tests/data/proptest-regressions/history_pyramid.txt",
+        ))]
         #[test]
         fn views_equal_the_reference_at_every_range(
             samples in series(),

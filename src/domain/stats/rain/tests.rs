@@ -281,6 +281,9 @@ fn minute_rain() -> impl Strategy<Value = Vec<(Timestamp, f64)>> {
 }
 
 proptest! {
+    #![proptest_config(crate::test_support::proptest_config(
+        "tests/data/proptest-regressions/stats_rain.txt",
+    ))]
     #[test]
     fn the_24_h_total_is_the_sum_of_its_four_6_h_totals(
         minutes in minute_rain(),
