@@ -24,6 +24,7 @@ use crate::domain::audit::{AuditAction, AuditRecord, Outcome, clean};
 use crate::protocol::{
     DeviceKeyInfo, DeviceKeyList, DeviceKeyRequest, IssuedDeviceKey, LoginRequest, LoginResponse,
     NewUserRequest, OneTimePassword, PasswordChange, SessionInfo, UserList, UserUpdateRequest,
+    error_code,
 };
 use crate::store::central::CentralStore;
 use crate::store::central::accounts::{NewSession, NewUser, UserRow, UserUpdate};
@@ -44,7 +45,7 @@ fn session_info(account: Account, workstation: String, expires_at: Timestamp) ->
 fn wrong_credentials() -> Failure {
     Failure::new(
         StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
+        error_code::INVALID_CREDENTIALS,
         format!(
             "wrong user name or password (after {} failures in a row an account is locked for {} minutes)",
             LockoutPolicy::DEFAULT.max_failures,
@@ -56,7 +57,7 @@ fn wrong_credentials() -> Failure {
 fn locked(until: Timestamp) -> Failure {
     Failure::new(
         StatusCode::FORBIDDEN,
-        "account_locked",
+        error_code::ACCOUNT_LOCKED,
         format!(
             "too many failed logins: this account is locked until {} Beijing time; an administrator can unlock it by resetting the password",
             until.beijing().format("%H:%M")
@@ -143,7 +144,7 @@ fn login_blocking(
         store.audit(record(Outcome::Denied).details(details("account disabled")))?;
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
-            "account_disabled",
+            error_code::ACCOUNT_DISABLED,
             "this account is disabled; ask an administrator",
         ));
     }
@@ -250,7 +251,7 @@ pub async fn change_password(
                         Some(until) => locked(until),
                         None => Failure::new(
                             StatusCode::FORBIDDEN,
-                            "invalid_credentials",
+                            error_code::INVALID_CREDENTIALS,
                             "the current password is wrong",
                         ),
                     },

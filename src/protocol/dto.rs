@@ -452,6 +452,16 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// The [`ApiError::error`] codes a client acts on (the rest it only shows).
+pub mod error_code {
+    /// 401 at login: wrong user name or password (which of them is not said).
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    /// 403 at login: too many failures in a row; the account is locked for a while.
+    pub const ACCOUNT_LOCKED: &str = "account_locked";
+    /// 403 at login: an administrator disabled the account.
+    pub const ACCOUNT_DISABLED: &str = "account_disabled";
+}
+
 /// Name of the SSE event that carries a [`Change`].
 pub const STREAM_EVENT_CHANGE: &str = "change";
 

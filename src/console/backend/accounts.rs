@@ -24,6 +24,7 @@ use crate::domain::audit::AuditEntry;
 use crate::domain::time::SharedClock;
 use crate::protocol::{
     AuditQuery, LoginRequest, NewUserRequest, PasswordChange, SessionInfo, UserUpdateRequest,
+    error_code,
 };
 
 /// What a request needing a session gets when there is none.
@@ -396,8 +397,12 @@ async fn users(client: &CentralClient) -> Result<Event, ClientError> {
 fn login_failure(error: ClientError) -> LoginFailure {
     match error {
         ClientError::Unauthorized(_) => LoginFailure::WrongCredentials,
-        ClientError::Refused { code, .. } if code == "account_locked" => LoginFailure::Locked,
-        ClientError::Refused { code, .. } if code == "account_disabled" => LoginFailure::Disabled,
+        ClientError::Refused { code, .. } if code == error_code::ACCOUNT_LOCKED => {
+            LoginFailure::Locked
+        }
+        ClientError::Refused { code, .. } if code == error_code::ACCOUNT_DISABLED => {
+            LoginFailure::Disabled
+        }
         other => LoginFailure::Other(other.to_string()),
     }
 }
@@ -440,8 +445,14 @@ mod tests {
                 ClientError::Unauthorized("wrong user name or password".into()),
                 LoginFailure::WrongCredentials,
             ),
-            (refused(403, "account_locked"), LoginFailure::Locked),
-            (refused(403, "account_disabled"), LoginFailure::Disabled),
+            (
+                refused(403, error_code::ACCOUNT_LOCKED),
+                LoginFailure::Locked,
+            ),
+            (
+                refused(403, error_code::ACCOUNT_DISABLED),
+                LoginFailure::Disabled,
+            ),
         ];
         for (error, expected) in cases {
             assert_eq!(login_failure(error), expected);

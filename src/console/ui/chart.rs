@@ -8,7 +8,7 @@ mod data;
 use egui::RichText;
 use egui_plot::{AxisHints, Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints, Points};
 
-use super::{Scene, ViewState, i18n, theme};
+use super::{Scene, ViewState, i18n, station_list, theme};
 use crate::console::state::Freshness;
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, Station};
@@ -169,22 +169,22 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station) {
             .color(theme::INK_MUTED),
         );
     }
-    let freshness = scene.state.freshness(&station.id, scene.now);
-    if freshness == Freshness::Syncing {
-        ui.label(RichText::new(text.syncing_hover).color(theme::INK_MUTED));
-    } else if freshness == Freshness::Stale {
-        let age = scene.state.last_report(&station.id).map_or_else(
-            || text.no_data.to_owned(),
-            |t| i18n::age(scene.language, t, scene.now),
-        );
-        ui.label(
-            RichText::new(format!(
-                "⚠ {}{}{age}",
-                text.stale_hover,
-                i18n::colon(scene.language)
-            ))
-            .color(theme::STATUS_ERROR),
-        );
+    match scene.state.freshness(&station.id, scene.now) {
+        Freshness::Current => {}
+        Freshness::Syncing => {
+            ui.label(RichText::new(text.syncing_hover).color(theme::INK_MUTED));
+        }
+        Freshness::Stale => {
+            ui.label(
+                RichText::new(format!(
+                    "⚠ {}{}{}",
+                    text.stale_hover,
+                    i18n::colon(scene.language),
+                    station_list::report_age(scene, &station.id)
+                ))
+                .color(theme::STATUS_ERROR),
+            );
+        }
     }
 }
 

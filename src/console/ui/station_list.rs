@@ -6,7 +6,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, pos2, vec2};
 use super::{Scene, ViewState, i18n, theme};
 use crate::cli::Language;
 use crate::console::state::Freshness;
-use crate::domain::{Element, Station, StationKind};
+use crate::domain::{Element, Station, StationId, StationKind};
 
 /// Row height.
 const ROW_HEIGHT: f32 = 24.0;
@@ -288,6 +288,14 @@ fn age_text(scene: Scene<'_>, station: &Station, freshness: Freshness) -> (Strin
             (i18n::age(scene.language, t, scene.now), theme::INK_MUTED)
         }
     }
+}
+
+/// How old the station's newest data is ("36 分钟前"), or that it has none.
+pub fn report_age(scene: Scene<'_>, station: &StationId) -> String {
+    scene.state.last_report(station).map_or_else(
+        || scene.text.no_data.to_owned(),
+        |t| i18n::age(scene.language, t, scene.now),
+    )
 }
 
 /// A station's particulars and latest values, for hover cards on the list and the map.

@@ -12,7 +12,7 @@ use walkers::Projector;
 use super::symbols::{self, CALM_BELOW_MS};
 use super::{MapAction, MapElement, project};
 use crate::console::state::Freshness;
-use crate::console::ui::station_list::station_details_ui;
+use crate::console::ui::station_list::{report_age, station_details_ui};
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::{Element, Station, StationId, StationKind};
 
@@ -93,21 +93,18 @@ pub fn place_stations<'a>(
         .into_iter()
         .map(|(station, at)| {
             let freshness = scene.state.freshness(&station.id, scene.now);
-            let stale = freshness != Freshness::Current;
             let look = marker_look(scene, station, element);
             let is_selected = selected == Some(&station.id);
             let name = i18n::station_name(scene.language, station);
-            let (detail, detail_colour) = if freshness == Freshness::Syncing {
-                (scene.text.syncing.to_owned(), theme::INK_MUTED)
-            } else if stale {
-                let age = scene.state.last_report(&station.id).map_or_else(
-                    || scene.text.no_data.to_owned(),
-                    |t| i18n::age(scene.language, t, scene.now),
-                );
-                (format!("⚠ {age}"), theme::STATUS_ERROR)
-            } else {
-                (look.value.unwrap_or_else(|| "—".to_owned()), theme::INK)
+            let (detail, detail_colour) = match freshness {
+                Freshness::Current => (look.value.unwrap_or_else(|| "—".to_owned()), theme::INK),
+                Freshness::Syncing => (scene.text.syncing.to_owned(), theme::INK_MUTED),
+                Freshness::Stale => (
+                    format!("⚠ {}", report_age(scene, &station.id)),
+                    theme::STATUS_ERROR,
+                ),
             };
+            let stale = freshness != Freshness::Current;
             // Name and value where there is room; where stations crowd, the value alone (the
             // hover card and the list still name it); if even that has no room, overlap.
             let bounds = rect.shrink(2.0);
