@@ -292,6 +292,22 @@ fn top_bar_items_neither_overlap_nor_leave_the_window() {
                     );
                 }
             }
+            // At full size the simulated-data badge shows its whole text (it once lost its end
+            // to the English user menu).
+            if w >= 1280.0 {
+                let badge = format!("⚠ {}", text.simulated_badge);
+                let body = harness.ctx.global_style().text_styles[&egui::TextStyle::Body].clone();
+                let natural = harness.ctx.fonts_mut(|f| {
+                    f.layout_no_wrap(badge.clone(), body, egui::Color32::BLACK)
+                        .size()
+                        .x
+                });
+                assert!(
+                    rects[1].width() + 0.5 >= natural,
+                    "{language:?} {w}: the badge is cut ({} of {natural})",
+                    rects[1].width()
+                );
+            }
             let widths: Vec<f32> = rects.iter().map(|r| r.width()).collect();
             if full_widths.is_empty() {
                 full_widths = widths;

@@ -83,14 +83,18 @@ impl Desk {
         std::iter::from_fn(|| self.backend.commands.try_recv().ok()).collect()
     }
 
-    /// Opens the user menu (the button with the user's name and role).
+    /// Opens the user menu: the button with the user's name and role, or the name alone where
+    /// the top bar is compact (English at 1280 px).
     fn open_menu(&mut self, view: &SessionView, language: Language) {
-        let title = format!(
-            "{} · {} ▼",
-            view.account.display_name,
+        let name = &view.account.display_name;
+        let full = format!(
+            "{name} · {} ▼",
             i18n::role_name(language, view.account.role)
         );
-        self.harness.get_by_label(&title).click();
+        match self.harness.query_by_label(&full) {
+            Some(button) => button.click(),
+            None => self.harness.get_by_label(&format!("{name} ▼")).click(),
+        }
         self.run();
     }
 }

@@ -61,9 +61,54 @@ pub fn sync_status(sync: Option<SyncProgress>, now: Timestamp, language: Languag
     }
 }
 
-/// Below this width the top bar drops its subtitle and moves the sync time into the link
-/// chip's hover text, so the simulated-data badge and the clock never get cut.
-const COMPACT_BELOW: f32 = 1200.0;
+/// Room for one item's padding (button or chip margins) and the spacing after it.
+const ITEM_ALLOWANCE: f32 = 22.0;
+
+/// Whether the top bar must be compact — drop its subtitle, the role and the sync time (which
+/// moves into the link chip's hover text) — so the simulated-data badge and the clock are never
+/// cut. Measured from the full bar's own texts, so it holds in every language.
+fn needs_compact(ui: &egui::Ui, scene: Scene<'_>, simulated: bool, sync: &str) -> bool {
+    let text = scene.text;
+    let heading = ui.style().text_styles[&egui::TextStyle::Heading].clone();
+    let body = ui.style().text_styles[&egui::TextStyle::Body].clone();
+    let mut items = vec![
+        (text.bureau.to_owned(), heading),
+        (text.console_name.to_owned(), body.clone()),
+        (text.about.to_owned(), body.clone()),
+        ("English".to_owned(), body.clone()),
+        ("中文".to_owned(), body.clone()),
+        (sync.to_owned(), body.clone()),
+        (
+            format!("● {}", link_status(&scene.state.link, scene.language).1),
+            body.clone(),
+        ),
+        (
+            format!(
+                "{} {}",
+                i18n::clock(scene.language, scene.now),
+                text.beijing_time
+            ),
+            body.clone(),
+        ),
+    ];
+    if simulated {
+        items.push((format!("⚠ {}", text.simulated_badge), body.clone()));
+    }
+    if scene.state.account.signed_in().is_some() && !scene.state.account.confirmed() {
+        items.push((text.unconfirmed_badge.to_owned(), body.clone()));
+    }
+    if let Some(session) = scene.state.account.signed_in() {
+        let account = &session.account;
+        let role = i18n::role_name(scene.language, account.role);
+        items.push((format!("{} · {role} ▼", account.display_name), body));
+    }
+    let painter = ui.painter();
+    let needed: f32 = items
+        .into_iter()
+        .map(|(s, font)| painter.layout_no_wrap(s, font, theme::INK).size().x + ITEM_ALLOWANCE)
+        .sum();
+    ui.available_width() < needed
+}
 
 /// Draws the top bar.
 pub fn top_bar_ui(
@@ -73,9 +118,9 @@ pub fn top_bar_ui(
     commands: &mut Vec<Command>,
 ) {
     let text = scene.text;
-    let compact = ui.available_width() < COMPACT_BELOW;
     let sync = sync_status(scene.state.sync, scene.now, scene.language);
     let simulated = view.config.simulated;
+    let compact = needs_compact(ui, scene, simulated, &sync);
     egui::Sides::new().shrink_left().truncate().show(
         ui,
         |ui| {
