@@ -173,7 +173,11 @@ fn wedge(
     ));
 }
 
-/// Mean wind and gust over time, with the slices' mean-wind arrows along the top.
+/// Height of the band of mean-wind arrows above the speed chart (their own band, so the chart's
+/// legend never covers them).
+const ARROW_BAND: f32 = 24.0;
+
+/// Mean wind and gust over time, with the slices' mean-wind arrows in a band along the top.
 fn speeds_ui(
     ui: &mut egui::Ui,
     scene: Scene<'_>,
@@ -189,7 +193,11 @@ fn speeds_ui(
         .flatten()
         .filter_map(|g| g.raw.y_range.map(|r| r.1))
         .fold(4.0_f64, f64::max);
-    let response = plots::plot("history wind", scene, "m/s", height, true)
+    let (band, _) = ui.allocate_exact_size(
+        Vec2::new(ui.available_width(), ARROW_BAND),
+        egui::Sense::hover(),
+    );
+    let response = plots::plot("history wind", scene, "m/s", height - ARROW_BAND, true)
         .include_y(0.0)
         .include_y(top * 1.25)
         .show(ui, |plot_ui| {
@@ -207,8 +215,8 @@ fn speeds_ui(
             }
         });
     // Arrows in screen space, so they point true whatever the axes' scales.
-    let painter = ui.painter_at(response.response.rect);
-    let y = response.response.rect.top() + 16.0;
+    let painter = ui.painter_at(band);
+    let y = band.center().y;
     for (end, mean) in &report.arrows {
         let Some(from_deg) = mean.direction_deg else {
             continue;
