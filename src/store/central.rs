@@ -29,6 +29,7 @@ pub use audit::AuditFilter;
 pub use imports::{ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict};
 pub use ingest::{IngestReport, Quality, judge, new_part, rejected, tally};
 pub use maintenance::{Logged, MaintenanceError, NewWindow, WindowChange};
+pub use qc::QcWork;
 pub use schema::MIGRATIONS;
 
 use super::observations::{self, LatestValues};

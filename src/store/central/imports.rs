@@ -197,7 +197,7 @@ pub fn import_lines(
         });
         stored.extend(new_part(obs, &outcomes));
     }
-    tally.new_changes = log_with_verdicts(&mut writer, now, quality, &stored)?;
+    tally.new_changes = log_with_verdicts(&mut writer, now, quality, &stored)?.0;
     writer.finish()?;
     tally.head = head(conn)?;
     Ok(tally)

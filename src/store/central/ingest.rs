@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, params};
 
-use super::qc;
+use super::qc::{self, QcWork};
 use super::schema::station_exists;
 use crate::domain::observation::ObservationError;
 use crate::domain::qc::QcConfig;
@@ -28,6 +28,8 @@ pub struct IngestReport {
     pub head: u64,
     /// Changes this batch appended to the log.
     pub new_changes: u64,
+    /// What quality control read to judge the batch.
+    pub qc_work: QcWork,
 }
 
 /// What quality control of a batch needs: the network (who neighbours whom, at what
@@ -74,24 +76,25 @@ pub fn ingest_batch(
         stored.extend(new_part(obs, &outcomes));
         results.push(judge(index, obs, &parsed.value_errors, &outcomes));
     }
-    let new_changes = log_with_verdicts(&mut writer, now, quality, &stored)?;
+    let (new_changes, qc_work) = log_with_verdicts(&mut writer, now, quality, &stored)?;
     writer.finish()?;
     Ok(IngestReport {
         response: tally(results),
         head: head(conn)?,
         new_changes,
+        qc_work,
     })
 }
 
 /// Quality-controls what a batch stored, then appends one change per stored record (with the
 /// flags of its values that failed a test) and one per re-judged instant. Returns how many
-/// changes it appended.
+/// changes it appended and what judging read.
 pub fn log_with_verdicts(
     writer: &mut Writer<'_>,
     now: Timestamp,
     quality: Quality<'_>,
     stored: &[Observation],
-) -> Result<u64, StoreError> {
+) -> Result<(u64, QcWork), StoreError> {
     let verdicts = qc::judge(writer, quality.network, quality.config, stored)?;
     let conn = writer.conn();
     let mut appended = 0;
@@ -116,7 +119,7 @@ pub fn log_with_verdicts(
         append_change(conn, now, &ChangeData::Qc(change))?;
         appended += 1;
     }
-    Ok(appended)
+    Ok((appended, verdicts.work))
 }
 
 /// The newest `seq` in the change log (0 when empty).

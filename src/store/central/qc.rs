@@ -5,6 +5,11 @@
 //!
 //! The rules are pure ([`crate::domain::qc`]); this module only loads the windows they need,
 //! compares their verdicts with the stored flags, and writes what changed.
+//!
+//! The work is proportional to the data judged, never to the time between values: each new
+//! value asks for a short window around itself (and an instant at each neighbour), the windows
+//! are merged where they touch, and only the merged stretches are read. Two values 76 years
+//! apart cost two small windows, not 76 years of empty days.
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -22,11 +27,26 @@ pub struct QcVerdicts {
     pub new_values: BTreeMap<(StationId, Timestamp), BTreeMap<Element, QcFlags>>,
     /// Values stored before the batch whose flags changed: their flags now.
     pub rejudged: BTreeMap<(StationId, Timestamp), BTreeMap<Element, QcFlags>>,
+    /// What judging read from the database.
+    pub work: QcWork,
+}
+
+/// How much quality control read to judge a batch: the measure that must grow with the
+/// batch and its neighbourhood, not with the time its values span.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QcWork {
+    /// Series reads (one per station, element and slice of time loaded).
+    pub series_reads: u64,
+    /// Stored values those reads returned.
+    pub values_read: u64,
 }
 
 /// Judging never loads more than this much time at once, so a year-long import is judged a
 /// day at a time instead of all in memory.
 const SLICE_MS: i64 = DAY_MS;
+
+/// The stretches of time to judge at each station, sorted and disjoint.
+type Targets<'n> = Vec<(&'n Station, Vec<Range<Timestamp>>)>;
 
 /// Judges what `new` (the values a batch stored, already written through `writer`) changes,
 /// writes the flags through `writer`, and says what it decided.
@@ -46,83 +66,104 @@ pub fn judge(
         .iter()
         .flat_map(|o| o.values.keys().map(move |&e| (&o.station, e, o.time)))
         .collect();
-    let earliest = targets.iter().map(|(_, r)| r.start).min();
-    let latest = targets.iter().map(|(_, r)| r.end).max();
-    let (Some(earliest), Some(latest)) = (earliest, latest) else {
-        return Ok(verdicts);
-    };
-    let mut slice_start = earliest;
-    while slice_start < latest {
-        let slice = slice_start..slice_start.plus_ms(SLICE_MS).min(latest);
+    let stretches = merged(
+        targets
+            .iter()
+            .flat_map(|(_, ranges)| ranges.iter().cloned())
+            .collect(),
+    );
+    for slice in stretches.iter().flat_map(|s| slices(s, SLICE_MS)) {
         let in_slice: Vec<(&Station, Range<Timestamp>)> = targets
             .iter()
-            .filter_map(|(station, range)| {
-                let start = range.start.max(slice.start);
-                let end = range.end.min(slice.end);
-                (start < end).then_some((*station, start..end))
+            .flat_map(|(station, ranges)| {
+                ranges
+                    .iter()
+                    .filter_map(|range| intersection(range, &slice).map(|r| (*station, r)))
             })
             .collect();
         if !in_slice.is_empty() {
-            judge_slice(
-                writer,
-                network,
-                config,
-                &in_slice,
-                &slice,
-                &fresh,
-                &mut verdicts,
-            )?;
+            let context = (network, config, &fresh);
+            judge_slice(writer, context, &in_slice, &slice, &mut verdicts)?;
         }
-        slice_start = slice.end;
     }
     Ok(verdicts)
 }
 
-/// The stations to judge and over what time: each station with new values over what its new
-/// values can affect, and each neighbour of one over the new values' own times (its spatial
-/// verdict there may change).
-fn targets<'n>(
-    network: &'n Network,
-    config: &QcConfig,
-    new: &[Observation],
-) -> Vec<(&'n Station, Range<Timestamp>)> {
-    let mut spans: BTreeMap<&StationId, (Timestamp, Timestamp)> = BTreeMap::new();
+/// The stations to judge and over what time: each station with new values over what each of
+/// its new values can affect, and each neighbour of one at the new values' own instants (its
+/// spatial verdict there may change). Each station's ranges are merged where they touch.
+fn targets<'n>(network: &'n Network, config: &QcConfig, new: &[Observation]) -> Targets<'n> {
+    let mut ranges: BTreeMap<&StationId, Vec<Range<Timestamp>>> = BTreeMap::new();
     for o in new.iter().filter(|o| !o.values.is_empty()) {
-        let span = spans.entry(&o.station).or_insert((o.time, o.time));
-        *span = (span.0.min(o.time), span.1.max(o.time));
-    }
-    let mut ranges: BTreeMap<&StationId, Range<Timestamp>> = BTreeMap::new();
-    let mut widen = |id: &'n StationId, range: Range<Timestamp>| {
-        let entry = ranges.entry(id).or_insert_with(|| range.clone());
-        *entry = entry.start.min(range.start)..entry.end.max(range.end);
-    };
-    for station in &network.stations {
-        if let Some(&(from, to)) = spans.get(&station.id) {
-            widen(&station.id, config.plan(from..=to).evaluate);
-        }
+        let Some(station) = network.stations.iter().find(|s| s.id == o.station) else {
+            continue;
+        };
+        let own = config.plan(o.time..=o.time).evaluate;
+        ranges.entry(&station.id).or_default().push(own);
         for other in &network.stations {
             let near = other.id != station.id
                 && other.location.distance_km(station.location) <= config.spatial.radius_km;
-            if let (true, Some(&(from, to))) = (near, spans.get(&other.id)) {
-                widen(&station.id, from..to.plus_ms(1));
+            if near {
+                let instant = o.time..o.time.plus_ms(1);
+                ranges.entry(&other.id).or_default().push(instant);
             }
         }
     }
     network
         .stations
         .iter()
-        .filter_map(|s| Some((s, ranges.remove(&s.id)?)))
+        .filter_map(|s| Some((s, merged(ranges.remove(&s.id)?))))
         .collect()
 }
+
+/// `ranges` sorted, with overlapping or touching ones joined: the least time that covers
+/// them all without covering any gap between them.
+fn merged(mut ranges: Vec<Range<Timestamp>>) -> Vec<Range<Timestamp>> {
+    ranges.retain(|r| r.start < r.end);
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut out: Vec<Range<Timestamp>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match out.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+/// `stretch` cut into consecutive pieces of at most `width_ms`.
+fn slices(stretch: &Range<Timestamp>, width_ms: i64) -> impl Iterator<Item = Range<Timestamp>> {
+    let end = stretch.end;
+    let mut start = stretch.start;
+    std::iter::from_fn(move || {
+        (start < end).then(|| {
+            let slice = start..start.plus_ms(width_ms).min(end);
+            start = slice.end;
+            slice
+        })
+    })
+}
+
+/// The time both ranges cover, if any.
+fn intersection(a: &Range<Timestamp>, b: &Range<Timestamp>) -> Option<Range<Timestamp>> {
+    let start = a.start.max(b.start);
+    let end = a.end.min(b.end);
+    (start < end).then_some(start..end)
+}
+
+/// What every slice is judged with: the network, the rules, and the batch's own values.
+type SliceContext<'a, 'b> = (
+    &'a Network,
+    &'a QcConfig,
+    &'a HashSet<(&'b StationId, Element, Timestamp)>,
+);
 
 /// Judges the stations of one slice of time.
 fn judge_slice(
     writer: &mut Writer<'_>,
-    network: &Network,
-    config: &QcConfig,
+    (network, config, fresh): SliceContext<'_, '_>,
     targets: &[(&Station, Range<Timestamp>)],
     slice: &Range<Timestamp>,
-    fresh: &HashSet<(&StationId, Element, Timestamp)>,
     verdicts: &mut QcVerdicts,
 ) -> Result<(), StoreError> {
     let Some(load) = targets
@@ -146,6 +187,8 @@ fn judge_slice(
                 load.start.plus_ms(-1),
                 load.end,
             )?;
+            verdicts.work.series_reads += 1;
+            verdicts.work.values_read += samples.len() as u64;
             if samples.is_empty() {
                 continue;
             }
@@ -189,4 +232,45 @@ fn judge_slice(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(start: i64, end: i64) -> Range<Timestamp> {
+        Timestamp(start)..Timestamp(end)
+    }
+
+    #[test]
+    fn ranges_merge_only_where_they_touch() {
+        let cases: [(Vec<Range<Timestamp>>, Vec<Range<Timestamp>>); 5] = [
+            (vec![], vec![]),
+            (vec![r(5, 5)], vec![]),
+            (vec![r(10, 20), r(0, 5)], vec![r(0, 5), r(10, 20)]),
+            (vec![r(0, 10), r(10, 20)], vec![r(0, 20)]),
+            (
+                vec![r(0, 10), r(2, 4), r(8, 30), r(40, 41)],
+                vec![r(0, 30), r(40, 41)],
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(merged(input.clone()), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_stretch_is_cut_into_slices_that_cover_it_exactly() {
+        let cases: [(Range<Timestamp>, i64, Vec<Range<Timestamp>>); 4] = [
+            (r(0, 0), 10, vec![]),
+            (r(0, 10), 10, vec![r(0, 10)]),
+            (r(0, 25), 10, vec![r(0, 10), r(10, 20), r(20, 25)]),
+            (r(-5, 3), 4, vec![r(-5, -1), r(-1, 3)]),
+        ];
+        for (stretch, width, expected) in cases {
+            assert_eq!(slices(&stretch, width).collect::<Vec<_>>(), expected);
+        }
+        assert_eq!(intersection(&r(0, 10), &r(5, 20)), Some(r(5, 10)));
+        assert_eq!(intersection(&r(0, 10), &r(10, 20)), None);
+    }
 }

@@ -295,3 +295,83 @@ fn readers_see_commits_while_the_writer_is_busy() {
     drop(writer);
     assert_eq!(store.head().unwrap(), 1);
 }
+
+/// What judging `batch` read, ingested into `store`.
+fn qc_work(store: &SqliteCentralStore, batch: &[Value]) -> QcWork {
+    store.ingest(batch, now()).unwrap().qc_work
+}
+
+/// A TEM value at 58819, `minutes` before now.
+fn tem(minutes_ago: i64, value: f64) -> Value {
+    record("58819", &minute(-minutes_ago), json!({ "TEM": value }))
+}
+
+#[test]
+fn qc_reads_do_not_grow_with_the_span_between_values() {
+    use crate::domain::time::DAY_MS;
+    // Two values of one series in one batch, `span` apart (76 years is the 1950-to-2026 batch
+    // that stalled ingest): judging reads two small windows, however far apart they are.
+    let work_at = |span_ms: i64| {
+        let (_dir, store) = fresh();
+        let late = now().plus_ms(-MINUTE_MS);
+        let early = late.plus_ms(-span_ms);
+        let batch = [
+            record("58819", &early.to_rfc3339(), json!({"TEM": 10.0})),
+            record("58819", &late.to_rfc3339(), json!({"TEM": 11.0})),
+        ];
+        let stored = store.ingest(&batch, now()).unwrap();
+        assert_eq!(stored.response.stored, 2, "{:?}", stored.response);
+        stored.qc_work
+    };
+    let hour = work_at(60 * MINUTE_MS);
+    let year = work_at(365 * DAY_MS);
+    let lifetime = work_at(76 * 365 * DAY_MS);
+    assert_eq!(
+        lifetime, year,
+        "76 years apart cost what one year apart does"
+    );
+    // Far apart, the two windows are read separately: twice one window, never more.
+    assert_eq!(year.series_reads, 2 * hour.series_reads);
+    let per_window = (network().stations.len() * Element::ALL.len()) as u64;
+    assert_eq!(
+        hour.series_reads, per_window,
+        "one window: each series once"
+    );
+    assert_eq!((hour.values_read, year.values_read), (2, 2));
+}
+
+#[test]
+fn qc_reads_grow_with_the_batch() {
+    use crate::domain::time::DAY_MS;
+    // Values a day apart each need a window of their own: reads grow one window per value.
+    let spread = |n: i64| {
+        let (_dir, store) = fresh();
+        let batch: Vec<Value> = (0..n)
+            .map(|i| {
+                let time = now().plus_ms(-MINUTE_MS - i * DAY_MS).to_rfc3339();
+                record("58819", &time, json!({"TEM": 10.0}))
+            })
+            .collect();
+        qc_work(&store, &batch)
+    };
+    let one = spread(1);
+    for n in [2, 5] {
+        assert_eq!(spread(n).series_reads, n as u64 * one.series_reads, "{n}");
+    }
+    // Consecutive minutes after five hours of history: the values read are the history the
+    // window needs (the same for any batch) plus the batch itself.
+    let consecutive = |n: i64| {
+        let (_dir, store) = fresh();
+        let history: Vec<Value> = (0..300)
+            .map(|i| tem(400 - i, 10.0 + (i % 7) as f64 * 0.1))
+            .collect();
+        store.ingest(&history, now()).unwrap();
+        let batch: Vec<Value> = (0..n)
+            .map(|i| tem(100 - i, 11.0 + (i % 5) as f64 * 0.1))
+            .collect();
+        qc_work(&store, &batch)
+    };
+    let (ten, ninety) = (consecutive(10), consecutive(90));
+    assert_eq!(ninety.values_read - ten.values_read, 80);
+    assert_eq!(ninety.series_reads, ten.series_reads);
+}
