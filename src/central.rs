@@ -25,6 +25,7 @@ pub mod auth;
 mod error;
 mod handlers;
 pub mod imports;
+pub mod limits;
 pub mod maintenance;
 mod maintenance_windows;
 mod stream;
@@ -43,7 +44,8 @@ use tokio::task::JoinHandle;
 pub use api::{AppState, Route, Verb, operations, router, routes};
 pub use auth::{Access, Principal};
 pub use error::Failure;
-pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_VIEW_COLUMNS};
+pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_SERIES_DAYS, MAX_VIEW_COLUMNS};
+pub use limits::Limits;
 
 use crate::domain::Network;
 use crate::domain::access::{DeviceName, Secret};
@@ -81,6 +83,8 @@ pub struct CentralConfig {
     pub device_keys: Vec<DeviceName>,
     /// Quality-control settings; `None`: the shipped climatological limits (`assets/qc`).
     pub qc: Option<QcConfig>,
+    /// Bounds on requests, live streams and connections.
+    pub limits: Limits,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -105,6 +109,7 @@ impl CentralConfig {
             reissue_first_admin: false,
             device_keys: Vec::new(),
             qc: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -162,6 +167,11 @@ impl RunningCentral {
         self.first_admin.as_ref()
     }
 
+    /// Follows how many live streams are open.
+    pub fn live_streams(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.state.stream_slots().watch()
+    }
+
     /// The key issued at start to a device named in [`CentralConfig::device_keys`].
     pub fn device_key(&self, name: &DeviceName) -> Option<&Secret> {
         self.device_keys.get(name)
@@ -200,6 +210,7 @@ pub async fn start(
         reissue_first_admin,
         device_keys,
         qc,
+        limits,
     } = config;
     let qc = match qc {
         Some(qc) => qc,
@@ -232,7 +243,7 @@ pub async fn start(
         Ok::<_, CentralError>((store, head, first_admin, keys))
     })
     .await??;
-    let state = AppState::new(Arc::new(store), clock, head, keep_alive);
+    let state = AppState::new(Arc::new(store), clock, head, keep_alive).with_limits(limits);
     let app = router(state.clone()).into_make_service_with_connect_info::<auth::Peer>();
     let mut stopping = state.watch_shutdown();
     let stop = async move {
@@ -241,13 +252,17 @@ pub async fn start(
     };
     let https = tls.is_some();
     let server = match tls {
-        None => tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop)
-                .await
-        }),
+        None => {
+            let listener = limits::Guarded::new(listener, limits.write_stall);
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop)
+                    .await
+            })
+        }
         Some(config) => {
-            let listener = tls::TlsListener::new(listener, config)?;
+            let listener = tls::TlsListener::new(listener, config, &limits)?;
+            let listener = limits::Guarded::new(listener, limits.write_stall);
             tokio::spawn(async move {
                 axum::serve(listener, app)
                     .with_graceful_shutdown(stop)

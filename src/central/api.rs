@@ -19,6 +19,7 @@ use tokio::sync::watch;
 
 use super::auth::{self, Access};
 use super::error::{self, Failure};
+use super::limits::{self, Limits, StreamSlots};
 use super::{MAX_BODY_BYTES, accounts, audit, handlers, imports, maintenance_windows, stream};
 use crate::domain::access::Capability;
 use crate::domain::time::SharedClock;
@@ -35,6 +36,8 @@ pub struct AppState {
     head: Arc<watch::Sender<u64>>,
     shutdown: Arc<watch::Sender<bool>>,
     keep_alive: Duration,
+    limits: Limits,
+    streams: Arc<StreamSlots>,
 }
 
 impl fmt::Debug for AppState {
@@ -62,7 +65,26 @@ impl AppState {
             head: Arc::new(watch::channel(head).0),
             shutdown: Arc::new(watch::channel(false).0),
             keep_alive,
+            limits: Limits::default(),
+            streams: Arc::new(StreamSlots::default()),
         }
+    }
+
+    /// The same state, enforcing `limits` instead of the defaults.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The bounds this central enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The live streams open now.
+    pub fn stream_slots(&self) -> &Arc<StreamSlots> {
+        &self.streams
     }
 
     /// The store.
@@ -248,7 +270,7 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(handlers::changes),
         ),
-        route(Verb::Get, "/stream", Requires(Read), get(stream::stream)),
+        route(Verb::Get, STREAM_PATH, Requires(Read), get(stream::stream)),
         // Accounts: one's own session.
         route(Verb::Post, "/auth/login", Public, post(accounts::login)),
         route(Verb::Get, "/auth/session", SignedIn, get(accounts::session)),
@@ -306,6 +328,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// The live stream's path: the one route without a time limit.
+const STREAM_PATH: &str = "/stream";
+
 /// `(method, full path)` of every operation, e.g. `("GET", "/api/v1/health")`.
 pub fn operations() -> Vec<(Verb, String)> {
     routes()
@@ -326,6 +351,15 @@ pub fn router(state: AppState) -> Router {
                 (state.clone(), r.access),
                 auth::guard,
             ));
+            // Every answer within the time limit, the live stream apart: it is meant to last.
+            let limit = state.limits().request_timeout;
+            let guarded = if r.path == STREAM_PATH {
+                guarded
+            } else {
+                guarded.route_layer(axum::middleware::from_fn(move |request, next| {
+                    limits::time_limit(limit, request, next)
+                }))
+            };
             api.route(&format!("{API_PREFIX}{}", r.path), guarded)
         })
         // After the routes: the method fallback is installed on those that exist.

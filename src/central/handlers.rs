@@ -5,6 +5,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
@@ -12,6 +13,7 @@ use super::MAX_BATCH_RECORDS;
 use super::api::AppState;
 use super::error::{ApiQuery, Failure};
 use crate::domain::history::{SeriesView, ViewRequest};
+use crate::domain::time::DAY_MS;
 use crate::domain::{Element, StationId, Timestamp};
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
@@ -21,6 +23,10 @@ use crate::protocol::{
 
 /// Most buckets a view may ask for: wider than any screen, small enough to answer quickly.
 pub const MAX_VIEW_COLUMNS: usize = 4000;
+
+/// Longest range `GET /observations/series` serves, in days: a month of minute values is about
+/// 45 000 points (a few MB). Longer ranges are read page by page, or through the view route.
+pub const MAX_SERIES_DAYS: i64 = 31;
 
 /// Page size of `GET /changes` when the client names none.
 pub const DEFAULT_CHANGES_LIMIT: u32 = 1000;
@@ -146,6 +152,17 @@ fn parse_series(query: &SeriesQuery) -> Result<Series, Failure> {
             "from ({from}) is after to ({to})"
         )));
     }
+    if to.millis() - from.millis() > MAX_SERIES_DAYS * DAY_MS {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "range_too_long",
+            format!(
+                "from {from} to {to} is longer than {MAX_SERIES_DAYS} days, the most one series \
+                 request serves: ask for it {MAX_SERIES_DAYS} days at a time, or use \
+                 /observations/view for a summary of any range"
+            ),
+        ));
+    }
     Ok(Series {
         station,
         element,
@@ -250,8 +267,6 @@ pub async fn openapi() -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::StatusCode;
-
     use super::*;
 
     fn query(station: &str, element: &str, from: &str, to: &str) -> SeriesQuery {
@@ -312,6 +327,8 @@ mod tests {
         let good = parse_series(&query("708301", "PRE_1h", t0, t1)).unwrap();
         assert_eq!(good.element, Element::Pre1h);
         assert_eq!(good.from, good.to, "offsets are normalised to UTC");
+        let month = parse_series(&query("58819", "TEM", t0, "2026-12-28T00:00:00Z"));
+        assert!(month.is_ok(), "exactly {MAX_SERIES_DAYS} days is served");
         let cases = [
             (query("7", "TEM", t0, t1), "station id"),
             (query("58819", "tem", t0, t1), "unknown element"),
@@ -322,6 +339,10 @@ mod tests {
             (
                 query("58819", "TEM", t0, "2026-11-26T00:00:00Z"),
                 "is after",
+            ),
+            (
+                query("58819", "TEM", t0, "2026-12-28T00:00:01Z"),
+                "longer than 31 days",
             ),
         ];
         for (q, expected) in cases {

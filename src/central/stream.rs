@@ -8,6 +8,11 @@
 //! A stream outlives the request that opened it, so it checks its session again before each
 //! read and ends when the session does (expiry, logout, a disabled account, a password reset):
 //! the client's reconnect then meets the guard and learns it must log in again.
+//!
+//! Streams are bounded ([`Limits`](super::limits::Limits)): a few per user or device and a
+//! total, refused with a code beyond them. A stream holds at most one page of changes; the
+//! connection's writes are bounded in time, so a consumer that stops reading is dropped rather
+//! than buffered for, and resumes from `Last-Event-ID` when it reconnects.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -21,6 +26,7 @@ use tokio::sync::watch;
 use super::api::AppState;
 use super::auth::{Principal, SignedIn};
 use super::error::{ApiQuery, Failure};
+use super::limits::StreamSlot;
 use crate::domain::time::DAY_MS;
 use crate::protocol::{Change, STREAM_EVENT_CHANGE, StreamQuery};
 
@@ -36,6 +42,9 @@ pub async fn stream(
     ApiQuery(query): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
     let resume = last_event_id(&headers)?.or(query.after);
+    let slot = state
+        .stream_slots()
+        .take(&holder(&principal), state.limits())?;
     let head = state.blocking(|store| store.head()).await?;
     let after = resume.unwrap_or(head);
     if after > head {
@@ -50,6 +59,7 @@ pub async fn stream(
     }
     let keep_alive = KeepAlive::new().interval(state.keep_alive());
     let follow = Follow {
+        _slot: slot,
         after,
         page: VecDeque::new(),
         head: state.watch_head(),
@@ -100,8 +110,18 @@ fn to_event(change: &Change) -> Option<Event> {
     }
 }
 
+/// Who holds a stream, as its bound counts them.
+fn holder(principal: &Principal) -> String {
+    match principal {
+        Principal::User(user) => format!("user {}", user.username),
+        Principal::Device(name) => format!("device {name}"),
+    }
+}
+
 /// One client's position in the log.
 struct Follow {
+    /// The stream's place among those open, freed when the stream ends.
+    _slot: StreamSlot,
     state: AppState,
     /// The last `seq` sent.
     after: u64,

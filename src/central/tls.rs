@@ -3,7 +3,9 @@
 //!
 //! Handshakes run in tasks of their own, so a slow or hostile client cannot hold up others;
 //! finished connections queue for axum's accept loop. A failed handshake (a console that does
-//! not trust the certificate, a port scanner) is logged and dropped.
+//! not trust the certificate, a port scanner) is logged and dropped. Handshakes are bounded in
+//! number and in time ([`Limits`]): a connection that arrives while the bound is reached is
+//! closed at once (the client retries), so silent sockets cannot pile up.
 
 use std::io;
 use std::net::SocketAddr;
@@ -14,13 +16,13 @@ use std::time::Duration;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-/// Longest a client may take to finish its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use super::limits::Limits;
+
 /// Connections handshaken but not yet taken by the server.
 const BACKLOG: usize = 64;
 
@@ -72,11 +74,18 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    /// Accepts on `tcp` and handshakes with `config`. Must be called inside a tokio runtime.
-    pub fn new(tcp: TcpListener, config: rustls::ServerConfig) -> io::Result<Self> {
+    /// Accepts on `tcp` and handshakes with `config`, within `limits`' handshake bounds. Must
+    /// be called inside a tokio runtime.
+    pub fn new(
+        tcp: TcpListener,
+        config: rustls::ServerConfig,
+        limits: &Limits,
+    ) -> io::Result<Self> {
         let addr = tcp.local_addr()?;
         let tls = TlsAcceptor::from(Arc::new(config));
         let (sender, accepted) = mpsc::channel(BACKLOG);
+        let in_flight = Arc::new(Semaphore::new(limits.handshakes_in_flight));
+        let timeout = limits.handshake_timeout;
         let acceptor = tokio::spawn(async move {
             loop {
                 let (stream, peer) = match tcp.accept().await {
@@ -88,10 +97,16 @@ impl TlsListener {
                         continue;
                     }
                 };
+                let Ok(permit) = Arc::clone(&in_flight).try_acquire_owned() else {
+                    tracing::info!(%peer, "TLS handshakes at their bound; connection closed");
+                    continue;
+                };
                 let tls = tls.clone();
                 let sender = sender.clone();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                    let handshake = tokio::time::timeout(timeout, tls.accept(stream)).await;
+                    drop(permit);
+                    match handshake {
                         Ok(Ok(stream)) => {
                             let _ = sender.send((stream, peer)).await; // the server has stopped
                         }

@@ -259,3 +259,93 @@ async fn no_secret_reaches_the_log() {
         "no token or key, whoever's"
     );
 }
+
+/// A central over HTTPS with `limits`, and a client trusting its CA.
+async fn https_central(
+    dir: &Path,
+    limits: central::Limits,
+) -> (central::RunningCentral, reqwest::Client) {
+    init();
+    let pki = pki(dir);
+    let mut config = CentralConfig::new(dir.join("central.sqlite"), crate::support::network());
+    config.tls = Some(TlsFiles {
+        cert: pki.cert.clone(),
+        key: pki.key.clone(),
+    });
+    config.limits = limits;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = central::start(listener, config).await.unwrap();
+    let ca = std::fs::read(&pki.ca).unwrap();
+    let roots = reqwest::Certificate::from_pem_bundle(&ca).unwrap();
+    let mut builder = reqwest::Client::builder().timeout(crate::support::PATIENCE);
+    for root in roots {
+        builder = builder.add_root_certificate(root);
+    }
+    (running, builder.build().unwrap())
+}
+
+/// Waits until the central closes `socket` (reads to its end, sending nothing).
+async fn closed_by_the_central(what: &str, socket: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt as _;
+    let mut rest = Vec::new();
+    let read = within(what, socket.read_to_end(&mut rest)).await;
+    assert!(read.is_ok_and(|n| n == 0) || rest.is_empty(), "{rest:?}");
+}
+
+/// `GET /health` over HTTPS, retried until it answers: a slot freed by a closed handshake is
+/// noticed a moment after the client closed it.
+async fn health_answers(client: &reqwest::Client, url: &str) {
+    within("HTTPS to answer again", async {
+        loop {
+            if let Ok(response) = client.get(format!("{url}/api/v1/health")).send().await {
+                assert_eq!(response.status(), 200);
+                return;
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_handshakes_in_flight_are_bounded_and_the_excess_closed_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = central::Limits {
+        handshakes_in_flight: 2,
+        handshake_timeout: std::time::Duration::from_secs(3600),
+        ..central::Limits::default()
+    };
+    let (running, client) = https_central(dir.path(), limits).await;
+    // Two sockets that never say hello hold both handshake places (for an hour, here).
+    let silent = || tokio::net::TcpStream::connect(running.addr());
+    let (first, second) = (silent().await.unwrap(), silent().await.unwrap());
+    // A third is closed at once rather than queued behind them.
+    let mut third = silent().await.unwrap();
+    closed_by_the_central("the third handshake to be refused", &mut third).await;
+    // …while the two in flight are still open: nothing was read, nothing closed.
+    for held in [&first, &second] {
+        let error = held.try_read(&mut [0; 16]).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::WouldBlock);
+    }
+    // Once the silent ones go, the central serves HTTPS again.
+    drop((first, second));
+    health_answers(&client, &running.url()).await;
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_handshake_that_takes_too_long_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = central::Limits {
+        handshakes_in_flight: 1,
+        handshake_timeout: std::time::Duration::from_millis(200),
+        ..central::Limits::default()
+    };
+    let (running, client) = https_central(dir.path(), limits).await;
+    // It holds the only place until its time runs out, then is closed and the place freed.
+    let mut silent = tokio::net::TcpStream::connect(running.addr())
+        .await
+        .unwrap();
+    closed_by_the_central("the silent handshake to time out", &mut silent).await;
+    health_answers(&client, &running.url()).await;
+    running.shutdown().await.unwrap();
+}

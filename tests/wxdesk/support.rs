@@ -118,6 +118,7 @@ pub struct TestCentral {
     pub clock: Arc<ManualClock>,
     /// Keep-alive interval of its live streams.
     pub keep_alive: Duration,
+    limits: central::Limits,
     addr: SocketAddr,
     db: PathBuf,
     running: Option<RunningCentral>,
@@ -135,6 +136,11 @@ impl TestCentral {
 
     /// Like [`TestCentral::start`], with live streams sending keep-alives after `keep_alive`.
     pub async fn start_with_keep_alive(keep_alive: Duration) -> Self {
+        Self::start_with(keep_alive, central::Limits::default()).await
+    }
+
+    /// Like [`TestCentral::start_with_keep_alive`], enforcing `limits`.
+    pub async fn start_with(keep_alive: Duration, limits: central::Limits) -> Self {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("central.sqlite");
@@ -142,12 +148,13 @@ impl TestCentral {
             .await
             .expect("binding 127.0.0.1:0");
         let clock = ManualClock::new(now());
-        let running = central::start(listener, config(&db, &clock, keep_alive))
+        let running = central::start(listener, config(&db, &clock, keep_alive, limits))
             .await
             .expect("starting the central");
         Self {
             clock,
             keep_alive,
+            limits,
             addr: running.addr(),
             db,
             first_admin: running.first_admin_password().cloned(),
@@ -272,6 +279,14 @@ impl TestCentral {
         self.addr
     }
 
+    /// Follows how many live streams it has open.
+    pub fn live_streams(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.running
+            .as_ref()
+            .expect("a running central")
+            .live_streams()
+    }
+
     /// Its database file.
     pub fn db_path(&self) -> &Path {
         &self.db
@@ -292,9 +307,12 @@ impl TestCentral {
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
             .expect("re-binding the same port");
-        let running = central::start(listener, config(&self.db, &self.clock, self.keep_alive))
-            .await
-            .expect("restarting the central");
+        let running = central::start(
+            listener,
+            config(&self.db, &self.clock, self.keep_alive, self.limits),
+        )
+        .await
+        .expect("restarting the central");
         self.device_key = device_key_of(&running);
         if let Some(password) = running.first_admin_password() {
             // A new database: the old sessions are gone with the old accounts.
@@ -353,7 +371,12 @@ impl TestCentral {
     }
 }
 
-fn config(db: &Path, clock: &Arc<ManualClock>, keep_alive: Duration) -> CentralConfig {
+fn config(
+    db: &Path,
+    clock: &Arc<ManualClock>,
+    keep_alive: Duration,
+    limits: central::Limits,
+) -> CentralConfig {
     let mut config = CentralConfig::new(
         db,
         wxdesk::assets::qingliu_network().expect("shipped network"),
@@ -361,6 +384,7 @@ fn config(db: &Path, clock: &Arc<ManualClock>, keep_alive: Duration) -> CentralC
     config.clock = clock.clone();
     config.keep_alive = keep_alive;
     config.device_keys = vec![DeviceName::parse(DEVICE).unwrap()];
+    config.limits = limits;
     config
 }
 
