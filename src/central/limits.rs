@@ -68,8 +68,9 @@ async fn answer_within(limit: Duration, answer: impl Future<Output = Response>) 
             StatusCode::SERVICE_UNAVAILABLE,
             "request_timeout",
             format!(
-                "the request took longer than {} s, the central's limit; \
-                 ask for less (a shorter range, a smaller batch) or try again",
+                "the central gave up answering after {} s, its limit; work the request \
+                 started may still finish, so check before repeating a change (ingest is \
+                 idempotent); otherwise ask for less (a shorter range, a smaller batch)",
                 limit.as_secs()
             ),
         )

@@ -69,7 +69,7 @@ async fn live_streams_are_capped_per_principal_and_in_all_and_an_ended_one_frees
     let central = TestCentral::start_with(Duration::from_millis(50), limits).await;
     let admin = central.token(Role::Administrator).await;
     let duty = central.token(Role::DutyForecaster).await;
-    let device = central.device_key().to_owned();
+    let technician = central.token(Role::Technician).await;
     let http = client();
     let open = |token: String| {
         let request = http
@@ -78,7 +78,7 @@ async fn live_streams_are_capped_per_principal_and_in_all_and_an_ended_one_frees
             .timeout(Duration::from_secs(3600));
         async move { request.send().await.unwrap() }
     };
-    // Fired at once: two for the administrator, a third refused; one for the device.
+    // Fired at once: two for the administrator, a third refused.
     let (first, second, third) = tokio::join!(
         open(admin.clone()),
         open(admin.clone()),
@@ -100,10 +100,10 @@ async fn live_streams_are_capped_per_principal_and_in_all_and_an_ended_one_frees
         refused["message"].as_str().unwrap().contains("(2)"),
         "{refused}"
     );
-    let device_stream = open(device).await;
-    assert_eq!(device_stream.status(), 200);
+    let duty_stream = open(duty).await;
+    assert_eq!(duty_stream.status(), 200);
     // Three open: the central is full for everyone, whoever asks.
-    let (status, full) = get_as(&central, &duty, "/stream").await;
+    let (status, full) = get_as(&central, &technician, "/stream").await;
     assert_eq!(
         (status, full["error"].as_str()),
         (503, Some("streams_full")),
@@ -120,7 +120,8 @@ async fn live_streams_are_capped_per_principal_and_in_all_and_an_ended_one_frees
     )
     .await
     .unwrap();
-    let again = open(duty).await;
-    assert_eq!(again.status(), 200);
-    drop((admin_streams, device_stream, again));
+    let again = open(technician).await;
+    let status = again.status();
+    assert_eq!(status, 200, "{:?}", again.text().await);
+    drop((admin_streams, duty_stream, again));
 }
