@@ -32,7 +32,8 @@ pub struct Limits {
     pub streams_per_principal: usize,
     /// Live streams open at once, in all.
     pub streams_total: usize,
-    /// TLS handshakes in progress at once; connections beyond them are closed at once.
+    /// TLS connections in their handshake (or handshaken and not yet taken by the server) at
+    /// once; connections beyond them are closed at once.
     pub handshakes_in_flight: usize,
     /// Longest a client may take to finish its TLS handshake.
     pub handshake_timeout: Duration,

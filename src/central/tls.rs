@@ -98,15 +98,16 @@ impl TlsListener {
                     }
                 };
                 let Ok(permit) = Arc::clone(&in_flight).try_acquire_owned() else {
-                    tracing::info!(%peer, "TLS handshakes at their bound; connection closed");
+                    // Debug, not info: a flood of these is what the bound is for.
+                    tracing::debug!(%peer, "TLS handshakes at their bound; connection closed");
                     continue;
                 };
                 let tls = tls.clone();
                 let sender = sender.clone();
                 tokio::spawn(async move {
-                    let handshake = tokio::time::timeout(timeout, tls.accept(stream)).await;
-                    drop(permit);
-                    match handshake {
+                    // Held until the connection is handed to the server or dropped.
+                    let _permit = permit;
+                    match tokio::time::timeout(timeout, tls.accept(stream)).await {
                         Ok(Ok(stream)) => {
                             let _ = sender.send((stream, peer)).await; // the server has stopped
                         }
