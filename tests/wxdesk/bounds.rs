@@ -128,7 +128,7 @@ async fn live_streams_are_capped_per_principal_and_in_all_and_an_ended_one_frees
 
 /// A batch of `minutes` minutes of six elements at every station, ending `offset` minutes
 /// before now: as many changes as records, each a few hundred bytes on the stream.
-fn minutes_of_everything(offset: i64, minutes: i64) -> serde_json::Value {
+fn minutes_of_everything(offset: i64, minutes: i64) -> Value {
     let stations = crate::support::network().stations;
     let mut records = Vec::new();
     for m in 0..minutes {

@@ -238,13 +238,15 @@ fn judge_slice(
 mod tests {
     use super::*;
 
+    type Ranges = Vec<Range<Timestamp>>;
+
     fn r(start: i64, end: i64) -> Range<Timestamp> {
         Timestamp(start)..Timestamp(end)
     }
 
     #[test]
     fn ranges_merge_only_where_they_touch() {
-        let cases: [(Vec<Range<Timestamp>>, Vec<Range<Timestamp>>); 5] = [
+        let cases: [(Ranges, Ranges); 5] = [
             (vec![], vec![]),
             (vec![r(5, 5)], vec![]),
             (vec![r(10, 20), r(0, 5)], vec![r(0, 5), r(10, 20)]),
@@ -261,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_stretch_is_cut_into_slices_that_cover_it_exactly() {
-        let cases: [(Range<Timestamp>, i64, Vec<Range<Timestamp>>); 4] = [
+        let cases: [(Range<Timestamp>, i64, Ranges); 4] = [
             (r(0, 0), 10, vec![]),
             (r(0, 10), 10, vec![r(0, 10)]),
             (r(0, 25), 10, vec![r(0, 10), r(10, 20), r(20, 25)]),
