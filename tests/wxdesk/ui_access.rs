@@ -15,7 +15,7 @@ use wxdesk::console::messages::{
 };
 use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::{Role, Secret};
-use wxdesk::domain::audit::{AuditAction, AuditRecord, Outcome, chain};
+use wxdesk::domain::audit::{AuditAction, AuditDetail, AuditRecord, Outcome, chain};
 use wxdesk::domain::time::{MINUTE_MS, ManualClock, SharedClock};
 
 use crate::support::{afternoon, session_view};
@@ -282,10 +282,20 @@ fn a_leader_reads_the_audit_log_and_finds_nothing_that_changes_anything() {
             })]
         );
         let mut entries = Vec::new();
-        for (i, (actor, action, outcome)) in [
-            ("user:zhangwei", AuditAction::Login, Outcome::Ok),
-            ("unknown:root", AuditAction::Login, Outcome::Failed),
-            ("user:chenjie", AuditAction::AccessDenied, Outcome::Denied),
+        let from = Some("10.35.1.21".to_owned());
+        let session = AuditDetail::SessionStarted {
+            until: afternoon().plus_ms(12 * 60 * MINUTE_MS),
+            one_time_password: false,
+            from: from.clone(),
+        };
+        let refused = AuditDetail::RequiresCapability {
+            capability: "manage_users".into(),
+            role: "technician".into(),
+        };
+        for (i, (actor, action, outcome, detail)) in [
+            ("user:zhangwei", AuditAction::Login, Outcome::Ok, session.clone()),
+            ("unknown:root", AuditAction::Login, Outcome::Failed, AuditDetail::NoSuchUser { from }),
+            ("user:chenjie", AuditAction::AccessDenied, Outcome::Denied, refused.clone()),
         ]
         .into_iter()
         .enumerate()
@@ -297,11 +307,11 @@ fn a_leader_reads_the_audit_log_and_finds_nothing_that_changes_anything() {
                 action,
                 outcome,
             )
-            .details("from 10.35.1.21");
+            .detail(&detail);
             let prev = entries
                 .last()
                 .map(|e: &wxdesk::domain::audit::AuditEntry| (e.seq, e.hash));
-            entries.push(chain(prev, record));
+            entries.push(chain(prev, record, None));
         }
         entries.reverse();
         desk.send(Event::Audit(AuditEvent::Page {
@@ -315,6 +325,11 @@ fn a_leader_reads_the_audit_log_and_finds_nothing_that_changes_anything() {
         desk.harness.get_by_label("unknown:root");
         desk.harness
             .get_by_label(&i18n::action_name(language, "access_denied"));
+        // Details are data, said in the desk's language and in Beijing time.
+        for detail in [&session, &refused] {
+            desk.harness
+                .get_by_label(&i18n::audit_detail(language, &detail.to_stored()));
+        }
         // Nothing in reach changes anything: the only actions are searching, paging, exporting.
         for label in [
             text.admin_reset,
