@@ -135,7 +135,8 @@ pub struct SimArgs {
     /// Central to post to, e.g. `http://127.0.0.1:8640`.
     #[arg(long, value_name = "URL")]
     pub central: String,
-    /// The device key the central issued for this simulator (`wxdesk central device-key`).
+    /// The device key the central issued for this simulator (`wxdesk central device-key
+    /// --may-import`: its archive is labelled imported).
     #[arg(
         long,
         env = "WXDESK_DEVICE_KEY",

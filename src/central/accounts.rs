@@ -139,9 +139,11 @@ fn login_blocking(
         );
     }
     if user.account.disabled {
-        store.audit(record(Outcome::Denied).detail(&AuditDetail::AccountDisabled {
-            from: address.clone(),
-        }))?;
+        store.audit(
+            record(Outcome::Denied).detail(&AuditDetail::AccountDisabled {
+                from: address.clone(),
+            }),
+        )?;
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
             error_code::ACCOUNT_DISABLED,

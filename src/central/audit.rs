@@ -55,9 +55,10 @@ pub fn load_or_create_key(path: &Path) -> Result<AuditKey, StoreError> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(path)
-        .and_then(|mut file| file.write_all(key.to_file_text().as_bytes()).and(file.sync_all()));
+    let written = options.open(path).and_then(|mut file| {
+        file.write_all(key.to_file_text().as_bytes())
+            .and(file.sync_all())
+    });
     written.map_err(|e| StoreError::AuditKey(format!("creating {}: {e}", path.display())))?;
     tracing::info!(path = %path.display(), fingerprint = %key.fingerprint(), "audit key created");
     Ok(key)
@@ -68,10 +69,10 @@ fn warn_if_readable_by_others(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), "the audit key is readable by others; chmod 600 it");
-            }
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), "the audit key is readable by others; chmod 600 it");
         }
     }
     #[cfg(not(unix))]

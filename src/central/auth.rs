@@ -426,8 +426,7 @@ mod tests {
             let allowed = authorise(&loader, Access::Requires(capability)).is_ok();
             assert_eq!(
                 allowed,
-                allows(Role::Device, capability)
-                    || capability == Capability::ImportObservations,
+                allows(Role::Device, capability) || capability == Capability::ImportObservations,
                 "archive loader {capability}"
             );
         }

@@ -15,15 +15,15 @@ use super::error::{ApiQuery, Failure};
 use crate::domain::Source;
 use crate::domain::access::may_claim;
 use crate::domain::audit::{AuditAction, AuditDetail, Outcome, head_text};
-use crate::protocol::error_code;
-use axum::http::StatusCode;
 use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::{Element, StationId, Timestamp};
+use crate::protocol::error_code;
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
     ChangesPage, ChangesQuery, Health, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
     SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery,
 };
+use axum::http::StatusCode;
 
 /// Most buckets a view may ask for: wider than any screen, small enough to answer quickly.
 pub const MAX_VIEW_COLUMNS: usize = 4000;
@@ -123,9 +123,9 @@ fn forbidden_claim(principal: &Principal, records: &[serde_json::Value]) -> Opti
 fn source_not_permitted(principal: &Principal, source: Source) -> Failure {
     let allowed: Vec<&str> = Source::ALL
         .into_iter()
-    .filter(|&s| may_claim(principal.role(), principal.claims(), s))
-    .map(Source::code)
-    .collect();
+        .filter(|&s| may_claim(principal.role(), principal.claims(), s))
+        .map(Source::code)
+        .collect();
     Failure::new(
         StatusCode::FORBIDDEN,
         error_code::SOURCE_NOT_PERMITTED,

@@ -93,9 +93,7 @@ pub fn import_blocking(
     let format = file.format.code();
     let audit = |verdict: ImportVerdict<'_>| match verdict {
         Ok(tally) => record.clone().detail(&imported_detail(format, tally)),
-        Err(refusal) => {
-            failed(&record).detail(&refused_detail(Some(format.to_owned()), refusal))
-        }
+        Err(refusal) => failed(&record).detail(&refused_detail(Some(format.to_owned()), refusal)),
     };
     let lines = lines_of(&file);
     match store.import(&lines, now, &audit) {

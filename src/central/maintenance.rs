@@ -74,7 +74,10 @@ pub fn audit_verify(
         Some(path) => Some(audit::read_key(path)?),
         None => {
             let beside = audit::default_key_path(db);
-            beside.exists().then(|| audit::read_key(&beside)).transpose()?
+            beside
+                .exists()
+                .then(|| audit::read_key(&beside))
+                .transpose()?
         }
     };
     let result = verify_file(db, key.as_ref(), noted)
@@ -132,7 +135,7 @@ pub fn issue_device_key(
     writeln!(
         out,
         "device key for {name} (shown only now; any earlier key of {name} no longer works):\n\n    {}\n\n\
-         Give it to the device, e.g. wxdesk sim --central URL --device-key KEY (or WXDESK_DEVICE_KEY).",
+         Give it to the device, e.g. wxdesk sim --central URL --device-key KEY (or WXDESK_DEVICE_KEY; the simulator needs --may-import for its archive).",
         key.expose()
     )?;
     Ok(())

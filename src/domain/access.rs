@@ -697,12 +697,23 @@ mod tests {
             (Role::DutyForecaster, None, [false, false, false, false]),
         ];
         for (role, claims, expected) in cases {
-            for (source, may) in [Live, Backfilled, Imported, Manual].into_iter().zip(expected) {
-                assert_eq!(may_claim(role, claims, source), may, "{role} {claims:?} {source:?}");
+            for (source, may) in [Live, Backfilled, Imported, Manual]
+                .into_iter()
+                .zip(expected)
+            {
+                assert_eq!(
+                    may_claim(role, claims, source),
+                    may,
+                    "{role} {claims:?} {source:?}"
+                );
             }
         }
         // A grant is for devices: a user's role is the whole answer.
-        assert!(!caller_allows(Role::Leader, loader, Capability::ImportObservations));
+        assert!(!caller_allows(
+            Role::Leader,
+            loader,
+            Capability::ImportObservations
+        ));
         assert_eq!(DeviceClaims::LIVE.grants(), []);
     }
 

@@ -333,7 +333,13 @@ const SEALED_TAG: &[u8] = b"wxdesk-audit-v2-hmac-sha256";
 /// Feeds the canonical encoding of an entry to `sink`: the tag, `seq` and time as 8
 /// big-endian bytes, then each text field as its 8-byte big-endian length followed by its UTF-8
 /// bytes, then the previous hash. Length prefixes make it unambiguous (`"ab","c"` ≠ `"a","bc"`).
-fn encode(tag: &[u8], seq: u64, record: &AuditRecord, prev: ChainHash, sink: &mut dyn FnMut(&[u8])) {
+fn encode(
+    tag: &[u8],
+    seq: u64,
+    record: &AuditRecord,
+    prev: ChainHash,
+    sink: &mut dyn FnMut(&[u8]),
+) {
     sink(tag);
     sink(&seq.to_be_bytes());
     sink(&record.at.millis().to_be_bytes());
@@ -354,20 +360,28 @@ fn encode(tag: &[u8], seq: u64, record: &AuditRecord, prev: ChainHash, sink: &mu
 /// The hash of an unsealed entry: SHA-256 of its canonical encoding (anyone can compute it).
 pub fn entry_hash(seq: u64, record: &AuditRecord, prev: ChainHash) -> ChainHash {
     let mut hasher = Sha256::new();
-    encode(DOMAIN_TAG, seq, record, prev, &mut |bytes| hasher.update(bytes));
+    encode(DOMAIN_TAG, seq, record, prev, &mut |bytes| {
+        hasher.update(bytes);
+    });
     ChainHash(hasher.finalize().into())
 }
 
 /// The hash of a sealed entry: HMAC-SHA256 of its canonical encoding under `key`.
 pub fn sealed_hash(key: &AuditKey, seq: u64, record: &AuditRecord, prev: ChainHash) -> ChainHash {
     let mut mac = key.mac();
-    encode(SEALED_TAG, seq, record, prev, &mut |bytes| mac.update(bytes));
+    encode(SEALED_TAG, seq, record, prev, &mut |bytes| {
+        mac.update(bytes);
+    });
     ChainHash(mac.finalize())
 }
 
 /// The entry that follows `prev` (the entry before it, or `None` for the first), sealed with
 /// `key` when the chain is sealed.
-pub fn chain(prev: Option<(u64, ChainHash)>, record: AuditRecord, key: Option<&AuditKey>) -> AuditEntry {
+pub fn chain(
+    prev: Option<(u64, ChainHash)>,
+    record: AuditRecord,
+    key: Option<&AuditKey>,
+) -> AuditEntry {
     let (seq, prev_hash) = match prev {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, ChainHash::GENESIS),
@@ -434,13 +448,17 @@ pub enum ChainBreak {
         reason: String,
     },
     /// The log is sealed from this entry on, and no key was given to check it with.
-    #[error("entries from {seq} on are sealed with the audit key: give the key (--key) to check them")]
+    #[error(
+        "entries from {seq} on are sealed with the audit key: give the key (--key) to check them"
+    )]
     KeyNeeded {
         /// The first sealed entry.
         seq: u64,
     },
     /// The key given is not the one the chain was sealed with.
-    #[error("entry {seq} introduced a key with fingerprint {expected}; the key given has fingerprint {given}")]
+    #[error(
+        "entry {seq} introduced a key with fingerprint {expected}; the key given has fingerprint {given}"
+    )]
     WrongKey {
         /// The "key introduced" entry.
         seq: u64,
@@ -451,7 +469,9 @@ pub enum ChainBreak {
     },
     /// A key was given but no entry of the log is sealed: the log predates the key, or its
     /// sealed part was removed and the rest rewritten.
-    #[error("no entry is sealed with the audit key: the log was never keyed, or its keyed part was removed")]
+    #[error(
+        "no entry is sealed with the audit key: the log was never keyed, or its keyed part was removed"
+    )]
     Unsealed,
 }
 
@@ -514,13 +534,13 @@ pub fn verify(
         }
         sealed = sealed || entry.record.action == AuditAction::AuditKeyIntroduced.code();
         check_entry(&entry, prev, sealed.then_some(checks.key))?;
-        if let Some((noted, hash)) = checks.noted_head.filter(|&(noted, _)| noted == entry.seq) {
-            if entry.hash != hash {
-                return Err(ChainBreak::NotedHeadMissing {
-                    noted,
-                    reason: "has a different hash".to_owned(),
-                });
-            }
+        if let Some((noted, hash)) = checks.noted_head.filter(|&(noted, _)| noted == entry.seq)
+            && entry.hash != hash
+        {
+            return Err(ChainBreak::NotedHeadMissing {
+                noted,
+                reason: "has a different hash".to_owned(),
+            });
         }
         prev = entry.hash;
         head = Some((entry.seq, entry.hash));
@@ -558,14 +578,13 @@ fn check_entry(
     if expected != entry.hash {
         if let (Some(Some(key)), Some(AuditDetail::AuditKeyIntroduced { fingerprint })) =
             (seal, AuditDetail::parse(&entry.record.details))
+            && fingerprint != key.fingerprint()
         {
-            if fingerprint != key.fingerprint() {
-                return Err(ChainBreak::WrongKey {
-                    seq,
-                    expected: fingerprint,
-                    given: key.fingerprint(),
-                });
-            }
+            return Err(ChainBreak::WrongKey {
+                seq,
+                expected: fingerprint,
+                given: key.fingerprint(),
+            });
         }
         return Err(ChainBreak::Altered { seq });
     }
@@ -580,18 +599,17 @@ fn check_recorded_head(
     head: Option<(u64, ChainHash)>,
     anchor: Option<(u64, ChainHash)>,
 ) -> Result<(), ChainBreak> {
+    // No recorded head (an empty log, or one from before heads were recorded): nothing to
+    // compare, which the last arm says.
     match (head, anchor) {
-        (_, None) => Ok(()),
         (None, Some((anchor_seq, _))) => Err(ChainBreak::Truncated {
             last: 0,
             head: anchor_seq,
         }),
-        (Some((seq, _)), Some((anchor_seq, _))) if seq < anchor_seq => {
-            Err(ChainBreak::Truncated {
-                last: seq,
-                head: anchor_seq,
-            })
-        }
+        (Some((seq, _)), Some((anchor_seq, _))) if seq < anchor_seq => Err(ChainBreak::Truncated {
+            last: seq,
+            head: anchor_seq,
+        }),
         (Some((seq, _)), Some((anchor_seq, _))) if seq > anchor_seq => {
             Err(ChainBreak::HeadMismatch {
                 seq,
@@ -919,7 +937,10 @@ mod tests {
             let prev = rewritten.last().map(|e| (e.seq, e.hash));
             rewritten.push(chain(prev, record, None));
         }
-        assert!(verify(rewritten.clone(), Checks::default()).is_ok(), "self-consistent");
+        assert!(
+            verify(rewritten.clone(), Checks::default()).is_ok(),
+            "self-consistent"
+        );
         let broken = verify(rewritten, recorded(anchor(&good))).unwrap_err();
         assert!(
             matches!(broken, ChainBreak::HeadMismatch { seq: 4, .. }),

@@ -229,7 +229,9 @@ impl CacheDb {
         now: Option<(u64, ChainHash)>,
         replaced: bool,
     ) -> Result<Option<HeadRegression>, StoreError> {
-        let seen = self.meta(AUDIT_HEAD_KEY)?.and_then(|text| parse_head(&text));
+        let seen = self
+            .meta(AUDIT_HEAD_KEY)?
+            .and_then(|text| parse_head(&text));
         let regression = seen
             .filter(|_| !replaced)
             .and_then(|seen| head_regression(seen, now));
@@ -467,8 +469,14 @@ mod tests {
     fn the_newest_audit_head_is_remembered_and_a_regression_kept_until_resolved() {
         let cache = CacheDb::in_memory().unwrap();
         let (a, b) = (ChainHash([1; 32]), ChainHash([2; 32]));
-        assert_eq!(cache.remember_audit_head(Some((5, a)), false).unwrap(), None);
-        assert_eq!(cache.remember_audit_head(Some((9, b)), false).unwrap(), None);
+        assert_eq!(
+            cache.remember_audit_head(Some((5, a)), false).unwrap(),
+            None
+        );
+        assert_eq!(
+            cache.remember_audit_head(Some((9, b)), false).unwrap(),
+            None
+        );
         let regression = cache.remember_audit_head(Some((7, a)), false).unwrap();
         assert_eq!(
             regression,
@@ -478,10 +486,18 @@ mod tests {
             })
         );
         // Still reported on the next connection: the anchor did not move back.
-        assert!(cache.remember_audit_head(Some((8, a)), false).unwrap().is_some());
+        assert!(
+            cache
+                .remember_audit_head(Some((8, a)), false)
+                .unwrap()
+                .is_some()
+        );
         // Another central database (a new instance id) starts a new anchor.
         assert_eq!(cache.remember_audit_head(Some((2, a)), true).unwrap(), None);
-        assert_eq!(cache.remember_audit_head(Some((3, b)), false).unwrap(), None);
+        assert_eq!(
+            cache.remember_audit_head(Some((3, b)), false).unwrap(),
+            None
+        );
     }
 
     #[test]

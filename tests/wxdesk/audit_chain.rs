@@ -87,7 +87,7 @@ fn key_of(db: &Path) -> AuditKey {
     read_key(&default_key_path(db)).unwrap()
 }
 
-/// The log's rows as (seq, record, prev_hash, hash).
+/// The log's rows as `(seq, record, prev_hash, hash)`.
 fn rows(db: &Path) -> Vec<(i64, AuditRecord, String, String)> {
     let conn = Connection::open(db).unwrap();
     let mut stmt = conn
@@ -130,8 +130,15 @@ fn edit_and_rehash(db: &Path, seq: i64) {
             if s == seq {
                 record.outcome = "ok".into();
             }
-            let linked = if s == seq { ChainHash::from_hex(&prev_hash).unwrap() } else { prev };
-            (linked.to_hex(), entry_hash(s as u64, &record, linked).to_hex())
+            let linked = if s == seq {
+                ChainHash::from_hex(&prev_hash).unwrap()
+            } else {
+                prev
+            };
+            (
+                linked.to_hex(),
+                entry_hash(s as u64, &record, linked).to_hex(),
+            )
         };
         prev = ChainHash::from_hex(&hash).unwrap();
         sql.push_str(&format!(
@@ -144,7 +151,9 @@ fn edit_and_rehash(db: &Path, seq: i64) {
             record.details.replace('\'', "''"),
             record.outcome,
         ));
-        sql.push_str(&format!("UPDATE meta SET value = '{s}:{hash}' WHERE key = 'audit_head';"));
+        sql.push_str(&format!(
+            "UPDATE meta SET value = '{s}:{hash}' WHERE key = 'audit_head';"
+        ));
     }
     tamper(db, &sql);
 }
@@ -229,13 +238,23 @@ async fn an_edited_and_rehashed_chain_fails_with_the_key() {
         .find(|(_, r, _, _)| r.action == "login" && r.outcome == "failed")
         .map(|(seq, ..)| *seq)
         .unwrap();
-    assert_eq!(rows(db)[0].1.action, AuditAction::AuditKeyIntroduced.code(), "sealed from entry 1");
+    assert_eq!(
+        rows(db)[0].1.action,
+        AuditAction::AuditKeyIntroduced.code(),
+        "sealed from entry 1"
+    );
     edit_and_rehash(db, failed_login);
     // With the key (found beside the database, or named), the edit shows.
-    for args in [&[][..], &["--key", default_key_path(db).to_str().unwrap()][..]] {
+    for args in [
+        &[][..],
+        &["--key", default_key_path(db).to_str().unwrap()][..],
+    ] {
         let (ok, out) = audit_verify_with(db, args);
         assert!(!ok, "{args:?}: {out}");
-        assert!(out.contains(&format!("AUDIT LOG BROKEN at entry {failed_login}")), "{out}");
+        assert!(
+            out.contains(&format!("AUDIT LOG BROKEN at entry {failed_login}")),
+            "{out}"
+        );
     }
     // Someone who also removes the key file is told the chain needs it, not that it is intact.
     let key = std::fs::read(default_key_path(db)).unwrap();
@@ -259,13 +278,25 @@ async fn an_older_log_is_sealed_from_a_recorded_entry_on() {
         let qc = wxdesk::assets::qc_config().unwrap();
         let store = SqliteCentralStore::open(&db, &network, qc).unwrap();
         for i in 0..3 {
-            let record = AuditRecord::new(Timestamp(1_795_000_000_000 + i), "cli", "", AuditAction::PasswordReset, Outcome::Ok);
+            let record = AuditRecord::new(
+                Timestamp(1_795_000_000_000 + i),
+                "cli",
+                "",
+                AuditAction::PasswordReset,
+                Outcome::Ok,
+            );
             store.audit(record).unwrap();
         }
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = wxdesk::central::CentralConfig::new(&db, wxdesk::assets::qingliu_network().unwrap());
-    wxdesk::central::start(listener, config).await.unwrap().shutdown().await.unwrap();
+    let config =
+        wxdesk::central::CentralConfig::new(&db, wxdesk::assets::qingliu_network().unwrap());
+    wxdesk::central::start(listener, config)
+        .await
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
     let log = rows(&db);
     assert_eq!(log[3].1.action, AuditAction::AuditKeyIntroduced.code());
     let (ok, out) = audit_verify(&db);
@@ -305,7 +336,10 @@ async fn a_truncated_chain_is_caught_against_a_noted_head() {
     assert!(ok, "a chain alone cannot see its own tail cut: {out}");
     let (ok, out) = audit_verify_with(db, &["--expect-head", &noted]);
     assert!(!ok, "{out}");
-    assert!(out.contains(&format!("AUDIT LOG BROKEN at entry {total}")), "{out}");
+    assert!(
+        out.contains(&format!("AUDIT LOG BROKEN at entry {total}")),
+        "{out}"
+    );
     assert!(out.contains("cut back or rewritten"), "{out}");
     let (ok, out) = audit_verify_with(db, &["--expect-head", "12:nothex"]);
     assert!(!ok, "{out}");

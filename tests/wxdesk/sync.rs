@@ -365,7 +365,10 @@ async fn a_desk_reports_a_central_whose_audit_head_went_backwards() {
     let dir = tempfile::tempdir().unwrap();
     let credentials = remembered_session(&central, dir.path()).await;
     let (_, health) = central.get_json(&client(), "/health").await;
-    let seen = health["audit_head"].as_str().expect("the central reports its audit head").to_owned();
+    let seen = health["audit_head"]
+        .as_str()
+        .expect("the central reports its audit head")
+        .to_owned();
     let seen_seq: u64 = seen.split(':').next().unwrap().parse().unwrap();
     let mut console = Console::start(
         &central.base(),
@@ -392,7 +395,9 @@ async fn a_desk_reports_a_central_whose_audit_head_went_backwards() {
     drop(conn);
     central.restart().await;
     console
-        .until("the regression", |e| matches!(e, SyncEvent::AuditHeadRegressed(_)))
+        .until("the regression", |e| {
+            matches!(e, SyncEvent::AuditHeadRegressed(_))
+        })
         .await;
     let Some(SyncEvent::AuditHeadRegressed(regression)) = console.events.last() else {
         unreachable!("until stops at the regression")

@@ -11,7 +11,7 @@ use wxdesk::console::app::App;
 use wxdesk::console::backend::{BackendEnds, Link};
 use wxdesk::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, LoginFailure, SessionView,
+    Command, Event, LoginFailure, SessionView, SyncEvent,
 };
 use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::{Role, Secret};
@@ -293,9 +293,24 @@ fn a_leader_reads_the_audit_log_and_finds_nothing_that_changes_anything() {
             role: "technician".into(),
         };
         for (i, (actor, action, outcome, detail)) in [
-            ("user:zhangwei", AuditAction::Login, Outcome::Ok, session.clone()),
-            ("unknown:root", AuditAction::Login, Outcome::Failed, AuditDetail::NoSuchUser { from }),
-            ("user:chenjie", AuditAction::AccessDenied, Outcome::Denied, refused.clone()),
+            (
+                "user:zhangwei",
+                AuditAction::Login,
+                Outcome::Ok,
+                session.clone(),
+            ),
+            (
+                "unknown:root",
+                AuditAction::Login,
+                Outcome::Failed,
+                AuditDetail::NoSuchUser { from },
+            ),
+            (
+                "user:chenjie",
+                AuditAction::AccessDenied,
+                Outcome::Denied,
+                refused.clone(),
+            ),
         ]
         .into_iter()
         .enumerate()
@@ -480,4 +495,48 @@ fn nobody_remembered_and_no_first_start_means_a_plain_login_screen() {
         .harness
         .get_by_role_and_label(A11y::TextInput, text.login_workstation);
     assert_eq!(station.value().as_deref(), Some("desk-7"));
+}
+
+/// A central whose audit head went backwards is said plainly to those who may read the audit
+/// log — in the user menu, whose title is marked, and atop the audit window — and not to others.
+#[test]
+fn readers_of_the_audit_log_are_told_when_the_central_s_audit_head_went_backwards() {
+    use wxdesk::domain::audit::{ChainHash, HeadRegression};
+    let regression = HeadRegression {
+        seen: (40, ChainHash([7; 32])),
+        now: Some((31, ChainHash([8; 32]))),
+    };
+    for language in [Language::Zh, Language::En] {
+        let warning = i18n::audit_regressed(language, &regression);
+        for (role, told) in [(Role::Supervisor, true), (Role::DutyForecaster, false)] {
+            let mut desk = Desk::signed_in(language, role, false);
+            desk.send(Event::Sync(SyncEvent::AuditHeadRegressed(regression)));
+            desk.run();
+            let view = session_view(role);
+            let title = format!(
+                "⚠ {} · {} ▼",
+                view.account.display_name,
+                i18n::role_name(language, role)
+            );
+            assert_eq!(
+                desk.harness.query_by_label(&title).is_some(),
+                told,
+                "{role}"
+            );
+            if !told {
+                desk.open_menu(&view, language);
+                assert!(desk.harness.query_by_label(&warning).is_none(), "{role}");
+                continue;
+            }
+            desk.harness.get_by_label(&title).click();
+            desk.run();
+            desk.harness.get_by_label(&warning);
+            desk.harness.get_by_label(desk.text().audit_button).click();
+            desk.run();
+            assert!(
+                desk.harness.query_all_by_label(&warning).count() >= 1,
+                "atop the audit window too"
+            );
+        }
+    }
 }

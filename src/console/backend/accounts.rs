@@ -186,7 +186,7 @@ impl AccountsService {
                 tracing::info!(%reason, "no system keyring; the session goes to a private file");
                 Some(StorageNote::InFile(path))
             }
-            Ok(Err(error)) => Some(StorageNote::NotRemembered(error.to_string())),
+            Ok(Err(error)) => Some(StorageNote::NotRemembered(error.clone())),
             Err(error) => Some(StorageNote::NotRemembered(error.to_string())),
         };
         if let Some(note) = note {

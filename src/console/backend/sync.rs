@@ -355,7 +355,11 @@ impl SyncService {
             .with_cache(move |cache| cache.remember_audit_head(Some(head), replaced))
             .await?;
         if let Some(regression) = regression {
-            tracing::warn!(seen = regression.seen.0, now = head.0, "the central's audit head went backwards");
+            tracing::warn!(
+                seen = regression.seen.0,
+                now = head.0,
+                "the central's audit head went backwards"
+            );
             self.emit(SyncEvent::AuditHeadRegressed(regression)).await;
         }
         Ok(())

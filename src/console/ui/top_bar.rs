@@ -230,7 +230,11 @@ fn user_menu_ui(
     };
     // The audit warning is in the menu; the mark says there is something to open it for.
     let warned = scene.state.audit_regression.is_some() && session.can(Capability::ReadAudit);
-    let title = if warned { format!("⚠ {title}") } else { title };
+    let title = if warned {
+        format!("⚠ {title}")
+    } else {
+        title
+    };
     ui.menu_button(title, |ui| {
         ui.set_min_width(300.0);
         ui.label(

@@ -143,7 +143,9 @@ pub fn introduce_key(
     key: &AuditKey,
     now: Timestamp,
 ) -> Result<AuditEntry, StoreError> {
-    let tx = conn.transaction().context("starting audit key introduction")?;
+    let tx = conn
+        .transaction()
+        .context("starting audit key introduction")?;
     let record = AuditRecord::new(
         now,
         "central",

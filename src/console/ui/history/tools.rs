@@ -113,14 +113,23 @@ pub fn buttons_ui(
     match &scene.state.history.export {
         Some(Ok(path)) => {
             ui.label(
-                RichText::new(format!("{}{}{path}", t.exported, i18n::colon(scene.language)))
-                    .color(theme::STATUS_OK)
-                    .size(theme::SMALL_SIZE),
+                RichText::new(format!(
+                    "{}{}{path}",
+                    t.exported,
+                    i18n::colon(scene.language)
+                ))
+                .color(theme::STATUS_OK)
+                .size(theme::SMALL_SIZE),
             );
         }
         Some(Err(message)) => {
             ui.label(
-                RichText::new(format!("{}{}{message}", t.export_failed, i18n::colon(scene.language))).color(theme::STATUS_ERROR),
+                RichText::new(format!(
+                    "{}{}{message}",
+                    t.export_failed,
+                    i18n::colon(scene.language)
+                ))
+                .color(theme::STATUS_ERROR),
             );
         }
         None => {}
@@ -299,7 +308,12 @@ fn import_ui(
         }
         ImportStatus::Failed(message) => {
             ui.label(
-                RichText::new(format!("{}{}{message}", t.import_failed, i18n::colon(scene.language))).color(theme::STATUS_ERROR),
+                RichText::new(format!(
+                    "{}{}{message}",
+                    t.import_failed,
+                    i18n::colon(scene.language)
+                ))
+                .color(theme::STATUS_ERROR),
             );
         }
     }
@@ -403,8 +417,12 @@ fn maintenance_ui(
         }
         Some(Err(message)) => {
             ui.label(
-                RichText::new(format!("{}{}{message}", t.maintenance_failed, i18n::colon(scene.language)))
-                    .color(theme::STATUS_ERROR),
+                RichText::new(format!(
+                    "{}{}{message}",
+                    t.maintenance_failed,
+                    i18n::colon(scene.language)
+                ))
+                .color(theme::STATUS_ERROR),
             );
         }
         None => {}

@@ -120,20 +120,32 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
         D::AccountLocked { from: a } if zh => format!("账户已锁定{}", from(language, a.as_ref())),
         D::AccountLocked { from: a } => format!("account locked{}", from(language, a.as_ref())),
         D::WrongPassword { in_a_row, from: a } if zh => {
-            format!("密码错误（连续第 {in_a_row} 次）{}", from(language, a.as_ref()))
+            format!(
+                "密码错误（连续第 {in_a_row} 次）{}",
+                from(language, a.as_ref())
+            )
         }
         D::WrongPassword { in_a_row, from: a } => {
-            format!("wrong password ({in_a_row} in a row){}", from(language, a.as_ref()))
+            format!(
+                "wrong password ({in_a_row} in a row){}",
+                from(language, a.as_ref())
+            )
         }
         D::AccountDisabled { from: a } if zh => format!("账户已停用{}", from(language, a.as_ref())),
         D::AccountDisabled { from: a } => format!("account disabled{}", from(language, a.as_ref())),
         D::SessionStarted { .. } => session(language, detail),
         D::CurrentPasswordWrong if zh => "当前密码错误".to_owned(),
         D::CurrentPasswordWrong => "current password wrong".to_owned(),
-        D::UserCreated { display_name, role: r } if zh => {
+        D::UserCreated {
+            display_name,
+            role: r,
+        } if zh => {
             format!("{display_name}，角色：{}", role(language, r))
         }
-        D::UserCreated { display_name, role: r } => {
+        D::UserCreated {
+            display_name,
+            role: r,
+        } => {
             format!("{display_name}, role: {}", role(language, r))
         }
         D::OneTimePasswordIssued { at_console } => one_time(language, *at_console),
@@ -141,26 +153,40 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
         D::FirstAdministrator => {
             "no users yet: first administrator with a one-time password".to_owned()
         }
-        D::FirstAdministratorReissued if zh => "首个管理员从未登录：本次启动发放新的一次性密码".to_owned(),
+        D::FirstAdministratorReissued if zh => {
+            "首个管理员从未登录：本次启动发放新的一次性密码".to_owned()
+        }
         D::FirstAdministratorReissued => {
-            "first administrator never logged in: a new one-time password for this start"
-                .to_owned()
+            "first administrator never logged in: a new one-time password for this start".to_owned()
         }
         D::RoleChanged(change) => arrow(change, |r| role(language, r)),
         D::Renamed(change) => arrow(change, Clone::clone),
         D::SessionsEnded if zh => "会话已结束".to_owned(),
         D::SessionsEnded => "sessions ended".to_owned(),
         D::DeviceKeyIssued { by, may_import } => key_issued(language, *by, *may_import),
-        D::RequiresCapability { capability: c, role: r } if zh => {
-            format!("需要“{}”权限，调用者角色为{}", capability(language, c), role(language, r))
+        D::RequiresCapability {
+            capability: c,
+            role: r,
+        } if zh => {
+            format!(
+                "需要“{}”权限，调用者角色为{}",
+                capability(language, c),
+                role(language, r)
+            )
         }
-        D::RequiresCapability { capability: c, role: r } => format!(
+        D::RequiresCapability {
+            capability: c,
+            role: r,
+        } => format!(
             "needs the “{}” capability; the caller is {}",
             capability(language, c),
             role(language, r)
         ),
         D::SourceNotPermitted { source } if zh => {
-            format!("无权将观测标为“{}”，整批拒收", source_name(language, *source))
+            format!(
+                "无权将观测标为“{}”，整批拒收",
+                source_name(language, *source)
+            )
         }
         D::SourceNotPermitted { source } => format!(
             "may not label observations “{}”; batch refused",
@@ -192,7 +218,10 @@ fn session(language: Language, detail: &AuditDetail) -> String {
     match (language, one_time_password) {
         (Language::Zh, false) => format!("会话有效至 {}{address}", beijing(*until)),
         (Language::Zh, true) => {
-            format!("会话有效至 {}；一次性密码，须设置新密码{address}", beijing(*until))
+            format!(
+                "会话有效至 {}；一次性密码，须设置新密码{address}",
+                beijing(*until)
+            )
         }
         (Language::En, false) => format!("session until {}{address}", beijing(*until)),
         (Language::En, true) => format!(
@@ -220,7 +249,10 @@ fn key_issued(language: Language, by: KeyIssuer, may_import: bool) -> String {
     let (zh_by, en_by) = match by {
         KeyIssuer::Api => ("由管理员签发", "issued by an administrator"),
         KeyIssuer::Console => ("在服务器控制台签发", "issued at the server's console"),
-        KeyIssuer::Start => ("启动时为内置模拟器签发", "issued at start for the built-in simulator"),
+        KeyIssuer::Start => (
+            "启动时为内置模拟器签发",
+            "issued at start for the built-in simulator",
+        ),
     };
     match (language, may_import) {
         (Language::Zh, false) => format!("{zh_by}；可上传实时与补传观测"),
@@ -256,11 +288,19 @@ fn maintenance(language: Language, detail: &AuditDetail) -> String {
             let mut parts = Vec::new();
             if let Some(change) = e {
                 let span = arrow(change, |t| end(language, *t));
-                parts.push(if zh { format!("结束时间 {span}") } else { format!("end {span}") });
+                parts.push(if zh {
+                    format!("结束时间 {span}")
+                } else {
+                    format!("end {span}")
+                });
             }
             if let Some(change) = note {
                 let notes = arrow(change, |n| format!("“{n}”"));
-                parts.push(if zh { format!("备注 {notes}") } else { format!("note {notes}") });
+                parts.push(if zh {
+                    format!("备注 {notes}")
+                } else {
+                    format!("note {notes}")
+                });
             }
             if zh {
                 format!("站点 {station}：{}", parts.join("；"))
@@ -299,7 +339,12 @@ fn file(language: Language, detail: &AuditDetail) -> String {
             reason,
         } => {
             let format = format.clone().unwrap_or_else(|| {
-                (if zh { "格式未识别" } else { "format not detected" }).to_owned()
+                (if zh {
+                    "格式未识别"
+                } else {
+                    "format not detected"
+                })
+                .to_owned()
             });
             match (zh, line) {
                 (true, Some(line)) => format!("{format}：拒收，第 {line} 行：{reason}"),
@@ -323,31 +368,77 @@ mod tests {
         vec![
             AuditDetail::NoSuchUser { from: from.clone() },
             AuditDetail::AccountLocked { from: None },
-            AuditDetail::WrongPassword { in_a_row: 3, from: from.clone() },
+            AuditDetail::WrongPassword {
+                in_a_row: 3,
+                from: from.clone(),
+            },
             AuditDetail::AccountDisabled { from: None },
-            AuditDetail::SessionStarted { until: t, one_time_password: true, from },
+            AuditDetail::SessionStarted {
+                until: t,
+                one_time_password: true,
+                from,
+            },
             AuditDetail::CurrentPasswordWrong,
-            AuditDetail::UserCreated { display_name: "李娜".into(), role: "supervisor".into() },
+            AuditDetail::UserCreated {
+                display_name: "李娜".into(),
+                role: "supervisor".into(),
+            },
             AuditDetail::OneTimePasswordIssued { at_console: true },
             AuditDetail::FirstAdministrator,
             AuditDetail::FirstAdministratorReissued,
-            AuditDetail::RoleChanged(Change { before: "leader".into(), after: "supervisor".into() }),
-            AuditDetail::Renamed(Change { before: "李娜".into(), after: "李娜娜".into() }),
+            AuditDetail::RoleChanged(Change {
+                before: "leader".into(),
+                after: "supervisor".into(),
+            }),
+            AuditDetail::Renamed(Change {
+                before: "李娜".into(),
+                after: "李娜娜".into(),
+            }),
             AuditDetail::SessionsEnded,
-            AuditDetail::DeviceKeyIssued { by: KeyIssuer::Start, may_import: true },
-            AuditDetail::RequiresCapability { capability: "manage_users".into(), role: "leader".into() },
-            AuditDetail::SourceNotPermitted { source: Source::Manual },
-            AuditDetail::MaintenanceRecorded { station: "708301".into(), start: t, end: None, note: "校准".into() },
+            AuditDetail::DeviceKeyIssued {
+                by: KeyIssuer::Start,
+                may_import: true,
+            },
+            AuditDetail::RequiresCapability {
+                capability: "manage_users".into(),
+                role: "leader".into(),
+            },
+            AuditDetail::SourceNotPermitted {
+                source: Source::Manual,
+            },
+            AuditDetail::MaintenanceRecorded {
+                station: "708301".into(),
+                start: t,
+                end: None,
+                note: "校准".into(),
+            },
             AuditDetail::MaintenanceChanged {
                 station: "708301".into(),
-                end: Some(Change { before: None, after: Some(t) }),
-                note: Some(Change { before: "a".into(), after: "b".into() }),
+                end: Some(Change {
+                    before: None,
+                    after: Some(t),
+                }),
+                note: Some(Change {
+                    before: "a".into(),
+                    after: "b".into(),
+                }),
             },
             AuditDetail::FileImported {
-                format: "micaps3".into(), records: 3, imported: 2, new_values: 2, duplicate_values: 0, outside_network: 1,
+                format: "micaps3".into(),
+                records: 3,
+                imported: 2,
+                new_values: 2,
+                duplicate_values: 0,
+                outside_network: 1,
             },
-            AuditDetail::FileRefused { format: None, line: Some(4), reason: "bad time".into() },
-            AuditDetail::AuditKeyIntroduced { fingerprint: "0123456789abcdef".into() },
+            AuditDetail::FileRefused {
+                format: None,
+                line: Some(4),
+                reason: "bad time".into(),
+            },
+            AuditDetail::AuditKeyIntroduced {
+                fingerprint: "0123456789abcdef".into(),
+            },
         ]
     }
 
@@ -359,10 +450,19 @@ mod tests {
             let en = audit_detail(Language::En, &stored);
             assert!(!zh.is_empty() && !en.is_empty(), "{stored}");
             assert_ne!(zh, stored, "rendered, not shown raw: {stored}");
-            assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "zh: {zh}");
-            assert!(!en.contains('：') && !en.contains('，') && !en.contains('（'), "en: {en}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "zh: {zh}"
+            );
+            assert!(
+                !en.contains('：') && !en.contains('，') && !en.contains('（'),
+                "en: {en}"
+            );
             for text in [&zh, &en] {
-                assert!(!text.contains("2026-12-07T") && !text.contains(".008Z"), "UTC: {text}");
+                assert!(
+                    !text.contains("2026-12-07T") && !text.contains(".008Z"),
+                    "UTC: {text}"
+                );
                 // 20:23 UTC is 04:23 the next day in Beijing.
                 if stored.contains("2026-12-07T20:23") {
                     assert!(text.contains("2026-12-08 04:23"), "Beijing time: {text}");
@@ -371,7 +471,11 @@ mod tests {
         }
         assert_eq!(
             audit_detail(Language::Zh, &every_detail()[10].to_stored()),
-            format!("{} → {}", Role::Leader.name_zh(), Role::Supervisor.name_zh())
+            format!(
+                "{} → {}",
+                Role::Leader.name_zh(),
+                Role::Supervisor.name_zh()
+            )
         );
         assert_eq!(
             audit_detail(Language::En, &every_detail()[4].to_stored()),
@@ -383,11 +487,18 @@ mod tests {
     fn the_regression_warning_and_the_session_note_are_said_in_both_languages() {
         use crate::domain::audit::ChainHash;
         let seen = (12, ChainHash([1; 32]));
-        for now in [Some((9, ChainHash([1; 32]))), Some((12, ChainHash([2; 32]))), None] {
+        for now in [
+            Some((9, ChainHash([1; 32]))),
+            Some((12, ChainHash([2; 32]))),
+            None,
+        ] {
             let regression = HeadRegression { seen, now };
             let zh = audit_regressed(Language::Zh, &regression);
             let en = audit_regressed(Language::En, &regression);
-            assert!(zh.contains("第 12 条") && zh.contains("audit-verify"), "{zh}");
+            assert!(
+                zh.contains("第 12 条") && zh.contains("audit-verify"),
+                "{zh}"
+            );
             assert!(en.contains("entry 12") && !en.contains('：'), "{en}");
         }
         let note = StorageNote::InFile("/home/wang/.local/share/wxdesk/session".into());
