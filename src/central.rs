@@ -48,8 +48,8 @@ pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_SERIES_DAYS, MA
 pub use limits::Limits;
 
 use crate::domain::Network;
-use crate::domain::access::{DeviceName, Secret};
-use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+use crate::domain::access::{DeviceClaims, DeviceName, Secret};
+use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, KeyIssuer, Outcome};
 use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
@@ -79,8 +79,12 @@ pub struct CentralConfig {
     /// Give a first administrator who never logged in a fresh one-time password on each start
     /// (the embedded default); otherwise only an empty database gets one.
     pub reissue_first_admin: bool,
-    /// Devices to issue a fresh key to at start (the embedded simulator), replacing old keys.
-    pub device_keys: Vec<DeviceName>,
+    /// Devices to issue a fresh key to at start (the embedded simulator, which may import its
+    /// archive), replacing old keys, with what each key may claim.
+    pub device_keys: Vec<(DeviceName, DeviceClaims)>,
+    /// The audit key's file, created on first start; `None`: beside the database
+    /// ([`audit::default_key_path`]).
+    pub audit_key: Option<PathBuf>,
     /// Quality-control settings; `None`: the shipped climatological limits (`assets/qc`).
     pub qc: Option<QcConfig>,
     /// Bounds on requests, live streams and connections.
@@ -108,6 +112,7 @@ impl CentralConfig {
             tls: None,
             reissue_first_admin: false,
             device_keys: Vec::new(),
+            audit_key: None,
             qc: None,
             limits: Limits::default(),
         }
@@ -209,9 +214,11 @@ pub async fn start(
         tls,
         reissue_first_admin,
         device_keys,
+        audit_key,
         qc,
         limits,
     } = config;
+    let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let qc = match qc {
         Some(qc) => qc,
         None => crate::assets::qc_config().map_err(|e| CentralError::Qc(e.to_string()))?,
@@ -223,11 +230,12 @@ pub async fn start(
     let now = clock.now();
     let (store, head, first_admin, keys) = tokio::task::spawn_blocking(move || {
         let store = SqliteCentralStore::open(&path, &network, qc)?;
+        let store = store.with_audit_key(audit::load_or_create_key(&key_path)?, now)?;
         let head = store.head()?;
         let first_admin = accounts::bootstrap_first_admin(&store, now, reissue_first_admin)
             .map_err(|f| CentralError::Accounts(f.body.message))?;
         let mut keys = BTreeMap::new();
-        for name in device_keys {
+        for (name, claims) in device_keys {
             let record = AuditRecord::new(
                 now,
                 "central",
@@ -235,8 +243,11 @@ pub async fn start(
                 AuditAction::DeviceKeyIssued,
                 Outcome::Ok,
             )
-            .details("issued at start for the built-in simulator");
-            let key = accounts::issue_device_key_blocking(&store, &name, record, now)
+            .detail(&AuditDetail::DeviceKeyIssued {
+                by: KeyIssuer::Start,
+                may_import: claims.may_import,
+            });
+            let key = accounts::issue_device_key_blocking(&store, &name, claims, record, now)
                 .map_err(|f| CentralError::Accounts(f.body.message))?;
             keys.insert(name, key);
         }
@@ -285,7 +296,12 @@ pub async fn start(
 /// Runs `wxdesk central serve` until interrupted (Ctrl-C, or SIGTERM on Unix), then shuts
 /// down gracefully. On the first start it prints the first administrator's one-time password
 /// to standard output, once (never to the log).
-pub fn serve_blocking(listen: SocketAddr, db: &Path, tls: Option<TlsFiles>) -> anyhow::Result<()> {
+pub fn serve_blocking(
+    listen: SocketAddr,
+    db: &Path,
+    tls: Option<TlsFiles>,
+    audit_key: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let network = crate::assets::qingliu_network().context("reading the shipped network")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -298,6 +314,7 @@ pub fn serve_blocking(listen: SocketAddr, db: &Path, tls: Option<TlsFiles>) -> a
             .with_context(|| format!("listening on {listen}"))?;
         let mut config = CentralConfig::new(db, network);
         config.tls = tls;
+        config.audit_key = audit_key;
         let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;

@@ -44,6 +44,10 @@ pub enum Language {
 pub enum Command {
     /// Run or administer a central server.
     Central {
+        /// The audit key's file (created on first start, mode 0600); default: beside the
+        /// database, `<db>.audit-key`. Keep it where a copy of the database does not go.
+        #[arg(long, global = true, value_name = "FILE")]
+        audit_key: Option<PathBuf>,
         /// What to do.
         #[command(subcommand)]
         command: CentralCommand,
@@ -71,11 +75,19 @@ pub enum CentralCommand {
         #[arg(long, value_name = "PEM", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
     },
-    /// Check the audit log's hash chain; exits non-zero naming the first broken entry.
+    /// Check the audit log's hash chain, its sealed part with the audit key; exits non-zero
+    /// naming the first broken entry.
     AuditVerify {
         /// SQLite database file.
         #[arg(long)]
         db: PathBuf,
+        /// The audit key's file (default: --audit-key, or the file beside the database).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// A head noted earlier (`SEQ:HASH`, as this command prints it): the log must still
+        /// hold it, which catches entries cut from the end.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
     },
     /// Issue a key for a device (a station's logger, `wxdesk sim`), replacing any earlier one.
     DeviceKey {
@@ -85,6 +97,10 @@ pub enum CentralCommand {
         /// The device's name.
         #[arg(long)]
         name: String,
+        /// The key may also import (label observations `imported`, post files): for an
+        /// archive loader. Without it: live and backfilled only.
+        #[arg(long)]
+        may_import: bool,
     },
     /// Give a user a new one-time password (e.g. an administrator who lost theirs).
     ResetPassword {
@@ -119,7 +135,8 @@ pub struct SimArgs {
     /// Central to post to, e.g. `http://127.0.0.1:8640`.
     #[arg(long, value_name = "URL")]
     pub central: String,
-    /// The device key the central issued for this simulator (`wxdesk central device-key`).
+    /// The device key the central issued for this simulator (`wxdesk central device-key
+    /// --may-import`: its archive is labelled imported).
     #[arg(
         long,
         env = "WXDESK_DEVICE_KEY",

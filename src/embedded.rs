@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use crate::central::{self, CentralConfig, CentralError};
 use crate::domain::Timestamp;
-use crate::domain::access::{DeviceName, Secret};
+use crate::domain::access::{DeviceClaims, DeviceName, Secret};
 use crate::domain::time::SharedClock;
 use crate::sim::{self, History, HttpSink, SimConfig};
 use crate::store::StoreError;
@@ -122,9 +122,14 @@ async fn serve(
         let mut config = CentralConfig::new(&db, network);
         config.clock = clock.clone();
         config.reissue_first_admin = true;
-        config.device_keys = vec![simulator];
+        // The simulator loads a year of archive (labelled imported) before it goes live.
+        config.device_keys = vec![(simulator, DeviceClaims::ARCHIVE_LOADER)];
         let central = match central::start(listener, config.clone()).await {
-            Err(CentralError::Store(StoreError::Corrupt { reason, .. })) => {
+            // A database whose audit log was sealed with another key (its key file lost) is
+            // treated as damaged too: its chain can no longer be verified or continued.
+            Err(CentralError::Store(
+                StoreError::Corrupt { reason, .. } | StoreError::AuditKey(reason),
+            )) => {
                 // The embedded central holds only simulated data: keep the damaged file for
                 // inspection and start afresh rather than leave the desk without a central.
                 let aside = db.with_extension(format!("corrupt-{}", clock.now().millis()));

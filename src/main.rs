@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<ExitCode> {
                 wxdesk::console::ConsoleOptions::from_cli(cli.server, cli.ca_cert, cli.lang);
             wxdesk::console::run(&options)?;
         }
-        Some(Command::Central { command }) => match command {
+        Some(Command::Central { audit_key, command }) => match command {
             CentralCommand::Serve {
                 listen,
                 db,
@@ -34,18 +34,33 @@ fn main() -> anyhow::Result<ExitCode> {
                 let tls = tls_cert
                     .zip(tls_key)
                     .map(|(cert, key)| TlsFiles { cert, key });
-                wxdesk::central::serve_blocking(listen, &db, tls)?;
+                wxdesk::central::serve_blocking(listen, &db, tls, audit_key)?;
             }
-            CentralCommand::AuditVerify { db } => {
-                if !wxdesk::central::maintenance::audit_verify(&db, &mut out)? {
+            CentralCommand::AuditVerify {
+                db,
+                key,
+                expect_head,
+            } => {
+                let options = wxdesk::central::maintenance::VerifyOptions {
+                    key: key.or(audit_key),
+                    expect_head,
+                };
+                if !wxdesk::central::maintenance::audit_verify(&db, &options, &mut out)? {
                     return Ok(ExitCode::FAILURE);
                 }
             }
-            CentralCommand::DeviceKey { db, name } => {
-                wxdesk::central::maintenance::issue_device_key(&db, &name, &mut out)?;
+            CentralCommand::DeviceKey {
+                db,
+                name,
+                may_import,
+            } => {
+                let claims = wxdesk::domain::access::DeviceClaims { may_import };
+                let key = audit_key.as_deref();
+                wxdesk::central::maintenance::issue_device_key(&db, key, &name, claims, &mut out)?;
             }
             CentralCommand::ResetPassword { db, user } => {
-                wxdesk::central::maintenance::reset_password(&db, &user, &mut out)?;
+                let key = audit_key.as_deref();
+                wxdesk::central::maintenance::reset_password(&db, key, &user, &mut out)?;
             }
             CentralCommand::Import {
                 db,
@@ -58,7 +73,8 @@ fn main() -> anyhow::Result<ExitCode> {
                     element,
                     name: None,
                 };
-                wxdesk::central::maintenance::import(&db, &query, &file, &mut out)?;
+                let key = audit_key.as_deref();
+                wxdesk::central::maintenance::import(&db, key, &query, &file, &mut out)?;
             }
         },
         Some(Command::Sim(args)) => wxdesk::sim::run_blocking(&args)?,

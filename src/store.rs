@@ -35,6 +35,9 @@ pub enum StoreError {
     /// Stored data that does not decode (a bug or a hand edit).
     #[error("stored data does not decode: {0}")]
     Decode(String),
+    /// The audit key is missing, or is not the key the audit log was sealed with.
+    #[error("audit key: {0}")]
+    AuditKey(String),
 }
 
 /// Adds context to a rusqlite result.

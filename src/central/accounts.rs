@@ -18,9 +18,11 @@ use super::auth::{
 use super::error::{ApiJson, Failure};
 use crate::domain::Timestamp;
 use crate::domain::access::{
-    Account, DeviceName, LockoutPolicy, Role, Secret, Username, check_new_password,
+    Account, DeviceClaims, DeviceName, LockoutPolicy, Role, Secret, Username, check_new_password,
 };
-use crate::domain::audit::{AuditAction, AuditRecord, Outcome, clean};
+use crate::domain::audit::{
+    AuditAction, AuditDetail, AuditRecord, Change, KeyIssuer, Outcome, clean,
+};
 use crate::protocol::{
     DeviceKeyInfo, DeviceKeyList, DeviceKeyRequest, IssuedDeviceKey, LoginRequest, LoginResponse,
     NewUserRequest, OneTimePassword, PasswordChange, SessionInfo, UserList, UserUpdateRequest,
@@ -87,13 +89,7 @@ fn login_blocking(
     from: &str,
     now: Timestamp,
 ) -> Result<LoginResponse, Failure> {
-    let details = |text: &str| {
-        if from.is_empty() {
-            text.to_owned()
-        } else {
-            format!("{text}; from {from}")
-        }
-    };
+    let address = AuditDetail::from_address(from);
     let user = match Username::parse(&request.username) {
         Ok(name) => store.user(&name)?,
         Err(_) => None,
@@ -109,7 +105,7 @@ fn login_blocking(
                 AuditAction::Login,
                 Outcome::Failed,
             )
-            .details(details("no such user")),
+            .detail(&AuditDetail::NoSuchUser { from: address }),
         )?;
         tracing::info!(%workstation, "login refused: unknown user");
         return Err(wrong_credentials());
@@ -118,7 +114,9 @@ fn login_blocking(
     let record = |outcome| AuditRecord::new(now, &actor, workstation, AuditAction::Login, outcome);
     if let Some(until) = user.account.locked_until.filter(|&until| until > now) {
         // No password check while locked: guessing gains nothing, and costs nothing.
-        store.audit(record(Outcome::Denied).details(details("account locked")))?;
+        store.audit(record(Outcome::Denied).detail(&AuditDetail::AccountLocked {
+            from: address.clone(),
+        }))?;
         tracing::info!(user = %user.account.username, "login refused: account locked");
         return Err(locked(until));
     }
@@ -127,10 +125,10 @@ fn login_blocking(
             user.id,
             LockoutPolicy::DEFAULT,
             now,
-            record(Outcome::Failed).details(details(&format!(
-                "wrong password ({} in a row)",
-                user.failed_logins + 1
-            ))),
+            record(Outcome::Failed).detail(&AuditDetail::WrongPassword {
+                in_a_row: user.failed_logins + 1,
+                from: address.clone(),
+            }),
         )?;
         tracing::info!(user = %user.account.username, failures = after.failed_logins, "login refused: wrong password");
         return Err(
@@ -141,7 +139,11 @@ fn login_blocking(
         );
     }
     if user.account.disabled {
-        store.audit(record(Outcome::Denied).details(details("account disabled")))?;
+        store.audit(
+            record(Outcome::Denied).detail(&AuditDetail::AccountDisabled {
+                from: address.clone(),
+            }),
+        )?;
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
             error_code::ACCOUNT_DISABLED,
@@ -150,11 +152,6 @@ fn login_blocking(
     }
     let (token, token_hash) = new_token(SESSION_PREFIX)?;
     let expires_at = now.plus_ms(SESSION_MS);
-    let pending = if user.account.must_change_password {
-        "; one-time password, must choose a new one"
-    } else {
-        ""
-    };
     store.login_succeeded(
         user.id,
         NewSession {
@@ -163,7 +160,11 @@ fn login_blocking(
             created_at: now,
             expires_at,
         },
-        record(Outcome::Ok).details(details(&format!("session until {expires_at}{pending}"))),
+        record(Outcome::Ok).detail(&AuditDetail::SessionStarted {
+            until: expires_at,
+            one_time_password: user.account.must_change_password,
+            from: address,
+        }),
     )?;
     tracing::info!(user = %user.account.username, %workstation, "login");
     let mut account = user.account;
@@ -199,7 +200,7 @@ pub async fn session(
 fn signed_in(principal: Principal) -> Result<SignedIn, Failure> {
     match principal {
         Principal::User(user) => Ok(user),
-        Principal::Device(_) => Err(Failure::new(
+        Principal::Device(..) => Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             "device keys have no session",
@@ -244,7 +245,7 @@ pub async fn change_password(
                         outcome: Outcome::Failed.code().to_owned(),
                         ..record
                     }
-                    .details("current password wrong"),
+                    .detail(&AuditDetail::CurrentPasswordWrong),
                 )?;
                 return Err(
                     match after.account.locked_until.filter(|&until| until > now) {
@@ -296,7 +297,10 @@ pub async fn create_user(
     let record = principal
         .record(now, AuditAction::UserCreated, Outcome::Ok)
         .target(format!("user:{username}"))
-        .details(format!("{display_name}, role {role}"));
+        .detail(&AuditDetail::UserCreated {
+            display_name: display_name.clone(),
+            role: role.code().to_owned(),
+        });
     let created = state
         .call(move |store| {
             let password = new_one_time_password()?;
@@ -342,7 +346,7 @@ pub async fn reset_password(
     let record = principal
         .record(state.clock().now(), AuditAction::PasswordReset, Outcome::Ok)
         .target(format!("user:{username}"))
-        .details("one-time password issued; sessions ended; lockout lifted");
+        .detail(&AuditDetail::OneTimePasswordIssued { at_console: false });
     let reset = state
         .call(move |store| {
             let password = new_one_time_password()?;
@@ -403,7 +407,10 @@ fn change_records(
     let mut records = Vec::new();
     if let Some(role) = update.role.filter(|&r| r != before.account.role) {
         records.push(
-            record(AuditAction::RoleChanged).details(format!("{} → {role}", before.account.role)),
+            record(AuditAction::RoleChanged).detail(&AuditDetail::RoleChanged(Change {
+                before: before.account.role.code().to_owned(),
+                after: role.code().to_owned(),
+            })),
         );
     }
     if let Some(name) = update
@@ -412,13 +419,15 @@ fn change_records(
         .filter(|n| **n != before.account.display_name)
     {
         records.push(
-            record(AuditAction::UserRenamed)
-                .details(format!("{} → {name}", before.account.display_name)),
+            record(AuditAction::UserRenamed).detail(&AuditDetail::Renamed(Change {
+                before: before.account.display_name.clone(),
+                after: name.clone(),
+            })),
         );
     }
     match update.disabled {
         Some(true) if !before.account.disabled => {
-            records.push(record(AuditAction::UserDisabled).details("sessions ended"));
+            records.push(record(AuditAction::UserDisabled).detail(&AuditDetail::SessionsEnded));
         }
         Some(false) if before.account.disabled => records.push(record(AuditAction::UserEnabled)),
         _ => {}
@@ -436,6 +445,7 @@ pub async fn device_keys(State(state): State<AppState>) -> Result<Json<DeviceKey
                 name: row.name,
                 issued_at: row.issued_at,
                 revoked_at: row.revoked_at,
+                may_import: row.claims.may_import,
             })
             .collect(),
     }))
@@ -447,32 +457,43 @@ pub async fn issue_device_key(
     principal: Principal,
     ApiJson(request): ApiJson<DeviceKeyRequest>,
 ) -> Result<(StatusCode, Json<IssuedDeviceKey>), Failure> {
-    let record = principal.record(
-        state.clock().now(),
-        AuditAction::DeviceKeyIssued,
-        Outcome::Ok,
-    );
+    let claims = DeviceClaims {
+        may_import: request.may_import,
+    };
+    let record = principal
+        .record(
+            state.clock().now(),
+            AuditAction::DeviceKeyIssued,
+            Outcome::Ok,
+        )
+        .detail(&AuditDetail::DeviceKeyIssued {
+            by: KeyIssuer::Api,
+            may_import: claims.may_import,
+        });
     let now = state.clock().now();
     let name = request.name;
     let key = state
         .call({
             let name = name.clone();
-            move |store| issue_device_key_blocking(store, &name, record, now)
+            move |store| issue_device_key_blocking(store, &name, claims, record, now)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(IssuedDeviceKey { name, key })))
 }
 
-/// Issues a device key and records it: for the API, the CLI and the embedded simulator.
+/// Issues a device key that may claim `claims` and records it: for the API, the CLI and the
+/// embedded simulator.
 pub fn issue_device_key_blocking(
     store: &dyn CentralStore,
     name: &DeviceName,
+    claims: DeviceClaims,
     record: AuditRecord,
     now: Timestamp,
 ) -> Result<Secret, Failure> {
     let (key, hash) = new_token(DEVICE_KEY_PREFIX)?;
-    store.issue_device_key(name, hash, now, record.target(format!("device:{name}")))?;
-    tracing::info!(device = %name, "device key issued");
+    let record = record.target(format!("device:{name}"));
+    store.issue_device_key(name, hash, claims, now, record)?;
+    tracing::info!(device = %name, may_import = claims.may_import, "device key issued");
     Ok(key)
 }
 
@@ -525,7 +546,7 @@ pub fn bootstrap_first_admin(
                 password_hash: hash_password(&password)?,
                 created_at: now,
             },
-            record.details("no users yet: first administrator with a one-time password"),
+            record.detail(&AuditDetail::FirstAdministrator),
         )?;
         return Ok(Some(password));
     }
@@ -543,7 +564,7 @@ pub fn bootstrap_first_admin(
                 action: AuditAction::PasswordReset.code().to_owned(),
                 ..record
             }
-            .details("first administrator never logged in: a new one-time password for this start"),
+            .detail(&AuditDetail::FirstAdministratorReissued),
         )?;
         return Ok(Some(password));
     }
@@ -567,7 +588,7 @@ pub fn reset_password_cli(
         Outcome::Ok,
     )
     .target(format!("user:{username}"))
-    .details("one-time password issued at the server's console; sessions ended; lockout lifted");
+    .detail(&AuditDetail::OneTimePasswordIssued { at_console: true });
     store.set_password(username, &hash_password(&password)?, true, None, record)?;
     Ok(password)
 }

@@ -199,7 +199,9 @@ pub struct Route {
 /// tests call every route as every role.
 pub fn routes() -> Vec<Route> {
     use Access::{Public, Requires, SignedIn};
-    use Capability::{IngestObservations, ManageDevices, ManageUsers, Read, ReadAudit};
+    use Capability::{
+        ImportObservations, IngestObservations, ManageDevices, ManageUsers, Read, ReadAudit,
+    };
     let route = |verb, path, access, handler| Route {
         verb,
         path,
@@ -242,7 +244,7 @@ pub fn routes() -> Vec<Route> {
         route(
             Verb::Post,
             "/imports",
-            Requires(IngestObservations),
+            Requires(ImportObservations),
             post(imports::import).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         ),
         // Maintenance windows: technicians record them, everyone reads them.

@@ -1,6 +1,14 @@
 //! `GET /audit`: the audit log, newest first, filtered and paged, for roles that may read it.
 //! Appending happens where things are done (logins, account changes, refusals); verifying is
 //! `wxdesk central audit-verify`.
+//!
+//! Also the audit key's file: 32 random bytes as 64 hex digits, mode 0600, created on first
+//! start. By default it sits beside the database (`<db>.audit-key`; the embedded central's is in
+//! the user's data directory beside its database); `--audit-key` puts it elsewhere, which is
+//! the point: a copy of the database without the key cannot be rewritten unnoticed.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use axum::Json;
 use axum::extract::State;
@@ -8,8 +16,68 @@ use axum::extract::State;
 use super::api::AppState;
 use super::error::{ApiQuery, Failure};
 use crate::domain::Timestamp;
+use crate::domain::audit::AuditKey;
 use crate::protocol::{AuditEntryDto, AuditPage, AuditQuery};
+use crate::store::StoreError;
 use crate::store::central::AuditFilter;
+
+/// The audit key's default file: beside the database, named after it (`central.sqlite` →
+/// `central.sqlite.audit-key`).
+pub fn default_key_path(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".audit-key");
+    db.with_file_name(name)
+}
+
+/// Reads the audit key at `path`.
+pub fn read_key(path: &Path) -> Result<AuditKey, StoreError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| StoreError::AuditKey(format!("reading {}: {e}", path.display())))?;
+    warn_if_readable_by_others(path);
+    AuditKey::parse(&text).ok_or_else(|| {
+        StoreError::AuditKey(format!(
+            "{} is not an audit key (64 hex digits)",
+            path.display()
+        ))
+    })
+}
+
+/// Reads the audit key at `path`, or creates one there (mode 0600) when there is no file.
+pub fn load_or_create_key(path: &Path) -> Result<AuditKey, StoreError> {
+    if path.exists() {
+        return read_key(path);
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::AuditKey(format!("the OS random number generator failed: {e}")))?;
+    let key = AuditKey::from_bytes(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(path).and_then(|mut file| {
+        file.write_all(key.to_file_text().as_bytes())
+            .and(file.sync_all())
+    });
+    written.map_err(|e| StoreError::AuditKey(format!("creating {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), fingerprint = %key.fingerprint(), "audit key created");
+    Ok(key)
+}
+
+/// A key others may read protects nothing from them: say so (without the key).
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), "the audit key is readable by others; chmod 600 it");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
 
 /// Page size when the client names none.
 pub const DEFAULT_AUDIT_LIMIT: u32 = 100;
@@ -78,6 +146,25 @@ pub async fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_file_is_created_private_once_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("central.sqlite");
+        let path = default_key_path(&db);
+        assert_eq!(path, dir.path().join("central.sqlite.audit-key"));
+        let created = load_or_create_key(&path).unwrap();
+        assert_eq!(load_or_create_key(&path).unwrap(), created, "created once");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "not a key").unwrap();
+        let refused = read_key(&path).unwrap_err().to_string();
+        assert!(refused.contains("is not an audit key"), "{refused}");
+    }
 
     #[test]
     fn queries_are_parsed_or_explained() {

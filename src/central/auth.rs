@@ -25,8 +25,10 @@ use sha2::{Digest as _, Sha256};
 use super::api::AppState;
 use super::error::Failure;
 use crate::domain::Timestamp;
-use crate::domain::access::{Capability, DeviceName, Role, Secret, Username, allows};
-use crate::domain::audit::{AuditAction, AuditRecord, Outcome, hex};
+use crate::domain::access::{
+    Capability, DeviceClaims, DeviceName, Role, Secret, Username, caller_allows,
+};
+use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Outcome, hex};
 use crate::domain::time::HOUR_MS;
 use crate::store::central::accounts::{SessionRow, TokenHash};
 
@@ -93,8 +95,8 @@ impl SignedIn {
 pub enum Principal {
     /// A user with a session.
     User(SignedIn),
-    /// A device with a key.
-    Device(DeviceName),
+    /// A device with a key, and what its key may claim.
+    Device(DeviceName, DeviceClaims),
 }
 
 impl Principal {
@@ -102,15 +104,28 @@ impl Principal {
     pub fn role(&self) -> Role {
         match self {
             Self::User(user) => user.role,
-            Self::Device(_) => Role::Device,
+            Self::Device(..) => Role::Device,
         }
+    }
+
+    /// What the caller's key may claim beyond its role (`None` for users).
+    pub fn claims(&self) -> Option<DeviceClaims> {
+        match self {
+            Self::User(_) => None,
+            Self::Device(_, claims) => Some(*claims),
+        }
+    }
+
+    /// Whether the caller has `capability`: the matrix, plus a device key's grants.
+    pub fn may(&self, capability: Capability) -> bool {
+        caller_allows(self.role(), self.claims(), capability)
     }
 
     /// The audit log's name for it: `user:zhangwei`, `device:simulator`.
     pub fn actor(&self) -> String {
         match self {
             Self::User(user) => format!("user:{}", user.username),
-            Self::Device(name) => format!("device:{name}"),
+            Self::Device(name, _) => format!("device:{name}"),
         }
     }
 
@@ -118,7 +133,7 @@ impl Principal {
     pub fn workstation(&self) -> &str {
         match self {
             Self::User(user) => &user.workstation,
-            Self::Device(name) => name.as_str(),
+            Self::Device(name, _) => name.as_str(),
         }
     }
 
@@ -193,7 +208,10 @@ pub async fn guard(
         Err(failure) => return failure.into_response(),
     };
     if let Err(failure) = authorise(&principal, access) {
-        if failure.status == StatusCode::FORBIDDEN && failure.body.error == "forbidden" {
+        if let (Access::Requires(capability), true) = (
+            access,
+            failure.status == StatusCode::FORBIDDEN && failure.body.error == "forbidden",
+        ) {
             let target = format!("{} {}", request.method(), request.uri().path());
             let record = principal
                 .record(
@@ -202,7 +220,10 @@ pub async fn guard(
                     Outcome::Denied,
                 )
                 .target(target)
-                .details(failure.body.message.clone());
+                .detail(&AuditDetail::RequiresCapability {
+                    capability: capability.code().to_owned(),
+                    role: principal.role().code().to_owned(),
+                });
             if let Err(error) = state.blocking(move |store| store.audit(record)).await {
                 return error.into_response();
             }
@@ -217,7 +238,7 @@ pub async fn guard(
 pub fn authorise(principal: &Principal, access: Access) -> Result<(), Failure> {
     match (access, principal) {
         (Access::Public, _) | (Access::SignedIn, Principal::User(_)) => Ok(()),
-        (Access::SignedIn, Principal::Device(_)) => Err(Failure::new(
+        (Access::SignedIn, Principal::Device(..)) => Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             "device keys have no user session; this route is for people",
@@ -229,7 +250,7 @@ pub fn authorise(principal: &Principal, access: Access) -> Result<(), Failure> {
                 "you logged in with a one-time password: choose your own password first (POST /api/v1/auth/password)",
             ))
         }
-        (Access::Requires(capability), principal) if allows(principal.role(), capability) => Ok(()),
+        (Access::Requires(capability), principal) if principal.may(capability) => Ok(()),
         (Access::Requires(capability), principal) => {
             let roles: Vec<&str> = capability.user_roles().iter().map(|r| r.code()).collect();
             let who = if roles.is_empty() {
@@ -259,7 +280,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
         return state
             .blocking(move |store| store.device(hash))
             .await?
-            .map(Principal::Device)
+            .map(|(name, claims)| Principal::Device(name, claims))
             .ok_or_else(|| Failure::unauthorized("this device key is unknown or revoked"));
     }
     if !token.expose().starts_with(SESSION_PREFIX) {
@@ -368,6 +389,7 @@ pub fn verify_nobody(password: &Secret) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::access::allows;
 
     fn user(role: Role, must_change: bool) -> Principal {
         Principal::User(SignedIn {
@@ -384,7 +406,11 @@ mod tests {
 
     #[test]
     fn authorisation_follows_the_matrix() {
-        let device = Principal::Device(DeviceName::parse("simulator").unwrap());
+        let device = Principal::Device(DeviceName::parse("simulator").unwrap(), DeviceClaims::LIVE);
+        let loader = Principal::Device(
+            DeviceName::parse("archive").unwrap(),
+            DeviceClaims::ARCHIVE_LOADER,
+        );
         for capability in Capability::ALL {
             for role in Role::USERS {
                 let allowed = authorise(&user(role, false), Access::Requires(capability)).is_ok();
@@ -395,6 +421,13 @@ mod tests {
                 allowed,
                 allows(Role::Device, capability),
                 "device {capability}"
+            );
+            // An archive loader's key may import as well, and nothing else more.
+            let allowed = authorise(&loader, Access::Requires(capability)).is_ok();
+            assert_eq!(
+                allowed,
+                allows(Role::Device, capability) || capability == Capability::ImportObservations,
+                "archive loader {capability}"
             );
         }
         assert!(authorise(&user(Role::Leader, true), Access::SignedIn).is_ok());

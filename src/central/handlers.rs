@@ -11,15 +11,21 @@ use axum::response::IntoResponse;
 
 use super::MAX_BATCH_RECORDS;
 use super::api::AppState;
+use super::auth::Principal;
 use super::error::{ApiQuery, Failure};
+use crate::domain::Source;
+use crate::domain::access::may_claim;
+use crate::domain::audit::{AuditAction, AuditDetail, Outcome, head_text};
 use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, StationId, Timestamp};
+use crate::protocol::error_code;
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
     ChangesPage, ChangesQuery, Health, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
     SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery,
 };
+use axum::http::StatusCode;
 
 /// Most buckets a view may ask for: wider than any screen, small enough to answer quickly.
 pub const MAX_VIEW_COLUMNS: usize = 4000;
@@ -35,8 +41,11 @@ pub const MAX_CHANGES_LIMIT: u32 = 10_000;
 
 /// `GET /health`.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
-    let (head, stations) = state
-        .blocking(|store| Ok((store.head()?, store.network()?.stations.len())))
+    let (head, stations, audit_head) = state
+        .blocking(|store| {
+            let stations = store.network()?.stations.len();
+            Ok((store.head()?, stations, store.audit_head()?))
+        })
         .await?;
     Ok(Json(Health {
         status: "ok".to_owned(),
@@ -45,6 +54,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failu
         head,
         stations,
         instance: state.store().instance().to_owned(),
+        audit_head: audit_head.map(head_text),
     }))
 }
 
@@ -57,6 +67,7 @@ pub async fn stations(State(state): State<AppState>) -> Result<Json<NetworkDto>,
 /// `POST /observations`: a batch, one transaction, one result per record.
 pub async fn ingest(
     State(state): State<AppState>,
+    principal: Principal,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestResponse>, Failure> {
     let body = body.map_err(|e| Failure::body(&e))?;
@@ -73,6 +84,14 @@ pub async fn ingest(
         )));
     }
     let now = state.clock().now();
+    if let Some(source) = forbidden_claim(&principal, &records) {
+        let record = principal
+            .record(now, AuditAction::AccessDenied, Outcome::Denied)
+            .target("POST /api/v1/observations")
+            .detail(&AuditDetail::SourceNotPermitted { source });
+        state.blocking(move |store| store.audit(record)).await?;
+        return Err(source_not_permitted(&principal, source));
+    }
     let report = state
         .blocking(move |store| store.ingest(&records, now))
         .await?;
@@ -94,6 +113,35 @@ pub async fn ingest(
         );
     }
     Ok(Json(response))
+}
+
+/// The first source a record of the batch claims that the caller may not claim. A record
+/// whose source does not parse is left to ingest, which refuses it on its own.
+fn forbidden_claim(principal: &Principal, records: &[serde_json::Value]) -> Option<Source> {
+    records
+        .iter()
+        .filter_map(|record| record.get("source"))
+        .filter_map(|source| serde_json::from_value::<Source>(source.clone()).ok())
+        .find(|&source| !may_claim(principal.role(), principal.claims(), source))
+}
+
+/// 403 `source_not_permitted`: what the caller claimed and what it may claim.
+fn source_not_permitted(principal: &Principal, source: Source) -> Failure {
+    let allowed: Vec<&str> = Source::ALL
+        .into_iter()
+        .filter(|&s| may_claim(principal.role(), principal.claims(), s))
+        .map(Source::code)
+        .collect();
+    Failure::new(
+        StatusCode::FORBIDDEN,
+        error_code::SOURCE_NOT_PERMITTED,
+        format!(
+            "the batch claims source {}, which this caller may not claim (it may claim: {}); \
+             nothing was stored",
+            source.code(),
+            allowed.join(", ")
+        ),
+    )
 }
 
 /// `GET /observations/latest`.

@@ -18,7 +18,7 @@ use super::api::AppState;
 use super::auth::Principal;
 use super::error::{ApiQuery, Failure};
 use crate::domain::Timestamp;
-use crate::domain::audit::{AuditAction, AuditRecord, Outcome, clean};
+use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Outcome, clean};
 use crate::domain::element::Element;
 use crate::formats::{self, FileFormat, ImportHint, ObservationFile};
 use crate::protocol::{ImportQuery, ImportReport};
@@ -85,20 +85,15 @@ pub fn import_blocking(
         Ok(file) => file,
         Err(error) => {
             let refusal = ImportRefusal::at(error.line, error.reason);
-            let named = request
-                .hint
-                .format
-                .map_or("format not detected", FileFormat::code);
-            store.audit(failed(&record).details(format!("{named}; refused: {refusal}")))?;
+            let format = request.hint.format.map(|f| f.code().to_owned());
+            store.audit(failed(&record).detail(&refused_detail(format, &refusal)))?;
             return Err(refused(name, &refusal));
         }
     };
     let format = file.format.code();
     let audit = |verdict: ImportVerdict<'_>| match verdict {
-        Ok(tally) => record
-            .clone()
-            .details(format!("{format}; {}", counts(tally))),
-        Err(refusal) => failed(&record).details(format!("{format}; refused: {refusal}")),
+        Ok(tally) => record.clone().detail(&imported_detail(format, tally)),
+        Err(refusal) => failed(&record).detail(&refused_detail(Some(format.to_owned()), refusal)),
     };
     let lines = lines_of(&file);
     match store.import(&lines, now, &audit) {
@@ -109,6 +104,27 @@ pub fn import_blocking(
         }
         Err(ImportError::Refused(refusal)) => Err(refused(name, &refusal)),
         Err(ImportError::Store(error)) => Err(Failure::store(&error)),
+    }
+}
+
+/// The audit detail of a stored file.
+fn imported_detail(format: &str, tally: &ImportTally) -> AuditDetail {
+    AuditDetail::FileImported {
+        format: format.to_owned(),
+        records: tally.records,
+        imported: tally.imported,
+        new_values: tally.new_values,
+        duplicate_values: tally.duplicate_values,
+        outside_network: tally.outside_network,
+    }
+}
+
+/// The audit detail of a refused file.
+fn refused_detail(format: Option<String>, refusal: &ImportRefusal) -> AuditDetail {
+    AuditDetail::FileRefused {
+        format,
+        line: refusal.line,
+        reason: refusal.reason.clone(),
     }
 }
 

@@ -10,10 +10,10 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::{accounts, imports};
+use super::{accounts, audit, imports};
 use crate::domain::Timestamp;
-use crate::domain::access::{DeviceName, Username};
-use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+use crate::domain::access::{DeviceClaims, DeviceName, Username};
+use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, KeyIssuer, Outcome, parse_head};
 use crate::protocol::{ImportQuery, ImportReport};
 use crate::store::central::SqliteCentralStore;
 use crate::store::central::audit::verify_file;
@@ -29,27 +29,71 @@ fn operator() -> String {
         )
 }
 
-fn open(db: &Path) -> anyhow::Result<SqliteCentralStore> {
+/// Opens the database at `db` with its audit key (`key`, or the file beside the database;
+/// created if there is none, as a central's first start would).
+fn open(db: &Path, key: Option<&Path>) -> anyhow::Result<SqliteCentralStore> {
     if !db.exists() {
         anyhow::bail!("{}: no such database", db.display());
     }
     let network = crate::assets::qingliu_network().context("reading the shipped network")?;
     let qc = crate::assets::qc_config().context("reading the shipped QC limits")?;
-    SqliteCentralStore::open(db, &network, qc).with_context(|| format!("opening {}", db.display()))
+    let store = SqliteCentralStore::open(db, &network, qc)
+        .with_context(|| format!("opening {}", db.display()))?;
+    let key_path = key.map_or_else(|| audit::default_key_path(db), Path::to_owned);
+    let key = audit::load_or_create_key(&key_path)?;
+    Ok(store.with_audit_key(key, Timestamp::now())?)
 }
 
-/// `wxdesk central audit-verify --db PATH`: walks the chain; `Ok(false)` when it is broken,
-/// after naming the first broken entry.
-pub fn audit_verify(db: &Path, out: &mut dyn Write) -> anyhow::Result<bool> {
-    let result =
-        verify_file(db).with_context(|| format!("reading the audit log of {}", db.display()))?;
+/// What `audit-verify` checks the log with besides its own links.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The audit key's file; `None`: the file beside the database, if there is one.
+    pub key: Option<std::path::PathBuf>,
+    /// A head noted elsewhere earlier (`SEQ:HASH`, as this command prints it).
+    pub expect_head: Option<String>,
+}
+
+/// `wxdesk central audit-verify --db PATH [--key FILE] [--expect-head SEQ:HASH]`: walks the
+/// chain, the sealed part with the key; `Ok(false)` when it is broken, after naming the first
+/// broken entry.
+pub fn audit_verify(
+    db: &Path,
+    options: &VerifyOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let noted = options
+        .expect_head
+        .as_deref()
+        .map(|text| {
+            parse_head(text).with_context(|| {
+                format!("--expect-head {text:?} is not SEQ:HASH (e.g. 42:9f86d0…, 64 hex digits)")
+            })
+        })
+        .transpose()?;
+    let key = match &options.key {
+        Some(path) => Some(audit::read_key(path)?),
+        None => {
+            let beside = audit::default_key_path(db);
+            beside
+                .exists()
+                .then(|| audit::read_key(&beside))
+                .transpose()?
+        }
+    };
+    let result = verify_file(db, key.as_ref(), noted)
+        .with_context(|| format!("reading the audit log of {}", db.display()))?;
     match result {
         Ok(summary) => {
+            let keyed = match &key {
+                Some(key) => format!("sealed part checked with key {}", key.fingerprint()),
+                None => "no key given: nothing is sealed yet".to_owned(),
+            };
             match summary.head {
                 Some((seq, hash)) => writeln!(
                     out,
-                    "audit log intact: {} entries; head is entry {seq}, hash {hash}\n\
-                     (note the head somewhere safe: a later check that still shows it proves nothing before it changed)",
+                    "audit log intact: {} entries ({keyed}); head {seq}:{hash}\n\
+                     (note the head somewhere safe and check against it later with --expect-head {seq}:{hash}:\n\
+                     a log cut back or rewritten since then no longer holds it)",
                     summary.entries
                 )?,
                 None => writeln!(out, "audit log intact: no entries yet")?,
@@ -63,11 +107,17 @@ pub fn audit_verify(db: &Path, out: &mut dyn Write) -> anyhow::Result<bool> {
     }
 }
 
-/// `wxdesk central device-key --db PATH --name NAME`: issues (or replaces) a device's key and
-/// prints it once.
-pub fn issue_device_key(db: &Path, name: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+/// `wxdesk central device-key --db PATH --name NAME [--may-import]`: issues (or replaces) a
+/// device's key, which may claim `claims`, and prints it once.
+pub fn issue_device_key(
+    db: &Path,
+    audit_key: Option<&Path>,
+    name: &str,
+    claims: DeviceClaims,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let name = DeviceName::parse(name)?;
-    let store = open(db)?;
+    let store = open(db, audit_key)?;
     let now = Timestamp::now();
     let record = AuditRecord::new(
         now,
@@ -76,22 +126,30 @@ pub fn issue_device_key(db: &Path, name: &str, out: &mut dyn Write) -> anyhow::R
         AuditAction::DeviceKeyIssued,
         Outcome::Ok,
     )
-    .details("issued at the server's console");
-    let key = accounts::issue_device_key_blocking(&store, &name, record, now)
+    .detail(&AuditDetail::DeviceKeyIssued {
+        by: KeyIssuer::Console,
+        may_import: claims.may_import,
+    });
+    let key = accounts::issue_device_key_blocking(&store, &name, claims, record, now)
         .map_err(|f| anyhow::anyhow!(f.body.message))?;
     writeln!(
         out,
         "device key for {name} (shown only now; any earlier key of {name} no longer works):\n\n    {}\n\n\
-         Give it to the device, e.g. wxdesk sim --central URL --device-key KEY (or WXDESK_DEVICE_KEY).",
+         Give it to the device, e.g. wxdesk sim --central URL --device-key KEY (or WXDESK_DEVICE_KEY; the simulator needs --may-import for its archive).",
         key.expose()
     )?;
     Ok(())
 }
 
 /// `wxdesk central reset-password --db PATH --user NAME`: a new one-time password, printed once.
-pub fn reset_password(db: &Path, user: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn reset_password(
+    db: &Path,
+    audit_key: Option<&Path>,
+    user: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let username = Username::parse(user)?;
-    let store = open(db)?;
+    let store = open(db, audit_key)?;
     let password = accounts::reset_password_cli(&store, &username, &operator(), Timestamp::now())
         .map_err(|f| anyhow::anyhow!(f.body.message))?;
     writeln!(
@@ -107,6 +165,7 @@ pub fn reset_password(db: &Path, user: &str, out: &mut dyn Write) -> anyhow::Res
 /// or nothing of it, and prints the report.
 pub fn import(
     db: &Path,
+    audit_key: Option<&Path>,
     query: &ImportQuery,
     file: &Path,
     out: &mut dyn Write,
@@ -118,7 +177,7 @@ pub fn import(
     let request =
         imports::import_request(query, &file_name).map_err(|f| anyhow::anyhow!(f.body.message))?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let store = open(db)?;
+    let store = open(db, audit_key)?;
     let now = Timestamp::now();
     let record = AuditRecord::new(
         now,

@@ -15,7 +15,7 @@ use super::auth::Principal;
 use super::error::{ApiJson, ApiQuery, Failure};
 use super::handlers::query_station;
 use crate::domain::Timestamp;
-use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Change, Outcome};
 use crate::domain::maintenance::{self, MaintenanceWindow, check_span, check_start};
 use crate::protocol::{
     MaintenanceDto, MaintenanceList, MaintenanceQuery, MaintenanceUpdate, NewMaintenance,
@@ -47,7 +47,7 @@ pub async fn list(
 fn recorded_by(principal: &Principal) -> String {
     match principal {
         Principal::User(user) => user.username.to_string(),
-        Principal::Device(name) => name.to_string(),
+        Principal::Device(name, _) => name.to_string(),
     }
 }
 
@@ -65,16 +65,13 @@ fn check_new(request: &NewMaintenance, now: Timestamp) -> Result<String, Failure
 }
 
 /// What the audit log says of a window.
-fn describe(window: &MaintenanceWindow) -> String {
-    let to = window
-        .to
-        .map_or_else(|| "ongoing".to_owned(), |to| to.to_rfc3339());
-    format!(
-        "station {}, {} → {to}: {}",
-        window.station,
-        window.from.to_rfc3339(),
-        window.note
-    )
+fn describe(window: &MaintenanceWindow) -> AuditDetail {
+    AuditDetail::MaintenanceRecorded {
+        station: window.station.to_string(),
+        start: window.from,
+        end: window.to,
+        note: window.note.clone(),
+    }
 }
 
 fn target(window: &MaintenanceWindow) -> String {
@@ -112,7 +109,7 @@ pub async fn create(
                 )));
             }
             let audit =
-                |w: &MaintenanceWindow| record.clone().target(target(w)).details(describe(w));
+                |w: &MaintenanceWindow| record.clone().target(target(w)).detail(&describe(w));
             Ok(store.record_maintenance(&window, now, &audit)?)
         })
         .await?;
@@ -140,24 +137,18 @@ fn parse_update(update: &MaintenanceUpdate) -> Result<WindowChange, Failure> {
 }
 
 /// What changed between two states of a window, for the audit log.
-fn changes(before: &MaintenanceWindow, after: &MaintenanceWindow) -> String {
-    let mut parts = Vec::new();
-    if before.to != after.to {
-        let from = before
-            .to
-            .map_or_else(|| "ongoing".to_owned(), |t| t.to_rfc3339());
-        let to = after
-            .to
-            .map_or_else(|| "ongoing".to_owned(), |t| t.to_rfc3339());
-        parts.push(format!("end {from} → {to}"));
+fn changes(before: &MaintenanceWindow, after: &MaintenanceWindow) -> AuditDetail {
+    AuditDetail::MaintenanceChanged {
+        station: after.station.to_string(),
+        end: (before.to != after.to).then_some(Change {
+            before: before.to,
+            after: after.to,
+        }),
+        note: (before.note != after.note).then(|| Change {
+            before: before.note.clone(),
+            after: after.note.clone(),
+        }),
     }
-    if before.note != after.note {
-        parts.push(format!("note {:?} → {:?}", before.note, after.note));
-    }
-    if parts.is_empty() {
-        parts.push("no change".to_owned());
-    }
-    format!("station {}: {}", after.station, parts.join("; "))
 }
 
 /// `PATCH /maintenance/{id}`: ends a window and/or corrects its note.
@@ -180,7 +171,7 @@ pub async fn update(
                 record
                     .clone()
                     .target(target(after))
-                    .details(changes(before, after))
+                    .detail(&changes(before, after))
             };
             Ok(store.change_maintenance(id, &change, now, &audit)?)
         })
@@ -260,15 +251,34 @@ mod tests {
         let before = window(None, "校准");
         assert_eq!(
             changes(&before, &window(Some(HOUR_MS), "校准")),
-            "station 708301: end ongoing → 1970-01-01T01:00:00Z"
+            AuditDetail::MaintenanceChanged {
+                station: "708301".into(),
+                end: Some(Change {
+                    before: None,
+                    after: Some(Timestamp(HOUR_MS)),
+                }),
+                note: None,
+            }
         );
         assert_eq!(
             changes(&before, &window(None, "换传感器")),
-            "station 708301: note \"校准\" → \"换传感器\""
+            AuditDetail::MaintenanceChanged {
+                station: "708301".into(),
+                end: None,
+                note: Some(Change {
+                    before: "校准".into(),
+                    after: "换传感器".into(),
+                }),
+            }
         );
         assert_eq!(
             describe(&before),
-            "station 708301, 1970-01-01T00:00:00Z → ongoing: 校准"
+            AuditDetail::MaintenanceRecorded {
+                station: "708301".into(),
+                start: Timestamp(0),
+                end: None,
+                note: "校准".into(),
+            }
         );
     }
 }

@@ -66,7 +66,7 @@ pub async fn stream(
         shutdown: state.watch_shutdown(),
         session: match principal {
             Principal::User(user) => Some(user),
-            Principal::Device(_) => None,
+            Principal::Device(..) => None,
         },
         state,
     };

@@ -131,7 +131,11 @@ impl eframe::App for App {
                 let text = self.view.text();
                 self.view.local_notices.push(Notice {
                     at: now,
-                    text: format!("{}：{refused}", text.command_refused),
+                    text: format!(
+                        "{}{}{refused}",
+                        text.command_refused,
+                        ui::i18n::colon(self.view.language)
+                    ),
                 });
             }
         }

@@ -7,7 +7,7 @@ pub mod history;
 pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
 
 use crate::domain::access::{Account, Capability, Role, Secret};
-use crate::domain::audit::AuditEntry;
+use crate::domain::audit::{AuditEntry, HeadRegression};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::{Network, Observation, StationId, Timestamp};
 
@@ -63,6 +63,9 @@ pub enum SyncEvent {
     MaintenanceChanged(Vec<MaintenanceWindow>),
     /// The link to the central changed.
     LinkChanged(LinkStatus),
+    /// The central's audit head went backwards from the newest this desk saw: its audit log
+    /// was cut back or rewritten, or its database rolled back.
+    AuditHeadRegressed(HeadRegression),
     /// The cache now holds every change up to `cursor`; the central's newest is `head`.
     Synced {
         /// When this sync step finished.
@@ -153,7 +156,16 @@ pub enum AuthEvent {
     /// account disabled, password reset), with its words.
     SignedOut(Option<String>),
     /// Where the session token is kept, said once after it is stored.
-    Stored(String),
+    Stored(StorageNote),
+}
+
+/// Where a session token went, when that is worth saying; rendered in the user's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageNote {
+    /// No system keyring: kept in this file, readable only by the user.
+    InFile(std::path::PathBuf),
+    /// Not remembered (the OS's words): the user logs in again after a restart.
+    NotRemembered(String),
 }
 
 /// Why a login did not succeed, for the console to say in the user's language.

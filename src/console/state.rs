@@ -7,6 +7,7 @@ pub mod history;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::console::messages::{Event, LinkStatus, SyncEvent};
+use crate::domain::audit::HeadRegression;
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::time::{HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
@@ -115,6 +116,9 @@ pub struct AppState {
     pub sync: Option<SyncProgress>,
     /// Recent failures, newest last.
     pub notices: VecDeque<Notice>,
+    /// The central's audit head went backwards from the newest this desk saw: said to those
+    /// who may read the audit log (user menu, audit window) until the desk restarts.
+    pub audit_regression: Option<HeadRegression>,
     /// Bumped whenever observation data changes, so views can cache derived geometry.
     pub data_generation: u64,
     /// What changed in stored history at each recent generation, so a history view can tell
@@ -138,6 +142,7 @@ impl AppState {
             link: LinkStatus::Connecting { since: now },
             sync: None,
             notices: VecDeque::new(),
+            audit_regression: None,
             data_generation: 0,
             touches: VecDeque::new(),
             maintenance: BTreeMap::new(),
@@ -178,6 +183,9 @@ impl AppState {
                 }
             }
             SyncEvent::LinkChanged(link) => self.link = link,
+            SyncEvent::AuditHeadRegressed(regression) => {
+                self.audit_regression = Some(regression);
+            }
             SyncEvent::Synced { at, cursor, head } => {
                 self.sync = Some(SyncProgress { at, cursor, head });
             }

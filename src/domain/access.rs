@@ -6,12 +6,17 @@
 //! (审核/值班领导) approves them and reads the audit log; technicians command relays and manage
 //! devices; a leader reads everything and changes nothing; an administrator manages accounts
 //! and reads the audit log, but touches neither warnings nor devices. Devices only ingest.
+//!
+//! Provenance is a claim the matrix guards too: labelling observations with a [`Source`] needs
+//! that source's capability ([`claim_capability`]). A device key may claim what its role has
+//! (live and backfilled) plus what it was granted when issued ([`DeviceClaims`]: an archive
+//! loader may import); `manual` is for people only.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::Timestamp;
+use super::{Source, Timestamp};
 
 /// A role: one of the five user roles, or the role every device credential has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -142,13 +147,17 @@ pub enum Capability {
     ManageUsers,
     /// Browse, filter and export the audit log.
     ReadAudit,
-    /// Send observations to the central.
+    /// Send observations to the central, labelled `live` or `backfilled`.
     IngestObservations,
+    /// Import observation files, or label observations `imported`.
+    ImportObservations,
+    /// Label observations `manual`: values a person entered.
+    EnterObservations,
 }
 
 impl Capability {
     /// Every capability, in the matrix's row order.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::Read,
         Self::DraftWarning,
         Self::ApproveWarning,
@@ -158,6 +167,8 @@ impl Capability {
         Self::ManageUsers,
         Self::ReadAudit,
         Self::IngestObservations,
+        Self::ImportObservations,
+        Self::EnterObservations,
     ];
 
     /// Stable machine code (`approve_warning`).
@@ -172,6 +183,8 @@ impl Capability {
             Self::ManageUsers => "manage_users",
             Self::ReadAudit => "read_audit",
             Self::IngestObservations => "ingest_observations",
+            Self::ImportObservations => "import_observations",
+            Self::EnterObservations => "enter_observations",
         }
     }
 
@@ -187,6 +200,8 @@ impl Capability {
             Self::ManageUsers => "管理用户",
             Self::ReadAudit => "查看审计日志",
             Self::IngestObservations => "上传观测",
+            Self::ImportObservations => "导入观测资料",
+            Self::EnterObservations => "人工录入观测",
         }
     }
 
@@ -202,6 +217,8 @@ impl Capability {
             Self::ManageUsers => "Manage users",
             Self::ReadAudit => "Read the audit log",
             Self::IngestObservations => "Ingest observations",
+            Self::ImportObservations => "Import observations",
+            Self::EnterObservations => "Enter observations by hand",
         }
     }
 
@@ -239,7 +256,7 @@ const N: bool = false;
 /// column per role in [`Role::ALL`] order. The central enforces it on every call; the console
 /// hides or disables what it forbids.
 #[rustfmt::skip]
-pub const MATRIX: [(Capability, [bool; 6]); 9] = [
+pub const MATRIX: [(Capability, [bool; 6]); 11] = [
     //                                   值班预报员 技术保障 审核 局领导 管理员 设备
     (Capability::Read,                  [Y,        Y,       Y,   Y,     Y,     N]),
     (Capability::DraftWarning,          [Y,        N,       N,   N,     N,     N]),
@@ -250,7 +267,57 @@ pub const MATRIX: [(Capability, [bool; 6]); 9] = [
     (Capability::ManageUsers,           [N,        N,       N,   N,     Y,     N]),
     (Capability::ReadAudit,             [N,        N,       Y,   Y,     Y,     N]),
     (Capability::IngestObservations,    [N,        Y,       N,   N,     N,     Y]),
+    // A device's cell here is its default; DEVICE_GRANTS says what a key may be given.
+    (Capability::ImportObservations,    [N,        Y,       N,   N,     N,     N]),
+    (Capability::EnterObservations,     [N,        Y,       N,   N,     N,     N]),
 ];
+
+/// What a device key may be granted beyond the device column when it is issued: importing
+/// (an archive loader). Never `manual`: that is for people.
+pub const DEVICE_GRANTS: [Capability; 1] = [Capability::ImportObservations];
+
+/// The capability needed to label observations with `source`.
+pub const fn claim_capability(source: Source) -> Capability {
+    match source {
+        Source::Live | Source::Backfilled => Capability::IngestObservations,
+        Source::Imported => Capability::ImportObservations,
+        Source::Manual => Capability::EnterObservations,
+    }
+}
+
+/// What a device key may claim beyond its role, fixed when the key is issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct DeviceClaims {
+    /// The key may import: label observations `imported` and post files to `/imports`.
+    pub may_import: bool,
+}
+
+impl DeviceClaims {
+    /// Live and backfilled only: a station's logger.
+    pub const LIVE: Self = Self { may_import: false };
+    /// Also imported: an archive loader (the embedded simulator's year of archive).
+    pub const ARCHIVE_LOADER: Self = Self { may_import: true };
+
+    /// The capabilities granted on top of the device column ([`DEVICE_GRANTS`] only).
+    pub fn grants(self) -> Vec<Capability> {
+        DEVICE_GRANTS
+            .into_iter()
+            .filter(|&c| c == Capability::ImportObservations && self.may_import)
+            .collect()
+    }
+}
+
+/// Whether a caller of `role` (with `claims`, if it is a device key) has `capability`: the
+/// matrix, plus what the key was granted.
+pub fn caller_allows(role: Role, claims: Option<DeviceClaims>, capability: Capability) -> bool {
+    allows(role, capability)
+        || (role == Role::Device && claims.is_some_and(|c| c.grants().contains(&capability)))
+}
+
+/// Whether a caller may label observations with `source`.
+pub fn may_claim(role: Role, claims: Option<DeviceClaims>, source: Source) -> bool {
+    caller_allows(role, claims, claim_capability(source))
+}
 
 /// Whether `role` has `capability`: the matrix, read.
 pub const fn allows(role: Role, capability: Capability) -> bool {
@@ -556,7 +623,14 @@ mod tests {
             (DutyForecaster, &[Read, DraftWarning, DispatchWarning]),
             (
                 Technician,
-                &[Read, CommandRelays, ManageDevices, IngestObservations],
+                &[
+                    Read,
+                    CommandRelays,
+                    ManageDevices,
+                    IngestObservations,
+                    ImportObservations,
+                    EnterObservations,
+                ],
             ),
             (
                 Supervisor,
@@ -578,7 +652,7 @@ mod tests {
             }
             assert_eq!(role.capabilities(), allowed);
         }
-        assert_eq!(cells, 54);
+        assert_eq!(cells, 66);
     }
 
     #[test]
@@ -607,6 +681,40 @@ mod tests {
         assert_eq!(ManageUsers.user_roles(), [Role::Administrator]);
         assert_eq!(Role::Device.capabilities(), [IngestObservations]);
         assert_eq!(CommandRelays.user_roles(), [Role::Technician]);
+    }
+
+    /// What each caller may claim: users by role, device keys by role and grant.
+    #[test]
+    fn who_may_claim_which_source() {
+        use Source::*;
+        let loader = Some(DeviceClaims::ARCHIVE_LOADER);
+        let logger = Some(DeviceClaims::LIVE);
+        let cases: [(Role, Option<DeviceClaims>, [bool; 4]); 4] = [
+            //                                          live  backfilled imported manual
+            (Role::Device, logger, [true, true, false, false]),
+            (Role::Device, loader, [true, true, true, false]),
+            (Role::Technician, None, [true, true, true, true]),
+            (Role::DutyForecaster, None, [false, false, false, false]),
+        ];
+        for (role, claims, expected) in cases {
+            for (source, may) in [Live, Backfilled, Imported, Manual]
+                .into_iter()
+                .zip(expected)
+            {
+                assert_eq!(
+                    may_claim(role, claims, source),
+                    may,
+                    "{role} {claims:?} {source:?}"
+                );
+            }
+        }
+        // A grant is for devices: a user's role is the whole answer.
+        assert!(!caller_allows(
+            Role::Leader,
+            loader,
+            Capability::ImportObservations
+        ));
+        assert_eq!(DeviceClaims::LIVE.grants(), []);
     }
 
     #[test]

@@ -6,9 +6,19 @@
 //! [`ChainHash::GENESIS`]. [`verify`] walks a log in `seq` order and names the first entry
 //! that breaks the chain.
 //!
-//! What a hash chain cannot see on its own: the newest entries removed from the end, or the
-//! whole chain recomputed after an edit. The store therefore also keeps the head (newest seq
-//! and hash) as an anchor, and `audit-verify` prints it so a bureau can note it elsewhere.
+//! What a public hash chain cannot see on its own: the whole chain recomputed after an edit,
+//! or the newest entries removed from the end. Against the first, entries from the
+//! [`AuditAction::AuditKeyIntroduced`] entry on are sealed with HMAC-SHA256 under a key the
+//! database does not hold ([`seal`]); entries before it (written before keys existed) stay
+//! plain SHA-256, and a rewrite of them breaks the first sealed entry's link. Against the
+//! second, [`verify`] compares the end with anchors: the head the store recorded, and a head
+//! noted outside the file (a desk's memory, a bureau's notebook).
+
+mod detail;
+mod seal;
+
+pub use detail::{AuditDetail, Change, KeyIssuer};
+pub use seal::{AuditKey, Hmac};
 
 use std::fmt;
 
@@ -54,11 +64,13 @@ pub enum AuditAction {
     MaintenanceChanged,
     /// An observation file was imported (outcome `ok`) or refused as a whole (`failed`).
     ObservationsImported,
+    /// The chain is sealed with a key from this entry on.
+    AuditKeyIntroduced,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -75,6 +87,7 @@ impl AuditAction {
         Self::MaintenanceRecorded,
         Self::MaintenanceChanged,
         Self::ObservationsImported,
+        Self::AuditKeyIntroduced,
     ];
 
     /// Stable code (`password_reset`).
@@ -96,6 +109,7 @@ impl AuditAction {
             Self::MaintenanceRecorded => "maintenance_recorded",
             Self::MaintenanceChanged => "maintenance_changed",
             Self::ObservationsImported => "observations_imported",
+            Self::AuditKeyIntroduced => "audit_key_introduced",
         }
     }
 
@@ -118,6 +132,7 @@ impl AuditAction {
             Self::MaintenanceRecorded => "登记站点维护",
             Self::MaintenanceChanged => "修改维护记录",
             Self::ObservationsImported => "导入观测文件",
+            Self::AuditKeyIntroduced => "审计日志启用密钥",
         }
     }
 
@@ -140,6 +155,7 @@ impl AuditAction {
             Self::MaintenanceRecorded => "Maintenance recorded",
             Self::MaintenanceChanged => "Maintenance changed",
             Self::ObservationsImported => "Observations imported",
+            Self::AuditKeyIntroduced => "Audit key introduced",
         }
     }
 
@@ -193,7 +209,8 @@ pub struct AuditRecord {
     pub action: String,
     /// What it was done to (`user:lina`, `POST /api/v1/users`).
     pub target: String,
-    /// Particulars (`role duty_forecaster → supervisor`); never a secret.
+    /// Particulars as stored: an [`AuditDetail`] as JSON (free text in entries written
+    /// before details were data); never a secret.
     pub details: String,
     /// How it ended: an [`Outcome`] code.
     pub outcome: String,
@@ -226,10 +243,10 @@ impl AuditRecord {
         self
     }
 
-    /// Sets the details.
+    /// Sets the particulars.
     #[must_use]
-    pub fn details(mut self, details: impl Into<String>) -> Self {
-        self.details = details.into();
+    pub fn detail(mut self, detail: &AuditDetail) -> Self {
+        self.details = detail.to_stored();
         self
     }
 }
@@ -310,15 +327,22 @@ pub struct AuditEntry {
 
 /// Version tag of the canonical encoding, so a future encoding can never collide with this one.
 const DOMAIN_TAG: &[u8] = b"wxdesk-audit-v1";
+/// Tag of sealed entries: the same encoding, MAC'd under the audit key.
+const SEALED_TAG: &[u8] = b"wxdesk-audit-v2-hmac-sha256";
 
-/// The hash of an entry: SHA-256 over the tag, `seq` and time as 8 big-endian bytes, then each
-/// text field as its 8-byte big-endian length followed by its UTF-8 bytes, then the previous
-/// hash. Length prefixes make the encoding unambiguous (`"ab","c"` ≠ `"a","bc"`).
-pub fn entry_hash(seq: u64, record: &AuditRecord, prev: ChainHash) -> ChainHash {
-    let mut hasher = Sha256::new();
-    hasher.update(DOMAIN_TAG);
-    hasher.update(seq.to_be_bytes());
-    hasher.update(record.at.millis().to_be_bytes());
+/// Feeds the canonical encoding of an entry to `sink`: the tag, `seq` and time as 8
+/// big-endian bytes, then each text field as its 8-byte big-endian length followed by its UTF-8
+/// bytes, then the previous hash. Length prefixes make it unambiguous (`"ab","c"` ≠ `"a","bc"`).
+fn encode(
+    tag: &[u8],
+    seq: u64,
+    record: &AuditRecord,
+    prev: ChainHash,
+    sink: &mut dyn FnMut(&[u8]),
+) {
+    sink(tag);
+    sink(&seq.to_be_bytes());
+    sink(&record.at.millis().to_be_bytes());
     for field in [
         &record.actor,
         &record.workstation,
@@ -327,22 +351,48 @@ pub fn entry_hash(seq: u64, record: &AuditRecord, prev: ChainHash) -> ChainHash 
         &record.details,
         &record.outcome,
     ] {
-        hasher.update((field.len() as u64).to_be_bytes());
-        hasher.update(field.as_bytes());
+        sink(&(field.len() as u64).to_be_bytes());
+        sink(field.as_bytes());
     }
-    hasher.update(prev.0);
+    sink(&prev.0);
+}
+
+/// The hash of an unsealed entry: SHA-256 of its canonical encoding (anyone can compute it).
+pub fn entry_hash(seq: u64, record: &AuditRecord, prev: ChainHash) -> ChainHash {
+    let mut hasher = Sha256::new();
+    encode(DOMAIN_TAG, seq, record, prev, &mut |bytes| {
+        hasher.update(bytes);
+    });
     ChainHash(hasher.finalize().into())
 }
 
-/// The entry that follows `prev` (the entry before it, or `None` for the first).
-pub fn chain(prev: Option<(u64, ChainHash)>, record: AuditRecord) -> AuditEntry {
+/// The hash of a sealed entry: HMAC-SHA256 of its canonical encoding under `key`.
+pub fn sealed_hash(key: &AuditKey, seq: u64, record: &AuditRecord, prev: ChainHash) -> ChainHash {
+    let mut mac = key.mac();
+    encode(SEALED_TAG, seq, record, prev, &mut |bytes| {
+        mac.update(bytes);
+    });
+    ChainHash(mac.finalize())
+}
+
+/// The entry that follows `prev` (the entry before it, or `None` for the first), sealed with
+/// `key` when the chain is sealed.
+pub fn chain(
+    prev: Option<(u64, ChainHash)>,
+    record: AuditRecord,
+    key: Option<&AuditKey>,
+) -> AuditEntry {
     let (seq, prev_hash) = match prev {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, ChainHash::GENESIS),
     };
+    let hash = match key {
+        Some(key) => sealed_hash(key, seq, &record, prev_hash),
+        None => entry_hash(seq, &record, prev_hash),
+    };
     AuditEntry {
         seq,
-        hash: entry_hash(seq, &record, prev_hash),
+        hash,
         record,
         prev_hash,
     }
@@ -388,6 +438,41 @@ pub enum ChainBreak {
         /// What differs.
         reason: String,
     },
+    /// The log does not hold the head noted outside it: entries were cut from the end (and
+    /// the recorded head rewritten to match), or the chain was rewritten.
+    #[error("the head noted elsewhere (entry {noted}) {reason}: the log was cut back or rewritten")]
+    NotedHeadMissing {
+        /// The noted head's seq.
+        noted: u64,
+        /// What differs.
+        reason: String,
+    },
+    /// The log is sealed from this entry on, and no key was given to check it with.
+    #[error(
+        "entries from {seq} on are sealed with the audit key: give the key (--key) to check them"
+    )]
+    KeyNeeded {
+        /// The first sealed entry.
+        seq: u64,
+    },
+    /// The key given is not the one the chain was sealed with.
+    #[error(
+        "entry {seq} introduced a key with fingerprint {expected}; the key given has fingerprint {given}"
+    )]
+    WrongKey {
+        /// The "key introduced" entry.
+        seq: u64,
+        /// The fingerprint it recorded.
+        expected: String,
+        /// The given key's fingerprint.
+        given: String,
+    },
+    /// A key was given but no entry of the log is sealed: the log predates the key, or its
+    /// sealed part was removed and the rest rewritten.
+    #[error(
+        "no entry is sealed with the audit key: the log was never keyed, or its keyed part was removed"
+    )]
+    Unsealed,
 }
 
 impl ChainBreak {
@@ -397,8 +482,12 @@ impl ChainBreak {
             Self::Altered { seq }
             | Self::Unlinked { seq }
             | Self::Missing { seq, .. }
-            | Self::HeadMismatch { seq, .. } => *seq,
+            | Self::HeadMismatch { seq, .. }
+            | Self::KeyNeeded { seq }
+            | Self::WrongKey { seq, .. } => *seq,
+            Self::NotedHeadMissing { noted, .. } => *noted,
             Self::Truncated { last, .. } => last + 1,
+            Self::Unsealed => 1,
         }
     }
 }
@@ -412,15 +501,29 @@ pub struct ChainSummary {
     pub head: Option<(u64, ChainHash)>,
 }
 
-/// Walks `entries` in `seq` order and checks every link, then compares the end with `anchor`
-/// (the head the store recorded, if any). Returns the first break.
+/// What a log is checked against besides its own links.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checks<'a> {
+    /// The key sealed entries are checked with; without it a sealed entry is
+    /// [`ChainBreak::KeyNeeded`]. With it, a log that has no sealed entry is
+    /// [`ChainBreak::Unsealed`].
+    pub key: Option<&'a AuditKey>,
+    /// The head the store recorded with its last append.
+    pub recorded_head: Option<(u64, ChainHash)>,
+    /// A head noted outside the file earlier: the log must still hold that entry, unchanged.
+    pub noted_head: Option<(u64, ChainHash)>,
+}
+
+/// Walks `entries` in `seq` order and checks every link (sealed entries with the key), then
+/// compares the log with the anchors in `checks`. Returns the first break.
 pub fn verify(
     entries: impl IntoIterator<Item = AuditEntry>,
-    anchor: Option<(u64, ChainHash)>,
+    checks: Checks<'_>,
 ) -> Result<ChainSummary, ChainBreak> {
     let mut prev = ChainHash::GENESIS;
     let mut count = 0;
     let mut head = None;
+    let mut sealed = false;
     // Seqs count from 1 without gaps: the n-th entry must be entry n.
     for (expected, entry) in (1..).zip(entries) {
         if entry.seq != expected {
@@ -429,49 +532,132 @@ pub fn verify(
                 next: entry.seq,
             });
         }
-        if entry_hash(entry.seq, &entry.record, entry.prev_hash) != entry.hash {
-            return Err(ChainBreak::Altered { seq: entry.seq });
-        }
-        if entry.prev_hash != prev {
-            return Err(ChainBreak::Unlinked { seq: entry.seq });
+        sealed = sealed || entry.record.action == AuditAction::AuditKeyIntroduced.code();
+        check_entry(&entry, prev, sealed.then_some(checks.key))?;
+        if let Some((noted, hash)) = checks.noted_head.filter(|&(noted, _)| noted == entry.seq)
+            && entry.hash != hash
+        {
+            return Err(ChainBreak::NotedHeadMissing {
+                noted,
+                reason: "has a different hash".to_owned(),
+            });
         }
         prev = entry.hash;
         head = Some((entry.seq, entry.hash));
         count += 1;
     }
-    match (head, anchor) {
-        (_, None) => {}
-        (None, Some((anchor_seq, _))) => {
-            return Err(ChainBreak::Truncated {
-                last: 0,
-                head: anchor_seq,
-            });
-        }
-        (Some((seq, hash)), Some((anchor_seq, anchor_hash))) => {
-            if seq < anchor_seq {
-                return Err(ChainBreak::Truncated {
-                    last: seq,
-                    head: anchor_seq,
-                });
-            }
-            if seq > anchor_seq {
-                return Err(ChainBreak::HeadMismatch {
-                    seq,
-                    reason: format!("entries after {anchor_seq} were added outside the central"),
-                });
-            }
-            if hash != anchor_hash {
-                return Err(ChainBreak::HeadMismatch {
-                    seq,
-                    reason: "its hash differs: the chain was rewritten".to_owned(),
-                });
-            }
-        }
+    if checks.key.is_some() && !sealed && count > 0 {
+        return Err(ChainBreak::Unsealed);
     }
+    if let Some((noted, _)) = checks.noted_head.filter(|&(noted, _)| noted > count) {
+        return Err(ChainBreak::NotedHeadMissing {
+            noted,
+            reason: format!("is past the log's end (entry {count})"),
+        });
+    }
+    check_recorded_head(head, checks.recorded_head)?;
     Ok(ChainSummary {
         entries: count,
         head,
     })
+}
+
+/// One entry's hash and link. `seal` is `None` for an unsealed entry, `Some(key)` for a
+/// sealed one (`Some(None)`: sealed, but no key to check it with).
+fn check_entry(
+    entry: &AuditEntry,
+    prev: ChainHash,
+    seal: Option<Option<&AuditKey>>,
+) -> Result<(), ChainBreak> {
+    let seq = entry.seq;
+    let expected = match seal {
+        None => entry_hash(seq, &entry.record, entry.prev_hash),
+        Some(None) => return Err(ChainBreak::KeyNeeded { seq }),
+        Some(Some(key)) => sealed_hash(key, seq, &entry.record, entry.prev_hash),
+    };
+    if expected != entry.hash {
+        if let (Some(Some(key)), Some(AuditDetail::AuditKeyIntroduced { fingerprint })) =
+            (seal, AuditDetail::parse(&entry.record.details))
+            && fingerprint != key.fingerprint()
+        {
+            return Err(ChainBreak::WrongKey {
+                seq,
+                expected: fingerprint,
+                given: key.fingerprint(),
+            });
+        }
+        return Err(ChainBreak::Altered { seq });
+    }
+    if entry.prev_hash != prev {
+        return Err(ChainBreak::Unlinked { seq });
+    }
+    Ok(())
+}
+
+/// The log's end against the head the store recorded.
+fn check_recorded_head(
+    head: Option<(u64, ChainHash)>,
+    anchor: Option<(u64, ChainHash)>,
+) -> Result<(), ChainBreak> {
+    // No recorded head (an empty log, or one from before heads were recorded): nothing to
+    // compare, which the last arm says.
+    match (head, anchor) {
+        (None, Some((anchor_seq, _))) => Err(ChainBreak::Truncated {
+            last: 0,
+            head: anchor_seq,
+        }),
+        (Some((seq, _)), Some((anchor_seq, _))) if seq < anchor_seq => Err(ChainBreak::Truncated {
+            last: seq,
+            head: anchor_seq,
+        }),
+        (Some((seq, _)), Some((anchor_seq, _))) if seq > anchor_seq => {
+            Err(ChainBreak::HeadMismatch {
+                seq,
+                reason: format!("entries after {anchor_seq} were added outside the central"),
+            })
+        }
+        (Some((seq, hash)), Some((_, anchor_hash))) if hash != anchor_hash => {
+            Err(ChainBreak::HeadMismatch {
+                seq,
+                reason: "its hash differs: the chain was rewritten".to_owned(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Parses a head as written by `audit-verify` and noted elsewhere: `SEQ:HASH`.
+pub fn parse_head(text: &str) -> Option<(u64, ChainHash)> {
+    let (seq, hash) = text.trim().split_once(':')?;
+    Some((seq.parse().ok()?, ChainHash::from_hex(hash)?))
+}
+
+/// A central's audit head seen going backwards by a desk that remembers the newest it saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadRegression {
+    /// The newest head the desk saw before.
+    pub seen: (u64, ChainHash),
+    /// The head the central reports now (`None`: an empty log).
+    pub now: Option<(u64, ChainHash)>,
+}
+
+/// Whether a central's audit head `now` went backwards from `seen`, the newest a desk saw: a
+/// lower seq (entries cut from the end, or the database rolled back), or the same seq with
+/// another hash (the chain rewritten). A head further on is the log growing, not a regression.
+pub fn head_regression(
+    seen: (u64, ChainHash),
+    now: Option<(u64, ChainHash)>,
+) -> Option<HeadRegression> {
+    let regressed = match now {
+        None => true,
+        Some((seq, hash)) => seq < seen.0 || (seq == seen.0 && hash != seen.1),
+    };
+    regressed.then_some(HeadRegression { seen, now })
+}
+
+/// A head as text, `SEQ:HASH`: how `audit-verify` prints it and `/health` reports it.
+pub fn head_text((seq, hash): (u64, ChainHash)) -> String {
+    format!("{seq}:{hash}")
 }
 
 #[cfg(test)]
@@ -479,23 +665,179 @@ mod tests {
     use super::*;
 
     fn record(i: i64) -> AuditRecord {
-        AuditRecord::new(
-            Timestamp(1_795_000_000_000 + i * 1000),
-            &format!("user:u{i}"),
-            "desk-1",
-            AuditAction::Login,
-            Outcome::Ok,
-        )
-        .details(format!("entry {i}"))
+        AuditRecord {
+            details: format!("entry {i}"),
+            ..AuditRecord::new(
+                Timestamp(1_795_000_000_000 + i * 1000),
+                &format!("user:u{i}"),
+                "desk-1",
+                AuditAction::Login,
+                Outcome::Ok,
+            )
+        }
     }
 
     fn log(n: i64) -> Vec<AuditEntry> {
         let mut entries: Vec<AuditEntry> = Vec::new();
         for i in 0..n {
             let prev = entries.last().map(|e| (e.seq, e.hash));
-            entries.push(chain(prev, record(i)));
+            entries.push(chain(prev, record(i), None));
         }
         entries
+    }
+
+    fn recorded(head: Option<(u64, ChainHash)>) -> Checks<'static> {
+        Checks {
+            recorded_head: head,
+            ..Checks::default()
+        }
+    }
+
+    fn key() -> AuditKey {
+        AuditKey::from_bytes([42; 32])
+    }
+
+    /// `plain` unsealed entries, a "key introduced" entry, then `sealed` sealed entries.
+    fn keyed_log(plain: i64, sealed: i64, key: &AuditKey) -> Vec<AuditEntry> {
+        let mut entries = log(plain);
+        let introduced = AuditRecord::new(
+            Timestamp(1_795_100_000_000),
+            "central",
+            "",
+            AuditAction::AuditKeyIntroduced,
+            Outcome::Ok,
+        )
+        .detail(&AuditDetail::AuditKeyIntroduced {
+            fingerprint: key.fingerprint(),
+        });
+        for record in std::iter::once(introduced).chain((100..100 + sealed).map(record)) {
+            let prev = entries.last().map(|e| (e.seq, e.hash));
+            entries.push(chain(prev, record, Some(key)));
+        }
+        entries
+    }
+
+    /// The attack of issue 8: edit one entry and recompute every hash after it with the
+    /// public algorithm, moving the recorded head along.
+    fn edit_and_rehash(entries: &[AuditEntry], index: usize) -> Vec<AuditEntry> {
+        let mut rewritten: Vec<AuditEntry> = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let mut record = entry.record.clone();
+            if i == index {
+                record.outcome = "failed".into();
+            }
+            let prev = rewritten.last().map(|e| (e.seq, e.hash));
+            rewritten.push(chain(prev, record, None));
+        }
+        rewritten
+    }
+
+    #[test]
+    fn a_sealed_chain_verifies_with_its_key_only() {
+        let key = key();
+        let entries = keyed_log(3, 4, &key);
+        let with_key = Checks {
+            key: Some(&key),
+            recorded_head: anchor(&entries),
+            noted_head: Some((entries[2].seq, entries[2].hash)),
+        };
+        assert_eq!(verify(entries.clone(), with_key).unwrap().entries, 8);
+        assert_eq!(
+            verify(entries.clone(), recorded(anchor(&entries))).unwrap_err(),
+            ChainBreak::KeyNeeded { seq: 4 }
+        );
+        let other = AuditKey::from_bytes([1; 32]);
+        let wrong = Checks {
+            key: Some(&other),
+            ..with_key
+        };
+        assert!(matches!(
+            verify(entries, wrong).unwrap_err(),
+            ChainBreak::WrongKey { seq: 4, .. }
+        ));
+    }
+
+    #[test]
+    fn an_edited_and_rehashed_chain_fails_with_the_key() {
+        let key = key();
+        let entries = keyed_log(3, 4, &key);
+        for index in [1, 5] {
+            let forged = edit_and_rehash(&entries, index);
+            let checks = Checks {
+                key: Some(&key),
+                recorded_head: anchor(&forged),
+                noted_head: None,
+            };
+            let broken = verify(forged, checks).unwrap_err();
+            // Rehashed with the public algorithm, the sealed part no longer verifies.
+            assert_eq!(broken, ChainBreak::Altered { seq: 4 }, "edit at {index}");
+        }
+        // Made all unsealed (the "key introduced" entry too), the log has no sealed part.
+        let mut stripped = entries.clone();
+        for entry in &mut stripped {
+            entry.record.action = AuditAction::Login.code().to_owned();
+        }
+        let stripped = edit_and_rehash(&stripped, 1);
+        let checks = Checks {
+            key: Some(&key),
+            ..recorded(anchor(&stripped))
+        };
+        assert_eq!(verify(stripped, checks).unwrap_err(), ChainBreak::Unsealed);
+    }
+
+    #[test]
+    fn a_truncated_chain_is_caught_against_a_noted_head() {
+        let key = key();
+        let entries = keyed_log(2, 5, &key);
+        let noted = anchor(&entries);
+        // Cut the two newest entries and rewrite the recorded head to match the new end.
+        let cut = entries[..entries.len() - 2].to_vec();
+        let checks = Checks {
+            key: Some(&key),
+            recorded_head: anchor(&cut),
+            noted_head: noted,
+        };
+        let broken = verify(cut.clone(), checks).unwrap_err();
+        assert!(
+            matches!(broken, ChainBreak::NotedHeadMissing { noted: 8, .. }),
+            "{broken}"
+        );
+        assert!(broken.to_string().contains("past the log's end (entry 6)"));
+        // A noted head older than the end is fine: the log grew since.
+        let older = Checks {
+            noted_head: Some((cut[3].seq, cut[3].hash)),
+            ..checks
+        };
+        assert!(verify(cut, older).is_ok());
+    }
+
+    #[test]
+    fn a_head_that_went_backwards_is_a_regression() {
+        let a = ChainHash([1; 32]);
+        let b = ChainHash([2; 32]);
+        let seen = (10, a);
+        // (head now, regression?)
+        let cases = [
+            (Some((10, a)), false),
+            (Some((11, b)), false),
+            (Some((9, a)), true),
+            (Some((10, b)), true),
+            (None, true),
+        ];
+        for (now, regressed) in cases {
+            assert_eq!(head_regression(seen, now).is_some(), regressed, "{now:?}");
+        }
+        assert_eq!(parse_head(&head_text(seen)), Some(seen));
+    }
+
+    #[test]
+    fn heads_parse_as_noted() {
+        let entries = log(2);
+        let (seq, hash) = anchor(&entries).unwrap();
+        assert_eq!(parse_head(&format!(" {seq}:{hash}\n")), Some((seq, hash)));
+        for bad in ["", "2", "x:abc", &format!("2:{}", &hash.to_hex()[1..])] {
+            assert_eq!(parse_head(bad), None, "{bad}");
+        }
     }
 
     fn anchor(entries: &[AuditEntry]) -> Option<(u64, ChainHash)> {
@@ -505,10 +847,10 @@ mod tests {
     #[test]
     fn an_intact_log_verifies() {
         let entries = log(5);
-        let summary = verify(entries.clone(), anchor(&entries)).unwrap();
+        let summary = verify(entries.clone(), recorded(anchor(&entries))).unwrap();
         assert_eq!(summary.entries, 5);
         assert_eq!(summary.head, anchor(&entries));
-        assert_eq!(verify(Vec::new(), None).unwrap().entries, 0);
+        assert_eq!(verify(Vec::new(), Checks::default()).unwrap().entries, 0);
     }
 
     #[test]
@@ -550,7 +892,7 @@ mod tests {
             (
                 "insert a well-formed entry in the middle, renumbering the rest",
                 |l| {
-                    let forged = chain(Some((l[1].seq, l[1].hash)), record(99));
+                    let forged = chain(Some((l[1].seq, l[1].hash)), record(99), None);
                     l.insert(2, forged);
                     for (i, e) in l.iter_mut().enumerate().skip(3) {
                         e.seq = i as u64 + 1;
@@ -561,7 +903,7 @@ mod tests {
             ),
             (
                 "replace an entry with a fresh chain of its own",
-                |l| l[4] = chain(Some((4, ChainHash::GENESIS)), record(77)),
+                |l| l[4] = chain(Some((4, ChainHash::GENESIS)), record(77), None),
                 5,
                 "does not follow entry 4",
             ),
@@ -577,7 +919,7 @@ mod tests {
         for (what, tamper, seq, says) in cases {
             let mut entries = good.clone();
             tamper(&mut entries);
-            let broken = verify(entries, head).unwrap_err();
+            let broken = verify(entries, recorded(head)).unwrap_err();
             assert_eq!(broken.seq(), seq, "{what}: {broken}");
             assert!(broken.to_string().contains(says), "{what}: {broken}");
         }
@@ -593,10 +935,13 @@ mod tests {
                 record.outcome = "failed".into();
             }
             let prev = rewritten.last().map(|e| (e.seq, e.hash));
-            rewritten.push(chain(prev, record));
+            rewritten.push(chain(prev, record, None));
         }
-        assert!(verify(rewritten.clone(), None).is_ok(), "self-consistent");
-        let broken = verify(rewritten, anchor(&good)).unwrap_err();
+        assert!(
+            verify(rewritten.clone(), Checks::default()).is_ok(),
+            "self-consistent"
+        );
+        let broken = verify(rewritten, recorded(anchor(&good))).unwrap_err();
         assert!(
             matches!(broken, ChainBreak::HeadMismatch { seq: 4, .. }),
             "{broken}"
@@ -605,8 +950,14 @@ mod tests {
 
     #[test]
     fn the_encoding_is_unambiguous() {
-        let a = record(1).target("ab").details("c");
-        let b = record(1).target("a").details("bc");
+        let a = AuditRecord {
+            details: "c".into(),
+            ..record(1).target("ab")
+        };
+        let b = AuditRecord {
+            details: "bc".into(),
+            ..record(1).target("a")
+        };
         assert_ne!(
             entry_hash(1, &a, ChainHash::GENESIS),
             entry_hash(1, &b, ChainHash::GENESIS)

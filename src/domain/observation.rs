@@ -25,6 +25,19 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source.
+    pub const ALL: [Self; 4] = [Self::Live, Self::Backfilled, Self::Imported, Self::Manual];
+
+    /// Stable code, as sent (`imported`).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Backfilled => "backfilled",
+            Self::Imported => "imported",
+            Self::Manual => "manual",
+        }
+    }
+
     /// A stable small integer for storage.
     pub const fn storage_id(self) -> u8 {
         match self {

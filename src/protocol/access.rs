@@ -101,6 +101,9 @@ pub struct DeviceKeyInfo {
     pub issued_at: Timestamp,
     /// When it was revoked, if it was.
     pub revoked_at: Option<Timestamp>,
+    /// The key may also import (label observations `imported`, post files to `/imports`).
+    #[serde(default)]
+    pub may_import: bool,
 }
 
 /// `GET /api/v1/device-keys`.
@@ -115,6 +118,10 @@ pub struct DeviceKeyList {
 pub struct DeviceKeyRequest {
     /// The device's name: 1–64 letters, digits, `.`, `_`, `-`.
     pub name: DeviceName,
+    /// Let the key import too (an archive loader); a station's logger sends only live and
+    /// backfilled observations. Fixed when the key is issued.
+    #[serde(default)]
+    pub may_import: bool,
 }
 
 /// A device key, shown once.

@@ -28,6 +28,10 @@ pub struct Health {
     pub stations: usize,
     /// The central database's random identity; a new value means its change log restarted.
     pub instance: String,
+    /// The audit log's newest entry, `SEQ:HASH` (absent from an empty log or an older
+    /// central). Desks remember the newest they saw and report a head that goes backwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<String>,
 }
 
 /// A township as the API describes it.
@@ -460,6 +464,9 @@ pub mod error_code {
     pub const ACCOUNT_LOCKED: &str = "account_locked";
     /// 403 at login: an administrator disabled the account.
     pub const ACCOUNT_DISABLED: &str = "account_disabled";
+    /// 403 at ingest: a record claims a source (`manual`, `imported`) the caller may not
+    /// claim; the whole batch is refused.
+    pub const SOURCE_NOT_PERMITTED: &str = "source_not_permitted";
 }
 
 /// Name of the SSE event that carries a [`Change`].

@@ -107,8 +107,14 @@ impl HttpSink {
         let message = if status == reqwest::StatusCode::UNAUTHORIZED
             || status == reqwest::StatusCode::FORBIDDEN
         {
+            // The archive is labelled imported: a key without --may-import may not send it.
+            let issue = if reason.starts_with(crate::protocol::error_code::SOURCE_NOT_PERMITTED) {
+                "wxdesk central device-key --may-import"
+            } else {
+                "wxdesk central device-key"
+            };
             format!(
-                "HTTP {status}: the central refused this device key ({reason}); issue one with `wxdesk central device-key`"
+                "HTTP {status}: the central refused this device key ({reason}); issue one with `{issue}`"
             )
         } else {
             format!("HTTP {status}: {reason}")

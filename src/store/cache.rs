@@ -11,6 +11,7 @@ use super::observations::{self, OnConflict, Writer};
 use super::sqlite::{self, Migration};
 use super::{Context as _, StoreError};
 use super::{history, maintenance, rollups};
+use crate::domain::audit::{ChainHash, HeadRegression, head_regression, head_text, parse_head};
 use crate::domain::history::{Sample, SeriesView, ViewRequest};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcFlags;
@@ -42,6 +43,8 @@ const MIGRATIONS: [Migration; 5] = [
 const CURSOR_KEY: &str = "cursor";
 const INSTANCE_KEY: &str = "central_instance";
 const NETWORK_KEY: &str = "network";
+/// The newest audit head seen from the central (`SEQ:HASH`): the desk's anchor of its log.
+const AUDIT_HEAD_KEY: &str = "audit_head";
 
 /// Why a batch of changes was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -215,6 +218,34 @@ impl CacheDb {
             self.set_meta(INSTANCE_KEY, instance)?;
         }
         Ok(reset)
+    }
+
+    /// Compares the central's audit head `now` with the newest this desk saw, and remembers
+    /// `now` unless it went backwards (so the regression keeps being reported until someone
+    /// looks into it). With `replaced` (another central database) the old anchor does not
+    /// apply: `now` becomes the anchor.
+    pub fn remember_audit_head(
+        &self,
+        now: Option<(u64, ChainHash)>,
+        replaced: bool,
+    ) -> Result<Option<HeadRegression>, StoreError> {
+        let seen = self
+            .meta(AUDIT_HEAD_KEY)?
+            .and_then(|text| parse_head(&text));
+        let regression = seen
+            .filter(|_| !replaced)
+            .and_then(|seen| head_regression(seen, now));
+        if regression.is_none() {
+            match now {
+                Some(head) => self.set_meta(AUDIT_HEAD_KEY, &head_text(head))?,
+                None => {
+                    self.conn
+                        .execute("DELETE FROM meta WHERE key = ?1", [AUDIT_HEAD_KEY])
+                        .context("forgetting the audit head")?;
+                }
+            }
+        }
+        Ok(regression)
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
@@ -431,6 +462,41 @@ mod tests {
             cache.value_count().unwrap(),
             1,
             "values stay until re-synced"
+        );
+    }
+
+    #[test]
+    fn the_newest_audit_head_is_remembered_and_a_regression_kept_until_resolved() {
+        let cache = CacheDb::in_memory().unwrap();
+        let (a, b) = (ChainHash([1; 32]), ChainHash([2; 32]));
+        assert_eq!(
+            cache.remember_audit_head(Some((5, a)), false).unwrap(),
+            None
+        );
+        assert_eq!(
+            cache.remember_audit_head(Some((9, b)), false).unwrap(),
+            None
+        );
+        let regression = cache.remember_audit_head(Some((7, a)), false).unwrap();
+        assert_eq!(
+            regression,
+            Some(HeadRegression {
+                seen: (9, b),
+                now: Some((7, a))
+            })
+        );
+        // Still reported on the next connection: the anchor did not move back.
+        assert!(
+            cache
+                .remember_audit_head(Some((8, a)), false)
+                .unwrap()
+                .is_some()
+        );
+        // Another central database (a new instance id) starts a new anchor.
+        assert_eq!(cache.remember_audit_head(Some((2, a)), true).unwrap(), None);
+        assert_eq!(
+            cache.remember_audit_head(Some((3, b)), false).unwrap(),
+            None
         );
     }
 

@@ -34,7 +34,7 @@ pub use schema::MIGRATIONS;
 
 use super::observations::{self, LatestValues};
 use super::{Context as _, StoreError, history, sqlite};
-use crate::domain::audit::AuditRecord;
+use crate::domain::audit::{AuditKey, AuditRecord};
 use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcConfig;
@@ -138,6 +138,10 @@ pub struct SqliteCentralStore {
     network: Network,
     /// Quality-control settings.
     qc: QcConfig,
+    /// The key that seals the audit chain ([`Self::with_audit_key`]).
+    audit_key: Option<AuditKey>,
+    /// The audit log holds a "key introduced" entry: appends must be sealed.
+    sealed: bool,
 }
 
 impl fmt::Debug for SqliteCentralStore {
@@ -160,6 +164,7 @@ impl SqliteCentralStore {
         schema::seed_network(&mut writer, network)?;
         let instance = schema::instance(&writer)?;
         let network = schema::read_network(&writer)?;
+        let sealed = audit::is_sealed(&writer)?;
         Ok(Self {
             path: path.to_owned(),
             writer: Mutex::new(writer),
@@ -167,7 +172,39 @@ impl SqliteCentralStore {
             instance,
             network,
             qc,
+            audit_key: None,
+            sealed,
         })
+    }
+
+    /// Seals the audit log with `key` from now on: a log not sealed yet gets its "key
+    /// introduced" entry at `now`. A log sealed with another key is refused, naming both keys'
+    /// fingerprints, rather than continued with a key that cannot verify its past.
+    pub fn with_audit_key(mut self, key: AuditKey, now: Timestamp) -> Result<Self, StoreError> {
+        if self.sealed {
+            // Only the key is judged here; a broken chain is audit-verify's to report.
+            let verified = self.read(|conn| audit::verify(conn, Some(&key), None))?;
+            if let Err(broken @ crate::domain::audit::ChainBreak::WrongKey { .. }) = verified {
+                return Err(StoreError::AuditKey(broken.to_string()));
+            }
+        } else {
+            audit::introduce_key(&mut self.writer(), &key, now)?;
+            self.sealed = true;
+        }
+        self.audit_key = Some(key);
+        Ok(self)
+    }
+
+    /// The key to seal an append with, `None` while the log is not sealed; an error when the
+    /// log is sealed but this store was opened without its key (appending would break it).
+    fn seal(&self) -> Result<Option<&AuditKey>, StoreError> {
+        match (&self.audit_key, self.sealed) {
+            (_, false) => Ok(None),
+            (Some(key), true) => Ok(Some(key)),
+            (None, true) => Err(StoreError::AuditKey(
+                "the audit log is sealed with a key, and none was given (--audit-key)".to_owned(),
+            )),
+        }
     }
 
     /// The database file.
@@ -284,7 +321,7 @@ impl CentralStore for SqliteCentralStore {
         let tx = writer
             .transaction()
             .context("starting maintenance record")?;
-        let logged = maintenance::record(&tx, window, now, audit)?;
+        let logged = maintenance::record(&tx, window, now, self.seal()?, audit)?;
         tx.commit().context("committing maintenance record")?;
         Ok(logged)
     }
@@ -300,7 +337,7 @@ impl CentralStore for SqliteCentralStore {
         let tx = writer
             .transaction()
             .context("starting maintenance change")?;
-        let logged = maintenance::change(&tx, id, change, now, audit)?;
+        let logged = maintenance::change(&tx, id, change, now, self.seal()?, audit)?;
         tx.commit().context("committing maintenance change")?;
         Ok(logged)
     }
@@ -319,7 +356,7 @@ impl CentralStore for SqliteCentralStore {
         let tx = writer.transaction().context("starting import")?;
         match imports::import_lines(&tx, lines, now, quality) {
             Ok(tally) => {
-                audit::append(&tx, audit(Ok(&tally)))?;
+                audit::append(&tx, self.seal()?, audit(Ok(&tally)))?;
                 tx.commit().context("committing import")?;
                 Ok(tally)
             }
@@ -327,7 +364,7 @@ impl CentralStore for SqliteCentralStore {
                 tx.rollback().context("rolling back a refused import")?;
                 // The refusal is recorded on its own: nothing of the file remains.
                 let tx = writer.transaction().context("starting audit append")?;
-                audit::append(&tx, audit(Err(&refusal)))?;
+                audit::append(&tx, self.seal()?, audit(Err(&refusal)))?;
                 tx.commit().context("committing audit entry")?;
                 Err(ImportError::Refused(refusal))
             }

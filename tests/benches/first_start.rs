@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use wxdesk::central::{self, CentralConfig};
-use wxdesk::domain::access::DeviceName;
+use wxdesk::domain::access::{DeviceClaims, DeviceName};
 use wxdesk::domain::time::{MINUTE_MS, ManualClock};
 use wxdesk::domain::{Observation, Source, Timestamp};
 use wxdesk::protocol::{IngestResponse, RecordStatus};
@@ -152,7 +152,7 @@ async fn main() {
     let network = wxdesk::assets::qingliu_network().unwrap();
     let device = DeviceName::parse("simulator").unwrap();
     let mut config = CentralConfig::new(&db, network.clone());
-    config.device_keys = vec![device.clone()];
+    config.device_keys = vec![(device.clone(), DeviceClaims::ARCHIVE_LOADER)];
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let opening = Instant::now();
     let central = central::start(listener, config).await.unwrap();

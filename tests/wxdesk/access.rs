@@ -235,7 +235,8 @@ central_test! {
             .json()
             .await
             .unwrap();
-        assert!(unknown["entries"][0]["details"].as_str().unwrap().starts_with("no such user"), "{unknown}");
+        let detail: Value = serde_json::from_str(unknown["entries"][0]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(detail["code"], "no_such_user", "{unknown}");
     }
 }
 
@@ -379,10 +380,10 @@ central_test! {
         assert_eq!(
             actions,
             [
-                ("user_created", "张伟, role duty_forecaster"),
-                ("role_changed", "duty_forecaster → supervisor"),
-                ("user_renamed", "张伟 → 张伟（审核）"),
-                ("user_disabled", "sessions ended"),
+                ("user_created", r#"{"code":"user_created","display_name":"张伟","role":"duty_forecaster"}"#),
+                ("role_changed", r#"{"code":"role_changed","before":"duty_forecaster","after":"supervisor"}"#),
+                ("user_renamed", r#"{"code":"renamed","before":"张伟","after":"张伟（审核）"}"#),
+                ("user_disabled", r#"{"code":"sessions_ended"}"#),
                 ("user_enabled", ""),
             ]
         );
@@ -448,7 +449,10 @@ central_test! {
         let seqs: Vec<u64> = all["entries"].as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
         assert!(seqs.windows(2).all(|w| w[0] == w[1] + 1), "newest first, gap-free: {seqs:?}");
         assert_eq!(*seqs.last().unwrap(), 1);
-        assert_eq!(all["entries"].as_array().unwrap().last().unwrap()["action"], "first_admin_created");
+        // A new database's log is sealed from its first entry on; the first administrator next.
+        let oldest: Vec<&Value> = all["entries"].as_array().unwrap().iter().rev().take(2).collect();
+        assert_eq!(oldest[0]["action"], "audit_key_introduced");
+        assert_eq!(oldest[1]["action"], "first_admin_created");
 
         // Pages of 4 cover the log exactly once.
         let mut paged = Vec::new();
@@ -523,4 +527,88 @@ async fn login_timing() {
         "argon2id hash {hashing:?}, verify {verifying:?}; login over HTTP {login:?}; \
          a guarded GET /auth/session {guarded:?}"
     );
+}
+
+// What a caller may claim as an observation's source (issue 8, item 5): a station logger's
+// key sends live and backfilled only; a key issued for an archive loader may also import
+// (label `imported`, post files); `manual` is for people with the capability. A batch with a
+// claim beyond the caller's is refused whole, with a code, stores nothing, and is audited.
+central_test! {
+    async fn what_a_device_may_claim_is_fixed_when_its_key_is_issued() {
+        let central = TestCentral::start().await;
+        let admin = client_with(&central.token(Role::Administrator).await);
+        let issued: Value = admin
+            .post(central.url("/device-keys"))
+            .json(&json!({"name": "archive-loader", "may_import": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let loader = client_with(issued["key"].as_str().unwrap());
+        let logger = client_with(&central.token(Role::Device).await);
+        let technician = client_with(&central.token(Role::Technician).await);
+        // (caller, claimed source, allowed)
+        let cases = [
+            ("logger", "live", true),
+            ("logger", "backfilled", true),
+            ("logger", "imported", false),
+            ("logger", "manual", false),
+            ("loader", "imported", true),
+            ("loader", "manual", false),
+            ("technician", "manual", true),
+            ("technician", "imported", true),
+        ];
+        let mut refused = Vec::new();
+        for (minute, (who, source, allowed)) in (1..).zip(cases) {
+            let http = match who {
+                "logger" => &logger,
+                "loader" => &loader,
+                _ => &technician,
+            };
+            let mut one = record("58819", &minutes_from_now(-minute), json!({"TEM": 7.5}));
+            one["source"] = json!(source);
+            let response = http.post(central.url("/observations")).json(&batch(&[one.clone()])).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            if allowed {
+                assert_eq!((status, body["stored"].as_u64()), (200, Some(1)), "{who} {source}: {body}");
+                continue;
+            }
+            assert_eq!(status, 403, "{who} {source}: {body}");
+            assert_eq!(body["error"], "source_not_permitted", "{body}");
+            assert!(body["message"].as_str().unwrap().contains(source), "{body}");
+            refused.push((who, source));
+            // Nothing was stored: the same record, claimed as live, is new.
+            one["source"] = json!("live");
+            let again = batch(&[one]);
+            let stored: Value = logger.post(central.url("/observations")).json(&again).send().await.unwrap().json().await.unwrap();
+            assert_eq!(stored["stored"], 1, "{who} {source}: {stored}");
+        }
+        // Files are imports too.
+        let csv = "station,time,TEM\n58819,2026-11-27 17:00,11.5\n";
+        let import = |http: &reqwest::Client| http.post(central.url("/imports?format=csv&name=a.csv")).body(csv).send();
+        assert_eq!(import(&logger).await.unwrap().status(), 403);
+        assert!(import(&loader).await.unwrap().status().is_success());
+        // Each refused claim is in the audit log, as data: what was claimed.
+        let page: Value = admin.get(central.url("/audit?action=access_denied&limit=100")).send().await.unwrap().json().await.unwrap();
+        let claims: Vec<String> = page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| {
+                let detail: Value = serde_json::from_str(e["details"].as_str()?).ok()?;
+                (detail["code"] == "source_not_permitted").then(|| format!("{} {}", e["actor"].as_str().unwrap(), detail["source"].as_str().unwrap()))
+            })
+            .collect();
+        assert_eq!(claims.len(), refused.len(), "{claims:?}");
+        assert!(claims.contains(&format!("device:{DEVICE} manual")), "{claims:?}");
+        assert!(claims.contains(&"device:archive-loader manual".to_owned()), "{claims:?}");
+        let keys: Value = admin.get(central.url("/device-keys")).send().await.unwrap().json().await.unwrap();
+        let may_import: Vec<(String, bool)> = keys["device_keys"].as_array().unwrap().iter()
+            .map(|k| (k["name"].as_str().unwrap().to_owned(), k["may_import"].as_bool().unwrap()))
+            .collect();
+        assert_eq!(may_import, [("archive-loader".to_owned(), true), (DEVICE.to_owned(), false)]);
+    }
 }

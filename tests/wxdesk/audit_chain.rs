@@ -1,12 +1,19 @@
 //! The audit log's hash chain against someone with the database file: entries edited, deleted,
 //! reordered or inserted with SQL are found by `wxdesk central audit-verify` (the real binary),
-//! which names the first broken entry and exits non-zero. Also the other offline commands.
+//! which names the first broken entry and exits non-zero. A chain edited and rehashed with the
+//! public algorithm fails against the audit key; a chain cut back, its recorded head rewritten,
+//! fails against a head noted earlier. Also the other offline commands.
 
 use std::path::Path;
 use std::process::Command;
 
 use rusqlite::Connection;
+use wxdesk::central::audit::{default_key_path, read_key};
+use wxdesk::domain::Timestamp;
 use wxdesk::domain::access::Role;
+use wxdesk::domain::audit::{
+    AuditAction, AuditKey, AuditRecord, ChainBreak, ChainHash, Outcome, entry_hash,
+};
 use wxdesk::store::central::audit::verify_file;
 
 use crate::support::{TestCentral, client};
@@ -57,9 +64,15 @@ fn tamper(db: &Path, sql: &str) {
 
 /// Runs `wxdesk central audit-verify --db PATH`: exit success and standard output.
 fn audit_verify(db: &Path) -> (bool, String) {
+    audit_verify_with(db, &[])
+}
+
+/// Runs `wxdesk central audit-verify --db PATH ARGS…`.
+fn audit_verify_with(db: &Path, args: &[&str]) -> (bool, String) {
     let output = Command::new(WXDESK)
         .args(["central", "audit-verify", "--db"])
         .arg(db)
+        .args(args)
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
@@ -67,6 +80,82 @@ fn audit_verify(db: &Path) -> (bool, String) {
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
+}
+
+/// The key the central created beside its database.
+fn key_of(db: &Path) -> AuditKey {
+    read_key(&default_key_path(db)).unwrap()
+}
+
+/// The log's rows as `(seq, record, prev_hash, hash)`.
+fn rows(db: &Path) -> Vec<(i64, AuditRecord, String, String)> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, at, actor, workstation, action, target, details, outcome, prev_hash, hash
+             FROM audit_log ORDER BY seq",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            AuditRecord {
+                at: Timestamp(r.get(1)?),
+                actor: r.get(2)?,
+                workstation: r.get(3)?,
+                action: r.get(4)?,
+                target: r.get(5)?,
+                details: r.get(6)?,
+                outcome: r.get(7)?,
+            },
+            r.get(8)?,
+            r.get(9)?,
+        ))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// The attack of issue 8, item 7: change entry `seq`'s outcome, recompute every hash from it
+/// on with the public algorithm, and move the recorded head along.
+fn edit_and_rehash(db: &Path, seq: i64) {
+    let rows = rows(db);
+    let mut prev = ChainHash::GENESIS;
+    let mut sql = String::from("DELETE FROM audit_log;");
+    for (s, mut record, prev_hash, hash) in rows {
+        let (prev_hash, hash) = if s < seq {
+            (prev_hash, hash)
+        } else {
+            if s == seq {
+                record.outcome = "ok".into();
+            }
+            let linked = if s == seq {
+                ChainHash::from_hex(&prev_hash).unwrap()
+            } else {
+                prev
+            };
+            (
+                linked.to_hex(),
+                entry_hash(s as u64, &record, linked).to_hex(),
+            )
+        };
+        prev = ChainHash::from_hex(&hash).unwrap();
+        sql.push_str(&format!(
+            "INSERT INTO audit_log VALUES ({s}, {}, '{}', '{}', '{}', '{}', '{}', '{}', '{prev_hash}', '{hash}');",
+            record.at.millis(),
+            record.actor.replace('\'', "''"),
+            record.workstation.replace('\'', "''"),
+            record.action,
+            record.target.replace('\'', "''"),
+            record.details.replace('\'', "''"),
+            record.outcome,
+        ));
+        sql.push_str(&format!(
+            "UPDATE meta SET value = '{s}:{hash}' WHERE key = 'audit_head';"
+        ));
+    }
+    tamper(db, &sql);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,7 +213,10 @@ async fn every_kind_of_tampering_is_named_by_the_first_broken_entry() {
     for (what, sql, seq, says) in cases {
         restore(central.db_path(), &pristine);
         tamper(central.db_path(), &sql);
-        let broken = verify_file(central.db_path()).unwrap().unwrap_err();
+        let key = key_of(central.db_path());
+        let broken = verify_file(central.db_path(), Some(&key), None)
+            .unwrap()
+            .unwrap_err();
         assert_eq!(broken.seq(), seq, "{what}: {broken}");
         let (ok, out) = audit_verify(central.db_path());
         assert!(!ok, "{what}: audit-verify must fail\n{out}");
@@ -134,6 +226,123 @@ async fn every_kind_of_tampering_is_named_by_the_first_broken_entry() {
         );
         assert!(out.contains(says), "{what}: {out}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_and_rehashed_chain_fails_with_the_key() {
+    let central = central_with_history().await;
+    let db = central.db_path();
+    checkpoint(db);
+    let failed_login = rows(db)
+        .iter()
+        .find(|(_, r, _, _)| r.action == "login" && r.outcome == "failed")
+        .map(|(seq, ..)| *seq)
+        .unwrap();
+    assert_eq!(
+        rows(db)[0].1.action,
+        AuditAction::AuditKeyIntroduced.code(),
+        "sealed from entry 1"
+    );
+    edit_and_rehash(db, failed_login);
+    // With the key (found beside the database, or named), the edit shows.
+    for args in [
+        &[][..],
+        &["--key", default_key_path(db).to_str().unwrap()][..],
+    ] {
+        let (ok, out) = audit_verify_with(db, args);
+        assert!(!ok, "{args:?}: {out}");
+        assert!(
+            out.contains(&format!("AUDIT LOG BROKEN at entry {failed_login}")),
+            "{out}"
+        );
+    }
+    // Someone who also removes the key file is told the chain needs it, not that it is intact.
+    let key = std::fs::read(default_key_path(db)).unwrap();
+    std::fs::remove_file(default_key_path(db)).unwrap();
+    let (ok, out) = audit_verify(db);
+    assert!(!ok, "{out}");
+    assert!(out.contains("sealed with the audit key"), "{out}");
+    std::fs::write(default_key_path(db), key).unwrap();
+}
+
+/// A database from before audit keys: its plain entries stay verifiable, and the chain is
+/// sealed from the "key introduced" entry the first keyed start appends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_log_is_sealed_from_a_recorded_entry_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("older.sqlite");
+    {
+        use wxdesk::store::central::SqliteCentralStore;
+        use wxdesk::store::central::accounts::AccountStore as _;
+        let network = wxdesk::assets::qingliu_network().unwrap();
+        let qc = wxdesk::assets::qc_config().unwrap();
+        let store = SqliteCentralStore::open(&db, &network, qc).unwrap();
+        for i in 0..3 {
+            let record = AuditRecord::new(
+                Timestamp(1_795_000_000_000 + i),
+                "cli",
+                "",
+                AuditAction::PasswordReset,
+                Outcome::Ok,
+            );
+            store.audit(record).unwrap();
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config =
+        wxdesk::central::CentralConfig::new(&db, wxdesk::assets::qingliu_network().unwrap());
+    wxdesk::central::start(listener, config)
+        .await
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
+    let log = rows(&db);
+    assert_eq!(log[3].1.action, AuditAction::AuditKeyIntroduced.code());
+    let (ok, out) = audit_verify(&db);
+    assert!(ok, "{out}");
+    // Rewriting the unsealed part breaks the first sealed entry's link.
+    checkpoint(&db);
+    edit_and_rehash(&db, 2);
+    let key = key_of(&db);
+    let broken = verify_file(&db, Some(&key), None).unwrap().unwrap_err();
+    // The rehash had to rewrite entry 4's link, which its seal covers.
+    assert_eq!(broken, ChainBreak::Altered { seq: 4 }, "{broken}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_chain_is_caught_against_a_noted_head() {
+    let central = central_with_history().await;
+    let db = central.db_path();
+    checkpoint(db);
+    let (ok, out) = audit_verify(db);
+    assert!(ok, "{out}");
+    let noted = out
+        .split_whitespace()
+        .find(|w| w.contains(':') && w.len() > 64)
+        .expect(&out)
+        .to_owned();
+    let total = entries(db);
+    // Cut the two newest entries and rewrite the recorded head to match the new end.
+    let (_, _, _, new_head) = rows(db)[total as usize - 3].clone();
+    tamper(
+        db,
+        &format!(
+            "DELETE FROM audit_log WHERE seq > {cut}; UPDATE meta SET value = '{cut}:{new_head}' WHERE key = 'audit_head';",
+            cut = total - 2
+        ),
+    );
+    let (ok, out) = audit_verify(db);
+    assert!(ok, "a chain alone cannot see its own tail cut: {out}");
+    let (ok, out) = audit_verify_with(db, &["--expect-head", &noted]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!("AUDIT LOG BROKEN at entry {total}")),
+        "{out}"
+    );
+    assert!(out.contains("cut back or rewritten"), "{out}");
+    let (ok, out) = audit_verify_with(db, &["--expect-head", "12:nothex"]);
+    assert!(!ok, "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

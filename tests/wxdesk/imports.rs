@@ -1,7 +1,7 @@
 //! Observation files imported through `POST /imports`: all or nothing, with the records of
 //! stations outside the network skipped and counted, and every import audited.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::history::{SeriesView, SourceSet};
 use wxdesk::domain::{Element, Source, StationId};
@@ -117,7 +117,12 @@ central_test! {
             assert_eq!(entry["actor"], "user:technician");
             assert_eq!(entry["outcome"], "ok");
             assert_eq!(entry["target"], "file:rain_without0.txt");
-            assert!(entry["details"].as_str().unwrap().starts_with("micaps3; 1232 records; 1 imported"), "{entry}");
+            let detail: Value = serde_json::from_str(entry["details"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                (&detail["code"], &detail["format"], &detail["records"], &detail["imported"]),
+                (&json!("file_imported"), &json!("micaps3"), &json!(1232), &json!(1)),
+                "{entry}"
+            );
         }
     }
 }
@@ -173,7 +178,8 @@ central_test! {
                 ("file:qingliu_hourly.csv", "ok"),
             ]
         );
-        assert!(entries[3]["details"].as_str().unwrap().contains("refused: line 775:"), "{:?}", entries[3]);
+        let detail: Value = serde_json::from_str(entries[3]["details"].as_str().unwrap()).unwrap();
+        assert_eq!((&detail["code"], &detail["line"]), (&json!("file_refused"), &json!(775)), "{detail}");
     }
 }
 
@@ -192,7 +198,7 @@ central_test! {
                            708301,2025-06-17 11:00,26.0\n\
                            708301,2025-06-17 12:00,26.4\n\
                            58819,2025-06-17 09:00,26.9\n";
-        let (status, answer) = import(&central, Role::Device, "?format=csv&name=fix.csv", conflicting.as_bytes()).await;
+        let (status, answer) = import(&central, Role::Technician, "?format=csv&name=fix.csv", conflicting.as_bytes()).await;
         assert_eq!(status, 422, "{answer}");
         let message = answer["message"].as_str().unwrap();
         assert!(
@@ -233,7 +239,7 @@ central_test! {
             element: Some("PRE_24h".into()),
             ..Default::default()
         };
-        wxdesk::central::maintenance::import(central.db_path(), &query, &file, &mut out).unwrap();
+        wxdesk::central::maintenance::import(central.db_path(), None, &query, &file, &mut out).unwrap();
         let printed = String::from_utf8(out).unwrap();
         assert!(printed.starts_with("rain_without0.txt (micaps3)"), "{printed}");
         assert!(printed.contains("1232 records: 1 imported (1 new values"), "{printed}");
@@ -254,7 +260,7 @@ central_test! {
 
         // A refused file is an error for the operator, and audited too.
         std::fs::write(&file, &RAIN_MAP[..RAIN_MAP.len() / 2]).unwrap();
-        let error = wxdesk::central::maintenance::import(central.db_path(), &query, &file, &mut Vec::new())
+        let error = wxdesk::central::maintenance::import(central.db_path(), None, &query, &file, &mut Vec::new())
             .unwrap_err()
             .to_string();
         assert!(error.contains("rain_without0.txt: line "), "{error}");

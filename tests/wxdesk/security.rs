@@ -66,7 +66,10 @@ async fn https_with_the_bureau_ca_works_and_without_it_says_why() {
         cert: pki.cert.clone(),
         key: pki.key.clone(),
     });
-    config.device_keys = vec![DeviceName::parse("tls-logger").unwrap()];
+    config.device_keys = vec![(
+        DeviceName::parse("tls-logger").unwrap(),
+        wxdesk::domain::access::DeviceClaims::LIVE,
+    )];
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = central::start(listener, config).await.unwrap();
     let url = running.url();

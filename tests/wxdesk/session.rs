@@ -10,7 +10,7 @@ use serde_json::json;
 use wxdesk::console::backend::{self, BackendConfig, BackendHandle, Link};
 use wxdesk::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, LinkStatus, LoginFailure, SessionView, SyncEvent,
+    Command, Event, LinkStatus, LoginFailure, SessionView, StorageNote, SyncEvent,
 };
 use wxdesk::console::state::AppState;
 use wxdesk::console::state::account::Gate;
@@ -187,7 +187,7 @@ async fn first_login_chooses_a_password_then_syncs_and_is_remembered() {
         matches!(e, Event::Sync(SyncEvent::Synced { cursor: 1, .. })).then_some(())
     })
     .await;
-    let notes: Vec<&String> = desk
+    let notes: Vec<&StorageNote> = desk
         .events
         .iter()
         .filter_map(|e| match e {
@@ -195,7 +195,7 @@ async fn first_login_chooses_a_password_then_syncs_and_is_remembered() {
             _ => None,
         })
         .collect();
-    assert!(notes[0].contains("no system keyring"), "{notes:?}");
+    assert!(matches!(notes[0], StorageNote::InFile(_)), "{notes:?}");
 
     // Remembered in a file only the user can read; a restarted console is signed in at once.
     let file = session_file(&credentials);

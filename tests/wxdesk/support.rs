@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use futures_util::{Stream, StreamExt as _};
 use serde_json::{Value, json};
 use wxdesk::central::{self, CentralConfig, RunningCentral};
-use wxdesk::domain::access::{DeviceName, Role, Secret};
+use wxdesk::domain::access::{DeviceClaims, DeviceName, Role, Secret};
 use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock};
 use wxdesk::domain::{Element, Network, Observation, Source, StationId, Timestamp};
 use wxdesk::protocol::{Change, LoginResponse};
@@ -383,7 +383,7 @@ fn config(
     );
     config.clock = clock.clone();
     config.keep_alive = keep_alive;
-    config.device_keys = vec![DeviceName::parse(DEVICE).unwrap()];
+    config.device_keys = vec![(DeviceName::parse(DEVICE).unwrap(), DeviceClaims::LIVE)];
     config.limits = limits;
     config
 }

@@ -355,3 +355,54 @@ async fn a_replaced_central_is_resynced_from_the_start() {
         .await;
     console.until_synced_to(new_head).await;
 }
+
+/// A desk remembers the newest audit head it saw (issue 8, item 7): a central whose audit log
+/// was cut back and its recorded head rewritten — which its own chain cannot show — is
+/// reported as soon as the desk reconnects, with the head it saw and the one it sees now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_reports_a_central_whose_audit_head_went_backwards() {
+    let mut central = TestCentral::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = remembered_session(&central, dir.path()).await;
+    let (_, health) = central.get_json(&client(), "/health").await;
+    let seen = health["audit_head"]
+        .as_str()
+        .expect("the central reports its audit head")
+        .to_owned();
+    let seen_seq: u64 = seen.split(':').next().unwrap().parse().unwrap();
+    let mut console = Console::start(
+        &central.base(),
+        &dir.path().join("cache.sqlite"),
+        Duration::from_millis(20),
+        &credentials,
+    );
+    console.until_online().await;
+    central.shutdown().await;
+    console.until_offline().await;
+
+    // Cut the newest entries and move the recorded head to the new end, as someone with the
+    // file could; a restart then appends one entry (the test device's key), still short of
+    // what the desk saw.
+    let cut = seen_seq - 3;
+    let conn = Connection::open(central.db_path()).unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;
+         DELETE FROM audit_log WHERE seq > {cut};
+         UPDATE meta SET value = (SELECT seq || ':' || hash FROM audit_log WHERE seq = {cut})
+         WHERE key = 'audit_head';"
+    ))
+    .unwrap();
+    drop(conn);
+    central.restart().await;
+    console
+        .until("the regression", |e| {
+            matches!(e, SyncEvent::AuditHeadRegressed(_))
+        })
+        .await;
+    let Some(SyncEvent::AuditHeadRegressed(regression)) = console.events.last() else {
+        unreachable!("until stops at the regression")
+    };
+    assert_eq!(regression.seen.0, seen_seq);
+    assert_eq!(regression.seen.1.to_hex(), seen.split(':').nth(1).unwrap());
+    assert_eq!(regression.now.map(|(seq, _)| seq), Some(cut + 1));
+}

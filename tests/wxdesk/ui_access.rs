@@ -11,11 +11,11 @@ use wxdesk::console::app::App;
 use wxdesk::console::backend::{BackendEnds, Link};
 use wxdesk::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, LoginFailure, SessionView,
+    Command, Event, LoginFailure, SessionView, SyncEvent,
 };
 use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::{Role, Secret};
-use wxdesk::domain::audit::{AuditAction, AuditRecord, Outcome, chain};
+use wxdesk::domain::audit::{AuditAction, AuditDetail, AuditRecord, Outcome, chain};
 use wxdesk::domain::time::{MINUTE_MS, ManualClock, SharedClock};
 
 use crate::support::{afternoon, session_view};
@@ -282,10 +282,35 @@ fn a_leader_reads_the_audit_log_and_finds_nothing_that_changes_anything() {
             })]
         );
         let mut entries = Vec::new();
-        for (i, (actor, action, outcome)) in [
-            ("user:zhangwei", AuditAction::Login, Outcome::Ok),
-            ("unknown:root", AuditAction::Login, Outcome::Failed),
-            ("user:chenjie", AuditAction::AccessDenied, Outcome::Denied),
+        let from = Some("10.35.1.21".to_owned());
+        let session = AuditDetail::SessionStarted {
+            until: afternoon().plus_ms(12 * 60 * MINUTE_MS),
+            one_time_password: false,
+            from: from.clone(),
+        };
+        let refused = AuditDetail::RequiresCapability {
+            capability: "manage_users".into(),
+            role: "technician".into(),
+        };
+        for (i, (actor, action, outcome, detail)) in [
+            (
+                "user:zhangwei",
+                AuditAction::Login,
+                Outcome::Ok,
+                session.clone(),
+            ),
+            (
+                "unknown:root",
+                AuditAction::Login,
+                Outcome::Failed,
+                AuditDetail::NoSuchUser { from },
+            ),
+            (
+                "user:chenjie",
+                AuditAction::AccessDenied,
+                Outcome::Denied,
+                refused.clone(),
+            ),
         ]
         .into_iter()
         .enumerate()
@@ -297,11 +322,11 @@ fn a_leader_reads_the_audit_log_and_finds_nothing_that_changes_anything() {
                 action,
                 outcome,
             )
-            .details("from 10.35.1.21");
+            .detail(&detail);
             let prev = entries
                 .last()
                 .map(|e: &wxdesk::domain::audit::AuditEntry| (e.seq, e.hash));
-            entries.push(chain(prev, record));
+            entries.push(chain(prev, record, None));
         }
         entries.reverse();
         desk.send(Event::Audit(AuditEvent::Page {
@@ -315,6 +340,11 @@ fn a_leader_reads_the_audit_log_and_finds_nothing_that_changes_anything() {
         desk.harness.get_by_label("unknown:root");
         desk.harness
             .get_by_label(&i18n::action_name(language, "access_denied"));
+        // Details are data, said in the desk's language and in Beijing time.
+        for detail in [&session, &refused] {
+            desk.harness
+                .get_by_label(&i18n::audit_detail(language, &detail.to_stored()));
+        }
         // Nothing in reach changes anything: the only actions are searching, paging, exporting.
         for label in [
             text.admin_reset,
@@ -465,4 +495,49 @@ fn nobody_remembered_and_no_first_start_means_a_plain_login_screen() {
         .harness
         .get_by_role_and_label(A11y::TextInput, text.login_workstation);
     assert_eq!(station.value().as_deref(), Some("desk-7"));
+}
+
+/// A central whose audit head went backwards is said plainly to those who may read the audit
+/// log — in the user menu, whose title is marked, and atop the audit window — and not to others.
+#[test]
+fn readers_of_the_audit_log_are_told_when_the_central_s_audit_head_went_backwards() {
+    use wxdesk::domain::audit::{ChainHash, HeadRegression};
+    let regression = HeadRegression {
+        seen: (40, ChainHash([7; 32])),
+        now: Some((31, ChainHash([8; 32]))),
+    };
+    for language in [Language::Zh, Language::En] {
+        let warning = i18n::audit_regressed(language, &regression);
+        for (role, told) in [(Role::Supervisor, true), (Role::DutyForecaster, false)] {
+            let mut desk = Desk::signed_in(language, role, false);
+            desk.send(Event::Sync(SyncEvent::AuditHeadRegressed(regression)));
+            desk.run();
+            let view = session_view(role);
+            // The full title, or the compact one a narrow top bar shows.
+            let name = &view.account.display_name;
+            let titles = [
+                format!("⚠ {name} · {} ▼", i18n::role_name(language, role)),
+                format!("⚠ {name} ▼"),
+            ];
+            let title = titles
+                .iter()
+                .find(|t| desk.harness.query_by_label(t).is_some());
+            assert_eq!(title.is_some(), told, "{role}");
+            if !told {
+                desk.open_menu(&view, language);
+                assert!(desk.harness.query_by_label(&warning).is_none(), "{role}");
+                continue;
+            }
+            let Some(title) = title else { continue };
+            desk.harness.get_by_label(title).click();
+            desk.run();
+            desk.harness.get_by_label(&warning);
+            desk.harness.get_by_label(desk.text().audit_button).click();
+            desk.run();
+            assert!(
+                desk.harness.query_all_by_label(&warning).count() >= 1,
+                "atop the audit window too"
+            );
+        }
+    }
 }

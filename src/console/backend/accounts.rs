@@ -17,7 +17,7 @@ use super::export;
 use super::session::{Emitter, Session, Token};
 use crate::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, LoginFailure, SessionView,
+    Command, Event, LoginFailure, SessionView, StorageNote,
 };
 use crate::domain::access::{Account, Secret};
 use crate::domain::audit::AuditEntry;
@@ -184,15 +184,10 @@ impl AccountsService {
             Ok(Ok(Place::Keyring | Place::Memory)) => None,
             Ok(Ok(Place::File(path, reason))) => {
                 tracing::info!(%reason, "no system keyring; the session goes to a private file");
-                Some(format!(
-                    "no system keyring: the session is kept in {} (readable only by you)",
-                    path.display()
-                ))
+                Some(StorageNote::InFile(path))
             }
-            Ok(Err(error)) => Some(format!(
-                "the session could not be remembered ({error}); you will have to log in again after a restart"
-            )),
-            Err(error) => Some(format!("the session could not be remembered ({error})")),
+            Ok(Err(error)) => Some(StorageNote::NotRemembered(error.clone())),
+            Err(error) => Some(StorageNote::NotRemembered(error.to_string())),
         };
         if let Some(note) = note {
             self.emit(Event::Auth(AuthEvent::Stored(note))).await;

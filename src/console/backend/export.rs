@@ -62,15 +62,18 @@ mod tests {
 
     #[test]
     fn csv_has_a_bom_quotes_properly_and_keeps_chinese() {
-        let record = AuditRecord::new(
-            Timestamp::parse_rfc3339("2026-11-27T10:00:00Z").unwrap(),
-            "user:zhangwei",
-            "值班台, 一号机",
-            AuditAction::Login,
-            Outcome::Ok,
-        )
-        .details("said \"hello\"\nthen left");
-        let entry = chain(None, record);
+        let record = AuditRecord {
+            // Free text, as entries written before details were data hold.
+            details: "said \"hello\"\nthen left".into(),
+            ..AuditRecord::new(
+                Timestamp::parse_rfc3339("2026-11-27T10:00:00Z").unwrap(),
+                "user:zhangwei",
+                "值班台, 一号机",
+                AuditAction::Login,
+                Outcome::Ok,
+            )
+        };
+        let entry = chain(None, record, None);
         let bytes = audit_csv(std::slice::from_ref(&entry)).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();

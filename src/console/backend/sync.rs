@@ -23,6 +23,7 @@ use super::client::{CentralClient, ClientError, StreamItem};
 use super::session::{Session, Token};
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent};
 use crate::console::state::RECENT_WINDOW_MS;
+use crate::domain::audit::parse_head;
 use crate::domain::time::SharedClock;
 use crate::domain::{Network, Timestamp};
 use crate::protocol::{Change, ChangeData};
@@ -278,6 +279,8 @@ impl SyncService {
         let replaced = self
             .with_cache(move |cache| cache.adopt_central(&instance))
             .await?;
+        self.check_audit_head(health.audit_head.as_deref(), replaced)
+            .await?;
         if replaced || health.head < self.cursor {
             // A different database answers: its change log is not the one our cursor counts.
             // Start over; re-synced values overwrite cached ones.
@@ -332,6 +335,34 @@ impl SyncService {
             }
         }
         Err(ClientError::StreamEnded.into())
+    }
+
+    /// Remembers the central's audit head and reports one that went backwards. A head that
+    /// does not parse (or an older central without one) is left alone.
+    async fn check_audit_head(
+        &mut self,
+        head: Option<&str>,
+        replaced: bool,
+    ) -> Result<(), SessionError> {
+        let Some(head) = head.map(parse_head) else {
+            return Ok(());
+        };
+        let Some(head) = head else {
+            tracing::warn!("the central's audit head is not SEQ:HASH; ignored");
+            return Ok(());
+        };
+        let regression = self
+            .with_cache(move |cache| cache.remember_audit_head(Some(head), replaced))
+            .await?;
+        if let Some(regression) = regression {
+            tracing::warn!(
+                seen = regression.seen.0,
+                now = head.0,
+                "the central's audit head went backwards"
+            );
+            self.emit(SyncEvent::AuditHeadRegressed(regression)).await;
+        }
+        Ok(())
     }
 
     /// Applies changes to the cache and reports them; an empty batch still reports that the

@@ -3,7 +3,7 @@
 //! events by [`AccountState::apply_auth`] and friends, read by the views.
 
 use crate::console::messages::{
-    AdminEvent, AuditEvent, AuditSearch, AuthEvent, LoginFailure, SessionView,
+    AdminEvent, AuditEvent, AuditSearch, AuthEvent, LoginFailure, SessionView, StorageNote,
 };
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::AuditEntry;
@@ -100,7 +100,7 @@ pub struct AccountState {
     /// Bumped by every audit event.
     pub audit_generation: u64,
     /// Where the session token is kept, when that is worth saying (no keyring: a file).
-    pub storage_note: Option<String>,
+    pub storage_note: Option<StorageNote>,
 }
 
 impl Default for AccountState {

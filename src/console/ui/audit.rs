@@ -120,6 +120,14 @@ pub fn audit_window_ui(
         .default_pos(theme::window_pos(ctx, 60.0))
         .default_size([960.0, 520.0])
         .show(ctx, |ui| {
+            if let Some(regression) = &scene.state.audit_regression {
+                ui.label(
+                    RichText::new(i18n::audit_regressed(scene.language, regression))
+                        .strong()
+                        .color(theme::STATUS_ERROR),
+                );
+                ui.separator();
+            }
             filters_ui(ui, scene, audit, commands);
             ui.separator();
             let Some(page) = &account.audit else {
@@ -158,7 +166,8 @@ pub fn audit_window_ui(
                             ui.label(&r.target);
                             let (outcome, colour) = outcome_text(text, &r.outcome);
                             ui.label(RichText::new(outcome).color(colour));
-                            ui.label(RichText::new(&r.details).color(theme::INK_MUTED))
+                            let details = i18n::audit_detail(scene.language, &r.details);
+                            ui.label(RichText::new(details).color(theme::INK_MUTED))
                                 .on_hover_text(format!("{}: {}", entry.seq, entry.hash));
                             ui.end_row();
                         }

@@ -1,6 +1,10 @@
 //! What the console says, in Chinese (the default) and English: fixed texts in [`Strings`],
 //! texts with numbers or times in the functions below. Times are always Beijing time.
 
+mod audit;
+
+pub use audit::{audit_detail, audit_regressed, source_name, storage_note};
+
 use chrono::{Datelike as _, Timelike as _};
 
 use crate::cli::Language;
@@ -570,6 +574,23 @@ mod tests {
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
+    }
+
+    /// English reads with ASCII punctuation: no full-width colon, comma or parenthesis in any
+    /// English text of either table, nor in the texts built with [`colon`].
+    #[test]
+    fn english_has_no_full_width_punctuation() {
+        let tables = [
+            EN.all(),
+            crate::console::ui::history::text::text(Language::En).all(),
+        ];
+        for text in tables.iter().flatten() {
+            for mark in ['：', '，', '（', '）'] {
+                assert!(!text.contains(mark), "{mark} in English: {text:?}");
+            }
+        }
+        assert_eq!(colon(Language::En), ": ");
+        assert!(!exported(Language::En, 3, "/tmp/x.csv").contains('：'));
     }
 
     #[test]

@@ -113,7 +113,12 @@ pub fn login_screen_ui(
         {
             theme::chip_frame(theme::BANNER_NOTICE_BG).show(ui, |ui| {
                 ui.label(
-                    RichText::new(format!("{}：{reason}", text.login_ended)).color(theme::INK),
+                    RichText::new(format!(
+                        "{}{}{reason}",
+                        text.login_ended,
+                        i18n::colon(scene.language)
+                    ))
+                    .color(theme::INK),
                 );
             });
             ui.add_space(6.0);

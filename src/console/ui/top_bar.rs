@@ -228,6 +228,13 @@ fn user_menu_ui(
             i18n::role_name(language, account.role)
         )
     };
+    // The audit warning is in the menu; the mark says there is something to open it for.
+    let warned = scene.state.audit_regression.is_some() && session.can(Capability::ReadAudit);
+    let title = if warned {
+        format!("⚠ {title}")
+    } else {
+        title
+    };
     ui.menu_button(title, |ui| {
         ui.set_min_width(300.0);
         ui.label(
@@ -235,10 +242,12 @@ fn user_menu_ui(
         );
         ui.label(
             RichText::new(format!(
-                "{}：{} · {}：{}",
+                "{}{}{} · {}{}{}",
                 text.my_role,
+                i18n::colon(language),
                 i18n::role_name(language, account.role),
                 text.my_workstation,
+                i18n::colon(language),
                 session.workstation
             ))
             .color(theme::INK_MUTED),
@@ -247,8 +256,24 @@ fn user_menu_ui(
             RichText::new(i18n::session_until(language, session.expires_at, scene.now))
                 .color(theme::INK_MUTED),
         );
+        if let Some(regression) = scene
+            .state
+            .audit_regression
+            .as_ref()
+            .filter(|_| session.can(Capability::ReadAudit))
+        {
+            ui.label(
+                RichText::new(i18n::audit_regressed(language, regression))
+                    .strong()
+                    .color(theme::STATUS_ERROR),
+            );
+        }
         if let Some(note) = &scene.state.account.storage_note {
-            ui.label(RichText::new(note).small().color(theme::INK_FAINT));
+            ui.label(
+                RichText::new(i18n::storage_note(language, note))
+                    .small()
+                    .color(theme::INK_FAINT),
+            );
         }
         ui.separator();
         ui.label(RichText::new(text.my_may).strong());

@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use super::SqliteCentralStore;
 use super::audit::{self, AuditFilter};
 use crate::domain::Timestamp;
-use crate::domain::access::{Account, DeviceName, LockoutPolicy, Role, Username};
-use crate::domain::audit::{AuditEntry, AuditRecord};
+use crate::domain::access::{Account, DeviceClaims, DeviceName, LockoutPolicy, Role, Username};
+use crate::domain::audit::{AuditEntry, AuditRecord, ChainHash};
 use crate::store::{Context as _, StoreError};
 
 /// SHA-256 of a bearer token or device key: what the database keeps instead of the secret.
@@ -99,6 +99,8 @@ pub struct DeviceKeyRow {
     pub issued_at: Timestamp,
     /// When it was revoked, if it was.
     pub revoked_at: Option<Timestamp>,
+    /// What it may claim beyond live and backfilled.
+    pub claims: DeviceClaims,
 }
 
 /// Why an account operation was refused, or failed.
@@ -175,11 +177,12 @@ pub trait AccountStore: Send + Sync {
         audit: &[AuditRecord],
     ) -> Result<UserRow, AccountError>;
 
-    /// Issues (or re-issues, replacing the old key) the key of `name`.
+    /// Issues (or re-issues, replacing the old key and its claims) the key of `name`.
     fn issue_device_key(
         &self,
         name: &DeviceName,
         token: TokenHash,
+        claims: DeviceClaims,
         now: Timestamp,
         audit: AuditRecord,
     ) -> Result<(), StoreError>;
@@ -192,8 +195,8 @@ pub trait AccountStore: Send + Sync {
         audit: AuditRecord,
     ) -> Result<(), AccountError>;
 
-    /// The unrevoked device with this key hash.
-    fn device(&self, token: TokenHash) -> Result<Option<DeviceName>, StoreError>;
+    /// The unrevoked device with this key hash, and what its key may claim.
+    fn device(&self, token: TokenHash) -> Result<Option<(DeviceName, DeviceClaims)>, StoreError>;
 
     /// Every device key.
     fn device_keys(&self) -> Result<Vec<DeviceKeyRow>, StoreError>;
@@ -203,6 +206,9 @@ pub trait AccountStore: Send + Sync {
 
     /// A page of the audit log, newest first.
     fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The audit log's newest entry's seq and hash.
+    fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError>;
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash, u.must_change, \
@@ -367,7 +373,7 @@ impl AccountStore for SqliteCentralStore {
                 |r| r.get(0),
             )
             .context("creating a user")?;
-        audit::append(&tx, audit)?;
+        audit::append(&tx, self.seal()?, audit)?;
         let row = user_by_id(&tx, id)?;
         tx.commit().context("committing user creation")?;
         Ok(row)
@@ -390,7 +396,7 @@ impl AccountStore for SqliteCentralStore {
             params![failures, locked_until.map(Timestamp::millis), user_id],
         )
         .context("counting a failed login")?;
-        audit::append(&tx, audit)?;
+        audit::append(&tx, self.seal()?, audit)?;
         let row = user_by_id(&tx, user_id)?;
         tx.commit().context("committing failed login")?;
         Ok(row)
@@ -426,7 +432,7 @@ impl AccountStore for SqliteCentralStore {
             ],
         )
         .context("opening a session")?;
-        audit::append(&tx, audit)?;
+        audit::append(&tx, self.seal()?, audit)?;
         tx.commit().context("committing login")
     }
 
@@ -470,7 +476,7 @@ impl AccountStore for SqliteCentralStore {
             [token.0.to_vec()],
         )
         .context("ending a session")?;
-        audit::append(&tx, audit)?;
+        audit::append(&tx, self.seal()?, audit)?;
         tx.commit().context("committing logout")
     }
 
@@ -494,7 +500,7 @@ impl AccountStore for SqliteCentralStore {
         )
         .context("setting a password")?;
         end_sessions_of(&tx, user.id, keep)?;
-        audit::append(&tx, audit)?;
+        audit::append(&tx, self.seal()?, audit)?;
         let row = user_by_id(&tx, user.id)?;
         tx.commit().context("committing password change")?;
         Ok(row)
@@ -542,7 +548,7 @@ impl AccountStore for SqliteCentralStore {
             }
         }
         for record in audit {
-            audit::append(&tx, record.clone())?;
+            audit::append(&tx, self.seal()?, record.clone())?;
         }
         let row = user_by_id(&tx, user.id)?;
         tx.commit().context("committing user update")?;
@@ -553,19 +559,21 @@ impl AccountStore for SqliteCentralStore {
         &self,
         name: &DeviceName,
         token: TokenHash,
+        claims: DeviceClaims,
         now: Timestamp,
         audit: AuditRecord,
     ) -> Result<(), StoreError> {
         let mut writer = self.writer();
         let tx = writer.transaction().context("starting device key issue")?;
         tx.execute(
-            "INSERT INTO device_keys (name, token_hash, issued_at) VALUES (?1, ?2, ?3)
+            "INSERT INTO device_keys (name, token_hash, issued_at, may_import) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (name) DO UPDATE
-             SET token_hash = excluded.token_hash, issued_at = excluded.issued_at, revoked_at = NULL",
-            params![name.as_str(), token.0.to_vec(), now.millis()],
+             SET token_hash = excluded.token_hash, issued_at = excluded.issued_at,
+                 may_import = excluded.may_import, revoked_at = NULL",
+            params![name.as_str(), token.0.to_vec(), now.millis(), claims.may_import],
         )
         .context("issuing a device key")?;
-        audit::append(&tx, audit)?;
+        audit::append(&tx, self.seal()?, audit)?;
         tx.commit().context("committing device key")
     }
 
@@ -590,28 +598,37 @@ impl AccountStore for SqliteCentralStore {
                 "no active key for device {name}"
             )));
         }
-        audit::append(&tx, audit)?;
+        audit::append(&tx, self.seal()?, audit)?;
         tx.commit().context("committing revocation")?;
         Ok(())
     }
 
-    fn device(&self, token: TokenHash) -> Result<Option<DeviceName>, StoreError> {
+    fn device(&self, token: TokenHash) -> Result<Option<(DeviceName, DeviceClaims)>, StoreError> {
         self.read(|conn| {
-            let name: Option<String> = conn
+            let row: Option<(String, bool)> = conn
                 .prepare_cached(
-                    "SELECT name FROM device_keys WHERE token_hash = ?1 AND revoked_at IS NULL",
+                    "SELECT name, may_import FROM device_keys
+                     WHERE token_hash = ?1 AND revoked_at IS NULL",
                 )
-                .and_then(|mut s| s.query_row([token.0.to_vec()], |r| r.get(0)).optional())
+                .and_then(|mut s| {
+                    s.query_row([token.0.to_vec()], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
                 .context("looking up a device key")?;
-            name.map(|n| DeviceName::parse(&n).map_err(|e| StoreError::Decode(e.to_string())))
-                .transpose()
+            row.map(|(n, may_import)| {
+                let name = DeviceName::parse(&n).map_err(|e| StoreError::Decode(e.to_string()))?;
+                Ok((name, DeviceClaims { may_import }))
+            })
+            .transpose()
         })
     }
 
     fn device_keys(&self) -> Result<Vec<DeviceKeyRow>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn
-                .prepare_cached("SELECT name, issued_at, revoked_at FROM device_keys ORDER BY name")
+                .prepare_cached(
+                    "SELECT name, issued_at, revoked_at, may_import FROM device_keys ORDER BY name",
+                )
                 .context("preparing device key list")?;
             let rows = stmt
                 .query_map([], |r| {
@@ -619,16 +636,18 @@ impl AccountStore for SqliteCentralStore {
                         r.get::<_, String>(0)?,
                         r.get::<_, i64>(1)?,
                         r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, bool>(3)?,
                     ))
                 })
                 .context("listing device keys")?;
             rows.map(|row| {
-                let (name, issued, revoked) = row.context("reading a device key")?;
+                let (name, issued, revoked, may_import) = row.context("reading a device key")?;
                 Ok(DeviceKeyRow {
                     name: DeviceName::parse(&name)
                         .map_err(|e| StoreError::Decode(e.to_string()))?,
                     issued_at: Timestamp(issued),
                     revoked_at: revoked.map(Timestamp),
+                    claims: DeviceClaims { may_import },
                 })
             })
             .collect()
@@ -638,12 +657,16 @@ impl AccountStore for SqliteCentralStore {
     fn audit(&self, record: AuditRecord) -> Result<AuditEntry, StoreError> {
         let mut writer = self.writer();
         let tx = writer.transaction().context("starting audit append")?;
-        let entry = audit::append(&tx, record)?;
+        let entry = audit::append(&tx, self.seal()?, record)?;
         tx.commit().context("committing audit entry")?;
         Ok(entry)
     }
 
     fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         self.read(|conn| audit::page(conn, filter))
+    }
+
+    fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
+        self.read(audit::last)
     }
 }

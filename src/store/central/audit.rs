@@ -3,12 +3,17 @@
 //!
 //! Triggers refuse `UPDATE` and `DELETE` on the table, so the program itself can only append;
 //! the hash chain ([`crate::domain::audit`]) catches whoever edits the file by other means.
-//! The head (newest seq and hash) is also kept in `meta` as the chain's anchor.
+//! The head (newest seq and hash) is also kept in `meta` as the chain's anchor. From the
+//! "key introduced" entry on, entries are sealed with the audit key, which lives in a file
+//! beside (not inside) the database ([`crate::central::audit::load_or_create_key`]).
 
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use crate::domain::Timestamp;
-use crate::domain::audit::{self, AuditEntry, AuditRecord, ChainBreak, ChainHash, ChainSummary};
+use crate::domain::audit::{
+    self, AuditAction, AuditDetail, AuditEntry, AuditKey, AuditRecord, ChainBreak, ChainHash,
+    ChainSummary, Checks, Outcome,
+};
 use crate::store::{Context as _, StoreError, sqlite};
 
 /// The tables of accounts, sessions, device keys and the audit log, with the triggers that
@@ -60,6 +65,12 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 ";
 
+/// Device keys' claims, fixed when a key is issued: whether it may import (an archive
+/// loader). Keys issued before claims existed may not.
+pub const CLAIMS_SCHEMA: &str = "
+ALTER TABLE device_keys ADD COLUMN may_import INTEGER NOT NULL DEFAULT 0;
+";
+
 /// Which entries to list, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
@@ -78,10 +89,14 @@ pub struct AuditFilter {
 }
 
 /// Appends `record` after the newest entry, inside `conn`'s current transaction, and moves
-/// the anchor.
-pub fn append(conn: &Connection, record: AuditRecord) -> Result<AuditEntry, StoreError> {
+/// the anchor. `seal` is the key when the log is sealed ([`is_sealed`]), `None` before.
+pub fn append(
+    conn: &Connection,
+    seal: Option<&AuditKey>,
+    record: AuditRecord,
+) -> Result<AuditEntry, StoreError> {
     let prev = last(conn)?;
-    let entry = audit::chain(prev, record);
+    let entry = audit::chain(prev, record, seal);
     let r = &entry.record;
     conn.prepare_cached(
         "INSERT INTO audit_log (seq, at, actor, workstation, action, target, details, outcome, prev_hash, hash)
@@ -111,8 +126,43 @@ pub fn append(conn: &Connection, record: AuditRecord) -> Result<AuditEntry, Stor
     Ok(entry)
 }
 
+/// Whether the log is sealed: it holds a "key introduced" entry.
+pub fn is_sealed(conn: &Connection) -> Result<bool, StoreError> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = ?1)",
+        [AuditAction::AuditKeyIntroduced.code()],
+        |r| r.get(0),
+    )
+    .context("reading whether the audit log is sealed")
+}
+
+/// Seals the log from now on: appends the "key introduced" entry (itself sealed, naming the
+/// key's fingerprint) at `now`. Earlier entries keep their plain hashes and stay verifiable.
+pub fn introduce_key(
+    conn: &mut Connection,
+    key: &AuditKey,
+    now: Timestamp,
+) -> Result<AuditEntry, StoreError> {
+    let tx = conn
+        .transaction()
+        .context("starting audit key introduction")?;
+    let record = AuditRecord::new(
+        now,
+        "central",
+        "",
+        AuditAction::AuditKeyIntroduced,
+        Outcome::Ok,
+    )
+    .detail(&AuditDetail::AuditKeyIntroduced {
+        fingerprint: key.fingerprint(),
+    });
+    let entry = append(&tx, Some(key), record)?;
+    tx.commit().context("committing audit key introduction")?;
+    Ok(entry)
+}
+
 /// The newest entry's seq and hash.
-fn last(conn: &Connection) -> Result<Option<(u64, ChainHash)>, StoreError> {
+pub fn last(conn: &Connection) -> Result<Option<(u64, ChainHash)>, StoreError> {
     let row = conn
         .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .and_then(|mut s| {
@@ -171,8 +221,13 @@ pub fn page(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditEntry>, 
         .collect()
 }
 
-/// Verifies the whole log at `path`, opened read-only, against its anchor.
-pub fn verify_file(path: &std::path::Path) -> Result<Result<ChainSummary, ChainBreak>, StoreError> {
+/// Verifies the whole log at `path`, opened read-only, against its recorded head, with `key`
+/// for the sealed part and against `noted_head` (a head noted elsewhere), when given.
+pub fn verify_file(
+    path: &std::path::Path,
+    key: Option<&AuditKey>,
+    noted_head: Option<(u64, ChainHash)>,
+) -> Result<Result<ChainSummary, ChainBreak>, StoreError> {
     if !path.exists() {
         return Err(StoreError::Corrupt {
             path: path.display().to_string(),
@@ -182,12 +237,20 @@ pub fn verify_file(path: &std::path::Path) -> Result<Result<ChainSummary, ChainB
     let conn = sqlite::open(path)?;
     conn.pragma_update(None, "query_only", true)
         .context("opening read-only")?;
-    verify(&conn)
+    verify(&conn, key, noted_head)
 }
 
-/// Verifies the whole log in `conn` against its anchor, reading it in `seq` order.
-pub fn verify(conn: &Connection) -> Result<Result<ChainSummary, ChainBreak>, StoreError> {
-    let anchor = anchor(conn)?;
+/// Verifies the whole log in `conn`, reading it in `seq` order (see [`verify_file`]).
+pub fn verify(
+    conn: &Connection,
+    key: Option<&AuditKey>,
+    noted_head: Option<(u64, ChainHash)>,
+) -> Result<Result<ChainSummary, ChainBreak>, StoreError> {
+    let checks = Checks {
+        key,
+        recorded_head: anchor(conn)?,
+        noted_head,
+    };
     let mut stmt = conn
         .prepare(
             "SELECT seq, at, actor, workstation, action, target, details, outcome, prev_hash, hash
@@ -215,7 +278,7 @@ pub fn verify(conn: &Connection) -> Result<Result<ChainSummary, ChainBreak>, Sto
             None
         }
     });
-    let result = audit::verify(entries, anchor);
+    let result = audit::verify(entries, checks);
     if let Some(error) = failure {
         return Err(error);
     }
@@ -223,7 +286,13 @@ pub fn verify(conn: &Connection) -> Result<Result<ChainSummary, ChainBreak>, Sto
         // Everything before the row that does not even decode (a hash that is not hex) was
         // intact, so that row is the first broken entry.
         (
-            Ok(_) | Err(ChainBreak::Truncated { .. } | ChainBreak::HeadMismatch { .. }),
+            Ok(_)
+            | Err(
+                ChainBreak::Truncated { .. }
+                | ChainBreak::HeadMismatch { .. }
+                | ChainBreak::NotedHeadMissing { .. }
+                | ChainBreak::Unsealed,
+            ),
             Some(seq),
         ) => Err(ChainBreak::Altered { seq }),
         (result, _) => result,

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::audit;
 use super::ingest::{append_change, head};
-use crate::domain::audit::AuditRecord;
+use crate::domain::audit::{AuditKey, AuditRecord};
 use crate::domain::maintenance::{MaintenanceWindow, check_span};
 use crate::domain::{StationId, Timestamp};
 use crate::protocol::{ChangeData, MaintenanceDto};
@@ -58,6 +58,7 @@ pub fn record(
     conn: &Connection,
     window: &NewWindow,
     now: Timestamp,
+    seal: Option<&AuditKey>,
     audit: &dyn Fn(&MaintenanceWindow) -> AuditRecord,
 ) -> Result<Logged, StoreError> {
     let stored = table::insert(
@@ -69,7 +70,7 @@ pub fn record(
         &window.recorded_by,
     )?;
     log(conn, &stored, now)?;
-    audit::append(conn, audit(&stored))?;
+    audit::append(conn, seal, audit(&stored))?;
     Ok((stored, head(conn)?))
 }
 
@@ -80,6 +81,7 @@ pub fn change(
     id: u64,
     change: &WindowChange,
     now: Timestamp,
+    seal: Option<&AuditKey>,
     audit: &dyn Fn(&MaintenanceWindow, &MaintenanceWindow) -> AuditRecord,
 ) -> Result<Logged, MaintenanceError> {
     let before = table::get(conn, id)?.ok_or(MaintenanceError::NotFound(id))?;
@@ -93,7 +95,7 @@ pub fn change(
     })?;
     table::upsert(conn, &after)?;
     log(conn, &after, now)?;
-    audit::append(conn, audit(&before, &after))?;
+    audit::append(conn, seal, audit(&before, &after))?;
     Ok((after, head(conn)?))
 }
 

@@ -520,8 +520,9 @@ fn chart_ui(
         ));
     } else if let Some(gap) = hover_gap {
         response.response.clone().on_hover_text(format!(
-            "{}：{} · {}",
+            "{}{}{} · {}",
             t.gaps,
+            i18n::colon(scene.language),
             text::cause(scene.language, gap.cause),
             text::rough_duration(scene.language, gap.duration_ms)
         ));

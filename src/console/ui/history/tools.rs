@@ -113,14 +113,23 @@ pub fn buttons_ui(
     match &scene.state.history.export {
         Some(Ok(path)) => {
             ui.label(
-                RichText::new(format!("{}：{path}", t.exported))
-                    .color(theme::STATUS_OK)
-                    .size(theme::SMALL_SIZE),
+                RichText::new(format!(
+                    "{}{}{path}",
+                    t.exported,
+                    i18n::colon(scene.language)
+                ))
+                .color(theme::STATUS_OK)
+                .size(theme::SMALL_SIZE),
             );
         }
         Some(Err(message)) => {
             ui.label(
-                RichText::new(format!("{}：{message}", t.export_failed)).color(theme::STATUS_ERROR),
+                RichText::new(format!(
+                    "{}{}{message}",
+                    t.export_failed,
+                    i18n::colon(scene.language)
+                ))
+                .color(theme::STATUS_ERROR),
             );
         }
         None => {}
@@ -299,7 +308,12 @@ fn import_ui(
         }
         ImportStatus::Failed(message) => {
             ui.label(
-                RichText::new(format!("{}：{message}", t.import_failed)).color(theme::STATUS_ERROR),
+                RichText::new(format!(
+                    "{}{}{message}",
+                    t.import_failed,
+                    i18n::colon(scene.language)
+                ))
+                .color(theme::STATUS_ERROR),
             );
         }
     }
@@ -403,8 +417,12 @@ fn maintenance_ui(
         }
         Some(Err(message)) => {
             ui.label(
-                RichText::new(format!("{}：{message}", t.maintenance_failed))
-                    .color(theme::STATUS_ERROR),
+                RichText::new(format!(
+                    "{}{}{message}",
+                    t.maintenance_failed,
+                    i18n::colon(scene.language)
+                ))
+                .color(theme::STATUS_ERROR),
             );
         }
         None => {}
@@ -438,11 +456,11 @@ fn maintenance_form(
     t: &HistoryText,
 ) -> Result<(Timestamp, Option<Timestamp>, String), String> {
     let from = parse_time(&tools.maintenance_from)
-        .ok_or_else(|| format!("{}：{}", t.maintenance_from, t.bad_date))?;
+        .ok_or_else(|| format!("{} — {}", t.maintenance_from, t.bad_date))?;
     let to = match tools.maintenance_to.trim() {
         "" => None,
         text => {
-            Some(parse_time(text).ok_or_else(|| format!("{}：{}", t.maintenance_to, t.bad_date))?)
+            Some(parse_time(text).ok_or_else(|| format!("{} — {}", t.maintenance_to, t.bad_date))?)
         }
     };
     let note = tools.maintenance_note.trim();
