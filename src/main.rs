@@ -60,6 +60,12 @@ fn main() -> anyhow::Result<ExitCode> {
                 };
                 wxdesk::central::maintenance::import(&db, &query, &file, &mut out)?;
             }
+            CentralCommand::Backup { db, file } => {
+                wxdesk::central::backup::backup(&db, &file, &mut out)?;
+            }
+            CentralCommand::Restore { db, backup } => {
+                wxdesk::central::backup::restore(&db, &backup, &mut out)?;
+            }
         },
         Some(Command::Sim(args)) => wxdesk::sim::run_blocking(&args)?,
     }

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 
 use super::auth::{self, Access};
 use super::error::{self, Failure};
+use super::health::{self, DbHealth};
 use super::{MAX_BODY_BYTES, accounts, audit, handlers, imports, maintenance_windows, stream};
 use crate::domain::access::Capability;
 use crate::domain::time::SharedClock;
@@ -35,6 +36,7 @@ pub struct AppState {
     head: Arc<watch::Sender<u64>>,
     shutdown: Arc<watch::Sender<bool>>,
     keep_alive: Duration,
+    db_health: Arc<DbHealth>,
 }
 
 impl fmt::Debug for AppState {
@@ -56,13 +58,20 @@ impl AppState {
         head: u64,
         keep_alive: Duration,
     ) -> Self {
+        let db_health = Arc::new(DbHealth::new(store.read_only().map(str::to_owned)));
         Self {
             store,
             clock,
             head: Arc::new(watch::channel(head).0),
             shutdown: Arc::new(watch::channel(false).0),
             keep_alive,
+            db_health,
         }
+    }
+
+    /// Whether the database can be written, as the central last found it.
+    pub fn db_health(&self) -> &DbHealth {
+        &self.db_health
     }
 
     /// The store.
@@ -185,7 +194,15 @@ pub fn routes() -> Vec<Route> {
         handler,
     };
     vec![
-        route(Verb::Get, "/health", Public, get(handlers::health)),
+        route(Verb::Get, "/health", Public, get(health::health)),
+        // The reasons of a degraded central: administrators run the server's accounts and
+        // are the only role that administers it.
+        route(
+            Verb::Get,
+            "/health/detail",
+            Requires(ManageUsers),
+            get(health::detail),
+        ),
         route(Verb::Get, "/openapi.json", Public, get(handlers::openapi)),
         route(
             Verb::Get,
@@ -321,8 +338,15 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |api, r| {
             // `route_layer`: the guard wraps the handler only, so a method the path does not
-            // serve still answers 405 rather than 401.
-            let guarded = r.handler.route_layer(axum::middleware::from_fn_with_state(
+            // serve still answers 405 rather than 401. Writes pass the guard first, then the
+            // database's write gate.
+            let handler = match r.verb {
+                Verb::Get => r.handler,
+                Verb::Post | Verb::Patch | Verb::Delete => r.handler.route_layer(
+                    axum::middleware::from_fn_with_state(state.clone(), health::write_gate),
+                ),
+            };
+            let guarded = handler.route_layer(axum::middleware::from_fn_with_state(
                 (state.clone(), r.access),
                 auth::guard,
             ));

@@ -15,7 +15,7 @@ use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::{Element, StationId, Timestamp};
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
-    ChangesPage, ChangesQuery, Health, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
+    ChangesPage, ChangesQuery, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
     SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery,
 };
 
@@ -26,21 +26,6 @@ pub const MAX_VIEW_COLUMNS: usize = 4000;
 pub const DEFAULT_CHANGES_LIMIT: u32 = 1000;
 /// Largest page `GET /changes` serves.
 pub const MAX_CHANGES_LIMIT: u32 = 10_000;
-
-/// `GET /health`.
-pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
-    let (head, stations) = state
-        .blocking(|store| Ok((store.head()?, store.network()?.stations.len())))
-        .await?;
-    Ok(Json(Health {
-        status: "ok".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        time: state.clock().now().to_rfc3339(),
-        head,
-        stations,
-        instance: state.store().instance().to_owned(),
-    }))
-}
 
 /// `GET /stations`.
 pub async fn stations(State(state): State<AppState>) -> Result<Json<NetworkDto>, Failure> {

@@ -10,6 +10,7 @@ mod access;
 mod api;
 mod architecture;
 mod audit_chain;
+mod dbhealth;
 mod embedded;
 mod imports;
 mod maintenance;
