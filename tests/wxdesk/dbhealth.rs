@@ -16,7 +16,7 @@ use wxdesk::domain::access::Role;
 use wxdesk::store::central::OpenMode;
 use wxdesk::store::observations::every_value;
 
-use crate::support::{TestCentral, batch, client, client_with, minutes_from_now, record, within};
+use crate::support::{TestCentral, batch, client, minutes_from_now, record, within};
 
 const WXDESK: &str = env!("CARGO_BIN_EXE_wxdesk");
 const STATIONS: [&str; 4] = ["58819", "708301", "708308", "708315"];
@@ -44,9 +44,16 @@ async fn post(central: &TestCentral, body: &Value) -> (u16, Value) {
     central.post_observations(&client(), body).await
 }
 
+/// `GET path` as `token`'s holder, or anonymously.
 async fn get(central: &TestCentral, token: Option<&str>, path: &str) -> (u16, Value) {
-    let client = token.map_or_else(client, client_with);
-    central.get_json(&client, path).await
+    let request = client().get(central.url(path));
+    let request = match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
 }
 
 /// Runs `wxdesk ARGS…` to its end, off the async threads.
