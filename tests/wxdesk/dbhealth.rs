@@ -4,6 +4,7 @@
 //! database consistently while the central serves and writes it, and `restore` puts a copy
 //! back under a new identity — refused while a central serves the file.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
@@ -12,16 +13,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 use wxdesk::central::{self, CentralConfig};
+use wxdesk::domain::Element;
 use wxdesk::domain::access::Role;
+use wxdesk::domain::time::MINUTE_MS;
 use wxdesk::store::central::OpenMode;
 use wxdesk::store::observations::every_value;
 
-use crate::support::{TestCentral, batch, client, minutes_from_now, record, within};
+use crate::support::{TestCentral, batch, client, minutes_from_now, now, record, within};
 
 const WXDESK: &str = env!("CARGO_BIN_EXE_wxdesk");
 const STATIONS: [&str; 4] = ["58819", "708301", "708308", "708315"];
-/// Values per record of [`minutes`].
-const VALUES_PER_RECORD: usize = 3;
+/// Where the writer of the backup test starts, in minutes from NOW, and its batches' length.
+const WRITER_START: i64 = -540;
+const BATCH_MINUTES: i64 = 1;
 
 /// `count` minutes for every test station, starting `start` minutes from NOW.
 fn minutes(start: i64, count: i64) -> Value {
@@ -193,22 +197,36 @@ async fn a_backup_taken_while_the_central_writes_is_consistent_and_restores() {
     let central_arc = Arc::new(central);
     // A station network keeps writing, a batch (one transaction) at a time.
     let writing = Arc::new(AtomicBool::new(true));
+    let (written, mut progress) = tokio::sync::watch::channel(0_i64);
     let writer = tokio::spawn({
         let central = Arc::clone(&central_arc);
         let writing = Arc::clone(&writing);
         async move {
             let mut batches = 0;
-            while writing.load(Ordering::SeqCst) || batches < 4 {
-                let (status, answer) = post(&central, &minutes(-20_000 + batches * 5, 5)).await;
-                assert_eq!(status, 200, "{answer}");
+            while writing.load(Ordering::SeqCst) {
+                let start = WRITER_START + batches * BATCH_MINUTES;
+                let (status, answer) = post(&central, &minutes(start, BATCH_MINUTES)).await;
+                assert_eq!((status, &answer["rejected"]), (200, &json!(0)), "{answer}");
                 batches += 1;
+                written.send_replace(batches);
             }
             batches
         }
     });
     let db = central_arc.db_path().to_owned();
     let backup = db.with_file_name("backup-while-serving.sqlite");
+    within("the writer's first batches", progress.wait_for(|&n| n >= 2))
+        .await
+        .unwrap();
     let made = wxdesk(&["central", "backup", "--db", path(&db), path(&backup)]).await;
+    // Two more batches after the copy ended, then stop.
+    let after = *progress.borrow_and_update() + 2;
+    within(
+        "batches after the backup",
+        progress.wait_for(|&n| n >= after),
+    )
+    .await
+    .unwrap();
     writing.store(false, Ordering::SeqCst);
     let batches = writer.await.unwrap();
     assert!(made.status.success(), "{}", text(&made.stderr));
@@ -226,15 +244,9 @@ async fn a_backup_taken_while_the_central_writes_is_consistent_and_restores() {
     assert_eq!(count, head, "gap-free log");
     assert!(said.contains(&format!("up to change {head}")), "{said}");
     let values = every_value(&copy).unwrap().len();
-    let first = 60 * STATIONS.len() * VALUES_PER_RECORD;
-    let per_batch = 5 * STATIONS.len() * VALUES_PER_RECORD;
-    assert_eq!(
-        (values - first) % per_batch,
-        0,
-        "{values} values: a torn batch"
-    );
-    let in_copy = (values - first) / per_batch;
-    assert!(in_copy < batches as usize, "writes went on after the copy");
+    let in_copy = writer_batches(&copy);
+    assert!(in_copy >= 2, "the copy began after two batches");
+    assert!(in_copy <= batches - 2, "writes went on after the copy");
     drop(copy);
 
     // Restoring over a serving central is refused, and changes nothing.
@@ -260,6 +272,29 @@ async fn a_backup_taken_while_the_central_writes_is_consistent_and_restores() {
     let again = wxdesk(&["central", "backup", "--db", path(&db), path(&backup)]).await;
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("never overwritten"));
+}
+
+/// How many of the writer's batches `db` holds, checking that it holds each one whole or not
+/// at all, and a prefix of them: what a consistent snapshot of one-batch transactions shows.
+fn writer_batches(db: &Connection) -> i64 {
+    let first = now().plus_ms(WRITER_START * MINUTE_MS);
+    let mut per_batch: BTreeMap<i64, usize> = BTreeMap::new();
+    for (_, element, sample) in every_value(db).unwrap() {
+        if element == Element::Tem && sample.time >= first {
+            let minute = (sample.time.millis() - first.millis()) / MINUTE_MS;
+            *per_batch.entry(minute / BATCH_MINUTES).or_default() += 1;
+        }
+    }
+    let whole = BATCH_MINUTES as usize * STATIONS.len();
+    for (batch, values) in &per_batch {
+        assert_eq!(*values, whole, "batch {batch} is torn: {per_batch:?}");
+    }
+    let count = per_batch.len() as i64;
+    assert!(
+        per_batch.keys().copied().eq(0..count),
+        "not a prefix: {per_batch:?}"
+    );
+    count
 }
 
 fn path(path: &Path) -> &str {
