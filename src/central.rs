@@ -22,8 +22,10 @@ pub mod accounts;
 mod api;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 mod error;
 mod handlers;
+pub mod health;
 pub mod imports;
 pub mod limits;
 pub mod maintenance;
@@ -53,7 +55,8 @@ use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, KeyIssuer, Out
 use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
-use crate::store::central::{CentralStore as _, SqliteCentralStore};
+use crate::store::central::backup::{BackupError, lock_for_serving};
+use crate::store::central::{CentralStore as _, OpenMode, SqliteCentralStore};
 
 /// Largest request body accepted (an ingest batch, an imported file), in bytes.
 pub const MAX_BODY_BYTES: usize = 16 << 20;
@@ -89,6 +92,9 @@ pub struct CentralConfig {
     pub qc: Option<QcConfig>,
     /// Bounds on requests, live streams and connections.
     pub limits: Limits,
+    /// Open the database for reading only (as SQLite does by itself for a file it may not
+    /// write): the central serves reads, refuses writes and reports `degraded`.
+    pub open_mode: OpenMode,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -115,6 +121,7 @@ impl CentralConfig {
             audit_key: None,
             qc: None,
             limits: Limits::default(),
+            open_mode: OpenMode::ReadWrite,
         }
     }
 }
@@ -140,6 +147,9 @@ pub enum CentralError {
     /// The quality-control limits cannot be read.
     #[error("quality-control limits: {0}")]
     Qc(String),
+    /// The database is being restored.
+    #[error("central database: {0}")]
+    Restoring(#[from] BackupError),
 }
 
 /// A central serving on a listener; stop it with [`RunningCentral::shutdown`]. Dropping it
@@ -152,6 +162,8 @@ pub struct RunningCentral {
     server: JoinHandle<std::io::Result<()>>,
     first_admin: Option<Secret>,
     device_keys: BTreeMap<DeviceName, Secret>,
+    /// The shared lock that keeps `wxdesk central restore` off the database while serving.
+    _serving: Option<std::fs::File>,
 }
 
 impl RunningCentral {
@@ -217,6 +229,7 @@ pub async fn start(
         audit_key,
         qc,
         limits,
+        open_mode,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let qc = match qc {
@@ -228,10 +241,20 @@ pub async fn start(
         .transpose()?;
     let path = db_path.clone();
     let now = clock.now();
-    let (store, head, first_admin, keys) = tokio::task::spawn_blocking(move || {
-        let store = SqliteCentralStore::open(&path, &network, qc)?;
-        let store = store.with_audit_key(audit::load_or_create_key(&key_path)?, now)?;
+    let (store, head, first_admin, keys, serving) = tokio::task::spawn_blocking(move || {
+        let serving = lock_for_serving(&path)?;
+        let store = SqliteCentralStore::open_checked(&path, &network, qc, open_mode)?;
         let head = store.head()?;
+        if let Some(reason) = store.read_only() {
+            // Accounts cannot be set up, nor the audit key introduced, in a database that
+            // cannot be written; serve reads.
+            tracing::error!(
+                reason,
+                "database opened read-only: serving reads, refusing writes"
+            );
+            return Ok((store, head, None, BTreeMap::new(), serving));
+        }
+        let store = store.with_audit_key(audit::load_or_create_key(&key_path)?, now)?;
         let first_admin = accounts::bootstrap_first_admin(&store, now, reissue_first_admin)
             .map_err(|f| CentralError::Accounts(f.body.message))?;
         let mut keys = BTreeMap::new();
@@ -251,7 +274,7 @@ pub async fn start(
                 .map_err(|f| CentralError::Accounts(f.body.message))?;
             keys.insert(name, key);
         }
-        Ok::<_, CentralError>((store, head, first_admin, keys))
+        Ok::<_, CentralError>((store, head, first_admin, keys, serving))
     })
     .await??;
     let state = AppState::new(Arc::new(store), clock, head, keep_alive).with_limits(limits);
@@ -288,6 +311,7 @@ pub async fn start(
         server,
         first_admin,
         device_keys: keys,
+        _serving: serving,
     };
     tracing::info!(url = %central.url(), db = %db_path.display(), head, "central listening");
     Ok(central)

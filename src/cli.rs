@@ -1,5 +1,6 @@
 //! The command line: `wxdesk` (console on the embedded default), `wxdesk --server URL`,
-//! `wxdesk central serve|audit-verify|device-key|reset-password|import`, `wxdesk sim`.
+//! `wxdesk central serve|audit-verify|device-key|reset-password|import|backup|restore`,
+//! `wxdesk sim`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -126,6 +127,25 @@ pub enum CentralCommand {
         element: Option<String>,
         /// The file.
         file: PathBuf,
+    },
+    /// Write a consistent, verified copy of the database to FILE, while the central serves and
+    /// writes it; prints its size and the change it reaches.
+    Backup {
+        /// SQLite database file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The backup file to write (must not exist).
+        file: PathBuf,
+    },
+    /// Put a backup in the database's place (stop the central first). The backup is verified
+    /// first, the old database is moved aside, and the restored one gets a new identity so
+    /// every desk re-syncs from it.
+    Restore {
+        /// SQLite database file to replace.
+        #[arg(long)]
+        db: PathBuf,
+        /// The backup file.
+        backup: PathBuf,
     },
 }
 

@@ -76,6 +76,12 @@ fn main() -> anyhow::Result<ExitCode> {
                 let key = audit_key.as_deref();
                 wxdesk::central::maintenance::import(&db, key, &query, &file, &mut out)?;
             }
+            CentralCommand::Backup { db, file } => {
+                wxdesk::central::backup::backup(&db, &file, &mut out)?;
+            }
+            CentralCommand::Restore { db, backup } => {
+                wxdesk::central::backup::restore(&db, &backup, &mut out)?;
+            }
         },
         Some(Command::Sim(args)) => wxdesk::sim::run_blocking(&args)?,
     }

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use super::auth::{self, Access};
 use super::error::{self, Failure};
 use super::limits::{self, Limits, StreamSlots};
+use super::health::{self, DbHealth};
 use super::{MAX_BODY_BYTES, accounts, audit, handlers, imports, maintenance_windows, stream};
 use crate::domain::access::Capability;
 use crate::domain::time::SharedClock;
@@ -38,6 +39,7 @@ pub struct AppState {
     keep_alive: Duration,
     limits: Limits,
     streams: Arc<StreamSlots>,
+    db_health: Arc<DbHealth>,
 }
 
 impl fmt::Debug for AppState {
@@ -59,6 +61,7 @@ impl AppState {
         head: u64,
         keep_alive: Duration,
     ) -> Self {
+        let db_health = Arc::new(DbHealth::new(store.read_only().map(str::to_owned)));
         Self {
             store,
             clock,
@@ -67,6 +70,7 @@ impl AppState {
             keep_alive,
             limits: Limits::default(),
             streams: Arc::new(StreamSlots::default()),
+            db_health,
         }
     }
 
@@ -85,6 +89,11 @@ impl AppState {
     /// The live streams open now.
     pub fn stream_slots(&self) -> &Arc<StreamSlots> {
         &self.streams
+    }
+
+    /// Whether the database can be written, as the central last found it.
+    pub fn db_health(&self) -> &DbHealth {
+        &self.db_health
     }
 
     /// The store.
@@ -209,7 +218,15 @@ pub fn routes() -> Vec<Route> {
         handler,
     };
     vec![
-        route(Verb::Get, "/health", Public, get(handlers::health)),
+        route(Verb::Get, "/health", Public, get(health::health)),
+        // The reasons of a degraded central: administrators run the server's accounts and
+        // are the only role that administers it.
+        route(
+            Verb::Get,
+            "/health/detail",
+            Requires(ManageUsers),
+            get(health::detail),
+        ),
         route(Verb::Get, "/openapi.json", Public, get(handlers::openapi)),
         route(
             Verb::Get,
@@ -348,8 +365,15 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |api, r| {
             // `route_layer`: the guard wraps the handler only, so a method the path does not
-            // serve still answers 405 rather than 401.
-            let guarded = r.handler.route_layer(axum::middleware::from_fn_with_state(
+            // serve still answers 405 rather than 401. Writes pass the guard first, then the
+            // database's write gate.
+            let handler = match r.verb {
+                Verb::Get => r.handler,
+                Verb::Post | Verb::Patch | Verb::Delete => r.handler.route_layer(
+                    axum::middleware::from_fn_with_state(state.clone(), health::write_gate),
+                ),
+            };
+            let guarded = handler.route_layer(axum::middleware::from_fn_with_state(
                 (state.clone(), r.access),
                 auth::guard,
             ));

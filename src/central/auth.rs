@@ -225,7 +225,11 @@ pub async fn guard(
                     role: principal.role().code().to_owned(),
                 });
             if let Err(error) = state.blocking(move |store| store.audit(record)).await {
-                return error.into_response();
+                // A refusal stays a refusal when the database cannot record it (the log has
+                // the failure); any other failure is answered as such.
+                if error.body.error != super::error::UNWRITABLE {
+                    return error.into_response();
+                }
             }
         }
         return failure.into_response();

@@ -20,7 +20,17 @@ pub struct Failure {
     pub status: StatusCode,
     /// JSON body.
     pub body: ApiError,
+    /// Why the database could not be written, when that is why this failed: for the health
+    /// of the central (administrators read it), never for the caller.
+    unwritable: Option<String>,
 }
+
+/// The code of a write refused because the database cannot be written (503).
+pub const UNWRITABLE: &str = "database_unwritable";
+
+/// Marks a response that failed because the database could not be written, with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnwritableDb(pub String);
 
 impl Failure {
     /// A failure with a stable `code` and a message for people.
@@ -31,7 +41,22 @@ impl Failure {
                 error: code.to_owned(),
                 message: message.into(),
             },
+            unwritable: None,
         }
+    }
+
+    /// 503 `database_unwritable`: the database cannot store anything now (read-only, full,
+    /// failing disk); reads still work. `reason` goes to the central's health, not to the
+    /// caller.
+    pub fn unwritable(reason: impl Into<String>) -> Self {
+        let mut failure = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            UNWRITABLE,
+            "the central's database cannot be written now, so nothing was changed; reading \
+             still works. An administrator sees why in GET /api/v1/health/detail",
+        );
+        failure.unwritable = Some(reason.into());
+        failure
     }
 
     /// 400 `bad_request`.
@@ -85,8 +110,15 @@ impl Failure {
         }
     }
 
-    /// 500 for a database failure, logged here (the client only learns that it failed).
+    /// 500 for a database failure, logged here (the client only learns that it failed); 503
+    /// [`Failure::unwritable`] when the database could not be written.
     pub fn store(error: &StoreError) -> Self {
+        if let StoreError::Sqlite { source, context } = error
+            && let Some(reason) = crate::store::sqlite::unwritable_reason(source)
+        {
+            tracing::error!(error = %error, "database cannot be written");
+            return Self::unwritable(format!("{reason} ({context}: {source})"));
+        }
         tracing::error!(error = %error, "database failure");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -135,6 +167,9 @@ impl From<MaintenanceError> for Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(reason) = self.unwritable {
+            response.extensions_mut().insert(UnwritableDb(reason));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 6750: a 401 names the scheme the client should use.
             response.headers_mut().insert(

@@ -22,7 +22,7 @@ use crate::domain::{Element, StationId, Timestamp};
 use crate::protocol::error_code;
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
-    ChangesPage, ChangesQuery, Health, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
+    ChangesPage, ChangesQuery, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
     SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery,
 };
 use axum::http::StatusCode;
@@ -38,25 +38,6 @@ pub const MAX_SERIES_DAYS: i64 = 31;
 pub const DEFAULT_CHANGES_LIMIT: u32 = 1000;
 /// Largest page `GET /changes` serves.
 pub const MAX_CHANGES_LIMIT: u32 = 10_000;
-
-/// `GET /health`.
-pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
-    let (head, stations, audit_head) = state
-        .blocking(|store| {
-            let stations = store.network()?.stations.len();
-            Ok((store.head()?, stations, store.audit_head()?))
-        })
-        .await?;
-    Ok(Json(Health {
-        status: "ok".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        time: state.clock().now().to_rfc3339(),
-        head,
-        stations,
-        instance: state.store().instance().to_owned(),
-        audit_head: audit_head.map(head_text),
-    }))
-}
 
 /// `GET /stations`.
 pub async fn stations(State(state): State<AppState>) -> Result<Json<NetworkDto>, Failure> {

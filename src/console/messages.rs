@@ -75,6 +75,9 @@ pub enum SyncEvent {
         /// Newest change the central reported.
         head: u64,
     },
+    /// The central's database was replaced (restored from a backup, or recreated): the cache
+    /// forgot what it had synced and sync starts over; the text says so to the user.
+    CentralReplaced(String),
     /// Something went wrong that the user must hear about (a corrupt cache, a refused
     /// request). Link trouble is reported through [`SyncEvent::LinkChanged`] instead.
     Failed(String),

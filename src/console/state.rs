@@ -189,6 +189,15 @@ impl AppState {
             SyncEvent::Synced { at, cursor, head } => {
                 self.sync = Some(SyncProgress { at, cursor, head });
             }
+            SyncEvent::CentralReplaced(text) => {
+                // The cache was emptied to follow the new database: forget what came from the
+                // old one; sync delivers the new one's values again.
+                self.recent.clear();
+                self.last_report.clear();
+                self.maintenance.clear();
+                self.data_generation += 1;
+                self.notify(text, now);
+            }
             SyncEvent::Failed(text) => self.notify(text, now),
         }
     }

@@ -143,7 +143,8 @@ pub enum Capability {
     CommandRelays,
     /// Add, configure and retire stations and relay boards.
     ManageDevices,
-    /// Create users, reset passwords, assign roles, disable accounts; issue device keys.
+    /// Create users, reset passwords, assign roles, disable accounts; issue device keys; read
+    /// why the central is degraded.
     ManageUsers,
     /// Browse, filter and export the audit log.
     ReadAudit,

@@ -13,10 +13,11 @@ use crate::domain::{
     Element, Network, Observation, Source, Station, StationId, Timestamp, Township, TownshipCode,
 };
 
-/// `GET /api/v1/health`.
+/// `GET /api/v1/health`: for anyone, so it says whether the central is sound but not why not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
-    /// Always `"ok"` when the central answers at all.
+    /// `"ok"`, or `"degraded"` when the central serves reads but cannot store changes (its
+    /// database cannot be written); administrators read why in [`HealthDetail`].
     pub status: String,
     /// The central's version (`CARGO_PKG_VERSION`).
     pub version: String,
@@ -32,6 +33,25 @@ pub struct Health {
     /// central). Desks remember the newest they saw and report a head that goes backwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<String>,
+}
+
+/// [`Health::status`] of a sound central.
+pub const HEALTH_OK: &str = "ok";
+/// [`Health::status`] of a central that serves reads but refuses writes.
+pub const HEALTH_DEGRADED: &str = "degraded";
+
+/// `GET /api/v1/health/detail`: the central's health with its reasons, for administrators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthDetail {
+    /// [`HEALTH_OK`] or [`HEALTH_DEGRADED`].
+    pub status: String,
+    /// Why it is degraded, for people (empty when ok).
+    pub reasons: Vec<String>,
+    /// Whether the database was opened read-only (then every write is refused until the
+    /// central restarts on a writable file).
+    pub read_only: bool,
+    /// The database's instance identity.
+    pub instance: String,
 }
 
 /// A township as the API describes it.

@@ -205,14 +205,28 @@ impl CacheDb {
         Ok(())
     }
 
+    /// Forgets everything synced from the central — observations, their rollups, maintenance
+    /// windows and the cursor — in one transaction, so the next sync rebuilds the cache from a
+    /// replaced central (a restored backup lacks what came after it: keeping those values would
+    /// leave the desk silently different from the central). The network stays.
+    pub fn forget_synced(&mut self) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().context("starting cache reset")?;
+        tx.execute_batch("DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;")
+            .context("emptying the cache")?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
+            .context("resetting cursor")?;
+        tx.commit().context("committing cache reset")
+    }
+
     /// Records which central database this cache follows. When it followed another one (the
-    /// central was replaced, its change log restarted) the cursor is forgotten so sync starts
-    /// over; cached values stay and are overwritten as they re-sync. Returns whether it reset.
-    pub fn adopt_central(&self, instance: &str) -> Result<bool, StoreError> {
+    /// central was replaced or restored from a backup: its change log is another) the cache
+    /// forgets what it synced ([`CacheDb::forget_synced`]) and sync starts over. Returns
+    /// whether it did.
+    pub fn adopt_central(&mut self, instance: &str) -> Result<bool, StoreError> {
         let previous = self.meta(INSTANCE_KEY)?;
         let reset = previous.as_deref().is_some_and(|p| p != instance);
         if reset {
-            self.reset_cursor()?;
+            self.forget_synced()?;
         }
         if previous.as_deref() != Some(instance) {
             self.set_meta(INSTANCE_KEY, instance)?;
@@ -460,9 +474,10 @@ mod tests {
         assert_eq!(cache.cursor().unwrap(), 0);
         assert_eq!(
             cache.value_count().unwrap(),
-            1,
-            "values stay until re-synced"
+            0,
+            "a replaced central's values are re-synced, never kept"
         );
+        assert!(cache.since(Timestamp(0)).unwrap().is_empty());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod imports;
 mod ingest;
 pub mod maintenance;
@@ -122,6 +123,20 @@ pub trait CentralStore: AccountStore + Send + Sync + fmt::Debug {
 
     /// This database's random identity: it changes only when the database is replaced.
     fn instance(&self) -> &str;
+
+    /// Why this database could not be written from the moment it was opened (a read-only
+    /// file or mount), if so: the central then serves reads and refuses every write.
+    fn read_only(&self) -> Option<&str>;
+}
+
+/// How a central opens its database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpenMode {
+    /// Read and write, falling back to reading only where SQLite cannot write the file.
+    #[default]
+    ReadWrite,
+    /// Read only, whatever the file's permissions (to serve a copy without changing it).
+    ReadOnly,
 }
 
 /// Reader connections kept open between requests; more are opened on demand under load.
@@ -134,6 +149,8 @@ pub struct SqliteCentralStore {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     instance: String,
+    /// Why the database cannot be written, when SQLite opened it read-only.
+    read_only: Option<String>,
     /// The network as stored (it changes only by replacing the database).
     network: Network,
     /// Quality-control settings.
@@ -157,7 +174,54 @@ impl SqliteCentralStore {
     /// into it if it holds none yet; ingest is quality-controlled with `qc`. A file that is
     /// not one of our databases is refused.
     pub fn open(path: &Path, network: &Network, qc: QcConfig) -> Result<Self, StoreError> {
-        let mut writer = sqlite::open(path)?;
+        Self::open_with(sqlite::open(path)?, path, network, qc)
+    }
+
+    /// Opens the database at `path` as a serving central does: first checks its integrity
+    /// (`PRAGMA quick_check`, which reads every page once), refusing a damaged database with
+    /// how to restore a backup; then as [`SqliteCentralStore::open`]. A database that can only
+    /// be read opens for reading, with [`CentralStore::read_only`] saying why.
+    pub fn open_checked(
+        path: &Path,
+        network: &Network,
+        qc: QcConfig,
+        mode: OpenMode,
+    ) -> Result<Self, StoreError> {
+        let opened = match mode {
+            OpenMode::ReadWrite => sqlite::open(path),
+            OpenMode::ReadOnly => sqlite::open_read_only(path),
+        };
+        let writer = opened.map_err(|e| with_restore_hint(e, path))?;
+        let started = std::time::Instant::now();
+        sqlite::check_integrity(&writer, sqlite::Check::Quick).map_err(|complaint| {
+            with_restore_hint(
+                StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    reason: format!("the integrity check failed: {complaint}"),
+                },
+                path,
+            )
+        })?;
+        tracing::info!(
+            db = %path.display(),
+            took_ms = started.elapsed().as_millis() as u64,
+            "database integrity checked"
+        );
+        Self::open_with(writer, path, network, qc)
+    }
+
+    fn open_with(
+        mut writer: Connection,
+        path: &Path,
+        network: &Network,
+        qc: QcConfig,
+    ) -> Result<Self, StoreError> {
+        let read_only = sqlite::is_read_only(&writer).then(|| {
+            format!(
+                "the database {} can only be read (file, directory or mount permissions)",
+                path.display()
+            )
+        });
         sqlite::migrate(&mut writer, &MIGRATIONS)?;
         observations::convert_legacy(&mut writer)?;
         super::rollups::ensure_current(&mut writer)?;
@@ -170,6 +234,7 @@ impl SqliteCentralStore {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             instance,
+            read_only,
             network,
             qc,
             audit_key: None,
@@ -210,6 +275,15 @@ impl SqliteCentralStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Makes SQLite refuse (`true`) or allow again every write of the writer connection, as a
+    /// read-only remount or a full disk would: for tests of what the central does then.
+    #[cfg(test)]
+    pub(crate) fn refuse_writes(&self, refuse: bool) -> Result<(), StoreError> {
+        self.writer()
+            .pragma_update(None, "query_only", refuse)
+            .context("setting query_only")
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
@@ -385,6 +459,38 @@ impl CentralStore for SqliteCentralStore {
 
     fn instance(&self) -> &str {
         &self.instance
+    }
+
+    fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
+    }
+}
+
+/// A damaged database's error, completed with how to put a backup in its place.
+fn with_restore_hint(error: StoreError, path: &Path) -> StoreError {
+    match error {
+        StoreError::Corrupt { path: file, reason } => StoreError::Corrupt {
+            path: file,
+            reason: format!(
+                "{reason}. The database is damaged: restore the last good backup with \
+                 `wxdesk central restore --db {} BACKUP-FILE` (the central must be stopped), \
+                 then start it again",
+                path.display()
+            ),
+        },
+        StoreError::Sqlite { source, context }
+            if matches!(&source, rusqlite::Error::SqliteFailure(e, _)
+                if e.code == rusqlite::ErrorCode::DatabaseCorrupt) =>
+        {
+            with_restore_hint(
+                StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    reason: format!("{context}: {source}"),
+                },
+                path,
+            )
+        }
+        other => other,
     }
 }
 

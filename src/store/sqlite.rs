@@ -1,11 +1,12 @@
-//! Opening SQLite databases the same way everywhere (WAL, foreign keys, a busy timeout) and
-//! migrating them forward with `PRAGMA user_version`.
+//! Opening SQLite databases the same way everywhere (WAL, foreign keys, a busy timeout),
+//! migrating them forward with `PRAGMA user_version`, checking their integrity, and telling a
+//! database that cannot be written from one that failed otherwise.
 
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::Connection;
 use rusqlite::config::DbConfig;
+use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags};
 
 use super::{Context as _, StoreError};
 
@@ -39,6 +40,74 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Opens an existing database file for reading only, with the project's pragmas: SQLite then
+/// refuses every write with `SQLITE_READONLY`, as it does by itself for a file this process
+/// may not write.
+pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)
+        .context(&format!("opening {} read-only", path.display()))?;
+    configure(&conn).map_err(|e| match e {
+        StoreError::Sqlite { source, .. } if is_not_a_database(&source) => StoreError::Corrupt {
+            path: path.display().to_string(),
+            reason: "not an SQLite database (damaged or a different file)".into(),
+        },
+        other => other,
+    })?;
+    Ok(conn)
+}
+
+/// Whether SQLite opened `conn` read-only (the file or its directory may not be written, or it
+/// was asked to).
+pub fn is_read_only(conn: &Connection) -> bool {
+    conn.is_readonly(MAIN_DB).unwrap_or(true)
+}
+
+/// How thoroughly to check a database's integrity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// `PRAGMA quick_check`: every page, b-tree and record format, but not that each index
+    /// matches its table. Linear in the file's size.
+    Quick,
+    /// `PRAGMA integrity_check`: also every index against its table.
+    Full,
+}
+
+/// Checks `conn`'s database; `Err` carries SQLite's first complaints (at most five). A database
+/// too damaged to be read through fails the same way.
+pub fn check_integrity(conn: &Connection, check: Check) -> Result<(), String> {
+    let pragma = match check {
+        Check::Quick => "PRAGMA quick_check(5)",
+        Check::Full => "PRAGMA integrity_check(5)",
+    };
+    let rows = conn.prepare(pragma).and_then(|mut stmt| {
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<Vec<String>, _>>()
+    });
+    match rows {
+        Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(()),
+        Ok(rows) => Err(rows.join("; ")),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Why a failed statement means the database cannot be written now — read-only, full, or an
+/// I/O error of the disk — or `None` for any other failure (a bug, a constraint, damage).
+pub fn unwritable_reason(error: &rusqlite::Error) -> Option<&'static str> {
+    let rusqlite::Error::SqliteFailure(failure, _) = error else {
+        return None;
+    };
+    match failure.code {
+        ErrorCode::ReadOnly => Some("the database file is read-only"),
+        ErrorCode::DiskFull => Some("the disk holding the database is full"),
+        ErrorCode::SystemIoFailure => Some("the disk holding the database failed to write"),
+        ErrorCode::CannotOpen => Some("the database's journal cannot be created"),
+        _ => None,
+    }
+}
+
 /// An in-memory database with the same pragmas, for tests.
 pub fn open_in_memory() -> Result<Connection, StoreError> {
     let conn = Connection::open_in_memory().context("opening in-memory database")?;
@@ -47,7 +116,7 @@ pub fn open_in_memory() -> Result<Connection, StoreError> {
 }
 
 fn is_not_a_database(error: &rusqlite::Error) -> bool {
-    matches!(error, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase)
+    matches!(error, rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::NotADatabase)
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -166,6 +235,74 @@ mod tests {
             )
             .unwrap();
         assert_eq!(c_exists, 0);
+    }
+
+    #[test]
+    fn only_storage_failures_make_a_database_unwritable() {
+        let failure = |code: i32| {
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some("x".into()))
+        };
+        let cases = [
+            (failure(rusqlite::ffi::SQLITE_READONLY), true),
+            (failure(rusqlite::ffi::SQLITE_FULL), true),
+            (failure(rusqlite::ffi::SQLITE_IOERR), true),
+            (failure(rusqlite::ffi::SQLITE_CANTOPEN), true),
+            (failure(rusqlite::ffi::SQLITE_CONSTRAINT), false),
+            (failure(rusqlite::ffi::SQLITE_CORRUPT), false),
+            (failure(rusqlite::ffi::SQLITE_BUSY), false),
+            (rusqlite::Error::QueryReturnedNoRows, false),
+        ];
+        for (error, unwritable) in cases {
+            assert_eq!(unwritable_reason(&error).is_some(), unwritable, "{error}");
+        }
+    }
+
+    #[test]
+    fn a_read_only_connection_reads_and_its_writes_are_unwritable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let conn = open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        assert!(!is_read_only(&conn));
+        let reader = open_read_only(&path).unwrap();
+        assert!(is_read_only(&reader));
+        let x: i64 = reader
+            .query_row("SELECT x FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(x, 1);
+        let error = reader.execute("INSERT INTO t VALUES (2)", []).unwrap_err();
+        assert_eq!(
+            unwritable_reason(&error),
+            Some("the database file is read-only")
+        );
+    }
+
+    #[test]
+    fn a_damaged_page_fails_both_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        {
+            let conn = open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE t (x TEXT); CREATE INDEX t_x ON t (x);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO t SELECT printf('%.200c', i) FROM n;",
+            )
+            .unwrap();
+            assert_eq!(check_integrity(&conn, Check::Quick), Ok(()));
+            assert_eq!(check_integrity(&conn, Check::Full), Ok(()));
+        }
+        // Overwrite the third page onward with garbage, as a failing disk might.
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 16 * 4096, "{}", bytes.len());
+        bytes[2 * 4096..6 * 4096].fill(0x5a);
+        std::fs::write(&path, bytes).unwrap();
+        let conn = open(&path).unwrap();
+        for check in [Check::Quick, Check::Full] {
+            let error = check_integrity(&conn, check).unwrap_err();
+            assert!(!error.is_empty(), "{check:?}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod api;
 mod architecture;
 mod audit_chain;
 mod bounds;
+mod dbhealth;
 mod embedded;
 mod imports;
 mod maintenance;

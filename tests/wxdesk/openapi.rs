@@ -147,11 +147,12 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 55] = [
+    let table: [(&str, Check); 56] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
         ("Health", round_trip::<Health>),
+        ("HealthDetail", round_trip::<HealthDetail>),
         ("Township", round_trip::<TownshipDto>),
         ("Station", round_trip::<StationDto>),
         ("Network", round_trip::<NetworkDto>),

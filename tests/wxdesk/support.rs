@@ -303,17 +303,24 @@ impl TestCentral {
 
     /// Shuts it down (if running) and starts it again on the same port and database.
     pub async fn restart(&mut self) {
+        self.restart_with(|_| {}).await;
+    }
+
+    /// Like [`TestCentral::restart`], with the configuration changed by `adjust`.
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut CentralConfig)) {
         self.shutdown().await;
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
             .expect("re-binding the same port");
-        let running = central::start(
-            listener,
-            config(&self.db, &self.clock, self.keep_alive, self.limits),
-        )
-        .await
-        .expect("restarting the central");
-        self.device_key = device_key_of(&running);
+        let mut config = config(&self.db, &self.clock, self.keep_alive, self.limits);
+        adjust(&mut config);
+        let running = central::start(listener, config)
+            .await
+            .expect("restarting the central");
+        if let Some(key) = running.device_key(&DeviceName::parse(DEVICE).unwrap()) {
+            // A central that cannot write its database issues no key: the old one holds.
+            self.device_key = key.clone();
+        }
         if let Some(password) = running.first_admin_password() {
             // A new database: the old sessions are gone with the old accounts.
             self.first_admin = Some(password.clone());

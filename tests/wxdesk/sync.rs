@@ -350,7 +350,7 @@ async fn a_replaced_central_is_resynced_from_the_start() {
     console
         .until(
             "the replacement noticed",
-            |e| matches!(e, SyncEvent::Failed(text) if text.contains("replaced")),
+            |e| matches!(e, SyncEvent::CentralReplaced(text) if text.contains("replaced")),
         )
         .await;
     console.until_synced_to(new_head).await;
@@ -405,4 +405,45 @@ async fn a_desk_reports_a_central_whose_audit_head_went_backwards() {
     assert_eq!(regression.seen.0, seen_seq);
     assert_eq!(regression.seen.1.to_hex(), seen.split(':').nth(1).unwrap());
     assert_eq!(regression.now.map(|(seq, _)| seq), Some(cut + 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_that_synced_past_a_restored_backup_resyncs_to_equal_the_central() {
+    use wxdesk::store::central::backup;
+    let mut central = TestCentral::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.sqlite");
+    post(&central, &minutes_batch(-120, 60)).await;
+    // The session is in the backup, so the desk stays signed in across the restore.
+    let credentials = remembered_session(&central, dir.path()).await;
+    let nightly = dir.path().join("nightly.sqlite");
+    let taken = backup::backup(central.db_path(), &nightly).unwrap();
+
+    // After the backup the desk syncs more, which the restored central will not have.
+    post(&central, &minutes_batch(-60, 60)).await;
+    let mut console = Console::start(
+        &central.base(),
+        &cache,
+        Duration::from_millis(20),
+        &credentials,
+    );
+    let past = head(&central).await;
+    assert!(past > taken.head);
+    console.until_synced_to(past).await;
+    assert!(values(&cache).len() > values(&nightly).len());
+
+    central.shutdown().await;
+    let restored = backup::restore(central.db_path(), &nightly).unwrap();
+    assert_ne!(restored.instance, taken.instance);
+    central.restart().await;
+    console
+        .until(
+            "the restore noticed",
+            |e| matches!(e, SyncEvent::CentralReplaced(text) if text.contains("replaced")),
+        )
+        .await;
+    console.until_synced_to(taken.head).await;
+    // The desk holds exactly what the central holds: nothing from after the backup.
+    central.shutdown().await;
+    assert_eq!(values(&cache), values(central.db_path()));
 }

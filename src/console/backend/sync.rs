@@ -282,17 +282,18 @@ impl SyncService {
         self.check_audit_head(health.audit_head.as_deref(), replaced)
             .await?;
         if replaced || health.head < self.cursor {
-            // A different database answers: its change log is not the one our cursor counts.
-            // Start over; re-synced values overwrite cached ones.
+            // A different database answers (restored from a backup, or recreated): its change
+            // log is not the one our cursor counts, and it may lack values we hold. Start over
+            // from an empty cache.
             if !replaced {
-                self.with_cache(|cache| cache.reset_cursor()).await?;
+                self.with_cache(|cache| cache.forget_synced()).await?;
             }
             let message = format!(
                 "the central's database was replaced (its log is at {}, this desk had synced {}); re-syncing from the start",
                 health.head, self.cursor
             );
             self.cursor = 0;
-            self.emit(SyncEvent::Failed(message)).await;
+            self.emit(SyncEvent::CentralReplaced(message)).await;
         }
         self.set_link(LinkStatus::Online {
             since: self.clock.now(),

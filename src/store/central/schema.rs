@@ -94,6 +94,17 @@ pub fn instance(conn: &Connection) -> Result<String, StoreError> {
     .context("reading the central's instance id")
 }
 
+/// Gives the database a new random identity (a restored copy is a different database to the
+/// desks that synced with the original); returns it.
+pub fn renew_instance(conn: &Connection) -> Result<String, StoreError> {
+    conn.execute(
+        "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'instance'",
+        [],
+    )
+    .context("renewing the central's instance id")?;
+    instance(conn)
+}
+
 /// Writes `network` into empty network tables; returns whether it did. A database that already
 /// holds a network keeps it: the database, not the binary's catalogue, is the central's truth.
 pub fn seed_network(conn: &mut Connection, network: &Network) -> Result<bool, StoreError> {
