@@ -15,7 +15,7 @@ use super::auth::Principal;
 use super::error::{ApiQuery, Failure};
 use crate::domain::Source;
 use crate::domain::access::may_claim;
-use crate::domain::audit::{AuditAction, AuditDetail, Outcome, head_text};
+use crate::domain::audit::{AuditAction, AuditDetail, Outcome};
 use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, StationId, Timestamp};
@@ -25,7 +25,6 @@ use crate::protocol::{
     ChangesPage, ChangesQuery, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
     SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery,
 };
-use axum::http::StatusCode;
 
 /// Most buckets a view may ask for: wider than any screen, small enough to answer quickly.
 pub const MAX_VIEW_COLUMNS: usize = 4000;

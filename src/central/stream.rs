@@ -114,7 +114,7 @@ fn to_event(change: &Change) -> Option<Event> {
 fn holder(principal: &Principal) -> String {
     match principal {
         Principal::User(user) => format!("user {}", user.username),
-        Principal::Device(name) => format!("device {name}"),
+        Principal::Device(name, _) => format!("device {name}"),
     }
 }
 

@@ -9,7 +9,7 @@ use super::*;
 use crate::central::auth::Peer;
 use crate::central::{DEFAULT_KEEP_ALIVE, accounts, router};
 use crate::domain::Timestamp;
-use crate::domain::access::DeviceName;
+use crate::domain::access::{DeviceClaims, DeviceName};
 use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
 use crate::domain::time::system_clock;
 use crate::store::central::{CentralStore, SqliteCentralStore};
@@ -93,7 +93,7 @@ async fn a_database_that_stops_taking_writes_degrades_the_central_until_it_takes
     let now = Timestamp::now();
     let record = AuditRecord::new(now, "test", "", AuditAction::DeviceKeyIssued, Outcome::Ok);
     let name = DeviceName::parse("logger").unwrap();
-    let key = accounts::issue_device_key_blocking(&*store, &name, record, now).unwrap();
+    let key = accounts::issue_device_key_blocking(&*store, &name, DeviceClaims::LIVE, record, now).unwrap();
     let shared: Arc<dyn CentralStore> = store.clone();
     let state = AppState::new(
         shared,
