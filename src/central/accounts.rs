@@ -18,7 +18,7 @@ use super::auth::{
 use super::error::{ApiJson, Failure};
 use crate::domain::Timestamp;
 use crate::domain::access::{
-    Account, DeviceName, LockoutPolicy, Role, Secret, Username, check_new_password,
+    self, Account, DeviceName, LockoutPolicy, Role, Secret, Username, check_new_password,
 };
 use crate::domain::audit::{AuditAction, AuditRecord, Outcome, clean};
 use crate::protocol::{
@@ -94,7 +94,8 @@ fn login_blocking(
             format!("{text}; from {from}")
         }
     };
-    let user = match Username::parse(&request.username) {
+    // A login is what a person typed: surrounding spaces are no reason to refuse it.
+    let user = match Username::parse(request.username.trim()) {
         Ok(name) => store.user(&name)?,
         Err(_) => None,
     };
@@ -230,6 +231,15 @@ pub async fn change_password(
     let now = state.clock().now();
     let record = principal.record(now, AuditAction::PasswordChanged, Outcome::Ok);
     let user = signed_in(principal)?;
+    // The rules first: a request the document forbids is refused as such, and costs no
+    // failed attempt towards a lockout.
+    check_new_password(&change.new_password, &user.username)
+        .map_err(|e| Failure::bad_request(e.to_string()))?;
+    if change.new_password == change.current_password {
+        return Err(Failure::bad_request(
+            "the new password must differ from the current one",
+        ));
+    }
     state
         .call(move |store| {
             let row = store
@@ -256,13 +266,6 @@ pub async fn change_password(
                         ),
                     },
                 );
-            }
-            check_new_password(&change.new_password, &user.username)
-                .map_err(|e| Failure::bad_request(e.to_string()))?;
-            if change.new_password == change.current_password {
-                return Err(Failure::bad_request(
-                    "the new password must differ from the current one",
-                ));
             }
             let hash = hash_password(&change.new_password)?;
             store.set_password(&user.username, &hash, false, Some(user.token), record)?;
@@ -319,11 +322,7 @@ pub async fn create_user(
 }
 
 fn display_name(text: &str) -> Result<String, Failure> {
-    let name = clean(text, 64);
-    if name.is_empty() {
-        return Err(Failure::bad_request("display_name must not be empty"));
-    }
-    Ok(name)
+    access::display_name(text).map_err(|e| Failure::bad_request(format!("display_name: {e}")))
 }
 
 fn username_in_path(path: Result<Path<String>, PathRejection>) -> Result<Username, Failure> {

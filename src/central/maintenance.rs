@@ -66,7 +66,7 @@ pub fn audit_verify(db: &Path, out: &mut dyn Write) -> anyhow::Result<bool> {
 /// `wxdesk central device-key --db PATH --name NAME`: issues (or replaces) a device's key and
 /// prints it once.
 pub fn issue_device_key(db: &Path, name: &str, out: &mut dyn Write) -> anyhow::Result<()> {
-    let name = DeviceName::parse(name)?;
+    let name = DeviceName::parse(name.trim())?;
     let store = open(db)?;
     let now = Timestamp::now();
     let record = AuditRecord::new(
@@ -90,7 +90,7 @@ pub fn issue_device_key(db: &Path, name: &str, out: &mut dyn Write) -> anyhow::R
 
 /// `wxdesk central reset-password --db PATH --user NAME`: a new one-time password, printed once.
 pub fn reset_password(db: &Path, user: &str, out: &mut dyn Write) -> anyhow::Result<()> {
-    let username = Username::parse(user)?;
+    let username = Username::parse(user.trim())?;
     let store = open(db)?;
     let password = accounts::reset_password_cli(&store, &username, &operator(), Timestamp::now())
         .map_err(|f| anyhow::anyhow!(f.body.message))?;

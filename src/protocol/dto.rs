@@ -460,6 +460,10 @@ pub mod error_code {
     pub const ACCOUNT_LOCKED: &str = "account_locked";
     /// 403 at login: an administrator disabled the account.
     pub const ACCOUNT_DISABLED: &str = "account_disabled";
+    /// 400: a request body that is not JSON, or not the shape the route takes.
+    pub const INVALID_BODY: &str = "invalid_body";
+    /// 415: a JSON route sent a body without `Content-Type: application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
 }
 
 /// Name of the SSE event that carries a [`Change`].

@@ -14,6 +14,8 @@ mod embedded;
 mod imports;
 mod maintenance;
 mod openapi;
+mod openapi_conformance;
+mod openapi_constraints;
 mod security;
 mod session;
 mod sim;
