@@ -6,8 +6,7 @@
 //! [`crate::store::central::accounts`]).
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Extensions, StatusCode};
 
 use super::api::AppState;
@@ -15,7 +14,7 @@ use super::auth::{
     DEVICE_KEY_PREFIX, Principal, SESSION_MS, SESSION_PREFIX, SignedIn, hash_password,
     new_one_time_password, new_token, peer_text, verify_nobody, verify_password,
 };
-use super::error::{ApiJson, Failure};
+use super::error::{ApiJson, ApiPath, Failure};
 use crate::domain::Timestamp;
 use crate::domain::access::{
     self, Account, DeviceName, LockoutPolicy, Role, Secret, Username, check_new_password,
@@ -325,8 +324,7 @@ fn display_name(text: &str) -> Result<String, Failure> {
     access::display_name(text).map_err(|e| Failure::bad_request(format!("display_name: {e}")))
 }
 
-fn username_in_path(path: Result<Path<String>, PathRejection>) -> Result<Username, Failure> {
-    let Path(text) = path.map_err(|e| Failure::bad_request(e.body_text()))?;
+fn username_in_path(ApiPath(text): ApiPath) -> Result<Username, Failure> {
     Username::parse(&text).map_err(|e| Failure::not_found(e.to_string()))
 }
 
@@ -335,7 +333,7 @@ fn username_in_path(path: Result<Path<String>, PathRejection>) -> Result<Usernam
 pub async fn reset_password(
     State(state): State<AppState>,
     principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    path: ApiPath,
 ) -> Result<Json<OneTimePassword>, Failure> {
     let username = username_in_path(path)?;
     let record = principal
@@ -361,7 +359,7 @@ pub async fn reset_password(
 pub async fn update_user(
     State(state): State<AppState>,
     principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    path: ApiPath,
     ApiJson(request): ApiJson<UserUpdateRequest>,
 ) -> Result<Json<Account>, Failure> {
     let username = username_in_path(path)?;
@@ -479,9 +477,8 @@ pub fn issue_device_key_blocking(
 pub async fn revoke_device_key(
     State(state): State<AppState>,
     principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    ApiPath(text): ApiPath,
 ) -> Result<StatusCode, Failure> {
-    let Path(text) = path.map_err(|e| Failure::bad_request(e.body_text()))?;
     let name = DeviceName::parse(&text).map_err(|e| Failure::not_found(e.to_string()))?;
     let now = state.clock().now();
     let record = principal

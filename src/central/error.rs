@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -188,6 +188,29 @@ where
             .await
             .map(|Query(value)| Self(value))
             .map_err(|rejection| Failure::bad_request(rejection.body_text()))
+    }
+}
+
+/// One path segment (`{username}`, `{name}`, `{id}`) as text. A segment that is not text (bad
+/// percent-encoding) names nothing, so it is 404 like any name that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiPath(pub String);
+
+impl<S> FromRequestParts<S> for ApiPath
+where
+    S: Send + Sync,
+{
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(text)) => Ok(Self(text)),
+            Err(rejection) => Err(Failure::not_found(format!(
+                "{}: {}",
+                parts.uri.path(),
+                rejection.body_text()
+            ))),
+        }
     }
 }
 

@@ -80,7 +80,8 @@ fn example_of(doc: &Value, parameter: &Value) -> String {
     }
 }
 
-/// A request, described before it is sent: path and query values by name, and a body.
+/// A request, described before it is sent: path segments (percent-encoded) and query values
+/// by name, and a body.
 #[derive(Clone)]
 struct Request {
     path: BTreeMap<String, String>,
@@ -110,7 +111,10 @@ impl Operation {
     fn valid(&self, doc: &Value) -> Request {
         let path = self
             .parameters("path")
-            .map(|p| (p["name"].as_str().unwrap().to_owned(), example_of(doc, p)))
+            .map(|p| {
+                let segment = urlencoding(&example_of(doc, p));
+                (p["name"].as_str().unwrap().to_owned(), segment)
+            })
             .collect();
         let query = self
             .parameters("query")
@@ -139,7 +143,7 @@ impl Operation {
     async fn send(&self, central: &TestCentral, token: &str, request: &Request) -> (u16, Value) {
         let mut path = self.path.clone();
         for (name, value) in &request.path {
-            path = path.replace(&format!("{{{name}}}"), &urlencoding(value));
+            path = path.replace(&format!("{{{name}}}"), value);
         }
         let mut builder = client()
             .request(self.method.clone(), format!("{}{path}", central.base()))
@@ -308,7 +312,10 @@ async fn probe_parameters(env: &Env, operation: &Operation) {
     }
     for parameter in operation.parameters("path") {
         let name = parameter["name"].as_str().unwrap();
-        for value in parameter_violations(&env.doc, &parameter["schema"]) {
+        let violations = parameter_violations(&env.doc, &parameter["schema"]);
+        // Percent-encoded, plus one segment that does not decode to text at all.
+        let segments = violations.iter().map(|v| urlencoding(v));
+        for value in segments.chain(["%FF".to_owned()]) {
             let mut request = valid.clone();
             request.path.insert(name.to_owned(), value.clone());
             // A path that names nothing that can exist is not found.
