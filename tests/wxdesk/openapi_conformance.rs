@@ -86,6 +86,7 @@ fn example_of(doc: &Value, parameter: &Value) -> String {
 struct Request {
     path: BTreeMap<String, String>,
     query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
     content_type: Option<&'static str>,
     body: Vec<u8>,
 }
@@ -134,6 +135,7 @@ impl Operation {
         Request {
             path,
             query,
+            headers: Vec::new(),
             content_type,
             body,
         }
@@ -149,6 +151,9 @@ impl Operation {
             .request(self.method.clone(), format!("{}{path}", central.base()))
             .query(&request.query)
             .bearer_auth(token);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
         if let Some(content_type) = request.content_type {
             builder = builder.header("content-type", content_type);
         }
@@ -307,6 +312,16 @@ async fn probe_parameters(env: &Env, operation: &Operation) {
             request.query.retain(|(n, _)| n != name);
             operation
                 .refused(env, &format!("without {name}"), &request, 400)
+                .await;
+        }
+    }
+    for parameter in operation.parameters("header") {
+        let name = parameter["name"].as_str().unwrap();
+        for value in parameter_violations(&env.doc, &parameter["schema"]) {
+            let mut request = valid.clone();
+            request.headers.push((name.to_owned(), value.clone()));
+            operation
+                .refused(env, &format!("{name}: {value:?}"), &request, 400)
                 .await;
         }
     }
