@@ -7,6 +7,7 @@
 //! `ApiError` the document names for that status, and every violation a 4xx.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use reqwest::Method;
@@ -47,13 +48,16 @@ async fn valid_as_every_role(
     doc: &Value,
     tokens: &BTreeMap<Role, String>,
     operation: &Operation,
+    findings: &Mutex<Vec<String>>,
 ) -> Option<Role> {
     let request = operation.valid(doc);
     let roles = [Role::Administrator, Role::Technician, Role::Device];
     let mut through = None;
     for role in roles.iter().chain(Role::ALL.iter()) {
         let (status, body) = operation.send(central, &tokens[role], &request).await;
-        operation.check(doc, &format!("valid, as {role}"), status, &body);
+        if let Err(finding) = operation.check(doc, &format!("valid, as {role}"), status, &body) {
+            findings.lock().unwrap().push(finding);
+        }
         // Refused by the guard (not by the handler, as a login with wrong credentials is).
         let guarded = ["unauthorized", "forbidden"].contains(&body["error"].as_str().unwrap_or(""));
         if !guarded {
@@ -176,22 +180,28 @@ impl Operation {
     }
 
     /// Asserts that `status` is documented, with an `ApiError` body where the document says so.
-    fn check(&self, doc: &Value, what: &str, status: u16, body: &Value) {
+    fn check(&self, doc: &Value, what: &str, status: u16, body: &Value) -> Result<(), String> {
         let name = format!("{} {} ({what})", self.method, self.path);
-        let response = self.op["responses"]
-            .get(status.to_string())
-            .unwrap_or_else(|| panic!("{name} answered undocumented {status}: {body}"));
+        let Some(response) = self.op["responses"].get(status.to_string()) else {
+            return Err(format!(
+                "{name} answered undocumented {status}: {}",
+                short(body)
+            ));
+        };
         if status >= 400 {
             let response = resolve(doc, response);
             let schema = &response["content"]["application/json"]["schema"]["$ref"];
-            assert_eq!(schema, "#/components/schemas/ApiError", "{name}: {status}");
-            let error: ApiError = serde_json::from_value(body.clone())
-                .unwrap_or_else(|e| panic!("{name}: {status} body is no ApiError ({e}): {body}"));
-            assert!(
-                !error.error.is_empty() && !error.message.is_empty(),
-                "{name}"
-            );
+            let error = serde_json::from_value::<ApiError>(body.clone());
+            let shaped = schema == "#/components/schemas/ApiError"
+                && error.is_ok_and(|e| !e.error.is_empty() && !e.message.is_empty());
+            if !shaped {
+                return Err(format!(
+                    "{name}: {status} is no documented ApiError: {}",
+                    short(body)
+                ));
+            }
         }
+        Ok(())
     }
 
     /// Sends a request that violates the document: it must be refused with `expected`, a
@@ -199,13 +209,23 @@ impl Operation {
     async fn refused(&self, env: &Env, what: &str, request: &Request, expected: u16) {
         let (status, body) = self.send(&env.central, &env.token(self), request).await;
         env.refusals.fetch_add(1, Ordering::Relaxed);
-        self.check(&env.doc, what, status, &body);
-        assert_eq!(
-            status, expected,
-            "{} {} ({what}) must be refused with {expected}: {body}",
-            self.method, self.path
-        );
+        let mut findings = env.findings.lock().unwrap();
+        if let Err(finding) = self.check(&env.doc, what, status, &body) {
+            findings.push(finding);
+        } else if status != expected {
+            findings.push(format!(
+                "{} {} ({what}) must be refused with {expected}, got {status}: {}",
+                self.method,
+                self.path,
+                short(&body)
+            ));
+        }
     }
+}
+
+/// The start of an answer, for a finding.
+fn short(body: &Value) -> String {
+    body.to_string().chars().take(240).collect()
 }
 
 /// Percent-encodes a path segment.
@@ -227,6 +247,7 @@ struct Env {
     tokens: BTreeMap<Role, String>,
     callers: BTreeMap<String, Role>,
     refusals: AtomicUsize,
+    findings: Mutex<Vec<String>>,
 }
 
 impl Env {
@@ -400,9 +421,10 @@ async fn every_answer_is_documented_and_every_violation_refused() {
     let (logout, operations): (Vec<_>, Vec<_>) = operations(&doc)
         .into_iter()
         .partition(|o| o.path.ends_with("/auth/logout"));
+    let findings = Mutex::new(Vec::new());
     let mut callers = BTreeMap::new();
     for operation in &operations {
-        let role = valid_as_every_role(&central, &doc, &tokens, operation).await;
+        let role = valid_as_every_role(&central, &doc, &tokens, operation, &findings).await;
         let name = format!("{} {}", operation.method, operation.path);
         callers.insert(
             name.clone(),
@@ -415,6 +437,7 @@ async fn every_answer_is_documented_and_every_violation_refused() {
         tokens,
         callers,
         refusals: AtomicUsize::new(0),
+        findings,
     };
     for operation in &operations {
         probe_parameters(&env, operation).await;
@@ -429,6 +452,20 @@ async fn every_answer_is_documented_and_every_violation_refused() {
     assert!(refusals >= 200, "only {refusals} violations sent");
     eprintln!("{refusals} violations of the document sent, each refused as documented");
     for operation in &logout {
-        valid_as_every_role(&env.central, &env.doc, &env.tokens, operation).await;
+        valid_as_every_role(
+            &env.central,
+            &env.doc,
+            &env.tokens,
+            operation,
+            &env.findings,
+        )
+        .await;
     }
+    let findings = env.findings.into_inner().unwrap();
+    assert!(
+        findings.is_empty(),
+        "{} answers break the document:\n{}",
+        findings.len(),
+        findings.join("\n")
+    );
 }
