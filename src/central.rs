@@ -60,6 +60,8 @@ use crate::store::central::{CentralStore as _, OpenMode, SqliteCentralStore};
 
 /// Largest request body accepted (an ingest batch, an imported file), in bytes.
 pub const MAX_BODY_BYTES: usize = 16 << 20;
+/// Largest JSON body of every other route (logins, users, maintenance windows), in bytes.
+pub const JSON_BODY_BYTES: usize = 2 << 20;
 /// Most records accepted in one ingest batch.
 pub const MAX_BATCH_RECORDS: usize = 10_000;
 /// Silence after which a live stream sends a keep-alive comment, so proxies and clients can

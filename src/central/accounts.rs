@@ -6,8 +6,7 @@
 //! [`crate::store::central::accounts`]).
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Extensions, StatusCode};
 
 use super::api::AppState;
@@ -15,10 +14,11 @@ use super::auth::{
     DEVICE_KEY_PREFIX, Principal, SESSION_MS, SESSION_PREFIX, SignedIn, hash_password,
     new_one_time_password, new_token, peer_text, verify_nobody, verify_password,
 };
-use super::error::{ApiJson, Failure};
+use super::error::{ApiJson, ApiPath, Failure};
 use crate::domain::Timestamp;
 use crate::domain::access::{
-    Account, DeviceClaims, DeviceName, LockoutPolicy, Role, Secret, Username, check_new_password,
+    self, Account, DeviceClaims, DeviceName, LockoutPolicy, Role, Secret, Username,
+    check_new_password,
 };
 use crate::domain::audit::{
     AuditAction, AuditDetail, AuditRecord, Change, KeyIssuer, Outcome, clean,
@@ -90,7 +90,8 @@ fn login_blocking(
     now: Timestamp,
 ) -> Result<LoginResponse, Failure> {
     let address = AuditDetail::from_address(from);
-    let user = match Username::parse(&request.username) {
+    // A login is what a person typed: surrounding spaces are no reason to refuse it.
+    let user = match Username::parse(request.username.trim()) {
         Ok(name) => store.user(&name)?,
         Err(_) => None,
     };
@@ -231,6 +232,15 @@ pub async fn change_password(
     let now = state.clock().now();
     let record = principal.record(now, AuditAction::PasswordChanged, Outcome::Ok);
     let user = signed_in(principal)?;
+    // The rules first: a request the document forbids is refused as such, and costs no
+    // failed attempt towards a lockout.
+    check_new_password(&change.new_password, &user.username)
+        .map_err(|e| Failure::bad_request(e.to_string()))?;
+    if change.new_password == change.current_password {
+        return Err(Failure::bad_request(
+            "the new password must differ from the current one",
+        ));
+    }
     state
         .call(move |store| {
             let row = store
@@ -257,13 +267,6 @@ pub async fn change_password(
                         ),
                     },
                 );
-            }
-            check_new_password(&change.new_password, &user.username)
-                .map_err(|e| Failure::bad_request(e.to_string()))?;
-            if change.new_password == change.current_password {
-                return Err(Failure::bad_request(
-                    "the new password must differ from the current one",
-                ));
             }
             let hash = hash_password(&change.new_password)?;
             store.set_password(&user.username, &hash, false, Some(user.token), record)?;
@@ -323,15 +326,10 @@ pub async fn create_user(
 }
 
 fn display_name(text: &str) -> Result<String, Failure> {
-    let name = clean(text, 64);
-    if name.is_empty() {
-        return Err(Failure::bad_request("display_name must not be empty"));
-    }
-    Ok(name)
+    access::display_name(text).map_err(|e| Failure::bad_request(format!("display_name: {e}")))
 }
 
-fn username_in_path(path: Result<Path<String>, PathRejection>) -> Result<Username, Failure> {
-    let Path(text) = path.map_err(|e| Failure::bad_request(e.body_text()))?;
+fn username_in_path(ApiPath(text): ApiPath) -> Result<Username, Failure> {
     Username::parse(&text).map_err(|e| Failure::not_found(e.to_string()))
 }
 
@@ -340,7 +338,7 @@ fn username_in_path(path: Result<Path<String>, PathRejection>) -> Result<Usernam
 pub async fn reset_password(
     State(state): State<AppState>,
     principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    path: ApiPath,
 ) -> Result<Json<OneTimePassword>, Failure> {
     let username = username_in_path(path)?;
     let record = principal
@@ -366,7 +364,7 @@ pub async fn reset_password(
 pub async fn update_user(
     State(state): State<AppState>,
     principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    path: ApiPath,
     ApiJson(request): ApiJson<UserUpdateRequest>,
 ) -> Result<Json<Account>, Failure> {
     let username = username_in_path(path)?;
@@ -501,9 +499,8 @@ pub fn issue_device_key_blocking(
 pub async fn revoke_device_key(
     State(state): State<AppState>,
     principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    ApiPath(text): ApiPath,
 ) -> Result<StatusCode, Failure> {
-    let Path(text) = path.map_err(|e| Failure::bad_request(e.body_text()))?;
     let name = DeviceName::parse(&text).map_err(|e| Failure::not_found(e.to_string()))?;
     let now = state.clock().now();
     let record = principal

@@ -19,9 +19,12 @@ use tokio::sync::watch;
 
 use super::auth::{self, Access};
 use super::error::{self, Failure};
-use super::limits::{self, Limits, StreamSlots};
 use super::health::{self, DbHealth};
-use super::{MAX_BODY_BYTES, accounts, audit, handlers, imports, maintenance_windows, stream};
+use super::limits::{self, Limits, StreamSlots};
+use super::{
+    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, audit, handlers, imports, maintenance_windows,
+    stream,
+};
 use crate::domain::access::Capability;
 use crate::domain::time::SharedClock;
 use crate::protocol::API_PREFIX;
@@ -391,5 +394,7 @@ pub fn router(state: AppState) -> Router {
         // After the routes: the method fallback is installed on those that exist.
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
+        // Outside the routes: the ingest and import routes' own limits replace this one.
+        .layer(DefaultBodyLimit::max(JSON_BODY_BYTES))
         .with_state(state)
 }

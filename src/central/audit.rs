@@ -84,11 +84,12 @@ pub const DEFAULT_AUDIT_LIMIT: u32 = 100;
 /// Largest page served.
 pub const MAX_AUDIT_LIMIT: u32 = 1000;
 
-/// Parses the query into a filter that cannot be wrong.
+/// Parses the query into a filter that cannot be wrong: times are RFC 3339 (an empty one is
+/// malformed, not absent), `from` is not after `to`, `before` and `limit` are in range, as
+/// the OpenAPI document states.
 pub fn parse_filter(query: &AuditQuery) -> Result<AuditFilter, Failure> {
     let time = |name: &str, text: &Option<String>| {
         text.as_deref()
-            .filter(|t| !t.is_empty())
             .map(|t| {
                 Timestamp::parse_rfc3339(t).map_err(|_| {
                     Failure::bad_request(format!(
@@ -98,6 +99,19 @@ pub fn parse_filter(query: &AuditQuery) -> Result<AuditFilter, Failure> {
             })
             .transpose()
     };
+    let (from, to) = (time("from", &query.from)?, time("to", &query.to)?);
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(Failure::bad_request(format!(
+            "from ({from}) is after to ({to}): no entry can be in that range"
+        )));
+    }
+    if query.before == Some(0) {
+        return Err(Failure::bad_request(
+            "before=0: seqs start at 1, so give the next_before of a page",
+        ));
+    }
     let limit = query.limit.unwrap_or(DEFAULT_AUDIT_LIMIT);
     if !(1..=MAX_AUDIT_LIMIT).contains(&limit) {
         return Err(Failure::bad_request(format!(
@@ -111,8 +125,8 @@ pub fn parse_filter(query: &AuditQuery) -> Result<AuditFilter, Failure> {
             .map(str::to_owned)
     };
     Ok(AuditFilter {
-        from: time("from", &query.from)?,
-        to: time("to", &query.to)?,
+        from,
+        to,
         actor: text(&query.actor),
         action: text(&query.action),
         before: query.before,
@@ -189,6 +203,35 @@ mod tests {
                     ..AuditQuery::default()
                 },
                 "RFC 3339",
+            ),
+            (
+                AuditQuery {
+                    to: Some("2026-13-45".into()),
+                    ..AuditQuery::default()
+                },
+                "RFC 3339",
+            ),
+            (
+                AuditQuery {
+                    from: Some(String::new()),
+                    ..AuditQuery::default()
+                },
+                "RFC 3339",
+            ),
+            (
+                AuditQuery {
+                    from: Some("2026-11-28T00:00:00Z".into()),
+                    to: Some("2026-11-27T00:00:00Z".into()),
+                    ..AuditQuery::default()
+                },
+                "after to",
+            ),
+            (
+                AuditQuery {
+                    before: Some(0),
+                    ..AuditQuery::default()
+                },
+                "before=0",
             ),
             (
                 AuditQuery {

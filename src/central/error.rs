@@ -2,14 +2,14 @@
 //! for requests axum refuses itself (bad query strings, oversized bodies, unknown routes).
 
 use axum::Json;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use crate::protocol::ApiError;
+use crate::protocol::{ApiError, error_code};
 use crate::store::StoreError;
 use crate::store::central::{AccountError, MaintenanceError};
 
@@ -98,15 +98,41 @@ impl Failure {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
     }
 
-    /// A request body axum could not read.
+    /// 400 `invalid_body`: a JSON body that is not JSON, or not the shape the route takes.
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error_code::INVALID_BODY, message)
+    }
+
+    /// 415 `unsupported_media_type`: a JSON route sent a body without
+    /// `Content-Type: application/json`.
+    pub fn not_json() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            error_code::UNSUPPORTED_MEDIA_TYPE,
+            "send the body as JSON, with Content-Type: application/json",
+        )
+    }
+
+    /// A request body axum could not read: too large (413), or cut off (400).
     pub fn body(rejection: &BytesRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Self::too_large(format!(
-                "request body exceeds {} MiB; send smaller batches",
-                super::MAX_BODY_BYTES >> 20
+                "request body exceeds the route's limit ({} MiB for observations and imports, \
+                 {} MiB otherwise); send smaller batches",
+                super::MAX_BODY_BYTES >> 20,
+                super::JSON_BODY_BYTES >> 20
             ))
         } else {
-            Self::new(rejection.status(), "bad_request", rejection.body_text())
+            Self::invalid_body(rejection.body_text())
+        }
+    }
+
+    /// The one answer for a JSON body axum refused: 415, 413 or 400, never axum's own 422.
+    pub fn json(rejection: &JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::not_json(),
+            JsonRejection::BytesRejection(bytes) => Self::body(bytes),
+            other => Self::invalid_body(other.body_text()),
         }
     }
 
@@ -181,7 +207,7 @@ impl IntoResponse for Failure {
     }
 }
 
-/// `Query<T>` whose rejection is a JSON [`ApiError`] rather than axum's plain text.
+/// `Query<T>` whose rejection is a 400 JSON [`ApiError`] rather than axum's plain text.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiQuery<T>(pub T);
 
@@ -196,13 +222,36 @@ where
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| Self(value))
-            .map_err(|rejection| {
-                Failure::new(rejection.status(), "bad_request", rejection.body_text())
-            })
+            .map_err(|rejection| Failure::bad_request(rejection.body_text()))
     }
 }
 
-/// `Json<T>` whose rejection is a JSON [`ApiError`] rather than axum's plain text.
+/// One path segment (`{username}`, `{name}`, `{id}`) as text. A segment that is not text (bad
+/// percent-encoding) names nothing, so it is 404 like any name that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiPath(pub String);
+
+impl<S> FromRequestParts<S> for ApiPath
+where
+    S: Send + Sync,
+{
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(text)) => Ok(Self(text)),
+            Err(rejection) => Err(Failure::not_found(format!(
+                "{}: {}",
+                parts.uri.path(),
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// `Json<T>` whose rejection is one of the documented refusals ([`Failure::json`]) rather than
+/// axum's plain text and 422, and which takes only a JSON object (as every request body of the
+/// API is). Every handler that takes a JSON body takes it through this.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
@@ -217,12 +266,18 @@ where
         request: axum::extract::Request,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Json::<T>::from_request(request, state)
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state)
             .await
-            .map(|Json(value)| Self(value))
-            .map_err(|rejection| {
-                Failure::new(rejection.status(), "bad_request", rejection.body_text())
-            })
+            .map_err(|rejection| Failure::json(&rejection))?;
+        // Every body the API takes is an object; serde would also take a struct from an array.
+        if !value.is_object() {
+            return Err(Failure::invalid_body(
+                "the body must be a JSON object, as the API's document describes",
+            ));
+        }
+        serde_json::from_value(value).map(Self).map_err(|e| {
+            Failure::invalid_body(format!("the body is not what this route takes: {e}"))
+        })
     }
 }
 

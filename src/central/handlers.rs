@@ -2,9 +2,7 @@
 //! answer with the protocol's DTOs.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
@@ -12,7 +10,7 @@ use axum::response::IntoResponse;
 use super::MAX_BATCH_RECORDS;
 use super::api::AppState;
 use super::auth::Principal;
-use super::error::{ApiQuery, Failure};
+use super::error::{ApiJson, ApiQuery, Failure};
 use crate::domain::Source;
 use crate::domain::access::may_claim;
 use crate::domain::audit::{AuditAction, AuditDetail, Outcome};
@@ -48,14 +46,8 @@ pub async fn stations(State(state): State<AppState>) -> Result<Json<NetworkDto>,
 pub async fn ingest(
     State(state): State<AppState>,
     principal: Principal,
-    body: Result<Bytes, BytesRejection>,
+    ApiJson(request): ApiJson<IngestRequest>,
 ) -> Result<Json<IngestResponse>, Failure> {
-    let body = body.map_err(|e| Failure::body(&e))?;
-    let request: IngestRequest = serde_json::from_slice(&body).map_err(|e| {
-        Failure::bad_request(format!(
-            "body is not an ingest request ({{\"observations\": [...]}}): {e}"
-        ))
-    })?;
     let records = request.observations;
     if records.len() > MAX_BATCH_RECORDS {
         return Err(Failure::too_large(format!(

@@ -116,7 +116,7 @@ pub fn issue_device_key(
     claims: DeviceClaims,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let name = DeviceName::parse(name)?;
+    let name = DeviceName::parse(name.trim())?;
     let store = open(db, audit_key)?;
     let now = Timestamp::now();
     let record = AuditRecord::new(
@@ -148,7 +148,7 @@ pub fn reset_password(
     user: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let username = Username::parse(user)?;
+    let username = Username::parse(user.trim())?;
     let store = open(db, audit_key)?;
     let password = accounts::reset_password_cli(&store, &username, &operator(), Timestamp::now())
         .map_err(|f| anyhow::anyhow!(f.body.message))?;

@@ -6,13 +6,12 @@
 //! streams wake.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::api::AppState;
 use super::auth::Principal;
-use super::error::{ApiJson, ApiQuery, Failure};
+use super::error::{ApiJson, ApiPath, ApiQuery, Failure};
 use super::handlers::query_station;
 use crate::domain::Timestamp;
 use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Change, Outcome};
@@ -155,10 +154,9 @@ fn changes(before: &MaintenanceWindow, after: &MaintenanceWindow) -> AuditDetail
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    path: Result<Path<String>, PathRejection>,
+    ApiPath(text): ApiPath,
     ApiJson(request): ApiJson<MaintenanceUpdate>,
 ) -> Result<Json<MaintenanceDto>, Failure> {
-    let Path(text) = path.map_err(|e| Failure::bad_request(e.body_text()))?;
     let id: u64 = text
         .parse()
         .map_err(|_| Failure::not_found(format!("no maintenance window {text:?}")))?;

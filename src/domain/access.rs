@@ -347,10 +347,18 @@ pub enum AccessError {
     /// A password that breaks the rules.
     #[error("{0}")]
     WeakPassword(&'static str),
+    /// A display name that breaks the rules.
+    #[error(
+        "display name must be 1–64 characters, not all spaces, without control characters (it has {0})"
+    )]
+    BadDisplayName(usize),
     /// A device name that breaks the rules.
     #[error("device name {0:?} must be 1–64 characters: letters, digits, '.', '_' or '-'")]
     BadDeviceName(String),
 }
+
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
 
 /// A user's login name: lower-case ASCII, so `Admin` and `admin` are one account.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -358,9 +366,11 @@ pub enum AccessError {
 pub struct Username(String);
 
 impl Username {
-    /// Parses a user name, folding it to lower case.
+    /// Parses a user name, folding it to lower case. Surrounding spaces are refused, not
+    /// trimmed: what a person typed is trimmed where it is typed (the console, the CLI), so the
+    /// API's rule is exactly the `Username` pattern of the OpenAPI document.
     pub fn parse(text: &str) -> Result<Self, AccessError> {
-        let folded = text.trim().to_ascii_lowercase();
+        let folded = text.to_ascii_lowercase();
         let valid = (2..=32).contains(&folded.len())
             && folded.starts_with(|c: char| c.is_ascii_lowercase())
             && folded
@@ -404,9 +414,9 @@ impl fmt::Display for Username {
 pub struct DeviceName(String);
 
 impl DeviceName {
-    /// Parses a device name.
+    /// Parses a device name (the `DeviceName` pattern of the OpenAPI document; surrounding
+    /// spaces are refused).
     pub fn parse(text: &str) -> Result<Self, AccessError> {
-        let text = text.trim();
         let valid = (1..=64).contains(&text.len())
             && text
                 .bytes()
@@ -475,6 +485,21 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
+    }
+}
+
+/// A display name as kept (trimmed): 1–[`MAX_DISPLAY_NAME_CHARS`] characters as given, not
+/// all spaces, no control characters. Refused rather than cut, so nothing typed is lost.
+pub fn display_name(text: &str) -> Result<String, AccessError> {
+    let chars = text.chars().count();
+    let trimmed = text.trim();
+    let valid = chars <= MAX_DISPLAY_NAME_CHARS
+        && !trimmed.is_empty()
+        && !text.chars().any(char::is_control);
+    if valid {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(AccessError::BadDisplayName(chars))
     }
 }
 
@@ -740,7 +765,8 @@ mod tests {
         let cases = [
             ("admin", Some("admin")),
             ("Zhang.Wei", Some("zhang.wei")),
-            (" li_na-2 ", Some("li_na-2")),
+            ("li_na-2", Some("li_na-2")),
+            (" li_na ", None),
             ("a", None),
             ("2fast", None),
             ("张伟", None),
@@ -754,6 +780,23 @@ mod tests {
                 "{input:?}"
             );
         }
+    }
+
+    #[test]
+    fn display_names_are_refused_rather_than_cut() {
+        let cases = [
+            ("张伟", Some("张伟")),
+            (" 李娜 ", Some("李娜")),
+            ("", None),
+            ("  ", None),
+            ("张\u{7}伟", None),
+            ("line\nbreak", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(display_name(input).ok().as_deref(), expected, "{input:?}");
+        }
+        assert!(display_name(&"张".repeat(64)).is_ok());
+        assert!(display_name(&"张".repeat(65)).is_err());
     }
 
     #[test]

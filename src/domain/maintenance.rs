@@ -40,12 +40,13 @@ pub enum WindowError {
     },
 }
 
-/// A note as kept: trimmed, 1 to [`MAX_NOTE_CHARS`] characters.
+/// A note as kept: trimmed; at most [`MAX_NOTE_CHARS`] characters as given (the bound the API
+/// documents), not all spaces.
 pub fn note(text: &str) -> Result<String, WindowError> {
     let trimmed = text.trim();
-    match trimmed.chars().count() {
-        0 => Err(WindowError::EmptyNote),
+    match text.chars().count() {
         n if n > MAX_NOTE_CHARS => Err(WindowError::NoteTooLong(n)),
+        _ if trimmed.is_empty() => Err(WindowError::EmptyNote),
         _ => Ok(trimmed.to_owned()),
     }
 }
@@ -101,6 +102,8 @@ mod tests {
         assert_eq!(note(" \t "), Err(WindowError::EmptyNote));
         assert_eq!(note(&"检".repeat(500)).map(|n| n.chars().count()), Ok(500));
         assert_eq!(note(&"检".repeat(501)), Err(WindowError::NoteTooLong(501)));
+        let padded = format!(" {} ", "检".repeat(499));
+        assert_eq!(note(&padded), Err(WindowError::NoteTooLong(501)));
     }
 
     #[test]

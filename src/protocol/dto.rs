@@ -487,6 +487,10 @@ pub mod error_code {
     /// 403 at ingest: a record claims a source (`manual`, `imported`) the caller may not
     /// claim; the whole batch is refused.
     pub const SOURCE_NOT_PERMITTED: &str = "source_not_permitted";
+    /// 400: a request body that is not JSON, or not the shape the route takes.
+    pub const INVALID_BODY: &str = "invalid_body";
+    /// 415: a JSON route sent a body without `Content-Type: application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
 }
 
 /// Name of the SSE event that carries a [`Change`].

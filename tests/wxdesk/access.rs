@@ -325,7 +325,9 @@ central_test! {
             (json!({"username": "x", "display_name": "x", "role": "leader"}), 400, "2–32"),
             (json!({"username": "sim2", "display_name": "x", "role": "device"}), 400, "device keys"),
             (json!({"username": "ok.name", "display_name": "  ", "role": "leader"}), 400, "display_name"),
-            (json!({"username": "ok.name", "display_name": "x", "role": "root"}), 422, "unknown variant"),
+            (json!({"username": "ok.name", "display_name": "x", "role": "root"}), 400, "unknown variant"),
+            (json!({"username": " ok.name", "display_name": "x", "role": "leader"}), 400, "2–32"),
+            (json!({"username": "ok.name", "display_name": "张".repeat(65), "role": "leader"}), 400, "1–64"),
         ] {
             let response = create(body.clone()).await.unwrap();
             assert_eq!(response.status(), status, "{body}");

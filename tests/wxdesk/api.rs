@@ -216,9 +216,9 @@ central_test! {
                 .body(body)
                 .send()
         };
-        check(post("{not json").await.unwrap(), 400, "bad_request", "key must be a string").await;
-        check(post(r#"{"records": []}"#).await.unwrap(), 400, "bad_request", "missing field `observations`").await;
-        check(post(r#"{"observations": {}}"#).await.unwrap(), 400, "bad_request", "expected a sequence").await;
+        check(post("{not json").await.unwrap(), 400, "invalid_body", "key must be a string").await;
+        check(post(r#"{"records": []}"#).await.unwrap(), 400, "invalid_body", "missing field `observations`").await;
+        check(post(r#"{"observations": {}}"#).await.unwrap(), 400, "invalid_body", "expected a sequence").await;
 
         let get = |path: &str| client.get(central.url(path)).send();
         check(get("/nowhere").await.unwrap(), 404, "not_found", "GET /api/v1/nowhere").await;
@@ -252,7 +252,13 @@ central_test! {
         let response = client.post(central.url("/observations")).json(&too_many).send().await.unwrap();
         check(response, 413, "payload_too_large", "10001 records exceeds 10000").await;
         let huge = format!(r#"{{"observations": ["{}"]}}"#, "x".repeat(wxdesk::central::MAX_BODY_BYTES));
-        let response = client.post(central.url("/observations")).body(huge).send().await.unwrap();
+        let response = client
+            .post(central.url("/observations"))
+            .header("content-type", "application/json")
+            .body(huge)
+            .send()
+            .await
+            .unwrap();
         check(response, 413, "payload_too_large", "16 MiB").await;
     }
 }

@@ -16,6 +16,8 @@ mod embedded;
 mod imports;
 mod maintenance;
 mod openapi;
+mod openapi_conformance;
+mod openapi_constraints;
 mod security;
 mod session;
 mod sim;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use wxdesk::central::{Verb, operations};
-use wxdesk::domain::access::{Account, Capability, Role};
+use wxdesk::domain::access::{Account, Capability, DeviceName, Role, Username};
 use wxdesk::domain::history::{
     Aggregate, Bucket, Completeness, Coverage, Gap, GapCause, Level, SeriesView, Summary, View,
     ViewRequest,
@@ -21,8 +21,20 @@ use wxdesk::protocol::*;
 
 use crate::support::{TestCentral, client};
 
-fn document() -> Value {
+/// The checked-in document.
+pub fn document() -> Value {
     serde_json::from_str(OPENAPI_JSON).expect("openapi.json is JSON")
+}
+
+/// `value`, or what its local `$ref` points at (followed until it is no reference).
+pub fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
+        let pointer = reference.strip_prefix('#').expect("local refs only");
+        value = doc
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("dangling $ref {reference}"));
+    }
+    value
 }
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
@@ -147,7 +159,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 56] = [
+    let table: [(&str, Check); 58] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -171,6 +183,8 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("Role", round_trip::<Role>),
         ("Capability", round_trip::<Capability>),
         ("Account", round_trip::<Account>),
+        ("Username", round_trip::<Username>),
+        ("DeviceName", round_trip::<DeviceName>),
         ("LoginRequest", round_trip::<LoginRequest>),
         ("SessionInfo", round_trip::<SessionInfo>),
         ("LoginResponse", round_trip::<LoginResponse>),
