@@ -263,6 +263,11 @@ impl SqliteCentralStore {
     /// The key to seal an append with, `None` while the log is not sealed; an error when the
     /// log is sealed but this store was opened without its key (appending would break it).
     fn seal(&self) -> Result<Option<&AuditKey>, StoreError> {
+        if self.read_only.is_some() {
+            // Nothing can be appended: let the write itself be refused as read-only, which the
+            // central answers as an unwritable database, not as a missing key.
+            return Ok(None);
+        }
         match (&self.audit_key, self.sealed) {
             (_, false) => Ok(None),
             (Some(key), true) => Ok(Some(key)),
