@@ -19,16 +19,22 @@
 //! [`crate::domain::access`] and the audit log records what was done and refused.
 
 pub mod accounts;
+mod admin_status;
 mod api;
 pub mod audit;
 pub mod auth;
+pub mod config;
+mod core;
 mod error;
+pub mod failpoint;
 mod handlers;
 pub mod imports;
+pub mod logfiles;
 pub mod maintenance;
 mod maintenance_windows;
 mod stream;
 pub mod tls;
+pub mod workers;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -40,7 +46,8 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use api::{AppState, Route, Verb, operations, router, routes};
+pub use self::core::{AppState, HostFacts};
+pub use api::{Route, Verb, operations, router, routes};
 pub use auth::{Access, Principal};
 pub use error::Failure;
 pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_VIEW_COLUMNS};
@@ -52,6 +59,9 @@ use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::{CentralStore as _, SqliteCentralStore};
+use config::ServeSettings;
+use workers::backup::BackupSchedule;
+use workers::{Backoff, Supervisor, WorkerSpec};
 
 /// Largest request body accepted (an ingest batch, an imported file), in bytes.
 pub const MAX_BODY_BYTES: usize = 16 << 20;
@@ -81,6 +91,14 @@ pub struct CentralConfig {
     pub device_keys: Vec<DeviceName>,
     /// Quality-control settings; `None`: the shipped climatological limits (`assets/qc`).
     pub qc: Option<QcConfig>,
+    /// Scheduled backups (the `backup` worker); `None`: none.
+    pub backups: Option<BackupSchedule>,
+    /// Time between integrity checks (the `integrity` worker); `None`: no check.
+    pub integrity_every: Option<Duration>,
+    /// More background workers to supervise beside those above.
+    pub workers: Vec<WorkerSpec>,
+    /// Back-off between a failed worker's restarts.
+    pub backoff: Backoff,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -105,6 +123,10 @@ impl CentralConfig {
             reissue_first_admin: false,
             device_keys: Vec::new(),
             qc: None,
+            backups: None,
+            integrity_every: None,
+            workers: Vec::new(),
+            backoff: Backoff::default(),
         }
     }
 }
@@ -142,6 +164,7 @@ pub struct RunningCentral {
     server: JoinHandle<std::io::Result<()>>,
     first_admin: Option<Secret>,
     device_keys: BTreeMap<DeviceName, Secret>,
+    supervisor: Supervisor,
 }
 
 impl RunningCentral {
@@ -172,6 +195,8 @@ impl RunningCentral {
     pub async fn shutdown(mut self) -> Result<(), CentralError> {
         self.state.begin_shutdown();
         (&mut self.server).await??;
+        let supervisor = std::mem::replace(&mut self.supervisor, Supervisor::empty());
+        supervisor.join().await;
         tracing::info!(url = %self.url(), "central stopped");
         Ok(())
     }
@@ -200,7 +225,15 @@ pub async fn start(
         reissue_first_admin,
         device_keys,
         qc,
+        backups,
+        integrity_every,
+        workers,
+        backoff,
     } = config;
+    let host_facts = HostFacts {
+        db_path: Some(db_path.clone()),
+        tls_cert: tls.as_ref().map(|files| files.cert.clone()),
+    };
     let qc = match qc {
         Some(qc) => qc,
         None => crate::assets::qc_config().map_err(|e| CentralError::Qc(e.to_string()))?,
@@ -232,7 +265,20 @@ pub async fn start(
         Ok::<_, CentralError>((store, head, first_admin, keys))
     })
     .await??;
-    let state = AppState::new(Arc::new(store), clock, head, keep_alive);
+    let store = Arc::new(store);
+    let state =
+        AppState::new(store.clone(), clock.clone(), head, keep_alive).with_host_facts(host_facts);
+    let mut specs = Vec::new();
+    specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
+    specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
+    specs.extend(workers);
+    let supervisor = Supervisor::start(
+        specs,
+        state.workers().clone(),
+        clock,
+        state.watch_shutdown(),
+        backoff,
+    );
     let app = router(state.clone()).into_make_service_with_connect_info::<auth::Peer>();
     let mut stopping = state.watch_shutdown();
     let stop = async move {
@@ -262,32 +308,39 @@ pub async fn start(
         server,
         first_admin,
         device_keys: keys,
+        supervisor,
     };
     tracing::info!(url = %central.url(), db = %db_path.display(), head, "central listening");
     Ok(central)
 }
 
-/// Runs `wxdesk central serve` until interrupted (Ctrl-C, or SIGTERM on Unix), then shuts
-/// down gracefully. On the first start it prints the first administrator's one-time password
-/// to standard output, once (never to the log).
-pub fn serve_blocking(listen: SocketAddr, db: &Path, tls: Option<TlsFiles>) -> anyhow::Result<()> {
+/// Runs `wxdesk central serve` with `settings` (a `central.toml` and flags) until interrupted
+/// (Ctrl-C, or SIGTERM on Unix), then shuts down gracefully, background workers included. On
+/// the first start it prints the first administrator's one-time password to standard output,
+/// once (never to the log).
+pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
     let network = crate::assets::qingliu_network().context("reading the shipped network")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("wxdesk-central")
         .build()
         .context("starting the async runtime")?;
+    tracing::info!(%settings, "central settings");
     runtime.block_on(async {
+        let listen = settings.listen;
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
-        let mut config = CentralConfig::new(db, network);
-        config.tls = tls;
+        let db = settings.db.clone();
+        let mut config = CentralConfig::new(&db, network);
+        config.tls = settings.tls;
+        config.backups = settings.backups;
+        config.integrity_every = Some(settings.integrity_every);
         let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;
         if let Some(password) = central.first_admin_password() {
-            announce_first_admin(&mut std::io::stdout().lock(), password, &central.url(), db)
+            announce_first_admin(&mut std::io::stdout().lock(), password, &central.url(), &db)
                 .context("writing the first administrator's password to standard output")?;
         }
         interrupted().await?;

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::api::AppState;
+use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use crate::domain::Timestamp;
 use crate::protocol::{AuditEntryDto, AuditPage, AuditQuery};

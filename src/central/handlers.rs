@@ -9,7 +9,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
 use super::MAX_BATCH_RECORDS;
-use super::api::AppState;
+use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::{Element, StationId, Timestamp};

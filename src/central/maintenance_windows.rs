@@ -10,8 +10,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::api::AppState;
 use super::auth::Principal;
+use super::core::AppState;
 use super::error::{ApiJson, ApiQuery, Failure};
 use super::handlers::query_station;
 use crate::domain::Timestamp;

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod imports;
 mod ingest;
 pub mod maintenance;
+pub mod outbox;
 mod qc;
 mod schema;
 #[cfg(test)]
@@ -153,7 +154,13 @@ impl SqliteCentralStore {
     /// not one of our databases is refused.
     pub fn open(path: &Path, network: &Network, qc: QcConfig) -> Result<Self, StoreError> {
         let mut writer = sqlite::open(path)?;
-        sqlite::migrate(&mut writer, &MIGRATIONS)?;
+        let backups = path.parent().unwrap_or(Path::new(".")).join("backups");
+        sqlite::migrate_with_backup(
+            &mut writer,
+            &MIGRATIONS,
+            &backups,
+            Timestamp::now().millis(),
+        )?;
         observations::convert_legacy(&mut writer)?;
         super::rollups::ensure_current(&mut writer)?;
         schema::seed_network(&mut writer, network)?;
@@ -172,6 +179,26 @@ impl SqliteCentralStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes a consistent copy of the database to `dest` (see [`sqlite::backup_into`]), on a
+    /// connection of its own so neither readers nor the writer wait for it.
+    pub fn backup_into(&self, dest: &Path) -> Result<(), StoreError> {
+        sqlite::backup_into(&sqlite::open(&self.path)?, dest)
+    }
+
+    /// `PRAGMA quick_check`: the problems it finds, none when the database is sound.
+    pub fn quick_check(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            let mut check = conn
+                .prepare("PRAGMA quick_check")
+                .context("preparing quick_check")?;
+            let lines: Vec<String> = check
+                .query_map([], |row| row.get(0))
+                .and_then(Iterator::collect)
+                .context("running quick_check")?;
+            Ok(lines.into_iter().filter(|line| line != "ok").collect())
+        })
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {

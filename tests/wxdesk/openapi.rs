@@ -147,7 +147,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 55] = [
+    let table: [(&str, Check); 59] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -203,6 +203,10 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("MaintenanceUpdate", round_trip::<MaintenanceUpdate>),
         ("MaintenanceList", round_trip::<MaintenanceList>),
         ("ImportReport", round_trip::<ImportReport>),
+        ("AdminStatus", round_trip::<AdminStatus>),
+        ("WorkerLine", round_trip::<WorkerLine>),
+        ("DiskSpace", round_trip::<DiskSpace>),
+        ("CertificateExpiry", round_trip::<CertificateExpiry>),
     ];
     BTreeMap::from(table)
 }

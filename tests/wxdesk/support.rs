@@ -135,6 +135,12 @@ impl TestCentral {
 
     /// Like [`TestCentral::start`], with live streams sending keep-alives after `keep_alive`.
     pub async fn start_with_keep_alive(keep_alive: Duration) -> Self {
+        Self::start_with(keep_alive, |_| {}).await
+    }
+
+    /// Like [`TestCentral::start_with_keep_alive`], with `tweak` applied to its configuration
+    /// (extra background workers, a back-off).
+    pub async fn start_with(keep_alive: Duration, tweak: impl FnOnce(&mut CentralConfig)) -> Self {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("central.sqlite");
@@ -142,7 +148,9 @@ impl TestCentral {
             .await
             .expect("binding 127.0.0.1:0");
         let clock = ManualClock::new(now());
-        let running = central::start(listener, config(&db, &clock, keep_alive))
+        let mut config = config(&db, &clock, keep_alive);
+        tweak(&mut config);
+        let running = central::start(listener, config)
             .await
             .expect("starting the central");
         Self {

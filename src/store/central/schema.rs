@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 7] = [
+pub const MIGRATIONS: [Migration; 8] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -79,6 +79,10 @@ pub const MIGRATIONS: [Migration; 7] = [
     Migration {
         name: "maintenance windows",
         sql: maintenance::SCHEMA,
+    },
+    Migration {
+        name: "outbox",
+        sql: super::outbox::SCHEMA,
     },
 ];
 
