@@ -17,6 +17,11 @@
 //! Every route but health, the API description and login needs a bearer token: a user's
 //! session ([`accounts`]) or a device key. [`auth`] checks it against the capability matrix of
 //! [`crate::domain::access`] and the audit log records what was done and refused.
+//!
+//! Handlers and background [`workers`] share one core ([`AppState`]: store, clock, change-log
+//! head, shutdown, the workers' board). A supervisor starts the workers with the central,
+//! restarts a failed one with back-off, and stops them on shutdown; `wxdesk central serve`
+//! reads its settings from a [`config`] file (`central.toml`).
 
 pub mod accounts;
 mod admin_status;
@@ -275,8 +280,8 @@ pub async fn start(
     let supervisor = Supervisor::start(
         specs,
         state.workers().clone(),
-        clock,
-        state.watch_shutdown(),
+        &clock,
+        &state.watch_shutdown(),
         backoff,
     );
     let app = router(state.clone()).into_make_service_with_connect_info::<auth::Peer>();

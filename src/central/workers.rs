@@ -248,8 +248,8 @@ impl Supervisor {
     pub fn start(
         specs: Vec<WorkerSpec>,
         board: WorkerBoard,
-        clock: SharedClock,
-        stop: watch::Receiver<bool>,
+        clock: &SharedClock,
+        stop: &watch::Receiver<bool>,
         backoff: Backoff,
     ) -> Self {
         let tasks = specs
@@ -260,7 +260,7 @@ impl Supervisor {
                     name: spec.name,
                     stop: stop.clone(),
                     board: board.clone(),
-                    clock: Arc::clone(&clock),
+                    clock: Arc::clone(clock),
                 };
                 tokio::spawn(supervise(spec, context, backoff))
             })

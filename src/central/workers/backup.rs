@@ -85,7 +85,7 @@ pub fn back_up_now(
 ) -> Result<String, String> {
     let dest = schedule.dir.join(file_name(now));
     store.backup_into(&dest).map_err(|e| e.to_string())?;
-    let size = std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&dest).map_or(0, |m| m.len());
     for old in to_prune(&names_in(&schedule.dir)?, schedule.keep) {
         let path = schedule.dir.join(&old);
         std::fs::remove_file(&path).map_err(|e| format!("removing {}: {e}", path.display()))?;

@@ -20,7 +20,7 @@ pub fn worker(store: Arc<SqliteCentralStore>, every: Duration) -> WorkerSpec {
                     .await
                     .map_err(|e| e.to_string())?
                     .map_err(|e| e.to_string())?;
-                context.report(verdict(&problems, context.clock().now().to_rfc3339()));
+                context.report(verdict(&problems, &context.clock().now().to_rfc3339()));
                 if !problems.is_empty() {
                     tracing::error!(?problems, "the database's integrity check found damage");
                 }
@@ -33,7 +33,7 @@ pub fn worker(store: Arc<SqliteCentralStore>, every: Duration) -> WorkerSpec {
 }
 
 /// What administrators read of a check's findings.
-pub fn verdict(problems: &[String], at: String) -> String {
+pub fn verdict(problems: &[String], at: &str) -> String {
     match problems {
         [] => format!("quick_check ok at {at}"),
         [first, ..] => format!(
@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn verdicts_say_ok_or_count_the_problems() {
-        let at = || "2026-12-06T21:00:00Z".to_owned();
+        let at = || "2026-12-06T21:00:00Z";
         assert_eq!(verdict(&[], at()), "quick_check ok at 2026-12-06T21:00:00Z");
         let problems = ["page 7: btree damaged".to_owned(), "page 9".to_owned()];
         assert_eq!(

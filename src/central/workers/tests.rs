@@ -6,10 +6,14 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::*;
-use crate::domain::time::{Clock as _, ManualClock};
+use crate::domain::time::{Clock as _, ManualClock, SharedClock};
 
 fn clock() -> Arc<ManualClock> {
     ManualClock::new(Timestamp(1_800_000_000_000))
+}
+
+fn shared(clock: &Arc<ManualClock>) -> SharedClock {
+    clock.clone()
 }
 
 #[test]
@@ -59,8 +63,8 @@ async fn a_panicking_worker_is_restarted_after_a_growing_delay_and_reported() {
     let supervisor = Supervisor::start(
         vec![flaky(2, starts)],
         board.clone(),
-        clock.clone(),
-        stopping,
+        &shared(&clock),
+        &stopping,
         backoff,
     );
 
@@ -107,8 +111,8 @@ async fn a_failing_worker_shows_restarting_since_its_failure() {
     let supervisor = Supervisor::start(
         vec![failing],
         board.clone(),
-        clock.clone(),
-        stopping,
+        &shared(&clock),
+        &stopping,
         backoff,
     );
     let failed_at = clock.now();
@@ -137,8 +141,8 @@ async fn a_worker_that_ignores_the_stop_is_dropped_after_the_grace() {
     let supervisor = Supervisor::start(
         vec![stubborn],
         board.clone(),
-        clock(),
-        stopping,
+        &shared(&clock()),
+        &stopping,
         Backoff::default(),
     );
     board
@@ -181,8 +185,8 @@ async fn scheduled_backups_and_the_integrity_check_report_to_the_board() {
             integrity_worker(store, Duration::from_secs(86_400)),
         ],
         board.clone(),
-        clock.clone(),
-        stopping,
+        &shared(&clock),
+        &stopping,
         Backoff::default(),
     );
     // No copy yet: the first is taken at once.
