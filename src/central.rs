@@ -17,21 +17,32 @@
 //! Every route but health, the API description and login needs a bearer token: a user's
 //! session ([`accounts`]) or a device key. [`auth`] checks it against the capability matrix of
 //! [`crate::domain::access`] and the audit log records what was done and refused.
+//!
+//! Handlers and background [`workers`] share one core ([`AppState`]: store, clock, change-log
+//! head, shutdown, the workers' board). A supervisor starts the workers with the central,
+//! restarts a failed one with back-off, and stops them on shutdown; `wxdesk central serve`
+//! reads its settings from a [`config`] file (`central.toml`).
 
 pub mod accounts;
+mod admin_status;
 mod api;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod config;
+mod core;
 mod error;
+pub mod failpoint;
 mod handlers;
 pub mod health;
 pub mod imports;
 pub mod limits;
+pub mod logfiles;
 pub mod maintenance;
 mod maintenance_windows;
 mod stream;
 pub mod tls;
+pub mod workers;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -43,7 +54,8 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use api::{AppState, Route, Verb, operations, router, routes};
+pub use self::core::{AppState, HostFacts};
+pub use api::{Route, Verb, operations, router, routes};
 pub use auth::{Access, Principal};
 pub use error::Failure;
 pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_SERIES_DAYS, MAX_VIEW_COLUMNS};
@@ -57,6 +69,9 @@ use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::backup::{BackupError, lock_for_serving};
 use crate::store::central::{CentralStore as _, OpenMode, SqliteCentralStore};
+use config::ServeSettings;
+use workers::backup::BackupSchedule;
+use workers::{Backoff, Supervisor, WorkerSpec};
 
 /// Largest request body accepted (an ingest batch, an imported file), in bytes.
 pub const MAX_BODY_BYTES: usize = 16 << 20;
@@ -97,6 +112,14 @@ pub struct CentralConfig {
     /// Open the database for reading only (as SQLite does by itself for a file it may not
     /// write): the central serves reads, refuses writes and reports `degraded`.
     pub open_mode: OpenMode,
+    /// Scheduled backups (the `backup` worker); `None`: none.
+    pub backups: Option<BackupSchedule>,
+    /// Time between integrity checks (the `integrity` worker); `None`: no check.
+    pub integrity_every: Option<Duration>,
+    /// More background workers to supervise beside those above.
+    pub workers: Vec<WorkerSpec>,
+    /// Back-off between a failed worker's restarts.
+    pub backoff: Backoff,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -124,6 +147,10 @@ impl CentralConfig {
             qc: None,
             limits: Limits::default(),
             open_mode: OpenMode::ReadWrite,
+            backups: None,
+            integrity_every: None,
+            workers: Vec::new(),
+            backoff: Backoff::default(),
         }
     }
 }
@@ -166,6 +193,7 @@ pub struct RunningCentral {
     device_keys: BTreeMap<DeviceName, Secret>,
     /// The shared lock that keeps `wxdesk central restore` off the database while serving.
     _serving: Option<std::fs::File>,
+    supervisor: Supervisor,
 }
 
 impl RunningCentral {
@@ -201,6 +229,8 @@ impl RunningCentral {
     pub async fn shutdown(mut self) -> Result<(), CentralError> {
         self.state.begin_shutdown();
         (&mut self.server).await??;
+        let supervisor = std::mem::replace(&mut self.supervisor, Supervisor::empty());
+        supervisor.join().await;
         tracing::info!(url = %self.url(), "central stopped");
         Ok(())
     }
@@ -232,8 +262,16 @@ pub async fn start(
         qc,
         limits,
         open_mode,
+        backups,
+        integrity_every,
+        workers,
+        backoff,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
+    let host_facts = HostFacts {
+        db_path: Some(db_path.clone()),
+        tls_cert: tls.as_ref().map(|files| files.cert.clone()),
+    };
     let qc = match qc {
         Some(qc) => qc,
         None => crate::assets::qc_config().map_err(|e| CentralError::Qc(e.to_string()))?,
@@ -279,7 +317,21 @@ pub async fn start(
         Ok::<_, CentralError>((store, head, first_admin, keys, serving))
     })
     .await??;
-    let state = AppState::new(Arc::new(store), clock, head, keep_alive).with_limits(limits);
+    let store = Arc::new(store);
+    let state = AppState::new(store.clone(), clock.clone(), head, keep_alive)
+        .with_limits(limits)
+        .with_host_facts(host_facts);
+    let mut specs = Vec::new();
+    specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
+    specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
+    specs.extend(workers);
+    let supervisor = Supervisor::start(
+        specs,
+        state.workers().clone(),
+        &clock,
+        &state.watch_shutdown(),
+        backoff,
+    );
     let app = router(state.clone()).into_make_service_with_connect_info::<auth::Peer>();
     let mut stopping = state.watch_shutdown();
     let stop = async move {
@@ -314,38 +366,40 @@ pub async fn start(
         first_admin,
         device_keys: keys,
         _serving: serving,
+        supervisor,
     };
     tracing::info!(url = %central.url(), db = %db_path.display(), head, "central listening");
     Ok(central)
 }
 
-/// Runs `wxdesk central serve` until interrupted (Ctrl-C, or SIGTERM on Unix), then shuts
-/// down gracefully. On the first start it prints the first administrator's one-time password
-/// to standard output, once (never to the log).
-pub fn serve_blocking(
-    listen: SocketAddr,
-    db: &Path,
-    tls: Option<TlsFiles>,
-    audit_key: Option<PathBuf>,
-) -> anyhow::Result<()> {
+/// Runs `wxdesk central serve` with `settings` (a `central.toml` and flags) until interrupted
+/// (Ctrl-C, or SIGTERM on Unix), then shuts down gracefully, background workers included. On
+/// the first start it prints the first administrator's one-time password to standard output,
+/// once (never to the log).
+pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
     let network = crate::assets::qingliu_network().context("reading the shipped network")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("wxdesk-central")
         .build()
         .context("starting the async runtime")?;
+    tracing::info!(%settings, "central settings");
     runtime.block_on(async {
+        let listen = settings.listen;
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
-        let mut config = CentralConfig::new(db, network);
-        config.tls = tls;
-        config.audit_key = audit_key;
+        let db = settings.db.clone();
+        let mut config = CentralConfig::new(&db, network);
+        config.tls = settings.tls;
+        config.backups = settings.backups;
+        config.integrity_every = Some(settings.integrity_every);
+        config.audit_key = settings.audit_key;
         let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;
         if let Some(password) = central.first_admin_password() {
-            announce_first_admin(&mut std::io::stdout().lock(), password, &central.url(), db)
+            announce_first_admin(&mut std::io::stdout().lock(), password, &central.url(), &db)
                 .context("writing the first administrator's password to standard output")?;
         }
         interrupted().await?;

@@ -60,15 +60,21 @@ pub enum Command {
 /// `wxdesk central …`
 #[derive(Debug, Subcommand)]
 pub enum CentralCommand {
-    /// Serve the HTTP API (HTTPS with --tls-cert and --tls-key). On the first start, prints the
-    /// first administrator's one-time password.
+    /// Serve the HTTP API (HTTPS with --tls-cert and --tls-key), with its background workers.
+    /// Settings come from --config (a `central.toml`, see README); flags override it. On the
+    /// first start, prints the first administrator's one-time password.
     Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8640")]
-        listen: SocketAddr,
-        /// SQLite database file (created if missing).
-        #[arg(long, default_value = "wxdesk-central.sqlite")]
-        db: PathBuf,
+        /// The configuration file (`central.toml`); a mistake in it stops the start with its
+        /// line and reason.
+        #[arg(long, value_name = "TOML")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8640, or the file's `listen`].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// SQLite database file, created if missing [default: wxdesk-central.sqlite, or the
+        /// file's `db`].
+        #[arg(long)]
+        db: Option<PathBuf>,
         /// Certificate chain (PEM, leaf first): serve HTTPS.
         #[arg(long, value_name = "PEM", requires = "tls_key")]
         tls_cert: Option<PathBuf>,

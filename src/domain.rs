@@ -11,6 +11,7 @@ pub mod history;
 pub mod maintenance;
 pub mod network;
 pub mod observation;
+pub mod outbox;
 pub mod qc;
 pub mod stats;
 pub mod time;

@@ -19,7 +19,7 @@
 //! | [`protocol`] | `/api/v1` DTOs and their conversions; the OpenAPI document | domain |
 //! | [`formats`] | observation files read at the edge: MICAPS types 1 and 3, CSV | domain |
 //! | [`store`] | SQLite set-up, migrations, the observation table, central database, console cache | domain; the central's store also protocol (its change log holds wire payloads) |
-//! | [`central`] | axum server: ingest, queries, change log, live stream, accounts, the guard of every route, audit, TLS, the bounds on requests, streams and connections, database health (degraded: reads only), backup and restore | domain, protocol, store |
+//! | [`central`] | axum server: ingest, queries, change log, live stream, accounts, the guard of every route, audit, TLS, the bounds on requests, streams and connections, database health (degraded: reads only), backup and restore; `central.toml`; one core shared with supervised background workers (backups, integrity check, outbox dispatch) | domain, protocol, store |
 //! | [`sim`] | the station simulator driven by real hourly data | domain, protocol |
 //! | [`console`] | `backend` (tokio thread: sync, stream, session & accounts), `state` (`AppState::apply`), `ui` (egui views) | domain, protocol, store; `ui` only domain + state + messages |
 //! | [`embedded`] | the no-configuration default: central + simulator in-process on 127.0.0.1 | central, sim, store |

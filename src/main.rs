@@ -2,21 +2,45 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Parser as _;
+use tracing_subscriber::fmt::writer::MakeWriterExt as _;
 use wxdesk::central::TlsFiles;
+use wxdesk::central::config::{self, LogSection, Overrides, ServeSettings};
+use wxdesk::central::logfiles::RotatingLog;
 use wxdesk::cli::{CentralCommand, Cli, Command};
 
 fn main() -> anyhow::Result<ExitCode> {
     // reqwest is built without a default TLS provider; choose ring before any client exists.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,wgpu=warn,eframe=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // A central's settings are read before logging starts: they say where the log goes.
+    let serve = match &cli.command {
+        Some(Command::Central {
+            audit_key,
+            command:
+                CentralCommand::Serve {
+                    config,
+                    listen,
+                    db,
+                    tls_cert,
+                    tls_key,
+                },
+        }) => Some(serve_settings(
+            config.as_deref(),
+            Overrides {
+                listen: *listen,
+                db: db.clone(),
+                tls: tls_cert
+                    .clone()
+                    .zip(tls_key.clone())
+                    .map(|(cert, key)| TlsFiles { cert, key }),
+                audit_key: audit_key.clone(),
+            },
+        )?),
+        _ => None,
+    };
+    init_logging(serve.as_ref().and_then(|s| s.log.as_ref()))?;
     let mut out = std::io::stdout().lock();
     match cli.command {
         None => {
@@ -25,16 +49,10 @@ fn main() -> anyhow::Result<ExitCode> {
             wxdesk::console::run(&options)?;
         }
         Some(Command::Central { audit_key, command }) => match command {
-            CentralCommand::Serve {
-                listen,
-                db,
-                tls_cert,
-                tls_key,
-            } => {
-                let tls = tls_cert
-                    .zip(tls_key)
-                    .map(|(cert, key)| TlsFiles { cert, key });
-                wxdesk::central::serve_blocking(listen, &db, tls, audit_key)?;
+            CentralCommand::Serve { .. } => {
+                if let Some(settings) = serve {
+                    wxdesk::central::serve_blocking(settings)?;
+                }
             }
             CentralCommand::AuditVerify {
                 db,
@@ -86,4 +104,38 @@ fn main() -> anyhow::Result<ExitCode> {
         Some(Command::Sim(args)) => wxdesk::sim::run_blocking(&args)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file (if any) merged with the flags; a mistake in the file names its line.
+fn serve_settings(
+    file: Option<&std::path::Path>,
+    overrides: Overrides,
+) -> anyhow::Result<ServeSettings> {
+    let file = file.map(config::load).transpose()?;
+    ServeSettings::merge(file, overrides).map_err(anyhow::Error::msg)
+}
+
+/// Logs to standard error, and also to rotating files when `[log]` says so.
+fn init_logging(files: Option<&LogSection>) -> anyhow::Result<()> {
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,wgpu=warn,eframe=warn".into())
+    };
+    match files {
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+        Some(log) => {
+            let clock = wxdesk::domain::time::system_clock();
+            let files = RotatingLog::new(log.dir.clone(), log.rotation, log.keep.get(), clock)
+                .with_context(|| format!("opening the log folder {}", log.dir.display()))?;
+            tracing_subscriber::fmt()
+                .with_env_filter(filter())
+                .with_ansi(false)
+                .with_writer(std::io::stderr.and(files))
+                .init();
+        }
+    }
+    Ok(())
 }

@@ -7,11 +7,13 @@
 //! `Authorization: Bearer` session token or device key.
 
 pub mod access;
+pub mod admin;
 pub mod dto;
 pub mod history;
 pub mod openapi;
 
 pub use access::*;
+pub use admin::*;
 pub use dto::*;
 pub use history::*;
 

@@ -9,11 +9,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{Extensions, StatusCode};
 
-use super::api::AppState;
 use super::auth::{
     DEVICE_KEY_PREFIX, Principal, SESSION_MS, SESSION_PREFIX, SignedIn, hash_password,
     new_one_time_password, new_token, peer_text, verify_nobody, verify_password,
 };
+use super::core::AppState;
 use super::error::{ApiJson, ApiPath, Failure};
 use crate::domain::Timestamp;
 use crate::domain::access::{

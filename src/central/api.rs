@@ -1,4 +1,4 @@
-//! The router: shared state and the one table of routes that both the server and the OpenAPI
+//! The router: the one table of routes that both the server and the OpenAPI
 //! test read, so a route cannot be added without the test noticing an undocumented operation.
 //!
 //! Each route names the [`Access`] it demands; the router wraps its handler in
@@ -8,166 +8,21 @@
 //! route(Verb::Get, "/observations/view", Access::Requires(Capability::Read), get(handlers::view)),
 //! ```
 
-use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, delete, get, patch, post};
-use tokio::sync::watch;
 
 use super::auth::{self, Access};
-use super::error::{self, Failure};
-use super::health::{self, DbHealth};
-use super::limits::{self, Limits, StreamSlots};
+pub use super::core::AppState;
+use super::error;
+use super::health;
+use super::limits;
 use super::{
-    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, audit, handlers, imports, maintenance_windows,
-    stream,
+    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
+    maintenance_windows, stream,
 };
 use crate::domain::access::Capability;
-use crate::domain::time::SharedClock;
 use crate::protocol::API_PREFIX;
-use crate::store::StoreError;
-use crate::store::central::CentralStore;
-
-/// What every handler shares: the store, the clock, the change log's head as last committed,
-/// and the shutdown signal that ends live streams.
-#[derive(Clone)]
-pub struct AppState {
-    store: Arc<dyn CentralStore>,
-    clock: SharedClock,
-    head: Arc<watch::Sender<u64>>,
-    shutdown: Arc<watch::Sender<bool>>,
-    keep_alive: Duration,
-    limits: Limits,
-    streams: Arc<StreamSlots>,
-    db_health: Arc<DbHealth>,
-}
-
-impl fmt::Debug for AppState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppState")
-            .field("store", &self.store)
-            .field("head", &*self.head.borrow())
-            .field("keep_alive", &self.keep_alive)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AppState {
-    /// State over `store`, whose change log currently ends at `head`; live streams send a
-    /// keep-alive comment after `keep_alive` of silence.
-    pub fn new(
-        store: Arc<dyn CentralStore>,
-        clock: SharedClock,
-        head: u64,
-        keep_alive: Duration,
-    ) -> Self {
-        let db_health = Arc::new(DbHealth::new(store.read_only().map(str::to_owned)));
-        Self {
-            store,
-            clock,
-            head: Arc::new(watch::channel(head).0),
-            shutdown: Arc::new(watch::channel(false).0),
-            keep_alive,
-            limits: Limits::default(),
-            streams: Arc::new(StreamSlots::default()),
-            db_health,
-        }
-    }
-
-    /// The same state, enforcing `limits` instead of the defaults.
-    #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// The bounds this central enforces.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
-    /// The live streams open now.
-    pub fn stream_slots(&self) -> &Arc<StreamSlots> {
-        &self.streams
-    }
-
-    /// Whether the database can be written, as the central last found it.
-    pub fn db_health(&self) -> &DbHealth {
-        &self.db_health
-    }
-
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn CentralStore> {
-        &self.store
-    }
-
-    /// The central's clock.
-    pub fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-
-    /// Keep-alive interval of live streams.
-    pub fn keep_alive(&self) -> Duration {
-        self.keep_alive
-    }
-
-    /// Records that the log now reaches `head`, waking live streams. Ingests finish out of
-    /// order, so the head only ever moves forward.
-    pub fn advance_head(&self, head: u64) {
-        self.head.send_if_modified(|current| {
-            let newer = head > *current;
-            if newer {
-                *current = head;
-            }
-            newer
-        });
-    }
-
-    /// Follows the head.
-    pub fn watch_head(&self) -> watch::Receiver<u64> {
-        self.head.subscribe()
-    }
-
-    /// Tells live streams to end: the server is shutting down.
-    pub fn begin_shutdown(&self) {
-        self.shutdown.send_replace(true);
-    }
-
-    /// Follows the shutdown signal (`true` once shutting down).
-    pub fn watch_shutdown(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
-    }
-
-    /// Runs a blocking store call off the async threads.
-    pub async fn blocking<T, F>(&self, call: F) -> Result<T, Failure>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn CentralStore) -> Result<T, StoreError> + Send + 'static,
-    {
-        self.call(move |store| call(store).map_err(Failure::from))
-            .await
-    }
-
-    /// Runs blocking work (store calls, password hashing) off the async threads; the work
-    /// answers with a [`Failure`] of its own choosing. Log events inside it reach the same
-    /// subscriber as the request's.
-    pub async fn call<T, F>(&self, call: F) -> Result<T, Failure>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn CentralStore) -> Result<T, Failure> + Send + 'static,
-    {
-        let store = Arc::clone(&self.store);
-        let dispatch = tracing::dispatcher::get_default(Clone::clone);
-        tokio::task::spawn_blocking(move || {
-            tracing::dispatcher::with_default(&dispatch, || call(&*store))
-        })
-        .await
-        .map_err(|e| Failure::task(&e))?
-    }
-}
 
 /// An HTTP method the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -347,6 +202,13 @@ pub fn routes() -> Vec<Route> {
             delete(accounts::revoke_device_key),
         ),
         route(Verb::Get, "/audit", Requires(ReadAudit), get(audit::audit)),
+        // Operations: background workers, disk space, certificate expiry.
+        route(
+            Verb::Get,
+            "/admin/status",
+            Requires(ManageUsers),
+            get(admin_status::status),
+        ),
     ]
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use axum::Json;
 use axum::extract::State;
 
-use super::api::AppState;
+use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use crate::domain::Timestamp;
 use crate::domain::audit::AuditKey;

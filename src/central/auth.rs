@@ -22,7 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use sha2::{Digest as _, Sha256};
 
-use super::api::AppState;
+use super::core::AppState;
 use super::error::Failure;
 use crate::domain::Timestamp;
 use crate::domain::access::{

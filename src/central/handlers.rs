@@ -8,8 +8,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
 use super::MAX_BATCH_RECORDS;
-use super::api::AppState;
 use super::auth::Principal;
+use super::core::AppState;
 use super::error::{ApiJson, ApiQuery, Failure};
 use crate::domain::Source;
 use crate::domain::access::may_claim;

@@ -18,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 
-use super::api::AppState;
+use super::core::AppState;
 use super::error::{Failure, UnwritableDb};
 use crate::domain::audit::head_text;
 use crate::protocol::{HEALTH_DEGRADED, HEALTH_OK, Health, HealthDetail};

@@ -14,8 +14,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 
 use super::MAX_BODY_BYTES;
-use super::api::AppState;
 use super::auth::Principal;
+use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use crate::domain::Timestamp;
 use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Outcome, clean};

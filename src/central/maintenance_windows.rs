@@ -9,8 +9,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::api::AppState;
 use super::auth::Principal;
+use super::core::AppState;
 use super::error::{ApiJson, ApiPath, ApiQuery, Failure};
 use super::handlers::query_station;
 use crate::domain::Timestamp;

@@ -23,8 +23,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use tokio::sync::watch;
 
-use super::api::AppState;
 use super::auth::{Principal, SignedIn};
+use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use super::limits::StreamSlot;
 use crate::domain::time::DAY_MS;

@@ -14,6 +14,7 @@ pub mod backup;
 pub mod imports;
 mod ingest;
 pub mod maintenance;
+pub mod outbox;
 mod qc;
 mod schema;
 #[cfg(test)]
@@ -222,7 +223,13 @@ impl SqliteCentralStore {
                 path.display()
             )
         });
-        sqlite::migrate(&mut writer, &MIGRATIONS)?;
+        let backups = path.parent().unwrap_or(Path::new(".")).join("backups");
+        sqlite::migrate_with_backup(
+            &mut writer,
+            &MIGRATIONS,
+            &backups,
+            Timestamp::now().millis(),
+        )?;
         observations::convert_legacy(&mut writer)?;
         super::rollups::ensure_current(&mut writer)?;
         schema::seed_network(&mut writer, network)?;
@@ -289,6 +296,26 @@ impl SqliteCentralStore {
         self.writer()
             .pragma_update(None, "query_only", refuse)
             .context("setting query_only")
+    }
+
+    /// Writes a consistent copy of the database to `dest` (see [`sqlite::backup_into`]), on a
+    /// connection of its own so neither readers nor the writer wait for it.
+    pub fn backup_into(&self, dest: &Path) -> Result<(), StoreError> {
+        sqlite::backup_into(&sqlite::open(&self.path)?, dest)
+    }
+
+    /// `PRAGMA quick_check`: the problems it finds, none when the database is sound.
+    pub fn quick_check(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            let mut check = conn
+                .prepare("PRAGMA quick_check")
+                .context("preparing quick_check")?;
+            let lines: Vec<String> = check
+                .query_map([], |row| row.get(0))
+                .and_then(Iterator::collect)
+                .context("running quick_check")?;
+            Ok(lines.into_iter().filter(|line| line != "ok").collect())
+        })
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {

@@ -2,7 +2,7 @@
 //! migrating them forward with `PRAGMA user_version`, checking their integrity, and telling a
 //! database that cannot be written from one that failed otherwise.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::config::DbConfig;
@@ -151,23 +151,37 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Brings the schema up to date; returns how many migrations ran. A database newer than this
-/// program (`user_version` beyond the list) is refused rather than guessed at.
-pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<usize, StoreError> {
-    let current: usize = conn
+/// The schema version recorded in the database (`PRAGMA user_version`; 0 for a new file).
+pub fn schema_version(conn: &Connection) -> Result<usize, StoreError> {
+    Ok(conn
         .pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))
         .context("reading schema version")?
         .try_into()
-        .unwrap_or(0);
-    if current > migrations.len() {
+        .unwrap_or(0))
+}
+
+/// Refuses a database whose schema is newer than `migrations` know: an older wxdesk must not
+/// guess at a newer one's tables.
+fn refuse_newer(conn: &Connection, current: usize, known: usize) -> Result<(), StoreError> {
+    if current > known {
         return Err(StoreError::Corrupt {
             path: conn.path().unwrap_or("?").to_owned(),
             reason: format!(
-                "schema version {current} is newer than this program knows ({}); upgrade wxdesk",
-                migrations.len()
+                "schema version {current} is newer than this program knows ({known}): it was \
+                 written by a newer wxdesk than this one ({}); upgrade wxdesk, or restore the \
+                 backup taken before the upgrade",
+                env!("CARGO_PKG_VERSION")
             ),
         });
     }
+    Ok(())
+}
+
+/// Brings the schema up to date; returns how many migrations ran. A database newer than this
+/// program (`user_version` beyond the list) is refused rather than guessed at.
+pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<usize, StoreError> {
+    let current = schema_version(conn)?;
+    refuse_newer(conn, current, migrations.len())?;
     for (index, migration) in migrations.iter().enumerate().skip(current) {
         let tx = conn.transaction().context("starting migration")?;
         tx.execute_batch(migration.sql).context(&format!(
@@ -185,6 +199,53 @@ pub fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<usize,
         );
     }
     Ok(migrations.len() - current)
+}
+
+/// Like [`migrate`], but first copies a database that has data and is about to change into
+/// `backup_dir` (as `<name>.pre-v<version>-<millis>.sqlite`), so a failed or regretted
+/// upgrade can be undone. Returns the migrations run and the copy made, if any.
+pub fn migrate_with_backup(
+    conn: &mut Connection,
+    migrations: &[Migration],
+    backup_dir: &Path,
+    now_ms: i64,
+) -> Result<(usize, Option<PathBuf>), StoreError> {
+    let current = schema_version(conn)?;
+    refuse_newer(conn, current, migrations.len())?;
+    let mut copy = None;
+    if current > 0 && current < migrations.len() {
+        let stem = conn
+            .path()
+            .and_then(|p| Path::new(p).file_stem())
+            .map_or_else(|| "database".into(), |s| s.to_string_lossy().into_owned());
+        let dest = backup_dir.join(format!("{stem}.pre-v{current}-{now_ms}.sqlite"));
+        backup_into(conn, &dest)?;
+        tracing::info!(backup = %dest.display(), version = current, "backed up before migrating");
+        copy = Some(dest);
+    }
+    Ok((migrate(conn, migrations)?, copy))
+}
+
+/// Writes a consistent, compacted copy of the open database to `dest` (`VACUUM INTO`: safe
+/// while others read and write). Refuses to overwrite an existing file.
+pub fn backup_into(conn: &Connection, dest: &Path) -> Result<(), StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        path: dest.display().to_string(),
+        reason,
+    };
+    if dest.exists() {
+        return Err(corrupt("a file of that name exists already".into()));
+    }
+    if let Some(dir) = dest.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| corrupt(format!("cannot create directory: {e}")))?;
+    }
+    let target = dest
+        .to_str()
+        .ok_or_else(|| corrupt("path is not valid UTF-8".into()))?;
+    conn.execute("VACUUM INTO ?1", [target])
+        .context(&format!("backing up into {}", dest.display()))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -210,6 +271,41 @@ mod tests {
         assert_eq!(migrate(&mut conn, &STEPS).unwrap(), 0);
         let error = migrate(&mut conn, &STEPS[..1]).unwrap_err().to_string();
         assert!(error.contains("newer than this program"), "{error}");
+        assert!(error.contains("upgrade wxdesk"), "{error}");
+    }
+
+    #[test]
+    fn an_existing_database_is_copied_before_it_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let backups = dir.path().join("backups");
+        let mut conn = open(&dir.path().join("central.sqlite")).unwrap();
+        // A new file has nothing to lose: no copy.
+        let (ran, copy) = migrate_with_backup(&mut conn, &STEPS[..1], &backups, 7).unwrap();
+        assert_eq!((ran, copy), (1, None));
+        conn.execute("INSERT INTO a (x) VALUES (42)", []).unwrap();
+        let (ran, copy) = migrate_with_backup(&mut conn, &STEPS, &backups, 8).unwrap();
+        let copy = copy.unwrap();
+        assert_eq!(ran, 1);
+        assert_eq!(copy, backups.join("central.pre-v1-8.sqlite"));
+        // The copy is the database as it was: version 1, its row, no table `b`.
+        let old = open(&copy).unwrap();
+        assert_eq!(schema_version(&old).unwrap(), 1);
+        let x: i64 = old.query_row("SELECT x FROM a", [], |r| r.get(0)).unwrap();
+        assert_eq!(x, 42);
+        assert!(
+            old.query_row("SELECT count(*) FROM b", [], |r| r.get::<_, i64>(0))
+                .is_err()
+        );
+        // Up to date: nothing to copy.
+        let (ran, copy) = migrate_with_backup(&mut conn, &STEPS, &backups, 9).unwrap();
+        assert_eq!((ran, copy), (0, None));
+        // A newer database is refused before anything is copied.
+        assert!(migrate_with_backup(&mut conn, &STEPS[..1], &backups, 10).is_err());
+        let copies = std::fs::read_dir(&backups)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().unwrap() == "sqlite")
+            .count();
+        assert_eq!(copies, 1);
     }
 
     #[test]

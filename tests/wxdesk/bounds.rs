@@ -66,7 +66,7 @@ async fn live_streams_are_capped_per_principal_and_in_all_and_an_ended_one_frees
         ..Limits::default()
     };
     // Frequent keep-alives: a closed stream is noticed at its next write.
-    let central = TestCentral::start_with(Duration::from_millis(50), limits).await;
+    let central = TestCentral::start_with_limits(Duration::from_millis(50), limits).await;
     let admin = central.token(Role::Administrator).await;
     let duty = central.token(Role::DutyForecaster).await;
     let technician = central.token(Role::Technician).await;
@@ -165,7 +165,7 @@ async fn a_stream_consumer_that_stops_reading_is_dropped_and_resumes_by_last_eve
         write_stall: Duration::from_millis(300),
         ..Limits::default()
     };
-    let central = TestCentral::start_with(central::DEFAULT_KEEP_ALIVE, limits).await;
+    let central = TestCentral::start_with_limits(central::DEFAULT_KEEP_ALIVE, limits).await;
     let token = central.token(Role::Administrator).await;
     // A desk that asks for the stream, then reads nothing: a small receive buffer (which also
     // stops the kernel growing it), HTTP/1.0 so the body is the plain event text.

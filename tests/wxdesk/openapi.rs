@@ -159,7 +159,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 58] = [
+    let table: [(&str, Check); 62] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -218,6 +218,10 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("MaintenanceUpdate", round_trip::<MaintenanceUpdate>),
         ("MaintenanceList", round_trip::<MaintenanceList>),
         ("ImportReport", round_trip::<ImportReport>),
+        ("AdminStatus", round_trip::<AdminStatus>),
+        ("WorkerLine", round_trip::<WorkerLine>),
+        ("DiskSpace", round_trip::<DiskSpace>),
+        ("CertificateExpiry", round_trip::<CertificateExpiry>),
     ];
     BTreeMap::from(table)
 }

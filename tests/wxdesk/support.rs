@@ -136,11 +136,17 @@ impl TestCentral {
 
     /// Like [`TestCentral::start`], with live streams sending keep-alives after `keep_alive`.
     pub async fn start_with_keep_alive(keep_alive: Duration) -> Self {
-        Self::start_with(keep_alive, central::Limits::default()).await
+        Self::start_with(keep_alive, |_| {}).await
     }
 
     /// Like [`TestCentral::start_with_keep_alive`], enforcing `limits`.
-    pub async fn start_with(keep_alive: Duration, limits: central::Limits) -> Self {
+    pub async fn start_with_limits(keep_alive: Duration, limits: central::Limits) -> Self {
+        Self::start_with(keep_alive, |config| config.limits = limits).await
+    }
+
+    /// Like [`TestCentral::start_with_keep_alive`], with `tweak` applied to its configuration
+    /// (bounds, extra background workers, a back-off).
+    pub async fn start_with(keep_alive: Duration, tweak: impl FnOnce(&mut CentralConfig)) -> Self {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("central.sqlite");
@@ -148,7 +154,10 @@ impl TestCentral {
             .await
             .expect("binding 127.0.0.1:0");
         let clock = ManualClock::new(now());
-        let running = central::start(listener, config(&db, &clock, keep_alive, limits))
+        let mut config = config(&db, &clock, keep_alive, central::Limits::default());
+        tweak(&mut config);
+        let limits = config.limits;
+        let running = central::start(listener, config)
             .await
             .expect("starting the central");
         Self {

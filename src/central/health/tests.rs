@@ -93,7 +93,8 @@ async fn a_database_that_stops_taking_writes_degrades_the_central_until_it_takes
     let now = Timestamp::now();
     let record = AuditRecord::new(now, "test", "", AuditAction::DeviceKeyIssued, Outcome::Ok);
     let name = DeviceName::parse("logger").unwrap();
-    let key = accounts::issue_device_key_blocking(&*store, &name, DeviceClaims::LIVE, record, now).unwrap();
+    let key = accounts::issue_device_key_blocking(&*store, &name, DeviceClaims::LIVE, record, now)
+        .unwrap();
     let shared: Arc<dyn CentralStore> = store.clone();
     let state = AppState::new(
         shared,

@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 8] = [
+pub const MIGRATIONS: [Migration; 9] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -83,6 +83,10 @@ pub const MIGRATIONS: [Migration; 8] = [
     Migration {
         name: "device key claims",
         sql: super::audit::CLAIMS_SCHEMA,
+    },
+    Migration {
+        name: "outbox",
+        sql: super::outbox::SCHEMA,
     },
 ];
 

@@ -1,0 +1,206 @@
+//! `central.toml`: the README's example, mistakes named by line, secrets never shown.
+
+use super::*;
+
+/// The complete example README shows (its first `toml` block), so the two cannot drift apart.
+fn readme_example() -> String {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    readme[start..end].to_owned()
+}
+
+const PASSWORD: &str = "change-me";
+
+#[test]
+fn the_readme_example_parses_into_every_setting() {
+    let file = parse(&readme_example(), "central.toml").unwrap();
+    let settings = ServeSettings::merge(Some(file), Overrides::default()).unwrap();
+    assert_eq!(settings.listen, "0.0.0.0:8640".parse().unwrap());
+    assert_eq!(settings.db, Path::new("/var/lib/wxdesk/central.sqlite"));
+    assert_eq!(
+        settings.audit_key.as_deref(),
+        Some(Path::new("/etc/wxdesk/audit.key"))
+    );
+    assert_eq!(
+        settings.tls,
+        Some(TlsFiles {
+            cert: "/etc/wxdesk/central.pem".into(),
+            key: "/etc/wxdesk/central-key.pem".into(),
+        })
+    );
+    assert_eq!(settings.retention_days.map(NonZeroU32::get), Some(400));
+    assert_eq!(
+        settings.backups,
+        Some(BackupSchedule {
+            dir: "/var/backups/wxdesk".into(),
+            every: Duration::from_secs(86_400),
+            keep: 14,
+        })
+    );
+    assert_eq!(settings.integrity_every, Duration::from_secs(86_400));
+    let log = settings.log.as_ref().unwrap();
+    assert_eq!((log.rotation, log.keep.get()), (Rotation::Daily, 30));
+    let sms = &settings.gateways["sms"];
+    assert_eq!(sms.username, "qlqxj");
+    assert_eq!(sms.password.expose(), PASSWORD);
+}
+
+#[test]
+fn mistakes_are_refused_with_their_line_column_and_reason() {
+    let table = [
+        ("lisen = \"0.0.0.0:80\"\n", 1, 1, "unknown field `lisen`"),
+        (
+            "db = \"a\"\nlisten = 8640\n",
+            2,
+            10,
+            "invalid type: integer `8640`",
+        ),
+        ("listen = \"localhost\"\n", 1, 10, "invalid socket address"),
+        (
+            "[backups]\ndir = \"b\"\nevery = \"6x\"\nkeep = 3\n",
+            3,
+            9,
+            "\"6x\" is not a period",
+        ),
+        (
+            "[backups]\ndir = \"b\"\nevery = \"10s\"\nkeep = 3\n",
+            3,
+            9,
+            "shorter than a minute",
+        ),
+        (
+            "[backups]\ndir = \"b\"\nevery = \"1d\"\nkeep = 0\n",
+            4,
+            8,
+            "nonzero",
+        ),
+        ("[tls]\ncert = \"c.pem\"\n", 1, 1, "missing field `key`"),
+        (
+            "[log]\ndir = \"l\"\nrotation = \"weekly\"\nkeep = 3\n",
+            3,
+            12,
+            "unknown variant `weekly`",
+        ),
+        ("[backup]\ndir = \"b\"\n", 1, 2, "unknown field `backup`"),
+        ("listen = \"0.0.0.0:80\n", 1, 21, "invalid basic string"),
+    ];
+    for (text, line, column, reason) in table {
+        let error = parse(text, "central.toml").unwrap_err();
+        let ConfigError::Invalid {
+            line: l,
+            column: c,
+            reason: r,
+            ..
+        } = &error
+        else {
+            panic!("{error:?}")
+        };
+        assert!(r.contains(reason), "{text:?}: {error}");
+        assert_eq!((*l, *c), (line, column), "{text:?}: {error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("central.toml:{line}:{column}: ")),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn a_password_is_shown_nowhere() {
+    let file = parse(&readme_example(), "central.toml").unwrap();
+    let settings = ServeSettings::merge(Some(file.clone()), Overrides::default()).unwrap();
+    let shown = [
+        format!("{file:?}"),
+        format!("{settings:?}"),
+        format!("{settings:#?}"),
+        settings.to_string(),
+    ];
+    for text in shown {
+        assert!(!text.contains(PASSWORD), "{text}");
+    }
+    // A wrong type in a gateway section: the parser would quote the value.
+    let text = "[gateways.sms]\nurl = \"u\"\nusername = \"n\"\npassword = 271828182\n";
+    let error = parse(text, "central.toml").unwrap_err().to_string();
+    assert!(!error.contains("271828182"), "{error}");
+    assert!(error.starts_with("central.toml:4:12: "), "{error}");
+    let text = "gateways = { sms = { url = \"u\", username = \"n\", password = 314159 } }\n";
+    let error = parse(text, "central.toml").unwrap_err().to_string();
+    assert!(!error.contains("314159"), "{error}");
+}
+
+#[test]
+fn flags_override_the_file_and_defaults_fill_the_rest() {
+    let file = parse(&readme_example(), "central.toml").unwrap();
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:9000".parse().unwrap()),
+        db: Some("/tmp/other.sqlite".into()),
+        tls: None,
+        audit_key: None,
+    };
+    let settings = ServeSettings::merge(Some(file), overrides).unwrap();
+    assert_eq!(settings.listen, "127.0.0.1:9000".parse().unwrap());
+    assert_eq!(settings.db, Path::new("/tmp/other.sqlite"));
+    assert!(settings.tls.is_some(), "the file's TLS stays");
+
+    let bare = ServeSettings::merge(None, Overrides::default()).unwrap();
+    assert_eq!(bare.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(bare.db, Path::new(DEFAULT_DB));
+    assert!(bare.tls.is_none() && bare.backups.is_none() && bare.log.is_none());
+    assert_eq!(bare.integrity_every, DEFAULT_INTEGRITY_EVERY);
+}
+
+#[test]
+fn relative_paths_are_read_from_the_files_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("central.toml");
+    std::fs::write(
+        &path,
+        "db = \"data/central.sqlite\"\n[backups]\ndir = \"/abs/backups\"\nevery = \"1h\"\nkeep = 2\n",
+    )
+    .unwrap();
+    let file = load(&path).unwrap();
+    assert_eq!(file.db.unwrap(), dir.path().join("data/central.sqlite"));
+    assert_eq!(file.backups.unwrap().dir, Path::new("/abs/backups"));
+    let missing = load(&dir.path().join("nope.toml")).unwrap_err();
+    assert!(
+        matches!(missing, ConfigError::Unreadable { .. }),
+        "{missing}"
+    );
+}
+
+#[test]
+fn periods_parse_in_four_units() {
+    let ok = [("90s", 90), ("30m", 1800), ("6h", 21_600), ("1d", 86_400)];
+    for (text, secs) in ok {
+        assert_eq!(parse_period(text), Ok(Duration::from_secs(secs)), "{text}");
+    }
+    for bad in [
+        "",
+        "h",
+        "6",
+        "6 h",
+        "-1h",
+        "1w",
+        "59s",
+        "99999999999999999999d",
+    ] {
+        assert!(parse_period(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn lines_and_columns_count_characters_from_one() {
+    let text = "a = 1\n气象 = 2\n";
+    let table = [
+        (0, (1, 1)),
+        (4, (1, 5)),
+        (6, (2, 1)),
+        (12, (2, 3)),
+        (999, (3, 1)),
+    ];
+    for (offset, expected) in table {
+        assert_eq!(line_and_column(text, offset), expected, "{offset}");
+    }
+}
