@@ -9,10 +9,10 @@
 use egui::RichText;
 
 use super::{Scene, ViewState, i18n, theme};
-use crate::cli::Language;
 use crate::console::messages::{AuthCommand, Command, LinkStatus, SessionView, SyncCommand};
 use crate::console::state::account::Gate;
 use crate::console::state::{Notice, SyncProgress};
+use crate::console::ui::i18n::Language;
 use crate::domain::Timestamp;
 use crate::domain::access::Capability;
 
@@ -171,6 +171,12 @@ pub fn top_bar_ui(
             ui.separator();
             if !compact {
                 ui.label(RichText::new(&sync).color(theme::INK_MUTED));
+            } else if let Some(progress) = scene.state.sync {
+                // Narrow: the time alone, so the last sync never disappears (English at 1280 px).
+                ui.label(
+                    RichText::new(i18n::last_sync_short(scene.language, progress.at))
+                        .color(theme::INK_MUTED),
+                );
             }
             link_chip_ui(ui, scene, &sync);
             ui.separator();
@@ -185,6 +191,21 @@ pub fn top_bar_ui(
             );
         },
     );
+}
+
+/// Whether this console version offers what `capability` allows. Warnings (draft, approve,
+/// dispatch), relays and devices are in the access matrix but not built yet: the menu lists
+/// them as coming, not as something the user can do now.
+pub fn offered(capability: Capability) -> bool {
+    match capability {
+        Capability::Read | Capability::ManageUsers | Capability::ReadAudit => true,
+        Capability::DraftWarning
+        | Capability::ApproveWarning
+        | Capability::DispatchWarning
+        | Capability::CommandRelays
+        | Capability::ManageDevices
+        | Capability::IngestObservations => false,
+    }
 }
 
 /// A button for something that needs `capability`: hidden from roles that never have it,
@@ -252,13 +273,24 @@ fn user_menu_ui(
         }
         ui.separator();
         ui.label(RichText::new(text.my_may).strong());
-        for capability in Capability::ALL
+        let granted = Capability::ALL
             .into_iter()
-            .filter(|&c| session.can(c) && c != Capability::IngestObservations)
-        {
+            .filter(|&c| session.can(c) && c != Capability::IngestObservations);
+        let (offered, coming): (Vec<Capability>, Vec<Capability>) =
+            granted.partition(|&c| offered(c));
+        for capability in offered {
             ui.label(
                 RichText::new(format!("√ {}", i18n::capability_name(language, capability)))
                     .color(theme::STATUS_OK),
+            );
+        }
+        if !coming.is_empty() {
+            ui.label(RichText::new(text.my_coming).strong());
+        }
+        for capability in coming {
+            ui.label(
+                RichText::new(format!("○ {}", i18n::capability_name(language, capability)))
+                    .color(theme::INK_MUTED),
             );
         }
         ui.label(RichText::new(text.my_may_not).strong());

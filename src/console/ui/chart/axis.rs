@@ -6,8 +6,8 @@ use std::ops::RangeInclusive;
 use egui_plot::{GridInput, GridMark, HoverPosition};
 
 use super::data::{Group, time_from_axis};
-use crate::cli::Language;
 use crate::console::ui::i18n;
+use crate::console::ui::i18n::Language;
 use crate::domain::time::BEIJING_OFFSET_SECS;
 
 /// Tick spacings, hours; a tick's weight is the largest spacing its local hour is a multiple of.
