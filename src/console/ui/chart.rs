@@ -165,6 +165,7 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station) {
         .color(theme::INK_MUTED),
     );
     let freshness = scene.state.freshness(&station.id, scene.now);
+    let reported = scene.state.last_report(&station.id).is_some();
     if let Some(t) = scene.state.last_report(&station.id) {
         // While syncing, an old report's age ("345 天前") is the desk's lag: show when only.
         let latest = format!("{} {}", text.chart_latest, i18n::when(t, scene.now));
@@ -178,7 +179,8 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station) {
     match freshness {
         Freshness::Current => {}
         Freshness::Syncing => {
-            if let Some(status) = syncing_status(scene) {
+            // Without any report the empty chart below says it, once.
+            if let Some(status) = syncing_status(scene).filter(|_| reported) {
                 ui.label(RichText::new(status).strong().color(theme::STATUS_PENDING));
             }
             ui.label(RichText::new(text.syncing_hover).color(theme::INK_MUTED));
@@ -321,10 +323,14 @@ fn plot_ui(
             );
         }
     });
-    let title = group_title(scene, group);
+    let title = format!(
+        "{} · {}",
+        group_title(scene, group),
+        scene.text.chart_last_24h
+    );
     response
         .response
-        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, title));
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &title));
 }
 
 /// The legend of one live chart: its lines, then its rain bars.

@@ -64,50 +64,69 @@ pub fn sync_status(sync: Option<SyncProgress>, now: Timestamp, language: Languag
 /// Room for one item's padding (button or chip margins) and the spacing after it.
 const ITEM_ALLOWANCE: f32 = 22.0;
 
-/// Whether the top bar must be compact — drop its subtitle, the role and the sync time (which
-/// moves into the link chip's hover text) — so the simulated-data badge and the clock are never
-/// cut. Measured from the full bar's own texts, so it holds in every language.
-fn needs_compact(ui: &egui::Ui, scene: Scene<'_>, simulated: bool, sync: &str) -> bool {
+/// How much the top bar must give up so the simulated-data badge and the clock are never cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fit {
+    /// Drop the subtitle, the role and the full sync text (which moves into the link chip's
+    /// hover text).
+    compact: bool,
+    /// Compact, but with room for the last sync's time alone.
+    short_sync: bool,
+}
+
+/// Measures the bar's own texts in the current language, so the fit holds in every language.
+fn fit(ui: &egui::Ui, scene: Scene<'_>, simulated: bool, sync: &str) -> Fit {
     let text = scene.text;
     let heading = ui.style().text_styles[&egui::TextStyle::Heading].clone();
     let body = ui.style().text_styles[&egui::TextStyle::Body].clone();
-    let mut items = vec![
-        (text.bureau.to_owned(), heading),
-        (text.console_name.to_owned(), body.clone()),
-        (text.about.to_owned(), body.clone()),
-        ("English".to_owned(), body.clone()),
-        ("中文".to_owned(), body.clone()),
-        (sync.to_owned(), body.clone()),
-        (
-            format!("● {}", link_status(&scene.state.link, scene.language).1),
-            body.clone(),
-        ),
-        (
-            format!(
+    let painter = ui.painter();
+    let width = |s: &str, font: &egui::FontId| {
+        painter
+            .layout_no_wrap(s.to_owned(), font.clone(), theme::INK)
+            .size()
+            .x
+            + ITEM_ALLOWANCE
+    };
+    let mut kept = width(text.bureau, &heading)
+        + width(text.about, &body)
+        + width("English", &body)
+        + width("中文", &body)
+        + width(
+            &format!("● {}", link_status(&scene.state.link, scene.language).1),
+            &body,
+        )
+        + width(
+            &format!(
                 "{} {}",
                 i18n::clock(scene.language, scene.now),
                 text.beijing_time
             ),
-            body.clone(),
-        ),
-    ];
+            &body,
+        );
     if simulated {
-        items.push((format!("⚠ {}", text.simulated_badge), body.clone()));
+        kept += width(&format!("⚠ {}", text.simulated_badge), &body);
     }
     if scene.state.account.signed_in().is_some() && !scene.state.account.confirmed() {
-        items.push((text.unconfirmed_badge.to_owned(), body.clone()));
+        kept += width(text.unconfirmed_badge, &body);
     }
+    let mut dropped = width(text.console_name, &body) + width(sync, &body);
     if let Some(session) = scene.state.account.signed_in() {
         let account = &session.account;
         let role = i18n::role_name(scene.language, account.role);
-        items.push((format!("{} · {role} ▼", account.display_name), body));
+        let full = width(&format!("{} · {role} ▼", account.display_name), &body);
+        let short = width(&format!("{} ▼", account.display_name), &body);
+        kept += short;
+        dropped += full - short;
     }
-    let painter = ui.painter();
-    let needed: f32 = items
-        .into_iter()
-        .map(|(s, font)| painter.layout_no_wrap(s, font, theme::INK).size().x + ITEM_ALLOWANCE)
-        .sum();
-    ui.available_width() < needed
+    let short_sync = scene.state.sync.map_or(0.0, |p| {
+        width(&i18n::last_sync_short(scene.language, p.at), &body)
+    });
+    let available = ui.available_width();
+    let compact = available < kept + dropped;
+    Fit {
+        compact,
+        short_sync: compact && short_sync > 0.0 && kept + short_sync <= available,
+    }
 }
 
 /// Draws the top bar.
@@ -120,7 +139,8 @@ pub fn top_bar_ui(
     let text = scene.text;
     let sync = sync_status(scene.state.sync, scene.now, scene.language);
     let simulated = view.config.simulated;
-    let compact = needs_compact(ui, scene, simulated, &sync);
+    let fit = fit(ui, scene, simulated, &sync);
+    let compact = fit.compact;
     egui::Sides::new().shrink_left().truncate().show(
         ui,
         |ui| {
@@ -171,7 +191,7 @@ pub fn top_bar_ui(
             ui.separator();
             if !compact {
                 ui.label(RichText::new(&sync).color(theme::INK_MUTED));
-            } else if let Some(progress) = scene.state.sync {
+            } else if let Some(progress) = scene.state.sync.filter(|_| fit.short_sync) {
                 // Narrow: the time alone, so the last sync never disappears (English at 1280 px).
                 ui.label(
                     RichText::new(i18n::last_sync_short(scene.language, progress.at))

@@ -173,7 +173,16 @@ mod tests {
     fn wind_bounds_cover_the_whole_barb_and_labels_keep_off_it() {
         for (speed, direction) in [(3.0, 0.0), (9.0, 135.0), (24.0, 250.0), (0.5, 90.0)] {
             let bounds = wind_bounds(speed, direction, 6.5, 26.0);
-            let shape = barb(speed, direction, 6.5, 26.0);
+            // Calm is a ring around the marker, not a barb.
+            let shape = if speed < CALM_BELOW_MS {
+                let r = 6.5 + 3.0;
+                BarbShape {
+                    lines: vec![[vec2(-r, 0.0), vec2(r, 0.0)], [vec2(0.0, -r), vec2(0.0, r)]],
+                    triangles: Vec::new(),
+                }
+            } else {
+                barb(speed, direction, 6.5, 26.0)
+            };
             for point in shape
                 .lines
                 .iter()
