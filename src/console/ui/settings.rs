@@ -1,6 +1,6 @@
 //! What the console remembers across restarts — the selected station, the screen, the history
 //! mode, the map layer and its temperature scale — kept apart from the runtime view state
-//! (egui_demo_app's split). Stored as small JSON; unknown or missing values fall back to the
+//! (`egui_demo_app`'s split). Stored as small JSON; unknown or missing values fall back to the
 //! defaults, so an old or hand-edited file never stops the console.
 
 use serde::{Deserialize, Serialize};

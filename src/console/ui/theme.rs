@@ -156,7 +156,7 @@ pub struct SeriesStyle {
     pub dash: Dash,
 }
 
-/// Colours of multi-series charts: hues that stay far apart in a perceptual space (OKLab
+/// Colours of multi-series charts: hues that stay far apart in a perceptual space (`OKLab`
 /// distance at least 0.14) and dark enough to read on white, in an order that keeps
 /// neighbours apart.
 const SERIES_COLOURS: [Color32; 8] = [
@@ -191,7 +191,7 @@ pub fn comparison_colour(index: usize) -> Color32 {
     comparison_style(index).colour
 }
 
-/// A colour in OKLab (lightness, a, b): a space where distance follows perceived difference.
+/// A colour in `OKLab` (lightness, a, b): a space where distance follows perceived difference.
 pub fn oklab(colour: Color32) -> [f32; 3] {
     let linear = |c: u8| {
         let c = f32::from(c) / 255.0;
@@ -212,7 +212,7 @@ pub fn oklab(colour: Color32) -> [f32; 3] {
     ]
 }
 
-/// How different two colours look: their distance in OKLab.
+/// How different two colours look: their distance in `OKLab`.
 pub fn perceived_distance(a: Color32, b: Color32) -> f32 {
     let (a, b) = (oklab(a), oklab(b));
     a.iter()
@@ -528,7 +528,8 @@ mod tests {
 
     #[test]
     fn fitted_temperature_range_comes_from_the_values() {
-        let cases: [(&[f64], Option<(f64, f64)>); 6] = [
+        type Case<'a> = (&'a [f64], Option<(f64, f64)>);
+        let cases: [Case<'_>; 6] = [
             (&[], None),
             (&[f64::NAN], None),
             // A December morning: 16 stations between 1.2 and 6.8 °C.

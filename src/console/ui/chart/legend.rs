@@ -45,7 +45,7 @@ impl LegendEntry {
     }
 }
 
-/// egui_plot's stroke for a dash.
+/// `egui_plot`'s stroke for a dash.
 pub fn line_style(dash: Dash) -> LineStyle {
     match dash {
         Dash::Solid => LineStyle::Solid,
