@@ -104,9 +104,8 @@ pub fn place_stations<'a>(
                 return None;
             }
             let (speed, direction) = wind(scene, station)?;
-            Some(
-                symbols::wind_bounds(speed, direction, radius, BARB_LENGTH).translate(at.to_vec2()),
-            )
+            symbols::wind_bounds(speed, direction, radius, BARB_LENGTH)
+                .map(|area| area.translate(at.to_vec2()))
         }));
     }
     // The selected station is labelled first (it gets the best spot) and drawn last (on top).

@@ -85,20 +85,23 @@ pub fn barb(speed_ms: f64, from_deg: f64, start: f32, length: f32) -> BarbShape 
     shape
 }
 
-/// The area a station's wind symbol covers, as an offset from the station: the barb's
-/// bounding box (feathers and pennants included), or the calm ring.
-pub fn wind_bounds(speed_ms: f64, from_deg: f64, start: f32, length: f32) -> Rect {
+/// The area a station's wind barb covers, as an offset from the station: its bounding box,
+/// feathers and pennants included. `None` for calm: the ring hugs the marker, inside the gap
+/// labels keep anyway.
+pub fn wind_bounds(speed_ms: f64, from_deg: f64, start: f32, length: f32) -> Option<Rect> {
     if speed_ms < CALM_BELOW_MS {
-        return Rect::from_center_size(Pos2::ZERO, Vec2::splat(2.0 * (start + 3.0) + 2.0));
+        return None;
     }
     let shape = barb(speed_ms, from_deg, start, length);
-    let points = shape
+    let points: Vec<Pos2> = shape
         .lines
         .iter()
         .flatten()
-        .chain(shape.triangles.iter().flatten());
+        .chain(shape.triangles.iter().flatten())
+        .map(|v| v.to_pos2())
+        .collect();
     // Half the stroke width around the outermost points.
-    Rect::from_points(&points.map(|v| v.to_pos2()).collect::<Vec<_>>()).expand(1.0)
+    Some(Rect::from_points(&points).expand(1.0))
 }
 
 /// Where a label can go relative to its anchor, in order of preference.
@@ -172,17 +175,11 @@ mod tests {
     #[test]
     fn wind_bounds_cover_the_whole_barb_and_labels_keep_off_it() {
         for (speed, direction) in [(3.0, 0.0), (9.0, 135.0), (24.0, 250.0), (0.5, 90.0)] {
-            let bounds = wind_bounds(speed, direction, 6.5, 26.0);
-            // Calm is a ring around the marker, not a barb.
-            let shape = if speed < CALM_BELOW_MS {
-                let r = 6.5 + 3.0;
-                BarbShape {
-                    lines: vec![[vec2(-r, 0.0), vec2(r, 0.0)], [vec2(0.0, -r), vec2(0.0, r)]],
-                    triangles: Vec::new(),
-                }
-            } else {
-                barb(speed, direction, 6.5, 26.0)
+            let Some(bounds) = wind_bounds(speed, direction, 6.5, 26.0) else {
+                assert!(speed < CALM_BELOW_MS, "{speed} m/s");
+                continue;
             };
+            let shape = barb(speed, direction, 6.5, 26.0);
             for point in shape
                 .lines
                 .iter()
