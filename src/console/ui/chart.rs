@@ -241,6 +241,11 @@ fn plot_ui(
 ) {
     let unit = group.unit();
     let language = scene.language;
+    // The legend takes its rows out of the chart's height, so the charts still fit.
+    let series = data.group(group);
+    let top = ui.cursor().top();
+    let hovered = legend_ui(ui, &legend_entries(scene, series, group));
+    let height = (height - (ui.cursor().top() - top)).max(40.0);
     let x_axis = AxisHints::new_x()
         .formatter(axis::time_label)
         .tick_label_font(theme::small())
@@ -269,7 +274,6 @@ fn plot_ui(
         .link_cursor(egui::Id::unique("wxdesk chart cursor"), [true, false])
         .label_formatter(move |pos| axis::hover_label(pos, language, unit))
         .auto_bounds([false, true]);
-    let series = data.group(group);
     if group == Group::WindDirection {
         plot = plot
             .y_grid_spacer(axis::compass_grid)
@@ -278,7 +282,6 @@ fn plot_ui(
     } else if let Some((lo, hi)) = series.y_range.map(|(lo, hi)| axis::y_span(group, lo, hi)) {
         plot = plot.include_y(lo).include_y(hi);
     }
-    let hovered = legend_ui(ui, &legend_entries(scene, series, group));
     let response = plot.show(ui, |plot_ui| {
         plot_ui.set_plot_bounds_x(x_range);
         if group == Group::WindDirection {

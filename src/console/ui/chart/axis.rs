@@ -177,6 +177,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_hovered_series_is_named() {
+        let at = super::super::data::hour_axis(
+            crate::domain::Timestamp::parse_rfc3339("2026-12-06T06:30:00Z").unwrap(),
+        );
+        let cases = [
+            ("本站气压", "hPa", 1012.34, "本站气压\n14:30  1012.3 hPa"),
+            ("嵩溪", "°C", 3.06, "嵩溪\n14:30  3.1 °C"),
+            ("2 分钟平均风向", "°", 90.0, "2 分钟平均风向\n14:30  90° 东"),
+        ];
+        for (name, unit, y, label) in cases {
+            let hover = HoverPosition::NearDataPoint {
+                plot_name: name,
+                position: egui_plot::PlotPoint::new(at, y),
+                index: 0,
+            };
+            assert_eq!(
+                hover_label(&hover, Language::Zh, unit).as_deref(),
+                Some(label)
+            );
+        }
+    }
+
+    #[test]
     fn value_labels_show_the_decimals_their_step_needs() {
         let label = |value, step_size| value_label(GridMark { value, step_size }, &(0.0..=1.0));
         assert_eq!(label(0.5, 0.5), "0.5");

@@ -456,7 +456,10 @@ fn chart_ui(
             ..chart::LegendEntry::line(t.legend_flagged, theme::QC_FLAGGED)
         });
     }
+    let top = ui.cursor().top();
     let hovered = chart::legend_ui(ui, &entries);
+    // The legend's rows come out of the chart's height, so the chart still fits.
+    let height = (height - (ui.cursor().top() - top)).max(60.0);
     let mut plot = plot_base(id, scene, unit, height, x_axis);
     if let Some((lo, hi)) = y_range {
         let pad = ((hi - lo) * 0.08).max(0.5);
