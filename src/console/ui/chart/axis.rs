@@ -178,9 +178,8 @@ mod tests {
 
     #[test]
     fn the_hovered_series_is_named() {
-        let at = super::super::data::hour_axis(
-            crate::domain::Timestamp::parse_rfc3339("2026-12-06T06:30:00Z").unwrap(),
-        );
+        use crate::domain::Timestamp;
+        let at = hour_axis(Timestamp::parse_rfc3339("2026-12-06T06:30:00Z").unwrap());
         let cases = [
             ("本站气压", "hPa", 1012.34, "本站气压\n14:30  1012.3 hPa"),
             ("嵩溪", "°C", 3.06, "嵩溪\n14:30  3.1 °C"),
