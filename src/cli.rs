@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::console::ui::i18n::Language;
+
 /// wxdesk — the duty console of a county meteorological bureau.
 #[derive(Debug, Parser)]
 #[command(name = "wxdesk", version, about, long_about = None)]
@@ -22,22 +24,31 @@ pub struct Cli {
     pub ca_cert: Option<PathBuf>,
 
     /// Interface language.
-    #[arg(long, value_enum, default_value_t = Language::Zh)]
-    pub lang: Language,
+    #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+    pub lang: LanguageArg,
 
     /// What to run; the console when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-/// Interface language.
+/// `--lang`: the console's interface language as the command line spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Language {
+pub enum LanguageArg {
     /// 简体中文
     #[default]
     Zh,
     /// English
     En,
+}
+
+impl From<LanguageArg> for Language {
+    fn from(arg: LanguageArg) -> Self {
+        match arg {
+            LanguageArg::Zh => Self::Zh,
+            LanguageArg::En => Self::En,
+        }
+    }
 }
 
 /// Subcommands.

@@ -12,15 +12,18 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 
-use crate::cli::Language;
 use crate::console::app::App;
 use crate::console::backend::sync::SyncSettings;
 use crate::console::backend::{BackendConfig, Link, Waker};
 use crate::console::ui::ViewConfig;
+use crate::console::ui::i18n::Language;
 use crate::domain::time::system_clock;
 
 /// The name the embedded central's session is remembered under (its URL changes each start).
 const EMBEDDED_IDENTITY: &str = "embedded";
+
+/// The file in the config directory that remembers the view across restarts.
+const VIEW_SETTINGS_FILE: &str = "view.json";
 
 /// How the console starts.
 #[derive(Debug, Clone)]
@@ -128,6 +131,7 @@ pub fn run(options: &ConsoleOptions) -> anyhow::Result<()> {
         .context("starting the backend thread")?;
 
     let language = options.language;
+    let settings_file = options.config_dir.join(VIEW_SETTINGS_FILE);
     let notices = embedded
         .as_ref()
         .map(|e| e.notices().to_vec())
@@ -147,7 +151,8 @@ pub fn run(options: &ConsoleOptions) -> anyhow::Result<()> {
                 App::new(cc, link, clock, language)
                     .with_view_config(view)
                     .with_notices(notices)
-                    .with_first_admin(first_admin),
+                    .with_first_admin(first_admin)
+                    .with_settings_file(settings_file),
             ))
         }),
     );

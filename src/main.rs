@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<ExitCode> {
     match cli.command {
         None => {
             let options =
-                wxdesk::console::ConsoleOptions::from_cli(cli.server, cli.ca_cert, cli.lang);
+                wxdesk::console::ConsoleOptions::from_cli(cli.server, cli.ca_cert, cli.lang.into());
             wxdesk::console::run(&options)?;
         }
         Some(Command::Central { audit_key, command }) => match command {

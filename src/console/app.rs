@@ -4,11 +4,13 @@
 //! backend requests the repaint), when the user acts, and on a timer only when something on
 //! screen is due to change by itself — the clock's minute, a data age, a station going stale.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::Language;
 use crate::console::backend::Link;
 use crate::console::state::{AppState, Notice, STALE_AFTER_MS};
+use crate::console::ui::i18n::Language;
+use crate::console::ui::settings::ViewSettings;
 use crate::console::ui::{self, ViewConfig, ViewState, fonts, theme};
 use crate::domain::Timestamp;
 use crate::domain::time::{MINUTE_MS, SharedClock};
@@ -23,6 +25,14 @@ pub struct App {
     clock: SharedClock,
     state: AppState,
     view: ViewState,
+    settings: Option<SettingsFile>,
+}
+
+/// Where the remembered view lives, and what it last held.
+#[derive(Debug)]
+struct SettingsFile {
+    path: PathBuf,
+    saved: ViewSettings,
 }
 
 impl App {
@@ -42,7 +52,50 @@ impl App {
             clock,
             state: AppState::new(now),
             view: ViewState::new(language, ViewConfig::default()),
+            settings: None,
         }
+    }
+
+    /// Restores the view remembered in `path` (station, screen, history mode, map layer and
+    /// scale) and remembers it there from now on, whenever it changes. A missing file is a
+    /// first start; an unreadable one is reported and replaced with the defaults.
+    #[must_use]
+    pub fn with_settings_file(mut self, path: PathBuf) -> Self {
+        let saved = match read_settings(&path) {
+            Ok(settings) => settings,
+            Err(problem) => {
+                self.local_notice(self.view.text().settings_not_read, &problem);
+                ViewSettings::default()
+            }
+        };
+        saved.restore(&mut self.view);
+        self.settings = Some(SettingsFile { path, saved });
+        self
+    }
+
+    /// Writes the view settings if they changed since last written; a failure is reported once
+    /// per change, not every frame.
+    fn save_settings(&mut self) {
+        let Some(file) = &mut self.settings else {
+            return;
+        };
+        let current = ViewSettings::of(&self.view);
+        if current == file.saved {
+            return;
+        }
+        let result = write_settings(&file.path, &current);
+        file.saved = current;
+        if let Err(problem) = result {
+            self.local_notice(self.view.text().settings_not_saved, &problem);
+        }
+    }
+
+    fn local_notice(&mut self, what: &str, why: &str) {
+        let at = self.clock.now();
+        self.view.local_notices.push(Notice {
+            at,
+            text: format!("{what}：{why}"),
+        });
     }
 
     /// Sets how the console presents itself (e.g. whether observations are simulated).
@@ -139,9 +192,30 @@ impl eframe::App for App {
                 });
             }
         }
+        self.save_settings();
         ui.ctx()
             .request_repaint_after(next_wakeup(&self.state, now));
     }
+}
+
+/// The remembered view in `path`; the defaults when there is none yet.
+fn read_settings(path: &Path) -> Result<ViewSettings, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => ViewSettings::from_json(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ViewSettings::default()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// Writes `settings` to `path` whole or not at all (a temporary file renamed over it).
+fn write_settings(path: &Path, settings: &ViewSettings) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let partial = path.with_extension("json.partial");
+    std::fs::write(&partial, settings.to_json()).map_err(fail)?;
+    std::fs::rename(&partial, path).map_err(fail)
 }
 
 #[cfg(test)]

@@ -17,14 +17,15 @@ pub mod i18n;
 pub mod login;
 pub mod map;
 pub mod raster;
+pub mod settings;
 pub mod station_list;
 pub mod theme;
 pub mod top_bar;
 
-use crate::cli::Language;
 use crate::console::messages::{Command, LinkStatus};
 use crate::console::state::account::SessionState;
 use crate::console::state::{AppState, Notice};
+use crate::console::ui::i18n::Language;
 use crate::domain::{StationId, StationKind, Timestamp};
 
 use i18n::Strings;
@@ -63,6 +64,9 @@ pub struct ViewState {
     pub selected: Option<StationId>,
     /// Whether a station was ever selected (automatically or by hand).
     auto_selected: bool,
+    /// The station selected before the last restart, until the network says whether it still
+    /// exists.
+    remembered_station: Option<StationId>,
     /// The map's element, zoom, position and prepared geometry.
     pub map: map::MapView,
     /// The chart groups shown and their prepared points.
@@ -99,6 +103,7 @@ impl ViewState {
             language,
             selected: None,
             auto_selected: false,
+            remembered_station: None,
             map: map::MapView::new(),
             chart: chart::ChartView::default(),
             screen: Screen::Live,
@@ -120,20 +125,27 @@ impl ViewState {
         i18n::strings(self.language)
     }
 
-    /// Selects the national station the first time a network is known, so the charts are not
-    /// empty when the console opens.
+    /// The first time a network is known, selects the station remembered from the last run if
+    /// it still exists, else the national station, so the charts are not empty when the
+    /// console opens.
     fn select_default(&mut self, state: &AppState) {
         if self.auto_selected || state.network.stations.is_empty() {
             return;
         }
         self.auto_selected = true;
+        let remembered = self
+            .remembered_station
+            .take()
+            .filter(|id| state.network.station(id).is_some());
         if self.selected.is_none() {
-            self.selected = state
-                .network
-                .stations
-                .iter()
-                .find(|s| s.kind == StationKind::National)
-                .map(|s| s.id.clone());
+            self.selected = remembered.or_else(|| {
+                state
+                    .network
+                    .stations
+                    .iter()
+                    .find(|s| s.kind == StationKind::National)
+                    .map(|s| s.id.clone())
+            });
         }
     }
 }

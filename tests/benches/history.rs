@@ -214,7 +214,6 @@ fn report(what: &str, sorted: &[Duration]) {
 mod frame {
     use std::time::{Duration, Instant};
 
-    use wxdesk::cli::Language;
     use wxdesk::console::app::App;
     use wxdesk::console::backend::Link;
     use wxdesk::console::backend::history::views;
@@ -223,6 +222,7 @@ mod frame {
     };
     use wxdesk::console::ui::Screen;
     use wxdesk::console::ui::history::{Mode, TimeRange};
+    use wxdesk::console::ui::i18n::Language;
     use wxdesk::domain::access::{Account, Role, Username};
     use wxdesk::domain::time::{DAY_MS, ManualClock, SharedClock};
     use wxdesk::domain::{StationId, Timestamp};

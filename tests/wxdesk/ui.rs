@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
-use wxdesk::cli::Language;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use wxdesk::console::app::{App, next_wakeup};
 use wxdesk::console::backend::{BackendEnds, Link};
 use wxdesk::console::messages::{
     AuthEvent, Command, Event, LinkStatus, LoginFailure, SyncCommand, SyncEvent,
 };
-use wxdesk::console::ui::{fonts, i18n};
+use wxdesk::console::ui::i18n::Language;
+use wxdesk::console::ui::{fonts, i18n, top_bar};
 use wxdesk::domain::access::{Capability, Role as UserRole};
 use wxdesk::domain::audit::AuditAction;
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS, ManualClock, SharedClock};
@@ -31,13 +31,28 @@ struct Console {
 
 impl Console {
     fn new(language: Language, size: (f32, f32)) -> Self {
+        Self::with_settings(language, size, None)
+    }
+
+    /// A console that remembers its view in `settings` (a file), as the real one does.
+    fn with_settings(
+        language: Language,
+        size: (f32, f32),
+        settings: Option<std::path::PathBuf>,
+    ) -> Self {
         let (link, backend) = Link::pair();
         let clock = clock_at(afternoon());
         let shared: SharedClock = clock.clone();
         let harness = Harness::builder()
             .with_size(egui::vec2(size.0, size.1))
             .with_context_setup(fonts::install)
-            .build_eframe(move |cc| App::new(cc, link, shared, language));
+            .build_eframe(move |cc| {
+                let app = App::new(cc, link, shared, language);
+                match settings {
+                    Some(path) => app.with_settings_file(path),
+                    None => app,
+                }
+            });
         let console = Self {
             harness,
             backend,
@@ -202,6 +217,167 @@ fn while_the_desk_catches_up_old_data_is_its_lag_not_a_silent_station() {
 }
 
 #[test]
+fn during_the_first_sync_the_chart_says_syncing_and_how_much_is_left() {
+    for language in [Language::Zh, Language::En] {
+        let mut console = Console::new(language, (1280.0, 800.0));
+        let now = console.now();
+        console.send(SyncEvent::NetworkLoaded(network()));
+        console.send(SyncEvent::LinkChanged(LinkStatus::Online { since: now }));
+        console.send(SyncEvent::Synced {
+            at: now,
+            cursor: 1_000,
+            head: 301_000,
+        });
+        console.run();
+        let text = console.text();
+        let syncing = format!(
+            "{} · {}",
+            text.chart_syncing,
+            i18n::sync_left(language, 300_000)
+        );
+        console.harness.get_by_label(&syncing);
+        assert!(
+            console.harness.query_by_label(text.chart_no_data).is_none(),
+            "{language:?}: an empty chart while syncing is not a silent station"
+        );
+
+        // Caught up and still nothing: now it is the station's silence.
+        console.send(SyncEvent::Synced {
+            at: now,
+            cursor: 301_000,
+            head: 301_000,
+        });
+        console.run();
+        console.harness.get_by_label(text.chart_no_data);
+        assert!(console.harness.query_by_label(&syncing).is_none());
+    }
+}
+
+#[test]
+fn chart_legends_sit_beside_the_plots_never_on_them() {
+    for language in [Language::Zh, Language::En] {
+        let console = populated(language);
+        let text = console.text();
+        let plots: Vec<egui::Rect> = [
+            text.chart_temperature,
+            text.chart_humidity,
+            text.chart_rain,
+            text.chart_pressure,
+            text.chart_wind_speed,
+            text.chart_wind_direction,
+        ]
+        .into_iter()
+        .map(|title| {
+            console
+                .harness
+                .get_by_role_and_label(Role::Image, &format!("{title} · {}", text.chart_last_24h))
+                .rect()
+        })
+        .collect();
+        let entries: Vec<(String, egui::Rect)> = console
+            .harness
+            .query_all_by_role(Role::ListItem)
+            .map(|n| (n.accesskit_node().label().unwrap_or_default(), n.rect()))
+            .collect();
+        for name in [text.series_tem, text.series_gst, text.series_prs] {
+            assert!(
+                entries.iter().any(|(label, _)| label == name),
+                "{language:?}: {name} in a legend: {entries:?}"
+            );
+        }
+        for (name, legend) in &entries {
+            for plot in &plots {
+                assert!(
+                    !legend.intersects(*plot),
+                    "{language:?}: legend {name} {legend:?} covers the plot {plot:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_map_offers_a_temperature_scale_fitted_to_the_values_beside_the_fixed_one() {
+    let mut console = populated(Language::Zh);
+    console.harness.get_by_label("固定 -5～35");
+    let fitted = console
+        .harness
+        .get_by_label_contains("按当前值")
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    // The button states the range it would use, from the values on the map.
+    let state = console.harness.state().state();
+    let values = state
+        .network
+        .stations
+        .iter()
+        .filter(|s| {
+            state.freshness(&s.id, console.now()) == wxdesk::console::state::Freshness::Current
+        })
+        .filter_map(|s| state.latest(&s.id, Element::Tem).map(|(_, v)| v));
+    let range = wxdesk::console::ui::theme::fitted_temperature_range(values).unwrap();
+    assert_eq!(fitted, i18n::temperature_scale(Language::Zh, true, range));
+    console.harness.get_by_label(&fitted).click();
+    console.run();
+    assert_eq!(
+        console.harness.state().view().map.temperature_scale,
+        wxdesk::console::ui::map::TemperatureScale::Fitted
+    );
+}
+
+#[test]
+fn a_restart_remembers_the_station_screen_mode_and_map_layer() {
+    use wxdesk::console::ui::Screen;
+    use wxdesk::console::ui::history::Mode;
+    use wxdesk::console::ui::map::MapElement;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config").join("view.json");
+    {
+        let mut console = Console::with_settings(Language::Zh, (1280.0, 800.0), Some(file.clone()));
+        console.populate(network());
+        console
+            .harness
+            .get_by_role_and_label(Role::Button, "李家")
+            .click();
+        console.run();
+        let text = console.text();
+        console
+            .harness
+            .get_by_role_and_label(Role::Button, text.map_wind)
+            .click();
+        console.run();
+        console.harness.state_mut().view_mut().history.mode = Mode::Wind;
+        console.harness.state_mut().view_mut().screen = Screen::History;
+        console.run();
+    }
+    let mut console = Console::with_settings(Language::Zh, (1280.0, 800.0), Some(file.clone()));
+    console.populate(network());
+    let view = console.harness.state().view();
+    assert_eq!(console.selected().as_deref(), Some("708305"), "李家");
+    assert_eq!(view.screen, Screen::History);
+    assert_eq!(view.history.mode, Mode::Wind);
+    assert_eq!(view.map.element, MapElement::Wind);
+
+    // A remembered station that left the network: the national station, and no complaint.
+    std::fs::write(&file, r#"{"station": "709999", "screen": "live"}"#).unwrap();
+    let mut console = Console::with_settings(Language::Zh, (1280.0, 800.0), Some(file.clone()));
+    console.populate(network());
+    assert_eq!(console.selected().as_deref(), Some("58819"));
+    assert_eq!(console.harness.state().view().screen, Screen::Live);
+
+    // An unreadable file: defaults, and the user is told.
+    std::fs::write(&file, "{ not json").unwrap();
+    let mut console = Console::with_settings(Language::Zh, (1280.0, 800.0), Some(file));
+    console.populate(network());
+    let text = console.text();
+    console
+        .harness
+        .get_by_label_contains(text.settings_not_read);
+}
+
+#[test]
 fn offline_is_said_plainly_and_retry_reaches_the_backend() {
     let mut console = populated(Language::Zh);
     let now = console.now();
@@ -261,6 +437,9 @@ fn top_bar_items_neither_overlap_nor_leave_the_window() {
             console.populate(network());
             let text = console.text();
             let harness = &console.harness;
+            let sync_full =
+                top_bar::sync_status(harness.state().state().sync, afternoon(), language);
+            let sync_short = i18n::last_sync_short(language, afternoon().plus_ms(-20_000));
             let rects = [
                 harness.get_by_label(text.bureau).rect(),
                 harness
@@ -280,6 +459,17 @@ fn top_bar_items_neither_overlap_nor_leave_the_window() {
                 harness.get_by_label("English").rect(),
                 harness.get_by_label(text.about).rect(),
             ];
+            // The last sync: in full, or its time alone where the bar is compact; at full size
+            // never dropped (English at 1280 px once lost it).
+            let sync = harness
+                .query_by_label(&sync_full)
+                .or_else(|| harness.query_by_label(&sync_short))
+                .map(|n| n.rect());
+            assert!(
+                w < 1280.0 || sync.is_some(),
+                "{language:?} {w}: the last sync is not shown"
+            );
+            let rects: Vec<egui::Rect> = rects.into_iter().chain(sync).collect();
             for (i, a) in rects.iter().enumerate() {
                 assert!(
                     a.min.x >= 0.0 && a.max.x <= w && a.width() > 0.0,
@@ -308,7 +498,8 @@ fn top_bar_items_neither_overlap_nor_leave_the_window() {
                     rects[1].width()
                 );
             }
-            let widths: Vec<f32> = rects.iter().map(|r| r.width()).collect();
+            // The sync text shortens on purpose where the bar is compact.
+            let widths: Vec<f32> = rects[..7].iter().map(|r| r.width()).collect();
             if full_widths.is_empty() {
                 full_widths = widths;
             } else {
@@ -362,7 +553,7 @@ fn visit_every_view(console: &mut Console) {
 }
 
 #[test]
-fn every_view_renders_with_the_bundled_font_in_both_languages() {
+fn every_text_of_every_view_has_glyphs_in_both_languages() {
     for language in [Language::Zh, Language::En] {
         // Before anything arrives: connecting, no network, nothing selected.
         let mut console = Console::new(language, (1280.0, 800.0));
@@ -372,6 +563,10 @@ fn every_view_renders_with_the_bundled_font_in_both_languages() {
         // Populated, every view visited.
         let mut console = populated(language);
         visit_every_view(&mut console);
+        assert!(
+            assert_every_text_on_screen_has_glyphs(&console) > 50,
+            "the populated console shows its stations, charts and map"
+        );
 
         // Catching up, offline, a failure report and its window.
         let now = console.now();
@@ -395,6 +590,7 @@ fn every_view_renders_with_the_bundled_font_in_both_languages() {
         console.harness.get_by_label(text.notices_more).click();
         console.run();
         console.harness.get_by_label(text.notices_window);
+        assert_every_text_on_screen_has_glyphs(&console);
         console.harness.get_by_label(text.dismiss).click();
         console.run();
         assert!(console.harness.query_by_label(text.dismiss).is_none());
@@ -427,7 +623,7 @@ fn empty_and_partial_states_render_in_both_languages() {
 }
 
 #[test]
-fn every_fixed_and_formatted_text_renders() {
+fn every_fixed_and_formatted_text_has_glyphs() {
     let now = afternoon();
     let network = network();
     for language in [Language::Zh, Language::En] {
@@ -480,16 +676,48 @@ fn every_fixed_and_formatted_text_renders() {
         ] {
             lines.push(i18n::login_failure(language, &failure));
         }
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1600.0, 4000.0))
-            .with_context_setup(fonts::install)
-            .build_ui(move |ui| {
-                for line in &lines {
-                    ui.label(line);
-                }
-            });
-        harness.run();
+        lines.push(i18n::sync_left(language, 300_000));
+        lines.push(i18n::last_sync_short(language, now));
+        lines.push(i18n::temperature_scale(language, false, (-5.0, 35.0)));
+        lines.push(i18n::temperature_scale(language, true, (-3.0, 7.0)));
+        let ctx = egui::Context::default();
+        fonts::install(&ctx);
+        let mut output = ctx.run_ui(egui::RawInput::default(), |_| {});
+        output.textures_delta.clear();
+        assert_eq!(
+            missing_glyphs(&ctx, &lines),
+            Vec::<(String, char)>::new(),
+            "{language:?}"
+        );
     }
+}
+
+/// Every character of `texts` the bundled and default fonts cannot draw, with its text.
+fn missing_glyphs(ctx: &egui::Context, texts: &[String]) -> Vec<(String, char)> {
+    let font = egui::FontId::proportional(wxdesk::console::ui::theme::BODY_SIZE);
+    ctx.fonts_mut(|fonts| {
+        texts
+            .iter()
+            .flat_map(|text| text.chars().map(move |c| (text, c)))
+            .filter(|(_, c)| !c.is_control())
+            .filter(|(_, c)| !fonts.has_glyph(&font, *c))
+            .map(|(text, c)| (text.clone(), c))
+            .collect()
+    })
+}
+
+/// Asserts that every text on screen can be drawn; returns how many texts that was.
+fn assert_every_text_on_screen_has_glyphs(console: &Console) -> usize {
+    let texts: Vec<String> = console
+        .harness
+        .query_all(egui_kittest::kittest::by().predicate(|n| n.label().is_some()))
+        .filter_map(|n| n.accesskit_node().label())
+        .collect();
+    assert_eq!(
+        missing_glyphs(&console.harness.ctx, &texts),
+        Vec::<(String, char)>::new()
+    );
+    texts.len()
 }
 
 /// Frame cost of the populated console, headless: egui pass plus tessellation, 16 stations ×

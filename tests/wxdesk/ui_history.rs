@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use wxdesk::cli::Language;
 use wxdesk::console::app::App;
 use wxdesk::console::backend::history::{rain, summaries, views, wind};
 use wxdesk::console::backend::{BackendEnds, Link};
@@ -17,6 +16,7 @@ use wxdesk::console::messages::{
     AuthEvent, Command, Event, HistoryCommand, HistoryEvent, LinkStatus, SyncEvent,
 };
 use wxdesk::console::ui::history::text::{self as history_text, HistoryText};
+use wxdesk::console::ui::i18n::Language;
 use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::history::{GapCause, Level};

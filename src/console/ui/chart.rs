@@ -4,9 +4,10 @@
 
 mod axis;
 mod data;
+mod legend;
 
 use egui::RichText;
-use egui_plot::{AxisHints, Bar, BarChart, Corner, Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{AxisHints, Bar, BarChart, Line, Plot, PlotPoints, Points};
 
 use super::{Scene, ViewState, i18n, station_list, theme};
 use crate::console::state::Freshness;
@@ -15,6 +16,7 @@ use crate::domain::{Element, Station};
 
 pub use axis::{value_grid, value_label};
 pub use data::{ChartData, Group, hour_axis, time_from_axis};
+pub use legend::{LegendEntry, Mark, legend_ui, line_style};
 
 /// The chart panel's width for the space left of the map and list.
 pub fn width(available: f32) -> f32 {
@@ -94,7 +96,11 @@ pub fn chart_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
         return;
     };
     if data.is_empty() {
-        empty_ui(ui, scene.text.chart_no_data);
+        // During the first sync an empty chart is the desk's lag, not the station's silence.
+        match syncing_status(scene) {
+            Some(status) => empty_ui(ui, &status),
+            None => empty_ui(ui, scene.text.chart_no_data),
+        }
         return;
     }
     let groups: Vec<Group> = Group::ALL
@@ -158,20 +164,25 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station) {
         ))
         .color(theme::INK_MUTED),
     );
+    let freshness = scene.state.freshness(&station.id, scene.now);
+    let reported = scene.state.last_report(&station.id).is_some();
     if let Some(t) = scene.state.last_report(&station.id) {
-        ui.label(
-            RichText::new(format!(
-                "{} {} · {}",
-                text.chart_latest,
-                i18n::when(t, scene.now),
-                i18n::age(scene.language, t, scene.now)
-            ))
-            .color(theme::INK_MUTED),
-        );
+        // While syncing, an old report's age ("345 天前") is the desk's lag: show when only.
+        let latest = format!("{} {}", text.chart_latest, i18n::when(t, scene.now));
+        let line = if freshness == Freshness::Syncing {
+            latest
+        } else {
+            format!("{latest} · {}", i18n::age(scene.language, t, scene.now))
+        };
+        ui.label(RichText::new(line).color(theme::INK_MUTED));
     }
-    match scene.state.freshness(&station.id, scene.now) {
+    match freshness {
         Freshness::Current => {}
         Freshness::Syncing => {
+            // Without any report the empty chart below says it, once.
+            if let Some(status) = syncing_status(scene).filter(|_| reported) {
+                ui.label(RichText::new(status).strong().color(theme::STATUS_PENDING));
+            }
             ui.label(RichText::new(text.syncing_hover).color(theme::INK_MUTED));
         }
         Freshness::Stale => {
@@ -186,6 +197,25 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station) {
             );
         }
     }
+}
+
+/// "正在同步 · 还剩 120 条变更" while the desk catches up with the central; `None` otherwise.
+pub fn syncing_status(scene: Scene<'_>) -> Option<String> {
+    let state = scene.state;
+    if !state.catching_up() {
+        return None;
+    }
+    let title = scene.text.chart_syncing;
+    Some(match state.sync {
+        Some(progress) => format!(
+            "{title} · {}",
+            i18n::sync_left(
+                scene.language,
+                progress.head.saturating_sub(progress.cursor)
+            )
+        ),
+        None => format!("{title}…"),
+    })
 }
 
 /// A plot that takes no pan or zoom of its own: the live chart always shows the last 24 h,
@@ -211,6 +241,11 @@ fn plot_ui(
 ) {
     let unit = group.unit();
     let language = scene.language;
+    // The legend takes its rows out of the chart's height, so the charts still fit.
+    let series = data.group(group);
+    let top = ui.cursor().top();
+    let hovered = legend_ui(ui, &legend_entries(scene, series, group));
+    let height = (height - (ui.cursor().top() - top)).max(40.0);
     let x_axis = AxisHints::new_x()
         .formatter(axis::time_label)
         .tick_label_font(theme::small())
@@ -236,17 +271,9 @@ fn plot_ui(
         .x_grid_spacer(axis::time_grid)
         .y_grid_spacer(value_grid)
         .grid_color(theme::CHART_GRID)
-        .legend(
-            Legend::default()
-                .position(Corner::LeftTop)
-                .text_style(egui::TextStyle::Small)
-                .background_alpha(0.85)
-                .follow_insertion_order(true),
-        )
         .link_cursor(egui::Id::unique("wxdesk chart cursor"), [true, false])
         .label_formatter(move |pos| axis::hover_label(pos, language, unit))
         .auto_bounds([false, true]);
-    let series = data.group(group);
     if group == Group::WindDirection {
         plot = plot
             .y_grid_spacer(axis::compass_grid)
@@ -255,27 +282,30 @@ fn plot_ui(
     } else if let Some((lo, hi)) = series.y_range.map(|(lo, hi)| axis::y_span(group, lo, hi)) {
         plot = plot.include_y(lo).include_y(hi);
     }
-    plot.show(ui, |plot_ui| {
+    let response = plot.show(ui, |plot_ui| {
         plot_ui.set_plot_bounds_x(x_range);
         if group == Group::WindDirection {
             // Room above north and below north again, so their tick labels are not clipped.
             plot_ui.set_plot_bounds_y(-40.0..=400.0);
         }
-        for line in &series.lines {
+        for (i, line) in series.lines.iter().enumerate() {
             let name = series_name(scene, line.element);
             let colour = theme::series_colour(line.element);
+            let highlight = hovered == Some(i);
             for segment in &line.segments {
                 if group == Group::WindDirection {
                     plot_ui.points(
                         Points::new(name, PlotPoints::Borrowed(segment))
                             .color(colour)
-                            .radius(1.6),
+                            .radius(1.6)
+                            .highlight(highlight),
                     );
                 } else {
                     plot_ui.line(
                         Line::new(name, PlotPoints::Borrowed(segment))
                             .color(colour)
-                            .width(1.5),
+                            .width(1.5)
+                            .highlight(highlight),
                     );
                 }
             }
@@ -296,4 +326,41 @@ fn plot_ui(
             );
         }
     });
+    let title = format!(
+        "{} · {}",
+        group_title(scene, group),
+        scene.text.chart_last_24h
+    );
+    response
+        .response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &title));
+}
+
+/// The legend of one live chart: its lines, then its rain bars.
+fn legend_entries(scene: Scene<'_>, series: &data::GroupSeries, group: Group) -> Vec<LegendEntry> {
+    let mut entries: Vec<LegendEntry> = series
+        .lines
+        .iter()
+        .map(|line| LegendEntry {
+            mark: if group == Group::WindDirection {
+                Mark::Dots
+            } else {
+                Mark::Line
+            },
+            ..LegendEntry::line(
+                series_name(scene, line.element),
+                theme::series_colour(line.element),
+            )
+        })
+        .collect();
+    if !series.bars.is_empty() {
+        entries.push(LegendEntry {
+            mark: Mark::Bar,
+            ..LegendEntry::line(
+                scene.text.chart_rain_hourly,
+                theme::series_colour(Element::Pre1h),
+            )
+        });
+    }
+    entries
 }

@@ -442,19 +442,22 @@ fn toolbar_ui(
             history.range = current.zoom(2.0, if current.live { 1.0 } else { 0.5 }, now);
         }
         ui.separator();
-        for (shown, label) in [
-            (Shown::Raw, t.shown_raw),
-            (Shown::Qcd, t.shown_qc),
-            (Shown::Both, t.shown_both),
-        ] {
-            if ui
-                .selectable_label(history.shown == shown, label)
-                .on_hover_text(t.shown_hover)
-                .clicked()
-            {
-                history.shown = shown;
+        // Raw, QC'd and both wrap as one group: "Both" alone on a row reads as a stray word.
+        ui.horizontal(|ui| {
+            for (shown, label) in [
+                (Shown::Raw, t.shown_raw),
+                (Shown::Qcd, t.shown_qc),
+                (Shown::Both, t.shown_both),
+            ] {
+                if ui
+                    .selectable_label(history.shown == shown, label)
+                    .on_hover_text(t.shown_hover)
+                    .clicked()
+                {
+                    history.shown = shown;
+                }
             }
-        }
+        });
     });
     let range = history.range_at(scene.now);
     ui.label(

@@ -7,7 +7,6 @@ pub use audit::{audit_detail, audit_regressed, source_name, storage_note};
 
 use chrono::{Datelike as _, Timelike as _};
 
-use crate::cli::Language;
 use crate::console::messages::LoginFailure;
 use crate::domain::access::{Capability, LockoutPolicy, Role};
 use crate::domain::audit::AuditAction;
@@ -43,6 +42,18 @@ macro_rules! texts {
 }
 
 pub(crate) use texts;
+
+/// The console's interface language: Chinese first, English available.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum Language {
+    /// 简体中文
+    #[default]
+    Zh,
+    /// English
+    En,
+}
 
 texts! {
     /// Every fixed text the console shows, in one language.
@@ -84,6 +95,10 @@ texts! {
     regional_station: "区域自动气象站", "Regional automatic station";
     stale_hover: "超过 10 分钟没有新数据", "No new data for more than 10 minutes";
     syncing: "同步中", "Syncing";
+    chart_syncing: "正在同步", "Syncing";
+    my_coming: "即将推出（角色已授权，本版尚未提供）：", "Coming (your role will have it; not in this version):";
+    settings_not_saved: "界面设置无法保存", "The view settings could not be saved";
+    settings_not_read: "界面设置无法读取，已用默认设置", "The view settings could not be read; using the defaults";
     syncing_hover: "本机正在从中心站补齐资料，较新的数据可能还在路上", "This desk is catching up with the central; newer data may be on its way";
     map_temperature: "气温", "Temperature";
     map_rain: "1小时降水", "1 h rain";
@@ -439,6 +454,33 @@ pub fn behind(language: Language, changes: u64) -> String {
     }
 }
 
+/// "还剩 120 条变更" / "120 changes left": what the first sync still has to fetch.
+pub fn sync_left(language: Language, changes: u64) -> String {
+    match language {
+        Language::Zh => format!("还剩 {changes} 条变更"),
+        Language::En => format!("{changes} changes left"),
+    }
+}
+
+/// The last sync's time alone, where the top bar has no room for more: "同步 18:29" /
+/// "Synced 18:29".
+pub fn last_sync_short(language: Language, at: Timestamp) -> String {
+    match language {
+        Language::Zh => format!("同步 {}", hm(at)),
+        Language::En => format!("Synced {}", hm(at)),
+    }
+}
+
+/// A temperature scale's button, stating its range: "固定 -5～35" / "按当前值 1～7".
+pub fn temperature_scale(language: Language, fitted: bool, (lo, hi): (f64, f64)) -> String {
+    match (language, fitted) {
+        (Language::Zh, false) => format!("固定 {lo:.0}～{hi:.0}"),
+        (Language::Zh, true) => format!("按当前值 {lo:.0}～{hi:.0}"),
+        (Language::En, false) => format!("Fixed {lo:.0} to {hi:.0}"),
+        (Language::En, true) => format!("Fitted {lo:.0} to {hi:.0}"),
+    }
+}
+
 /// "下次重试 18:31:05" / "next attempt 18:31:05".
 pub fn next_retry(language: Language, at: Timestamp) -> String {
     match language {
@@ -638,15 +680,60 @@ mod tests {
         }
     }
 
+    /// Whether a text has Chinese characters.
+    fn has_han(text: &str) -> bool {
+        text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+    }
+
+    /// Texts the same in both languages on purpose: units.
+    const SAME_IN_BOTH: &[&str] = &["mm/1h"];
+
+    /// Checks one text pair: both present, English really English, Chinese really Chinese.
+    fn translation_problem(zh: &str, en: &str) -> Option<&'static str> {
+        if zh.is_empty() || en.is_empty() {
+            return Some("empty");
+        }
+        if SAME_IN_BOTH.contains(&zh) && zh == en {
+            return None;
+        }
+        if has_han(en) {
+            return Some("Chinese left in the English text");
+        }
+        if !has_han(zh) {
+            return Some("the Chinese text has no Chinese");
+        }
+        None
+    }
+
     #[test]
-    fn both_languages_have_every_text() {
-        assert_eq!(ZH.all().len(), EN.all().len());
-        assert!(
-            ZH.all()
-                .iter()
-                .chain(EN.all().iter())
-                .all(|s| !s.is_empty())
-        );
+    fn the_translation_check_catches_what_it_should() {
+        let cases = [
+            ("最近同步", "Last sync", None),
+            ("mm/1h", "mm/1h", None),
+            (
+                "最近同步",
+                "最近同步",
+                Some("Chinese left in the English text"),
+            ),
+            (
+                "Last sync",
+                "Last sync",
+                Some("the Chinese text has no Chinese"),
+            ),
+            ("", "Last sync", Some("empty")),
+            ("最近同步", "", Some("empty")),
+        ];
+        for (zh, en, problem) in cases {
+            assert_eq!(translation_problem(zh, en), problem, "{zh} / {en}");
+        }
+    }
+
+    #[test]
+    fn every_text_is_translated() {
+        // Pairs by field: the macro lists both languages in field order.
+        for (zh, en) in ZH.all().into_iter().zip(EN.all()) {
+            assert_eq!(translation_problem(zh, en), None, "{zh} / {en}");
+        }
     }
 
     #[test]

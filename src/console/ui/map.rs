@@ -11,9 +11,10 @@ mod stations;
 use egui::{Pos2, Rect, Vec2};
 use walkers::{Map, MapMemory, Projector, lon_lat};
 
-use super::{Scene, ViewState};
-use crate::domain::StationId;
+use super::{Scene, ViewState, theme};
+use crate::console::state::Freshness;
 use crate::domain::geo::LatLon;
+use crate::domain::{Element, StationId};
 
 use layers::{StaticLayers, TownshipLayer};
 
@@ -29,11 +30,44 @@ pub enum MapElement {
     Wind,
 }
 
+/// How temperatures are coloured: on the fixed −5…35 °C scale, or on one fitted to the values
+/// on screen (a December day otherwise paints every marker the same blue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TemperatureScale {
+    /// −5…35 °C, the same every day.
+    #[default]
+    Fixed,
+    /// Whole degrees around the current values.
+    Fitted,
+}
+
+/// The temperature range markers and legend use: fitted to the current stations' latest air
+/// temperatures when asked and there are any, the fixed range otherwise.
+pub fn temperature_range(scene: Scene<'_>, scale: TemperatureScale) -> (f64, f64) {
+    let fitted = || {
+        let state = scene.state;
+        theme::fitted_temperature_range(
+            state
+                .network
+                .stations
+                .iter()
+                .filter(|s| state.freshness(&s.id, scene.now) == Freshness::Current)
+                .filter_map(|s| state.latest(&s.id, Element::Tem).map(|(_, v)| v)),
+        )
+    };
+    match scale {
+        TemperatureScale::Fixed => theme::TEMPERATURE_FIXED,
+        TemperatureScale::Fitted => fitted().unwrap_or(theme::TEMPERATURE_FIXED),
+    }
+}
+
 /// The map's view state and prepared geometry.
 #[derive(Debug)]
 pub struct MapView {
     /// What the markers show.
     pub element: MapElement,
+    /// How temperature markers are coloured.
+    pub temperature_scale: TemperatureScale,
     memory: MapMemory,
     layers: StaticLayers,
     townships: TownshipLayer,
@@ -50,6 +84,7 @@ impl MapView {
     pub fn new() -> Self {
         Self {
             element: MapElement::default(),
+            temperature_scale: TemperatureScale::default(),
             memory: MapMemory::default(),
             layers: StaticLayers::load(),
             townships: TownshipLayer::default(),
@@ -76,6 +111,7 @@ impl Default for MapView {
 enum MapAction {
     Select(StationId),
     Show(MapElement),
+    Scale(TemperatureScale),
     ZoomIn,
     ZoomOut,
     Fit,
@@ -137,7 +173,12 @@ pub fn map_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
     }
     // The map takes all the space left; lay the overlays out first, to fit the county between.
     let rect = ui.available_rect_before_wrap();
-    let overlay_layout = overlays::layout(ui, rect, map.element, scene);
+    let colours = overlays::Colouring {
+        element: map.element,
+        scale: map.temperature_scale,
+        temperature: temperature_range(scene, map.temperature_scale),
+    };
+    let overlay_layout = overlays::layout(ui, rect, colours, scene);
     if map.fitted_for.is_some_and(|fitted| fitted != rect) {
         fit(map, rect, overlay_layout.free_area());
     }
@@ -166,15 +207,14 @@ pub fn map_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
                 ui,
                 scene,
                 projector,
-                *element,
+                colours,
                 selected.as_ref(),
                 &mut taken,
             );
             draw::layers_ui(ui, layers, townships, projected, selected_township);
             draw::area_labels_ui(ui, scene, projector, layers, townships, &taken);
             let mut action = stations::stations_ui(ui, scene, placed, *element);
-            if let Some(a) = overlays::overlays_ui(ui, scene, projector, *element, &overlay_layout)
-            {
+            if let Some(a) = overlays::overlays_ui(ui, scene, projector, colours, &overlay_layout) {
                 action = Some(a);
             }
             action
@@ -192,6 +232,7 @@ pub fn map_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
             view.scroll_list_to_selected = true;
         }
         Some(MapAction::Show(element)) => map.element = element,
+        Some(MapAction::Scale(scale)) => map.temperature_scale = scale,
         Some(MapAction::ZoomIn) => {
             // At the deepest zoom there is nothing further to show; the button just stays put.
             let _ = map.memory.zoom_in();

@@ -4,8 +4,8 @@
 use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, pos2, vec2};
 
 use super::{Scene, ViewState, i18n, theme};
-use crate::cli::Language;
 use crate::console::state::Freshness;
+use crate::console::ui::i18n::Language;
 use crate::domain::{Element, Station, StationId, StationKind};
 
 /// Row height.

@@ -134,23 +134,92 @@ pub fn gap_fill(cause: Option<GapCause>) -> Color32 {
     }
 }
 
-/// Lines of a multi-station chart: distinct hues in an order that keeps neighbours apart.
+/// How a line is stroked, so series that share a colour still differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dash {
+    /// Unbroken.
+    Solid,
+    /// Long dashes.
+    Dashed,
+    /// Dots.
+    Dotted,
+    /// Short dashes.
+    ShortDashed,
+}
+
+/// One series' look in a chart with many: a colour and a dash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SeriesStyle {
+    /// Line (and legend swatch) colour.
+    pub colour: Color32,
+    /// How the line is stroked.
+    pub dash: Dash,
+}
+
+/// Colours of multi-series charts: hues that stay far apart in a perceptual space (`OKLab`
+/// distance at least 0.14) and dark enough to read on white, in an order that keeps
+/// neighbours apart.
+const SERIES_COLOURS: [Color32; 8] = [
+    Color32::from_rgb(0x1F, 0x77, 0xB4),
+    Color32::from_rgb(0xD6, 0x27, 0x28),
+    Color32::from_rgb(0x2C, 0xA0, 0x2C),
+    Color32::from_rgb(0xFF, 0x7F, 0x0E),
+    Color32::from_rgb(0x94, 0x67, 0xBD),
+    Color32::from_rgb(0x17, 0xBE, 0xCF),
+    Color32::from_rgb(0x8C, 0x56, 0x4B),
+    Color32::from_rgb(0xE3, 0x77, 0xC2),
+];
+
+/// Dashes, in the order they join once every colour is used.
+const SERIES_DASHES: [Dash; 4] = [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::ShortDashed];
+
+/// How many series a chart can tell apart: every colour with every dash.
+pub const DISTINCT_SERIES: usize = SERIES_COLOURS.len() * SERIES_DASHES.len();
+
+/// The look of the `index`th series of a multi-series chart (多站对比): colours first, then the
+/// same colours dashed, so up to [`DISTINCT_SERIES`] series never share a look.
+pub fn comparison_style(index: usize) -> SeriesStyle {
+    let n = SERIES_COLOURS.len();
+    SeriesStyle {
+        colour: SERIES_COLOURS[index % n],
+        dash: SERIES_DASHES[(index / n) % SERIES_DASHES.len()],
+    }
+}
+
+/// The colour of the `index`th series of a multi-series chart (see [`comparison_style`]).
 pub fn comparison_colour(index: usize) -> Color32 {
-    const PALETTE: [Color32; 12] = [
-        Color32::from_rgb(0x1F, 0x77, 0xB4),
-        Color32::from_rgb(0xD6, 0x27, 0x28),
-        Color32::from_rgb(0x2C, 0xA0, 0x2C),
-        Color32::from_rgb(0x94, 0x67, 0xBD),
-        Color32::from_rgb(0xFF, 0x7F, 0x0E),
-        Color32::from_rgb(0x17, 0xBE, 0xCF),
-        Color32::from_rgb(0x8C, 0x56, 0x4B),
-        Color32::from_rgb(0xE3, 0x77, 0xC2),
-        Color32::from_rgb(0x7F, 0x7F, 0x7F),
-        Color32::from_rgb(0xBC, 0xBD, 0x22),
-        Color32::from_rgb(0x39, 0x3B, 0x79),
-        Color32::from_rgb(0x63, 0x79, 0x39),
-    ];
-    PALETTE[index % PALETTE.len()]
+    comparison_style(index).colour
+}
+
+/// A colour in `OKLab` (lightness, a, b): a space where distance follows perceived difference.
+pub fn oklab(colour: Color32) -> [f32; 3] {
+    let linear = |c: u8| {
+        let c = f32::from(c) / 255.0;
+        if c <= 0.040_45 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let [r, g, b, _] = colour.to_array().map(linear);
+    let l = (0.412_221_46 * r + 0.536_332_55 * g + 0.051_445_995 * b).cbrt();
+    let m = (0.211_903_5 * r + 0.680_699_5 * g + 0.107_396_96 * b).cbrt();
+    let s = (0.088_302_46 * r + 0.281_718_85 * g + 0.629_978_7 * b).cbrt();
+    [
+        0.210_454_26 * l + 0.793_617_8 * m - 0.004_072_047 * s,
+        1.977_998_5 * l - 2.428_592_2 * m + 0.450_593_7 * s,
+        0.025_904_037 * l + 0.782_771_77 * m - 0.808_675_77 * s,
+    ]
+}
+
+/// How different two colours look: their distance in `OKLab`.
+pub fn perceived_distance(a: Color32, b: Color32) -> f32 {
+    let (a, b) = (oklab(a), oklab(b));
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f32>()
+        .sqrt()
 }
 
 /// A wind rose's speed class (0 = the lightest), in the colours of the map's wind scale.
@@ -257,6 +326,44 @@ pub fn temperature_colour(celsius: f64) -> Color32 {
     let upper = stops.partition_point(|&(at, _)| at <= celsius);
     let ((a, ca), (b, cb)) = (stops[upper - 1], stops[upper]);
     ca.lerp_to_gamma(cb, ((celsius - a) / (b - a)) as f32)
+}
+
+/// The fixed temperature scale's range, °C: where the map's legend starts and ends.
+pub const TEMPERATURE_FIXED: (f64, f64) = (-5.0, 35.0);
+
+/// The narrowest fitted temperature range, °C, so a calm day's small spread is not stretched
+/// into alarming reds and blues.
+const FITTED_MIN_SPAN: f64 = 4.0;
+
+/// A temperature range fitted to `values`: whole degrees around the lowest and highest value,
+/// at least [`FITTED_MIN_SPAN`] wide (widened about its middle); `None` without values.
+pub fn fitted_temperature_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) =
+        values
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .fold(None, |range, v| match range {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((f64::min(lo, v), f64::max(hi, v))),
+            })?;
+    let (mut lo, mut hi) = (lo.floor(), hi.ceil());
+    if hi - lo < FITTED_MIN_SPAN {
+        let middle = ((lo + hi) / 2.0).round();
+        lo = middle - FITTED_MIN_SPAN / 2.0;
+        hi = middle + FITTED_MIN_SPAN / 2.0;
+    }
+    Some((lo, hi))
+}
+
+/// The colour for an air temperature on a scale spanning `range`: the fixed scale's colours
+/// from its low end to its high end stretched over `range`.
+pub fn temperature_colour_in(celsius: f64, range: (f64, f64)) -> Color32 {
+    let (lo, hi) = range;
+    let (fixed_lo, fixed_hi) = TEMPERATURE_FIXED;
+    if hi <= lo {
+        return temperature_colour(celsius);
+    }
+    temperature_colour(fixed_lo + (celsius - lo) / (hi - lo) * (fixed_hi - fixed_lo))
 }
 
 /// The colour of the class a value falls in (classes sorted by lower bound).
@@ -383,6 +490,86 @@ mod tests {
         let between = temperature_colour(22.5);
         assert_ne!(between, TEMPERATURE_STOPS[4].1);
         assert_ne!(between, TEMPERATURE_STOPS[5].1);
+    }
+
+    #[test]
+    fn series_styles_stay_distinct_and_far_apart() {
+        for n in [1, 2, 8, 16, 17, 24, DISTINCT_SERIES] {
+            let styles: std::collections::HashSet<SeriesStyle> =
+                (0..n).map(comparison_style).collect();
+            assert_eq!(styles.len(), n, "{n} series, {n} looks");
+        }
+        for (i, a) in SERIES_COLOURS.iter().enumerate() {
+            for b in &SERIES_COLOURS[i + 1..] {
+                let d = perceived_distance(*a, *b);
+                assert!(d >= 0.14, "{a:?} and {b:?} are only {d:.3} apart");
+            }
+            // Every line reads against the white chart.
+            assert!(perceived_distance(*a, SURFACE_RAISED) >= 0.25, "{a:?}");
+        }
+        // The old palette's failure: 16 stations, the 13th back to the first's look.
+        assert_ne!(comparison_style(0), comparison_style(12));
+        assert_ne!(comparison_style(0), comparison_style(8));
+        assert_eq!(comparison_style(0).colour, comparison_style(8).colour);
+    }
+
+    #[test]
+    fn perceived_distance_follows_known_values() {
+        let black = Color32::BLACK;
+        let white = Color32::WHITE;
+        assert!((perceived_distance(black, white) - 1.0).abs() < 1e-3);
+        assert_eq!(perceived_distance(ACCENT, ACCENT), 0.0);
+        // Two blues a forecaster confuses are closer than blue and red.
+        let blue = Color32::from_rgb(0x1F, 0x77, 0xB4);
+        let navy = Color32::from_rgb(0x39, 0x3B, 0x79);
+        let red = Color32::from_rgb(0xD6, 0x27, 0x28);
+        assert!(perceived_distance(blue, navy) < perceived_distance(blue, red));
+    }
+
+    #[test]
+    fn fitted_temperature_range_comes_from_the_values() {
+        type Case<'a> = (&'a [f64], Option<(f64, f64)>);
+        let cases: [Case<'_>; 6] = [
+            (&[], None),
+            (&[f64::NAN], None),
+            // A December morning: 16 stations between 1.2 and 6.8 °C.
+            (&[1.2, 3.4, 6.8, 2.0], Some((1.0, 7.0))),
+            // All alike: widened to 4 °C about the middle.
+            (&[5.4, 5.6], Some((4.0, 8.0))),
+            (&[-3.5], Some((-6.0, -2.0))),
+            (&[12.0, 31.5], Some((12.0, 32.0))),
+        ];
+        for (values, range) in cases {
+            assert_eq!(
+                fitted_temperature_range(values.iter().copied()),
+                range,
+                "{values:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fitted_scale_spreads_a_cold_day_over_the_whole_ramp() {
+        let (lo, hi) = (1.0, 7.0);
+        assert_eq!(
+            temperature_colour_in(lo, (lo, hi)),
+            temperature_colour(-5.0)
+        );
+        assert_eq!(
+            temperature_colour_in(hi, (lo, hi)),
+            temperature_colour(35.0)
+        );
+        // On the fixed scale 1 °C and 7 °C are both blue; fitted they are far apart.
+        let fixed = perceived_distance(temperature_colour(1.0), temperature_colour(7.0));
+        let fitted = perceived_distance(
+            temperature_colour_in(1.0, (lo, hi)),
+            temperature_colour_in(7.0, (lo, hi)),
+        );
+        assert!(fitted > 2.0 * fixed, "fixed {fixed:.3}, fitted {fitted:.3}");
+        assert_eq!(
+            temperature_colour_in(20.0, TEMPERATURE_FIXED),
+            temperature_colour(20.0)
+        );
     }
 
     #[test]

@@ -9,10 +9,10 @@
 use egui::RichText;
 
 use super::{Scene, ViewState, i18n, theme};
-use crate::cli::Language;
 use crate::console::messages::{AuthCommand, Command, LinkStatus, SessionView, SyncCommand};
 use crate::console::state::account::Gate;
 use crate::console::state::{Notice, SyncProgress};
+use crate::console::ui::i18n::Language;
 use crate::domain::Timestamp;
 use crate::domain::access::Capability;
 
@@ -64,50 +64,69 @@ pub fn sync_status(sync: Option<SyncProgress>, now: Timestamp, language: Languag
 /// Room for one item's padding (button or chip margins) and the spacing after it.
 const ITEM_ALLOWANCE: f32 = 22.0;
 
-/// Whether the top bar must be compact — drop its subtitle, the role and the sync time (which
-/// moves into the link chip's hover text) — so the simulated-data badge and the clock are never
-/// cut. Measured from the full bar's own texts, so it holds in every language.
-fn needs_compact(ui: &egui::Ui, scene: Scene<'_>, simulated: bool, sync: &str) -> bool {
+/// How much the top bar must give up so the simulated-data badge and the clock are never cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fit {
+    /// Drop the subtitle, the role and the full sync text (which moves into the link chip's
+    /// hover text).
+    compact: bool,
+    /// Compact, but with room for the last sync's time alone.
+    short_sync: bool,
+}
+
+/// Measures the bar's own texts in the current language, so the fit holds in every language.
+fn fit(ui: &egui::Ui, scene: Scene<'_>, simulated: bool, sync: &str) -> Fit {
     let text = scene.text;
     let heading = ui.style().text_styles[&egui::TextStyle::Heading].clone();
     let body = ui.style().text_styles[&egui::TextStyle::Body].clone();
-    let mut items = vec![
-        (text.bureau.to_owned(), heading),
-        (text.console_name.to_owned(), body.clone()),
-        (text.about.to_owned(), body.clone()),
-        ("English".to_owned(), body.clone()),
-        ("中文".to_owned(), body.clone()),
-        (sync.to_owned(), body.clone()),
-        (
-            format!("● {}", link_status(&scene.state.link, scene.language).1),
-            body.clone(),
-        ),
-        (
-            format!(
+    let painter = ui.painter();
+    let width = |s: &str, font: &egui::FontId| {
+        painter
+            .layout_no_wrap(s.to_owned(), font.clone(), theme::INK)
+            .size()
+            .x
+            + ITEM_ALLOWANCE
+    };
+    let mut kept = width(text.bureau, &heading)
+        + width(text.about, &body)
+        + width("English", &body)
+        + width("中文", &body)
+        + width(
+            &format!("● {}", link_status(&scene.state.link, scene.language).1),
+            &body,
+        )
+        + width(
+            &format!(
                 "{} {}",
                 i18n::clock(scene.language, scene.now),
                 text.beijing_time
             ),
-            body.clone(),
-        ),
-    ];
+            &body,
+        );
     if simulated {
-        items.push((format!("⚠ {}", text.simulated_badge), body.clone()));
+        kept += width(&format!("⚠ {}", text.simulated_badge), &body);
     }
     if scene.state.account.signed_in().is_some() && !scene.state.account.confirmed() {
-        items.push((text.unconfirmed_badge.to_owned(), body.clone()));
+        kept += width(text.unconfirmed_badge, &body);
     }
+    let mut dropped = width(text.console_name, &body) + width(sync, &body);
     if let Some(session) = scene.state.account.signed_in() {
         let account = &session.account;
         let role = i18n::role_name(scene.language, account.role);
-        items.push((format!("{} · {role} ▼", account.display_name), body));
+        let full = width(&format!("{} · {role} ▼", account.display_name), &body);
+        let short = width(&format!("{} ▼", account.display_name), &body);
+        kept += short;
+        dropped += full - short;
     }
-    let painter = ui.painter();
-    let needed: f32 = items
-        .into_iter()
-        .map(|(s, font)| painter.layout_no_wrap(s, font, theme::INK).size().x + ITEM_ALLOWANCE)
-        .sum();
-    ui.available_width() < needed
+    let short_sync = scene.state.sync.map_or(0.0, |p| {
+        width(&i18n::last_sync_short(scene.language, p.at), &body)
+    });
+    let available = ui.available_width();
+    let compact = available < kept + dropped;
+    Fit {
+        compact,
+        short_sync: compact && short_sync > 0.0 && kept + short_sync <= available,
+    }
 }
 
 /// Draws the top bar.
@@ -120,7 +139,8 @@ pub fn top_bar_ui(
     let text = scene.text;
     let sync = sync_status(scene.state.sync, scene.now, scene.language);
     let simulated = view.config.simulated;
-    let compact = needs_compact(ui, scene, simulated, &sync);
+    let fit = fit(ui, scene, simulated, &sync);
+    let compact = fit.compact;
     egui::Sides::new().shrink_left().truncate().show(
         ui,
         |ui| {
@@ -171,6 +191,12 @@ pub fn top_bar_ui(
             ui.separator();
             if !compact {
                 ui.label(RichText::new(&sync).color(theme::INK_MUTED));
+            } else if let Some(progress) = scene.state.sync.filter(|_| fit.short_sync) {
+                // Narrow: the time alone, so the last sync never disappears (English at 1280 px).
+                ui.label(
+                    RichText::new(i18n::last_sync_short(scene.language, progress.at))
+                        .color(theme::INK_MUTED),
+                );
             }
             link_chip_ui(ui, scene, &sync);
             ui.separator();
@@ -185,6 +211,25 @@ pub fn top_bar_ui(
             );
         },
     );
+}
+
+/// Whether this console version offers what `capability` allows. Warnings (draft, approve,
+/// dispatch), relays and devices are in the access matrix but not built yet: the menu lists
+/// them as coming, not as something the user can do now.
+pub fn offered(capability: Capability) -> bool {
+    match capability {
+        Capability::Read
+        | Capability::ManageUsers
+        | Capability::ReadAudit
+        | Capability::ImportObservations => true,
+        Capability::DraftWarning
+        | Capability::ApproveWarning
+        | Capability::DispatchWarning
+        | Capability::CommandRelays
+        | Capability::ManageDevices
+        | Capability::IngestObservations
+        | Capability::EnterObservations => false,
+    }
 }
 
 /// A button for something that needs `capability`: hidden from roles that never have it,
@@ -277,13 +322,24 @@ fn user_menu_ui(
         }
         ui.separator();
         ui.label(RichText::new(text.my_may).strong());
-        for capability in Capability::ALL
+        let granted = Capability::ALL
             .into_iter()
-            .filter(|&c| session.can(c) && c != Capability::IngestObservations)
-        {
+            .filter(|&c| session.can(c) && c != Capability::IngestObservations);
+        let (offered, coming): (Vec<Capability>, Vec<Capability>) =
+            granted.partition(|&c| offered(c));
+        for capability in offered {
             ui.label(
                 RichText::new(format!("√ {}", i18n::capability_name(language, capability)))
                     .color(theme::STATUS_OK),
+            );
+        }
+        if !coming.is_empty() {
+            ui.label(RichText::new(text.my_coming).strong());
+        }
+        for capability in coming {
+            ui.label(
+                RichText::new(format!("○ {}", i18n::capability_name(language, capability)))
+                    .color(theme::INK_MUTED),
             );
         }
         ui.label(RichText::new(text.my_may_not).strong());

@@ -330,30 +330,23 @@ fn silent_minutes_send_nothing_and_comms_backlogs_arrive_once() {
     );
 }
 
+/// A day of history is every station's every minute, less the outages. (What it costs is
+/// measured by `cargo bench --bench sim`, not asserted here.)
 #[test]
-fn generation_is_cheap() {
+fn a_day_of_history_is_every_station_every_minute_less_outages() {
     let sim = simulator();
-    let started = Instant::now();
     let history = sim.history(at("2026-07-01T00:00:00Z"), at("2026-07-02T00:00:00Z"));
     let observations = sim.observations(&history);
-    let elapsed = started.elapsed();
-    assert!(observations.len() > 22_000, "{}", observations.len());
-    println!(
-        "24 h × 16 stations: {} records in {elapsed:?} ({:.1} µs each)",
-        observations.len(),
-        elapsed.as_secs_f64() * 1e6 / observations.len() as f64
+    // Both ends of the window included.
+    let possible = sim.stations().len() * 1441;
+    assert!(
+        (possible * 95 / 100..=possible).contains(&observations.len()),
+        "{} of {possible}",
+        observations.len()
     );
-    let started = Instant::now();
-    let mut records = 0;
-    for k in 0..1000 {
-        let minute = at("2026-07-03T00:00:00Z").plus_ms(k * MINUTE_MS);
-        records += sim.observations(&sim.deliveries_at(minute)).len();
-    }
-    println!(
-        "one live minute, all stations: {:?} ({records} records over 1000 minutes)",
-        started.elapsed() / 1000
-    );
-    println!("driver parse: {:?}", sim.driver().report.elapsed);
+    // And a live minute delivers at most one record per station.
+    let minute = sim.observations(&sim.deliveries_at(at("2026-07-03T00:07:00Z")));
+    assert!(minute.len() <= sim.stations().len(), "{}", minute.len());
 }
 
 /// `cargo test sample_day -- --ignored --nocapture` prints a day at two stations.

@@ -6,8 +6,8 @@ use std::ops::RangeInclusive;
 use egui_plot::{GridInput, GridMark, HoverPosition};
 
 use super::data::{Group, time_from_axis};
-use crate::cli::Language;
 use crate::console::ui::i18n;
+use crate::console::ui::i18n::Language;
 use crate::domain::time::BEIJING_OFFSET_SECS;
 
 /// Tick spacings, hours; a tick's weight is the largest spacing its local hour is a multiple of.
@@ -175,6 +175,28 @@ pub fn hover_label(position: &HoverPosition<'_>, language: Language, unit: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hovered_series_is_named() {
+        use crate::domain::Timestamp;
+        let at = hour_axis(Timestamp::parse_rfc3339("2026-12-06T06:30:00Z").unwrap());
+        let cases = [
+            ("本站气压", "hPa", 1012.34, "本站气压\n14:30  1012.3 hPa"),
+            ("嵩溪", "°C", 3.06, "嵩溪\n14:30  3.1 °C"),
+            ("2 分钟平均风向", "°", 90.0, "2 分钟平均风向\n14:30  90° 东"),
+        ];
+        for (name, unit, y, label) in cases {
+            let hover = HoverPosition::NearDataPoint {
+                plot_name: name,
+                position: egui_plot::PlotPoint::new(at, y),
+                index: 0,
+            };
+            assert_eq!(
+                hover_label(&hover, Language::Zh, unit).as_deref(),
+                Some(label)
+            );
+        }
+    }
 
     #[test]
     fn value_labels_show_the_decimals_their_step_needs() {

@@ -11,7 +11,7 @@ use egui_plot::{
 use super::series::{SeriesGeometry, Trace};
 use super::text::{self, HistoryText};
 use super::{HistoryView, Shown, TimeRange, axis, rain};
-use crate::console::ui::chart::{hour_axis, time_from_axis};
+use crate::console::ui::chart::{self, hour_axis, time_from_axis};
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::Element;
 use crate::domain::history::{GapCause, SeriesView, Which};
@@ -98,7 +98,7 @@ impl Panel {
 /// One line of a chart: whose, and what it draws.
 struct Curve<'a> {
     name: String,
-    colour: egui::Color32,
+    style: theme::SeriesStyle,
     geometry: &'a SeriesGeometry,
     dots: bool,
 }
@@ -155,7 +155,10 @@ pub fn elements_ui(
                         let at = views.iter().position(|v| v.request.element == element)?;
                         Some(Curve {
                             name: i18n::element_name(scene.language, element).to_owned(),
-                            colour: theme::series_colour(element),
+                            style: theme::SeriesStyle {
+                                colour: theme::series_colour(element),
+                                dash: theme::Dash::Solid,
+                            },
                             geometry: geometry.get(at)?,
                             dots: element == Element::WinDAvg2mi,
                         })
@@ -250,7 +253,7 @@ pub fn compare_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView
                 || v.request.station.to_string(),
                 |s| i18n::station_name(scene.language, s).to_owned(),
             ),
-            colour: theme::comparison_colour(i),
+            style: theme::comparison_style(i),
             geometry: g,
             dots: element == Element::WinDAvg2mi,
         })
@@ -334,8 +337,28 @@ pub fn interaction(response: &egui::Response, ui: &egui::Ui) -> Interaction {
     seen
 }
 
-/// A plot with the screen's axes and behaviour, for the caller to fill.
+/// A plot with the screen's axes and behaviour and a legend on the plot, for the caller to fill.
 pub fn plot<'a>(
+    id: impl std::hash::Hash + std::fmt::Debug,
+    scene: Scene<'_>,
+    unit: &'a str,
+    height: f32,
+    x_axis: bool,
+) -> Plot<'a> {
+    plot_base(id, scene, unit, height, x_axis).legend(
+        Legend::default()
+            .position(Corner::LeftTop)
+            .text_style(egui::TextStyle::Small)
+            .background_alpha(0.85)
+            .follow_insertion_order(true)
+            // Raw and QC'd lines share a name; the legend shows the QC'd (drawn last).
+            .color_conflict_handling(ColorConflictHandling::PickLast),
+    )
+}
+
+/// A plot with the screen's axes and behaviour, without a legend (the caller draws one beside
+/// it with [`chart::legend_ui`]).
+fn plot_base<'a>(
     id: impl std::hash::Hash + std::fmt::Debug,
     scene: Scene<'_>,
     unit: &'a str,
@@ -351,28 +374,19 @@ pub fn plot<'a>(
             ""
         });
     let y = AxisHints::new_y()
-        .formatter(crate::console::ui::chart::value_label)
+        .formatter(chart::value_label)
         .tick_label_font(theme::small())
         .label(unit)
         .min_thickness(44.0);
-    crate::console::ui::chart::still_plot(id, height)
+    chart::still_plot(id, height)
         .custom_x_axes(vec![x])
         .custom_y_axes(vec![y])
         .show_axes([x_axis, true])
         .x_grid_spacer(axis::grid)
-        .y_grid_spacer(crate::console::ui::chart::value_grid)
+        .y_grid_spacer(chart::value_grid)
         .grid_color(theme::CHART_GRID)
         .link_cursor(egui::Id::unique("wxdesk history cursor"), [true, false])
         .label_formatter(move |pos| hover_label(pos, unit))
-        .legend(
-            Legend::default()
-                .position(Corner::LeftTop)
-                .text_style(egui::TextStyle::Small)
-                .background_alpha(0.85)
-                .follow_insertion_order(true)
-                // Raw and QC'd lines share a name; the legend shows the QC'd (drawn last).
-                .color_conflict_handling(ColorConflictHandling::PickLast),
-        )
         .sense(egui::Sense::click_and_drag())
 }
 
@@ -423,7 +437,30 @@ fn chart_ui(
         .iter()
         .filter_map(|c| c.geometry.trace(Which::All).y_range)
         .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
-    let mut plot = plot(id, scene, unit, height, x_axis);
+    // The legend above the plot, never on its curves.
+    let mut entries: Vec<chart::LegendEntry> = curves
+        .iter()
+        .map(|c| chart::LegendEntry {
+            name: c.name.clone(),
+            style: c.style,
+            mark: if c.dots {
+                chart::Mark::Dots
+            } else {
+                chart::Mark::Line
+            },
+        })
+        .collect();
+    if shown != Shown::Qcd && curves.iter().any(|c| !c.geometry.flagged.is_empty()) {
+        entries.push(chart::LegendEntry {
+            mark: chart::Mark::Diamond,
+            ..chart::LegendEntry::line(t.legend_flagged, theme::QC_FLAGGED)
+        });
+    }
+    let top = ui.cursor().top();
+    let hovered = chart::legend_ui(ui, &entries);
+    // The legend's rows come out of the chart's height, so the chart still fits.
+    let height = (height - (ui.cursor().top() - top)).max(60.0);
+    let mut plot = plot_base(id, scene, unit, height, x_axis);
     if let Some((lo, hi)) = y_range {
         let pad = ((hi - lo) * 0.08).max(0.5);
         plot = plot.include_y(lo - pad).include_y(hi + pad);
@@ -441,8 +478,9 @@ fn chart_ui(
                 );
             }
         }
-        for curve in curves {
-            let strong = curve.colour;
+        for (i, curve) in curves.iter().enumerate() {
+            let strong = curve.style.colour;
+            let highlight = hovered == Some(i);
             let traces: Vec<(&Trace, egui::Color32, f32)> = match shown {
                 Shown::Raw => vec![(curve.geometry.trace(Which::All), strong, 1.5)],
                 Shown::Qcd => vec![(curve.geometry.trace(Which::Passed), strong, 1.5)],
@@ -461,13 +499,16 @@ fn chart_ui(
                         plot_ui.points(
                             Points::new(curve.name.clone(), PlotPoints::Borrowed(segment))
                                 .color(colour)
-                                .radius(1.4),
+                                .radius(1.4)
+                                .highlight(highlight),
                         );
                     } else {
                         plot_ui.line(
                             Line::new(curve.name.clone(), PlotPoints::Borrowed(segment))
                                 .color(colour)
-                                .width(width),
+                                .style(chart::line_style(curve.style.dash))
+                                .width(width)
+                                .highlight(highlight),
                         );
                     }
                 }

@@ -1,6 +1,6 @@
 //! What the history screen says, in Chinese and English.
 
-use crate::cli::Language;
+use crate::console::ui::i18n::Language;
 use crate::console::ui::i18n::texts;
 use crate::domain::history::{GapCause, Level};
 use crate::domain::qc::QcTest;

@@ -330,7 +330,7 @@ pub fn import_summary(
         .map(|(a, b)| format!("，{} – {}", format_time(a), format_time(b)))
         .unwrap_or_default();
     match scene.language {
-        crate::cli::Language::Zh => format!(
+        i18n::Language::Zh => format!(
             "{}：{}（{}）{} 条记录，新值 {}，已有 {}，缺测 {}，站网外站点 {} 个已跳过{span}",
             t.import_done,
             outcome.title,
@@ -341,7 +341,7 @@ pub fn import_summary(
             outcome.missing_values,
             outcome.outside_network
         ),
-        crate::cli::Language::En => format!(
+        i18n::Language::En => format!(
             "{}: {} ({}) {} records, {} new values, {} already stored, {} missing, {} stations outside the network skipped{span}",
             t.import_done,
             outcome.title,
@@ -507,7 +507,7 @@ mod tests {
 
     #[test]
     fn the_maintenance_form_says_what_is_wrong() {
-        let t = text::text(crate::cli::Language::Zh);
+        let t = text::text(i18n::Language::Zh);
         let mut tools = ToolsView {
             maintenance_from: "2026-11-27 08:00".into(),
             maintenance_note: "  ".into(),

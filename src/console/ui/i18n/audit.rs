@@ -2,8 +2,8 @@
 //! parameters, times in Beijing time. Entries written before details were data (free text)
 //! and codes from a newer central are shown as stored.
 
-use crate::cli::Language;
 use crate::console::messages::StorageNote;
+use crate::console::ui::i18n::Language;
 use crate::domain::access::{Capability, Role};
 use crate::domain::audit::{AuditDetail, Change, HeadRegression, KeyIssuer};
 use crate::domain::{Source, Timestamp};

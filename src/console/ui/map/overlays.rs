@@ -9,8 +9,19 @@ use egui::{
 };
 use walkers::{Projector, lon_lat};
 
-use super::{MapAction, MapElement};
-use crate::console::ui::{Scene, theme};
+use super::{MapAction, MapElement, TemperatureScale};
+use crate::console::ui::{Scene, i18n, theme};
+
+/// What the markers show and how they are coloured this frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Colouring {
+    /// The element shown.
+    pub element: MapElement,
+    /// Fixed or fitted temperature scale.
+    pub scale: TemperatureScale,
+    /// The temperature range the colours span, °C.
+    pub temperature: (f64, f64),
+}
 
 const MARGIN: f32 = 8.0;
 const PADDING: f32 = 6.0;
@@ -27,6 +38,8 @@ pub struct OverlayLayout {
     zoom_buttons: [Rect; 3],
     legend: Rect,
     legend_parts: LegendParts,
+    /// The temperature legend's two scales, as buttons that state their ranges.
+    scale_buttons: Vec<(TemperatureScale, String, Rect)>,
     footer: Rect,
     attribution: Arc<Galley>,
 }
@@ -68,7 +81,8 @@ fn element_label(scene: Scene<'_>, element: MapElement) -> &'static str {
 }
 
 /// Lays out the overlays for a map in `rect`.
-pub fn layout(ui: &egui::Ui, rect: Rect, element: MapElement, scene: Scene<'_>) -> OverlayLayout {
+pub fn layout(ui: &egui::Ui, rect: Rect, colours: Colouring, scene: Scene<'_>) -> OverlayLayout {
+    let element = colours.element;
     let text = scene.text;
     let painter = ui.painter();
     let body = FontId::proportional(theme::BODY_SIZE);
@@ -161,9 +175,34 @@ pub fn layout(ui: &egui::Ui, rect: Rect, element: MapElement, scene: Scene<'_>) 
         inner,
     );
     let row = theme::SMALL_SIZE + 4.0;
+    // Temperature: the fixed and the fitted scale side by side, each naming its range.
+    let scale_labels: Vec<(TemperatureScale, String)> = if element == MapElement::Temperature {
+        let fitted = match colours.scale {
+            TemperatureScale::Fitted => colours.temperature,
+            TemperatureScale::Fixed => super::temperature_range(scene, TemperatureScale::Fitted),
+        };
+        vec![
+            (
+                TemperatureScale::Fixed,
+                i18n::temperature_scale(scene.language, false, theme::TEMPERATURE_FIXED),
+            ),
+            (
+                TemperatureScale::Fitted,
+                i18n::temperature_scale(scene.language, true, fitted),
+            ),
+        ]
+    } else {
+        Vec::new()
+    };
+    let scale_row = if scale_labels.is_empty() {
+        0.0
+    } else {
+        BUTTON_HEIGHT + 4.0
+    };
     let height = PADDING * 2.0
         + title.size().y
         + 4.0
+        + scale_row
         + BAR_HEIGHT
         + row
         + barbs.as_ref().map_or(0.0, |g| g.size().y + 4.0)
@@ -176,6 +215,17 @@ pub fn layout(ui: &egui::Ui, rect: Rect, element: MapElement, scene: Scene<'_>) 
         pos2(rect.left() + MARGIN, bottom - height - 4.0),
         vec2(LEGEND_WIDTH, height),
     );
+    let mut x = legend.left() + PADDING;
+    let button_top = legend.top() + PADDING + title.size().y + 4.0;
+    let scale_buttons = scale_labels
+        .into_iter()
+        .map(|(scale, label)| {
+            let width = measure(&label, theme::small()).size().x + padding;
+            let button = Rect::from_min_size(pos2(x, button_top), vec2(width, BUTTON_HEIGHT));
+            x += width + 4.0;
+            (scale, label, button)
+        })
+        .collect();
     OverlayLayout {
         switch_box,
         show_caption,
@@ -188,6 +238,7 @@ pub fn layout(ui: &egui::Ui, rect: Rect, element: MapElement, scene: Scene<'_>) 
             symbols,
             note,
         },
+        scale_buttons,
         footer,
         attribution,
     }
@@ -208,9 +259,10 @@ pub fn overlays_ui(
     ui: &mut egui::Ui,
     scene: Scene<'_>,
     projector: &Projector<'_>,
-    element: MapElement,
+    colours: Colouring,
     layout: &OverlayLayout,
 ) -> Option<MapAction> {
+    let element = colours.element;
     let painter = ui.painter().clone();
     let mut action = None;
 
@@ -248,12 +300,37 @@ pub fn overlays_ui(
         }
     }
 
-    legend_ui(&painter, layout, element);
+    legend_ui(&painter, layout, colours);
+    for (scale, label, rect) in &layout.scale_buttons {
+        let button =
+            egui::Button::selectable(*scale == colours.scale, egui::RichText::new(label).small());
+        if ui.put(*rect, button).clicked() {
+            action = Some(MapAction::Scale(*scale));
+        }
+    }
     footer_ui(&painter, projector, layout);
     action
 }
 
-fn legend_ui(painter: &egui::Painter, layout: &OverlayLayout, element: MapElement) {
+/// Where the temperature legend's ticks go: whole degrees on a 1-2-5 step, at most six.
+pub fn temperature_ticks((lo, hi): (f64, f64)) -> Vec<f64> {
+    let span = (hi - lo).max(1.0);
+    let step = [1.0, 2.0, 5.0, 10.0, 20.0]
+        .into_iter()
+        .find(|step| span / step <= 5.0)
+        .unwrap_or(50.0);
+    let mut ticks = Vec::new();
+    let mut tick = (lo / step).ceil() * step;
+    while tick <= hi + 1e-9 {
+        // `+ 0.0` turns −0 into 0, so no tick reads "-0".
+        ticks.push(tick + 0.0);
+        tick += step;
+    }
+    ticks
+}
+
+fn legend_ui(painter: &egui::Painter, layout: &OverlayLayout, colours: Colouring) {
+    let element = colours.element;
     let rect = layout.legend;
     let parts = &layout.legend_parts;
     overlay_box(painter, rect);
@@ -262,12 +339,14 @@ fn legend_ui(painter: &egui::Painter, layout: &OverlayLayout, element: MapElemen
     let mut y = rect.top() + PADDING;
     painter.galley(pos2(left, y), parts.title.clone(), theme::INK);
     y += parts.title.size().y + 4.0;
+    if let Some((_, _, button)) = layout.scale_buttons.first() {
+        y = button.bottom() + 4.0;
+    }
 
     let bar = Rect::from_min_size(pos2(left, y), vec2(width, BAR_HEIGHT));
     let ticks: Vec<(f32, String)> = match element {
         MapElement::Temperature => {
-            let stops = theme::temperature_stops();
-            let (lo, hi) = (stops[0].0, stops[stops.len() - 1].0);
+            let (lo, hi) = colours.temperature;
             let steps = 60;
             for i in 0..steps {
                 let t0 = i as f32 / steps as f32;
@@ -279,10 +358,10 @@ fn legend_ui(painter: &egui::Painter, layout: &OverlayLayout, element: MapElemen
                         bar.y_range(),
                     ),
                     0.0,
-                    theme::temperature_colour(value),
+                    theme::temperature_colour_in(value, colours.temperature),
                 );
             }
-            [-5.0, 5.0, 15.0, 25.0, 35.0]
+            temperature_ticks(colours.temperature)
                 .into_iter()
                 .map(|v: f64| (((v - lo) / (hi - lo)) as f32, format!("{v:.0}")))
                 .collect()
@@ -423,6 +502,19 @@ fn footer_ui(painter: &egui::Painter, projector: &Projector<'_>, layout: &Overla
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temperature_ticks_are_whole_and_few() {
+        let cases: [((f64, f64), &[f64]); 4] = [
+            ((-5.0, 35.0), &[0.0, 10.0, 20.0, 30.0]),
+            ((1.0, 7.0), &[2.0, 4.0, 6.0]),
+            ((4.0, 8.0), &[4.0, 5.0, 6.0, 7.0, 8.0]),
+            ((-6.0, -2.0), &[-6.0, -5.0, -4.0, -3.0, -2.0]),
+        ];
+        for (range, ticks) in cases {
+            assert_eq!(temperature_ticks(range), ticks, "{range:?}");
+        }
+    }
 
     #[test]
     fn scale_bar_picks_the_longest_that_fits() {

@@ -9,6 +9,7 @@ use egui::{
 };
 use walkers::Projector;
 
+use super::overlays::Colouring;
 use super::symbols::{self, CALM_BELOW_MS};
 use super::{MapAction, MapElement, project};
 use crate::console::state::Freshness;
@@ -16,18 +17,28 @@ use crate::console::ui::station_list::{report_age, station_details_ui};
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::{Element, Station, StationId, StationKind};
 
+/// A wind barb's shaft, points.
+const BARB_LENGTH: f32 = 26.0;
+
+/// The station's latest mean wind: speed (m/s) and direction (degrees), if both are known.
+fn wind(scene: Scene<'_>, station: &Station) -> Option<(f64, f64)> {
+    let latest = |e| scene.state.latest(&station.id, e).map(|(_, v)| v);
+    Some((latest(Element::WinSAvg2mi)?, latest(Element::WinDAvg2mi)?))
+}
+
 /// What a marker shows for one station.
 struct MarkerLook {
     fill: Color32,
     value: Option<String>,
 }
 
-fn marker_look(scene: Scene<'_>, station: &Station, element: MapElement) -> MarkerLook {
+fn marker_look(scene: Scene<'_>, station: &Station, colours: Colouring) -> MarkerLook {
     let latest = |e| scene.state.latest(&station.id, e).map(|(_, v)| v);
+    let element = colours.element;
     let (value, fill) = match element {
         MapElement::Temperature => (
             latest(Element::Tem),
-            latest(Element::Tem).map(theme::temperature_colour),
+            latest(Element::Tem).map(|v| theme::temperature_colour_in(v, colours.temperature)),
         ),
         MapElement::Rain1h => (
             latest(Element::Pre1h),
@@ -65,7 +76,7 @@ pub fn place_stations<'a>(
     ui: &egui::Ui,
     scene: Scene<'a>,
     projector: &Projector<'_>,
-    element: MapElement,
+    colours: Colouring,
     selected: Option<&StationId>,
     taken: &mut Vec<Rect>,
 ) -> Vec<PlacedStation<'a>> {
@@ -86,6 +97,17 @@ pub fn place_stations<'a>(
             Rect::from_center_size(*at, vec2(2.0 * radius + 4.0, 2.0 * radius + 4.0))
         }),
     );
+    // Wind barbs too: no station or township label may cross one.
+    if colours.element == MapElement::Wind {
+        taken.extend(visible.iter().filter_map(|(station, at)| {
+            if scene.state.freshness(&station.id, scene.now) != Freshness::Current {
+                return None;
+            }
+            let (speed, direction) = wind(scene, station)?;
+            symbols::wind_bounds(speed, direction, radius, BARB_LENGTH)
+                .map(|area| area.translate(at.to_vec2()))
+        }));
+    }
     // The selected station is labelled first (it gets the best spot) and drawn last (on top).
     let mut order = visible;
     order.sort_by_key(|(s, _)| selected != Some(&s.id));
@@ -93,7 +115,7 @@ pub fn place_stations<'a>(
         .into_iter()
         .map(|(station, at)| {
             let freshness = scene.state.freshness(&station.id, scene.now);
-            let look = marker_look(scene, station, element);
+            let look = marker_look(scene, station, colours);
             let is_selected = selected == Some(&station.id);
             let name = i18n::station_name(scene.language, station);
             let (detail, detail_colour) = match freshness {
@@ -266,9 +288,7 @@ fn paint_wind(
     at: Pos2,
     colour: Color32,
 ) {
-    let latest = |e| scene.state.latest(&station.id, e).map(|(_, v)| v);
-    let (Some(speed), Some(direction)) = (latest(Element::WinSAvg2mi), latest(Element::WinDAvg2mi))
-    else {
+    let Some((speed, direction)) = wind(scene, station) else {
         return;
     };
     let stroke = Stroke::new(1.6, theme::MAP_MARKER_STROKE);
@@ -276,7 +296,7 @@ fn paint_wind(
         painter.circle_stroke(at, theme::MARKER_RADIUS + 3.0, stroke);
         return;
     }
-    let shape = symbols::barb(speed, direction, theme::MARKER_RADIUS, 26.0);
+    let shape = symbols::barb(speed, direction, theme::MARKER_RADIUS, BARB_LENGTH);
     for [a, b] in shape.lines {
         painter.line_segment([at + a, at + b], stroke);
     }

@@ -85,6 +85,25 @@ pub fn barb(speed_ms: f64, from_deg: f64, start: f32, length: f32) -> BarbShape 
     shape
 }
 
+/// The area a station's wind barb covers, as an offset from the station: its bounding box,
+/// feathers and pennants included. `None` for calm: the ring hugs the marker, inside the gap
+/// labels keep anyway.
+pub fn wind_bounds(speed_ms: f64, from_deg: f64, start: f32, length: f32) -> Option<Rect> {
+    if speed_ms < CALM_BELOW_MS {
+        return None;
+    }
+    let shape = barb(speed_ms, from_deg, start, length);
+    let points: Vec<Pos2> = shape
+        .lines
+        .iter()
+        .flatten()
+        .chain(shape.triangles.iter().flatten())
+        .map(|v| v.to_pos2())
+        .collect();
+    // Half the stroke width around the outermost points.
+    Some(Rect::from_points(&points).expand(1.0))
+}
+
 /// Where a label can go relative to its anchor, in order of preference.
 const CANDIDATES: [(f32, f32); 6] = [
     (1.0, 0.0),
@@ -152,6 +171,43 @@ pub fn place_free(at: Pos2, size: Vec2, bounds: Rect, taken: &mut Vec<Rect>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wind_bounds_cover_the_whole_barb_and_labels_keep_off_it() {
+        for (speed, direction) in [(3.0, 0.0), (9.0, 135.0), (24.0, 250.0), (0.5, 90.0)] {
+            let Some(bounds) = wind_bounds(speed, direction, 6.5, 26.0) else {
+                assert!(speed < CALM_BELOW_MS, "{speed} m/s");
+                continue;
+            };
+            let shape = barb(speed, direction, 6.5, 26.0);
+            for point in shape
+                .lines
+                .iter()
+                .flatten()
+                .chain(shape.triangles.iter().flatten())
+            {
+                assert!(
+                    bounds.contains(point.to_pos2()),
+                    "{speed} m/s from {direction}°"
+                );
+            }
+            // A label placed with the barb taken never crosses it.
+            let anchor = pos2(200.0, 200.0);
+            let barb_area = bounds.translate(anchor.to_vec2());
+            let mut taken = vec![barb_area];
+            let label = place_label(
+                anchor,
+                vec2(60.0, 14.0),
+                9.5,
+                Rect::from_min_size(Pos2::ZERO, vec2(400.0, 400.0)),
+                &mut taken,
+            );
+            assert!(
+                !label.intersects(barb_area),
+                "{speed} m/s from {direction}°: {label:?}"
+            );
+        }
+    }
 
     #[test]
     fn barb_parts_follow_the_convention() {
