@@ -27,6 +27,9 @@ pub const GUANGZHOU_HOURLY_CSV: &str =
 pub const QC_LIMITS_JSON: &str = include_str!("../assets/qc/limits.json");
 /// Noto Sans CJK SC, subset to GB2312 and the symbols the UI draws (SIL OFL 1.1).
 pub const CJK_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-subset.otf");
+/// The most common passwords of 8 characters or more, lower case, one a line, most frequent
+/// first (Royce Williams' list as Django ships it; see `assets/passwords/PROVENANCE.md`).
+pub const COMMON_PASSWORDS: &str = include_str!("../assets/passwords/common-passwords.txt");
 
 /// The Qingliu network as shipped.
 pub fn qingliu_network() -> Result<Network, CatalogError> {

@@ -19,6 +19,8 @@ use tokio::sync::watch;
 
 use super::auth::{self, Access};
 use super::error::{self, Failure};
+use super::hashing::HashPool;
+use super::throttle::{SourcePolicy, Throttle};
 use super::{MAX_BODY_BYTES, accounts, audit, handlers, imports, maintenance_windows, stream};
 use crate::domain::access::Capability;
 use crate::domain::time::SharedClock;
@@ -35,6 +37,9 @@ pub struct AppState {
     head: Arc<watch::Sender<u64>>,
     shutdown: Arc<watch::Sender<bool>>,
     keep_alive: Duration,
+    hashes: Arc<HashPool>,
+    throttle: Arc<Throttle>,
+    stations: Arc<tokio::sync::OnceCell<usize>>,
 }
 
 impl fmt::Debug for AppState {
@@ -62,7 +67,34 @@ impl AppState {
             head: Arc::new(watch::channel(head).0),
             shutdown: Arc::new(watch::channel(false).0),
             keep_alive,
+            hashes: Arc::new(HashPool::per_core()),
+            throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
+            stations: Arc::default(),
         }
+    }
+
+    /// The password hashing threads (one per core).
+    pub fn hashes(&self) -> &HashPool {
+        &self.hashes
+    }
+
+    /// The per-source limit on failed logins.
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
+    /// The change log's head as last committed, without touching the database.
+    pub fn head(&self) -> u64 {
+        *self.head.borrow()
+    }
+
+    /// How many stations the network has: read once, then kept (the network of a database
+    /// does not change while it is served), so health answers without the blocking pool.
+    pub async fn station_count(&self) -> Result<usize, Failure> {
+        self.stations
+            .get_or_try_init(|| self.blocking(|store| Ok(store.network()?.stations.len())))
+            .await
+            .copied()
     }
 
     /// The store.

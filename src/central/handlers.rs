@@ -29,9 +29,8 @@ pub const MAX_CHANGES_LIMIT: u32 = 10_000;
 
 /// `GET /health`.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
-    let (head, stations) = state
-        .blocking(|store| Ok((store.head()?, store.network()?.stations.len())))
-        .await?;
+    // Off the blocking pool: health must answer while logins or ingests keep it busy.
+    let (head, stations) = (state.head(), state.station_count().await?);
     Ok(Json(Health {
         status: "ok".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -460,6 +460,10 @@ pub mod error_code {
     pub const ACCOUNT_LOCKED: &str = "account_locked";
     /// 403 at login: an administrator disabled the account.
     pub const ACCOUNT_DISABLED: &str = "account_disabled";
+    /// 429 at login: too many failed logins from this address; `Retry-After` says when.
+    pub const TOO_MANY_LOGINS: &str = "too_many_logins";
+    // 400 at a password change: the `password_*` codes of
+    // `crate::domain::access::PasswordRefusal::code`.
 }
 
 /// Name of the SSE event that carries a [`Change`].
