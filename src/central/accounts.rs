@@ -98,7 +98,14 @@ pub async fn login(
     // Spawned: a reserved attempt is settled even if the client hangs up meanwhile.
     let attempt = tokio::spawn(async move {
         let name = request.username.clone();
-        let result = attempt(&state, request, &from, now).await;
+        let result = match state.login_slots().acquire().await {
+            Ok(_slot) => attempt(&state, request, &from, now).await,
+            Err(_) => Err(Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "the central is shutting down",
+            )),
+        };
         state.throttle().settle(source, result.is_ok(), &name);
         result
     });

@@ -38,6 +38,7 @@ pub struct AppState {
     shutdown: Arc<watch::Sender<bool>>,
     keep_alive: Duration,
     hashes: Arc<HashPool>,
+    login_slots: Arc<tokio::sync::Semaphore>,
     throttle: Arc<Throttle>,
     stations: Arc<tokio::sync::OnceCell<usize>>,
 }
@@ -61,13 +62,15 @@ impl AppState {
         head: u64,
         keep_alive: Duration,
     ) -> Self {
+        let hashes = Arc::new(HashPool::per_core());
         Self {
             store,
             clock,
             head: Arc::new(watch::channel(head).0),
             shutdown: Arc::new(watch::channel(false).0),
             keep_alive,
-            hashes: Arc::new(HashPool::per_core()),
+            hashes: Arc::clone(&hashes),
+            login_slots: Arc::new(tokio::sync::Semaphore::new(2 * hashes.threads())),
             throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
             stations: Arc::default(),
         }
@@ -76,6 +79,12 @@ impl AppState {
     /// The password hashing threads (one per core).
     pub fn hashes(&self) -> &HashPool {
         &self.hashes
+    }
+
+    /// Logins that may be past the throttle at once (twice the hashing threads): the rest wait
+    /// here, holding neither a blocking thread nor a database connection.
+    pub fn login_slots(&self) -> &tokio::sync::Semaphore {
+        &self.login_slots
     }
 
     /// The per-source limit on failed logins.

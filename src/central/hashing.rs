@@ -13,11 +13,16 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use axum::http::StatusCode;
 
-use super::auth::{hash_password, verify_nobody, verify_password};
+use super::auth::{hash_password, verify_nobody_in, verify_password_in};
 use super::error::Failure;
 use crate::domain::access::Secret;
 
 type Job = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// argon2's working memory on a hashing thread, kept from one verification to the next.
+    static MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// What the pool did since it started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,16 +103,16 @@ impl HashPool {
         let counters = Arc::clone(&self.counters);
         self.run(move || {
             counters.verifications.fetch_add(1, Ordering::Relaxed);
-            match hash {
+            MEMORY.with_borrow_mut(|memory| match hash {
                 Some(hash) => {
                     counters.judged.fetch_add(1, Ordering::Relaxed);
-                    verify_password(&password, &hash)
+                    verify_password_in(memory, &password, &hash)
                 }
                 None => {
-                    verify_nobody(&password);
+                    verify_nobody_in(memory, &password);
                     false
                 }
-            }
+            })
         })
         .await
     }

@@ -54,14 +54,18 @@ fn serve(db: &std::path::Path) -> (Child, String, String) {
         .spawn()
         .unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
-    let password = stdout
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            line.trim()
-                .strip_prefix("one-time password")
-                .map(|p| p.trim().to_owned())
-        })
+    // Read to the end on a thread of its own: a closed pipe would fail the central's
+    // announcement, and with it the start.
+    let (found, password) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if let Some(p) = line.trim().strip_prefix("one-time password") {
+                _ = found.send(p.trim().to_owned());
+            }
+        }
+    });
+    let password = password
+        .recv_timeout(Duration::from_secs(120))
         .expect("the first administrator's password");
     (child, format!("http://127.0.0.1:{port}/api/v1"), password)
 }
@@ -138,17 +142,21 @@ async fn flood(
 
 #[tokio::main]
 async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base, admin_password) = serve(&dir.path().join("central.sqlite"));
     let pid = child.id();
     let http = client(IpAddr::from([127, 0, 0, 1]));
     // Warm: health answers, one login judged, the hashing threads have run once.
-    for _ in 0..100 {
+    let mut ready = false;
+    for _ in 0..600 {
         if http.get(format!("{base}/health")).send().await.is_ok() {
+            ready = true;
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert!(ready, "the central did not answer within a minute");
     assert_eq!(
         login(&client(IpAddr::from([127, 0, 0, 4])), &base, "admin", &admin_password).await,
         200
@@ -163,6 +171,7 @@ async fn main() {
     let start = Instant::now();
     let (answers_one, user_one) = flood(&base, &one, &admin_password).await;
     let took_one = start.elapsed();
+    let peak_one_kb = status_kb(pid, "VmHWM");
     let spread: Vec<IpAddr> = (1..=50u8).map(|i| IpAddr::from([127, 0, 1, i])).collect();
     let start = Instant::now();
     let (answers_spread, user_spread) = flood(&base, &spread, &admin_password).await;
@@ -178,6 +187,10 @@ async fn main() {
     println!("login flood against `wxdesk central serve` (pid {pid}), 200 logins × 50 at a time, twice");
     println!("  one address:   {answers_one:?} in {took_one:.2?}; user at 127.0.0.2 logged in in {user_one:.0?}");
     println!("  50 addresses:  {answers_spread:?} in {took_spread:.2?}; user at 127.0.0.2 logged in in {user_spread:.0?}");
+    println!(
+        "  memory after the one-address flood: peak {:.0} MB above idle",
+        (peak_one_kb.saturating_sub(idle_kb)) as f64 / 1024.0
+    );
     println!(
         "  memory: idle {:.0} MB (peak before {:.0} MB), peak {:.0} MB = {:.0} MB above idle, {:.0} MB after",
         idle_kb as f64 / 1024.0,

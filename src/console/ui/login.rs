@@ -273,6 +273,10 @@ fn password_form_ui(
     let repeat = field_ui(ui, text.password_repeat, &mut form.repeat, true);
     if let Some(problem) = &form.local_error {
         error_ui(ui, problem);
+    } else if let Some(refusal) = account.password_refusal
+        && !busy
+    {
+        error_ui(ui, &i18n::password_refusal(scene.language, refusal));
     } else if let Some(error) = &account.password_error
         && !busy
     {
