@@ -98,7 +98,8 @@ pub async fn login(
     // Spawned: a reserved attempt is settled even if the client hangs up meanwhile.
     let attempt = tokio::spawn(async move {
         let name = request.username.clone();
-        let result = match state.login_slots().acquire().await {
+        let lane = state.login_slots(state.throttle().has_failures(source));
+        let result = match lane.acquire().await {
             Ok(_slot) => attempt(&state, request, &from, now).await,
             Err(_) => Err(Failure::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -39,6 +39,7 @@ pub struct AppState {
     keep_alive: Duration,
     hashes: Arc<HashPool>,
     login_slots: Arc<tokio::sync::Semaphore>,
+    clean_login_slots: Arc<tokio::sync::Semaphore>,
     throttle: Arc<Throttle>,
     stations: Arc<tokio::sync::OnceCell<usize>>,
 }
@@ -70,7 +71,8 @@ impl AppState {
             shutdown: Arc::new(watch::channel(false).0),
             keep_alive,
             hashes: Arc::clone(&hashes),
-            login_slots: Arc::new(tokio::sync::Semaphore::new(2 * hashes.threads())),
+            login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
+            clean_login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
             throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
             stations: Arc::default(),
         }
@@ -81,10 +83,16 @@ impl AppState {
         &self.hashes
     }
 
-    /// Logins that may be past the throttle at once (twice the hashing threads): the rest wait
-    /// here, holding neither a blocking thread nor a database connection.
-    pub fn login_slots(&self) -> &tokio::sync::Semaphore {
-        &self.login_slots
+    /// Logins that may be past the throttle at once, from addresses with failed logins (one
+    /// per hashing thread) or without (as many again): the rest wait here, holding neither a
+    /// blocking thread nor a database connection, and a flood cannot queue ahead of a user
+    /// from a clean address by more than a few hashes.
+    pub fn login_slots(&self, source_has_failures: bool) -> &tokio::sync::Semaphore {
+        if source_has_failures {
+            &self.login_slots
+        } else {
+            &self.clean_login_slots
+        }
     }
 
     /// The per-source limit on failed logins.

@@ -1,9 +1,10 @@
 //! Password hashing on a few threads of its own, as many as the machine has cores.
 //!
 //! argon2id takes 19 MiB and tens of milliseconds per hash. Run on tokio's blocking pool, a
-//! login flood ran one hash per request at once (up to 512 threads) and each thread's malloc
-//! arena kept its 19 MiB afterwards: 4 GB. Here at most one hash per core runs, queued
-//! requests wait their turn, and only these threads' arenas ever hold argon2's memory.
+//! login flood ran one hash per request at once, and every verification grew the process by
+//! its 19 MiB (200 logins: 4 GB). Here at most one hash per core runs, queued requests wait
+//! their turn, and each thread verifies in one argon2 block it keeps
+//! ([`super::auth::verify_password_in`]): 19 MiB per core, once.
 //!
 //! The pool counts what it did ([`HashStats`]), so tests can check structurally that every
 //! login path hashes exactly once, without a stopwatch.

@@ -157,6 +157,15 @@ impl Throttle {
         (Admission::Go, ended)
     }
 
+    /// Whether `source` has failed logins in its current window: its attempts queue apart from
+    /// those of addresses with none, so a flood, even from many addresses, does not hold up a
+    /// user who types their password right.
+    pub fn has_failures(&self, source: IpAddr) -> bool {
+        self.windows()
+            .get(&source)
+            .is_some_and(|window| window.failures > 0)
+    }
+
     /// Settles an admitted login: a success frees its place; a failure stays counted and
     /// `name` is remembered for the summary.
     pub fn settle(&self, source: IpAddr, succeeded: bool, name: &str) {
@@ -250,6 +259,7 @@ mod tests {
         assert!(matches!(throttle.admit(ip(9), T).0, Admission::Wait(_)));
         assert_eq!(throttle.admit(ip(8), T).0, Admission::Go);
         throttle.settle(ip(8), true, "zhangwei");
+        assert!(throttle.has_failures(ip(9)) && !throttle.has_failures(ip(8)));
         assert_eq!(throttle.take_ended(T.plus_ms(59_999), false), []);
         let all = throttle.take_ended(T.plus_ms(60_000), false);
         assert_eq!(all.len(), 1, "a source that only succeeded has nothing to report");
