@@ -19,6 +19,7 @@ use super::auth::{
     new_one_time_password, new_token, peer_text, verify_password,
 };
 use super::error::{ApiJson, Failure};
+use super::throttle::Admission;
 use crate::domain::Timestamp;
 use crate::domain::access::{
     Account, DeviceName, LockoutPolicy, Reservation, Role, Secret, Username, check_new_password,
@@ -29,7 +30,6 @@ use crate::protocol::{
     NewUserRequest, OneTimePassword, PasswordChange, SessionInfo, UserList, UserUpdateRequest,
     error_code,
 };
-use super::throttle::Admission;
 use crate::store::StoreError;
 use crate::store::central::CentralStore;
 use crate::store::central::accounts::{NewSession, NewUser, UserRow, UserUpdate};
@@ -89,7 +89,9 @@ pub async fn login(
     let (admission, ended) = state.throttle().admit(source, now);
     if let Some(summary) = ended {
         // Best effort: a failure to write it is logged by the store call.
-        _ = state.blocking(move |store| store.audit(summary.record())).await;
+        _ = state
+            .blocking(move |store| store.audit(summary.record()))
+            .await;
     }
     if let Admission::Wait(seconds) = admission {
         return too_many(seconds);
@@ -276,9 +278,7 @@ fn open_session(
 /// Writes the audit summaries of the failed-login windows that ended (all of them with
 /// `everything`, at shutdown).
 pub async fn record_failed_logins(state: &AppState, everything: bool) -> Result<(), Failure> {
-    let summaries = state
-        .throttle()
-        .take_ended(state.clock().now(), everything);
+    let summaries = state.throttle().take_ended(state.clock().now(), everything);
     if summaries.is_empty() {
         return Ok(());
     }

@@ -517,7 +517,11 @@ mod tests {
         assert!(!verify_password(&password, "not a hash"));
         let mut memory = Vec::new();
         assert!(verify_password_in(&mut memory, &password, &first));
-        assert!(!verify_password_in(&mut memory, &Secret::new("清流县 duty 2025"), &first));
+        assert!(!verify_password_in(
+            &mut memory,
+            &Secret::new("清流县 duty 2025"),
+            &first
+        ));
         assert!(!verify_password_in(&mut memory, &password, "not a hash"));
         assert_eq!(memory.len(), 19_456, "one block per KiB, kept for the next");
     }

@@ -189,9 +189,15 @@ mod tests {
         let mut checks = Vec::new();
         for i in 0..6 {
             let (pool, hash) = (Arc::clone(&pool), hash.clone());
-            let password = if i == 0 { "清流县 duty 2026" } else { "wrong one" };
+            let password = if i == 0 {
+                "清流县 duty 2026"
+            } else {
+                "wrong one"
+            };
             checks.push(tokio::spawn(async move {
-                pool.verify(Secret::new(password), Some(hash)).await.unwrap()
+                pool.verify(Secret::new(password), Some(hash))
+                    .await
+                    .unwrap()
             }));
         }
         let mut right = 0;

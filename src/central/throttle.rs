@@ -150,7 +150,9 @@ impl Throttle {
         if window.counted >= self.policy.free_failures {
             window.refused = window.refused.saturating_add(1);
             let wait_ms = ends(window).millis() - now.millis();
-            let seconds = u64::try_from(wait_ms.max(0)).unwrap_or_default().div_ceil(1000);
+            let seconds = u64::try_from(wait_ms.max(0))
+                .unwrap_or_default()
+                .div_ceil(1000);
             return (Admission::Wait(seconds.max(1)), ended);
         }
         window.counted += 1;
@@ -262,14 +264,22 @@ mod tests {
         assert!(throttle.has_failures(ip(9)) && !throttle.has_failures(ip(8)));
         assert_eq!(throttle.take_ended(T.plus_ms(59_999), false), []);
         let all = throttle.take_ended(T.plus_ms(60_000), false);
-        assert_eq!(all.len(), 1, "a source that only succeeded has nothing to report");
+        assert_eq!(
+            all.len(),
+            1,
+            "a source that only succeeded has nothing to report"
+        );
         assert_eq!(
             (all[0].failures, all[0].refused, all[0].names.clone()),
             (2, 1, vec!["admin".to_owned(), "root".to_owned()])
         );
         let record = all[0].record();
         assert_eq!(record.actor, "source:127.0.0.9");
-        assert!(record.details.starts_with("2 failed logins and 1 refused"), "{}", record.details);
+        assert!(
+            record.details.starts_with("2 failed logins and 1 refused"),
+            "{}",
+            record.details
+        );
         assert!(throttle.take_ended(T, true).is_empty());
     }
 }

@@ -611,8 +611,13 @@ impl fmt::Display for PasswordRefusal {
 fn is_common(lower: &str) -> bool {
     static LIST: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
         std::sync::OnceLock::new();
-    LIST.get_or_init(|| crate::assets::COMMON_PASSWORDS.lines().map(str::trim).collect())
-        .contains(lower)
+    LIST.get_or_init(|| {
+        crate::assets::COMMON_PASSWORDS
+            .lines()
+            .map(str::trim)
+            .collect()
+    })
+    .contains(lower)
 }
 
 /// The password's letters (of any script) in lower case, digits and punctuation dropped:
@@ -833,7 +838,10 @@ mod tests {
     fn the_shipped_list_is_lower_case_and_long_enough_to_matter() {
         let list = crate::assets::COMMON_PASSWORDS;
         assert!(list.lines().count() > 8000);
-        assert!(list.lines().all(|l| l == l.to_lowercase() && l.chars().count() >= 8));
+        assert!(
+            list.lines()
+                .all(|l| l == l.to_lowercase() && l.chars().count() >= 8)
+        );
     }
 
     #[test]
@@ -876,11 +884,18 @@ mod tests {
             ((5, Some(t)), (Judge, 1, None)),
         ];
         for ((failures, locked), expected) in cases {
-            assert_eq!(policy.reserve(failures, locked, t), expected, "{failures} {locked:?}");
+            assert_eq!(
+                policy.reserve(failures, locked, t),
+                expected,
+                "{failures} {locked:?}"
+            );
         }
         assert_eq!(policy.lock_after_wrong(4, None, t), None);
         assert_eq!(policy.lock_after_wrong(5, None, t), Some(lock_end));
-        assert_eq!(policy.lock_after_wrong(5, Some(t.plus_ms(9)), t), Some(t.plus_ms(9)));
+        assert_eq!(
+            policy.lock_after_wrong(5, Some(t.plus_ms(9)), t),
+            Some(t.plus_ms(9))
+        );
     }
 
     #[test]

@@ -57,13 +57,16 @@ fn serve(db: &std::path::Path) -> (Child, String, String) {
     // Read to the end on a thread of its own: a closed pipe would fail the central's
     // announcement, and with it the start.
     let (found, password) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            if let Some(p) = line.trim().strip_prefix("one-time password") {
-                _ = found.send(p.trim().to_owned());
+    std::thread::Builder::new()
+        .name("central-stdout".into())
+        .spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if let Some(p) = line.trim().strip_prefix("one-time password") {
+                    _ = found.send(p.trim().to_owned());
+                }
             }
-        }
-    });
+        })
+        .unwrap();
     let password = password
         .recv_timeout(Duration::from_secs(120))
         .expect("the first administrator's password");
@@ -158,7 +161,13 @@ async fn main() {
     }
     assert!(ready, "the central did not answer within a minute");
     assert_eq!(
-        login(&client(IpAddr::from([127, 0, 0, 4])), &base, "admin", &admin_password).await,
+        login(
+            &client(IpAddr::from([127, 0, 0, 4])),
+            &base,
+            "admin",
+            &admin_password
+        )
+        .await,
         200
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -184,9 +193,15 @@ async fn main() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    println!("login flood against `wxdesk central serve` (pid {pid}), 200 logins × 50 at a time, twice");
-    println!("  one address:   {answers_one:?} in {took_one:.2?}; user at 127.0.0.2 logged in in {user_one:.0?}");
-    println!("  50 addresses:  {answers_spread:?} in {took_spread:.2?}; user at 127.0.0.2 logged in in {user_spread:.0?}");
+    println!(
+        "login flood against `wxdesk central serve` (pid {pid}), 200 logins × 50 at a time, twice"
+    );
+    println!(
+        "  one address:   {answers_one:?} in {took_one:.2?}; user at 127.0.0.2 logged in in {user_one:.0?}"
+    );
+    println!(
+        "  50 addresses:  {answers_spread:?} in {took_spread:.2?}; user at 127.0.0.2 logged in in {user_spread:.0?}"
+    );
     println!(
         "  memory after the one-address flood: peak {:.0} MB above idle",
         (peak_one_kb.saturating_sub(idle_kb)) as f64 / 1024.0

@@ -289,7 +289,9 @@ async fn a_login_flood_is_throttled_bounded_and_recorded_once() {
         let legit = async {
             if wave == 1 {
                 let http = client_from([127, 0, 0, 2]);
-                let (status, body) = central.login(&http, &username(Role::DutyForecaster), PASSWORD).await;
+                let (status, body) = central
+                    .login(&http, &username(Role::DutyForecaster), PASSWORD)
+                    .await;
                 assert_eq!(status, 200, "the user at another address logs in: {body}");
                 let health = flood.get(central.url("/health")).send().await.unwrap();
                 assert_eq!(health.status(), 200);
@@ -304,9 +306,16 @@ async fn a_login_flood_is_throttled_bounded_and_recorded_once() {
     let unauthorised = statuses.iter().filter(|(s, _)| *s == 401).count();
     let throttled: Vec<_> = statuses.iter().filter(|(s, _)| *s == 429).collect();
     assert_eq!((unauthorised, throttled.len()), (10, 190), "{statuses:?}");
-    assert!(throttled.iter().all(|(_, retry)| retry.is_some()), "429 says when to retry");
+    assert!(
+        throttled.iter().all(|(_, retry)| retry.is_some()),
+        "429 says when to retry"
+    );
     let after = central.hash_stats();
-    assert_eq!(after.verifications - before.verifications, 11, "ten guesses and the user");
+    assert_eq!(
+        after.verifications - before.verifications,
+        11,
+        "ten guesses and the user"
+    );
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     assert!(after.peak_in_flight <= cores, "{after:?}");
 
@@ -322,9 +331,19 @@ async fn a_login_flood_is_throttled_bounded_and_recorded_once() {
         .await
         .unwrap();
     let entries = page["entries"].as_array().unwrap();
-    let flood_entries: Vec<_> = entries.iter().filter(|e| e["actor"] == "source:127.0.0.1").collect();
+    let flood_entries: Vec<_> = entries
+        .iter()
+        .filter(|e| e["actor"] == "source:127.0.0.1")
+        .collect();
     assert_eq!(flood_entries.len(), 1, "{page}");
     let details = flood_entries[0]["details"].as_str().unwrap();
-    assert!(details.starts_with("10 failed logins and 190 refused as too many"), "{details}");
-    assert!(!entries.iter().any(|e| e["actor"].as_str().unwrap().starts_with("unknown:")));
+    assert!(
+        details.starts_with("10 failed logins and 190 refused as too many"),
+        "{details}"
+    );
+    assert!(
+        !entries
+            .iter()
+            .any(|e| e["actor"].as_str().unwrap().starts_with("unknown:"))
+    );
 }

@@ -270,7 +270,10 @@ impl TestCentral {
 
     /// What the central's password hashing pool did so far.
     pub fn hash_stats(&self) -> central::hashing::HashStats {
-        self.running.as_ref().expect("a running central").hash_stats()
+        self.running
+            .as_ref()
+            .expect("a running central")
+            .hash_stats()
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.

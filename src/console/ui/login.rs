@@ -191,11 +191,7 @@ fn first_start_ui(ctx: &egui::Context, scene: Scene<'_>, view: &mut ViewState) {
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
                 ui.label(RichText::new(text.login_username).color(theme::INK_MUTED));
-                ui.label(
-                    RichText::new(access::FIRST_ADMIN)
-                        .monospace()
-                        .strong(),
-                );
+                ui.label(RichText::new(access::FIRST_ADMIN).monospace().strong());
                 ui.end_row();
                 ui.label(RichText::new(text.first_start_password).color(theme::INK_MUTED));
                 ui.horizontal(|ui| {
@@ -302,7 +298,9 @@ fn password_form_ui(
         Err(PasswordProblem::Refused(refusal)) => {
             form.local_error = Some(i18n::password_refusal(scene.language, refusal));
         }
-        Err(PasswordProblem::Mismatch) => form.local_error = Some(text.password_mismatch.to_owned()),
+        Err(PasswordProblem::Mismatch) => {
+            form.local_error = Some(text.password_mismatch.to_owned());
+        }
         Ok(()) => {
             form.local_error = None;
             commands.push(Command::Auth(AuthCommand::ChangePassword {
@@ -410,14 +408,30 @@ mod tests {
     fn new_passwords_are_checked_before_sending() {
         let user = Username::parse("zhangwei").unwrap();
         let cases = [
-            ("short", "short", Err(PasswordProblem::Refused(PasswordRefusal::TooShort))),
-            ("12345678", "12345678", Err(PasswordProblem::Refused(PasswordRefusal::Common))),
-            ("Zhangwei88", "Zhangwei88", Err(PasswordProblem::Refused(PasswordRefusal::LikeUsername))),
+            (
+                "short",
+                "short",
+                Err(PasswordProblem::Refused(PasswordRefusal::TooShort)),
+            ),
+            (
+                "12345678",
+                "12345678",
+                Err(PasswordProblem::Refused(PasswordRefusal::Common)),
+            ),
+            (
+                "Zhangwei88",
+                "Zhangwei88",
+                Err(PasswordProblem::Refused(PasswordRefusal::LikeUsername)),
+            ),
             ("清流县气象局值班", "清流县气象局值班", Ok(())),
             ("longenough", "longenougH", Err(PasswordProblem::Mismatch)),
         ];
         for (new, repeat, expected) in cases {
-            assert_eq!(check_new_password(new, repeat, Some(&user)), expected, "{new}");
+            assert_eq!(
+                check_new_password(new, repeat, Some(&user)),
+                expected,
+                "{new}"
+            );
         }
     }
 }

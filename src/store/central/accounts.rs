@@ -429,8 +429,7 @@ impl AccountStore for SqliteCentralStore {
         let tx = writer.transaction().context("starting a login attempt")?;
         let user = user_by_id(&tx, user_id)?;
         let was_locked = user.account.locked_until;
-        let (verdict, failures, locked_until) =
-            policy.reserve(user.failed_logins, was_locked, now);
+        let (verdict, failures, locked_until) = policy.reserve(user.failed_logins, was_locked, now);
         tx.execute(
             "UPDATE users SET failed_logins = ?1, locked_until = ?2 WHERE id = ?3",
             params![failures, locked_until.map(Timestamp::millis), user_id],
