@@ -394,9 +394,10 @@ pub async fn change_password(
                     },
                 );
             }
-            check_new_password(&change.new_password, &user.username).map_err(|refusal| {
-                Failure::new(StatusCode::BAD_REQUEST, refusal.code(), refusal.message())
-            })?;
+            let common = crate::assets::common_passwords();
+            check_new_password(&change.new_password, &user.username, common).map_err(
+                |refusal| Failure::new(StatusCode::BAD_REQUEST, refusal.code(), refusal.message()),
+            )?;
             if change.new_password == change.current_password {
                 return Err(Failure::bad_request(
                     "the new password must differ from the current one",

@@ -235,8 +235,12 @@ pub fn check_new_password(
         return Err(PasswordProblem::Refused(PasswordRefusal::TooShort));
     }
     if let Some(username) = username {
-        access::check_new_password(&Secret::new(new), username)
-            .map_err(PasswordProblem::Refused)?;
+        access::check_new_password(
+            &Secret::new(new),
+            username,
+            crate::assets::common_passwords(),
+        )
+        .map_err(PasswordProblem::Refused)?;
     }
     if new != repeat {
         return Err(PasswordProblem::Mismatch);
