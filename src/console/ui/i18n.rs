@@ -668,6 +668,23 @@ mod tests {
     }
 
     #[test]
+    fn password_refusals_in_both_languages() {
+        for refusal in PasswordRefusal::ALL {
+            let (zh, en) = (
+                password_refusal(Language::Zh, refusal),
+                password_refusal(Language::En, refusal),
+            );
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+            assert!(en.is_ascii() && !en.is_empty(), "{en}");
+        }
+        assert!(password_refusal(Language::Zh, PasswordRefusal::TooShort).contains('8'));
+        assert!(password_refusal(Language::En, PasswordRefusal::Common).contains("most common"));
+    }
+
+    #[test]
     fn gate_reasons_name_the_roles() {
         assert_eq!(
             needs_role(Language::Zh, &[Role::Administrator]),
