@@ -27,6 +27,15 @@ pub const GUANGZHOU_HOURLY_CSV: &str =
 pub const QC_LIMITS_JSON: &str = include_str!("../assets/qc/limits.json");
 /// Noto Sans CJK SC, subset to GB2312 and the symbols the UI draws (SIL OFL 1.1).
 pub const CJK_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-subset.otf");
+/// The most common passwords of 8 characters or more, lower case, one a line, most frequent
+/// first (Royce Williams' list as Django ships it; see `assets/passwords/PROVENANCE.md`).
+pub const COMMON_PASSWORDS: &str = include_str!("../assets/passwords/common-passwords.txt");
+
+/// The shipped list of common passwords, parsed once.
+pub fn common_passwords() -> &'static crate::domain::access::BlockList {
+    static LIST: std::sync::OnceLock<crate::domain::access::BlockList> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| crate::domain::access::BlockList::parse(COMMON_PASSWORDS))
+}
 
 /// The Qingliu network as shipped.
 pub fn qingliu_network() -> Result<Network, CatalogError> {
@@ -48,6 +57,18 @@ mod tests {
     use super::*;
     use crate::domain::geo::{areas_from_geojson, lines_from_geojson};
     use crate::domain::network::{StationKind, TownshipLevel};
+
+    #[test]
+    fn the_common_password_list_is_lower_case_and_long_enough_to_matter() {
+        assert!(
+            COMMON_PASSWORDS
+                .lines()
+                .all(|l| l == l.to_lowercase() && l.chars().count() >= 8)
+        );
+        assert_eq!(common_passwords().len(), 8_354);
+        assert!(common_passwords().contains("12345678"));
+        assert!(common_passwords().contains("password"));
+    }
 
     #[test]
     fn qingliu_network_is_complete() {

@@ -34,6 +34,7 @@ mod core;
 mod error;
 pub mod failpoint;
 mod handlers;
+pub mod hashing;
 pub mod health;
 pub mod imports;
 pub mod limits;
@@ -41,6 +42,7 @@ pub mod logfiles;
 pub mod maintenance;
 mod maintenance_windows;
 mod stream;
+pub mod throttle;
 pub mod tls;
 pub mod workers;
 
@@ -219,6 +221,12 @@ impl RunningCentral {
         self.state.stream_slots().watch()
     }
 
+    /// What the password hashing pool did so far (tests check that every login path hashes
+    /// once, and how many hashes ran at once).
+    pub fn hash_stats(&self) -> hashing::HashStats {
+        self.state.hashes().stats()
+    }
+
     /// The key issued at start to a device named in [`CentralConfig::device_keys`].
     pub fn device_key(&self, name: &DeviceName) -> Option<&Secret> {
         self.device_keys.get(name)
@@ -229,6 +237,10 @@ impl RunningCentral {
     pub async fn shutdown(mut self) -> Result<(), CentralError> {
         self.state.begin_shutdown();
         (&mut self.server).await??;
+        // The failed logins of windows still open are counted in memory only: record them.
+        if let Err(failure) = accounts::record_failed_logins(&self.state, true).await {
+            tracing::warn!(error = %failure.body.message, "failed logins not recorded at shutdown");
+        }
         let supervisor = std::mem::replace(&mut self.supervisor, Supervisor::empty());
         supervisor.join().await;
         tracing::info!(url = %self.url(), "central stopped");
@@ -333,6 +345,7 @@ pub async fn start(
         backoff,
     );
     let app = router(state.clone()).into_make_service_with_connect_info::<auth::Peer>();
+    tokio::spawn(accounts::record_failed_logins_until_shutdown(state.clone()));
     let mut stopping = state.watch_shutdown();
     let stop = async move {
         // Either the flag is raised or its sender is gone: both mean stop.

@@ -5,19 +5,23 @@
 //! Every change writes its audit entry in the same transaction as the change (see
 //! [`crate::store::central::accounts`]).
 
+use std::net::IpAddr;
+
 use axum::Json;
-use axum::extract::State;
-use axum::http::{Extensions, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 
 use super::auth::{
-    DEVICE_KEY_PREFIX, Principal, SESSION_MS, SESSION_PREFIX, SignedIn, hash_password,
-    new_one_time_password, new_token, peer_text, verify_nobody, verify_password,
+    DEVICE_KEY_PREFIX, Peer, Principal, SESSION_MS, SESSION_PREFIX, SignedIn, hash_password,
+    new_one_time_password, new_token, peer_text, verify_password,
 };
 use super::core::AppState;
 use super::error::{ApiJson, ApiPath, Failure};
+use super::throttle::Admission;
 use crate::domain::Timestamp;
 use crate::domain::access::{
-    self, Account, DeviceClaims, DeviceName, LockoutPolicy, Role, Secret, Username,
+    self, Account, DeviceClaims, DeviceName, LockoutPolicy, Reservation, Role, Secret, Username,
     check_new_password,
 };
 use crate::domain::audit::{
@@ -28,6 +32,7 @@ use crate::protocol::{
     NewUserRequest, OneTimePassword, PasswordChange, SessionInfo, UserList, UserUpdateRequest,
     error_code,
 };
+use crate::store::StoreError;
 use crate::store::central::CentralStore;
 use crate::store::central::accounts::{NewSession, NewUser, UserRow, UserUpdate};
 
@@ -43,7 +48,8 @@ fn session_info(account: Account, workstation: String, expires_at: Timestamp) ->
     }
 }
 
-/// The one answer for an unknown user and a wrong password, so neither reveals which it was.
+/// The one answer for an unknown user, a wrong password and a locked account, so none of them
+/// reveals which it was.
 fn wrong_credentials() -> Failure {
     Failure::new(
         StatusCode::UNAUTHORIZED,
@@ -68,77 +74,159 @@ fn locked(until: Timestamp) -> Failure {
 }
 
 /// `POST /auth/login`.
+///
+/// Every attempt costs the same: one password verification on the bounded hashing pool, the
+/// account's own hash only for an attempt the lockout reserved beforehand, a stand-in
+/// otherwise (no such user, locked, attempts taken). Unknown, locked and wrong all answer 401
+/// `invalid_credentials`; only the right password learns that an account is disabled, or was
+/// locked by other attempts while it was judged. A source with too many failures is answered
+/// 429 before any hashing (see [`super::throttle`]).
 pub async fn login(
     State(state): State<AppState>,
     extensions: Extensions,
     ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Json<LoginResponse>, Failure> {
+) -> Response {
     let now = state.clock().now();
+    let source = peer_ip(&extensions);
+    let (admission, ended) = state.throttle().admit(source, now);
+    if let Some(summary) = ended {
+        // Best effort: a failure to write it is logged by the store call.
+        _ = state
+            .blocking(move |store| store.audit(summary.record()))
+            .await;
+    }
+    if let Admission::Wait(seconds) = admission {
+        return too_many(seconds);
+    }
     let from = peer_text(&extensions);
-    let workstation = clean(&request.workstation, 64);
-    let response = state
-        .call(move |store| login_blocking(store, &request, &workstation, &from, now))
-        .await?;
-    Ok(Json(response))
+    // Spawned: a reserved attempt is settled even if the client hangs up meanwhile.
+    let attempt = tokio::spawn(async move {
+        let name = request.username.clone();
+        let lane = state.login_slots(state.throttle().has_failures(source));
+        let result = match lane.acquire().await {
+            Ok(_slot) => attempt(&state, request, &from, now).await,
+            Err(_) => Err(Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "the central is shutting down",
+            )),
+        };
+        state.throttle().settle(source, result.is_ok(), &name);
+        result
+    });
+    match attempt.await {
+        Ok(Ok(response)) => Json(response).into_response(),
+        Ok(Err(failure)) => failure.into_response(),
+        Err(error) => Failure::task(&error).into_response(),
+    }
 }
 
-fn login_blocking(
-    store: &dyn CentralStore,
-    request: &LoginRequest,
-    workstation: &str,
+/// The peer's IP address; unspecified when the listener gave none (in-process calls).
+fn peer_ip(extensions: &Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<Peer>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(Peer(addr))| {
+            addr.ip()
+        })
+}
+
+/// 429 with `Retry-After`.
+fn too_many(seconds: u64) -> Response {
+    let failure = Failure::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        error_code::TOO_MANY_LOGINS,
+        format!("too many failed logins from your address; try again in {seconds} s"),
+    );
+    let mut response = failure.into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// One login attempt: reserve, hash once, settle.
+async fn attempt(
+    state: &AppState,
+    request: LoginRequest,
     from: &str,
     now: Timestamp,
 ) -> Result<LoginResponse, Failure> {
+    let workstation = clean(&request.workstation, 64);
     let address = AuditDetail::from_address(from);
-    // A login is what a person typed: surrounding spaces are no reason to refuse it.
-    let user = match Username::parse(request.username.trim()) {
-        Ok(name) => store.user(&name)?,
-        Err(_) => None,
-    };
-    let Some(user) = user else {
-        verify_nobody(&request.password);
-        let actor = format!("unknown:{}", clean(&request.username, 32));
-        store.audit(
+    let lock_record = {
+        let address = address.clone();
+        move |user: &UserRow| {
             AuditRecord::new(
                 now,
-                &actor,
-                workstation,
+                &format!("user:{}", user.account.username),
+                &workstation,
                 AuditAction::Login,
-                Outcome::Failed,
+                Outcome::Denied,
             )
-            .detail(&AuditDetail::NoSuchUser { from: address }),
-        )?;
-        tracing::info!(%workstation, "login refused: unknown user");
+            .detail(&AuditDetail::LockedAfterFailures {
+                failures: LockoutPolicy::DEFAULT.max_failures,
+                minutes: u32::try_from(LockoutPolicy::DEFAULT.lock_ms / 60_000).unwrap_or(u32::MAX),
+                from: address.clone(),
+            })
+        }
+    };
+    // A login is what a person typed: surrounding spaces are no reason to refuse it.
+    let name = Username::parse(request.username.trim()).ok();
+    let reserved = state
+        .call({
+            let lock_record = lock_record.clone();
+            move |store| Ok(reserve(store, name.as_ref(), now, &lock_record)?)
+        })
+        .await?;
+    let right = state
+        .hashes()
+        .verify(
+            request.password.clone(),
+            reserved.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
+    let Some(user) = reserved else {
         return Err(wrong_credentials());
     };
+    let workstation = clean(&request.workstation, 64);
+    state
+        .call(move |store| {
+            if right {
+                return open_session(store, user, &workstation, address, now);
+            }
+            let record = lock_record(&user);
+            store.reserved_login_wrong(user.id, LockoutPolicy::DEFAULT, now, record)?;
+            tracing::info!(user = %user.account.username, "login refused: wrong password");
+            Err(wrong_credentials())
+        })
+        .await
+}
+
+/// The user whose attempt may be judged now, if any: reserves the attempt under the lockout.
+fn reserve(
+    store: &dyn CentralStore,
+    name: Option<&Username>,
+    now: Timestamp,
+    lock_record: &dyn Fn(&UserRow) -> AuditRecord,
+) -> Result<Option<UserRow>, StoreError> {
+    let Some(user) = name.map(|name| store.user(name)).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    let (verdict, user) =
+        store.reserve_login(user.id, LockoutPolicy::DEFAULT, now, lock_record(&user))?;
+    Ok((verdict == Reservation::Judge).then_some(user))
+}
+
+/// The right password: a session, unless the account is disabled or was locked meanwhile.
+fn open_session(
+    store: &dyn CentralStore,
+    user: UserRow,
+    workstation: &str,
+    address: Option<String>,
+    now: Timestamp,
+) -> Result<LoginResponse, Failure> {
     let actor = format!("user:{}", user.account.username);
     let record = |outcome| AuditRecord::new(now, &actor, workstation, AuditAction::Login, outcome);
-    if let Some(until) = user.account.locked_until.filter(|&until| until > now) {
-        // No password check while locked: guessing gains nothing, and costs nothing.
-        store.audit(record(Outcome::Denied).detail(&AuditDetail::AccountLocked {
-            from: address.clone(),
-        }))?;
-        tracing::info!(user = %user.account.username, "login refused: account locked");
-        return Err(locked(until));
-    }
-    if !verify_password(&request.password, &user.password_hash) {
-        let after = store.login_failed(
-            user.id,
-            LockoutPolicy::DEFAULT,
-            now,
-            record(Outcome::Failed).detail(&AuditDetail::WrongPassword {
-                in_a_row: user.failed_logins + 1,
-                from: address.clone(),
-            }),
-        )?;
-        tracing::info!(user = %user.account.username, failures = after.failed_logins, "login refused: wrong password");
-        return Err(
-            match after.account.locked_until.filter(|&until| until > now) {
-                Some(until) => locked(until),
-                None => wrong_credentials(),
-            },
-        );
-    }
     if user.account.disabled {
         store.audit(
             record(Outcome::Denied).detail(&AuditDetail::AccountDisabled {
@@ -153,7 +241,7 @@ fn login_blocking(
     }
     let (token, token_hash) = new_token(SESSION_PREFIX)?;
     let expires_at = now.plus_ms(SESSION_MS);
-    store.login_succeeded(
+    let opened = store.login_succeeded(
         user.id,
         NewSession {
             token_hash,
@@ -164,9 +252,15 @@ fn login_blocking(
         record(Outcome::Ok).detail(&AuditDetail::SessionStarted {
             until: expires_at,
             one_time_password: user.account.must_change_password,
-            from: address,
+            from: address.clone(),
         }),
     )?;
+    if let Err(until) = opened {
+        store.audit(
+            record(Outcome::Denied).detail(&AuditDetail::LockedMeanwhile { from: address }),
+        )?;
+        return Err(locked(until));
+    }
     tracing::info!(user = %user.account.username, %workstation, "login");
     let mut account = user.account;
     account.last_login = Some(now);
@@ -175,6 +269,43 @@ fn login_blocking(
         token,
         session: session_info(account, workstation.to_owned(), expires_at),
     })
+}
+
+/// Writes the audit summaries of the failed-login windows that ended (all of them with
+/// `everything`, at shutdown).
+pub async fn record_failed_logins(state: &AppState, everything: bool) -> Result<(), Failure> {
+    let summaries = state.throttle().take_ended(state.clock().now(), everything);
+    if summaries.is_empty() {
+        return Ok(());
+    }
+    state
+        .blocking(move |store| {
+            for summary in summaries {
+                store.audit(summary.record())?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Every minute, writes the summaries of the failed-login windows that ended, until shutdown.
+pub async fn record_failed_logins_until_shutdown(state: AppState) {
+    let mut stopping = state.watch_shutdown();
+    let stop = async move {
+        _ = stopping.wait_for(|&stop| stop).await;
+    };
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(failure) = record_failed_logins(&state, false).await {
+                    tracing::warn!(error = %failure.body.message, "failed logins not recorded yet");
+                }
+            }
+            () = &mut stop => return,
+        }
+    }
 }
 
 /// `GET /auth/session`: who am I, what may I do, until when.
@@ -234,8 +365,10 @@ pub async fn change_password(
     let user = signed_in(principal)?;
     // The rules first: a request the document forbids is refused as such, and costs no
     // failed attempt towards a lockout.
-    check_new_password(&change.new_password, &user.username)
-        .map_err(|e| Failure::bad_request(e.to_string()))?;
+    let common = crate::assets::common_passwords();
+    check_new_password(&change.new_password, &user.username, common).map_err(|refusal| {
+        Failure::new(StatusCode::BAD_REQUEST, refusal.code(), refusal.message())
+    })?;
     if change.new_password == change.current_password {
         return Err(Failure::bad_request(
             "the new password must differ from the current one",

@@ -10,8 +10,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::error::Failure;
+use super::hashing::HashPool;
 use super::health::DbHealth;
 use super::limits::{Limits, StreamSlots};
+use super::throttle::{SourcePolicy, Throttle};
 use super::workers::WorkerBoard;
 use crate::domain::time::SharedClock;
 use crate::store::StoreError;
@@ -42,6 +44,11 @@ pub struct AppState {
     limits: Limits,
     streams: Arc<StreamSlots>,
     db_health: Arc<DbHealth>,
+    hashes: Arc<HashPool>,
+    login_slots: Arc<tokio::sync::Semaphore>,
+    clean_login_slots: Arc<tokio::sync::Semaphore>,
+    throttle: Arc<Throttle>,
+    stations: Arc<tokio::sync::OnceCell<usize>>,
 }
 
 impl fmt::Debug for AppState {
@@ -64,6 +71,7 @@ impl AppState {
         keep_alive: Duration,
     ) -> Self {
         let db_health = Arc::new(DbHealth::new(store.read_only().map(str::to_owned)));
+        let hashes = Arc::new(HashPool::per_core());
         Self {
             store,
             clock,
@@ -75,7 +83,48 @@ impl AppState {
             limits: Limits::default(),
             streams: Arc::new(StreamSlots::default()),
             db_health,
+            hashes: Arc::clone(&hashes),
+            login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
+            clean_login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
+            throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
+            stations: Arc::default(),
         }
+    }
+
+    /// The password hashing threads (one per core).
+    pub fn hashes(&self) -> &HashPool {
+        &self.hashes
+    }
+
+    /// Logins that may be past the throttle at once, from addresses with failed logins (one
+    /// per hashing thread) or without (as many again): the rest wait here, holding neither a
+    /// blocking thread nor a database connection, and a flood cannot queue ahead of a user
+    /// from a clean address by more than a few hashes.
+    pub fn login_slots(&self, source_has_failures: bool) -> &tokio::sync::Semaphore {
+        if source_has_failures {
+            &self.login_slots
+        } else {
+            &self.clean_login_slots
+        }
+    }
+
+    /// The per-source limit on failed logins.
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
+    /// The change log's head as last committed, without touching the database.
+    pub fn head(&self) -> u64 {
+        *self.head.borrow()
+    }
+
+    /// How many stations the network has: read once, then kept (the network of a database
+    /// does not change while it is served), so health answers without the blocking pool.
+    pub async fn station_count(&self) -> Result<usize, Failure> {
+        self.stations
+            .get_or_try_init(|| self.blocking(|store| Ok(store.network()?.stations.len())))
+            .await
+            .copied()
     }
 
     /// The same state, enforcing `limits` instead of the defaults.

@@ -155,6 +155,8 @@ pub enum AuthEvent {
     PasswordChanged(SessionView),
     /// The password change was refused.
     PasswordChangeFailed(String),
+    /// The central refused the new password by its rules (said in the user's language).
+    PasswordRefused(crate::domain::access::PasswordRefusal),
     /// The session is over: logged out (`None`), or ended by the central (expired, revoked,
     /// account disabled, password reset), with its words.
     SignedOut(Option<String>),

@@ -344,9 +344,6 @@ pub enum AccessError {
         "user name {0:?} must be 2–32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter"
     )]
     BadUsername(String),
-    /// A password that breaks the rules.
-    #[error("{0}")]
-    WeakPassword(&'static str),
     /// A display name that breaks the rules.
     #[error(
         "display name must be 1–64 characters, not all spaces, without control characters (it has {0})"
@@ -577,6 +574,53 @@ impl LockoutPolicy {
     }
 }
 
+/// Whether a login attempt may have its password judged, decided before any hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Judge it: it counts as a failure until its password proves right.
+    Judge,
+    /// Do not judge it: the account is locked, or its attempts of this window are taken.
+    Refuse,
+}
+
+impl LockoutPolicy {
+    /// Reserves one login attempt at `now`, before its password is hashed: the verdict and the
+    /// account's new failure count and lock. Every attempt in flight counts as a failure, so
+    /// however many guesses arrive at once, at most [`LockoutPolicy::max_failures`] are
+    /// judged per lock window; one past that locks the account (which also frees an account
+    /// whose count was taken by attempts that never finished).
+    pub fn reserve(
+        self,
+        failures: u32,
+        locked_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> (Reservation, u32, Option<Timestamp>) {
+        match locked_until {
+            Some(until) if until > now => (Reservation::Refuse, failures, locked_until),
+            Some(_) => (Reservation::Judge, 1, None),
+            None if failures < self.max_failures => (Reservation::Judge, failures + 1, None),
+            None => (
+                Reservation::Refuse,
+                failures,
+                Some(now.plus_ms(self.lock_ms)),
+            ),
+        }
+    }
+
+    /// The lock after a reserved attempt proved wrong; `failures` already counts it.
+    pub fn lock_after_wrong(
+        self,
+        failures: u32,
+        locked_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        if locked_until.is_some_and(|until| until > now) {
+            return locked_until;
+        }
+        (failures >= self.max_failures).then(|| now.plus_ms(self.lock_ms))
+    }
+}
+
 /// The login name of the first administrator, created when a central has no user at all.
 pub const FIRST_ADMIN: &str = "admin";
 
@@ -585,24 +629,150 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password accepted (argon2 would take more; a bound keeps requests small).
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
-/// Checks a new password against the rules: 8–128 characters, not the user name.
-pub fn check_new_password(password: &Secret, username: &Username) -> Result<(), AccessError> {
+/// The bureau's names, in the forms people type them: a password made of one of them (with
+/// digits or punctuation around it) is the first thing a guesser tries at this central.
+pub const BUREAU_NAMES: [&str; 6] = [
+    "清流县气象局",
+    "清流气象局",
+    "清流",
+    "qingliu",
+    "qlqxj",
+    "qxj",
+];
+
+/// Why a new password is refused: a stable code for the API and the console's i18n, and the
+/// numbers the sentence needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordRefusal {
+    /// Fewer than [`MIN_PASSWORD_CHARS`] characters.
+    TooShort,
+    /// More than [`MAX_PASSWORD_CHARS`] characters.
+    TooLong,
+    /// On the shipped list of the most common passwords.
+    Common,
+    /// The user name, with at most digits and punctuation added.
+    LikeUsername,
+    /// The bureau's name, with at most digits and punctuation added.
+    LikeBureau,
+}
+
+impl PasswordRefusal {
+    /// Stable code, as the API's error body writes it (`password_common`).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::TooShort => "password_too_short",
+            Self::TooLong => "password_too_long",
+            Self::Common => "password_common",
+            Self::LikeUsername => "password_like_username",
+            Self::LikeBureau => "password_like_bureau",
+        }
+    }
+
+    /// Every refusal.
+    pub const ALL: [Self; 5] = [
+        Self::TooShort,
+        Self::TooLong,
+        Self::Common,
+        Self::LikeUsername,
+        Self::LikeBureau,
+    ];
+
+    /// The refusal with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The sentence in English (the API's message; the console has its own in both languages).
+    pub fn message(self) -> String {
+        match self {
+            Self::TooShort => format!("the password must have at least {MIN_PASSWORD_CHARS} characters"),
+            Self::TooLong => format!("the password must have at most {MAX_PASSWORD_CHARS} characters"),
+            Self::Common => "this password is one of the most common ones, which guessers try first; choose another".to_owned(),
+            Self::LikeUsername => "the password must not be the user name (digits or punctuation added do not help)".to_owned(),
+            Self::LikeBureau => "the password must not be the bureau's name (digits or punctuation added do not help)".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for PasswordRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// Passwords refused as too common, lower case (the shipped list: `crate::assets`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockList(std::collections::HashSet<String>);
+
+impl BlockList {
+    /// The list of `text`: one password a line, compared lower-cased.
+    pub fn parse(text: &str) -> Self {
+        Self(
+            text.lines()
+                .map(|line| line.trim().to_lowercase())
+                .filter(|line| !line.is_empty())
+                .collect(),
+        )
+    }
+
+    /// Whether `lower` (already lower case) is on the list.
+    pub fn contains(&self, lower: &str) -> bool {
+        self.0.contains(lower)
+    }
+
+    /// How many passwords it holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The password's letters (of any script) in lower case, digits and punctuation dropped:
+/// `Qingliu2026!` and `qingliu` have the same core.
+fn core_letters(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Checks a new password (NIST SP 800-63B: length and a block list, no composition rules):
+/// 8–128 characters, not a common password, not the user's or the bureau's name dressed up
+/// with digits.
+pub fn check_new_password(
+    password: &Secret,
+    username: &Username,
+    common: &BlockList,
+) -> Result<(), PasswordRefusal> {
     let text = password.expose();
     let chars = text.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(AccessError::WeakPassword(
-            "the password must have at least 8 characters",
-        ));
+        return Err(PasswordRefusal::TooShort);
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err(AccessError::WeakPassword(
-            "the password must have at most 128 characters",
-        ));
+        return Err(PasswordRefusal::TooLong);
     }
-    if text.trim().eq_ignore_ascii_case(username.as_str()) {
-        return Err(AccessError::WeakPassword(
-            "the password must not be the user name",
-        ));
+    let lower = text.trim().to_lowercase();
+    if common.contains(&lower) {
+        return Err(PasswordRefusal::Common);
+    }
+    let core = core_letters(text);
+    if core.is_empty() {
+        // Digits and punctuation only: judged by the list alone.
+        return Ok(());
+    }
+    if core == core_letters(username.as_str()) || lower == username.as_str() {
+        return Err(PasswordRefusal::LikeUsername);
+    }
+    if BUREAU_NAMES
+        .iter()
+        .any(|name| core == core_letters(name) || core == core_letters(name).repeat(2))
+    {
+        return Err(PasswordRefusal::LikeBureau);
     }
     Ok(())
 }
@@ -801,21 +971,42 @@ mod tests {
 
     #[test]
     fn password_rules() {
+        use PasswordRefusal::*;
         let user = Username::parse("zhangwei").unwrap();
+        let common = BlockList::parse("12345678\nPassword\nqwertyuiop\n");
         let cases = [
-            ("short", Some("at least 8")),
-            ("ZhangWei", Some("not be the user name")),
+            ("short", Some(TooShort)),
+            ("12345678", Some(Common)),
+            ("Password", Some(Common)),
+            ("qwertyuiop", Some(Common)),
+            ("ZhangWei", Some(LikeUsername)),
+            ("zhangwei2026!", Some(LikeUsername)),
+            ("Qingliu2026", Some(LikeBureau)),
+            ("清流县气象局2026", Some(LikeBureau)),
+            ("qingliuqingliu", Some(LikeBureau)),
             ("清流县气象局值班", None),
             ("correct horse", None),
+            ("qingliu-duty-2026", None),
+            ("20261127", None),
         ];
-        for (password, problem) in cases {
-            let result = check_new_password(&Secret::new(password), &user);
-            match problem {
-                None => assert!(result.is_ok(), "{password}: {result:?}"),
-                Some(text) => assert!(result.unwrap_err().to_string().contains(text), "{password}"),
-            }
+        for (password, expected) in cases {
+            let result = check_new_password(&Secret::new(password), &user, &common);
+            assert_eq!(result.err(), expected, "{password}");
         }
-        assert!(check_new_password(&Secret::new("x".repeat(129)), &user).is_err());
+        assert_eq!(
+            check_new_password(&Secret::new("x".repeat(129)), &user, &common),
+            Err(TooLong)
+        );
+    }
+
+    #[test]
+    fn refusal_codes_are_stable_and_read_back() {
+        for refusal in PasswordRefusal::ALL {
+            assert_eq!(PasswordRefusal::from_code(refusal.code()), Some(refusal));
+            assert!(refusal.code().starts_with("password_"));
+        }
+        assert_eq!(PasswordRefusal::from_code("forbidden"), None);
+        assert!(PasswordRefusal::TooShort.message().contains("at least 8"));
     }
 
     #[test]
@@ -840,6 +1031,36 @@ mod tests {
                 "{failures} {locked:?}"
             );
         }
+    }
+
+    #[test]
+    fn attempts_are_reserved_before_hashing() {
+        use Reservation::{Judge, Refuse};
+        let policy = LockoutPolicy::DEFAULT;
+        let t = Timestamp(1_000_000);
+        let lock_end = t.plus_ms(policy.lock_ms);
+        let cases = [
+            ((0, None), (Judge, 1, None)),
+            ((4, None), (Judge, 5, None)),
+            // Five in flight or failed: the sixth is not judged, and locks.
+            ((5, None), (Refuse, 5, Some(lock_end))),
+            ((5, Some(t.plus_ms(1))), (Refuse, 5, Some(t.plus_ms(1)))),
+            // The lock ran out: a fresh count.
+            ((5, Some(t)), (Judge, 1, None)),
+        ];
+        for ((failures, locked), expected) in cases {
+            assert_eq!(
+                policy.reserve(failures, locked, t),
+                expected,
+                "{failures} {locked:?}"
+            );
+        }
+        assert_eq!(policy.lock_after_wrong(4, None, t), None);
+        assert_eq!(policy.lock_after_wrong(5, None, t), Some(lock_end));
+        assert_eq!(
+            policy.lock_after_wrong(5, Some(t.plus_ms(9)), t),
+            Some(t.plus_ms(9))
+        );
     }
 
     #[test]

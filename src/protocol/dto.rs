@@ -491,6 +491,10 @@ pub mod error_code {
     pub const INVALID_BODY: &str = "invalid_body";
     /// 415: a JSON route sent a body without `Content-Type: application/json`.
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// 429 at login: too many failed logins from this address; `Retry-After` says when.
+    pub const TOO_MANY_LOGINS: &str = "too_many_logins";
+    // 400 at a password change: the `password_*` codes of
+    // `crate::domain::access::PasswordRefusal::code`.
 }
 
 /// Name of the SSE event that carries a [`Change`].

@@ -17,7 +17,8 @@ use wxdesk::domain::time::{ManualClock, SharedClock};
 use wxdesk::sim::{HttpSink, ObservationSink as _};
 
 use crate::support::{
-    PASSWORD, TestCentral, captured_logs, client, client_with, init, now, within,
+    PASSWORD, TestCentral, captured_logs, client, client_from, client_with, init, now, username,
+    within,
 };
 
 /// A bureau CA and a certificate for 127.0.0.1 and localhost signed by it, as PEM files.
@@ -351,4 +352,91 @@ async fn a_tls_handshake_that_takes_too_long_is_dropped() {
     closed_by_the_central("the silent handshake to time out", &mut silent).await;
     health_answers(&client, &running.url()).await;
     running.shutdown().await.unwrap();
+}
+
+/// A login flood: 200 wrong logins for unknown users, 50 at a time from one address. The
+/// address gets its ten free failures judged, then 429 without a hash; hashing never runs
+/// wider than the cores; health and a user at another address carry on; and the audit log
+/// gets one entry with the counts, not 200 rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_flood_is_throttled_bounded_and_recorded_once() {
+    let mut central = TestCentral::start().await;
+    central.token(Role::DutyForecaster).await;
+    let before = central.hash_stats();
+    let flood = client();
+    let mut statuses = Vec::new();
+    for wave in 0..4 {
+        let logins = (0..50).map(|i| {
+            let (central, flood) = (&central, &flood);
+            async move {
+                let response = flood
+                    .post(central.url("/auth/login"))
+                    .json(&json!({"username": format!("guess{wave}x{i}"), "password": "12345678", "workstation": "x"}))
+                    .send()
+                    .await
+                    .unwrap();
+                let retry = response.headers().get("retry-after").cloned();
+                (response.status().as_u16(), retry)
+            }
+        });
+        let legit = async {
+            if wave == 1 {
+                let http = client_from([127, 0, 0, 2]);
+                let (status, body) = central
+                    .login(&http, &username(Role::DutyForecaster), PASSWORD)
+                    .await;
+                assert_eq!(status, 200, "the user at another address logs in: {body}");
+                let health = flood.get(central.url("/health")).send().await.unwrap();
+                assert_eq!(health.status(), 200);
+            }
+        };
+        let (answers, ()) = within("a wave of the flood", async {
+            tokio::join!(futures_util::future::join_all(logins), legit)
+        })
+        .await;
+        statuses.extend(answers);
+    }
+    let unauthorised = statuses.iter().filter(|(s, _)| *s == 401).count();
+    let throttled: Vec<_> = statuses.iter().filter(|(s, _)| *s == 429).collect();
+    assert_eq!((unauthorised, throttled.len()), (10, 190), "{statuses:?}");
+    assert!(
+        throttled.iter().all(|(_, retry)| retry.is_some()),
+        "429 says when to retry"
+    );
+    let after = central.hash_stats();
+    assert_eq!(
+        after.verifications - before.verifications,
+        11,
+        "ten guesses and the user"
+    );
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert!(after.peak_in_flight <= cores, "{after:?}");
+
+    // The open window is recorded at shutdown: one entry for the flood.
+    central.restart().await;
+    let admin = client_with(&central.token(Role::Administrator).await);
+    let page: serde_json::Value = admin
+        .get(central.url("/audit?action=login&limit=500"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = page["entries"].as_array().unwrap();
+    let flood_entries: Vec<_> = entries
+        .iter()
+        .filter(|e| e["actor"] == "source:127.0.0.1")
+        .collect();
+    assert_eq!(flood_entries.len(), 1, "{page}");
+    let details = flood_entries[0]["details"].as_str().unwrap();
+    assert!(
+        details.starts_with("10 failed logins and 190 refused as too many"),
+        "{details}"
+    );
+    assert!(
+        !entries
+            .iter()
+            .any(|e| e["actor"].as_str().unwrap().starts_with("unknown:"))
+    );
 }

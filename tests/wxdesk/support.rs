@@ -91,6 +91,17 @@ pub fn client() -> reqwest::Client {
         .expect("building the HTTP client")
 }
 
+/// An HTTP client whose requests come from `source` (127.0.0.2 and up reach a central on
+/// 127.0.0.1 over loopback, as another machine would).
+pub fn client_from(source: [u8; 4]) -> reqwest::Client {
+    init();
+    reqwest::Client::builder()
+        .timeout(PATIENCE)
+        .local_address(std::net::IpAddr::from(source))
+        .build()
+        .expect("building the HTTP client")
+}
+
 /// Awaits `future`, failing the test if it takes longer than [`PATIENCE`].
 pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
     tokio::time::timeout(PATIENCE, future)
@@ -271,6 +282,14 @@ impl TestCentral {
         let (status, body) = self.login(&client(), "admin", PASSWORD).await;
         assert_eq!(status, 200, "{body}");
         serde_json::from_value(body).unwrap()
+    }
+
+    /// What the central's password hashing pool did so far.
+    pub fn hash_stats(&self) -> central::hashing::HashStats {
+        self.running
+            .as_ref()
+            .expect("a running central")
+            .hash_stats()
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.

@@ -19,7 +19,7 @@ use crate::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
     Command, Event, LoginFailure, SessionView, StorageNote,
 };
-use crate::domain::access::{Account, Secret};
+use crate::domain::access::{Account, PasswordRefusal, Secret};
 use crate::domain::audit::AuditEntry;
 use crate::domain::time::SharedClock;
 use crate::protocol::{
@@ -233,6 +233,12 @@ impl AccountsService {
                     self.emit(Event::Auth(AuthEvent::PasswordChanged(view)))
                         .await;
                 }
+            }
+            Err(ClientError::Refused { code, .. })
+                if let Some(refusal) = PasswordRefusal::from_code(&code) =>
+            {
+                self.emit(Event::Auth(AuthEvent::PasswordRefused(refusal)))
+                    .await;
             }
             Err(error) => {
                 let text = self.session.failure(error).await;

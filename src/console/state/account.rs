@@ -81,6 +81,8 @@ pub struct AccountState {
     pub login_error: Option<LoginFailure>,
     /// The last password-change failure.
     pub password_error: Option<String>,
+    /// The last new password the central refused by its rules, and why.
+    pub password_refusal: Option<crate::domain::access::PasswordRefusal>,
     /// Bumped by every session event: views waiting for an answer compare it.
     pub auth_generation: u64,
     /// The user list, once loaded.
@@ -111,6 +113,7 @@ impl Default for AccountState {
             workstation: String::new(),
             login_error: None,
             password_error: None,
+            password_refusal: None,
             auth_generation: 0,
             users: None,
             admin_error: None,
@@ -191,6 +194,7 @@ impl AccountState {
             }
             AuthEvent::Confirmed(view) | AuthEvent::PasswordChanged(view) => {
                 self.password_error = None;
+                self.password_refusal = None;
                 if self.signed_in().is_some() {
                     self.session = SessionState::SignedIn {
                         view,
@@ -199,7 +203,14 @@ impl AccountState {
                 }
             }
             AuthEvent::LoginFailed(failure) => self.login_error = Some(failure),
-            AuthEvent::PasswordChangeFailed(text) => self.password_error = Some(text),
+            AuthEvent::PasswordChangeFailed(text) => {
+                self.password_refusal = None;
+                self.password_error = Some(text);
+            }
+            AuthEvent::PasswordRefused(refusal) => {
+                self.password_error = None;
+                self.password_refusal = Some(refusal);
+            }
             AuthEvent::SignedOut(reason) => {
                 self.session = SessionState::SignedOut { ended: reason };
                 self.users = None;

@@ -8,7 +8,9 @@ pub use audit::{audit_detail, audit_regressed, source_name, storage_note};
 use chrono::{Datelike as _, Timelike as _};
 
 use crate::console::messages::LoginFailure;
-use crate::domain::access::{Capability, LockoutPolicy, Role};
+use crate::domain::access::{
+    Capability, LockoutPolicy, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordRefusal, Role,
+};
 use crate::domain::audit::AuditAction;
 use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Station, Timestamp, Township};
@@ -339,6 +341,43 @@ pub fn login_failure(language: Language, failure: &LoginFailure) -> String {
         }
         (Language::Zh, LoginFailure::Other(detail)) => format!("登录未成功：{detail}"),
         (Language::En, LoginFailure::Other(detail)) => format!("Login failed: {detail}"),
+    }
+}
+
+/// Why a new password is refused, in the user's language (the central's codes, or the same
+/// rules checked in the form).
+pub fn password_refusal(language: Language, refusal: PasswordRefusal) -> String {
+    let (min, max) = (MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS);
+    match (language, refusal) {
+        (Language::Zh, PasswordRefusal::TooShort) => format!("新密码至少需要 {min} 个字符"),
+        (Language::En, PasswordRefusal::TooShort) => {
+            format!("The new password needs at least {min} characters")
+        }
+        (Language::Zh, PasswordRefusal::TooLong) => format!("新密码最多 {max} 个字符"),
+        (Language::En, PasswordRefusal::TooLong) => {
+            format!("The new password may have at most {max} characters")
+        }
+        (Language::Zh, PasswordRefusal::Common) => {
+            "这是最常见的密码之一，猜密码的人会最先尝试，请换一个".to_owned()
+        }
+        (Language::En, PasswordRefusal::Common) => {
+            "This is one of the most common passwords, the first a guesser tries; choose another"
+                .to_owned()
+        }
+        (Language::Zh, PasswordRefusal::LikeUsername) => {
+            "密码不能是用户名（加上数字或符号也不行）".to_owned()
+        }
+        (Language::En, PasswordRefusal::LikeUsername) => {
+            "The password must not be your user name (adding digits or symbols does not help)"
+                .to_owned()
+        }
+        (Language::Zh, PasswordRefusal::LikeBureau) => {
+            "密码不能是本局名称（加上数字或符号也不行）".to_owned()
+        }
+        (Language::En, PasswordRefusal::LikeBureau) => {
+            "The password must not be the bureau's name (adding digits or symbols does not help)"
+                .to_owned()
+        }
     }
 }
 
@@ -734,6 +773,23 @@ mod tests {
         for (zh, en) in ZH.all().into_iter().zip(EN.all()) {
             assert_eq!(translation_problem(zh, en), None, "{zh} / {en}");
         }
+    }
+
+    #[test]
+    fn password_refusals_in_both_languages() {
+        for refusal in PasswordRefusal::ALL {
+            let (zh, en) = (
+                password_refusal(Language::Zh, refusal),
+                password_refusal(Language::En, refusal),
+            );
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+            assert!(en.is_ascii() && !en.is_empty(), "{en}");
+        }
+        assert!(password_refusal(Language::Zh, PasswordRefusal::TooShort).contains('8'));
+        assert!(password_refusal(Language::En, PasswordRefusal::Common).contains("most common"));
     }
 
     #[test]

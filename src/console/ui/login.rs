@@ -7,7 +7,7 @@ use egui::RichText;
 use super::{Scene, ViewState, i18n, theme};
 use crate::console::messages::{AuthCommand, Command};
 use crate::console::state::account::SessionState;
-use crate::domain::access::{MIN_PASSWORD_CHARS, Secret};
+use crate::domain::access::{self, MIN_PASSWORD_CHARS, PasswordRefusal, Secret, Username};
 
 /// What the login and password forms hold between frames.
 #[derive(Debug, Default)]
@@ -33,7 +33,7 @@ pub struct LoginView {
     /// New password again.
     pub repeat: String,
     /// What is wrong with the form before it is sent.
-    local_error: Option<&'static str>,
+    local_error: Option<String>,
     /// Waiting for a password change sent at this generation.
     pending_change: Option<u64>,
     /// The change-password window (for a user who already has a password) is open.
@@ -196,11 +196,7 @@ fn first_start_ui(ctx: &egui::Context, scene: Scene<'_>, view: &mut ViewState) {
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
                 ui.label(RichText::new(text.login_username).color(theme::INK_MUTED));
-                ui.label(
-                    RichText::new(crate::domain::access::FIRST_ADMIN)
-                        .monospace()
-                        .strong(),
-                );
+                ui.label(RichText::new(access::FIRST_ADMIN).monospace().strong());
                 ui.end_row();
                 ui.label(RichText::new(text.first_start_password).color(theme::INK_MUTED));
                 ui.horizontal(|ui| {
@@ -227,16 +223,29 @@ fn first_start_ui(ctx: &egui::Context, scene: Scene<'_>, view: &mut ViewState) {
     });
     if modal.inner {
         form.first_admin_seen = true;
-        form.username = crate::domain::access::FIRST_ADMIN.to_owned();
+        form.username = access::FIRST_ADMIN.to_owned();
         form.password = password.expose().to_owned();
         form.current = password.expose().to_owned();
     }
 }
 
-/// Checks the new-password fields before anything is sent.
-pub fn check_new_password(new: &str, repeat: &str) -> Result<(), PasswordProblem> {
+/// Checks the new-password fields before anything is sent, by the central's own rules
+/// (length, the common-password list, the user's and the bureau's names).
+pub fn check_new_password(
+    new: &str,
+    repeat: &str,
+    username: Option<&Username>,
+) -> Result<(), PasswordProblem> {
     if new.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(PasswordProblem::TooShort);
+        return Err(PasswordProblem::Refused(PasswordRefusal::TooShort));
+    }
+    if let Some(username) = username {
+        access::check_new_password(
+            &Secret::new(new),
+            username,
+            crate::assets::common_passwords(),
+        )
+        .map_err(PasswordProblem::Refused)?;
     }
     if new != repeat {
         return Err(PasswordProblem::Mismatch);
@@ -247,8 +256,8 @@ pub fn check_new_password(new: &str, repeat: &str) -> Result<(), PasswordProblem
 /// What is wrong with a new password, as the form can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordProblem {
-    /// Fewer than [`MIN_PASSWORD_CHARS`].
-    TooShort,
+    /// Refused by the password rules.
+    Refused(PasswordRefusal),
     /// The two entries differ.
     Mismatch,
 }
@@ -267,8 +276,12 @@ fn password_form_ui(
     field_ui(ui, text.password_current, &mut form.current, true);
     field_ui(ui, text.password_new, &mut form.new, true);
     let repeat = field_ui(ui, text.password_repeat, &mut form.repeat, true);
-    if let Some(problem) = form.local_error {
+    if let Some(problem) = &form.local_error {
         error_ui(ui, problem);
+    } else if let Some(refusal) = account.password_refusal
+        && !busy
+    {
+        error_ui(ui, &i18n::password_refusal(scene.language, refusal));
     } else if let Some(error) = &account.password_error
         && !busy
     {
@@ -289,9 +302,14 @@ fn password_form_ui(
     if !(ready && (submit.clicked() || entered)) {
         return false;
     }
-    match check_new_password(&form.new, &form.repeat) {
-        Err(PasswordProblem::TooShort) => form.local_error = Some(text.password_new),
-        Err(PasswordProblem::Mismatch) => form.local_error = Some(text.password_mismatch),
+    let username = account.signed_in().map(|s| s.account.username.clone());
+    match check_new_password(&form.new, &form.repeat, username.as_ref()) {
+        Err(PasswordProblem::Refused(refusal)) => {
+            form.local_error = Some(i18n::password_refusal(scene.language, refusal));
+        }
+        Err(PasswordProblem::Mismatch) => {
+            form.local_error = Some(text.password_mismatch.to_owned());
+        }
         Ok(()) => {
             form.local_error = None;
             commands.push(Command::Auth(AuthCommand::ChangePassword {
@@ -397,17 +415,32 @@ mod tests {
 
     #[test]
     fn new_passwords_are_checked_before_sending() {
-        assert_eq!(
-            check_new_password("short", "short"),
-            Err(PasswordProblem::TooShort)
-        );
-        assert_eq!(
-            check_new_password("清流县气象局值班", "清流县气象局值班"),
-            Ok(())
-        );
-        assert_eq!(
-            check_new_password("longenough", "longenougH"),
-            Err(PasswordProblem::Mismatch)
-        );
+        let user = Username::parse("zhangwei").unwrap();
+        let cases = [
+            (
+                "short",
+                "short",
+                Err(PasswordProblem::Refused(PasswordRefusal::TooShort)),
+            ),
+            (
+                "12345678",
+                "12345678",
+                Err(PasswordProblem::Refused(PasswordRefusal::Common)),
+            ),
+            (
+                "Zhangwei88",
+                "Zhangwei88",
+                Err(PasswordProblem::Refused(PasswordRefusal::LikeUsername)),
+            ),
+            ("清流县气象局值班", "清流县气象局值班", Ok(())),
+            ("longenough", "longenougH", Err(PasswordProblem::Mismatch)),
+        ];
+        for (new, repeat, expected) in cases {
+            assert_eq!(
+                check_new_password(new, repeat, Some(&user)),
+                expected,
+                "{new}"
+            );
+        }
     }
 }

@@ -46,6 +46,35 @@ pub enum AuditDetail {
         /// The client's address, when known.
         from: Option<String>,
     },
+    /// The attempt that made the failures in a row reach the lockout's limit: the account is
+    /// locked.
+    LockedAfterFailures {
+        /// Failures in a row that lock an account.
+        failures: u32,
+        /// For how long, in minutes.
+        minutes: u32,
+        /// The client's address, when known.
+        from: Option<String>,
+    },
+    /// The right password, but other failed attempts locked the account while it was judged.
+    LockedMeanwhile {
+        /// The client's address, when known.
+        from: Option<String>,
+    },
+    /// Failed logins from one address (the entry's actor, `source:<address>`), counted over a
+    /// window and recorded once: a flood is one entry, not one per guess.
+    FailedLogins {
+        /// Logins judged and failed.
+        failures: u32,
+        /// Logins refused unjudged as too many.
+        refused: u32,
+        /// The window's start.
+        since: Timestamp,
+        /// The window's end.
+        until: Timestamp,
+        /// Up to ten of the user names tried.
+        names: Vec<String>,
+    },
     /// A session began.
     SessionStarted {
         /// When it ends.

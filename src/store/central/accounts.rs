@@ -10,7 +10,9 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use super::SqliteCentralStore;
 use super::audit::{self, AuditFilter};
 use crate::domain::Timestamp;
-use crate::domain::access::{Account, DeviceClaims, DeviceName, LockoutPolicy, Role, Username};
+use crate::domain::access::{
+    Account, DeviceClaims, DeviceName, LockoutPolicy, Reservation, Role, Username,
+};
 use crate::domain::audit::{AuditEntry, AuditRecord, ChainHash};
 use crate::store::{Context as _, StoreError};
 
@@ -141,14 +143,36 @@ pub trait AccountStore: Send + Sync {
         audit: AuditRecord,
     ) -> Result<UserRow, StoreError>;
 
-    /// Records a successful login: clears the failure count and opens `session`. Expired
-    /// sessions of anyone are dropped on the way.
+    /// Reserves a login attempt on `user_id` before its password is hashed, in one
+    /// transaction (see [`LockoutPolicy::reserve`]); `lock_audit` is written if this locks the
+    /// account. Returns the verdict and the user as it now is.
+    fn reserve_login(
+        &self,
+        user_id: i64,
+        policy: LockoutPolicy,
+        now: Timestamp,
+        lock_audit: AuditRecord,
+    ) -> Result<(Reservation, UserRow), StoreError>;
+
+    /// Settles a reserved attempt whose password was wrong (it is counted already): locks the
+    /// account if that was the last failure allowed, writing `lock_audit`. Returns the lock.
+    fn reserved_login_wrong(
+        &self,
+        user_id: i64,
+        policy: LockoutPolicy,
+        now: Timestamp,
+        lock_audit: AuditRecord,
+    ) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Records a successful login if the account is still unlocked at `session.created_at`:
+    /// clears the failure count and opens `session`. Expired sessions of anyone are dropped on
+    /// the way. `Err(until)`: concurrent failures locked the account meanwhile; nothing opened.
     fn login_succeeded(
         &self,
         user_id: i64,
         session: NewSession,
         audit: AuditRecord,
-    ) -> Result<(), StoreError>;
+    ) -> Result<Result<(), Timestamp>, StoreError>;
 
     /// The live session with this token hash at `now`, with its user.
     fn session(&self, token: TokenHash, now: Timestamp) -> Result<Option<SessionRow>, StoreError>;
@@ -402,14 +426,71 @@ impl AccountStore for SqliteCentralStore {
         Ok(row)
     }
 
+    fn reserve_login(
+        &self,
+        user_id: i64,
+        policy: LockoutPolicy,
+        now: Timestamp,
+        lock_audit: AuditRecord,
+    ) -> Result<(Reservation, UserRow), StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting a login attempt")?;
+        let user = user_by_id(&tx, user_id)?;
+        let was_locked = user.account.locked_until;
+        let (verdict, failures, locked_until) = policy.reserve(user.failed_logins, was_locked, now);
+        tx.execute(
+            "UPDATE users SET failed_logins = ?1, locked_until = ?2 WHERE id = ?3",
+            params![failures, locked_until.map(Timestamp::millis), user_id],
+        )
+        .context("reserving a login attempt")?;
+        if locked_until.is_some() && locked_until != was_locked {
+            audit::append(&tx, self.seal()?, lock_audit)?;
+        }
+        let row = user_by_id(&tx, user_id)?;
+        tx.commit().context("committing a login attempt")?;
+        Ok((verdict, row))
+    }
+
+    fn reserved_login_wrong(
+        &self,
+        user_id: i64,
+        policy: LockoutPolicy,
+        now: Timestamp,
+        lock_audit: AuditRecord,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting a failed login")?;
+        let user = user_by_id(&tx, user_id)?;
+        let was_locked = user.account.locked_until;
+        let locked_until = policy.lock_after_wrong(user.failed_logins, was_locked, now);
+        if locked_until != was_locked {
+            tx.execute(
+                "UPDATE users SET locked_until = ?1 WHERE id = ?2",
+                params![locked_until.map(Timestamp::millis), user_id],
+            )
+            .context("locking an account")?;
+            audit::append(&tx, self.seal()?, lock_audit)?;
+        }
+        tx.commit().context("committing a failed login")?;
+        Ok(locked_until)
+    }
+
     fn login_succeeded(
         &self,
         user_id: i64,
         session: NewSession,
         audit: AuditRecord,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Result<(), Timestamp>, StoreError> {
         let mut writer = self.writer();
         let tx = writer.transaction().context("starting login")?;
+        let user = user_by_id(&tx, user_id)?;
+        if let Some(until) = user
+            .account
+            .locked_until
+            .filter(|&until| until > session.created_at)
+        {
+            return Ok(Err(until));
+        }
         tx.execute(
             "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login = ?1 WHERE id = ?2",
             params![session.created_at.millis(), user_id],
@@ -433,7 +514,8 @@ impl AccountStore for SqliteCentralStore {
         )
         .context("opening a session")?;
         audit::append(&tx, self.seal()?, audit)?;
-        tx.commit().context("committing login")
+        tx.commit().context("committing login")?;
+        Ok(Ok(()))
     }
 
     fn session(&self, token: TokenHash, now: Timestamp) -> Result<Option<SessionRow>, StoreError> {

@@ -133,6 +133,31 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
         }
         D::AccountDisabled { from: a } if zh => format!("账户已停用{}", from(language, a.as_ref())),
         D::AccountDisabled { from: a } => format!("account disabled{}", from(language, a.as_ref())),
+        D::LockedAfterFailures {
+            failures,
+            minutes,
+            from: a,
+        } if zh => format!(
+            "连续 {failures} 次失败：账户锁定 {minutes} 分钟{}",
+            from(language, a.as_ref())
+        ),
+        D::LockedAfterFailures {
+            failures,
+            minutes,
+            from: a,
+        } => format!(
+            "{failures} failed logins in a row: locked for {minutes} minutes{}",
+            from(language, a.as_ref())
+        ),
+        D::LockedMeanwhile { from: a } if zh => format!(
+            "密码正确，但其间其他失败尝试已锁定账户{}",
+            from(language, a.as_ref())
+        ),
+        D::LockedMeanwhile { from: a } => format!(
+            "right password, but other failed attempts locked the account meanwhile{}",
+            from(language, a.as_ref())
+        ),
+        D::FailedLogins { .. } => failed_logins(language, detail),
         D::SessionStarted { .. } => session(language, detail),
         D::CurrentPasswordWrong if zh => "当前密码错误".to_owned(),
         D::CurrentPasswordWrong => "current password wrong".to_owned(),
@@ -202,6 +227,35 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
         D::AuditKeyIntroduced { fingerprint } => {
             format!("sealed with a key from this entry on; key fingerprint {fingerprint}")
         }
+    }
+}
+
+fn failed_logins(language: Language, detail: &AuditDetail) -> String {
+    let AuditDetail::FailedLogins {
+        failures,
+        refused,
+        since,
+        until,
+        names,
+    } = detail
+    else {
+        return String::new();
+    };
+    let (since, until) = (beijing(*since), beijing(*until));
+    let tried = names.join(", ");
+    match (language, names.is_empty()) {
+        (Language::Zh, true) => {
+            format!("{since} 至 {until}：{failures} 次登录失败，{refused} 次因过多被拒")
+        }
+        (Language::Zh, false) => format!(
+            "{since} 至 {until}：{failures} 次登录失败，{refused} 次因过多被拒；尝试的用户名：{tried}"
+        ),
+        (Language::En, true) => {
+            format!("{since} to {until}: {failures} failed logins, {refused} refused as too many")
+        }
+        (Language::En, false) => format!(
+            "{since} to {until}: {failures} failed logins, {refused} refused as too many; names tried: {tried}"
+        ),
     }
 }
 
@@ -373,6 +427,19 @@ mod tests {
                 from: from.clone(),
             },
             AuditDetail::AccountDisabled { from: None },
+            AuditDetail::LockedAfterFailures {
+                failures: 5,
+                minutes: 15,
+                from: from.clone(),
+            },
+            AuditDetail::LockedMeanwhile { from: None },
+            AuditDetail::FailedLogins {
+                failures: 10,
+                refused: 190,
+                since: t,
+                until: t,
+                names: vec!["admin".into(), "root".into()],
+            },
             AuditDetail::SessionStarted {
                 until: t,
                 one_time_password: true,
