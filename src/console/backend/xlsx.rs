@@ -16,10 +16,29 @@ pub enum XlsxError {
     /// The archive would pass the 4 GiB a plain zip can address.
     #[error("the workbook is too large for a zip archive")]
     TooLarge,
+    /// A table has more rows than a sheet holds.
+    #[error(
+        "{table}: {rows} rows are more than an Excel sheet holds ({MAX_ROWS}); export CSV or a shorter range"
+    )]
+    TooManyRows {
+        /// The table's title.
+        table: String,
+        /// Its rows, the heading included.
+        rows: usize,
+    },
 }
+
+/// Rows an Excel sheet holds, the heading row included.
+pub const MAX_ROWS: usize = 1_048_576;
 
 /// The workbook's bytes: a sheet per table, named by its title.
 pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
+    if let Some(table) = tables.iter().find(|t| t.rows.len() >= MAX_ROWS) {
+        return Err(XlsxError::TooManyRows {
+            table: table.title.clone(),
+            rows: table.rows.len() + 1,
+        });
+    }
     let names = sheet_names(tables);
     let mut parts: Vec<(String, Vec<u8>)> = vec![
         (
@@ -276,6 +295,20 @@ mod tests {
         assert_eq!(rows[1][1], Data::Float(1.2));
         assert_eq!(rows[2][0], Data::String("<&\"x\">".into()));
         assert_eq!(rows[2].get(1).cloned().unwrap_or(Data::Empty), Data::Empty);
+    }
+
+    #[test]
+    fn a_table_longer_than_a_sheet_is_refused_with_the_reason() {
+        let long = Table {
+            title: "数值 values".into(),
+            headings: vec!["x".into()],
+            rows: vec![vec![Cell::Empty]; MAX_ROWS],
+        };
+        let error = workbook(&[long]).unwrap_err().to_string();
+        assert!(
+            error.contains("1048577 rows") && error.contains("CSV"),
+            "{error}"
+        );
     }
 
     #[test]
