@@ -12,6 +12,8 @@ pub mod series_csv;
 pub mod session;
 pub mod sse;
 pub mod sync;
+pub mod table_file;
+pub mod xlsx;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -264,6 +266,12 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         emitter.clone(),
         clock.clone(),
         config.export_dir.clone(),
+    )
+    .remembering_folder_in(
+        config
+            .credentials_dir
+            .as_ref()
+            .map(|dir| dir.join("export-folder")),
     );
     let sync = sync::SyncService::new(
         client.clone(),

@@ -3,6 +3,7 @@
 //! which never print.
 
 pub mod history;
+pub mod table;
 
 pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
 

@@ -11,6 +11,7 @@ pub mod about;
 pub mod admin;
 pub mod audit;
 pub mod chart;
+pub mod export_notice;
 pub mod fonts;
 pub mod history;
 pub mod i18n;

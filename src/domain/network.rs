@@ -203,6 +203,21 @@ impl Network {
     pub fn stations_in(&self, code: TownshipCode) -> impl Iterator<Item = &Station> {
         self.stations.iter().filter(move |s| s.township == code)
     }
+
+    /// Every station in the station list's order: township by township (in the network's
+    /// township order), by id within one; stations of no known township last.
+    pub fn stations_in_township_order(&self) -> Vec<&Station> {
+        let position = |s: &Station| {
+            self.townships
+                .iter()
+                .position(|t| t.code == s.township)
+                .unwrap_or(usize::MAX)
+        };
+        let mut stations: Vec<&Station> = self.stations.iter().collect();
+        // Stable: ids stay in order within a township.
+        stations.sort_by_key(|s| position(s));
+        stations
+    }
 }
 
 /// Reads every row of a headed CSV into `T` via the row type `R`, naming the line of any error.

@@ -27,6 +27,8 @@ use wxdesk::store::cache::{CacheChange, CacheDb};
 
 use crate::support::{afternoon, clock_at, network};
 
+mod exports;
+
 /// The station whose year is cached.
 const STATION: &str = "58819";
 /// A three-hour outage, this many days before now.
@@ -395,35 +397,6 @@ fn imports_and_maintenance_need_their_roles_and_say_so() {
         .unwrap();
     technician.serve();
     technician.harness.get_by_label_contains("line 775");
-}
-
-#[test]
-fn exports_carry_what_is_on_screen() {
-    let now = afternoon();
-    let mut desk = Desk::new(Role::DutyForecaster, Language::Zh, year_cache(now));
-    let t = desk.text();
-    desk.click(t.preset_day);
-    desk.click(t.export_csv);
-    let shown = desk.sent.iter().rev().find_map(|c| match c {
-        HistoryCommand::Views { requests, .. } => Some(requests.clone()),
-        _ => None,
-    });
-    let exported = desk.sent.iter().find_map(|c| match c {
-        HistoryCommand::ExportCsv { requests, .. } => Some(requests.clone()),
-        _ => None,
-    });
-    assert_eq!(exported, shown);
-    desk.click(t.export_png);
-    let png = desk
-        .sent
-        .iter()
-        .find_map(|c| match c {
-            HistoryCommand::ExportPng { png, .. } => Some(png.clone()),
-            _ => None,
-        })
-        .expect("a PNG was sent");
-    let image = image::load_from_memory(&png).unwrap();
-    assert_eq!((image.width(), image.height()), (1600, 900));
 }
 
 #[test]

@@ -14,7 +14,9 @@ use tokio::sync::mpsc;
 use super::client::{CentralClient, ClientError};
 use super::series_csv::{self, SeriesRows};
 use super::session::{Emitter, Session};
+use super::table_file;
 use crate::console::messages::history::{ImportOutcome, RainReport, Summaries, WindReport};
+use crate::console::messages::table::{ExportFormat, Table};
 use crate::console::messages::{Event, HistoryAction, HistoryCommand, HistoryEvent};
 use crate::console::state::STALE_AFTER_MS;
 use crate::domain::history::{Level, SeriesView, ViewRequest};
@@ -43,13 +45,15 @@ pub struct HistoryService {
     session: Arc<Session>,
     emitter: Emitter,
     clock: SharedClock,
-    export_dir: PathBuf,
+    export_dir: Mutex<PathBuf>,
+    /// The file that remembers the folder the user chose, if anywhere.
+    folder_memory: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for HistoryService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HistoryService")
-            .field("export_dir", &self.export_dir)
+            .field("export_dir", &self.export_dir())
             .finish_non_exhaustive()
     }
 }
@@ -71,12 +75,66 @@ impl HistoryService {
             session,
             emitter,
             clock,
-            export_dir,
+            export_dir: Mutex::new(export_dir),
+            folder_memory: None,
+        }
+    }
+
+    /// Remembers the export folder the user chooses in `file` (read back at the next start).
+    #[must_use]
+    pub fn remembering_folder_in(mut self, file: Option<PathBuf>) -> Self {
+        self.folder_memory = file;
+        self
+    }
+
+    fn export_dir(&self) -> PathBuf {
+        self.export_dir
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Takes the remembered folder, if one was chosen and still exists, and says which is used.
+    async fn announce_folder(&self) {
+        if let Some(file) = self.folder_memory.clone() {
+            let remembered = tokio::task::spawn_blocking(move || remembered_folder(&file))
+                .await
+                .ok()
+                .flatten();
+            if let Some(folder) = remembered {
+                *self
+                    .export_dir
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = folder;
+            }
+        }
+        let folder = self.export_dir().display().to_string();
+        self.emit(HistoryEvent::ExportFolder { folder }).await;
+    }
+
+    /// Makes `folder` the export folder (creating it) and remembers it.
+    async fn set_folder(&self, folder: PathBuf) {
+        let memory = self.folder_memory.clone();
+        let chosen = folder.clone();
+        let set = tokio::task::spawn_blocking(move || choose_folder(&chosen, memory.as_deref()))
+            .await
+            .unwrap_or_else(|join| Err(format!("choosing the folder failed: {join}")));
+        match set {
+            Ok(()) => {
+                *self
+                    .export_dir
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = folder.clone();
+                let folder = folder.display().to_string();
+                self.emit(HistoryEvent::ExportFolder { folder }).await;
+            }
+            Err(message) => self.fail(HistoryAction::Export, message).await,
         }
     }
 
     /// Serves commands until the UI leaves.
     pub async fn run(self, mut commands: mpsc::Receiver<HistoryCommand>) {
+        self.announce_folder().await;
         while let Some(first) = commands.recv().await {
             // Of the view requests waiting, only the newest still matters.
             let mut batch = vec![first];
@@ -162,10 +220,24 @@ impl HistoryService {
                 })
                 .await;
             }
-            HistoryCommand::ExportCsv { requests, name } => {
-                let dir = self.export_dir.clone();
+            HistoryCommand::Export {
+                format,
+                requests,
+                tables,
+                name,
+            } => {
+                self.emit(HistoryEvent::ExportStarted).await;
+                let dir = self.export_dir();
                 let written = self
-                    .read(move |cache| export_csv(cache, &requests, &dir, &name, now))
+                    .read(move |cache| {
+                        let file = ExportFile {
+                            format,
+                            dir: &dir,
+                            name: &name,
+                            now,
+                        };
+                        export_file(cache, &requests, tables, &file)
+                    })
                     .await;
                 self.reply(Export, written, |(path, size)| HistoryEvent::Exported {
                     path,
@@ -173,17 +245,34 @@ impl HistoryService {
                 })
                 .await;
             }
-            HistoryCommand::ExportPng { png, name } => {
+            HistoryCommand::ExportPng { render, name } => {
+                self.emit(HistoryEvent::ExportStarted).await;
                 let path = self
-                    .export_dir
+                    .export_dir()
                     .join(series_csv::file_name(&name, now, "png"));
-                let size = png.len();
-                let written = write_file(path, png).await;
-                self.reply(Export, written, |path| HistoryEvent::Exported {
+                let written = tokio::task::spawn_blocking(move || {
+                    let png = render
+                        .run()
+                        .map_err(|e| format!("the view could not be drawn: {e}"))?;
+                    let size = png.len();
+                    write_file(&path, &png).map(|path| (path, size))
+                })
+                .await
+                .unwrap_or_else(|join| Err(format!("drawing the view failed: {join}")));
+                self.reply(Export, written, |(path, size)| HistoryEvent::Exported {
                     path,
                     size,
                 })
                 .await;
+            }
+            HistoryCommand::SetExportFolder { folder } => self.set_folder(folder).await,
+            HistoryCommand::OpenFolder { folder } => {
+                let opened = tokio::task::spawn_blocking(move || open_folder(&folder))
+                    .await
+                    .unwrap_or_else(|join| Err(format!("opening the folder failed: {join}")));
+                if let Err(message) = opened {
+                    self.fail(Export, message).await;
+                }
             }
             HistoryCommand::Import {
                 path,
@@ -356,7 +445,7 @@ pub fn rain(
     let table = stats::hourly_rain(&minutes, &hourly);
     let hours = table
         .iter()
-        .filter(|&&(hour, _, _)| hour >= from && hour < to)
+        .filter(|&&(hour, _, _)| hour_overlaps(hour, from, to))
         .map(|&(hour, mm, _)| (hour.plus_ms(HOUR_MS), mm))
         .collect();
     let days = stats::daily_rain_from_hourly(&table, first_day.date..=last_day.date, now);
@@ -381,7 +470,15 @@ pub fn rain(
         hours,
         days,
         accumulations,
+        at: now,
     })
+}
+
+/// Whether the CMA hour starting at `hour` (its minutes stamped in `(hour, hour + 1 h]`) has
+/// any minute in `(from, to]`: a one-hour range that starts at 03:28 shows the hour that ended
+/// at 04:00 and the one running since.
+pub fn hour_overlaps(hour: Timestamp, from: Timestamp, to: Timestamp) -> bool {
+    hour < to && hour.plus_ms(HOUR_MS) > from
 }
 
 /// The wind of one station over `(from, to]`; `arrows` slices get a mean each.
@@ -428,7 +525,7 @@ pub fn summaries(cache: &CacheDb, now: Timestamp) -> Result<Summaries, String> {
     let after = today.start().plus_ms(-4 * HOUR_MS);
     let mut stations = Vec::new();
     let mut station_summaries = Vec::new();
-    for station in &network.stations {
+    for station in network.stations_in_township_order() {
         let read = |element| pairs(cache, &station.id, element, after, now);
         let (tem, rhu, gust, direction, pre) = (
             read(Element::Tem).map_err(store_error)?,
@@ -463,14 +560,48 @@ pub fn summaries(cache: &CacheDb, now: Timestamp) -> Result<Summaries, String> {
     })
 }
 
-/// Writes the values (or, for long views, the buckets) behind `requests` to a CSV file.
-fn export_csv(
+/// Where and how an export is written.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportFile<'a> {
+    /// CSV or Excel.
+    pub format: ExportFormat,
+    /// The folder.
+    pub dir: &'a Path,
+    /// The name, without folder, time or extension.
+    pub name: &'a str,
+    /// Now, for the file's name.
+    pub now: Timestamp,
+}
+
+/// Writes the values (or, for long views, the buckets) behind `requests` as one table, then
+/// `tables`, to a file; answers its path and the rows written.
+pub fn export_file(
     cache: &CacheDb,
     requests: &[ViewRequest],
-    dir: &Path,
-    name: &str,
-    now: Timestamp,
+    tables: Vec<Table>,
+    file: &ExportFile<'_>,
 ) -> Result<(String, usize), String> {
+    let mut all = Vec::new();
+    if !requests.is_empty() {
+        all.push(series_table(cache, requests, file.now)?);
+    }
+    all.extend(tables);
+    let rows = all.iter().map(|t| t.rows.len()).sum();
+    let bytes = table_file::table_file(&all, file.format)?;
+    let path = file.dir.join(series_csv::file_name(
+        file.name,
+        file.now,
+        file.format.extension(),
+    ));
+    write_file(&path, &bytes).map(|path| (path, rows))
+}
+
+/// The values (or, for long views, the buckets) behind `requests`, as one table.
+fn series_table(
+    cache: &CacheDb,
+    requests: &[ViewRequest],
+    now: Timestamp,
+) -> Result<Table, String> {
     let mut samples = Vec::new();
     let mut buckets = Vec::new();
     let raw = requests.iter().all(|r| r.plan().level == Level::Raw);
@@ -500,27 +631,64 @@ fn export_csv(
                 .map(|(r, b)| (r.station.clone(), r.element, SeriesRows::Buckets(b))),
         )
         .collect();
-    let rows = listed + buckets.iter().map(|(_, b)| b.len()).sum::<usize>();
-    let bytes = series_csv::series_csv(&series).map_err(|e| format!("writing CSV: {e}"))?;
-    let path = dir.join(series_csv::file_name(name, now, "csv"));
-    std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&path, bytes))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok((path.display().to_string(), rows))
+    Ok(series_csv::series_table(&series))
 }
 
-async fn write_file(path: PathBuf, bytes: Vec<u8>) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        std::fs::write(&path, bytes)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        Ok(path.display().to_string())
-    })
-    .await
-    .unwrap_or_else(|join| Err(format!("writing the file failed: {join}")))
+/// Writes `bytes` to `path`, creating its folder; answers the path as the user reads it.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<String, String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+/// The folder remembered in `file`, if it names one that exists.
+fn remembered_folder(file: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let folder = PathBuf::from(text.trim());
+    (folder.is_absolute() && folder.is_dir()).then_some(folder)
+}
+
+/// Checks that `folder` can hold exports (creating it) and remembers it in `memory`.
+fn choose_folder(folder: &Path, memory: Option<&Path>) -> Result<(), String> {
+    if !folder.is_absolute() {
+        return Err(format!(
+            "{} is not a full path (it should start with / or a drive letter)",
+            folder.display()
+        ));
+    }
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot use {} for exports: {e}", folder.display()))?;
+    if let Some(memory) = memory {
+        write_file(memory, folder.display().to_string().as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Opens `folder` in the desktop's file manager.
+fn open_folder(folder: &Path) -> Result<(), String> {
+    let program = if cfg!(windows) {
+        "explorer"
+    } else if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let status = std::process::Command::new(program)
+        .arg(folder)
+        .status()
+        .map_err(|e| format!("cannot open {} ({program}: {e})", folder.display()))?;
+    // Explorer answers 1 even when it opened the folder.
+    if status.success() || cfg!(windows) {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot open {} ({program}: {status})",
+            folder.display()
+        ))
+    }
 }
 
 async fn read_file(path: PathBuf) -> Result<Vec<u8>, String> {
@@ -538,4 +706,36 @@ async fn read_file(path: PathBuf) -> Result<Vec<u8>, String> {
     })
     .await
     .unwrap_or_else(|join| Err(format!("reading the file failed: {join}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chosen_folder_is_created_remembered_and_read_back() {
+        let home = tempfile::tempdir().unwrap();
+        let memory = home.path().join("config/export-folder");
+        let chosen = home.path().join("报表/2026");
+        choose_folder(&chosen, Some(&memory)).unwrap();
+        assert!(chosen.is_dir());
+        assert_eq!(remembered_folder(&memory), Some(chosen.clone()));
+        // A folder that went away is not used; a relative one is refused with the reason.
+        std::fs::remove_dir_all(&chosen).unwrap();
+        assert_eq!(remembered_folder(&memory), None);
+        let refused = choose_folder(Path::new("exports"), Some(&memory)).unwrap_err();
+        assert!(refused.contains("not a full path"), "{refused}");
+    }
+
+    #[test]
+    fn an_hour_is_shown_when_any_of_its_minutes_is_in_the_range() {
+        let at =
+            |hhmm: &str| Timestamp::parse_rfc3339(&format!("2026-12-06T{hhmm}:00+08:00")).unwrap();
+        let (from, to) = (at("03:28"), at("04:28"));
+        // (03:00, 04:00] and (04:00, 05:00] overlap (03:28, 04:28]; the hours either side do not.
+        let shown: Vec<bool> = ["02:00", "03:00", "04:00", "04:28"]
+            .map(|h| hour_overlaps(at(h), from, to))
+            .into();
+        assert_eq!(shown, [false, true, true, false]);
+    }
 }

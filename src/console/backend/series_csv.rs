@@ -3,6 +3,7 @@
 //! (station, element, time, value, unit, source, the QC tests it failed), or, for a view too
 //! long to list value by value, one row per bucket with its count, extremes and their times.
 
+use crate::console::messages::table::{Cell, Table};
 use crate::domain::history::{Bucket, Sample};
 use crate::domain::{Element, Source, StationId, Timestamp};
 
@@ -60,57 +61,70 @@ fn source_code(source: Source) -> &'static str {
 /// The file's bytes: all series of one kind (values, or buckets) one after the other. The
 /// headings are those of the first series' kind; a mix is written as buckets only.
 pub fn series_csv(series: &[(StationId, Element, SeriesRows<'_>)]) -> Result<Vec<u8>, csv::Error> {
+    super::table_file::tables_csv(&[series_table(series)])
+}
+
+/// The series as one table, values or buckets (see [`series_csv`]).
+pub fn series_table(series: &[(StationId, Element, SeriesRows<'_>)]) -> Table {
     let values = series
         .iter()
         .all(|(_, _, rows)| matches!(rows, SeriesRows::Values(_)));
-    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    if values {
-        writer.write_record(VALUE_HEADINGS)?;
+    let headings: &[&str] = if values {
+        &VALUE_HEADINGS
     } else {
-        writer.write_record(BUCKET_HEADINGS)?;
-    }
-    for (station, element, rows) in series {
-        match rows {
+        &BUCKET_HEADINGS
+    };
+    let mut rows = Vec::new();
+    for (station, element, series_rows) in series {
+        let text = |s: &str| Cell::text(s);
+        match series_rows {
             SeriesRows::Values(samples) if values => {
                 for s in *samples {
-                    writer.write_record([
-                        station.as_str(),
-                        element.code(),
-                        &beijing(s.time),
-                        &format!("{:.*}", element.decimals(), s.value),
-                        element.unit(),
-                        source_code(s.source),
-                        &s.qc.to_string(),
-                    ])?;
+                    rows.push(vec![
+                        text(station.as_str()),
+                        text(element.code()),
+                        Cell::Text(beijing(s.time)),
+                        Cell::number(Some(s.value), element.decimals()),
+                        text(element.unit()),
+                        text(source_code(s.source)),
+                        Cell::Text(s.qc.to_string()),
+                    ]);
                 }
             }
             SeriesRows::Values(_) => {}
             SeriesRows::Buckets(buckets) => {
                 for b in *buckets {
                     let a = &b.values.all;
-                    let fixed = |v: f64| format!("{v:.*}", element.decimals() + 1);
-                    writer.write_record([
-                        station.as_str(),
-                        element.code(),
-                        &beijing(b.start),
-                        &beijing(b.end),
-                        element.unit(),
-                        &a.count.to_string(),
-                        &fixed(a.min),
-                        &beijing(a.min_at),
-                        &fixed(a.mean()),
-                        &fixed(a.max),
-                        &beijing(a.max_at),
-                        &fixed(a.sum),
-                        &b.values.flagged().to_string(),
-                    ])?;
+                    let fixed = |v: f64| Cell::number(Some(v), element.decimals() + 1);
+                    rows.push(vec![
+                        text(station.as_str()),
+                        text(element.code()),
+                        Cell::Text(beijing(b.start)),
+                        Cell::Text(beijing(b.end)),
+                        text(element.unit()),
+                        Cell::number(Some(f64::from(a.count)), 0),
+                        fixed(a.min),
+                        Cell::Text(beijing(a.min_at)),
+                        fixed(a.mean()),
+                        fixed(a.max),
+                        Cell::Text(beijing(a.max_at)),
+                        fixed(a.sum),
+                        Cell::number(Some(f64::from(b.values.flagged())), 0),
+                    ]);
                 }
             }
         }
     }
-    writer
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
+    Table {
+        title: if values {
+            "数值 values"
+        } else {
+            "分段统计 buckets"
+        }
+        .to_owned(),
+        headings: headings.iter().map(|h| (*h).to_owned()).collect(),
+        rows,
+    }
 }
 
 /// An export's file name: `wxdesk-58819-TEM-20261127-180000.csv`, Beijing time; characters a

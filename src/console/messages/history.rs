@@ -6,6 +6,9 @@
 //! requests it has since replaced (a pan that moved on).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::table::{ExportFormat, Table};
 
 use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::stats::{
@@ -53,19 +56,35 @@ pub enum HistoryCommand {
         /// Echoed in the answer.
         ticket: u64,
     },
-    /// Write the values behind these views to a CSV file (UTF-8 with BOM) in the export folder.
-    ExportCsv {
-        /// The views on screen.
+    /// Write what a mode shows to a file (CSV or Excel) in the export folder: the values (or,
+    /// for long views, the buckets) behind `requests`, then `tables` as the view built them.
+    Export {
+        /// CSV or Excel.
+        format: ExportFormat,
+        /// The series views on screen (none in the modes that show only tables).
         requests: Vec<ViewRequest>,
+        /// The tables on screen, built from the reports the view draws.
+        tables: Vec<Table>,
         /// A name for the file, without folder or extension.
         name: String,
     },
-    /// Write an image the UI rendered to a PNG file in the export folder.
+    /// Draw the view offscreen and write it as a PNG file in the export folder, off the UI
+    /// thread.
     ExportPng {
-        /// The encoded PNG.
-        png: Vec<u8>,
+        /// Draws and encodes the image.
+        render: PngRender,
         /// A name for the file, without folder or extension.
         name: String,
+    },
+    /// Exports go to this folder from now on (remembered for the next start).
+    SetExportFolder {
+        /// The folder.
+        folder: PathBuf,
+    },
+    /// Open a folder in the desktop's file manager.
+    OpenFolder {
+        /// The folder.
+        folder: PathBuf,
     },
     /// Send an observation file (MICAPS type 1 or 3, CSV) to the central to import.
     Import {
@@ -96,6 +115,35 @@ pub enum HistoryCommand {
     },
 }
 
+/// Draws a view offscreen and encodes it as PNG: the UI builds it from a snapshot of what it
+/// shows, the history service runs it off the UI thread.
+#[derive(Clone)]
+pub struct PngRender(Arc<dyn Fn() -> Result<Vec<u8>, String> + Send + Sync>);
+
+impl PngRender {
+    /// A render job running `render`.
+    pub fn new(render: impl Fn() -> Result<Vec<u8>, String> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(render))
+    }
+
+    /// Draws and encodes the image, or says why it could not.
+    pub fn run(&self) -> Result<Vec<u8>, String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for PngRender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PngRender")
+    }
+}
+
+impl PartialEq for PngRender {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// One station's rain over a range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RainReport {
@@ -112,6 +160,8 @@ pub struct RainReport {
     pub days: Vec<DailyRain>,
     /// The 1, 3, 6, 12 and 24 h totals ending at `to` (or now, if sooner).
     pub accumulations: [Accumulation; 5],
+    /// When it was read: an hour or day still running has its rain up to here.
+    pub at: Timestamp,
 }
 
 /// One station's wind over a range.
@@ -194,6 +244,13 @@ pub enum HistoryEvent {
         /// The summaries.
         summaries: Summaries,
     },
+    /// An export is being drawn or written.
+    ExportStarted,
+    /// Exports go to this folder.
+    ExportFolder {
+        /// The folder.
+        folder: String,
+    },
     /// A file was written.
     Exported {
         /// Where.
@@ -227,7 +284,7 @@ pub enum HistoryEvent {
 pub enum HistoryAction {
     /// Reading the cache for a chart or a table.
     Read,
-    /// Writing an export file.
+    /// Writing an export file, or choosing or opening its folder.
     Export,
     /// Importing a file.
     Import,

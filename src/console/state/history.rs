@@ -28,6 +28,17 @@ pub enum ImportStatus {
     Failed(String),
 }
 
+/// How the last export went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportStatus {
+    /// Being drawn or written.
+    Writing,
+    /// Written to this file.
+    Written(String),
+    /// Not written, and why.
+    Failed(String),
+}
+
 /// Everything the history screen has been told.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryState {
@@ -39,8 +50,10 @@ pub struct HistoryState {
     pub wind: Option<Answer<WindReport>>,
     /// The newest summaries.
     pub summaries: Option<Answer<Summaries>>,
-    /// The last export: where the file went, or why it did not.
-    pub export: Option<Result<String, String>>,
+    /// The last export: being written, where the file went, or why it did not.
+    pub export: Option<ExportStatus>,
+    /// The folder exports go to, once the service has said.
+    pub export_folder: Option<String>,
     /// The last import.
     pub import: ImportStatus,
     /// The last maintenance record: its id, or why it failed.
@@ -57,6 +70,7 @@ impl Default for HistoryState {
             wind: None,
             summaries: None,
             export: None,
+            export_folder: None,
             import: ImportStatus::Idle,
             maintenance: None,
             read_failure: None,
@@ -84,13 +98,15 @@ impl HistoryState {
             HistoryEvent::Summaries { ticket, summaries } => {
                 keep_newest(&mut self.summaries, ticket, summaries);
             }
-            HistoryEvent::Exported { path, .. } => self.export = Some(Ok(path)),
+            HistoryEvent::ExportStarted => self.export = Some(ExportStatus::Writing),
+            HistoryEvent::ExportFolder { folder } => self.export_folder = Some(folder),
+            HistoryEvent::Exported { path, .. } => self.export = Some(ExportStatus::Written(path)),
             HistoryEvent::ImportStarted { .. } => self.import = ImportStatus::Sending,
             HistoryEvent::Imported(outcome) => self.import = ImportStatus::Done(outcome),
             HistoryEvent::MaintenanceSaved { id } => self.maintenance = Some(Ok(id)),
             HistoryEvent::Failed { action, message } => match action {
                 HistoryAction::Read => self.read_failure = Some(message),
-                HistoryAction::Export => self.export = Some(Err(message)),
+                HistoryAction::Export => self.export = Some(ExportStatus::Failed(message)),
                 HistoryAction::Import => self.import = ImportStatus::Failed(message),
                 HistoryAction::Maintenance => self.maintenance = Some(Err(message)),
             },
@@ -141,6 +157,6 @@ mod tests {
         });
         assert_eq!(state.read_failure, None, "a read that worked clears it");
         state.apply(failed(HistoryAction::Export));
-        assert!(matches!(state.export, Some(Err(_))));
+        assert!(matches!(state.export, Some(ExportStatus::Failed(_))));
     }
 }

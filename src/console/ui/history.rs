@@ -9,6 +9,8 @@
 //! however long the range.
 
 mod axis;
+mod chart_frame;
+pub mod export;
 mod plots;
 mod rain;
 mod range;
@@ -27,7 +29,7 @@ use crate::console::messages::{Command, HistoryCommand};
 use crate::console::ui::i18n;
 use crate::domain::history::ViewRequest;
 use crate::domain::time::MINUTE_MS;
-use crate::domain::{Element, StationId, Timestamp};
+use crate::domain::{Element, Network, StationId, Timestamp};
 
 pub use plots::Panel;
 pub use range::{Preset, TimeRange};
@@ -156,7 +158,12 @@ impl HistoryView {
     }
 
     /// The views the current mode needs.
-    pub fn wanted_views(&self, selected: Option<&StationId>, now: Timestamp) -> Vec<ViewRequest> {
+    pub fn wanted_views(
+        &self,
+        selected: Option<&StationId>,
+        network: &Network,
+        now: Timestamp,
+    ) -> Vec<ViewRequest> {
         let range = self.range_at(now);
         let request = |station: &StationId, element| ViewRequest {
             station: station.clone(),
@@ -175,9 +182,8 @@ impl HistoryView {
                     .map(|&e| request(station, e))
                     .collect()
             }),
-            Mode::Stations => self
-                .compare
-                .iter()
+            Mode::Stations => compared_in_list_order(&self.compare, network)
+                .into_iter()
                 .map(|s| request(s, self.compare_element))
                 .collect(),
             Mode::Wind => selected.map_or_else(Vec::new, |station| {
@@ -188,6 +194,15 @@ impl HistoryView {
             }),
             Mode::Rain | Mode::Summary => Vec::new(),
         }
+    }
+
+    /// The rolling rain totals switched on, hours.
+    pub fn rolling_windows(&self) -> Vec<u32> {
+        crate::domain::stats::STANDARD_WINDOWS_H
+            .into_iter()
+            .zip(self.rolling)
+            .filter_map(|(h, on)| on.then_some(h))
+            .collect()
     }
 
     /// Whether the rain panel or screen is on.
@@ -212,7 +227,7 @@ impl HistoryView {
                 .any(|s| state.history_changed(sent_generation, s, range.from, range.to))
         };
 
-        let views = self.wanted_views(selected, scene.now);
+        let views = self.wanted_views(selected, &state.network, scene.now);
         let resend = match &self.views_sent {
             Some(sent) if sent.key == views => {
                 let stations: Vec<&StationId> = views.iter().map(|r| &r.station).collect();
@@ -358,6 +373,7 @@ pub fn history_ui(
         history.compare.insert(station.clone());
     }
     toolbar_ui(ui, scene, history, t, commands);
+    tools::notice_ui(ui, scene, history, t, commands);
     ui.separator();
     // Charts get as many buckets as they have pixels (a little less: axes and margins).
     let width_px = (ui.available_width() - 60.0).max(100.0) * ui.ctx().pixels_per_point();
@@ -376,6 +392,31 @@ pub fn history_ui(
     }
     history.request(scene, selected.as_ref(), commands);
     tools::windows_ui(ui.ctx(), scene, view, commands);
+}
+
+/// The compared stations in the station list's order (township by township), so the chips,
+/// the legend and the exported file list them as the list does.
+fn compared_in_list_order<'a>(
+    compare: &'a BTreeSet<StationId>,
+    network: &Network,
+) -> Vec<&'a StationId> {
+    let order: Vec<&StationId> = network
+        .stations_in_township_order()
+        .into_iter()
+        .map(|s| &s.id)
+        .collect();
+    let mut stations: Vec<&StationId> = compare.iter().collect();
+    stations.sort_by_key(|id| order.iter().position(|o| o == id).unwrap_or(usize::MAX));
+    stations
+}
+
+/// The station a screen shows, as its title: `清流（58819）`, `Qingliu (58819)`.
+fn station_title(scene: Scene<'_>, id: &StationId) -> String {
+    let name = export::station_name(&scene.state.network, scene.language, id);
+    match scene.language {
+        i18n::Language::Zh => format!("{name}（{id}）"),
+        i18n::Language::En => format!("{name} ({id})"),
+    }
 }
 
 fn empty_ui(ui: &mut egui::Ui, message: &str) {

@@ -157,6 +157,19 @@ pub struct DailyRain {
     pub total: RainTotal,
 }
 
+impl DailyRain {
+    /// For a day still running when its total was taken, the minute the total runs to: its
+    /// completeness is of that part only, and a view says "until 04:28", not "complete".
+    pub fn running_until(&self) -> Option<Timestamp> {
+        let whole_day = minutes_between(self.day.start(), self.day.end());
+        (self.total.expected < whole_day).then(|| {
+            self.day
+                .start()
+                .plus_ms(i64::from(self.total.expected) * MINUTE_MS)
+        })
+    }
+}
+
 /// The rain of `day` up to `now` (the whole day once it is over).
 pub fn day_rain(minutes: &[(Timestamp, f64)], day: ObservingDay, now: Timestamp) -> DailyRain {
     DailyRain {

@@ -3,14 +3,12 @@
 //! QC flagged marked. Dragging pans and the wheel zooms every chart together.
 
 use egui::RichText;
-use egui_plot::{
-    AxisHints, ColorConflictHandling, Corner, Legend, Line, MarkerShape, Plot, PlotPoints, Points,
-    Span,
-};
+use egui_plot::{Line, MarkerShape, PlotPoints, Points, Span};
 
+use super::chart_frame::{Interaction, interaction, plot_base};
 use super::series::{SeriesGeometry, Trace};
 use super::text::{self, HistoryText};
-use super::{HistoryView, Shown, TimeRange, axis, rain};
+use super::{HistoryView, Shown, TimeRange, rain};
 use crate::console::ui::chart::{self, hour_axis, time_from_axis};
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::Element;
@@ -215,7 +213,7 @@ pub fn compare_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView
         }
     });
     ui.horizontal_wrapped(|ui| {
-        for station in &scene.state.network.stations {
+        for station in scene.state.network.stations_in_township_order() {
             let mut on = history.compare.contains(&station.id);
             if ui
                 .toggle_value(&mut on, i18n::station_name(scene.language, station))
@@ -283,133 +281,6 @@ fn views_answered<'s>(scene: Scene<'s>) -> Vec<&'s SeriesView> {
         .as_ref()
         .map(|a| a.value.iter().collect())
         .unwrap_or_default()
-}
-
-/// What the user did to a chart this frame.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Interaction {
-    /// Dragged by this fraction of the range (positive: towards the past).
-    pub pan: f64,
-    /// Wheel zoom: factor and where (0–1 across the range).
-    pub zoom: Option<(f64, f64)>,
-}
-
-impl Interaction {
-    /// Adds what another chart saw.
-    pub fn merge(&mut self, other: Self) {
-        self.pan += other.pan;
-        if other.zoom.is_some() {
-            self.zoom = other.zoom;
-        }
-    }
-
-    /// Moves the screen's range accordingly.
-    pub fn apply(self, history: &mut HistoryView, scene: Scene<'_>) {
-        let mut range = history.range_at(scene.now);
-        if self.pan != 0.0 {
-            range = range.pan(-self.pan, scene.now);
-        }
-        if let Some((factor, anchor)) = self.zoom {
-            range = range.zoom(factor, anchor, scene.now);
-        }
-        if self != Self::default() {
-            history.range = range;
-        }
-    }
-}
-
-/// The interaction a plot's response shows.
-pub fn interaction(response: &egui::Response, ui: &egui::Ui) -> Interaction {
-    let width = response.rect.width().max(1.0);
-    let mut seen = Interaction::default();
-    if response.dragged() {
-        seen.pan = f64::from(response.drag_delta().x / width);
-    }
-    if response.hovered() {
-        let scroll = ui.input(|i| i.smooth_scroll_delta.y + i.zoom_delta().ln() * 200.0);
-        if scroll.abs() > 0.1
-            && let Some(pointer) = response.hover_pos()
-        {
-            let anchor = f64::from((pointer.x - response.rect.left()) / width);
-            seen.zoom = Some(((-f64::from(scroll) / 400.0).exp(), anchor));
-        }
-    }
-    seen
-}
-
-/// A plot with the screen's axes and behaviour and a legend on the plot, for the caller to fill.
-pub fn plot<'a>(
-    id: impl std::hash::Hash + std::fmt::Debug,
-    scene: Scene<'_>,
-    unit: &'a str,
-    height: f32,
-    x_axis: bool,
-) -> Plot<'a> {
-    plot_base(id, scene, unit, height, x_axis).legend(
-        Legend::default()
-            .position(Corner::LeftTop)
-            .text_style(egui::TextStyle::Small)
-            .background_alpha(0.85)
-            .follow_insertion_order(true)
-            // Raw and QC'd lines share a name; the legend shows the QC'd (drawn last).
-            .color_conflict_handling(ColorConflictHandling::PickLast),
-    )
-}
-
-/// A plot with the screen's axes and behaviour, without a legend (the caller draws one beside
-/// it with [`chart::legend_ui`]).
-fn plot_base<'a>(
-    id: impl std::hash::Hash + std::fmt::Debug,
-    scene: Scene<'_>,
-    unit: &'a str,
-    height: f32,
-    x_axis: bool,
-) -> Plot<'a> {
-    let x = AxisHints::new_x()
-        .formatter(axis::grid_label)
-        .tick_label_font(theme::small())
-        .label(if x_axis {
-            scene.text.chart_time_axis
-        } else {
-            ""
-        });
-    let y = AxisHints::new_y()
-        .formatter(chart::value_label)
-        .tick_label_font(theme::small())
-        .label(unit)
-        .min_thickness(44.0);
-    chart::still_plot(id, height)
-        .custom_x_axes(vec![x])
-        .custom_y_axes(vec![y])
-        .show_axes([x_axis, true])
-        .x_grid_spacer(axis::grid)
-        .y_grid_spacer(chart::value_grid)
-        .grid_color(theme::CHART_GRID)
-        .link_cursor(egui::Id::unique("wxdesk history cursor"), [true, false])
-        .label_formatter(move |pos| hover_label(pos, unit))
-        .sense(egui::Sense::click_and_drag())
-}
-
-/// The hover text of a history chart: the series, the full Beijing date and time, the value.
-fn hover_label(position: &egui_plot::HoverPosition<'_>, unit: &str) -> Option<String> {
-    let when = |x: f64| {
-        time_from_axis(x)
-            .beijing()
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
-    match position {
-        egui_plot::HoverPosition::NearDataPoint {
-            plot_name,
-            position,
-            ..
-        } => Some(format!(
-            "{plot_name}\n{}  {:.1} {unit}",
-            when(position.x),
-            position.y
-        )),
-        egui_plot::HoverPosition::Elsewhere { position } => Some(when(position.x)),
-    }
 }
 
 #[allow(

@@ -4,12 +4,14 @@
 use egui::RichText;
 use egui_plot::{Bar, BarChart, Line, PlotPoints};
 
-use super::plots::{self, Interaction};
+use super::chart_frame::{self, Interaction};
+use super::export;
 use super::text::{self, HistoryText};
 use super::{HistoryView, TimeRange};
 use crate::console::messages::history::RainReport;
 use crate::console::ui::chart::hour_axis;
 use crate::console::ui::{Scene, i18n, theme};
+use crate::domain::Timestamp;
 use crate::domain::stats::{RainTotal, STANDARD_WINDOWS_H};
 use crate::domain::time::{DAY_MS, HOUR_MS};
 
@@ -27,11 +29,30 @@ pub struct RainBar {
     pub mm: f64,
 }
 
-/// The bars of a report over `range`: hours, or CMA days when the range is long (so a year
-/// is 365 bars, not 8 760).
-pub fn bars(report: &RainReport, range: TimeRange) -> Vec<RainBar> {
+/// Which bars a range draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RainBars {
+    /// One per CMA hour.
+    Hourly,
+    /// One per CMA day (20–20), over long ranges.
+    Daily,
+}
+
+/// The bars `range` draws: hours, or CMA days when the range is long (so a year is 365 bars,
+/// not 8 760).
+pub fn bars_kind(range: TimeRange) -> RainBars {
     if range.span_ms() > DAILY_BARS_FROM_MS {
-        report
+        RainBars::Daily
+    } else {
+        RainBars::Hourly
+    }
+}
+
+/// The bars of a report over `range`. The hour still running is drawn up to when the report
+/// was read, so a short range ending now shows it.
+pub fn bars(report: &RainReport, range: TimeRange) -> Vec<RainBar> {
+    match bars_kind(range) {
+        RainBars::Daily => report
             .days
             .iter()
             .filter_map(|d| {
@@ -43,23 +64,26 @@ pub fn bars(report: &RainReport, range: TimeRange) -> Vec<RainBar> {
                     mm,
                 })
             })
-            .collect()
-    } else {
-        report
+            .collect(),
+        RainBars::Hourly => report
             .hours
             .iter()
-            .map(|&(end, mm)| RainBar {
-                x: hour_axis(end) - 0.5,
-                width: 0.9,
-                mm,
+            .map(|&(end, mm)| {
+                let start = hour_axis(end.plus_ms(-HOUR_MS));
+                let until = hour_axis(end.min(report.at));
+                RainBar {
+                    x: (start + until) / 2.0,
+                    width: (until - start) * 0.9,
+                    mm,
+                }
             })
-            .collect()
+            .collect(),
     }
 }
 
 /// The rolling total of the `hours` ending at each hour's end: the rain of the hours in
 /// `(end − hours, end]` that have data.
-pub fn rolling(report: &RainReport, hours: u32) -> Vec<egui_plot::PlotPoint> {
+pub fn rolling(report: &RainReport, hours: u32) -> Vec<(Timestamp, f64)> {
     let span = i64::from(hours) * HOUR_MS;
     let amounts = &report.hours;
     let mut total = 0.0;
@@ -72,7 +96,7 @@ pub fn rolling(report: &RainReport, hours: u32) -> Vec<egui_plot::PlotPoint> {
                 total -= amounts[first].1;
                 first += 1;
             }
-            egui_plot::PlotPoint::new(hour_axis(end), total.max(0.0))
+            (end, total.max(0.0))
         })
         .collect()
 }
@@ -89,9 +113,19 @@ pub fn bars_plot_ui(
 ) -> Interaction {
     let t = text::text(scene.language);
     let bars = report.map(|r| bars(r, range)).unwrap_or_default();
-    let daily = range.span_ms() > DAILY_BARS_FROM_MS;
+    let daily = bars_kind(range) == RainBars::Daily;
     let lines: Vec<(u32, Vec<egui_plot::PlotPoint>)> = match report {
-        Some(r) if !daily => rolling_hours.iter().map(|&h| (h, rolling(r, h))).collect(),
+        Some(r) if !daily => rolling_hours
+            .iter()
+            .map(|&h| {
+                let at = r.at;
+                let points = rolling(r, h)
+                    .into_iter()
+                    .map(|(end, mm)| egui_plot::PlotPoint::new(hour_axis(end.min(at)), mm))
+                    .collect();
+                (h, points)
+            })
+            .collect(),
         _ => Vec::new(),
     };
     let top = bars
@@ -100,7 +134,7 @@ pub fn bars_plot_ui(
         .chain(lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.y)))
         .fold(1.0_f64, f64::max);
     let x_range = hour_axis(range.from)..=hour_axis(range.to);
-    let response = plots::plot("history rain", scene, "mm", height, x_axis)
+    let response = chart_frame::plot("history rain", scene, "mm", height, x_axis)
         .include_y(0.0)
         .include_y(top * 1.1)
         .show(ui, |plot_ui| {
@@ -124,13 +158,16 @@ pub fn bars_plot_ui(
                 );
             }
         });
-    plots::interaction(&response.response, ui)
+    chart_frame::interaction(&response.response, ui)
 }
 
 /// The rain screen.
 pub fn rain_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView, t: &HistoryText) {
     let range = history.range_at(scene.now);
     let report = scene.state.history.rain.as_ref().map(|a| &a.value);
+    if let Some(station) = &history.station {
+        ui.label(RichText::new(super::station_title(scene, station)).strong());
+    }
     ui.label(
         RichText::new(t.rain_cma_note)
             .color(theme::INK_MUTED)
@@ -145,11 +182,7 @@ pub fn rain_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView, t
             );
         }
     });
-    let windows: Vec<u32> = STANDARD_WINDOWS_H
-        .into_iter()
-        .zip(history.rolling)
-        .filter_map(|(h, on)| on.then_some(h))
-        .collect();
+    let windows = history.rolling_windows();
     let chart_height = (ui.available_height() * 0.5).max(160.0);
     let interaction = bars_plot_ui(ui, scene, report, range, &windows, chart_height, true);
     interaction.apply(history, scene);
@@ -163,24 +196,10 @@ pub fn rain_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView, t
     });
 }
 
-fn total_text(scene: Scene<'_>, t: &HistoryText, total: &RainTotal) -> (String, String) {
-    let amount = total
+fn amount_text(scene: Scene<'_>, total: &RainTotal) -> String {
+    total
         .mm
-        .map_or_else(|| scene.text.no_data.to_owned(), |mm| format!("{mm:.1} mm"));
-    let data = if total.is_complete() {
-        t.rain_complete.to_owned()
-    } else if total.minutes == 0 {
-        t.rain_no_data.to_owned()
-    } else {
-        let minutes = |m: u32| text::rough_duration(scene.language, i64::from(m) * 60_000);
-        format!(
-            "{} {}/{}",
-            t.rain_incomplete,
-            minutes(total.minutes),
-            minutes(total.expected)
-        )
-    };
-    (amount, data)
+        .map_or_else(|| scene.text.no_data.to_owned(), |mm| format!("{mm:.1} mm"))
 }
 
 fn accumulations_ui(ui: &mut egui::Ui, scene: Scene<'_>, t: &HistoryText, report: &RainReport) {
@@ -199,7 +218,8 @@ fn accumulations_ui(ui: &mut egui::Ui, scene: Scene<'_>, t: &HistoryText, report
         .num_columns(3)
         .show(ui, |ui| {
             for a in &report.accumulations {
-                let (amount, data) = total_text(scene, t, &a.total);
+                let amount = amount_text(scene, &a.total);
+                let data = export::completeness(scene.language, t, &a.total, None);
                 ui.label(text::duration(scene.language, i64::from(a.hours) * HOUR_MS));
                 ui.label(RichText::new(amount).strong());
                 ui.label(RichText::new(data).color(theme::INK_MUTED));
@@ -223,7 +243,8 @@ fn days_ui(ui: &mut egui::Ui, scene: Scene<'_>, t: &HistoryText, report: &RainRe
                     ui.label(RichText::new(t.rain_data).color(theme::INK_MUTED));
                     ui.end_row();
                     for day in report.days.iter().rev() {
-                        let (amount, data) = total_text(scene, t, &day.total);
+                        let amount = amount_text(scene, &day.total);
+                        let data = export::day_completeness(scene.language, t, day);
                         ui.label(day.day.date.format("%Y-%m-%d").to_string());
                         ui.label(amount);
                         ui.label(RichText::new(data).color(theme::INK_MUTED));
@@ -267,6 +288,7 @@ mod tests {
                 hours,
                 total: empty,
             }),
+            at: t0.plus_ms(40 * DAY_MS),
         }
     }
 
@@ -286,7 +308,27 @@ mod tests {
         );
         // Half a millimetre an hour: three hours roll up to 1.5 mm once three have passed.
         let three = rolling(&report(6, 0), 3);
-        let ys: Vec<f64> = three.iter().map(|p| p.y).collect();
+        let ys: Vec<f64> = three.iter().map(|p| p.1).collect();
         assert_eq!(ys, [0.5, 1.0, 1.5, 1.5, 1.5, 1.5]);
+    }
+
+    #[test]
+    fn the_hour_still_running_is_drawn_up_to_when_it_was_read() {
+        let at = Timestamp::parse_rfc3339("2026-12-05T20:28:00Z").unwrap(); // 04:28 BJT
+        let hour_end = |h: i64| at.floor(HOUR_MS).plus_ms(h * HOUR_MS);
+        let mut r = report(0, 0);
+        r.at = at;
+        r.hours = vec![(hour_end(0), 1.2), (hour_end(1), 0.6)];
+        let range = TimeRange::last(HOUR_MS, at);
+        let drawn = bars(&r, range);
+        let (lo, hi) = (hour_axis(range.from), hour_axis(range.to));
+        for bar in &drawn {
+            let (left, right) = (bar.x - bar.width / 2.0, bar.x + bar.width / 2.0);
+            assert!(right > lo && left < hi, "{bar:?} is inside the range");
+        }
+        // The running hour: from 04:00 to 04:28, not to 05:00.
+        let running = drawn[1];
+        assert!((running.x - (hour_axis(hour_end(0)) + hour_axis(at)) / 2.0).abs() < 1e-9);
+        assert_eq!(drawn.iter().map(|b| b.mm).collect::<Vec<_>>(), [1.2, 0.6]);
     }
 }

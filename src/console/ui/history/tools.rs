@@ -6,9 +6,13 @@ use egui::RichText;
 
 use super::text::{self, HistoryText};
 use super::{HistoryView, Mode};
+use crate::console::messages::history::PngRender;
+use crate::console::messages::table::ExportFormat;
 use crate::console::messages::{Command, HistoryCommand};
+use crate::console::state::AppState;
 use crate::console::state::account::Gate;
-use crate::console::state::history::ImportStatus;
+use crate::console::state::history::{ExportStatus, ImportStatus};
+use crate::console::ui::export_notice::{self, FolderEdit, NoticeAction, NoticeText};
 use crate::console::ui::{Scene, ViewState, i18n, raster, theme};
 use crate::domain::access::Capability;
 use crate::domain::time::{MINUTE_MS, beijing_offset};
@@ -61,6 +65,8 @@ pub struct ToolsView {
     pub maintenance_note: String,
     /// Why the form was refused here, before anything was sent.
     pub maintenance_error: Option<String>,
+    /// The export folder, while the user changes it.
+    pub folder: FolderEdit,
 }
 
 /// The toolbar's buttons.
@@ -71,20 +77,19 @@ pub fn buttons_ui(
     t: &HistoryText,
     commands: &mut Vec<Command>,
 ) {
-    let has_views = history
-        .views_sent
-        .as_ref()
-        .is_some_and(|s| !s.key.is_empty());
-    if ui
-        .add_enabled(has_views, egui::Button::new(t.export_csv))
-        .on_hover_text(t.export_hover)
-        .clicked()
-        && let Some(sent) = &history.views_sent
-    {
-        commands.push(Command::History(HistoryCommand::ExportCsv {
-            requests: sent.key.clone(),
-            name: export_name(history, sent.key.first().map(|r| &r.station)),
-        }));
+    for (format, label) in [
+        (ExportFormat::Csv, t.export_csv),
+        (ExportFormat::Xlsx, t.export_xlsx),
+    ] {
+        let command = super::export::export_command(scene, history, format);
+        if ui
+            .add_enabled(command.is_some(), egui::Button::new(label))
+            .on_hover_text(t.export_hover)
+            .clicked()
+            && let Some(command) = command
+        {
+            commands.push(command);
+        }
     }
     let drawable = history.mode != Mode::Summary;
     if ui
@@ -92,13 +97,10 @@ pub fn buttons_ui(
         .on_hover_text(t.export_hover)
         .clicked()
     {
-        match render_png(scene, history) {
-            Ok(png) => commands.push(Command::History(HistoryCommand::ExportPng {
-                png,
-                name: export_name(history, None),
-            })),
-            Err(error) => tracing::warn!(%error, "the view could not be rendered"),
-        }
+        commands.push(Command::History(HistoryCommand::ExportPng {
+            render: png_render(scene, history),
+            name: export_name(history),
+        }));
     }
     if gated_ui(ui, scene, t.import_button, Capability::IngestObservations) {
         history.tools.import_open = true;
@@ -110,27 +112,43 @@ pub fn buttons_ui(
             tools.maintenance_from = format_time(scene.now.floor(MINUTE_MS));
         }
     }
-    match &scene.state.history.export {
-        Some(Ok(path)) => {
-            ui.label(
-                RichText::new(format!(
-                    "{}{}{path}",
-                    t.exported,
-                    i18n::colon(scene.language)
-                ))
-                .color(theme::STATUS_OK)
-                .size(theme::SMALL_SIZE),
-            );
+}
+
+/// The last export's notice and the export folder, on a line of their own under the toolbar.
+pub fn notice_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    history: &mut HistoryView,
+    t: &HistoryText,
+    commands: &mut Vec<Command>,
+) {
+    let state = &scene.state.history;
+    let status = state.export.as_ref().map(|e| match e {
+        ExportStatus::Writing => export_notice::Status::Writing,
+        ExportStatus::Written(path) => export_notice::Status::Written(path),
+        ExportStatus::Failed(message) => export_notice::Status::Failed(message),
+    });
+    let words = NoticeText {
+        exported: t.exported,
+        failed: t.export_failed,
+        writing: t.exporting,
+        in_folder: t.export_in_folder,
+        open_folder: t.export_open_folder,
+        export_to: t.export_to,
+        change_folder: t.export_change_folder,
+        folder_field: t.export_folder_field,
+        use_folder: t.export_folder_use,
+        cancel: t.export_folder_cancel,
+    };
+    let folder = state.export_folder.as_deref();
+    let action =
+        export_notice::export_notice_ui(ui, status, folder, &mut history.tools.folder, &words);
+    match action {
+        Some(NoticeAction::OpenFolder(folder)) => {
+            commands.push(Command::History(HistoryCommand::OpenFolder { folder }));
         }
-        Some(Err(message)) => {
-            ui.label(
-                RichText::new(format!(
-                    "{}{}{message}",
-                    t.export_failed,
-                    i18n::colon(scene.language)
-                ))
-                .color(theme::STATUS_ERROR),
-            );
+        Some(NoticeAction::UseFolder(folder)) => {
+            commands.push(Command::History(HistoryCommand::SetExportFolder { folder }));
         }
         None => {}
     }
@@ -155,7 +173,8 @@ fn gated_ui(ui: &mut egui::Ui, scene: Scene<'_>, label: &str, capability: Capabi
     }
 }
 
-fn export_name(history: &HistoryView, station: Option<&StationId>) -> String {
+/// The export's name: the station shown (for every mode showing one) and the mode.
+pub fn export_name(history: &HistoryView) -> String {
     let mode = match history.mode {
         Mode::Elements => "elements",
         Mode::Stations => "stations",
@@ -163,12 +182,30 @@ fn export_name(history: &HistoryView, station: Option<&StationId>) -> String {
         Mode::Wind => "wind",
         Mode::Summary => "today",
     };
-    station.map_or_else(|| mode.to_owned(), |s| format!("{s}-{mode}"))
+    match (&history.station, history.mode) {
+        (Some(station), Mode::Elements | Mode::Rain | Mode::Wind) => format!("{station}-{mode}"),
+        _ => mode.to_owned(),
+    }
 }
 
-/// The view as a PNG, drawn by the same code as on screen, offscreen.
-fn render_png(scene: Scene<'_>, history: &HistoryView) -> Result<Vec<u8>, raster::RasterError> {
-    let mut copy = history.clone();
+/// The view as a PNG, drawn by the same code as on screen, offscreen: a job holding a copy of
+/// what the screen shows, for the history service to run off the UI thread.
+fn png_render(scene: Scene<'_>, history: &HistoryView) -> PngRender {
+    let state: AppState = scene.state.clone();
+    let copy = history.clone();
+    let (now, language, strings) = (scene.now, scene.language, scene.text);
+    PngRender::new(move || {
+        let scene = Scene {
+            state: &state,
+            now,
+            language,
+            text: strings,
+        };
+        render_png(scene, copy.clone()).map_err(|e| e.to_string())
+    })
+}
+
+fn render_png(scene: Scene<'_>, mut copy: HistoryView) -> Result<Vec<u8>, raster::RasterError> {
     let t = text::text(scene.language);
     let request = raster::RenderRequest {
         size: egui::vec2(1600.0, 900.0),
@@ -186,12 +223,8 @@ fn render_png(scene: Scene<'_>, history: &HistoryView) -> Result<Vec<u8>, raster
                     ))
                     .heading(),
                 );
-                let station = copy
-                    .station
-                    .as_ref()
-                    .and_then(|id| scene.state.network.station(id));
-                if let (Some(station), false) = (station, copy.mode == Mode::Stations) {
-                    ui.label(i18n::station_name(scene.language, station));
+                if let (Mode::Elements, Some(id)) = (copy.mode, &copy.station) {
+                    ui.label(super::station_title(scene, id));
                 }
                 match copy.mode {
                     Mode::Elements => super::plots::elements_ui(ui, scene, &mut copy, t),

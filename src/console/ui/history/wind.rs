@@ -7,7 +7,7 @@ use std::f32::consts::{FRAC_PI_2, TAU};
 use egui::{Pos2, RichText, Stroke, Vec2};
 
 use super::HistoryView;
-use super::plots::{self, Interaction};
+use super::chart_frame::{self, Interaction};
 use super::series::SeriesGeometry;
 use super::text::HistoryText;
 use crate::console::messages::history::WindReport;
@@ -21,6 +21,9 @@ pub const ARROWS: usize = 48;
 
 /// The wind screen.
 pub fn wind_ui(ui: &mut egui::Ui, scene: Scene<'_>, history: &mut HistoryView, t: &HistoryText) {
+    if let Some(station) = &history.station {
+        ui.label(RichText::new(super::station_title(scene, station)).strong());
+    }
     let report = scene.state.history.wind.as_ref().map(|a| &a.value);
     let Some(report) = report else {
         super::empty_ui(ui, t.reading);
@@ -197,7 +200,7 @@ fn speeds_ui(
         Vec2::new(ui.available_width(), ARROW_BAND),
         egui::Sense::hover(),
     );
-    let response = plots::plot("history wind", scene, "m/s", height - ARROW_BAND, true)
+    let response = chart_frame::plot("history wind", scene, "m/s", height - ARROW_BAND, true)
         .include_y(0.0)
         .include_y(top * 1.25)
         .show(ui, |plot_ui| {
@@ -229,5 +232,5 @@ fn speeds_ui(
         let base = Pos2::new(x, y) - tip / 2.0;
         painter.arrow(base, tip, Stroke::new(1.4, theme::WIND_ARROW));
     }
-    plots::interaction(&response.response, ui)
+    chart_frame::interaction(&response.response, ui)
 }

@@ -352,3 +352,22 @@ fn hourly_rain_prefers_minutes_and_falls_back_to_hourly_totals() {
         assert!((row.1 - want.1).abs() < 1e-9, "{row:?} vs {want:?}");
     }
 }
+
+#[test]
+fn a_day_still_running_says_until_when_and_a_finished_one_does_not() {
+    // 04:28: 8 h 28 min of the day that began at 20:00 have passed, every minute with a value.
+    let now = bjt("2026-05-05T04:28");
+    let minutes = steady(bjt("2026-05-04T20:00"), now, 0.0);
+    let today = day_rain(&minutes, ObservingDay::precipitation(date(5)), now);
+    assert_eq!((today.total.minutes, today.total.expected), (508, 508));
+    assert!(
+        today.total.is_complete(),
+        "complete for the part that passed"
+    );
+    assert_eq!(today.running_until(), Some(now));
+    let hourly = hourly_sums(&minutes);
+    let from_hours = day_rain_from_hourly(&hourly, ObservingDay::precipitation(date(5)), now);
+    assert_eq!(from_hours.running_until(), Some(now));
+    let yesterday = day_rain(&minutes, ObservingDay::precipitation(date(4)), now);
+    assert_eq!(yesterday.running_until(), None);
+}
