@@ -270,7 +270,9 @@ mod tests {
         let record = all[0].record();
         assert_eq!(record.actor, "source:127.0.0.9");
         assert!(
-            record.details.starts_with("2 failed logins and 1 refused"),
+            record
+                .details
+                .starts_with(r#"{"code":"failed_logins","failures":2,"refused":1,"#),
             "{}",
             record.details
         );

@@ -298,12 +298,6 @@ impl SqliteCentralStore {
             .context("setting query_only")
     }
 
-    /// Writes a consistent copy of the database to `dest` (see [`sqlite::backup_into`]), on a
-    /// connection of its own so neither readers nor the writer wait for it.
-    pub fn backup_into(&self, dest: &Path) -> Result<(), StoreError> {
-        sqlite::backup_into(&sqlite::open(&self.path)?, dest)
-    }
-
     /// `PRAGMA quick_check`: the problems it finds, none when the database is sound.
     pub fn quick_check(&self) -> Result<Vec<String>, StoreError> {
         self.read(|conn| {

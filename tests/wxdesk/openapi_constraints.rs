@@ -129,7 +129,9 @@ fn notes_and_passwords_are_exactly_what_the_document_says() {
             |t| maintenance::note(t).is_ok(),
         );
     }
-    let user = Username::parse("zhangwei").unwrap();
+    // A user whose name no probe resembles: the block list (common passwords, the user's and
+    // the bureau's names) is beyond what a schema can say, and is tested on its own.
+    let user = Username::parse("qz7").unwrap();
     agrees(
         "/components/schemas/PasswordChange/properties/new_password",
         "密",

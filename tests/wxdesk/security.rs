@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use serde_json::json;
+use serde_json::{Value, json};
 use wxdesk::central::{self, CentralConfig, TlsFiles};
 use wxdesk::console::backend::client::{CentralClient, ClientError};
 use wxdesk::console::backend::credentials::{Credentials, NoKeyring};
@@ -180,7 +180,7 @@ async fn no_secret_reaches_the_log() {
         assert_eq!(central.login(&client(), user, wrong).await.0, 401);
     }
     let http = client_with(&admin);
-    let created: serde_json::Value = http
+    let created: Value = http
         .post(central.url("/users"))
         .json(&json!({"username": "lina", "display_name": "李娜", "role": "supervisor"}))
         .send()
@@ -190,7 +190,7 @@ async fn no_secret_reaches_the_log() {
         .await
         .unwrap();
     secrets.push(created["one_time_password"].as_str().unwrap().to_owned());
-    let reset: serde_json::Value = http
+    let reset: Value = http
         .post(central.url("/users/lina/password"))
         .send()
         .await
@@ -201,7 +201,7 @@ async fn no_secret_reaches_the_log() {
     let otp = reset["one_time_password"].as_str().unwrap().to_owned();
     secrets.push(otp.clone());
     secrets.push(central.first_login(&client(), "lina", &otp).await);
-    let issued: serde_json::Value = http
+    let issued: Value = http
         .post(central.url("/device-keys"))
         .json(&json!({"name": "aws-1"}))
         .send()
@@ -429,9 +429,11 @@ async fn a_login_flood_is_throttled_bounded_and_recorded_once() {
         .filter(|e| e["actor"] == "source:127.0.0.1")
         .collect();
     assert_eq!(flood_entries.len(), 1, "{page}");
-    let details = flood_entries[0]["details"].as_str().unwrap();
-    assert!(
-        details.starts_with("10 failed logins and 190 refused as too many"),
+    let details: Value =
+        serde_json::from_str(flood_entries[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (&details["code"], &details["failures"], &details["refused"]),
+        (&json!("failed_logins"), &json!(10), &json!(190)),
         "{details}"
     );
     assert!(

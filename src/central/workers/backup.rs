@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
-use crate::store::central::SqliteCentralStore;
+use crate::store::central::{SqliteCentralStore, backup};
 
 /// Where, how often and how many.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +84,11 @@ pub fn back_up_now(
     now: Timestamp,
 ) -> Result<String, String> {
     let dest = schedule.dir.join(file_name(now));
-    store.backup_into(&dest).map_err(|e| e.to_string())?;
-    let size = std::fs::metadata(&dest).map_or(0, |m| m.len());
+    std::fs::create_dir_all(&schedule.dir)
+        .map_err(|e| format!("creating {}: {e}", schedule.dir.display()))?;
+    // The same copy as `wxdesk central backup`: verified before it takes its name.
+    let report = backup::backup(store.path(), &dest).map_err(|e| e.to_string())?;
+    let size = report.bytes;
     for old in to_prune(&names_in(&schedule.dir)?, schedule.keep) {
         let path = schedule.dir.join(&old);
         std::fs::remove_file(&path).map_err(|e| format!("removing {}: {e}", path.display()))?;

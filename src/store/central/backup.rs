@@ -121,9 +121,7 @@ pub fn backup(db: &Path, out: &Path) -> Result<BackupReport, BackupError> {
     let partial = sibling(&hidden(out), ".partial");
     remove_if_present(&partial)?;
     let written = (|| {
-        source
-            .execute("VACUUM INTO ?1", [partial.to_string_lossy()])
-            .context("copying the database (VACUUM INTO)")?;
+        sqlite::backup_into(&source, &partial)?;
         let (head, instance) = verify(&partial)?;
         sync_file(&partial)?;
         Ok::<_, BackupError>((head, instance))

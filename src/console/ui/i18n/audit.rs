@@ -537,7 +537,7 @@ mod tests {
             }
         }
         assert_eq!(
-            audit_detail(Language::Zh, &every_detail()[10].to_stored()),
+            audit_detail(Language::Zh, &every_detail()[13].to_stored()),
             format!(
                 "{} → {}",
                 Role::Leader.name_zh(),
@@ -545,7 +545,7 @@ mod tests {
             )
         );
         assert_eq!(
-            audit_detail(Language::En, &every_detail()[4].to_stored()),
+            audit_detail(Language::En, &every_detail()[7].to_stored()),
             "session until 2026-12-08 04:23; one-time password, must choose a new one; from 10.0.0.7"
         );
     }
