@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use super::{MIGRATIONS, ingest, schema};
-use crate::store::{Context as _, StoreError, sqlite};
+use crate::store::{StoreError, sqlite};
 
 /// Why a backup or restore did nothing.
 #[derive(Debug, thiserror::Error)]
