@@ -415,7 +415,7 @@ async fn a_login_flood_is_throttled_bounded_and_recorded_once() {
     // The open window is recorded at shutdown: one entry for the flood.
     central.restart().await;
     let admin = client_with(&central.token(Role::Administrator).await);
-    let page: serde_json::Value = admin
+    let page: Value = admin
         .get(central.url("/audit?action=login&limit=500"))
         .send()
         .await
