@@ -344,6 +344,32 @@ fn the_wind_screen_says_when_there_is_no_wind() {
     desk.harness.get_by_label(t.wind_no_data);
 }
 
+/// In English at 1280 px the range toolbar does not fit one row: Raw, QC'd and Both move to the
+/// next row together, and nothing runs past the window (a group that did once widened the
+/// charts under it, cutting off their right edge).
+#[test]
+fn the_english_range_toolbar_wraps_inside_the_window() {
+    let now = afternoon();
+    let mut desk = Desk::new(Role::DutyForecaster, Language::En, year_cache(now));
+    desk.serve();
+    let t = desk.text();
+    let (raw, both) = (
+        desk.harness.get_by_label(t.shown_raw).rect(),
+        desk.harness.get_by_label(t.shown_both).rect(),
+    );
+    let window = 1280.0;
+    assert!(both.right() <= window, "Both ends at {} px", both.right());
+    assert!(
+        (raw.center().y - both.center().y).abs() < 1.0,
+        "Raw and Both share a row"
+    );
+    let later = desk.harness.get_by_label(t.later).rect();
+    assert!(
+        raw.top() > later.bottom(),
+        "the group wrapped to the next row: Raw at {raw:?}, Later at {later:?}"
+    );
+}
+
 #[test]
 fn imports_and_maintenance_need_their_roles_and_say_so() {
     let now = afternoon();

@@ -484,7 +484,16 @@ fn toolbar_ui(
         }
         ui.separator();
         // Raw, QC'd and both wrap as one group: "Both" alone on a row reads as a stray word.
-        ui.horizontal(|ui| {
+        // A group is placed before its size is known, so start a row when it did not fit last
+        // frame: otherwise it runs past the panel and widens everything under it.
+        let group = egui::Id::unique("wxdesk history shown group width");
+        let width = ui.data(|d| d.get_temp::<f32>(group)).unwrap_or(0.0);
+        // In a wrapping row `available_width` is the whole row's; what is left is to the right of
+        // the cursor.
+        if ui.max_rect().right() - ui.cursor().min.x < width {
+            ui.end_row();
+        }
+        let drawn = ui.horizontal(|ui| {
             for (shown, label) in [
                 (Shown::Raw, t.shown_raw),
                 (Shown::Qcd, t.shown_qc),
@@ -499,6 +508,12 @@ fn toolbar_ui(
                 }
             }
         });
+        let measured = drawn.response.rect.width();
+        if measured != width {
+            ui.data_mut(|d| d.insert_temp(group, measured));
+            ui.ctx()
+                .request_discard("the raw/QC'd/both group was measured");
+        }
     });
     let range = history.range_at(scene.now);
     ui.label(
