@@ -176,15 +176,6 @@ impl
     }
 }
 
-impl
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, super::tls::TlsListener>>
-    for Peer
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, super::tls::TlsListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
-
 /// The peer's address as text, for audit details ("" when unknown).
 pub fn peer_text(extensions: &axum::http::Extensions) -> String {
     extensions

@@ -19,30 +19,12 @@ use wxdesk::domain::time::MINUTE_MS;
 use wxdesk::store::central::OpenMode;
 use wxdesk::store::observations::every_value;
 
-use crate::support::{TestCentral, batch, client, minutes_from_now, now, record, within};
+use crate::support::{STATIONS, TestCentral, client, minutes_batch, now, within};
 
 const WXDESK: &str = env!("CARGO_BIN_EXE_wxdesk");
-const STATIONS: [&str; 4] = ["58819", "708301", "708308", "708315"];
 /// Where the writer of the backup test starts, in minutes from NOW, and its batches' length.
 const WRITER_START: i64 = -540;
 const BATCH_MINUTES: i64 = 1;
-
-/// `count` minutes for every test station, starting `start` minutes from NOW.
-fn minutes(start: i64, count: i64) -> Value {
-    let records: Vec<Value> = (start..start + count)
-        .flat_map(|m| {
-            STATIONS.iter().enumerate().map(move |(i, station)| {
-                let tem = 10.0 + i as f64 + (m as f64) / 100.0;
-                record(
-                    station,
-                    &minutes_from_now(m),
-                    json!({"TEM": tem, "RHU": 80, "PRE_1h": 0.2}),
-                )
-            })
-        })
-        .collect();
-    batch(&records)
-}
 
 async fn post(central: &TestCentral, body: &Value) -> (u16, Value) {
     central.post_observations(&client(), body).await
@@ -84,7 +66,7 @@ fn text(output: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_database_serves_reads_refuses_writes_and_says_degraded() {
     let mut central = TestCentral::start().await;
-    assert_eq!(post(&central, &minutes(-30, 30)).await.0, 200);
+    assert_eq!(post(&central, &minutes_batch(-30, 30)).await.0, 200);
     let admin = central.token(Role::Administrator).await;
     let forecaster = central.token(Role::DutyForecaster).await;
     let (_, health) = get(&central, None, "/health").await;
@@ -105,7 +87,7 @@ async fn a_read_only_database_serves_reads_refuses_writes_and_says_degraded() {
     assert_eq!(status, 200, "{latest}");
     assert_eq!(latest["stations"].as_array().unwrap().len(), STATIONS.len());
     // Writes are refused with a code, and nothing changes.
-    let (status, refused) = post(&central, &minutes(0, 1)).await;
+    let (status, refused) = post(&central, &minutes_batch(0, 1)).await;
     assert_eq!(
         (status, &refused["error"]),
         (503, &json!("database_unwritable"))
@@ -137,14 +119,17 @@ async fn a_read_only_database_serves_reads_refuses_writes_and_says_degraded() {
     // Writable again after a restart on a writable file: ok, and writes are stored.
     central.restart().await;
     assert_eq!(get(&central, None, "/health").await.1["status"], "ok");
-    assert_eq!(post(&central, &minutes(0, 1)).await.0, 200);
+    assert_eq!(post(&central, &minutes_batch(0, 1)).await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_database_refuses_to_start_and_the_named_restore_brings_it_back() {
     let mut central = TestCentral::start().await;
     for hour in 0..4 {
-        assert_eq!(post(&central, &minutes(-300 + hour * 60, 60)).await.0, 200);
+        assert_eq!(
+            post(&central, &minutes_batch(-300 + hour * 60, 60)).await.0,
+            200
+        );
     }
     let db = central.db_path().to_owned();
     let backup = db.with_file_name("nightly.sqlite");
@@ -193,7 +178,7 @@ async fn a_damaged_database_refuses_to_start_and_the_named_restore_brings_it_bac
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_the_central_writes_is_consistent_and_restores() {
     let central = TestCentral::start().await;
-    assert_eq!(post(&central, &minutes(-600, 60)).await.0, 200);
+    assert_eq!(post(&central, &minutes_batch(-600, 60)).await.0, 200);
     let central_arc = Arc::new(central);
     // A station network keeps writing, a batch (one transaction) at a time.
     let writing = Arc::new(AtomicBool::new(true));
@@ -205,7 +190,7 @@ async fn a_backup_taken_while_the_central_writes_is_consistent_and_restores() {
             let mut batches = 0;
             while writing.load(Ordering::SeqCst) {
                 let start = WRITER_START + batches * BATCH_MINUTES;
-                let (status, answer) = post(&central, &minutes(start, BATCH_MINUTES)).await;
+                let (status, answer) = post(&central, &minutes_batch(start, BATCH_MINUTES)).await;
                 assert_eq!((status, &answer["rejected"]), (200, &json!(0)), "{answer}");
                 batches += 1;
                 written.send_replace(batches);

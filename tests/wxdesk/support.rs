@@ -716,3 +716,23 @@ pub fn synthetic_observations(
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
+
+/// The stations the sync and database tests write to.
+pub const STATIONS: [&str; 4] = ["58819", "708301", "708308", "708315"];
+
+/// `minutes` consecutive minutes for every test station, starting `start` minutes from NOW.
+pub fn minutes_batch(start: i64, minutes: i64) -> Value {
+    let records: Vec<Value> = (start..start + minutes)
+        .flat_map(|m| {
+            STATIONS.iter().enumerate().map(move |(i, station)| {
+                let tem = 10.0 + i as f64 + (m as f64) / 100.0;
+                record(
+                    station,
+                    &minutes_from_now(m),
+                    json!({"TEM": tem, "RHU": 80, "PRE_1h": 0.2}),
+                )
+            })
+        })
+        .collect();
+    batch(&records)
+}

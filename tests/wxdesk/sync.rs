@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::Connection;
-use serde_json::{Value, json};
+use serde_json::Value;
 use wxdesk::console::backend::sync::{Backoff, SyncSettings};
 use wxdesk::console::backend::{self, BackendConfig, BackendHandle, Link};
 use wxdesk::console::messages::{AuthCommand, Command, Event, LinkStatus, SyncCommand, SyncEvent};
@@ -16,11 +16,9 @@ use wxdesk::domain::time::{ManualClock, SharedClock};
 use wxdesk::store::observations::every_value;
 
 use crate::support::{
-    PASSWORD, PATIENCE, TestCentral, batch, client, minutes_from_now, now, record,
-    remembered_session, within,
+    PASSWORD, PATIENCE, STATIONS, TestCentral, client, minutes_batch, now, remembered_session,
+    within,
 };
-
-const STATIONS: [&str; 4] = ["58819", "708301", "708308", "708315"];
 
 /// A console backend under test, with everything it reported so far.
 struct Console {
@@ -119,23 +117,6 @@ impl Console {
             })
             .collect()
     }
-}
-
-/// `minutes` consecutive minutes for every test station, starting `start` minutes from NOW.
-fn minutes_batch(start: i64, minutes: i64) -> Value {
-    let records: Vec<Value> = (start..start + minutes)
-        .flat_map(|m| {
-            STATIONS.iter().enumerate().map(move |(i, station)| {
-                let tem = 10.0 + i as f64 + (m as f64) / 100.0;
-                record(
-                    station,
-                    &minutes_from_now(m),
-                    json!({"TEM": tem, "RHU": 80, "PRE_1h": 0.2}),
-                )
-            })
-        })
-        .collect();
-    batch(&records)
 }
 
 async fn post(central: &TestCentral, body: &Value) {

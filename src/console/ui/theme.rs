@@ -308,11 +308,6 @@ pub const WIND_CLASSES: [(f64, Color32); 8] = [
     (17.2, Color32::from_rgb(153, 0, 13)),
 ];
 
-/// The temperature scale's stops, for drawing its legend.
-pub fn temperature_stops() -> &'static [(f64, Color32)] {
-    &TEMPERATURE_STOPS
-}
-
 /// The colour for an air temperature.
 pub fn temperature_colour(celsius: f64) -> Color32 {
     let stops = &TEMPERATURE_STOPS;
