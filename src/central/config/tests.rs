@@ -151,6 +151,27 @@ fn flags_override_the_file_and_defaults_fill_the_rest() {
     assert_eq!(bare.integrity_every, DEFAULT_INTEGRITY_EVERY);
 }
 
+/// `wxdesk central --audit-key FILE serve --config …`: the flag's key, not the file's, seals the
+/// chain; without the flag the file's key holds.
+#[test]
+fn the_audit_key_flag_overrides_the_files() {
+    let file = || parse(&readme_example(), "central.toml").unwrap();
+    let from_file = ServeSettings::merge(Some(file()), Overrides::default()).unwrap();
+    assert_eq!(
+        from_file.audit_key.as_deref(),
+        Some(Path::new("/etc/wxdesk/audit.key"))
+    );
+    let flag = Overrides {
+        audit_key: Some("/srv/keys/audit.key".into()),
+        ..Overrides::default()
+    };
+    let from_flag = ServeSettings::merge(Some(file()), flag).unwrap();
+    assert_eq!(
+        from_flag.audit_key.as_deref(),
+        Some(Path::new("/srv/keys/audit.key"))
+    );
+}
+
 #[test]
 fn relative_paths_are_read_from_the_files_folder() {
     let dir = tempfile::tempdir().unwrap();
