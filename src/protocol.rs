@@ -9,12 +9,14 @@
 pub mod access;
 pub mod admin;
 pub mod dto;
+pub mod feed;
 pub mod history;
 pub mod openapi;
 
 pub use access::*;
 pub use admin::*;
 pub use dto::*;
+pub use feed::*;
 pub use history::*;
 
 /// Every route of the API lives under this prefix.
