@@ -70,7 +70,7 @@ use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::backup::{BackupError, lock_for_serving};
-use crate::store::central::{CentralStore as _, OpenMode, SqliteCentralStore};
+use crate::store::central::{ChangeFeed as _, Database as _, OpenMode, SqliteCentralStore};
 use config::ServeSettings;
 use workers::backup::BackupSchedule;
 use workers::{Backoff, Supervisor, WorkerSpec};

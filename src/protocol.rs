@@ -11,6 +11,7 @@ pub mod admin;
 pub mod dto;
 pub mod feed;
 pub mod history;
+pub mod ingest;
 pub mod openapi;
 
 pub use access::*;
@@ -18,6 +19,7 @@ pub use admin::*;
 pub use dto::*;
 pub use feed::*;
 pub use history::*;
+pub use ingest::*;
 
 /// Every route of the API lives under this prefix.
 pub const API_PREFIX: &str = "/api/v1";

@@ -13,7 +13,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, delete, get, patch, post};
 
 use super::auth::{self, Access};
-pub use super::core::AppState;
+use super::core::AppState;
 use super::error;
 use super::health;
 use super::limits;

@@ -21,8 +21,9 @@ use crate::protocol::error_code;
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
     ChangesPage, ChangesQuery, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
-    SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery,
+    ParsedBatch, SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery, parse_batch,
 };
+use crate::store::central::respond;
 
 /// Most buckets a view may ask for: wider than any screen, small enough to answer quickly.
 pub const MAX_VIEW_COLUMNS: usize = 4000;
@@ -42,7 +43,8 @@ pub async fn stations(State(state): State<AppState>) -> Result<Json<NetworkDto>,
     Ok(Json(NetworkDto::from(&network)))
 }
 
-/// `POST /observations`: a batch, one transaction, one result per record.
+/// `POST /observations`: a batch, one transaction, one result per record. Records are parsed
+/// here; the store is given only those that parsed.
 pub async fn ingest(
     State(state): State<AppState>,
     principal: Principal,
@@ -64,11 +66,15 @@ pub async fn ingest(
         state.blocking(move |store| store.audit(record)).await?;
         return Err(source_not_permitted(&principal, source));
     }
-    let report = state
-        .blocking(move |store| store.ingest(&records, now))
+    // Parsing a batch of thousands of records is work too: off the async threads with it.
+    let (response, head) = state
+        .blocking(move |store| {
+            let ParsedBatch { records, refused } = parse_batch(&records, now);
+            let report = store.ingest(&records, now)?;
+            Ok((respond(&refused, report.results), report.head))
+        })
         .await?;
-    state.advance_head(report.head);
-    let response = report.response;
+    state.advance_head(head);
     if response.partial + response.rejected > 0 {
         let first_error = response
             .results

@@ -114,6 +114,19 @@ pub enum ObservationError {
     },
 }
 
+/// One record of an ingest batch as the store takes it: parsed and checked at the edge, so it
+/// holds only values that can be measurements, with what was refused of it and its place in
+/// the batch (results are reported by that index).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestRecord {
+    /// Where the record stood in its batch, from 0.
+    pub index: usize,
+    /// Everything valid in the record (possibly no values at all).
+    pub observation: Observation,
+    /// The values refused at parsing, reported with the record's result.
+    pub value_errors: Vec<ObservationError>,
+}
+
 /// Clock skew tolerated before a timestamp counts as "from the future".
 pub const MAX_FUTURE_SKEW_MS: i64 = 5 * MINUTE_MS;
 

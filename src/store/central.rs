@@ -2,18 +2,51 @@
 //! sync from, maintenance windows ([`maintenance`]), file imports ([`imports`]), accounts
 //! ([`accounts`]) and the hash-chained audit log ([`audit`]).
 //!
-//! [`CentralStore`] is what the central's handlers need; [`SqliteCentralStore`] serves it from
-//! one SQLite file in WAL mode (one writer connection behind a mutex, a few reader connections
-//! that read while it writes). A PostgreSQL implementation would sit beside it.
+//! [`CentralStore`] is what the central's handlers need: nothing of its own, only the union of
+//! one store trait per aggregate, each in its own file with its `SqliteCentralStore` impl —
+//! [`NetworkStore`], [`ObservationStore`], [`MaintenanceStore`], [`ChangeFeed`],
+//! [`AccountStore`] (accounts and the audit log) — and [`Database`] (whether it can be
+//! written). [`SqliteCentralStore`] serves them all from one SQLite file in WAL mode (one
+//! writer connection behind a mutex, a few reader connections that read while it writes). A
+//! PostgreSQL implementation would sit beside it.
+//!
+//! Stores take domain types: the protocol layer parses and checks what arrives (an ingest
+//! batch in [`crate::protocol::parse_batch`], a file in [`crate::formats`]) and refuses what
+//! does not parse, by index or line, before the store sees it.
 //!
 //! Every method blocks: call them from `tokio::task::spawn_blocking`.
+//!
+//! # A new synced entity
+//!
+//! Warnings, devices, relays: each is an aggregate of its own, added beside the others
+//! without edits to the existing stores, sync loop or cache code:
+//!
+//! 1. **Domain type** in `crate::domain` (pure, checked at construction).
+//! 2. **Store module** `store/central/<entity>.rs`: its tables (a new entry at the end of
+//!    [`MIGRATIONS`]), its SQL as functions over a `&Connection`, and a trait
+//!    `<Entity>Store` with the `impl … for SqliteCentralStore` (writes run in one transaction
+//!    taken from `writer()`, reads in `read()`, audited writes seal with `seal()`). Add the
+//!    trait to [`CentralStore`]'s supertraits and to its blanket impl: every handler's
+//!    `state.store` then has it. A write a desk must see appends its change to the change log
+//!    in the same transaction, as `maintenance::record` does.
+//! 3. **Its change kind**: one variant of the protocol's change data, whose decoder and cache
+//!    apply are registered with the desk's known kinds (a desk that does not know the kind
+//!    skips and counts it; see the sync's kind registry).
+//! 4. **Routes** in `central/api.rs`'s one route table, with the access they need from
+//!    `domain::access` and their operations in `protocol/openapi.json`; handlers parse
+//!    requests into the domain type before calling the store.
+//! 5. **A view** in the console reading `AppState`, like every other.
 
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+mod change_feed;
 pub mod imports;
 mod ingest;
 pub mod maintenance;
+mod maintenance_store;
+mod network_store;
+mod observation_store;
 pub mod outbox;
 mod qc;
 mod schema;
@@ -24,107 +57,58 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 pub use accounts::{AccountError, AccountStore};
 pub use audit::AuditFilter;
+pub use change_feed::ChangeFeed;
 pub use imports::{ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict};
-pub use ingest::{IngestReport, Quality, judge, new_part, rejected, tally};
+pub use ingest::{IngestReport, Quality, judge, new_part, rejected, respond, tally, unparsed};
 pub use maintenance::{Logged, MaintenanceError, NewWindow, WindowChange};
+pub use maintenance_store::MaintenanceStore;
+pub use network_store::NetworkStore;
+pub use observation_store::ObservationStore;
 pub use qc::QcWork;
 pub use schema::MIGRATIONS;
 
-use super::observations::{self, LatestValues};
-use super::{Context as _, StoreError, history, sqlite};
-use crate::domain::audit::{AuditKey, AuditRecord};
-use crate::domain::history::{SeriesView, ViewRequest};
-use crate::domain::maintenance::MaintenanceWindow;
+use super::observations;
+use super::{Context as _, StoreError, sqlite};
+use crate::domain::audit::AuditKey;
 use crate::domain::qc::QcConfig;
-use crate::domain::{Element, Network, StationId, Timestamp};
-use crate::protocol::{Change, ChangeData};
+use crate::domain::{Network, Timestamp};
 
-/// What the central needs from its database, accounts and audit log included. Implementations
-/// are shared between request handlers (`Arc<dyn CentralStore>`) and block the calling thread.
-pub trait CentralStore: AccountStore + Send + Sync + fmt::Debug {
-    /// The station network.
-    fn network(&self) -> Result<Network, StoreError>;
+/// What the central needs from its database: the union of its aggregates' stores. Nothing is
+/// declared here; any type that serves every aggregate is a `CentralStore` (the blanket impl
+/// below), so adding an aggregate is one more supertrait. Implementations are shared between
+/// request handlers (`Arc<dyn CentralStore>`) and block the calling thread.
+pub trait CentralStore:
+    Database
+    + NetworkStore
+    + ObservationStore
+    + MaintenanceStore
+    + ChangeFeed
+    + AccountStore
+    + Send
+    + Sync
+    + fmt::Debug
+{
+}
 
-    /// Parses and stores a batch of raw records in one transaction, judging times against
-    /// `now` (also each change's `recorded_at`). Bad records are reported, not fatal; an error
-    /// means nothing of the batch was stored.
-    fn ingest(
-        &self,
-        records: &[serde_json::Value],
-        now: Timestamp,
-    ) -> Result<IngestReport, StoreError>;
+impl<T> CentralStore for T where
+    T: Database
+        + NetworkStore
+        + ObservationStore
+        + MaintenanceStore
+        + ChangeFeed
+        + AccountStore
+        + Send
+        + Sync
+        + fmt::Debug
+{
+}
 
-    /// The newest value of every element at every station that has reported.
-    fn latest(&self) -> Result<LatestValues, StoreError>;
-
-    /// One series with `from <= time <= to` in time order; `None` if the station is not in the
-    /// network.
-    fn series(
-        &self,
-        station: &StationId,
-        element: Element,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Option<Vec<(Timestamp, f64)>>, StoreError>;
-
-    /// The view of one series a chart asks for, with its gaps (their causes read from the
-    /// station's maintenance windows and its other elements) and completeness, judged at
-    /// `now`; `None` if the station is not in the network.
-    fn series_view(
-        &self,
-        request: &ViewRequest,
-        now: Timestamp,
-    ) -> Result<Option<SeriesView>, StoreError>;
-
-    /// Every maintenance window (of one station, if given), newest first.
-    fn maintenance(
-        &self,
-        station: Option<&StationId>,
-    ) -> Result<Vec<MaintenanceWindow>, StoreError>;
-
-    /// Records a maintenance window, appends it to the change log (stamped `now`) and writes
-    /// the audit entry `audit` makes of it, in one transaction.
-    fn record_maintenance(
-        &self,
-        window: &NewWindow,
-        now: Timestamp,
-        audit: &dyn Fn(&MaintenanceWindow) -> AuditRecord,
-    ) -> Result<Logged, StoreError>;
-
-    /// Ends a window or corrects its note, appends its new state to the change log and writes
-    /// the audit entry `audit` makes of it (before, after), in one transaction.
-    fn change_maintenance(
-        &self,
-        id: u64,
-        change: &WindowChange,
-        now: Timestamp,
-        audit: &dyn Fn(&MaintenanceWindow, &MaintenanceWindow) -> AuditRecord,
-    ) -> Result<Logged, MaintenanceError>;
-
-    /// Imports a whole file's records in one transaction, all or nothing (see [`imports`]),
-    /// judging times against `now`. The audit entry `audit` makes of the verdict is written
-    /// with the import, or after rolling it back.
-    fn import(
-        &self,
-        lines: &[ImportLine],
-        now: Timestamp,
-        audit: &dyn Fn(ImportVerdict<'_>) -> AuditRecord,
-    ) -> Result<ImportTally, ImportError>;
-
-    /// Up to `limit` changes with `seq > after` in `seq` order, and the log's head, read
-    /// consistently (the head is never older than the page).
-    fn changes_after(&self, after: u64, limit: usize) -> Result<(Vec<Change>, u64), StoreError>;
-
-    /// The newest `seq` in the change log (0 when empty).
-    fn head(&self) -> Result<u64, StoreError>;
-
-    /// This database's random identity: it changes only when the database is replaced.
-    fn instance(&self) -> &str;
-
+/// The database as a whole, apart from what it holds.
+pub trait Database {
     /// Why this database could not be written from the moment it was opened (a read-only
     /// file or mount), if so: the central then serves reads and refuses every write.
     fn read_only(&self) -> Option<&str>;
@@ -350,143 +334,7 @@ impl SqliteCentralStore {
     }
 }
 
-impl CentralStore for SqliteCentralStore {
-    fn network(&self) -> Result<Network, StoreError> {
-        self.read(schema::read_network)
-    }
-
-    fn ingest(
-        &self,
-        records: &[serde_json::Value],
-        now: Timestamp,
-    ) -> Result<IngestReport, StoreError> {
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting ingest")?;
-        let quality = Quality {
-            network: &self.network,
-            config: &self.qc,
-        };
-        let report = ingest::ingest_batch(&tx, records, now, quality)?;
-        tx.commit().context("committing ingest")?;
-        Ok(report)
-    }
-
-    fn latest(&self) -> Result<LatestValues, StoreError> {
-        self.read(observations::latest)
-    }
-
-    fn series(
-        &self,
-        station: &StationId,
-        element: Element,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Option<Vec<(Timestamp, f64)>>, StoreError> {
-        self.read(|conn| {
-            if !schema::station_exists(conn, station)? {
-                return Ok(None);
-            }
-            observations::series(conn, station, element, from, to).map(Some)
-        })
-    }
-
-    fn series_view(
-        &self,
-        request: &ViewRequest,
-        now: Timestamp,
-    ) -> Result<Option<SeriesView>, StoreError> {
-        self.read(|conn| {
-            if !schema::station_exists(conn, &request.station)? {
-                return Ok(None);
-            }
-            let windows = super::maintenance::list(conn, Some(&request.station))?;
-            history::series_view(conn, request, &windows, now).map(Some)
-        })
-    }
-
-    fn maintenance(
-        &self,
-        station: Option<&StationId>,
-    ) -> Result<Vec<MaintenanceWindow>, StoreError> {
-        self.read(|conn| super::maintenance::list(conn, station))
-    }
-
-    fn record_maintenance(
-        &self,
-        window: &NewWindow,
-        now: Timestamp,
-        audit: &dyn Fn(&MaintenanceWindow) -> AuditRecord,
-    ) -> Result<Logged, StoreError> {
-        let mut writer = self.writer();
-        let tx = writer
-            .transaction()
-            .context("starting maintenance record")?;
-        let logged = maintenance::record(&tx, window, now, self.seal()?, audit)?;
-        tx.commit().context("committing maintenance record")?;
-        Ok(logged)
-    }
-
-    fn change_maintenance(
-        &self,
-        id: u64,
-        change: &WindowChange,
-        now: Timestamp,
-        audit: &dyn Fn(&MaintenanceWindow, &MaintenanceWindow) -> AuditRecord,
-    ) -> Result<Logged, MaintenanceError> {
-        let mut writer = self.writer();
-        let tx = writer
-            .transaction()
-            .context("starting maintenance change")?;
-        let logged = maintenance::change(&tx, id, change, now, self.seal()?, audit)?;
-        tx.commit().context("committing maintenance change")?;
-        Ok(logged)
-    }
-
-    fn import(
-        &self,
-        lines: &[ImportLine],
-        now: Timestamp,
-        audit: &dyn Fn(ImportVerdict<'_>) -> AuditRecord,
-    ) -> Result<ImportTally, ImportError> {
-        let quality = Quality {
-            network: &self.network,
-            config: &self.qc,
-        };
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting import")?;
-        match imports::import_lines(&tx, lines, now, quality) {
-            Ok(tally) => {
-                audit::append(&tx, self.seal()?, audit(Ok(&tally)))?;
-                tx.commit().context("committing import")?;
-                Ok(tally)
-            }
-            Err(ImportError::Refused(refusal)) => {
-                tx.rollback().context("rolling back a refused import")?;
-                // The refusal is recorded on its own: nothing of the file remains.
-                let tx = writer.transaction().context("starting audit append")?;
-                audit::append(&tx, self.seal()?, audit(Err(&refusal)))?;
-                tx.commit().context("committing audit entry")?;
-                Err(ImportError::Refused(refusal))
-            }
-            Err(error) => Err(error),
-        }
-    }
-
-    fn changes_after(&self, after: u64, limit: usize) -> Result<(Vec<Change>, u64), StoreError> {
-        self.read(|conn| {
-            let changes = changes_after(conn, after, limit)?;
-            Ok((changes, ingest::head(conn)?))
-        })
-    }
-
-    fn head(&self) -> Result<u64, StoreError> {
-        self.read(ingest::head)
-    }
-
-    fn instance(&self) -> &str {
-        &self.instance
-    }
-
+impl Database for SqliteCentralStore {
     fn read_only(&self) -> Option<&str> {
         self.read_only.as_deref()
     }
@@ -518,37 +366,4 @@ fn with_restore_hint(error: StoreError, path: &Path) -> StoreError {
         }
         other => other,
     }
-}
-
-/// Up to `limit` changes after `after`, decoded.
-fn changes_after(conn: &Connection, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT seq, recorded_at, data FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )
-        .context("preparing change query")?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let rows = stmt
-        .query_map(params![after, limit], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Timestamp(r.get(1)?),
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .context("querying changes")?;
-    let mut changes = Vec::new();
-    for row in rows {
-        let (seq, recorded_at, data) = row.context("reading change")?;
-        let seq = ingest::seq_from_sql(seq);
-        let data: ChangeData = serde_json::from_str(&data)
-            .map_err(|e| StoreError::Decode(format!("change {seq}: {e}")))?;
-        changes.push(Change {
-            seq,
-            recorded_at,
-            data,
-        });
-    }
-    Ok(changes)
 }

@@ -19,8 +19,9 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS};
 use wxdesk::domain::{Element, Timestamp};
+use wxdesk::protocol::parse_batch;
 use wxdesk::store::central::backup;
-use wxdesk::store::central::{CentralStore as _, SqliteCentralStore};
+use wxdesk::store::central::{ObservationStore as _, SqliteCentralStore, respond};
 use wxdesk::store::sqlite::{self, Check};
 
 /// 2025-12-01T16:00:00Z: midnight Beijing time, a year before "now".
@@ -116,8 +117,10 @@ fn build(db: &Path, days: i64) {
 }
 
 fn ingest(store: &SqliteCentralStore, batch: &mut Vec<Value>, now: Timestamp) -> usize {
-    let report = store.ingest(batch, now).unwrap();
-    assert_eq!(report.response.rejected, 0);
+    let parsed = parse_batch(batch, now);
+    assert!(parsed.refused.is_empty(), "{:?}", parsed.refused);
+    let report = store.ingest(&parsed.records, now).unwrap();
+    assert_eq!(respond(&[], report.results).rejected, 0);
     std::mem::take(batch).len()
 }
 

@@ -1,8 +1,9 @@
-//! Ingesting a batch of raw observation records: parse each at the edge, store what is new,
-//! append one change per record that stored something, and judge every record.
+//! Ingesting a batch of observation records, parsed at the edge
+//! ([`crate::protocol::parse_batch`]): store what is new, append one change per record that
+//! stored something, and judge every record.
 //!
-//! The judging ([`judge`], [`tally`]) is pure so that any store implementation gives the same
-//! answers; only [`ingest_batch`] touches SQLite.
+//! The judging ([`judge`], [`respond`]) is pure so that any store implementation gives the
+//! same answers; only [`ingest_batch`] touches SQLite.
 
 use std::collections::BTreeMap;
 
@@ -10,20 +11,22 @@ use rusqlite::{Connection, params};
 
 use super::qc::{self, QcWork};
 use super::schema::station_exists;
-use crate::domain::observation::ObservationError;
+use crate::domain::observation::{IngestRecord, ObservationError};
 use crate::domain::qc::QcConfig;
 use crate::domain::{Element, Network, Observation, Timestamp};
 use crate::protocol::{
-    ChangeData, IngestResponse, ObservationRecord, QcChange, RecordResult, RecordStatus,
+    ChangeData, IngestResponse, ObservationRecord, QcChange, RecordError, RecordResult,
+    RecordStatus,
 };
 use crate::store::observations::{OnConflict, ValueOutcome, Writer};
 use crate::store::{Context as _, StoreError};
 
-/// What an ingest did: the per-record answer, and the change log's head after it.
+/// What an ingest did: the result of each record it was given, and the change log's head
+/// after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IngestReport {
-    /// The response body for the batch.
-    pub response: IngestResponse,
+    /// One result per record given, in the order given.
+    pub results: Vec<RecordResult>,
     /// Newest `seq` after the batch committed (unchanged if nothing new was stored).
     pub head: u64,
     /// Changes this batch appended to the log.
@@ -42,44 +45,36 @@ pub struct Quality<'a> {
     pub config: &'a QcConfig,
 }
 
-/// Ingests `records` inside `conn`'s current transaction (the caller commits), judging times
-/// against `now`, which is also each change's `recorded_at`. The stored values are quality
-/// controlled in the same transaction: their flags travel with them in the change log, and
-/// values already stored whose verdict the batch changed are logged as re-judged.
+/// Ingests `records` inside `conn`'s current transaction (the caller commits), stamping each
+/// change `now`. The stored values are quality controlled in the same transaction: their
+/// flags travel with them in the change log, and values already stored whose verdict the
+/// batch changed are logged as re-judged.
 pub fn ingest_batch(
     conn: &Connection,
-    records: &[serde_json::Value],
+    records: &[IngestRecord],
     now: Timestamp,
     quality: Quality<'_>,
 ) -> Result<IngestReport, StoreError> {
     let mut results = Vec::with_capacity(records.len());
     let mut writer = Writer::new(conn);
     let mut stored: Vec<Observation> = Vec::new();
-    for (index, raw) in records.iter().enumerate() {
-        let parsed = match ObservationRecord::parse_json(raw, now) {
-            Ok(parsed) => parsed,
-            Err(error) => {
-                results.push(rejected(index, error.to_string()));
-                continue;
-            }
-        };
-        let obs = &parsed.observation;
+    for record in records {
+        let obs = &record.observation;
         if !station_exists(conn, &obs.station)? {
             results.push(rejected(
-                index,
+                record.index,
                 format!("station {} is not in this central's network", obs.station),
             ));
             continue;
         }
-        // Flags a device sends are ignored: quality control is the central's own judgement.
         let outcomes = writer.insert(obs, OnConflict::KeepStored, &BTreeMap::new())?;
         stored.extend(new_part(obs, &outcomes));
-        results.push(judge(index, obs, &parsed.value_errors, &outcomes));
+        results.push(judge(record.index, obs, &record.value_errors, &outcomes));
     }
     let (new_changes, qc_work) = log_with_verdicts(&mut writer, now, quality, &stored)?;
     writer.finish()?;
     Ok(IngestReport {
-        response: tally(results),
+        results,
         head: head(conn)?,
         new_changes,
         qc_work,
@@ -209,6 +204,23 @@ pub fn judge(
         stored_values: new,
         errors,
     }
+}
+
+/// A record refused at parsing, before the store saw it.
+pub fn unparsed(index: usize, error: &RecordError) -> RecordResult {
+    rejected(index, error.to_string())
+}
+
+/// The batch's response: the records refused at parsing and those the store judged, back in
+/// batch order, with per-status counts.
+pub fn respond(refused: &[(usize, RecordError)], judged: Vec<RecordResult>) -> IngestResponse {
+    let mut results: Vec<RecordResult> = refused
+        .iter()
+        .map(|(index, error)| unparsed(*index, error))
+        .chain(judged)
+        .collect();
+    results.sort_by_key(|r| r.index);
+    tally(results)
 }
 
 /// The batch's response: per-status counts over the results.
@@ -365,5 +377,42 @@ mod tests {
             (1, 0, 0, 2)
         );
         assert_eq!(response.results.len(), 3);
+    }
+
+    #[test]
+    fn the_response_puts_parse_refusals_back_in_batch_order() {
+        let judged = vec![
+            judge(
+                1,
+                &obs(&[(Element::Tem, 1.0)]),
+                &[],
+                &[(Element::Tem, ValueOutcome::New)],
+            ),
+            rejected(3, "station 708399 is not in this central's network".into()),
+        ];
+        let refused = [
+            (0, RecordError::Malformed("missing field `time`".into())),
+            (2, RecordError::BadTime("yesterday".into())),
+        ];
+        let response = respond(&refused, judged);
+        let order: Vec<(usize, RecordStatus)> = response
+            .results
+            .iter()
+            .map(|r| (r.index, r.status))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (0, RecordStatus::Rejected),
+                (1, RecordStatus::Stored),
+                (2, RecordStatus::Rejected),
+                (3, RecordStatus::Rejected),
+            ]
+        );
+        assert_eq!((response.stored, response.rejected), (1, 3));
+        assert_eq!(
+            response.results[2].errors,
+            ["time \"yesterday\" is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)"]
+        );
     }
 }

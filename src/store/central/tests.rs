@@ -4,17 +4,18 @@ use super::*;
 use crate::assets::qingliu_network;
 use crate::domain::qc::QcConfig;
 use crate::domain::time::MINUTE_MS;
-use crate::protocol::RecordStatus;
+use crate::domain::{Element, StationId};
+use crate::protocol::{ChangeData, IngestResponse, RecordStatus, parse_batch};
 
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     Timestamp::parse_rfc3339("2026-11-27T10:00:00Z").unwrap()
 }
 
-fn minute(n: i64) -> String {
+pub(super) fn minute(n: i64) -> String {
     now().plus_ms(n * MINUTE_MS).to_rfc3339()
 }
 
-fn fresh() -> (tempfile::TempDir, SqliteCentralStore) {
+pub(super) fn fresh() -> (tempfile::TempDir, SqliteCentralStore) {
     let dir = tempfile::tempdir().unwrap();
     let store =
         SqliteCentralStore::open(&dir.path().join("central.sqlite"), &network(), qc()).unwrap();
@@ -29,16 +30,35 @@ fn network() -> Network {
     qingliu_network().unwrap()
 }
 
-fn record(station: &str, time: &str, values: Value) -> Value {
+pub(super) fn record(station: &str, time: &str, values: Value) -> Value {
     let mut record = json!({"station": station, "time": time});
     record["values"] = values;
     record
 }
 
+/// What ingesting raw records came to, with the response a client gets.
+struct Ingested {
+    response: IngestResponse,
+    head: u64,
+    new_changes: u64,
+    qc_work: QcWork,
+}
+
+/// Ingests raw records as `POST /observations` does: parsed at the edge, the store given
+/// those that parsed, the refused ones put back in batch order.
+fn ingest_json(store: &SqliteCentralStore, batch: &[Value]) -> Ingested {
+    let parsed = parse_batch(batch, now());
+    let report = store.ingest(&parsed.records, now()).unwrap();
+    Ingested {
+        response: respond(&parsed.refused, report.results),
+        head: report.head,
+        new_changes: report.new_changes,
+        qc_work: report.qc_work,
+    }
+}
+
 fn statuses(store: &SqliteCentralStore, batch: &[Value]) -> Vec<(RecordStatus, usize)> {
-    store
-        .ingest(batch, now())
-        .unwrap()
+    ingest_json(store, batch)
         .response
         .results
         .iter()
@@ -117,16 +137,14 @@ fn ingest_outcomes() {
 fn record_errors_say_what_is_wrong() {
     let (_dir, store) = fresh();
     let t = minute(-1);
-    store
-        .ingest(&[record("58819", &t, json!({"TEM": 12.5}))], now())
-        .unwrap();
+    ingest_json(&store, &[record("58819", &t, json!({"TEM": 12.5}))]);
     let batch = [
         record("708399", &t, json!({"TEM": 1.0})),
         record("58819", &t, json!({"TEM": 13.0})),
         record("58819", &minute(60), json!({"TEM": 1.0})),
         record("58819", &t, json!({})),
     ];
-    let report = store.ingest(&batch, now()).unwrap();
+    let report = ingest_json(&store, &batch);
     let errors: Vec<&str> = report
         .response
         .results
@@ -153,16 +171,14 @@ fn change_log_is_gap_free_and_holds_only_new_values() {
         record("708301", &t, json!({"TEM": 11.0})),
         record("708399", &t, json!({"TEM": 11.0})),
     ];
-    let report = store.ingest(&batch, now()).unwrap();
+    let report = ingest_json(&store, &batch);
     assert_eq!((report.head, report.new_changes), (2, 2));
     // The same batch again: no change; then a record with one new value among duplicates.
-    assert_eq!(store.ingest(&batch, now()).unwrap().new_changes, 0);
-    let report = store
-        .ingest(
-            &[record("58819", &t, json!({"TEM": 12.5, "RHU": 77}))],
-            now(),
-        )
-        .unwrap();
+    assert_eq!(ingest_json(&store, &batch).new_changes, 0);
+    let report = ingest_json(
+        &store,
+        &[record("58819", &t, json!({"TEM": 12.5, "RHU": 77}))],
+    );
     assert_eq!((report.head, report.new_changes), (3, 1));
     let (changes, head) = store.changes_after(0, 100).unwrap();
     assert_eq!(head, 3);
@@ -183,7 +199,7 @@ fn changes_page_after_a_cursor() {
     let batch: Vec<Value> = (0..7)
         .map(|n| record("58819", &minute(-n), json!({"TEM": 10.0})))
         .collect();
-    store.ingest(&batch, now()).unwrap();
+    ingest_json(&store, &batch);
     let mut cursor = 0;
     let mut pages = Vec::new();
     loop {
@@ -203,7 +219,7 @@ fn latest_and_series() {
     let batch: Vec<Value> = (0..5)
         .map(|n| record("708305", &minute(-n), json!({"TEM": n as f64, "RHU": 60})))
         .collect();
-    store.ingest(&batch, now()).unwrap();
+    ingest_json(&store, &batch);
     let id = StationId::parse("708305").unwrap();
     let latest = store.latest().unwrap();
     assert_eq!(latest[&id][&Element::Tem], (now(), 0.0));
@@ -244,18 +260,14 @@ fn reopening_keeps_data_and_sequence() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.sqlite");
     let store = SqliteCentralStore::open(&path, &network(), qc()).unwrap();
-    store
-        .ingest(&[record("58819", &minute(-2), json!({"TEM": 1.0}))], now())
-        .unwrap();
+    ingest_json(&store, &[record("58819", &minute(-2), json!({"TEM": 1.0}))]);
     drop(store);
     let mut conn = sqlite::open(&path).unwrap();
     assert_eq!(sqlite::migrate(&mut conn, &MIGRATIONS).unwrap(), 0);
     drop(conn);
     let store = SqliteCentralStore::open(&path, &network(), qc()).unwrap();
     assert_eq!(store.head().unwrap(), 1);
-    let report = store
-        .ingest(&[record("58819", &minute(-1), json!({"TEM": 2.0}))], now())
-        .unwrap();
+    let report = ingest_json(&store, &[record("58819", &minute(-1), json!({"TEM": 2.0}))]);
     assert_eq!(report.head, 2);
 }
 
@@ -283,13 +295,8 @@ fn readers_see_commits_while_the_writer_is_busy() {
         network: &network,
         config: &qc,
     };
-    ingest::ingest_batch(
-        &tx,
-        &[record("58819", &minute(-1), json!({"TEM": 1.0}))],
-        now(),
-        quality,
-    )
-    .unwrap();
+    let batch = parse_batch(&[record("58819", &minute(-1), json!({"TEM": 1.0}))], now());
+    ingest::ingest_batch(&tx, &batch.records, now(), quality).unwrap();
     assert_eq!(store.head().unwrap(), 0);
     tx.commit().unwrap();
     drop(writer);
@@ -298,7 +305,7 @@ fn readers_see_commits_while_the_writer_is_busy() {
 
 /// What judging `batch` read, ingested into `store`.
 fn qc_work(store: &SqliteCentralStore, batch: &[Value]) -> QcWork {
-    store.ingest(batch, now()).unwrap().qc_work
+    ingest_json(store, batch).qc_work
 }
 
 /// A TEM value at 58819, `minutes` before now.
@@ -319,7 +326,7 @@ fn qc_reads_do_not_grow_with_the_span_between_values() {
             record("58819", &early.to_rfc3339(), json!({"TEM": 10.0})),
             record("58819", &late.to_rfc3339(), json!({"TEM": 11.0})),
         ];
-        let stored = store.ingest(&batch, now()).unwrap();
+        let stored = ingest_json(&store, &batch);
         assert_eq!(stored.response.stored, 2, "{:?}", stored.response);
         stored.qc_work
     };
@@ -365,7 +372,7 @@ fn qc_reads_grow_with_the_batch() {
         let history: Vec<Value> = (0..300)
             .map(|i| tem(400 - i, 10.0 + (i % 7) as f64 * 0.1))
             .collect();
-        store.ingest(&history, now()).unwrap();
+        ingest_json(&store, &history);
         let batch: Vec<Value> = (0..n)
             .map(|i| tem(100 - i, 11.0 + (i % 5) as f64 * 0.1))
             .collect();
