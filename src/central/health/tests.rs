@@ -12,7 +12,7 @@ use crate::domain::Timestamp;
 use crate::domain::access::{DeviceClaims, DeviceName};
 use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
 use crate::domain::time::system_clock;
-use crate::store::central::{ChangeFeed as _, CentralStore, SqliteCentralStore};
+use crate::store::central::{CentralStore, ChangeFeed as _, SqliteCentralStore};
 
 #[test]
 fn a_failed_write_degrades_until_a_write_succeeds() {
