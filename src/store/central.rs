@@ -5,9 +5,9 @@
 //! [`CentralStore`] is what the central's handlers need: nothing of its own, only the union of
 //! one store trait per aggregate, each in its own file with its `SqliteCentralStore` impl —
 //! [`NetworkStore`], [`ObservationStore`], [`MaintenanceStore`], [`ChangeFeed`],
-//! [`AccountStore`] (accounts and the audit log) — and [`Database`] (whether it can be
-//! written). [`SqliteCentralStore`] serves them all from one SQLite file in WAL mode (one
-//! writer connection behind a mutex, a few reader connections that read while it writes). A
+//! [`AccountStore`], [`AuditStore`] — and [`Database`] (whether it can be written).
+//! [`SqliteCentralStore`] serves them all from one SQLite file in WAL mode (one writer
+//! connection behind a mutex, a few reader connections that read while it writes). A
 //! PostgreSQL implementation would sit beside it.
 //!
 //! Stores take domain types: the protocol layer parses and checks what arrives (an ingest
@@ -39,6 +39,7 @@
 
 pub mod accounts;
 pub mod audit;
+mod audit_store;
 pub mod backup;
 mod change_feed;
 pub mod imports;
@@ -61,6 +62,7 @@ use rusqlite::Connection;
 
 pub use accounts::{AccountError, AccountStore};
 pub use audit::AuditFilter;
+pub use audit_store::AuditStore;
 pub use change_feed::ChangeFeed;
 pub use imports::{ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict};
 pub use ingest::{IngestReport, Quality, judge, new_part, rejected, respond, tally, unparsed};
@@ -88,6 +90,7 @@ pub trait CentralStore:
     + MaintenanceStore
     + ChangeFeed
     + AccountStore
+    + AuditStore
     + Send
     + Sync
     + fmt::Debug
@@ -101,6 +104,7 @@ impl<T> CentralStore for T where
         + MaintenanceStore
         + ChangeFeed
         + AccountStore
+        + AuditStore
         + Send
         + Sync
         + fmt::Debug

@@ -272,8 +272,8 @@ async fn an_older_log_is_sealed_from_a_recorded_entry_on() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("older.sqlite");
     {
+        use wxdesk::store::central::AuditStore as _;
         use wxdesk::store::central::SqliteCentralStore;
-        use wxdesk::store::central::accounts::AccountStore as _;
         let network = wxdesk::assets::qingliu_network().unwrap();
         let qc = wxdesk::assets::qc_config().unwrap();
         let store = SqliteCentralStore::open(&db, &network, qc).unwrap();

@@ -8,12 +8,12 @@
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::SqliteCentralStore;
-use super::audit::{self, AuditFilter};
+use super::audit;
 use crate::domain::Timestamp;
 use crate::domain::access::{
     Account, DeviceClaims, DeviceName, LockoutPolicy, Reservation, Role, Username,
 };
-use crate::domain::audit::{AuditEntry, AuditRecord, ChainHash};
+use crate::domain::audit::AuditRecord;
 use crate::store::{Context as _, StoreError};
 
 /// SHA-256 of a bearer token or device key: what the database keeps instead of the secret.
@@ -224,15 +224,6 @@ pub trait AccountStore: Send + Sync {
 
     /// Every device key.
     fn device_keys(&self) -> Result<Vec<DeviceKeyRow>, StoreError>;
-
-    /// Appends one audit record on its own.
-    fn audit(&self, record: AuditRecord) -> Result<AuditEntry, StoreError>;
-
-    /// A page of the audit log, newest first.
-    fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
-
-    /// The audit log's newest entry's seq and hash.
-    fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError>;
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.password_hash, u.must_change, \
@@ -734,21 +725,5 @@ impl AccountStore for SqliteCentralStore {
             })
             .collect()
         })
-    }
-
-    fn audit(&self, record: AuditRecord) -> Result<AuditEntry, StoreError> {
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting audit append")?;
-        let entry = audit::append(&tx, self.seal()?, record)?;
-        tx.commit().context("committing audit entry")?;
-        Ok(entry)
-    }
-
-    fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        self.read(|conn| audit::page(conn, filter))
-    }
-
-    fn audit_head(&self) -> Result<Option<(u64, ChainHash)>, StoreError> {
-        self.read(audit::last)
     }
 }
