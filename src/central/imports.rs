@@ -2,9 +2,9 @@
 //! `wxdesk central import` on the server both come here.
 //!
 //! ```text
-//! bytes ─▶ formats::parse ─▶ records ─▶ store.import: one transaction, all or nothing ─▶ report
-//!              │ bad line                   │ bad time, conflict, no station of ours
-//!              └──────────── 422 import_refused, audited as failed ◀┘
+//! bytes ─▶ formats::parse ─▶ check_times ─▶ store.import (one transaction) ─▶ report
+//!              │ bad line         │ bad time         │ conflict, no station of ours
+//!              └─────── 422 import_refused, audited as failed ◀┘
 //! ```
 
 use axum::Json;
@@ -22,6 +22,7 @@ use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Outcome, clean
 use crate::domain::element::Element;
 use crate::formats::{self, FileFormat, ImportHint, ObservationFile};
 use crate::protocol::{ImportQuery, ImportReport};
+use crate::store::central::imports::check_times;
 use crate::store::central::{
     CentralStore, ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict,
 };
@@ -96,6 +97,12 @@ pub fn import_blocking(
         Err(refusal) => failed(&record).detail(&refused_detail(Some(format.to_owned()), refusal)),
     };
     let lines = lines_of(&file);
+    // Times are judged here, at the edge, as ingest judges them: the store takes only records
+    // it can accept.
+    if let Err(refusal) = check_times(&lines, now) {
+        store.audit(audit(Err(&refusal)))?;
+        return Err(refused(name, &refusal));
+    }
     match store.import(&lines, now, &audit) {
         Ok(tally) => {
             tracing::info!(file = %name, format, imported = tally.imported, new_values = tally.new_values, "file imported");

@@ -1,7 +1,8 @@
-//! Importing a whole observation file, all or nothing: every record's time is checked, records
-//! of stations outside the network are set aside and counted, and the rest go through the same
-//! writer, quality control and change log as ingest. Anything wrong — a bad time, a value that
-//! contradicts one already stored — refuses the whole file; the caller then rolls back.
+//! Importing a whole observation file, all or nothing: records of stations outside the network
+//! are set aside and counted, and the rest go through the same writer, quality control and
+//! change log as ingest. A value that contradicts one already stored refuses the whole file;
+//! the caller then rolls back. Every record's time is judged before, at the edge
+//! ([`check_times`]), as ingest judges its records' times when parsing them.
 //!
 //! The checks before any write ([`check_times`], [`split_by_network`]) are pure.
 
@@ -143,16 +144,15 @@ fn none_inside(outside: &[&StationId]) -> ImportRefusal {
     }
 }
 
-/// Imports `lines` inside `conn`'s current transaction, judging times against `now` (also
-/// each change's `recorded_at`). On [`ImportError::Refused`] part of the file may have been
-/// written: the caller must roll back.
+/// Imports `lines`, their times already judged at the edge ([`check_times`]), inside `conn`'s
+/// current transaction, stamping each change `now`. On [`ImportError::Refused`] part of the
+/// file may have been written: the caller must roll back.
 pub fn import_lines(
     conn: &Connection,
     lines: &[ImportLine],
     now: Timestamp,
     quality: Quality<'_>,
 ) -> Result<ImportTally, ImportError> {
-    check_times(lines, now).map_err(ImportError::Refused)?;
     let (inside, outside) = split_by_network(quality.network, lines);
     if inside.is_empty() {
         return Err(ImportError::Refused(none_inside(&outside)));

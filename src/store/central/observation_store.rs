@@ -41,9 +41,10 @@ pub trait ObservationStore {
         now: Timestamp,
     ) -> Result<Option<SeriesView>, StoreError>;
 
-    /// Imports a whole file's records in one transaction, all or nothing (see [`imports`]),
-    /// judging times against `now`. The audit entry `audit` makes of the verdict is written
-    /// with the import, or after rolling it back.
+    /// Imports a whole file's records, their times judged at the edge
+    /// ([`imports::check_times`]), in one transaction, all or nothing (see [`imports`]),
+    /// stamping each change `now`. The audit entry `audit` makes of the verdict is written with
+    /// the import, or after rolling it back.
     fn import(
         &self,
         lines: &[ImportLine],
