@@ -2,8 +2,10 @@
 //! texts with numbers or times in the functions below. Times are always Beijing time.
 
 mod audit;
+mod refusals;
 
 pub use audit::{audit_detail, audit_regressed, source_name, storage_note};
+pub use refusals::{refusal, say, trouble};
 
 use chrono::{Datelike as _, Timelike as _};
 
@@ -339,8 +341,12 @@ pub fn login_failure(language: Language, failure: &LoginFailure) -> String {
         (Language::En, LoginFailure::Disabled) => {
             "This account is disabled; ask an administrator".to_owned()
         }
-        (Language::Zh, LoginFailure::Other(detail)) => format!("登录未成功：{detail}"),
-        (Language::En, LoginFailure::Other(detail)) => format!("Login failed: {detail}"),
+        (Language::Zh, LoginFailure::Other(why)) => {
+            format!("登录未成功：{}", trouble(language, why))
+        }
+        (Language::En, LoginFailure::Other(why)) => {
+            format!("Login failed: {}", trouble(language, why))
+        }
     }
 }
 

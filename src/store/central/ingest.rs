@@ -12,9 +12,10 @@ use super::qc::{self, QcWork};
 use super::schema::station_exists;
 use crate::domain::observation::ObservationError;
 use crate::domain::qc::QcConfig;
+use crate::domain::refusal::{Code, Refusal};
 use crate::domain::{Element, Network, Observation, Timestamp};
 use crate::protocol::{
-    ChangeData, IngestResponse, ObservationRecord, QcChange, RecordResult, RecordStatus,
+    ChangeData, CodedRefusal, IngestResponse, ObservationRecord, QcChange, RecordResult, RecordStatus,
 };
 use crate::store::observations::{OnConflict, ValueOutcome, Writer};
 use crate::store::{Context as _, StoreError};
@@ -59,7 +60,7 @@ pub fn ingest_batch(
         let parsed = match ObservationRecord::parse_json(raw, now) {
             Ok(parsed) => parsed,
             Err(error) => {
-                results.push(rejected(index, error.to_string()));
+                results.push(rejected(index, error.refusal()));
                 continue;
             }
         };
@@ -67,7 +68,7 @@ pub fn ingest_batch(
         if !station_exists(conn, &obs.station)? {
             results.push(rejected(
                 index,
-                format!("station {} is not in this central's network", obs.station),
+                Refusal::new(Code::UnknownStation).with("station", obs.station.to_string()),
             ));
             continue;
         }
@@ -149,12 +150,24 @@ pub(super) fn append_change(
 }
 
 /// A record refused as a whole.
-pub fn rejected(index: usize, reason: String) -> RecordResult {
+pub fn rejected(index: usize, refusal: Refusal) -> RecordResult {
+    result(index, RecordStatus::Rejected, 0, &[refusal])
+}
+
+/// A record's result, its refusals both coded and in English (for clients that read only
+/// `errors`).
+fn result(
+    index: usize,
+    status: RecordStatus,
+    stored_values: usize,
+    refusals: &[Refusal],
+) -> RecordResult {
     RecordResult {
         index,
-        status: RecordStatus::Rejected,
-        stored_values: 0,
-        errors: vec![reason],
+        status,
+        stored_values,
+        errors: refusals.iter().map(Refusal::english).collect(),
+        refusals: refusals.iter().map(CodedRefusal::from).collect(),
     }
 }
 
@@ -180,22 +193,27 @@ pub fn judge(
     value_errors: &[ObservationError],
     outcomes: &[(Element, ValueOutcome)],
 ) -> RecordResult {
-    let mut errors: Vec<String> = value_errors.iter().map(ToString::to_string).collect();
+    let mut errors: Vec<Refusal> = value_errors.iter().map(Refusal::from).collect();
     let (mut new, mut duplicate) = (0, 0);
     for &(element, outcome) in outcomes {
         match outcome {
             ValueOutcome::New => new += 1,
             ValueOutcome::Duplicate => duplicate += 1,
-            ValueOutcome::Conflict { stored } => errors.push(format!(
-                "{element} at {time}: {posted} differs from the stored {stored}; \
-                 the stored value is kept (corrections are not accepted)",
-                time = obs.time,
-                posted = obs.values.get(&element).copied().unwrap_or(f64::NAN),
-            )),
+            ValueOutcome::Conflict { stored } => errors.push(
+                Refusal::new(Code::ValueConflict)
+                    .with("element", element.code())
+                    .with("station", obs.station.to_string())
+                    .with("time", obs.time)
+                    .with("stored", stored)
+                    .with(
+                        "posted",
+                        obs.values.get(&element).copied().unwrap_or(f64::NAN),
+                    ),
+            ),
         }
     }
     if new + duplicate + errors.len() == 0 {
-        errors.push("the record has no values (all missing)".to_owned());
+        errors.push(Refusal::new(Code::NoValues));
     }
     let status = match (errors.is_empty(), new > 0, duplicate > 0) {
         (true, true, _) => RecordStatus::Stored,
@@ -203,12 +221,7 @@ pub fn judge(
         (false, false, false) => RecordStatus::Rejected,
         (false, _, _) => RecordStatus::Partial,
     };
-    RecordResult {
-        index,
-        status,
-        stored_values: new,
-        errors,
-    }
+    result(index, status, new, &errors)
 }
 
 /// The batch's response: per-status counts over the results.
@@ -226,6 +239,7 @@ pub fn tally(results: Vec<RecordResult>) -> IngestResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::refusal::Param;
     use crate::domain::{Source, StationId};
 
     fn obs(values: &[(Element, f64)]) -> Observation {
@@ -316,10 +330,15 @@ mod tests {
         assert_eq!(
             result.errors,
             [
-                "TEM at 1970-01-01T00:00:00Z: 11.5 differs from the stored 10.25; \
+                "TEM of 58819 at 1970-01-01T00:00:00Z: 11.5 differs from the stored 10.25; \
               the stored value is kept (corrections are not accepted)"
             ]
         );
+        let refusal = &result.refusals[0];
+        assert_eq!(refusal.code, "value_conflict");
+        assert_eq!(refusal.params["stored"], Param::Num(10.25));
+        assert_eq!(refusal.params["posted"], Param::Num(11.5));
+        assert_eq!(refusal.params["element"], Param::Text("TEM".into()));
     }
 
     #[test]
@@ -345,14 +364,14 @@ mod tests {
     #[test]
     fn tally_counts_by_status() {
         let results = vec![
-            rejected(0, "x".into()),
+            rejected(0, Refusal::new(Code::NoValues)),
             judge(
                 1,
                 &obs(&[(Element::Tem, 1.0)]),
                 &[],
                 &[(Element::Tem, ValueOutcome::New)],
             ),
-            rejected(2, "y".into()),
+            rejected(2, Refusal::new(Code::RecordMalformed)),
         ];
         let response = tally(results);
         assert_eq!(
