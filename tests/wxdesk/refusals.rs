@@ -64,7 +64,7 @@ async fn a_refused_file_names_its_line_and_reason_by_code() {
         json!(params),
         json!({"file": "late.csv", "reason": "time_in_future", "line": 3, "time": "2026-11-27T11:00:00Z", "ahead_s": 3600})
     );
-    assert_eq!(zh, "文件 late.csv 第 3 行：时间 2026-11-27 19:00（北京时间）比中心时钟超前 3600 秒；整个文件均未导入");
+    assert_eq!(zh, "文件 late.csv 第 3 行：时间 2026-11-27 19:00 比中心时钟超前 3600 秒；整个文件均未导入");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,7 +70,7 @@ pub struct AuditPageState {
 }
 
 /// Everything about accounts the console shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AccountState {
     /// The session.
     pub session: SessionState,

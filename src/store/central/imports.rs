@@ -53,7 +53,7 @@ pub struct ImportTally {
 }
 
 /// Why a whole file was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportRefusal {
     /// The line at fault, when one is.
     pub line: Option<usize>,

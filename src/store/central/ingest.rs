@@ -60,16 +60,15 @@ pub fn ingest_batch(
         let parsed = match ObservationRecord::parse_json(raw, now) {
             Ok(parsed) => parsed,
             Err(error) => {
-                results.push(rejected(index, error.refusal()));
+                results.push(rejected(index, (error.refusal(), error.to_string())));
                 continue;
             }
         };
         let obs = &parsed.observation;
         if !station_exists(conn, &obs.station)? {
-            results.push(rejected(
-                index,
-                Refusal::new(Code::UnknownStation).with("station", obs.station.to_string()),
-            ));
+            let refusal =
+                Refusal::new(Code::UnknownStation).with("station", obs.station.to_string());
+            results.push(rejected(index, english(refusal)));
             continue;
         }
         // Flags a device sends are ignored: quality control is the central's own judgement.
@@ -149,24 +148,33 @@ pub(super) fn append_change(
         .context("appending to change log")
 }
 
-/// A record refused as a whole.
-pub fn rejected(index: usize, refusal: Refusal) -> RecordResult {
-    result(index, RecordStatus::Rejected, 0, &[refusal])
+/// A refusal and its sentence in English (for clients that read only `errors`).
+pub type Refused = (Refusal, String);
+
+/// A refusal said in its code's English.
+fn english(refusal: Refusal) -> Refused {
+    let text = refusal.english();
+    (refusal, text)
 }
 
-/// A record's result, its refusals both coded and in English (for clients that read only
-/// `errors`).
+/// A record refused as a whole.
+pub fn rejected(index: usize, refused: Refused) -> RecordResult {
+    result(index, RecordStatus::Rejected, 0, vec![refused])
+}
+
+/// A record's result, its refusals both coded and in English.
 fn result(
     index: usize,
     status: RecordStatus,
     stored_values: usize,
-    refusals: &[Refusal],
+    refused: Vec<Refused>,
 ) -> RecordResult {
+    let (refusals, errors): (Vec<Refusal>, Vec<String>) = refused.into_iter().unzip();
     RecordResult {
         index,
         status,
         stored_values,
-        errors: refusals.iter().map(Refusal::english).collect(),
+        errors,
         refusals: refusals.iter().map(CodedRefusal::from).collect(),
     }
 }
@@ -193,13 +201,16 @@ pub fn judge(
     value_errors: &[ObservationError],
     outcomes: &[(Element, ValueOutcome)],
 ) -> RecordResult {
-    let mut errors: Vec<Refusal> = value_errors.iter().map(Refusal::from).collect();
+    let mut errors: Vec<Refused> = value_errors
+        .iter()
+        .map(|e| (Refusal::from(e), e.to_string()))
+        .collect();
     let (mut new, mut duplicate) = (0, 0);
     for &(element, outcome) in outcomes {
         match outcome {
             ValueOutcome::New => new += 1,
             ValueOutcome::Duplicate => duplicate += 1,
-            ValueOutcome::Conflict { stored } => errors.push(
+            ValueOutcome::Conflict { stored } => errors.push(english(
                 Refusal::new(Code::ValueConflict)
                     .with("element", element.code())
                     .with("station", obs.station.to_string())
@@ -209,11 +220,11 @@ pub fn judge(
                         "posted",
                         obs.values.get(&element).copied().unwrap_or(f64::NAN),
                     ),
-            ),
+            )),
         }
     }
     if new + duplicate + errors.len() == 0 {
-        errors.push(Refusal::new(Code::NoValues));
+        errors.push(english(Refusal::new(Code::NoValues)));
     }
     let status = match (errors.is_empty(), new > 0, duplicate > 0) {
         (true, true, _) => RecordStatus::Stored,
@@ -221,7 +232,7 @@ pub fn judge(
         (false, false, false) => RecordStatus::Rejected,
         (false, _, _) => RecordStatus::Partial,
     };
-    result(index, status, new, &errors)
+    result(index, status, new, errors)
 }
 
 /// The batch's response: per-status counts over the results.
@@ -364,14 +375,14 @@ mod tests {
     #[test]
     fn tally_counts_by_status() {
         let results = vec![
-            rejected(0, Refusal::new(Code::NoValues)),
+            rejected(0, english(Refusal::new(Code::NoValues))),
             judge(
                 1,
                 &obs(&[(Element::Tem, 1.0)]),
                 &[],
                 &[(Element::Tem, ValueOutcome::New)],
             ),
-            rejected(2, Refusal::new(Code::RecordMalformed)),
+            rejected(2, english(Refusal::new(Code::RecordMalformed))),
         ];
         let response = tally(results);
         assert_eq!(

@@ -160,7 +160,7 @@ fn unknown(language: Language, code: &str) -> String {
     }
 }
 
-/// One parameter as the reader reads it: times in Beijing time, codes of elements, roles,
+/// One parameter as the reader reads it: times in Beijing time (as everywhere in the console), codes of elements, roles,
 /// capabilities and sources by their names.
 fn param(language: Language, name: &str, value: &Param) -> String {
     let Param::Text(text) = value else {
@@ -186,17 +186,14 @@ fn param(language: Language, name: &str, value: &Param) -> String {
         .or_else(|| {
             Timestamp::parse_rfc3339(text)
                 .ok()
-                .map(|t| beijing(language, t))
+                .map(beijing)
         })
         .unwrap_or_else(|| text.clone())
 }
 
-fn beijing(language: Language, t: Timestamp) -> String {
-    let local = t.beijing().format("%Y-%m-%d %H:%M");
-    match language {
-        Language::Zh => format!("{local}（北京时间）"),
-        Language::En => format!("{local} Beijing time"),
-    }
+/// A time as the console writes times: Beijing time, to the minute.
+fn beijing(t: Timestamp) -> String {
+    t.beijing().format("%Y-%m-%d %H:%M").to_string()
 }
 
 #[cfg(test)]
@@ -328,7 +325,7 @@ mod tests {
                         .with("from", Timestamp::parse_rfc3339("2026-12-07T02:00:00Z").unwrap())
                         .with("to", Timestamp::parse_rfc3339("2026-12-07T01:00:00Z").unwrap()),
                 ),
-                "结束时间 2026-12-07 09:00（北京时间）须晚于开始时间 2026-12-07 10:00（北京时间）",
+                "结束时间 2026-12-07 09:00 须晚于开始时间 2026-12-07 10:00",
             ),
             (
                 refusal_of(
