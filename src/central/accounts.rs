@@ -360,9 +360,8 @@ pub async fn change_password(
     // The rules first: a request the document forbids is refused as such, and costs no
     // failed attempt towards a lockout.
     let common = crate::assets::common_passwords();
-    check_new_password(&change.new_password, &user.username, common).map_err(|refusal| {
-        Failure::invalid(&Refusal::from(refusal))
-    })?;
+    check_new_password(&change.new_password, &user.username, common)
+        .map_err(|refusal| Failure::invalid(&Refusal::from(refusal)))?;
     if change.new_password == change.current_password {
         return Err(Failure::invalid(&Refusal::new(Code::PasswordUnchanged)));
     }
@@ -415,9 +414,9 @@ pub async fn create_user(
     principal: Principal,
     ApiJson(request): ApiJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<OneTimePassword>), Failure> {
-    let username = Username::parse(&request.username)
-        .map_err(|_| invalid_username(&request.username))?;
-    let role = Role::parse_user(request.role.code()).map_err(|_| invalid_role(request.role))?;
+    let username =
+        Username::parse(&request.username).map_err(|_| invalid_username(&request.username))?;
+    let role = Role::parse_user(request.role.code()).map_err(|e| invalid_role(request.role, &e))?;
     let display_name = display_name(&request.display_name)?;
     let now = state.clock().now();
     let record = principal
@@ -449,10 +448,13 @@ pub async fn create_user(
 }
 
 fn display_name(text: &str) -> Result<String, Failure> {
-    access::display_name(text).map_err(|_| {
-        Failure::invalid(
-            &Refusal::new(Code::InvalidDisplayName).with("max", access::MAX_DISPLAY_NAME_CHARS),
+    access::display_name(text).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            Code::InvalidDisplayName,
+            format!("display_name: {e}"),
         )
+        .with("max", access::MAX_DISPLAY_NAME_CHARS)
     })
 }
 
@@ -460,8 +462,13 @@ fn invalid_username(text: &str) -> Failure {
     Failure::invalid(&Refusal::new(Code::InvalidUsername).with("text", text))
 }
 
-fn invalid_role(role: Role) -> Failure {
-    Failure::invalid(&Refusal::new(Code::InvalidRole).with("text", role.code()))
+fn invalid_role(role: Role, error: &access::AccessError) -> Failure {
+    Failure::new(
+        StatusCode::BAD_REQUEST,
+        Code::InvalidRole,
+        error.to_string(),
+    )
+    .with("text", role.code())
 }
 
 fn username_in_path(ApiPath(text): ApiPath) -> Result<Username, Failure> {
@@ -505,7 +512,7 @@ pub async fn update_user(
 ) -> Result<Json<Account>, Failure> {
     let username = username_in_path(path)?;
     if let Some(role) = request.role {
-        Role::parse_user(role.code()).map_err(|_| invalid_role(role))?;
+        Role::parse_user(role.code()).map_err(|e| invalid_role(role, &e))?;
     }
     let update = UserUpdate {
         role: request.role,
@@ -519,13 +526,11 @@ pub async fn update_user(
     let now = state.clock().now();
     let row = state
         .call(move |store| {
-            let before = store
-                .user(&username)?
-                .ok_or_else(|| {
-                    Failure::not_found(
-                        &Refusal::new(Code::UnknownUser).with("username", username.to_string()),
-                    )
-                })?;
+            let before = store.user(&username)?.ok_or_else(|| {
+                Failure::not_found(
+                    &Refusal::new(Code::UnknownUser).with("username", username.to_string()),
+                )
+            })?;
             let records = change_records(&principal, now, &before, &update);
             Ok(store.update_user(&username, &update, &records)?)
         })

@@ -113,7 +113,11 @@ pub fn parse_filter(query: &AuditQuery) -> Result<AuditFilter, Failure> {
     }
     let limit = query.limit.unwrap_or(DEFAULT_AUDIT_LIMIT);
     if !(1..=MAX_AUDIT_LIMIT).contains(&limit) {
-        return Err(super::handlers::out_of_bounds("limit", limit, MAX_AUDIT_LIMIT));
+        return Err(super::handlers::out_of_bounds(
+            "limit",
+            limit,
+            MAX_AUDIT_LIMIT,
+        ));
     }
     let text = |t: &Option<String>| {
         t.as_deref()

@@ -292,18 +292,16 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
 
 /// The token of an `Authorization: Bearer …` header.
 pub fn bearer(headers: &HeaderMap) -> Result<Secret, Failure> {
-    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        Failure::unauthorized(Code::Unauthorized)
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| Failure::unauthorized(Code::Unauthorized))?;
+    let text = value.to_str().map_err(|_| {
+        Failure::new(
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthorized,
+            "the Authorization header is not text",
+        )
     })?;
-    let text = value
-        .to_str()
-        .map_err(|_| {
-            Failure::new(
-                StatusCode::UNAUTHORIZED,
-                Code::Unauthorized,
-                "the Authorization header is not text",
-            )
-        })?;
     match text.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>

@@ -130,7 +130,11 @@ impl Failure {
 
     /// 413 `payload_too_large`.
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, Code::PayloadTooLarge, message)
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Code::PayloadTooLarge,
+            message,
+        )
     }
 
     /// 400 `invalid_body`: a JSON body that is not JSON, or not the shape the route takes.

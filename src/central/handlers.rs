@@ -15,9 +15,9 @@ use crate::domain::Source;
 use crate::domain::access::may_claim;
 use crate::domain::audit::{AuditAction, AuditDetail, Outcome};
 use crate::domain::history::{SeriesView, ViewRequest};
+use crate::domain::refusal::{Code, Param, Refusal};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, StationId, Timestamp};
-use crate::domain::refusal::{Code, Param, Refusal};
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
     ChangesPage, ChangesQuery, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
@@ -139,9 +139,8 @@ struct Series {
 
 /// A station id from a query.
 pub(super) fn query_station(text: &str) -> Result<StationId, Failure> {
-    StationId::parse(text).map_err(|_| {
-        Failure::invalid(&Refusal::new(Code::InvalidStationId).with("text", text))
-    })
+    StationId::parse(text)
+        .map_err(|_| Failure::invalid(&Refusal::new(Code::InvalidStationId).with("text", text)))
 }
 
 /// An element code from a query.
@@ -174,11 +173,7 @@ pub(super) fn reversed(from: Timestamp, to: Timestamp) -> Failure {
 }
 
 /// 400 `out_of_bounds`: a count parameter outside `1..=max`.
-pub(super) fn out_of_bounds(
-    name: &str,
-    value: impl Into<Param>,
-    max: impl Into<Param>,
-) -> Failure {
+pub(super) fn out_of_bounds(name: &str, value: impl Into<Param>, max: impl Into<Param>) -> Failure {
     Failure::invalid(
         &Refusal::new(Code::OutOfBounds)
             .with("name", name)

@@ -12,7 +12,6 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
-
 use super::auth::{hash_password, verify_nobody_in, verify_password_in};
 use super::error::Failure;
 use crate::domain::access::Secret;

@@ -166,8 +166,12 @@ fn refused(name: &str, refusal: &ImportRefusal) -> Failure {
 
 /// 400 `unknown_element`.
 pub fn unknown_element(error: &UnknownElement) -> Failure {
-    Failure::new(StatusCode::BAD_REQUEST, Code::UnknownElement, error.to_string())
-        .with("code", error.0.as_str())
+    Failure::new(
+        StatusCode::BAD_REQUEST,
+        Code::UnknownElement,
+        error.to_string(),
+    )
+    .with("code", error.0.as_str())
 }
 
 /// What an import stored, in a sentence for the audit log and the command line.

@@ -155,9 +155,9 @@ pub async fn update(
     ApiPath(text): ApiPath,
     ApiJson(request): ApiJson<MaintenanceUpdate>,
 ) -> Result<Json<MaintenanceDto>, Failure> {
-    let id: u64 = text
-        .parse()
-        .map_err(|_| Failure::not_found(&Refusal::new(Code::UnknownWindow).with("id", text.as_str())))?;
+    let id: u64 = text.parse().map_err(|_| {
+        Failure::not_found(&Refusal::new(Code::UnknownWindow).with("id", text.as_str()))
+    })?;
     let change = parse_update(&request)?;
     let now = state.clock().now();
     let record: AuditRecord = principal.record(now, AuditAction::MaintenanceChanged, Outcome::Ok);

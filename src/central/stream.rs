@@ -97,7 +97,10 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
                 Code::InvalidCursor,
                 format!("Last-Event-ID {value:?} is not a change seq (a non-negative integer)"),
             )
-            .with("text", String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .with(
+                "text",
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
         })
 }
 

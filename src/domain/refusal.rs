@@ -242,7 +242,11 @@ impl From<f64> for Param {
     fn from(x: f64) -> Self {
         const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
         let whole = x.fract() == 0.0 && x.abs() < EXACT;
-        if whole { Self::Int(x as i64) } else { Self::Num(x) }
+        if whole {
+            Self::Int(x as i64)
+        } else {
+            Self::Num(x)
+        }
     }
 }
 
@@ -419,10 +423,17 @@ mod tests {
         for &code in Code::ALL {
             let mut refusal = Refusal::new(code);
             for &name in code.params() {
-                assert!(code.english().contains(&format!("{{{name}}}")), "{code}: {name} unused");
+                assert!(
+                    code.english().contains(&format!("{{{name}}}")),
+                    "{code}: {name} unused"
+                );
                 refusal = refusal.with(name, "X");
             }
-            assert!(!refusal.english().contains('{'), "{code}: {}", refusal.english());
+            assert!(
+                !refusal.english().contains('{'),
+                "{code}: {}",
+                refusal.english()
+            );
         }
     }
 

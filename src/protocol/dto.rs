@@ -239,7 +239,9 @@ impl RecordError {
     pub fn refusal(&self) -> Refusal {
         match self {
             Self::Malformed(_) => Refusal::new(Code::RecordMalformed),
-            Self::BadStation(text) => Refusal::new(Code::InvalidStationId).with("text", text.as_str()),
+            Self::BadStation(text) => {
+                Refusal::new(Code::InvalidStationId).with("text", text.as_str())
+            }
             Self::BadTime(text) => Refusal::new(Code::RecordBadTime).with("text", text.as_str()),
             Self::Time(error) => Refusal::from(error),
         }
@@ -271,8 +273,8 @@ impl ObservationRecord {
 
     /// Validates this record into a domain observation.
     pub fn parse(self, now: Timestamp) -> Result<ParsedRecord, RecordError> {
-        let station =
-            StationId::parse(&self.station).map_err(|_| RecordError::BadStation(self.station.clone()))?;
+        let station = StationId::parse(&self.station)
+            .map_err(|_| RecordError::BadStation(self.station.clone()))?;
         let time = Timestamp::parse_rfc3339(&self.time)
             .map_err(|_| RecordError::BadTime(self.time.clone()))?;
         check_time(time, now).map_err(RecordError::Time)?;

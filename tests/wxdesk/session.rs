@@ -13,8 +13,8 @@ use wxdesk::console::messages::{
     Command, Event, LinkStatus, LoginFailure, SessionView, StorageNote, SyncEvent, Trouble,
 };
 use wxdesk::console::state::AppState;
-use wxdesk::console::ui::i18n::{self, Language};
 use wxdesk::console::state::account::Gate;
+use wxdesk::console::ui::i18n::{self, Language};
 use wxdesk::domain::access::{Capability, Role, Secret};
 use wxdesk::domain::time::{ManualClock, SharedClock};
 

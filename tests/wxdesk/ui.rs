@@ -663,10 +663,18 @@ fn every_fixed_and_formatted_text_has_glyphs() {
             lines.push(i18n::action_name(language, action.code()));
         }
         for &code in Code::ALL {
-            let params = code.params().iter().map(|&name| (name.to_owned(), Param::Int(1))).collect();
+            let params = code
+                .params()
+                .iter()
+                .map(|&name| (name.to_owned(), Param::Int(1)))
+                .collect();
             lines.push(i18n::say(language, code.as_str(), &params));
         }
-        lines.push(i18n::say(language, "a_code_of_a_newer_central", &Params::new()));
+        lines.push(i18n::say(
+            language,
+            "a_code_of_a_newer_central",
+            &Params::new(),
+        ));
         lines.push(i18n::session_until(language, now, now));
         lines.push(i18n::exported(
             language,

@@ -14,10 +14,10 @@ use crate::console::messages::Trouble;
 use crate::domain::access::{Account, Secret};
 use crate::domain::refusal::{Code, Params};
 use crate::protocol::{
-    API_PREFIX, ApiError, AuditPage, CodedRefusal, AuditQuery, Change, ChangesPage, Health, ImportQuery,
-    ImportReport, LoginRequest, LoginResponse, MaintenanceDto, MaintenanceUpdate, NetworkDto,
-    NewMaintenance, NewUserRequest, OneTimePassword, PasswordChange, STREAM_EVENT_CHANGE,
-    SessionInfo, UserList, UserUpdateRequest,
+    API_PREFIX, ApiError, AuditPage, AuditQuery, Change, ChangesPage, CodedRefusal, Health,
+    ImportQuery, ImportReport, LoginRequest, LoginResponse, MaintenanceDto, MaintenanceUpdate,
+    NetworkDto, NewMaintenance, NewUserRequest, OneTimePassword, PasswordChange,
+    STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest,
 };
 
 /// Why a call to the central failed.

@@ -292,7 +292,9 @@ impl HistoryService {
                 };
                 let saved = match self.authorised() {
                     Some(client) => client.record_maintenance(&window).await.map(|w| w.id),
-                    None => Err(ClientError::Unauthorized(Code::Unauthorized.as_str().into())),
+                    None => Err(ClientError::Unauthorized(
+                        Code::Unauthorized.as_str().into(),
+                    )),
                 };
                 self.maintenance_answer(saved).await;
             }
@@ -303,7 +305,9 @@ impl HistoryService {
                 };
                 let saved = match self.authorised() {
                     Some(client) => client.update_maintenance(id, &update).await.map(|w| w.id),
-                    None => Err(ClientError::Unauthorized(Code::Unauthorized.as_str().into())),
+                    None => Err(ClientError::Unauthorized(
+                        Code::Unauthorized.as_str().into(),
+                    )),
                 };
                 self.maintenance_answer(saved).await;
             }

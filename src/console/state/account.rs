@@ -3,8 +3,7 @@
 //! events by [`AccountState::apply_auth`] and friends, read by the views.
 
 use crate::console::messages::{
-    AdminEvent, AuditEvent, AuditSearch, AuthEvent, LoginFailure, SessionView, StorageNote,
-    Trouble,
+    AdminEvent, AuditEvent, AuditSearch, AuthEvent, LoginFailure, SessionView, StorageNote, Trouble,
 };
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::AuditEntry;

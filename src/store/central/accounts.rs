@@ -316,12 +316,11 @@ fn user_where(
 }
 
 fn user_by_name(conn: &Connection, username: &Username) -> Result<UserRow, AccountError> {
-    user_where(conn, "u.username = ?1", &username.as_str())?
-        .ok_or_else(|| {
-            AccountError::NotFound(
-                Refusal::new(Code::UnknownUser).with("username", username.to_string()),
-            )
-        })
+    user_where(conn, "u.username = ?1", &username.as_str())?.ok_or_else(|| {
+        AccountError::NotFound(
+            Refusal::new(Code::UnknownUser).with("username", username.to_string()),
+        )
+    })
 }
 
 fn user_by_id(conn: &Connection, id: i64) -> Result<UserRow, StoreError> {

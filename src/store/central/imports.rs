@@ -117,7 +117,8 @@ pub type ImportVerdict<'a> = Result<&'a ImportTally, &'a ImportRefusal>;
 /// The first record whose time the central cannot accept at `now`.
 pub fn check_times(lines: &[ImportLine], now: Timestamp) -> Result<(), ImportRefusal> {
     lines.iter().try_for_each(|l| {
-        check_time(l.observation.time, now).map_err(|e| ImportRefusal::at(l.line, Refusal::from(&e)))
+        check_time(l.observation.time, now)
+            .map_err(|e| ImportRefusal::at(l.line, Refusal::from(&e)))
     })
 }
 

@@ -15,7 +15,8 @@ use crate::domain::qc::QcConfig;
 use crate::domain::refusal::{Code, Refusal};
 use crate::domain::{Element, Network, Observation, Timestamp};
 use crate::protocol::{
-    ChangeData, CodedRefusal, IngestResponse, ObservationRecord, QcChange, RecordResult, RecordStatus,
+    ChangeData, CodedRefusal, IngestResponse, ObservationRecord, QcChange, RecordResult,
+    RecordStatus,
 };
 use crate::store::observations::{OnConflict, ValueOutcome, Writer};
 use crate::store::{Context as _, StoreError};

@@ -91,8 +91,7 @@ pub fn change(
         note: change.note.clone().unwrap_or_else(|| before.note.clone()),
         ..before.clone()
     };
-    check_span(after.from, after.to)
-        .map_err(|e| MaintenanceError::Conflict(Refusal::from(&e)))?;
+    check_span(after.from, after.to).map_err(|e| MaintenanceError::Conflict(Refusal::from(&e)))?;
     table::upsert(conn, &after)?;
     log(conn, &after, now)?;
     audit::append(conn, seal, audit(&before, &after))?;
