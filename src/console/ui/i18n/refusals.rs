@@ -12,240 +12,76 @@ use crate::domain::refusal::{Code, Param, Params, fill};
 use crate::domain::{Element, Source, Timestamp};
 use crate::protocol::CodedRefusal;
 
-/// The Chinese and English templates of `code` (`{name}` marks a parameter).
+/// The Chinese and English templates of `code` (`{name}` marks a parameter): one line a code.
+#[rustfmt::skip]
 fn templates(code: Code) -> (&'static str, &'static str) {
     use Code as C;
     match code {
-        C::BadRequest => (
-            "中心无法读取此请求（参数格式有误）",
-            "The central could not read this request (a parameter is malformed)",
-        ),
-        C::InvalidBody => (
-            "请求内容不是此接口接受的格式",
-            "The request's content is not what this route takes",
-        ),
-        C::UnsupportedMediaType => (
-            "请求内容须为 JSON 格式",
-            "The request's content must be JSON",
-        ),
-        C::PayloadTooLarge => (
-            "请求内容过大，请分批发送",
-            "The request is too large; send it in smaller parts",
-        ),
+        C::BadRequest => ("中心无法读取此请求（参数格式有误）", "The central could not read this request (a parameter is malformed)"),
+        C::InvalidBody => ("请求内容不是此接口接受的格式", "The request's content is not what this route takes"),
+        C::UnsupportedMediaType => ("请求内容须为 JSON 格式", "The request's content must be JSON"),
+        C::PayloadTooLarge => ("请求内容过大，请分批发送", "The request is too large; send it in smaller parts"),
         C::NotFound => ("中心没有此项：{path}", "The central has nothing at {path}"),
-        C::MethodNotAllowed => (
-            "中心不接受对 {path} 的 {method} 请求",
-            "The central does not accept {method} at {path}",
-        ),
-        C::Internal => (
-            "中心处理请求时出错，详情见中心日志",
-            "The central failed while answering; its log says why",
-        ),
-        C::DatabaseUnwritable => (
-            "中心数据库暂时无法写入，本次未作任何更改；查看数据不受影响",
-            "The central's database cannot be written now, so nothing was changed; reading still works",
-        ),
-        C::ShuttingDown => (
-            "中心正在关闭，请稍后再试",
-            "The central is shutting down; try again later",
-        ),
-        C::RequestTimeout => (
-            "中心在 {seconds} 秒内未能完成处理；若是修改，请先确认是否已生效再重试，或缩小查询范围",
-            "The central gave up after {seconds} s; check whether a change took effect before repeating it, or ask for less",
-        ),
-        C::TooManyStreams => (
-            "已打开 {open} 个实时连接，达到每个用户的上限（{max} 个），请先关闭一个",
-            "{open} live connections are open, the most one user may hold ({max}); close one first",
-        ),
-        C::StreamsFull => (
-            "中心的实时连接已满（{max} 个），请稍后再试",
-            "The central serves its most live connections ({max}); try again later",
-        ),
+        C::MethodNotAllowed => ("中心不接受对 {path} 的 {method} 请求", "The central does not accept {method} at {path}"),
+        C::Internal => ("中心处理请求时出错，详情见中心日志", "The central failed while answering; its log says why"),
+        C::DatabaseUnwritable => ("中心数据库暂时无法写入，本次未作任何更改；查看数据不受影响", "The central's database cannot be written now, so nothing was changed; reading still works"),
+        C::ShuttingDown => ("中心正在关闭，请稍后再试", "The central is shutting down; try again later"),
+        C::RequestTimeout => ("中心在 {seconds} 秒内未能完成处理；若是修改，请先确认是否已生效再重试，或缩小查询范围", "The central gave up after {seconds} s; check whether a change took effect before repeating it, or ask for less"),
+        C::TooManyStreams => ("已打开 {open} 个实时连接，达到每个用户的上限（{max} 个），请先关闭一个", "{open} live connections are open, the most one user may hold ({max}); close one first"),
+        C::StreamsFull => ("中心的实时连接已满（{max} 个），请稍后再试", "The central serves its most live connections ({max}); try again later"),
         C::Unauthorized => ("请先登录", "Please log in first"),
-        C::SessionEnded => (
-            "会话已过期、已退出或被撤销",
-            "The session expired, was logged out or was revoked",
-        ),
-        C::DeviceKeyUnknown => (
-            "设备密钥无效或已被撤销",
-            "This device key is unknown or revoked",
-        ),
+        C::SessionEnded => ("会话已过期、已退出或被撤销", "The session expired, was logged out or was revoked"),
+        C::DeviceKeyUnknown => ("设备密钥无效或已被撤销", "This device key is unknown or revoked"),
         C::AccountGone => ("您的账户已不存在", "Your account no longer exists"),
-        C::Forbidden => (
-            "此操作需要“{capability}”权限，您的角色“{role}”没有此权限",
-            "This needs the “{capability}” capability, which your role “{role}” does not have",
-        ),
-        C::PeopleOnly => (
-            "此操作只供登录的用户使用，设备密钥不能使用",
-            "This is for signed-in people, not device keys",
-        ),
-        C::PasswordChangeRequired => (
-            "您使用的是一次性密码，请先设置自己的密码",
-            "You logged in with a one-time password: choose your own password first",
-        ),
-        C::InvalidCredentials => (
-            "用户名或密码错误（连续 {max_failures} 次错误将锁定账户 {lock_minutes} 分钟）",
-            "Wrong user name or password (after {max_failures} failures in a row the account is locked for {lock_minutes} minutes)",
-        ),
+        C::Forbidden => ("此操作需要“{capability}”权限，您的角色“{role}”没有此权限", "This needs the “{capability}” capability, which your role “{role}” does not have"),
+        C::PeopleOnly => ("此操作只供登录的用户使用，设备密钥不能使用", "This is for signed-in people, not device keys"),
+        C::PasswordChangeRequired => ("您使用的是一次性密码，请先设置自己的密码", "You logged in with a one-time password: choose your own password first"),
+        C::InvalidCredentials => ("用户名或密码错误（连续 {max_failures} 次错误将锁定账户 {lock_minutes} 分钟）", "Wrong user name or password (after {max_failures} failures in a row the account is locked for {lock_minutes} minutes)"),
         C::CurrentPasswordWrong => ("当前密码不正确", "The current password is wrong"),
-        C::AccountLocked => (
-            "连续登录失败次数过多，账户已锁定至 {until}；系统管理员重置密码可立即解锁",
-            "Too many failed logins: the account is locked until {until}; an administrator's password reset unlocks it now",
-        ),
-        C::AccountDisabled => (
-            "此账户已停用，请联系系统管理员",
-            "This account is disabled; ask an administrator",
-        ),
-        C::TooManyLogins => (
-            "本机登录失败次数过多，请 {retry_seconds} 秒后再试",
-            "Too many failed logins from this address; try again in {retry_seconds} s",
-        ),
-        C::PasswordTooShort => (
-            "新密码至少需要 {min} 个字符",
-            "The new password needs at least {min} characters",
-        ),
-        C::PasswordTooLong => (
-            "新密码最多 {max} 个字符",
-            "The new password may have at most {max} characters",
-        ),
-        C::PasswordCommon => (
-            "这是最常见的密码之一，猜密码的人会最先尝试，请换一个",
-            "This is one of the most common passwords, the first a guesser tries; choose another",
-        ),
-        C::PasswordLikeUsername => (
-            "密码不能是用户名（加上数字或符号也不行）",
-            "The password must not be your user name (adding digits or symbols does not help)",
-        ),
-        C::PasswordLikeBureau => (
-            "密码不能是本局名称（加上数字或符号也不行）",
-            "The password must not be the bureau's name (adding digits or symbols does not help)",
-        ),
-        C::PasswordUnchanged => (
-            "新密码不能与当前密码相同",
-            "The new password must differ from the current one",
-        ),
-        C::InvalidUsername => (
-            "用户名“{text}”不合规：须为 2–32 个字符，以小写字母开头，只含小写字母、数字、“.”“_”“-”",
-            "User name “{text}” breaks the rules: 2–32 characters, starting with a lower-case letter, only lower-case letters, digits, '.', '_' or '-'",
-        ),
-        C::InvalidDisplayName => (
-            "显示名须为 1–{max} 个字符，不能全是空格，不能含控制字符",
-            "The display name must be 1–{max} characters, not all spaces, without control characters",
-        ),
-        C::InvalidRole => (
-            "“{text}”不是用户账户可用的角色",
-            "“{text}” is not a role of user accounts",
-        ),
+        C::AccountLocked => ("连续登录失败次数过多，账户已锁定至 {until}；系统管理员重置密码可立即解锁", "Too many failed logins: the account is locked until {until}; an administrator's password reset unlocks it now"),
+        C::AccountDisabled => ("此账户已停用，请联系系统管理员", "This account is disabled; ask an administrator"),
+        C::TooManyLogins => ("本机登录失败次数过多，请 {retry_seconds} 秒后再试", "Too many failed logins from this address; try again in {retry_seconds} s"),
+        C::PasswordTooShort => ("新密码至少需要 {min} 个字符", "The new password needs at least {min} characters"),
+        C::PasswordTooLong => ("新密码最多 {max} 个字符", "The new password may have at most {max} characters"),
+        C::PasswordCommon => ("这是最常见的密码之一，猜密码的人会最先尝试，请换一个", "This is one of the most common passwords, the first a guesser tries; choose another"),
+        C::PasswordLikeUsername => ("密码不能是用户名（加上数字或符号也不行）", "The password must not be your user name (adding digits or symbols does not help)"),
+        C::PasswordLikeBureau => ("密码不能是本局名称（加上数字或符号也不行）", "The password must not be the bureau's name (adding digits or symbols does not help)"),
+        C::PasswordUnchanged => ("新密码不能与当前密码相同", "The new password must differ from the current one"),
+        C::InvalidUsername => ("用户名“{text}”不合规：须为 2–32 个字符，以小写字母开头，只含小写字母、数字、“.”“_”“-”", "User name “{text}” breaks the rules: 2–32 characters, starting with a lower-case letter, only lower-case letters, digits, '.', '_' or '-'"),
+        C::InvalidDisplayName => ("显示名须为 1–{max} 个字符，不能全是空格，不能含控制字符", "The display name must be 1–{max} characters, not all spaces, without control characters"),
+        C::InvalidRole => ("“{text}”不是用户账户可用的角色", "“{text}” is not a role of user accounts"),
         C::UnknownUser => ("没有用户“{username}”", "There is no user “{username}”"),
-        C::UnknownDevice => (
-            "设备“{name}”没有有效的密钥",
-            "Device “{name}” has no active key",
-        ),
+        C::UnknownDevice => ("设备“{name}”没有有效的密钥", "Device “{name}” has no active key"),
         C::UserExists => ("用户“{username}”已存在", "User “{username}” already exists"),
-        C::LastAdministrator => (
-            "“{username}”是最后一位启用的系统管理员，请先指定另一位系统管理员",
-            "“{username}” is the last enabled administrator; make another user an administrator first",
-        ),
+        C::LastAdministrator => ("“{username}”是最后一位启用的系统管理员，请先指定另一位系统管理员", "“{username}” is the last enabled administrator; make another user an administrator first"),
         C::InvalidStationId => ("“{text}”不是有效的站号", "“{text}” is not a station id"),
-        C::UnknownStation => (
-            "站点 {station} 不在中心的站网中",
-            "Station {station} is not in the central's network",
-        ),
+        C::UnknownStation => ("站点 {station} 不在中心的站网中", "Station {station} is not in the central's network"),
         C::UnknownElement => ("未知要素“{code}”", "Unknown element “{code}”"),
-        C::InvalidTime => (
-            "时间参数 {name} 的值“{text}”格式不正确",
-            "Time parameter {name} is not a time: “{text}”",
-        ),
-        C::RangeReversed => (
-            "开始时间 {from} 须早于结束时间 {to}",
-            "The start {from} must be before the end {to}",
-        ),
-        C::RangeTooLong => (
-            "时间范围超过 {max_days} 天，单次查询最多 {max_days} 天，请分段查询",
-            "The range is longer than {max_days} days, the most one request serves; ask for it {max_days} days at a time",
-        ),
-        C::OutOfBounds => (
-            "参数 {name} 的值 {value} 须在 1 到 {max} 之间",
-            "{name} = {value} must be between 1 and {max}",
-        ),
-        C::InvalidCursor => (
-            "同步位置“{text}”无效",
-            "“{text}” is not a sync position this central gave",
-        ),
-        C::CursorAhead => (
-            "同步位置 {cursor} 超出中心最新的变更 {head}：中心的数据库已更换，将从头同步",
-            "Sync position {cursor} is beyond the central's newest change {head}: its database was replaced; syncing starts over",
-        ),
-        C::UnknownFormat => (
-            "未知的文件格式“{text}”（可用：micaps1、micaps3、csv）",
-            "Unknown file format “{text}” (micaps1, micaps3 or csv)",
-        ),
-        C::SourceNotPermitted => (
-            "无权提交来源为“{source}”的数据（可提交：{allowed}），本批数据未保存",
-            "You may not submit data of source “{source}” (you may: {allowed}); nothing was stored",
-        ),
-        C::ImportRefused => (
-            "文件 {file} 被拒收（{reason}），文件中的数据均未导入",
-            "File {file} was refused ({reason}); nothing of it was imported",
-        ),
-        C::UnreadableLine => (
-            "该行无法按文件格式读取",
-            "the line cannot be read in the file's format",
-        ),
-        C::NoStationInNetwork => (
-            "文件中没有本站网的站点（站网外站点 {count} 个：{stations}）",
-            "no station of the file is in the network ({count} stations outside it: {stations})",
-        ),
+        C::InvalidTime => ("时间参数 {name} 的值“{text}”格式不正确", "Time parameter {name} is not a time: “{text}”"),
+        C::RangeReversed => ("开始时间 {from} 须早于结束时间 {to}", "The start {from} must be before the end {to}"),
+        C::RangeTooLong => ("时间范围超过 {max_days} 天，单次查询最多 {max_days} 天，请分段查询", "The range is longer than {max_days} days, the most one request serves; ask for it {max_days} days at a time"),
+        C::OutOfBounds => ("参数 {name} 的值 {value} 须在 1 到 {max} 之间", "{name} = {value} must be between 1 and {max}"),
+        C::InvalidCursor => ("同步位置“{text}”无效", "“{text}” is not a sync position this central gave"),
+        C::CursorAhead => ("同步位置 {cursor} 超出中心最新的变更 {head}：中心的数据库已更换，将从头同步", "Sync position {cursor} is beyond the central's newest change {head}: its database was replaced; syncing starts over"),
+        C::UnknownFormat => ("未知的文件格式“{text}”（可用：micaps1、micaps3、csv）", "Unknown file format “{text}” (micaps1, micaps3 or csv)"),
+        C::SourceNotPermitted => ("无权提交来源为“{source}”的数据（可提交：{allowed}），本批数据未保存", "You may not submit data of source “{source}” (you may: {allowed}); nothing was stored"),
+        C::ImportRefused => ("文件 {file} 被拒收（{reason}），文件中的数据均未导入", "File {file} was refused ({reason}); nothing of it was imported"),
+        C::UnreadableLine => ("该行无法按文件格式读取", "the line cannot be read in the file's format"),
+        C::NoStationInNetwork => ("文件中没有本站网的站点（站网外站点 {count} 个：{stations}）", "no station of the file is in the network ({count} stations outside it: {stations})"),
         C::RecordMalformed => ("记录格式不正确", "The record is malformed"),
-        C::RecordBadTime => (
-            "记录时间“{text}”格式不正确",
-            "The record's time “{text}” is not a time",
-        ),
-        C::TimeInFuture => (
-            "时间 {time} 比中心时钟超前 {ahead_s} 秒",
-            "time {time} is {ahead_s} s ahead of the central's clock",
-        ),
+        C::RecordBadTime => ("记录时间“{text}”格式不正确", "The record's time “{text}” is not a time"),
+        C::TimeInFuture => ("时间 {time} 比中心时钟超前 {ahead_s} 秒", "time {time} is {ahead_s} s ahead of the central's clock"),
         C::TimeTooOld => ("时间 {time} 早于 1950 年", "time {time} is before 1950"),
-        C::NotANumber => (
-            "{element}：{found} 不是数值",
-            "{element}: {found} is not a number",
-        ),
-        C::OutOfRange => (
-            "{element}：{value} 超出物理范围 {min}–{max} {unit}",
-            "{element}: {value} is outside the physical range {min}–{max} {unit}",
-        ),
-        C::ValueConflict => (
-            "{station} 站 {time} 的{element} {posted} 与已存的 {stored} 不同；保留已存值（不接受更正）",
-            "{element} of {station} at {time}: {posted} differs from the stored {stored}; the stored value is kept (corrections are not accepted)",
-        ),
-        C::NoValues => (
-            "记录中没有任何数值（全部缺测）",
-            "The record has no values (all missing)",
-        ),
-        C::NoteEmpty => (
-            "说明不能为空：请写明正在做什么",
-            "The note must not be empty: say what is being done",
-        ),
-        C::NoteTooLong => (
-            "说明有 {chars} 个字符，最多 {max} 个",
-            "The note has {chars} characters; at most {max}",
-        ),
-        C::EndNotAfterStart => (
-            "结束时间 {to} 须晚于开始时间 {from}",
-            "The end {to} must be after the start {from}",
-        ),
-        C::StartTooFarAhead => (
-            "开始时间 {from} 比现在晚一天以上",
-            "The start {from} is more than a day from now",
-        ),
-        C::NothingToChange => (
-            "没有要修改的内容：请给出结束时间或说明",
-            "Nothing to change: give the end or the note",
-        ),
-        C::UnknownWindow => (
-            "没有编号为 {id} 的维护时段",
-            "There is no maintenance window {id}",
-        ),
+        C::NotANumber => ("{element}：{found} 不是数值", "{element}: {found} is not a number"),
+        C::OutOfRange => ("{element}：{value} 超出物理范围 {min}–{max} {unit}", "{element}: {value} is outside the physical range {min}–{max} {unit}"),
+        C::ValueConflict => ("{station} 站 {time} 的{element} {posted} 与已存的 {stored} 不同；保留已存值（不接受更正）", "{element} of {station} at {time}: {posted} differs from the stored {stored}; the stored value is kept (corrections are not accepted)"),
+        C::NoValues => ("记录中没有任何数值（全部缺测）", "The record has no values (all missing)"),
+        C::NoteEmpty => ("说明不能为空：请写明正在做什么", "The note must not be empty: say what is being done"),
+        C::NoteTooLong => ("说明有 {chars} 个字符，最多 {max} 个", "The note has {chars} characters; at most {max}"),
+        C::EndNotAfterStart => ("结束时间 {to} 须晚于开始时间 {from}", "The end {to} must be after the start {from}"),
+        C::StartTooFarAhead => ("开始时间 {from} 比现在晚一天以上", "The start {from} is more than a day from now"),
+        C::NothingToChange => ("没有要修改的内容：请给出结束时间或说明", "Nothing to change: give the end or the note"),
+        C::UnknownWindow => ("没有编号为 {id} 的维护时段", "There is no maintenance window {id}"),
     }
 }
 
