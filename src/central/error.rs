@@ -230,6 +230,15 @@ impl From<MaintenanceError> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
+        debug_assert!(
+            Code::parse(&self.body.error).is_some_and(|code| code
+                .params()
+                .iter()
+                .all(|name| self.body.params.contains_key(*name))),
+            "{} is sent without all its parameters: {:?}",
+            self.body.error,
+            self.body.params
+        );
         let mut response = (self.status, Json(self.body)).into_response();
         if let Some(reason) = self.unwritable {
             response.extensions_mut().insert(UnwritableDb(reason));
