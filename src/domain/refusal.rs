@@ -335,6 +335,27 @@ impl Refusal {
     }
 }
 
+/// A refusal as the API writes it (a record's `refusals`) and as a client keeps it: a code of
+/// the registry and its parameters. The code stays text, so a client can hold (and say
+/// generically) a code of a newer central.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodedRefusal {
+    /// Stable code (`out_of_range`).
+    pub code: String,
+    /// Its parameters by name (`{"element": "RHU", "value": 130, …}`).
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
+}
+
+impl From<&Refusal> for CodedRefusal {
+    fn from(refusal: &Refusal) -> Self {
+        Self {
+            code: refusal.code.as_str().to_owned(),
+            params: refusal.params.clone(),
+        }
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.english())

@@ -9,6 +9,7 @@ use crate::domain::geo::LatLon;
 use crate::domain::network::{StationKind, TownshipLevel};
 use crate::domain::observation::{ObservationError, check_time, check_value};
 use crate::domain::qc::QcFlags;
+pub use crate::domain::refusal::CodedRefusal;
 use crate::domain::refusal::{Code, Params, Refusal};
 use crate::domain::{
     Element, Network, Observation, Source, Station, StationId, Timestamp, Township, TownshipCode,
@@ -361,37 +362,6 @@ pub struct RecordResult {
     /// clients to say in their user's language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refusals: Vec<CodedRefusal>,
-}
-
-/// A refusal as the API writes it: a stable code of the registry
-/// ([`crate::domain::refusal::Code`]) and its parameters. A client keeps the code as text, so
-/// it can hold (and say generically) a code of a newer central.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CodedRefusal {
-    /// Stable code (`out_of_range`).
-    pub code: String,
-    /// Its parameters by name (`{"element": "RHU", "value": 130, …}`).
-    #[serde(default, skip_serializing_if = "Params::is_empty")]
-    pub params: Params,
-}
-
-impl From<&Refusal> for CodedRefusal {
-    fn from(refusal: &Refusal) -> Self {
-        Self {
-            code: refusal.code.as_str().to_owned(),
-            params: refusal.params.clone(),
-        }
-    }
-}
-
-impl CodedRefusal {
-    /// The refusal an error body carries.
-    pub fn of(error: &ApiError) -> Self {
-        Self {
-            code: error.error.clone(),
-            params: error.params.clone(),
-        }
-    }
 }
 
 /// `POST /api/v1/observations` response: always 200 for a well-formed batch, with one result

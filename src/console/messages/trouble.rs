@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::protocol::CodedRefusal;
+use crate::domain::refusal::CodedRefusal;
 
 /// Why something failed: a refusal of the central (its code and parameters, said by the UI in
 /// the user's language, never in the central's English), or the desk's own words.

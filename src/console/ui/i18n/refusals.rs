@@ -8,9 +8,9 @@
 use crate::console::messages::Trouble;
 use crate::console::ui::i18n::{Language, capability_name, element_name, role_name, source_name};
 use crate::domain::access::{Capability, Role};
+use crate::domain::refusal::CodedRefusal;
 use crate::domain::refusal::{Code, Param, Params, fill};
 use crate::domain::{Element, Source, Timestamp};
-use crate::protocol::CodedRefusal;
 
 /// The Chinese and English templates of `code` (`{name}` marks a parameter): one line a code.
 #[rustfmt::skip]
