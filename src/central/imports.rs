@@ -151,16 +151,24 @@ fn failed(record: &AuditRecord) -> AuditRecord {
 }
 
 /// 422 `import_refused` for a refused file, naming the line and the reason: the reason's code
-/// in `reason` and its parameters beside `file` (and `line`, when one line is at fault).
+/// in `reason` and its parameters beside `file` (and `line`, when one line is at fault). A line
+/// the format reader could not read also has the reader's English words in `detail`, which a
+/// client may show in English (they have no code yet).
 fn refused(name: &str, refusal: &ImportRefusal) -> Failure {
     tracing::info!(file = %name, %refusal, "import refused");
-    let failure = Failure::new(
+    let mut failure = Failure::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         Code::ImportRefused,
         format!("{name}: {refusal}; nothing of the file was imported"),
     )
     .with("file", name)
     .with("reason", refusal.refusal.code.as_str());
+    if let Some(detail) = &refusal.detail {
+        failure
+            .body
+            .params
+            .insert("detail".to_owned(), detail.clone().into());
+    }
     failure.because(&refusal.refusal, refusal.line)
 }
 

@@ -154,7 +154,8 @@ codes! {
     SourceNotPermitted = "source_not_permitted" ["source", "allowed"] "the batch claims source {source}, which this caller may not claim (it may claim: {allowed}); nothing was stored";
     /// 422: a file refused as a whole; `reason` is the code of why (`unreadable_line`,
     /// `time_in_future`, `value_conflict`, `no_station_in_network` …), whose parameters come
-    /// along, with `line` when one line is at fault.
+    /// along, with `line` when one line is at fault (and, for `unreadable_line`, the format
+    /// reader's English words in `detail`).
     ImportRefused = "import_refused" ["file", "reason"] "{file} was refused ({reason}); nothing of the file was imported";
     /// A line the file's format reader could not read (its words are in the message).
     UnreadableLine = "unreadable_line" [] "the line cannot be read in the file's format";

@@ -122,14 +122,18 @@ fn filled(language: Language, code: Code, params: &Params) -> Option<String> {
 }
 
 /// A refused file: which file, which line, and why (the reason's own code, filled from the
-/// same parameters).
+/// same parameters). A line the format reader could not read is said with the reader's words
+/// in English only: they are English and have no code.
 fn import_refused(language: Language, params: &Params) -> String {
     let text = |name: &str| params.get(name).map(ToString::to_string);
     let file = text("file").unwrap_or_default();
     let reason = text("reason")
         .and_then(|code| Code::parse(&code))
-        .filter(|&code| code != Code::ImportRefused)
-        .and_then(|code| filled(language, code, params));
+        .filter(|&code| code != Code::ImportRefused);
+    let reason = match (language, reason, text("detail")) {
+        (Language::En, Some(Code::UnreadableLine), Some(detail)) => Some(detail),
+        (_, reason, _) => reason.and_then(|code| filled(language, code, params)),
+    };
     let line = params.get("line");
     match (language, line, reason) {
         (Language::Zh, Some(line), Some(why)) => {
@@ -397,6 +401,19 @@ mod tests {
         assert_eq!(
             refusal(Language::En, &coded),
             "File rain.txt, line 775: the line cannot be read in the file's format; nothing of the file was imported"
+        );
+        // The reader's English words, when they come, are for the English reader only.
+        let mut detailed = coded.clone();
+        detailed
+            .params
+            .insert("detail".to_owned(), Param::from("\"2x.9\" is not a number"));
+        assert_eq!(
+            refusal(Language::Zh, &detailed),
+            "文件 rain.txt 第 775 行：该行无法按文件格式读取；整个文件均未导入"
+        );
+        assert_eq!(
+            refusal(Language::En, &detailed),
+            "File rain.txt, line 775: \"2x.9\" is not a number; nothing of the file was imported"
         );
     }
 }
