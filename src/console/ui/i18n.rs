@@ -10,9 +10,7 @@ pub use refusals::{refusal, say, trouble};
 use chrono::{Datelike as _, Timelike as _};
 
 use crate::console::messages::LoginFailure;
-use crate::domain::access::{
-    Capability, LockoutPolicy, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordRefusal, Role,
-};
+use crate::domain::access::{Capability, LockoutPolicy, PasswordRefusal, Role};
 use crate::domain::audit::AuditAction;
 use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Station, Timestamp, Township};
@@ -351,40 +349,10 @@ pub fn login_failure(language: Language, failure: &LoginFailure) -> String {
 }
 
 /// Why a new password is refused, in the user's language (the central's codes, or the same
-/// rules checked in the form).
+/// rules checked in the form): said as the central's refusal of that code.
 pub fn password_refusal(language: Language, refusal: PasswordRefusal) -> String {
-    let (min, max) = (MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS);
-    match (language, refusal) {
-        (Language::Zh, PasswordRefusal::TooShort) => format!("新密码至少需要 {min} 个字符"),
-        (Language::En, PasswordRefusal::TooShort) => {
-            format!("The new password needs at least {min} characters")
-        }
-        (Language::Zh, PasswordRefusal::TooLong) => format!("新密码最多 {max} 个字符"),
-        (Language::En, PasswordRefusal::TooLong) => {
-            format!("The new password may have at most {max} characters")
-        }
-        (Language::Zh, PasswordRefusal::Common) => {
-            "这是最常见的密码之一，猜密码的人会最先尝试，请换一个".to_owned()
-        }
-        (Language::En, PasswordRefusal::Common) => {
-            "This is one of the most common passwords, the first a guesser tries; choose another"
-                .to_owned()
-        }
-        (Language::Zh, PasswordRefusal::LikeUsername) => {
-            "密码不能是用户名（加上数字或符号也不行）".to_owned()
-        }
-        (Language::En, PasswordRefusal::LikeUsername) => {
-            "The password must not be your user name (adding digits or symbols does not help)"
-                .to_owned()
-        }
-        (Language::Zh, PasswordRefusal::LikeBureau) => {
-            "密码不能是本局名称（加上数字或符号也不行）".to_owned()
-        }
-        (Language::En, PasswordRefusal::LikeBureau) => {
-            "The password must not be the bureau's name (adding digits or symbols does not help)"
-                .to_owned()
-        }
-    }
+    let coded = crate::domain::refusal::Refusal::from(refusal);
+    say(language, coded.code.as_str(), &coded.params)
 }
 
 /// The fixed texts of a language.
