@@ -50,6 +50,10 @@
 //! ([`domain::audit`]). The console logs in, remembers the session in the OS keyring (or a 0600
 //! file), hides what the role may not do and says why; offline it reads its cache only.
 //!
+//! Every refusal of the central is a code of the one registry, [`domain::refusal::Code`], with
+//! named parameters; the console says it in the user's language from those
+//! (`console::ui::i18n`), never from the central's English message.
+//!
 //! ## Conventions
 //!
 //! Times are stored as UTC Unix milliseconds and shown in Beijing time (UTC+8). Positions are

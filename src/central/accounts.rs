@@ -27,10 +27,10 @@ use crate::domain::access::{
 use crate::domain::audit::{
     AuditAction, AuditDetail, AuditRecord, Change, KeyIssuer, Outcome, clean,
 };
+use crate::domain::refusal::{Code, Refusal};
 use crate::protocol::{
     DeviceKeyInfo, DeviceKeyList, DeviceKeyRequest, IssuedDeviceKey, LoginRequest, LoginResponse,
     NewUserRequest, OneTimePassword, PasswordChange, SessionInfo, UserList, UserUpdateRequest,
-    error_code,
 };
 use crate::store::StoreError;
 use crate::store::central::CentralStore;
@@ -51,26 +51,24 @@ fn session_info(account: Account, workstation: String, expires_at: Timestamp) ->
 /// The one answer for an unknown user, a wrong password and a locked account, so none of them
 /// reveals which it was.
 fn wrong_credentials() -> Failure {
-    Failure::new(
+    Failure::refused(
         StatusCode::UNAUTHORIZED,
-        error_code::INVALID_CREDENTIALS,
-        format!(
-            "wrong user name or password (after {} failures in a row an account is locked for {} minutes)",
-            LockoutPolicy::DEFAULT.max_failures,
-            LockoutPolicy::DEFAULT.lock_ms / 60_000
-        ),
+        &Refusal::new(Code::InvalidCredentials)
+            .with("max_failures", LockoutPolicy::DEFAULT.max_failures)
+            .with("lock_minutes", LockoutPolicy::DEFAULT.lock_ms / 60_000),
     )
 }
 
 fn locked(until: Timestamp) -> Failure {
     Failure::new(
         StatusCode::FORBIDDEN,
-        error_code::ACCOUNT_LOCKED,
+        Code::AccountLocked,
         format!(
             "too many failed logins: this account is locked until {} Beijing time; an administrator can unlock it by resetting the password",
             until.beijing().format("%H:%M")
         ),
     )
+    .with("until", until)
 }
 
 /// `POST /auth/login`.
@@ -105,10 +103,9 @@ pub async fn login(
         let lane = state.login_slots(state.throttle().has_failures(source));
         let result = match lane.acquire().await {
             Ok(_slot) => attempt(&state, request, &from, now).await,
-            Err(_) => Err(Failure::new(
+            Err(_) => Err(Failure::refused(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "shutting_down",
-                "the central is shutting down",
+                &Refusal::new(Code::ShuttingDown),
             )),
         };
         state.throttle().settle(source, result.is_ok(), &name);
@@ -132,10 +129,9 @@ fn peer_ip(extensions: &Extensions) -> IpAddr {
 
 /// 429 with `Retry-After`.
 fn too_many(seconds: u64) -> Response {
-    let failure = Failure::new(
+    let failure = Failure::refused(
         StatusCode::TOO_MANY_REQUESTS,
-        error_code::TOO_MANY_LOGINS,
-        format!("too many failed logins from your address; try again in {seconds} s"),
+        &Refusal::new(Code::TooManyLogins).with("retry_seconds", seconds),
     );
     let mut response = failure.into_response();
     response
@@ -233,10 +229,9 @@ fn open_session(
                 from: address.clone(),
             }),
         )?;
-        return Err(Failure::new(
+        return Err(Failure::refused(
             StatusCode::FORBIDDEN,
-            error_code::ACCOUNT_DISABLED,
-            "this account is disabled; ask an administrator",
+            &Refusal::new(Code::AccountDisabled),
         ));
     }
     let (token, token_hash) = new_token(SESSION_PREFIX)?;
@@ -319,7 +314,7 @@ pub async fn session(
         .call(move |store| {
             store
                 .user(&name)?
-                .ok_or_else(|| Failure::unauthorized("your account is gone"))
+                .ok_or_else(|| Failure::unauthorized(Code::AccountGone))
         })
         .await?;
     Ok(Json(session_info(
@@ -332,10 +327,9 @@ pub async fn session(
 fn signed_in(principal: Principal) -> Result<SignedIn, Failure> {
     match principal {
         Principal::User(user) => Ok(user),
-        Principal::Device(..) => Err(Failure::new(
+        Principal::Device(..) => Err(Failure::refused(
             StatusCode::FORBIDDEN,
-            "forbidden",
-            "device keys have no session",
+            &Refusal::new(Code::PeopleOnly),
         )),
     }
 }
@@ -366,19 +360,16 @@ pub async fn change_password(
     // The rules first: a request the document forbids is refused as such, and costs no
     // failed attempt towards a lockout.
     let common = crate::assets::common_passwords();
-    check_new_password(&change.new_password, &user.username, common).map_err(|refusal| {
-        Failure::new(StatusCode::BAD_REQUEST, refusal.code(), refusal.message())
-    })?;
+    check_new_password(&change.new_password, &user.username, common)
+        .map_err(|refusal| Failure::invalid(&Refusal::from(refusal)))?;
     if change.new_password == change.current_password {
-        return Err(Failure::bad_request(
-            "the new password must differ from the current one",
-        ));
+        return Err(Failure::invalid(&Refusal::new(Code::PasswordUnchanged)));
     }
     state
         .call(move |store| {
             let row = store
                 .user(&user.username)?
-                .ok_or_else(|| Failure::unauthorized("your account is gone"))?;
+                .ok_or_else(|| Failure::unauthorized(Code::AccountGone))?;
             if !verify_password(&change.current_password, &row.password_hash) {
                 let after = store.login_failed(
                     row.id,
@@ -393,10 +384,9 @@ pub async fn change_password(
                 return Err(
                     match after.account.locked_until.filter(|&until| until > now) {
                         Some(until) => locked(until),
-                        None => Failure::new(
+                        None => Failure::refused(
                             StatusCode::FORBIDDEN,
-                            error_code::INVALID_CREDENTIALS,
-                            "the current password is wrong",
+                            &Refusal::new(Code::CurrentPasswordWrong),
                         ),
                     },
                 );
@@ -425,9 +415,8 @@ pub async fn create_user(
     ApiJson(request): ApiJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<OneTimePassword>), Failure> {
     let username =
-        Username::parse(&request.username).map_err(|e| Failure::bad_request(e.to_string()))?;
-    let role =
-        Role::parse_user(request.role.code()).map_err(|e| Failure::bad_request(e.to_string()))?;
+        Username::parse(&request.username).map_err(|_| invalid_username(&request.username))?;
+    let role = Role::parse_user(request.role.code()).map_err(|e| invalid_role(request.role, &e))?;
     let display_name = display_name(&request.display_name)?;
     let now = state.clock().now();
     let record = principal
@@ -459,11 +448,32 @@ pub async fn create_user(
 }
 
 fn display_name(text: &str) -> Result<String, Failure> {
-    access::display_name(text).map_err(|e| Failure::bad_request(format!("display_name: {e}")))
+    access::display_name(text).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            Code::InvalidDisplayName,
+            format!("display_name: {e}"),
+        )
+        .with("max", access::MAX_DISPLAY_NAME_CHARS)
+    })
+}
+
+fn invalid_username(text: &str) -> Failure {
+    Failure::invalid(&Refusal::new(Code::InvalidUsername).with("text", text))
+}
+
+fn invalid_role(role: Role, error: &access::AccessError) -> Failure {
+    Failure::new(
+        StatusCode::BAD_REQUEST,
+        Code::InvalidRole,
+        error.to_string(),
+    )
+    .with("text", role.code())
 }
 
 fn username_in_path(ApiPath(text): ApiPath) -> Result<Username, Failure> {
-    Username::parse(&text).map_err(|e| Failure::not_found(e.to_string()))
+    Username::parse(&text)
+        .map_err(|_| Failure::not_found(&Refusal::new(Code::UnknownUser).with("username", text)))
 }
 
 /// `POST /users/{username}/password`: a new one-time password; the user's sessions end and any
@@ -502,7 +512,7 @@ pub async fn update_user(
 ) -> Result<Json<Account>, Failure> {
     let username = username_in_path(path)?;
     if let Some(role) = request.role {
-        Role::parse_user(role.code()).map_err(|e| Failure::bad_request(e.to_string()))?;
+        Role::parse_user(role.code()).map_err(|e| invalid_role(role, &e))?;
     }
     let update = UserUpdate {
         role: request.role,
@@ -516,9 +526,11 @@ pub async fn update_user(
     let now = state.clock().now();
     let row = state
         .call(move |store| {
-            let before = store
-                .user(&username)?
-                .ok_or_else(|| Failure::not_found(format!("no user {username}")))?;
+            let before = store.user(&username)?.ok_or_else(|| {
+                Failure::not_found(
+                    &Refusal::new(Code::UnknownUser).with("username", username.to_string()),
+                )
+            })?;
             let records = change_records(&principal, now, &before, &update);
             Ok(store.update_user(&username, &update, &records)?)
         })
@@ -634,7 +646,8 @@ pub async fn revoke_device_key(
     principal: Principal,
     ApiPath(text): ApiPath,
 ) -> Result<StatusCode, Failure> {
-    let name = DeviceName::parse(&text).map_err(|e| Failure::not_found(e.to_string()))?;
+    let name = DeviceName::parse(&text)
+        .map_err(|_| Failure::not_found(&Refusal::new(Code::UnknownDevice).with("name", text)))?;
     let now = state.clock().now();
     let record = principal
         .record(now, AuditAction::DeviceKeyRevoked, Outcome::Ok)
@@ -657,7 +670,7 @@ pub fn bootstrap_first_admin(
     now: Timestamp,
     reissue: bool,
 ) -> Result<Option<Secret>, Failure> {
-    let admin = Username::parse(FIRST_ADMIN).map_err(|e| Failure::bad_request(e.to_string()))?;
+    let admin = Username::parse(FIRST_ADMIN).map_err(|_| invalid_username(FIRST_ADMIN))?;
     let record = AuditRecord::new(
         now,
         "central",

@@ -12,11 +12,13 @@ use std::path::{Path, PathBuf};
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 
 use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use crate::domain::Timestamp;
 use crate::domain::audit::AuditKey;
+use crate::domain::refusal::Code;
 use crate::protocol::{AuditEntryDto, AuditPage, AuditQuery};
 use crate::store::StoreError;
 use crate::store::central::AuditFilter;
@@ -91,11 +93,7 @@ pub fn parse_filter(query: &AuditQuery) -> Result<AuditFilter, Failure> {
     let time = |name: &str, text: &Option<String>| {
         text.as_deref()
             .map(|t| {
-                Timestamp::parse_rfc3339(t).map_err(|_| {
-                    Failure::bad_request(format!(
-                        "{name}={t:?} is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)"
-                    ))
-                })
+                Timestamp::parse_rfc3339(t).map_err(|_| super::handlers::invalid_time(name, t))
             })
             .transpose()
     };
@@ -103,20 +101,23 @@ pub fn parse_filter(query: &AuditQuery) -> Result<AuditFilter, Failure> {
     if let (Some(from), Some(to)) = (from, to)
         && from > to
     {
-        return Err(Failure::bad_request(format!(
-            "from ({from}) is after to ({to}): no entry can be in that range"
-        )));
+        return Err(super::handlers::reversed(from, to));
     }
     if query.before == Some(0) {
-        return Err(Failure::bad_request(
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            Code::InvalidCursor,
             "before=0: seqs start at 1, so give the next_before of a page",
-        ));
+        )
+        .with("text", "before=0"));
     }
     let limit = query.limit.unwrap_or(DEFAULT_AUDIT_LIMIT);
     if !(1..=MAX_AUDIT_LIMIT).contains(&limit) {
-        return Err(Failure::bad_request(format!(
-            "limit={limit} must be between 1 and {MAX_AUDIT_LIMIT}"
-        )));
+        return Err(super::handlers::out_of_bounds(
+            "limit",
+            limit,
+            MAX_AUDIT_LIMIT,
+        ));
     }
     let text = |t: &Option<String>| {
         t.as_deref()
@@ -224,7 +225,7 @@ mod tests {
                     to: Some("2026-11-27T00:00:00Z".into()),
                     ..AuditQuery::default()
                 },
-                "after to",
+                "is not before to",
             ),
             (
                 AuditQuery {

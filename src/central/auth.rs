@@ -29,6 +29,7 @@ use crate::domain::access::{
     Capability, DeviceClaims, DeviceName, Role, Secret, Username, caller_allows,
 };
 use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Outcome, hex};
+use crate::domain::refusal::{Code, Refusal};
 use crate::domain::time::HOUR_MS;
 use crate::store::central::accounts::{SessionRow, TokenHash};
 
@@ -154,11 +155,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
                 path = parts.uri.path(),
                 "handler needs a caller but its route is public"
             );
-            Failure::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "this route is not guarded; see the central's log",
-            )
+            Failure::internal("this route is not guarded; see the central's log")
         })
     }
 }
@@ -233,15 +230,14 @@ pub async fn guard(
 pub fn authorise(principal: &Principal, access: Access) -> Result<(), Failure> {
     match (access, principal) {
         (Access::Public, _) | (Access::SignedIn, Principal::User(_)) => Ok(()),
-        (Access::SignedIn, Principal::Device(..)) => Err(Failure::new(
+        (Access::SignedIn, Principal::Device(..)) => Err(Failure::refused(
             StatusCode::FORBIDDEN,
-            "forbidden",
-            "device keys have no user session; this route is for people",
+            &Refusal::new(Code::PeopleOnly),
         )),
         (Access::Requires(_), Principal::User(user)) if user.must_change_password => {
             Err(Failure::new(
                 StatusCode::FORBIDDEN,
-                "password_change_required",
+                Code::PasswordChangeRequired,
                 "you logged in with a one-time password: choose your own password first (POST /api/v1/auth/password)",
             ))
         }
@@ -255,13 +251,15 @@ pub fn authorise(principal: &Principal, access: Access) -> Result<(), Failure> {
             };
             Err(Failure::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                Code::Forbidden,
                 format!(
                     "requires the {} capability, which {who} have; you are {}",
                     capability.code(),
                     principal.role().code()
                 ),
-            ))
+            )
+            .with("capability", capability.code())
+            .with("role", principal.role().code()))
         }
     }
 }
@@ -276,39 +274,43 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
             .blocking(move |store| store.device(hash))
             .await?
             .map(|(name, claims)| Principal::Device(name, claims))
-            .ok_or_else(|| Failure::unauthorized("this device key is unknown or revoked"));
+            .ok_or_else(|| Failure::unauthorized(Code::DeviceKeyUnknown));
     }
     if !token.expose().starts_with(SESSION_PREFIX) {
-        return Err(Failure::unauthorized(
+        return Err(Failure::new(
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthorized,
             "the bearer token is neither a session token nor a device key",
         ));
     }
     let session = state
         .blocking(move |store| store.session(hash, now))
         .await?
-        .ok_or_else(|| {
-            Failure::unauthorized(
-                "your session has ended (expired, logged out or revoked); log in again",
-            )
-        })?;
+        .ok_or_else(|| Failure::unauthorized(Code::SessionEnded))?;
     Ok(Principal::User(SignedIn::new(session, hash)))
 }
 
 /// The token of an `Authorization: Bearer …` header.
 pub fn bearer(headers: &HeaderMap) -> Result<Secret, Failure> {
-    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        Failure::unauthorized("log in first: this route needs an Authorization: Bearer token")
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| Failure::unauthorized(Code::Unauthorized))?;
+    let text = value.to_str().map_err(|_| {
+        Failure::new(
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthorized,
+            "the Authorization header is not text",
+        )
     })?;
-    let text = value
-        .to_str()
-        .map_err(|_| Failure::unauthorized("the Authorization header is not text"))?;
     match text.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(Secret::new(token.trim()))
         }
-        _ => Err(Failure::unauthorized(
+        _ => Err(Failure::new(
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthorized,
             "the Authorization header must be `Bearer <token>`",
         )),
     }
@@ -324,11 +326,7 @@ pub fn random_bytes() -> Result<[u8; 32], Failure> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
         tracing::error!(error = %e, "the OS random number generator failed");
-        Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the central's random number generator failed",
-        )
+        Failure::internal("the central's random number generator failed")
     })?;
     Ok(bytes)
 }
@@ -353,11 +351,7 @@ pub fn hash_password(password: &Secret) -> Result<String, Failure> {
         .map(|hash| hash.to_string())
         .map_err(|e| {
             tracing::error!(error = %e, "password hashing failed");
-            Failure::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "password hashing failed",
-            )
+            Failure::internal("password hashing failed")
         })
 }
 

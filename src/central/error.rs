@@ -9,7 +9,8 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use crate::protocol::{ApiError, error_code};
+use crate::domain::refusal::{Code, Param, Params, Refusal};
+use crate::protocol::ApiError;
 use crate::store::StoreError;
 use crate::store::central::{AccountError, MaintenanceError};
 
@@ -26,23 +27,61 @@ pub struct Failure {
 }
 
 /// The code of a write refused because the database cannot be written (503).
-pub const UNWRITABLE: &str = "database_unwritable";
+pub const UNWRITABLE: &str = Code::DatabaseUnwritable.as_str();
 
 /// Marks a response that failed because the database could not be written, with why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnwritableDb(pub String);
 
 impl Failure {
-    /// A failure with a stable `code` and a message for people.
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    /// A failure with a stable `code` of the registry and an English `message` for logs and
+    /// curl users; its parameters are added with [`Failure::with`].
+    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         Self {
             status,
             body: ApiError {
-                error: code.to_owned(),
+                error: code.as_str().to_owned(),
                 message: message.into(),
+                params: Params::new(),
             },
             unwritable: None,
         }
+    }
+
+    /// A failure saying `refusal` (its English template as the message).
+    pub fn refused(status: StatusCode, refusal: &Refusal) -> Self {
+        Self {
+            status,
+            body: ApiError {
+                error: refusal.code.as_str().to_owned(),
+                message: refusal.english(),
+                params: refusal.params.clone(),
+            },
+            unwritable: None,
+        }
+    }
+
+    /// With parameter `name` of the code (what the console says the refusal from).
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<Param>) -> Self {
+        debug_assert!(
+            Code::parse(&self.body.error).is_some_and(|code| code.params().contains(&name)),
+            "{} declares no parameter {name}",
+            self.body.error
+        );
+        self.body.params.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// With the parameters of `reason`, the refusal this one nests (`import_refused` carries
+    /// its reason's code in `reason` and its parameters), and the `line` at fault, if any.
+    #[must_use]
+    pub fn because(mut self, reason: &Refusal, line: Option<usize>) -> Self {
+        self.body.params.extend(reason.params.clone());
+        if let Some(line) = line {
+            self.body.params.insert("line".to_owned(), line.into());
+        }
+        self
     }
 
     /// 503 `database_unwritable`: the database cannot store anything now (read-only, full,
@@ -51,7 +90,7 @@ impl Failure {
     pub fn unwritable(reason: impl Into<String>) -> Self {
         let mut failure = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            UNWRITABLE,
+            Code::DatabaseUnwritable,
             "the central's database cannot be written now, so nothing was changed; reading \
              still works. An administrator sees why in GET /api/v1/health/detail",
         );
@@ -59,48 +98,48 @@ impl Failure {
         failure
     }
 
-    /// 400 `bad_request`.
+    /// 400 `bad_request`: a request the route could not read (the message says how).
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        Self::new(StatusCode::BAD_REQUEST, Code::BadRequest, message)
     }
 
-    /// 401 `unauthorized`: no session, or one that has ended. The client must log in again.
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    /// 400 for a refusal of what the request asked.
+    pub fn invalid(refusal: &Refusal) -> Self {
+        Self::refused(StatusCode::BAD_REQUEST, refusal)
     }
 
-    /// 404 `not_found`.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    /// 401: no session, or one that has ended. The client must log in again.
+    pub fn unauthorized(code: Code) -> Self {
+        Self::refused(StatusCode::UNAUTHORIZED, &Refusal::new(code))
     }
 
-    /// 409 `conflict`.
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
+    /// 404 for a name that names nothing.
+    pub fn not_found(refusal: &Refusal) -> Self {
+        Self::refused(StatusCode::NOT_FOUND, refusal)
     }
 
-    /// 422 `import_refused`: a file that was read but refused as a whole.
-    pub fn import_refused(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "import_refused", message)
+    /// 409 for a change that contradicts what is stored.
+    pub fn conflict(refusal: &Refusal) -> Self {
+        Self::refused(StatusCode::CONFLICT, refusal)
     }
 
     /// 404 `unknown_station`: a station id that is well formed but not in the network.
     pub fn unknown_station(station: &impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "unknown_station",
-            format!("station {station} is not in this central's network"),
-        )
+        Self::not_found(&Refusal::new(Code::UnknownStation).with("station", station.to_string()))
     }
 
     /// 413 `payload_too_large`.
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Code::PayloadTooLarge,
+            message,
+        )
     }
 
     /// 400 `invalid_body`: a JSON body that is not JSON, or not the shape the route takes.
     pub fn invalid_body(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, error_code::INVALID_BODY, message)
+        Self::new(StatusCode::BAD_REQUEST, Code::InvalidBody, message)
     }
 
     /// 415 `unsupported_media_type`: a JSON route sent a body without
@@ -108,9 +147,14 @@ impl Failure {
     pub fn not_json() -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            error_code::UNSUPPORTED_MEDIA_TYPE,
+            Code::UnsupportedMediaType,
             "send the body as JSON, with Content-Type: application/json",
         )
+    }
+
+    /// 500 `internal`, with an English `message` for the caller (the log says more).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, message)
     }
 
     /// A request body axum could not read: too large (413), or cut off (400).
@@ -146,21 +190,13 @@ impl Failure {
             return Self::unwritable(format!("{reason} ({context}: {source})"));
         }
         tracing::error!(error = %error, "database failure");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("the central's database failed: {error}"),
-        )
+        Self::internal(format!("the central's database failed: {error}"))
     }
 
     /// 500 for a background task that panicked or was cancelled.
     pub fn task(error: &tokio::task::JoinError) -> Self {
         tracing::error!(error = %error, "request task failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the central failed while answering; see its log",
-        )
+        Self::internal("the central failed while answering; see its log")
     }
 }
 
@@ -173,8 +209,8 @@ impl From<StoreError> for Failure {
 impl From<AccountError> for Failure {
     fn from(error: AccountError) -> Self {
         match error {
-            AccountError::NotFound(message) => Self::not_found(message),
-            AccountError::Conflict(message) => Self::conflict(message),
+            AccountError::NotFound(refusal) => Self::not_found(&refusal),
+            AccountError::Conflict(refusal) => Self::conflict(&refusal),
             AccountError::Store(error) => Self::store(&error),
         }
     }
@@ -183,8 +219,10 @@ impl From<AccountError> for Failure {
 impl From<MaintenanceError> for Failure {
     fn from(error: MaintenanceError) -> Self {
         match error {
-            MaintenanceError::NotFound(_) => Self::not_found(error.to_string()),
-            MaintenanceError::Conflict(message) => Self::conflict(message),
+            MaintenanceError::NotFound(id) => {
+                Self::not_found(&Refusal::new(Code::UnknownWindow).with("id", id))
+            }
+            MaintenanceError::Conflict(refusal) => Self::conflict(&refusal),
             MaintenanceError::Store(error) => Self::store(&error),
         }
     }
@@ -192,6 +230,15 @@ impl From<MaintenanceError> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
+        debug_assert!(
+            Code::parse(&self.body.error).is_some_and(|code| code
+                .params()
+                .iter()
+                .all(|name| self.body.params.contains_key(*name))),
+            "{} is sent without all its parameters: {:?}",
+            self.body.error,
+            self.body.params
+        );
         let mut response = (self.status, Json(self.body)).into_response();
         if let Some(reason) = self.unwritable {
             response.extensions_mut().insert(UnwritableDb(reason));
@@ -240,11 +287,12 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<String>::from_request_parts(parts, state).await {
             Ok(Path(text)) => Ok(Self(text)),
-            Err(rejection) => Err(Failure::not_found(format!(
-                "{}: {}",
-                parts.uri.path(),
-                rejection.body_text()
-            ))),
+            Err(rejection) => Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                Code::NotFound,
+                format!("{}: {}", parts.uri.path(), rejection.body_text()),
+            )
+            .with("path", parts.uri.path())),
         }
     }
 }
@@ -285,19 +333,22 @@ where
 pub async fn not_found(method: Method, uri: Uri) -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        Code::NotFound,
         format!(
             "no route for {method} {}; the API is described at /api/v1/openapi.json",
             uri.path()
         ),
     )
+    .with("path", uri.path())
 }
 
 /// The answer for a known path asked with a method it does not serve.
 pub async fn method_not_allowed(method: Method, uri: Uri) -> Failure {
     Failure::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         format!("{} does not accept {method}", uri.path()),
     )
+    .with("method", method.as_str())
+    .with("path", uri.path())
 }

@@ -15,9 +15,9 @@ use crate::domain::Source;
 use crate::domain::access::may_claim;
 use crate::domain::audit::{AuditAction, AuditDetail, Outcome};
 use crate::domain::history::{SeriesView, ViewRequest};
+use crate::domain::refusal::{Code, Param, Refusal};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, StationId, Timestamp};
-use crate::protocol::error_code;
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
     ChangesPage, ChangesQuery, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
@@ -110,15 +110,11 @@ fn source_not_permitted(principal: &Principal, source: Source) -> Failure {
         .filter(|&s| may_claim(principal.role(), principal.claims(), s))
         .map(Source::code)
         .collect();
-    Failure::new(
+    Failure::refused(
         StatusCode::FORBIDDEN,
-        error_code::SOURCE_NOT_PERMITTED,
-        format!(
-            "the batch claims source {}, which this caller may not claim (it may claim: {}); \
-             nothing was stored",
-            source.code(),
-            allowed.join(", ")
-        ),
+        &Refusal::new(Code::SourceNotPermitted)
+            .with("source", source.code())
+            .with("allowed", allowed.join(", ")),
     )
 }
 
@@ -149,22 +145,47 @@ struct Series {
 
 /// A station id from a query.
 pub(super) fn query_station(text: &str) -> Result<StationId, Failure> {
-    StationId::parse(text).map_err(|e| Failure::bad_request(e.to_string()))
+    StationId::parse(text)
+        .map_err(|_| Failure::invalid(&Refusal::new(Code::InvalidStationId).with("text", text)))
 }
 
 /// An element code from a query.
 fn query_element(text: &str) -> Result<Element, Failure> {
     text.parse::<Element>()
-        .map_err(|e| Failure::bad_request(e.to_string()))
+        .map_err(|e| super::imports::unknown_element(&e))
 }
 
 /// A time from a query parameter called `name`.
 fn query_time(name: &str, text: &str) -> Result<Timestamp, Failure> {
-    Timestamp::parse_rfc3339(text).map_err(|_| {
-        Failure::bad_request(format!(
-            "{name}={text:?} is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)"
-        ))
-    })
+    Timestamp::parse_rfc3339(text).map_err(|_| invalid_time(name, text))
+}
+
+/// 400 `invalid_time`: the query parameter `name` is not an RFC 3339 time.
+pub(super) fn invalid_time(name: &str, text: &str) -> Failure {
+    Failure::invalid(
+        &Refusal::new(Code::InvalidTime)
+            .with("name", name)
+            .with("text", text),
+    )
+}
+
+/// 400 `range_reversed`: a range that ends before it starts (or, for a view, where it starts).
+pub(super) fn reversed(from: Timestamp, to: Timestamp) -> Failure {
+    Failure::invalid(
+        &Refusal::new(Code::RangeReversed)
+            .with("from", from)
+            .with("to", to),
+    )
+}
+
+/// 400 `out_of_bounds`: a count parameter outside `1..=max`.
+pub(super) fn out_of_bounds(name: &str, value: impl Into<Param>, max: impl Into<Param>) -> Failure {
+    Failure::invalid(
+        &Refusal::new(Code::OutOfBounds)
+            .with("name", name)
+            .with("value", value)
+            .with("max", max),
+    )
 }
 
 /// Parses the series query into types that cannot be wrong.
@@ -174,20 +195,19 @@ fn parse_series(query: &SeriesQuery) -> Result<Series, Failure> {
     let from = query_time("from", &query.from)?;
     let to = query_time("to", &query.to)?;
     if from > to {
-        return Err(Failure::bad_request(format!(
-            "from ({from}) is after to ({to})"
-        )));
+        return Err(reversed(from, to));
     }
     if to.millis() - from.millis() > MAX_SERIES_DAYS * DAY_MS {
         return Err(Failure::new(
             StatusCode::BAD_REQUEST,
-            "range_too_long",
+            Code::RangeTooLong,
             format!(
                 "from {from} to {to} is longer than {MAX_SERIES_DAYS} days, the most one series \
                  request serves: ask for it {MAX_SERIES_DAYS} days at a time, or use \
                  /observations/view for a summary of any range"
             ),
-        ));
+        )
+        .with("max_days", MAX_SERIES_DAYS));
     }
     Ok(Series {
         station,
@@ -233,15 +253,10 @@ fn parse_view(query: &ViewQuery) -> Result<ViewRequest, Failure> {
     let from = query_time("from", &query.from)?;
     let to = query_time("to", &query.to)?;
     if from >= to {
-        return Err(Failure::bad_request(format!(
-            "from ({from}) must be before to ({to}): a view covers (from, to]"
-        )));
+        return Err(reversed(from, to));
     }
     if !(1..=MAX_VIEW_COLUMNS).contains(&query.columns) {
-        return Err(Failure::bad_request(format!(
-            "columns={} must be between 1 and {MAX_VIEW_COLUMNS}",
-            query.columns
-        )));
+        return Err(out_of_bounds("columns", query.columns, MAX_VIEW_COLUMNS));
     }
     Ok(ViewRequest {
         station,
@@ -275,9 +290,7 @@ pub async fn changes(
 ) -> Result<Json<ChangesPage>, Failure> {
     let limit = query.limit.unwrap_or(DEFAULT_CHANGES_LIMIT);
     if !(1..=MAX_CHANGES_LIMIT).contains(&limit) {
-        return Err(Failure::bad_request(format!(
-            "limit={limit} must be between 1 and {MAX_CHANGES_LIMIT}"
-        )));
+        return Err(out_of_bounds("limit", limit, MAX_CHANGES_LIMIT));
     }
     let after = query.after;
     let (changes, head) = state
@@ -322,8 +335,8 @@ mod tests {
         assert_eq!((good.element, good.columns), (Element::Tem, 1000));
         assert!(parse_view(&view_query(t0, t1, MAX_VIEW_COLUMNS)).is_ok());
         let cases = [
-            (view_query(t0, t0, 100), "must be before"),
-            (view_query(t1, t0, 100), "must be before"),
+            (view_query(t0, t0, 100), "is not before"),
+            (view_query(t1, t0, 100), "is not before"),
             (view_query(t0, t1, 0), "columns=0"),
             (view_query(t0, t1, MAX_VIEW_COLUMNS + 1), "columns=4001"),
             (view_query("now", t1, 10), "from=\"now\" is not RFC 3339"),
@@ -364,7 +377,7 @@ mod tests {
             ),
             (
                 query("58819", "TEM", t0, "2026-11-26T00:00:00Z"),
-                "is after",
+                "is not before",
             ),
             (
                 query("58819", "TEM", t0, "2026-12-28T00:00:01Z"),

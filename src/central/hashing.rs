@@ -12,8 +12,6 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
-use axum::http::StatusCode;
-
 use super::auth::{hash_password, verify_nobody_in, verify_password_in};
 use super::error::Failure;
 use crate::domain::access::Secret;
@@ -158,11 +156,7 @@ impl HashPool {
 
 fn unavailable() -> Failure {
     tracing::error!("the password hashing threads are gone");
-    Failure::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the central cannot check passwords; see its log",
-    )
+    Failure::internal("the central cannot check passwords; see its log")
 }
 
 fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {

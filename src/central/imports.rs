@@ -19,7 +19,8 @@ use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use crate::domain::Timestamp;
 use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Outcome, clean};
-use crate::domain::element::Element;
+use crate::domain::element::{Element, UnknownElement};
+use crate::domain::refusal::Code;
 use crate::formats::{self, FileFormat, ImportHint, ObservationFile};
 use crate::protocol::{ImportQuery, ImportReport};
 use crate::store::central::imports::check_times;
@@ -46,7 +47,10 @@ pub fn import_request(query: &ImportQuery, default_name: &str) -> Result<ImportR
         .as_deref()
         .map(str::parse::<FileFormat>)
         .transpose()
-        .map_err(|e| Failure::bad_request(e.to_string()))?;
+        .map_err(|e| {
+            Failure::new(StatusCode::BAD_REQUEST, Code::UnknownFormat, e.to_string())
+                .with("text", e.0.as_str())
+        })?;
     let elements = query
         .element
         .as_deref()
@@ -57,7 +61,7 @@ pub fn import_request(query: &ImportQuery, default_name: &str) -> Result<ImportR
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()
-        .map_err(|e| Failure::bad_request(e.to_string()))?
+        .map_err(|e| unknown_element(&e))?
         .unwrap_or_default();
     let name = clean(query.name.as_deref().unwrap_or(default_name), 128);
     Ok(ImportRequest {
@@ -85,7 +89,7 @@ pub fn import_blocking(
     let file = match formats::parse(bytes, &request.hint) {
         Ok(file) => file,
         Err(error) => {
-            let refusal = ImportRefusal::at(error.line, error.reason);
+            let refusal = ImportRefusal::unreadable(error.line, error.reason);
             let format = request.hint.format.map(|f| f.code().to_owned());
             store.audit(failed(&record).detail(&refused_detail(format, &refusal)))?;
             return Err(refused(name, &refusal));
@@ -131,7 +135,7 @@ fn refused_detail(format: Option<String>, refusal: &ImportRefusal) -> AuditDetai
     AuditDetail::FileRefused {
         format,
         line: refusal.line,
-        reason: refusal.reason.clone(),
+        reason: refusal.reason(),
     }
 }
 
@@ -153,12 +157,36 @@ fn failed(record: &AuditRecord) -> AuditRecord {
     }
 }
 
-/// 422 for a refused file, naming the line and the reason.
+/// 422 `import_refused` for a refused file, naming the line and the reason: the reason's code
+/// in `reason` and its parameters beside `file` (and `line`, when one line is at fault). A line
+/// the format reader could not read also has the reader's English words in `detail`, which a
+/// client may show in English (they have no code yet).
 fn refused(name: &str, refusal: &ImportRefusal) -> Failure {
     tracing::info!(file = %name, %refusal, "import refused");
-    Failure::import_refused(format!(
-        "{name}: {refusal}; nothing of the file was imported"
-    ))
+    let mut failure = Failure::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Code::ImportRefused,
+        format!("{name}: {refusal}; nothing of the file was imported"),
+    )
+    .with("file", name)
+    .with("reason", refusal.refusal.code.as_str());
+    if let Some(detail) = &refusal.detail {
+        failure
+            .body
+            .params
+            .insert("detail".to_owned(), detail.clone().into());
+    }
+    failure.because(&refusal.refusal, refusal.line)
+}
+
+/// 400 `unknown_element`.
+pub fn unknown_element(error: &UnknownElement) -> Failure {
+    Failure::new(
+        StatusCode::BAD_REQUEST,
+        Code::UnknownElement,
+        error.to_string(),
+    )
+    .with("code", error.0.as_str())
 }
 
 /// What an import stored, in a sentence for the audit log and the command line.

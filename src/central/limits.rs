@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use tokio::time::Sleep;
 
 use super::error::Failure;
+use crate::domain::refusal::Code;
 
 /// The bounds a central enforces; [`Limits::default`] holds the shipped values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,7 @@ async fn answer_within(limit: Duration, answer: impl Future<Output = Response>) 
         Ok(response) => response,
         Err(_) => Failure::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "request_timeout",
+            Code::RequestTimeout,
             format!(
                 "the central gave up answering after {} s, its limit; work the request \
                  started may still finish, so check before repeating a change (ingest is \
@@ -75,6 +76,7 @@ async fn answer_within(limit: Duration, answer: impl Future<Output = Response>) 
                 limit.as_secs()
             ),
         )
+        .with("seconds", limit.as_secs())
         .into_response(),
     }
 }
@@ -107,23 +109,26 @@ impl StreamSlots {
         if mine >= limits.streams_per_principal {
             return Err(Failure::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_streams",
+                Code::TooManyStreams,
                 format!(
                     "{principal} already has {mine} live streams open, the most one user or \
                      device may hold ({}); close one first",
                     limits.streams_per_principal
                 ),
-            ));
+            )
+            .with("open", mine)
+            .with("max", limits.streams_per_principal));
         }
         if *self.open.borrow() >= limits.streams_total {
             return Err(Failure::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "streams_full",
+                Code::StreamsFull,
                 format!(
                     "the central is serving {} live streams, its most; try again later",
                     limits.streams_total
                 ),
-            ));
+            )
+            .with("max", limits.streams_total));
         }
         open.insert(principal.to_owned(), mine + 1);
         self.open.send_modify(|n| *n += 1);

@@ -16,6 +16,7 @@ use super::handlers::query_station;
 use crate::domain::Timestamp;
 use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Change, Outcome};
 use crate::domain::maintenance::{self, MaintenanceWindow, check_span, check_start};
+use crate::domain::refusal::{Code, Refusal};
 use crate::protocol::{
     MaintenanceDto, MaintenanceList, MaintenanceQuery, MaintenanceUpdate, NewMaintenance,
 };
@@ -51,7 +52,7 @@ fn recorded_by(principal: &Principal) -> String {
 }
 
 fn invalid(error: maintenance::WindowError) -> Failure {
-    Failure::bad_request(error.to_string())
+    Failure::invalid(&Refusal::from(&error))
 }
 
 /// Checks a new window at `now`, short of the station's membership of the network; returns
@@ -102,10 +103,9 @@ pub async fn create(
                 .iter()
                 .any(|s| s.id == window.station)
             {
-                return Err(Failure::bad_request(format!(
-                    "station {} is not in this central's network",
-                    window.station
-                )));
+                return Err(Failure::invalid(
+                    &Refusal::new(Code::UnknownStation).with("station", window.station.to_string()),
+                ));
             }
             let audit =
                 |w: &MaintenanceWindow| record.clone().target(target(w)).detail(&describe(w));
@@ -120,9 +120,7 @@ pub async fn create(
 /// The change a `PATCH` asks for, checked.
 fn parse_update(update: &MaintenanceUpdate) -> Result<WindowChange, Failure> {
     if update.to.is_none() && update.note.is_none() {
-        return Err(Failure::bad_request(
-            "nothing to change: give to (the end) and/or note",
-        ));
+        return Err(Failure::invalid(&Refusal::new(Code::NothingToChange)));
     }
     Ok(WindowChange {
         to: update.to,
@@ -157,9 +155,9 @@ pub async fn update(
     ApiPath(text): ApiPath,
     ApiJson(request): ApiJson<MaintenanceUpdate>,
 ) -> Result<Json<MaintenanceDto>, Failure> {
-    let id: u64 = text
-        .parse()
-        .map_err(|_| Failure::not_found(format!("no maintenance window {text:?}")))?;
+    let id: u64 = text.parse().map_err(|_| {
+        Failure::not_found(&Refusal::new(Code::UnknownWindow).with("id", text.as_str()))
+    })?;
     let change = parse_update(&request)?;
     let now = state.clock().now();
     let record: AuditRecord = principal.record(now, AuditAction::MaintenanceChanged, Outcome::Ok);

@@ -27,6 +27,7 @@ use super::auth::{Principal, SignedIn};
 use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use super::limits::StreamSlot;
+use crate::domain::refusal::Code;
 use crate::domain::time::DAY_MS;
 use crate::protocol::{Change, STREAM_EVENT_CHANGE, StreamQuery};
 
@@ -50,12 +51,14 @@ pub async fn stream(
     if after > head {
         return Err(Failure::new(
             StatusCode::CONFLICT,
-            "cursor_ahead",
+            Code::CursorAhead,
             format!(
                 "cursor {after} is beyond this central's newest change {head}: \
                  its change log is not the one the cursor came from; sync again from 0"
             ),
-        ));
+        )
+        .with("cursor", after)
+        .with("head", head));
     }
     let keep_alive = KeepAlive::new().interval(state.keep_alive());
     let follow = Follow {
@@ -89,9 +92,15 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
         .and_then(|text| text.trim().parse::<u64>().ok())
         .map(Some)
         .ok_or_else(|| {
-            Failure::bad_request(format!(
-                "Last-Event-ID {value:?} is not a change seq (a non-negative integer)"
-            ))
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                Code::InvalidCursor,
+                format!("Last-Event-ID {value:?} is not a change seq (a non-negative integer)"),
+            )
+            .with(
+                "text",
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
         })
 }
 

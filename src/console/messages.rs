@@ -4,8 +4,10 @@
 
 pub mod history;
 pub mod table;
+pub mod trouble;
 
 pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
+pub use trouble::Trouble;
 
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::{AuditEntry, HeadRegression};
@@ -154,13 +156,13 @@ pub enum AuthEvent {
     LoginFailed(LoginFailure),
     /// The password was changed; the session continues with the user's own password.
     PasswordChanged(SessionView),
-    /// The password change was refused.
-    PasswordChangeFailed(String),
+    /// The password change was refused, or could not be tried.
+    PasswordChangeFailed(Trouble),
     /// The central refused the new password by its rules (said in the user's language).
     PasswordRefused(crate::domain::access::PasswordRefusal),
     /// The session is over: logged out (`None`), or ended by the central (expired, revoked,
-    /// account disabled, password reset), with its words.
-    SignedOut(Option<String>),
+    /// account disabled, password reset), with its reason (`session_ended` …).
+    SignedOut(Option<Trouble>),
     /// Where the session token is kept, said once after it is stored.
     Stored(StorageNote),
 }
@@ -175,7 +177,7 @@ pub enum StorageNote {
 }
 
 /// Why a login did not succeed, for the console to say in the user's language.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LoginFailure {
     /// Wrong user name or password; the central does not say which.
     WrongCredentials,
@@ -183,8 +185,8 @@ pub enum LoginFailure {
     Locked,
     /// An administrator disabled the account.
     Disabled,
-    /// Anything else (the central unreachable, another refusal), as the client reports it.
-    Other(String),
+    /// Anything else (the central unreachable, another refusal).
+    Other(Trouble),
 }
 
 /// Requests of user administration (administrators only; the central checks).
@@ -239,7 +241,7 @@ pub enum AdminEvent {
     /// A user was changed.
     Updated(Account),
     /// The central refused or could not be reached.
-    Failed(String),
+    Failed(Trouble),
 }
 
 /// Which audit entries to show.
@@ -291,7 +293,7 @@ pub enum AuditEvent {
         entries: usize,
     },
     /// The central refused, could not be reached, or the file could not be written.
-    Failed(String),
+    Failed(Trouble),
 }
 
 /// The state of the link to the central, as the top bar shows it.
@@ -311,8 +313,8 @@ pub enum LinkStatus {
     Offline {
         /// When the link was lost (or first attempt failed).
         since: Timestamp,
-        /// Why, as the last attempt saw it.
-        error: String,
+        /// Why, as the last attempt saw it (a refusal of the central is said from its code).
+        error: Trouble,
         /// When the next attempt is due.
         retry_at: Timestamp,
     },

@@ -682,15 +682,10 @@ impl PasswordRefusal {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
 
-    /// The sentence in English (the API's message; the console has its own in both languages).
+    /// The sentence in English (the API's message; the console has its own in both
+    /// languages): the registry's, [`super::refusal::Code::english`].
     pub fn message(self) -> String {
-        match self {
-            Self::TooShort => format!("the password must have at least {MIN_PASSWORD_CHARS} characters"),
-            Self::TooLong => format!("the password must have at most {MAX_PASSWORD_CHARS} characters"),
-            Self::Common => "this password is one of the most common ones, which guessers try first; choose another".to_owned(),
-            Self::LikeUsername => "the password must not be the user name (digits or punctuation added do not help)".to_owned(),
-            Self::LikeBureau => "the password must not be the bureau's name (digits or punctuation added do not help)".to_owned(),
-        }
+        super::refusal::Refusal::from(self).english()
     }
 }
 

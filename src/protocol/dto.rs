@@ -9,6 +9,8 @@ use crate::domain::geo::LatLon;
 use crate::domain::network::{StationKind, TownshipLevel};
 use crate::domain::observation::{ObservationError, check_time, check_value};
 use crate::domain::qc::QcFlags;
+pub use crate::domain::refusal::CodedRefusal;
+use crate::domain::refusal::{Code, Params, Refusal};
 use crate::domain::{
     Element, Network, Observation, Source, Station, StationId, Timestamp, Township, TownshipCode,
 };
@@ -222,8 +224,8 @@ pub enum RecordError {
     /// The JSON is not an object with `station`, `time` and `values`.
     #[error("malformed record: {0}")]
     Malformed(String),
-    /// The station id is not valid.
-    #[error("{0}")]
+    /// The station id is not valid (the text given).
+    #[error("{0:?} is not a station id")]
     BadStation(String),
     /// The time is not RFC 3339.
     #[error("time {0:?} is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)")]
@@ -231,6 +233,20 @@ pub enum RecordError {
     /// The time is implausible.
     #[error("{0}")]
     Time(ObservationError),
+}
+
+impl RecordError {
+    /// The refusal it is, for the record's result.
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            Self::Malformed(_) => Refusal::new(Code::RecordMalformed),
+            Self::BadStation(text) => {
+                Refusal::new(Code::InvalidStationId).with("text", text.as_str())
+            }
+            Self::BadTime(text) => Refusal::new(Code::RecordBadTime).with("text", text.as_str()),
+            Self::Time(error) => Refusal::from(error),
+        }
+    }
 }
 
 /// A record parsed at the edge: the valid part, plus what was wrong with the rest.
@@ -258,8 +274,8 @@ impl ObservationRecord {
 
     /// Validates this record into a domain observation.
     pub fn parse(self, now: Timestamp) -> Result<ParsedRecord, RecordError> {
-        let station =
-            StationId::parse(&self.station).map_err(|e| RecordError::BadStation(e.to_string()))?;
+        let station = StationId::parse(&self.station)
+            .map_err(|_| RecordError::BadStation(self.station.clone()))?;
         let time = Timestamp::parse_rfc3339(&self.time)
             .map_err(|_| RecordError::BadTime(self.time.clone()))?;
         check_time(time, now).map_err(RecordError::Time)?;
@@ -339,9 +355,13 @@ pub struct RecordResult {
     pub status: RecordStatus,
     /// Values newly stored.
     pub stored_values: usize,
-    /// Human-readable reasons for anything refused.
+    /// Anything refused, in English (what `refusals` says, for clients that read only this).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// Anything refused, as codes with parameters (one per entry of `errors`, in order), for
+    /// clients to say in their user's language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<CodedRefusal>,
 }
 
 /// `POST /api/v1/observations` response: always 200 for a well-formed batch, with one result
@@ -467,32 +487,40 @@ pub struct StreamQuery {
     pub after: Option<u64>,
 }
 
-/// Every error body: a stable machine code and a sentence for people.
+/// Every error body: a stable code of the registry ([`crate::domain::refusal::Code`]), its
+/// parameters, and an English sentence for logs and curl users (clients say the code in their
+/// user's language instead).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
-    /// Stable code, e.g. `bad_request`, `not_found`, `unknown_station`.
+    /// Stable code, e.g. `bad_request`, `range_too_long`, `unknown_station`.
     pub error: String,
-    /// What went wrong, for a person.
+    /// What went wrong, in English.
     pub message: String,
+    /// The code's parameters by name (`{"max_days": 31}`); absent when it has none.
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
 }
 
-/// The [`ApiError::error`] codes a client acts on (the rest it only shows).
+/// The [`ApiError::error`] codes a client acts on (the rest it only says); every code the
+/// central sends is in the registry, [`crate::domain::refusal::Code`].
 pub mod error_code {
+    use crate::domain::refusal::Code;
+
     /// 401 at login: wrong user name or password (which of them is not said).
-    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    pub const INVALID_CREDENTIALS: &str = Code::InvalidCredentials.as_str();
     /// 403 at login: too many failures in a row; the account is locked for a while.
-    pub const ACCOUNT_LOCKED: &str = "account_locked";
+    pub const ACCOUNT_LOCKED: &str = Code::AccountLocked.as_str();
     /// 403 at login: an administrator disabled the account.
-    pub const ACCOUNT_DISABLED: &str = "account_disabled";
+    pub const ACCOUNT_DISABLED: &str = Code::AccountDisabled.as_str();
     /// 403 at ingest: a record claims a source (`manual`, `imported`) the caller may not
     /// claim; the whole batch is refused.
-    pub const SOURCE_NOT_PERMITTED: &str = "source_not_permitted";
+    pub const SOURCE_NOT_PERMITTED: &str = Code::SourceNotPermitted.as_str();
     /// 400: a request body that is not JSON, or not the shape the route takes.
-    pub const INVALID_BODY: &str = "invalid_body";
+    pub const INVALID_BODY: &str = Code::InvalidBody.as_str();
     /// 415: a JSON route sent a body without `Content-Type: application/json`.
-    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = Code::UnsupportedMediaType.as_str();
     /// 429 at login: too many failed logins from this address; `Retry-After` says when.
-    pub const TOO_MANY_LOGINS: &str = "too_many_logins";
+    pub const TOO_MANY_LOGINS: &str = Code::TooManyLogins.as_str();
     // 400 at a password change: the `password_*` codes of
     // `crate::domain::access::PasswordRefusal::code`.
 }

@@ -200,6 +200,7 @@ pub fn all_stored(count: usize) -> IngestResponse {
                 status: RecordStatus::Stored,
                 stored_values: 0,
                 errors: Vec::new(),
+                refusals: Vec::new(),
             })
             .collect(),
     }
@@ -245,6 +246,7 @@ mod tests {
                                 Json(ApiError {
                                     error: "unavailable".into(),
                                     message: "database busy".into(),
+                                    params: Default::default(),
                                 }),
                             ));
                         }
@@ -262,6 +264,7 @@ mod tests {
                         Json(ApiError {
                             error: "bad_request".into(),
                             message: "observations: missing field".into(),
+                            params: Default::default(),
                         }),
                     )
                 }),

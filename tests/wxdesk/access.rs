@@ -568,7 +568,7 @@ central_test! {
         let targets: Vec<&str> = window["entries"].as_array().unwrap().iter().map(|e| e["target"].as_str().unwrap()).collect();
         assert!(targets.contains(&"user:technician") && !targets.contains(&"user:duty-forecaster"), "{targets:?}");
         let bad = get("?from=yesterday").await;
-        assert_eq!(bad["error"], "bad_request");
+        assert_eq!((&bad["error"], &bad["params"]["name"]), (&json!("invalid_time"), &json!("from")));
     }
 }
 

@@ -224,8 +224,8 @@ central_test! {
         check(get("/nowhere").await.unwrap(), 404, "not_found", "GET /api/v1/nowhere").await;
         check(client.get(format!("{}/", central.base())).send().await.unwrap(), 404, "not_found", "no route").await;
         check(get("/changes?after=-1").await.unwrap(), 400, "bad_request", "after").await;
-        check(get("/changes?limit=0").await.unwrap(), 400, "bad_request", "between 1 and 10000").await;
-        check(get("/changes?limit=10001").await.unwrap(), 400, "bad_request", "between 1 and 10000").await;
+        check(get("/changes?limit=0").await.unwrap(), 400, "out_of_bounds", "between 1 and 10000").await;
+        check(get("/changes?limit=10001").await.unwrap(), 400, "out_of_bounds", "between 1 and 10000").await;
         check(get("/observations/series?station=58819").await.unwrap(), 400, "bad_request", "missing field").await;
         check(
             get("/observations/series?station=708399&element=TEM&from=2026-11-27T00:00:00Z&to=2026-11-27T01:00:00Z").await.unwrap(),
@@ -238,7 +238,7 @@ central_test! {
         check(
             client.get(central.url("/stream")).header("Last-Event-ID", "x").send().await.unwrap(),
             400,
-            "bad_request",
+            "invalid_cursor",
             "Last-Event-ID",
         )
         .await;

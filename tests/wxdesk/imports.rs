@@ -150,7 +150,7 @@ central_test! {
             ("?name=rain.txt", letter.as_slice(), "rain.txt: line 775:"),
             ("?name=half.txt", truncated, "half.txt: line "),
             ("?name=late.csv", &future[..], "late.csv: line 3: time 2026-11-27T11:00:00Z is 3600 s in the future"),
-            ("?name=abroad.csv", &b"station,time,TEM\n54511,2026-11-27 17:00,1.5\n"[..], "no station of this file is in the network: it has 1 other station (54511)"),
+            ("?name=abroad.csv", &b"station,time,TEM\n54511,2026-11-27 17:00,1.5\n"[..], "no station of this file is in the network; stations outside it: 1 (54511)"),
         ];
         for (query, body, says) in cases {
             let (status, answer) = import(&central, Role::Technician, query, body).await;
@@ -209,9 +209,9 @@ central_test! {
         assert_eq!(values(&central), values_before);
 
         // Unknown codes in the query are bad requests, not refused files.
-        for query in ["?format=xls", "?format=micaps3&element=RAIN"] {
+        for (query, code) in [("?format=xls", "unknown_format"), ("?format=micaps3&element=RAIN", "unknown_element")] {
             let (status, answer) = import(&central, Role::Technician, query, HOURLY_CSV).await;
-            assert_eq!((status, answer["error"].as_str()), (400, Some("bad_request")), "{query}");
+            assert_eq!((status, answer["error"].as_str()), (400, Some(code)), "{query}");
         }
         // A forecaster may not import at all.
         assert_eq!(import(&central, Role::DutyForecaster, "", HOURLY_CSV).await.0, 403);

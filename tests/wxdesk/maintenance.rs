@@ -177,8 +177,8 @@ central_test! {
         let t0 = "2026-11-27T00:00:00Z";
         let t1 = "2026-11-27T10:00:00Z";
         for (query, status, says) in [
-            (format!("station=58819&element=TEM&from={t1}&to={t1}&columns=10"), 400, "must be before"),
-            (format!("station=58819&element=TEM&from={t1}&to={t0}&columns=10"), 400, "must be before"),
+            (format!("station=58819&element=TEM&from={t1}&to={t1}&columns=10"), 400, "is not before"),
+            (format!("station=58819&element=TEM&from={t1}&to={t0}&columns=10"), 400, "is not before"),
             (format!("station=58819&element=TEM&from={t0}&to={t1}&columns=0"), 400, "columns=0"),
             (format!("station=58819&element=TEM&from={t0}&to={t1}&columns=4001"), 400, "between 1 and 4000"),
             (format!("station=58819&element=TEM&from={t0}&to={t1}"), 400, "columns"),

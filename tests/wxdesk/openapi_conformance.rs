@@ -59,7 +59,8 @@ async fn valid_as_every_role(
             findings.lock().unwrap().push(finding);
         }
         // Refused by the guard (not by the handler, as a login with wrong credentials is).
-        let guarded = ["unauthorized", "forbidden"].contains(&body["error"].as_str().unwrap_or(""));
+        let guarded = ["unauthorized", "forbidden", "people_only"]
+            .contains(&body["error"].as_str().unwrap_or(""));
         if !guarded {
             through = through.or(Some(*role));
         }

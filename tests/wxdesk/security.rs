@@ -138,7 +138,7 @@ async fn https_with_the_bureau_ca_works_and_without_it_says_why() {
                 error, ..
             }))) = link.recv().await
             {
-                return error;
+                return error.to_string();
             }
         }
     })

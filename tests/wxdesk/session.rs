@@ -10,10 +10,11 @@ use serde_json::json;
 use wxdesk::console::backend::{self, BackendConfig, BackendHandle, Link};
 use wxdesk::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, LinkStatus, LoginFailure, SessionView, StorageNote, SyncEvent,
+    Command, Event, LinkStatus, LoginFailure, SessionView, StorageNote, SyncEvent, Trouble,
 };
 use wxdesk::console::state::AppState;
 use wxdesk::console::state::account::Gate;
+use wxdesk::console::ui::i18n::{self, Language};
 use wxdesk::domain::access::{Capability, Role, Secret};
 use wxdesk::domain::time::{ManualClock, SharedClock};
 
@@ -275,7 +276,10 @@ async fn offline_a_remembered_session_reads_the_cache_but_may_not_administer() {
             _ => None,
         })
         .await;
-    assert!(failed.contains("unreachable"), "{failed}");
+    assert!(
+        matches!(&failed, Trouble::Other(text) if text.contains("unreachable")),
+        "{failed}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -310,7 +314,12 @@ async fn a_session_the_central_ends_means_log_in_again_not_retry() {
             _ => None,
         })
         .await;
-    assert!(reason.contains("log in again"), "{reason}");
+    // The central's reason arrives as its code, and the Chinese UI says it in Chinese.
+    assert_eq!(reason.code(), Some("session_ended"), "{reason}");
+    assert_eq!(
+        i18n::trouble(Language::Zh, &reason),
+        "会话已过期、已退出或被撤销"
+    );
     desk.until("the link says so", |e| {
         matches!(
             e,
@@ -415,7 +424,11 @@ async fn an_administrator_manages_users_and_exports_the_audit_log_from_the_conso
             _ => None,
         })
         .await;
-    assert!(refused.contains("last enabled administrator"), "{refused}");
+    assert_eq!(refused.code(), Some("last_administrator"), "{refused}");
+    assert_eq!(
+        i18n::trouble(Language::Zh, &refused),
+        "“admin”是最后一位启用的系统管理员，请先指定另一位系统管理员"
+    );
 
     let search = AuditSearch {
         actor: Some("admin".into()),
@@ -473,8 +486,9 @@ async fn a_technician_is_refused_user_management_by_the_central() {
             _ => None,
         })
         .await;
-    assert!(
-        refused.contains("403") && refused.contains("manage_users"),
-        "{refused}"
+    assert_eq!(refused.code(), Some("forbidden"), "{refused}");
+    assert_eq!(
+        i18n::trouble(Language::Zh, &refused),
+        "此操作需要“管理用户”权限，您的角色“技术保障”没有此权限"
     );
 }

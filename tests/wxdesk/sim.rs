@@ -48,6 +48,7 @@ async fn judging_central() -> std::io::Result<(String, mpsc::Receiver<(usize, Ve
                             },
                             stored_values: 0,
                             errors: problems,
+                            refusals: Vec::new(),
                         }
                     })
                     .collect();

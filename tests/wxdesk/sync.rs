@@ -244,7 +244,7 @@ async fn an_offline_console_shows_its_cache_and_catches_up_without_duplicates() 
     );
     let offline = console.events.iter().find_map(|e| match e {
         SyncEvent::LinkChanged(LinkStatus::Offline { since, error, .. }) => {
-            Some((*since, error.clone()))
+            Some((*since, error.to_string()))
         }
         _ => None,
     });

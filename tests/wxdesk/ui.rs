@@ -17,6 +17,7 @@ use wxdesk::console::ui::i18n::Language;
 use wxdesk::console::ui::{fonts, i18n, top_bar};
 use wxdesk::domain::access::{Capability, Role as UserRole};
 use wxdesk::domain::audit::AuditAction;
+use wxdesk::domain::refusal::{Code, Param, Params};
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS, ManualClock, SharedClock};
 use wxdesk::domain::{Element, Network, Observation, Source, StationKind, Timestamp};
 
@@ -661,6 +662,19 @@ fn every_fixed_and_formatted_text_has_glyphs() {
         for action in AuditAction::ALL {
             lines.push(i18n::action_name(language, action.code()));
         }
+        for &code in Code::ALL {
+            let params = code
+                .params()
+                .iter()
+                .map(|&name| (name.to_owned(), Param::Int(1)))
+                .collect();
+            lines.push(i18n::say(language, code.as_str(), &params));
+        }
+        lines.push(i18n::say(
+            language,
+            "a_code_of_a_newer_central",
+            &Params::new(),
+        ));
         lines.push(i18n::session_until(language, now, now));
         lines.push(i18n::exported(
             language,

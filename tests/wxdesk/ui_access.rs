@@ -10,7 +10,7 @@ use wxdesk::console::app::App;
 use wxdesk::console::backend::{BackendEnds, Link};
 use wxdesk::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, LoginFailure, SessionView, SyncEvent,
+    Command, Event, LoginFailure, SessionView, SyncEvent, Trouble,
 };
 use wxdesk::console::ui::i18n::Language;
 use wxdesk::console::ui::{fonts, i18n};
@@ -153,9 +153,10 @@ fn the_login_screen_says_why_and_remembers_the_last_user() {
         workstation: "值班台-1".into(),
         remembered: None,
     }));
-    desk.send(Event::Auth(AuthEvent::SignedOut(Some(
-        "your session has ended (expired, logged out or revoked); log in again".into(),
-    ))));
+    // The central's reason arrives as its code, and is said in Chinese.
+    desk.send(Event::Auth(AuthEvent::SignedOut(Some(Trouble::refused(
+        "session_ended",
+    )))));
     desk.run();
     let text = desk.text();
     assert!(
@@ -164,7 +165,9 @@ fn the_login_screen_says_why_and_remembers_the_last_user() {
             .is_none(),
         "no dialog without a password"
     );
-    desk.harness.get_by_label_contains(text.login_ended);
+    desk.harness
+        .get_by_label_contains("会话已结束，请重新登录：会话已过期、已退出或被撤销");
+    assert!(desk.harness.query_by_label_contains("log in").is_none());
     let user = desk
         .harness
         .get_by_role_and_label(A11y::TextInput, text.login_username);

@@ -13,7 +13,7 @@ use wxdesk::console::app::App;
 use wxdesk::console::backend::history::{rain, summaries, views, wind};
 use wxdesk::console::backend::{BackendEnds, Link};
 use wxdesk::console::messages::{
-    AuthEvent, Command, Event, HistoryCommand, HistoryEvent, LinkStatus, SyncEvent,
+    AuthEvent, Command, Event, HistoryCommand, HistoryEvent, LinkStatus, SyncEvent, Trouble,
 };
 use wxdesk::console::ui::history::text::{self as history_text, HistoryText};
 use wxdesk::console::ui::i18n::Language;
@@ -21,6 +21,7 @@ use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::history::{GapCause, Level};
 use wxdesk::domain::qc::{QcFlags, QcTest};
+use wxdesk::domain::refusal::{CodedRefusal, Param};
 use wxdesk::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, ManualClock, SharedClock};
 use wxdesk::domain::{Clock as _, Element, Observation, Source, StationId, Timestamp};
 use wxdesk::store::cache::{CacheChange, CacheDb};
@@ -416,13 +417,29 @@ fn imports_and_maintenance_need_their_roles_and_say_so() {
         .events
         .try_send(Event::History(HistoryEvent::Failed {
             action: wxdesk::console::messages::HistoryAction::Import,
-            message:
-                "rain.txt: line 775: \"2x.9\" is not a number; nothing of the file was imported"
-                    .into(),
+            message: Trouble::Refused(CodedRefusal {
+                code: "import_refused".into(),
+                params: [
+                    ("file", Param::from("rain.txt")),
+                    ("reason", Param::from("unreadable_line")),
+                    ("line", Param::from(775_u32)),
+                    ("detail", Param::from("\"2x.9\" is not a number")),
+                ]
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+            }),
         }))
         .unwrap();
     technician.serve();
-    technician.harness.get_by_label_contains("line 775");
+    // Said from its code, in Chinese: never the central's English.
+    technician.harness.get_by_label_contains("第 775 行");
+    assert!(
+        technician
+            .harness
+            .query_by_label_contains("not a number")
+            .is_none()
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ use super::export;
 use super::session::{Emitter, Session, Token};
 use crate::console::messages::{
     AdminCommand, AdminEvent, AuditCommand, AuditEvent, AuditSearch, AuthCommand, AuthEvent,
-    Command, Event, LoginFailure, SessionView, StorageNote,
+    Command, Event, LoginFailure, SessionView, StorageNote, Trouble,
 };
 use crate::domain::access::{Account, PasswordRefusal, Secret};
 use crate::domain::audit::AuditEntry;
@@ -26,9 +26,6 @@ use crate::protocol::{
     AuditQuery, LoginRequest, NewUserRequest, PasswordChange, SessionInfo, UserUpdateRequest,
     error_code,
 };
-
-/// What a request needing a session gets when there is none.
-const NOT_SIGNED_IN: &str = "not signed in: log in first";
 
 /// Audit entries fetched per page by an export.
 const EXPORT_PAGE: u32 = 1000;
@@ -197,7 +194,7 @@ impl AccountsService {
     async fn change_password(&self, current: Secret, new: Secret) {
         let Some(client) = self.authorised() else {
             self.emit(Event::Auth(AuthEvent::PasswordChangeFailed(
-                NOT_SIGNED_IN.into(),
+                Trouble::not_signed_in(),
             )))
             .await;
             return;
@@ -250,7 +247,7 @@ impl AccountsService {
 
     async fn admin(&self, command: AdminCommand) {
         let Some(client) = self.authorised() else {
-            self.emit(Event::Admin(AdminEvent::Failed(NOT_SIGNED_IN.into())))
+            self.emit(Event::Admin(AdminEvent::Failed(Trouble::not_signed_in())))
                 .await;
             return;
         };
@@ -320,7 +317,7 @@ impl AccountsService {
 
     async fn audit(&self, command: AuditCommand) {
         let Some(client) = self.authorised() else {
-            self.emit(Event::Audit(AuditEvent::Failed(NOT_SIGNED_IN.into())))
+            self.emit(Event::Audit(AuditEvent::Failed(Trouble::not_signed_in())))
                 .await;
             return;
         };
@@ -334,7 +331,7 @@ impl AccountsService {
                             entries,
                             next_before: page.next_before,
                         },
-                        Err(error) => AuditEvent::Failed(error),
+                        Err(error) => AuditEvent::Failed(error.into()),
                     },
                     Err(error) => AuditEvent::Failed(self.session.failure(error).await),
                 }
@@ -352,7 +349,7 @@ impl AccountsService {
         &self,
         client: &CentralClient,
         search: &AuditSearch,
-    ) -> Result<AuditEvent, String> {
+    ) -> Result<AuditEvent, Trouble> {
         let mut entries = Vec::new();
         let mut before = None;
         loop {
@@ -363,7 +360,7 @@ impl AccountsService {
                 Ok(page) => page,
                 Err(error) => return Err(self.session.failure(error).await),
             };
-            entries.extend(decode(page.entries)?);
+            entries.extend(decode(page.entries).map_err(Trouble::Other)?);
             match page.next_before {
                 Some(next) => before = Some(next),
                 None => break,
@@ -404,7 +401,7 @@ fn login_failure(error: ClientError) -> LoginFailure {
         ClientError::Refused { code, .. } if code == error_code::ACCOUNT_DISABLED => {
             LoginFailure::Disabled
         }
-        other => LoginFailure::Other(other.to_string()),
+        other => LoginFailure::Other(other.into()),
     }
 }
 
@@ -436,6 +433,7 @@ mod tests {
             status,
             code: code.to_owned(),
             message: format!("… ({code})"),
+            params: Default::default(),
         }
     }
 
@@ -443,7 +441,7 @@ mod tests {
     fn a_refused_login_is_told_by_its_code_not_its_english() {
         let cases = [
             (
-                ClientError::Unauthorized("wrong user name or password".into()),
+                ClientError::Unauthorized(error_code::INVALID_CREDENTIALS.into()),
                 LoginFailure::WrongCredentials,
             ),
             (
@@ -461,11 +459,11 @@ mod tests {
         let unreachable = ClientError::Unreachable("connection refused".into());
         assert!(matches!(
             login_failure(unreachable),
-            LoginFailure::Other(text) if text.contains("connection refused")
+            LoginFailure::Other(Trouble::Other(text)) if text.contains("connection refused")
         ));
         assert!(matches!(
             login_failure(refused(500, "internal")),
-            LoginFailure::Other(_)
+            LoginFailure::Other(Trouble::Refused(refusal)) if refusal.code == "internal"
         ));
     }
 }

@@ -10,12 +10,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::sse::{SseItem, SseParser};
+use crate::console::messages::Trouble;
 use crate::domain::access::{Account, Secret};
+use crate::domain::refusal::{Code, Params};
 use crate::protocol::{
-    API_PREFIX, ApiError, AuditPage, AuditQuery, Change, ChangesPage, Health, ImportQuery,
-    ImportReport, LoginRequest, LoginResponse, MaintenanceDto, MaintenanceUpdate, NetworkDto,
-    NewMaintenance, NewUserRequest, OneTimePassword, PasswordChange, STREAM_EVENT_CHANGE,
-    SessionInfo, UserList, UserUpdateRequest,
+    API_PREFIX, ApiError, AuditPage, AuditQuery, Change, ChangesPage, CodedRefusal, Health,
+    ImportQuery, ImportReport, LoginRequest, LoginResponse, MaintenanceDto, MaintenanceUpdate,
+    NetworkDto, NewMaintenance, NewUserRequest, OneTimePassword, PasswordChange,
+    STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest,
 };
 
 /// Why a call to the central failed.
@@ -29,8 +31,9 @@ pub enum ClientError {
         "the central's certificate is not trusted ({0}); if the bureau uses its own CA, start the console with --ca-cert <ca.pem>"
     )]
     Untrusted(String),
-    /// The central refused the session (401): log in again. Never retried.
-    #[error("{0}")]
+    /// The central refused the session (401): log in again. Never retried. Holds the
+    /// central's code of why (`session_ended`, `unauthorized` …).
+    #[error("the central refused the session ({0})")]
     Unauthorized(String),
     /// The central answered with an error.
     #[error("central refused ({status}): {message}")]
@@ -39,8 +42,10 @@ pub enum ClientError {
         status: u16,
         /// The central's stable error code (`account_locked`), empty when its answer had none.
         code: String,
-        /// The central's explanation.
+        /// The central's explanation, in English (for the log; the UI says the code).
         message: String,
+        /// The code's parameters.
+        params: Params,
     },
     /// The central answered something this console cannot read.
     #[error("unreadable answer from central: {0}")]
@@ -408,17 +413,37 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
         return Ok(response);
     }
     let body = response.text().await.unwrap_or_default();
+    let error = serde_json::from_str::<ApiError>(&body).ok();
     if status == reqwest::StatusCode::UNAUTHORIZED {
-        let message = serde_json::from_str::<ApiError>(&body).map_or(body, |e| e.message);
-        return Err(ClientError::Unauthorized(message));
+        let code = error.map_or_else(|| Code::Unauthorized.as_str().to_owned(), |e| e.error);
+        return Err(ClientError::Unauthorized(code));
     }
-    let (code, message) = match serde_json::from_str::<ApiError>(&body) {
-        Ok(e) => (e.error.clone(), format!("{} ({})", e.message, e.error)),
-        Err(_) => (String::new(), body),
-    };
-    Err(ClientError::Refused {
-        status: status.as_u16(),
-        code,
-        message,
+    Err(match error {
+        Some(e) => ClientError::Refused {
+            status: status.as_u16(),
+            message: format!("{} ({})", e.message, e.error),
+            code: e.error,
+            params: e.params,
+        },
+        None => ClientError::Refused {
+            status: status.as_u16(),
+            code: String::new(),
+            message: body,
+            params: Params::new(),
+        },
     })
+}
+
+/// What the UI says of a failed call: the central's code and parameters when it refused (said
+/// in the user's language), the client's words otherwise.
+impl From<ClientError> for Trouble {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::Unauthorized(code) => Self::refused(code),
+            ClientError::Refused { code, params, .. } if !code.is_empty() => {
+                Self::Refused(CodedRefusal { code, params })
+            }
+            other => Self::Other(other.to_string()),
+        }
+    }
 }

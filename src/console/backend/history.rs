@@ -17,9 +17,10 @@ use super::session::{Emitter, Session};
 use super::table_file;
 use crate::console::messages::history::{ImportOutcome, RainReport, Summaries, WindReport};
 use crate::console::messages::table::{ExportFormat, Table};
-use crate::console::messages::{Event, HistoryAction, HistoryCommand, HistoryEvent};
+use crate::console::messages::{Event, HistoryAction, HistoryCommand, HistoryEvent, Trouble};
 use crate::console::state::STALE_AFTER_MS;
 use crate::domain::history::{Level, SeriesView, ViewRequest};
+use crate::domain::refusal::Code;
 use crate::domain::stats::{
     self, BEAUFORT_BOUNDS_MS, StationSeries, StationSummary, WindRose, township_table,
 };
@@ -34,9 +35,6 @@ pub const MAX_IMPORT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Values one CSV export lists at most; a longer view is exported as its buckets.
 const MAX_EXPORTED_VALUES: usize = 2_000_000;
-
-/// What a request needing the central gets when nobody is signed in.
-const NOT_SIGNED_IN: &str = "not signed in: log in first";
 
 /// The history service.
 pub struct HistoryService {
@@ -161,7 +159,8 @@ impl HistoryService {
         self.emitter.emit(Event::History(event)).await;
     }
 
-    async fn fail(&self, action: HistoryAction, message: String) {
+    async fn fail(&self, action: HistoryAction, message: impl Into<Trouble>) {
+        let message = message.into();
         self.emit(HistoryEvent::Failed { action, message }).await;
     }
 
@@ -293,7 +292,9 @@ impl HistoryService {
                 };
                 let saved = match self.authorised() {
                     Some(client) => client.record_maintenance(&window).await.map(|w| w.id),
-                    None => Err(ClientError::Unauthorized(NOT_SIGNED_IN.into())),
+                    None => Err(ClientError::Unauthorized(
+                        Code::Unauthorized.as_str().into(),
+                    )),
                 };
                 self.maintenance_answer(saved).await;
             }
@@ -304,7 +305,9 @@ impl HistoryService {
                 };
                 let saved = match self.authorised() {
                     Some(client) => client.update_maintenance(id, &update).await.map(|w| w.id),
-                    None => Err(ClientError::Unauthorized(NOT_SIGNED_IN.into())),
+                    None => Err(ClientError::Unauthorized(
+                        Code::Unauthorized.as_str().into(),
+                    )),
                 };
                 self.maintenance_answer(saved).await;
             }
@@ -324,7 +327,8 @@ impl HistoryService {
     /// Reads the file and sends it to the central, which stores all of it or nothing.
     async fn import(&self, path: PathBuf, format: Option<String>, element: Option<Element>) {
         let Some(client) = self.authorised() else {
-            self.fail(HistoryAction::Import, NOT_SIGNED_IN.into()).await;
+            self.fail(HistoryAction::Import, Trouble::not_signed_in())
+                .await;
             return;
         };
         let file = path.display().to_string();

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 use super::Waker;
 use super::client::{CentralClient, ClientError};
 use super::credentials::Credentials;
-use crate::console::messages::{AuthEvent, Event};
+use crate::console::messages::{AuthEvent, Event, Trouble};
 use crate::domain::access::Secret;
 
 /// The token services use, and whether it may be used beyond changing its password.
@@ -91,12 +91,17 @@ impl Session {
         self.token().map(|token| client.with_token(token.secret))
     }
 
-    /// The words for a failed call; a 401 ends the session (the central's words say why).
-    pub async fn failure(&self, error: ClientError) -> String {
-        if let ClientError::Unauthorized(message) = &error {
-            self.end(Some(message.clone())).await;
+    /// What to say of a failed call; a 401 ends the session (the central's code says why).
+    pub async fn failure(&self, error: ClientError) -> Trouble {
+        if let ClientError::Unauthorized(code) = &error {
+            self.ended_by_central(code).await;
         }
-        error.to_string()
+        Trouble::from(error)
+    }
+
+    /// The central no longer accepts the session, for the reason `code` (`session_ended` …).
+    pub async fn ended_by_central(&self, code: &str) {
+        self.end(Some(Trouble::refused(code))).await;
     }
 
     /// Where it is remembered.
@@ -107,7 +112,7 @@ impl Session {
     /// Ends the session here: withdraws the token, forgets it on disk and in the keyring, and
     /// tells the UI (`reason` is the central's word when it ended the session; `None` for a
     /// logout). Safe to call twice: the second call finds no token and does nothing.
-    pub async fn end(&self, reason: Option<String>) {
+    pub async fn end(&self, reason: Option<Trouble>) {
         if self.token.send_replace(None).is_none() && reason.is_some() {
             return;
         }

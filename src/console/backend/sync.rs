@@ -21,7 +21,7 @@ use super::Waker;
 use super::accounts::view;
 use super::client::{CentralClient, ClientError, StreamItem};
 use super::session::{Session, Token};
-use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent};
+use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent, Trouble};
 use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::audit::parse_head;
 use crate::domain::time::SharedClock;
@@ -87,6 +87,16 @@ enum SessionError {
     Network(String),
     #[error("the console is closing")]
     Closed,
+}
+
+/// What the link status says of a failed session: a refusal of the central by its code.
+impl From<SessionError> for Trouble {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Client(error) => error.into(),
+            other => Self::Other(other.to_string()),
+        }
+    }
 }
 
 /// How waiting for the next attempt ended.
@@ -179,7 +189,7 @@ impl SyncService {
                     server = self.client.base(),
                     "the central ended the session: {message}"
                 );
-                self.session.end(Some(message.clone())).await;
+                self.session.ended_by_central(message).await;
                 self.set_link(LinkStatus::SignedOut {
                     since: self.clock.now(),
                 })
@@ -203,7 +213,7 @@ impl SyncService {
             let retry_at = now.plus_ms(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
             self.set_link(LinkStatus::Offline {
                 since,
-                error: error.to_string(),
+                error: error.into(),
                 retry_at,
             })
             .await;

@@ -274,8 +274,8 @@ pub enum HistoryEvent {
     Failed {
         /// What was being done.
         action: HistoryAction,
-        /// Why, in words for the user.
-        message: String,
+        /// Why.
+        message: super::Trouble,
     },
 }
 

@@ -3,20 +3,20 @@
 //! events by [`AccountState::apply_auth`] and friends, read by the views.
 
 use crate::console::messages::{
-    AdminEvent, AuditEvent, AuditSearch, AuthEvent, LoginFailure, SessionView, StorageNote,
+    AdminEvent, AuditEvent, AuditSearch, AuthEvent, LoginFailure, SessionView, StorageNote, Trouble,
 };
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::AuditEntry;
 
 /// The session, as far as the console knows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SessionState {
     /// The backend has not yet said whether a session is remembered.
     Starting,
-    /// Nobody is signed in. `ended` holds the central's words when it ended the session.
+    /// Nobody is signed in. `ended` holds the central's reason when it ended the session.
     SignedOut {
         /// Why the last session ended, if the central ended it.
-        ended: Option<String>,
+        ended: Option<Trouble>,
     },
     /// Someone is signed in.
     SignedIn {
@@ -69,7 +69,7 @@ pub struct AuditPageState {
 }
 
 /// Everything about accounts the console shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AccountState {
     /// The session.
     pub session: SessionState,
@@ -80,7 +80,7 @@ pub struct AccountState {
     /// The last login failure, until the next attempt.
     pub login_error: Option<LoginFailure>,
     /// The last password-change failure.
-    pub password_error: Option<String>,
+    pub password_error: Option<Trouble>,
     /// The last new password the central refused by its rules, and why.
     pub password_refusal: Option<crate::domain::access::PasswordRefusal>,
     /// Bumped by every session event: views waiting for an answer compare it.
@@ -88,7 +88,7 @@ pub struct AccountState {
     /// The user list, once loaded.
     pub users: Option<Vec<Account>>,
     /// The last administration failure.
-    pub admin_error: Option<String>,
+    pub admin_error: Option<Trouble>,
     /// Bumped by every administration event.
     pub admin_generation: u64,
     /// A one-time password to show once.
@@ -98,7 +98,7 @@ pub struct AccountState {
     /// The last export: the file and how many entries, or the failure.
     pub audit_export: Option<Result<(String, usize), String>>,
     /// The last audit failure.
-    pub audit_error: Option<String>,
+    pub audit_error: Option<Trouble>,
     /// Bumped by every audit event.
     pub audit_generation: u64,
     /// Where the session token is kept, when that is worth saying (no keyring: a file).

@@ -3,7 +3,7 @@
 //! export, import and maintenance record went. Pure: folded from [`HistoryEvent`]s.
 
 use crate::console::messages::history::{ImportOutcome, RainReport, Summaries, WindReport};
-use crate::console::messages::{HistoryAction, HistoryEvent};
+use crate::console::messages::{HistoryAction, HistoryEvent, Trouble};
 use crate::domain::history::SeriesView;
 
 /// An answer and the ticket it answers.
@@ -16,7 +16,7 @@ pub struct Answer<T> {
 }
 
 /// How the last import went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ImportStatus {
     /// Nothing imported this session.
     Idle,
@@ -25,18 +25,18 @@ pub enum ImportStatus {
     /// The central stored the whole file.
     Done(ImportOutcome),
     /// Refused or failed; nothing of it was stored.
-    Failed(String),
+    Failed(Trouble),
 }
 
 /// How the last export went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ExportStatus {
     /// Being drawn or written.
     Writing,
     /// Written to this file.
     Written(String),
     /// Not written, and why.
-    Failed(String),
+    Failed(Trouble),
 }
 
 /// Everything the history screen has been told.
@@ -57,9 +57,9 @@ pub struct HistoryState {
     /// The last import.
     pub import: ImportStatus,
     /// The last maintenance record: its id, or why it failed.
-    pub maintenance: Option<Result<u64, String>>,
+    pub maintenance: Option<Result<u64, Trouble>>,
     /// The last failure to read the cache, if the newest read failed.
-    pub read_failure: Option<String>,
+    pub read_failure: Option<Trouble>,
 }
 
 impl Default for HistoryState {

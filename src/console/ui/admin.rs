@@ -92,6 +92,7 @@ pub fn admin_window_ui(
                     commands.push(Command::Admin(AdminCommand::Refresh));
                 }
                 if let Some(error) = &account.admin_error {
+                    let error = i18n::trouble(scene.language, error);
                     ui.label(RichText::new(format!("⚠ {error}")).color(theme::STATUS_ERROR));
                 }
             });

@@ -220,6 +220,7 @@ pub fn audit_window_ui(
                 }
             });
             if let Some(error) = &account.audit_error {
+                let error = i18n::trouble(scene.language, error);
                 ui.label(RichText::new(format!("⚠ {error}")).color(theme::STATUS_ERROR));
             }
             ui.label(

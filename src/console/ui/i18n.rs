@@ -2,15 +2,15 @@
 //! texts with numbers or times in the functions below. Times are always Beijing time.
 
 mod audit;
+mod refusals;
 
 pub use audit::{audit_detail, audit_regressed, source_name, storage_note};
+pub use refusals::{refusal, say, trouble};
 
 use chrono::{Datelike as _, Timelike as _};
 
 use crate::console::messages::LoginFailure;
-use crate::domain::access::{
-    Capability, LockoutPolicy, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordRefusal, Role,
-};
+use crate::domain::access::{Capability, LockoutPolicy, PasswordRefusal, Role};
 use crate::domain::audit::AuditAction;
 use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Station, Timestamp, Township};
@@ -339,46 +339,20 @@ pub fn login_failure(language: Language, failure: &LoginFailure) -> String {
         (Language::En, LoginFailure::Disabled) => {
             "This account is disabled; ask an administrator".to_owned()
         }
-        (Language::Zh, LoginFailure::Other(detail)) => format!("登录未成功：{detail}"),
-        (Language::En, LoginFailure::Other(detail)) => format!("Login failed: {detail}"),
+        (Language::Zh, LoginFailure::Other(why)) => {
+            format!("登录未成功：{}", trouble(language, why))
+        }
+        (Language::En, LoginFailure::Other(why)) => {
+            format!("Login failed: {}", trouble(language, why))
+        }
     }
 }
 
 /// Why a new password is refused, in the user's language (the central's codes, or the same
-/// rules checked in the form).
+/// rules checked in the form): said as the central's refusal of that code.
 pub fn password_refusal(language: Language, refusal: PasswordRefusal) -> String {
-    let (min, max) = (MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS);
-    match (language, refusal) {
-        (Language::Zh, PasswordRefusal::TooShort) => format!("新密码至少需要 {min} 个字符"),
-        (Language::En, PasswordRefusal::TooShort) => {
-            format!("The new password needs at least {min} characters")
-        }
-        (Language::Zh, PasswordRefusal::TooLong) => format!("新密码最多 {max} 个字符"),
-        (Language::En, PasswordRefusal::TooLong) => {
-            format!("The new password may have at most {max} characters")
-        }
-        (Language::Zh, PasswordRefusal::Common) => {
-            "这是最常见的密码之一，猜密码的人会最先尝试，请换一个".to_owned()
-        }
-        (Language::En, PasswordRefusal::Common) => {
-            "This is one of the most common passwords, the first a guesser tries; choose another"
-                .to_owned()
-        }
-        (Language::Zh, PasswordRefusal::LikeUsername) => {
-            "密码不能是用户名（加上数字或符号也不行）".to_owned()
-        }
-        (Language::En, PasswordRefusal::LikeUsername) => {
-            "The password must not be your user name (adding digits or symbols does not help)"
-                .to_owned()
-        }
-        (Language::Zh, PasswordRefusal::LikeBureau) => {
-            "密码不能是本局名称（加上数字或符号也不行）".to_owned()
-        }
-        (Language::En, PasswordRefusal::LikeBureau) => {
-            "The password must not be the bureau's name (adding digits or symbols does not help)"
-                .to_owned()
-        }
-    }
+    let coded = crate::domain::refusal::Refusal::from(refusal);
+    say(language, coded.code.as_str(), &coded.params)
 }
 
 /// The fixed texts of a language.

@@ -114,9 +114,10 @@ pub fn login_screen_ui(
             theme::chip_frame(theme::BANNER_NOTICE_BG).show(ui, |ui| {
                 ui.label(
                     RichText::new(format!(
-                        "{}{}{reason}",
+                        "{}{}{}",
                         text.login_ended,
-                        i18n::colon(scene.language)
+                        i18n::colon(scene.language),
+                        i18n::trouble(scene.language, reason)
                     ))
                     .color(theme::INK),
                 );
@@ -285,7 +286,7 @@ fn password_form_ui(
     } else if let Some(error) = &account.password_error
         && !busy
     {
-        error_ui(ui, error);
+        error_ui(ui, &i18n::trouble(scene.language, error));
     }
     ui.add_space(6.0);
     let ready = !form.current.is_empty() && !form.new.is_empty() && !busy;

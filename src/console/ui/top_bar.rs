@@ -434,7 +434,7 @@ pub fn banners_ui(
                         .strong()
                         .color(theme::STATUS_ERROR),
                     );
-                    ui.label(RichText::new(error).color(theme::INK));
+                    ui.label(RichText::new(i18n::trouble(scene.language, error)).color(theme::INK));
                 });
                 ui.horizontal_wrapped(|ui| {
                     ui.label(RichText::new(text.offline_cached).color(theme::INK));

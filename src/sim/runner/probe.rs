@@ -110,6 +110,7 @@ mod tests {
                 status,
                 stored_values: 0,
                 errors: Vec::new(),
+                refusals: Vec::new(),
             })
             .collect();
         IngestResponse {

@@ -289,6 +289,7 @@ impl Central {
             status,
             stored_values: new,
             errors,
+            refusals: Vec::new(),
         }
     }
 }
@@ -523,6 +524,7 @@ fn refusals_are_counted_per_record() {
         status: RecordStatus::Rejected,
         stored_values: 0,
         errors: vec!["RHU: 120 is outside the physical range".into()],
+        refusals: Vec::new(),
     };
     response.results[2].status = RecordStatus::Partial;
     assert_eq!(log_refusals(&batch, &response), 1);

@@ -14,6 +14,7 @@ use crate::domain::access::{
     Account, DeviceClaims, DeviceName, LockoutPolicy, Reservation, Role, Username,
 };
 use crate::domain::audit::AuditRecord;
+use crate::domain::refusal::{Code, Refusal};
 use crate::store::{Context as _, StoreError};
 
 /// SHA-256 of a bearer token or device key: what the database keeps instead of the secret.
@@ -108,12 +109,12 @@ pub struct DeviceKeyRow {
 /// Why an account operation was refused, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    /// No such user or device.
+    /// No such user or device (`unknown_user`, `unknown_device`).
     #[error("{0}")]
-    NotFound(String),
-    /// The change contradicts the current state (a name taken, the last administrator).
+    NotFound(Refusal),
+    /// The change contradicts the current state (`user_exists`, `last_administrator`).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Refusal),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -306,8 +307,11 @@ fn user_where(
 }
 
 fn user_by_name(conn: &Connection, username: &Username) -> Result<UserRow, AccountError> {
-    user_where(conn, "u.username = ?1", &username.as_str())?
-        .ok_or_else(|| AccountError::NotFound(format!("no user {username}")))
+    user_where(conn, "u.username = ?1", &username.as_str())?.ok_or_else(|| {
+        AccountError::NotFound(
+            Refusal::new(Code::UnknownUser).with("username", username.to_string()),
+        )
+    })
 }
 
 fn user_by_id(conn: &Connection, id: i64) -> Result<UserRow, StoreError> {
@@ -369,10 +373,9 @@ impl AccountStore for SqliteCentralStore {
         let mut writer = self.writer();
         let tx = writer.transaction().context("starting user creation")?;
         if user_where(&tx, "u.username = ?1", &user.username.as_str())?.is_some() {
-            return Err(AccountError::Conflict(format!(
-                "user {} already exists",
-                user.username
-            )));
+            return Err(AccountError::Conflict(
+                Refusal::new(Code::UserExists).with("username", user.username.to_string()),
+            ));
         }
         let id: i64 = tx
             .query_row(
@@ -592,9 +595,9 @@ impl AccountStore for SqliteCentralStore {
         let stays_admin = update.role.unwrap_or(user.account.role) == Role::Administrator
             && !update.disabled.unwrap_or(user.account.disabled);
         if was_admin && !stays_admin && other_admins(&tx, user.id)? == 0 {
-            return Err(AccountError::Conflict(format!(
-                "{username} is the last enabled administrator; make another user an administrator first"
-            )));
+            return Err(AccountError::Conflict(
+                Refusal::new(Code::LastAdministrator).with("username", username.to_string()),
+            ));
         }
         if let Some(role) = update.role {
             tx.execute(
@@ -667,9 +670,9 @@ impl AccountStore for SqliteCentralStore {
             )
             .context("revoking a device key")?;
         if changed == 0 {
-            return Err(AccountError::NotFound(format!(
-                "no active key for device {name}"
-            )));
+            return Err(AccountError::NotFound(
+                Refusal::new(Code::UnknownDevice).with("name", name.to_string()),
+            ));
         }
         audit::append(&tx, self.seal()?, audit)?;
         tx.commit().context("committing revocation")?;

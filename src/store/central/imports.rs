@@ -13,6 +13,7 @@ use rusqlite::Connection;
 
 use super::ingest::{Quality, head, log_with_verdicts, new_part};
 use crate::domain::observation::check_time;
+use crate::domain::refusal::{Code, Refusal};
 use crate::domain::{Network, Observation, StationId, Timestamp};
 use crate::store::StoreError;
 use crate::store::observations::{OnConflict, ValueOutcome, Writer};
@@ -53,29 +54,49 @@ pub struct ImportTally {
 }
 
 /// Why a whole file was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportRefusal {
     /// The line at fault, when one is.
     pub line: Option<usize>,
-    /// What is wrong, for a person.
-    pub reason: String,
+    /// What is wrong, as a code of the registry.
+    pub refusal: Refusal,
+    /// The format reader's own words for a line it could not read (`unreadable_line`): in
+    /// English, for the log, the audit log and the API's message.
+    pub detail: Option<String>,
 }
 
 impl ImportRefusal {
     /// A refusal of line `line`.
-    pub fn at(line: usize, reason: impl Into<String>) -> Self {
+    pub fn at(line: usize, refusal: Refusal) -> Self {
         Self {
             line: Some(line),
-            reason: reason.into(),
+            refusal,
+            detail: None,
         }
+    }
+
+    /// Line `line` could not be read; `detail` says why in English.
+    pub fn unreadable(line: usize, detail: impl Into<String>) -> Self {
+        Self {
+            line: Some(line),
+            refusal: Refusal::new(Code::UnreadableLine),
+            detail: Some(detail.into()),
+        }
+    }
+
+    /// What is wrong, in English.
+    pub fn reason(&self) -> String {
+        self.detail
+            .clone()
+            .unwrap_or_else(|| self.refusal.english())
     }
 }
 
 impl fmt::Display for ImportRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(f, "line {line}: {}", self.reason),
-            None => f.write_str(&self.reason),
+            Some(line) => write!(f, "line {line}: {}", self.reason()),
+            None => f.write_str(&self.reason()),
         }
     }
 }
@@ -97,7 +118,8 @@ pub type ImportVerdict<'a> = Result<&'a ImportTally, &'a ImportRefusal>;
 /// The first record whose time the central cannot accept at `now`.
 pub fn check_times(lines: &[ImportLine], now: Timestamp) -> Result<(), ImportRefusal> {
     lines.iter().try_for_each(|l| {
-        check_time(l.observation.time, now).map_err(|e| ImportRefusal::at(l.line, e.to_string()))
+        check_time(l.observation.time, now)
+            .map_err(|e| ImportRefusal::at(l.line, Refusal::from(&e)))
     })
 }
 
@@ -133,14 +155,12 @@ fn none_inside(outside: &[&StationId]) -> ImportRefusal {
     } else {
         ""
     };
-    let plural = if outside.len() == 1 { "" } else { "s" };
     ImportRefusal {
         line: None,
-        reason: format!(
-            "no station of this file is in the network: it has {} other station{plural} ({}{more})",
-            outside.len(),
-            examples.join(", ")
-        ),
+        refusal: Refusal::new(Code::NoStationInNetwork)
+            .with("count", outside.len())
+            .with("stations", format!("{}{more}", examples.join(", "))),
+        detail: None,
     }
 }
 
@@ -178,16 +198,16 @@ pub fn import_lines(
                 ValueOutcome::New => tally.new_values += 1,
                 ValueOutcome::Duplicate => tally.duplicate_values += 1,
                 ValueOutcome::Conflict { stored } => {
-                    return Err(ImportError::Refused(ImportRefusal::at(
-                        line.line,
-                        format!(
-                            "{element} of {} at {}: {} differs from the stored {stored} \
-                             (the first report is kept; corrections are not accepted)",
-                            obs.station,
-                            obs.time,
+                    let refusal = Refusal::new(Code::ValueConflict)
+                        .with("element", element.code())
+                        .with("station", obs.station.to_string())
+                        .with("time", obs.time)
+                        .with("stored", *stored)
+                        .with(
+                            "posted",
                             obs.values.get(element).copied().unwrap_or(f64::NAN),
-                        ),
-                    )));
+                        );
+                    return Err(ImportError::Refused(ImportRefusal::at(line.line, refusal)));
                 }
             }
         }
@@ -264,7 +284,7 @@ mod tests {
         assert_eq!(refusal.line, None);
         assert_eq!(
             refusal.to_string(),
-            "no station of this file is in the network: it has 7 other stations \
+            "no station of this file is in the network; stations outside it: 7 \
              (54500, 54501, 54502, 54503, 54504, …)"
         );
     }

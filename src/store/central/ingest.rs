@@ -13,9 +13,11 @@ use super::qc::{self, QcWork};
 use super::schema::station_exists;
 use crate::domain::observation::{IngestRecord, ObservationError};
 use crate::domain::qc::QcConfig;
+use crate::domain::refusal::{Code, Refusal};
 use crate::domain::{Element, Network, Observation, Timestamp};
 use crate::protocol::{
-    ChangeData, IngestResponse, ObservationRecord, QcChange, RecordError, RecordResult,
+    ChangeData, CodedRefusal, IngestResponse, ObservationRecord, QcChange, RecordError,
+    RecordResult,
     RecordStatus,
 };
 use crate::store::observations::{OnConflict, ValueOutcome, Writer};
@@ -61,10 +63,9 @@ pub fn ingest_batch(
     for record in records {
         let obs = &record.observation;
         if !station_exists(conn, &obs.station)? {
-            results.push(rejected(
-                record.index,
-                format!("station {} is not in this central's network", obs.station),
-            ));
+            let refusal =
+                Refusal::new(Code::UnknownStation).with("station", obs.station.to_string());
+            results.push(rejected(record.index, english(refusal)));
             continue;
         }
         let outcomes = writer.insert(obs, OnConflict::KeepStored, &BTreeMap::new())?;
@@ -143,13 +144,34 @@ pub(super) fn append_change(
         .context("appending to change log")
 }
 
+/// A refusal and its sentence in English (for clients that read only `errors`).
+pub type Refused = (Refusal, String);
+
+/// A refusal said in its code's English.
+fn english(refusal: Refusal) -> Refused {
+    let text = refusal.english();
+    (refusal, text)
+}
+
 /// A record refused as a whole.
-pub fn rejected(index: usize, reason: String) -> RecordResult {
+pub fn rejected(index: usize, refused: Refused) -> RecordResult {
+    result(index, RecordStatus::Rejected, 0, vec![refused])
+}
+
+/// A record's result, its refusals both coded and in English.
+fn result(
+    index: usize,
+    status: RecordStatus,
+    stored_values: usize,
+    refused: Vec<Refused>,
+) -> RecordResult {
+    let (refusals, errors): (Vec<Refusal>, Vec<String>) = refused.into_iter().unzip();
     RecordResult {
         index,
-        status: RecordStatus::Rejected,
-        stored_values: 0,
-        errors: vec![reason],
+        status,
+        stored_values,
+        errors,
+        refusals: refusals.iter().map(CodedRefusal::from).collect(),
     }
 }
 
@@ -175,22 +197,30 @@ pub fn judge(
     value_errors: &[ObservationError],
     outcomes: &[(Element, ValueOutcome)],
 ) -> RecordResult {
-    let mut errors: Vec<String> = value_errors.iter().map(ToString::to_string).collect();
+    let mut errors: Vec<Refused> = value_errors
+        .iter()
+        .map(|e| (Refusal::from(e), e.to_string()))
+        .collect();
     let (mut new, mut duplicate) = (0, 0);
     for &(element, outcome) in outcomes {
         match outcome {
             ValueOutcome::New => new += 1,
             ValueOutcome::Duplicate => duplicate += 1,
-            ValueOutcome::Conflict { stored } => errors.push(format!(
-                "{element} at {time}: {posted} differs from the stored {stored}; \
-                 the stored value is kept (corrections are not accepted)",
-                time = obs.time,
-                posted = obs.values.get(&element).copied().unwrap_or(f64::NAN),
+            ValueOutcome::Conflict { stored } => errors.push(english(
+                Refusal::new(Code::ValueConflict)
+                    .with("element", element.code())
+                    .with("station", obs.station.to_string())
+                    .with("time", obs.time)
+                    .with("stored", stored)
+                    .with(
+                        "posted",
+                        obs.values.get(&element).copied().unwrap_or(f64::NAN),
+                    ),
             )),
         }
     }
     if new + duplicate + errors.len() == 0 {
-        errors.push("the record has no values (all missing)".to_owned());
+        errors.push(english(Refusal::new(Code::NoValues)));
     }
     let status = match (errors.is_empty(), new > 0, duplicate > 0) {
         (true, true, _) => RecordStatus::Stored,
@@ -198,17 +228,12 @@ pub fn judge(
         (false, false, false) => RecordStatus::Rejected,
         (false, _, _) => RecordStatus::Partial,
     };
-    RecordResult {
-        index,
-        status,
-        stored_values: new,
-        errors,
-    }
+    result(index, status, new, errors)
 }
 
 /// A record refused at parsing, before the store saw it.
 pub fn unparsed(index: usize, error: &RecordError) -> RecordResult {
-    rejected(index, error.to_string())
+    rejected(index, (error.refusal(), error.to_string()))
 }
 
 /// The batch's response: the records refused at parsing and those the store judged, back in
@@ -238,6 +263,7 @@ pub fn tally(results: Vec<RecordResult>) -> IngestResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::refusal::Param;
     use crate::domain::{Source, StationId};
 
     fn obs(values: &[(Element, f64)]) -> Observation {
@@ -328,10 +354,15 @@ mod tests {
         assert_eq!(
             result.errors,
             [
-                "TEM at 1970-01-01T00:00:00Z: 11.5 differs from the stored 10.25; \
+                "TEM of 58819 at 1970-01-01T00:00:00Z: 11.5 differs from the stored 10.25; \
               the stored value is kept (corrections are not accepted)"
             ]
         );
+        let refusal = &result.refusals[0];
+        assert_eq!(refusal.code, "value_conflict");
+        assert_eq!(refusal.params["stored"], Param::Num(10.25));
+        assert_eq!(refusal.params["posted"], Param::Num(11.5));
+        assert_eq!(refusal.params["element"], Param::Text("TEM".into()));
     }
 
     #[test]
@@ -357,14 +388,14 @@ mod tests {
     #[test]
     fn tally_counts_by_status() {
         let results = vec![
-            rejected(0, "x".into()),
+            rejected(0, english(Refusal::new(Code::NoValues))),
             judge(
                 1,
                 &obs(&[(Element::Tem, 1.0)]),
                 &[],
                 &[(Element::Tem, ValueOutcome::New)],
             ),
-            rejected(2, "y".into()),
+            rejected(2, english(Refusal::new(Code::RecordMalformed))),
         ];
         let response = tally(results);
         assert_eq!(
@@ -388,7 +419,10 @@ mod tests {
                 &[],
                 &[(Element::Tem, ValueOutcome::New)],
             ),
-            rejected(3, "station 708399 is not in this central's network".into()),
+            rejected(
+                3,
+                english(Refusal::new(Code::UnknownStation).with("station", "708399")),
+            ),
         ];
         let refused = [
             (0, RecordError::Malformed("missing field `time`".into())),

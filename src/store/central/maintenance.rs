@@ -7,6 +7,7 @@ use super::audit;
 use super::ingest::{append_change, head};
 use crate::domain::audit::{AuditKey, AuditRecord};
 use crate::domain::maintenance::{MaintenanceWindow, check_span};
+use crate::domain::refusal::Refusal;
 use crate::domain::{StationId, Timestamp};
 use crate::protocol::{ChangeData, MaintenanceDto};
 use crate::store::{StoreError, maintenance as table};
@@ -43,7 +44,7 @@ pub enum MaintenanceError {
     NotFound(u64),
     /// The change contradicts the window as stored (it would end before it starts).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Refusal),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -90,9 +91,7 @@ pub fn change(
         note: change.note.clone().unwrap_or_else(|| before.note.clone()),
         ..before.clone()
     };
-    check_span(after.from, after.to).map_err(|e| {
-        MaintenanceError::Conflict(format!("window {id} starts at {}: {e}", after.from))
-    })?;
+    check_span(after.from, after.to).map_err(|e| MaintenanceError::Conflict(Refusal::from(&e)))?;
     table::upsert(conn, &after)?;
     log(conn, &after, now)?;
     audit::append(conn, seal, audit(&before, &after))?;

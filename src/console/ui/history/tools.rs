@@ -123,10 +123,14 @@ pub fn notice_ui(
     commands: &mut Vec<Command>,
 ) {
     let state = &scene.state.history;
+    let failure = match &state.export {
+        Some(ExportStatus::Failed(why)) => i18n::trouble(scene.language, why),
+        _ => String::new(),
+    };
     let status = state.export.as_ref().map(|e| match e {
         ExportStatus::Writing => export_notice::Status::Writing,
         ExportStatus::Written(path) => export_notice::Status::Written(path),
-        ExportStatus::Failed(message) => export_notice::Status::Failed(message),
+        ExportStatus::Failed(_) => export_notice::Status::Failed(&failure),
     });
     let words = NoticeText {
         exported: t.exported,
@@ -339,12 +343,13 @@ fn import_ui(
         ImportStatus::Done(outcome) => {
             ui.label(RichText::new(import_summary(scene, t, outcome)).color(theme::STATUS_OK));
         }
-        ImportStatus::Failed(message) => {
+        ImportStatus::Failed(why) => {
             ui.label(
                 RichText::new(format!(
-                    "{}{}{message}",
+                    "{}{}{}",
                     t.import_failed,
-                    i18n::colon(scene.language)
+                    i18n::colon(scene.language),
+                    i18n::trouble(scene.language, why)
                 ))
                 .color(theme::STATUS_ERROR),
             );
@@ -448,12 +453,13 @@ fn maintenance_ui(
         Some(Ok(_)) => {
             ui.label(RichText::new(t.maintenance_saved).color(theme::STATUS_OK));
         }
-        Some(Err(message)) => {
+        Some(Err(why)) => {
             ui.label(
                 RichText::new(format!(
-                    "{}{}{message}",
+                    "{}{}{}",
                     t.maintenance_failed,
-                    i18n::colon(scene.language)
+                    i18n::colon(scene.language),
+                    i18n::trouble(scene.language, why)
                 ))
                 .color(theme::STATUS_ERROR),
             );

@@ -1,0 +1,499 @@
+//! Every refusal the central can send, as a stable [`Code`] with named [`Params`]: the one
+//! registry. The central builds its error bodies and per-record refusals only from a `Code`, so
+//! it cannot send one that is not listed here; the console says each one in the user's
+//! language from its code and parameters (`console::ui::i18n::refusals`), never from the
+//! central's English sentence, which is for logs and curl users.
+//!
+//! Each code declares the names of its parameters and an English template (`{name}` marks a
+//! parameter); the central's `message` for a refusal built only from a code is that template
+//! filled in.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::Timestamp;
+
+macro_rules! codes {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident = $code:literal [$($param:literal),*] $english:literal;
+    )*) => {
+        /// A stable code of a refusal the central sends (`ApiError::error`, a record's refusal).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in registry order.
+            pub const ALL: &[Self] = &[$(Self::$variant),*];
+
+            /// The code as the API writes it (`range_too_long`).
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $code,)* }
+            }
+
+            /// The names of the parameters a refusal with this code carries.
+            pub const fn params(self) -> &'static [&'static str] {
+                match self { $(Self::$variant => &[$($param),*],)* }
+            }
+
+            /// The English template: `{name}` marks a parameter.
+            pub const fn english(self) -> &'static str {
+                match self { $(Self::$variant => $english,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    // Requests the API could not read.
+    /// 400: a query string or path the route could not read.
+    BadRequest = "bad_request" [] "the request could not be read; the API is described at /api/v1/openapi.json";
+    /// 400: a body that is not JSON, or not the shape the route takes.
+    InvalidBody = "invalid_body" [] "the body is not what this route takes (see /api/v1/openapi.json)";
+    /// 415: a JSON route sent a body without `Content-Type: application/json`.
+    UnsupportedMediaType = "unsupported_media_type" [] "send the body as JSON, with Content-Type: application/json";
+    /// 413: a body (or a batch of records) over the route's limit.
+    PayloadTooLarge = "payload_too_large" [] "the request is larger than this route takes; send less at a time";
+    /// 404: no route for this path.
+    NotFound = "not_found" ["path"] "nothing at {path}";
+    /// 405: a known path asked with a method it does not serve.
+    MethodNotAllowed = "method_not_allowed" ["method", "path"] "{path} does not accept {method}";
+    // The central's own state.
+    /// 500: the central failed (its log says why).
+    Internal = "internal" [] "the central failed while answering; see its log";
+    /// 503: the database cannot be written now; reads still work.
+    DatabaseUnwritable = "database_unwritable" [] "the central's database cannot be written now, so nothing was changed; reading still works";
+    /// 503: the central is shutting down.
+    ShuttingDown = "shutting_down" [] "the central is shutting down";
+    /// 503: the central gave up answering after its time limit.
+    RequestTimeout = "request_timeout" ["seconds"] "the central gave up answering after {seconds} s; check before repeating a change, or ask for less";
+    /// 429: this user or device holds the most live streams it may.
+    TooManyStreams = "too_many_streams" ["open", "max"] "{open} live streams are already open, the most one user or device may hold ({max}); close one first";
+    /// 503: the central serves the most live streams it can.
+    StreamsFull = "streams_full" ["max"] "the central is serving {max} live streams, its most; try again later";
+    // Who is asking.
+    /// 401: no usable `Authorization: Bearer` token.
+    Unauthorized = "unauthorized" [] "log in first: this route needs an Authorization: Bearer token";
+    /// 401: the session expired, was logged out or revoked.
+    SessionEnded = "session_ended" [] "your session has ended (expired, logged out or revoked); log in again";
+    /// 401: the device key is unknown or revoked.
+    DeviceKeyUnknown = "device_key_unknown" [] "this device key is unknown or revoked";
+    /// 401: the session's account no longer exists.
+    AccountGone = "account_gone" [] "your account is gone";
+    /// 403: the caller's role lacks the route's capability.
+    Forbidden = "forbidden" ["capability", "role"] "requires the {capability} capability; you are {role}";
+    /// 403: a route for people, called with a device key.
+    PeopleOnly = "people_only" [] "device keys have no user session; this route is for people";
+    /// 403: the user must replace a one-time password first.
+    PasswordChangeRequired = "password_change_required" [] "you logged in with a one-time password: choose your own password first";
+    /// 401 at login: wrong user name or password (which is not said).
+    InvalidCredentials = "invalid_credentials" ["max_failures", "lock_minutes"] "wrong user name or password (after {max_failures} failures in a row an account is locked for {lock_minutes} minutes)";
+    /// 403 at a password change: the current password given is wrong.
+    CurrentPasswordWrong = "current_password_wrong" [] "the current password is wrong";
+    /// 403 at login: locked after too many failures.
+    AccountLocked = "account_locked" ["until"] "too many failed logins: this account is locked until {until}; an administrator can unlock it by resetting the password";
+    /// 403 at login: an administrator disabled the account.
+    AccountDisabled = "account_disabled" [] "this account is disabled; ask an administrator";
+    /// 429 at login: too many failures from this address.
+    TooManyLogins = "too_many_logins" ["retry_seconds"] "too many failed logins from your address; try again in {retry_seconds} s";
+    // Password rules (`crate::domain::access::PasswordRefusal`).
+    /// 400: shorter than the rules allow.
+    PasswordTooShort = "password_too_short" ["min"] "the password must have at least {min} characters";
+    /// 400: longer than the rules allow.
+    PasswordTooLong = "password_too_long" ["max"] "the password must have at most {max} characters";
+    /// 400: one of the most common passwords.
+    PasswordCommon = "password_common" [] "this password is one of the most common ones, which guessers try first; choose another";
+    /// 400: the user name with digits or punctuation added.
+    PasswordLikeUsername = "password_like_username" [] "the password must not be the user name (digits or punctuation added do not help)";
+    /// 400: the bureau's name with digits or punctuation added.
+    PasswordLikeBureau = "password_like_bureau" [] "the password must not be the bureau's name (digits or punctuation added do not help)";
+    /// 400: the new password is the current one.
+    PasswordUnchanged = "password_unchanged" [] "the new password must differ from the current one";
+    // Users and devices.
+    /// 400: a user name that breaks the rules.
+    InvalidUsername = "invalid_username" ["text"] "user name {text} must be 2–32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter";
+    /// 400: a display name that breaks the rules.
+    InvalidDisplayName = "invalid_display_name" ["max"] "the display name must be 1–{max} characters, not all spaces, without control characters";
+    /// 400: not a role a user account may have.
+    InvalidRole = "invalid_role" ["text"] "{text} is not a role of user accounts";
+    /// 404: no such user.
+    UnknownUser = "unknown_user" ["username"] "no user {username}";
+    /// 404: no active key for that device.
+    UnknownDevice = "unknown_device" ["name"] "no active key for device {name}";
+    /// 409: the user name is taken.
+    UserExists = "user_exists" ["username"] "user {username} already exists";
+    /// 409: the change would leave no enabled administrator.
+    LastAdministrator = "last_administrator" ["username"] "{username} is the last enabled administrator; make another user an administrator first";
+    // Queries.
+    /// 400: not a station id.
+    InvalidStationId = "invalid_station_id" ["text"] "{text} is not a station id";
+    /// 404: a station id not in the network.
+    UnknownStation = "unknown_station" ["station"] "station {station} is not in this central's network";
+    /// 400: not an element code.
+    UnknownElement = "unknown_element" ["code"] "unknown element \"{code}\"";
+    /// 400: a time that is not RFC 3339.
+    InvalidTime = "invalid_time" ["name", "text"] "{name}=\"{text}\" is not RFC 3339 (e.g. 2026-11-27T10:00:00Z)";
+    /// 400: a range whose start is after its end.
+    RangeReversed = "range_reversed" ["from", "to"] "from ({from}) is not before to ({to})";
+    /// 400: a range longer than one request serves.
+    RangeTooLong = "range_too_long" ["max_days"] "the range is longer than {max_days} days, the most one series request serves; ask for it {max_days} days at a time";
+    /// 400: a count parameter out of its bounds.
+    OutOfBounds = "out_of_bounds" ["name", "value", "max"] "{name}={value} must be between 1 and {max}";
+    /// 400: a cursor that cannot be one.
+    InvalidCursor = "invalid_cursor" ["text"] "{text} is not a cursor this central gave";
+    /// 409: a cursor beyond the newest change: another change log.
+    CursorAhead = "cursor_ahead" ["cursor", "head"] "cursor {cursor} is beyond this central's newest change {head}: sync again from the start";
+    /// 400: not a file format the central reads.
+    UnknownFormat = "unknown_format" ["text"] "unknown file format {text}";
+    // Observations and imports.
+    /// 403: a batch claims a source the caller may not claim.
+    SourceNotPermitted = "source_not_permitted" ["source", "allowed"] "the batch claims source {source}, which this caller may not claim (it may claim: {allowed}); nothing was stored";
+    /// 422: a file refused as a whole; `reason` is the code of why (`unreadable_line`,
+    /// `time_in_future`, `value_conflict`, `no_station_in_network` …), whose parameters come
+    /// along, with `line` when one line is at fault (and, for `unreadable_line`, the format
+    /// reader's English words in `detail`).
+    ImportRefused = "import_refused" ["file", "reason"] "{file} was refused ({reason}); nothing of the file was imported";
+    /// A line the file's format reader could not read (its words are in the message).
+    UnreadableLine = "unreadable_line" [] "the line cannot be read in the file's format";
+    /// A file none of whose stations is in the network.
+    NoStationInNetwork = "no_station_in_network" ["count", "stations"] "no station of this file is in the network; stations outside it: {count} ({stations})";
+    /// A record that is not an object of the documented shape.
+    RecordMalformed = "record_malformed" [] "the record is malformed";
+    /// A record's time that is not RFC 3339.
+    RecordBadTime = "record_bad_time" ["text"] "time {text} is not RFC 3339";
+    /// A record time ahead of the central's clock.
+    TimeInFuture = "time_in_future" ["time", "ahead_s"] "time {time} is {ahead_s} s in the future";
+    /// A record time before automatic observation existed.
+    TimeTooOld = "time_too_old" ["time"] "time {time} is before 1950";
+    /// A value that is not a number.
+    NotANumber = "not_a_number" ["element", "found"] "{element}: {found} is not a number";
+    /// A value outside what the instrument can report.
+    OutOfRange = "out_of_range" ["element", "value", "min", "max", "unit"] "{element}: {value} is outside the physical range {min}..={max} {unit}";
+    /// A value that differs from the one already stored for that time.
+    ValueConflict = "value_conflict" ["element", "station", "time", "stored", "posted"] "{element} of {station} at {time}: {posted} differs from the stored {stored}; the stored value is kept (corrections are not accepted)";
+    /// A record with no values.
+    NoValues = "no_values" [] "the record has no values (all missing)";
+    // Maintenance windows.
+    /// 400: an empty note.
+    NoteEmpty = "note_empty" [] "the note must not be empty: say what is being done";
+    /// 400: a note over the limit.
+    NoteTooLong = "note_too_long" ["chars", "max"] "the note has {chars} characters; at most {max}";
+    /// 400 (409 for a stored window): the end is not after the start.
+    EndNotAfterStart = "end_not_after_start" ["from", "to"] "to ({to}) must be after from ({from})";
+    /// 400: the start is more than a day ahead.
+    StartTooFarAhead = "start_too_far_ahead" ["from"] "from ({from}) is more than a day after now";
+    /// 400: an update that changes nothing.
+    NothingToChange = "nothing_to_change" [] "nothing to change: give to (the end) and/or note";
+    /// 404: no such maintenance window.
+    UnknownWindow = "unknown_window" ["id"] "no maintenance window {id}";
+}
+
+impl Code {
+    /// The code written `text`, if it is in the registry.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == text)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One parameter's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Param {
+    /// A whole number (a count, a limit, a line).
+    Int(i64),
+    /// A measured value.
+    Num(f64),
+    /// Text (a name, a code, an RFC 3339 time).
+    Text(String),
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Int(n) => write!(f, "{n}"),
+            Self::Num(x) => write!(f, "{x}"),
+            Self::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+macro_rules! int_params {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Param {
+            fn from(n: $t) -> Self {
+                Self::Int(i64::try_from(n).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_params!(i64, u64, usize, u32, u16);
+
+impl From<f64> for Param {
+    /// A whole value travels as a whole number (`130`, not `130.0`).
+    fn from(x: f64) -> Self {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        let whole = x.fract() == 0.0 && x.abs() < EXACT;
+        if whole {
+            Self::Int(x as i64)
+        } else {
+            Self::Num(x)
+        }
+    }
+}
+
+impl From<&str> for Param {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<String> for Param {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<Timestamp> for Param {
+    fn from(time: Timestamp) -> Self {
+        Self::Text(time.to_rfc3339())
+    }
+}
+
+/// A refusal's parameters by name.
+pub type Params = BTreeMap<String, Param>;
+
+/// `template` with each `{name}` replaced by `render(name, value)` of that parameter; a name
+/// without a parameter stays as written.
+pub fn fill(template: &str, params: &Params, render: impl Fn(&str, &Param) -> String) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match params.get(name) {
+                    Some(value) => out.push_str(&render(name, value)),
+                    None => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A refusal: its code and parameters. What the store and the central's handlers return; the
+/// API writes it as `{code, params}` (or `ApiError`'s `error` and `params`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// The code.
+    pub code: Code,
+    /// Its parameters, named as [`Code::params`] lists them.
+    pub params: Params,
+}
+
+impl Refusal {
+    /// A refusal with no parameters yet.
+    pub fn new(code: Code) -> Self {
+        Self {
+            code,
+            params: Params::new(),
+        }
+    }
+
+    /// With parameter `name` (one that the code declares).
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<Param>) -> Self {
+        debug_assert!(
+            self.code.params().contains(&name),
+            "{} declares no parameter {name}",
+            self.code
+        );
+        self.params.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The English sentence (the API's `message`, the log's words).
+    pub fn english(&self) -> String {
+        fill(self.code.english(), &self.params, |_, v| v.to_string())
+    }
+}
+
+/// A refusal as the API writes it (a record's `refusals`) and as a client keeps it: a code of
+/// the registry and its parameters. The code stays text, so a client can hold (and say
+/// generically) a code of a newer central.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodedRefusal {
+    /// Stable code (`out_of_range`).
+    pub code: String,
+    /// Its parameters by name (`{"element": "RHU", "value": 130, …}`).
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
+}
+
+impl From<&Refusal> for CodedRefusal {
+    fn from(refusal: &Refusal) -> Self {
+        Self {
+            code: refusal.code.as_str().to_owned(),
+            params: refusal.params.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.english())
+    }
+}
+
+impl From<&super::ObservationError> for Refusal {
+    fn from(error: &super::ObservationError) -> Self {
+        use super::ObservationError as E;
+        match error {
+            E::FromTheFuture { time, ahead_s } => Self::new(Code::TimeInFuture)
+                .with("time", *time)
+                .with("ahead_s", *ahead_s),
+            E::TooOld(time) => Self::new(Code::TimeTooOld).with("time", *time),
+            E::UnknownElement(code) => Self::new(Code::UnknownElement).with("code", code.as_str()),
+            E::NotANumber { element, found } => Self::new(Code::NotANumber)
+                .with("element", element.code())
+                .with("found", found.as_str()),
+            E::OutOfRange {
+                element,
+                value,
+                min,
+                max,
+                unit,
+            } => Self::new(Code::OutOfRange)
+                .with("element", element.code())
+                .with("value", *value)
+                .with("min", *min)
+                .with("max", *max)
+                .with("unit", *unit),
+        }
+    }
+}
+
+impl From<&super::maintenance::WindowError> for Refusal {
+    fn from(error: &super::maintenance::WindowError) -> Self {
+        use super::maintenance::{MAX_NOTE_CHARS, WindowError as E};
+        match error {
+            E::EmptyNote => Self::new(Code::NoteEmpty),
+            E::NoteTooLong(chars) => Self::new(Code::NoteTooLong)
+                .with("chars", *chars)
+                .with("max", MAX_NOTE_CHARS),
+            E::EndNotAfterStart { from, to } => Self::new(Code::EndNotAfterStart)
+                .with("from", *from)
+                .with("to", *to),
+            E::TooFarAhead { from, .. } => Self::new(Code::StartTooFarAhead).with("from", *from),
+        }
+    }
+}
+
+impl From<super::access::PasswordRefusal> for Refusal {
+    fn from(refusal: super::access::PasswordRefusal) -> Self {
+        use super::access::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordRefusal as P};
+        match refusal {
+            P::TooShort => Self::new(Code::PasswordTooShort).with("min", MIN_PASSWORD_CHARS),
+            P::TooLong => Self::new(Code::PasswordTooLong).with("max", MAX_PASSWORD_CHARS),
+            P::Common => Self::new(Code::PasswordCommon),
+            P::LikeUsername => Self::new(Code::PasswordLikeUsername),
+            P::LikeBureau => Self::new(Code::PasswordLikeBureau),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for &code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert_eq!(Code::parse(code.as_str()), Some(code));
+            assert!(
+                code.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code}"
+            );
+        }
+        assert_eq!(Code::parse("no_such_code"), None);
+    }
+
+    #[test]
+    fn every_english_template_uses_exactly_its_declared_params() {
+        for &code in Code::ALL {
+            let mut refusal = Refusal::new(code);
+            for &name in code.params() {
+                assert!(
+                    code.english().contains(&format!("{{{name}}}")),
+                    "{code}: {name} unused"
+                );
+                refusal = refusal.with(name, "X");
+            }
+            assert!(
+                !refusal.english().contains('{'),
+                "{code}: {}",
+                refusal.english()
+            );
+        }
+    }
+
+    #[test]
+    fn password_refusals_keep_their_codes() {
+        for refusal in crate::domain::access::PasswordRefusal::ALL {
+            assert_eq!(Refusal::from(refusal).code.as_str(), refusal.code());
+        }
+    }
+
+    #[test]
+    fn fill_replaces_named_params_and_keeps_unknown_ones() {
+        let params: Params = [("n".to_owned(), Param::Int(31))].into();
+        let cases = [
+            ("{n} days", "31 days"),
+            ("at most {n}, asked {m}", "at most 31, asked {m}"),
+            ("open { brace", "open { brace"),
+            ("", ""),
+        ];
+        for (template, expected) in cases {
+            assert_eq!(fill(template, &params, |_, v| v.to_string()), expected);
+        }
+    }
+
+    #[test]
+    fn params_travel_as_plain_json() {
+        let params: Params = [
+            ("max_days".to_owned(), Param::from(31_u64)),
+            ("value".to_owned(), Param::from(130.5)),
+            ("whole".to_owned(), Param::from(130.0)),
+            ("station".to_owned(), Param::from("58819")),
+        ]
+        .into();
+        let json = serde_json::to_value(&params).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"max_days": 31, "value": 130.5, "whole": 130, "station": "58819"})
+        );
+        assert_eq!(serde_json::from_value::<Params>(json).unwrap(), params);
+    }
+}
