@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod qc;
 pub mod stats;
 pub mod time;
+pub mod warning;
 
 pub use element::Element;
 pub use network::{Network, Station, StationId, StationKind, Township, TownshipCode};

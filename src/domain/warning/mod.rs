@@ -1,0 +1,8 @@
+//! Weather warning signals (预警信号), the pure core under the composer, the approval queue and
+//! dispatch: the signal catalogue and its defence guidance, texts in the house style with
+//! locked parts and must-edit placeholders, SMS segmentation, pre-send checks with coded
+//! reasons, lifecycle rules and the CAP 1.2 export. No I/O: everything takes bytes or values.
+
+pub mod catalogue;
+
+pub use catalogue::{Catalogue, CatalogueError, Guidance, Level, SignalLevel, SignalType};
