@@ -4,5 +4,8 @@
 //! reasons, lifecycle rules and the CAP 1.2 export. No I/O: everything takes bytes or values.
 
 pub mod catalogue;
+pub mod lifecycle;
+pub mod template;
 
 pub use catalogue::{Catalogue, CatalogueError, Guidance, Level, SignalLevel, SignalType};
+pub use lifecycle::Action;
