@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod lifecycle;
+pub mod sms;
 pub mod template;
 
 pub use catalogue::{Catalogue, CatalogueError, Guidance, Level, SignalLevel, SignalType};
