@@ -3,6 +3,8 @@
 //! locked parts and must-edit placeholders, SMS segmentation, pre-send checks with coded
 //! reasons, lifecycle rules and the CAP 1.2 export. No I/O: everything takes bytes or values.
 
+pub mod approval;
+
 pub mod catalogue;
 pub mod checks;
 pub mod lifecycle;
