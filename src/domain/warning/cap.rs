@@ -287,7 +287,6 @@ mod tests {
 
     use super::*;
     use crate::domain::geo::areas_from_geojson;
-    use crate::domain::warning::Catalogue;
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
@@ -384,7 +383,7 @@ mod tests {
 
     #[test]
     fn the_document_carries_what_the_exchange_needs() {
-        let c = Catalogue::national();
+        let c = crate::assets::national_signals().unwrap();
         let rain = c.signal("rainstorm").unwrap();
         let x = to_xml(&warning(rain, Action::Issue, CapStatus::Actual)).unwrap();
         for want in [
@@ -468,7 +467,7 @@ mod tests {
             "the example with a Z time is rejected"
         );
         let dir = tempfile::tempdir().unwrap();
-        let c = Catalogue::national();
+        let c = crate::assets::national_signals().unwrap();
         let rain = c.signal("rainstorm").unwrap();
         for action in Action::ALL {
             for status in [CapStatus::Actual, CapStatus::Exercise] {

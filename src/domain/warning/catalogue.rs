@@ -1,16 +1,11 @@
 //! The signal catalogue: the national types and their colour levels from
 //! `assets/signals/signals.json`, each level's defence guidance (防御指南) from
-//! `assets/signals/defence_guides.json`. A province's set loads from bytes of the same shape.
+//! `assets/signals/defence_guides.json` (shipped bytes in `crate::assets`). A province's set loads from bytes of the same shape.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-
-/// The national signal set shipped with the app.
-pub const NATIONAL_SIGNALS: &[u8] = include_bytes!("../../../assets/signals/signals.json");
-/// The national defence guidance shipped with the app.
-pub const NATIONAL_GUIDES: &[u8] = include_bytes!("../../../assets/signals/defence_guides.json");
 
 /// A signal's colour level, lowest first (so `Blue < Red`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -235,17 +230,11 @@ struct RawGuide {
 }
 
 impl Catalogue {
-    /// The national set with its guidance, as shipped.
-    pub fn national() -> Catalogue {
-        Catalogue::from_bytes(NATIONAL_SIGNALS, Some(NATIONAL_GUIDES))
-            .expect("the shipped signal files load")
-    }
-
     /// Loads a signal set and, optionally, its guidance file. Levels without guidance get
     /// [`Guidance::Missing`].
     pub fn from_bytes(signals: &[u8], guides: Option<&[u8]>) -> Result<Catalogue, CatalogueError> {
         let raw: RawSignals =
-            serde_json::from_slice(signals).map_err(|e| json_err("signals", e))?;
+            serde_json::from_slice(signals).map_err(|e| json_err("signals", &e))?;
         let mut catalogue = Catalogue {
             signals: Vec::new(),
         };
@@ -254,7 +243,7 @@ impl Catalogue {
         }
         if let Some(bytes) = guides {
             let raw: RawGuides =
-                serde_json::from_slice(bytes).map_err(|e| json_err("guides", e))?;
+                serde_json::from_slice(bytes).map_err(|e| json_err("guides", &e))?;
             catalogue.attach_guides(raw)?;
         }
         Ok(catalogue)
@@ -342,7 +331,7 @@ impl Catalogue {
     }
 }
 
-fn json_err(file: &'static str, e: serde_json::Error) -> CatalogueError {
+fn json_err(file: &'static str, e: &serde_json::Error) -> CatalogueError {
     CatalogueError::Json {
         file,
         message: e.to_string(),
@@ -355,7 +344,7 @@ mod tests {
 
     #[test]
     fn national_set_has_14_types_45_levels_and_one_gap() {
-        let c = Catalogue::national();
+        let c = crate::assets::national_signals().unwrap();
         assert_eq!(c.signals.len(), 14);
         assert_eq!(c.signals.iter().map(|s| s.levels.len()).sum::<usize>(), 45);
         assert_eq!(c.missing_guidance(), vec![("gale", Level::Red)]);

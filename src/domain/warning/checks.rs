@@ -145,10 +145,23 @@ impl Finding {
         }
     }
 
-    /// The stable code, e.g. `sms_too_long`.
-    pub fn code(&self) -> String {
-        let json = serde_json::to_value(self).expect("findings serialise");
-        json["code"].as_str().expect("tagged").to_string()
+    /// The stable code, e.g. `sms_too_long` (the `code` of its JSON form).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Finding::UnfilledPlaceholder { .. } => "unfilled_placeholder",
+            Finding::MissingExpiry => "missing_expiry",
+            Finding::ExpiryNotAfterIssue { .. } => "expiry_not_after_issue",
+            Finding::ExpiryPassed { .. } => "expiry_passed",
+            Finding::IssueTooFarInPast { .. } => "issue_too_far_in_past",
+            Finding::IssueTooFarInFuture { .. } => "issue_too_far_in_future",
+            Finding::SmsTooLong { .. } => "sms_too_long",
+            Finding::BannedWord { .. } => "banned_word",
+            Finding::NoRecipientGroups => "no_recipient_groups",
+            Finding::EmptyRecipientGroup { .. } => "empty_recipient_group",
+            Finding::ChannelTooLong { .. } => "channel_too_long",
+            Finding::TemplateFieldTooLong { .. } => "template_field_too_long",
+            Finding::ObservationsBelowLevel { .. } => "observations_below_level",
+        }
     }
 }
 
@@ -256,18 +269,18 @@ pub fn check_times(
             limit_minutes: config.max_future_minutes,
         });
     }
-    match expires {
-        None if action != Action::Lift => out.push(Finding::MissingExpiry),
-        None => {}
-        Some(e) if e <= issued => out.push(Finding::ExpiryNotAfterIssue {
+    let expiry = match expires {
+        None if action != Action::Lift => Some(Finding::MissingExpiry),
+        Some(e) if e <= issued => Some(Finding::ExpiryNotAfterIssue {
             issued_at: super::beijing_rfc3339(issued),
             expires_at: super::beijing_rfc3339(e),
         }),
-        Some(e) if e <= now => out.push(Finding::ExpiryPassed {
+        Some(e) if e <= now => Some(Finding::ExpiryPassed {
             expires_at: super::beijing_rfc3339(e),
         }),
-        Some(_) => {}
-    }
+        _ => None,
+    };
+    out.extend(expiry);
     out
 }
 
@@ -553,7 +566,7 @@ mod tests {
             observed: Observed::Supports(Some(Level::Yellow)),
         };
         let found = check(&out, &c, t(NOW));
-        let codes: Vec<String> = found.iter().map(Finding::code).collect();
+        let codes: Vec<&str> = found.iter().map(Finding::code).collect();
         assert_eq!(
             codes,
             [
@@ -564,6 +577,9 @@ mod tests {
                 "observations_below_level"
             ]
         );
+        for f in &found {
+            assert_eq!(serde_json::to_value(f).unwrap()["code"], f.code(), "{f:?}");
+        }
         assert_eq!(found.last().unwrap().severity(), Severity::Warn);
         assert!(found[..4].iter().all(|f| f.severity() == Severity::Block));
         let json = serde_json::to_value(&found[2]).unwrap();

@@ -1,4 +1,4 @@
-//! SMS segmentation in UCS-2 (data_coding 8): 70 UTF-16 units fit one message; a longer text
+//! SMS segmentation in UCS-2 (`data_coding` 8): 70 UTF-16 units fit one message; a longer text
 //! goes as concatenated parts of 67 units each (the 6-byte UDH takes the other 3). The
 //! signature (【清流气象】) counts, and a surrogate pair is never cut between parts.
 
@@ -25,16 +25,18 @@ pub fn segments(text: &str) -> Vec<String> {
     if utf16_units(text) <= SINGLE_UNITS {
         return vec![text.to_string()];
     }
-    let mut parts = vec![String::new()];
+    let mut parts = Vec::new();
+    let mut part = String::new();
     let mut units = 0;
     for c in text.chars() {
         if units + c.len_utf16() > PART_UNITS {
-            parts.push(String::new());
+            parts.push(std::mem::take(&mut part));
             units = 0;
         }
-        parts.last_mut().expect("at least one part").push(c);
+        part.push(c);
         units += c.len_utf16();
     }
+    parts.push(part);
     parts
 }
 
