@@ -4,6 +4,7 @@
 use crate::domain::Network;
 use crate::domain::network::CatalogError;
 use crate::domain::qc::{ClimateLimits, LimitsError, QcConfig};
+use crate::domain::warning::{Catalogue, CatalogueError};
 
 /// Qingliu's 16 stations (58819 and regional 708301–708315).
 pub const STATIONS_CSV: &str = include_str!("../assets/geo/stations.csv");
@@ -25,6 +26,10 @@ pub const GUANGZHOU_HOURLY_CSV: &str =
 /// Climatological limits for quality control, per element and month (our estimates for Qingliu;
 /// see `assets/qc/PROVENANCE.md`).
 pub const QC_LIMITS_JSON: &str = include_str!("../assets/qc/limits.json");
+/// The 14 national warning signal types and their levels (CMA Order No. 16 annex).
+pub const SIGNALS_JSON: &[u8] = include_bytes!("../assets/signals/signals.json");
+/// The defence guidance (防御指南) of each signal level, from the same annex.
+pub const DEFENCE_GUIDES_JSON: &[u8] = include_bytes!("../assets/signals/defence_guides.json");
 /// Noto Sans CJK SC, subset to GB2312 and the symbols the UI draws (SIL OFL 1.1).
 pub const CJK_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-subset.otf");
 /// The most common passwords of 8 characters or more, lower case, one a line, most frequent
@@ -50,6 +55,11 @@ pub fn qc_limits() -> Result<ClimateLimits, LimitsError> {
 /// Quality-control settings with the shipped limits and the rules' defaults.
 pub fn qc_config() -> Result<QcConfig, LimitsError> {
     qc_limits().map(QcConfig::new)
+}
+
+/// The national warning signals with their guidance, as shipped.
+pub fn national_signals() -> Result<Catalogue, CatalogueError> {
+    Catalogue::from_bytes(SIGNALS_JSON, Some(DEFENCE_GUIDES_JSON))
 }
 
 #[cfg(test)]

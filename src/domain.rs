@@ -16,6 +16,7 @@ pub mod qc;
 pub mod refusal;
 pub mod stats;
 pub mod time;
+pub mod warning;
 
 pub use element::Element;
 pub use network::{Network, Station, StationId, StationKind, Township, TownshipCode};

@@ -1,0 +1,22 @@
+//! Weather warning signals (预警信号), the pure core under the composer, the approval queue and
+//! dispatch: the signal catalogue and its defence guidance, texts in the house style with
+//! locked parts and must-edit placeholders, SMS segmentation, pre-send checks with coded
+//! reasons, lifecycle rules and the CAP 1.2 export. No I/O: everything takes bytes or values.
+
+pub mod approval;
+pub mod cap;
+pub mod catalogue;
+pub mod checks;
+pub mod lifecycle;
+pub mod sms;
+pub mod template;
+
+pub use catalogue::{Catalogue, CatalogueError, Guidance, Level, SignalLevel, SignalType};
+pub use lifecycle::Action;
+
+use crate::domain::time::Timestamp;
+
+/// `2026-12-06T16:30:00+08:00`: Beijing time with its offset, as CAP and the console show it.
+pub fn beijing_rfc3339(t: Timestamp) -> String {
+    t.beijing().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
