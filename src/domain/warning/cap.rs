@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn the_document_carries_what_the_exchange_needs() {
-        let c = crate::assets::national_signals().unwrap();
+        let c = crate::domain::warning::shipped_catalogue();
         let rain = c.signal("rainstorm").unwrap();
         let x = to_xml(&warning(rain, Action::Issue, CapStatus::Actual)).unwrap();
         for want in [
@@ -467,7 +467,7 @@ mod tests {
             "the example with a Z time is rejected"
         );
         let dir = tempfile::tempdir().unwrap();
-        let c = crate::assets::national_signals().unwrap();
+        let c = crate::domain::warning::shipped_catalogue();
         let rain = c.signal("rainstorm").unwrap();
         for action in Action::ALL {
             for status in [CapStatus::Actual, CapStatus::Exercise] {

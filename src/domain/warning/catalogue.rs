@@ -344,7 +344,7 @@ mod tests {
 
     #[test]
     fn national_set_has_14_types_45_levels_and_one_gap() {
-        let c = crate::assets::national_signals().unwrap();
+        let c = crate::domain::warning::shipped_catalogue();
         assert_eq!(c.signals.len(), 14);
         assert_eq!(c.signals.iter().map(|s| s.levels.len()).sum::<usize>(), 45);
         assert_eq!(c.missing_guidance(), vec![("gale", Level::Red)]);

@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn kept_official_items_are_locked_and_the_forecast_must_be_written() {
-        let c = crate::assets::national_signals().unwrap();
+        let c = crate::domain::warning::shipped_catalogue();
         let rain = c.signal("rainstorm").unwrap();
         let mut t = Template::draft(
             rain,
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn a_level_without_official_guidance_gets_a_must_edit_field() {
-        let c = crate::assets::national_signals().unwrap();
+        let c = crate::domain::warning::shipped_catalogue();
         let gale = c.signal("gale").unwrap();
         let mut h = heading(Action::Issue, Level::Red, false);
         h.signal_zh = "大风".into();
@@ -457,7 +457,7 @@ mod tests {
         let real: RealTexts = serde_json::from_str(json).unwrap();
         let w = &real.warnings[0];
         assert_eq!(w.action, "变更发布");
-        let c = crate::assets::national_signals().unwrap();
+        let c = crate::domain::warning::shipped_catalogue();
         let h = Heading {
             issuer: w.issuer.clone(),
             issued_at: at("2019-05-17T13:57:00+08:00"),

@@ -20,3 +20,14 @@ use crate::domain::time::Timestamp;
 pub fn beijing_rfc3339(t: Timestamp) -> String {
     t.beijing().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
+
+/// The national catalogue as shipped, for the domain's own tests (the domain may not reach
+/// into `crate::assets`, so the files are read here at compile time).
+#[cfg(test)]
+pub(crate) fn shipped_catalogue() -> Catalogue {
+    Catalogue::from_bytes(
+        &include_bytes!("../../assets/signals/signals.json")[..],
+        Some(&include_bytes!("../../assets/signals/defence_guides.json")[..]),
+    )
+    .expect("the shipped signal catalogue loads")
+}
