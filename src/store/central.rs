@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+mod feed;
 pub mod imports;
 mod ingest;
 pub mod maintenance;
@@ -24,10 +25,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 pub use accounts::{AccountError, AccountStore};
 pub use audit::AuditFilter;
+pub use feed::FeedPage;
 pub use imports::{ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict};
 pub use ingest::{IngestReport, Quality, judge, new_part, rejected, tally};
 pub use maintenance::{Logged, MaintenanceError, NewWindow, WindowChange};
@@ -41,7 +43,6 @@ use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcConfig;
 use crate::domain::{Element, Network, StationId, Timestamp};
-use crate::protocol::{Change, ChangeData};
 
 /// What the central needs from its database, accounts and audit log included. Implementations
 /// are shared between request handlers (`Arc<dyn CentralStore>`) and block the calling thread.
@@ -115,9 +116,15 @@ pub trait CentralStore: AccountStore + Send + Sync + fmt::Debug {
         audit: &dyn Fn(ImportVerdict<'_>) -> AuditRecord,
     ) -> Result<ImportTally, ImportError>;
 
-    /// Up to `limit` changes with `seq > after` in `seq` order, and the log's head, read
-    /// consistently (the head is never older than the page).
-    fn changes_after(&self, after: u64, limit: usize) -> Result<(Vec<Change>, u64), StoreError>;
+    /// Up to `limit` changes with `seq > after` in `seq` order (of `kinds` only, if given),
+    /// the current chunk of every hour they name, and the log's head, read consistently (the
+    /// head is never older than the page, the chunks never older than the changes).
+    fn changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+        kinds: Option<&[String]>,
+    ) -> Result<FeedPage, StoreError>;
 
     /// The newest `seq` in the change log (0 when empty).
     fn head(&self) -> Result<u64, StoreError>;
@@ -472,11 +479,13 @@ impl CentralStore for SqliteCentralStore {
         }
     }
 
-    fn changes_after(&self, after: u64, limit: usize) -> Result<(Vec<Change>, u64), StoreError> {
-        self.read(|conn| {
-            let changes = changes_after(conn, after, limit)?;
-            Ok((changes, ingest::head(conn)?))
-        })
+    fn changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+        kinds: Option<&[String]>,
+    ) -> Result<FeedPage, StoreError> {
+        self.read(|conn| feed::page(conn, after, limit, kinds))
     }
 
     fn head(&self) -> Result<u64, StoreError> {
@@ -518,37 +527,4 @@ fn with_restore_hint(error: StoreError, path: &Path) -> StoreError {
         }
         other => other,
     }
-}
-
-/// Up to `limit` changes after `after`, decoded.
-fn changes_after(conn: &Connection, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT seq, recorded_at, data FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )
-        .context("preparing change query")?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let rows = stmt
-        .query_map(params![after, limit], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Timestamp(r.get(1)?),
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .context("querying changes")?;
-    let mut changes = Vec::new();
-    for row in rows {
-        let (seq, recorded_at, data) = row.context("reading change")?;
-        let seq = ingest::seq_from_sql(seq);
-        let data: ChangeData = serde_json::from_str(&data)
-            .map_err(|e| StoreError::Decode(format!("change {seq}: {e}")))?;
-        changes.push(Change {
-            seq,
-            recorded_at,
-            data,
-        });
-    }
-    Ok(changes)
 }
