@@ -11,7 +11,7 @@
 //! are merged where they touch, and only the merged stretches are read. Two values 76 years
 //! apart cost two small windows, not 76 years of empty days.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::super::StoreError;
