@@ -340,23 +340,24 @@ central_test! {
     async fn the_change_log_pages_from_a_cursor() {
         let central = TestCentral::start().await;
         let client = client();
-        ingest(&central, &client, minutes_of_58819(5, 0)).await;
-        let mut cursor = 0;
+        ingest_each(&central, &client, minutes_of_58819(5, 0)).await;
+        let mut after = String::new();
         let mut pages = Vec::new();
         loop {
-            let page = changes(&central, &client, &format!("?after={cursor}&limit=2")).await;
-            assert_eq!(page.head, 5);
-            let Some(last) = page.changes.last() else { break };
-            cursor = last.seq;
-            pages.push(page.changes.iter().map(|c| c.seq).collect::<Vec<_>>());
+            let page = changes(&central, &client, &format!("?limit=2{after}")).await;
+            assert_eq!(page.head, Cursor::from_seq(5));
+            if page.changes.is_empty() {
+                break;
+            }
+            pages.push(seqs(&page));
+            after = format!("&after={}", page.next);
         }
         assert_eq!(pages, [vec![1, 2], vec![3, 4], vec![5]]);
         let first = changes(&central, &client, "?limit=1").await;
         assert_eq!(first.changes[0].recorded_at, now());
-        let ChangeData::Observation(record) = &first.changes[0].data else {
-            panic!("an observation change")
-        };
-        assert_eq!((record.station.as_str(), record.time.as_str()), ("58819", "2026-11-27T10:00:00Z"));
+        assert_eq!(first.next, Cursor::from_seq(1));
+        assert_eq!(first.behind, 4);
+        assert_eq!(named(&first), [("58819".to_owned(), "TEM".to_owned())]);
     }
 }
 

@@ -198,8 +198,10 @@ async fn the_change_log_names_hours_in_one_small_row_per_batch() {
         .unwrap()
     };
     assert_eq!(rows, batches, "one row per batch");
+    // Measured: 1.41 bytes per value for ten-minute batches of 16 stations × 3 elements (the
+    // rows name quality control's re-judged hours too); protocol 1 copied ≈ 30 per value.
     let per_value = bytes as f64 / stored_values as f64;
-    assert!(per_value < 1.0, "{per_value:.2} bytes of change log per value");
+    assert!(per_value < 2.0, "{per_value:.2} bytes of change log per value");
 
     // A page carries the hours' chunks; a desk applying them ends equal to the central.
     let (_, page) = central.get_json(&client(), "/changes?limit=2").await;
