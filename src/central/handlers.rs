@@ -18,13 +18,13 @@ use crate::domain::audit::{AuditAction, AuditDetail, Outcome};
 use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, StationId, Timestamp};
-use crate::store::central::FeedPage;
 use crate::protocol::error_code;
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
     ChangesPage, ChangesQuery, Cursor, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
     SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery,
 };
+use crate::store::central::FeedPage;
 
 /// Most buckets a view may ask for: wider than any screen, small enough to answer quickly.
 pub const MAX_VIEW_COLUMNS: usize = 4000;

@@ -167,7 +167,11 @@ impl Follow {
                 .ok()?;
             if !page.changes.is_empty() {
                 self.page = page.changes.into();
-                self.chunks = page.chunks.into_iter().map(|c| (c.hour.clone(), c)).collect();
+                self.chunks = page
+                    .chunks
+                    .into_iter()
+                    .map(|c| (c.hour.clone(), c))
+                    .collect();
                 self.page_head = page.head;
                 continue;
             }
@@ -209,7 +213,10 @@ mod tests {
     fn last_event_id_is_a_cursor_or_a_clear_error() {
         let mut headers = HeaderMap::new();
         assert_eq!(last_event_id(&headers).unwrap(), None);
-        headers.insert("last-event-id", Cursor::from_seq(42).as_str().parse().unwrap());
+        headers.insert(
+            "last-event-id",
+            Cursor::from_seq(42).as_str().parse().unwrap(),
+        );
         assert_eq!(last_event_id(&headers).unwrap(), Some(42));
         // A protocol-1 desk's numeric id is not a cursor.
         headers.insert("last-event-id", "42".parse().unwrap());

@@ -283,7 +283,10 @@ mod tests {
             &ChangeData::Hours(HoursChange::default()),
         );
         assert_eq!(typed.kind, kind::HOURS);
-        assert_eq!(typed.decode::<HoursChange>().unwrap(), HoursChange::default());
+        assert_eq!(
+            typed.decode::<HoursChange>().unwrap(),
+            HoursChange::default()
+        );
     }
 
     #[test]

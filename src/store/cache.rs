@@ -14,13 +14,13 @@ use super::{history, maintenance, rollups};
 
 mod feed;
 
-use feed::CURSOR_KEY;
-pub use feed::{Applied, HourChunk, Skipped, SyncBatch};
 use crate::domain::audit::{ChainHash, HeadRegression, head_regression, head_text, parse_head};
 use crate::domain::history::{Sample, SeriesView, ViewRequest};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
+use feed::CURSOR_KEY;
+pub use feed::{Applied, HourChunk, Skipped, SyncBatch};
 
 const MIGRATIONS: [Migration; 6] = [
     Migration {

@@ -242,7 +242,11 @@ impl<'c> Writer<'c> {
         chunk: Chunk,
     ) -> Result<Chunk, StoreError> {
         let key = self.key(station, true)?.unwrap_or_default();
-        let loaded = self.chunk((key, element.storage_id(), chunk_of(start.plus_ms(1)).millis()))?;
+        let loaded = self.chunk((
+            key,
+            element.storage_id(),
+            chunk_of(start.plus_ms(1)).millis(),
+        ))?;
         let before = std::mem::replace(&mut loaded.chunk, chunk);
         loaded.changed |= before != loaded.chunk;
         Ok(before)
@@ -255,7 +259,11 @@ impl<'c> Writer<'c> {
             .iter()
             .filter_map(|&(key, element, start)| {
                 let station = (*ids.get(&key)?).clone();
-                Some((station, Element::from_storage_id(element)?, Timestamp(start)))
+                Some((
+                    station,
+                    Element::from_storage_id(element)?,
+                    Timestamp(start),
+                ))
             })
             .collect()
     }
@@ -338,9 +346,11 @@ pub fn decode_hour(start: Timestamp, bytes: &[u8]) -> Result<Chunk, StoreError> 
 fn write_chunk(conn: &Connection, key: ChunkKey, chunk: &Chunk) -> Result<(), StoreError> {
     if chunk.is_empty() {
         // Only a replaced hour can end empty (the central said the hour is gone).
-        conn.prepare_cached("DELETE FROM chunks WHERE station = ?1 AND element = ?2 AND start = ?3")
-            .and_then(|mut s| s.execute(params![key.0, key.1, key.2]))
-            .context("removing an emptied hour")?;
+        conn.prepare_cached(
+            "DELETE FROM chunks WHERE station = ?1 AND element = ?2 AND start = ?3",
+        )
+        .and_then(|mut s| s.execute(params![key.0, key.1, key.2]))
+        .context("removing an emptied hour")?;
         return Ok(());
     }
     conn.prepare_cached(

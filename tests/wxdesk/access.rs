@@ -115,7 +115,7 @@ central_test! {
             .filter(|r| r.access == Access::Public)
             .map(|r| r.path)
             .collect();
-        assert_eq!(public, ["/health", "/openapi.json", "/auth/login"]);
+        assert_eq!(public, ["/health", "/openapi.json", "/version", "/auth/login"]);
     }
 }
 

@@ -57,7 +57,10 @@ fn named(page: &ChangesPage) -> Vec<(String, String)> {
 
 /// The `seq`s inside cursors (the central's side of a test may look).
 fn seqs(page: &ChangesPage) -> Vec<u64> {
-    page.changes.iter().map(|c| c.cursor.seq().unwrap()).collect()
+    page.changes
+        .iter()
+        .map(|c| c.cursor.seq().unwrap())
+        .collect()
 }
 
 /// Ingests each record as its own batch: one change each.

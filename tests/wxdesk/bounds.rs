@@ -152,13 +152,10 @@ fn minutes_of_everything(offset: i64, minutes: i64) -> Value {
 /// The `id` of the last whole event in raw SSE text.
 fn last_whole_event_id(text: &str) -> Option<u64> {
     let whole = &text[..text.rfind("\n\n")?];
-    whole
-        .lines()
-        .rev()
-        .find_map(|line| {
-            let id = line.strip_prefix("id: ")?.trim();
-            wxdesk::protocol::Cursor::from_text(id).seq().ok()
-        })
+    whole.lines().rev().find_map(|line| {
+        let id = line.strip_prefix("id: ")?.trim();
+        wxdesk::protocol::Cursor::from_text(id).seq().ok()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,7 +220,10 @@ async fn a_stream_consumer_that_stops_reading_is_dropped_and_resumes_by_last_eve
 #[test]
 fn the_last_whole_event_is_found_in_cut_text() {
     let cases = [
-        ("id: s1.1\ndata: {}\n\nid: s1.2\ndata: {}\n\nid: s1.3\nda", Some(2)),
+        (
+            "id: s1.1\ndata: {}\n\nid: s1.2\ndata: {}\n\nid: s1.3\nda",
+            Some(2),
+        ),
         ("id: s1.a\ndata: {}\n\n", Some(10)),
         ("HTTP/1.0 200 OK\r\n\r\nid: s1.4\ndata", None),
     ];

@@ -7,9 +7,7 @@ use wxdesk::domain::access::Role;
 use wxdesk::domain::history::{GapCause, SeriesView};
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS};
 use wxdesk::domain::{Observation, Timestamp};
-use wxdesk::protocol::{
-    ChangesPage, MaintenanceDto, MaintenanceList, ObservationRecord,
-};
+use wxdesk::protocol::{ChangesPage, MaintenanceDto, MaintenanceList, ObservationRecord};
 
 use crate::support::{
     TestCentral, batch, client, client_with, id, network, now, synthetic_observations,

@@ -93,9 +93,10 @@ async fn a_desk_that_knows_fewer_kinds_skips_them_and_a_newer_build_picks_them_u
         },
         &credentials,
     );
-    new.until("the skipped changes replayed", |e| {
-        matches!(e, SyncEvent::ChangesSkipped(kinds) if kinds.is_empty())
-    })
+    new.until(
+        "the skipped changes replayed",
+        |e| matches!(e, SyncEvent::ChangesSkipped(kinds) if kinds.is_empty()),
+    )
     .await;
     new.until_synced_to(head_now).await;
     assert_eq!(new.delivered(), 65 * STATIONS.len(), "each record once");
@@ -137,14 +138,21 @@ async fn the_central_says_what_it_speaks_and_refuses_cursors_it_did_not_write() 
     let version: VersionInfo = serde_json::from_value(body).unwrap();
     assert_eq!((version.protocol, version.min_protocol), (2, 2));
     let set = |items: &[&str]| items.iter().map(|&s| s.to_owned()).collect::<BTreeSet<_>>();
-    assert_eq!(version.kinds.iter().cloned().collect::<BTreeSet<_>>(), set(&KINDS));
+    assert_eq!(
+        version.kinds.iter().cloned().collect::<BTreeSet<_>>(),
+        set(&KINDS)
+    );
     assert!(version.lacking(&set(&KINDS), &set(&FEATURES)).is_empty());
 
     for cursor in ["5", "s1.", "s1.-1", "s2.10", "%F0%9F%98%80"] {
         let (status, body) = central
             .get_json(&client(), &format!("/changes?after={cursor}"))
             .await;
-        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_cursor")), "{cursor}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_cursor")),
+            "{cursor}"
+        );
     }
     let (status, _) = central.get_json(&client(), "/changes?after=s1.0").await;
     assert_eq!(status, 200);
@@ -163,9 +171,10 @@ async fn a_desk_newer_than_its_central_says_what_it_cannot_do_there() {
         settings,
         &credentials,
     );
-    desk.until("the central's lack reported", |e| {
-        matches!(e, SyncEvent::CentralLacks(l) if l == &["warning", "warning_dispatch"])
-    })
+    desk.until(
+        "the central's lack reported",
+        |e| matches!(e, SyncEvent::CentralLacks(l) if l == &["warning", "warning_dispatch"]),
+    )
     .await;
     // It still syncs what the central serves.
     post(&central, &minutes_batch(-3, 3)).await;
@@ -201,7 +210,10 @@ async fn the_change_log_names_hours_in_one_small_row_per_batch() {
     // Measured: 1.41 bytes per value for ten-minute batches of 16 stations × 3 elements (the
     // rows name quality control's re-judged hours too); protocol 1 copied ≈ 30 per value.
     let per_value = bytes as f64 / stored_values as f64;
-    assert!(per_value < 2.0, "{per_value:.2} bytes of change log per value");
+    assert!(
+        per_value < 2.0,
+        "{per_value:.2} bytes of change log per value"
+    );
 
     // A page carries the hours' chunks; a desk applying them ends equal to the central.
     let (_, page) = central.get_json(&client(), "/changes?limit=2").await;

@@ -97,7 +97,10 @@ pub fn desk_headers() -> reqwest::header::HeaderMap {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         wxdesk::protocol::PROTOCOL_HEADER,
-        wxdesk::protocol::PROTOCOL_VERSION.to_string().parse().unwrap(),
+        wxdesk::protocol::PROTOCOL_VERSION
+            .to_string()
+            .parse()
+            .unwrap(),
     );
     headers
 }
@@ -577,7 +580,11 @@ impl EventStream {
         let mut page: ChangesPage = serde_json::from_str(&data).expect("a page as data");
         assert_eq!(page.changes.len(), 1, "one change per event");
         let change = page.changes.remove(0);
-        assert_eq!(id.as_deref(), Some(change.cursor.as_str()), "event id is the cursor");
+        assert_eq!(
+            id.as_deref(),
+            Some(change.cursor.as_str()),
+            "event id is the cursor"
+        );
         assert_eq!(page.next, change.cursor);
         assert_eq!(
             event.as_deref(),

@@ -203,7 +203,11 @@ mod tests {
             decoded.skipped,
             BTreeMap::from([("maintenance".to_owned(), 1), ("warning".to_owned(), 2)])
         );
-        assert_eq!(decoded.skipped_from.as_deref(), Some("s1.4"), "just before seq 5");
+        assert_eq!(
+            decoded.skipped_from.as_deref(),
+            Some("s1.4"),
+            "just before seq 5"
+        );
         assert_eq!(decoded.cursor.as_deref(), Some("s1.8"));
     }
 
@@ -213,7 +217,10 @@ mod tests {
         let decoded = decode_batch(batch(vec![hours(1), hours(2)]), &known, None, None);
         assert!(decoded.changes.is_empty());
         assert_eq!(decoded.skipped, BTreeMap::from([("hours".to_owned(), 2)]));
-        assert_eq!(decoded.skipped_from, Some(Cursor::start().as_str().to_owned()));
+        assert_eq!(
+            decoded.skipped_from,
+            Some(Cursor::start().as_str().to_owned())
+        );
         assert_eq!(decoded.cursor, None);
     }
 }

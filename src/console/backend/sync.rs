@@ -28,9 +28,9 @@ use super::kinds;
 use super::session::{Session, Token};
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent};
 use crate::console::state::RECENT_WINDOW_MS;
+use crate::domain::Network;
 use crate::domain::audit::parse_head;
 use crate::domain::time::SharedClock;
-use crate::domain::Network;
 use crate::protocol::{ChunkDto, Cursor, FEATURES, SeriesHour, error_code};
 use crate::store::StoreError;
 use crate::store::cache::{Applied, CacheDb, Skipped};
@@ -296,8 +296,10 @@ impl SyncService {
         self.check_audit_head(health.audit_head.as_deref(), replaced)
             .await?;
         if replaced {
-            self.start_over("the central's database was replaced (restored from a backup, or recreated)")
-                .await;
+            self.start_over(
+                "the central's database was replaced (restored from a backup, or recreated)",
+            )
+            .await;
         }
         self.check_version().await?;
         self.set_link(LinkStatus::Online {
@@ -356,7 +358,10 @@ impl SyncService {
         if self.lacking.as_ref() != Some(&lacking) {
             self.lacking = Some(lacking.clone());
             if !lacking.is_empty() {
-                tracing::warn!(?lacking, "the central does not serve what this desk relies on");
+                tracing::warn!(
+                    ?lacking,
+                    "the central does not serve what this desk relies on"
+                );
                 self.emit(SyncEvent::CentralLacks(lacking)).await;
             }
         }
@@ -418,7 +423,10 @@ impl SyncService {
         let left = self
             .with_cache(move |cache| cache.clear_skipped(&kinds))
             .await?;
-        tracing::info!(left = left.total(), "replayed the changes this desk had skipped");
+        tracing::info!(
+            left = left.total(),
+            "replayed the changes this desk had skipped"
+        );
         self.emit(SyncEvent::ChangesSkipped(left.kinds)).await;
         Ok(())
     }
@@ -476,8 +484,7 @@ impl SyncService {
         }
         let at = self.clock.now();
         let cursor = self.cursor.clone().unwrap_or_else(Cursor::start);
-        self.emit(SyncEvent::Synced { at, cursor, behind })
-            .await;
+        self.emit(SyncEvent::Synced { at, cursor, behind }).await;
         if self.events.is_closed() {
             return Err(SessionError::Closed);
         }

@@ -361,12 +361,16 @@ mod tests {
         let ok = QcFlags::PASSED;
         let mut cache = CacheDb::in_memory().unwrap();
         let first = [sample(1, 1.0, ok), sample(2, 2.0, ok)];
-        let applied = cache.apply_batch(hours_batch(bytes(&first), "s1.1")).unwrap();
+        let applied = cache
+            .apply_batch(hours_batch(bytes(&first), "s1.1"))
+            .unwrap();
         assert_eq!(applied.observations.len(), 2);
         assert_eq!(cache.cursor().unwrap().as_deref(), Some("s1.1"));
         let stuck = ok.with(QcTest::Persistence);
         let second = [sample(1, 1.0, stuck), sample(2, 2.5, ok)];
-        let applied = cache.apply_batch(hours_batch(bytes(&second), "s1.2")).unwrap();
+        let applied = cache
+            .apply_batch(hours_batch(bytes(&second), "s1.2"))
+            .unwrap();
         assert_eq!(applied.observations.len(), 1, "only the changed value");
         assert_eq!(applied.rejudged, [(station(), first[0].time)]);
         let stored = cache
@@ -374,7 +378,9 @@ mod tests {
             .unwrap();
         assert_eq!(stored, second);
         // Applying it again changes nothing; an empty chunk removes the hour.
-        let again = cache.apply_batch(hours_batch(bytes(&second), "s1.2")).unwrap();
+        let again = cache
+            .apply_batch(hours_batch(bytes(&second), "s1.2"))
+            .unwrap();
         assert_eq!(again, Applied::default());
         cache.apply_batch(hours_batch(Vec::new(), "s1.3")).unwrap();
         assert_eq!(cache.value_count().unwrap(), 0);

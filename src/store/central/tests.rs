@@ -176,7 +176,10 @@ fn one_change_per_batch_names_the_hours_it_changed() {
         start: crate::store::chunk::chunk_of(Timestamp::parse_rfc3339(at).unwrap()),
     };
     let (first, last) = (&page.changes[0].1, &page.changes[1].1);
-    assert_eq!((first.kind.as_str(), first.recorded_at), (kind::HOURS, now()));
+    assert_eq!(
+        (first.kind.as_str(), first.recorded_at),
+        (kind::HOURS, now())
+    );
     let mut named = first.decode::<HoursChange>().unwrap().series_hours().0;
     named.sort();
     let mut expected = vec![
@@ -189,7 +192,11 @@ fn one_change_per_batch_names_the_hours_it_changed() {
     assert_eq!(last.named_hours(), [hour("58819", Element::Rhu, &t)]);
     // Every hour named comes with its chunk as stored now, once.
     assert_eq!(page.chunks.len(), 4);
-    let rhu = page.chunks.iter().find(|c| c.hour.element == Element::Rhu).unwrap();
+    let rhu = page
+        .chunks
+        .iter()
+        .find(|c| c.hour.element == Element::Rhu)
+        .unwrap();
     let chunk = crate::store::chunk::Chunk::decode(rhu.hour.start, &rhu.data.0).unwrap();
     assert_eq!(chunk.samples().len(), 1);
     assert_eq!(chunk.samples()[0].value, 77.0);
@@ -216,9 +223,13 @@ fn changes_page_after_a_cursor_and_by_kind() {
     assert_eq!(pages, [vec![1, 2, 3], vec![4, 5, 6], vec![7]]);
     assert!(store.changes_after(99, 3, None).unwrap().changes.is_empty());
     let kinds = |k: &[&str]| k.iter().map(|&k| k.to_owned()).collect::<Vec<_>>();
-    let hours = store.changes_after(2, 10, Some(&kinds(&["hours"]))).unwrap();
+    let hours = store
+        .changes_after(2, 10, Some(&kinds(&["hours"])))
+        .unwrap();
     assert_eq!(hours.changes.len(), 5);
-    let none = store.changes_after(0, 10, Some(&kinds(&["warning"]))).unwrap();
+    let none = store
+        .changes_after(0, 10, Some(&kinds(&["warning"])))
+        .unwrap();
     assert!(none.changes.is_empty() && none.chunks.is_empty());
     assert_eq!(none.head, 7);
 }
