@@ -237,3 +237,80 @@ async fn the_change_log_names_hours_in_one_small_row_per_batch() {
     central.shutdown().await;
     assert_eq!(values(&cache), values(central.db_path()));
 }
+
+/// The log an upgraded central holds: protocol 1 copied every stored value into its rows.
+/// Rewrites the log of `db` that way (values and their flags from the chunks, which stay the
+/// truth), one `observation` row per record and a `qc` row re-stating one record's flags.
+fn rewrite_as_protocol_1(db: &std::path::Path) -> usize {
+    use std::collections::BTreeMap;
+    use wxdesk::domain::{Observation, Source, StationId, Timestamp};
+    use wxdesk::protocol::{ChangeData, ObservationRecord, QcChange};
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut records: BTreeMap<(StationId, Timestamp), ObservationRecord> = BTreeMap::new();
+    let mut flagged = None;
+    for (station, element, sample) in wxdesk::store::observations::every_value(&conn).unwrap() {
+        let record = records
+            .entry((station.clone(), sample.time))
+            .or_insert_with(|| {
+                ObservationRecord::from(&Observation {
+                    station: station.clone(),
+                    time: sample.time,
+                    source: Source::Live,
+                    values: BTreeMap::new(),
+                })
+            });
+        record
+            .values
+            .insert(element.code().to_owned(), json!(sample.value));
+        if !sample.qc.passed() {
+            record.qc.insert(element.code().to_owned(), sample.qc);
+            flagged = Some(QcChange {
+                station,
+                time: sample.time,
+                flags: [(element, sample.qc)].into(),
+            });
+        }
+    }
+    let mut rows: Vec<ChangeData> = records.into_values().map(ChangeData::Observation).collect();
+    rows.extend(flagged.map(ChangeData::Qc));
+    conn.execute("DELETE FROM change_log", []).unwrap();
+    for row in &rows {
+        conn.execute(
+            "INSERT INTO change_log (recorded_at, data) VALUES (0, ?1)",
+            [serde_json::to_string(row).unwrap()],
+        )
+        .unwrap();
+    }
+    rows.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_1_rows_of_an_upgraded_central_are_still_served_and_applied() {
+    let mut central = TestCentral::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.sqlite");
+    let credentials = remembered_session(&central, dir.path()).await;
+    // Hours of RHU at 80 %: quality control flags it as stuck, so a qc row is written too.
+    post(&central, &minutes_batch(-300, 240)).await;
+    central.shutdown().await;
+    let legacy = rewrite_as_protocol_1(central.db_path());
+    assert_eq!(
+        legacy,
+        240 * STATIONS.len() + 1,
+        "one row per record, and a qc row"
+    );
+    central.restart().await;
+    post(&central, &minutes_batch(-10, 10)).await;
+
+    let mut desk = Console::start_with(&central.base(), &cache, knowing(&KINDS), &credentials);
+    desk.until_synced_to(head(&central).await).await;
+    assert!(
+        !desk
+            .events
+            .iter()
+            .any(|e| matches!(e, SyncEvent::ChangesSkipped(k) if !k.is_empty())),
+        "nothing skipped"
+    );
+    central.shutdown().await;
+    assert_eq!(values(&cache), values(central.db_path()));
+}

@@ -73,7 +73,9 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            page_size: 10_000,
+            // Each change names a whole write's hours and the page carries their chunks, so a
+            // page of a thousand changes is already megabytes.
+            page_size: 1000,
             backoff: Backoff {
                 first: Duration::from_secs(1),
                 max: Duration::from_secs(30),
