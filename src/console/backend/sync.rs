@@ -346,6 +346,9 @@ impl SyncService {
         self.cursor = None;
         let message = format!("{why}; re-syncing from the start");
         self.emit(SyncEvent::CentralReplaced(message)).await;
+        // The skipped changes went with the rest; a fresh sync counts anew.
+        self.emit(SyncEvent::ChangesSkipped(Default::default()))
+            .await;
     }
 
     /// Reads what the central serves and reports, once per difference, what this desk relies
@@ -413,7 +416,17 @@ impl SyncService {
             let page = self
                 .client
                 .changes(after.as_ref(), self.settings.page_size, Some(&kinds))
-                .await?;
+                .await;
+            let page = match page {
+                // The central no longer keeps the log from there (retention): only a fresh
+                // start brings back what was skipped.
+                Err(ClientError::Refused { status: 410, .. }) => {
+                    self.start_over("the changes this desk skipped are older than the central's change log keeps")
+                        .await;
+                    return Ok(());
+                }
+                other => other?,
+            };
             let done = page.next == page.head;
             let next = page.next.clone();
             self.apply_replay(page, after.as_ref()).await?;
