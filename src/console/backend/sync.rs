@@ -14,7 +14,7 @@
 //! when the token changes. A 401 is not a network failure: the session ends ("log in again")
 //! and nothing is retried until someone logs in.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use super::Waker;
 use super::accounts::view;
-use super::client::{CentralClient, ClientError, FeedBatch, StreamItem};
+use super::client::{CentralClient, ClientError, StreamItem};
 use super::kinds;
 use super::session::{Session, Token};
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent};
@@ -31,9 +31,11 @@ use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::Network;
 use crate::domain::audit::parse_head;
 use crate::domain::time::SharedClock;
-use crate::protocol::{ChunkDto, Cursor, FEATURES, SeriesHour, error_code};
+use crate::protocol::{Cursor, FEATURES};
 use crate::store::StoreError;
-use crate::store::cache::{Applied, CacheDb, Skipped};
+use crate::store::cache::CacheDb;
+
+mod feed;
 
 /// Exponential back-off between reconnection attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,7 +329,7 @@ impl SyncService {
                     Err(error) => failure = Some(error),
                 }
             }
-            if let Some(batch) = merged(events) {
+            if let Some(batch) = feed::merged(events) {
                 let next = batch.next.clone();
                 self.apply(batch, Some(next)).await?;
             }
@@ -349,101 +351,6 @@ impl SyncService {
         // The skipped changes went with the rest; a fresh sync counts anew.
         self.emit(SyncEvent::ChangesSkipped(Default::default()))
             .await;
-    }
-
-    /// Reads what the central serves and reports, once per difference, what this desk relies
-    /// on that it lacks (a desk newer than its central).
-    async fn check_version(&mut self) -> Result<(), SessionError> {
-        let lacking = match self.client.version().await {
-            Ok(version) => version.lacking(&self.settings.kinds, &self.settings.features),
-            // A central from before protocol 2 has no such route.
-            Err(ClientError::Refused { status: 404, .. }) => vec!["protocol 2".to_owned()],
-            Err(error) => return Err(error.into()),
-        };
-        if self.lacking.as_ref() != Some(&lacking) {
-            self.lacking = Some(lacking.clone());
-            if !lacking.is_empty() {
-                tracing::warn!(
-                    ?lacking,
-                    "the central does not serve what this desk relies on"
-                );
-                self.emit(SyncEvent::CentralLacks(lacking)).await;
-            }
-        }
-        Ok(())
-    }
-
-    /// Pages through `/changes` from the cursor to the head. A cursor the central's log has
-    /// not reached (a database restored behind this desk) starts over from the beginning.
-    async fn catch_up(&mut self) -> Result<(), SessionError> {
-        loop {
-            let page = self
-                .client
-                .changes(self.cursor.as_ref(), self.settings.page_size, None)
-                .await;
-            let page = match page {
-                Err(ClientError::Refused { code, .. }) if code == error_code::CURSOR_AHEAD => {
-                    self.start_over("the central's change log is behind this desk (its database was restored or replaced)")
-                        .await;
-                    continue;
-                }
-                other => other?,
-            };
-            let done = page.next == page.head;
-            let next = page.next.clone();
-            self.apply(page, Some(next)).await?;
-            if done {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Replays the changes this desk skipped whose kinds it now reads (a new build), from the
-    /// cursor before the first skipped one, asking for those kinds only; then forgets them.
-    async fn replay_skipped(&mut self) -> Result<(), SessionError> {
-        let skipped: Skipped = self.with_cache(|cache| cache.skipped()).await?;
-        let kinds: Vec<String> = skipped
-            .kinds
-            .keys()
-            .filter(|kind| self.settings.kinds.contains(*kind))
-            .cloned()
-            .collect();
-        if kinds.is_empty() {
-            return Ok(());
-        }
-        let mut after = skipped.from.map(Cursor::from_text);
-        loop {
-            let page = self
-                .client
-                .changes(after.as_ref(), self.settings.page_size, Some(&kinds))
-                .await;
-            let page = match page {
-                // The central no longer keeps the log from there (retention): only a fresh
-                // start brings back what was skipped.
-                Err(ClientError::Refused { status: 410, .. }) => {
-                    self.start_over("the changes this desk skipped are older than the central's change log keeps")
-                        .await;
-                    return Ok(());
-                }
-                other => other?,
-            };
-            let done = page.next == page.head;
-            let next = page.next.clone();
-            self.apply_replay(page, after.as_ref()).await?;
-            after = Some(next);
-            if done {
-                break;
-            }
-        }
-        let left = self
-            .with_cache(move |cache| cache.clear_skipped(&kinds))
-            .await?;
-        tracing::info!(
-            left = left.total(),
-            "replayed the changes this desk had skipped"
-        );
-        self.emit(SyncEvent::ChangesSkipped(left.kinds)).await;
-        Ok(())
     }
 
     /// Remembers the central's audit head and reports one that went backwards. A head that
@@ -472,71 +379,6 @@ impl SyncService {
             self.emit(SyncEvent::AuditHeadRegressed(regression)).await;
         }
         Ok(())
-    }
-
-    /// Applies a batch of the feed to the cache with the cursor `next`, and reports it; an
-    /// empty batch still reports that the cache is confirmed up to date.
-    async fn apply(&mut self, batch: FeedBatch, next: Option<Cursor>) -> Result<(), SessionError> {
-        let behind = batch.behind;
-        if batch.unreadable_chunks > 0 {
-            tracing::warn!(
-                chunks = batch.unreadable_chunks,
-                "the central sent hours of elements this build does not know; skipped"
-            );
-        }
-        let decoded = kinds::decode_batch(batch, &self.settings.kinds, self.cursor.as_ref(), next);
-        let skipped_some = !decoded.skipped.is_empty();
-        let (applied, cursor, skipped) = self
-            .with_cache(move |cache| {
-                let applied = cache.apply_batch(decoded)?;
-                Ok::<_, StoreError>((applied, cache.cursor()?, cache.skipped()?))
-            })
-            .await?;
-        self.cursor = cursor.map(Cursor::from_text);
-        self.report(applied).await;
-        if skipped_some {
-            self.emit(SyncEvent::ChangesSkipped(skipped.kinds)).await;
-        }
-        let at = self.clock.now();
-        let cursor = self.cursor.clone().unwrap_or_else(Cursor::start);
-        self.emit(SyncEvent::Synced { at, cursor, behind }).await;
-        if self.events.is_closed() {
-            return Err(SessionError::Closed);
-        }
-        Ok(())
-    }
-
-    /// Applies a replayed page (kinds skipped before): the cursor stays where it is.
-    async fn apply_replay(
-        &mut self,
-        page: FeedBatch,
-        from: Option<&Cursor>,
-    ) -> Result<(), SessionError> {
-        let decoded = kinds::decode_batch(page, &self.settings.kinds, from, None);
-        let applied = self
-            .with_cache(move |cache| cache.apply_batch(decoded))
-            .await?;
-        self.report(applied).await;
-        Ok(())
-    }
-
-    /// Tells the screens what arrived.
-    async fn report(&self, applied: Applied) {
-        let Applied {
-            observations,
-            rejudged,
-            maintenance,
-        } = applied;
-        if !observations.is_empty() {
-            self.emit(SyncEvent::ObservationsArrived(observations))
-                .await;
-        }
-        if !rejudged.is_empty() {
-            self.emit(SyncEvent::QcRejudged(rejudged)).await;
-        }
-        if !maintenance.is_empty() {
-            self.emit(SyncEvent::MaintenanceChanged(maintenance)).await;
-        }
     }
 
     async fn set_link(&mut self, link: LinkStatus) {
@@ -573,25 +415,6 @@ impl SyncService {
         .await
         .unwrap_or_else(|join| Err(StoreError::Decode(format!("cache task failed: {join}")).into()))
     }
-}
-
-/// Live events received together, as one batch: their changes in order, their chunks (a later
-/// event's copy of an hour is the newer), continuing from the last event's cursor.
-fn merged(events: Vec<FeedBatch>) -> Option<FeedBatch> {
-    let mut events = events.into_iter();
-    let mut batch = events.next()?;
-    let mut chunks: HashMap<SeriesHour, ChunkDto> = std::mem::take(&mut batch.chunks)
-        .into_iter()
-        .map(|c| (c.hour.clone(), c))
-        .collect();
-    for event in events {
-        batch.changes.extend(event.changes);
-        chunks.extend(event.chunks.into_iter().map(|c| (c.hour.clone(), c)));
-        batch.unreadable_chunks += event.unreadable_chunks;
-        (batch.head, batch.next, batch.behind) = (event.head, event.next, event.behind);
-    }
-    batch.chunks = chunks.into_values().collect();
-    Some(batch)
 }
 
 #[cfg(test)]
