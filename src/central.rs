@@ -44,6 +44,7 @@ mod maintenance_windows;
 mod stream;
 pub mod throttle;
 pub mod tls;
+mod version;
 pub mod workers;
 
 use std::collections::BTreeMap;
@@ -62,6 +63,7 @@ pub use auth::{Access, Principal};
 pub use error::Failure;
 pub use handlers::{DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT, MAX_SERIES_DAYS, MAX_VIEW_COLUMNS};
 pub use limits::Limits;
+pub use version::{SyncProtocol, check_not_ahead, cursor_seq, update_required};
 
 use crate::domain::Network;
 use crate::domain::access::{DeviceClaims, DeviceName, Secret};

@@ -35,12 +35,17 @@
 //!
 //! ## Sync
 //!
-//! Every change the central accepts is appended to a change log in the same transaction, with
-//! a gap-free increasing `seq`. A console pages through `GET /api/v1/changes?after=cursor`
-//! into its cache, then follows `GET /api/v1/stream` (server-sent events, resumable by
-//! `Last-Event-ID`), advancing its cursor in the same transaction as the data. When the central
-//! is unreachable it keeps showing the cache, says so, retries with back-off and resumes from
-//! its cursor: no gap, no duplicate.
+//! Every write the central accepts appends one change to a change log in the same transaction,
+//! with a gap-free increasing `seq`; a change names what changed (the hours of series whose
+//! stored chunk changed, a maintenance window's state) rather than copying values. A console
+//! pages through `GET /api/v1/changes?after=cursor` into its cache — each page carries the
+//! current chunk of every hour it names, which replaces the console's copy — then follows
+//! `GET /api/v1/stream` (server-sent events, resumable by `Last-Event-ID`), advancing its cursor
+//! in the same transaction as the data. The cursor is opaque text to desks. Sync is versioned
+//! (protocol 2, the `wxdesk-protocol` header): a desk skips and counts change kinds it does not
+//! know and replays them once a newer build knows them; an older desk is told to update. When
+//! the central is unreachable it keeps showing the cache, says so, retries with back-off and
+//! resumes from its cursor.
 //!
 //! ## Access
 //!

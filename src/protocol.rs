@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod changes;
 pub mod dto;
 pub mod feed;
 pub mod history;
@@ -16,6 +17,7 @@ pub mod openapi;
 
 pub use access::*;
 pub use admin::*;
+pub use changes::*;
 pub use dto::*;
 pub use feed::*;
 pub use history::*;

@@ -19,7 +19,7 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, stream,
+    maintenance_windows, stream, version,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -86,6 +86,9 @@ pub fn routes() -> Vec<Route> {
             get(health::detail),
         ),
         route(Verb::Get, "/openapi.json", Public, get(handlers::openapi)),
+        // What protocol, change kinds and features this central serves: desks read it before
+        // syncing, and one too new for its central says what it cannot do there.
+        route(Verb::Get, "/version", Public, get(version::version)),
         route(
             Verb::Get,
             "/stations",

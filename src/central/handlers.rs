@@ -11,6 +11,7 @@ use super::MAX_BATCH_RECORDS;
 use super::auth::Principal;
 use super::core::AppState;
 use super::error::{ApiJson, ApiQuery, Failure};
+use super::version::{SyncProtocol, check_not_ahead, cursor_seq};
 use crate::domain::Source;
 use crate::domain::access::may_claim;
 use crate::domain::audit::{AuditAction, AuditDetail, Outcome};
@@ -20,10 +21,10 @@ use crate::domain::time::DAY_MS;
 use crate::domain::{Element, StationId, Timestamp};
 use crate::protocol::openapi::OPENAPI_JSON;
 use crate::protocol::{
-    ChangesPage, ChangesQuery, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
+    ChangesPage, ChangesQuery, Cursor, IngestRequest, IngestResponse, LatestResponse, NetworkDto,
     ParsedBatch, SeriesQuery, SeriesResponse, StationLatest, TimedValue, ViewQuery, parse_batch,
 };
-use crate::store::central::respond;
+use crate::store::central::{FeedPage, respond};
 
 /// Most buckets a view may ask for: wider than any screen, small enough to answer quickly.
 pub const MAX_VIEW_COLUMNS: usize = 4000;
@@ -283,8 +284,9 @@ pub async fn view(
         .ok_or_else(|| Failure::unknown_station(&station))
 }
 
-/// `GET /changes?after=&limit=`.
+/// `GET /changes?after=&limit=&kinds=` (protocol 2 only).
 pub async fn changes(
+    _: SyncProtocol,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ChangesQuery>,
 ) -> Result<Json<ChangesPage>, Failure> {
@@ -292,11 +294,35 @@ pub async fn changes(
     if !(1..=MAX_CHANGES_LIMIT).contains(&limit) {
         return Err(out_of_bounds("limit", limit, MAX_CHANGES_LIMIT));
     }
-    let after = query.after;
-    let (changes, head) = state
-        .blocking(move |store| store.changes_after(after, limit as usize))
+    let after = cursor_seq(query.after.as_deref())?.unwrap_or(0);
+    let kinds: Option<Vec<String>> = query.kinds.as_deref().map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect()
+    });
+    let page = state
+        .blocking(move |store| store.changes_after(after, limit as usize, kinds.as_deref()))
         .await?;
-    Ok(Json(ChangesPage { changes, head }))
+    check_not_ahead(after, page.head)?;
+    Ok(Json(feed_page(page, limit as usize)))
+}
+
+/// The wire page of a store page read with `limit`: a page that is not full reached the head,
+/// so it continues from there (past changes of kinds it filtered out).
+pub fn feed_page(page: FeedPage, limit: usize) -> ChangesPage {
+    let next = match page.changes.last() {
+        Some(&(seq, _)) if page.changes.len() >= limit => seq,
+        _ => page.head,
+    };
+    ChangesPage {
+        changes: page.changes.into_iter().map(|(_, change)| change).collect(),
+        chunks: page.chunks,
+        head: Cursor::from_seq(page.head),
+        next: Cursor::from_seq(next),
+        behind: page.head.saturating_sub(next),
+    }
 }
 
 /// `GET /openapi.json`: the checked-in description of this API.

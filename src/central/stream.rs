@@ -1,5 +1,8 @@
 //! `GET /stream`: the change log as server-sent events, resumable from a cursor.
 //!
+//! Each event is a [`ChangesPage`] of one change with the chunks of the hours it names (each
+//! chunk once per page read), and its `id` is the change's cursor.
+//!
 //! The stream reads the log from the database in pages after the last `seq` it sent, and when
 //! it has caught up waits for the head (bumped by ingest after each commit) to pass that `seq`
 //! before reading again. The database is the only source of events, so a stream can neither
@@ -14,11 +17,11 @@
 //! connection's writes are bounded in time, so a consumer that stops reading is dropped rather
 //! than buffered for, and resumes from `Last-Event-ID` when it reconnects.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use tokio::sync::watch;
@@ -27,44 +30,41 @@ use super::auth::{Principal, SignedIn};
 use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use super::limits::StreamSlot;
-use crate::domain::refusal::Code;
+use super::version::{SyncProtocol, check_not_ahead, cursor_seq};
 use crate::domain::time::DAY_MS;
-use crate::protocol::{Change, STREAM_EVENT_CHANGE, StreamQuery};
+use crate::protocol::{
+    Change, ChangesPage, ChunkDto, Cursor, STREAM_EVENT_CHANGE, SeriesHour, StreamQuery,
+};
 
 /// Changes read from the database at a time while catching up.
 const PAGE: usize = 500;
 
-/// `GET /stream?after=SEQ` (or `Last-Event-ID: SEQ`, which wins). Without either, only changes
-/// from now on are sent.
+/// `GET /stream?after=CURSOR` (or `Last-Event-ID: CURSOR`, which wins). Without either, only
+/// changes from now on are sent.
 pub async fn stream(
+    _: SyncProtocol,
     State(state): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
-    let resume = last_event_id(&headers)?.or(query.after);
+    let resume = match last_event_id(&headers)? {
+        Some(seq) => Some(seq),
+        None => cursor_seq(query.after.as_deref())?,
+    };
     let slot = state
         .stream_slots()
         .take(&holder(&principal), state.limits())?;
     let head = state.blocking(|store| store.head()).await?;
     let after = resume.unwrap_or(head);
-    if after > head {
-        return Err(Failure::new(
-            StatusCode::CONFLICT,
-            Code::CursorAhead,
-            format!(
-                "cursor {after} is beyond this central's newest change {head}: \
-                 its change log is not the one the cursor came from; sync again from 0"
-            ),
-        )
-        .with("cursor", after)
-        .with("head", head));
-    }
+    check_not_ahead(after, head)?;
     let keep_alive = KeepAlive::new().interval(state.keep_alive());
     let follow = Follow {
         _slot: slot,
         after,
         page: VecDeque::new(),
+        chunks: HashMap::new(),
+        page_head: head,
         head: state.watch_head(),
         shutdown: state.watch_shutdown(),
         session: match principal {
@@ -74,46 +74,33 @@ pub async fn stream(
         state,
     };
     let events = futures_util::stream::unfold(follow, |mut follow| async move {
-        let change = follow.next().await?;
-        let event = to_event(&change)?;
+        let page = follow.next().await?;
+        let event = to_event(&page)?;
         Some((Ok(event), follow))
     });
     Ok(Sse::new(events).keep_alive(keep_alive))
 }
 
-/// The resume cursor from `Last-Event-ID`, if the client sent one.
+/// The resume position from `Last-Event-ID` (a cursor), if the client sent one.
 fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, Failure> {
     let Some(value) = headers.get("last-event-id") else {
         return Ok(None);
     };
-    value
-        .to_str()
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::BAD_REQUEST,
-                Code::InvalidCursor,
-                format!("Last-Event-ID {value:?} is not a change seq (a non-negative integer)"),
-            )
-            .with(
-                "text",
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
+    cursor_seq(Some(value.to_str().unwrap_or("\u{fffd}")))
 }
 
-/// One change as an SSE event: `id` is its `seq`, so a reconnecting client resumes after it.
-fn to_event(change: &Change) -> Option<Event> {
+/// One event: a page of one change, its `id` the change's cursor so a reconnecting client
+/// resumes after it.
+fn to_event(page: &ChangesPage) -> Option<Event> {
+    let change = page.changes.first()?;
     let event = Event::default()
-        .id(change.seq.to_string())
+        .id(change.cursor.as_str())
         .event(STREAM_EVENT_CHANGE)
-        .json_data(change);
+        .json_data(page);
     match event {
         Ok(event) => Some(event),
         Err(error) => {
-            tracing::error!(seq = change.seq, %error, "change does not encode; ending stream");
+            tracing::error!(cursor = %change.cursor, %error, "change does not encode; ending stream");
             None
         }
     }
@@ -135,7 +122,11 @@ struct Follow {
     /// The last `seq` sent.
     after: u64,
     /// Read but not yet sent.
-    page: VecDeque<Change>,
+    page: VecDeque<(u64, Change)>,
+    /// Chunks of the page read, not yet sent with a change.
+    chunks: HashMap<SeriesHour, ChunkDto>,
+    /// The head when the page was read.
+    page_head: u64,
     head: watch::Receiver<u64>,
     shutdown: watch::Receiver<bool>,
     /// The session that opened the stream (devices have none).
@@ -145,26 +136,43 @@ struct Follow {
 impl Follow {
     /// The next change after the cursor, waiting for one if need be; `None` ends the stream
     /// (shutdown, or a database failure, already logged: the client resumes by reconnecting).
-    async fn next(&mut self) -> Option<Change> {
+    async fn next(&mut self) -> Option<ChangesPage> {
         loop {
             if *self.shutdown.borrow() {
                 return None;
             }
-            if let Some(change) = self.page.pop_front() {
-                self.after = change.seq;
-                return Some(change);
+            if let Some((seq, change)) = self.page.pop_front() {
+                self.after = seq;
+                let chunks = change
+                    .named_hours()
+                    .iter()
+                    .filter_map(|hour| self.chunks.remove(hour))
+                    .collect();
+                return Some(ChangesPage {
+                    next: change.cursor.clone(),
+                    changes: vec![change],
+                    chunks,
+                    head: Cursor::from_seq(self.page_head),
+                    behind: self.page_head.saturating_sub(seq),
+                });
             }
             if !self.session_alive().await {
                 return None;
             }
             let after = self.after;
-            let (page, _) = self
+            let page = self
                 .state
-                .blocking(move |store| store.changes_after(after, PAGE))
+                .blocking(move |store| store.changes_after(after, PAGE, None))
                 .await
                 .ok()?;
-            if !page.is_empty() {
-                self.page = page.into();
+            if !page.changes.is_empty() {
+                self.page = page.changes.into();
+                self.chunks = page
+                    .chunks
+                    .into_iter()
+                    .map(|c| (c.hour.clone(), c))
+                    .collect();
+                self.page_head = page.head;
                 continue;
             }
             // Wake at the session's end at the latest (a day at most: devices have no end).
@@ -202,14 +210,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn last_event_id_is_a_seq_or_a_clear_error() {
+    fn last_event_id_is_a_cursor_or_a_clear_error() {
         let mut headers = HeaderMap::new();
         assert_eq!(last_event_id(&headers).unwrap(), None);
-        headers.insert("last-event-id", " 42".parse().unwrap());
+        headers.insert(
+            "last-event-id",
+            Cursor::from_seq(42).as_str().parse().unwrap(),
+        );
         assert_eq!(last_event_id(&headers).unwrap(), Some(42));
-        headers.insert("last-event-id", "abc".parse().unwrap());
+        // A protocol-1 desk's numeric id is not a cursor.
+        headers.insert("last-event-id", "42".parse().unwrap());
         let failure = last_event_id(&headers).unwrap_err();
-        assert_eq!(failure.status, StatusCode::BAD_REQUEST);
-        assert!(failure.body.message.contains("not a change seq"));
+        assert_eq!(failure.status, axum::http::StatusCode::BAD_REQUEST);
+        assert_eq!(failure.body.error, "invalid_cursor");
     }
 }

@@ -8,6 +8,7 @@ pub mod client;
 pub mod credentials;
 pub mod export;
 pub mod history;
+pub mod kinds;
 pub mod series_csv;
 pub mod session;
 pub mod sse;

@@ -9,10 +9,13 @@ pub mod trouble;
 pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
 pub use trouble::Trouble;
 
+use std::collections::BTreeMap;
+
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::{AuditEntry, HeadRegression};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::{Network, Observation, StationId, Timestamp};
+use crate::protocol::Cursor;
 
 /// A request from the UI to a backend service. Imperative.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,15 +72,22 @@ pub enum SyncEvent {
     /// The central's audit head went backwards from the newest this desk saw: its audit log
     /// was cut back or rewritten, or its database rolled back.
     AuditHeadRegressed(HeadRegression),
-    /// The cache now holds every change up to `cursor`; the central's newest is `head`.
+    /// The cache now holds every change up to `cursor`, `behind` changes short of the
+    /// central's newest.
     Synced {
         /// When this sync step finished.
         at: Timestamp,
-        /// Last change applied to the cache.
-        cursor: u64,
-        /// Newest change the central reported.
-        head: u64,
+        /// Where the cache's copy of the feed stands (opaque: only compared and echoed).
+        cursor: Cursor,
+        /// Changes the central holds beyond it.
+        behind: u64,
     },
+    /// Changes this build cannot show, skipped so far (by kind; empty: none are left, a newer
+    /// build replayed them). A newer version of wxdesk is available.
+    ChangesSkipped(BTreeMap<String, u64>),
+    /// What this desk relies on that its central does not serve (change kinds, features): the
+    /// central is older than the desk. Reported once per connection where it differs.
+    CentralLacks(Vec<String>),
     /// The central's database was replaced (restored from a backup, or recreated): the cache
     /// forgot what it had synced and sync starts over; the text says so to the user.
     CentralReplaced(String),

@@ -88,16 +88,14 @@ pub struct Notice {
 pub struct SyncProgress {
     /// When the cache last caught up with (or advanced towards) the central.
     pub at: Timestamp,
-    /// Last change applied.
-    pub cursor: u64,
-    /// Newest change known at the central.
-    pub head: u64,
+    /// Changes the central held beyond the cache's copy then.
+    pub behind: u64,
 }
 
 impl SyncProgress {
     /// Whether the cache holds every change the central has announced.
     pub fn caught_up(&self) -> bool {
-        self.cursor >= self.head
+        self.behind == 0
     }
 }
 
@@ -116,6 +114,10 @@ pub struct AppState {
     pub sync: Option<SyncProgress>,
     /// Recent failures, newest last.
     pub notices: VecDeque<Notice>,
+    /// Changes this build could not show, by kind (a newer version is available).
+    pub skipped_changes: BTreeMap<String, u64>,
+    /// What the central does not serve that this desk relies on (it is older than the desk).
+    pub central_lacks: Vec<String>,
     /// The central's audit head went backwards from the newest this desk saw: said to those
     /// who may read the audit log (user menu, audit window) until the desk restarts.
     pub audit_regression: Option<HeadRegression>,
@@ -142,6 +144,8 @@ impl AppState {
             link: LinkStatus::Connecting { since: now },
             sync: None,
             notices: VecDeque::new(),
+            skipped_changes: BTreeMap::new(),
+            central_lacks: Vec::new(),
             audit_regression: None,
             data_generation: 0,
             touches: VecDeque::new(),
@@ -186,9 +190,11 @@ impl AppState {
             SyncEvent::AuditHeadRegressed(regression) => {
                 self.audit_regression = Some(regression);
             }
-            SyncEvent::Synced { at, cursor, head } => {
-                self.sync = Some(SyncProgress { at, cursor, head });
+            SyncEvent::Synced { at, behind, .. } => {
+                self.sync = Some(SyncProgress { at, behind });
             }
+            SyncEvent::ChangesSkipped(kinds) => self.skipped_changes = kinds,
+            SyncEvent::CentralLacks(lacking) => self.central_lacks = lacking,
             SyncEvent::CentralReplaced(text) => {
                 // The cache was emptied to follow the new database: forget what came from the
                 // old one; sync delivers the new one's values again.
@@ -413,19 +419,13 @@ mod tests {
             error: "connection refused".into(),
             retry_at: now,
         };
-        let progress = |cursor, head| {
-            Some(SyncProgress {
-                at: now,
-                cursor,
-                head,
-            })
-        };
+        let progress = |behind| Some(SyncProgress { at: now, behind });
         let cases = [
             // (link, sync, a station 20 min old, expected)
-            (online.clone(), progress(5, 300_000), Freshness::Syncing),
+            (online.clone(), progress(299_995), Freshness::Syncing),
             (online.clone(), None, Freshness::Syncing),
-            (online.clone(), progress(300_000, 300_000), Freshness::Stale),
-            (offline.clone(), progress(5, 300_000), Freshness::Stale),
+            (online.clone(), progress(0), Freshness::Stale),
+            (offline.clone(), progress(299_995), Freshness::Stale),
             (offline, None, Freshness::Stale),
         ];
         for (link, sync, expected) in cases {

@@ -147,6 +147,10 @@ codes! {
     InvalidCursor = "invalid_cursor" ["text"] "{text} is not a cursor this central gave";
     /// 409: a cursor beyond the newest change: another change log.
     CursorAhead = "cursor_ahead" ["cursor", "head"] "cursor {cursor} is beyond this central's newest change {head}: sync again from the start";
+    /// 410: a cursor older than the change log the central keeps: bootstrap from a snapshot.
+    CursorExpired = "cursor_expired" ["oldest"] "the change log no longer reaches back to this cursor (it keeps changes from {oldest} on); start again from a snapshot";
+    /// 426: a desk speaking an older protocol than the central serves.
+    UpdateRequired = "update_required" ["desk", "central"] "update required: this desk speaks protocol {desk}, the central serves protocol {central}; install the new wxdesk";
     /// 400: not a file format the central reads.
     UnknownFormat = "unknown_format" ["text"] "unknown file format {text}";
     // Observations and imports.

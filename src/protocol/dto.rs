@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::history::{MaintenanceDto, QcChange};
 use crate::domain::geo::LatLon;
 use crate::domain::network::{StationKind, TownshipLevel};
 use crate::domain::observation::{ObservationError, check_time, check_value};
@@ -435,58 +434,6 @@ pub struct SeriesResponse {
     pub points: Vec<TimedValue>,
 }
 
-/// What a change carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
-pub enum ChangeData {
-    /// Newly stored observation values (only those that were new), with their QC flags.
-    Observation(ObservationRecord),
-    /// Quality control re-judged values already logged.
-    Qc(QcChange),
-    /// A maintenance window was recorded or changed (its whole current state).
-    Maintenance(MaintenanceDto),
-}
-
-/// One entry of the central's change log: the unit of sync and of the live stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    /// Position in the log: strictly increasing, gap-free, in commit order.
-    pub seq: u64,
-    /// When the central accepted it.
-    pub recorded_at: Timestamp,
-    /// What changed.
-    #[serde(flatten)]
-    pub data: ChangeData,
-}
-
-/// `GET /api/v1/changes` query: changes with `seq > after`, oldest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangesQuery {
-    /// Cursor: the last `seq` the client has applied (0 for none).
-    #[serde(default)]
-    pub after: u64,
-    /// Page size (default 1000, at most 10 000).
-    #[serde(default)]
-    pub limit: Option<u32>,
-}
-
-/// `GET /api/v1/changes` response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChangesPage {
-    /// Up to `limit` changes after the cursor, in `seq` order.
-    pub changes: Vec<Change>,
-    /// The newest `seq` in the log when the page was read.
-    pub head: u64,
-}
-
-/// `GET /api/v1/stream` query (the `Last-Event-ID` header, if sent, wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StreamQuery {
-    /// Resume after this `seq`; default: only changes from now on.
-    #[serde(default)]
-    pub after: Option<u64>,
-}
-
 /// Every error body: a stable code of the registry ([`crate::domain::refusal::Code`]), its
 /// parameters, and an English sentence for logs and curl users (clients say the code in their
 /// user's language instead).
@@ -521,12 +468,16 @@ pub mod error_code {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = Code::UnsupportedMediaType.as_str();
     /// 429 at login: too many failed logins from this address; `Retry-After` says when.
     pub const TOO_MANY_LOGINS: &str = Code::TooManyLogins.as_str();
+    /// 426 at the sync routes: the desk speaks an older protocol than this central serves.
+    pub const UPDATE_REQUIRED: &str = Code::UpdateRequired.as_str();
+    /// 400 at the sync routes: a cursor this central did not write.
+    pub const INVALID_CURSOR: &str = Code::InvalidCursor.as_str();
+    /// 409 at the sync routes: a cursor beyond this central's newest change (its change log
+    /// is not the one the cursor came from).
+    pub const CURSOR_AHEAD: &str = Code::CursorAhead.as_str();
     // 400 at a password change: the `password_*` codes of
     // `crate::domain::access::PasswordRefusal::code`.
 }
-
-/// Name of the SSE event that carries a [`Change`].
-pub const STREAM_EVENT_CHANGE: &str = "change";
 
 #[cfg(test)]
 mod tests {
@@ -596,27 +547,5 @@ mod tests {
                 .to_string();
             assert!(error.contains(expected), "{raw}: {error}");
         }
-    }
-
-    #[test]
-    fn change_has_a_stable_wire_shape() {
-        let change = Change {
-            seq: 7,
-            recorded_at: Timestamp(0),
-            data: ChangeData::Observation(ObservationRecord {
-                station: "58819".into(),
-                time: "1970-01-01T00:00:00Z".into(),
-                source: Source::Live,
-                values: BTreeMap::from([("TEM".to_owned(), json!(1.5))]),
-                qc: BTreeMap::new(),
-            }),
-        };
-        let wire = serde_json::to_value(&change).unwrap();
-        assert_eq!(
-            wire,
-            json!({"seq": 7, "recorded_at": "1970-01-01T00:00:00Z", "kind": "observation",
-                   "data": {"station": "58819", "time": "1970-01-01T00:00:00Z", "source": "live", "values": {"TEM": 1.5}}})
-        );
-        assert_eq!(serde_json::from_value::<Change>(wire).unwrap(), change);
     }
 }

@@ -7,17 +7,22 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::observations::{self, OnConflict, Writer};
+use super::observations;
 use super::sqlite::{self, Migration};
 use super::{Context as _, StoreError};
 use super::{history, maintenance, rollups};
+
+mod feed;
+
 use crate::domain::audit::{ChainHash, HeadRegression, head_regression, head_text, parse_head};
 use crate::domain::history::{Sample, SeriesView, ViewRequest};
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
+use feed::CURSOR_KEY;
+pub use feed::{Applied, HourChunk, Skipped, SyncBatch};
 
-const MIGRATIONS: [Migration; 5] = [
+const MIGRATIONS: [Migration; 6] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -38,33 +43,23 @@ const MIGRATIONS: [Migration; 5] = [
         name: "maintenance windows",
         sql: maintenance::SCHEMA,
     },
+    Migration {
+        name: "sync cursor as the central's text",
+        sql: feed::CURSOR_AS_TEXT,
+    },
 ];
 
-const CURSOR_KEY: &str = "cursor";
 const INSTANCE_KEY: &str = "central_instance";
 const NETWORK_KEY: &str = "network";
 /// The newest audit head seen from the central (`SEQ:HASH`): the desk's anchor of its log.
 const AUDIT_HEAD_KEY: &str = "audit_head";
 
-/// Why a batch of changes was not applied.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    /// The batch does not continue from the cursor: a change is missing in between.
-    #[error("change log gap: cache is at {cursor}, next change offered is {next}")]
-    Gap {
-        /// The cache's cursor.
-        cursor: u64,
-        /// The first new seq offered.
-        next: u64,
-    },
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// One entry of the central's change log, in domain terms.
+/// A change of the central's feed, in domain terms: each kind a desk reads decodes into one of
+/// these (`console::backend::kinds`), and each is applied here.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CacheChange {
+    /// Hours of series the central changed: each is replaced by the chunk sent with it.
+    Hours(Vec<(StationId, Element, Timestamp)>),
     /// New values, with the QC flags of those that failed a test.
     Observation {
         /// The values.
@@ -93,17 +88,6 @@ impl CacheChange {
             qc: BTreeMap::new(),
         }
     }
-}
-
-/// What [`CacheDb::apply`] applied.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Applied {
-    /// New values.
-    pub observations: Vec<Observation>,
-    /// Values whose QC flags were re-judged: station and time.
-    pub rejudged: Vec<(StationId, Timestamp)>,
-    /// Maintenance windows recorded or changed.
-    pub maintenance: Vec<MaintenanceWindow>,
 }
 
 /// The console's cache database.
@@ -188,14 +172,6 @@ impl CacheDb {
             .context("reading cache metadata")
     }
 
-    /// The last change applied (0 when nothing has been synced).
-    pub fn cursor(&self) -> Result<u64, StoreError> {
-        self.meta(CURSOR_KEY)?.map_or(Ok(0), |v| {
-            v.parse()
-                .map_err(|_| StoreError::Decode(format!("cursor {v:?}")))
-        })
-    }
-
     /// Forgets the cursor so the next sync starts from the beginning (the central's log was
     /// reset). Cached observations stay; re-synced ones overwrite them.
     pub fn reset_cursor(&self) -> Result<(), StoreError> {
@@ -215,6 +191,7 @@ impl CacheDb {
             .context("emptying the cache")?;
         tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
             .context("resetting cursor")?;
+        feed::write_skipped(&tx, &Skipped::default())?;
         tx.commit().context("committing cache reset")
     }
 
@@ -288,57 +265,6 @@ impl CacheDb {
         self.set_meta(NETWORK_KEY, &json)
     }
 
-    /// Applies the changes of the central's log, given as `(seq, change)` in `seq` order, in
-    /// one transaction with the cursor. Changes at or below the cursor are skipped (already
-    /// applied: a replayed page or stream event); a change beyond `cursor + 1` is a gap and
-    /// nothing is applied. Returns what was applied.
-    pub fn apply(&mut self, changes: Vec<(u64, CacheChange)>) -> Result<Applied, ApplyError> {
-        let mut cursor = self.cursor()?;
-        let tx = self
-            .conn
-            .transaction()
-            .context("starting sync transaction")?;
-        let mut applied = Applied::default();
-        let mut writer = Writer::new(&tx);
-        for (seq, change) in changes {
-            if seq <= cursor {
-                continue;
-            }
-            if seq != cursor + 1 {
-                return Err(ApplyError::Gap { cursor, next: seq });
-            }
-            match change {
-                CacheChange::Observation { observation, qc } => {
-                    writer.insert(&observation, OnConflict::Replace, &qc)?;
-                    applied.observations.push(observation);
-                }
-                CacheChange::Qc {
-                    station,
-                    time,
-                    flags,
-                } => {
-                    for (&element, &f) in &flags {
-                        writer.set_qc(&station, element, time, f)?;
-                    }
-                    applied.rejudged.push((station, time));
-                }
-                CacheChange::Maintenance(window) => {
-                    maintenance::upsert(&tx, &window)?;
-                    applied.maintenance.push(window);
-                }
-            }
-            cursor = seq;
-        }
-        writer.finish()?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![CURSOR_KEY, cursor.to_string()],
-        )
-        .context("advancing cursor")?;
-        tx.commit().context("committing sync batch")?;
-        Ok(applied)
-    }
-
     /// Every maintenance window (of one station, if given), newest first.
     pub fn maintenance(
         &self,
@@ -410,54 +336,14 @@ mod tests {
     use super::*;
     use crate::domain::Source;
 
-    fn change(seq: u64, minute: i64, tem: f64) -> (u64, CacheChange) {
+    fn change(minute: i64, tem: f64) -> CacheChange {
         let observation = Observation {
             station: StationId::parse("58819").unwrap(),
             time: Timestamp(minute * 60_000),
             source: Source::Live,
             values: [(Element::Tem, tem)].into(),
         };
-        (seq, CacheChange::observation(observation))
-    }
-
-    #[test]
-    fn applies_in_order_and_skips_what_it_already_has() {
-        let mut cache = CacheDb::in_memory().unwrap();
-        assert_eq!(cache.cursor().unwrap(), 0);
-        assert_eq!(
-            cache
-                .apply(vec![change(1, 1, 1.0), change(2, 2, 2.0)])
-                .unwrap()
-                .observations
-                .len(),
-            2
-        );
-        // A replayed page overlapping what was applied: only seq 3 is new.
-        let applied = cache
-            .apply(vec![
-                change(2, 2, 2.0),
-                change(3, 3, 3.0),
-                change(3, 3, 3.0),
-            ])
-            .unwrap();
-        assert_eq!(applied.observations.len(), 1);
-        assert_eq!(cache.cursor().unwrap(), 3);
-        assert_eq!(cache.value_count().unwrap(), 3);
-    }
-
-    #[test]
-    fn a_gap_applies_nothing() {
-        let mut cache = CacheDb::in_memory().unwrap();
-        cache.apply(vec![change(1, 1, 1.0)]).unwrap();
-        let error = cache
-            .apply(vec![change(2, 2, 2.0), change(4, 4, 4.0)])
-            .unwrap_err();
-        assert!(
-            matches!(error, ApplyError::Gap { cursor: 2, next: 4 }),
-            "{error}"
-        );
-        assert_eq!(cache.cursor().unwrap(), 1, "the whole batch rolled back");
-        assert_eq!(cache.value_count().unwrap(), 1);
+        CacheChange::observation(observation)
     }
 
     #[test]
@@ -467,11 +353,20 @@ mod tests {
             !cache.adopt_central("a").unwrap(),
             "first central: nothing to reset"
         );
-        cache.apply(vec![change(1, 1, 1.0)]).unwrap();
+        cache
+            .apply_batch(SyncBatch {
+                changes: vec![change(1, 1.0)],
+                cursor: Some("s1.1".into()),
+                skipped: [("warning".to_owned(), 2)].into(),
+                skipped_from: Some("s1.0".into()),
+                ..SyncBatch::default()
+            })
+            .unwrap();
         assert!(!cache.adopt_central("a").unwrap());
-        assert_eq!(cache.cursor().unwrap(), 1);
+        assert_eq!(cache.cursor().unwrap().as_deref(), Some("s1.1"));
         assert!(cache.adopt_central("b").unwrap());
-        assert_eq!(cache.cursor().unwrap(), 0);
+        assert_eq!(cache.cursor().unwrap(), None);
+        assert_eq!(cache.skipped().unwrap(), Skipped::default());
         assert_eq!(
             cache.value_count().unwrap(),
             0,
@@ -529,9 +424,7 @@ mod tests {
         use crate::domain::qc::QcTest;
         let mut cache = CacheDb::in_memory().unwrap();
         let station = StationId::parse("58819").unwrap();
-        cache
-            .apply(vec![change(1, 1, 1.0), change(2, 2, 1.0)])
-            .unwrap();
+        cache.apply(vec![change(1, 1.0), change(2, 1.0)]).unwrap();
         let stuck = QcFlags::PASSED.with(QcTest::Persistence);
         let window = MaintenanceWindow {
             id: 7,
@@ -543,15 +436,12 @@ mod tests {
         };
         let applied = cache
             .apply(vec![
-                (
-                    3,
-                    CacheChange::Qc {
-                        station: station.clone(),
-                        time: Timestamp(60_000),
-                        flags: [(Element::Tem, stuck)].into(),
-                    },
-                ),
-                (4, CacheChange::Maintenance(window.clone())),
+                CacheChange::Qc {
+                    station: station.clone(),
+                    time: Timestamp(60_000),
+                    flags: [(Element::Tem, stuck)].into(),
+                },
+                CacheChange::Maintenance(window.clone()),
             ])
             .unwrap();
         assert_eq!(applied.rejudged, [(station.clone(), Timestamp(60_000))]);
@@ -574,10 +464,9 @@ mod tests {
             ..window
         };
         cache
-            .apply(vec![(5, CacheChange::Maintenance(ended.clone()))])
+            .apply(vec![CacheChange::Maintenance(ended.clone())])
             .unwrap();
         assert_eq!(cache.maintenance(Some(&station)).unwrap(), [ended]);
-        assert_eq!(cache.cursor().unwrap(), 5);
     }
 
     #[test]
@@ -590,7 +479,7 @@ mod tests {
         )
         .unwrap();
         let (cache, recovery) = CacheDb::open_or_recover(&path, Timestamp(42)).unwrap();
-        assert_eq!(cache.cursor().unwrap(), 0);
+        assert_eq!(cache.cursor().unwrap(), None);
         let Recovery::MovedAside { to, .. } = recovery else {
             panic!("expected recovery")
         };

@@ -232,6 +232,42 @@ impl<'c> Writer<'c> {
         Ok(changed)
     }
 
+    /// Replaces one hour of a series with `chunk` (empty: the hour holds nothing any more), as
+    /// the console's copy follows the central's; returns the hour as it was.
+    pub fn replace_hour(
+        &mut self,
+        station: &StationId,
+        element: Element,
+        start: Timestamp,
+        chunk: Chunk,
+    ) -> Result<Chunk, StoreError> {
+        let key = self.key(station, true)?.unwrap_or_default();
+        let loaded = self.chunk((
+            key,
+            element.storage_id(),
+            chunk_of(start.plus_ms(1)).millis(),
+        ))?;
+        let before = std::mem::replace(&mut loaded.chunk, chunk);
+        loaded.changed |= before != loaded.chunk;
+        Ok(before)
+    }
+
+    /// Every hour written so far (by [`Writer::flush`]): what the central's change log names.
+    pub fn written_hours(&self) -> Vec<(StationId, Element, Timestamp)> {
+        let ids: HashMap<i64, &StationId> = self.keys.iter().map(|(id, &k)| (k, id)).collect();
+        self.written
+            .iter()
+            .filter_map(|&(key, element, start)| {
+                let station = (*ids.get(&key)?).clone();
+                Some((
+                    station,
+                    Element::from_storage_id(element)?,
+                    Timestamp(start),
+                ))
+            })
+            .collect()
+    }
+
     /// Writes every changed hour and its hourly rollup, so reads through the connection see
     /// them; the hours stay loaded for further writes.
     pub fn flush(&mut self) -> Result<(), StoreError> {
@@ -280,7 +316,43 @@ fn read_chunk(conn: &Connection, key: ChunkKey) -> Result<Option<Chunk>, StoreEr
         .transpose()
 }
 
+/// The stored bytes of one hour of a series (`None`: the hour holds nothing), as the change
+/// feed carries them to desks.
+pub fn hour_bytes(
+    conn: &Connection,
+    station: &StationId,
+    element: Element,
+    start: Timestamp,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    conn.prepare_cached(
+        "SELECT data FROM chunks
+         WHERE station = (SELECT key FROM station_keys WHERE id = ?1) AND element = ?2 AND start = ?3",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            params![station.as_str(), element.storage_id(), start.millis()],
+            |r| r.get(0),
+        )
+        .optional()
+    })
+    .context("reading an hour's bytes")
+}
+
+/// Decodes an hour's bytes as [`hour_bytes`] reads them (and the feed carries them).
+pub fn decode_hour(start: Timestamp, bytes: &[u8]) -> Result<Chunk, StoreError> {
+    Chunk::decode(start, bytes).map_err(|e| StoreError::Decode(format!("hour at {start}: {e}")))
+}
+
 fn write_chunk(conn: &Connection, key: ChunkKey, chunk: &Chunk) -> Result<(), StoreError> {
+    if chunk.is_empty() {
+        // Only a replaced hour can end empty (the central said the hour is gone).
+        conn.prepare_cached(
+            "DELETE FROM chunks WHERE station = ?1 AND element = ?2 AND start = ?3",
+        )
+        .and_then(|mut s| s.execute(params![key.0, key.1, key.2]))
+        .context("removing an emptied hour")?;
+        return Ok(());
+    }
     conn.prepare_cached(
         "INSERT OR REPLACE INTO chunks (station, element, start, data) VALUES (?1, ?2, ?3, ?4)",
     )

@@ -126,19 +126,17 @@ fn stations() -> Vec<StationId> {
         .collect()
 }
 
-/// Applies `days` of minute observations for every station, day by day, as numbered changes.
+/// Applies `days` of minute observations for every station, day by day, in pages.
 fn fill(cache: &mut CacheDb, stations: &[StationId], days: i64) -> usize {
-    let mut seq = 0u64;
     let mut values = 0;
     let size = page();
     let mut page = Vec::with_capacity(size);
     for minute in 0..days * 1440 {
         let time = Timestamp(START + minute * MINUTE_MS);
         for (s, station) in stations.iter().enumerate() {
-            seq += 1;
             let observation = observation(station, s, time, minute);
             values += observation.values.len();
-            page.push((seq, CacheChange::observation(observation)));
+            page.push(CacheChange::observation(observation));
             if page.len() == size {
                 cache.apply(std::mem::take(&mut page)).unwrap();
             }

@@ -38,7 +38,7 @@ fn probe(
         "/observations/view" => {
             "?station=58819&element=TEM&from=2026-11-27T00:00:00Z&to=2026-11-27T01:00:00Z&columns=60"
         }
-        "/stream" => "?after=0",
+        "/stream" => "?after=s1.0",
         "/imports" => "?format=csv&name=probe.csv",
         _ => "",
     };
@@ -115,7 +115,7 @@ central_test! {
             .filter(|r| r.access == Access::Public)
             .map(|r| r.path)
             .collect();
-        assert_eq!(public, ["/health", "/openapi.json", "/auth/login"]);
+        assert_eq!(public, ["/health", "/openapi.json", "/version", "/auth/login"]);
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wxdesk::protocol::{
-    ChangeData, ChangesPage, Health, IngestResponse, LatestResponse, NetworkDto, RecordStatus,
+    ChangesPage, Cursor, Health, IngestResponse, LatestResponse, NetworkDto, RecordStatus,
     SeriesResponse,
 };
 
@@ -41,6 +41,33 @@ async fn changes(central: &TestCentral, client: &reqwest::Client, query: &str) -
     let (status, body) = central.get_json(client, &format!("/changes{query}")).await;
     assert_eq!(status, 200, "{body}");
     serde_json::from_value(body).unwrap()
+}
+
+/// Every series hour a page's changes name, as `(station, element code)`, sorted.
+fn named(page: &ChangesPage) -> Vec<(String, String)> {
+    let mut named: Vec<(String, String)> = page
+        .changes
+        .iter()
+        .flat_map(|c| c.named_hours())
+        .map(|h| (h.station, h.element.code().to_owned()))
+        .collect();
+    named.sort();
+    named
+}
+
+/// The `seq`s inside cursors (the central's side of a test may look).
+fn seqs(page: &ChangesPage) -> Vec<u64> {
+    page.changes
+        .iter()
+        .map(|c| c.cursor.seq().unwrap())
+        .collect()
+}
+
+/// Ingests each record as its own batch: one change each.
+async fn ingest_each(central: &TestCentral, client: &reqwest::Client, records: Vec<Value>) {
+    for record in records {
+        ingest(central, client, vec![record]).await;
+    }
 }
 
 /// `n` one-minute TEM records of 58819 ending `NOW - offset` minutes.
@@ -102,7 +129,9 @@ central_test! {
         assert_eq!(statuses(&first), [RecordStatus::Stored, RecordStatus::Stored]);
         assert_eq!(first.results[0].stored_values, 3);
         let log = changes(&central, &client, "").await;
-        assert_eq!(log.head, 2);
+        assert_eq!(log.head, Cursor::from_seq(1), "one change for the batch");
+        assert_eq!(named(&log).len(), 5, "58819 TEM RHU PRE_1h, 708308 TEM RHU");
+        assert_eq!(log.chunks.len(), 5);
 
         let second = ingest(&central, &client, records).await;
         assert_eq!(statuses(&second), [RecordStatus::Duplicate, RecordStatus::Duplicate]);
@@ -162,23 +191,10 @@ central_test! {
 
         // The good values are stored, and only they reached the change log.
         let log = changes(&central, &client, "").await;
-        let stored: Vec<(String, Vec<String>)> = log
-            .changes
-            .iter()
-            .map(|c| {
-                let ChangeData::Observation(r) = &c.data else {
-            panic!("an observation change")
-        };
-                (r.station.clone(), r.values.keys().cloned().collect())
-            })
-            .collect();
+        let pair = |s: &str, e: &str| (s.to_owned(), e.to_owned());
         assert_eq!(
-            stored,
-            [
-                ("58819".into(), vec!["RHU".into(), "TEM".into()]),
-                ("708302".into(), vec!["TEM".into()]),
-                ("708306".into(), vec!["TEM".into()]),
-            ]
+            named(&log),
+            [pair("58819", "RHU"), pair("58819", "TEM"), pair("708302", "TEM"), pair("708306", "TEM")]
         );
     }
 }
@@ -192,7 +208,7 @@ central_test! {
         let response = ingest(&central, &client, vec![record("58819", &t, json!({"TEM": 12.8}))]).await;
         assert_eq!(statuses(&response), [RecordStatus::Rejected]);
         assert!(response.results[0].errors[0].contains("12.8 differs from the stored 12.3"));
-        assert_eq!(changes(&central, &client, "").await.head, 1);
+        assert_eq!(changes(&central, &client, "").await.head, Cursor::from_seq(1));
     }
 }
 
@@ -223,7 +239,7 @@ central_test! {
         let get = |path: &str| client.get(central.url(path)).send();
         check(get("/nowhere").await.unwrap(), 404, "not_found", "GET /api/v1/nowhere").await;
         check(client.get(format!("{}/", central.base())).send().await.unwrap(), 404, "not_found", "no route").await;
-        check(get("/changes?after=-1").await.unwrap(), 400, "bad_request", "after").await;
+        check(get("/changes?after=-1").await.unwrap(), 400, "invalid_cursor", "not a cursor").await;
         check(get("/changes?limit=0").await.unwrap(), 400, "out_of_bounds", "between 1 and 10000").await;
         check(get("/changes?limit=10001").await.unwrap(), 400, "out_of_bounds", "between 1 and 10000").await;
         check(get("/observations/series?station=58819").await.unwrap(), 400, "bad_request", "missing field").await;
@@ -234,12 +250,13 @@ central_test! {
             "708399",
         )
         .await;
-        check(get("/stream?after=99").await.unwrap(), 409, "cursor_ahead", "beyond").await;
+        check(get("/stream?after=s1.63").await.unwrap(), 409, "cursor_ahead", "beyond").await;
+        check(get("/changes?after=s1.63").await.unwrap(), 409, "cursor_ahead", "beyond").await;
         check(
             client.get(central.url("/stream")).header("Last-Event-ID", "x").send().await.unwrap(),
             400,
             "invalid_cursor",
-            "Last-Event-ID",
+            "not a cursor",
         )
         .await;
 
@@ -326,23 +343,24 @@ central_test! {
     async fn the_change_log_pages_from_a_cursor() {
         let central = TestCentral::start().await;
         let client = client();
-        ingest(&central, &client, minutes_of_58819(5, 0)).await;
-        let mut cursor = 0;
+        ingest_each(&central, &client, minutes_of_58819(5, 0)).await;
+        let mut after = String::new();
         let mut pages = Vec::new();
         loop {
-            let page = changes(&central, &client, &format!("?after={cursor}&limit=2")).await;
-            assert_eq!(page.head, 5);
-            let Some(last) = page.changes.last() else { break };
-            cursor = last.seq;
-            pages.push(page.changes.iter().map(|c| c.seq).collect::<Vec<_>>());
+            let page = changes(&central, &client, &format!("?limit=2{after}")).await;
+            assert_eq!(page.head, Cursor::from_seq(5));
+            if page.changes.is_empty() {
+                break;
+            }
+            pages.push(seqs(&page));
+            after = format!("&after={}", page.next);
         }
         assert_eq!(pages, [vec![1, 2], vec![3, 4], vec![5]]);
         let first = changes(&central, &client, "?limit=1").await;
         assert_eq!(first.changes[0].recorded_at, now());
-        let ChangeData::Observation(record) = &first.changes[0].data else {
-            panic!("an observation change")
-        };
-        assert_eq!((record.station.as_str(), record.time.as_str()), ("58819", "2026-11-27T10:00:00Z"));
+        assert_eq!(first.next, Cursor::from_seq(1));
+        assert_eq!(first.behind, 4);
+        assert_eq!(named(&first), [("58819".to_owned(), "TEM".to_owned())]);
     }
 }
 
@@ -350,24 +368,26 @@ central_test! {
     async fn the_stream_sends_the_backlog_then_live_changes_and_resumes_exactly() {
         let central = TestCentral::start().await;
         let client = client();
-        ingest(&central, &client, minutes_of_58819(3, 10)).await;
+        ingest_each(&central, &client, minutes_of_58819(3, 10)).await;
 
-        let mut stream = central.open_stream(&client, "/stream?after=1", None).await;
+        let mut stream = central.open_stream(&client, "/stream?after=s1.1", None).await;
         assert_eq!(stream.next_seqs(2).await, [2, 3], "backlog after the cursor");
-        ingest(&central, &client, minutes_of_58819(2, 0)).await;
+        ingest_each(&central, &client, minutes_of_58819(2, 0)).await;
         let live = stream.next_change().await;
         assert_eq!(live.seq, 4);
-        let ChangeData::Observation(live_record) = &live.data else {
-            panic!("an observation change")
-        };
-        assert_eq!(live_record.time, "2026-11-27T10:00:00Z");
+        // The event carries the current chunk of the hour its change names.
+        let hours = live.change.named_hours();
+        assert_eq!(hours.len(), 1);
+        assert_eq!(live.chunks.len(), 1);
+        assert_eq!(live.chunks[0].hour, hours[0]);
+        assert_eq!(live.chunks[0].hour.start.to_rfc3339(), "2026-11-27T09:00:00Z");
         assert_eq!(stream.next_change().await.seq, 5);
         drop(stream);
 
         // Changes committed while disconnected arrive on reconnect, after Last-Event-ID
         // (which wins over `after`), then the stream goes live again with nothing repeated.
-        ingest(&central, &client, minutes_of_58819(2, 20)).await;
-        let mut stream = central.open_stream(&client, "/stream?after=0", Some(5)).await;
+        ingest_each(&central, &client, minutes_of_58819(2, 20)).await;
+        let mut stream = central.open_stream(&client, "/stream?after=s1.0", Some(5)).await;
         assert_eq!(stream.next_seqs(2).await, [6, 7]);
         ingest(&central, &client, vec![record("708315", &minutes_from_now(0), json!({"TEM": 8.0}))]).await;
         assert_eq!(stream.next_change().await.seq, 8);
@@ -378,7 +398,7 @@ central_test! {
     async fn without_a_cursor_the_stream_starts_at_the_head() {
         let central = TestCentral::start().await;
         let client = client();
-        ingest(&central, &client, minutes_of_58819(3, 10)).await;
+        ingest_each(&central, &client, minutes_of_58819(3, 10)).await;
         let mut stream = central.open_stream(&client, "/stream", None).await;
         ingest(&central, &client, minutes_of_58819(1, 0)).await;
         assert_eq!(stream.next_change().await.seq, 4);
@@ -389,15 +409,15 @@ central_test! {
     async fn concurrent_batches_reach_the_stream_in_order_without_gaps() {
         let central = TestCentral::start().await;
         let client = client();
-        let mut stream = central.open_stream(&client, "/stream?after=0", None).await;
-        let posts = (0..8).map(|batch_no| {
-            let records = (0..5)
-                .map(|i| {
-                    let station = format!("7083{:02}", batch_no + 1);
-                    record(&station, &minutes_from_now(-i), json!({"TEM": 5.0}))
-                })
-                .collect();
-            ingest(&central, &client, records)
+        let mut stream = central.open_stream(&client, "/stream?after=s1.0", None).await;
+        let posts = (0..8).flat_map(|batch_no| {
+            let client = &client;
+            let central = &central;
+            (0..5).map(move |i| {
+                let station = format!("7083{:02}", batch_no + 1);
+                let one = record(&station, &minutes_from_now(-i), json!({"TEM": 5.0}));
+                ingest(central, client, vec![one])
+            })
         });
         futures_util::future::join_all(posts).await;
         let seqs = stream.next_seqs(40).await;
@@ -418,8 +438,8 @@ central_test! {
     async fn shutdown_ends_streams_and_a_restart_keeps_data_and_sequence() {
         let mut central = TestCentral::start().await;
         let client = client();
-        ingest(&central, &client, minutes_of_58819(3, 0)).await;
-        let mut stream = central.open_stream(&client, "/stream?after=0", None).await;
+        ingest_each(&central, &client, minutes_of_58819(3, 0)).await;
+        let mut stream = central.open_stream(&client, "/stream?after=s1.0", None).await;
         assert_eq!(stream.next_seqs(3).await, [1, 2, 3]);
 
         let started = Instant::now();
@@ -434,8 +454,8 @@ central_test! {
         assert_eq!(body["head"], 3);
         let again = ingest(&central, &client, minutes_of_58819(4, 0)).await;
         assert_eq!((again.duplicate, again.stored), (3, 1), "data survived the restart");
-        let log = changes(&central, &client, "?after=3").await;
-        assert_eq!(log.changes.iter().map(|c| c.seq).collect::<Vec<_>>(), [4]);
+        let log = changes(&central, &client, "?after=s1.3").await;
+        assert_eq!(seqs(&log), [4]);
     }
 }
 

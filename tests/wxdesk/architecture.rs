@@ -72,7 +72,12 @@ const RULES: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["store/cache.rs", "store/observations.rs", "store/sqlite.rs"],
+        &[
+            "store/cache.rs",
+            "store/cache/",
+            "store/observations.rs",
+            "store/sqlite.rs",
+        ],
         &["crate::protocol"],
     ),
     (

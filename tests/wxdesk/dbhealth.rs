@@ -138,9 +138,10 @@ async fn a_damaged_database_refuses_to_start_and_the_named_restore_brings_it_bac
     let (_, health) = get(&central, None, "/health").await;
     central.shutdown().await;
 
-    // A failing disk overwrites 64 KiB in the middle of the file.
+    // A failing disk overwrites 64 KiB in the middle of the file (which holds more than twice
+    // that: the change log no longer copies values, so the file is small).
     let mut bytes = std::fs::read(&db).unwrap();
-    assert!(bytes.len() > 4 * 65_536, "{} bytes", bytes.len());
+    assert!(bytes.len() > 2 * 65_536, "{} bytes", bytes.len());
     let at = bytes.len() / 2 / 4096 * 4096;
     for (i, byte) in bytes[at..at + 65_536].iter_mut().enumerate() {
         *byte = (i.wrapping_mul(2_654_435_761) >> 13) as u8;

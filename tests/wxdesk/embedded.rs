@@ -33,7 +33,7 @@ async fn the_embedded_central_serves_the_simulated_network() {
     // The simulator's backfill arrives (with its own device key): the first change shows up
     // on the live stream.
     let http = client_with(&token);
-    let url = format!("{}/api/v1/stream?after=0", embedded.url());
+    let url = format!("{}/api/v1/stream?after=s1.0", embedded.url());
     let response = http.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let mut parser = wxdesk::console::backend::sse::SseParser::default();

@@ -19,6 +19,7 @@ mod openapi;
 mod openapi_conformance;
 mod openapi_constraints;
 mod outbox;
+mod protocol;
 mod refusals;
 mod security;
 mod session;

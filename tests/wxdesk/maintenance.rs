@@ -7,9 +7,7 @@ use wxdesk::domain::access::Role;
 use wxdesk::domain::history::{GapCause, SeriesView};
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS};
 use wxdesk::domain::{Observation, Timestamp};
-use wxdesk::protocol::{
-    ChangeData, ChangesPage, MaintenanceDto, MaintenanceList, ObservationRecord,
-};
+use wxdesk::protocol::{ChangesPage, MaintenanceDto, MaintenanceList, ObservationRecord};
 
 use crate::support::{
     TestCentral, batch, client, client_with, id, network, now, synthetic_observations,
@@ -89,18 +87,16 @@ central_test! {
         assert_eq!(central.get_json(&client(), "/maintenance?station=708399").await.0, 404);
 
         // The change log carries both states, so consoles (and their streams) follow.
-        let (_, page) = central.get_json(&client(), "/changes?after=0").await;
+        let (_, page) = central.get_json(&client(), "/changes").await;
         let page: ChangesPage = serde_json::from_value(page).unwrap();
         let windows: Vec<MaintenanceDto> = page
             .changes
-            .into_iter()
-            .filter_map(|c| match c.data {
-                ChangeData::Maintenance(w) => Some(w),
-                _ => None,
-            })
+            .iter()
+            .filter(|c| c.kind == "maintenance")
+            .map(|c| c.decode().unwrap())
             .collect();
         assert_eq!(windows, [window, ended]);
-        let (_, raw) = central.get_json(&client(), "/changes?after=0").await;
+        let (_, raw) = central.get_json(&client(), "/changes").await;
         assert_eq!(raw["changes"][0]["kind"], "maintenance");
 
         let (_, audit) = central.get_json(&client(), "/audit?actor=user:technician&limit=20").await;

@@ -82,7 +82,7 @@ fn probe_url(central: &TestCentral, path: &str) -> String {
         "/api/v1/observations/series" => {
             "?station=58819&element=TEM&from=2026-11-27T00:00:00Z&to=2026-11-27T01:00:00Z"
         }
-        "/api/v1/stream" => "?after=0",
+        "/api/v1/stream" => "?after=s1.0",
         _ => "",
     };
     format!("{}{path}{query}", central.base())
@@ -159,7 +159,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 62] = [
+    let table: [(&str, Check); 66] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -179,6 +179,10 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("SeriesResponse", round_trip::<SeriesResponse>),
         ("Change", round_trip::<Change>),
         ("ChangesPage", round_trip::<ChangesPage>),
+        ("Cursor", round_trip::<Cursor>),
+        ("HoursChange", round_trip::<HoursChange>),
+        ("Chunk", round_trip::<ChunkDto>),
+        ("VersionInfo", round_trip::<VersionInfo>),
         ("ApiError", round_trip::<ApiError>),
         ("Role", round_trip::<Role>),
         ("Capability", round_trip::<Capability>),
@@ -297,7 +301,7 @@ fn media_examples_match_their_schemas() {
                     .lines()
                     .find_map(|l| l.strip_prefix("data: "))
                     .unwrap();
-                check_example("Change", &serde_json::from_str(data).unwrap());
+                check_example("ChangesPage", &serde_json::from_str(data).unwrap());
             } else {
                 let reference = body["schema"]["$ref"]
                     .as_str()

@@ -185,7 +185,8 @@ async fn first_login_chooses_a_password_then_syncs_and_is_remembered() {
         .await;
     assert_eq!(answer["stored"], 1);
     desk.until("the observation", |e| {
-        matches!(e, Event::Sync(SyncEvent::Synced { cursor: 1, .. })).then_some(())
+        matches!(e, Event::Sync(SyncEvent::Synced { cursor, .. }) if cursor.seq() == Ok(1))
+            .then_some(())
     })
     .await;
     let notes: Vec<&StorageNote> = desk

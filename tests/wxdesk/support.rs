@@ -21,7 +21,7 @@ use wxdesk::central::{self, CentralConfig, RunningCentral};
 use wxdesk::domain::access::{DeviceClaims, DeviceName, Role, Secret};
 use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock};
 use wxdesk::domain::{Element, Network, Observation, Source, StationId, Timestamp};
-use wxdesk::protocol::{Change, LoginResponse};
+use wxdesk::protocol::{Change, ChangesPage, ChunkDto, LoginResponse};
 
 /// Where test clocks start: a late-November morning in Qingliu (18:00 Beijing time).
 pub const NOW: &str = "2026-11-27T10:00:00Z";
@@ -87,6 +87,29 @@ pub fn client() -> reqwest::Client {
     init();
     reqwest::Client::builder()
         .timeout(PATIENCE)
+        .default_headers(desk_headers())
+        .build()
+        .expect("building the HTTP client")
+}
+
+/// The header every desk of this build sends: the protocol it speaks.
+pub fn desk_headers() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        wxdesk::protocol::PROTOCOL_HEADER,
+        wxdesk::protocol::PROTOCOL_VERSION
+            .to_string()
+            .parse()
+            .unwrap(),
+    );
+    headers
+}
+
+/// An HTTP client as a released protocol-1 desk is: it announces no protocol.
+pub fn protocol_1_client() -> reqwest::Client {
+    init();
+    reqwest::Client::builder()
+        .timeout(PATIENCE)
         .build()
         .expect("building the HTTP client")
 }
@@ -97,6 +120,7 @@ pub fn client_from(source: [u8; 4]) -> reqwest::Client {
     init();
     reqwest::Client::builder()
         .timeout(PATIENCE)
+        .default_headers(desk_headers())
         .local_address(std::net::IpAddr::from(source))
         .build()
         .expect("building the HTTP client")
@@ -397,8 +421,9 @@ impl TestCentral {
             .bearer_auth(token)
             // A stream outlives any request timeout; the tests guard each wait instead.
             .timeout(Duration::from_secs(3600));
-        if let Some(id) = last_event_id {
-            request = request.header("Last-Event-ID", id.to_string());
+        if let Some(seq) = last_event_id {
+            let cursor = wxdesk::protocol::Cursor::from_seq(seq);
+            request = request.header("Last-Event-ID", cursor.as_str());
         }
         let response = request.send().await.expect("opening the stream");
         assert_eq!(response.status(), 200, "stream refused");
@@ -473,7 +498,7 @@ pub fn session_view(role: Role) -> wxdesk::console::messages::SessionView {
 /// An HTTP client that sends `token` with every request.
 pub fn client_with(token: &str) -> reqwest::Client {
     init();
-    let mut headers = reqwest::header::HeaderMap::new();
+    let mut headers = desk_headers();
     headers.insert(
         reqwest::header::AUTHORIZATION,
         format!("Bearer {token}").parse().unwrap(),
@@ -546,18 +571,30 @@ impl EventStream {
         .await
     }
 
-    /// The next change, checking the event's framing (`id` = seq, `event: change`).
-    pub async fn next_change(&mut self) -> Change {
+    /// The next change, checking the event's framing (`id` = its cursor, `event: change`, a
+    /// page of one change).
+    pub async fn next_change(&mut self) -> StreamChange {
         let Some(SseItem::Event { id, event, data }) = self.next_event().await else {
             panic!("the stream ended");
         };
-        let change: Change = serde_json::from_str(&data).expect("a Change as data");
-        assert_eq!(id, Some(change.seq.to_string()), "event id is the seq");
+        let mut page: ChangesPage = serde_json::from_str(&data).expect("a page as data");
+        assert_eq!(page.changes.len(), 1, "one change per event");
+        let change = page.changes.remove(0);
+        assert_eq!(
+            id.as_deref(),
+            Some(change.cursor.as_str()),
+            "event id is the cursor"
+        );
+        assert_eq!(page.next, change.cursor);
         assert_eq!(
             event.as_deref(),
             Some(wxdesk::protocol::STREAM_EVENT_CHANGE)
         );
-        change
+        StreamChange {
+            seq: change.cursor.seq().expect("the central's cursor"),
+            change,
+            chunks: page.chunks,
+        }
     }
 
     /// `n` changes' seqs, in arrival order.
@@ -568,6 +605,18 @@ impl EventStream {
         }
         seqs
     }
+}
+
+/// A change as the live stream sent it, with the `seq` inside its cursor (tests read it; desks
+/// never do).
+#[derive(Debug, Clone)]
+pub struct StreamChange {
+    /// The central's `seq`.
+    pub seq: u64,
+    /// The change.
+    pub change: Change,
+    /// The chunks sent with it.
+    pub chunks: Vec<ChunkDto>,
 }
 
 /// Parses one SSE block (lines up to a blank line).

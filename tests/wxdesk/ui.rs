@@ -20,6 +20,7 @@ use wxdesk::domain::audit::AuditAction;
 use wxdesk::domain::refusal::{Code, Param, Params};
 use wxdesk::domain::time::{DAY_MS, MINUTE_MS, ManualClock, SharedClock};
 use wxdesk::domain::{Element, Network, Observation, Source, StationKind, Timestamp};
+use wxdesk::protocol::Cursor;
 
 use crate::support::{afternoon, clock_at, id, network, synthetic_observations};
 
@@ -108,8 +109,8 @@ impl Console {
         }));
         self.send(SyncEvent::Synced {
             at: now.plus_ms(-20_000),
-            cursor: 500,
-            head: 500,
+            cursor: Cursor::from_seq(500),
+            behind: 0,
         });
         self.run();
     }
@@ -188,8 +189,8 @@ fn while_the_desk_catches_up_old_data_is_its_lag_not_a_silent_station() {
     let now = console.now();
     console.send(SyncEvent::Synced {
         at: now,
-        cursor: 10_000,
-        head: 300_000,
+        cursor: Cursor::from_seq(10_000),
+        behind: 290_000,
     });
     console.run();
     let text = console.text();
@@ -206,8 +207,8 @@ fn while_the_desk_catches_up_old_data_is_its_lag_not_a_silent_station() {
 
     console.send(SyncEvent::Synced {
         at: now,
-        cursor: 300_000,
-        head: 300_000,
+        cursor: Cursor::from_seq(300_000),
+        behind: 0,
     });
     console.run();
     let row = console.harness.get_by_label("李家").value().unwrap();
@@ -226,8 +227,8 @@ fn during_the_first_sync_the_chart_says_syncing_and_how_much_is_left() {
         console.send(SyncEvent::LinkChanged(LinkStatus::Online { since: now }));
         console.send(SyncEvent::Synced {
             at: now,
-            cursor: 1_000,
-            head: 301_000,
+            cursor: Cursor::from_seq(1_000),
+            behind: 300_000,
         });
         console.run();
         let text = console.text();
@@ -245,8 +246,8 @@ fn during_the_first_sync_the_chart_says_syncing_and_how_much_is_left() {
         // Caught up and still nothing: now it is the station's silence.
         console.send(SyncEvent::Synced {
             at: now,
-            cursor: 301_000,
-            head: 301_000,
+            cursor: Cursor::from_seq(301_000),
+            behind: 0,
         });
         console.run();
         console.harness.get_by_label(text.chart_no_data);
@@ -573,8 +574,8 @@ fn every_text_of_every_view_has_glyphs_in_both_languages() {
         let now = console.now();
         console.send(SyncEvent::Synced {
             at: now,
-            cursor: 10,
-            head: 130,
+            cursor: Cursor::from_seq(10),
+            behind: 120,
         });
         console.send(SyncEvent::LinkChanged(LinkStatus::Offline {
             since: now.plus_ms(-DAY_MS - 3 * MINUTE_MS),

@@ -57,7 +57,6 @@ fn year_cache(now: Timestamp) -> CacheDb {
     let outage = outage_end.plus_ms(-3 * HOUR_MS)..outage_end;
     let stuck_end = now.floor(HOUR_MS).plus_ms(-DAY_MS);
     let stuck = stuck_end.plus_ms(-HOUR_MS)..stuck_end;
-    let mut seq = 0;
     let mut page = Vec::new();
     for m in 1..=365 * 1440 {
         let time = start.plus_ms(m * MINUTE_MS);
@@ -77,14 +76,13 @@ fn year_cache(now: Timestamp) -> CacheDb {
             values.insert(Element::Rhu, 97.0);
             qc.insert(Element::Rhu, QcFlags::PASSED.with(QcTest::Persistence));
         }
-        seq += 1;
         let observation = Observation {
             station: station.clone(),
             time,
             source: Source::Live,
             values,
         };
-        page.push((seq, CacheChange::Observation { observation, qc }));
+        page.push(CacheChange::Observation { observation, qc });
         if page.len() == 10_000 {
             cache.apply(std::mem::take(&mut page)).unwrap();
         }

@@ -14,10 +14,10 @@ use crate::console::messages::Trouble;
 use crate::domain::access::{Account, Secret};
 use crate::domain::refusal::{Code, Params};
 use crate::protocol::{
-    API_PREFIX, ApiError, AuditPage, AuditQuery, Change, ChangesPage, CodedRefusal, Health,
+    API_PREFIX, ApiError, AuditPage, AuditQuery, Change, ChunkDto, CodedRefusal, Cursor, Health,
     ImportQuery, ImportReport, LoginRequest, LoginResponse, MaintenanceDto, MaintenanceUpdate,
-    NetworkDto, NewMaintenance, NewUserRequest, OneTimePassword, PasswordChange,
-    STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest,
+    NetworkDto, NewMaintenance, NewUserRequest, OneTimePassword, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    PasswordChange, STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest, VersionInfo,
 };
 
 /// Why a call to the central failed.
@@ -58,11 +58,60 @@ pub enum ClientError {
     StreamEnded,
 }
 
+/// A page of the change feed (or a live-stream event) as this desk reads it: chunks of
+/// elements it does not know are dropped and counted rather than failing the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedBatch {
+    /// The changes, oldest first.
+    pub changes: Vec<Change>,
+    /// The current chunks of the hours they name.
+    pub chunks: Vec<ChunkDto>,
+    /// The newest position when the central read the page.
+    pub head: Cursor,
+    /// Where to continue from once the batch is applied.
+    pub next: Cursor,
+    /// Changes after `next` up to `head`.
+    pub behind: u64,
+    /// Chunks this build could not read (an element it does not know).
+    pub unreadable_chunks: usize,
+}
+
+/// [`crate::protocol::ChangesPage`] read leniently.
+#[derive(serde::Deserialize)]
+struct WirePage {
+    changes: Vec<Change>,
+    #[serde(default)]
+    chunks: Vec<serde_json::Value>,
+    head: Cursor,
+    next: Cursor,
+    #[serde(default)]
+    behind: u64,
+}
+
+impl From<WirePage> for FeedBatch {
+    fn from(page: WirePage) -> Self {
+        let total = page.chunks.len();
+        let chunks: Vec<ChunkDto> = page
+            .chunks
+            .into_iter()
+            .filter_map(|chunk| serde_json::from_value(chunk).ok())
+            .collect();
+        Self {
+            unreadable_chunks: total - chunks.len(),
+            changes: page.changes,
+            chunks,
+            head: page.head,
+            next: page.next,
+            behind: page.behind,
+        }
+    }
+}
+
 /// One item of the live stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamItem {
-    /// A change.
-    Change(Change),
+    /// A change, with the chunks it names.
+    Change(FeedBatch),
     /// A keep-alive: the link is alive and nothing has changed.
     Heartbeat,
 }
@@ -126,9 +175,12 @@ impl CentralClient {
         }
     }
 
-    /// A request with the session token, if there is one.
+    /// A request announcing this desk's protocol, with the session token if there is one.
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let request = self.http.request(method, self.url(path));
+        let request = self
+            .http
+            .request(method, self.url(path))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string());
         match &self.token {
             Some(token) => request.bearer_auth(token.expose()),
             None => request,
@@ -320,26 +372,44 @@ impl CentralClient {
         self.get_json("/stations", &[]).await
     }
 
-    /// `GET /changes?after=&limit=`.
-    pub async fn changes(&self, after: u64, limit: u32) -> Result<ChangesPage, ClientError> {
-        self.get_json(
-            "/changes",
-            &[("after", after.to_string()), ("limit", limit.to_string())],
-        )
-        .await
+    /// `GET /version`.
+    pub async fn version(&self) -> Result<VersionInfo, ClientError> {
+        self.get_json("/version", &[]).await
     }
 
-    /// `GET /stream` from `after`: changes as they are committed. Each item must arrive within
-    /// `idle` (the central's keep-alives arrive well within it) or the stream reports
-    /// [`ClientError::Stalled`].
+    /// `GET /changes?after=&limit=&kinds=`: from the start of the log when `after` is `None`,
+    /// of `kinds` only when given.
+    pub async fn changes(
+        &self,
+        after: Option<&Cursor>,
+        limit: u32,
+        kinds: Option<&[String]>,
+    ) -> Result<FeedBatch, ClientError> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(after) = after {
+            query.push(("after", after.to_string()));
+        }
+        if let Some(kinds) = kinds {
+            query.push(("kinds", kinds.join(",")));
+        }
+        self.get_json::<WirePage>("/changes", &query)
+            .await
+            .map(FeedBatch::from)
+    }
+
+    /// `GET /stream` from `after` (`None`: from now on): changes as they are committed. Each
+    /// item must arrive within `idle` (the central's keep-alives arrive well within it) or the
+    /// stream reports [`ClientError::Stalled`].
     pub async fn stream(
         &self,
-        after: u64,
+        after: Option<&Cursor>,
         idle: Duration,
     ) -> Result<impl Stream<Item = Result<StreamItem, ClientError>> + use<>, ClientError> {
-        let response = self
-            .request(reqwest::Method::GET, "/stream")
-            .header("Last-Event-ID", after.to_string())
+        let mut request = self.request(reqwest::Method::GET, "/stream");
+        if let Some(after) = after {
+            request = request.header("Last-Event-ID", after.as_str());
+        }
+        let response = request
             .header("Accept", "text/event-stream")
             .send()
             .await
@@ -399,8 +469,8 @@ fn decode_item(item: SseItem) -> Option<Result<StreamItem, ClientError>> {
     match item {
         SseItem::Comment => Some(Ok(StreamItem::Heartbeat)),
         SseItem::Event { event, data, .. } if event == STREAM_EVENT_CHANGE => Some(
-            serde_json::from_str(&data)
-                .map(StreamItem::Change)
+            serde_json::from_str::<WirePage>(&data)
+                .map(|page| StreamItem::Change(page.into()))
                 .map_err(|e| ClientError::Decode(format!("stream event: {e}"))),
         ),
         SseItem::Event { .. } => None, // event types of later API versions

@@ -1,8 +1,11 @@
 //! The sync service: keeps the cache a gap-free, duplicate-free copy of the central's change
 //! log and tells the UI what arrived and how the link is.
 //!
-//! A session: health → confirm who is signed in (`/auth/session`) → network → page through
-//! `/changes` from the cursor → follow `/stream` from the cursor. Any failure ends the session;
+//! A session: health → confirm who is signed in (`/auth/session`) → network → what the central
+//! serves (`/version`; a central older than the desk is reported once) → replay the changes a
+//! previous build skipped, if this build reads their kinds → page through `/changes` from the
+//! cursor → follow `/stream` from the cursor. The cursor is the central's opaque text, kept in
+//! the cache with the data it covers. Any failure ends the session;
 //! the service says it is offline (keeping the first "since"), waits with exponential back-off
 //! (or until the user asks to retry now), and starts a new session from the cursor it committed
 //! last.
@@ -11,6 +14,7 @@
 //! when the token changes. A 401 is not a network failure: the session ends ("log in again")
 //! and nothing is retried until someone logs in.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -20,15 +24,18 @@ use tokio::sync::mpsc;
 use super::Waker;
 use super::accounts::view;
 use super::client::{CentralClient, ClientError, StreamItem};
+use super::kinds;
 use super::session::{Session, Token};
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent, Trouble};
 use crate::console::state::RECENT_WINDOW_MS;
+use crate::domain::Network;
 use crate::domain::audit::parse_head;
 use crate::domain::time::SharedClock;
-use crate::domain::{Network, Timestamp};
-use crate::protocol::{Change, ChangeData};
+use crate::protocol::{Cursor, FEATURES};
 use crate::store::StoreError;
-use crate::store::cache::{Applied, ApplyError, CacheChange, CacheDb};
+use crate::store::cache::CacheDb;
+
+mod feed;
 
 /// Exponential back-off between reconnection attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,17 +64,27 @@ pub struct SyncSettings {
     /// Longest silence tolerated on the live stream (the central sends keep-alives well
     /// within it) before the link is presumed dead.
     pub stream_idle: Duration,
+    /// The change kinds this desk reads (default: every kind of [`kinds::REGISTRY`]); a test
+    /// leaves some out to stand in for an older build.
+    pub kinds: BTreeSet<String>,
+    /// The feed features this desk relies on (default: [`FEATURES`]); a central that does not
+    /// advertise one is reported as too old for them.
+    pub features: BTreeSet<String>,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            page_size: 10_000,
+            // Each change names a whole write's hours and the page carries their chunks, so a
+            // page of a thousand changes is already megabytes.
+            page_size: 1000,
             backoff: Backoff {
                 first: Duration::from_secs(1),
                 max: Duration::from_secs(30),
             },
             stream_idle: Duration::from_secs(45),
+            kinds: kinds::all(),
+            features: FEATURES.iter().map(|&f| f.to_owned()).collect(),
         }
     }
 }
@@ -78,11 +95,7 @@ enum SessionError {
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error("cache: {0}")]
-    Apply(#[from] ApplyError),
-    #[error("cache: {0}")]
     Store(#[from] StoreError),
-    #[error("central sent a malformed change {seq}: {reason}")]
-    Malformed { seq: u64, reason: String },
     #[error("central sent an invalid station network: {0}")]
     Network(String),
     #[error("the console is closing")]
@@ -119,9 +132,12 @@ pub struct SyncService {
     clock: SharedClock,
     settings: SyncSettings,
     link: LinkStatus,
-    cursor: u64,
+    /// Where the feed continues (`None`: from the start of the log).
+    cursor: Option<Cursor>,
     network: Option<Network>,
     failures: u32,
+    /// What the central lacked, as last reported (reported again only when it changes).
+    lacking: Option<Vec<String>>,
 }
 
 impl SyncService {
@@ -147,9 +163,10 @@ impl SyncService {
             clock,
             settings,
             link: LinkStatus::Connecting { since: now },
-            cursor: 0,
+            cursor: None,
             network: None,
             failures: 0,
+            lacking: None,
         }
     }
 
@@ -197,10 +214,7 @@ impl SyncService {
                 continue;
             }
             tracing::warn!(server = self.client.base(), "sync session ended: {error}");
-            if matches!(
-                error,
-                SessionError::Store(_) | SessionError::Apply(ApplyError::Store(_))
-            ) {
+            if matches!(error, SessionError::Store(_)) {
                 self.emit(SyncEvent::Failed(error.to_string())).await;
             }
             self.failures += 1;
@@ -238,17 +252,21 @@ impl SyncService {
     /// Sends what the cache already holds: the console is useful before the central answers.
     async fn show_cache(&mut self) -> Result<(), StoreError> {
         let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
-        let (cursor, network, recent, maintenance) = self
+        let (cursor, network, recent, maintenance, skipped) = self
             .with_cache(move |cache| {
                 Ok::<_, StoreError>((
                     cache.cursor()?,
                     cache.network()?,
                     cache.since(from)?,
                     cache.maintenance(None)?,
+                    cache.skipped()?,
                 ))
             })
             .await?;
-        self.cursor = cursor;
+        self.cursor = cursor.map(Cursor::from_text);
+        if !skipped.kinds.is_empty() {
+            self.emit(SyncEvent::ChangesSkipped(skipped.kinds)).await;
+        }
         if let Some(network) = network {
             self.network = Some(network.clone());
             self.emit(SyncEvent::NetworkLoaded(network)).await;
@@ -291,61 +309,58 @@ impl SyncService {
             .await?;
         self.check_audit_head(health.audit_head.as_deref(), replaced)
             .await?;
-        if replaced || health.head < self.cursor {
-            // A different database answers (restored from a backup, or recreated): its change
-            // log is not the one our cursor counts, and it may lack values we hold. Start over
-            // from an empty cache.
-            if !replaced {
-                self.with_cache(|cache| cache.forget_synced()).await?;
-            }
-            let message = format!(
-                "the central's database was replaced (its log is at {}, this desk had synced {}); re-syncing from the start",
-                health.head, self.cursor
-            );
-            self.cursor = 0;
-            self.emit(SyncEvent::CentralReplaced(message)).await;
+        if replaced {
+            self.start_over(
+                "the central's database was replaced (restored from a backup, or recreated)",
+            )
+            .await;
         }
+        self.check_version().await?;
         self.set_link(LinkStatus::Online {
             since: self.clock.now(),
         })
         .await;
         self.failures = 0;
-
-        loop {
-            let page = self
-                .client
-                .changes(self.cursor, self.settings.page_size)
-                .await?;
-            let done =
-                page.changes.is_empty() || page.changes.last().is_some_and(|c| c.seq >= page.head);
-            self.apply(page.changes, page.head).await?;
-            if done {
-                break;
-            }
-        }
+        self.replay_skipped().await?;
+        self.catch_up().await?;
 
         let stream = self
             .client
-            .stream(self.cursor, self.settings.stream_idle)
+            .stream(self.cursor.as_ref(), self.settings.stream_idle)
             .await?;
         let mut batches = std::pin::pin!(stream.ready_chunks(1000));
         while let Some(items) = batches.next().await {
-            let mut changes = Vec::with_capacity(items.len());
+            let mut events = Vec::with_capacity(items.len());
             let mut failure = None;
             for item in items {
                 match item {
-                    Ok(StreamItem::Change(change)) => changes.push(change),
+                    Ok(StreamItem::Change(event)) => events.push(event),
                     Ok(StreamItem::Heartbeat) => {}
                     Err(error) => failure = Some(error),
                 }
             }
-            let head = changes.last().map_or(self.cursor, |c| c.seq);
-            self.apply(changes, head).await?;
+            if let Some(batch) = feed::merged(events) {
+                let next = batch.next.clone();
+                self.apply(batch, Some(next)).await?;
+            }
             if let Some(error) = failure {
                 return Err(error.into());
             }
         }
         Err(ClientError::StreamEnded.into())
+    }
+
+    /// Forgets what the cache synced from another central database and says so.
+    async fn start_over(&mut self, why: &str) {
+        if let Err(error) = self.with_cache(|cache| cache.forget_synced()).await {
+            tracing::warn!("could not empty the cache: {error}");
+        }
+        self.cursor = None;
+        let message = format!("{why}; re-syncing from the start");
+        self.emit(SyncEvent::CentralReplaced(message)).await;
+        // The skipped changes went with the rest; a fresh sync counts anew.
+        self.emit(SyncEvent::ChangesSkipped(Default::default()))
+            .await;
     }
 
     /// Remembers the central's audit head and reports one that went backwards. A head that
@@ -372,48 +387,6 @@ impl SyncService {
                 "the central's audit head went backwards"
             );
             self.emit(SyncEvent::AuditHeadRegressed(regression)).await;
-        }
-        Ok(())
-    }
-
-    /// Applies changes to the cache and reports them; an empty batch still reports that the
-    /// cache is confirmed up to date.
-    async fn apply(&mut self, changes: Vec<Change>, head: u64) -> Result<(), SessionError> {
-        let changes = changes
-            .into_iter()
-            .map(decode_change)
-            .collect::<Result<Vec<_>, _>>()?;
-        let (applied, cursor) = self
-            .with_cache(move |cache| {
-                let applied = cache.apply(changes)?;
-                Ok::<_, ApplyError>((applied, cache.cursor()?))
-            })
-            .await?;
-        self.cursor = cursor;
-        let Applied {
-            observations,
-            rejudged,
-            maintenance,
-        } = applied;
-        if !observations.is_empty() {
-            self.emit(SyncEvent::ObservationsArrived(observations))
-                .await;
-        }
-        if !rejudged.is_empty() {
-            self.emit(SyncEvent::QcRejudged(rejudged)).await;
-        }
-        if !maintenance.is_empty() {
-            self.emit(SyncEvent::MaintenanceChanged(maintenance)).await;
-        }
-        let at = self.clock.now();
-        self.emit(SyncEvent::Synced {
-            at,
-            cursor,
-            head: head.max(cursor),
-        })
-        .await;
-        if self.events.is_closed() {
-            return Err(SessionError::Closed);
         }
         Ok(())
     }
@@ -452,36 +425,6 @@ impl SyncService {
         .await
         .unwrap_or_else(|join| Err(StoreError::Decode(format!("cache task failed: {join}")).into()))
     }
-}
-
-/// A change as the cache stores it. The central validated the record with its own clock, so
-/// time is judged only against the far future: a desk with a slow clock still accepts it.
-fn decode_change(change: Change) -> Result<(u64, CacheChange), SessionError> {
-    let malformed = |reason: String| SessionError::Malformed {
-        seq: change.seq,
-        reason,
-    };
-    let decoded = match change.data {
-        ChangeData::Observation(record) => {
-            let parsed = record
-                .parse(Timestamp(i64::MAX / 2))
-                .map_err(|e| malformed(e.to_string()))?;
-            if let Some(error) = parsed.value_errors.first() {
-                return Err(malformed(error.to_string()));
-            }
-            CacheChange::Observation {
-                observation: parsed.observation,
-                qc: parsed.qc,
-            }
-        }
-        ChangeData::Qc(qc) => CacheChange::Qc {
-            station: qc.station,
-            time: qc.time,
-            flags: qc.flags,
-        },
-        ChangeData::Maintenance(window) => CacheChange::Maintenance(window.into()),
-    };
-    Ok((change.seq, decoded))
 }
 
 #[cfg(test)]

@@ -209,10 +209,7 @@ pub fn syncing_status(scene: Scene<'_>) -> Option<String> {
     Some(match state.sync {
         Some(progress) => format!(
             "{title} · {}",
-            i18n::sync_left(
-                scene.language,
-                progress.head.saturating_sub(progress.cursor)
-            )
+            i18n::sync_left(scene.language, progress.behind)
         ),
         None => format!("{title}…"),
     })

@@ -467,6 +467,32 @@ pub fn behind(language: Language, changes: u64) -> String {
     }
 }
 
+/// "3 条变更需要新版本才能显示 · 有新版本可用": changes this build skipped (kinds only a newer
+/// build shows).
+pub fn changes_skipped(language: Language, changes: u64) -> String {
+    match language {
+        Language::Zh => format!("{changes} 条变更需要新版本才能显示 · 有新版本可用"),
+        Language::En => format!(
+            "{changes} changes need a newer version to be shown · a new version is available"
+        ),
+    }
+}
+
+/// What a central older than this desk does not serve: "中心站版本较旧，不支持：warning" /
+/// "The central is older than this desk and does not serve: warning".
+pub fn central_lacks(language: Language, lacking: &[String]) -> String {
+    match language {
+        Language::Zh => format!(
+            "中心站版本较旧，本机的以下功能在此无法使用：{}。请联系管理员升级中心站",
+            lacking.join("、")
+        ),
+        Language::En => format!(
+            "The central is older than this desk; these do not work here: {}. Ask an administrator to upgrade the central",
+            lacking.join(", ")
+        ),
+    }
+}
+
 /// "还剩 120 条变更" / "120 changes left": what the first sync still has to fetch.
 pub fn sync_left(language: Language, changes: u64) -> String {
     match language {

@@ -56,7 +56,7 @@ pub fn sync_status(sync: Option<SyncProgress>, now: Timestamp, language: Languag
         Some(progress) => format!(
             "{} · {}",
             i18n::last_sync(language, progress.at, now),
-            i18n::behind(language, progress.head - progress.cursor)
+            i18n::behind(language, progress.behind)
         ),
     }
 }
@@ -397,6 +397,40 @@ fn link_chip_ui(ui: &mut egui::Ui, scene: Scene<'_>, sync: &str) {
     ));
 }
 
+/// What the desk says about versions: changes only a newer build shows, and what an older
+/// central does not serve. Empty when the desk and its central match.
+pub fn version_notices(
+    skipped: &std::collections::BTreeMap<String, u64>,
+    lacking: &[String],
+    language: Language,
+) -> Vec<String> {
+    let total: u64 = skipped.values().sum();
+    let mut notices = Vec::new();
+    if total > 0 {
+        notices.push(i18n::changes_skipped(language, total));
+    }
+    if !lacking.is_empty() {
+        notices.push(i18n::central_lacks(language, lacking));
+    }
+    notices
+}
+
+/// The version notices as a banner, while there are any.
+fn version_banner_ui(ui: &mut egui::Ui, scene: Scene<'_>) {
+    let state = scene.state;
+    let notices = version_notices(&state.skipped_changes, &state.central_lacks, scene.language);
+    if notices.is_empty() {
+        return;
+    }
+    egui::Panel::top("version_banner")
+        .frame(theme::panel_frame().fill(theme::BANNER_NOTICE_BG))
+        .show(ui, |ui| {
+            for notice in notices {
+                ui.label(RichText::new(format!("ⓘ {notice}")).color(theme::INK));
+            }
+        });
+}
+
 /// Draws the offline banner and the newest unacknowledged background report, if any.
 pub fn banners_ui(
     ui: &mut egui::Ui,
@@ -405,6 +439,7 @@ pub fn banners_ui(
     commands: &mut Vec<Command>,
 ) {
     let text = scene.text;
+    version_banner_ui(ui, scene);
     if view
         .retry_requested
         .as_ref()
@@ -562,26 +597,36 @@ mod tests {
     }
 
     #[test]
+    fn version_notices_say_what_needs_a_newer_desk_or_central() {
+        let skipped = [("warning".to_owned(), 2), ("relay".to_owned(), 1)].into();
+        let lacking = ["warning".to_owned(), "kinds_filter".to_owned()];
+        assert!(version_notices(&Default::default(), &[], Language::Zh).is_empty());
+        assert_eq!(
+            version_notices(&skipped, &lacking, Language::Zh),
+            [
+                "3 条变更需要新版本才能显示 · 有新版本可用",
+                "中心站版本较旧，本机的以下功能在此无法使用：warning、kinds_filter。请联系管理员升级中心站"
+            ]
+        );
+        assert_eq!(
+            version_notices(&skipped, &[], Language::En),
+            ["3 changes need a newer version to be shown · a new version is available"]
+        );
+    }
+
+    #[test]
     fn sync_status_says_when_and_how_far_behind() {
         let now = Timestamp::parse_rfc3339("2026-11-27T10:30:00Z").unwrap();
         let at = now.plus_ms(-MINUTE_MS);
         let cases = [
             (None, "尚未同步", "Not synced yet"),
             (
-                Some(SyncProgress {
-                    at,
-                    cursor: 10,
-                    head: 10,
-                }),
+                Some(SyncProgress { at, behind: 0 }),
                 "最近同步 18:29:00",
                 "Last sync 18:29:00",
             ),
             (
-                Some(SyncProgress {
-                    at,
-                    cursor: 10,
-                    head: 130,
-                }),
+                Some(SyncProgress { at, behind: 120 }),
                 "最近同步 18:29:00 · 正在追赶 120 条变更",
                 "Last sync 18:29:00 · 120 changes behind",
             ),

@@ -1,6 +1,6 @@
 //! Ingesting a batch of observation records, parsed at the edge
-//! ([`crate::protocol::parse_batch`]): store what is new, append one change per record that
-//! stored something, and judge every record.
+//! ([`crate::protocol::parse_batch`]): store what is new, append one change naming the hours
+//! the batch changed, and judge every record.
 //!
 //! The judging ([`judge`], [`respond`]) is pure so that any store implementation gives the
 //! same answers; only [`ingest_batch`] touches SQLite.
@@ -16,9 +16,8 @@ use crate::domain::qc::QcConfig;
 use crate::domain::refusal::{Code, Refusal};
 use crate::domain::{Element, Network, Observation, Timestamp};
 use crate::protocol::{
-    ChangeData, CodedRefusal, IngestResponse, ObservationRecord, QcChange, RecordError,
-    RecordResult,
-    RecordStatus,
+    ChangeData, CodedRefusal, HoursChange, IngestResponse, RecordError, RecordResult, RecordStatus,
+    SeriesHour,
 };
 use crate::store::observations::{OnConflict, ValueOutcome, Writer};
 use crate::store::{Context as _, StoreError};
@@ -82,9 +81,9 @@ pub fn ingest_batch(
     })
 }
 
-/// Quality-controls what a batch stored, then appends one change per stored record (with the
-/// flags of its values that failed a test) and one per re-judged instant. Returns how many
-/// changes it appended and what judging read.
+/// Quality-controls what a batch stored, then appends one change naming every hour whose
+/// chunk the transaction changed (new values, or flags re-judged), if any. Returns how many
+/// changes it appended (0 or 1) and what judging read.
 pub fn log_with_verdicts(
     writer: &mut Writer<'_>,
     now: Timestamp,
@@ -92,30 +91,29 @@ pub fn log_with_verdicts(
     stored: &[Observation],
 ) -> Result<(u64, QcWork), StoreError> {
     let verdicts = qc::judge(writer, quality.network, quality.config, stored)?;
-    let conn = writer.conn();
-    let mut appended = 0;
-    for obs in stored {
-        let mut record = ObservationRecord::from(obs);
-        if let Some(flags) = verdicts.new_values.get(&(obs.station.clone(), obs.time)) {
-            record.qc = flags
-                .iter()
-                .filter(|(element, _)| obs.values.contains_key(element))
-                .map(|(element, &f)| (element.code().to_owned(), f))
-                .collect();
-        }
-        append_change(conn, now, &ChangeData::Observation(record))?;
-        appended += 1;
-    }
-    for ((station, time), flags) in verdicts.rejudged {
-        let change = QcChange {
-            station,
-            time,
-            flags,
-        };
-        append_change(conn, now, &ChangeData::Qc(change))?;
-        appended += 1;
-    }
+    let appended = log_changed_hours(writer, now)?;
     Ok((appended, verdicts.work))
+}
+
+/// Writes what `writer` holds and appends one `hours` change naming every hour it wrote;
+/// returns how many changes it appended (none when nothing changed).
+pub fn log_changed_hours(writer: &mut Writer<'_>, now: Timestamp) -> Result<u64, StoreError> {
+    writer.flush()?;
+    let hours: Vec<SeriesHour> = writer
+        .written_hours()
+        .into_iter()
+        .map(|(station, element, start)| SeriesHour {
+            station: station.to_string(),
+            element,
+            start,
+        })
+        .collect();
+    if hours.is_empty() {
+        return Ok(0);
+    }
+    let change = ChangeData::Hours(HoursChange::from_hours(&hours));
+    append_change(writer.conn(), now, &change)?;
+    Ok(1)
 }
 
 /// The newest `seq` in the change log (0 when empty).

@@ -11,7 +11,7 @@
 //! are merged where they touch, and only the merged stretches are read. Two values 76 years
 //! apart cost two small windows, not 76 years of empty days.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::super::StoreError;
@@ -20,13 +20,10 @@ use crate::domain::time::DAY_MS;
 use crate::domain::{Element, Network, Observation, Station, StationId, Timestamp};
 use crate::store::observations::{self, Writer};
 
-/// What judging a batch decided.
+/// What judging a batch did (the flags themselves are written into the chunks, whose hours
+/// the change log then names).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QcVerdicts {
-    /// Flags of the batch's new values that failed a test.
-    pub new_values: BTreeMap<(StationId, Timestamp), BTreeMap<Element, QcFlags>>,
-    /// Values stored before the batch whose flags changed: their flags now.
-    pub rejudged: BTreeMap<(StationId, Timestamp), BTreeMap<Element, QcFlags>>,
     /// What judging read from the database.
     pub work: QcWork,
 }
@@ -62,10 +59,6 @@ pub fn judge(
         return Ok(verdicts);
     }
     writer.flush()?;
-    let fresh: HashSet<(&StationId, Element, Timestamp)> = new
-        .iter()
-        .flat_map(|o| o.values.keys().map(move |&e| (&o.station, e, o.time)))
-        .collect();
     let stretches = merged(
         targets
             .iter()
@@ -82,7 +75,7 @@ pub fn judge(
             })
             .collect();
         if !in_slice.is_empty() {
-            let context = (network, config, &fresh);
+            let context = (network, config);
             judge_slice(writer, context, &in_slice, &slice, &mut verdicts)?;
         }
     }
@@ -152,16 +145,12 @@ fn intersection(a: &Range<Timestamp>, b: &Range<Timestamp>) -> Option<Range<Time
 }
 
 /// What every slice is judged with: the network, the rules, and the batch's own values.
-type SliceContext<'a, 'b> = (
-    &'a Network,
-    &'a QcConfig,
-    &'a HashSet<(&'b StationId, Element, Timestamp)>,
-);
+type SliceContext<'a> = (&'a Network, &'a QcConfig);
 
 /// Judges the stations of one slice of time.
 fn judge_slice(
     writer: &mut Writer<'_>,
-    (network, config, fresh): SliceContext<'_, '_>,
+    (network, config): SliceContext<'_>,
     targets: &[(&Station, Range<Timestamp>)],
     slice: &Range<Timestamp>,
     verdicts: &mut QcVerdicts,
@@ -210,23 +199,8 @@ fn judge_slice(
         for ((element, time), flags) in evaluate(config, target, &windows, range.clone()) {
             let key = (station.id.clone(), element, time);
             let before = stored.get(&key).copied().unwrap_or_default();
-            let is_new = fresh.contains(&(&station.id, element, time));
-            if is_new && !flags.passed() {
-                verdicts
-                    .new_values
-                    .entry((station.id.clone(), time))
-                    .or_default()
-                    .insert(element, flags);
-            }
             if flags != before {
                 writer.set_qc(&station.id, element, time, flags)?;
-                if !is_new {
-                    verdicts
-                        .rejudged
-                        .entry((station.id.clone(), time))
-                        .or_default()
-                        .insert(element, flags);
-                }
                 stored.insert(key, flags);
             }
         }

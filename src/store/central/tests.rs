@@ -5,7 +5,7 @@ use crate::assets::qingliu_network;
 use crate::domain::qc::QcConfig;
 use crate::domain::time::MINUTE_MS;
 use crate::domain::{Element, StationId};
-use crate::protocol::{ChangeData, IngestResponse, RecordStatus, parse_batch};
+use crate::protocol::{IngestResponse, RecordStatus, parse_batch};
 
 pub(super) fn now() -> Timestamp {
     Timestamp::parse_rfc3339("2026-11-27T10:00:00Z").unwrap()
@@ -162,55 +162,94 @@ fn record_errors_say_what_is_wrong() {
 }
 
 #[test]
-fn change_log_is_gap_free_and_holds_only_new_values() {
+fn one_change_per_batch_names_the_hours_it_changed() {
+    use crate::protocol::{HoursChange, SeriesHour, kind};
     let (_dir, store) = fresh();
     assert_eq!(store.head().unwrap(), 0);
-    let t = minute(-5);
+    let (t, earlier) = (minute(-5), minute(-65));
     let batch = [
         record("58819", &t, json!({"TEM": 12.5})),
         record("708301", &t, json!({"TEM": 11.0})),
+        record("58819", &earlier, json!({"TEM": 12.0})),
         record("708399", &t, json!({"TEM": 11.0})),
     ];
     let report = ingest_json(&store, &batch);
-    assert_eq!((report.head, report.new_changes), (2, 2));
+    assert_eq!((report.head, report.new_changes), (1, 1));
     // The same batch again: no change; then a record with one new value among duplicates.
     assert_eq!(ingest_json(&store, &batch).new_changes, 0);
     let report = ingest_json(
         &store,
         &[record("58819", &t, json!({"TEM": 12.5, "RHU": 77}))],
     );
-    assert_eq!((report.head, report.new_changes), (3, 1));
-    let (changes, head) = store.changes_after(0, 100).unwrap();
-    assert_eq!(head, 3);
-    let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
-    assert_eq!(seqs, [1, 2, 3]);
-    let ChangeData::Observation(last) = &changes[2].data else {
-        panic!("an observation change")
+    assert_eq!((report.head, report.new_changes), (2, 1));
+    let page = store.changes_after(0, 100, None).unwrap();
+    assert_eq!(page.head, 2);
+    let seqs: Vec<u64> = page.changes.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, [1, 2]);
+    let hour = |station: &str, element, at: &str| SeriesHour {
+        station: station.into(),
+        element,
+        start: crate::store::chunk::chunk_of(Timestamp::parse_rfc3339(at).unwrap()),
     };
-    assert_eq!(last.station, "58819");
-    assert_eq!(last.time, t);
-    assert_eq!(last.values.keys().collect::<Vec<_>>(), ["RHU"]);
-    assert_eq!(changes[2].recorded_at, now());
+    let (first, last) = (&page.changes[0].1, &page.changes[1].1);
+    assert_eq!(
+        (first.kind.as_str(), first.recorded_at),
+        (kind::HOURS, now())
+    );
+    let mut named = first.decode::<HoursChange>().unwrap().series_hours().0;
+    named.sort();
+    let mut expected = vec![
+        hour("58819", Element::Tem, &t),
+        hour("708301", Element::Tem, &t),
+        hour("58819", Element::Tem, &earlier),
+    ];
+    expected.sort();
+    assert_eq!(named, expected);
+    assert_eq!(last.named_hours(), [hour("58819", Element::Rhu, &t)]);
+    // Every hour named comes with its chunk as stored now, once.
+    assert_eq!(page.chunks.len(), 4);
+    let rhu = page
+        .chunks
+        .iter()
+        .find(|c| c.hour.element == Element::Rhu)
+        .unwrap();
+    let chunk = crate::store::chunk::Chunk::decode(rhu.hour.start, &rhu.data.0).unwrap();
+    assert_eq!(chunk.samples().len(), 1);
+    assert_eq!(chunk.samples()[0].value, 77.0);
 }
 
 #[test]
-fn changes_page_after_a_cursor() {
+fn changes_page_after_a_cursor_and_by_kind() {
     let (_dir, store) = fresh();
-    let batch: Vec<Value> = (0..7)
-        .map(|n| record("58819", &minute(-n), json!({"TEM": 10.0})))
-        .collect();
-    ingest_json(&store, &batch);
+    for n in 0..7 {
+        ingest_json(
+            &store,
+            &[record("58819", &minute(-n), json!({"TEM": 10.0}))],
+        );
+    }
     let mut cursor = 0;
     let mut pages = Vec::new();
     loop {
-        let (page, head) = store.changes_after(cursor, 3).unwrap();
-        assert_eq!(head, 7);
-        let Some(last) = page.last() else { break };
-        cursor = last.seq;
-        pages.push(page.iter().map(|c| c.seq).collect::<Vec<_>>());
+        let page = store.changes_after(cursor, 3, None).unwrap();
+        assert_eq!(page.head, 7);
+        let Some(&(last, _)) = page.changes.last() else {
+            break;
+        };
+        cursor = last;
+        pages.push(page.changes.iter().map(|c| c.0).collect::<Vec<_>>());
     }
     assert_eq!(pages, [vec![1, 2, 3], vec![4, 5, 6], vec![7]]);
-    assert!(store.changes_after(99, 3).unwrap().0.is_empty());
+    assert!(store.changes_after(99, 3, None).unwrap().changes.is_empty());
+    let kinds = |k: &[&str]| k.iter().map(|&k| k.to_owned()).collect::<Vec<_>>();
+    let hours = store
+        .changes_after(2, 10, Some(&kinds(&["hours"])))
+        .unwrap();
+    assert_eq!(hours.changes.len(), 5);
+    let none = store
+        .changes_after(0, 10, Some(&kinds(&["warning"])))
+        .unwrap();
+    assert!(none.changes.is_empty() && none.chunks.is_empty());
+    assert_eq!(none.head, 7);
 }
 
 #[test]

@@ -42,13 +42,10 @@ fn recent_cache(now: Timestamp) -> CacheDb {
             source: Source::Live,
             values,
         };
-        page.push((
-            u64::try_from(m).unwrap(),
-            CacheChange::Observation {
-                observation,
-                qc: BTreeMap::new(),
-            },
-        ));
+        page.push(CacheChange::Observation {
+            observation,
+            qc: BTreeMap::new(),
+        });
     }
     cache.apply(page).unwrap();
     cache

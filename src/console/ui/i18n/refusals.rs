@@ -63,6 +63,8 @@ fn templates(code: Code) -> (&'static str, &'static str) {
         C::OutOfBounds => ("参数 {name} 的值 {value} 须在 1 到 {max} 之间", "{name} = {value} must be between 1 and {max}"),
         C::InvalidCursor => ("同步位置“{text}”无效", "“{text}” is not a sync position this central gave"),
         C::CursorAhead => ("同步位置 {cursor} 超出中心最新的变更 {head}：中心的数据库已更换，将从头同步", "Sync position {cursor} is beyond the central's newest change {head}: its database was replaced; syncing starts over"),
+        C::CursorExpired => ("中心只保留 {oldest} 之后的变更：本台将从快照重新同步", "The central keeps changes from {oldest} on only: this desk starts again from a snapshot"),
+        C::UpdateRequired => ("需要更新 wxdesk：本台使用协议 {desk}，中心使用协议 {central}，请安装新版", "Update required: this desk speaks protocol {desk}, the central protocol {central}; install the new wxdesk"),
         C::UnknownFormat => ("未知的文件格式“{text}”（可用：micaps1、micaps3、csv）", "Unknown file format “{text}” (micaps1, micaps3 or csv)"),
         C::SourceNotPermitted => ("无权提交来源为“{source}”的数据（可提交：{allowed}），本批数据未保存", "You may not submit data of source “{source}” (you may: {allowed}); nothing was stored"),
         C::ImportRefused => ("文件 {file} 被拒收（{reason}），文件中的数据均未导入", "File {file} was refused ({reason}); nothing of it was imported"),
