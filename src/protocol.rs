@@ -12,6 +12,7 @@ pub mod dto;
 pub mod feed;
 pub mod history;
 pub mod openapi;
+pub mod snapshot;
 
 pub use access::*;
 pub use admin::*;

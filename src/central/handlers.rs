@@ -274,6 +274,7 @@ pub async fn changes(
         )));
     }
     let after = query.after;
+    super::snapshot::check_cursor(&state, after).await?;
     let (changes, head) = state
         .blocking(move |store| store.changes_after(after, limit as usize))
         .await?;

@@ -493,6 +493,11 @@ pub mod error_code {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
     /// 429 at login: too many failed logins from this address; `Retry-After` says when.
     pub const TOO_MANY_LOGINS: &str = "too_many_logins";
+    /// 410 at `/changes`: the cursor is older than the oldest change the central keeps
+    /// (`[retention] change_log_days`); the desk starts again from `GET /snapshot`.
+    pub const CURSOR_EXPIRED: &str = "cursor_expired";
+    /// 400: a time range wider than the route serves in one answer.
+    pub const RANGE_TOO_LONG: &str = "range_too_long";
     // 400 at a password change: the `password_*` codes of
     // `crate::domain::access::PasswordRefusal::code`.
 }

@@ -2,6 +2,8 @@
 //! keeps showing data when the central cannot be reached. The central is the truth: the cache
 //! overwrites on conflict and advances its cursor in the same transaction as the data.
 
+pub mod snapshot;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -17,7 +19,7 @@ use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 
-const MIGRATIONS: [Migration; 5] = [
+const MIGRATIONS: [Migration; 6] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -37,6 +39,10 @@ const MIGRATIONS: [Migration; 5] = [
     Migration {
         name: "maintenance windows",
         sql: maintenance::SCHEMA,
+    },
+    Migration {
+        name: "rollups-only periods",
+        sql: snapshot::SCHEMA,
     },
 ];
 
@@ -211,7 +217,10 @@ impl CacheDb {
     /// leave the desk silently different from the central). The network stays.
     pub fn forget_synced(&mut self) -> Result<(), StoreError> {
         let tx = self.conn.transaction().context("starting cache reset")?;
-        tx.execute_batch("DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;")
+        tx.execute_batch(
+            "DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;
+             DELETE FROM rollups_only;",
+        )
             .context("emptying the cache")?;
         tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
             .context("resetting cursor")?;

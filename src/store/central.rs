@@ -17,6 +17,7 @@ pub mod maintenance;
 pub mod outbox;
 mod qc;
 mod schema;
+pub mod snapshot;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +34,7 @@ pub use ingest::{IngestReport, Quality, judge, new_part, rejected, tally};
 pub use maintenance::{Logged, MaintenanceError, NewWindow, WindowChange};
 pub use qc::QcWork;
 pub use schema::MIGRATIONS;
+pub use snapshot::{SnapshotStore, Trimmed};
 
 use super::observations::{self, LatestValues};
 use super::{Context as _, StoreError, history, sqlite};
@@ -45,7 +47,7 @@ use crate::protocol::{Change, ChangeData};
 
 /// What the central needs from its database, accounts and audit log included. Implementations
 /// are shared between request handlers (`Arc<dyn CentralStore>`) and block the calling thread.
-pub trait CentralStore: AccountStore + Send + Sync + fmt::Debug {
+pub trait CentralStore: AccountStore + SnapshotStore + Send + Sync + fmt::Debug {
     /// The station network.
     fn network(&self) -> Result<Network, StoreError>;
 

@@ -6,6 +6,8 @@
 //! stalls a chart. When several view requests queue up (a pan across a year), only the newest
 //! is built: the others were already replaced on screen.
 
+pub mod on_demand;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -41,6 +43,8 @@ const NOT_SIGNED_IN: &str = "not signed in: log in first";
 /// The history service.
 pub struct HistoryService {
     cache: Arc<Mutex<CacheDb>>,
+    /// The connection older minutes fetched on demand are written through (sync's).
+    writer: Arc<Mutex<CacheDb>>,
     client: CentralClient,
     session: Arc<Session>,
     emitter: Emitter,
@@ -70,6 +74,7 @@ impl HistoryService {
         export_dir: PathBuf,
     ) -> Self {
         Self {
+            writer: Arc::clone(&cache),
             cache,
             client,
             session,
@@ -78,6 +83,14 @@ impl HistoryService {
             export_dir: Mutex::new(export_dir),
             folder_memory: None,
         }
+    }
+
+    /// Writes older minutes fetched on demand through `cache` (when reads go through a
+    /// read-only connection of their own).
+    #[must_use]
+    pub fn writing_to(mut self, cache: Arc<Mutex<CacheDb>>) -> Self {
+        self.writer = cache;
+        self
     }
 
     /// Remembers the export folder the user chooses in `file` (read back at the next start).
@@ -183,9 +196,22 @@ impl HistoryService {
         let now = self.clock.now();
         match command {
             HistoryCommand::Views { ticket, requests } => {
+                let client = self.authorised();
+                let held = on_demand::fill(client.as_ref(), &self.writer, &requests)
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::warn!(%error, "rollups-only periods not read");
+                        Vec::new()
+                    });
+                let requests = on_demand::answerable(&requests, &held);
                 let answer = self.read(move |cache| views(cache, &requests, now)).await;
                 self.reply(Read, answer, |views| HistoryEvent::Views { ticket, views })
                     .await;
+                self.emit(HistoryEvent::HeldAsRollups {
+                    ticket,
+                    periods: held,
+                })
+                .await;
             }
             HistoryCommand::Rain {
                 ticket,

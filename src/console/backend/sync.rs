@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::Waker;
 use super::accounts::view;
+use super::bootstrap::{self, BootstrapError};
 use super::client::{CentralClient, ClientError, StreamItem};
 use super::session::{Session, Token};
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent};
@@ -85,8 +86,20 @@ enum SessionError {
     Malformed { seq: u64, reason: String },
     #[error("central sent an invalid station network: {0}")]
     Network(String),
+    #[error("central sent a malformed snapshot: {0}")]
+    Snapshot(String),
     #[error("the console is closing")]
     Closed,
+}
+
+impl From<BootstrapError> for SessionError {
+    fn from(error: BootstrapError) -> Self {
+        match error {
+            BootstrapError::Client(error) => Self::Client(error),
+            BootstrapError::Store(error) => Self::Store(error),
+            BootstrapError::Malformed(reason) => Self::Snapshot(reason),
+        }
+    }
 }
 
 /// How waiting for the next attempt ended.
@@ -301,11 +314,23 @@ impl SyncService {
         .await;
         self.failures = 0;
 
+        if self.cursor == 0 {
+            // Never synced (or the central was replaced): a snapshot, not the whole log.
+            self.bootstrap().await?;
+        }
         loop {
-            let page = self
+            let page = match self
                 .client
                 .changes(self.cursor, self.settings.page_size)
-                .await?;
+                .await
+            {
+                Err(ClientError::Refused { status: 410, .. }) => {
+                    // Away longer than the central keeps its log: start again from a snapshot.
+                    self.bootstrap().await?;
+                    continue;
+                }
+                page => page?,
+            };
             let done =
                 page.changes.is_empty() || page.changes.last().is_some_and(|c| c.seq >= page.head);
             self.apply(page.changes, page.head).await?;
@@ -336,6 +361,34 @@ impl SyncService {
             }
         }
         Err(ClientError::StreamEnded.into())
+    }
+
+    /// Installs a snapshot (see [`bootstrap`]): the live screen's day is shown as soon as the
+    /// head is in, the older parts follow, then the log is followed from the snapshot's cursor.
+    async fn bootstrap(&mut self) -> Result<(), SessionError> {
+        let installed = bootstrap::install_head(&self.client, &self.cache).await?;
+        self.network = Some(installed.network.clone());
+        self.emit(SyncEvent::NetworkLoaded(installed.network.clone()))
+            .await;
+        if !installed.maintenance.is_empty() {
+            self.emit(SyncEvent::MaintenanceChanged(installed.maintenance.clone()))
+                .await;
+        }
+        let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
+        let recent = self.with_cache(move |cache| cache.since(from)).await?;
+        if !recent.is_empty() {
+            self.emit(SyncEvent::ObservationsArrived(recent)).await;
+        }
+        let tally = bootstrap::install_parts(&self.client, &self.cache, &installed).await?;
+        self.cursor = bootstrap::finish(&self.cache, &installed).await?;
+        tracing::info!(
+            cursor = self.cursor,
+            requests = tally.requests,
+            hours = tally.hours,
+            rollups = tally.rollups,
+            "bootstrapped from a snapshot"
+        );
+        Ok(())
     }
 
     /// Remembers the central's audit head and reports one that went backwards. A head that
