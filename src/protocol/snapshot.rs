@@ -209,7 +209,8 @@ mod tests {
     #[test]
     fn full_resolution_starts_at_a_beijing_midnight_a_week_back() {
         let table = [
-            // now (UTC), full_from (UTC = Beijing midnight - 8 h), recent_from
+            // now (UTC), full_from (a Beijing midnight), recent_from (the hour holding now
+            // and 25 before it: at 16:00 sharp that hour is 15:00–16:00)
             (
                 "2026-12-07T00:30:00Z",
                 "2026-11-29T16:00:00Z",
@@ -218,7 +219,7 @@ mod tests {
             (
                 "2026-12-07T16:00:00Z",
                 "2026-11-30T16:00:00Z",
-                "2026-12-06T15:00:00Z",
+                "2026-12-06T14:00:00Z",
             ),
         ];
         for (now, full, recent) in table {

@@ -303,7 +303,9 @@ async fn a_desk_away_longer_than_the_retention_bootstraps_again_without_loss_or_
         .await;
     assert_eq!(status, 200);
     let last = head(&central).await;
-    let admin = client_with(&central.token(Role::Administrator).await);
+    // Two days on, the sessions of before have expired: log in again.
+    let credentials = remembered_session(&central, dir.path()).await;
+    let admin = client_with(central.admin_login().await.token.expose());
     within("the log trimmed past the desk's cursor", async {
         loop {
             let answer = admin
