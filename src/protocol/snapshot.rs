@@ -76,7 +76,8 @@ pub struct ChunkPage {
 }
 
 /// One series' rollups of one level, packed: per bucket its start (`i64` ms), the length of
-/// its encoded aggregate (`u16`) and the aggregate (`store::rollups` encoding), little-endian.
+/// its encoded aggregate (`u16`) and the aggregate (`store::rollups` encoding), little-endian,
+/// the whole deflated (RFC 1951).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollupSeries {
     /// Station id.
@@ -158,6 +159,31 @@ pub fn recent_from(now: Timestamp) -> Timestamp {
         .max(full_from(now))
 }
 
+/// Most bytes one series' packed rollups may inflate to: a year of days with both summaries
+/// is about 60 kB.
+const MAX_INFLATED_BYTES: u64 = 1 << 20;
+
+/// `bytes` deflated (rollups of smooth series shrink about fourfold).
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+/// The inverse of [`deflate`], refusing more than [`MAX_INFLATED_BYTES`].
+fn inflate(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(bytes)
+        .take(MAX_INFLATED_BYTES + 1)
+        .read_to_end(&mut out)
+        .ok()?;
+    (out.len() as u64 <= MAX_INFLATED_BYTES).then_some(out)
+}
+
 /// A rollup page's series: one station, one element, the aggregates at `level`.
 pub fn rollup_series(
     station: &StationId,
@@ -169,7 +195,9 @@ pub fn rollup_series(
         station: station.to_string(),
         element,
         level,
-        data: Base64Bytes(pack_rollups(rows.iter().map(|(t, b)| (*t, b.as_slice())))),
+        data: Base64Bytes(deflate(&pack_rollups(
+            rows.iter().map(|(t, b)| (*t, b.as_slice())),
+        ))),
     }
 }
 
@@ -178,7 +206,8 @@ pub fn rollup_rows(
     series: &RollupSeries,
     decode: impl Fn(&[u8]) -> Option<Aggregate>,
 ) -> Option<Vec<(Timestamp, Aggregate)>> {
-    unpack_rollups(&series.data.0)?
+    let packed = inflate(&series.data.0)?;
+    unpack_rollups(&packed)?
         .into_iter()
         .map(|(t, bytes)| decode(bytes).map(|a| (t, a)))
         .collect()
@@ -204,6 +233,22 @@ mod tests {
         assert!(unpack_rollups(&packed[..packed.len() - 1]).is_none());
         assert!(unpack_rollups(&[1, 2, 3]).is_none());
         assert_eq!(unpack_rollups(&[]).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_series_travels_deflated_and_comes_back_whole() {
+        let rows: Vec<(Timestamp, Vec<u8>)> = (0..365)
+            .map(|day| (Timestamp(day * DAY_MS), vec![1, 0, day as u8, 7, 7, 7, 7, 7]))
+            .collect();
+        let station = StationId::parse("58819").unwrap();
+        let series = rollup_series(&station, Element::Tem, Level::Day, &rows);
+        assert!(series.data.0.len() < pack_rollups(rows.iter().map(|(t, b)| (*t, b.as_slice()))).len() / 2);
+        let back = rollup_rows(&series, |b| Some(Aggregate::of(&crate::domain::history::Sample::live(Timestamp(i64::from(b[2])), 0.0)))).unwrap();
+        assert_eq!(back.len(), 365);
+        assert_eq!(back[3].0, Timestamp(3 * DAY_MS));
+        let bomb = deflate(&vec![0; 2 << 20]);
+        assert_eq!(inflate(&bomb), None, "more than a series can hold is refused");
+        assert_eq!(inflate(&[1, 2, 3]), None);
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //!
 //! The fixture is written through the store's observation writer on the database file (no
 //! HTTP, no change log: what years of ingest leave behind, after retention trimmed the log):
-//! 16 stations × 8 elements, the last `WXDESK_BENCH_RECENT_DAYS` (30) days in minutes, the
-//! years before in `WXDESK_BENCH_OLD_STEP_MIN`-minute steps (10; 1 for minutes throughout),
-//! `WXDESK_BENCH_YEARS` (3) years in all. `WXDESK_BENCH_FIXTURE=path` keeps the database
-//! between runs.
+//! 16 stations × 8 elements, the last `WXDESK_BENCH_RECENT_DAYS` (8) days in minutes, the
+//! years before in `WXDESK_BENCH_OLD_STEP_MIN`-minute steps (60, an hourly archive; 1 for
+//! minutes throughout, slow to build), `WXDESK_BENCH_YEARS` (3) years in all, and the series
+//! the year view shows (the first station's TEM) in minutes for its whole year.
+//! `WXDESK_BENCH_FIXTURE=path` keeps the database between runs.
 //!
 //! `cargo bench --bench bootstrap` (or `--profile dev` to reuse a debug build).
 
@@ -35,6 +36,9 @@ use wxdesk::store::cache::CacheDb;
 use wxdesk::store::central::SqliteCentralStore;
 use wxdesk::store::observations::{OnConflict, Writer};
 
+/// Days of minutes of the series the year view shows (the rest is hourly before the week).
+const YEAR_OF_MINUTES_DAYS: i64 = 380;
+
 const ELEMENTS: [Element; 8] = [
     Element::Tem,
     Element::Gst,
@@ -54,6 +58,11 @@ fn env(name: &str, default: i64) -> i64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// The station whose year is viewed at full resolution.
+fn viewed() -> wxdesk::domain::StationId {
+    wxdesk::domain::StationId::parse("58819").unwrap()
 }
 
 fn now() -> Timestamp {
@@ -92,16 +101,19 @@ fn observation(station: &wxdesk::domain::StationId, index: usize, t: Timestamp) 
     }
 }
 
-/// Writes the fixture into `db` (created through the store, filled through its writer).
+/// Writes the fixture into `db` (created through the store, filled through its writer, a day
+/// per transaction).
 fn build_fixture(db: &Path) -> (usize, Duration) {
     let network = wxdesk::assets::qingliu_network().unwrap();
     let qc = wxdesk::assets::qc_config().unwrap();
     drop(SqliteCentralStore::open(db, &network, qc).unwrap());
     let years = env("WXDESK_BENCH_YEARS", 3);
-    let recent_days = env("WXDESK_BENCH_RECENT_DAYS", 30);
-    let old_step = env("WXDESK_BENCH_OLD_STEP_MIN", 10) * MINUTE_MS;
+    let recent_days = env("WXDESK_BENCH_RECENT_DAYS", 8);
+    let old_step = env("WXDESK_BENCH_OLD_STEP_MIN", 60) * MINUTE_MS;
     let start = now().plus_ms(-years * 365 * DAY_MS).floor(DAY_MS);
     let recent = now().plus_ms(-recent_days * DAY_MS);
+    let viewed_from = now().plus_ms(-YEAR_OF_MINUTES_DAYS * DAY_MS);
+    let viewed = viewed();
     let started = Instant::now();
     let mut conn = wxdesk::store::sqlite::open(db).unwrap();
     let mut values = 0;
@@ -109,22 +121,33 @@ fn build_fixture(db: &Path) -> (usize, Duration) {
     while day < now() {
         let tx = conn.transaction().unwrap();
         let mut writer = Writer::new(&tx);
-        let step = if day >= recent { MINUTE_MS } else { old_step };
-        let mut t = day.plus_ms(step);
+        let mut t = day.plus_ms(MINUTE_MS);
         while t <= day.plus_ms(DAY_MS) && t <= now() {
+            let every_series = t >= recent || (t.millis() - start.millis()) % old_step == 0;
             for (index, station) in network.stations.iter().enumerate() {
-                let o = observation(&station.id, index, t);
+                // The year view's series has minutes for its whole year.
+                let viewed_minute = station.id == viewed && t >= viewed_from;
+                if !every_series && !viewed_minute {
+                    continue;
+                }
+                let mut o = observation(&station.id, index, t);
+                if !every_series {
+                    o.values.retain(|&e, _| e == Element::Tem);
+                }
                 values += o.values.len();
                 writer
                     .insert(&o, OnConflict::KeepStored, &Default::default())
                     .unwrap();
             }
-            t = t.plus_ms(step);
+            t = t.plus_ms(MINUTE_MS);
         }
         writer.finish().unwrap();
         tx.commit().unwrap();
         day = day.plus_ms(DAY_MS);
     }
+    let _ = wxdesk::store::sqlite::open(db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
     (values, started.elapsed())
 }
 
@@ -180,7 +203,7 @@ async fn first_sync(url: &str, token: &Secret, cache_path: &Path, counted: &shap
     let parts = started.elapsed();
     // Any year view: the year before the snapshot's week, one series, at full resolution.
     let year = ViewRequest {
-        station: installed.network.stations[0].id.clone(),
+        station: viewed(),
         element: Element::Tem,
         from: installed.full_from.plus_ms(-365 * DAY_MS),
         to: installed.full_from,
@@ -227,6 +250,7 @@ fn print(name: &str, f: &Figures) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let db = std::env::var("WXDESK_BENCH_FIXTURE")
         .map_or_else(|_| dir.path().join("central.sqlite"), PathBuf::from);
