@@ -238,16 +238,34 @@ mod tests {
     #[test]
     fn a_series_travels_deflated_and_comes_back_whole() {
         let rows: Vec<(Timestamp, Vec<u8>)> = (0..365)
-            .map(|day| (Timestamp(day * DAY_MS), vec![1, 0, day as u8, 7, 7, 7, 7, 7]))
+            .map(|day| {
+                (
+                    Timestamp(day * DAY_MS),
+                    vec![1, 0, day as u8, 7, 7, 7, 7, 7],
+                )
+            })
             .collect();
         let station = StationId::parse("58819").unwrap();
         let series = rollup_series(&station, Element::Tem, Level::Day, &rows);
-        assert!(series.data.0.len() < pack_rollups(rows.iter().map(|(t, b)| (*t, b.as_slice()))).len() / 2);
-        let back = rollup_rows(&series, |b| Some(Aggregate::of(&crate::domain::history::Sample::live(Timestamp(i64::from(b[2])), 0.0)))).unwrap();
+        assert!(
+            series.data.0.len()
+                < pack_rollups(rows.iter().map(|(t, b)| (*t, b.as_slice()))).len() / 2
+        );
+        let back = rollup_rows(&series, |b| {
+            Some(Aggregate::of(&crate::domain::history::Sample::live(
+                Timestamp(i64::from(b[2])),
+                0.0,
+            )))
+        })
+        .unwrap();
         assert_eq!(back.len(), 365);
         assert_eq!(back[3].0, Timestamp(3 * DAY_MS));
         let bomb = deflate(&vec![0; 2 << 20]);
-        assert_eq!(inflate(&bomb), None, "more than a series can hold is refused");
+        assert_eq!(
+            inflate(&bomb),
+            None,
+            "more than a series can hold is refused"
+        );
         assert_eq!(inflate(&[1, 2, 3]), None);
     }
 

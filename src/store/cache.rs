@@ -221,7 +221,7 @@ impl CacheDb {
             "DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;
              DELETE FROM rollups_only;",
         )
-            .context("emptying the cache")?;
+        .context("emptying the cache")?;
         tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
             .context("resetting cursor")?;
         tx.commit().context("committing cache reset")

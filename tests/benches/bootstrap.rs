@@ -185,9 +185,16 @@ struct Figures {
 }
 
 /// A new desk's first sync through `url` with `token`, measured from the login accepted.
-async fn first_sync(url: &str, token: &Secret, cache_path: &Path, counted: &shaper::Counter) -> Figures {
+async fn first_sync(
+    url: &str,
+    token: &Secret,
+    cache_path: &Path,
+    counted: &shaper::Counter,
+) -> Figures {
     let cache = Arc::new(Mutex::new(CacheDb::open(cache_path).unwrap()));
-    let client = CentralClient::new(url, &[]).unwrap().with_token(token.clone());
+    let client = CentralClient::new(url, &[])
+        .unwrap()
+        .with_token(token.clone());
     counted.reset();
     let started = Instant::now();
     // What sync asks before the snapshot.
@@ -209,8 +216,10 @@ async fn first_sync(url: &str, token: &Secret, cache_path: &Path, counted: &shap
         to: installed.full_from,
         columns: 1200,
     };
-    let held = on_demand::fill(Some(&client), &cache, &[year]).await.unwrap();
-    assert!(held.is_empty(), "{held:?}");
+    let filled = on_demand::fill(Some(&client), &cache, &[year])
+        .await
+        .unwrap();
+    assert!(filled.held.is_empty() && !filled.failed, "{filled:?}");
     let year = started.elapsed();
     drop(cache);
     Figures {
@@ -276,16 +285,18 @@ async fn main() {
     let token = match central.first_admin_password() {
         Some(one_time) => login(&central.url(), one_time).await,
         // A kept fixture: the password the first run chose.
-        None => CentralClient::new(&central.url(), &[])
-            .unwrap()
-            .login(&LoginRequest {
-                username: "admin".into(),
-                password: Secret::new(BENCH_PASSWORD),
-                workstation: "bench".into(),
-            })
-            .await
-            .unwrap()
-            .token,
+        None => {
+            CentralClient::new(&central.url(), &[])
+                .unwrap()
+                .login(&LoginRequest {
+                    username: "admin".into(),
+                    password: Secret::new(BENCH_PASSWORD),
+                    workstation: "bench".into(),
+                })
+                .await
+                .unwrap()
+                .token
+        }
     };
 
     let loopback = shaper::start(central.addr(), shaper::Shape::unlimited()).await;
@@ -296,7 +307,10 @@ async fn main() {
         &loopback.1,
     )
     .await;
-    print("loopback (target: live screen < 5 s, year view < 30 s)", &figures);
+    print(
+        "loopback (target: live screen < 5 s, year view < 30 s)",
+        &figures,
+    );
 
     let shaped = shaper::start(central.addr(), shaper::Shape::mbit(10.0, 50)).await;
     let figures = first_sync(
@@ -306,6 +320,9 @@ async fn main() {
         &shaped.1,
     )
     .await;
-    print("10 Mbit/s, 50 ms each way (target: year view < 30 s)", &figures);
+    print(
+        "10 Mbit/s, 50 ms each way (target: year view < 30 s)",
+        &figures,
+    );
     central.shutdown().await.unwrap();
 }

@@ -99,9 +99,10 @@ impl Desk {
     }
 
     async fn until_synced_to(&mut self, head: u64) {
-        self.until(&format!("sync to {head}"), |e| {
-            matches!(e, Event::Sync(SyncEvent::Synced { cursor, .. }) if *cursor == head)
-        })
+        self.until(
+            &format!("sync to {head}"),
+            |e| matches!(e, Event::Sync(SyncEvent::Synced { cursor, .. }) if *cursor == head),
+        )
         .await;
     }
 
@@ -210,7 +211,10 @@ async fn a_new_desk_bootstraps_then_equals_the_central_and_fetches_older_minutes
         .iter()
         .filter(|e| matches!(e, Event::Sync(SyncEvent::ObservationsArrived(_))))
         .count();
-    assert_eq!(replayed, 1, "the live screen's day in one go, not change by change");
+    assert_eq!(
+        replayed, 1,
+        "the live screen's day in one go, not change by change"
+    );
 
     // Live values after the snapshot arrive through the log.
     let (status, answer) = central
@@ -225,13 +229,21 @@ async fn a_new_desk_bootstraps_then_equals_the_central_and_fetches_older_minutes
         values_after(central.db_path(), full),
         "the week in full: values, flags and provenance"
     );
-    assert!(values_after(&cache, Timestamp(0)).len() < values_after(central.db_path(), Timestamp(0)).len());
+    assert!(
+        values_after(&cache, Timestamp(0)).len()
+            < values_after(central.db_path(), Timestamp(0)).len()
+    );
     assert_eq!(
         daily_rollups(&cache, full),
         daily_rollups(central.db_path(), full),
         "before the week: the central's daily rollups"
     );
-    let (_, windows) = central.get_json(&client_with(&central.token(Role::Technician).await), "/maintenance").await;
+    let (_, windows) = central
+        .get_json(
+            &client_with(&central.token(Role::Technician).await),
+            "/maintenance",
+        )
+        .await;
     let cached = wxdesk::store::cache::CacheDb::open(&cache)
         .unwrap()
         .maintenance(None)

@@ -63,12 +63,11 @@ where
     let mut deleted = 0;
     loop {
         let store = Arc::clone(store);
-        let pass = tokio::task::spawn_blocking(move || {
-            store.trim_change_log(cutoff, retention.batch)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        let pass =
+            tokio::task::spawn_blocking(move || store.trim_change_log(cutoff, retention.batch))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         deleted += pass.deleted;
         if pass.deleted < retention.batch || context.stopping() {
             return Ok((deleted, pass));
@@ -80,7 +79,10 @@ where
 
 /// What administrators read of a trim.
 pub fn verdict(deleted: usize, cutoff: Timestamp, oldest: Option<u64>) -> String {
-    let oldest = oldest.map_or_else(|| "the log is empty".to_owned(), |o| format!("oldest kept #{o}"));
+    let oldest = oldest.map_or_else(
+        || "the log is empty".to_owned(),
+        |o| format!("oldest kept #{o}"),
+    );
     format!("deleted {deleted} change(s) recorded before {cutoff}; {oldest}")
 }
 
@@ -206,7 +208,9 @@ mod tests {
         tokio::time::advance(retention.every).await;
         board
             .wait_for("retention", |s| {
-                s.detail.as_deref().is_some_and(|d| d.contains("deleted 10 "))
+                s.detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains("deleted 10 "))
             })
             .await
             .unwrap();

@@ -20,8 +20,7 @@ use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::time::{DAY_MS, Timestamp};
 use crate::domain::{Network, StationId};
 use crate::protocol::snapshot::{
-    ChunkPage, MAX_SNAPSHOT_CHUNK_MS, MAX_SNAPSHOT_ROLLUP_MS, RollupPage, SnapshotHead,
-    rollup_rows,
+    ChunkPage, MAX_SNAPSHOT_CHUNK_MS, MAX_SNAPSHOT_ROLLUP_MS, RollupPage, SnapshotHead, rollup_rows,
 };
 use crate::protocol::{ChunkDto, Cursor};
 use crate::store::StoreError;
@@ -154,8 +153,11 @@ pub async fn install_parts(
     installed: &Installed,
 ) -> Result<PartsTally, BootstrapError> {
     let mut tally = PartsTally::default();
-    for (from, to) in spans_back(installed.recent_from, installed.full_from, MAX_SNAPSHOT_CHUNK_MS)
-    {
+    for (from, to) in spans_back(
+        installed.recent_from,
+        installed.full_from,
+        MAX_SNAPSHOT_CHUNK_MS,
+    ) {
         let hours = stored_hours(client.snapshot_chunks(from, to).await?.chunks)?;
         tally.requests += 1;
         tally.hours += hours.len();
@@ -233,8 +235,8 @@ fn series_rollups(page: &RollupPage) -> Result<Vec<SeriesRollups>, BootstrapErro
     page.series
         .iter()
         .map(|s| {
-            let station =
-                StationId::parse(&s.station).map_err(|e| BootstrapError::Malformed(e.to_string()))?;
+            let station = StationId::parse(&s.station)
+                .map_err(|e| BootstrapError::Malformed(e.to_string()))?;
             let rows = rollup_rows(s, rollups::decode).ok_or_else(|| {
                 BootstrapError::Malformed(format!("rollups of {}/{}", s.station, s.element.code()))
             })?;

@@ -180,9 +180,15 @@ impl CacheDb {
         (from, to): (Timestamp, Timestamp),
         hours: &[StoredHour],
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().context("starting on-demand hours")?;
+        let tx = self
+            .conn
+            .transaction()
+            .context("starting on-demand hours")?;
         write_hours(&tx, hours)?;
-        let left = subtract(&periods(&tx, station, element)?, (from.millis(), to.millis()));
+        let left = subtract(
+            &periods(&tx, station, element)?,
+            (from.millis(), to.millis()),
+        );
         tx.execute(
             "DELETE FROM rollups_only WHERE station = ?1 AND element = ?2",
             params![station.as_str(), element.storage_id()],

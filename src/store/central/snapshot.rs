@@ -10,10 +10,10 @@ use super::{SqliteCentralStore, ingest, schema};
 use crate::domain::history::Level;
 use crate::domain::time::Timestamp;
 use crate::domain::{Element, StationId};
+use crate::protocol::NetworkDto;
 use crate::protocol::feed::{Base64Bytes, ChunkDto, Cursor, SeriesHour};
 use crate::protocol::history::MaintenanceDto;
 use crate::protocol::snapshot::{self, RollupSeries, SnapshotHead};
-use crate::protocol::NetworkDto;
 use crate::store::{Context as _, StoreError, maintenance, rollups};
 
 /// What one pass of [`SnapshotStore::trim_change_log`] did.
@@ -40,8 +40,11 @@ pub trait SnapshotStore {
     ) -> Result<Option<Vec<ChunkDto>>, StoreError>;
 
     /// Every series' daily rollups with bucket starts in `[from, to)`.
-    fn daily_rollups(&self, from: Timestamp, to: Timestamp)
-    -> Result<Vec<RollupSeries>, StoreError>;
+    fn daily_rollups(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<RollupSeries>, StoreError>;
 
     /// The oldest change still in the log (`None`: the log is empty).
     fn oldest_change(&self) -> Result<Option<u64>, StoreError>;
@@ -87,7 +90,8 @@ impl SnapshotStore for SqliteCentralStore {
                 if !schema::station_exists(conn, station)? {
                     return Ok(None);
                 }
-                let Some(key) = crate::store::observations::existing_station_key(conn, station)? else {
+                let Some(key) = crate::store::observations::existing_station_key(conn, station)?
+                else {
                     return Ok(Some(Vec::new()));
                 };
                 let mut out = Vec::new();
@@ -118,10 +122,8 @@ impl SnapshotStore for SqliteCentralStore {
                     if rows.is_empty() {
                         continue;
                     }
-                    let encoded: Vec<(Timestamp, Vec<u8>)> = rows
-                        .iter()
-                        .map(|(t, a)| (*t, rollups::encode(a)))
-                        .collect();
+                    let encoded: Vec<(Timestamp, Vec<u8>)> =
+                        rows.iter().map(|(t, a)| (*t, rollups::encode(a))).collect();
                     out.push(snapshot::rollup_series(&station, element, level, &encoded));
                 }
             }
@@ -206,10 +208,7 @@ fn trim(conn: &Connection, before: Timestamp, batch: usize) -> Result<usize, Sto
 fn station_keys(conn: &Connection) -> Result<Vec<(i64, StationId)>, StoreError> {
     let rows: Vec<(i64, String)> = conn
         .prepare_cached("SELECT key, id FROM station_keys ORDER BY id")
-        .and_then(|mut s| {
-            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
-        })
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .context("listing station keys")?;
     rows.into_iter()
         .map(|(key, id)| {
@@ -233,7 +232,7 @@ fn every_series_chunks(
             series_chunks(conn, (key, &station), element, from, to, &mut out)?;
         }
     }
-    out.sort_by(|a, b| b.hour.start.cmp(&a.hour.start));
+    out.sort_by_key(|c| std::cmp::Reverse(c.hour.start));
     Ok(out)
 }
 

@@ -60,7 +60,10 @@ impl Shape {
 /// Starts a shaping proxy to `upstream` (must be loopback); returns its address and the
 /// count of bytes it delivers downstream.
 pub async fn start(upstream: SocketAddr, shape: Shape) -> (SocketAddr, Counter) {
-    assert!(upstream.ip().is_loopback(), "the shaper proxies loopback only");
+    assert!(
+        upstream.ip().is_loopback(),
+        "the shaper proxies loopback only"
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let counter = Counter::default();

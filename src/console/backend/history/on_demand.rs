@@ -17,7 +17,9 @@ use crate::store::StoreError;
 use crate::store::cache::CacheDb;
 
 /// The range a view reads below daily rollups, if it does: `[first_row, end_row)` of its plan.
-fn finer_than_days(request: &ViewRequest) -> Option<(crate::domain::Timestamp, crate::domain::Timestamp)> {
+fn finer_than_days(
+    request: &ViewRequest,
+) -> Option<(crate::domain::Timestamp, crate::domain::Timestamp)> {
     let plan = request.plan();
     (plan.level < Level::Day).then_some((plan.first_row, plan.end_row))
 }
@@ -65,27 +67,46 @@ async fn fetch(
     Ok(())
 }
 
+/// What [`fill`] left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filled {
+    /// Periods still held only as rollups.
+    pub held: Vec<HeldPeriod>,
+    /// A fetch was tried and failed (the central unreachable, or refusing).
+    pub failed: bool,
+}
+
 /// Fills what `requests` need of rollups-only periods from the central (`client`: `None`
-/// when nobody is signed in); returns what is still held only as rollups.
+/// when nobody is signed in, or fetching is resting after a failure).
 pub async fn fill(
     client: Option<&CentralClient>,
     cache: &Arc<Mutex<CacheDb>>,
     requests: &[ViewRequest],
-) -> Result<Vec<HeldPeriod>, StoreError> {
+) -> Result<Filled, StoreError> {
     let wanted = requests.to_vec();
     let periods = bootstrap::with_cache(cache, move |cache| held(cache, &wanted)).await?;
     let Some(client) = client.filter(|_| !periods.is_empty()) else {
-        return Ok(periods);
+        return Ok(Filled {
+            held: periods,
+            failed: false,
+        });
     };
+    let mut failed = false;
     for period in &periods {
         if let Err(error) = fetch(client, cache, period).await {
             tracing::info!(%error, "older minutes not fetched; the view shows daily rollups");
+            failed = true;
             break;
         }
     }
     let wanted = requests.to_vec();
-    bootstrap::with_cache(cache, move |cache| held(cache, &wanted)).await
+    let held = bootstrap::with_cache(cache, move |cache| held(cache, &wanted)).await?;
+    Ok(Filled { held, failed })
 }
+
+/// How long fetching rests after a failure, so panning an offline desk's charts does not wait
+/// on the network at every step.
+pub const REST_AFTER_FAILURE_MS: i64 = 60_000;
 
 /// The request as daily rollups can answer it: a column per day at least, so the view reads
 /// the daily level (offline, over a period held only as rollups).
@@ -134,7 +155,10 @@ mod tests {
             assert_eq!(by_days.plan().level, Level::Day, "{days} days");
             assert!(by_days.columns <= columns);
         }
-        assert!(finer_than_days(&request(365, 1200)).is_some(), "a year view reads 4 h rows");
+        assert!(
+            finer_than_days(&request(365, 1200)).is_some(),
+            "a year view reads 4 h rows"
+        );
         assert!(finer_than_days(&request(3 * 365, 200)).is_none());
     }
 

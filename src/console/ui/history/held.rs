@@ -56,7 +56,9 @@ pub fn held_ui(ui: &mut egui::Ui, scene: Scene<'_>) {
     let Some(held) = &scene.state.history.held else {
         return;
     };
-    let name = |p: &HeldPeriod| super::export::station_name(&scene.state.network, scene.language, &p.station);
+    let name = |p: &HeldPeriod| {
+        super::export::station_name(&scene.state.network, scene.language, &p.station)
+    };
     if let Some(text) = notice(scene.language, &held.value, name) {
         ui.label(RichText::new(text).color(theme::INK_MUTED));
     }
@@ -80,7 +82,10 @@ mod tests {
         let zh = notice(Language::Zh, &periods, name).unwrap();
         assert!(zh.starts_with("本机只存有以下时段的日统计"), "{zh}");
         assert!(zh.contains("2025-03-01 至 2025-05-31"), "{zh}");
-        assert!(zh.contains(i18n::element_name(Language::Zh, Element::Tem)), "{zh}");
+        assert!(
+            zh.contains(i18n::element_name(Language::Zh, Element::Tem)),
+            "{zh}"
+        );
         let en = notice(Language::En, &periods, |_| "Qingliu".to_owned()).unwrap();
         assert!(en.contains("Qingliu"), "{en}");
         assert!(en.contains("2025-03-01 to 2025-05-31"), "{en}");
@@ -89,6 +94,10 @@ mod tests {
             from: Timestamp(i64::MIN),
             ..periods[0].clone()
         }];
-        assert!(notice(Language::Zh, &open, name).unwrap().contains("… 至 2025-05-31"));
+        assert!(
+            notice(Language::Zh, &open, name)
+                .unwrap()
+                .contains("… 至 2025-05-31")
+        );
     }
 }

@@ -18,7 +18,11 @@ fn hour(start: Timestamp) -> (StoredHour, Vec<Sample>) {
         let sample = Sample {
             time: start.plus_ms(minute * MINUTE_MS),
             value: 10.0 + minute as f64 / 10.0,
-            source: if minute == 5 { Source::Backfilled } else { Source::Live },
+            source: if minute == 5 {
+                Source::Backfilled
+            } else {
+                Source::Live
+            },
             qc: if minute == 7 {
                 QcFlags::PASSED.with(QcTest::Step)
             } else {
@@ -39,7 +43,8 @@ fn hour(start: Timestamp) -> (StoredHour, Vec<Sample>) {
 
 #[test]
 fn subtracting_a_period_leaves_what_is_outside_it() {
-    let table: [(&[(i64, i64)], (i64, i64), &[(i64, i64)]); 6] = [
+    type Periods = &'static [(i64, i64)];
+    let table: [(Periods, (i64, i64), Periods); 6] = [
         (&[(0, 100)], (20, 30), &[(0, 20), (30, 100)]),
         (&[(0, 100)], (0, 100), &[]),
         (&[(0, 100)], (-5, 10), &[(10, 100)]),
@@ -81,7 +86,11 @@ fn a_snapshot_installs_values_flags_provenance_and_maintenance_then_its_cursor()
     assert_eq!(got, samples);
     assert_eq!(cache.maintenance(None).unwrap(), vec![window]);
     assert_eq!(cache.network().unwrap(), Some(network));
-    assert_eq!(cache.meta(CURSOR_KEY).unwrap(), None, "not followed until finished");
+    assert_eq!(
+        cache.meta(CURSOR_KEY).unwrap(),
+        None,
+        "not followed until finished"
+    );
     cache.finish_snapshot("7").unwrap();
     assert_eq!(cache.meta(CURSOR_KEY).unwrap().as_deref(), Some("7"));
     assert_eq!(cache.meta(INSTANCE_KEY).unwrap().as_deref(), Some("abc"));

@@ -1,10 +1,10 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::store::central::CentralStore as _;
 use crate::domain::qc::{QcConfig, QcFlags, QcTest};
 use crate::domain::time::{DAY_MS, HOUR_MS};
 use crate::domain::{Network, Observation, Source};
+use crate::store::central::CentralStore as _;
 use crate::store::chunk::Chunk;
 use crate::store::observations::{OnConflict, Writer};
 
@@ -92,13 +92,20 @@ fn the_head_carries_the_last_day_and_its_cursor_the_log_head() {
     assert_eq!(head.cursor, Cursor::from_seq(3));
     assert_eq!(head.instance, store.instance());
     assert_eq!(head.full_from, snapshot::full_from(now()));
-    assert_eq!(head.network.stations.len(), store.network().unwrap().stations.len());
+    assert_eq!(
+        head.network.stations.len(),
+        store.network().unwrap().stations.len()
+    );
     // Two series, 26 hours each: the hour holding now() and 25 before it.
     assert_eq!(head.chunks.len(), 52);
     let oldest = crate::store::chunk::chunk_of(now().plus_ms(-239 * HOUR_MS));
     assert_eq!(head.oldest, Some(oldest));
     assert!(head.chunks.iter().all(|c| c.hour.start >= head.recent_from));
-    assert!(head.chunks.windows(2).all(|w| w[0].hour.start >= w[1].hour.start));
+    assert!(
+        head.chunks
+            .windows(2)
+            .all(|w| w[0].hour.start >= w[1].hour.start)
+    );
     let newest = &head.chunks[0];
     let decoded = Chunk::decode(newest.hour.start, &newest.data.0).unwrap();
     assert_eq!(decoded.samples()[0].qc, QcFlags::PASSED.with(QcTest::Step));
@@ -133,5 +140,9 @@ fn older_hours_and_daily_rollups_are_served_by_range() {
     let values: u32 = rows.iter().map(|(_, a)| a.all.count).sum();
     let first = now().plus_ms(-239 * HOUR_MS);
     let expected = (full_from.millis() - first.millis()).div_euclid(HOUR_MS) + 1;
-    assert_eq!(i64::from(values), expected, "every hourly value before full_from");
+    assert_eq!(
+        i64::from(values),
+        expected,
+        "every hourly value before full_from"
+    );
 }
