@@ -7,6 +7,9 @@
 //! POST|PATCH /maintenance ─▶ window + change log + audit, one transaction ──────────▶ head ↑
 //! GET  /changes?after=      pages of the change log                                   │
 //! GET  /stream (SSE)        backlog from the log, then wakes on head ◀─────────────────┘
+//! GET  /snapshot[/chunks|/rollups]  a new desk's start, instead of the whole log (snapshot)
+//! retention worker          trims the log to `[retention] change_log_days`; an older
+//!                           cursor gets 410 cursor_expired and the desk bootstraps again
 //! ```
 //!
 //! Start it in-process with [`start`] on any listener (tests and the embedded default bind

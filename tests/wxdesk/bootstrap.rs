@@ -7,6 +7,7 @@
 //! The central's history is written through the store's observation writer on the database
 //! file (what a year of ingest leaves, without a year of HTTP), the live part over HTTP.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +21,9 @@ use wxdesk::console::messages::history::HeldPeriod;
 use wxdesk::console::messages::{Command, Event, HistoryCommand, HistoryEvent, SyncEvent};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::history::ViewRequest;
+use wxdesk::domain::qc::{QcFlags, QcTest};
 use wxdesk::domain::time::{DAY_MS, ManualClock, SharedClock};
-use wxdesk::domain::{Element, Timestamp};
+use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::snapshot::full_from;
 use wxdesk::store::observations::{OnConflict, Writer, every_value};
 
@@ -46,9 +48,19 @@ fn write_history(db: &Path) {
     conn.busy_timeout(PATIENCE).unwrap();
     let tx = conn.transaction().unwrap();
     let mut writer = Writer::new(&tx);
-    let flags = Default::default();
-    for o in &observations {
-        writer.insert(o, OnConflict::KeepStored, &flags).unwrap();
+    let flagged = BTreeMap::from([(Element::Tem, QcFlags::PASSED.with(QcTest::Step))]);
+    for (i, o) in observations.iter().enumerate() {
+        // Some values flagged, some sent late: the desk must keep both as the central has them.
+        let mut o = o.clone();
+        if i % 7 == 0 {
+            o.source = Source::Backfilled;
+        }
+        let flags = if i % 5 == 0 {
+            flagged.clone()
+        } else {
+            BTreeMap::new()
+        };
+        writer.insert(&o, OnConflict::KeepStored, &flags).unwrap();
     }
     writer.finish().unwrap();
     tx.commit().unwrap();
@@ -224,6 +236,14 @@ async fn a_new_desk_bootstraps_then_equals_the_central_and_fetches_older_minutes
     desk.until_synced_to(head(&central).await).await;
 
     let full = full_from(now());
+    let central_values = values_after(central.db_path(), full);
+    assert!(central_values.iter().any(|r| r.4 != 0), "flagged values");
+    assert!(
+        central_values
+            .iter()
+            .any(|r| r.5 == Source::Backfilled.storage_id()),
+        "values sent late"
+    );
     assert_eq!(
         values_after(&cache, full),
         values_after(central.db_path(), full),
