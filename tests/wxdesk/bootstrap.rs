@@ -28,7 +28,7 @@ use wxdesk::protocol::snapshot::full_from;
 use wxdesk::store::observations::{OnConflict, Writer, every_value};
 
 use crate::support::{
-    PATIENCE, TestCentral, client, client_with, id, minutes_batch, network, now,
+    PATIENCE, TestCentral, batch, client, client_with, id, minutes_batch, network, now, record,
     remembered_session, synthetic_observations, within,
 };
 
@@ -228,11 +228,21 @@ async fn a_new_desk_bootstraps_then_equals_the_central_and_fetches_older_minutes
         "the live screen's day in one go, not change by change"
     );
 
-    // Live values after the snapshot arrive through the log.
+    // Live values after the snapshot arrive through the log; so does a late value of a day
+    // the desk holds only as a daily rollup (that day is fetched whole, its rollup stays the
+    // central's).
     let (status, answer) = central
         .post_observations(&client(), &minutes_batch(-20, 20))
         .await;
     assert_eq!(status, 200, "{answer}");
+    let late = now().plus_ms(-10 * DAY_MS + 3 * 60_000).to_rfc3339();
+    let (status, answer) = central
+        .post_observations(
+            &client(),
+            &batch(&[record("708301", &late, json!({"TEM": 1.5}))]),
+        )
+        .await;
+    assert_eq!((status, &answer["stored"]), (200, &json!(1)), "{answer}");
     desk.until_synced_to(head(&central).await).await;
 
     let full = full_from(now());

@@ -21,6 +21,7 @@ use super::Waker;
 use super::accounts::view;
 use super::bootstrap::{self, BootstrapError};
 use super::client::{CentralClient, ClientError, StreamItem};
+use super::history::on_demand;
 use super::session::{Session, Token};
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent};
 use crate::console::state::RECENT_WINDOW_MS;
@@ -438,6 +439,7 @@ impl SyncService {
             rejudged,
             maintenance,
         } = applied;
+        self.refill_rollups_only_days(&observations).await?;
         if !observations.is_empty() {
             self.emit(SyncEvent::ObservationsArrived(observations))
                 .await;
@@ -457,6 +459,26 @@ impl SyncService {
         .await;
         if self.events.is_closed() {
             return Err(SessionError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Values applied into days a bootstrapped desk holds only as rollups: those days are
+    /// fetched whole, so their daily rollups stay the central's.
+    async fn refill_rollups_only_days(
+        &self,
+        observations: &[crate::domain::Observation],
+    ) -> Result<(), SessionError> {
+        let touched: Vec<_> = observations
+            .iter()
+            .flat_map(|o| o.values.keys().map(|&e| (o.station.clone(), e, o.time)))
+            .collect();
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let days = on_demand::refill_touched(&self.client, &self.cache, touched).await?;
+        if days > 0 {
+            tracing::info!(days, "days held as rollups fetched again after late values");
         }
         Ok(())
     }

@@ -171,6 +171,17 @@ impl CacheDb {
             .collect())
     }
 
+    /// The end of the newest rollups-only period of any series (`None`: the cache holds
+    /// everything in full): values after it need no check.
+    pub fn rollups_only_until(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.conn
+            .query_row("SELECT max(to_ms) FROM rollups_only", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map(|end| end.map(Timestamp))
+            .context("reading the rollups-only horizon")
+    }
+
     /// Installs one series' hours fetched for `[from, to)` (whole Beijing days of a
     /// rollups-only period), which is then no longer rollups only.
     pub fn fill_hours(

@@ -12,14 +12,13 @@ use crate::console::backend::client::CentralClient;
 use crate::console::messages::history::HeldPeriod;
 use crate::domain::history::{Level, ViewRequest};
 use crate::domain::time::DAY_MS;
+use crate::domain::{Element, StationId, Timestamp};
 use crate::protocol::snapshot::MAX_SERIES_CHUNK_MS;
 use crate::store::StoreError;
 use crate::store::cache::CacheDb;
 
 /// The range a view reads below daily rollups, if it does: `[first_row, end_row)` of its plan.
-fn finer_than_days(
-    request: &ViewRequest,
-) -> Option<(crate::domain::Timestamp, crate::domain::Timestamp)> {
+fn finer_than_days(request: &ViewRequest) -> Option<(Timestamp, Timestamp)> {
     let plan = request.plan();
     (plan.level < Level::Day).then_some((plan.first_row, plan.end_row))
 }
@@ -104,6 +103,45 @@ pub async fn fill(
     Ok(Filled { held, failed })
 }
 
+/// The whole days held only as rollups that values the log just applied fall in, fetched
+/// again: an hour written into such a day leaves its daily rollup computed from that hour
+/// alone (a late import of last month's file), so the day's every hour is fetched and the
+/// rollup recomputed from them. Returns the days fetched.
+pub async fn refill_touched(
+    client: &CentralClient,
+    cache: &Arc<Mutex<CacheDb>>,
+    touched: Vec<(StationId, Element, Timestamp)>,
+) -> Result<usize, BootstrapError> {
+    let days = bootstrap::with_cache(cache, move |cache| {
+        let Some(horizon) = cache.rollups_only_until()? else {
+            return Ok(Vec::new());
+        };
+        let mut days: Vec<HeldPeriod> = Vec::new();
+        for (station, element, time) in touched.into_iter().filter(|t| t.2 <= horizon) {
+            let (from, to) = whole_days(time.plus_ms(-1), time);
+            let day = HeldPeriod {
+                station,
+                element,
+                from,
+                to,
+            };
+            if !days.contains(&day)
+                && !cache
+                    .rollups_only(&day.station, element, from, to)?
+                    .is_empty()
+            {
+                days.push(day);
+            }
+        }
+        Ok::<_, StoreError>(days)
+    })
+    .await?;
+    for day in &days {
+        fetch(client, cache, day).await?;
+    }
+    Ok(days.len())
+}
+
 /// How long fetching rests after a failure, so panning an offline desk's charts does not wait
 /// on the network at every step.
 pub const REST_AFTER_FAILURE_MS: i64 = 60_000;
@@ -135,7 +173,6 @@ pub fn answerable(requests: &[ViewRequest], held: &[HeldPeriod]) -> Vec<ViewRequ
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Element, StationId, Timestamp};
 
     fn request(days: i64, columns: usize) -> ViewRequest {
         let to = Timestamp::parse_rfc3339("2026-12-07T00:00:00Z").unwrap();
