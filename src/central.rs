@@ -7,6 +7,9 @@
 //! POST|PATCH /maintenance ─▶ window + change log + audit, one transaction ──────────▶ head ↑
 //! GET  /changes?after=      pages of the change log                                   │
 //! GET  /stream (SSE)        backlog from the log, then wakes on head ◀─────────────────┘
+//! GET  /snapshot[/chunks|/rollups]  a new desk's start, instead of the whole log (snapshot)
+//! retention worker          trims the log to `[retention] change_log_days`; an older
+//!                           cursor gets 410 cursor_expired and the desk bootstraps again
 //! ```
 //!
 //! Start it in-process with [`start`] on any listener (tests and the embedded default bind
@@ -41,6 +44,7 @@ pub mod limits;
 pub mod logfiles;
 pub mod maintenance;
 mod maintenance_windows;
+mod snapshot;
 mod stream;
 pub mod throttle;
 pub mod tls;
@@ -75,6 +79,7 @@ use crate::store::central::backup::{BackupError, lock_for_serving};
 use crate::store::central::{ChangeFeed as _, Database as _, OpenMode, SqliteCentralStore};
 use config::ServeSettings;
 use workers::backup::BackupSchedule;
+use workers::retention::Retention;
 use workers::{Backoff, Supervisor, WorkerSpec};
 
 /// Largest request body accepted (an ingest batch, an imported file), in bytes.
@@ -120,6 +125,8 @@ pub struct CentralConfig {
     pub backups: Option<BackupSchedule>,
     /// Time between integrity checks (the `integrity` worker); `None`: no check.
     pub integrity_every: Option<Duration>,
+    /// The change log's retention (the `retention` worker); `None`: kept forever.
+    pub retention: Option<Retention>,
     /// More background workers to supervise beside those above.
     pub workers: Vec<WorkerSpec>,
     /// Back-off between a failed worker's restarts.
@@ -153,6 +160,7 @@ impl CentralConfig {
             open_mode: OpenMode::ReadWrite,
             backups: None,
             integrity_every: None,
+            retention: Some(Retention::default()),
             workers: Vec::new(),
             backoff: Backoff::default(),
         }
@@ -278,6 +286,7 @@ pub async fn start(
         open_mode,
         backups,
         integrity_every,
+        retention,
         workers,
         backoff,
     } = config;
@@ -338,6 +347,7 @@ pub async fn start(
     let mut specs = Vec::new();
     specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
+    specs.extend(retention.map(|keep| workers::retention::worker(store.clone(), keep)));
     specs.extend(workers);
     let supervisor = Supervisor::start(
         specs,
@@ -409,6 +419,10 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
         config.tls = settings.tls;
         config.backups = settings.backups;
         config.integrity_every = Some(settings.integrity_every);
+        config.retention = Some(Retention::days(settings.retention_days.map_or(
+            workers::retention::DEFAULT_CHANGE_LOG_DAYS,
+            std::num::NonZeroU32::get,
+        )));
         config.audit_key = settings.audit_key;
         let central = start(listener, config)
             .await

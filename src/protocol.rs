@@ -14,6 +14,7 @@ pub mod feed;
 pub mod history;
 pub mod ingest;
 pub mod openapi;
+pub mod snapshot;
 
 pub use access::*;
 pub use admin::*;

@@ -19,7 +19,7 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, stream, version,
+    maintenance_windows, snapshot, stream, version,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -119,6 +119,13 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(handlers::view),
         ),
+        // Older hours of one series, for a desk that holds them only as rollups.
+        route(
+            Verb::Get,
+            "/observations/chunks",
+            Requires(Read),
+            get(snapshot::series_chunks),
+        ),
         route(
             Verb::Post,
             "/imports",
@@ -151,6 +158,20 @@ pub fn routes() -> Vec<Route> {
             get(handlers::changes),
         ),
         route(Verb::Get, STREAM_PATH, Requires(Read), get(stream::stream)),
+        // A new desk's bootstrap: the head, then older hours and daily rollups in parts.
+        route(Verb::Get, "/snapshot", Requires(Read), get(snapshot::head)),
+        route(
+            Verb::Get,
+            "/snapshot/chunks",
+            Requires(Read),
+            get(snapshot::chunks),
+        ),
+        route(
+            Verb::Get,
+            "/snapshot/rollups",
+            Requires(Read),
+            get(snapshot::rollups),
+        ),
         // Accounts: one's own session.
         route(Verb::Post, "/auth/login", Public, post(accounts::login)),
         route(Verb::Get, "/auth/session", SignedIn, get(accounts::session)),

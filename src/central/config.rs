@@ -66,7 +66,7 @@ pub struct TlsSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionSection {
-    /// Days of change log kept (read by the change-log work to come).
+    /// Days of change log kept (the `retention` worker; 30 when unset).
     pub change_log_days: NonZeroU32,
 }
 

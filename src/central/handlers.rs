@@ -295,6 +295,7 @@ pub async fn changes(
         return Err(out_of_bounds("limit", limit, MAX_CHANGES_LIMIT));
     }
     let after = cursor_seq(query.after.as_deref())?.unwrap_or(0);
+    super::snapshot::check_cursor(&state, after).await?;
     let kinds: Option<Vec<String>> = query.kinds.as_deref().map(|list| {
         list.split(',')
             .map(str::trim)

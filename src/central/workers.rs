@@ -16,6 +16,7 @@
 pub mod backup;
 pub mod dispatch;
 pub mod integrity;
+pub mod retention;
 
 use std::collections::BTreeMap;
 use std::future::Future;

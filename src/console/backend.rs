@@ -4,6 +4,7 @@
 //! [`Command`]s; it never touches widgets (it only asks for a repaint through a [`Waker`]).
 
 pub mod accounts;
+pub mod bootstrap;
 pub mod client;
 pub mod credentials;
 pub mod export;
@@ -268,6 +269,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         clock.clone(),
         config.export_dir.clone(),
     )
+    .writing_to(Arc::clone(&cache))
     .remembering_folder_in(
         config
             .credentials_dir

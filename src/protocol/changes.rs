@@ -33,10 +33,12 @@ pub mod feature {
     pub const CHUNKS: &str = "chunks";
     /// `GET /changes?kinds=a,b` serves only those kinds (a desk replaying what it skipped).
     pub const KINDS_FILTER: &str = "kinds_filter";
+    /// `GET /snapshot` and its parts: a desk starts from a snapshot, not the whole log.
+    pub const SNAPSHOT: &str = "snapshot";
 }
 
 /// The features this build's central serves and its desk expects.
-pub const FEATURES: [&str; 2] = [feature::CHUNKS, feature::KINDS_FILTER];
+pub const FEATURES: [&str; 3] = [feature::CHUNKS, feature::KINDS_FILTER, feature::SNAPSHOT];
 
 /// The kinds this build's central writes or still serves.
 pub const KINDS: [&str; 4] = [kind::HOURS, kind::MAINTENANCE, kind::OBSERVATION, kind::QC];

@@ -475,6 +475,11 @@ pub mod error_code {
     /// 409 at the sync routes: a cursor beyond this central's newest change (its change log
     /// is not the one the cursor came from).
     pub const CURSOR_AHEAD: &str = Code::CursorAhead.as_str();
+    /// 410 at `/changes`: the cursor is older than the oldest change the central keeps
+    /// (`[retention] change_log_days`); the desk starts again from `GET /snapshot`.
+    pub const CURSOR_EXPIRED: &str = Code::CursorExpired.as_str();
+    /// 400: a time range wider than the route serves in one answer.
+    pub const RANGE_TOO_LONG: &str = Code::RangeTooLong.as_str();
     // 400 at a password change: the `password_*` codes of
     // `crate::domain::access::PasswordRefusal::code`.
 }

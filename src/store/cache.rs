@@ -2,6 +2,8 @@
 //! keeps showing data when the central cannot be reached. The central is the truth: the cache
 //! overwrites on conflict and advances its cursor in the same transaction as the data.
 
+pub mod snapshot;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -22,7 +24,7 @@ use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 use feed::CURSOR_KEY;
 pub use feed::{Applied, HourChunk, Skipped, SyncBatch};
 
-const MIGRATIONS: [Migration; 6] = [
+const MIGRATIONS: [Migration; 7] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -46,6 +48,10 @@ const MIGRATIONS: [Migration; 6] = [
     Migration {
         name: "sync cursor as the central's text",
         sql: feed::CURSOR_AS_TEXT,
+    },
+    Migration {
+        name: "rollups-only periods",
+        sql: snapshot::SCHEMA,
     },
 ];
 
@@ -187,8 +193,11 @@ impl CacheDb {
     /// leave the desk silently different from the central). The network stays.
     pub fn forget_synced(&mut self) -> Result<(), StoreError> {
         let tx = self.conn.transaction().context("starting cache reset")?;
-        tx.execute_batch("DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;")
-            .context("emptying the cache")?;
+        tx.execute_batch(
+            "DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;
+             DELETE FROM rollups_only;",
+        )
+        .context("emptying the cache")?;
         tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
             .context("resetting cursor")?;
         feed::write_skipped(&tx, &Skipped::default())?;

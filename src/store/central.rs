@@ -52,6 +52,7 @@ mod observation_store;
 pub mod outbox;
 mod qc;
 mod schema;
+pub mod snapshot;
 #[cfg(test)]
 mod tests;
 
@@ -74,6 +75,7 @@ pub use network_store::NetworkStore;
 pub use observation_store::ObservationStore;
 pub use qc::QcWork;
 pub use schema::MIGRATIONS;
+pub use snapshot::{SnapshotStore, Trimmed};
 
 use super::observations;
 use super::{Context as _, StoreError, sqlite};
@@ -93,6 +95,7 @@ pub trait CentralStore:
     + ChangeFeed
     + AccountStore
     + AuditStore
+    + SnapshotStore
     + Send
     + Sync
     + fmt::Debug
@@ -107,6 +110,7 @@ impl<T> CentralStore for T where
         + ChangeFeed
         + AccountStore
         + AuditStore
+        + SnapshotStore
         + Send
         + Sync
         + fmt::Debug

@@ -145,7 +145,7 @@ pub fn value_count(conn: &Connection) -> Result<u64, StoreError> {
 }
 
 /// Stores one bucket, or removes it when nothing is left in it.
-fn write(
+pub fn write(
     conn: &Connection,
     station: i64,
     element: u8,

@@ -10,6 +10,7 @@ mod access;
 mod api;
 mod architecture;
 mod audit_chain;
+mod bootstrap;
 mod bounds;
 mod dbhealth;
 mod embedded;

@@ -17,6 +17,7 @@ use wxdesk::domain::history::{
 use wxdesk::domain::qc::{QcFlags, QcTest};
 use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
+use wxdesk::protocol::snapshot::{ChunkPage, RollupPage, RollupSeries, SnapshotHead};
 use wxdesk::protocol::*;
 
 use crate::support::{TestCentral, client};
@@ -159,7 +160,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 66] = [
+    let table: [(&str, Check); 71] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -226,6 +227,11 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("WorkerLine", round_trip::<WorkerLine>),
         ("DiskSpace", round_trip::<DiskSpace>),
         ("CertificateExpiry", round_trip::<CertificateExpiry>),
+        ("SnapshotHead", round_trip::<SnapshotHead>),
+        ("Chunk", round_trip::<ChunkDto>),
+        ("ChunkPage", round_trip::<ChunkPage>),
+        ("RollupSeries", round_trip::<RollupSeries>),
+        ("RollupPage", round_trip::<RollupPage>),
     ];
     BTreeMap::from(table)
 }

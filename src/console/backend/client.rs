@@ -351,7 +351,7 @@ impl CentralClient {
         format!("{}{API_PREFIX}{path}", self.base)
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    pub(super) async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],

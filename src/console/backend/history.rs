@@ -6,6 +6,8 @@
 //! stalls a chart. When several view requests queue up (a pan across a year), only the newest
 //! is built: the others were already replaced on screen.
 
+pub mod on_demand;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -15,7 +17,9 @@ use super::client::{CentralClient, ClientError};
 use super::series_csv::{self, SeriesRows};
 use super::session::{Emitter, Session};
 use super::table_file;
-use crate::console::messages::history::{ImportOutcome, RainReport, Summaries, WindReport};
+use crate::console::messages::history::{
+    HeldPeriod, ImportOutcome, RainReport, Summaries, WindReport,
+};
 use crate::console::messages::table::{ExportFormat, Table};
 use crate::console::messages::{Event, HistoryAction, HistoryCommand, HistoryEvent, Trouble};
 use crate::console::state::STALE_AFTER_MS;
@@ -39,6 +43,10 @@ const MAX_EXPORTED_VALUES: usize = 2_000_000;
 /// The history service.
 pub struct HistoryService {
     cache: Arc<Mutex<CacheDb>>,
+    /// The connection older minutes fetched on demand are written through (sync's).
+    writer: Arc<Mutex<CacheDb>>,
+    /// When fetching older minutes last failed: it rests a while after.
+    fetch_failed_at: Mutex<Option<Timestamp>>,
     client: CentralClient,
     session: Arc<Session>,
     emitter: Emitter,
@@ -68,6 +76,8 @@ impl HistoryService {
         export_dir: PathBuf,
     ) -> Self {
         Self {
+            writer: Arc::clone(&cache),
+            fetch_failed_at: Mutex::new(None),
             cache,
             client,
             session,
@@ -76,6 +86,14 @@ impl HistoryService {
             export_dir: Mutex::new(export_dir),
             folder_memory: None,
         }
+    }
+
+    /// Writes older minutes fetched on demand through `cache` (when reads go through a
+    /// read-only connection of their own).
+    #[must_use]
+    pub fn writing_to(mut self, cache: Arc<Mutex<CacheDb>>) -> Self {
+        self.writer = cache;
+        self
     }
 
     /// Remembers the export folder the user chooses in `file` (read back at the next start).
@@ -182,9 +200,16 @@ impl HistoryService {
         let now = self.clock.now();
         match command {
             HistoryCommand::Views { ticket, requests } => {
+                let held = self.fill_older_minutes(&requests, now).await;
+                let requests = on_demand::answerable(&requests, &held);
                 let answer = self.read(move |cache| views(cache, &requests, now)).await;
                 self.reply(Read, answer, |views| HistoryEvent::Views { ticket, views })
                     .await;
+                self.emit(HistoryEvent::HeldAsRollups {
+                    ticket,
+                    periods: held,
+                })
+                .await;
             }
             HistoryCommand::Rain {
                 ticket,
@@ -367,6 +392,36 @@ impl HistoryService {
             Err(error) => {
                 let message = self.session.failure(error).await;
                 self.fail(HistoryAction::Import, message).await;
+            }
+        }
+    }
+
+    /// Fetches what the views need of periods held only as rollups (unless fetching rests
+    /// after a failure); returns what is still held so.
+    async fn fill_older_minutes(
+        &self,
+        requests: &[ViewRequest],
+        now: Timestamp,
+    ) -> Vec<HeldPeriod> {
+        let resting = self
+            .fetch_failed_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|at| now.millis() - at.millis() < on_demand::REST_AFTER_FAILURE_MS);
+        let client = self.authorised().filter(|_| !resting);
+        match on_demand::fill(client.as_ref(), &self.writer, requests).await {
+            Ok(filled) => {
+                if filled.failed {
+                    *self
+                        .fetch_failed_at
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(now);
+                }
+                filled.held
+            }
+            Err(error) => {
+                tracing::warn!(%error, "rollups-only periods not read");
+                Vec::new()
             }
         }
     }

@@ -23,7 +23,9 @@ use tokio::sync::mpsc;
 
 use super::Waker;
 use super::accounts::view;
+use super::bootstrap::{self, BootstrapError};
 use super::client::{CentralClient, ClientError, StreamItem};
+use super::history::on_demand;
 use super::kinds;
 use super::session::{Session, Token};
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent, Trouble};
@@ -98,6 +100,8 @@ enum SessionError {
     Store(#[from] StoreError),
     #[error("central sent an invalid station network: {0}")]
     Network(String),
+    #[error("central sent a malformed snapshot: {0}")]
+    Snapshot(String),
     #[error("the console is closing")]
     Closed,
 }
@@ -108,6 +112,16 @@ impl From<SessionError> for Trouble {
         match error {
             SessionError::Client(error) => error.into(),
             other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<BootstrapError> for SessionError {
+    fn from(error: BootstrapError) -> Self {
+        match error {
+            BootstrapError::Client(error) => Self::Client(error),
+            BootstrapError::Store(error) => Self::Store(error),
+            BootstrapError::Malformed(reason) => Self::Snapshot(reason),
         }
     }
 }
@@ -321,6 +335,10 @@ impl SyncService {
         })
         .await;
         self.failures = 0;
+        if self.cursor.is_none() {
+            // Never synced (or the central was replaced): a snapshot, not the whole log.
+            self.bootstrap().await?;
+        }
         self.replay_skipped().await?;
         self.catch_up().await?;
 
@@ -363,6 +381,34 @@ impl SyncService {
             .await;
     }
 
+    /// Installs a snapshot (see [`bootstrap`]): the live screen's day is shown as soon as the
+    /// head is in, the older parts follow, then the log is followed from the snapshot's cursor.
+    async fn bootstrap(&mut self) -> Result<(), SessionError> {
+        let installed = bootstrap::install_head(&self.client, &self.cache).await?;
+        self.network = Some(installed.network.clone());
+        self.emit(SyncEvent::NetworkLoaded(installed.network.clone()))
+            .await;
+        if !installed.maintenance.is_empty() {
+            self.emit(SyncEvent::MaintenanceChanged(installed.maintenance.clone()))
+                .await;
+        }
+        let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
+        let recent = self.with_cache(move |cache| cache.since(from)).await?;
+        if !recent.is_empty() {
+            self.emit(SyncEvent::ObservationsArrived(recent)).await;
+        }
+        let tally = bootstrap::install_parts(&self.client, &self.cache, &installed).await?;
+        self.cursor = bootstrap::finish(&self.cache, &installed).await?;
+        tracing::info!(
+            cursor = ?self.cursor,
+            requests = tally.requests,
+            hours = tally.hours,
+            rollups = tally.rollups,
+            "bootstrapped from a snapshot"
+        );
+        Ok(())
+    }
+
     /// Remembers the central's audit head and reports one that went backwards. A head that
     /// does not parse (or an older central without one) is left alone.
     async fn check_audit_head(
@@ -387,6 +433,26 @@ impl SyncService {
                 "the central's audit head went backwards"
             );
             self.emit(SyncEvent::AuditHeadRegressed(regression)).await;
+        }
+        Ok(())
+    }
+
+    /// Values applied into days a bootstrapped desk holds only as rollups: those days are
+    /// fetched whole, so their daily rollups stay the central's.
+    async fn refill_rollups_only_days(
+        &self,
+        observations: &[crate::domain::Observation],
+    ) -> Result<(), SessionError> {
+        let touched: Vec<_> = observations
+            .iter()
+            .flat_map(|o| o.values.keys().map(|&e| (o.station.clone(), e, o.time)))
+            .collect();
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let days = on_demand::refill_touched(&self.client, &self.cache, touched).await?;
+        if days > 0 {
+            tracing::info!(days, "days held as rollups fetched again after late values");
         }
         Ok(())
     }

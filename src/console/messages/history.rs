@@ -16,6 +16,19 @@ use crate::domain::stats::{
 };
 use crate::domain::{Element, StationId, Timestamp};
 
+/// A period of one series the cache holds only as daily rollups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldPeriod {
+    /// Station.
+    pub station: StationId,
+    /// Element.
+    pub element: Element,
+    /// Start, inclusive.
+    pub from: Timestamp,
+    /// End, exclusive.
+    pub to: Timestamp,
+}
+
 /// A request of the history screen. Imperative.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HistoryCommand {
@@ -236,6 +249,15 @@ pub enum HistoryEvent {
         ticket: u64,
         /// The report.
         report: WindReport,
+    },
+    /// Periods the views just built asked minutes of that the cache holds only as daily
+    /// rollups (offline, or the central could not send them): those views show days. Sent with
+    /// every views answer (empty: nothing held only as rollups).
+    HeldAsRollups {
+        /// The views' ticket.
+        ticket: u64,
+        /// The periods, per series.
+        periods: Vec<HeldPeriod>,
     },
     /// Today's summaries were built.
     Summaries {

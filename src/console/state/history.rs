@@ -2,7 +2,9 @@
 //! summaries (an answer to an older request never replaces a newer one), and how the last
 //! export, import and maintenance record went. Pure: folded from [`HistoryEvent`]s.
 
-use crate::console::messages::history::{ImportOutcome, RainReport, Summaries, WindReport};
+use crate::console::messages::history::{
+    HeldPeriod, ImportOutcome, RainReport, Summaries, WindReport,
+};
 use crate::console::messages::{HistoryAction, HistoryEvent, Trouble};
 use crate::domain::history::SeriesView;
 
@@ -44,6 +46,8 @@ pub enum ExportStatus {
 pub struct HistoryState {
     /// The newest views.
     pub views: Option<Answer<Vec<SeriesView>>>,
+    /// What the newest views hold only as daily rollups.
+    pub held: Option<Answer<Vec<HeldPeriod>>>,
     /// The newest rain report.
     pub rain: Option<Answer<RainReport>>,
     /// The newest wind report.
@@ -66,6 +70,7 @@ impl Default for HistoryState {
     fn default() -> Self {
         Self {
             views: None,
+            held: None,
             rain: None,
             wind: None,
             summaries: None,
@@ -92,6 +97,9 @@ impl HistoryState {
             HistoryEvent::Views { ticket, views } => {
                 self.read_failure = None;
                 keep_newest(&mut self.views, ticket, views);
+            }
+            HistoryEvent::HeldAsRollups { ticket, periods } => {
+                keep_newest(&mut self.held, ticket, periods);
             }
             HistoryEvent::Rain { ticket, report } => keep_newest(&mut self.rain, ticket, report),
             HistoryEvent::Wind { ticket, report } => keep_newest(&mut self.wind, ticket, report),

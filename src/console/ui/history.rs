@@ -11,6 +11,7 @@
 mod axis;
 mod chart_frame;
 pub mod export;
+mod held;
 mod plots;
 mod rain;
 mod range;
@@ -374,6 +375,7 @@ pub fn history_ui(
     }
     toolbar_ui(ui, scene, history, t, commands);
     tools::notice_ui(ui, scene, history, t, commands);
+    held::held_ui(ui, scene);
     ui.separator();
     // Charts get as many buckets as they have pixels (a little less: axes and margins).
     let width_px = (ui.available_width() - 60.0).max(100.0) * ui.ctx().pixels_per_point();

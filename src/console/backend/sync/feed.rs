@@ -39,11 +39,20 @@ impl SyncService {
     /// not reached (a database restored behind this desk) starts over from the beginning.
     pub(super) async fn catch_up(&mut self) -> Result<(), SessionError> {
         loop {
+            if self.cursor.is_none() {
+                // Nothing synced (or the cache started over): a snapshot, not the whole log.
+                self.bootstrap().await?;
+            }
             let page = self
                 .client
                 .changes(self.cursor.as_ref(), self.settings.page_size, None)
                 .await;
             let page = match page {
+                // Away longer than the central keeps its log: start again from a snapshot.
+                Err(ClientError::Refused { code, .. }) if code == error_code::CURSOR_EXPIRED => {
+                    self.bootstrap().await?;
+                    continue;
+                }
                 Err(ClientError::Refused { code, .. }) if code == error_code::CURSOR_AHEAD => {
                     self.start_over("the central's change log is behind this desk (its database was restored or replaced)")
                         .await;
@@ -131,6 +140,7 @@ impl SyncService {
             })
             .await?;
         self.cursor = cursor.map(Cursor::from_text);
+        self.refill_rollups_only_days(&applied.observations).await?;
         self.report(applied).await;
         if skipped_some {
             self.emit(SyncEvent::ChangesSkipped(skipped.kinds)).await;
