@@ -173,9 +173,9 @@ mod tests {
         let t1 = "2026-12-07T00:00:00Z";
         assert!(parse_range(t0, t1, DAY_MS).is_ok());
         let cases = [
-            (t1, t0, DAY_MS, "bad_request"),
-            (t0, t0, DAY_MS, "bad_request"),
-            ("yesterday", t1, DAY_MS, "bad_request"),
+            (t1, t0, DAY_MS, "range_reversed"),
+            (t0, t0, DAY_MS, "range_reversed"),
+            ("yesterday", t1, DAY_MS, "invalid_time"),
             (t0, t1, DAY_MS - 1, "range_too_long"),
         ];
         for (from, to, max, code) in cases {

@@ -336,8 +336,8 @@ mod tests {
         let set = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
         assert!(central.lacking(&set(&KINDS), &set(&FEATURES)).is_empty());
         assert_eq!(
-            central.lacking(&set(&["hours", "warning"]), &set(&["chunks", "snapshot"])),
-            ["warning", "snapshot"]
+            central.lacking(&set(&["hours", "warning"]), &set(&["chunks", "relays"])),
+            ["warning", "relays"]
         );
     }
 }

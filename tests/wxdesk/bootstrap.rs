@@ -354,7 +354,7 @@ async fn a_desk_away_longer_than_the_retention_bootstraps_again_without_loss_or_
         loop {
             let answer = admin
                 .get(central.url("/changes"))
-                .query(&[("after", first.to_string())])
+                .query(&[("after", Cursor::from_seq(first).to_string())])
                 .send()
                 .await
                 .unwrap();

@@ -46,22 +46,24 @@ async fn a_desk_that_knows_fewer_kinds_skips_them_and_a_newer_build_picks_them_u
     let central = TestCentral::start().await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache.sqlite");
-    for minute in 0..6 {
-        post(&central, &minutes_batch(-60 + minute * 10, 10)).await;
-    }
-    record_window(&central).await;
-    post(&central, &minutes_batch(-65, 5)).await;
     let credentials = remembered_session(&central, dir.path()).await;
-    let head_now = head(&central).await;
-    assert_eq!(head_now, 8, "seven batches and one window");
 
-    // An older build: it reads maintenance windows only.
+    // An older build: it reads maintenance windows only. It starts from the (empty) snapshot
+    // and then follows the log as the changes arrive.
     let mut old = Console::start_with(
         &central.base(),
         &cache,
         knowing(&[kind::MAINTENANCE]),
         &credentials,
     );
+    old.until_synced_to(head(&central).await).await;
+    for minute in 0..6 {
+        post(&central, &minutes_batch(-60 + minute * 10, 10)).await;
+    }
+    record_window(&central).await;
+    post(&central, &minutes_batch(-65, 5)).await;
+    let head_now = head(&central).await;
+    assert_eq!(head_now, 8, "seven batches and one window");
     old.until_synced_to(head_now).await;
     let skipped = old.events.iter().rev().find_map(|e| match e {
         SyncEvent::ChangesSkipped(kinds) => Some(kinds.clone()),
