@@ -17,7 +17,7 @@ use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 
-const MIGRATIONS: [Migration; 5] = [
+const MIGRATIONS: [Migration; 6] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -37,6 +37,10 @@ const MIGRATIONS: [Migration; 5] = [
     Migration {
         name: "maintenance windows",
         sql: maintenance::SCHEMA,
+    },
+    Migration {
+        name: "hour aggregates in the chunk rows",
+        sql: observations::HOUR_IN_CHUNKS,
     },
 ];
 
@@ -131,8 +135,7 @@ impl CacheDb {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut conn = sqlite::open(path)?;
         sqlite::migrate(&mut conn, &MIGRATIONS)?;
-        observations::convert_legacy(&mut conn)?;
-        rollups::ensure_current(&mut conn)?;
+        observations::upgrade(&mut conn)?;
         Ok(Self { conn })
     }
 
@@ -170,8 +173,7 @@ impl CacheDb {
     pub fn in_memory() -> Result<Self, StoreError> {
         let mut conn = sqlite::open_in_memory()?;
         sqlite::migrate(&mut conn, &MIGRATIONS)?;
-        observations::convert_legacy(&mut conn)?;
-        rollups::ensure_current(&mut conn)?;
+        observations::upgrade(&mut conn)?;
         Ok(Self { conn })
     }
 

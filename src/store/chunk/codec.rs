@@ -1,0 +1,301 @@
+//! The byte forms of a chunk.
+//!
+//! **Version 2** (written now): the version byte, the number of values as a varint, then a
+//! bit stream in three columns, Gorilla-style (Pelkonen et al., VLDB 2015):
+//! - the time unit (2 bits: ms, s, min or h, the coarsest that divides every offset), then
+//!   each offset from the chunk's start in that unit as a delta-of-delta against the previous
+//!   delta (the first against a delta of one unit): a regular cadence costs one bit a value;
+//! - each value scaled by 10^decimals of its element to an integer, as the delta from the
+//!   previous scaled value in a prefix-chosen width; a value not exactly on the element's
+//!   resolution (or beyond 2^53 steps) is an escape holding its raw `f64` bits, so nothing is
+//!   ever rounded;
+//! - QC flags and source run-length coded: per run the flags (8 bits) and the source id
+//!   (8 bits), then `1` if it runs to the end or `0` and its length.
+//!
+//! **Version 1** (still read): per value 14 bytes little-endian — the offset in ms (`u32`), the
+//! value (`f64`), the QC flags (`u8`) and the source (`u8`).
+
+use super::bits::{BitReader, BitWriter, get_uvarint, put_uvarint, unzigzag, width_of, zigzag};
+use crate::domain::Source;
+use crate::domain::history::Sample;
+use crate::domain::qc::QcFlags;
+use crate::domain::time::{HOUR_MS, MINUTE_MS, Timestamp};
+
+/// The first encoding: fixed 14-byte entries.
+pub const V1: u8 = 1;
+/// The bit-packed encoding at the element's resolution.
+pub const V2: u8 = 2;
+const V1_ENTRY_BYTES: usize = 14;
+
+/// Time units a chunk's offsets can be counted in, by their 2-bit code.
+const UNITS_MS: [i64; 4] = [1, 1_000, MINUTE_MS, HOUR_MS];
+/// Scaled integers are exact in an `f64` below this.
+const MAX_SCALED: f64 = 9_007_199_254_740_992.0; // 2^53
+/// A chunk holds at most one value per ms of its hour.
+const MAX_VALUES: u64 = HOUR_MS as u64;
+
+/// Why bytes do not decode.
+pub type Refusal = String;
+
+/// The version-1 bytes of `samples` (for tests of the conversion, and what older releases
+/// wrote).
+#[cfg(test)]
+pub fn encode_v1(samples: &[Sample], start: Timestamp) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(1 + V1_ENTRY_BYTES * samples.len());
+    bytes.push(V1);
+    for s in samples {
+        let offset = u32::try_from(s.time.millis() - start.millis()).unwrap_or(u32::MAX);
+        bytes.extend_from_slice(&offset.to_le_bytes());
+        bytes.extend_from_slice(&s.value.to_le_bytes());
+        bytes.push(s.qc.bits());
+        bytes.push(s.source.storage_id());
+    }
+    bytes
+}
+
+/// Reads version-1 entries (the bytes after the version byte); times are checked by the caller.
+pub fn decode_v1(start: Timestamp, entries: &[u8]) -> Result<Vec<Sample>, Refusal> {
+    if entries.len() % V1_ENTRY_BYTES != 0 {
+        return Err(format!("{} bytes is not whole entries", entries.len()));
+    }
+    let mut samples = Vec::with_capacity(entries.len() / V1_ENTRY_BYTES);
+    for entry in entries.chunks_exact(V1_ENTRY_BYTES) {
+        let offset = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
+        let mut value = [0; 8];
+        value.copy_from_slice(&entry[4..12]);
+        samples.push(Sample {
+            time: start.plus_ms(i64::from(offset)),
+            value: f64::from_le_bytes(value),
+            qc: QcFlags::from_bits(entry[12]),
+            source: Source::from_storage_id(entry[13]),
+        });
+    }
+    Ok(samples)
+}
+
+/// The version-2 bytes of `samples` (in time order, within the hour after `start`), values at
+/// `decimals` places.
+pub fn encode_v2(samples: &[Sample], start: Timestamp, decimals: usize) -> Vec<u8> {
+    let mut header = vec![V2];
+    put_uvarint(&mut header, samples.len() as u64);
+    let mut bits = BitWriter::after(header);
+    let offsets: Vec<i64> = samples
+        .iter()
+        .map(|s| s.time.millis() - start.millis())
+        .collect();
+    put_times(&mut bits, &offsets);
+    let scale = scale_of(decimals);
+    let mut previous = 0;
+    for s in samples {
+        previous = put_value(&mut bits, s.value, scale, previous);
+    }
+    put_runs(&mut bits, samples);
+    bits.finish()
+}
+
+/// Reads version-2 bytes (after the version byte); times are checked by the caller.
+pub fn decode_v2(start: Timestamp, decimals: usize, body: &[u8]) -> Result<Vec<Sample>, Refusal> {
+    let mut rest = body;
+    let count = get_uvarint(&mut rest).ok_or("the count is cut short")?;
+    if count > MAX_VALUES {
+        return Err(format!("{count} values is more than an hour holds"));
+    }
+    let count = count as usize;
+    let cut = || "cut short".to_string();
+    let mut bits = BitReader::new(rest);
+    let times = get_times(&mut bits, count).ok_or_else(cut)??;
+    let scale = scale_of(decimals);
+    let mut values = Vec::with_capacity(count);
+    let mut previous = 0;
+    for _ in 0..count {
+        let (value, scaled) = get_value(&mut bits, scale, previous).ok_or_else(cut)??;
+        previous = scaled;
+        values.push(value);
+    }
+    let runs = get_runs(&mut bits, count).ok_or_else(cut)??;
+    if !bits.at_end() {
+        return Err("trailing bytes".into());
+    }
+    Ok(times
+        .into_iter()
+        .zip(values)
+        .zip(runs)
+        .map(|((offset, value), (qc, source))| Sample {
+            time: start.plus_ms(offset),
+            value,
+            qc,
+            source,
+        })
+        .collect())
+}
+
+fn scale_of(decimals: usize) -> f64 {
+    10f64.powi(i32::try_from(decimals).unwrap_or(0))
+}
+
+/// `value` as an integer count of `1 / scale` steps, if it is exactly one.
+pub fn scaled(value: f64, scale: f64) -> Option<i64> {
+    let n = (value * scale).round();
+    if !(n.abs() < MAX_SCALED) {
+        return None;
+    }
+    // Whole and below 2^53, so the cast is exact; comparing what decoding yields also refuses
+    // -0.0, which the integer cannot carry.
+    let n = n as i64;
+    ((n as f64 / scale).to_bits() == value.to_bits()).then_some(n)
+}
+
+fn put_times(bits: &mut BitWriter, offsets: &[i64]) {
+    let code = (0..UNITS_MS.len())
+        .rev()
+        .find(|&c| offsets.iter().all(|o| o % UNITS_MS[c] == 0))
+        .unwrap_or(0);
+    bits.write(code as u64, 2);
+    let unit = UNITS_MS[code];
+    let (mut previous, mut delta) = (0, 1);
+    for &offset in offsets {
+        let t = offset / unit;
+        let dod = zigzag((t - previous) - delta);
+        match dod {
+            0 => bits.bit(false),
+            1..=63 => {
+                bits.write(0b10, 2);
+                bits.write(dod, 6);
+            }
+            64..=4095 => {
+                bits.write(0b110, 3);
+                bits.write(dod, 12);
+            }
+            _ => {
+                bits.write(0b111, 3);
+                bits.write(dod, 64);
+            }
+        }
+        delta = t - previous;
+        previous = t;
+    }
+}
+
+/// Offsets in ms, or a refusal; `None` when the bits run out.
+fn get_times(bits: &mut BitReader, count: usize) -> Option<Result<Vec<i64>, Refusal>> {
+    let unit = UNITS_MS[bits.read(2)? as usize];
+    let (mut previous, mut delta) = (0i64, 1i64);
+    let mut offsets = Vec::with_capacity(count.min(4096));
+    for _ in 0..count {
+        let dod = match bits.ones(3)? {
+            0 => 0,
+            1 => bits.read(6)?,
+            2 => bits.read(12)?,
+            _ => bits.read(64)?,
+        };
+        let t = delta
+            .checked_add(unzigzag(dod))
+            .and_then(|d| {
+                delta = d;
+                previous.checked_add(d)
+            })
+            .and_then(|t| t.checked_mul(unit));
+        let Some(ms) = t.filter(|ms| (1..=HOUR_MS).contains(ms)) else {
+            return Some(Err("an offset is outside the hour".into()));
+        };
+        previous = ms / unit;
+        offsets.push(ms);
+    }
+    Some(Ok(offsets))
+}
+
+/// Writes one value; returns the scaled value the next delta is taken from.
+fn put_value(bits: &mut BitWriter, value: f64, scale: f64, previous: i64) -> i64 {
+    let Some(n) = scaled(value, scale) else {
+        bits.write(0b11111, 5);
+        bits.write(value.to_bits(), 64);
+        return previous;
+    };
+    let zz = zigzag(n - previous);
+    match zz {
+        0 => bits.bit(false),
+        1..=4 => {
+            bits.write(0b10, 2);
+            bits.write(zz - 1, 2);
+        }
+        5..=68 => {
+            bits.write(0b110, 3);
+            bits.write(zz - 5, 6);
+        }
+        69..=65_604 => {
+            bits.write(0b1110, 4);
+            bits.write(zz - 69, 16);
+        }
+        _ => {
+            bits.write(0b11110, 5);
+            bits.write(zz, 64);
+        }
+    }
+    n
+}
+
+/// One value and the scaled value the next delta is taken from.
+fn get_value(
+    bits: &mut BitReader,
+    scale: f64,
+    previous: i64,
+) -> Option<Result<(f64, i64), Refusal>> {
+    let zz = match bits.ones(5)? {
+        0 => 0,
+        1 => bits.read(2)? + 1,
+        2 => bits.read(6)? + 5,
+        3 => bits.read(16)? + 69,
+        4 => bits.read(64)?,
+        _ => {
+            let value = f64::from_bits(bits.read(64)?);
+            return Some(Ok((value, previous)));
+        }
+    };
+    let Some(n) = previous.checked_add(unzigzag(zz)) else {
+        return Some(Err("a value overflows".into()));
+    };
+    Some(Ok((n as f64 / scale, n)))
+}
+
+fn put_runs(bits: &mut BitWriter, samples: &[Sample]) {
+    let width = width_of(samples.len() as u64);
+    let mut at = 0;
+    while at < samples.len() {
+        let first = &samples[at];
+        let length = samples[at..]
+            .iter()
+            .take_while(|s| s.qc == first.qc && s.source == first.source)
+            .count();
+        bits.write(u64::from(first.qc.bits()), 8);
+        bits.write(u64::from(first.source.storage_id()), 8);
+        let to_end = at + length == samples.len();
+        bits.bit(to_end);
+        if !to_end {
+            bits.write(length as u64, width);
+        }
+        at += length;
+    }
+}
+
+fn get_runs(
+    bits: &mut BitReader,
+    count: usize,
+) -> Option<Result<Vec<(QcFlags, Source)>, Refusal>> {
+    let width = width_of(count as u64);
+    let mut runs = Vec::with_capacity(count.min(4096));
+    while runs.len() < count {
+        let qc = QcFlags::from_bits(bits.read(8)? as u8);
+        let source = Source::from_storage_id(bits.read(8)? as u8);
+        let left = count - runs.len();
+        let length = if bits.bit()? {
+            left
+        } else {
+            bits.read(width)? as usize
+        };
+        if length == 0 || length > left {
+            return Some(Err(format!("a run of {length} flags does not fit")));
+        }
+        runs.extend(std::iter::repeat_n((qc, source), length));
+    }
+    Some(Ok(runs))
+}
