@@ -339,7 +339,7 @@ mod tests {
             6 => (-20i64..20).prop_map(move |n| (1_000 + n) as f64 / scale),
             2 => (-2_000_000i64..2_000_000).prop_map(move |n| n as f64 / scale),
             1 => any::<f64>().prop_filter("NaN is refused upstream", |v| !v.is_nan()),
-            1 => (-1000.0f64..1000.0),
+            1 => -1000.0f64..1000.0,
         ]
     }
 

@@ -183,7 +183,7 @@ mod tests {
         let mut reader = BitReader::new(&[0b1100_0000]);
         assert_eq!(reader.ones(8), Some(2));
         assert!(reader.at_end());
-        assert_eq!(reader.read(6), Some(0));
+        assert_eq!(reader.read(5), Some(0));
         assert_eq!(reader.read(1), None);
         let mut reader = BitReader::new(&[0b1000_0001]);
         assert_eq!(reader.bit(), Some(true));

@@ -177,7 +177,7 @@ fn put_times(bits: &mut BitWriter, offsets: &[i64]) {
 }
 
 /// Offsets in ms, or a refusal; `None` when the bits run out.
-fn get_times(bits: &mut BitReader, count: usize) -> Option<Result<Vec<i64>, Refusal>> {
+fn get_times(bits: &mut BitReader<'_>, count: usize) -> Option<Result<Vec<i64>, Refusal>> {
     let unit = UNITS_MS[bits.read(2)? as usize];
     let (mut previous, mut delta) = (0i64, 1i64);
     let mut offsets = Vec::with_capacity(count.min(4096));
@@ -236,7 +236,7 @@ fn put_value(bits: &mut BitWriter, value: f64, scale: f64, previous: i64) -> i64
 
 /// One value and the scaled value the next delta is taken from.
 fn get_value(
-    bits: &mut BitReader,
+    bits: &mut BitReader<'_>,
     scale: f64,
     previous: i64,
 ) -> Option<Result<(f64, i64), Refusal>> {
@@ -278,7 +278,7 @@ fn put_runs(bits: &mut BitWriter, samples: &[Sample]) {
 }
 
 fn get_runs(
-    bits: &mut BitReader,
+    bits: &mut BitReader<'_>,
     count: usize,
 ) -> Option<Result<Vec<(QcFlags, Source)>, Refusal>> {
     let width = width_of(count as u64);

@@ -100,7 +100,7 @@ fn convert_chunks_by(conn: &mut Connection, batch_size: usize) -> Result<usize, 
                  ORDER BY station, element, start LIMIT ?4",
             )
             .and_then(|mut stmt| {
-                stmt.query_map(params![after.0, after.1, after.2, batch_size], |r| {
+                stmt.query_map(params![after.0, after.1, after.2, batch_size as i64], |r| {
                     Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))
                 })?
                 .collect::<Result<_, _>>()
@@ -147,7 +147,7 @@ mod tests {
         (1..=60)
             .map(|m| Sample {
                 qc: if m == 7 { QcFlags::PASSED.with(QcTest::Step) } else { QcFlags::PASSED },
-                ..Sample::live(start.plus_ms(m * MINUTE_MS), if m == 9 { 12.34 } else { (hour * 60 + m) as f64 / 10.0 })
+                ..Sample::live(start.plus_ms(m * MINUTE_MS), if m == 9 { 12.34 } else if element.decimals() == 0 { (hour + m) as f64 } else { (hour * 60 + m) as f64 / 10.0 })
             })
             .collect()
     }
