@@ -314,7 +314,8 @@ fn write_chunk(conn: &Connection, key: ChunkKey, chunk: &Chunk) -> Result<(), St
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .and_then(|mut s| {
-        s.execute(params![key.0, key.1, key.2, data, rollups::encode(&aggregate)])
+        let summary = rollups::encode(&aggregate, Timestamp(key.2));
+        s.execute(params![key.0, key.1, key.2, data, summary])
     })
     .context("writing an hour of values")?;
     Ok(())

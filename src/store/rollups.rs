@@ -139,7 +139,7 @@ fn for_rows(
             .get_ref(1)
             .and_then(|v| v.as_blob().map_err(Into::into))
             .context("rollup summary")?;
-        let aggregate = decode(bytes).ok_or_else(|| {
+        let aggregate = decode(bytes, Timestamp(start)).ok_or_else(|| {
             StoreError::Decode(format!(
                 "rollup of series {station}/{element} at {} does not decode",
                 Timestamp(start)
@@ -153,15 +153,16 @@ fn for_rows(
 /// How many values are stored, from the daily rollups (a few hundred rows a year).
 pub fn value_count(conn: &Connection) -> Result<u64, StoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT summary FROM rollups WHERE level = ?1")
+        .prepare_cached("SELECT start, summary FROM rollups WHERE level = ?1")
         .context("preparing value count")?;
     let mut rows = stmt
         .query([Level::Day.storage_id()])
         .context("counting values")?;
     let mut count = 0u64;
     while let Some(row) = rows.next().context("counting values")? {
-        let bytes: Vec<u8> = row.get(0).context("rollup summary")?;
-        let aggregate = decode(&bytes)
+        let start: i64 = row.get(0).context("rollup start")?;
+        let bytes: Vec<u8> = row.get(1).context("rollup summary")?;
+        let aggregate = decode(&bytes, Timestamp(start))
             .ok_or_else(|| StoreError::Decode("a daily rollup does not decode".into()))?;
         count += u64::from(aggregate.all.count);
     }
@@ -190,7 +191,8 @@ fn write(
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .and_then(|mut s| {
-                s.execute(params![station, element, level.storage_id(), start, encode(aggregate)])
+                let summary = encode(aggregate, Timestamp(start));
+                s.execute(params![station, element, level.storage_id(), start, summary])
             })
             .context("writing a rollup")?,
     };

@@ -106,6 +106,18 @@ fn measure(name: &str, days: i64, batches: fn(i64, &mut dyn FnMut(Vec<Value>))) 
             *bytes as f64 / values
         );
     }
+    let (rows, data_bytes, summary_bytes): (i64, f64, f64) = conn
+        .query_row(
+            "SELECT count(*), avg(length(data)), avg(length(summary)) FROM chunks",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    println!(
+        "  {rows} hour rows: values {data_bytes:.1} bytes, aggregate {summary_bytes:.1} bytes a \
+         row on average ({:.1} values a row)",
+        values / rows as f64
+    );
     let data = group(&["chunks", "rollups", "station_keys"]);
     let total = file_size(&db);
     println!(
@@ -145,7 +157,7 @@ fn breakdown(conn: &Connection) -> Vec<(String, String, u64)> {
         "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY sum(pgsize) DESC",
     ) {
         Ok(mut stmt) => stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap(),

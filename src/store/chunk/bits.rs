@@ -42,6 +42,14 @@ impl BitWriter {
         self.write(u64::from(set), 1);
     }
 
+    /// Writes `n` < 2^63 as its width (6 bits) and then its bits: small numbers cost little,
+    /// any fits.
+    pub fn varbits(&mut self, n: u64) {
+        let width = width_of(n).min(63);
+        self.write(u64::from(width), 6);
+        self.write(n, width);
+    }
+
     /// The bytes written, the last one padded with zero bits.
     pub fn finish(self) -> Vec<u8> {
         self.bytes
@@ -85,6 +93,12 @@ impl<'b> BitReader<'b> {
     /// Reads one bit.
     pub fn bit(&mut self) -> Option<bool> {
         self.read(1).map(|b| b == 1)
+    }
+
+    /// Reads what [`BitWriter::varbits`] wrote.
+    pub fn varbits(&mut self) -> Option<u64> {
+        let width = self.read(6)? as u32;
+        self.read(width)
     }
 
     /// Counts set bits up to the first clear one, reading at most `max` bits: the unary
@@ -189,6 +203,20 @@ mod tests {
         assert_eq!(reader.bit(), Some(true));
         assert!(!reader.at_end(), "a set bit in the padding");
         assert!(!BitReader::new(&[0, 0]).at_end());
+    }
+
+    #[test]
+    fn varbits_cost_their_width_and_six() {
+        for (n, bits) in [(0u64, 6), (1, 7), (60, 12), (10_132 * 2, 21), ((1 << 62) + 5, 69)] {
+            let mut writer = BitWriter::default();
+            writer.varbits(n);
+            writer.bit(true);
+            let bytes = writer.finish();
+            assert_eq!(bytes.len(), (bits + 1usize).div_ceil(8), "{n}");
+            let mut reader = BitReader::new(&bytes);
+            assert_eq!(reader.varbits(), Some(n));
+            assert_eq!(reader.bit(), Some(true), "{n}: the next bit follows");
+        }
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! The byte forms of a chunk.
 //!
 //! **Version 2** (written now): the version byte, the number of values as a varint, then a
-//! bit stream in three columns, Gorilla-style (Pelkonen et al., VLDB 2015):
-//! - the time unit (2 bits: ms, s, min or h, the coarsest that divides every offset), then
-//!   each offset from the chunk's start in that unit as a delta-of-delta against the previous
-//!   delta (the first against a delta of one unit): a regular cadence costs one bit a value;
-//! - each value scaled by 10^decimals of its element to an integer, as the delta from the
-//!   previous scaled value in a prefix-chosen width; a value not exactly on the element's
-//!   resolution (or beyond 2^53 steps) is an escape holding its raw `f64` bits, so nothing is
-//!   ever rounded;
+//! bit stream in three columns, after Gorilla (Pelkonen et al., VLDB 2015) and Rice coding:
+//! - times: the unit (2 bits: ms, s, min or h, the coarsest that divides every offset from the
+//!   chunk's start), then `1` and the first offset and the step when the offsets are evenly
+//!   spaced (a full hour of minutes: 15 bits), else `0` and each offset as a delta-of-delta
+//!   against the previous delta (the first against one unit), in a prefix-chosen width;
+//! - values, each scaled by 10^decimals of its element to an integer: the first in full, then
+//!   each as the delta from the previous one, zigzagged and Rice-coded with the chunk's best
+//!   parameter (3 bits), so a smooth series costs a bit or two a value and a noisy one a few;
+//!   a value not exactly on the element's resolution is an escape holding its raw `f64` bits,
+//!   so nothing is ever rounded;
 //! - QC flags and source run-length coded: per run the flags (8 bits) and the source id
 //!   (8 bits), then `1` if it runs to the end or `0` and its length.
 //!
@@ -84,11 +86,8 @@ pub fn encode_v2(samples: &[Sample], start: Timestamp, decimals: usize) -> Vec<u
         .map(|s| s.time.millis() - start.millis())
         .collect();
     put_times(&mut bits, &offsets);
-    let scale = scale_of(decimals);
-    let mut previous = 0;
-    for s in samples {
-        previous = put_value(&mut bits, s.value, scale, previous);
-    }
+    let values: Vec<f64> = samples.iter().map(|s| s.value).collect();
+    put_values(&mut bits, &values, scale_of(decimals));
     put_runs(&mut bits, samples);
     bits.finish()
 }
@@ -104,14 +103,7 @@ pub fn decode_v2(start: Timestamp, decimals: usize, body: &[u8]) -> Result<Vec<S
     let cut = || "cut short".to_string();
     let mut bits = BitReader::new(rest);
     let times = get_times(&mut bits, count).ok_or_else(cut)??;
-    let scale = scale_of(decimals);
-    let mut values = Vec::with_capacity(count);
-    let mut previous = 0;
-    for _ in 0..count {
-        let (value, scaled) = get_value(&mut bits, scale, previous).ok_or_else(cut)??;
-        previous = scaled;
-        values.push(value);
-    }
+    let values = get_values(&mut bits, count, scale_of(decimals)).ok_or_else(cut)??;
     let runs = get_runs(&mut bits, count).ok_or_else(cut)??;
     if !bits.at_end() {
         return Err("trailing bytes".into());
@@ -145,16 +137,32 @@ pub fn scaled(value: f64, scale: f64) -> Option<i64> {
     ((n as f64 / scale).to_bits() == value.to_bits()).then_some(n)
 }
 
-fn put_times(bits: &mut BitWriter, offsets: &[i64]) {
-    let code = (0..UNITS_MS.len())
+/// The unit (an index into [`UNITS_MS`]) of `offsets`: the coarsest that divides them all.
+fn unit_of(offsets: &[i64]) -> usize {
+    (0..UNITS_MS.len())
         .rev()
         .find(|&c| offsets.iter().all(|o| o % UNITS_MS[c] == 0))
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+fn put_times(bits: &mut BitWriter, offsets: &[i64]) {
+    let code = unit_of(offsets);
     bits.write(code as u64, 2);
-    let unit = UNITS_MS[code];
+    let units: Vec<i64> = offsets.iter().map(|o| o / UNITS_MS[code]).collect();
+    let step = units.get(1).map_or(1, |second| second - units[0]);
+    let even = units.windows(2).all(|w| w[1] - w[0] == step);
+    bits.bit(even);
+    if even {
+        if let Some(&first) = units.first() {
+            bits.varbits(zigzag(first));
+        }
+        if units.len() > 1 {
+            bits.varbits(zigzag(step));
+        }
+        return;
+    }
     let (mut previous, mut delta) = (0, 1);
-    for &offset in offsets {
-        let t = offset / unit;
+    for &t in &units {
         let dod = zigzag((t - previous) - delta);
         match dod {
             0 => bits.bit(false),
@@ -179,82 +187,161 @@ fn put_times(bits: &mut BitWriter, offsets: &[i64]) {
 /// Offsets in ms, or a refusal; `None` when the bits run out.
 fn get_times(bits: &mut BitReader<'_>, count: usize) -> Option<Result<Vec<i64>, Refusal>> {
     let unit = UNITS_MS[bits.read(2)? as usize];
-    let (mut previous, mut delta) = (0i64, 1i64);
-    let mut offsets = Vec::with_capacity(count.min(4096));
-    for _ in 0..count {
-        let dod = match bits.ones(3)? {
-            0 => 0,
-            1 => bits.read(6)?,
-            2 => bits.read(12)?,
-            _ => bits.read(64)?,
-        };
-        let t = delta
-            .checked_add(unzigzag(dod))
-            .and_then(|d| {
+    let mut units = Vec::with_capacity(count.min(4096));
+    if bits.bit()? {
+        if count > 0 {
+            let first = unzigzag(bits.varbits()?);
+            let step = if count > 1 { unzigzag(bits.varbits()?) } else { 0 };
+            let mut t = Some(first);
+            for _ in 0..count {
+                units.push(t);
+                t = t.and_then(|t| t.checked_add(step));
+            }
+        }
+    } else {
+        let (mut previous, mut delta) = (0i64, 1i64);
+        for _ in 0..count {
+            let dod = match bits.ones(3)? {
+                0 => 0,
+                1 => bits.read(6)?,
+                2 => bits.read(12)?,
+                _ => bits.read(64)?,
+            };
+            let t = delta.checked_add(unzigzag(dod)).and_then(|d| {
                 delta = d;
                 previous.checked_add(d)
-            })
-            .and_then(|t| t.checked_mul(unit));
-        let Some(ms) = t.filter(|ms| (1..=HOUR_MS).contains(ms)) else {
-            return Some(Err("an offset is outside the hour".into()));
-        };
-        previous = ms / unit;
-        offsets.push(ms);
+            });
+            previous = t.unwrap_or(previous);
+            units.push(t);
+        }
     }
-    Some(Ok(offsets))
+    let offsets: Option<Vec<i64>> = units
+        .into_iter()
+        .map(|t| t?.checked_mul(unit).filter(|ms| (1..=HOUR_MS).contains(ms)))
+        .collect();
+    Some(offsets.ok_or_else(|| "an offset is outside the hour".to_string()))
 }
 
-/// Writes one value; returns the scaled value the next delta is taken from.
-fn put_value(bits: &mut BitWriter, value: f64, scale: f64, previous: i64) -> i64 {
-    let Some(n) = scaled(value, scale) else {
-        bits.write(0b11111, 5);
-        bits.write(value.to_bits(), 64);
-        return previous;
+/// Unary quotients this long or longer mean a large delta or an escape instead.
+const MAX_QUOTIENT: u32 = 16;
+
+/// What one value is written as.
+#[derive(Debug, Clone, Copy)]
+enum Coded {
+    /// The zigzagged delta from the previous value on the resolution.
+    Delta(u64),
+    /// Off the resolution: its raw bits.
+    Escape(u64),
+}
+
+/// Each value as a delta from the previous one on the resolution (the first from zero).
+fn coded(values: &[f64], scale: f64) -> Vec<Coded> {
+    let mut previous = 0;
+    values
+        .iter()
+        .map(|&v| match scaled(v, scale) {
+            Some(n) => {
+                let delta = zigzag(n - previous);
+                previous = n;
+                Coded::Delta(delta)
+            }
+            None => Coded::Escape(v.to_bits()),
+        })
+        .collect()
+}
+
+/// Bits of one delta Rice-coded with parameter `k`.
+fn rice_bits(zz: u64, k: u32) -> u64 {
+    match zz >> k {
+        q if q < u64::from(MAX_QUOTIENT) => q + 1 + u64::from(k),
+        _ => u64::from(MAX_QUOTIENT) + 1 + 6 + u64::from(width_of(zz)),
+    }
+}
+
+fn put_values(bits: &mut BitWriter, values: &[f64], scale: f64) {
+    let coded = coded(values, scale);
+    let Some((first, rest)) = coded.split_first() else {
+        return;
     };
-    let zz = zigzag(n - previous);
-    match zz {
-        0 => bits.bit(false),
-        1..=4 => {
-            bits.write(0b10, 2);
-            bits.write(zz - 1, 2);
+    match *first {
+        Coded::Delta(zz) => {
+            bits.bit(false);
+            bits.varbits(zz);
         }
-        5..=68 => {
-            bits.write(0b110, 3);
-            bits.write(zz - 5, 6);
-        }
-        69..=65_604 => {
-            bits.write(0b1110, 4);
-            bits.write(zz - 69, 16);
-        }
-        _ => {
-            bits.write(0b11110, 5);
-            bits.write(zz, 64);
+        Coded::Escape(raw) => {
+            bits.bit(true);
+            bits.write(raw, 64);
         }
     }
-    n
+    let deltas = || rest.iter().filter_map(|c| match c {
+        Coded::Delta(zz) => Some(*zz),
+        Coded::Escape(_) => None,
+    });
+    let k = (0..8)
+        .min_by_key(|&k| deltas().map(|zz| rice_bits(zz, k)).sum::<u64>())
+        .unwrap_or(0);
+    bits.write(u64::from(k), 3);
+    for c in rest {
+        match *c {
+            Coded::Delta(zz) if zz >> k < u64::from(MAX_QUOTIENT) => {
+                let q = (zz >> k) as u32;
+                bits.write((1u64 << q) - 1, q);
+                bits.bit(false);
+                bits.write(zz & ((1u64 << k) - 1), k);
+            }
+            Coded::Delta(zz) => {
+                bits.write((1u64 << MAX_QUOTIENT) - 1, MAX_QUOTIENT);
+                bits.bit(false);
+                bits.varbits(zz);
+            }
+            Coded::Escape(raw) => {
+                bits.write((1u64 << MAX_QUOTIENT) - 1, MAX_QUOTIENT);
+                bits.bit(true);
+                bits.write(raw, 64);
+            }
+        }
+    }
 }
 
-/// One value and the scaled value the next delta is taken from.
-fn get_value(
+/// `count` values, or a refusal; `None` when the bits run out.
+fn get_values(
     bits: &mut BitReader<'_>,
+    count: usize,
     scale: f64,
-    previous: i64,
-) -> Option<Result<(f64, i64), Refusal>> {
-    let zz = match bits.ones(5)? {
-        0 => 0,
-        1 => bits.read(2)? + 1,
-        2 => bits.read(6)? + 5,
-        3 => bits.read(16)? + 69,
-        4 => bits.read(64)?,
-        _ => {
-            let value = f64::from_bits(bits.read(64)?);
-            return Some(Ok((value, previous)));
+) -> Option<Result<Vec<f64>, Refusal>> {
+    let mut values = Vec::with_capacity(count.min(4096));
+    if count == 0 {
+        return Some(Ok(values));
+    }
+    let mut previous = 0i64;
+    let mut apply = |zz: u64, values: &mut Vec<f64>| -> Result<(), Refusal> {
+        previous = previous
+            .checked_add(unzigzag(zz))
+            .ok_or_else(|| "a value overflows".to_string())?;
+        values.push(previous as f64 / scale);
+        Ok(())
+    };
+    if bits.bit()? {
+        values.push(f64::from_bits(bits.read(64)?));
+    } else if let Err(refusal) = apply(bits.varbits()?, &mut values) {
+        return Some(Err(refusal));
+    }
+    let k = bits.read(3)? as u32;
+    while values.len() < count {
+        let q = bits.ones(MAX_QUOTIENT)?;
+        let zz = if q < MAX_QUOTIENT {
+            (u64::from(q) << k) | bits.read(k)?
+        } else if bits.bit()? {
+            values.push(f64::from_bits(bits.read(64)?));
+            continue;
+        } else {
+            bits.varbits()?
+        };
+        if let Err(refusal) = apply(zz, &mut values) {
+            return Some(Err(refusal));
         }
-    };
-    let Some(n) = previous.checked_add(unzigzag(zz)) else {
-        return Some(Err("a value overflows".into()));
-    };
-    Some(Ok((n as f64 / scale, n)))
+    }
+    Some(Ok(values))
 }
 
 fn put_runs(bits: &mut BitWriter, samples: &[Sample]) {

@@ -189,21 +189,21 @@ mod tests {
         stored.sort_by_key(|(e, s)| (e.storage_id(), s.time));
         expected.sort_by_key(|(e, s)| (e.storage_id(), s.time));
         assert_eq!(stored, expected, "every value, flag and provenance kept");
-        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = conn
-            .prepare("SELECT element, data, summary FROM chunks")
+        let rows: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = conn
+            .prepare("SELECT element, start, data, summary FROM chunks")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(rows.len(), 60);
-        for (element, data, summary) in &rows {
+        for (element, start, data, summary) in &rows {
             assert!(Chunk::is_current(data));
             if *element == i64::from(Element::Tem.storage_id()) {
                 // On its resolution but one value: a fifth of the first encoding, at most.
                 assert!(data.len() < 14 * 60 / 5, "{} bytes", data.len());
             }
-            assert_eq!(rollups::decode(summary).map(|a| a.all.count), Some(60));
+            assert_eq!(rollups::decode(summary, Timestamp(*start)).map(|a| a.all.count), Some(60));
         }
         let hour_rows: i64 = conn
             .query_row("SELECT count(*) FROM rollups WHERE level = ?1", [Level::Hour.storage_id()], |r| r.get(0))

@@ -3,10 +3,11 @@
 //! A tag (`0x10` + shape: no value passed QC, every value did, or some did), the tests that
 //! flagged any value, the summary of every value, then — for the third shape only — the
 //! summary of the values that passed. A summary is its count; a byte with the decimal places
-//! its values are counted in and whether its times are whole minutes; the first time
-//! (absolute) and the minimum's, maximum's and last's times (from the first); the first, last,
-//! minimum and maximum values and the sum (see [`put_float`]); and the set of sources.
-//! Self-contained: reading it needs neither the element nor the bucket.
+//! its values are counted in and whether its times are whole minutes; the first time (from
+//! the bucket's start) and the minimum's, maximum's and last's times (from the first); the
+//! first value and the sum, then the last, minimum and maximum values from the first (see
+//! [`put_float`]); and the set of sources. Reading it needs the bucket's start, not the
+//! element.
 
 use crate::domain::history::{Aggregate, SourceSet, Summary};
 use crate::domain::qc::QcFlags;
@@ -28,32 +29,32 @@ const MAX_SCALED: f64 = 9_007_199_254_740_992.0;
 /// A value whose bits differ from its rounding in more of the low bits than this is raw.
 const MAX_NEAR_BITS: u64 = 1 << 40;
 
-/// The stored bytes of `aggregate`.
-pub fn encode(aggregate: &Aggregate) -> Vec<u8> {
+/// The stored bytes of `aggregate`, the aggregate of the bucket starting at `bucket`.
+pub fn encode(aggregate: &Aggregate, bucket: Timestamp) -> Vec<u8> {
     let shape = match &aggregate.passed {
         None => 0,
         Some(p) if p == &aggregate.all => 1,
         Some(_) => 2,
     };
     let mut bytes = vec![TAG | shape, aggregate.tests.bits()];
-    put_summary(&mut bytes, &aggregate.all);
+    put_summary(&mut bytes, &aggregate.all, bucket);
     if let (2, Some(passed)) = (shape, &aggregate.passed) {
-        put_summary(&mut bytes, passed);
+        put_summary(&mut bytes, passed, bucket);
     }
     bytes
 }
 
-/// The inverse of [`encode`]; `None` for bytes it did not write.
-pub fn decode(bytes: &[u8]) -> Option<Aggregate> {
+/// The inverse of [`encode`] for the same `bucket`; `None` for bytes it did not write.
+pub fn decode(bytes: &[u8], bucket: Timestamp) -> Option<Aggregate> {
     let [tag, tests, rest @ ..] = bytes else {
         return None;
     };
     let mut rest = rest;
-    let all = get_summary(&mut rest)?;
+    let all = get_summary(&mut rest, bucket)?;
     let passed = match tag.checked_sub(TAG)? {
         0 => None,
         1 => Some(all),
-        2 => Some(get_summary(&mut rest)?),
+        2 => Some(get_summary(&mut rest, bucket)?),
         _ => return None,
     };
     rest.is_empty().then_some(Aggregate {
@@ -63,27 +64,31 @@ pub fn decode(bytes: &[u8]) -> Option<Aggregate> {
     })
 }
 
-fn put_summary(bytes: &mut Vec<u8>, s: &Summary) {
+fn put_summary(bytes: &mut Vec<u8>, s: &Summary, bucket: Timestamp) {
     put_uvarint(bytes, u64::from(s.count));
     let values = [s.first, s.last, s.min, s.max];
     let decimals = (0..=MAX_DECIMALS)
         .find(|&d| values.iter().all(|&v| scaled(v, scale(d)).is_some()))
         .unwrap_or(0);
-    let times = [s.first_at, s.min_at, s.max_at, s.last_at];
+    let times = [bucket, s.first_at, s.min_at, s.max_at, s.last_at];
     let minutes = times.iter().all(|t| t.millis() % MINUTE_MS == 0);
     bytes.push(decimals | (u8::from(minutes) << 4));
     let unit = if minutes { MINUTE_MS } else { 1 };
-    put_uvarint(bytes, zigzag(s.first_at.millis() / unit));
-    for t in &times[1..] {
+    put_uvarint(bytes, zigzag((s.first_at.millis() - bucket.millis()) / unit));
+    for t in &times[2..] {
         put_uvarint(bytes, zigzag((t.millis() - s.first_at.millis()) / unit));
     }
-    for v in values.into_iter().chain([s.sum]) {
-        put_float(bytes, v, scale(decimals));
+    let scale = scale(decimals);
+    put_float(bytes, s.first, scale, 0);
+    put_float(bytes, s.sum, scale, 0);
+    let base = base_of(s.first, scale);
+    for v in [s.last, s.min, s.max] {
+        put_float(bytes, v, scale, base);
     }
     bytes.push(s.sources.bits());
 }
 
-fn get_summary(bytes: &mut &[u8]) -> Option<Summary> {
+fn get_summary(bytes: &mut &[u8], bucket: Timestamp) -> Option<Summary> {
     let count = u32::try_from(get_uvarint(bytes)?).ok()?;
     let (&header, rest) = bytes.split_first()?;
     *bytes = rest;
@@ -92,15 +97,25 @@ fn get_summary(bytes: &mut &[u8]) -> Option<Summary> {
         return None;
     }
     let unit = if header & 0x10 != 0 { MINUTE_MS } else { 1 };
-    let first_at = unzigzag(get_uvarint(bytes)?).checked_mul(unit)?;
-    let mut later = || -> Option<Timestamp> {
+    let mut time = |from: i64| -> Option<Timestamp> {
         let t = unzigzag(get_uvarint(bytes)?).checked_mul(unit)?;
-        Some(Timestamp(first_at.checked_add(t)?))
+        Some(Timestamp(from.checked_add(t)?))
     };
-    let (min_at, max_at, last_at) = (later()?, later()?, later()?);
+    let first_at = time(bucket.millis())?;
+    let (min_at, max_at, last_at) = (
+        time(first_at.millis())?,
+        time(first_at.millis())?,
+        time(first_at.millis())?,
+    );
     let scale = scale(decimals);
-    let mut value = || get_float(bytes, scale);
-    let (first, last, min, max, sum) = (value()?, value()?, value()?, value()?, value()?);
+    let first = get_float(bytes, scale, 0)?;
+    let sum = get_float(bytes, scale, 0)?;
+    let base = base_of(first, scale);
+    let (last, min, max) = (
+        get_float(bytes, scale, base)?,
+        get_float(bytes, scale, base)?,
+        get_float(bytes, scale, base)?,
+    );
     let (&sources, rest) = bytes.split_first()?;
     *bytes = rest;
     Some(Summary {
@@ -110,7 +125,7 @@ fn get_summary(bytes: &mut &[u8]) -> Option<Summary> {
         min_at,
         max,
         max_at,
-        first_at: Timestamp(first_at),
+        first_at,
         first,
         last_at,
         last,
@@ -118,25 +133,34 @@ fn get_summary(bytes: &mut &[u8]) -> Option<Summary> {
     })
 }
 
+/// The count of steps the other values are written from: the first value's, rounded (zero
+/// when it has none).
+fn base_of(first: f64, scale: f64) -> i64 {
+    let n = (first * scale).round();
+    // Whole and below 2^52: the cast is exact.
+    if n.abs() < MAX_SCALED / 2.0 { n as i64 } else { 0 }
+}
+
 fn scale(decimals: u8) -> f64 {
     10f64.powi(i32::from(decimals))
 }
 
-/// Writes `value` exactly: as a count of `1 / scale` steps when it is one; as the nearest
-/// count and the few low bits in which the value differs from it (a sum of values at the
-/// resolution, off by float rounding); else as its raw bits.
-fn put_float(bytes: &mut Vec<u8>, value: f64, scale: f64) {
+/// Writes `value` exactly, as steps of `1 / scale` counted from `base` steps: as that count
+/// when it is one; as the nearest count and the few low bits in which the value differs from
+/// it (a sum of values at the resolution, off by float rounding); else as its raw bits.
+fn put_float(bytes: &mut Vec<u8>, value: f64, scale: f64, base: i64) {
     let n = (value * scale).round();
-    if n.abs() < MAX_SCALED {
-        // Whole and below 2^53: the cast is exact.
+    if n.abs() < MAX_SCALED / 2.0 {
+        // Whole and below 2^52: the cast is exact, and so is the difference from `base`.
         let n = n as i64;
         let near = (n as f64 / scale).to_bits() ^ value.to_bits();
+        let count = zigzag(n - base) << 2;
         if near == 0 {
-            put_uvarint(bytes, zigzag(n) << 2 | EXACT);
+            put_uvarint(bytes, count | EXACT);
             return;
         }
         if near < MAX_NEAR_BITS {
-            put_uvarint(bytes, zigzag(n) << 2 | NEAR);
+            put_uvarint(bytes, count | NEAR);
             put_uvarint(bytes, near);
             return;
         }
@@ -145,9 +169,9 @@ fn put_float(bytes: &mut Vec<u8>, value: f64, scale: f64) {
     bytes.extend_from_slice(&value.to_le_bytes());
 }
 
-fn get_float(bytes: &mut &[u8], scale: f64) -> Option<f64> {
+fn get_float(bytes: &mut &[u8], scale: f64, base: i64) -> Option<f64> {
     let word = get_uvarint(bytes)?;
-    let n = unzigzag(word >> 2) as f64 / scale;
+    let n = base.checked_add(unzigzag(word >> 2))? as f64 / scale;
     match word & 3 {
         EXACT => Some(n),
         NEAR => Some(f64::from_bits(n.to_bits() ^ get_uvarint(bytes)?)),
@@ -179,9 +203,10 @@ mod tests {
         for m in 2..=60 {
             aggregate.merge(&Aggregate::of(&Sample::live(minute(m), 15.0 + m as f64 / 10.0)));
         }
-        let bytes = encode(&aggregate);
-        assert!(bytes.len() <= 30, "{} bytes", bytes.len());
-        assert_eq!(decode(&bytes), Some(aggregate));
+        let bytes = encode(&aggregate, minute(0));
+        assert!(bytes.len() <= 24, "{} bytes (79 in the first encoding)", bytes.len());
+        assert_eq!(decode(&bytes, minute(0)), Some(aggregate));
+        assert_ne!(decode(&bytes, minute(60)), Some(aggregate), "another bucket");
     }
 
     #[test]
@@ -196,23 +221,23 @@ mod tests {
         ];
         for (value, scale, length) in cases {
             let mut bytes = Vec::new();
-            put_float(&mut bytes, value, scale);
+            put_float(&mut bytes, value, scale, 0);
             assert_eq!(bytes.len(), length, "{value}");
             let mut rest = &bytes[..];
-            assert_eq!(get_float(&mut rest, scale).map(f64::to_bits), Some(value.to_bits()));
+            assert_eq!(get_float(&mut rest, scale, 0).map(f64::to_bits), Some(value.to_bits()));
             assert!(rest.is_empty());
         }
     }
 
     #[test]
     fn other_bytes_are_refused() {
-        let clean = encode(&Aggregate::of(&Sample::live(minute(1), 1.0)));
+        let clean = encode(&Aggregate::of(&Sample::live(minute(1), 1.0)), minute(0));
         let mut old_tag = clean.clone();
         old_tag[0] = 1;
         let mut trailing = clean.clone();
         trailing.push(0);
         for bytes in [&[][..], &clean[..5], &old_tag, &trailing] {
-            assert_eq!(decode(bytes), None, "{bytes:?}");
+            assert_eq!(decode(bytes, minute(0)), None, "{bytes:?}");
         }
     }
 
@@ -232,12 +257,16 @@ mod tests {
 
     proptest! {
         #[test]
-        fn aggregates_round_trip_exactly(samples in proptest::collection::vec(sample(), 1..40)) {
+        fn aggregates_round_trip_exactly(
+            samples in proptest::collection::vec(sample(), 1..40),
+            bucket in -1000i32..100_000,
+        ) {
             let mut aggregate = Aggregate::of(&samples[0]);
             for s in &samples[1..] {
                 aggregate.merge(&Aggregate::of(s));
             }
-            let back = decode(&encode(&aggregate)).unwrap();
+            let bucket = minute(i64::from(bucket));
+            let back = decode(&encode(&aggregate, bucket), bucket).unwrap();
             prop_assert_eq!(format!("{back:?}"), format!("{aggregate:?}"));
             prop_assert_eq!(back.all.sum.to_bits(), aggregate.all.sum.to_bits());
         }
@@ -254,9 +283,9 @@ mod tests {
         let mut mixed = clean;
         mixed.merge(&flagged);
         for (aggregate, tag) in [(clean, 0x11), (flagged, 0x10), (mixed, 0x12)] {
-            let bytes = encode(&aggregate);
+            let bytes = encode(&aggregate, minute(0));
             assert_eq!(bytes[0], tag);
-            assert_eq!(decode(&bytes), Some(aggregate));
+            assert_eq!(decode(&bytes, minute(0)), Some(aggregate));
         }
     }
 }
