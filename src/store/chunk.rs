@@ -92,7 +92,9 @@ impl Chunk {
         for s in &samples {
             let offset = s.time.millis() - start.millis();
             if offset <= 0 || offset > CHUNK_MS {
-                return Err(ChunkError(format!("offset {offset} ms is outside the hour")));
+                return Err(ChunkError(format!(
+                    "offset {offset} ms is outside the hour"
+                )));
             }
             if s.time <= previous {
                 return Err(ChunkError(format!("offset {offset} ms is out of order")));
@@ -278,7 +280,10 @@ mod tests {
             (&[9], "version"),
             (&v1[..20], "whole entries"),
             (&swapped, "out of order"),
-            (&[codec::V1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "outside the hour"),
+            (
+                &[codec::V1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                "outside the hour",
+            ),
             (&[codec::V2], "count"),
             (&v2[..v2.len() - 1], "cut short"),
             (&trailing, "trailing"),

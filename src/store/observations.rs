@@ -278,9 +278,8 @@ fn chunk_error(key: ChunkKey) -> impl Fn(ChunkError) -> StoreError {
 }
 
 fn element_of(key: ChunkKey) -> Result<Element, StoreError> {
-    Element::from_storage_id(key.1).ok_or_else(|| {
-        StoreError::Decode(format!("series {}/{}: unknown element", key.0, key.1))
-    })
+    Element::from_storage_id(key.1)
+        .ok_or_else(|| StoreError::Decode(format!("series {}/{}: unknown element", key.0, key.1)))
 }
 
 /// One stored hour, if there is one.
@@ -303,9 +302,11 @@ fn read_chunk(conn: &Connection, key: ChunkKey) -> Result<Option<Chunk>, StoreEr
 /// Stores one hour with its aggregate, or removes its row when it holds nothing.
 fn write_chunk(conn: &Connection, key: ChunkKey, chunk: &Chunk) -> Result<(), StoreError> {
     let Some(aggregate) = chunk.aggregate() else {
-        conn.prepare_cached("DELETE FROM chunks WHERE station = ?1 AND element = ?2 AND start = ?3")
-            .and_then(|mut s| s.execute(params![key.0, key.1, key.2]))
-            .context("removing an emptied hour")?;
+        conn.prepare_cached(
+            "DELETE FROM chunks WHERE station = ?1 AND element = ?2 AND start = ?3",
+        )
+        .and_then(|mut s| s.execute(params![key.0, key.1, key.2]))
+        .context("removing an emptied hour")?;
         return Ok(());
     };
     let data = chunk.encode(Timestamp(key.2), element_of(key)?);

@@ -93,10 +93,16 @@ pub fn rows(
     to: i64,
 ) -> Result<Vec<(Timestamp, Aggregate)>, StoreError> {
     let mut out = Vec::new();
-    for_rows(conn, (station, element), level, (from, to), |start, aggregate| {
-        out.push((start, aggregate));
-        Ok(())
-    })?;
+    for_rows(
+        conn,
+        (station, element),
+        level,
+        (from, to),
+        |start, aggregate| {
+            out.push((start, aggregate));
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 
@@ -125,9 +131,7 @@ fn for_rows(
             Some(level.storage_id()),
         ),
     };
-    let mut stmt = conn
-        .prepare_cached(sql)
-        .context("preparing rollup query")?;
+    let mut stmt = conn.prepare_cached(sql).context("preparing rollup query")?;
     let mut rows = match level_id {
         None => stmt.query(params![station, element, from, to]),
         Some(id) => stmt.query(params![station, element, from, to, id]),
@@ -240,18 +244,24 @@ pub fn ensure_current(conn: &mut Connection) -> Result<bool, StoreError> {
 fn rebuild_level(conn: &Connection, series: (i64, u8), level: Level) -> Result<(), StoreError> {
     let (station, element) = series;
     let mut open: Option<(i64, Aggregate)> = None;
-    for_rows(conn, series, level.finer(), (i64::MIN, i64::MAX), |start, child| {
-        let parent = level.parent_of(start).millis();
-        match open.as_mut() {
-            Some((bucket, aggregate)) if *bucket == parent => aggregate.merge(&child),
-            _ => {
-                if let Some((bucket, aggregate)) = open.replace((parent, child)) {
-                    write(conn, station, element, level, bucket, Some(&aggregate))?;
+    for_rows(
+        conn,
+        series,
+        level.finer(),
+        (i64::MIN, i64::MAX),
+        |start, child| {
+            let parent = level.parent_of(start).millis();
+            match open.as_mut() {
+                Some((bucket, aggregate)) if *bucket == parent => aggregate.merge(&child),
+                _ => {
+                    if let Some((bucket, aggregate)) = open.replace((parent, child)) {
+                        write(conn, station, element, level, bucket, Some(&aggregate))?;
+                    }
                 }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     if let Some((bucket, aggregate)) = open {
         write(conn, station, element, level, bucket, Some(&aggregate))?;
     }

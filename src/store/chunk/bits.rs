@@ -164,9 +164,12 @@ pub const fn width_of(n: u64) -> u32 {
 mod tests {
     use super::*;
 
+    /// Values written with their widths, and the bytes expected.
+    type Case = (&'static [(u64, u32)], &'static [u8]);
+
     #[test]
     fn writes_bits_most_significant_first_across_bytes() {
-        let cases: [(&[(u64, u32)], &[u8]); 6] = [
+        let cases: [Case; 6] = [
             (&[], &[]),
             (&[(1, 1)], &[0b1000_0000]),
             (&[(0b101, 3), (0b11, 2)], &[0b1011_1000]),
@@ -207,7 +210,13 @@ mod tests {
 
     #[test]
     fn varbits_cost_their_width_and_six() {
-        for (n, bits) in [(0u64, 6), (1, 7), (60, 12), (10_132 * 2, 21), ((1 << 62) + 5, 69)] {
+        for (n, bits) in [
+            (0u64, 6),
+            (1, 7),
+            (60, 12),
+            (10_132 * 2, 21),
+            ((1 << 62) + 5, 69),
+        ] {
             let mut writer = BitWriter::default();
             writer.varbits(n);
             writer.bit(true);
@@ -221,7 +230,14 @@ mod tests {
 
     #[test]
     fn zigzag_orders_by_magnitude() {
-        let cases = [(0, 0), (-1, 1), (1, 2), (-2, 3), (2, 4), (i64::MIN, u64::MAX)];
+        let cases = [
+            (0, 0),
+            (-1, 1),
+            (1, 2),
+            (-2, 3),
+            (2, 4),
+            (i64::MIN, u64::MAX),
+        ];
         for (signed, unsigned) in cases {
             assert_eq!(zigzag(signed), unsigned);
             assert_eq!(unzigzag(unsigned), signed);
@@ -236,7 +252,10 @@ mod tests {
             (127, &[0x7f]),
             (128, &[0x80, 0x01]),
             (300, &[0xac, 0x02]),
-            (u64::MAX, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            (
+                u64::MAX,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
         ];
         for (n, expected) in cases {
             let mut bytes = Vec::new();

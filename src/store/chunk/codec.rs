@@ -57,7 +57,7 @@ pub fn encode_v1(samples: &[Sample], start: Timestamp) -> Vec<u8> {
 
 /// Reads version-1 entries (the bytes after the version byte); times are checked by the caller.
 pub fn decode_v1(start: Timestamp, entries: &[u8]) -> Result<Vec<Sample>, Refusal> {
-    if entries.len() % V1_ENTRY_BYTES != 0 {
+    if !entries.len().is_multiple_of(V1_ENTRY_BYTES) {
         return Err(format!("{} bytes is not whole entries", entries.len()));
     }
     let mut samples = Vec::with_capacity(entries.len() / V1_ENTRY_BYTES);
@@ -128,7 +128,8 @@ fn scale_of(decimals: usize) -> f64 {
 /// `value` as an integer count of `1 / scale` steps, if it is exactly one.
 pub fn scaled(value: f64, scale: f64) -> Option<i64> {
     let n = (value * scale).round();
-    if !(n.abs() < MAX_SCALED) {
+    // NaN and infinities fail this too.
+    if n.abs().partial_cmp(&MAX_SCALED) != Some(std::cmp::Ordering::Less) {
         return None;
     }
     // Whole and below 2^53, so the cast is exact; comparing what decoding yields also refuses
@@ -191,7 +192,11 @@ fn get_times(bits: &mut BitReader<'_>, count: usize) -> Option<Result<Vec<i64>, 
     if bits.bit()? {
         if count > 0 {
             let first = unzigzag(bits.varbits()?);
-            let step = if count > 1 { unzigzag(bits.varbits()?) } else { 0 };
+            let step = if count > 1 {
+                unzigzag(bits.varbits()?)
+            } else {
+                0
+            };
             let mut t = Some(first);
             for _ in 0..count {
                 units.push(t);
@@ -273,10 +278,12 @@ fn put_values(bits: &mut BitWriter, values: &[f64], scale: f64) {
             bits.write(raw, 64);
         }
     }
-    let deltas = || rest.iter().filter_map(|c| match c {
-        Coded::Delta(zz) => Some(*zz),
-        Coded::Escape(_) => None,
-    });
+    let deltas = || {
+        rest.iter().filter_map(|c| match c {
+            Coded::Delta(zz) => Some(*zz),
+            Coded::Escape(_) => None,
+        })
+    };
     let k = (0..8)
         .min_by_key(|&k| deltas().map(|zz| rice_bits(zz, k)).sum::<u64>())
         .unwrap_or(0);

@@ -127,7 +127,6 @@ fn convert_chunks_by(conn: &mut Connection, batch_size: usize) -> Result<usize, 
     Ok(converted)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,8 +145,21 @@ mod tests {
         let start = Timestamp(START + hour * HOUR_MS);
         (1..=60)
             .map(|m| Sample {
-                qc: if m == 7 { QcFlags::PASSED.with(QcTest::Step) } else { QcFlags::PASSED },
-                ..Sample::live(start.plus_ms(m * MINUTE_MS), if m == 9 { 12.34 } else if element.decimals() == 0 { (hour + m) as f64 } else { (hour * 60 + m) as f64 / 10.0 })
+                qc: if m == 7 {
+                    QcFlags::PASSED.with(QcTest::Step)
+                } else {
+                    QcFlags::PASSED
+                },
+                ..Sample::live(
+                    start.plus_ms(m * MINUTE_MS),
+                    if m == 9 {
+                        12.34
+                    } else if element.decimals() == 0 {
+                        (hour + m) as f64
+                    } else {
+                        (hour * 60 + m) as f64 / 10.0
+                    },
+                )
             })
             .collect()
     }
@@ -165,7 +177,11 @@ mod tests {
                 let start = START + hour * HOUR_MS;
                 conn.execute(
                     "INSERT INTO chunks (station, element, start, data) VALUES (1, ?1, ?2, ?3)",
-                    params![element.storage_id(), start, codec::encode_v1(&samples, Timestamp(start))],
+                    params![
+                        element.storage_id(),
+                        start,
+                        codec::encode_v1(&samples, Timestamp(start))
+                    ],
                 )
                 .unwrap();
                 // The old hour rollup (its fixed-width bytes are never read again).
@@ -177,15 +193,19 @@ mod tests {
                 expected.extend(samples.into_iter().map(|s| (element, s)));
             }
         }
-        conn.execute("INSERT INTO rollup_state (version) VALUES (4)", []).unwrap();
+        conn.execute("INSERT INTO rollup_state (version) VALUES (4)", [])
+            .unwrap();
 
         migrate(&mut conn, &MIGRATIONS).unwrap();
         // A small batch, so the conversion takes several transactions.
         assert_eq!(convert_chunks_by(&mut conn, 7).unwrap(), 60);
         upgrade(&mut conn).unwrap();
 
-        let mut stored: Vec<(Element, Sample)> =
-            every_value(&conn).unwrap().into_iter().map(|(_, e, s)| (e, s)).collect();
+        let mut stored: Vec<(Element, Sample)> = every_value(&conn)
+            .unwrap()
+            .into_iter()
+            .map(|(_, e, s)| (e, s))
+            .collect();
         stored.sort_by_key(|(e, s)| (e.storage_id(), s.time));
         expected.sort_by_key(|(e, s)| (e.storage_id(), s.time));
         assert_eq!(stored, expected, "every value, flag and provenance kept");
@@ -203,15 +223,36 @@ mod tests {
                 // On its resolution but one value: a fifth of the first encoding, at most.
                 assert!(data.len() < 14 * 60 / 5, "{} bytes", data.len());
             }
-            assert_eq!(rollups::decode(summary, Timestamp(*start)).map(|a| a.all.count), Some(60));
+            assert_eq!(
+                rollups::decode(summary, Timestamp(*start)).map(|a| a.all.count),
+                Some(60)
+            );
         }
         let hour_rows: i64 = conn
-            .query_row("SELECT count(*) FROM rollups WHERE level = ?1", [Level::Hour.storage_id()], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM rollups WHERE level = ?1",
+                [Level::Hour.storage_id()],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(hour_rows, 0, "hours live in the chunk rows now");
         assert_eq!(rollups::value_count(&conn).unwrap(), 3_600, "days rebuilt");
-        let day = rollups::rows(&conn, 1, Element::Tem.storage_id(), Level::FourHours, 0, i64::MAX).unwrap();
+        let day = rollups::rows(
+            &conn,
+            1,
+            Element::Tem.storage_id(),
+            Level::FourHours,
+            0,
+            i64::MAX,
+        )
+        .unwrap();
         assert_eq!(day.iter().map(|(_, a)| a.all.count).sum::<u32>(), 1_800);
-        assert_eq!(upgrade(&mut conn).map(|()| convert_chunks(&mut conn).unwrap()).unwrap(), 0, "nothing left to do");
+        assert_eq!(
+            upgrade(&mut conn)
+                .map(|()| convert_chunks(&mut conn).unwrap())
+                .unwrap(),
+            0,
+            "nothing left to do"
+        );
     }
 }

@@ -74,7 +74,10 @@ fn put_summary(bytes: &mut Vec<u8>, s: &Summary, bucket: Timestamp) {
     let minutes = times.iter().all(|t| t.millis() % MINUTE_MS == 0);
     bytes.push(decimals | (u8::from(minutes) << 4));
     let unit = if minutes { MINUTE_MS } else { 1 };
-    put_uvarint(bytes, zigzag((s.first_at.millis() - bucket.millis()) / unit));
+    put_uvarint(
+        bytes,
+        zigzag((s.first_at.millis() - bucket.millis()) / unit),
+    );
     for t in &times[2..] {
         put_uvarint(bytes, zigzag((t.millis() - s.first_at.millis()) / unit));
     }
@@ -138,7 +141,11 @@ fn get_summary(bytes: &mut &[u8], bucket: Timestamp) -> Option<Summary> {
 fn base_of(first: f64, scale: f64) -> i64 {
     let n = (first * scale).round();
     // Whole and below 2^52: the cast is exact.
-    if n.abs() < MAX_SCALED / 2.0 { n as i64 } else { 0 }
+    if n.abs() < MAX_SCALED / 2.0 {
+        n as i64
+    } else {
+        0
+    }
 }
 
 fn scale(decimals: u8) -> f64 {
@@ -201,12 +208,23 @@ mod tests {
     fn an_hour_of_minutes_summarises_in_a_few_bytes() {
         let mut aggregate = Aggregate::of(&Sample::live(minute(1), 15.0));
         for m in 2..=60 {
-            aggregate.merge(&Aggregate::of(&Sample::live(minute(m), 15.0 + m as f64 / 10.0)));
+            aggregate.merge(&Aggregate::of(&Sample::live(
+                minute(m),
+                15.0 + m as f64 / 10.0,
+            )));
         }
         let bytes = encode(&aggregate, minute(0));
-        assert!(bytes.len() <= 24, "{} bytes (79 in the first encoding)", bytes.len());
+        assert!(
+            bytes.len() <= 24,
+            "{} bytes (79 in the first encoding)",
+            bytes.len()
+        );
         assert_eq!(decode(&bytes, minute(0)), Some(aggregate));
-        assert_ne!(decode(&bytes, minute(60)), Some(aggregate), "another bucket");
+        assert_ne!(
+            decode(&bytes, minute(60)),
+            Some(aggregate),
+            "another bucket"
+        );
     }
 
     #[test]
@@ -224,7 +242,10 @@ mod tests {
             put_float(&mut bytes, value, scale, 0);
             assert_eq!(bytes.len(), length, "{value}");
             let mut rest = &bytes[..];
-            assert_eq!(get_float(&mut rest, scale, 0).map(f64::to_bits), Some(value.to_bits()));
+            assert_eq!(
+                get_float(&mut rest, scale, 0).map(f64::to_bits),
+                Some(value.to_bits())
+            );
             assert!(rest.is_empty());
         }
     }
@@ -246,7 +267,10 @@ mod tests {
             (-5000i64..5000).prop_map(|n| n as f64 / 10.0),
             any::<f64>().prop_filter("NaN is refused upstream", |v| !v.is_nan()),
         ];
-        let time = prop_oneof![(1i64..100_000).prop_map(minute), any::<i32>().prop_map(|t| Timestamp(i64::from(t) * 997))];
+        let time = prop_oneof![
+            (1i64..100_000).prop_map(minute),
+            any::<i32>().prop_map(|t| Timestamp(i64::from(t) * 997))
+        ];
         (time, value, any::<u8>(), 0u8..4).prop_map(|(time, value, qc, source)| Sample {
             time,
             value,
