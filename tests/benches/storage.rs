@@ -12,7 +12,9 @@
 //! them. A county-year (16 stations × 8 elements of minutes) is extrapolated from the measured
 //! days at the measured bytes per value.
 //!
-//! `cargo bench --profile dev --bench storage [-- sim|noisy]`; `WXDESK_BENCH_DAYS` (default 7,
+//! `decode` compares reading 30 days of a series from the first encoding and the current one.
+//!
+//! `cargo bench --profile dev --bench storage [-- sim|noisy|decode]`; `WXDESK_BENCH_DAYS` (default 7,
 //! the least the figure is taken from).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -23,12 +25,14 @@ use std::time::Instant;
 
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
-use wxdesk::domain::time::{DAY_MS, MINUTE_MS};
+use wxdesk::domain::history::Sample;
+use wxdesk::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use wxdesk::domain::{Element, Timestamp};
 use wxdesk::protocol::ObservationRecord;
 use wxdesk::sim::simulator::Simulator;
 use wxdesk::store::cache::CacheDb;
 use wxdesk::store::central::{CentralStore as _, SqliteCentralStore};
+use wxdesk::store::chunk::{Chunk, codec};
 use wxdesk::store::rollups;
 
 /// 2025-12-01T16:00:00Z: midnight Beijing time.
@@ -65,6 +69,66 @@ fn main() {
     }
     if wanted("noisy") {
         measure("noisy", days, noisy_batches);
+    }
+    if wanted("decode") {
+        decode_cost();
+    }
+}
+
+/// What reading costs per value: 30 days of one minute series decoded from the first
+/// encoding's bytes and from the current one's (the same values), best of many runs, so a
+/// query's decode time can be compared on a busy machine.
+fn decode_cost() {
+    let element = Element::Tem;
+    let mut walk = 150;
+    let mut random = XorShift(7);
+    let hours: Vec<(Timestamp, Vec<Sample>)> = (0..30 * 24)
+        .map(|hour| {
+            let start = Timestamp(START + hour * HOUR_MS);
+            let samples = (1..=60)
+                .map(|m| {
+                    let value = noisy_value(element, &mut walk, &mut random);
+                    Sample::live(start.plus_ms(m * MINUTE_MS), value)
+                })
+                .collect();
+            (start, samples)
+        })
+        .collect();
+    let v1: Vec<(Timestamp, Vec<u8>)> = hours
+        .iter()
+        .map(|(start, samples)| (*start, codec::encode_v1(samples, *start)))
+        .collect();
+    let v2: Vec<(Timestamp, Vec<u8>)> = hours
+        .iter()
+        .map(|(start, samples)| {
+            (
+                *start,
+                codec::encode_v2(samples, *start, element.decimals()),
+            )
+        })
+        .collect();
+    let best = |encoded: &[(Timestamp, Vec<u8>)]| -> f64 {
+        (0..50)
+            .map(|_| {
+                let started = Instant::now();
+                for (start, bytes) in encoded {
+                    std::hint::black_box(Chunk::decode(*start, element, bytes).unwrap());
+                }
+                started.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let values = 30.0 * 24.0 * 60.0;
+    for round in 0..2 {
+        let (old, new) = (best(&v1), best(&v2));
+        println!(
+            "decode {round}: 30 days of minute TEM ({values} values): first encoding {:.2} ms \
+             ({:.1} ns a value), current {:.2} ms ({:.1} ns a value)",
+            old * 1e3,
+            old * 1e9 / values,
+            new * 1e3,
+            new * 1e9 / values,
+        );
     }
 }
 

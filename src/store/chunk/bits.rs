@@ -70,23 +70,44 @@ impl<'b> BitReader<'b> {
         Self { bytes, at: 0 }
     }
 
+    /// The next 57 or more bits (fewer at the end, padded with zeros), left-aligned: one load
+    /// instead of a loop per byte, as reading a chunk is on every history query's path.
+    fn peek(&self) -> u64 {
+        let first = self.at / 8;
+        let word = match self.bytes.get(first..first + 8) {
+            Some(eight) => {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(eight);
+                word
+            }
+            None => {
+                let mut word = [0u8; 8];
+                let available = self.bytes.len().saturating_sub(first);
+                word[..available].copy_from_slice(&self.bytes[first..]);
+                word
+            }
+        };
+        u64::from_be_bytes(word) << (self.at % 8)
+    }
+
+    fn left(&self) -> usize {
+        (self.bytes.len() * 8).saturating_sub(self.at)
+    }
+
     /// Reads `width` ≤ 64 bits as an unsigned number.
     pub fn read(&mut self, width: u32) -> Option<u64> {
-        let width_bits = usize::try_from(width).ok()?;
-        if self.at + width_bits > self.bytes.len() * 8 {
+        if width == 0 {
+            return Some(0);
+        }
+        if width > 56 {
+            let high = self.read(width - 32)?;
+            return Some((high << 32) | self.read(32)?);
+        }
+        if width as usize > self.left() {
             return None;
         }
-        let mut value = 0u64;
-        let mut left = width;
-        while left > 0 {
-            let byte = self.bytes[self.at / 8];
-            let offset = (self.at % 8) as u32;
-            let take = (8 - offset).min(left);
-            let part = (u64::from(byte) >> (8 - offset - take)) & ((1u64 << take) - 1);
-            value = (value << take) | part;
-            self.at += take as usize;
-            left -= take;
-        }
+        let value = self.peek() >> (64 - width);
+        self.at += width as usize;
         Some(value)
     }
 
@@ -95,20 +116,47 @@ impl<'b> BitReader<'b> {
         self.read(1).map(|b| b == 1)
     }
 
+    /// Counts set bits up to the first clear one, reading at most `max` ≤ 56 bits: the unary
+    /// prefixes that choose a width. The clear bit is read too, unless `max` ones came first.
+    pub fn ones(&mut self, max: u32) -> Option<u32> {
+        let ones = self.peek().leading_ones().min(max);
+        let read = ones as usize + usize::from(ones < max);
+        if read > self.left() {
+            return None;
+        }
+        self.at += read;
+        Some(ones)
+    }
+
+    /// Reads a Rice code with parameter `k` ≤ 8: a unary quotient (below `max` ≤ 16 ones, then
+    /// a zero) and `k` low bits, in one load. `Some(None)` when `max` ones came instead (read).
+    pub fn rice(&mut self, k: u32, max: u32) -> Option<Option<u64>> {
+        let word = self.peek();
+        let q = word.leading_ones().min(max);
+        if q == max {
+            if max as usize > self.left() {
+                return None;
+            }
+            self.at += max as usize;
+            return Some(None);
+        }
+        let used = q + 1 + k;
+        if used as usize > self.left() {
+            return None;
+        }
+        let low = if k == 0 {
+            0
+        } else {
+            (word << (q + 1)) >> (64 - k)
+        };
+        self.at += used as usize;
+        Some(Some((u64::from(q) << k) | low))
+    }
+
     /// Reads what [`BitWriter::varbits`] wrote.
     pub fn varbits(&mut self) -> Option<u64> {
         let width = self.read(6)? as u32;
         self.read(width)
-    }
-
-    /// Counts set bits up to the first clear one, reading at most `max` bits: the unary
-    /// prefixes that choose a width.
-    pub fn ones(&mut self, max: u32) -> Option<u32> {
-        let mut n = 0;
-        while n < max && self.bit()? {
-            n += 1;
-        }
-        Some(n)
     }
 
     /// Whether only zero padding is left (in the current byte) and no further byte.

@@ -39,9 +39,8 @@ const MAX_VALUES: u64 = HOUR_MS as u64;
 /// Why bytes do not decode.
 pub type Refusal = String;
 
-/// The version-1 bytes of `samples` (for tests of the conversion, and what older releases
-/// wrote).
-#[cfg(test)]
+/// The version-1 bytes of `samples`: what older releases wrote, for tests of the conversion
+/// and the storage bench's decode comparison.
 pub fn encode_v1(samples: &[Sample], start: Timestamp) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(1 + V1_ENTRY_BYTES * samples.len());
     bytes.push(V1);
@@ -335,9 +334,8 @@ fn get_values(
     }
     let k = bits.read(3)? as u32;
     while values.len() < count {
-        let q = bits.ones(MAX_QUOTIENT)?;
-        let zz = if q < MAX_QUOTIENT {
-            (u64::from(q) << k) | bits.read(k)?
+        let zz = if let Some(zz) = bits.rice(k, MAX_QUOTIENT)? {
+            zz
         } else if bits.bit()? {
             values.push(f64::from_bits(bits.read(64)?));
             continue;
