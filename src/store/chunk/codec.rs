@@ -100,24 +100,20 @@ pub fn decode_v2(start: Timestamp, decimals: usize, body: &[u8]) -> Result<Vec<S
     }
     let count = count as usize;
     let cut = || "cut short".to_string();
+    // Every value after the first costs a bit at least: a damaged count cannot allocate much.
+    if count > rest.len() * 8 + 1 {
+        return Err(cut());
+    }
     let mut bits = BitReader::new(rest);
-    let times = get_times(&mut bits, count).ok_or_else(cut)??;
-    let values = get_values(&mut bits, count, scale_of(decimals)).ok_or_else(cut)??;
-    let runs = get_runs(&mut bits, count).ok_or_else(cut)??;
+    // Each column fills its field of the samples in place: reading is on every query's path.
+    let mut samples = vec![Sample::live(start, 0.0); count];
+    get_times(&mut bits, &mut samples, start).ok_or_else(cut)??;
+    get_values(&mut bits, &mut samples, scale_of(decimals)).ok_or_else(cut)??;
+    get_runs(&mut bits, &mut samples).ok_or_else(cut)??;
     if !bits.at_end() {
         return Err("trailing bytes".into());
     }
-    Ok(times
-        .into_iter()
-        .zip(values)
-        .zip(runs)
-        .map(|((offset, value), (qc, source))| Sample {
-            time: start.plus_ms(offset),
-            value,
-            qc,
-            source,
-        })
-        .collect())
+    Ok(samples)
 }
 
 fn scale_of(decimals: usize) -> f64 {
@@ -184,10 +180,24 @@ fn put_times(bits: &mut BitWriter, offsets: &[i64]) {
     }
 }
 
-/// Offsets in ms, or a refusal; `None` when the bits run out.
-fn get_times(bits: &mut BitReader<'_>, count: usize) -> Option<Result<Vec<i64>, Refusal>> {
+/// Sets each sample's time, or refuses; `None` when the bits run out.
+fn get_times(
+    bits: &mut BitReader<'_>,
+    samples: &mut [Sample],
+    start: Timestamp,
+) -> Option<Result<(), Refusal>> {
     let unit = UNITS_MS[bits.read(2)? as usize];
-    let mut units = Vec::with_capacity(count.min(4096));
+    let count = samples.len();
+    let outside = || Some(Err("an offset is outside the hour".to_string()));
+    let set = |sample: &mut Sample, t: Option<i64>| -> bool {
+        match t.and_then(|t| t.checked_mul(unit)) {
+            Some(ms) if (1..=HOUR_MS).contains(&ms) => {
+                sample.time = start.plus_ms(ms);
+                true
+            }
+            _ => false,
+        }
+    };
     if bits.bit()? {
         if count > 0 {
             let first = unzigzag(bits.varbits()?);
@@ -197,33 +207,33 @@ fn get_times(bits: &mut BitReader<'_>, count: usize) -> Option<Result<Vec<i64>, 
                 0
             };
             let mut t = Some(first);
-            for _ in 0..count {
-                units.push(t);
+            for sample in samples.iter_mut() {
+                if !set(sample, t) {
+                    return outside();
+                }
                 t = t.and_then(|t| t.checked_add(step));
             }
         }
-    } else {
-        let (mut previous, mut delta) = (0i64, 1i64);
-        for _ in 0..count {
-            let dod = match bits.ones(3)? {
-                0 => 0,
-                1 => bits.read(6)?,
-                2 => bits.read(12)?,
-                _ => bits.read(64)?,
-            };
-            let t = delta.checked_add(unzigzag(dod)).and_then(|d| {
-                delta = d;
-                previous.checked_add(d)
-            });
-            previous = t.unwrap_or(previous);
-            units.push(t);
-        }
+        return Some(Ok(()));
     }
-    let offsets: Option<Vec<i64>> = units
-        .into_iter()
-        .map(|t| t?.checked_mul(unit).filter(|ms| (1..=HOUR_MS).contains(ms)))
-        .collect();
-    Some(offsets.ok_or_else(|| "an offset is outside the hour".to_string()))
+    let (mut previous, mut delta) = (0i64, 1i64);
+    for sample in samples.iter_mut() {
+        let dod = match bits.ones(3)? {
+            0 => 0,
+            1 => bits.read(6)?,
+            2 => bits.read(12)?,
+            _ => bits.read(64)?,
+        };
+        let t = delta.checked_add(unzigzag(dod)).and_then(|d| {
+            delta = d;
+            previous.checked_add(d)
+        });
+        if !set(sample, t) {
+            return outside();
+        }
+        previous = t.unwrap_or(previous);
+    }
+    Some(Ok(()))
 }
 
 /// Unary quotients this long or longer mean a large delta or an escape instead.
@@ -309,44 +319,40 @@ fn put_values(bits: &mut BitWriter, values: &[f64], scale: f64) {
     }
 }
 
-/// `count` values, or a refusal; `None` when the bits run out.
+/// Sets each sample's value, or refuses; `None` when the bits run out.
 fn get_values(
     bits: &mut BitReader<'_>,
-    count: usize,
+    samples: &mut [Sample],
     scale: f64,
-) -> Option<Result<Vec<f64>, Refusal>> {
-    let mut values = Vec::with_capacity(count.min(4096));
-    if count == 0 {
-        return Some(Ok(values));
-    }
-    let mut previous = 0i64;
-    let mut apply = |zz: u64, values: &mut Vec<f64>| -> Result<(), Refusal> {
-        previous = previous
-            .checked_add(unzigzag(zz))
-            .ok_or_else(|| "a value overflows".to_string())?;
-        values.push(previous as f64 / scale);
-        Ok(())
+) -> Option<Result<(), Refusal>> {
+    let Some((first, rest)) = samples.split_first_mut() else {
+        return Some(Ok(()));
     };
+    let overflow = || Some(Err("a value overflows".to_string()));
+    let mut previous = 0i64;
     if bits.bit()? {
-        values.push(f64::from_bits(bits.read(64)?));
-    } else if let Err(refusal) = apply(bits.varbits()?, &mut values) {
-        return Some(Err(refusal));
+        first.value = f64::from_bits(bits.read(64)?);
+    } else {
+        previous = unzigzag(bits.varbits()?);
+        first.value = previous as f64 / scale;
     }
     let k = bits.read(3)? as u32;
-    while values.len() < count {
+    for sample in rest {
         let zz = if let Some(zz) = bits.rice(k, MAX_QUOTIENT)? {
             zz
         } else if bits.bit()? {
-            values.push(f64::from_bits(bits.read(64)?));
+            sample.value = f64::from_bits(bits.read(64)?);
             continue;
         } else {
             bits.varbits()?
         };
-        if let Err(refusal) = apply(zz, &mut values) {
-            return Some(Err(refusal));
-        }
+        let Some(next) = previous.checked_add(unzigzag(zz)) else {
+            return overflow();
+        };
+        previous = next;
+        sample.value = next as f64 / scale;
     }
-    Some(Ok(values))
+    Some(Ok(()))
 }
 
 fn put_runs(bits: &mut BitWriter, samples: &[Sample]) {
@@ -369,16 +375,14 @@ fn put_runs(bits: &mut BitWriter, samples: &[Sample]) {
     }
 }
 
-fn get_runs(
-    bits: &mut BitReader<'_>,
-    count: usize,
-) -> Option<Result<Vec<(QcFlags, Source)>, Refusal>> {
+fn get_runs(bits: &mut BitReader<'_>, samples: &mut [Sample]) -> Option<Result<(), Refusal>> {
+    let count = samples.len();
     let width = width_of(count as u64);
-    let mut runs = Vec::with_capacity(count.min(4096));
-    while runs.len() < count {
+    let mut at = 0;
+    while at < count {
         let qc = QcFlags::from_bits(bits.read(8)? as u8);
         let source = Source::from_storage_id(bits.read(8)? as u8);
-        let left = count - runs.len();
+        let left = count - at;
         let length = if bits.bit()? {
             left
         } else {
@@ -387,7 +391,11 @@ fn get_runs(
         if length == 0 || length > left {
             return Some(Err(format!("a run of {length} flags does not fit")));
         }
-        runs.extend(std::iter::repeat_n((qc, source), length));
+        for sample in &mut samples[at..at + length] {
+            sample.qc = qc;
+            sample.source = source;
+        }
+        at += length;
     }
-    Some(Ok(runs))
+    Some(Ok(()))
 }
