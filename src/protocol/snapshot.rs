@@ -204,12 +204,12 @@ pub fn rollup_series(
 /// The aggregates of a packed series, decoded with `decode` (`store::rollups::decode`).
 pub fn rollup_rows(
     series: &RollupSeries,
-    decode: impl Fn(&[u8]) -> Option<Aggregate>,
+    decode: impl Fn(&[u8], Timestamp) -> Option<Aggregate>,
 ) -> Option<Vec<(Timestamp, Aggregate)>> {
     let packed = inflate(&series.data.0)?;
     unpack_rollups(&packed)?
         .into_iter()
-        .map(|(t, bytes)| decode(bytes).map(|a| (t, a)))
+        .map(|(t, bytes)| decode(bytes, t).map(|a| (t, a)))
         .collect()
 }
 
@@ -251,7 +251,7 @@ mod tests {
             series.data.0.len()
                 < pack_rollups(rows.iter().map(|(t, b)| (*t, b.as_slice()))).len() / 2
         );
-        let back = rollup_rows(&series, |b| {
+        let back = rollup_rows(&series, |b, _| {
             Some(Aggregate::of(&crate::domain::history::Sample::live(
                 Timestamp(i64::from(b[2])),
                 0.0,

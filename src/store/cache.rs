@@ -24,7 +24,7 @@ use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 use feed::CURSOR_KEY;
 pub use feed::{Applied, HourChunk, Skipped, SyncBatch};
 
-const MIGRATIONS: [Migration; 7] = [
+const MIGRATIONS: [Migration; 8] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -52,6 +52,10 @@ const MIGRATIONS: [Migration; 7] = [
     Migration {
         name: "rollups-only periods",
         sql: snapshot::SCHEMA,
+    },
+    Migration {
+        name: "hour aggregates in the chunk rows",
+        sql: observations::HOUR_IN_CHUNKS,
     },
 ];
 
@@ -121,8 +125,7 @@ impl CacheDb {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut conn = sqlite::open(path)?;
         sqlite::migrate(&mut conn, &MIGRATIONS)?;
-        observations::convert_legacy(&mut conn)?;
-        rollups::ensure_current(&mut conn)?;
+        observations::upgrade(&mut conn)?;
         Ok(Self { conn })
     }
 
@@ -160,8 +163,7 @@ impl CacheDb {
     pub fn in_memory() -> Result<Self, StoreError> {
         let mut conn = sqlite::open_in_memory()?;
         sqlite::migrate(&mut conn, &MIGRATIONS)?;
-        observations::convert_legacy(&mut conn)?;
-        rollups::ensure_current(&mut conn)?;
+        observations::upgrade(&mut conn)?;
         Ok(Self { conn })
     }
 

@@ -224,8 +224,7 @@ impl SqliteCentralStore {
             &backups,
             Timestamp::now().millis(),
         )?;
-        observations::convert_legacy(&mut writer)?;
-        super::rollups::ensure_current(&mut writer)?;
+        observations::upgrade(&mut writer)?;
         schema::seed_network(&mut writer, network)?;
         let instance = schema::instance(&writer)?;
         let network = schema::read_network(&writer)?;

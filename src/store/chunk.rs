@@ -7,20 +7,20 @@
 //! memory. The hour is the `(start, end]` hour of [`Level::Hour`], so a chunk *is* an hourly
 //! bucket.
 //!
-//! Encoding (little-endian): a version byte, then per value in time order 14 bytes — the
-//! offset from the chunk's start in ms (`u32`, 1 ..= 3 600 000), the value (`f64`), the QC
-//! flags (`u8`) and the source (`u8`).
+//! The bytes ([`codec`]) hold each value at its element's resolution, delta-coded: a smooth
+//! hour of minutes takes well under a byte a value. Both sides of the protocol treat them as
+//! opaque and go through [`Chunk::encode`] and [`Chunk::decode`].
 
-use crate::domain::Source;
+pub mod bits;
+pub mod codec;
+
+use crate::domain::Element;
 use crate::domain::history::{Aggregate, Level, Sample};
 use crate::domain::qc::QcFlags;
 use crate::domain::time::{HOUR_MS, Timestamp};
 
 /// Width of a chunk.
 pub const CHUNK_MS: i64 = HOUR_MS;
-
-const VERSION: u8 = 1;
-const ENTRY_BYTES: usize = 14;
 
 /// The start of the chunk holding a value stamped `t`.
 pub fn chunk_of(t: Timestamp) -> Timestamp {
@@ -70,56 +70,43 @@ impl Chunk {
         self.samples.is_empty()
     }
 
-    /// The chunk's bytes, for a chunk starting at `start`.
-    pub fn encode(&self, start: Timestamp) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(1 + ENTRY_BYTES * self.samples.len());
-        bytes.push(VERSION);
-        for s in &self.samples {
-            let offset = u32::try_from(s.time.millis() - start.millis()).unwrap_or(u32::MAX);
-            bytes.extend_from_slice(&offset.to_le_bytes());
-            bytes.extend_from_slice(&s.value.to_le_bytes());
-            bytes.push(s.qc.bits());
-            bytes.push(s.source.storage_id());
-        }
-        bytes
+    /// The chunk's bytes, for a chunk of `element` starting at `start` (the element sets the
+    /// resolution values are coded at; a value off it is kept exactly).
+    pub fn encode(&self, start: Timestamp, element: Element) -> Vec<u8> {
+        codec::encode_v2(&self.samples, start, element.decimals())
     }
 
-    /// Decodes a chunk that starts at `start`, checking that it is well formed.
-    pub fn decode(start: Timestamp, bytes: &[u8]) -> Result<Self, ChunkError> {
-        let Some((&version, entries)) = bytes.split_first() else {
+    /// Decodes a chunk of `element` that starts at `start`, in either version, checking that
+    /// it is well formed.
+    pub fn decode(start: Timestamp, element: Element, bytes: &[u8]) -> Result<Self, ChunkError> {
+        let Some((&version, body)) = bytes.split_first() else {
             return Err(ChunkError("empty".into()));
         };
-        if version != VERSION {
-            return Err(ChunkError(format!("unknown version {version}")));
+        let samples = match version {
+            codec::V1 => codec::decode_v1(start, body),
+            codec::V2 => codec::decode_v2(start, element.decimals(), body),
+            other => return Err(ChunkError(format!("unknown version {other}"))),
         }
-        if entries.len() % ENTRY_BYTES != 0 {
-            return Err(ChunkError(format!(
-                "{} bytes is not whole entries",
-                entries.len()
-            )));
-        }
-        let mut samples = Vec::with_capacity(entries.len() / ENTRY_BYTES);
-        for entry in entries.chunks_exact(ENTRY_BYTES) {
-            let offset = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
-            let mut value = [0; 8];
-            value.copy_from_slice(&entry[4..12]);
-            let time = start.plus_ms(i64::from(offset));
-            if offset == 0 || i64::from(offset) > CHUNK_MS {
+        .map_err(ChunkError)?;
+        let mut previous = start;
+        for s in &samples {
+            let offset = s.time.millis() - start.millis();
+            if offset <= 0 || offset > CHUNK_MS {
                 return Err(ChunkError(format!(
                     "offset {offset} ms is outside the hour"
                 )));
             }
-            if samples.last().is_some_and(|s: &Sample| s.time >= time) {
+            if s.time <= previous {
                 return Err(ChunkError(format!("offset {offset} ms is out of order")));
             }
-            samples.push(Sample {
-                time,
-                value: f64::from_le_bytes(value),
-                qc: QcFlags::from_bits(entry[12]),
-                source: Source::from_storage_id(entry[13]),
-            });
+            previous = s.time;
         }
         Ok(Self { samples })
+    }
+
+    /// Whether `bytes` are in the current encoding (older ones are rewritten on open).
+    pub fn is_current(bytes: &[u8]) -> bool {
+        bytes.first() == Some(&codec::V2)
     }
 
     /// Writes one value: `replace` overwrites a different stored value (the console's copy,
@@ -176,7 +163,10 @@ impl Chunk {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::domain::Source;
     use crate::domain::qc::QcTest;
     use crate::domain::time::MINUTE_MS;
 
@@ -184,6 +174,14 @@ mod tests {
 
     fn at(minute: i64, value: f64) -> Sample {
         Sample::live(START.plus_ms(minute * MINUTE_MS), value)
+    }
+
+    fn chunk_of_samples(samples: &[Sample]) -> Chunk {
+        let mut chunk = Chunk::default();
+        for &s in samples {
+            chunk.write(s, true);
+        }
+        chunk
     }
 
     #[test]
@@ -209,9 +207,8 @@ mod tests {
             ..at(45, -3.5)
         };
         chunk.write(flagged, false);
-        let bytes = chunk.encode(START);
-        assert_eq!(bytes.len(), 1 + 4 * ENTRY_BYTES);
-        let back = Chunk::decode(START, &bytes).unwrap();
+        let bytes = chunk.encode(START, Element::Tem);
+        let back = Chunk::decode(START, Element::Tem, &bytes).unwrap();
         assert_eq!(back, chunk);
         let times: Vec<i64> = back
             .samples()
@@ -219,6 +216,85 @@ mod tests {
             .map(|s| (s.time.0 - START.0) / MINUTE_MS)
             .collect();
         assert_eq!(times, [1, 30, 45, 60]);
+    }
+
+    #[test]
+    fn an_hour_of_smooth_minutes_takes_under_a_byte_a_value() {
+        let samples: Vec<Sample> = (1..=60)
+            .map(|m| at(m, (150 + m / 7) as f64 / 10.0))
+            .collect();
+        let bytes = chunk_of_samples(&samples).encode(START, Element::Tem);
+        // Header 2 bytes; times 19 bits (evenly spaced); the first value 16 bits, then a bit
+        // a value (a step of 0.1 three); one run 17 bits.
+        assert!(bytes.len() <= 20, "{} bytes", bytes.len());
+        let hourly = chunk_of_samples(&[at(60, 1013.2)]).encode(START, Element::Prs);
+        assert!(hourly.len() <= 9, "{} bytes", hourly.len());
+    }
+
+    #[test]
+    fn values_off_the_resolution_are_kept_exactly() {
+        let odd = [12.34, -0.0, 1e300, -1e-300, f64::MAX, 0.1 + 0.2, 1e17];
+        let samples: Vec<Sample> = odd
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| at(i as i64 + 1, v))
+            .collect();
+        let chunk = chunk_of_samples(&samples);
+        let back = Chunk::decode(START, Element::Rhu, &chunk.encode(START, Element::Rhu)).unwrap();
+        let bits: Vec<u64> = back.samples().iter().map(|s| s.value.to_bits()).collect();
+        let expected: Vec<u64> = odd.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(bits, expected);
+    }
+
+    #[test]
+    fn version_1_bytes_still_decode() {
+        let samples = [
+            at(1, 12.3),
+            Sample {
+                qc: QcFlags::PASSED.with(QcTest::Step),
+                source: Source::Imported,
+                ..at(2, 12.34)
+            },
+            at(60, -4.0),
+        ];
+        let old = codec::encode_v1(&samples, START);
+        assert_eq!(old.len(), 1 + 3 * 14, "today's 14-byte entries");
+        assert!(!Chunk::is_current(&old));
+        let chunk = Chunk::decode(START, Element::Tem, &old).unwrap();
+        assert_eq!(chunk.samples(), samples);
+        assert!(Chunk::is_current(&chunk.encode(START, Element::Tem)));
+    }
+
+    #[test]
+    fn damaged_bytes_are_refused() {
+        let v1 = codec::encode_v1(&[at(1, 1.0), at(2, 2.0)], START);
+        let mut swapped = v1.clone();
+        swapped[1..15].swap_with_slice(&mut v1.clone()[15..29]);
+        let v2 = chunk_of_samples(&[at(1, 1.0), at(2, 2.0)]).encode(START, Element::Tem);
+        let mut trailing = v2.clone();
+        trailing.push(0);
+        let mut too_many = v2.clone();
+        too_many[1] = 3;
+        let cases: [(&[u8], &str); 9] = [
+            (&[], "empty"),
+            (&[9], "version"),
+            (&v1[..20], "whole entries"),
+            (&swapped, "out of order"),
+            (
+                &[codec::V1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                "outside the hour",
+            ),
+            (&[codec::V2], "count"),
+            (&v2[..v2.len() - 1], "cut short"),
+            (&trailing, "trailing"),
+            (&too_many, ""), // whatever the extra value's bits read as, it does not fit
+        ];
+        for (bytes, expected) in cases {
+            let error = Chunk::decode(START, Element::Tem, bytes)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "{bytes:?}: {error}");
+        }
     }
 
     #[test]
@@ -247,32 +323,6 @@ mod tests {
     }
 
     #[test]
-    fn damaged_bytes_are_refused() {
-        let good = {
-            let mut chunk = Chunk::default();
-            chunk.write(at(1, 1.0), false);
-            chunk.write(at(2, 2.0), false);
-            chunk.encode(START)
-        };
-        let mut swapped = good.clone();
-        swapped[1..15].swap_with_slice(&mut good.clone()[15..29]);
-        let cases: [(&[u8], &str); 5] = [
-            (&[], "empty"),
-            (&[9], "version"),
-            (&good[..20], "whole entries"),
-            (&swapped, "out of order"),
-            (
-                &[VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-                "outside the hour",
-            ),
-        ];
-        for (bytes, expected) in cases {
-            let error = Chunk::decode(START, bytes).unwrap_err().to_string();
-            assert!(error.contains(expected), "{bytes:?}: {error}");
-        }
-    }
-
-    #[test]
     fn aggregate_of_the_hour() {
         let mut chunk = Chunk::default();
         assert_eq!(chunk.aggregate(), None);
@@ -285,5 +335,57 @@ mod tests {
             (60, 1.0, 60.0)
         );
         assert_eq!(aggregate.all.sum, 1830.0);
+    }
+
+    /// A value: mostly on the resolution near the previous one, sometimes a jump, sometimes
+    /// off the resolution (an escape).
+    fn value(decimals: usize) -> impl Strategy<Value = f64> {
+        let scale = 10f64.powi(decimals as i32);
+        prop_oneof![
+            6 => (-20i64..20).prop_map(move |n| (1_000 + n) as f64 / scale),
+            2 => (-2_000_000i64..2_000_000).prop_map(move |n| n as f64 / scale),
+            1 => any::<f64>().prop_filter("NaN is refused upstream", |v| !v.is_nan()),
+            1 => -1000.0f64..1000.0,
+        ]
+    }
+
+    fn sample(decimals: usize) -> impl Strategy<Value = (i64, f64, u8, u8)> {
+        // Offsets: a regular minute most of the time, any ms now and then.
+        let offset = prop_oneof![4 => (1i64..=60).prop_map(|m| m * MINUTE_MS), 1 => 1i64..=HOUR_MS];
+        let flags = prop_oneof![4 => Just(0u8), 1 => any::<u8>()];
+        (offset, value(decimals), flags, 0u8..4)
+    }
+
+    /// An element and samples whose values suit its resolution (and sometimes do not).
+    fn series() -> impl Strategy<Value = (Element, Vec<(i64, f64, u8, u8)>)> {
+        proptest::sample::select(Element::ALL.to_vec()).prop_flat_map(|element| {
+            (
+                Just(element),
+                proptest::collection::vec(sample(element.decimals()), 0..80),
+            )
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_exactly_at_every_resolution((element, raw) in series()) {
+            let samples: Vec<Sample> = raw
+                .iter()
+                .map(|&(offset, value, qc, source)| Sample {
+                    time: START.plus_ms(offset),
+                    value,
+                    qc: QcFlags::from_bits(qc),
+                    source: Source::from_storage_id(source),
+                })
+                .collect();
+            let chunk = chunk_of_samples(&samples);
+            let bytes = chunk.encode(START, element);
+            let back = Chunk::decode(START, element, &bytes).unwrap();
+            prop_assert_eq!(back.samples().len(), chunk.samples().len());
+            for (a, b) in back.samples().iter().zip(chunk.samples()) {
+                prop_assert_eq!(a.value.to_bits(), b.value.to_bits());
+                prop_assert_eq!((a.time, a.qc, a.source), (b.time, b.qc, b.source));
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Observations as the central's database and the console cache both keep them: per series
-//! (station × element) one row per hour ([`Chunk`]), beside the rollups of coarser levels
-//! ([`super::rollups`]). Stations are stored by a small integer key to keep rows short.
+//! (station × element) one row per hour holding its values ([`Chunk`]) and its aggregate,
+//! beside the rollups of coarser levels ([`super::rollups`]). Stations are stored by a small integer key to keep rows short.
 //!
 //! All writes go through a [`Writer`], which loads each hour it touches once, applies every
 //! value of the batch to it in memory, and writes it back with its rollups at
@@ -17,6 +17,10 @@ use super::{Context as _, StoreError};
 use crate::domain::history::Sample;
 use crate::domain::qc::QcFlags;
 use crate::domain::{Element, Observation, Source, StationId, Timestamp};
+
+mod convert;
+
+pub use convert::{convert_chunks, convert_legacy, upgrade};
 
 /// The first schema of the observation tables (one row per value), kept because released
 /// databases were created with it; [`convert_legacy`] moves its rows into chunks.
@@ -46,6 +50,16 @@ CREATE TABLE chunks (
     data    BLOB    NOT NULL,             -- store::chunk encoding
     PRIMARY KEY (station, element, start)
 ) WITHOUT ROWID;
+";
+
+/// The hour's aggregate moves into its chunk's row (`summary`, [`rollups::encode`]); the
+/// rollup table keeps the coarser levels. Rows of older releases have no summary yet and
+/// version-1 data: [`convert_chunks`] rewrites them on open, and the coarser rollups are
+/// rebuilt ([`rollups::VERSION`]).
+pub const HOUR_IN_CHUNKS: &str = "
+ALTER TABLE chunks ADD COLUMN summary BLOB;  -- store::rollups::encode; NULL until converted
+DELETE FROM rollups WHERE level = 2;         -- domain::history::Level::Hour
+DELETE FROM rollup_state;
 ";
 
 /// What storing one value did.
@@ -268,12 +282,11 @@ impl<'c> Writer<'c> {
             .collect()
     }
 
-    /// Writes every changed hour and its hourly rollup, so reads through the connection see
+    /// Writes every changed hour with its aggregate, so reads through the connection see
     /// them; the hours stay loaded for further writes.
     pub fn flush(&mut self) -> Result<(), StoreError> {
         for (&key, loaded) in self.chunks.iter_mut().filter(|(_, l)| l.changed) {
             write_chunk(self.conn, key, &loaded.chunk)?;
-            rollups::write_hour(self.conn, key, loaded.chunk.aggregate().as_ref())?;
             loaded.changed = false;
             self.written.insert(key);
         }
@@ -300,6 +313,11 @@ fn chunk_error(key: ChunkKey) -> impl Fn(ChunkError) -> StoreError {
     }
 }
 
+fn element_of(key: ChunkKey) -> Result<Element, StoreError> {
+    Element::from_storage_id(key.1)
+        .ok_or_else(|| StoreError::Decode(format!("series {}/{}: unknown element", key.0, key.1)))
+}
+
 /// One stored hour, if there is one.
 fn read_chunk(conn: &Connection, key: ChunkKey) -> Result<Option<Chunk>, StoreError> {
     let bytes: Option<Vec<u8>> = conn
@@ -311,8 +329,9 @@ fn read_chunk(conn: &Connection, key: ChunkKey) -> Result<Option<Chunk>, StoreEr
                 .optional()
         })
         .context("reading an hour of values")?;
+    let element = element_of(key)?;
     bytes
-        .map(|b| Chunk::decode(Timestamp(key.2), &b).map_err(chunk_error(key)))
+        .map(|b| Chunk::decode(Timestamp(key.2), element, &b).map_err(chunk_error(key)))
         .transpose()
 }
 
@@ -339,24 +358,30 @@ pub fn hour_bytes(
 }
 
 /// Decodes an hour's bytes as [`hour_bytes`] reads them (and the feed carries them).
-pub fn decode_hour(start: Timestamp, bytes: &[u8]) -> Result<Chunk, StoreError> {
-    Chunk::decode(start, bytes).map_err(|e| StoreError::Decode(format!("hour at {start}: {e}")))
+pub fn decode_hour(start: Timestamp, element: Element, bytes: &[u8]) -> Result<Chunk, StoreError> {
+    Chunk::decode(start, element, bytes)
+        .map_err(|e| StoreError::Decode(format!("{element} hour at {start}: {e}")))
 }
 
+/// Stores one hour with its aggregate, or removes its row when it holds nothing.
 fn write_chunk(conn: &Connection, key: ChunkKey, chunk: &Chunk) -> Result<(), StoreError> {
-    if chunk.is_empty() {
-        // Only a replaced hour can end empty (the central said the hour is gone).
+    let Some(aggregate) = chunk.aggregate() else {
         conn.prepare_cached(
             "DELETE FROM chunks WHERE station = ?1 AND element = ?2 AND start = ?3",
         )
         .and_then(|mut s| s.execute(params![key.0, key.1, key.2]))
         .context("removing an emptied hour")?;
         return Ok(());
-    }
+    };
+    let data = chunk.encode(Timestamp(key.2), element_of(key)?);
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO chunks (station, element, start, data) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO chunks (station, element, start, data, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
-    .and_then(|mut s| s.execute(params![key.0, key.1, key.2, chunk.encode(Timestamp(key.2))]))
+    .and_then(|mut s| {
+        let summary = rollups::encode(&aggregate, Timestamp(key.2));
+        s.execute(params![key.0, key.1, key.2, data, summary])
+    })
     .context("writing an hour of values")?;
     Ok(())
 }
@@ -391,7 +416,7 @@ fn for_chunks(
             .get_ref(1)
             .and_then(|v| v.as_blob().map_err(Into::into))
             .context("chunk data")?;
-        let chunk = Chunk::decode(Timestamp(start), bytes).map_err(chunk_error((
+        let chunk = Chunk::decode(Timestamp(start), element, bytes).map_err(chunk_error((
             key,
             element.storage_id(),
             start,
@@ -490,7 +515,7 @@ pub fn latest(conn: &Connection) -> Result<LatestValues, StoreError> {
                 .optional()
                 .context("querying latest")?;
             let Some((start, bytes)) = row else { continue };
-            let chunk = Chunk::decode(Timestamp(start), &bytes).map_err(chunk_error((
+            let chunk = Chunk::decode(Timestamp(start), element, &bytes).map_err(chunk_error((
                 key,
                 element.storage_id(),
                 start,
@@ -538,61 +563,6 @@ pub fn since(conn: &Connection, from: Timestamp) -> Result<Vec<Observation>, Sto
         .collect())
 }
 
-/// Moves the values of a database created with the first schema (one row per value) into
-/// hourly chunks and drops the old table; does nothing when there is none. Returns how many
-/// values moved.
-pub fn convert_legacy(conn: &mut Connection) -> Result<usize, StoreError> {
-    let legacy: bool = conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'observations')",
-            [],
-            |r| r.get(0),
-        )
-        .context("looking for the first observation table")?;
-    if !legacy {
-        return Ok(0);
-    }
-    let tx = conn.transaction().context("starting conversion")?;
-    let mut moved = 0;
-    {
-        let mut writer = Writer::new(&tx);
-        let mut stmt = tx
-            .prepare(
-                "SELECT k.id, o.element, o.time, o.value, o.source, o.qc
-                 FROM observations o JOIN station_keys k ON k.key = o.station
-                 ORDER BY o.station, o.element, o.time",
-            )
-            .context("preparing conversion")?;
-        let mut rows = stmt.query([]).context("reading old observations")?;
-        while let Some(row) = rows.next().context("reading old observations")? {
-            let id: String = row.get(0).context("station")?;
-            let Some(element) = Element::from_storage_id(row.get(1).context("element")?) else {
-                continue;
-            };
-            let observation = Observation {
-                station: StationId::parse(&id).map_err(|e| StoreError::Decode(e.to_string()))?,
-                time: Timestamp(row.get(2).context("time")?),
-                source: Source::from_storage_id(row.get(4).context("source")?),
-                values: BTreeMap::from([(element, row.get(3).context("value")?)]),
-            };
-            let qc = BTreeMap::from([(element, QcFlags::from_bits(row.get(5).context("qc")?))]);
-            writer.insert(&observation, OnConflict::Replace, &qc)?;
-            moved += 1;
-            // Bound the memory a large old database needs.
-            if writer.chunks.len() > 50_000 {
-                writer.flush()?;
-                writer.chunks.clear();
-            }
-        }
-        writer.finish()?;
-    }
-    tx.execute_batch("DROP TABLE observations")
-        .context("dropping the first observation table")?;
-    tx.commit().context("committing conversion")?;
-    tracing::info!(values = moved, "observations moved into hourly chunks");
-    Ok(moved)
-}
-
 /// Every stored value with its station and element, ordered by station id, element and
 /// time: for diagnostics and for tests that compare two databases.
 pub fn every_value(conn: &Connection) -> Result<Vec<(StationId, Element, Sample)>, StoreError> {
@@ -625,146 +595,4 @@ pub fn insert(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::sqlite::{Migration, migrate, open_in_memory};
-
-    fn db() -> Connection {
-        let mut conn = open_in_memory().unwrap();
-        migrate(
-            &mut conn,
-            &[
-                Migration {
-                    name: "observations",
-                    sql: SCHEMA,
-                },
-                Migration {
-                    name: "chunks",
-                    sql: CHUNKS_SCHEMA,
-                },
-                Migration {
-                    name: "rollups",
-                    sql: rollups::SCHEMA,
-                },
-            ],
-        )
-        .unwrap();
-        conn
-    }
-
-    fn obs(station: &str, t: i64, values: &[(Element, f64)]) -> Observation {
-        Observation {
-            station: StationId::parse(station).unwrap(),
-            time: Timestamp(t),
-            source: Source::Live,
-            values: values.iter().copied().collect(),
-        }
-    }
-
-    #[test]
-    fn keep_stored_reports_new_duplicate_and_conflict() {
-        let conn = db();
-        let first = insert(
-            &conn,
-            &obs("58819", 60_000, &[(Element::Tem, 10.0)]),
-            OnConflict::KeepStored,
-        )
-        .unwrap();
-        assert_eq!(first, [(Element::Tem, ValueOutcome::New)]);
-        let again = obs(
-            "58819",
-            60_000,
-            &[(Element::Tem, 10.0), (Element::Rhu, 80.0)],
-        );
-        let second = insert(&conn, &again, OnConflict::KeepStored).unwrap();
-        assert_eq!(
-            second,
-            [
-                (Element::Tem, ValueOutcome::Duplicate),
-                (Element::Rhu, ValueOutcome::New)
-            ]
-        );
-        let third = insert(
-            &conn,
-            &obs("58819", 60_000, &[(Element::Tem, 11.0)]),
-            OnConflict::KeepStored,
-        )
-        .unwrap();
-        assert_eq!(
-            third,
-            [(Element::Tem, ValueOutcome::Conflict { stored: 10.0 })]
-        );
-        let id = StationId::parse("58819").unwrap();
-        assert_eq!(
-            series(&conn, &id, Element::Tem, Timestamp(0), Timestamp(i64::MAX)).unwrap(),
-            [(Timestamp(60_000), 10.0)]
-        );
-    }
-
-    #[test]
-    fn replace_overwrites() {
-        let conn = db();
-        insert(
-            &conn,
-            &obs("58819", 60_000, &[(Element::Tem, 10.0)]),
-            OnConflict::Replace,
-        )
-        .unwrap();
-        let outcome = insert(
-            &conn,
-            &obs("58819", 60_000, &[(Element::Tem, 11.0)]),
-            OnConflict::Replace,
-        )
-        .unwrap();
-        assert_eq!(outcome, [(Element::Tem, ValueOutcome::New)]);
-        let id = StationId::parse("58819").unwrap();
-        assert_eq!(
-            series(&conn, &id, Element::Tem, Timestamp(0), Timestamp(i64::MAX)).unwrap()[0].1,
-            11.0
-        );
-    }
-
-    #[test]
-    fn latest_and_since() {
-        let conn = db();
-        for (station, t, tem) in [
-            ("58819", 1, 1.0),
-            ("58819", 3, 3.0),
-            ("58819", 2, 2.0),
-            ("708301", 2, 5.0),
-        ] {
-            insert(
-                &conn,
-                &obs(
-                    station,
-                    t * 60_000,
-                    &[(Element::Tem, tem), (Element::Rhu, 50.0)],
-                ),
-                OnConflict::KeepStored,
-            )
-            .unwrap();
-        }
-        let latest = latest(&conn).unwrap();
-        assert_eq!(
-            latest[&StationId::parse("58819").unwrap()][&Element::Tem],
-            (Timestamp(180_000), 3.0)
-        );
-        assert_eq!(
-            latest[&StationId::parse("708301").unwrap()][&Element::Tem],
-            (Timestamp(120_000), 5.0)
-        );
-        let snapshot = since(&conn, Timestamp(120_000)).unwrap();
-        let keys: Vec<(String, i64, usize)> = snapshot
-            .iter()
-            .map(|o| (o.station.to_string(), o.time.0 / 60_000, o.values.len()))
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                ("58819".into(), 2, 2),
-                ("708301".into(), 2, 2),
-                ("58819".into(), 3, 2)
-            ]
-        );
-    }
-}
+mod tests;

@@ -107,7 +107,7 @@ central_test! {
             .find(|h| h.station == "58819" && h.element == Element::Pre24h)
             .expect("58819's PRE_24h hour named");
         let chunk = page.chunks.iter().find(|c| &c.hour == hour).expect("its chunk");
-        let chunk = wxdesk::store::chunk::Chunk::decode(hour.start, &chunk.data.0).unwrap();
+        let chunk = wxdesk::store::chunk::Chunk::decode(hour.start, hour.element, &chunk.data.0).unwrap();
         let sample = chunk.samples()[0];
         assert_eq!((sample.value, sample.source), (23.9, Source::Imported));
 

@@ -184,7 +184,7 @@ fn replace_hour(
     let chunk = if bytes.is_empty() {
         Chunk::default()
     } else {
-        decode_hour(start, bytes)?
+        decode_hour(start, element, bytes)?
     };
     let after = chunk.samples().to_vec();
     let before = writer.replace_hour(&station, element, start, chunk)?;
@@ -319,7 +319,7 @@ mod tests {
         for s in samples {
             chunk.write(*s, true);
         }
-        chunk.encode(HOUR)
+        chunk.encode(HOUR, Element::Tem)
     }
 
     fn station() -> StationId {

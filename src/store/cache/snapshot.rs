@@ -268,7 +268,7 @@ pub fn subtract(periods: &[(i64, i64)], (cut_from, cut_to): (i64, i64)) -> Vec<(
 fn write_hours(conn: &Connection, hours: &[StoredHour]) -> Result<(), StoreError> {
     let mut writer = Writer::new(conn);
     for hour in hours {
-        let chunk = Chunk::decode(hour.start, &hour.data).map_err(|e| {
+        let chunk = Chunk::decode(hour.start, hour.element, &hour.data).map_err(|e| {
             StoreError::Decode(format!(
                 "{}/{} at {}: {e}",
                 hour.station,

@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 9] = [
+pub const MIGRATIONS: [Migration; 10] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -87,6 +87,10 @@ pub const MIGRATIONS: [Migration; 9] = [
     Migration {
         name: "outbox",
         sql: super::outbox::SCHEMA,
+    },
+    Migration {
+        name: "hour aggregates in the chunk rows",
+        sql: observations::HOUR_IN_CHUNKS,
     },
 ];
 

@@ -122,8 +122,10 @@ impl SnapshotStore for SqliteCentralStore {
                     if rows.is_empty() {
                         continue;
                     }
-                    let encoded: Vec<(Timestamp, Vec<u8>)> =
-                        rows.iter().map(|(t, a)| (*t, rollups::encode(a))).collect();
+                    let encoded: Vec<(Timestamp, Vec<u8>)> = rows
+                        .iter()
+                        .map(|(t, a)| (*t, rollups::encode(a, *t)))
+                        .collect();
                     out.push(snapshot::rollup_series(&station, element, level, &encoded));
                 }
             }

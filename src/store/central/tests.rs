@@ -213,7 +213,8 @@ fn one_change_per_batch_names_the_hours_it_changed() {
         .iter()
         .find(|c| c.hour.element == Element::Rhu)
         .unwrap();
-    let chunk = crate::store::chunk::Chunk::decode(rhu.hour.start, &rhu.data.0).unwrap();
+    let chunk =
+        crate::store::chunk::Chunk::decode(rhu.hour.start, rhu.hour.element, &rhu.data.0).unwrap();
     assert_eq!(chunk.samples().len(), 1);
     assert_eq!(chunk.samples()[0].value, 77.0);
 }

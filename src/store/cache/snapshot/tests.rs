@@ -36,7 +36,7 @@ fn hour(start: Timestamp) -> (StoredHour, Vec<Sample>) {
         station: station(),
         element: Element::Tem,
         start,
-        data: chunk.encode(start),
+        data: chunk.encode(start, Element::Tem),
     };
     (stored, samples)
 }

@@ -107,7 +107,7 @@ fn the_head_carries_the_last_day_and_its_cursor_the_log_head() {
             .all(|w| w[0].hour.start >= w[1].hour.start)
     );
     let newest = &head.chunks[0];
-    let decoded = Chunk::decode(newest.hour.start, &newest.data.0).unwrap();
+    let decoded = Chunk::decode(newest.hour.start, newest.hour.element, &newest.data.0).unwrap();
     assert_eq!(decoded.samples()[0].qc, QcFlags::PASSED.with(QcTest::Step));
 }
 
