@@ -134,7 +134,9 @@ fn minutes_of_everything(offset: i64, minutes: i64) -> Value {
     for m in 0..minutes {
         let time = crate::support::minutes_from_now(-(offset + m));
         for (i, station) in stations.iter().enumerate() {
-            let wiggle = ((m + i as i64) % 11) as f64 * 0.1;
+            // Off every element's resolution and without a pattern, so the chunks cannot
+            // compress: each value is stored (and streamed) as its exact bits.
+            let wiggle = ((m * 7_919 + i as i64 * 104_729) % 997) as f64 * 0.001;
             records.push(crate::support::record(
                 &station.id.to_string(),
                 &time,
