@@ -42,6 +42,7 @@ pub mod audit;
 mod audit_store;
 pub mod backup;
 mod change_feed;
+mod change_row;
 mod feed;
 pub mod imports;
 mod ingest;

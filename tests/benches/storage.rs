@@ -70,6 +70,10 @@ fn main() {
     if wanted("noisy") {
         measure("noisy", days, noisy_batches);
     }
+    if wanted("live") {
+        // As the stations send them: one batch a minute, so one change-log row a minute.
+        measure("live", 1, live_batches);
+    }
     if wanted("decode") {
         decode_cost();
     }
@@ -280,6 +284,20 @@ fn cache_copy(central: &Path, path: &Path) -> u64 {
         .unwrap();
     drop(conn);
     file_size(path)
+}
+
+/// The simulator's minutes of every station, one batch per minute as they arrive live.
+fn live_batches(days: i64, ingest: &mut dyn FnMut(Vec<Value>)) {
+    sim_batches(days, &mut |records| {
+        let mut by_minute: BTreeMap<String, Vec<Value>> = Default::default();
+        for record in records {
+            by_minute
+                .entry(record["time"].as_str().unwrap_or_default().to_owned())
+                .or_default()
+                .push(record);
+        }
+        by_minute.into_values().for_each(&mut *ingest);
+    });
 }
 
 /// The simulator's minutes of every station, a day at a time, in ingest-sized batches.

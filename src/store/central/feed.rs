@@ -2,13 +2,15 @@
 //! kinds only, with the current chunk of every hour the page names, all in the caller's read
 //! transaction so chunks and changes agree.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params};
 
+use super::change_row;
 use super::ingest::{head, seq_from_sql};
 use crate::domain::{StationId, Timestamp};
-use crate::protocol::{Base64Bytes, Change, ChunkDto, Cursor, SeriesHour, split_kind};
+use crate::protocol::{Base64Bytes, Change, ChunkDto, Cursor, SeriesHour, kind, split_kind};
 use crate::store::observations::hour_bytes;
 use crate::store::{Context as _, StoreError};
 
@@ -70,10 +72,13 @@ fn changes_after(
     let kinds = kinds
         .map(|kinds| serde_json::to_string(kinds).map_err(|e| StoreError::Decode(e.to_string())))
         .transpose()?;
+    // Rows from before the kind column say their kind in their JSON.
     let mut stmt = conn
         .prepare_cached(
-            "SELECT seq, recorded_at, data FROM change_log WHERE seq > ?1
-               AND (?3 IS NULL OR json_extract(data, '$.kind') IN (SELECT value FROM json_each(?3)))
+            "SELECT seq, recorded_at, kind, data FROM change_log WHERE seq > ?1
+               AND (?3 IS NULL OR (CASE WHEN kind IS NOT NULL THEN kind
+                                        ELSE json_extract(data, '$.kind') END)
+                                  IN (SELECT value FROM json_each(?3)))
              ORDER BY seq LIMIT ?2",
         )
         .context("preparing change query")?;
@@ -84,17 +89,35 @@ fn changes_after(
             Ok((
                 r.get::<_, i64>(0)?,
                 Timestamp(r.get(1)?),
-                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, SqlValue>(3)?,
             ))
         })
         .context("querying changes")?;
+    let mut ids = None;
     let mut changes = Vec::new();
     for row in rows {
-        let (seq, recorded_at, data) = row.context("reading change")?;
+        let (seq, recorded_at, kind, stored) = row.context("reading change")?;
         let seq = seq_from_sql(seq);
-        let wire: serde_json::Value = serde_json::from_str(&data)
-            .map_err(|e| StoreError::Decode(format!("change {seq}: {e}")))?;
-        let (kind, data) = split_kind(wire);
+        let (kind, data) = match stored {
+            SqlValue::Blob(bytes) => {
+                let ids = match &mut ids {
+                    Some(ids) => ids,
+                    None => ids.insert(station_ids(conn)?),
+                };
+                let hours = change_row::decode_hours(&bytes, ids).ok_or_else(|| {
+                    StoreError::Decode(format!("change {seq}: its stored hours do not decode"))
+                })?;
+                let data = serde_json::to_value(hours)
+                    .map_err(|e| StoreError::Decode(format!("change {seq}: {e}")))?;
+                (kind.unwrap_or_else(|| kind::HOURS.to_owned()), data)
+            }
+            SqlValue::Text(text) => split_kind(
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Decode(format!("change {seq}: {e}")))?,
+            ),
+            _ => return Err(StoreError::Decode(format!("change {seq}: no data"))),
+        };
         let change = Change {
             cursor: Cursor::from_seq(seq),
             recorded_at,
@@ -104,4 +127,21 @@ fn changes_after(
         changes.push((seq, change));
     }
     Ok(changes)
+}
+
+/// Every station's storage key and id, to name the stations of compactly stored rows.
+fn station_ids(conn: &Connection) -> Result<HashMap<i64, StationId>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT key, id FROM station_keys")
+        .context("preparing station keys")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .context("listing station keys")?;
+    let mut ids = HashMap::new();
+    for row in rows {
+        let (key, id) = row.context("reading a station key")?;
+        let id = StationId::parse(&id).map_err(|e| StoreError::Decode(e.to_string()))?;
+        ids.insert(key, id);
+    }
+    Ok(ids)
 }
