@@ -136,6 +136,7 @@ fn refused_detail(format: Option<String>, refusal: &ImportRefusal) -> AuditDetai
         format,
         line: refusal.line,
         reason: refusal.reason(),
+        cause: Some((&refusal.refusal).into()),
     }
 }
 

@@ -17,7 +17,7 @@
 mod detail;
 mod seal;
 
-pub use detail::{AuditDetail, Change, KeyIssuer};
+pub use detail::{AuditDetail, Change, CodedCause, KeyIssuer};
 pub use seal::{AuditKey, Hmac};
 
 use std::fmt;

@@ -11,6 +11,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Source, Timestamp};
 
+/// A refusal's code and its parameters as text, as an audit entry keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodedCause {
+    /// The code ([`crate::domain::refusal::Code`]).
+    pub code: String,
+    /// Its parameters, each as displayed.
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+impl From<&crate::domain::refusal::Refusal> for CodedCause {
+    fn from(refusal: &crate::domain::refusal::Refusal) -> Self {
+        Self {
+            code: refusal.code.as_str().to_owned(),
+            params: refusal
+                .params
+                .iter()
+                .map(|(name, value)| (name.clone(), value.to_string()))
+                .collect(),
+        }
+    }
+}
+
 /// A value before and after a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change<T> {
@@ -169,8 +191,12 @@ pub enum AuditDetail {
         format: Option<String>,
         /// The line at fault, when one is.
         line: Option<usize>,
-        /// What is wrong (the parser's words).
+        /// What is wrong, in English (the parser's words).
         reason: String,
+        /// What is wrong as a code of the refusal registry, for the desk to say in its
+        /// user's language (absent in entries written before codes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cause: Option<CodedCause>,
     },
     /// The chain is sealed with a key from this entry on.
     AuditKeyIntroduced {

@@ -6,6 +6,7 @@ use crate::console::messages::StorageNote;
 use crate::console::ui::i18n::Language;
 use crate::domain::access::{Capability, Role};
 use crate::domain::audit::{AuditDetail, Change, HeadRegression, KeyIssuer};
+use crate::domain::refusal::Param;
 use crate::domain::{Source, Timestamp};
 
 /// The warning that the central's audit head went backwards.
@@ -391,7 +392,19 @@ fn file(language: Language, detail: &AuditDetail) -> String {
             format,
             line,
             reason,
+            cause,
         } => {
+            let reason = match cause {
+                Some(cause) => {
+                    let params = cause
+                        .params
+                        .iter()
+                        .map(|(name, value)| (name.clone(), Param::Text(value.clone())))
+                        .collect();
+                    super::refusals::say(language, &cause.code, &params)
+                }
+                None => reason.clone(),
+            };
             let format = format.clone().unwrap_or_else(|| {
                 (if zh {
                     "格式未识别"
@@ -502,6 +515,20 @@ mod tests {
                 format: None,
                 line: Some(4),
                 reason: "bad time".into(),
+                cause: None,
+            },
+            AuditDetail::FileRefused {
+                format: Some("micaps3".into()),
+                line: Some(3),
+                reason: "time 2026-12-08T00:00:00Z is 3600 s in the future".into(),
+                cause: Some(crate::domain::audit::CodedCause {
+                    code: "time_in_future".into(),
+                    params: [
+                        ("time".to_owned(), "2026-12-08T00:00:00Z".to_owned()),
+                        ("ahead_s".to_owned(), "3600".to_owned()),
+                    ]
+                    .into(),
+                }),
             },
             AuditDetail::AuditKeyIntroduced {
                 fingerprint: "0123456789abcdef".into(),
@@ -571,6 +598,19 @@ mod tests {
         let note = StorageNote::InFile("/home/wang/.local/share/wxdesk/session".into());
         assert!(storage_note(Language::Zh, &note).starts_with("系统无密钥环"));
         assert!(storage_note(Language::En, &note).starts_with("No system keyring"));
+    }
+
+    #[test]
+    fn a_refused_file_is_said_by_its_code_not_the_centrals_english() {
+        let refused = every_detail()
+            .into_iter()
+            .find(|d| matches!(d, AuditDetail::FileRefused { cause: Some(_), .. }))
+            .unwrap();
+        let zh = detail(Language::Zh, &refused);
+        assert!(zh.starts_with("micaps3：拒收，第 3 行："), "{zh}");
+        assert!(!zh.contains("in the future"), "{zh}");
+        let en = detail(Language::En, &refused);
+        assert!(en.contains("refused, line 3"), "{en}");
     }
 
     #[test]
