@@ -58,6 +58,8 @@ pub async fn stream(
     let head = state.blocking(|store| store.head()).await?;
     let after = resume.unwrap_or(head);
     check_not_ahead(after, head)?;
+    // A resume from before the kept log would skip changes: 410, the desk bootstraps.
+    super::snapshot::check_cursor(&state, after).await?;
     let keep_alive = KeepAlive::new().interval(state.keep_alive());
     let follow = Follow {
         _slot: slot,
