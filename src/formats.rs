@@ -14,10 +14,13 @@
 //!   missing value is counted in [`ObservationFile::missing_values`].
 //! - Local times in files are Beijing time (UTC+8) and come out as UTC.
 //!
-//! The formats themselves are described in [`micaps`] and [`table`].
+//! The formats themselves are described in [`micaps`] and [`table`]. Warnings leave as CAP 1.2
+//! ([`cap`]).
 
+pub mod cap;
 pub mod micaps;
 pub mod table;
+pub mod xml;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};

@@ -4,7 +4,6 @@
 //! reasons, lifecycle rules and the CAP 1.2 export. No I/O: everything takes bytes or values.
 
 pub mod approval;
-pub mod cap;
 pub mod catalogue;
 pub mod checks;
 pub mod lifecycle;

@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::console::messages::table::{Cell, Table};
+use crate::formats::xml::escape;
 
 /// Why a workbook could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -190,23 +191,6 @@ fn column_name(column: usize) -> String {
     }
     name.reverse();
     String::from_utf8(name).unwrap_or_default()
-}
-
-/// Text as XML character data: markup escaped, and characters XML 1.0 forbids dropped.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // Control characters other than tab and line ends are not allowed in XML 1.0.
-            c if c < ' ' && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A zip archive of `parts`, stored (not compressed), as the ZIP application note describes.

@@ -6,11 +6,12 @@
 
 use std::fmt::Write as _;
 
-use super::beijing_rfc3339;
-use super::catalogue::{Level, SignalType};
-use super::lifecycle::Action;
+use super::xml::escape;
 use crate::domain::geo::{LatLon, NamedArea, ring_area_km2};
 use crate::domain::time::Timestamp;
+use crate::domain::warning::beijing_rfc3339;
+use crate::domain::warning::catalogue::{Level, SignalType};
+use crate::domain::warning::lifecycle::Action;
 
 /// CAP 1.2 namespace.
 pub const CAP_NS: &str = "urn:oasis:names:tc:emergency:cap:1.2";
@@ -121,24 +122,6 @@ pub fn msg_type(action: Action) -> &'static str {
         Action::Lift => "Cancel",
         Action::Continue | Action::Upgrade | Action::Downgrade | Action::Change => "Update",
     }
-}
-
-/// Escapes text for XML content.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters other than tab/newline are not allowed in XML 1.0.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The county outline as one ring: the largest exterior ring of the boundary file.
@@ -293,7 +276,7 @@ mod tests {
     }
 
     fn county_ring() -> Vec<LatLon> {
-        let text = include_str!("../../../assets/geo/qingliu_350423_county_cgcs2000.geojson");
+        let text = include_str!("../../assets/geo/qingliu_350423_county_cgcs2000.geojson");
         outline_ring(&areas_from_geojson(text).unwrap()).unwrap()
     }
 
