@@ -120,6 +120,20 @@ pub enum Recovery {
     },
 }
 
+/// Removes inside `tx` everything synced from the central: observations and their rollups,
+/// maintenance windows, the periods held as rollups only, the cursor and the kinds skipped
+/// (they went with the rest). The network and the central's identity stay.
+fn empty_synced(tx: &Connection) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;
+         DELETE FROM rollups_only;",
+    )
+    .context("emptying the cache")?;
+    tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
+        .context("forgetting the cursor")?;
+    feed::write_skipped(tx, &Skipped::default())
+}
+
 impl CacheDb {
     /// Opens (creating if needed) the cache at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -195,14 +209,7 @@ impl CacheDb {
     /// leave the desk silently different from the central). The network stays.
     pub fn forget_synced(&mut self) -> Result<(), StoreError> {
         let tx = self.conn.transaction().context("starting cache reset")?;
-        tx.execute_batch(
-            "DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;
-             DELETE FROM rollups_only;",
-        )
-        .context("emptying the cache")?;
-        tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
-            .context("resetting cursor")?;
-        feed::write_skipped(&tx, &Skipped::default())?;
+        empty_synced(&tx)?;
         tx.commit().context("committing cache reset")
     }
 

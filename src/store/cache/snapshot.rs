@@ -91,15 +91,7 @@ impl CacheDb {
     /// set by [`CacheDb::finish_snapshot`] once every part is in.
     pub fn begin_snapshot(&mut self, start: &SnapshotStart<'_>) -> Result<(), StoreError> {
         let tx = self.conn.transaction().context("starting snapshot")?;
-        tx.execute_batch(
-            "DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;
-             DELETE FROM rollups_only;",
-        )
-        .context("emptying the cache for a snapshot")?;
-        tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])
-            .context("forgetting the cursor")?;
-        // What an earlier sync skipped went with the rest; the snapshot holds every kind.
-        super::feed::write_skipped(&tx, &super::Skipped::default())?;
+        super::empty_synced(&tx)?;
         set_meta(&tx, INSTANCE_KEY, start.instance)?;
         let network =
             serde_json::to_string(start.network).map_err(|e| StoreError::Decode(e.to_string()))?;
