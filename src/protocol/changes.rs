@@ -57,6 +57,18 @@ pub enum ChangeData {
     Maintenance(MaintenanceDto),
 }
 
+impl ChangeData {
+    /// The kind it is written as (its `kind` on the wire).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Hours(_) => kind::HOURS,
+            Self::Observation(_) => kind::OBSERVATION,
+            Self::Qc(_) => kind::QC,
+            Self::Maintenance(_) => kind::MAINTENANCE,
+        }
+    }
+}
+
 /// One entry of the central's change log: the unit of sync and of the live stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
@@ -263,6 +275,39 @@ impl VersionInfo {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_changes_kind_is_the_kind_it_is_written_as() {
+        let station = crate::domain::StationId::parse("58819").unwrap();
+        let every = [
+            ChangeData::Hours(HoursChange::default()),
+            ChangeData::Observation(ObservationRecord {
+                station: "58819".into(),
+                time: "2026-12-07T00:00:00Z".into(),
+                source: Default::default(),
+                values: BTreeMap::new(),
+                qc: BTreeMap::new(),
+            }),
+            ChangeData::Qc(QcChange {
+                station: station.clone(),
+                time: Timestamp(0),
+                flags: BTreeMap::new(),
+            }),
+            ChangeData::Maintenance(MaintenanceDto {
+                id: 1,
+                station,
+                from: Timestamp(0),
+                to: None,
+                note: String::new(),
+                recorded_by: "tech".into(),
+            }),
+        ];
+        for data in every {
+            let wire = serde_json::to_value(&data).unwrap();
+            assert_eq!(wire["kind"], data.kind(), "{wire}");
+            assert!(KINDS.contains(&data.kind()));
+        }
+    }
 
     fn hour(station: &str, element: Element, start: i64) -> SeriesHour {
         SeriesHour {

@@ -9,16 +9,39 @@
 
 use std::collections::HashMap;
 
+use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
+
 use crate::domain::time::HOUR_MS;
 use crate::domain::{Element, StationId, Timestamp};
-use crate::protocol::{HourGroup, HoursChange};
+use crate::protocol::{ChangeData, HourGroup, HoursChange};
+use crate::store::StoreError;
 use crate::store::chunk::bits::{get_uvarint, put_uvarint};
+use crate::store::observations::existing_station_key;
 
 const VERSION: u8 = 1;
 
 /// The kind beside the row (older rows have none: their JSON says it), so a desk's replay of
 /// some kinds filters without reading the data.
 pub const KIND_COLUMN: &str = "ALTER TABLE change_log ADD COLUMN kind TEXT;";
+
+/// What a row stores for `data`: the compact bytes of an `hours` change whose stations all
+/// have storage keys, else the change's JSON.
+pub fn stored(conn: &Connection, data: &ChangeData) -> Result<SqlValue, StoreError> {
+    let compact = match data {
+        ChangeData::Hours(hours) => encode_hours(hours, |id| {
+            let id = StationId::parse(id).ok()?;
+            existing_station_key(conn, &id).ok().flatten()
+        }),
+        _ => None,
+    };
+    match compact {
+        Some(bytes) => Ok(SqlValue::Blob(bytes)),
+        None => serde_json::to_string(data)
+            .map(SqlValue::Text)
+            .map_err(|e| StoreError::Decode(e.to_string())),
+    }
+}
 
 /// The row's bytes for `change`, with stations by their storage keys (`key_of`).
 pub fn encode_hours(

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params};
 
 use super::change_row;
@@ -16,12 +15,11 @@ use super::schema::station_exists;
 use crate::domain::observation::{IngestRecord, ObservationError};
 use crate::domain::qc::QcConfig;
 use crate::domain::refusal::{Code, Refusal};
-use crate::domain::{Element, Network, Observation, StationId, Timestamp};
+use crate::domain::{Element, Network, Observation, Timestamp};
 use crate::protocol::{
     ChangeData, CodedRefusal, HoursChange, IngestResponse, RecordError, RecordResult, RecordStatus,
     SeriesHour,
 };
-use crate::store::observations::existing_station_key;
 use crate::store::observations::{OnConflict, ValueOutcome, Writer};
 use crate::store::{Context as _, StoreError};
 
@@ -138,20 +136,11 @@ pub(super) fn append_change(
     at: Timestamp,
     data: &ChangeData,
 ) -> Result<u64, StoreError> {
-    let json = serde_json::to_value(data).map_err(|e| StoreError::Decode(e.to_string()))?;
-    let kind = json["kind"].as_str().unwrap_or_default().to_owned();
-    let compact = match data {
-        ChangeData::Hours(hours) => change_row::encode_hours(hours, |id| {
-            let id = StationId::parse(id).ok()?;
-            existing_station_key(conn, &id).ok().flatten()
-        }),
-        _ => None,
-    };
-    let stored = compact.map_or_else(|| SqlValue::Text(json.to_string()), SqlValue::Blob);
+    let stored = change_row::stored(conn, data)?;
     conn.prepare_cached(
         "INSERT INTO change_log (recorded_at, kind, data) VALUES (?1, ?2, ?3) RETURNING seq",
     )
-    .and_then(|mut s| s.query_row(params![at.millis(), kind, stored], |r| r.get(0)))
+    .and_then(|mut s| s.query_row(params![at.millis(), data.kind(), stored], |r| r.get(0)))
     .map(seq_from_sql)
     .context("appending to change log")
 }
