@@ -335,10 +335,7 @@ impl SyncService {
         })
         .await;
         self.failures = 0;
-        if self.cursor.is_none() {
-            // Never synced (or the central was replaced): a snapshot, not the whole log.
-            self.bootstrap().await?;
-        }
+        // A desk without a cursor has skipped nothing; `catch_up` bootstraps it.
         self.replay_skipped().await?;
         self.catch_up().await?;
 
