@@ -41,6 +41,19 @@ pub enum Element {
 }
 
 impl Element {
+    /// The eight elements a regional automatic station reports every minute (and the simulator
+    /// sends): what "16 stations × 8 elements" counts in the figures.
+    pub const EVERY_MINUTE: [Self; 8] = [
+        Self::Tem,
+        Self::Rhu,
+        Self::Pre,
+        Self::Prs,
+        Self::WinSAvg2mi,
+        Self::WinDAvg2mi,
+        Self::WinSInstMax,
+        Self::Gst,
+    ];
+
     /// Every element, in the order the UI lists them.
     pub const ALL: [Self; 14] = [
         Self::Tem,

@@ -39,17 +39,6 @@ use wxdesk::store::observations::{OnConflict, Writer};
 /// Days of minutes of the series the year view shows (the rest is hourly before the week).
 const YEAR_OF_MINUTES_DAYS: i64 = 380;
 
-const ELEMENTS: [Element; 8] = [
-    Element::Tem,
-    Element::Gst,
-    Element::Rhu,
-    Element::Pre,
-    Element::Pre1h,
-    Element::Prs,
-    Element::WinSAvg2mi,
-    Element::WinDAvg2mi,
-];
-
 /// The first administrator's password after the first run.
 const BENCH_PASSWORD: &str = "bench-password-1";
 
@@ -78,7 +67,7 @@ fn observation(station: &wxdesk::domain::StationId, index: usize, t: Timestamp) 
         let scale = 10f64.powi(decimals);
         (v * scale).round() / scale
     };
-    let values = ELEMENTS
+    let values = Element::EVERY_MINUTE
         .iter()
         .map(|&e| {
             let v = match e {

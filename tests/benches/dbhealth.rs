@@ -29,17 +29,6 @@ const START: i64 = 1_764_604_800_000;
 /// Records per ingest call: the central's largest batch.
 const BATCH: usize = 10_000;
 
-const ELEMENTS: [Element; 8] = [
-    Element::Tem,
-    Element::Rhu,
-    Element::Pre,
-    Element::Prs,
-    Element::WinSAvg2mi,
-    Element::WinDAvg2mi,
-    Element::WinSInstMax,
-    Element::Gst,
-];
-
 fn main() {
     let days: i64 = std::env::var("WXDESK_BENCH_DAYS")
         .ok()
@@ -111,7 +100,7 @@ fn build(db: &Path, days: i64) {
     records += ingest(&store, &mut batch, now);
     println!(
         "built: {days} days, {records} records × {} elements in {:.0} s",
-        ELEMENTS.len(),
+        Element::EVERY_MINUTE.len(),
         started.elapsed().as_secs_f64()
     );
 }
@@ -140,7 +129,7 @@ fn record(station: &str, index: usize, time: &str, minute: i64) -> Value {
         round(4.0 + 3.0 * noise),
         round(tem + 4.0 * day_phase.sin()),
     ];
-    let values: Map<String, Value> = ELEMENTS
+    let values: Map<String, Value> = Element::EVERY_MINUTE
         .iter()
         .zip(values)
         .map(|(element, value)| (element.code().to_owned(), json!(value)))

@@ -25,18 +25,6 @@ use wxdesk::domain::time::{DAY_MS, MINUTE_MS};
 use wxdesk::domain::{Element, Observation, Source, StationId, Timestamp};
 use wxdesk::store::cache::{CacheChange, CacheDb};
 
-/// The eight elements of a regional AWS, each minute.
-const ELEMENTS: [Element; 8] = [
-    Element::Tem,
-    Element::Rhu,
-    Element::Pre,
-    Element::Prs,
-    Element::WinSAvg2mi,
-    Element::WinDAvg2mi,
-    Element::WinSInstMax,
-    Element::Gst,
-];
-
 /// Changes per transaction: a page, as the console's sync asks for them.
 fn page() -> usize {
     SyncSettings::default().page_size as usize
@@ -69,7 +57,7 @@ fn main() {
             "ingest: {days} days × {} stations × {} elements = {values} values in {:.1} s \
              ({:.2} M values/s; a year would take {:.1} s)",
             stations.len(),
-            ELEMENTS.len(),
+            Element::EVERY_MINUTE.len(),
             took.as_secs_f64(),
             values as f64 / took.as_secs_f64() / 1e6,
             took.as_secs_f64() * 365.0 / days as f64,

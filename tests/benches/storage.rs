@@ -42,17 +42,6 @@ const BATCH: usize = 10_000;
 /// A county-year: 16 stations × 8 elements × every minute of 365 days.
 const COUNTY_YEAR_VALUES: f64 = 16.0 * 8.0 * 525_600.0;
 
-const ELEMENTS: [Element; 8] = [
-    Element::Tem,
-    Element::Rhu,
-    Element::Pre,
-    Element::Prs,
-    Element::WinSAvg2mi,
-    Element::WinDAvg2mi,
-    Element::WinSInstMax,
-    Element::Gst,
-];
-
 fn main() {
     let filters: Vec<String> = std::env::args()
         .skip(1)
@@ -334,7 +323,7 @@ fn noisy_batches(days: i64, ingest: &mut dyn FnMut(Vec<Value>)) {
         let time = Timestamp(START + minute * MINUTE_MS).to_rfc3339();
         for (station, walk) in stations.iter().zip(walks.iter_mut()) {
             let mut values = Map::new();
-            for (element, n) in ELEMENTS.iter().zip(walk.iter_mut()) {
+            for (element, n) in Element::EVERY_MINUTE.iter().zip(walk.iter_mut()) {
                 let value = noisy_value(*element, n, &mut random);
                 values.insert(element.code().to_owned(), json!(value));
             }

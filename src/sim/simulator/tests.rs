@@ -69,16 +69,7 @@ fn every_value_is_valid_and_consistent_over_a_year() {
         if let Some(hour) = v.get(&Element::Pre1h) {
             assert!(*hour >= v[&Element::Pre]);
         }
-        for element in [
-            Element::Tem,
-            Element::Rhu,
-            Element::Pre,
-            Element::Prs,
-            Element::WinSAvg2mi,
-            Element::WinDAvg2mi,
-            Element::WinSInstMax,
-            Element::Gst,
-        ] {
+        for element in Element::EVERY_MINUTE {
             assert!(v.contains_key(&element), "{} lacks {element}", obs.station);
         }
         if v.contains_key(&Element::Vis) {
