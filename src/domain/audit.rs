@@ -249,6 +249,20 @@ impl AuditRecord {
         self.details = detail.to_stored();
         self
     }
+
+    /// The entry from which the chain is sealed with `key`, written by the central at `at`.
+    pub fn key_introduced(at: Timestamp, key: &AuditKey) -> Self {
+        Self::new(
+            at,
+            "central",
+            "",
+            AuditAction::AuditKeyIntroduced,
+            Outcome::Ok,
+        )
+        .detail(&AuditDetail::AuditKeyIntroduced {
+            fingerprint: key.fingerprint(),
+        })
+    }
 }
 
 /// Untrusted text made fit for the log: trimmed, control characters removed, at most `max`
@@ -700,16 +714,7 @@ mod tests {
     /// `plain` unsealed entries, a "key introduced" entry, then `sealed` sealed entries.
     fn keyed_log(plain: i64, sealed: i64, key: &AuditKey) -> Vec<AuditEntry> {
         let mut entries = log(plain);
-        let introduced = AuditRecord::new(
-            Timestamp(1_795_100_000_000),
-            "central",
-            "",
-            AuditAction::AuditKeyIntroduced,
-            Outcome::Ok,
-        )
-        .detail(&AuditDetail::AuditKeyIntroduced {
-            fingerprint: key.fingerprint(),
-        });
+        let introduced = AuditRecord::key_introduced(Timestamp(1_795_100_000_000), key);
         for record in std::iter::once(introduced).chain((100..100 + sealed).map(record)) {
             let prev = entries.last().map(|e| (e.seq, e.hash));
             entries.push(chain(prev, record, Some(key)));

@@ -11,8 +11,8 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use crate::domain::Timestamp;
 use crate::domain::audit::{
-    self, AuditAction, AuditDetail, AuditEntry, AuditKey, AuditRecord, ChainBreak, ChainHash,
-    ChainSummary, Checks, Outcome,
+    self, AuditAction, AuditEntry, AuditKey, AuditRecord, ChainBreak, ChainHash, ChainSummary,
+    Checks,
 };
 use crate::store::{Context as _, StoreError, sqlite};
 
@@ -146,16 +146,7 @@ pub fn introduce_key(
     let tx = conn
         .transaction()
         .context("starting audit key introduction")?;
-    let record = AuditRecord::new(
-        now,
-        "central",
-        "",
-        AuditAction::AuditKeyIntroduced,
-        Outcome::Ok,
-    )
-    .detail(&AuditDetail::AuditKeyIntroduced {
-        fingerprint: key.fingerprint(),
-    });
+    let record = AuditRecord::key_introduced(now, key);
     let entry = append(&tx, Some(key), record)?;
     tx.commit().context("committing audit key introduction")?;
     Ok(entry)
