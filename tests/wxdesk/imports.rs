@@ -185,6 +185,14 @@ central_test! {
         );
         let detail: Value = serde_json::from_str(entries[3]["details"].as_str().unwrap()).unwrap();
         assert_eq!((&detail["code"], &detail["line"]), (&json!("file_refused"), &json!(775)), "{detail}");
+        // The late file's entry keeps its cause as the registry's code and parameters, so a
+        // supervisor's desk says it in Chinese rather than showing the central's English.
+        let late: Value = serde_json::from_str(entries[1]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            late["cause"],
+            json!({"code": "time_in_future", "params": {"time": "2026-11-27T11:00:00Z", "ahead_s": "3600"}}),
+            "{late}"
+        );
     }
 }
 

@@ -164,3 +164,29 @@ fn rollups_only_periods_shrink_as_days_are_filled() {
         [(far, day), (day.plus_ms(DAY_MS), full_from())]
     );
 }
+
+#[test]
+fn a_snapshot_forgets_what_an_earlier_sync_skipped() {
+    let mut cache = CacheDb::in_memory().unwrap();
+    let network = crate::assets::qingliu_network().unwrap();
+    let skipped = crate::store::cache::Skipped {
+        from: Some("s1.5".into()),
+        kinds: [("warning".to_owned(), 3)].into(),
+    };
+    crate::store::cache::feed::write_skipped(&cache.conn, &skipped).unwrap();
+    assert_eq!(cache.skipped().unwrap(), skipped);
+    cache
+        .begin_snapshot(&SnapshotStart {
+            instance: "abc",
+            network: &network,
+            maintenance: &[],
+            full_from: full_from(),
+            hours: &[],
+        })
+        .unwrap();
+    // The snapshot holds every kind: replaying from an old cursor would go behind it.
+    assert_eq!(
+        cache.skipped().unwrap(),
+        crate::store::cache::Skipped::default()
+    );
+}
