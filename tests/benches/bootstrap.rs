@@ -205,7 +205,7 @@ async fn first_sync(
         to: installed.full_from,
         columns: 1200,
     };
-    let filled = on_demand::fill(Some(&client), &cache, &[year])
+    let filled = on_demand::fill(Some(&client), &cache, &on_demand::view_spans(&[year]))
         .await
         .unwrap();
     assert!(filled.held.is_empty() && !filled.failed, "{filled:?}");

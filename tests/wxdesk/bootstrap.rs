@@ -295,6 +295,44 @@ async fn a_new_desk_bootstraps_then_equals_the_central_and_fetches_older_minutes
     };
     assert_eq!(tem(&cache), tem(central.db_path()));
 
+    // Rain of days held only as rollups reads every minute: they are fetched first, so the
+    // totals come from the central's values, not from the hours that happen to be cached.
+    let (from, to) = (now().plus_ms(-11 * DAY_MS), now().plus_ms(-9 * DAY_MS));
+    desk.link
+        .send(Command::History(HistoryCommand::Rain {
+            ticket: 7,
+            station: id("58819"),
+            from,
+            to,
+        }))
+        .unwrap();
+    desk.until("the rain report", |e| {
+        matches!(e, Event::History(HistoryEvent::Rain { ticket: 7, .. }))
+    })
+    .await;
+    let rain = |db: &Path| -> Vec<Row> {
+        values_after(db, from)
+            .into_iter()
+            .filter(|r| r.0 == "58819" && r.2 <= to.millis())
+            .filter(|r| {
+                [Element::Pre, Element::Pre1h]
+                    .map(|e| e.storage_id())
+                    .contains(&r.1)
+            })
+            .collect()
+    };
+    assert!(
+        !rain(central.db_path()).is_empty(),
+        "the fixture has rain values there"
+    );
+    let (cached, central_rain) = (rain(&cache), rain(central.db_path()));
+    assert!(
+        cached == central_rain,
+        "{} cached of {}",
+        cached.len(),
+        central_rain.len()
+    );
+
     // Offline, a year of another element is drawn from daily rollups, and said so.
     central.shutdown().await;
     let held = desk.held_for(2, vec![year_view(Element::Rhu)]).await;

@@ -200,7 +200,9 @@ impl HistoryService {
         let now = self.clock.now();
         match command {
             HistoryCommand::Views { ticket, requests } => {
-                let held = self.fill_older_minutes(&requests, now).await;
+                let held = self
+                    .fill_older_minutes(&on_demand::view_spans(&requests), now)
+                    .await;
                 let requests = on_demand::answerable(&requests, &held);
                 let answer = self.read(move |cache| views(cache, &requests, now)).await;
                 self.reply(Read, answer, |views| HistoryEvent::Views { ticket, views })
@@ -217,6 +219,8 @@ impl HistoryService {
                 from,
                 to,
             } => {
+                let spans = rain_spans(&station, from, to, now);
+                self.fill_older_minutes(&spans, now).await;
                 let answer = self
                     .read(move |cache| rain(cache, station, from, to, now))
                     .await;
@@ -230,6 +234,13 @@ impl HistoryService {
                 to,
                 arrows,
             } => {
+                let spans = [Element::WinSAvg2mi, Element::WinDAvg2mi].map(|element| HeldPeriod {
+                    station: station.clone(),
+                    element,
+                    from,
+                    to,
+                });
+                self.fill_older_minutes(&spans, now).await;
                 let answer = self
                     .read(move |cache| wind(cache, station, from, to, arrows))
                     .await;
@@ -251,6 +262,9 @@ impl HistoryService {
                 name,
             } => {
                 self.emit(HistoryEvent::ExportStarted).await;
+                // What the screen shows, the file holds: the same minutes fetched first.
+                self.fill_older_minutes(&on_demand::view_spans(&requests), now)
+                    .await;
                 let dir = self.export_dir();
                 let written = self
                     .read(move |cache| {
@@ -396,20 +410,16 @@ impl HistoryService {
         }
     }
 
-    /// Fetches what the views need of periods held only as rollups (unless fetching rests
-    /// after a failure); returns what is still held so.
-    async fn fill_older_minutes(
-        &self,
-        requests: &[ViewRequest],
-        now: Timestamp,
-    ) -> Vec<HeldPeriod> {
+    /// Fetches what `spans` need of periods held only as rollups (unless fetching rests after
+    /// a failure); returns what is still held so.
+    async fn fill_older_minutes(&self, spans: &[HeldPeriod], now: Timestamp) -> Vec<HeldPeriod> {
         let resting = self
             .fetch_failed_at
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .is_some_and(|at| now.millis() - at.millis() < on_demand::REST_AFTER_FAILURE_MS);
         let client = self.authorised().filter(|_| !resting);
-        match on_demand::fill(client.as_ref(), &self.writer, requests).await {
+        match on_demand::fill(client.as_ref(), &self.writer, spans).await {
             Ok(filled) => {
                 if filled.failed {
                     *self
@@ -484,6 +494,34 @@ fn pairs(
         .collect())
 }
 
+/// What [`rain`] reads: the minute and hourly rain of the CMA days `(from, to]` touches.
+fn rain_spans(
+    station: &StationId,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+) -> [HeldPeriod; 2] {
+    let (read_from, read_to) = rain_reads(from, to, now);
+    [Element::Pre, Element::Pre1h].map(|element| HeldPeriod {
+        station: station.clone(),
+        element,
+        from: read_from,
+        to: read_to,
+    })
+}
+
+/// The span `(from, to]`'s rain is read over: from 20:00 before its first CMA day (and at
+/// least a day back, for the running 24 h) to the end of its last.
+fn rain_reads(from: Timestamp, to: Timestamp, now: Timestamp) -> (Timestamp, Timestamp) {
+    let end = to.min(now);
+    let first_day = ObservingDay::containing(from.plus_ms(1), DayBoundary::Twenty);
+    let last_day = ObservingDay::containing(end, DayBoundary::Twenty);
+    (
+        first_day.start().min(end.plus_ms(-24 * HOUR_MS)),
+        last_day.end(),
+    )
+}
+
 /// The rain of one station over `(from, to]`.
 pub fn rain(
     cache: &CacheDb,
@@ -496,11 +534,9 @@ pub fn rain(
     // The CMA days the range touches start at 20:00 the evening before its first date.
     let first_day = ObservingDay::containing(from.plus_ms(1), DayBoundary::Twenty);
     let last_day = ObservingDay::containing(end, DayBoundary::Twenty);
-    let read_from = first_day.start().min(end.plus_ms(-24 * HOUR_MS));
-    let minutes =
-        pairs(cache, &station, Element::Pre, read_from, last_day.end()).map_err(store_error)?;
-    let hourly =
-        pairs(cache, &station, Element::Pre1h, read_from, last_day.end()).map_err(store_error)?;
+    let (read_from, read_to) = rain_reads(from, to, now);
+    let minutes = pairs(cache, &station, Element::Pre, read_from, read_to).map_err(store_error)?;
+    let hourly = pairs(cache, &station, Element::Pre1h, read_from, read_to).map_err(store_error)?;
     let table = stats::hourly_rain(&minutes, &hourly);
     let hours = table
         .iter()

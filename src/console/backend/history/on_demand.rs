@@ -23,17 +23,30 @@ fn finer_than_days(request: &ViewRequest) -> Option<(Timestamp, Timestamp)> {
     (plan.level < Level::Day).then_some((plan.first_row, plan.end_row))
 }
 
-/// Every period `requests` read below daily rollups that the cache holds only as rollups.
-fn held(cache: &CacheDb, requests: &[ViewRequest]) -> Result<Vec<HeldPeriod>, StoreError> {
-    let mut out = Vec::new();
-    for request in requests {
-        let Some((from, to)) = finer_than_days(request) else {
-            continue;
-        };
-        for period in cache.rollups_only(&request.station, request.element, from, to)? {
-            let held = HeldPeriod {
+/// The spans of series `requests` read below daily rollups: what they need in minutes.
+pub fn view_spans(requests: &[ViewRequest]) -> Vec<HeldPeriod> {
+    requests
+        .iter()
+        .filter_map(|request| {
+            let (from, to) = finer_than_days(request)?;
+            Some(HeldPeriod {
                 station: request.station.clone(),
                 element: request.element,
+                from,
+                to,
+            })
+        })
+        .collect()
+}
+
+/// Every part of `spans` that the cache holds only as rollups.
+fn held(cache: &CacheDb, spans: &[HeldPeriod]) -> Result<Vec<HeldPeriod>, StoreError> {
+    let mut out = Vec::new();
+    for span in spans {
+        for period in cache.rollups_only(&span.station, span.element, span.from, span.to)? {
+            let held = HeldPeriod {
+                station: span.station.clone(),
+                element: span.element,
                 from: period.from,
                 to: period.to,
             };
@@ -75,14 +88,15 @@ pub struct Filled {
     pub failed: bool,
 }
 
-/// Fills what `requests` need of rollups-only periods from the central (`client`: `None`
-/// when nobody is signed in, or fetching is resting after a failure).
+/// Fills what `spans` need of rollups-only periods from the central (`client`: `None` when
+/// nobody is signed in, or fetching is resting after a failure): views ([`view_spans`]), and
+/// the rain, wind and export answers that read every value.
 pub async fn fill(
     client: Option<&CentralClient>,
     cache: &Arc<Mutex<CacheDb>>,
-    requests: &[ViewRequest],
+    spans: &[HeldPeriod],
 ) -> Result<Filled, StoreError> {
-    let wanted = requests.to_vec();
+    let wanted = spans.to_vec();
     let periods = bootstrap::with_cache(cache, move |cache| held(cache, &wanted)).await?;
     let Some(client) = client.filter(|_| !periods.is_empty()) else {
         return Ok(Filled {
@@ -98,7 +112,7 @@ pub async fn fill(
             break;
         }
     }
-    let wanted = requests.to_vec();
+    let wanted = spans.to_vec();
     let held = bootstrap::with_cache(cache, move |cache| held(cache, &wanted)).await?;
     Ok(Filled { held, failed })
 }
