@@ -265,8 +265,9 @@ fn pair(x: &mut String, depth: usize, name: &str, value_name: &str, value: &str)
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
-    use std::process::Command;
+    use std::io::Write as _;
+    use std::path::Path;
+    use std::process::{Command, Stdio};
 
     use super::*;
     use crate::domain::geo::areas_from_geojson;
@@ -408,22 +409,28 @@ mod tests {
         );
     }
 
-    fn root() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-    }
-
-    /// `Some(valid)` from xmllint, or `None` when it is missing (a loud SKIP, or a failure
-    /// when `WXDESK_REQUIRE_PEERS=1`).
-    fn xmllint(file: &Path) -> Option<bool> {
-        let schema = root().join("tests/data/cap/CAP-v1.2.xsd");
+    /// `Some(valid)` from xmllint reading `xml` on its standard input, or `None` when it is
+    /// missing (a loud SKIP, or a failure when `WXDESK_REQUIRE_PEERS=1`).
+    fn xmllint(xml: &str) -> Option<bool> {
+        let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cap/CAP-v1.2.xsd");
         let run = Command::new("xmllint")
-            .arg("--noout")
-            .arg("--schema")
+            .args(["--noout", "--schema"])
             .arg(&schema)
-            .arg(file)
-            .output();
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .and_then(|mut child| {
+                child
+                    .stdin
+                    .take()
+                    .expect("piped")
+                    .write_all(xml.as_bytes())?;
+                child.wait()
+            });
         match run {
-            Ok(out) => Some(out.status.success()),
+            Ok(status) => Some(status.success()),
             Err(e) if std::env::var("WXDESK_REQUIRE_PEERS").as_deref() == Ok("1") => {
                 panic!("xmllint is required (WXDESK_REQUIRE_PEERS=1) but cannot run: {e}")
             }
@@ -438,25 +445,25 @@ mod tests {
 
     #[test]
     fn every_action_validates_against_the_cap_1_2_schema() {
-        let samples = root().join("tests/data/cap");
-        let Some(valid) = xmllint(&samples.join("example-valid-rainstorm-yellow.xml")) else {
+        let good = include_str!("../../tests/data/cap/example-valid-rainstorm-yellow.xml");
+        let Some(valid) = xmllint(good) else {
             return;
         };
         assert!(valid, "the known-good example validates");
-        let invalid = xmllint(&samples.join("example-invalid-sent-Z.xml"));
+        let invalid = xmllint(include_str!(
+            "../../tests/data/cap/example-invalid-sent-Z.xml"
+        ));
         assert_eq!(
             invalid,
             Some(false),
             "the example with a Z time is rejected"
         );
-        let dir = tempfile::tempdir().unwrap();
         let c = crate::domain::warning::shipped_catalogue();
         let rain = c.signal("rainstorm").unwrap();
         for action in Action::ALL {
             for status in [CapStatus::Actual, CapStatus::Exercise] {
-                let file = dir.path().join(format!("{action:?}-{status:?}.xml"));
-                std::fs::write(&file, to_xml(&warning(rain, action, status)).unwrap()).unwrap();
-                assert_eq!(xmllint(&file), Some(true), "{action:?} {status:?}");
+                let xml = to_xml(&warning(rain, action, status)).unwrap();
+                assert_eq!(xmllint(&xml), Some(true), "{action:?} {status:?}");
             }
         }
     }
