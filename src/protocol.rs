@@ -15,6 +15,7 @@ pub mod history;
 pub mod ingest;
 pub mod openapi;
 pub mod snapshot;
+pub mod warnings;
 
 pub use access::*;
 pub use admin::*;

@@ -5,9 +5,11 @@
 pub mod history;
 pub mod table;
 pub mod trouble;
+pub mod warnings;
 
 pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
 pub use trouble::Trouble;
+pub use warnings::{DeskDraft, WarningCommand, WarningEvent};
 
 use std::collections::BTreeMap;
 
@@ -30,6 +32,8 @@ pub enum Command {
     Audit(AuditCommand),
     /// For the history service: views, statistics, exports, imports, maintenance.
     History(HistoryCommand),
+    /// For the warnings service: drafts, submission, approval, release.
+    Warnings(WarningCommand),
 }
 
 /// A report from a backend service to the UI state. Past tense.
@@ -45,6 +49,8 @@ pub enum Event {
     Audit(AuditEvent),
     /// From the history service.
     History(HistoryEvent),
+    /// From the warnings service.
+    Warnings(WarningEvent),
 }
 
 /// Requests to the sync service.

@@ -163,6 +163,7 @@ impl AppState {
             Event::Admin(event) => self.account.apply_admin(event),
             Event::Audit(event) => self.account.apply_audit(event),
             Event::History(event) => self.history.apply(event),
+            Event::Warnings(_) => {}
         }
     }
 

@@ -1,0 +1,85 @@
+//! Warnings at the desk: what the composer and the approval queue ask of the backend
+//! ([`WarningCommand`]) and what it answers ([`WarningEvent`]). Drafts live in the desk's cache
+//! and survive restarts and an unreachable central; everything from submission on is the
+//! central's record, which sync brings to every desk.
+
+use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
+
+/// A draft kept on this desk: the composition as the forecaster left it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeskDraft {
+    /// Local id (stable across restarts).
+    pub id: u64,
+    /// The composer's state, serialised by the UI (template parts, kept guidance, choices).
+    pub composer: String,
+    /// The content as last rendered.
+    pub content: WarningContent,
+    /// The central's record once submitted (a revision of a returned warning names it too).
+    pub submitted_as: Option<String>,
+}
+
+/// A request about warnings. Imperative.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WarningCommand {
+    /// Keep (insert or replace) a draft in the cache.
+    SaveDraft(DeskDraft),
+    /// Forget a draft.
+    DropDraft(u64),
+    /// Submit a draft for approval (a revision when `submitted_as` names a returned record).
+    Submit(DeskDraft),
+    /// Approve the record as pinned.
+    Approve {
+        /// Record id.
+        id: String,
+        /// The pin the supervisor saw.
+        pin: String,
+    },
+    /// Return the record with a comment.
+    Return {
+        /// Record id.
+        id: String,
+        /// Why.
+        comment: String,
+    },
+    /// The duty forecaster signs a continue or lift alone, where the bureau allows it.
+    SignAlone {
+        /// Record id.
+        id: String,
+        /// The pin signed.
+        pin: String,
+    },
+    /// Release an approved record (it leaves the building; issue 12 dispatches it).
+    Release {
+        /// Record id.
+        id: String,
+        /// The pin approved.
+        pin: String,
+    },
+    /// Fetch the city's and province's warnings in force.
+    RefreshUpstream,
+}
+
+/// A report about warnings. Past tense.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WarningEvent {
+    /// The drafts kept on this desk (at start, and after every save or drop).
+    DraftsLoaded(Vec<DeskDraft>),
+    /// The central's records as the cache holds them (at start, and after each sync that
+    /// changed one).
+    RecordsChanged(Vec<WarningRecord>),
+    /// A request was done; the record as it now stands.
+    Done(WarningRecord),
+    /// A request was refused or could not reach the central: the code and the message to show.
+    /// `offline` says the central was unreachable (the desk shows NOT YET SENT and offers the
+    /// text and CAP file for the provincial system).
+    Refused {
+        /// The refusal code (`approver_is_drafter`, …) or `unreachable`.
+        code: String,
+        /// The message, in Chinese.
+        message: String,
+        /// The central could not be reached.
+        offline: bool,
+    },
+    /// The city's and province's warnings in force.
+    Upstream(Vec<UpstreamWarning>),
+}
