@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod history;
+pub mod warnings;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -132,6 +133,8 @@ pub struct AppState {
     pub account: account::AccountState,
     /// What the history screen has been answered.
     pub history: history::HistoryState,
+    /// Drafts, the central's warning records, upstream warnings.
+    pub warnings: warnings::WarningsState,
 }
 
 impl AppState {
@@ -152,6 +155,7 @@ impl AppState {
             maintenance: BTreeMap::new(),
             account: account::AccountState::default(),
             history: history::HistoryState::default(),
+            warnings: warnings::WarningsState::default(),
         }
     }
 
@@ -163,7 +167,7 @@ impl AppState {
             Event::Admin(event) => self.account.apply_admin(event),
             Event::Audit(event) => self.account.apply_audit(event),
             Event::History(event) => self.history.apply(event),
-            Event::Warnings(_) => {}
+            Event::Warnings(event) => self.warnings.apply(event),
         }
     }
 

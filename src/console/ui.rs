@@ -22,6 +22,7 @@ pub mod settings;
 pub mod station_list;
 pub mod theme;
 pub mod top_bar;
+pub mod warnings;
 
 use crate::console::messages::{Command, LinkStatus};
 use crate::console::state::account::SessionState;
@@ -52,6 +53,8 @@ pub enum Screen {
     Live,
     /// Observations in depth: any range, QC, statistics.
     History,
+    /// Warnings: compose, approve, records.
+    Warnings,
 }
 
 /// What the views remember between frames; none of it is data.
@@ -76,6 +79,8 @@ pub struct ViewState {
     pub screen: Screen,
     /// The history screen's range, selection and prepared charts.
     pub history: history::HistoryView,
+    /// The warnings screen's composer and queue.
+    pub warnings: warnings::WarningsView,
     /// The about box is open.
     pub about_open: bool,
     /// The list of background reports is open.
@@ -109,6 +114,7 @@ impl ViewState {
             chart: chart::ChartView::default(),
             screen: Screen::Live,
             history: history::HistoryView::default(),
+            warnings: warnings::WarningsView::default(),
             about_open: false,
             notices_open: false,
             dismissed_notice: None,
@@ -171,6 +177,10 @@ fn screen_tabs_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
         for (screen, label) in [
             (Screen::Live, t.screen_live),
             (Screen::History, t.screen_history),
+            (
+                Screen::Warnings,
+                warnings::text::text(scene.language).screen_warnings,
+            ),
         ] {
             let selected = view.screen == screen;
             let text = egui::RichText::new(label).strong();
@@ -253,6 +263,11 @@ pub fn console_ui(
             egui::CentralPanel::default()
                 .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
                 .show(ui, |ui| history::history_ui(ui, scene, view, &mut commands));
+        }
+        Screen::Warnings => {
+            egui::CentralPanel::no_frame().show(ui, |ui| {
+                warnings::warnings_ui(ui, scene, &mut view.warnings, &mut commands)
+            });
         }
     }
 

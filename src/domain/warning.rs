@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod lifecycle;
 pub mod sms;
+pub mod suggest;
 pub mod template;
 
 pub use catalogue::{Catalogue, CatalogueError, Guidance, Level, SignalLevel, SignalType};

@@ -29,7 +29,11 @@ pub struct ViewSettings {
 /// A code and the value it stands for.
 type Codes<T> = [(&'static str, T)];
 
-const SCREENS: &Codes<Screen> = &[("live", Screen::Live), ("history", Screen::History)];
+const SCREENS: &Codes<Screen> = &[
+    ("live", Screen::Live),
+    ("history", Screen::History),
+    ("warnings", Screen::Warnings),
+];
 const MODES: &Codes<Mode> = &[
     ("elements", Mode::Elements),
     ("stations", Mode::Stations),

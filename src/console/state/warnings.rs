@@ -1,0 +1,58 @@
+//! What the desk knows of warnings: its own drafts, the central's records as synced, and the
+//! city's and province's warnings in force.
+
+use crate::console::messages::{DeskDraft, WarningEvent};
+use crate::protocol::warnings::{UpstreamWarning, WarningRecord};
+
+/// A refusal to show until the next request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarningRefusal {
+    /// Its code.
+    pub code: String,
+    /// The message.
+    pub message: String,
+    /// The central could not be reached.
+    pub offline: bool,
+}
+
+/// Warnings as the desk knows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WarningsState {
+    /// Drafts kept on this desk.
+    pub drafts: Vec<DeskDraft>,
+    /// The central's records, newest first.
+    pub records: Vec<WarningRecord>,
+    /// Upstream warnings in force.
+    pub upstream: Vec<UpstreamWarning>,
+    /// The last refusal, until the next answer.
+    pub refusal: Option<WarningRefusal>,
+}
+
+impl WarningsState {
+    /// Folds one event in.
+    pub fn apply(&mut self, event: WarningEvent) {
+        match event {
+            WarningEvent::DraftsLoaded(drafts) => self.drafts = drafts,
+            WarningEvent::RecordsChanged(records) => self.records = records,
+            WarningEvent::Done(record) => {
+                self.refusal = None;
+                match self.records.iter_mut().find(|r| r.id == record.id) {
+                    Some(old) => *old = record,
+                    None => self.records.insert(0, record),
+                }
+            }
+            WarningEvent::Refused {
+                code,
+                message,
+                offline,
+            } => {
+                self.refusal = Some(WarningRefusal {
+                    code,
+                    message,
+                    offline,
+                })
+            }
+            WarningEvent::Upstream(upstream) => self.upstream = upstream,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The warnings screen (预警): the approval queue and the county's records on the left, the
+//! composer with its channel previews in the centre.
+
+pub mod board;
+pub mod composer;
+pub mod text;
+
+use super::{Scene, theme};
+use crate::console::messages::Command;
+
+/// What the warnings screen remembers between frames.
+#[derive(Debug, Default)]
+pub struct WarningsView {
+    /// The composer and its previews.
+    pub composer: composer::ComposerView,
+    /// The approval queue and records list.
+    pub board: board::BoardView,
+}
+
+/// Width of the queue column.
+const BOARD_WIDTH: f32 = 360.0;
+
+/// Draws the warnings screen.
+pub fn warnings_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    view: &mut WarningsView,
+    commands: &mut Vec<Command>,
+) {
+    egui::Panel::left("warning_board")
+        .resizable(false)
+        .exact_size(BOARD_WIDTH)
+        .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
+        .show_inside(ui, |ui| board::board_ui(ui, scene, view, commands));
+    egui::CentralPanel::default()
+        .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
+        .show_inside(ui, |ui| composer::composer_ui(ui, scene, view, commands));
+}
