@@ -15,6 +15,8 @@ pub struct WarningsView {
     pub composer: composer::ComposerView,
     /// The approval queue and records list.
     pub board: board::BoardView,
+    /// A suggestion the forecaster chose to draft from; the composer opens it and clears it.
+    pub pending_draft: Option<crate::domain::warning::suggest::Suggestion>,
 }
 
 /// Width of the queue column.
@@ -31,8 +33,8 @@ pub fn warnings_ui(
         .resizable(false)
         .exact_size(BOARD_WIDTH)
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
-        .show_inside(ui, |ui| board::board_ui(ui, scene, view, commands));
+        .show(ui, |ui| board::board_ui(ui, scene, view, commands));
     egui::CentralPanel::default()
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
-        .show_inside(ui, |ui| composer::composer_ui(ui, scene, view, commands));
+        .show(ui, |ui| composer::composer_ui(ui, scene, view, commands));
 }
