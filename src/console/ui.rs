@@ -266,7 +266,7 @@ pub fn console_ui(
         }
         Screen::Warnings => {
             egui::CentralPanel::no_frame().show(ui, |ui| {
-                warnings::warnings_ui(ui, scene, &mut view.warnings, &mut commands)
+                warnings::warnings_ui(ui, scene, &mut view.warnings, &mut commands);
             });
         }
     }

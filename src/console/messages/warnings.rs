@@ -68,7 +68,7 @@ pub enum WarningEvent {
     /// changed one).
     RecordsChanged(Vec<WarningRecord>),
     /// A request was done; the record as it now stands.
-    Done(WarningRecord),
+    Done(Box<WarningRecord>),
     /// A request was refused or could not reach the central: the code and the message to show.
     /// `offline` says the central was unreachable (the desk shows NOT YET SENT and offers the
     /// text and CAP file for the provincial system).

@@ -37,8 +37,8 @@ impl WarningsState {
             WarningEvent::Done(record) => {
                 self.refusal = None;
                 match self.records.iter_mut().find(|r| r.id == record.id) {
-                    Some(old) => *old = record,
-                    None => self.records.insert(0, record),
+                    Some(old) => *old = *record,
+                    None => self.records.insert(0, *record),
                 }
             }
             WarningEvent::Refused {
@@ -50,7 +50,7 @@ impl WarningsState {
                     code,
                     message,
                     offline,
-                })
+                });
             }
             WarningEvent::Upstream(upstream) => self.upstream = upstream,
         }
