@@ -151,8 +151,9 @@ pub fn native_options() -> eframe::NativeOptions {
     }
 }
 
-/// How long until something on screen changes by itself: the next minute (clock, data ages)
-/// or the next station crossing the staleness threshold, whichever is sooner.
+/// How long until something on screen changes by itself: the next minute (clock, data ages),
+/// the next station crossing the staleness threshold, or a warning's countdown minute or
+/// expiry prompt, whichever is soonest.
 pub fn next_wakeup(state: &AppState, now: Timestamp) -> Duration {
     let next_minute = now.floor(MINUTE_MS).plus_ms(MINUTE_MS);
     let next_stale = state
@@ -164,7 +165,12 @@ pub fn next_wakeup(state: &AppState, now: Timestamp) -> Duration {
         .map(|t| t.plus_ms(STALE_AFTER_MS + 1))
         .filter(|&t| t > now)
         .min();
-    let at = next_stale.map_or(next_minute, |t| t.min(next_minute));
+    // A countdown minute or an expiry prompt of a warning in force, on the expiry's own marks.
+    let next_warning = ui::warnings::in_force::next_change(&state.warnings.records, now);
+    let at = [next_stale, next_warning]
+        .into_iter()
+        .flatten()
+        .fold(next_minute, Timestamp::min);
     Duration::from_millis((at.millis() - now.millis()).max(1) as u64)
 }
 
@@ -246,5 +252,25 @@ mod tests {
             base,
         );
         assert_eq!(next_wakeup(&state, now), Duration::from_millis(10_001));
+    }
+
+    #[test]
+    fn wakes_on_a_warnings_countdown_minute_not_only_the_clocks() {
+        use crate::console::messages::WarningEvent;
+        use crate::console::ui::warnings::in_force::tests::{released, t0};
+        use crate::domain::warning::Level;
+        let base = t0();
+        let mut record = released("a", Level::Yellow, &["350423100"], 120);
+        record.content.expires_at = Some(base.plus_ms(120 * MINUTE_MS + 30_000));
+        let mut state = AppState::new(base);
+        state.apply(
+            Event::Warnings(WarningEvent::RecordsChanged(vec![record])),
+            base,
+        );
+        let now = base.plus_ms(20_000);
+        assert_eq!(next_wakeup(&state, now), Duration::from_secs(10));
+        // Once it has expired, only the clock's minute.
+        let later = base.plus_ms(121 * MINUTE_MS);
+        assert_eq!(next_wakeup(&state, later), Duration::from_secs(60));
     }
 }

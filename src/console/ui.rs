@@ -238,8 +238,12 @@ pub fn console_ui(
 
     egui::Panel::top("top_bar")
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
-        .show(ui, |ui| top_bar::top_bar_ui(ui, scene, view, &mut commands));
+        .show(ui, |ui| {
+            top_bar::top_bar_ui(ui, scene, view, &mut commands);
+            warnings::live::strip_ui(ui, scene, view);
+        });
     top_bar::banners_ui(ui, scene, view, &mut commands);
+    warnings::live::prompt_banner_ui(ui, scene, view);
 
     let width = ui.available_width();
     egui::Panel::left("station_list")
