@@ -54,9 +54,12 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, record: &WarningRecord, sectio
         icon::signal_icon_ui(ui, ICON_SIDE, &content.signal, content.level);
         ui.vertical(|ui| {
             ui.horizontal_wrapped(|ui| {
-                let title = icon::signal_title(&content.signal, content.level, scene.language);
+                let title = format!(
+                    "{} · {}",
+                    icon::signal_title(&content.signal, content.level, scene.language),
+                    action_word(content.action, scene)
+                );
                 ui.label(RichText::new(title).strong().color(theme::INK));
-                ui.label(RichText::new(action_word(content.action, scene)).color(theme::INK_MUTED));
                 if content.practice {
                     theme::chip_frame(theme::SIMULATED_BG).show(ui, |ui| {
                         ui.label(
@@ -246,12 +249,13 @@ fn return_form_ui(
     let Some(returning) = board.returning.as_mut() else {
         return;
     };
+    let caption = ui.label(RichText::new(t.board_return_hint).color(theme::INK_MUTED));
     ui.add(
         egui::TextEdit::multiline(&mut returning.comment)
-            .hint_text(t.board_return_hint)
             .desired_rows(2)
             .desired_width(f32::INFINITY),
-    );
+    )
+    .labelled_by(caption.id);
     let comment = returning.comment.trim().to_owned();
     ui.horizontal(|ui| {
         let send = ui
