@@ -10,8 +10,8 @@ use std::time::Instant;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use wxdesk::console::app::App;
+use wxdesk::console::backend::BackendEnds;
 use wxdesk::console::backend::history::{rain, summaries, views, wind};
-use wxdesk::console::backend::{BackendEnds, Link};
 use wxdesk::console::messages::{
     AuthEvent, Command, Event, HistoryCommand, HistoryEvent, LinkStatus, SyncEvent, Trouble,
 };
@@ -22,11 +22,11 @@ use wxdesk::domain::access::Role;
 use wxdesk::domain::history::{GapCause, Level};
 use wxdesk::domain::qc::{QcFlags, QcTest};
 use wxdesk::domain::refusal::{CodedRefusal, Param};
-use wxdesk::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, ManualClock, SharedClock};
+use wxdesk::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, ManualClock};
 use wxdesk::domain::{Clock as _, Element, Observation, Source, StationId, Timestamp};
 use wxdesk::store::cache::{CacheChange, CacheDb};
 
-use crate::support::{afternoon, clock_at, network};
+use crate::support::{afternoon, network};
 
 mod exports;
 
@@ -93,13 +93,7 @@ fn year_cache(now: Timestamp) -> CacheDb {
 
 impl Desk {
     fn new(role: Role, language: Language, cache: CacheDb) -> Self {
-        let (link, backend) = Link::pair();
-        let clock = clock_at(afternoon());
-        let shared: SharedClock = clock.clone();
-        let harness = Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .with_context_setup(fonts::install)
-            .build_eframe(move |cc| App::new(cc, link, shared, language));
+        let (harness, backend, clock) = crate::support::console_harness(language);
         let mut desk = Self {
             harness,
             backend,

@@ -11,20 +11,22 @@ use egui::accesskit::Role as A11y;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use wxdesk::console::app::App;
-use wxdesk::console::backend::{BackendEnds, Link};
-use wxdesk::console::messages::{AuthEvent, Command, Event, SyncEvent, WarningCommand, WarningEvent};
+use wxdesk::console::backend::BackendEnds;
+use wxdesk::console::messages::{
+    AuthEvent, Command, Event, SyncEvent, WarningCommand, WarningEvent,
+};
+use wxdesk::console::ui::Screen;
 use wxdesk::console::ui::i18n::Language;
-use wxdesk::console::ui::warnings::text::{ZH, WarningsText};
-use wxdesk::console::ui::{Screen, fonts};
+use wxdesk::console::ui::warnings::text::{WarningsText, ZH};
 use wxdesk::domain::access::Role;
-use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock, SharedClock};
+use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock};
 use wxdesk::domain::warning::approval::{DraftState, SignOff};
 use wxdesk::domain::warning::checks::Channel;
 use wxdesk::domain::warning::{Action, Level};
 use wxdesk::domain::{Timestamp, TownshipCode};
 use wxdesk::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
 
-use crate::support::{afternoon, clock_at, network, session_view};
+use crate::support::{afternoon, console_harness, network, session_view};
 
 const T: &WarningsText = &ZH;
 
@@ -40,13 +42,7 @@ struct Desk {
 impl Desk {
     /// A desk with Qingliu's network where `role` is signed in and confirmed by the central.
     fn signed_in(role: Role) -> Self {
-        let (link, backend) = Link::pair();
-        let clock = clock_at(afternoon());
-        let shared: SharedClock = clock.clone();
-        let harness = Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .with_context_setup(fonts::install)
-            .build_eframe(move |cc| App::new(cc, link, shared, Language::Zh));
+        let (harness, backend, clock) = console_harness(Language::Zh);
         let mut desk = Self {
             harness,
             backend,
@@ -134,7 +130,10 @@ fn a_supervisor_approves_with_the_pin_of_the_content_on_screen() {
     let pin = submitted.content.pin();
     desk.records(vec![submitted]);
     desk.open_board();
-    assert!(desk.shows("短信"), "the supervisor reads the texts approved");
+    assert!(
+        desk.shows("短信"),
+        "the supervisor reads the texts approved"
+    );
     desk.harness.get_by_label(T.board_approve).click();
     desk.run();
     assert_eq!(
@@ -232,9 +231,13 @@ fn an_approved_warning_is_released_by_a_role_that_may_dispatch() {
     let mut leader = Desk::signed_in(Role::Leader);
     leader.records(vec![approved]);
     leader.open_board();
-    assert!(leader.harness.get_by_label(T.board_release)
+    assert!(
+        leader
+            .harness
+            .get_by_label(T.board_release)
             .accesskit_node()
-            .is_disabled());
+            .is_disabled()
+    );
 }
 
 #[test]
@@ -295,19 +298,24 @@ fn a_warning_in_force_shows_on_the_top_bar_and_tints_its_townships() {
 #[test]
 fn upstream_warnings_get_their_own_group_on_the_top_bar() {
     let mut desk = Desk::signed_in(Role::DutyForecaster);
-    assert!(!desk.shows(T.in_force_upstream), "nothing upstream, no group");
-    desk.send(Event::Warnings(WarningEvent::Upstream(vec![UpstreamWarning {
-        identifier: "35040041600001_20261127120000".into(),
-        sender_name: "三明市气象台".into(),
-        signal: Some("gale".into()),
-        level: Some(Level::Blue),
-        headline: "三明市气象台发布大风蓝色预警信号".into(),
-        msg_type: "Alert".into(),
-        sent: afternoon().plus_ms(-2 * HOUR_MS),
-        expires: Some(afternoon().plus_ms(4 * HOUR_MS)),
-        area_desc: "三明市".into(),
-        source: "sanming.xml".into(),
-    }])));
+    assert!(
+        !desk.shows(T.in_force_upstream),
+        "nothing upstream, no group"
+    );
+    desk.send(Event::Warnings(WarningEvent::Upstream(vec![
+        UpstreamWarning {
+            identifier: "35040041600001_20261127120000".into(),
+            sender_name: "三明市气象台".into(),
+            signal: Some("gale".into()),
+            level: Some(Level::Blue),
+            headline: "三明市气象台发布大风蓝色预警信号".into(),
+            msg_type: "Alert".into(),
+            sent: afternoon().plus_ms(-2 * HOUR_MS),
+            expires: Some(afternoon().plus_ms(4 * HOUR_MS)),
+            area_desc: "三明市".into(),
+            source: "sanming.xml".into(),
+        },
+    ])));
     desk.run();
     assert!(desk.shows(T.in_force_upstream));
     assert!(desk.shows("三明 大风蓝色 · 有效至18:30"));

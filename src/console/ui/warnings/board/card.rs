@@ -190,19 +190,32 @@ fn submitted_ui(
         } else {
             ui.label(RichText::new(t.board_waiting).color(theme::STATUS_PENDING));
         }
-        let alone = matches!(record.content.action, Action::Continue | Action::Lift);
-        if alone && me == Some(record.drafter.as_str()) {
-            let clicked = gated_ui(ui, scene, t.board_sign_alone, Capability::DraftWarning);
-            if let Some(button) = clicked {
-                if button.on_hover_text(t.board_sign_alone_hover).clicked() {
-                    commands.push(Command::Warnings(WarningCommand::SignAlone {
-                        id: record.id.clone(),
-                        pin: record.content.pin(),
-                    }));
-                }
-            }
+        if me == Some(record.drafter.as_str()) {
+            sign_alone_ui(ui, scene, record, commands);
         }
     });
+}
+
+/// 单独签发 for the drafter of a continue or lift: the central decides whether the bureau's
+/// configuration allows it now, and the board shows its refusal.
+fn sign_alone_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    record: &WarningRecord,
+    commands: &mut Vec<Command>,
+) {
+    if !matches!(record.content.action, Action::Continue | Action::Lift) {
+        return;
+    }
+    let t = text::text(scene.language);
+    if let Some(button) = gated_ui(ui, scene, t.board_sign_alone, Capability::DraftWarning)
+        && button.on_hover_text(t.board_sign_alone_hover).clicked()
+    {
+        commands.push(Command::Warnings(WarningCommand::SignAlone {
+            id: record.id.clone(),
+            pin: record.content.pin(),
+        }));
+    }
 }
 
 /// 批准 and 退回 for a supervisor; disabled on their own draft (the central refuses it too).
