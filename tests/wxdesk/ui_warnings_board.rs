@@ -216,7 +216,7 @@ fn an_approved_warning_is_released_by_a_role_that_may_dispatch() {
     approved.state = DraftState::Approved(signed("lina", &pin));
     desk.records(vec![approved.clone()]);
     desk.open_board();
-    assert!(desk.shows("批准：lina"));
+    assert!(desk.shows("批准人：lina"));
     desk.harness.get_by_label(T.board_release).click();
     desk.run();
     assert_eq!(
@@ -318,7 +318,7 @@ fn upstream_warnings_get_their_own_group_on_the_top_bar() {
     ])));
     desk.run();
     assert!(desk.shows(T.in_force_upstream));
-    assert!(desk.shows("三明 大风蓝色 · 有效至18:30"));
+    assert!(desk.shows("三明 大风蓝色 · 有效至：18:30"));
 }
 
 #[test]

@@ -10,6 +10,7 @@ use egui::RichText;
 
 use super::{icon, in_force, text};
 use crate::console::ui::{Scene, Screen, ViewState, i18n, theme};
+use crate::domain::Timestamp;
 use crate::protocol::warnings::{UpstreamWarning, WarningRecord};
 
 /// The top bar's icons.
@@ -22,17 +23,25 @@ pub struct LiveView {
     pub dismissed_prompts: BTreeSet<String>,
 }
 
+/// The time left until `until`: `剩余 2小时15分` / `2 h 15 min left`.
+pub fn remaining(until: Timestamp, scene: Scene<'_>) -> String {
+    let t = text::text(scene.language);
+    let left = in_force::countdown(until.millis() - scene.now.millis(), scene.language);
+    match scene.language {
+        i18n::Language::Zh => format!("{} {left}", t.in_force_remaining),
+        i18n::Language::En => format!("{left} {}", t.in_force_remaining),
+    }
+}
+
 /// A county warning's chip text: `暴雨黄色 · 剩余 2小时15分`.
 pub fn chip_text(record: &WarningRecord, scene: Scene<'_>) -> String {
     let t = text::text(scene.language);
     let content = &record.content;
     let title = icon::signal_title(&content.signal, content.level, scene.language);
-    let until = content.expires_at.unwrap_or(scene.now);
-    let left = in_force::countdown(until.millis() - scene.now.millis(), scene.language);
-    let chip = match scene.language {
-        i18n::Language::Zh => format!("{title} · {} {left}", t.in_force_remaining),
-        i18n::Language::En => format!("{title} · {left} {}", t.in_force_remaining),
-    };
+    let chip = format!(
+        "{title} · {}",
+        remaining(content.expires_at.unwrap_or(scene.now), scene)
+    );
     if content.practice {
         format!("{chip} · {}", t.board_practice)
     } else {
@@ -115,8 +124,9 @@ fn upstream_chip_ui(ui: &mut egui::Ui, scene: Scene<'_>, warning: &UpstreamWarni
     };
     let until = warning.expires.map_or_else(String::new, |e| {
         format!(
-            " · {}{}",
+            " · {}{}{}",
             text::text(scene.language).board_expires,
+            i18n::colon(scene.language),
             i18n::when(e, scene.now)
         )
     });

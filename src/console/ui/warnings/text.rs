@@ -32,6 +32,10 @@ texts! {
     board_returned_by: "退回意见", "Returned with";
     board_revise_hint: "请在预警制作中修改后重新提交", "Revise it in the composer and submit again";
     board_practice: "演练", "Practice";
+    board_approved_by: "批准人", "Approved by";
+    board_signed_alone_by: "单独签发人", "Signed alone by";
+    step_submitted: "提交", "submitted";
+    step_revised: "修改后重新提交", "revised";
     board_expired: "已到期", "Expired";
     board_replaced: "已被后续预警取代", "Replaced by a follow-up";
     board_lifted: "解除", "Lift";

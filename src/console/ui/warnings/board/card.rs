@@ -7,7 +7,7 @@ use egui::RichText;
 use super::{BoardView, Returning, Section};
 use crate::console::messages::{Command, WarningCommand};
 use crate::console::state::account::Gate;
-use crate::console::ui::warnings::{icon, in_force, text};
+use crate::console::ui::warnings::{icon, live, text};
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::TownshipCode;
 use crate::domain::access::Capability;
@@ -70,7 +70,15 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, record: &WarningRecord, sectio
                     });
                 }
             });
-            ui.label(RichText::new(status_line(scene, record, section)).color(theme::INK_MUTED));
+            let colon = i18n::colon(scene.language);
+            let status = ui.label(
+                RichText::new(format!("{}{colon}{}", t.board_drafter, record.drafter))
+                    .color(theme::INK_MUTED),
+            );
+            ui.label(RichText::new(time_line(scene, record, section)).color(theme::INK_MUTED));
+            if !record.steps.is_empty() {
+                status.on_hover_text(steps_text(scene, record));
+            }
             ui.label(
                 RichText::new(format!(
                     "{}{}{}",
@@ -99,17 +107,15 @@ fn action_word(action: Action, scene: Scene<'_>) -> &'static str {
     }
 }
 
-/// Who drafted it, and its time: the countdown while in force, else the expiry or its end.
-fn status_line(scene: Scene<'_>, record: &WarningRecord, section: Section) -> String {
+/// Its time: the countdown while in force, else the expiry or how it ended.
+fn time_line(scene: Scene<'_>, record: &WarningRecord, section: Section) -> String {
     let t = text::text(scene.language);
     let colon = i18n::colon(scene.language);
-    let drafter = format!("{}{colon}{}", t.board_drafter, record.drafter);
     let expires = record.content.expires_at;
-    let time = match (section, expires) {
+    match (section, expires) {
         (Section::InForce, Some(until)) => format!(
-            "{} {} · {}{colon}{}",
-            t.in_force_remaining,
-            in_force::countdown(until.millis() - scene.now.millis(), scene.language),
+            "{} · {}{colon}{}",
+            live::remaining(until, scene),
             t.board_expires,
             i18n::when(until, scene.now)
         ),
@@ -119,8 +125,36 @@ fn status_line(scene: Scene<'_>, record: &WarningRecord, section: Section) -> St
         }
         (_, Some(until)) => format!("{}{colon}{}", t.board_expires, i18n::when(until, scene.now)),
         (_, None) => t.board_lifted.to_owned(),
-    };
-    format!("{drafter} · {time}")
+    }
+}
+
+/// The record's steps, oldest first, one a line: `14:30 提交 zhangwei`.
+fn steps_text(scene: Scene<'_>, record: &WarningRecord) -> String {
+    let t = text::text(scene.language);
+    let lines: Vec<String> = record
+        .steps
+        .iter()
+        .map(|step| {
+            let what = match step.step.as_str() {
+                "submitted" => t.step_submitted,
+                "approved" => t.board_approve,
+                "signed_alone" => t.board_sign_alone,
+                "returned" => t.board_return,
+                "revised" => t.step_revised,
+                "released" => t.board_release,
+                other => other,
+            };
+            let comment = step.comment.as_ref().map_or_else(String::new, |c| {
+                format!("{}{c}", i18n::colon(scene.language))
+            });
+            format!(
+                "{} {what} {}{comment}",
+                i18n::when(step.at, scene.now),
+                step.by
+            )
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// The townships of the area by name, in code order; a code the network does not know as is.
@@ -298,9 +332,9 @@ fn approved_ui(
     let t = text::text(scene.language);
     if let DraftState::Approved(sign) = &record.state {
         let how = if sign.alone {
-            t.board_sign_alone
+            t.board_signed_alone_by
         } else {
-            t.board_approve
+            t.board_approved_by
         };
         ui.label(
             RichText::new(format!("{how}{}{}", i18n::colon(scene.language), sign.by))
@@ -322,8 +356,9 @@ fn returned_ui(ui: &mut egui::Ui, scene: Scene<'_>, record: &WarningRecord) {
     if let DraftState::Returned { by, comment } = &record.state {
         ui.label(
             RichText::new(format!(
-                "{}（{by}）{}{comment}",
+                "{}{}{}{comment}",
                 t.board_returned_by,
+                i18n::parenthesised(scene.language, by),
                 i18n::colon(scene.language)
             ))
             .color(theme::STATUS_ERROR),
