@@ -16,8 +16,10 @@ use wxdesk::console::messages::{
     AuthEvent, Command, Event, SyncEvent, WarningCommand, WarningEvent,
 };
 use wxdesk::console::ui::Screen;
+use wxdesk::console::ui::fonts;
 use wxdesk::console::ui::i18n::Language;
-use wxdesk::console::ui::warnings::text::{WarningsText, ZH};
+use wxdesk::console::ui::warnings::icon;
+use wxdesk::console::ui::warnings::text::{self, WarningsText, ZH};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock};
 use wxdesk::domain::warning::approval::{DraftState, SignOff};
@@ -372,4 +374,44 @@ fn the_drafter_may_sign_a_lift_alone_and_the_central_decides() {
     }));
     desk.run();
     assert!(desk.shows("⚠ 未能完成：本局配置不允许值班预报员单独签发此项"));
+}
+
+#[test]
+fn every_board_text_and_signal_icon_renders() {
+    let catalogue = wxdesk::assets::national_signals().unwrap();
+    for language in [Language::Zh, Language::En] {
+        let t = text::text(language);
+        let mut lines: Vec<String> = t.all().iter().map(|s| (*s).to_owned()).collect();
+        for channel in [
+            Channel::Sms,
+            Channel::WecomMarkdown,
+            Channel::Cap,
+            Channel::Loudspeaker,
+        ] {
+            lines.push(text::channel_name(channel, language).to_owned());
+        }
+        let icons: Vec<(String, Level)> = catalogue
+            .signals
+            .iter()
+            .flat_map(|s| s.levels.iter().map(|l| (s.id.clone(), l.level)))
+            .collect();
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1600.0, 3000.0))
+            .with_context_setup(fonts::install)
+            .build_ui(move |ui| {
+                for line in &lines {
+                    ui.label(line);
+                }
+                // Every type and level at the top bar's size and the lists' (the font must
+                // cover every name; the kittest panics on a glyph it lacks).
+                for side in [20.0, 64.0] {
+                    ui.horizontal_wrapped(|ui| {
+                        for (signal, level) in &icons {
+                            icon::signal_icon_ui(ui, side, signal, *level);
+                        }
+                    });
+                }
+            });
+        harness.run();
+    }
 }

@@ -3,7 +3,9 @@
 //! and survive restarts and an unreachable central; everything from submission on is the
 //! central's record, which sync brings to every desk.
 
-use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
+// Re-exported: the views name the records they show through the messages that carry them
+// (the UI may not reach into the protocol layer).
+pub use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
 
 /// A draft kept on this desk: the composition as the forecaster left it.
 #[derive(Debug, Clone, PartialEq)]

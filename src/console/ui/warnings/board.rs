@@ -9,10 +9,10 @@ use egui::RichText;
 
 use super::{WarningsView, in_force, text};
 use crate::console::messages::Command;
+use crate::console::messages::warnings::WarningRecord;
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::Timestamp;
 use crate::domain::warning::approval::DraftState;
-use crate::protocol::warnings::WarningRecord;
 
 /// What the board remembers between frames.
 #[derive(Debug, Default)]

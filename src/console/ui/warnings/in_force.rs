@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::console::messages::warnings::WarningRecord;
 use crate::console::ui::i18n::Language;
 use crate::domain::TownshipCode;
 use crate::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, Timestamp};
 use crate::domain::warning::{Action, Level};
-use crate::protocol::warnings::WarningRecord;
 
 /// How long before expiry the desk prompts to continue, lift or let it lapse.
 pub const PROMPT_BEFORE_MS: i64 = 30 * MINUTE_MS;
@@ -125,8 +125,8 @@ pub(crate) mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
+    use crate::console::messages::warnings::WarningContent;
     use crate::domain::warning::approval::{DraftState, SignOff};
-    use crate::protocol::warnings::WarningContent;
 
     /// 2026-12-06 16:00 Beijing time.
     pub(crate) fn t0() -> Timestamp {

@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use egui::RichText;
 
 use super::{icon, in_force, text};
+use crate::console::messages::warnings::{UpstreamWarning, WarningRecord};
 use crate::console::ui::{Scene, Screen, ViewState, i18n, theme};
 use crate::domain::Timestamp;
-use crate::protocol::warnings::{UpstreamWarning, WarningRecord};
 
 /// The top bar's icons.
 const ICON_SIDE: f32 = 20.0;

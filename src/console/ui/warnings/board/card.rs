@@ -5,6 +5,7 @@
 use egui::RichText;
 
 use super::{BoardView, Returning, Section};
+use crate::console::messages::warnings::WarningRecord;
 use crate::console::messages::{Command, WarningCommand};
 use crate::console::state::account::Gate;
 use crate::console::ui::warnings::{icon, live, text};
@@ -13,7 +14,6 @@ use crate::domain::TownshipCode;
 use crate::domain::access::Capability;
 use crate::domain::warning::Action;
 use crate::domain::warning::approval::DraftState;
-use crate::protocol::warnings::WarningRecord;
 
 /// The size of a card's icon.
 const ICON_SIDE: f32 = 44.0;
