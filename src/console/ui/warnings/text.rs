@@ -44,6 +44,7 @@ texts! {
     in_force_remaining: "剩余", "left";
     in_force_upstream: "上级", "Upstream";
     in_force_open: "打开预警发布", "Open the warnings screen";
+    map_tint_note: "着色：生效预警区域，重叠取最高级别；演练不上图", "Tinted townships: warnings in force, the highest level where they overlap; practice warnings are not drawn";
     prompt_choices: "继续发布、解除或任其到期", "continue, lift or let it expire";
     prompt_dismiss: "知道了", "Dismiss";
     prompt_open: "处理", "Handle";
