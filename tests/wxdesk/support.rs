@@ -804,3 +804,18 @@ pub fn console_harness(
         .build_eframe(move |cc| wxdesk::console::app::App::new(cc, link, shared, language));
     (harness, backend, clock)
 }
+
+/// Draws `lines` and whatever `more` adds on a tall page with the bundled font: the kittest
+/// panics on any glyph the font lacks, so this checks that every text renders.
+pub fn render_with_bundled_font(lines: Vec<String>, mut more: impl FnMut(&mut egui::Ui) + 'static) {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1600.0, 3000.0))
+        .with_context_setup(wxdesk::console::ui::fonts::install)
+        .build_ui(move |ui| {
+            for line in &lines {
+                ui.label(line);
+            }
+            more(ui);
+        });
+    harness.run();
+}

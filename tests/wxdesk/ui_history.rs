@@ -16,8 +16,8 @@ use wxdesk::console::messages::{
     AuthEvent, Command, Event, HistoryCommand, HistoryEvent, LinkStatus, SyncEvent, Trouble,
 };
 use wxdesk::console::ui::history::text::{self as history_text, HistoryText};
+use wxdesk::console::ui::i18n;
 use wxdesk::console::ui::i18n::Language;
-use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::history::{GapCause, Level};
 use wxdesk::domain::qc::{QcFlags, QcTest};
@@ -459,14 +459,6 @@ fn every_history_text_renders() {
             8 * HOUR_MS,
         ));
         lines.push(i18n::strings(language).beijing_time.to_owned());
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1600.0, 3000.0))
-            .with_context_setup(fonts::install)
-            .build_ui(move |ui| {
-                for line in &lines {
-                    ui.label(line);
-                }
-            });
-        harness.run();
+        crate::support::render_with_bundled_font(lines, |_| {});
     }
 }

@@ -16,7 +16,6 @@ use wxdesk::console::messages::{
     AuthEvent, Command, Event, SyncEvent, WarningCommand, WarningEvent,
 };
 use wxdesk::console::ui::Screen;
-use wxdesk::console::ui::fonts;
 use wxdesk::console::ui::i18n::Language;
 use wxdesk::console::ui::warnings::icon;
 use wxdesk::console::ui::warnings::text::{self, WarningsText, ZH};
@@ -395,23 +394,15 @@ fn every_board_text_and_signal_icon_renders() {
             .iter()
             .flat_map(|s| s.levels.iter().map(|l| (s.id.clone(), l.level)))
             .collect();
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1600.0, 3000.0))
-            .with_context_setup(fonts::install)
-            .build_ui(move |ui| {
-                for line in &lines {
-                    ui.label(line);
-                }
-                // Every type and level at the top bar's size and the lists' (the font must
-                // cover every name; the kittest panics on a glyph it lacks).
-                for side in [20.0, 64.0] {
-                    ui.horizontal_wrapped(|ui| {
-                        for (signal, level) in &icons {
-                            icon::signal_icon_ui(ui, side, signal, *level);
-                        }
-                    });
-                }
-            });
-        harness.run();
+        // Every type and level at the top bar's size and the lists'.
+        crate::support::render_with_bundled_font(lines, move |ui| {
+            for side in [20.0, 64.0] {
+                ui.horizontal_wrapped(|ui| {
+                    for (signal, level) in &icons {
+                        icon::signal_icon_ui(ui, side, signal, *level);
+                    }
+                });
+            }
+        });
     }
 }
