@@ -6,6 +6,7 @@
 pub mod approval;
 pub mod catalogue;
 pub mod checks;
+pub mod criteria;
 pub mod lifecycle;
 pub mod sms;
 pub mod suggest;
