@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod composer;
+pub mod suggestions;
 pub mod text;
 
 use super::{Scene, theme};

@@ -1,10 +1,12 @@
 //! Reading a criterion's quantity from one station's recent values: the rules that say which
 //! values count. Values that failed a QC test are left out everywhere.
 //!
-//! - **Rain over N h** covers `(now − N h, now]`. Each whole clock hour in it counts its
-//!   `PRE_1h` (stamped at the hour's end); an hour without one, and the part-hours at either
-//!   end, count the minutes' `PRE`. Missing values are not rain: a sum over a gap is a lower
-//!   bound, so a sum that reaches a threshold does so for certain.
+//! - **Rain over N h** is the larger of two sums: the sliding window `(now − N h, now]` and the
+//!   last N whole clock hours (the 整点 window, which is all hourly-only data can give between
+//!   hours). Each whole clock hour in a window counts its `PRE_1h` (stamped at the hour's end);
+//!   an hour without one, and the part-hours at either end, count the minutes' `PRE`. Missing
+//!   values are not rain: a sum over a gap is a lower bound, so a sum that reaches a threshold
+//!   does so for certain.
 //! - **Wind, visibility, humidity** are "already happening" quantities: the worst value of the
 //!   last hour (the strongest mean wind and gust, the lowest visibility), the newest humidity.
 //!   Wind tested together with a temperature fall (a cold wave) looks back over the day the
@@ -76,10 +78,21 @@ impl StationValues<'_> {
 
     /// Rain over the last `hours` (see the module's rule).
     pub fn rain_sum(&self, hours: u32) -> Option<f64> {
-        let mut start = self.now.plus_ms(-i64::from(hours) * HOUR_MS);
+        let sliding = self.rain_until(self.now, hours);
+        let on_the_hour = self.now.floor(HOUR_MS);
+        if on_the_hour == self.now {
+            return sliding;
+        }
+        let clock = self.rain_until(on_the_hour, hours);
+        sliding.into_iter().chain(clock).reduce(f64::max)
+    }
+
+    /// Rain over `(until − hours, until]`.
+    fn rain_until(&self, until: Timestamp, hours: u32) -> Option<f64> {
+        let mut start = until.plus_ms(-i64::from(hours) * HOUR_MS);
         let (mut total, mut any) = (0.0, false);
-        while start < self.now {
-            let end = start.floor(HOUR_MS).plus_ms(HOUR_MS).min(self.now);
+        while start < until {
+            let end = start.floor(HOUR_MS).plus_ms(HOUR_MS).min(until);
             let whole = end.millis() - start.millis() == HOUR_MS;
             let hourly = whole
                 .then(|| self.values(Element::Pre1h, end.plus_ms(-1), end))
