@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod checks;
 pub mod criteria;
 pub mod lifecycle;
+pub mod replay;
 pub mod sms;
 pub mod suggest;
 pub mod template;

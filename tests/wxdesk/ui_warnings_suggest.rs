@@ -94,3 +94,31 @@ fn rain_crossing_yellow_raises_a_banner_to_acknowledge_and_draft_from() {
     assert_eq!(townships, ["350423100", "350423101"]);
     assert_eq!(draft.triggers[0].value, 30.0 + 22.4);
 }
+
+#[test]
+fn the_practice_replay_reaches_the_desk_as_an_orange_suggestion() {
+    use wxdesk::console::state::AppState;
+    use wxdesk::domain::warning::replay::Scenario;
+
+    let scenario = Scenario::parse(wxdesk::assets::PRACTICE_2019_05_17).unwrap();
+    let at = Timestamp::parse_rfc3339("2019-05-17T15:00:00+08:00").unwrap();
+    let mut state = AppState::new(at);
+    state.apply(Event::Sync(SyncEvent::NetworkLoaded(network())), at);
+    let so_far: Vec<Observation> = scenario
+        .observations()
+        .into_iter()
+        .filter(|o| o.time <= at)
+        .collect();
+    state.apply(Event::Sync(SyncEvent::ObservationsArrived(so_far)), at);
+    let current: Vec<(&str, Level)> = state
+        .suggestions
+        .current
+        .iter()
+        .map(|t| (t.suggestion.signal.as_str(), t.suggestion.level))
+        .collect();
+    assert_eq!(
+        current,
+        [("rainstorm", Level::Orange), ("rainstorm", Level::Yellow)]
+    );
+    assert_eq!(state.suggestions.alerts, 1);
+}
