@@ -26,8 +26,8 @@ pub struct Alarm {
     audible: bool,
     /// The chime playing, if any; killed when the alarm is dropped.
     playing: Option<Child>,
-    /// No player could be started: stop trying.
-    no_player: bool,
+    /// The player tried next (past the end: none works, stop trying).
+    player: usize,
 }
 
 impl Alarm {
@@ -45,7 +45,7 @@ impl Alarm {
             rings: 0,
             audible: false,
             playing: None,
-            no_player: false,
+            player: 0,
         }
     }
 
@@ -67,36 +67,43 @@ impl Alarm {
     }
 
     fn ring(&mut self) {
-        let busy = self
-            .playing
-            .as_mut()
-            .is_some_and(|child| matches!(child.try_wait(), Ok(None)));
-        if busy || self.no_player {
+        if let Some(child) = self.playing.as_mut() {
+            match child.try_wait() {
+                Ok(None) => return, // still chiming
+                // A player that ran but failed (no sound server): try the next one.
+                Ok(Some(status)) if !status.success() => self.player += 1,
+                _ => {}
+            }
+        }
+        if self.player >= PLAYERS.len() {
             return;
         }
         let path = match chime_file() {
             Ok(path) => path,
             Err(e) => {
                 tracing::warn!("alert chime not written, the alert stays visual: {e:#}");
-                self.no_player = true;
+                self.player = PLAYERS.len();
                 return;
             }
         };
-        self.playing = PLAYERS.iter().find_map(|player| {
-            Command::new(player)
+        self.playing = None;
+        while self.playing.is_none() && self.player < PLAYERS.len() {
+            self.playing = Command::new(PLAYERS[self.player])
                 .arg(&path)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .ok()
-        });
+                .ok();
+            if self.playing.is_none() {
+                self.player += 1;
+            }
+        }
         if self.playing.is_none() {
             tracing::warn!(
-                "no sound player ({}) found: the suggestion alert stays visual",
+                "no sound player ({}) works here: the suggestion alert stays visual",
                 PLAYERS.join(", ")
             );
-            self.no_player = true;
         }
     }
 }
@@ -108,12 +115,21 @@ impl Drop for Alarm {
             let _ = child.kill();
             let _ = child.wait();
         }
+        if self.audible {
+            // Only ours: the name carries this process's id.
+            let _ = std::fs::remove_file(chime_path());
+        }
     }
+}
+
+/// Where this process keeps its chime.
+fn chime_path() -> PathBuf {
+    std::env::temp_dir().join(format!("wxdesk-alert-{}.wav", std::process::id()))
 }
 
 /// Writes the chime to the temporary directory (once per process) and returns its path.
 fn chime_file() -> std::io::Result<PathBuf> {
-    let path = std::env::temp_dir().join(format!("wxdesk-alert-{}.wav", std::process::id()));
+    let path = chime_path();
     if !path.exists() {
         std::fs::write(&path, chime_wav())?;
     }
