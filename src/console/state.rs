@@ -177,7 +177,10 @@ impl AppState {
 
     fn apply_sync(&mut self, event: SyncEvent, now: Timestamp) {
         match event {
-            SyncEvent::NetworkLoaded(network) => self.network = network,
+            SyncEvent::NetworkLoaded(network) => {
+                self.network = network;
+                self.suggestions.judge_again();
+            }
             SyncEvent::ObservationsArrived(observations) => {
                 self.add_observations(&observations, now);
                 self.suggestions.observe(&observations, &self.network, now);

@@ -132,6 +132,11 @@ impl SuggestionsState {
         }
     }
 
+    /// Marks the values for judging at the next tick (the network changed under them).
+    pub fn judge_again(&mut self) {
+        self.pending = true;
+    }
+
     /// Forgets every value (the central was replaced); suggestions fall away at the next
     /// evaluation.
     pub fn forget_values(&mut self) {
