@@ -30,6 +30,10 @@ pub const QC_LIMITS_JSON: &str = include_str!("../assets/qc/limits.json");
 pub const SIGNALS_JSON: &[u8] = include_bytes!("../assets/signals/signals.json");
 /// The defence guidance (防御指南) of each signal level, from the same annex.
 pub const DEFENCE_GUIDES_JSON: &[u8] = include_bytes!("../assets/signals/defence_guides.json");
+/// Practice replay: the 2019-05-17 Sanming rainstorm at Qingliu's stations (reconstructed hourly
+/// rain, not observations; see `assets/practice/PROVENANCE.md`).
+pub const PRACTICE_2019_05_17: &str =
+    include_str!("../assets/practice/2019-05-17-sanming-rainstorm.csv");
 /// Noto Sans CJK SC, subset to GB2312 and the symbols the UI draws (SIL OFL 1.1).
 pub const CJK_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-subset.otf");
 /// The most common passwords of 8 characters or more, lower case, one a line, most frequent

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::console::alarm::Alarm;
 use crate::console::backend::Link;
+use crate::console::state::account::SessionState;
 use crate::console::state::{AppState, Notice, STALE_AFTER_MS};
 use crate::console::ui::i18n::Language;
 use crate::console::ui::settings::ViewSettings;
@@ -26,6 +28,7 @@ pub struct App {
     state: AppState,
     view: ViewState,
     settings: Option<SettingsFile>,
+    alarm: Alarm,
 }
 
 /// Where the remembered view lives, and what it last held.
@@ -53,6 +56,7 @@ impl App {
             state: AppState::new(now),
             view: ViewState::new(language, ViewConfig::default()),
             settings: None,
+            alarm: Alarm::silent(),
         }
     }
 
@@ -133,6 +137,31 @@ impl App {
         &self.view
     }
 
+    /// Sounds new warning suggestions with `alarm` (silent by default: tests, and desks
+    /// without sound).
+    pub fn with_alarm(mut self, alarm: Alarm) -> Self {
+        self.alarm = alarm;
+        self
+    }
+
+    /// The suggestion alarm, for tests that check it was asked to ring.
+    pub fn alarm(&self) -> &Alarm {
+        &self.alarm
+    }
+
+    /// Records the suggestions acknowledged in the last frame, in the signed-in user's name.
+    fn record_acknowledgements(&mut self, now: Timestamp) {
+        let who = match &self.state.account.session {
+            SessionState::SignedIn { view, .. } => view.account.display_name.clone(),
+            _ => String::new(),
+        };
+        for ack in self.view.suggestion_acks.drain(..) {
+            self.state
+                .suggestions
+                .acknowledge(&ack.signal, ack.level, &who, now);
+        }
+    }
+
     /// The view state, for tests that set up a scene directly.
     pub fn view_mut(&mut self) -> &mut ViewState {
         &mut self.view
@@ -180,11 +209,14 @@ impl eframe::App for App {
         for event in self.link.drain() {
             self.state.apply(event, now);
         }
+        self.state.tick(now);
+        self.alarm.follow(self.state.suggestions.alerts);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let now = self.clock.now();
         let commands = ui::console_ui(ui, &self.state, &mut self.view, now);
+        self.record_acknowledgements(now);
         for command in commands {
             if let Err(refused) = self.link.send(command) {
                 let text = self.view.text();

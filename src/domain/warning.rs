@@ -6,7 +6,9 @@
 pub mod approval;
 pub mod catalogue;
 pub mod checks;
+pub mod criteria;
 pub mod lifecycle;
+pub mod replay;
 pub mod sms;
 pub mod suggest;
 pub mod template;

@@ -30,4 +30,5 @@ mod ui;
 mod ui_access;
 mod ui_history;
 mod ui_warnings_board;
+mod ui_warnings_suggest;
 mod workers;

@@ -6,6 +6,7 @@ pub mod composer;
 pub mod icon;
 pub mod in_force;
 pub mod live;
+pub mod suggestions;
 pub mod text;
 
 use super::{Scene, theme};
