@@ -33,9 +33,18 @@ use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::Network;
 use crate::domain::audit::parse_head;
 use crate::domain::time::SharedClock;
+use crate::domain::warning::suggest::LOOKBACK_MS;
 use crate::protocol::{Cursor, FEATURES};
 use crate::store::StoreError;
 use crate::store::cache::CacheDb;
+
+/// What the desk reads from its cache at start: the charts' recent window, or the 72 h the
+/// warning suggestions judge (a cold wave's 48 h fall, three hot days), whichever is longer.
+const STARTUP_WINDOW_MS: i64 = if LOOKBACK_MS > RECENT_WINDOW_MS {
+    LOOKBACK_MS
+} else {
+    RECENT_WINDOW_MS
+};
 
 mod feed;
 
@@ -265,7 +274,7 @@ impl SyncService {
 
     /// Sends what the cache already holds: the console is useful before the central answers.
     async fn show_cache(&mut self) -> Result<(), StoreError> {
-        let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
+        let from = self.clock.now().plus_ms(-STARTUP_WINDOW_MS);
         let (cursor, network, recent, maintenance, skipped) = self
             .with_cache(move |cache| {
                 Ok::<_, StoreError>((
@@ -389,7 +398,7 @@ impl SyncService {
             self.emit(SyncEvent::MaintenanceChanged(installed.maintenance.clone()))
                 .await;
         }
-        let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
+        let from = self.clock.now().plus_ms(-STARTUP_WINDOW_MS);
         let recent = self.with_cache(move |cache| cache.since(from)).await?;
         if !recent.is_empty() {
             self.emit(SyncEvent::ObservationsArrived(recent)).await;
