@@ -59,6 +59,13 @@ pub async fn list(
                 .with("max", MAX_LIST),
         ));
     }
+    if let Some(wanted) = query.state.as_deref()
+        && !["submitted", "returned", "approved", "sent"].contains(&wanted)
+    {
+        return Err(Failure::bad_request(format!(
+            "state={wanted} is not a state (submitted, returned, approved, sent)"
+        )));
+    }
     let records = state.blocking(|store| store.warnings()).await?;
     let warnings = records
         .into_iter()
