@@ -13,7 +13,7 @@ use wxdesk::domain::access::Role;
 use wxdesk::domain::time::HOUR_MS;
 use wxdesk::protocol::warnings::{WarningContent, WarningRecord};
 
-use crate::support::{TestCentral, client, client_with, now};
+use crate::support::{TestCentral, client_with, now};
 
 /// 龙津镇, 嵩溪镇 and a third township (NBS 2023).
 const A: &str = "350423100";
@@ -175,7 +175,10 @@ async fn a_warning_goes_from_draft_to_release_only_as_the_rules_allow() {
             assert!(valid, "CAP does not validate:\n{xml}");
         }
     }
-    let unreleased = record(&post(&central, Forecaster, "/warnings", &content("issue", None, &[A], "发布。")).await);
+    let mut later = content("issue", None, &[A], "发布。");
+    later["issued_at"] = json!(now().plus_ms(5 * HOUR_MS).to_rfc3339());
+    later["expires_at"] = json!(now().plus_ms(9 * HOUR_MS).to_rfc3339());
+    let unreleased = record(&post(&central, Forecaster, "/warnings", &later).await);
     let early = get(&central, Role::Leader, &format!("/warnings/{}/cap", unreleased.id)).await;
     assert_eq!(refused(&early), (409, "warning_not_now"));
 }
@@ -243,7 +246,4 @@ async fn checks_block_with_the_findings_code() {
     assert_eq!((status, list["warnings"].as_array().map(Vec::len)), (200, Some(0)));
     let bad = get(&central, Role::Leader, "/warnings?limit=0").await;
     assert_eq!(refused(&bad), (400, "out_of_bounds"));
-    let unknown_client = client();
-    let (status, _) = central.get_json(&unknown_client, "/warnings").await;
-    assert_eq!(status, 401);
 }

@@ -175,7 +175,11 @@ fn draft(record: &WarningRecord) -> Draft {
 /// The approval rules' refusal as the API answers it.
 pub fn refused(error: &ApprovalError) -> WarningError {
     match error {
-        ApprovalError::NotNow { .. } => WarningError::Conflict(coded(error)),
+        ApprovalError::NotNow { event, state } => WarningError::Conflict(
+            Refusal::new(Code::WarningNotNow)
+                .with("event", event.as_str())
+                .with("state", state.as_str()),
+        ),
         ApprovalError::NotAllowed { role, capability } => WarningError::Forbidden(
             Refusal::new(Code::Forbidden)
                 .with("capability", capability.code())
