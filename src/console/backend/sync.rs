@@ -28,6 +28,7 @@ use super::client::{CentralClient, ClientError, StreamItem};
 use super::history::on_demand;
 use super::kinds;
 use super::session::{Session, Token};
+use crate::console::messages::warnings::WarningEvent;
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent, Trouble};
 use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::Network;
@@ -389,6 +390,9 @@ impl SyncService {
             self.emit(SyncEvent::MaintenanceChanged(installed.maintenance.clone()))
                 .await;
         }
+        if !installed.warnings.is_empty() {
+            self.report_warnings().await?;
+        }
         let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
         let recent = self.with_cache(move |cache| cache.since(from)).await?;
         if !recent.is_empty() {
@@ -459,6 +463,14 @@ impl SyncService {
             self.link = link.clone();
             self.emit(SyncEvent::LinkChanged(link)).await;
         }
+    }
+
+    /// Tells the warnings screens the records the cache now holds.
+    async fn report_warnings(&self) -> Result<(), StoreError> {
+        let records = self.with_cache(|c| super::warnings::records(c)).await?;
+        self.emit_event(Event::Warnings(WarningEvent::RecordsChanged(records)))
+            .await;
+        Ok(())
     }
 
     async fn emit(&self, event: SyncEvent) {
