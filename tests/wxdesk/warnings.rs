@@ -6,9 +6,11 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::{Value, json};
+use wxdesk::console::messages::warnings::{DeskDraft, WarningCommand, WarningEvent};
+use wxdesk::console::messages::{Command, Event};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::time::HOUR_MS;
 use wxdesk::protocol::warnings::{WarningContent, WarningRecord};
@@ -199,7 +201,7 @@ async fn cap(central: &TestCentral, id: &str) -> String {
 /// it cannot run (a loud SKIP; a failure when `WXDESK_REQUIRE_PEERS=1`).
 fn xmllint(xml: &str) -> Option<bool> {
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cap/CAP-v1.2.xsd");
-    let run = Command::new("xmllint")
+    let run = std::process::Command::new("xmllint")
         .args(["--noout", "--schema"])
         .arg(&schema)
         .arg("-")
@@ -246,4 +248,114 @@ async fn checks_block_with_the_findings_code() {
     assert_eq!((status, list["warnings"].as_array().map(Vec::len)), (200, Some(0)));
     let bad = get(&central, Role::Leader, "/warnings?limit=0").await;
     assert_eq!(refused(&bad), (400, "out_of_bounds"));
+}
+
+/// A console backend of the duty forecaster, with the warnings events it reported.
+struct Desk {
+    link: wxdesk::console::backend::Link,
+    _handle: wxdesk::console::backend::BackendHandle,
+}
+
+impl Desk {
+    fn start(central: &TestCentral, cache: &Path, credentials: &Path) -> Self {
+        use wxdesk::console::backend::{self, BackendConfig, Link};
+        crate::support::init();
+        let (link, ends) = Link::pair();
+        let mut config = BackendConfig::new(&central.base(), cache.to_owned());
+        config.credentials_dir = Some(credentials.to_owned());
+        let clock: wxdesk::domain::time::SharedClock = wxdesk::domain::time::ManualClock::new(now());
+        let handle = backend::spawn(config, ends, clock, std::sync::Arc::new(|| {})).expect("backend");
+        Self { link, _handle: handle }
+    }
+
+    /// Waits for a warnings event that `done` accepts, and returns it.
+    async fn until(&mut self, what: &str, done: impl Fn(&WarningEvent) -> bool) -> WarningEvent {
+        let link = &mut self.link;
+        crate::support::within(what, async {
+            loop {
+                match link.recv().await {
+                    Some(Event::Warnings(event)) if done(&event) => return event,
+                    Some(_) => {}
+                    None => panic!("backend stopped"),
+                }
+            }
+        })
+        .await
+    }
+
+    fn send(&self, command: WarningCommand) {
+        self.link.send(Command::Warnings(command)).expect("command sent");
+    }
+}
+
+/// The duty forecaster's session, remembered where a backend finds it.
+async fn forecaster_session(central: &TestCentral, dir: &Path) -> std::path::PathBuf {
+    use wxdesk::console::backend::accounts::view;
+    use wxdesk::console::backend::credentials::{Credentials, NoKeyring};
+    central.token(Role::DutyForecaster).await;
+    let (status, body) = central
+        .login(&crate::support::client(), "duty-forecaster", crate::support::PASSWORD)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let login: wxdesk::protocol::LoginResponse = serde_json::from_value(body).unwrap();
+    let path = dir.join("credentials");
+    Credentials::new(Some(path.clone()), &central.base(), std::sync::Arc::new(NoKeyring))
+        .save(&login.token, &view(login.session))
+        .expect("remembering the session");
+    path
+}
+
+fn has(records: &[WarningRecord], id: &str, state: &str) -> bool {
+    records
+        .iter()
+        .any(|r| r.id == id && serde_json::to_value(&r.state).unwrap()["state"] == state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_keeps_its_drafts_and_syncs_the_records() {
+    let mut central = TestCentral::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.sqlite");
+    let credentials = forecaster_session(&central, dir.path()).await;
+    let draft = DeskDraft {
+        id: 7,
+        composer: "{\"kept\":[1,2]}".into(),
+        content: serde_json::from_value(content("issue", None, &[A, B], "发布暴雨黄色预警信号。")).unwrap(),
+        submitted_as: None,
+    };
+    let mut desk = Desk::start(&central, &cache, &credentials);
+    desk.until("no drafts at first", |e| e == &WarningEvent::DraftsLoaded(vec![])).await;
+    desk.send(WarningCommand::SaveDraft(draft.clone()));
+    let kept = WarningEvent::DraftsLoaded(vec![draft.clone()]);
+    desk.until("the draft kept", |e| e == &kept).await;
+    drop(desk);
+
+    // A restarted backend still has it; submitting it makes it name its record.
+    let mut desk = Desk::start(&central, &cache, &credentials);
+    desk.until("the draft after a restart", |e| e == &kept).await;
+    desk.send(WarningCommand::Submit(draft.clone()));
+    let done = desk.until("submitted", |e| matches!(e, WarningEvent::Done(_) | WarningEvent::Refused { .. })).await;
+    let WarningEvent::Done(record) = done else { panic!("{done:?}") };
+    assert_eq!(record.id, "w1");
+    desk.until("the draft names its record", |e| {
+        matches!(e, WarningEvent::DraftsLoaded(d) if d[0].submitted_as.as_deref() == Some("w1"))
+    })
+    .await;
+
+    // A supervisor's approval elsewhere reaches this desk's cache by sync.
+    let approved = post(&central, Role::Supervisor, "/warnings/w1/approve", &json!({"pin": record.pin})).await;
+    assert_eq!(approved.0, 200, "{approved:?}");
+    desk.until("the approval synced", |e| matches!(e, WarningEvent::RecordsChanged(r) if has(r, "w1", "approved"))).await;
+
+    // With the central gone nothing is sent: the desk says so, and the record stays approved.
+    central.shutdown().await;
+    desk.send(WarningCommand::Release { id: "w1".into(), pin: record.pin.clone() });
+    let offline = desk.until("refused offline", |e| matches!(e, WarningEvent::Refused { .. })).await;
+    let WarningEvent::Refused { code, message, offline } = offline else { unreachable!() };
+    assert_eq!((code.as_str(), offline), ("unreachable", true));
+    assert!(message.contains("尚未发送"), "{message}");
+    drop(desk);
+    let cached = wxdesk::store::cache::CacheDb::open_reader(&cache).unwrap();
+    let records = wxdesk::console::backend::warnings::records(&cached).unwrap();
+    assert!(has(&records, "w1", "approved"), "{records:?}");
 }

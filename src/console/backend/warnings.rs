@@ -207,12 +207,13 @@ impl WarningsService {
                 None => client.submit_warning(&draft.content).await,
             },
         };
-        if let Ok(record) = &answer {
-            draft.submitted_as = Some(record.id.clone());
+        let submitted_as = answer.as_ref().ok().map(|record| record.id.clone());
+        self.answer(answer).await;
+        if submitted_as.is_some() {
+            draft.submitted_as = submitted_as;
             self.keep(&draft).await;
             self.announce_drafts().await;
         }
-        self.answer(answer).await;
     }
 
     async fn step<B: serde::Serialize + Sync + ?Sized>(&self, id: &str, step: &str, body: &B) {
