@@ -161,7 +161,12 @@ pub fn routes() -> Vec<Route> {
             Requires(DraftWarning),
             post(warnings::submit),
         ),
-        route(Verb::Get, "/warnings/{id}", Requires(Read), get(warnings::one)),
+        route(
+            Verb::Get,
+            "/warnings/{id}",
+            Requires(Read),
+            get(warnings::one),
+        ),
         route(
             Verb::Post,
             "/warnings/{id}/revise",

@@ -338,10 +338,7 @@ impl ServeSettings {
                 .map_or(DEFAULT_INTEGRITY_EVERY, |i| i.every.0),
             log: file.log,
             gateways: file.gateways,
-            warnings: file
-                .warnings
-                .unwrap_or_default()
-                .settings()?,
+            warnings: file.warnings.unwrap_or_default().settings()?,
         })
     }
 }

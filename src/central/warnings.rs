@@ -69,7 +69,12 @@ pub async fn list(
     let records = state.blocking(|store| store.warnings()).await?;
     let warnings = records
         .into_iter()
-        .filter(|r| query.state.as_deref().is_none_or(|s| state_name(&r.state) == s))
+        .filter(|r| {
+            query
+                .state
+                .as_deref()
+                .is_none_or(|s| state_name(&r.state) == s)
+        })
         .take(limit)
         .collect();
     Ok(Json(WarningList { warnings }))
@@ -118,15 +123,22 @@ async fn write(
         .call(move |store| {
             let step = |book: &WarningBook| {
                 let records = decide(book, Actor { name: &name, role }, now)?;
-                let id = target.clone().or_else(|| records.first().map(|r| r.id.clone()));
-                let audit = audit.clone().target(format!("warning:{}", id.unwrap_or_default()));
+                let id = target
+                    .clone()
+                    .or_else(|| records.first().map(|r| r.id.clone()));
+                let audit = audit
+                    .clone()
+                    .target(format!("warning:{}", id.unwrap_or_default()));
                 Ok(WarningWrite { records, audit })
             };
             store.write_warnings(now, &step).map_err(Failure::from)
         })
         .await?;
     state.advance_head(head);
-    let record = records.into_iter().next().ok_or_else(|| Failure::internal("nothing written"))?;
+    let record = records
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::internal("nothing written"))?;
     tracing::info!(id = %record.id, action = action.code(), state = state_name(&record.state), "warning step");
     Ok(record)
 }
@@ -150,11 +162,17 @@ pub async fn submit(
     ApiJson(content): ApiJson<WarningContent>,
 ) -> Result<(StatusCode, Json<WarningRecord>), Failure> {
     let settings = settings(&state);
-    let record = write(&state, &principal, AuditAction::WarningSubmitted, None, move |book, actor, now| {
-        rules::check_content(&content, catalogue()?, &settings, now)?;
-        rules::check_lifecycle(&content, book, now)?;
-        Ok(vec![rules::submit(book, content.clone(), actor.name, now)])
-    })
+    let record = write(
+        &state,
+        &principal,
+        AuditAction::WarningSubmitted,
+        None,
+        move |book, actor, now| {
+            rules::check_content(&content, catalogue()?, &settings, now)?;
+            rules::check_lifecycle(&content, book, now)?;
+            Ok(vec![rules::submit(book, content.clone(), actor.name, now)])
+        },
+    )
     .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
@@ -173,13 +191,19 @@ pub async fn revise(
 ) -> Result<Json<WarningRecord>, Failure> {
     let settings = settings(&state);
     let target = Some(id.clone());
-    let record = write(&state, &principal, AuditAction::WarningRevised, target, move |book, actor, now| {
-        let record = existing(book, &id)?;
-        let revised = rules::revise(record, content.clone(), actor, now)?;
-        rules::check_content(&content, catalogue()?, &settings, now)?;
-        rules::check_lifecycle(&content, book, now)?;
-        Ok(vec![revised])
-    })
+    let record = write(
+        &state,
+        &principal,
+        AuditAction::WarningRevised,
+        target,
+        move |book, actor, now| {
+            let record = existing(book, &id)?;
+            let revised = rules::revise(record, content.clone(), actor, now)?;
+            rules::check_content(&content, catalogue()?, &settings, now)?;
+            rules::check_lifecycle(&content, book, now)?;
+            Ok(vec![revised])
+        },
+    )
     .await?;
     Ok(Json(record))
 }
@@ -192,9 +216,20 @@ pub async fn approve(
     ApiJson(request): ApiJson<PinRequest>,
 ) -> Result<Json<WarningRecord>, Failure> {
     let target = Some(id.clone());
-    let record = write(&state, &principal, AuditAction::WarningApproved, target, move |book, actor, now| {
-        Ok(vec![rules::approve(existing(book, &id)?, &request.pin, actor, now)?])
-    })
+    let record = write(
+        &state,
+        &principal,
+        AuditAction::WarningApproved,
+        target,
+        move |book, actor, now| {
+            Ok(vec![rules::approve(
+                existing(book, &id)?,
+                &request.pin,
+                actor,
+                now,
+            )?])
+        },
+    )
     .await?;
     Ok(Json(record))
 }
@@ -207,9 +242,20 @@ pub async fn send_back(
     ApiJson(request): ApiJson<ReturnRequest>,
 ) -> Result<Json<WarningRecord>, Failure> {
     let target = Some(id.clone());
-    let record = write(&state, &principal, AuditAction::WarningReturned, target, move |book, actor, now| {
-        Ok(vec![rules::send_back(existing(book, &id)?, &request.comment, actor, now)?])
-    })
+    let record = write(
+        &state,
+        &principal,
+        AuditAction::WarningReturned,
+        target,
+        move |book, actor, now| {
+            Ok(vec![rules::send_back(
+                existing(book, &id)?,
+                &request.comment,
+                actor,
+                now,
+            )?])
+        },
+    )
     .await?;
     Ok(Json(record))
 }
@@ -224,10 +270,22 @@ pub async fn sign_alone(
 ) -> Result<Json<WarningRecord>, Failure> {
     let policy = settings(&state).alone;
     let target = Some(id.clone());
-    let record = write(&state, &principal, AuditAction::WarningSignedAlone, target, move |book, actor, now| {
-        let record = existing(book, &id)?;
-        Ok(vec![rules::sign_alone(record, &request.pin, actor, &policy, now)?])
-    })
+    let record = write(
+        &state,
+        &principal,
+        AuditAction::WarningSignedAlone,
+        target,
+        move |book, actor, now| {
+            let record = existing(book, &id)?;
+            Ok(vec![rules::sign_alone(
+                record,
+                &request.pin,
+                actor,
+                &policy,
+                now,
+            )?])
+        },
+    )
     .await?;
     Ok(Json(record))
 }
@@ -241,9 +299,22 @@ pub async fn release(
 ) -> Result<Json<WarningRecord>, Failure> {
     let issuer = settings(&state).issuer_code;
     let target = Some(id.clone());
-    let record = write(&state, &principal, AuditAction::WarningReleased, target, move |book, actor, now| {
-        rules::release(existing(book, &id)?, &request.pin, actor, book, &issuer, now)
-    })
+    let record = write(
+        &state,
+        &principal,
+        AuditAction::WarningReleased,
+        target,
+        move |book, actor, now| {
+            rules::release(
+                existing(book, &id)?,
+                &request.pin,
+                actor,
+                book,
+                &issuer,
+                now,
+            )
+        },
+    )
     .await?;
     leave_the_building(&record);
     Ok(Json(record))
@@ -285,7 +356,10 @@ pub async fn cap(
     }
     let xml = export::cap_xml(&record, followed.as_ref(), &network, &settings)
         .map_err(|e| Failure::internal(format!("CAP of warning {id}: {e}")))?;
-    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml))
+    Ok((
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        xml,
+    ))
 }
 
 impl From<WarningError> for Failure {
@@ -294,7 +368,9 @@ impl From<WarningError> for Failure {
             WarningError::NotFound(r) => Failure::not_found(&r),
             WarningError::Forbidden(r) => Failure::refused(StatusCode::FORBIDDEN, &r),
             WarningError::Conflict(r) => Failure::conflict(&r),
-            WarningError::Unprocessable(r) => Failure::refused(StatusCode::UNPROCESSABLE_ENTITY, &r),
+            WarningError::Unprocessable(r) => {
+                Failure::refused(StatusCode::UNPROCESSABLE_ENTITY, &r)
+            }
             WarningError::Store(e) => Failure::from(e),
         }
     }

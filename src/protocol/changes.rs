@@ -313,14 +313,16 @@ mod tests {
                 note: String::new(),
                 recorded_by: "tech".into(),
             }),
-            ChangeData::Warning(Box::new(serde_json::from_value(json!({
-                "id": "w1",
-                "content": {"action": "issue", "signal": "rainstorm", "level": "yellow",
-                            "area": ["350423100"], "issued_at": "2026-12-07T00:00:00Z",
-                            "texts": {}, "recipient_groups": []},
-                "pin": "", "drafter": "zhang", "state": {"state": "submitted"}, "steps": [],
-            }))
-            .unwrap())),
+            ChangeData::Warning(Box::new(
+                serde_json::from_value(json!({
+                    "id": "w1",
+                    "content": {"action": "issue", "signal": "rainstorm", "level": "yellow",
+                                "area": ["350423100"], "issued_at": "2026-12-07T00:00:00Z",
+                                "texts": {}, "recipient_groups": []},
+                    "pin": "", "drafter": "zhang", "state": {"state": "submitted"}, "steps": [],
+                }))
+                .unwrap(),
+            )),
         ];
         for data in every {
             let wire = serde_json::to_value(&data).unwrap();

@@ -54,10 +54,10 @@ pub mod outbox;
 mod qc;
 mod schema;
 pub mod snapshot;
-mod warning_store;
-pub mod warnings;
 #[cfg(test)]
 mod tests;
+mod warning_store;
+pub mod warnings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -15,10 +15,10 @@ use wxdesk::domain::history::{
     ViewRequest,
 };
 use wxdesk::domain::qc::{QcFlags, QcTest};
+use wxdesk::domain::warning::approval::DraftState;
 use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
 use wxdesk::protocol::snapshot::{ChunkPage, RollupPage, RollupSeries, SnapshotHead};
-use wxdesk::domain::warning::approval::DraftState;
 use wxdesk::protocol::*;
 
 use crate::support::{TestCentral, client};
@@ -234,7 +234,10 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("RollupSeries", round_trip::<RollupSeries>),
         ("RollupPage", round_trip::<RollupPage>),
         ("SignalLevel", round_trip::<wxdesk::domain::warning::Level>),
-        ("WarningAction", round_trip::<wxdesk::domain::warning::Action>),
+        (
+            "WarningAction",
+            round_trip::<wxdesk::domain::warning::Action>,
+        ),
         ("WarningContent", round_trip::<warnings::WarningContent>),
         ("WarningStep", round_trip::<warnings::WarningStep>),
         ("WarningState", round_trip::<DraftState>),

@@ -40,11 +40,16 @@ fn county_outline() -> &'static [LatLon] {
 /// The text CAP carries as its description: the plain text a reader gets (WeCom text, else
 /// the SMS, else the LED line).
 fn description(record: &WarningRecord) -> String {
-    [Channel::WecomText, Channel::Sms, Channel::Led, Channel::Loudspeaker]
-        .iter()
-        .find_map(|c| record.content.texts.get(c))
-        .cloned()
-        .unwrap_or_default()
+    [
+        Channel::WecomText,
+        Channel::Sms,
+        Channel::Led,
+        Channel::Loudspeaker,
+    ]
+    .iter()
+    .find_map(|c| record.content.texts.get(c))
+    .cloned()
+    .unwrap_or_default()
 }
 
 /// The CAP document of `record` (released), following `followed` when it is a follow-up; an
@@ -64,8 +69,13 @@ pub fn cap_xml(
         (Action::Issue, _) => Vec::new(),
         (_, Some(f)) => vec![CapReference {
             sender: settings.issuer_code.clone(),
-            identifier: f.cap_identifier.clone().ok_or("the followed warning has no identifier")?,
-            sent: f.released_at.ok_or("the followed warning was not released")?,
+            identifier: f
+                .cap_identifier
+                .clone()
+                .ok_or("the followed warning has no identifier")?,
+            sent: f
+                .released_at
+                .ok_or("the followed warning was not released")?,
         }],
         (_, None) => return Err("the followed warning is missing".into()),
     };

@@ -123,7 +123,8 @@ pub fn check_content(
         ));
     }
     let c = content;
-    let mut findings = checks::check_times(c.action, c.issued_at, c.expires_at, now, &settings.checks);
+    let mut findings =
+        checks::check_times(c.action, c.issued_at, c.expires_at, now, &settings.checks);
     for (channel, text) in &c.texts {
         findings.extend(checks::check_channel(*channel, text, &settings.checks));
     }
@@ -212,10 +213,12 @@ pub fn revise(
         return Err(WarningError::Forbidden(Refusal::new(Code::NotDrafter)));
     }
     let policy = approval::AlonePolicy::default();
-    let editing = approval::step(&draft(record), &DraftEvent::Edit, &policy).map_err(|e| refused(&e))?;
+    let editing =
+        approval::step(&draft(record), &DraftEvent::Edit, &policy).map_err(|e| refused(&e))?;
     let mut editing_draft = draft(record);
     editing_draft.state = editing;
-    let state = approval::step(&editing_draft, &DraftEvent::Submit, &policy).map_err(|e| refused(&e))?;
+    let state =
+        approval::step(&editing_draft, &DraftEvent::Submit, &policy).map_err(|e| refused(&e))?;
     let mut next = record.clone();
     next.pin = content.pin();
     next.content = content;
@@ -314,7 +317,12 @@ pub fn release(
     next.cap_identifier = Some(cap_identifier(book, issuer_code, now)?);
     next.steps.push(step(now, actor.name, "released", None));
     let mut written = vec![next];
-    if let Some(followed) = record.content.follows.as_deref().and_then(|id| book.find(id)) {
+    if let Some(followed) = record
+        .content
+        .follows
+        .as_deref()
+        .and_then(|id| book.find(id))
+    {
         let mut replaced = followed.clone();
         replaced.replaced_by = Some(record.id.clone());
         written.push(replaced);
@@ -324,8 +332,16 @@ pub fn release(
 
 /// The national identifier for a release at `now`; a second release within the same second
 /// takes the next free second, so identifiers stay unique.
-fn cap_identifier(book: &WarningBook, issuer_code: &str, now: Timestamp) -> Result<String, WarningError> {
-    let taken = |id: &str| book.records.iter().any(|r| r.cap_identifier.as_deref() == Some(id));
+fn cap_identifier(
+    book: &WarningBook,
+    issuer_code: &str,
+    now: Timestamp,
+) -> Result<String, WarningError> {
+    let taken = |id: &str| {
+        book.records
+            .iter()
+            .any(|r| r.cap_identifier.as_deref() == Some(id))
+    };
     let mut at = now;
     loop {
         let id = crate::formats::cap::identifier(issuer_code, at)

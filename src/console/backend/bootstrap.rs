@@ -25,8 +25,8 @@ use crate::protocol::snapshot::{
 use crate::protocol::{ChunkDto, Cursor};
 use crate::store::StoreError;
 use crate::store::cache::CacheDb;
-use crate::store::cache::warnings::SyncedWarning;
 use crate::store::cache::snapshot::{SeriesRollups, SnapshotStart, StoredHour};
+use crate::store::cache::warnings::SyncedWarning;
 use crate::store::rollups;
 
 /// Why a bootstrap stopped (it starts again at the next session: the cache has no cursor).

@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 
 use super::client::FeedBatch;
 use crate::domain::{StationId, Timestamp};
+use crate::protocol::warnings::WarningRecord;
 use crate::protocol::{
     Change, Cursor, HoursChange, MaintenanceDto, ObservationRecord, QcChange, kind,
 };
-use crate::protocol::warnings::WarningRecord;
 use crate::store::cache::{CacheChange, HourChunk, SyncBatch};
 
 /// One change kind the desk reads.

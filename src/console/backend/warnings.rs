@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 
 use super::client::{CentralClient, ClientError};
 use super::session::{Emitter, Session};
-use crate::console::messages::warnings::{DeskDraft, WarningCommand, WarningEvent};
 use crate::console::messages::Event;
+use crate::console::messages::warnings::{DeskDraft, WarningCommand, WarningEvent};
 use crate::console::ui::i18n::{Language, say};
 use crate::domain::refusal::{Code, Params};
 use crate::protocol::warnings::{PinRequest, ReturnRequest, WarningRecord};
@@ -201,7 +201,9 @@ impl WarningsService {
             return;
         }
         let answer = match self.session.authorise(&self.client) {
-            None => Err(ClientError::Unauthorized(Code::Unauthorized.as_str().into())),
+            None => Err(ClientError::Unauthorized(
+                Code::Unauthorized.as_str().into(),
+            )),
             Some(client) => match &draft.submitted_as {
                 Some(id) => client.warning_step(id, "revise", &draft.content).await,
                 None => client.submit_warning(&draft.content).await,
@@ -218,7 +220,9 @@ impl WarningsService {
 
     async fn step<B: serde::Serialize + Sync + ?Sized>(&self, id: &str, step: &str, body: &B) {
         let answer = match self.session.authorise(&self.client) {
-            None => Err(ClientError::Unauthorized(Code::Unauthorized.as_str().into())),
+            None => Err(ClientError::Unauthorized(
+                Code::Unauthorized.as_str().into(),
+            )),
             Some(client) => client.warning_step(id, step, body).await,
         };
         self.answer(answer).await;
@@ -231,7 +235,9 @@ impl WarningsService {
                 match synced(&record) {
                     Ok(warning) => {
                         let stored = self
-                            .with_cache(move |c| c.apply(vec![crate::store::cache::CacheChange::Warning(warning)]))
+                            .with_cache(move |c| {
+                                c.apply(vec![crate::store::cache::CacheChange::Warning(warning)])
+                            })
                             .await;
                         if let Err(error) = stored {
                             tracing::warn!(%error, "the answered record was not cached; sync brings it");

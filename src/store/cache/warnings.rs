@@ -101,7 +101,12 @@ impl CacheDb {
                      content = excluded.content, submitted_as = excluded.submitted_as",
             )
             .and_then(|mut s| {
-                s.execute(params![id, draft.composer, draft.content, draft.submitted_as])
+                s.execute(params![
+                    id,
+                    draft.composer,
+                    draft.content,
+                    draft.submitted_as
+                ])
             })
             .context("keeping a draft")?;
         Ok(())
@@ -130,7 +135,10 @@ mod tests {
             record: format!("{{\"state\":\"{state}\"}}"),
         };
         let applied = cache
-            .apply(vec![CacheChange::Warning(w("submitted")), CacheChange::Warning(w("sent"))])
+            .apply(vec![
+                CacheChange::Warning(w("submitted")),
+                CacheChange::Warning(w("sent")),
+            ])
             .unwrap();
         assert!(applied.warnings);
         assert_eq!(cache.warning_records().unwrap(), [w("sent")]);
@@ -148,8 +156,15 @@ mod tests {
         cache.save_draft(&submitted).unwrap();
         assert_eq!(cache.drafts().unwrap(), [submitted]);
         cache.forget_synced().unwrap();
-        assert!(cache.warning_records().unwrap().is_empty(), "synced data goes");
-        assert_eq!(cache.drafts().unwrap().len(), 1, "drafts are the desk's own");
+        assert!(
+            cache.warning_records().unwrap().is_empty(),
+            "synced data goes"
+        );
+        assert_eq!(
+            cache.drafts().unwrap().len(),
+            1,
+            "drafts are the desk's own"
+        );
         cache.drop_draft(3).unwrap();
         assert!(cache.drafts().unwrap().is_empty());
     }

@@ -121,9 +121,8 @@ mod tests {
         store.write_warnings(now(), &update).unwrap();
         assert_eq!(store.warning("w1").unwrap(), Some(released.clone()));
         assert_eq!(store.warnings().unwrap(), [second[0].clone(), released]);
-        let refuse = |_: &WarningBook| {
-            Err(WarningError::Conflict(Refusal::new(Code::ContentChanged)))
-        };
+        let refuse =
+            |_: &WarningBook| Err(WarningError::Conflict(Refusal::new(Code::ContentChanged)));
         assert!(matches!(
             store.write_warnings(now(), &refuse),
             Err(WarningError::Conflict(_))

@@ -75,28 +75,87 @@ fn code(result: Result<impl std::fmt::Debug, WarningError>) -> String {
 
 #[test]
 fn the_approval_rules_refuse_with_their_codes() {
-    let record = submit(&book(vec![]), content(Action::Issue, None, &["101"]), "zhang", NOW);
+    let record = submit(
+        &book(vec![]),
+        content(Action::Issue, None, &["101"]),
+        "zhang",
+        NOW,
+    );
     let pin = record.pin.clone();
     let own_supervisor = Actor {
         name: "zhang",
         role: Role::Supervisor,
     };
     let table: Vec<(&str, Result<WarningRecord, WarningError>, &str)> = vec![
-        ("drafter approves", approve(&record, &pin, own_supervisor, NOW), "approver_is_drafter"),
-        ("forecaster approves", approve(&record, &pin, FORECASTER, NOW), "forbidden"),
-        ("stale pin", approve(&record, "0000", SUPERVISOR, NOW), "content_changed"),
-        ("blank comment", send_back(&record, "  ", SUPERVISOR, NOW), "comment_required"),
-        ("release unapproved", release(&record, &pin, FORECASTER, &book(vec![]), "35042341600000", NOW).map(|mut v| v.remove(0)), "warning_not_now"),
-        ("revise by another", revise(&record, content(Action::Issue, None, &["102"]), Actor { name: "wang", role: Role::DutyForecaster }, NOW), "not_drafter"),
-        ("alone: an issue", sign_alone(&record, &pin, FORECASTER, &AlonePolicy::default(), NOW), "alone_not_allowed"),
+        (
+            "drafter approves",
+            approve(&record, &pin, own_supervisor, NOW),
+            "approver_is_drafter",
+        ),
+        (
+            "forecaster approves",
+            approve(&record, &pin, FORECASTER, NOW),
+            "forbidden",
+        ),
+        (
+            "stale pin",
+            approve(&record, "0000", SUPERVISOR, NOW),
+            "content_changed",
+        ),
+        (
+            "blank comment",
+            send_back(&record, "  ", SUPERVISOR, NOW),
+            "comment_required",
+        ),
+        (
+            "release unapproved",
+            release(
+                &record,
+                &pin,
+                FORECASTER,
+                &book(vec![]),
+                "35042341600000",
+                NOW,
+            )
+            .map(|mut v| v.remove(0)),
+            "warning_not_now",
+        ),
+        (
+            "revise by another",
+            revise(
+                &record,
+                content(Action::Issue, None, &["102"]),
+                Actor {
+                    name: "wang",
+                    role: Role::DutyForecaster,
+                },
+                NOW,
+            ),
+            "not_drafter",
+        ),
+        (
+            "alone: an issue",
+            sign_alone(&record, &pin, FORECASTER, &AlonePolicy::default(), NOW),
+            "alone_not_allowed",
+        ),
     ];
     for (what, result, want) in table {
         assert_eq!(code(result), want, "{what}");
     }
     let approved = approve(&record, &pin, SUPERVISOR, NOW).unwrap();
     assert!(matches!(&approved.state, DraftState::Approved(s) if s.by == "li" && !s.alone));
-    let revised = revise(&approved, content(Action::Issue, None, &["102"]), FORECASTER, NOW).unwrap();
-    assert_eq!(revised.state, DraftState::Submitted, "an edit voids the approval");
+    let revised = revise(
+        &approved,
+        content(Action::Issue, None, &["102"]),
+        FORECASTER,
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(
+        revised.state,
+        DraftState::Submitted,
+        "an edit voids the approval"
+    );
     assert_ne!(revised.pin, pin);
     let steps: Vec<&str> = revised.steps.iter().map(|s| s.step.as_str()).collect();
     assert_eq!(steps, ["submitted", "approved", "revised"]);
@@ -105,24 +164,53 @@ fn the_approval_rules_refuse_with_their_codes() {
 #[test]
 fn release_stamps_the_record_and_replaces_what_it_follows() {
     let w1 = released("w1", content(Action::Issue, None, &["101", "102"]));
-    let lift = submit(&book(vec![w1.clone()]), content(Action::Lift, Some("w1"), &["101"]), "zhang", NOW);
+    let lift = submit(
+        &book(vec![w1.clone()]),
+        content(Action::Lift, Some("w1"), &["101"]),
+        "zhang",
+        NOW,
+    );
     let night = NOW.plus_ms(5 * HOUR_MS);
     let policy = AlonePolicy {
         actions: [Action::Lift].into(),
         window: Some((22 * 60, 8 * 60)),
     };
-    assert_eq!(code(sign_alone(&lift, &lift.pin, FORECASTER, &policy, NOW)), "alone_not_allowed");
+    assert_eq!(
+        code(sign_alone(&lift, &lift.pin, FORECASTER, &policy, NOW)),
+        "alone_not_allowed"
+    );
     let signed = sign_alone(&lift, &lift.pin, FORECASTER, &policy, night).unwrap();
     let records = book(vec![lift.clone(), w1.clone()]);
-    let written = release(&signed, &signed.pin, FORECASTER, &records, "35042341600000", night).unwrap();
-    assert_eq!(written[0].cap_identifier.as_deref(), Some("35042341600000_20261127230000"));
+    let written = release(
+        &signed,
+        &signed.pin,
+        FORECASTER,
+        &records,
+        "35042341600000",
+        night,
+    )
+    .unwrap();
+    assert_eq!(
+        written[0].cap_identifier.as_deref(),
+        Some("35042341600000_20261127230000")
+    );
     assert_eq!(written[1].replaced_by.as_deref(), Some(lift.id.as_str()));
     // A partial lift leaves the rest in force, which a later follow-up follows.
     let after = in_force(&[written[0].clone(), written[1].clone()]);
     let rest = after.iter().find(|w| w.id == lift.id).unwrap();
-    assert_eq!((rest.area.clone(), rest.state(night)), (area(&["102"]), WarningState::Active));
+    assert_eq!(
+        (rest.area.clone(), rest.state(night)),
+        (area(&["102"]), WarningState::Active)
+    );
     assert!(after.iter().any(|w| w.id == "w1" && w.closed));
-    let second = release(&written[0], &signed.pin, FORECASTER, &book(written.clone()), "35042341600000", night);
+    let second = release(
+        &written[0],
+        &signed.pin,
+        FORECASTER,
+        &book(written.clone()),
+        "35042341600000",
+        night,
+    );
     assert_eq!(code(second), "warning_not_now", "released once");
 }
 
@@ -141,8 +229,14 @@ fn lifecycle_and_checks_answer_with_the_domains_codes() {
     assert!(check_lifecycle(&wider, &records, NOW).is_ok());
     let table = [
         (content(Action::Issue, None, &["102"]), "already_in_force"),
-        (content(Action::Lift, Some("w9"), &["101"]), "follows_unknown"),
-        (content(Action::Continue, None, &["101"]), "nothing_followed"),
+        (
+            content(Action::Lift, Some("w9"), &["101"]),
+            "follows_unknown",
+        ),
+        (
+            content(Action::Continue, None, &["101"]),
+            "nothing_followed",
+        ),
     ];
     for (c, want) in table {
         assert_eq!(code(check_lifecycle(&c, &records, NOW)), want, "{c:?}");
@@ -197,7 +291,10 @@ fn every_domain_refusal_is_registered_with_its_parameters() {
         let refusal = coded(&error);
         assert_eq!(refusal.code.as_str(), error["code"], "{error}");
         for name in refusal.params.keys() {
-            assert!(refusal.code.params().contains(&name.as_str()), "{error}: {name}");
+            assert!(
+                refusal.code.params().contains(&name.as_str()),
+                "{error}: {name}"
+            );
         }
     }
 }
