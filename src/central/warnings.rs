@@ -23,7 +23,7 @@ use super::error::{ApiJson, ApiPath, ApiQuery, Failure};
 use crate::domain::Timestamp;
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::refusal::{Code, Refusal};
-use crate::domain::warning::approval::DraftState;
+use crate::domain::warning::approval::state_name;
 use crate::protocol::warnings::{
     PinRequest, ReturnRequest, WarningContent, WarningList, WarningQuery, WarningRecord,
 };
@@ -33,17 +33,6 @@ pub use settings::WarningSettings;
 
 /// Most records one `GET /warnings` answers.
 pub const MAX_LIST: usize = 1000;
-
-/// The state's name as `?state=` and the record's steps write it.
-fn state_name(state: &DraftState) -> &'static str {
-    match state {
-        DraftState::Editing => "editing",
-        DraftState::Submitted => "submitted",
-        DraftState::Returned { .. } => "returned",
-        DraftState::Approved(_) => "approved",
-        DraftState::Sent(_) => "sent",
-    }
-}
 
 /// `GET /warnings[?state=&limit=]`: records, newest first.
 pub async fn list(

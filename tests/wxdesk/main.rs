@@ -31,3 +31,4 @@ mod ui_access;
 mod ui_history;
 mod warnings;
 mod workers;
+mod xmllint;

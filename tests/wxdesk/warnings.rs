@@ -4,9 +4,7 @@
 //! silently enlarge the area, release, the audit trail of every step, and the CAP of a
 //! released warning and of its lift against the OASIS schema.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::Stdio;
 
 use serde_json::{Value, json};
 use wxdesk::console::messages::warnings::{DeskDraft, WarningCommand, WarningEvent};
@@ -16,6 +14,7 @@ use wxdesk::domain::time::HOUR_MS;
 use wxdesk::protocol::warnings::{WarningContent, WarningRecord};
 
 use crate::support::{TestCentral, client_with, now};
+use crate::xmllint::xmllint;
 
 /// 龙津镇, 嵩溪镇 and a third township (NBS 2023).
 const A: &str = "350423100";
@@ -363,40 +362,6 @@ async fn cap(central: &TestCentral, id: &str) -> String {
             .starts_with("application/xml")
     );
     response.text().await.unwrap()
-}
-
-/// `Some(valid)` from `xmllint --schema` reading `xml` on its standard input, or `None` when
-/// it cannot run (a loud SKIP; a failure when `WXDESK_REQUIRE_PEERS=1`).
-fn xmllint(xml: &str) -> Option<bool> {
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cap/CAP-v1.2.xsd");
-    let run = std::process::Command::new("xmllint")
-        .args(["--noout", "--schema"])
-        .arg(&schema)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("piped")
-                .write_all(xml.as_bytes())?;
-            child.wait()
-        });
-    match run {
-        Ok(status) => Some(status.success()),
-        Err(e) if std::env::var("WXDESK_REQUIRE_PEERS").as_deref() == Ok("1") => {
-            panic!("xmllint is required (WXDESK_REQUIRE_PEERS=1) but cannot run: {e}")
-        }
-        Err(e) => {
-            eprintln!(
-                "\n*** SKIP: CAP schema validation not run: xmllint unavailable ({e}); install libxml2-utils ***\n"
-            );
-            None
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

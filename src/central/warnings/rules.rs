@@ -227,6 +227,25 @@ pub fn revise(
     Ok(next)
 }
 
+/// The record after `event`, taken by `actor` at `now` as step `name` (with `comment`); with
+/// `pin`, only if it is the record's.
+fn advance(
+    record: &WarningRecord,
+    event: &DraftEvent,
+    policy: &approval::AlonePolicy,
+    pin: Option<&str>,
+    (actor, now, name, comment): (Actor<'_>, Timestamp, &str, Option<String>),
+) -> Result<WarningRecord, WarningError> {
+    let state = approval::step(&draft(record), event, policy).map_err(|e| refused(&e))?;
+    if let Some(pin) = pin {
+        check_pin(record, pin)?;
+    }
+    let mut next = record.clone();
+    next.state = state;
+    next.steps.push(step(now, actor.name, name, comment));
+    Ok(next)
+}
+
 /// A supervisor's approval of the record as pinned.
 pub fn approve(
     record: &WarningRecord,
@@ -239,13 +258,14 @@ pub fn approve(
         role: actor.role,
         pin: pin.to_owned(),
     };
-    let state = approval::step(&draft(record), &event, &approval::AlonePolicy::default())
-        .map_err(|e| refused(&e))?;
-    check_pin(record, pin)?;
-    let mut next = record.clone();
-    next.state = state;
-    next.steps.push(step(now, actor.name, "approved", None));
-    Ok(next)
+    let policy = approval::AlonePolicy::default();
+    advance(
+        record,
+        &event,
+        &policy,
+        Some(pin),
+        (actor, now, "approved", None),
+    )
 }
 
 /// A supervisor's return with a comment.
@@ -255,18 +275,20 @@ pub fn send_back(
     actor: Actor<'_>,
     now: Timestamp,
 ) -> Result<WarningRecord, WarningError> {
+    let comment = comment.trim().to_owned();
     let event = DraftEvent::Return {
         by: actor.name.to_owned(),
         role: actor.role,
-        comment: comment.trim().to_owned(),
+        comment: comment.clone(),
     };
-    let state = approval::step(&draft(record), &event, &approval::AlonePolicy::default())
-        .map_err(|e| refused(&e))?;
-    let mut next = record.clone();
-    next.state = state;
-    let said = Some(comment.trim().to_owned());
-    next.steps.push(step(now, actor.name, "returned", said));
-    Ok(next)
+    let policy = approval::AlonePolicy::default();
+    advance(
+        record,
+        &event,
+        &policy,
+        None,
+        (actor, now, "returned", Some(comment)),
+    )
 }
 
 /// The drafter signs a continue or lift alone, where `policy` allows it at `now`.
@@ -283,12 +305,13 @@ pub fn sign_alone(
         pin: pin.to_owned(),
         at: now,
     };
-    let state = approval::step(&draft(record), &event, policy).map_err(|e| refused(&e))?;
-    check_pin(record, pin)?;
-    let mut next = record.clone();
-    next.state = state;
-    next.steps.push(step(now, actor.name, "signed_alone", None));
-    Ok(next)
+    advance(
+        record,
+        &event,
+        policy,
+        Some(pin),
+        (actor, now, "signed_alone", None),
+    )
 }
 
 /// Release of an approved record: sent, stamped with its CAP identifier, and the warning it
@@ -306,16 +329,18 @@ pub fn release(
         role: actor.role,
         pin: pin.to_owned(),
     };
-    let state = approval::step(&draft(record), &event, &approval::AlonePolicy::default())
-        .map_err(|e| refused(&e))?;
-    check_pin(record, pin)?;
+    let policy = approval::AlonePolicy::default();
+    let mut next = advance(
+        record,
+        &event,
+        &policy,
+        Some(pin),
+        (actor, now, "released", None),
+    )?;
     // What it follows may have been replaced or expired since it was approved.
     check_lifecycle(&record.content, book, now)?;
-    let mut next = record.clone();
-    next.state = state;
     next.released_at = Some(now);
     next.cap_identifier = Some(cap_identifier(book, issuer_code, now)?);
-    next.steps.push(step(now, actor.name, "released", None));
     let mut written = vec![next];
     if let Some(followed) = record
         .content
