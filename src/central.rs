@@ -77,7 +77,9 @@ use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::backup::{BackupError, lock_for_serving};
-use crate::store::central::{ChangeFeed as _, Database as _, OpenMode, SqliteCentralStore};
+use crate::store::central::{
+    ChangeFeed as _, Database as _, NetworkStore as _, OpenMode, SqliteCentralStore,
+};
 use config::ServeSettings;
 use warnings::WarningSettings;
 use workers::backup::BackupSchedule;
@@ -350,7 +352,7 @@ pub async fn start(
     let state = AppState::new(store.clone(), clock.clone(), head, keep_alive)
         .with_limits(limits)
         .with_host_facts(host_facts)
-        .with_warnings(warnings);
+        .with_warnings(warnings.for_network(&store.network()?));
     let mut specs = Vec::new();
     specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));

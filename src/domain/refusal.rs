@@ -229,6 +229,8 @@ codes! {
     LiftOutsideArea = "lift_outside_area" ["outside"] "a lift cannot cover {outside}, which the warning does not";
     /// 422: no townships.
     EmptyArea = "empty_area" [] "the area is empty";
+    /// 422: an area naming a township that is not the county's.
+    UnknownTownship = "unknown_township" ["code"] "{code} is not a township of this county";
     /// 422: an unknown signal type.
     UnknownSignal = "unknown_signal" ["signal"] "unknown signal type {signal}";
     /// 422: a must-edit field is still empty.
@@ -255,8 +257,6 @@ codes! {
     ChannelTooLong = "channel_too_long" ["channel", "bytes", "limit"] "the {channel} text has {bytes} bytes; at most {limit}";
     /// 422: a template field over its limit.
     TemplateFieldTooLong = "template_field_too_long" ["field", "chars", "limit"] "template field {field} has {chars} characters; at most {limit}";
-    /// A warning only: the observations support a lower level.
-    ObservationsBelowLevel = "observations_below_level" ["drafted", "supported"] "the observations do not support {drafted}";
 }
 
 impl Code {

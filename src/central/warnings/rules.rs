@@ -86,7 +86,14 @@ pub fn check_lifecycle(
     book: &WarningBook,
     now: Timestamp,
 ) -> Result<(), WarningError> {
-    let all = in_force(&book.records);
+    // Practice and real warnings live apart: a drill never blocks or follows a real one.
+    let same_world: Vec<WarningRecord> = book
+        .records
+        .iter()
+        .filter(|r| r.content.practice == content.practice)
+        .cloned()
+        .collect();
+    let all = in_force(&same_world);
     let prev = match &content.follows {
         None => None,
         Some(id) => Some(all.iter().find(|w| &w.id == id).ok_or_else(|| {
@@ -106,13 +113,23 @@ pub fn check_lifecycle(
 }
 
 /// The blocking findings of the pre-send checks the central can make (times, every channel's
-/// text, template fields) and a signal the catalogue knows, the first one refused.
+/// text, template fields), townships of the county and a signal the catalogue knows, the
+/// first one refused.
 pub fn check_content(
     content: &WarningContent,
     catalogue: &Catalogue,
     settings: &WarningSettings,
     now: Timestamp,
 ) -> Result<(), WarningError> {
+    if let Some(code) = content
+        .area
+        .iter()
+        .find(|c| !settings.townships.contains(c.as_str()))
+    {
+        return Err(WarningError::Unprocessable(
+            Refusal::new(Code::UnknownTownship).with("code", code.as_str()),
+        ));
+    }
     let known = catalogue
         .signal(&content.signal)
         .is_some_and(|s| s.level(content.level).is_some());

@@ -25,6 +25,8 @@ pub struct WarningSettings {
     pub alone: AlonePolicy,
     /// The pre-send checks' limits and banned words.
     pub checks: CheckConfig,
+    /// The NBS codes of the county's townships, which a warning's area may name.
+    pub townships: BTreeSet<String>,
 }
 
 impl Default for WarningSettings {
@@ -40,7 +42,21 @@ impl Default for WarningSettings {
                 window: Some((22 * 60, 8 * 60)),
             },
             checks: CheckConfig::default(),
+            townships: BTreeSet::new(),
         }
+    }
+}
+
+impl WarningSettings {
+    /// The same settings for the townships of `network`.
+    #[must_use]
+    pub fn for_network(mut self, network: &crate::domain::Network) -> Self {
+        self.townships = network
+            .townships
+            .iter()
+            .map(|t| t.code.to_string())
+            .collect();
+        self
     }
 }
 

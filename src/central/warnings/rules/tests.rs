@@ -241,8 +241,17 @@ fn lifecycle_and_checks_answer_with_the_domains_codes() {
     for (c, want) in table {
         assert_eq!(code(check_lifecycle(&c, &records, NOW)), want, "{c:?}");
     }
+    let mut drill = content(Action::Issue, None, &["102"]);
+    drill.practice = true;
+    assert!(
+        check_lifecycle(&drill, &records, NOW).is_ok(),
+        "a drill beside a real warning"
+    );
     let catalogue = crate::domain::warning::shipped_catalogue();
-    let settings = WarningSettings::default();
+    let settings = WarningSettings {
+        townships: area(&["101"]),
+        ..WarningSettings::default()
+    };
     let mut late = content(Action::Issue, None, &["101"]);
     late.issued_at = NOW.plus_ms(-31 * MINUTE_MS);
     let mut unknown = content(Action::Issue, None, &["101"]);
@@ -251,6 +260,10 @@ fn lifecycle_and_checks_answer_with_the_domains_codes() {
     long_field.template_fields = [("first".to_owned(), "一".repeat(21))].into();
     let cases = [
         (content(Action::Issue, None, &["101"]), "ok"),
+        (
+            content(Action::Issue, None, &["101", "999"]),
+            "unknown_township",
+        ),
         (late, "issue_too_far_in_past"),
         (unknown, "unknown_signal"),
         (long_field, "template_field_too_long"),
@@ -281,9 +294,10 @@ fn every_domain_refusal_is_registered_with_its_parameters() {
             parts: 7,
             max_parts: 4,
         }),
-        serde_json::to_value(Finding::ObservationsBelowLevel {
-            drafted: Level::Orange,
-            supported: None,
+        serde_json::to_value(Finding::ChannelTooLong {
+            channel: Channel::WecomText,
+            bytes: 2049,
+            limit: 2048,
         }),
     ];
     for error in errors {

@@ -101,6 +101,7 @@ fn templates(code: Code) -> (&'static str, &'static str) {
         C::AreaEnlarged => ("影响区域扩大（新增 {added}），须确认扩大区域", "The area grows by {added}; confirm the enlargement"),
         C::LiftOutsideArea => ("解除范围 {outside} 不在原预警区域内", "A lift cannot cover {outside}, outside the warning"),
         C::EmptyArea => ("未选择影响区域", "No area chosen"),
+        C::UnknownTownship => ("{code} 不是本县的乡镇", "{code} is not a township of this county"),
         C::UnknownSignal => ("未知的预警信号类型“{signal}”", "Unknown signal type “{signal}”"),
         C::UnfilledPlaceholder => ("“{field}”尚未填写", "“{field}” still needs editing"),
         C::MissingExpiry => ("预警须有失效时间", "The warning needs an expiry"),
@@ -114,7 +115,6 @@ fn templates(code: Code) -> (&'static str, &'static str) {
         C::EmptyRecipientGroup => ("接收群组“{group}”没有成员", "Recipient group “{group}” is empty"),
         C::ChannelTooLong => ("{channel}文本共 {bytes} 字节，最多 {limit} 字节", "The {channel} text has {bytes} bytes; at most {limit}"),
         C::TemplateFieldTooLong => ("模板字段“{field}”有 {chars} 个字，最多 {limit} 个", "Template field “{field}” has {chars} characters; at most {limit}"),
-        C::ObservationsBelowLevel => ("实况观测不支持{drafted}级别", "The observations do not support {drafted}"),
     }
 }
 
