@@ -19,7 +19,7 @@ use crate::xmllint::xmllint;
 /// 龙津镇, 嵩溪镇 and a third township (NBS 2023).
 const A: &str = "350423100";
 const B: &str = "350423101";
-const C: &str = "350423200";
+const C: &str = "350423102";
 
 /// A rainstorm-yellow composition of `action` over `area`, issued now.
 pub fn content(action: &str, follows: Option<&str>, area: &[&str], sms: &str) -> Value {
