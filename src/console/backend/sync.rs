@@ -374,6 +374,10 @@ impl SyncService {
         self.cursor = None;
         let message = format!("{why}; re-syncing from the start");
         self.emit(SyncEvent::CentralReplaced(message)).await;
+        // The records went with the rest: the warnings screens forget them too.
+        if let Err(error) = self.report_warnings().await {
+            tracing::warn!(%error, "reading the cached warnings failed");
+        }
         // The skipped changes went with the rest; a fresh sync counts anew.
         self.emit(SyncEvent::ChangesSkipped(Default::default()))
             .await;
