@@ -49,6 +49,7 @@ mod stream;
 pub mod throttle;
 pub mod tls;
 mod version;
+pub mod warnings;
 pub mod workers;
 
 use std::collections::BTreeMap;
@@ -76,8 +77,11 @@ use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::backup::{BackupError, lock_for_serving};
-use crate::store::central::{ChangeFeed as _, Database as _, OpenMode, SqliteCentralStore};
+use crate::store::central::{
+    ChangeFeed as _, Database as _, NetworkStore as _, OpenMode, SqliteCentralStore,
+};
 use config::ServeSettings;
+use warnings::WarningSettings;
 use workers::backup::BackupSchedule;
 use workers::retention::Retention;
 use workers::{Backoff, Supervisor, WorkerSpec};
@@ -131,6 +135,8 @@ pub struct CentralConfig {
     pub workers: Vec<WorkerSpec>,
     /// Back-off between a failed worker's restarts.
     pub backoff: Backoff,
+    /// Who issues warnings and under which rules (`[warnings]`).
+    pub warnings: WarningSettings,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -163,6 +169,7 @@ impl CentralConfig {
             retention: Some(Retention::default()),
             workers: Vec::new(),
             backoff: Backoff::default(),
+            warnings: WarningSettings::default(),
         }
     }
 }
@@ -289,6 +296,7 @@ pub async fn start(
         retention,
         workers,
         backoff,
+        warnings,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let host_facts = HostFacts {
@@ -343,7 +351,8 @@ pub async fn start(
     let store = Arc::new(store);
     let state = AppState::new(store.clone(), clock.clone(), head, keep_alive)
         .with_limits(limits)
-        .with_host_facts(host_facts);
+        .with_host_facts(host_facts)
+        .with_warnings(warnings.for_network(&store.network()?));
     let mut specs = Vec::new();
     specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
@@ -424,6 +433,7 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
             std::num::NonZeroU32::get,
         )));
         config.audit_key = settings.audit_key;
+        config.warnings = settings.warnings;
         let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;

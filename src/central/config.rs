@@ -17,6 +17,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::TlsFiles;
+use super::warnings::WarningSettings;
+use super::warnings::settings::WarningsSection;
 use super::workers::backup::BackupSchedule;
 use crate::domain::access::Secret;
 
@@ -50,6 +52,8 @@ pub struct ConfigFile {
     /// Credentials of outgoing gateways (SMS, WeCom), by name.
     #[serde(default)]
     pub gateways: BTreeMap<String, GatewaySection>,
+    /// Who issues warnings and under which rules.
+    pub warnings: Option<WarningsSection>,
 }
 
 /// `[tls]`
@@ -299,6 +303,8 @@ pub struct ServeSettings {
     pub log: Option<LogSection>,
     /// Gateway credentials.
     pub gateways: BTreeMap<String, GatewaySection>,
+    /// Who issues warnings and under which rules.
+    pub warnings: WarningSettings,
 }
 
 impl ServeSettings {
@@ -332,6 +338,7 @@ impl ServeSettings {
                 .map_or(DEFAULT_INTEGRITY_EVERY, |i| i.every.0),
             log: file.log,
             gateways: file.gateways,
+            warnings: file.warnings.unwrap_or_default().settings()?,
         })
     }
 }

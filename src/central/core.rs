@@ -14,6 +14,7 @@ use super::hashing::HashPool;
 use super::health::DbHealth;
 use super::limits::{Limits, StreamSlots};
 use super::throttle::{SourcePolicy, Throttle};
+use super::warnings::WarningSettings;
 use super::workers::WorkerBoard;
 use crate::domain::time::SharedClock;
 use crate::store::StoreError;
@@ -49,6 +50,7 @@ pub struct AppState {
     clean_login_slots: Arc<tokio::sync::Semaphore>,
     throttle: Arc<Throttle>,
     stations: Arc<tokio::sync::OnceCell<usize>>,
+    warnings: Arc<WarningSettings>,
 }
 
 impl fmt::Debug for AppState {
@@ -88,6 +90,7 @@ impl AppState {
             clean_login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
             throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
             stations: Arc::default(),
+            warnings: Arc::default(),
         }
     }
 
@@ -132,6 +135,18 @@ impl AppState {
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// The same state, issuing warnings under `settings`.
+    #[must_use]
+    pub fn with_warnings(mut self, settings: WarningSettings) -> Self {
+        self.warnings = Arc::new(settings);
+        self
+    }
+
+    /// Who issues warnings and under which rules.
+    pub fn warnings(&self) -> &WarningSettings {
+        &self.warnings
     }
 
     /// The bounds this central enforces.

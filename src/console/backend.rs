@@ -15,6 +15,7 @@ pub mod session;
 pub mod sse;
 pub mod sync;
 pub mod table_file;
+pub mod warnings;
 pub mod xlsx;
 
 use std::path::PathBuf;
@@ -251,6 +252,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     let (sync_tx, sync_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (accounts_tx, accounts_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (history_tx, history_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (warnings_tx, warnings_rx) = mpsc::channel(COMMAND_CAPACITY);
     let cache = Arc::new(std::sync::Mutex::new(cache));
     // History reads through a connection of its own, so a long sync write never stalls a
     // chart; an in-memory cache (the file could not be opened) has only the one.
@@ -276,6 +278,12 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
             .as_ref()
             .map(|dir| dir.join("export-folder")),
     );
+    let warnings = warnings::WarningsService::new(
+        client.clone(),
+        Arc::clone(&session),
+        Arc::clone(&cache),
+        emitter.clone(),
+    );
     let sync = sync::SyncService::new(
         client.clone(),
         Arc::clone(&session),
@@ -292,6 +300,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
             let delivered = match command {
                 Command::Sync(command) => sync_tx.send(command).await.is_ok(),
                 Command::History(command) => history_tx.send(command).await.is_ok(),
+                Command::Warnings(command) => warnings_tx.send(command).await.is_ok(),
                 other => accounts_tx.send(other).await.is_ok(),
             };
             if !delivered {
@@ -303,6 +312,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         () = sync.run(sync_rx) => {}
         () = accounts.run(accounts_rx) => {}
         () = history.run(history_rx) => {}
+        () = warnings.run(warnings_rx) => {}
         () = router => {}
     }
 }

@@ -31,4 +31,6 @@ mod ui_access;
 mod ui_history;
 mod ui_warnings_board;
 mod ui_warnings_suggest;
+mod warnings;
 mod workers;
+mod xmllint;

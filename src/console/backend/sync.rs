@@ -28,6 +28,7 @@ use super::client::{CentralClient, ClientError, StreamItem};
 use super::history::on_demand;
 use super::kinds;
 use super::session::{Session, Token};
+use crate::console::messages::warnings::WarningEvent;
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent, Trouble};
 use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::Network;
@@ -382,6 +383,10 @@ impl SyncService {
         self.cursor = None;
         let message = format!("{why}; re-syncing from the start");
         self.emit(SyncEvent::CentralReplaced(message)).await;
+        // The records went with the rest: the warnings screens forget them too.
+        if let Err(error) = self.report_warnings().await {
+            tracing::warn!(%error, "reading the cached warnings failed");
+        }
         // The skipped changes went with the rest; a fresh sync counts anew.
         self.emit(SyncEvent::ChangesSkipped(Default::default()))
             .await;
@@ -397,6 +402,9 @@ impl SyncService {
         if !installed.maintenance.is_empty() {
             self.emit(SyncEvent::MaintenanceChanged(installed.maintenance.clone()))
                 .await;
+        }
+        if !installed.warnings.is_empty() {
+            self.report_warnings().await?;
         }
         let from = self.clock.now().plus_ms(-STARTUP_WINDOW_MS);
         let recent = self.with_cache(move |cache| cache.since(from)).await?;
@@ -468,6 +476,14 @@ impl SyncService {
             self.link = link.clone();
             self.emit(SyncEvent::LinkChanged(link)).await;
         }
+    }
+
+    /// Tells the warnings screens the records the cache now holds.
+    async fn report_warnings(&self) -> Result<(), StoreError> {
+        let records = self.with_cache(|c| super::warnings::records(c)).await?;
+        self.emit_event(Event::Warnings(WarningEvent::RecordsChanged(records)))
+            .await;
+        Ok(())
     }
 
     async fn emit(&self, event: SyncEvent) {
