@@ -295,3 +295,35 @@ fn the_limits_are_reached_and_reported() {
     ));
     assert!(wecom_markdown(&c).len() <= checks::WECOM_MARKDOWN_BYTES);
 }
+
+/// The WeChat and WeCom fixture (tests/data/wechat, with provenance): our field names are the
+/// template's keywords, and our limits the robot's.
+#[test]
+fn field_names_and_limits_match_the_fixture() {
+    let json = include_str!("../../../../tests/data/wechat/fixtures.json");
+    let fixture: serde_json::Value = serde_json::from_str(json).unwrap();
+    let data = &fixture["wechat_mp_template"]["send_request"]["data"];
+    let mut keys: Vec<&str> = data
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut ours = WECHAT_FIELDS.to_vec();
+    keys.sort_unstable();
+    ours.sort_unstable();
+    assert_eq!(keys, ours);
+    let limits = &fixture["wecom_group_robot"]["limits"];
+    assert_eq!(
+        limits["text_content_max_bytes_utf8"],
+        checks::WECOM_TEXT_BYTES
+    );
+    assert_eq!(
+        limits["markdown_content_max_bytes_utf8"],
+        checks::WECOM_MARKDOWN_BYTES
+    );
+    let markdown = fixture["wecom_group_robot"]["requests"]["markdown"]["markdown"]["content"]
+        .as_str()
+        .unwrap();
+    assert!(markdown.contains("<font color=\"warning\">"));
+}
