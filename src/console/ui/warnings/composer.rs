@@ -1,6 +1,9 @@
 //! The composer: type and level, area, times, the text from its template, and every channel's
 //! preview with its checks.
 
+pub mod build;
+pub mod draft;
+
 use super::WarningsView;
 use crate::console::messages::Command;
 use crate::console::ui::Scene;
