@@ -29,4 +29,5 @@ mod sync;
 mod ui;
 mod ui_access;
 mod ui_history;
+mod ui_warnings_compose;
 mod workers;

@@ -37,8 +37,8 @@ pub fn general_findings_ui(ui: &mut egui::Ui, t: &WarningsText, language: Langua
 fn findings_ui(ui: &mut egui::Ui, language: Language, findings: &[&Finding]) {
     for f in findings {
         let (mark, colour) = match f.severity() {
-            Severity::Block => ("✖", theme::STATUS_ERROR),
-            Severity::Warn => ("⚠", theme::STATUS_PENDING),
+            Severity::Block => ("×", theme::STATUS_ERROR),
+            Severity::Warn => ("！", theme::STATUS_PENDING),
         };
         ui.label(RichText::new(format!("{mark} {}", reason(language, f))).color(colour));
     }

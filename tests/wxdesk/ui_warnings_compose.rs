@@ -1,0 +1,204 @@
+//! The composer, driven as a duty forecaster would: open 预警发布, pick 暴雨 黄色 and two
+//! townships, watch the SMS preview count its parts and a blocking finding go away once the
+//! forecast is written, save the draft, switch practice mode on, and hand the warning over
+//! by hand when the central cannot be reached.
+
+use egui::accesskit::Role as A11y;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use wxdesk::console::app::App;
+use wxdesk::console::backend::{BackendEnds, Link};
+use wxdesk::console::messages::{
+    AuthEvent, Command, Event, LinkStatus, SyncEvent, WarningCommand, WarningEvent,
+};
+use wxdesk::console::ui::fonts;
+use wxdesk::console::ui::i18n::Language;
+use wxdesk::console::ui::warnings::text::{self, WarningsText};
+use wxdesk::domain::access::Role;
+use wxdesk::domain::time::SharedClock;
+use wxdesk::domain::warning::Level;
+use wxdesk::domain::warning::sms;
+
+use crate::support::{afternoon, clock_at, network, session_view};
+
+const FORECAST: &str = "预计未来6小时嵩溪、林畲将出现50毫米以上降雨，请注意防范。";
+
+struct Desk {
+    harness: Harness<'static, App>,
+    backend: BackendEnds,
+}
+
+impl Desk {
+    /// A duty forecaster's desk on the warnings screen, the central online.
+    fn forecaster() -> Self {
+        let (link, backend) = Link::pair();
+        let clock: SharedClock = clock_at(afternoon());
+        let harness = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .with_context_setup(fonts::install)
+            .build_eframe(move |cc| App::new(cc, link, clock, Language::Zh));
+        let mut desk = Self { harness, backend };
+        let view = session_view(Role::DutyForecaster);
+        for event in [
+            Event::Auth(AuthEvent::SignedIn(view.clone())),
+            Event::Auth(AuthEvent::Confirmed(view)),
+            Event::Sync(SyncEvent::NetworkLoaded(network())),
+            Event::Sync(SyncEvent::LinkChanged(LinkStatus::Online {
+                since: afternoon(),
+            })),
+        ] {
+            desk.send(event);
+        }
+        desk.harness.run();
+        desk.click(t().screen_warnings);
+        desk
+    }
+
+    fn send(&mut self, event: Event) {
+        self.backend.events.try_send(event).unwrap();
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.harness.run();
+    }
+
+    fn commands(&mut self) -> Vec<Command> {
+        std::iter::from_fn(|| self.backend.commands.try_recv().ok()).collect()
+    }
+
+    fn shows(&self, text: &str) -> bool {
+        self.harness
+            .query_all_by_label_contains(text)
+            .next()
+            .is_some()
+    }
+
+    /// 暴雨 黄色 over 嵩溪镇 and 林畲镇.
+    fn pick_rain_yellow(&mut self) {
+        self.click("暴雨");
+        self.click("黄色");
+        self.click("嵩溪镇");
+        self.click("林畲镇");
+    }
+
+    fn write_forecast(&mut self) {
+        let field = self
+            .harness
+            .get_by_role_and_label(A11y::MultilineTextInput, t().forecast_label);
+        field.focus();
+        self.harness.run();
+        self.harness
+            .get_by_role_and_label(A11y::MultilineTextInput, t().forecast_label)
+            .type_text(FORECAST);
+        self.harness.run();
+    }
+}
+
+fn t() -> &'static WarningsText {
+    text::text(Language::Zh)
+}
+
+/// The SMS as the preview should count it: signature, heading at 14:30 Beijing, text.
+fn expected_sms(forecast: &str) -> String {
+    format!("【清流气象】清流县气象台2026年11月27日14时30分发布暴雨黄色预警信号：{forecast}")
+}
+
+#[test]
+fn a_forecaster_composes_checks_and_saves_a_rainstorm_yellow_draft() {
+    let mut desk = Desk::forecaster();
+    assert!(desk.shows(t().pick_first));
+    desk.pick_rain_yellow();
+    assert!(desk.shows("2 影响乡镇"), "two townships counted");
+    assert!(desk.shows(t().recipients_pending));
+    // The forecast is still a placeholder: the SMS shows the gap and the finding blocks.
+    let gap = expected_sms("【预计未来……小时……，请注意防范。】");
+    assert!(desk.shows(&format!(
+        "{} 条 · {} UTF-16 单位",
+        sms::segment_count(&gap),
+        sms::utf16_units(&gap)
+    )));
+    assert!(desk.shows("“预报内容”尚未填写"));
+    assert!(desk.shows(t().blocked_reason));
+    desk.write_forecast();
+    let sms_text = expected_sms(FORECAST);
+    assert!(desk.shows(&format!(
+        "{} 条 · {} UTF-16 单位",
+        sms::segment_count(&sms_text),
+        sms::utf16_units(&sms_text)
+    )));
+    assert!(
+        !desk.shows("尚未填写"),
+        "the block is gone once the forecast is written"
+    );
+    assert!(!desk.shows(t().blocked_reason));
+    assert!(desk.shows(t().no_findings));
+    desk.commands();
+    desk.click(t().save_draft);
+    let commands = desk.commands();
+    let [Command::Warnings(WarningCommand::SaveDraft(draft))] = &commands[..] else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(draft.content.signal, "rainstorm");
+    assert_eq!(draft.content.level, Level::Yellow);
+    assert_eq!(
+        draft
+            .content
+            .area
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["350423101", "350423106"]
+    );
+    assert_eq!(
+        draft.content.texts[&wxdesk::domain::warning::checks::Channel::Sms],
+        sms_text
+    );
+    assert!(!draft.content.practice);
+    desk.click(t().submit);
+    assert!(matches!(
+        &desk.commands()[..],
+        [Command::Warnings(WarningCommand::Submit(d))] if d.id == draft.id
+    ));
+}
+
+#[test]
+fn practice_mode_shows_its_banner_and_marks_the_text() {
+    let mut desk = Desk::forecaster();
+    assert!(!desk.shows(t().practice_banner));
+    desk.click(t().practice_toggle);
+    assert!(desk.shows(t().practice_banner));
+    desk.pick_rain_yellow();
+    desk.write_forecast();
+    assert!(desk.shows("【清流气象】【演练】清流县气象台"));
+    desk.click(t().save_draft);
+    let commands = desk.commands();
+    assert!(
+        matches!(&commands[..], [Command::Warnings(WarningCommand::SaveDraft(d))] if d.content.practice),
+        "{commands:?}"
+    );
+}
+
+#[test]
+fn with_the_central_unreachable_the_desk_says_not_yet_sent_and_hands_over_the_cap_file() {
+    let mut desk = Desk::forecaster();
+    desk.pick_rain_yellow();
+    desk.write_forecast();
+    desk.send(Event::Warnings(WarningEvent::Refused {
+        code: "unreachable".into(),
+        message: "中心不可达".into(),
+        offline: true,
+    }));
+    desk.harness.run();
+    assert!(desk.shows(t().not_sent));
+    desk.commands();
+    desk.click(t().save_cap);
+    let commands = desk.commands();
+    let [Command::Warnings(WarningCommand::SaveCapFile { name, xml })] = &commands[..] else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(name, "35042341600000_20261127143000.xml");
+    assert!(xml.contains("<status>Actual</status>") && xml.contains("350423106"));
+    desk.click(t().copy_text);
+    assert!(desk.shows(t().copied));
+}
