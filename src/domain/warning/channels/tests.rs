@@ -6,6 +6,23 @@ fn at(text: &str) -> Timestamp {
     Timestamp::parse_rfc3339(text).unwrap()
 }
 
+/// Qingliu's 13 townships in code order.
+const TOWNSHIPS: [&str; 13] = [
+    "龙津镇",
+    "嵩溪镇",
+    "嵩口镇",
+    "灵地镇",
+    "长校镇",
+    "赖坊镇",
+    "林畲镇",
+    "温郊乡",
+    "田源乡",
+    "沙芜乡",
+    "余朋乡",
+    "李家乡",
+    "里田乡",
+];
+
 fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
@@ -105,16 +122,7 @@ fn wechat_fields_take_the_fixture_shape_and_fit_twenty_characters() {
     );
     let mut wide = yellow(true);
     wide.action = Action::Upgrade;
-    wide.area = names(&[
-        "龙津镇",
-        "嵩溪镇",
-        "嵩口镇",
-        "灵地镇",
-        "长校镇",
-        "赖坊镇",
-        "林畲镇",
-        "温郊乡",
-    ]);
+    wide.area = names(&TOWNSHIPS[..8]);
     let fields = wechat_fields(&wide);
     assert_eq!(fields[0].1, "演练·升级发布暴雨黄色预警");
     assert_eq!(fields[2].1, "龙津镇、嵩溪镇、嵩口镇、灵地镇等8个乡镇");
@@ -154,21 +162,7 @@ fn led_is_one_short_line_without_guidance() {
     }
     let mut all = yellow(true);
     all.action = Action::Downgrade;
-    all.area = names(&[
-        "龙津镇",
-        "嵩溪镇",
-        "嵩口镇",
-        "灵地镇",
-        "长校镇",
-        "赖坊镇",
-        "林畲镇",
-        "温郊乡",
-        "田源乡",
-        "沙芜乡",
-        "余朋乡",
-        "李家乡",
-        "里田乡",
-    ]);
+    all.area = names(&TOWNSHIPS);
     let line = led_line(&all);
     assert!(line.chars().count() <= LED_MAX_CHARS, "{line}");
     assert!(line.contains("等13乡镇"), "{line}");

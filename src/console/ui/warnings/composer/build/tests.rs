@@ -81,9 +81,12 @@ fn practice_marks_every_channel_and_cap_is_an_exercise() {
     assert!(b.cap.unwrap().contains("<status>Exercise</status>"));
 }
 
+/// A change to a draft, for tables.
+type Change = fn(&mut Draft);
+
 #[test]
 fn blocks_and_reasons_per_choice() {
-    let table: [(fn(&mut Draft), &str); 4] = [
+    let table: [(Change, &str); 4] = [
         (|d| d.townships.clear(), "no_recipient_groups"),
         (
             |d| d.issued_at = d.issued_at.plus_ms(-3_600_000),
