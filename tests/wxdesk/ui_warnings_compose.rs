@@ -109,7 +109,7 @@ fn a_forecaster_composes_checks_and_saves_a_rainstorm_yellow_draft() {
     let mut desk = Desk::forecaster();
     assert!(desk.shows(t().pick_first));
     desk.pick_rain_yellow();
-    assert!(desk.shows("2 影响乡镇"), "two townships counted");
+    assert!(desk.shows("2 个乡镇"), "two townships counted");
     assert!(desk.shows(t().recipients_pending));
     // The forecast is still a placeholder: the SMS shows the gap and the finding blocks.
     let gap = expected_sms("【预计未来……小时……，请注意防范。】");

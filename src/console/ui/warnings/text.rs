@@ -22,6 +22,7 @@ texts! {
     all_townships: "全选", "All";
     no_townships: "清空", "None";
     coverage: "覆盖", "Covers";
+    townships_unit: "个乡镇", "townships";
     stations_unit: "个站", "stations";
     villages_unit: "个村（居）", "villages";
     recipients_pending: "接收人：待配置（#12）", "Recipients: to be configured (#12)";

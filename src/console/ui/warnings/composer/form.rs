@@ -196,7 +196,7 @@ fn coverage_ui(ui: &mut egui::Ui, t: &WarningsText, draft: &Draft, network: &Net
             "{}：{} {}、{} {}、{} {}",
             t.coverage,
             draft.townships.len(),
-            t.townships,
+            t.townships_unit,
             stations,
             t.stations_unit,
             villages,

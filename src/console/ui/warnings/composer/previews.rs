@@ -12,8 +12,12 @@ use crate::console::ui::warnings::text::WarningsText;
 use crate::domain::warning::checks::{self, Channel, Finding, Severity};
 use crate::domain::warning::sms;
 
-/// Width given to one preview card.
-const CARD_WIDTH: f32 = 272.0;
+/// Narrowest a preview card may be; the cards share the width in as many columns as fit.
+const MIN_CARD_WIDTH: f32 = 260.0;
+/// Space between cards.
+const CARD_GAP: f32 = 8.0;
+/// A card's inner margin.
+const CARD_MARGIN: i8 = 6;
 /// Height a card's text may take before it scrolls.
 const CARD_TEXT_HEIGHT: f32 = 150.0;
 
@@ -56,17 +60,30 @@ pub fn previews_ui(ui: &mut egui::Ui, t: &WarningsText, language: Language, b: &
         Channel::Led,
         Channel::Loudspeaker,
     ];
-    for row in cards.chunks(3) {
+    let avail = ui.available_width();
+    let columns = (((avail + CARD_GAP) / (MIN_CARD_WIDTH + CARD_GAP)).floor() as usize).max(1);
+    let outer = (avail - CARD_GAP * (columns - 1) as f32) / columns as f32;
+    let inner = outer - 2.0 * (f32::from(CARD_MARGIN) + 1.0);
+    for row in cards.chunks(columns) {
         ui.horizontal_top(|ui| {
+            ui.spacing_mut().item_spacing.x = CARD_GAP;
             for channel in row {
-                card_ui(ui, t, language, b, *channel);
+                card_ui(ui, t, language, b, *channel, inner);
             }
         });
+        ui.add_space(CARD_GAP);
     }
 }
 
 /// One channel's card.
-fn card_ui(ui: &mut egui::Ui, t: &WarningsText, language: Language, b: &Built, channel: Channel) {
+fn card_ui(
+    ui: &mut egui::Ui,
+    t: &WarningsText,
+    language: Language,
+    b: &Built,
+    channel: Channel,
+    width: f32,
+) {
     let findings: Vec<&Finding> = b
         .findings
         .iter()
@@ -84,22 +101,23 @@ fn card_ui(ui: &mut egui::Ui, t: &WarningsText, language: Language, b: &Built, c
     egui::Frame::new()
         .stroke(egui::Stroke::new(1.0, stroke))
         .corner_radius(theme::ROUNDING)
-        .inner_margin(6)
+        .inner_margin(CARD_MARGIN)
         .show(ui, |ui| {
-            ui.set_width(CARD_WIDTH);
-            ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(title(t, channel)).strong());
-                ui.label(
-                    RichText::new(measure(t, b, channel))
-                        .small()
-                        .color(theme::INK_MUTED),
-                );
+            ui.vertical(|ui| {
+                ui.set_width(width);
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(title(t, channel)).strong());
+                    let m = measure(t, b, channel);
+                    ui.label(RichText::new(m).small().color(theme::INK_MUTED));
+                });
+                egui::ScrollArea::vertical()
+                    .id_salt(("preview", channel))
+                    .max_height(CARD_TEXT_HEIGHT)
+                    .min_scrolled_height(CARD_TEXT_HEIGHT)
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| body_ui(ui, b, channel));
+                findings_ui(ui, language, &findings);
             });
-            egui::ScrollArea::vertical()
-                .id_salt(("preview", channel))
-                .max_height(CARD_TEXT_HEIGHT)
-                .show(ui, |ui| body_ui(ui, b, channel));
-            findings_ui(ui, language, &findings);
         });
 }
 
@@ -119,7 +137,8 @@ fn body_ui(ui: &mut egui::Ui, b: &Built, channel: Channel) {
         }
         Channel::Cap => match &b.cap {
             Ok(xml) => {
-                ui.label(RichText::new(xml).monospace().size(theme::SMALL_SIZE - 1.0));
+                let xml = RichText::new(xml).monospace().size(theme::SMALL_SIZE - 1.0);
+                ui.add(egui::Label::new(xml).wrap());
             }
             Err(why) => {
                 ui.label(RichText::new(why).color(theme::STATUS_PENDING));
@@ -127,7 +146,7 @@ fn body_ui(ui: &mut egui::Ui, b: &Built, channel: Channel) {
         },
         other => {
             let text = b.texts.get(&other).map_or("", String::as_str);
-            ui.label(text);
+            ui.add(egui::Label::new(text).wrap());
         }
     }
 }
