@@ -202,3 +202,84 @@ fn with_the_central_unreachable_the_desk_says_not_yet_sent_and_hands_over_the_ca
     desk.click(t().copy_text);
     assert!(desk.shows(t().copied));
 }
+
+/// Every fixed text and every finding's reason draws with the bundled fonts (a missing glyph
+/// panics), in both languages.
+#[test]
+fn every_composer_text_renders() {
+    use wxdesk::console::ui::warnings::composer::reasons;
+    use wxdesk::domain::warning::checks::{Channel, Finding};
+    let findings = [
+        Finding::UnfilledPlaceholder {
+            field: "guidance.0".into(),
+        },
+        Finding::MissingExpiry,
+        Finding::ExpiryNotAfterIssue {
+            issued_at: "a".into(),
+            expires_at: "b".into(),
+        },
+        Finding::ExpiryPassed {
+            expires_at: "b".into(),
+        },
+        Finding::IssueTooFarInPast {
+            minutes: 40,
+            limit_minutes: 30,
+        },
+        Finding::IssueTooFarInFuture {
+            minutes: 40,
+            limit_minutes: 30,
+        },
+        Finding::SmsTooLong {
+            units: 300,
+            parts: 5,
+            max_parts: 4,
+        },
+        Finding::BannedWord {
+            channel: Channel::Loudspeaker,
+            word: "绝对".into(),
+        },
+        Finding::NoRecipientGroups,
+        Finding::EmptyRecipientGroup {
+            group: "county:all".into(),
+        },
+        Finding::ChannelTooLong {
+            channel: Channel::WecomMarkdown,
+            bytes: 5000,
+            limit: 4096,
+        },
+        Finding::TemplateFieldTooLong {
+            field: "thing3".into(),
+            chars: 21,
+            limit: 20,
+        },
+        Finding::ObservationsBelowLevel {
+            drafted: Level::Orange,
+            supported: Some(Level::Blue),
+        },
+        Finding::ObservationsBelowLevel {
+            drafted: Level::Orange,
+            supported: None,
+        },
+    ];
+    for language in [Language::Zh, Language::En] {
+        let mut lines: Vec<String> = text::text(language)
+            .all()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        lines.extend(
+            findings
+                .iter()
+                .map(|f| format!("× ！{}", reasons::reason(language, f))),
+        );
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1600.0, 2000.0))
+            .with_context_setup(fonts::install)
+            .build_ui(move |ui| {
+                for line in &lines {
+                    ui.label(line);
+                }
+            });
+        harness.run();
+    }
+}

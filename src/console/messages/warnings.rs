@@ -3,7 +3,8 @@
 //! and survive restarts and an unreachable central; everything from submission on is the
 //! central's record, which sync brings to every desk.
 
-use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
+// The wire shapes the desk shows, re-exported so the UI names them without the protocol layer.
+pub use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
 
 /// A draft kept on this desk: the composition as the forecaster left it.
 #[derive(Debug, Clone, PartialEq)]

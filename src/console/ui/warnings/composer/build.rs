@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use super::draft::Draft;
+use crate::console::messages::warnings::{WarningContent, WarningRecord};
 use crate::domain::Network;
 use crate::domain::geo::{LatLon, areas_from_geojson};
 use crate::domain::time::Timestamp;
@@ -14,7 +15,6 @@ use crate::domain::warning::checks::{self, Channel, CheckConfig, Finding, Observ
 use crate::domain::warning::template::{self, Heading, Part, Template};
 use crate::domain::warning::{Action, Catalogue, Guidance, SignalType};
 use crate::formats::cap::{self, CapArea, CapReference, CapStatus, CapWarning};
-use crate::protocol::warnings::{WarningContent, WarningRecord};
 
 /// The issuing office. One county for now; a bureau's own name comes with its configuration.
 pub const ISSUER: &str = "清流县气象台";

@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::console::messages::warnings::WarningRecord;
 use crate::domain::Network;
 use crate::domain::time::{HOUR_MS, MINUTE_MS, Timestamp};
 use crate::domain::warning::suggest::Suggestion;
 use crate::domain::warning::{Action, Level};
-use crate::protocol::warnings::WarningRecord;
 
 /// Expiry presets, hours after the issue time.
 pub const EXPIRY_PRESETS: [i64; 4] = [6, 12, 24, 48];

@@ -3,13 +3,13 @@
 use egui::RichText;
 
 use super::draft::{Draft, EXPIRY_PRESETS, GROUP_KINDS, moved_level};
+use crate::console::messages::warnings::WarningRecord;
 use crate::console::ui::theme;
 use crate::console::ui::warnings::text::WarningsText;
 use crate::domain::Network;
 use crate::domain::time::{MINUTE_MS, Timestamp};
 use crate::domain::warning::approval::DraftState;
 use crate::domain::warning::{Action, Catalogue, Level};
-use crate::protocol::warnings::WarningRecord;
 
 /// The theme's colour for a signal level.
 pub fn severity(level: Level) -> theme::Severity {
