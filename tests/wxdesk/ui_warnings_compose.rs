@@ -58,7 +58,10 @@ impl Desk {
         self.backend.events.try_send(event).unwrap();
     }
 
+    /// Scrolls `label` into view (the composer scrolls) and clicks it.
     fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).scroll_to_me();
+        self.harness.run();
         self.harness.get_by_label(label).click();
         self.harness.run();
     }
@@ -83,6 +86,11 @@ impl Desk {
     }
 
     fn write_forecast(&mut self) {
+        let field = self
+            .harness
+            .get_by_role_and_label(A11y::MultilineTextInput, t().forecast_label);
+        field.scroll_to_me();
+        self.harness.run();
         let field = self
             .harness
             .get_by_role_and_label(A11y::MultilineTextInput, t().forecast_label);
@@ -282,4 +290,70 @@ fn every_composer_text_renders() {
             });
         harness.run();
     }
+}
+
+/// A released 暴雨黄色 over 嵩溪镇 in force; 继续发布 takes its type, level and area, and
+/// adding a township asks for the confirmation the record keeps.
+#[test]
+fn a_follow_up_is_prefilled_from_the_record_in_force() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use wxdesk::domain::warning::Action;
+    use wxdesk::domain::warning::approval::{DraftState, SignOff};
+    use wxdesk::protocol::warnings::{WarningContent, WarningRecord};
+    let mut desk = Desk::forecaster();
+    let issued = afternoon().plus_ms(-3_600_000);
+    let content = WarningContent {
+        action: Action::Issue,
+        follows: None,
+        signal: "rainstorm".into(),
+        level: Level::Yellow,
+        area: BTreeSet::from(["350423101".to_string()]),
+        enlarge_confirmed: false,
+        issued_at: issued,
+        expires_at: Some(issued.plus_ms(6 * 3_600_000)),
+        texts: BTreeMap::new(),
+        template_fields: BTreeMap::new(),
+        recipient_groups: BTreeSet::from(["county:all".to_string()]),
+        practice: false,
+    };
+    let sign = SignOff {
+        by: "supervisor".into(),
+        pin: content.pin(),
+        alone: false,
+    };
+    let record = WarningRecord {
+        id: "w1".into(),
+        pin: content.pin(),
+        content,
+        drafter: "forecaster".into(),
+        state: DraftState::Sent(sign),
+        steps: Vec::new(),
+        cap_identifier: Some("35042341600000_20261127133000".into()),
+        released_at: Some(issued),
+        replaced_by: None,
+    };
+    desk.send(Event::Warnings(WarningEvent::RecordsChanged(vec![record])));
+    desk.harness.run();
+    assert!(desk.shows("跟进 暴雨黄色 · w1"));
+    desk.click("继续发布");
+    assert!(desk.shows("继续发布暴雨黄色预警信号"));
+    assert!(desk.shows("1 个乡镇"));
+    assert!(!desk.shows(t().enlarge_confirm));
+    desk.click("林畲镇");
+    assert!(
+        desk.shows(t().enlarge_confirm),
+        "a larger area must be confirmed"
+    );
+    desk.write_forecast();
+    desk.commands();
+    desk.click(t().save_draft);
+    let commands = desk.commands();
+    let [Command::Warnings(WarningCommand::SaveDraft(d))] = &commands[..] else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(d.content.action, Action::Continue);
+    assert_eq!(d.content.follows.as_deref(), Some("w1"));
+    let cap = &d.content.texts[&wxdesk::domain::warning::checks::Channel::Cap];
+    assert!(cap.contains("<msgType>Update</msgType>"), "{cap}");
+    assert!(cap.contains("35042341600000_20261127133000"));
 }

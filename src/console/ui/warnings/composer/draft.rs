@@ -211,6 +211,36 @@ mod tests {
     }
 
     #[test]
+    fn a_suggestion_prefills_signal_level_townships_and_the_hint() {
+        use crate::domain::StationId;
+        use crate::domain::element::Element;
+        use crate::domain::warning::suggest::Trigger;
+        let network = crate::assets::qingliu_network().unwrap();
+        let s = Suggestion {
+            signal: "rainstorm".into(),
+            level: Level::Orange,
+            townships: ["350423101"].map(String::from).into(),
+            triggers: vec![Trigger {
+                station: StationId::parse("708308").unwrap(),
+                element: Element::Pre1h,
+                window_h: 3,
+                value: 101.2,
+                threshold: 100.0,
+                at: Timestamp(0),
+            }],
+        };
+        let d = Draft::from_suggestion(&s, &network, Timestamp(90_000));
+        assert_eq!(d.signal.as_deref(), Some("rainstorm"));
+        assert_eq!(d.level, Some(Level::Orange));
+        assert_eq!(d.townships, s.townships);
+        assert_eq!(d.issued_at, Timestamp(60_000));
+        let hint = d.hint.unwrap();
+        assert!(hint.starts_with("触发观测：嵩溪高山3小时"), "{hint}");
+        assert!(hint.contains("101.2 mm（标准100.0 mm）"), "{hint}");
+        assert!(d.forecast.is_empty(), "the forecaster writes the text");
+    }
+
+    #[test]
     fn times_are_whole_minutes_and_a_lift_has_no_expiry() {
         let now = Timestamp(1_765_000_000_123);
         let mut d = Draft::new(now);
