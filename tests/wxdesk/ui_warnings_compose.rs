@@ -211,6 +211,44 @@ fn with_the_central_unreachable_the_desk_says_not_yet_sent_and_hands_over_the_ca
     assert!(desk.shows(t().copied));
 }
 
+/// One of each lifecycle refusal.
+fn lifecycle_errors() -> Vec<wxdesk::domain::warning::lifecycle::LifecycleError> {
+    use wxdesk::domain::warning::Action;
+    use wxdesk::domain::warning::lifecycle::{LifecycleError as E, WarningState};
+    vec![
+        E::IssueFollows {
+            follows: "w1".into(),
+        },
+        E::AlreadyInForce {
+            signal: "rainstorm".into(),
+            id: "w1".into(),
+        },
+        E::NothingFollowed {
+            action: Action::Lift,
+        },
+        E::NotInForce {
+            id: "w1".into(),
+            state: WarningState::Expired,
+        },
+        E::SignalChanged {
+            from: "rainstorm".into(),
+            to: "gale".into(),
+        },
+        E::LevelDoesNotFit {
+            action: Action::Upgrade,
+            from: Level::Red,
+            to: Level::Blue,
+        },
+        E::AreaEnlarged {
+            added: vec!["350423106".into()],
+        },
+        E::LiftOutsideArea {
+            outside: vec!["350423106".into()],
+        },
+        E::EmptyArea,
+    ]
+}
+
 /// Every fixed text and every finding's reason draws with the bundled fonts (a missing glyph
 /// panics), in both languages.
 #[test]
@@ -279,6 +317,12 @@ fn every_composer_text_renders() {
             findings
                 .iter()
                 .map(|f| format!("× ！{}", reasons::reason(language, f))),
+        );
+        let refusals = lifecycle_errors();
+        lines.extend(
+            refusals
+                .iter()
+                .map(|e| reasons::lifecycle_reason(language, e)),
         );
         let mut harness = Harness::builder()
             .with_size(egui::vec2(1600.0, 2000.0))

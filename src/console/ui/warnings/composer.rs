@@ -131,8 +131,8 @@ fn compose_ui(
     form::area_ui(ui, t, draft, &scene.state.network, followed);
     form::times_ui(ui, t, draft, scene.now);
     ui.separator();
-    let Some(built) = build::build(draft, catalogue, &scene.state.network, followed, scene.now)
-    else {
+    let network = &scene.state.network;
+    let Some(built) = build::build(draft, catalogue, network, followed, &records, scene.now) else {
         ui.label(RichText::new(t.pick_first).color(theme::INK_MUTED));
         actions::drafts_ui(ui, t, c, &warnings.drafts, catalogue);
         return;

@@ -12,8 +12,9 @@ use crate::domain::geo::{LatLon, areas_from_geojson};
 use crate::domain::time::Timestamp;
 use crate::domain::warning::channels::{self, Composition};
 use crate::domain::warning::checks::{self, Channel, CheckConfig, Finding, Observed, Outgoing};
+use crate::domain::warning::lifecycle::{self, InForce, LifecycleError, Proposal};
 use crate::domain::warning::template::{self, Heading, Part, Template};
-use crate::domain::warning::{Action, Catalogue, Guidance, SignalType};
+use crate::domain::warning::{Action, Catalogue, Guidance, Level, SignalType};
 use crate::formats::cap::{self, CapArea, CapReference, CapStatus, CapWarning};
 
 /// The issuing office. One county for now; a bureau's own name comes with its configuration.
@@ -38,6 +39,8 @@ pub struct Built {
     pub cap: Result<String, String>,
     /// The pre-send findings, blocks first.
     pub findings: Vec<Finding>,
+    /// Why this message may not follow (or start) a warning, if it may not: blocks too.
+    pub lifecycle: Option<LifecycleError>,
     /// What a save or a submission sends.
     pub content: WarningContent,
 }
@@ -45,9 +48,11 @@ pub struct Built {
 impl Built {
     /// Whether a finding stops the submission.
     pub fn blocked(&self) -> bool {
-        self.findings
-            .iter()
-            .any(|f| f.severity() == checks::Severity::Block)
+        self.lifecycle.is_some()
+            || self
+                .findings
+                .iter()
+                .any(|f| f.severity() == checks::Severity::Block)
     }
 }
 
@@ -57,6 +62,7 @@ pub fn build(
     catalogue: &Catalogue,
     network: &Network,
     followed: Option<&WarningRecord>,
+    in_force: &[&WarningRecord],
     now: Timestamp,
 ) -> Option<Built> {
     let signal = catalogue.signal(draft.signal.as_deref()?)?;
@@ -83,6 +89,7 @@ pub fn build(
         texts.insert(Channel::Cap, xml.clone());
     }
     let findings = findings(draft, &template, &texts, &fields, now);
+    let lifecycle = lifecycle_check(draft, &signal.id, level, followed, in_force, now);
     let content = WarningContent {
         action: draft.action,
         follows: draft.follows.clone(),
@@ -104,16 +111,48 @@ pub fn build(
         fields,
         cap,
         findings,
+        lifecycle,
         content,
     })
 }
 
-/// The template for the draft's choices, with its fields written.
-fn fill(
+/// The lifecycle rules (a follow-up keeps its type, moves its level as its action says and
+/// does not grow its area unconfirmed; an issue does not duplicate a warning in force).
+fn lifecycle_check(
     draft: &Draft,
-    signal: &SignalType,
-    level: crate::domain::warning::Level,
-) -> Option<Template> {
+    signal: &str,
+    level: Level,
+    followed: Option<&WarningRecord>,
+    in_force: &[&WarningRecord],
+    now: Timestamp,
+) -> Option<LifecycleError> {
+    let as_in_force = |r: &WarningRecord| {
+        r.content.expires_at.map(|expires_at| InForce {
+            id: r.id.clone(),
+            signal: r.content.signal.clone(),
+            level: r.content.level,
+            area: r.content.area.clone(),
+            expires_at,
+            closed: r.replaced_by.is_some(),
+        })
+    };
+    let prev = followed.and_then(as_in_force);
+    if draft.follows.is_some() && prev.is_none() {
+        return None; // the record is not synced yet; the central checks on submission
+    }
+    let all: Vec<InForce> = in_force.iter().filter_map(|r| as_in_force(r)).collect();
+    let proposal = Proposal {
+        action: draft.action,
+        signal: signal.to_string(),
+        level,
+        area: draft.townships.clone(),
+        enlarge_confirmed: draft.enlarge_confirmed,
+    };
+    lifecycle::follow(prev.as_ref(), &proposal, &all, now).err()
+}
+
+/// The template for the draft's choices, with its fields written.
+fn fill(draft: &Draft, signal: &SignalType, level: Level) -> Option<Template> {
     let heading = Heading {
         issuer: ISSUER.into(),
         issued_at: draft.issued_at,
@@ -160,7 +199,7 @@ fn compose(draft: &Draft, signal: &SignalType, t: &Template, network: &Network) 
         issuer: ISSUER.into(),
         action: draft.action,
         signal_zh: signal.zh.clone(),
-        level: draft.level.unwrap_or(crate::domain::warning::Level::Blue),
+        level: draft.level.unwrap_or(Level::Blue),
         area: township_names(draft, network),
         issued_at: draft.issued_at,
         expires_at: draft.expires_at(),
@@ -197,7 +236,7 @@ fn findings(
         .collect();
     let out = Outgoing {
         action: draft.action,
-        level: draft.level.unwrap_or(crate::domain::warning::Level::Blue),
+        level: draft.level.unwrap_or(Level::Blue),
         unfilled: &t.unfilled(),
         issued_at: draft.issued_at,
         expires_at: draft.expires_at(),

@@ -30,10 +30,14 @@ pub fn general_findings_ui(ui: &mut egui::Ui, t: &WarningsText, language: Langua
         .collect();
     ui.horizontal(|ui| {
         ui.label(RichText::new(t.general_findings).strong());
-        if b.findings.is_empty() {
+        if b.findings.is_empty() && b.lifecycle.is_none() {
             ui.label(RichText::new(t.no_findings).color(theme::STATUS_OK));
         }
     });
+    if let Some(e) = &b.lifecycle {
+        let why = super::reasons::lifecycle_reason(language, e);
+        ui.label(RichText::new(format!("× {why}")).color(theme::STATUS_ERROR));
+    }
     findings_ui(ui, language, &general);
 }
 

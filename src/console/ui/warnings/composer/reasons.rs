@@ -2,6 +2,7 @@
 
 use crate::console::ui::i18n::Language;
 use crate::domain::warning::checks::{Channel, Finding};
+use crate::domain::warning::lifecycle::LifecycleError;
 
 /// The finding in `language`.
 pub fn reason(language: Language, f: &Finding) -> String {
@@ -144,6 +145,35 @@ fn reason_en(f: &Finding) -> String {
         Finding::ObservationsBelowLevel { drafted, .. } => {
             format!("Observations do not reach {drafted:?} (warning only)")
         }
+    }
+}
+
+/// Why the message may not follow (or start) a warning, in `language`.
+pub fn lifecycle_reason(language: Language, e: &LifecycleError) -> String {
+    if language == Language::En {
+        return e.to_string();
+    }
+    match e {
+        LifecycleError::IssueFollows { follows } => format!("新发布不能跟进预警 {follows}"),
+        LifecycleError::AlreadyInForce { id, .. } => {
+            format!("同类预警 {id} 正在生效：请继续、升级、降级、变更或解除它，不要重复发布")
+        }
+        LifecycleError::NothingFollowed { action } => {
+            format!("{}必须选择所跟进的预警", action.verb_zh())
+        }
+        LifecycleError::NotInForce { id, .. } => format!("预警 {id} 已不在生效期"),
+        LifecycleError::SignalChanged { .. } => "跟进不能改变预警类型".into(),
+        LifecycleError::LevelDoesNotFit { action, from, to } => {
+            format!("{}不能从{}变为{}", action.verb_zh(), from.zh(), to.zh())
+        }
+        LifecycleError::AreaEnlarged { added } => format!(
+            "范围比原预警多 {} 个乡镇：请勾选“确认扩大范围”",
+            added.len()
+        ),
+        LifecycleError::LiftOutsideArea { outside } => {
+            format!("解除范围含原预警未覆盖的 {} 个乡镇", outside.len())
+        }
+        LifecycleError::EmptyArea => "未选择影响乡镇".into(),
     }
 }
 

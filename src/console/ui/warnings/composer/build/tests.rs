@@ -16,7 +16,7 @@ fn rain_yellow() -> Draft {
 fn built(d: &Draft) -> Option<Built> {
     let catalogue = crate::assets::national_signals().unwrap();
     let network = crate::assets::qingliu_network().unwrap();
-    build(d, &catalogue, &network, None, now())
+    build(d, &catalogue, &network, None, &[], now())
 }
 
 #[test]
@@ -141,4 +141,57 @@ fn the_cap_file_is_named_by_its_identifier() {
         cap_file_name(now().floor(60_000)),
         "35042341600000_20261206163000.xml"
     );
+}
+
+#[test]
+fn lifecycle_rules_block_with_their_reason() {
+    use crate::domain::warning::approval::{DraftState, SignOff};
+    let catalogue = crate::assets::national_signals().unwrap();
+    let network = crate::assets::qingliu_network().unwrap();
+    let mut issued = rain_yellow();
+    issued.forecast = "预计……".into();
+    issued.townships = ["350423101"].map(String::from).into();
+    let content = build(&issued, &catalogue, &network, None, &[], now())
+        .unwrap()
+        .content;
+    let record = WarningRecord {
+        id: "w1".into(),
+        pin: content.pin(),
+        content,
+        drafter: "f".into(),
+        state: DraftState::Sent(SignOff {
+            by: "s".into(),
+            pin: String::new(),
+            alone: false,
+        }),
+        steps: Vec::new(),
+        cap_identifier: Some("35042341600000_20261206163000".into()),
+        released_at: Some(now()),
+        replaced_by: None,
+    };
+    let in_force = [&record];
+    // A second issue of the same type while one is in force.
+    let b = build(&issued, &catalogue, &network, None, &in_force, now()).unwrap();
+    assert!(matches!(
+        b.lifecycle,
+        Some(LifecycleError::AlreadyInForce { .. })
+    ));
+    assert!(b.blocked());
+    // A continue over a larger area, unconfirmed, then confirmed.
+    let mut more = issued.clone();
+    more.action = Action::Continue;
+    more.follows = Some("w1".into());
+    more.townships.insert("350423106".into());
+    let b = build(&more, &catalogue, &network, Some(&record), &in_force, now()).unwrap();
+    assert_eq!(
+        b.lifecycle,
+        Some(LifecycleError::AreaEnlarged {
+            added: vec!["350423106".into()]
+        })
+    );
+    more.enlarge_confirmed = true;
+    let b = build(&more, &catalogue, &network, Some(&record), &in_force, now()).unwrap();
+    assert_eq!(b.lifecycle, None);
+    assert!(!b.blocked(), "{:?}", b.findings);
+    assert!(b.cap.unwrap().contains("<msgType>Update</msgType>"));
 }
