@@ -168,6 +168,22 @@ fn a_forecaster_composes_checks_and_saves_a_rainstorm_yellow_draft() {
         &desk.commands()[..],
         [Command::Warnings(WarningCommand::Submit(d))] if d.id == draft.id
     ));
+    // The backend reports the drafts it keeps; a new composition starts blank, and the draft
+    // reopens exactly as saved.
+    desk.send(Event::Warnings(WarningEvent::DraftsLoaded(vec![
+        draft.clone(),
+    ])));
+    desk.click(t().new_composition);
+    assert!(desk.shows(t().pick_first));
+    desk.click("本机草稿（1）");
+    desk.click(t().open);
+    assert!(desk.shows(&sms_text));
+    desk.click(t().drop_draft);
+    assert_eq!(
+        desk.commands(),
+        [Command::Warnings(WarningCommand::DropDraft(draft.id))]
+    );
+    assert!(desk.shows(t().pick_first));
 }
 
 #[test]
