@@ -283,6 +283,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         Arc::clone(&session),
         Arc::clone(&cache),
         emitter.clone(),
+        config.export_dir.clone(),
     );
     let sync = sync::SyncService::new(
         client.clone(),

@@ -5,6 +5,7 @@
 
 pub mod approval;
 pub mod catalogue;
+pub mod channels;
 pub mod checks;
 pub mod criteria;
 pub mod lifecycle;

@@ -30,6 +30,7 @@ mod ui;
 mod ui_access;
 mod ui_history;
 mod ui_warnings_board;
+mod ui_warnings_compose;
 mod ui_warnings_suggest;
 mod warnings;
 mod workers;

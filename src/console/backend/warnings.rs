@@ -7,6 +7,7 @@
 //! While the central cannot be reached nothing is approved or sent: the answer is
 //! `Refused { offline: true }` and the draft stays where it was.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
@@ -112,6 +113,8 @@ pub struct WarningsService {
     session: Arc<Session>,
     cache: Arc<Mutex<CacheDb>>,
     emitter: Emitter,
+    /// Where the CAP hand-over file goes (the desk's export folder).
+    export_dir: PathBuf,
 }
 
 impl WarningsService {
@@ -121,12 +124,14 @@ impl WarningsService {
         session: Arc<Session>,
         cache: Arc<Mutex<CacheDb>>,
         emitter: Emitter,
+        export_dir: PathBuf,
     ) -> Self {
         Self {
             client,
             session,
             cache,
             emitter,
+            export_dir,
         }
     }
 
@@ -168,9 +173,36 @@ impl WarningsService {
             WarningCommand::Release { id, pin } => {
                 self.step(&id, "release", &PinRequest { pin }).await;
             }
+            WarningCommand::SaveCapFile { name, xml } => {
+                let saved = self.save_cap(&name, xml).await;
+                self.emit(WarningEvent::CapSaved(saved)).await;
+            }
             // The upstream feed is another service's (issue 11, item 8).
             WarningCommand::RefreshUpstream => {}
         }
+    }
+
+    /// Writes the NOT YET SENT hand-over's CAP file into the export folder. The name is the
+    /// message's national identifier; anything else (a path) is refused.
+    async fn save_cap(&self, name: &str, xml: String) -> Result<String, String> {
+        let plain = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !plain || name.starts_with('.') {
+            return Err(format!("文件名不合规：{name}"));
+        }
+        let path = self.export_dir.join(name);
+        let written = path.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(written.parent().unwrap_or(&written))?;
+            std::fs::write(&written, xml)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        tracing::info!(path = %path.display(), "CAP hand-over file written");
+        Ok(path.display().to_string())
     }
 
     /// Keeps `draft` in the cache; a failure is said to the screens.

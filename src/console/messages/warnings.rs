@@ -57,6 +57,14 @@ pub enum WarningCommand {
         /// The pin approved.
         pin: String,
     },
+    /// Write a CAP file into the export folder (the NOT YET SENT hand-over to the provincial
+    /// release system while the central is unreachable).
+    SaveCapFile {
+        /// File name, without folder (`35042341600000_20261206163000.xml`).
+        name: String,
+        /// The CAP 1.2 XML.
+        xml: String,
+    },
     /// Fetch the city's and province's warnings in force.
     RefreshUpstream,
 }
@@ -84,4 +92,7 @@ pub enum WarningEvent {
     },
     /// The city's and province's warnings in force.
     Upstream(Vec<UpstreamWarning>),
+    /// The CAP hand-over file: where it was written, or why it was not. Kept apart from
+    /// [`WarningEvent::Refused`] so the NOT YET SENT notice it belongs to stays up.
+    CapSaved(Result<String, String>),
 }
