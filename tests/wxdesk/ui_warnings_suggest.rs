@@ -85,14 +85,17 @@ fn rain_crossing_yellow_raises_a_banner_to_acknowledge_and_draft_from() {
     harness.run();
     let view = harness.state().view();
     assert_eq!(view.screen, Screen::Warnings);
-    let draft = view.warnings.pending_draft.as_ref().expect("handed over");
+    // The composer took the suggestion over on its first frame and opened it.
+    assert!(view.warnings.pending_draft.is_none(), "taken by the composer");
+    let draft = view.warnings.composer.draft.as_ref().expect("opened");
     assert_eq!(
-        (draft.signal.as_str(), draft.level),
-        ("rainstorm", Level::Yellow)
+        (draft.signal.as_deref(), draft.level),
+        (Some("rainstorm"), Some(Level::Yellow))
     );
     let townships: Vec<&str> = draft.townships.iter().map(String::as_str).collect();
     assert_eq!(townships, ["350423100", "350423101"]);
-    assert_eq!(draft.triggers[0].value, 30.0 + 22.4);
+    let hint = draft.hint.as_deref().unwrap_or_default();
+    assert!(hint.contains("58819 6小时降水 52.4 mm ≥ 50"), "{hint}");
 }
 
 #[test]
