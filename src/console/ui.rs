@@ -250,11 +250,14 @@ pub fn console_ui(
     warnings::suggestions::suggestions_banner_ui(ui, scene, view);
 
     let width = ui.available_width();
-    egui::Panel::left("station_list")
-        .resizable(false)
-        .exact_size(station_list::width(view.language))
-        .frame(theme::panel_frame())
-        .show(ui, |ui| station_list::station_list_ui(ui, scene, view));
+    // The warnings screen needs its width for the composer's previews, not the stations.
+    if view.screen != Screen::Warnings {
+        egui::Panel::left("station_list")
+            .resizable(false)
+            .exact_size(station_list::width(view.language))
+            .frame(theme::panel_frame())
+            .show(ui, |ui| station_list::station_list_ui(ui, scene, view));
+    }
     egui::Panel::top("screens")
         .frame(theme::panel_frame().fill(theme::SURFACE))
         .show(ui, |ui| screen_tabs_ui(ui, scene, view));

@@ -417,3 +417,39 @@ fn a_follow_up_is_prefilled_from_the_record_in_force() {
     assert!(cap.contains("<msgType>Update</msgType>"), "{cap}");
     assert!(cap.contains("35042341600000_20261127133000"));
 }
+
+#[test]
+fn a_township_is_picked_and_dropped_by_its_seat_on_the_map() {
+    use wxdesk::console::ui::warnings::composer::build::county_outline;
+    use wxdesk::console::ui::warnings::composer::seat_map::Fit;
+    let mut desk = Desk::forecaster();
+    desk.click("暴雨");
+    let map = desk.harness.get_by_label(t().seat_map);
+    map.scroll_to_me();
+    desk.harness.run();
+    let rect = desk.harness.get_by_label(t().seat_map).rect();
+    let fit = Fit::new(county_outline(), rect).expect("the county outline");
+    let net = network();
+    let songxi = net.townships.iter().find(|t| t.name == "嵩溪镇").unwrap();
+    let seat = fit.point(songxi.seat);
+    let chosen = |desk: &Desk| desk.harness.state().view().warnings.composer.draft.clone();
+    for want in [true, false] {
+        for pressed in [true, false] {
+            desk.harness.event(egui::Event::PointerButton {
+                pos: seat,
+                button: egui::PointerButton::Primary,
+                pressed,
+                modifiers: egui::Modifiers::NONE,
+            });
+        }
+        desk.harness.run();
+        let draft = chosen(&desk).expect("a composition");
+        let code = songxi.code.to_string();
+        assert_eq!(
+            draft.townships.contains(&code),
+            want,
+            "after a click: {want}"
+        );
+        assert_eq!(draft.townships.len(), usize::from(want));
+    }
+}

@@ -9,6 +9,7 @@ pub mod editor;
 pub mod form;
 pub mod previews;
 pub mod reasons;
+pub mod seat_map;
 
 use std::sync::OnceLock;
 

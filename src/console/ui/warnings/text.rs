@@ -115,6 +115,7 @@ texts! {
     copy_text: "复制文本", "Copy text";
     save_cap: "保存CAP文件", "Save CAP file";
     copied: "已复制", "Copied";
+    seat_map: "点击乡镇驻地选择或取消", "Click a township seat to pick or drop it";
     cap_saved: "CAP文件已保存：", "CAP file saved: ";
     cap_not_saved: "CAP文件未能保存：", "CAP file not saved: ";
 }

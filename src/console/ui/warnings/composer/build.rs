@@ -298,7 +298,7 @@ fn cap_xml(
 }
 
 /// The county outline ring, parsed once from the shipped boundary.
-fn county_outline() -> &'static [LatLon] {
+pub fn county_outline() -> &'static [LatLon] {
     static RING: OnceLock<Vec<LatLon>> = OnceLock::new();
     RING.get_or_init(|| {
         areas_from_geojson(crate::assets::COUNTY_OUTLINE_GEOJSON)

@@ -130,6 +130,28 @@ pub fn action_ui(
     }
 }
 
+/// The townships as a checklist, four to a row.
+fn township_checklist_ui(ui: &mut egui::Ui, draft: &mut Draft, network: &Network) {
+    egui::Grid::new("composer_townships")
+        .num_columns(4)
+        .show(ui, |ui| {
+            for (i, tw) in network.townships.iter().enumerate() {
+                let code = tw.code.to_string();
+                let mut on = draft.townships.contains(&code);
+                if ui.checkbox(&mut on, &tw.name).changed() {
+                    if on {
+                        draft.townships.insert(code);
+                    } else {
+                        draft.townships.remove(&code);
+                    }
+                }
+                if i % 4 == 3 {
+                    ui.end_row();
+                }
+            }
+        });
+}
+
 /// The township checklist, the coverage counts and the recipient groups.
 pub fn area_ui(
     ui: &mut egui::Ui,
@@ -151,24 +173,12 @@ pub fn area_ui(
             draft.townships.clear();
         }
     });
-    egui::Grid::new("composer_townships")
-        .num_columns(7)
-        .show(ui, |ui| {
-            for (i, tw) in network.townships.iter().enumerate() {
-                let code = tw.code.to_string();
-                let mut on = draft.townships.contains(&code);
-                if ui.checkbox(&mut on, &tw.name).changed() {
-                    if on {
-                        draft.townships.insert(code);
-                    } else {
-                        draft.townships.remove(&code);
-                    }
-                }
-                if i % 7 == 6 {
-                    ui.end_row();
-                }
-            }
-        });
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| township_checklist_ui(ui, draft, network));
+        let fill = draft.level.map_or(theme::ACCENT, theme::signal_colour);
+        let outline = super::build::county_outline();
+        super::seat_map::seat_map_ui(ui, t.seat_map, &mut draft.townships, network, outline, fill);
+    });
     coverage_ui(ui, t, draft, network);
     if followed.is_some_and(|r| !draft.townships.is_subset(&r.content.area)) {
         ui.checkbox(
