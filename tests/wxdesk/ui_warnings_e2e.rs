@@ -29,7 +29,7 @@ use wxdesk::domain::warning::Level;
 use wxdesk::domain::{Timestamp, TownshipCode};
 use wxdesk::protocol::warnings::WarningRecord;
 
-use crate::support::{TestCentral, batch, client, client_with, record, username};
+use crate::support::{TestCentral, batch, client, client_with, record, remembered_session_of};
 
 /// The whole flow runs on a slow shared machine: each wait gets this long.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -165,23 +165,6 @@ impl Desk {
     }
 }
 
-/// Logs `role`'s test user in and remembers the session under `dir`, as a desk would.
-async fn session(central: &TestCentral, role: Role, dir: &Path) -> PathBuf {
-    use wxdesk::console::backend::accounts::view;
-    use wxdesk::console::backend::credentials::{Credentials, NoKeyring};
-    central.token(role).await;
-    let (status, body) = central
-        .login(&client(), &username(role), crate::support::PASSWORD)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let login: wxdesk::protocol::LoginResponse = serde_json::from_value(body).unwrap();
-    let path = dir.join("credentials");
-    Credentials::new(Some(path.clone()), &central.base(), Arc::new(NoKeyring))
-        .save(&login.token, &view(login.session))
-        .expect("remembering the session");
-    path
-}
-
 /// 52.4 mm at 清流 (龙津镇) and 嵩溪 in the two hours to 19:00 Beijing: 50 mm or more in 6 h,
 /// none in the last 3 — the yellow level.
 fn rain() -> Value {
@@ -252,8 +235,16 @@ fn drafted_from_a_suggestion_approved_released_and_lifted_alone_at_night() {
     central.clock.set(evening());
     let clock = ManualClock::new(evening());
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let forecaster_session = rt.block_on(session(&central, Role::DutyForecaster, dirs[0].path()));
-    let supervisor_session = rt.block_on(session(&central, Role::Supervisor, dirs[1].path()));
+    let forecaster_session = rt.block_on(remembered_session_of(
+        &central,
+        Role::DutyForecaster,
+        dirs[0].path(),
+    ));
+    let supervisor_session = rt.block_on(remembered_session_of(
+        &central,
+        Role::Supervisor,
+        dirs[1].path(),
+    ));
 
     // 1. The rain reaches the forecaster's desk by sync; the banner's 起草 opens the composer.
     let mut forecaster = Desk::start(&central, dirs[0].path(), forecaster_session, &clock);

@@ -86,7 +86,10 @@ fn rain_crossing_yellow_raises_a_banner_to_acknowledge_and_draft_from() {
     let view = harness.state().view();
     assert_eq!(view.screen, Screen::Warnings);
     // The composer took the suggestion over on its first frame and opened it.
-    assert!(view.warnings.pending_draft.is_none(), "taken by the composer");
+    assert!(
+        view.warnings.pending_draft.is_none(),
+        "taken by the composer"
+    );
     let draft = view.warnings.composer.draft.as_ref().expect("opened");
     assert_eq!(
         (draft.signal.as_deref(), draft.level),
