@@ -263,6 +263,17 @@ fn drafted_from_a_suggestion_approved_released_and_lifted_alone_at_night() {
     let banner = "建议发布暴雨黄色预警信号 · 龙津镇、嵩溪镇";
     forecaster.until("the suggestion banner", |d| d.shows(banner));
     forecaster.click("起草");
+    let composer = &forecaster.harness.state().view().warnings.composer;
+    let draft = composer.draft.as_ref().expect("起草 opens the composer");
+    let prefilled: Vec<&str> = draft.townships.iter().map(String::as_str).collect();
+    assert_eq!(
+        (draft.signal.as_deref(), draft.level, prefilled),
+        (
+            Some("rainstorm"),
+            Some(Level::Yellow),
+            vec!["350423100", "350423101"]
+        )
+    );
     forecaster.write_forecast(FORECAST);
     forecaster.click(t().submit);
     let mut submitted = None;
@@ -332,4 +343,5 @@ fn drafted_from_a_suggestion_approved_released_and_lifted_alone_at_night() {
         ]
     );
     assert_eq!(lift.content.follows.as_deref(), Some(w1.id.as_str()));
+    assert_eq!(lift.content.issued_at.to_rfc3339(), "2026-11-27T15:00:00Z");
 }
