@@ -6,8 +6,10 @@
 //! tints the townships. At 23:00 Beijing (inside the default 22:00–08:00 window) the
 //! forecaster lifts it alone, and the tint goes.
 //!
-//! Every wait is on the backend's waker (the desk repaints when an event arrives), bounded
-//! by a deadline that fails with what was awaited.
+//! Waits are on the backend's waker (the desk repaints when an event arrives), with a look
+//! every 200 ms for what no desk event announces (a record on the central), bounded by a
+//! deadline that fails naming what was awaited. Both desks share one manual clock, moved
+//! together with the central's.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
