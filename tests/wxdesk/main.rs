@@ -31,6 +31,7 @@ mod ui_access;
 mod ui_history;
 mod ui_warnings_board;
 mod ui_warnings_compose;
+mod ui_warnings_e2e;
 mod ui_warnings_suggest;
 mod warnings;
 mod workers;

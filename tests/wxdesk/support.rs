@@ -458,9 +458,17 @@ fn device_key_of(running: &RunningCentral) -> Secret {
 /// Logs the test administrator in and leaves the session where a console backend finds it
 /// (no keyring: a 0600 file); returns the credentials directory to give the backend.
 pub async fn remembered_session(central: &TestCentral, dir: &Path) -> PathBuf {
+    remembered_session_of(central, Role::Administrator, dir).await
+}
+
+/// Like [`remembered_session`], for the test user with `role` (created on first use).
+pub async fn remembered_session_of(central: &TestCentral, role: Role, dir: &Path) -> PathBuf {
     use wxdesk::console::backend::accounts::view;
     use wxdesk::console::backend::credentials::{Credentials, NoKeyring};
-    let login = central.admin_login().await;
+    central.token(role).await;
+    let (status, body) = central.login(&client(), &username(role), PASSWORD).await;
+    assert_eq!(status, 200, "login of {role:?}: {body}");
+    let login: LoginResponse = serde_json::from_value(body).unwrap();
     let path = dir.join("credentials");
     Credentials::new(Some(path.clone()), &central.base(), Arc::new(NoKeyring))
         .save(&login.token, &view(login.session))

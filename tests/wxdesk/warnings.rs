@@ -454,27 +454,7 @@ impl Desk {
 
 /// The duty forecaster's session, remembered where a backend finds it.
 async fn forecaster_session(central: &TestCentral, dir: &Path) -> std::path::PathBuf {
-    use wxdesk::console::backend::accounts::view;
-    use wxdesk::console::backend::credentials::{Credentials, NoKeyring};
-    central.token(Role::DutyForecaster).await;
-    let (status, body) = central
-        .login(
-            &crate::support::client(),
-            "duty-forecaster",
-            crate::support::PASSWORD,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let login: wxdesk::protocol::LoginResponse = serde_json::from_value(body).unwrap();
-    let path = dir.join("credentials");
-    Credentials::new(
-        Some(path.clone()),
-        &central.base(),
-        std::sync::Arc::new(NoKeyring),
-    )
-    .save(&login.token, &view(login.session))
-    .expect("remembering the session");
-    path
+    crate::support::remembered_session_of(central, Role::DutyForecaster, dir).await
 }
 
 fn has(records: &[WarningRecord], id: &str, state: &str) -> bool {
