@@ -48,6 +48,7 @@ mod snapshot;
 mod stream;
 pub mod throttle;
 pub mod tls;
+pub mod upstream;
 mod version;
 pub mod workers;
 
@@ -131,6 +132,9 @@ pub struct CentralConfig {
     pub workers: Vec<WorkerSpec>,
     /// Back-off between a failed worker's restarts.
     pub backoff: Backoff,
+    /// The folder the city's and province's CAP files arrive in (`[warnings.upstream] dir`);
+    /// `None`: `GET /warnings/upstream` answers an empty list.
+    pub upstream_dir: Option<PathBuf>,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -163,6 +167,7 @@ impl CentralConfig {
             retention: Some(Retention::default()),
             workers: Vec::new(),
             backoff: Backoff::default(),
+            upstream_dir: None,
         }
     }
 }
@@ -191,6 +196,9 @@ pub enum CentralError {
     /// The database is being restored.
     #[error("central database: {0}")]
     Restoring(#[from] BackupError),
+    /// The signal catalogue upstream warnings are recognised against cannot be read.
+    #[error("signal catalogue: {0}")]
+    Signals(String),
 }
 
 /// A central serving on a listener; stop it with [`RunningCentral::shutdown`]. Dropping it
@@ -289,6 +297,7 @@ pub async fn start(
         retention,
         workers,
         backoff,
+        upstream_dir,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let host_facts = HostFacts {
@@ -301,6 +310,13 @@ pub async fn start(
     };
     let tls = tls
         .map(|files| tls::server_config(&files.cert, &files.key))
+        .transpose()?;
+    let upstream = upstream_dir
+        .map(|dir| {
+            let signals = crate::assets::national_signals()
+                .map_err(|e| CentralError::Signals(e.to_string()))?;
+            Ok::<_, CentralError>(upstream::UpstreamFolder::new(dir, signals))
+        })
         .transpose()?;
     let path = db_path.clone();
     let now = clock.now();
@@ -343,7 +359,8 @@ pub async fn start(
     let store = Arc::new(store);
     let state = AppState::new(store.clone(), clock.clone(), head, keep_alive)
         .with_limits(limits)
-        .with_host_facts(host_facts);
+        .with_host_facts(host_facts)
+        .with_upstream(upstream);
     let mut specs = Vec::new();
     specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
@@ -424,6 +441,7 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
             std::num::NonZeroU32::get,
         )));
         config.audit_key = settings.audit_key;
+        config.upstream_dir = settings.upstream_dir;
         let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;

@@ -19,7 +19,7 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, snapshot, stream, version,
+    maintenance_windows, snapshot, stream, upstream, version,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -226,6 +226,13 @@ pub fn routes() -> Vec<Route> {
             delete(accounts::revoke_device_key),
         ),
         route(Verb::Get, "/audit", Requires(ReadAudit), get(audit::audit)),
+        // The city's and province's warnings in force, read from the CAP files they send.
+        route(
+            Verb::Get,
+            "/warnings/upstream",
+            Requires(Read),
+            get(upstream::list),
+        ),
         // Operations: background workers, disk space, certificate expiry.
         route(
             Verb::Get,

@@ -50,6 +50,24 @@ pub struct ConfigFile {
     /// Credentials of outgoing gateways (SMS, WeCom), by name.
     #[serde(default)]
     pub gateways: BTreeMap<String, GatewaySection>,
+    /// Warnings.
+    pub warnings: Option<WarningsSection>,
+}
+
+/// `[warnings]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarningsSection {
+    /// The city's and province's warnings.
+    pub upstream: Option<UpstreamSection>,
+}
+
+/// `[warnings.upstream]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSection {
+    /// The folder the bureau's receiving system drops CAP 1.2 files into.
+    pub dir: PathBuf,
 }
 
 /// `[tls]`
@@ -256,6 +274,10 @@ impl ConfigFile {
             self.tls.as_mut().map(|t| &mut t.cert),
             self.backups.as_mut().map(|b| &mut b.dir),
             self.log.as_mut().map(|l| &mut l.dir),
+            self.warnings
+                .as_mut()
+                .and_then(|w| w.upstream.as_mut())
+                .map(|u| &mut u.dir),
         ];
         paths.into_iter().flatten().for_each(fix);
         if let Some(tls) = &mut self.tls {
@@ -299,6 +321,8 @@ pub struct ServeSettings {
     pub log: Option<LogSection>,
     /// Gateway credentials.
     pub gateways: BTreeMap<String, GatewaySection>,
+    /// The folder of the city's and province's CAP files, if configured.
+    pub upstream_dir: Option<PathBuf>,
 }
 
 impl ServeSettings {
@@ -332,6 +356,7 @@ impl ServeSettings {
                 .map_or(DEFAULT_INTEGRITY_EVERY, |i| i.every.0),
             log: file.log,
             gateways: file.gateways,
+            upstream_dir: file.warnings.and_then(|w| w.upstream).map(|u| u.dir),
         })
     }
 }
@@ -341,7 +366,8 @@ impl fmt::Display for ServeSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "listen {} · db {} · {} · backups {} · integrity every {} min · gateways [{}]",
+            "listen {} · db {} · {} · backups {} · integrity every {} min · gateways [{}] · \
+             upstream warnings {}",
             self.listen,
             self.db.display(),
             if self.tls.is_some() { "https" } else { "http" },
@@ -355,6 +381,9 @@ impl fmt::Display for ServeSettings {
             ),
             self.integrity_every.as_secs() / 60,
             self.gateways.keys().cloned().collect::<Vec<_>>().join(", "),
+            self.upstream_dir
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), |d| format!("from {}", d.display())),
         )
     }
 }

@@ -14,6 +14,7 @@ use super::hashing::HashPool;
 use super::health::DbHealth;
 use super::limits::{Limits, StreamSlots};
 use super::throttle::{SourcePolicy, Throttle};
+use super::upstream::UpstreamFolder;
 use super::workers::WorkerBoard;
 use crate::domain::time::SharedClock;
 use crate::store::StoreError;
@@ -49,6 +50,7 @@ pub struct AppState {
     clean_login_slots: Arc<tokio::sync::Semaphore>,
     throttle: Arc<Throttle>,
     stations: Arc<tokio::sync::OnceCell<usize>>,
+    upstream: Option<Arc<UpstreamFolder>>,
 }
 
 impl fmt::Debug for AppState {
@@ -88,6 +90,7 @@ impl AppState {
             clean_login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
             throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
             stations: Arc::default(),
+            upstream: None,
         }
     }
 
@@ -154,6 +157,18 @@ impl AppState {
     pub fn with_host_facts(mut self, facts: HostFacts) -> Self {
         self.facts = Arc::new(facts);
         self
+    }
+
+    /// The same state, reading the city's and province's warnings from `folder`.
+    #[must_use]
+    pub fn with_upstream(mut self, folder: Option<UpstreamFolder>) -> Self {
+        self.upstream = folder.map(Arc::new);
+        self
+    }
+
+    /// The folder of upstream CAP files, if one is configured.
+    pub fn upstream(&self) -> Option<&Arc<UpstreamFolder>> {
+        self.upstream.as_ref()
     }
 
     /// The board the background workers report to.

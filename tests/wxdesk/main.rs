@@ -29,4 +29,5 @@ mod sync;
 mod ui;
 mod ui_access;
 mod ui_history;
+mod upstream;
 mod workers;

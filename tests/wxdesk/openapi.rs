@@ -18,6 +18,7 @@ use wxdesk::domain::qc::{QcFlags, QcTest};
 use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
 use wxdesk::protocol::snapshot::{ChunkPage, RollupPage, RollupSeries, SnapshotHead};
+use wxdesk::protocol::warnings::{UpstreamList, UpstreamWarning};
 use wxdesk::protocol::*;
 
 use crate::support::{TestCentral, client};
@@ -160,7 +161,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 71] = [
+    let table: [(&str, Check); 73] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -232,6 +233,8 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("ChunkPage", round_trip::<ChunkPage>),
         ("RollupSeries", round_trip::<RollupSeries>),
         ("RollupPage", round_trip::<RollupPage>),
+        ("UpstreamWarning", round_trip::<UpstreamWarning>),
+        ("UpstreamList", round_trip::<UpstreamList>),
     ];
     BTreeMap::from(table)
 }

@@ -44,6 +44,10 @@ fn the_readme_example_parses_into_every_setting() {
     let sms = &settings.gateways["sms"];
     assert_eq!(sms.username, "qlqxj");
     assert_eq!(sms.password.expose(), PASSWORD);
+    assert_eq!(
+        settings.upstream_dir.as_deref(),
+        Some(Path::new("/var/spool/wxdesk/cap"))
+    );
 }
 
 #[test]
@@ -178,10 +182,13 @@ fn relative_paths_are_read_from_the_files_folder() {
     let path = dir.path().join("central.toml");
     std::fs::write(
         &path,
-        "db = \"data/central.sqlite\"\n[backups]\ndir = \"/abs/backups\"\nevery = \"1h\"\nkeep = 2\n",
+        "db = \"data/central.sqlite\"\n[backups]\ndir = \"/abs/backups\"\nevery = \"1h\"\nkeep = 2\n\
+         [warnings.upstream]\ndir = \"cap\"\n",
     )
     .unwrap();
     let file = load(&path).unwrap();
+    let upstream = file.warnings.clone().and_then(|w| w.upstream).unwrap();
+    assert_eq!(upstream.dir, dir.path().join("cap"));
     assert_eq!(file.db.unwrap(), dir.path().join("data/central.sqlite"));
     assert_eq!(file.backups.unwrap().dir, Path::new("/abs/backups"));
     let missing = load(&dir.path().join("nope.toml")).unwrap_err();

@@ -4,6 +4,7 @@
 pub mod board;
 pub mod composer;
 pub mod text;
+pub mod upstream;
 
 use super::{Scene, theme};
 use crate::console::messages::Command;
