@@ -80,7 +80,7 @@ impl UpstreamFolder {
         files.retain(|name, _| names.contains(name));
         let mut messages = Vec::new();
         for name in names {
-            let kept = self.refresh(&mut files, name.clone());
+            let kept = self.refresh(&mut files, &name);
             match &kept.read {
                 Ok(message) => messages.push((name, message.clone())),
                 Err(reason) => {
@@ -96,22 +96,22 @@ impl UpstreamFolder {
     }
 
     /// The file `name` as kept, read again if its stamp changed.
-    fn refresh<'a>(&self, files: &'a mut HashMap<String, Kept>, name: String) -> &'a Kept {
-        let path = self.dir.join(&name);
+    fn refresh<'a>(&self, files: &'a mut HashMap<String, Kept>, name: &str) -> &'a Kept {
+        let path = self.dir.join(name);
         let stamp = std::fs::metadata(&path).map(|m| (m.modified().ok(), m.len()));
         let fresh = |stamp| Kept {
             stamp,
             read: read_file(&path),
         };
-        match (files.get(&name), stamp) {
+        match (files.get(name), stamp) {
             (Some(kept), Ok(stamp)) if kept.stamp == stamp => {}
             (_, Ok(stamp)) => {
-                files.insert(name.clone(), fresh(stamp));
+                files.insert(name.to_owned(), fresh(stamp));
             }
             (_, Err(e)) => {
                 let read = Err(format!("cannot be read: {e}"));
                 files.insert(
-                    name.clone(),
+                    name.to_owned(),
                     Kept {
                         stamp: (None, 0),
                         read,
@@ -119,7 +119,7 @@ impl UpstreamFolder {
                 );
             }
         }
-        &files[&name]
+        &files[name]
     }
 }
 

@@ -54,6 +54,9 @@ fn sender_name(sender: &str) -> &'static str {
     }
 }
 
+/// What a case is about, the folder's messages, the identifiers in force.
+type Case = (&'static str, Vec<(String, CapMessage)>, Vec<&'static str>);
+
 #[test]
 fn in_force_follows_expiry_updates_and_cancels() {
     use MsgType::{Ack, Alert, Cancel, Update};
@@ -64,7 +67,7 @@ fn in_force_follows_expiry_updates_and_cancels() {
     drill_cancel.1.status = Status::Exercise;
     let mut bare = message("prov_bare", Alert, "09:00", None, &[]);
     bare.1.info = None;
-    let table: Vec<(&str, Vec<(String, CapMessage)>, Vec<&str>)> = vec![
+    let table: Vec<Case> = vec![
         (
             "an alert in force",
             vec![message("city_a", Alert, "15:30", Some("23:00"), &[])],

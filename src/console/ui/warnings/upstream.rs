@@ -67,7 +67,7 @@ pub fn by_sender(warnings: &[UpstreamWarning]) -> Vec<SenderGroup<'_>> {
     for group in &mut groups {
         group
             .warnings
-            .sort_by(|a, b| (b.level, b.sent).cmp(&(a.level, a.sent)));
+            .sort_by_key(|w| std::cmp::Reverse((w.level, w.sent)));
     }
     groups
 }
