@@ -266,18 +266,7 @@ fn the_list_shows_each_sender_with_its_signals() {
         ])),
         evening(),
     );
-    let harness = Harness::builder()
-        .with_size(egui::vec2(480.0, 400.0))
-        .with_context_setup(fonts::install)
-        .build_ui(move |ui| {
-            let scene = Scene {
-                state: &state,
-                now: evening(),
-                language: Language::Zh,
-                text: i18n::strings(Language::Zh),
-            };
-            upstream_list_ui(ui, scene);
-        });
+    let harness = list_harness(state);
     for label in [
         "市、省预警",
         "三明市气象台",
@@ -294,17 +283,22 @@ fn the_list_shows_each_sender_with_its_signals() {
     let province = harness.get_by_label("福建省气象台").rect();
     assert!(city.top() < province.top(), "the city is listed first");
 
-    let empty = AppState::new(evening());
-    let harness = Harness::builder()
+    let harness = list_harness(AppState::new(evening()));
+    harness.get_by_label("目前没有生效的市、省预警");
+}
+
+/// The list alone, drawn from `state` at [`EVENING`] in Chinese.
+fn list_harness(state: AppState) -> Harness<'static> {
+    Harness::builder()
+        .with_size(egui::vec2(480.0, 400.0))
         .with_context_setup(fonts::install)
         .build_ui(move |ui| {
             let scene = Scene {
-                state: &empty,
+                state: &state,
                 now: evening(),
                 language: Language::Zh,
                 text: i18n::strings(Language::Zh),
             };
             upstream_list_ui(ui, scene);
-        });
-    harness.get_by_label("目前没有生效的市、省预警");
+        })
 }
