@@ -128,6 +128,7 @@ pub fn upstream_list_ui(ui: &mut egui::Ui, scene: Scene<'_>) {
         ui.label(RichText::new(group.sender).strong());
         for warning in group.warnings {
             warning_ui(ui, scene, warning);
+            ui.add_space(3.0);
         }
     }
 }
