@@ -266,8 +266,22 @@ fn the_list_shows_each_sender_with_its_signals() {
         ])),
         evening(),
     );
+    let mut update = warning(
+        "福建省气象台",
+        "fog",
+        Level::Yellow,
+        "2026-12-06T06:00:00+08:00",
+    );
+    update.msg_type = "Update".into();
+    update.expires = None;
+    let mut listed = state.warnings.upstream.clone();
+    listed.push(update);
+    state.apply(Event::Warnings(WarningEvent::Upstream(listed)), evening());
     let harness = list_harness(state);
     for label in [
+        " 大雾黄色 ",
+        "更新",
+        "未注明失效时间",
         "市、省预警",
         "三明市气象台",
         "福建省气象台",

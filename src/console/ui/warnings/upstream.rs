@@ -236,6 +236,17 @@ mod tests {
     }
 
     #[test]
+    fn every_text_in_both_languages() {
+        for (zh, en) in ZH.all().into_iter().zip(EN.all()) {
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+            assert!(en.is_ascii() && !en.is_empty(), "{en}");
+        }
+    }
+
+    #[test]
     fn signals_are_named_from_what_is_known() {
         let mut w = warning("三明市气象台", Some(Level::Yellow), 0);
         let cases = [
