@@ -99,9 +99,13 @@ impl UpstreamFolder {
     fn refresh<'a>(&self, files: &'a mut HashMap<String, Kept>, name: &str) -> &'a Kept {
         let path = self.dir.join(name);
         let stamp = std::fs::metadata(&path).map(|m| (m.modified().ok(), m.len()));
-        let fresh = |stamp| Kept {
-            stamp,
-            read: read_file(&path),
+        let fresh = |stamp| {
+            let read = read_file(&path);
+            if let Err(reason) = &read {
+                // Once per version of the file, for the administrators; the list says it too.
+                tracing::warn!(file = name, reason, "an upstream CAP file cannot be read");
+            }
+            Kept { stamp, read }
         };
         match (files.get(name), stamp) {
             (Some(kept), Ok(stamp)) if kept.stamp == stamp => {}
