@@ -7,6 +7,8 @@
 //! refused by name rather than half understood. Of a message with several `<info>` blocks (one
 //! per language) the Chinese one is kept, else the first.
 
+pub mod feed;
+
 use roxmltree::{Document, Node};
 
 use super::cap::{CAP_NS, CapReference};
