@@ -132,9 +132,11 @@ pub struct CentralConfig {
     pub workers: Vec<WorkerSpec>,
     /// Back-off between a failed worker's restarts.
     pub backoff: Backoff,
-    /// The folder the city's and province's CAP files arrive in (`[warnings.upstream] dir`);
-    /// `None`: `GET /warnings/upstream` answers an empty list.
+    /// The folder the city's and province's CAP files arrive in (`[warnings.upstream] dir`).
     pub upstream_dir: Option<PathBuf>,
+    /// A URL publishing them, a CAP message or an Atom/RSS feed (`[warnings.upstream] url`).
+    /// With neither, `GET /warnings/upstream` answers an empty list.
+    pub upstream_url: Option<String>,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -168,6 +170,7 @@ impl CentralConfig {
             workers: Vec::new(),
             backoff: Backoff::default(),
             upstream_dir: None,
+            upstream_url: None,
         }
     }
 }
@@ -196,9 +199,9 @@ pub enum CentralError {
     /// The database is being restored.
     #[error("central database: {0}")]
     Restoring(#[from] BackupError),
-    /// The signal catalogue upstream warnings are recognised against cannot be read.
-    #[error("signal catalogue: {0}")]
-    Signals(String),
+    /// The city's and province's warnings cannot be set up (the signal catalogue, the URL).
+    #[error("upstream warnings: {0}")]
+    Upstream(String),
 }
 
 /// A central serving on a listener; stop it with [`RunningCentral::shutdown`]. Dropping it
@@ -298,6 +301,7 @@ pub async fn start(
         workers,
         backoff,
         upstream_dir,
+        upstream_url,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let host_facts = HostFacts {
@@ -311,13 +315,7 @@ pub async fn start(
     let tls = tls
         .map(|files| tls::server_config(&files.cert, &files.key))
         .transpose()?;
-    let upstream = upstream_dir
-        .map(|dir| {
-            let signals = crate::assets::national_signals()
-                .map_err(|e| CentralError::Signals(e.to_string()))?;
-            Ok::<_, CentralError>(upstream::UpstreamFolder::new(dir, signals))
-        })
-        .transpose()?;
+    let upstream = upstream_setup(upstream_dir, upstream_url.as_deref())?;
     let path = db_path.clone();
     let now = clock.now();
     let (store, head, first_admin, keys, serving) = tokio::task::spawn_blocking(move || {
@@ -442,6 +440,7 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
         )));
         config.audit_key = settings.audit_key;
         config.upstream_dir = settings.upstream_dir;
+        config.upstream_url = settings.upstream_url;
         let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;
@@ -454,6 +453,27 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
         central.shutdown().await?;
         Ok(())
     })
+}
+
+/// Where the city's and province's warnings come from; `None` when neither is configured.
+fn upstream_setup(
+    dir: Option<PathBuf>,
+    url: Option<&str>,
+) -> Result<Option<upstream::Upstream>, CentralError> {
+    if dir.is_none() && url.is_none() {
+        return Ok(None);
+    }
+    let catalogue =
+        crate::assets::national_signals().map_err(|e| CentralError::Upstream(e.to_string()))?;
+    let feed = url
+        .map(upstream::UpstreamFeed::new)
+        .transpose()
+        .map_err(CentralError::Upstream)?;
+    Ok(Some(upstream::Upstream {
+        folder: dir.map(upstream::UpstreamFolder::new),
+        feed,
+        catalogue,
+    }))
 }
 
 /// Tells whoever started the central how to log in the first time.

@@ -62,12 +62,14 @@ pub struct WarningsSection {
     pub upstream: Option<UpstreamSection>,
 }
 
-/// `[warnings.upstream]`
-#[derive(Debug, Clone, Deserialize)]
+/// `[warnings.upstream]`: a folder, a URL, or both.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamSection {
     /// The folder the bureau's receiving system drops CAP 1.2 files into.
-    pub dir: PathBuf,
+    pub dir: Option<PathBuf>,
+    /// An http(s) URL answering a CAP 1.2 message or an Atom/RSS feed of them.
+    pub url: Option<String>,
 }
 
 /// `[tls]`
@@ -277,7 +279,7 @@ impl ConfigFile {
             self.warnings
                 .as_mut()
                 .and_then(|w| w.upstream.as_mut())
-                .map(|u| &mut u.dir),
+                .and_then(|u| u.dir.as_mut()),
         ];
         paths.into_iter().flatten().for_each(fix);
         if let Some(tls) = &mut self.tls {
@@ -323,12 +325,19 @@ pub struct ServeSettings {
     pub gateways: BTreeMap<String, GatewaySection>,
     /// The folder of the city's and province's CAP files, if configured.
     pub upstream_dir: Option<PathBuf>,
+    /// The URL publishing them, if configured.
+    pub upstream_url: Option<String>,
 }
 
 impl ServeSettings {
     /// Merges `file` (none: every default) with the flags' `overrides`.
     pub fn merge(file: Option<ConfigFile>, overrides: Overrides) -> Result<Self, String> {
         let file = file.unwrap_or_default();
+        let upstream = file
+            .warnings
+            .clone()
+            .and_then(|w| w.upstream)
+            .unwrap_or_default();
         let default_listen = DEFAULT_LISTEN
             .parse()
             .map_err(|e| format!("default listen address: {e}"))?;
@@ -356,7 +365,8 @@ impl ServeSettings {
                 .map_or(DEFAULT_INTEGRITY_EVERY, |i| i.every.0),
             log: file.log,
             gateways: file.gateways,
-            upstream_dir: file.warnings.and_then(|w| w.upstream).map(|u| u.dir),
+            upstream_dir: upstream.dir,
+            upstream_url: upstream.url,
         })
     }
 }
@@ -367,7 +377,7 @@ impl fmt::Display for ServeSettings {
         write!(
             f,
             "listen {} · db {} · {} · backups {} · integrity every {} min · gateways [{}] · \
-             upstream warnings {}",
+             upstream warnings {}{}",
             self.listen,
             self.db.display(),
             if self.tls.is_some() { "https" } else { "http" },
@@ -384,6 +394,9 @@ impl fmt::Display for ServeSettings {
             self.upstream_dir
                 .as_ref()
                 .map_or_else(|| "off".to_owned(), |d| format!("from {}", d.display())),
+            self.upstream_url
+                .as_ref()
+                .map_or_else(String::new, |u| format!(" and {u}")),
         )
     }
 }

@@ -14,7 +14,7 @@ use super::hashing::HashPool;
 use super::health::DbHealth;
 use super::limits::{Limits, StreamSlots};
 use super::throttle::{SourcePolicy, Throttle};
-use super::upstream::UpstreamFolder;
+use super::upstream::Upstream;
 use super::workers::WorkerBoard;
 use crate::domain::time::SharedClock;
 use crate::store::StoreError;
@@ -50,7 +50,7 @@ pub struct AppState {
     clean_login_slots: Arc<tokio::sync::Semaphore>,
     throttle: Arc<Throttle>,
     stations: Arc<tokio::sync::OnceCell<usize>>,
-    upstream: Option<Arc<UpstreamFolder>>,
+    upstream: Option<Arc<Upstream>>,
 }
 
 impl fmt::Debug for AppState {
@@ -159,15 +159,15 @@ impl AppState {
         self
     }
 
-    /// The same state, reading the city's and province's warnings from `folder`.
+    /// The same state, reading the city's and province's warnings from `upstream`.
     #[must_use]
-    pub fn with_upstream(mut self, folder: Option<UpstreamFolder>) -> Self {
-        self.upstream = folder.map(Arc::new);
+    pub fn with_upstream(mut self, upstream: Option<Upstream>) -> Self {
+        self.upstream = upstream.map(Arc::new);
         self
     }
 
-    /// The folder of upstream CAP files, if one is configured.
-    pub fn upstream(&self) -> Option<&Arc<UpstreamFolder>> {
+    /// Where the city's and province's warnings come from, if configured.
+    pub fn upstream(&self) -> Option<&Arc<Upstream>> {
         self.upstream.as_ref()
     }
 

@@ -1,27 +1,31 @@
 //! The city's and province's warnings (`GET /warnings/upstream`): CAP 1.2 files the bureau's
 //! receiving system drops into `[warnings.upstream] dir`, read on request and kept by file
-//! (re-read only when a file's modification time or size changes), and those in force now.
+//! (re-read only when a file's modification time or size changes), and those a `url` publishes
+//! ([`feed`]), and of them those in force now.
 //!
 //! In force ([`in_force`]): a real (`Actual`) Alert or Update, not named by an Update or Cancel
-//! of the folder (the follow-up replaces or ends it), not expired. A message without `expires`
+//! read with it (the follow-up replaces or ends it), not expired. A message without `expires`
 //! counts for [`NO_EXPIRY_HOURS`] after it was sent, so a forgotten file does not stay on the
-//! desk for ever. A file that cannot be read is listed by name with the reason and never stops
-//! the others.
+//! desk for ever. A file (or link) that cannot be read is listed by name with the reason and
+//! never stops the others.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use axum::Json;
 use axum::extract::State;
 
 use super::core::AppState;
-use super::error::Failure;
 use crate::domain::time::{HOUR_MS, Timestamp};
 use crate::domain::warning::Catalogue;
 use crate::formats::cap_read::{self, CapMessage, MAX_CAP_BYTES, MsgType, Status};
 use crate::protocol::warnings::{UpstreamList, UpstreamWarning};
+
+pub mod feed;
+
+pub use feed::UpstreamFeed;
 
 /// How long a message without `expires` is shown after it was sent.
 pub const NO_EXPIRY_HOURS: i64 = 24;
@@ -30,11 +34,69 @@ pub const NO_EXPIRY_HOURS: i64 = 24;
 /// are passed over.
 const CAP_ENDINGS: [&str; 2] = [".xml", ".cap"];
 
+/// Where the city's and province's warnings come from, and the catalogue their signals are
+/// recognised against.
+#[derive(Debug)]
+pub struct Upstream {
+    /// The folder, if configured.
+    pub folder: Option<UpstreamFolder>,
+    /// The URL, if configured.
+    pub feed: Option<UpstreamFeed>,
+    /// The signal catalogue.
+    pub catalogue: Catalogue,
+}
+
+impl Upstream {
+    /// Reads the folder (off the async threads) and the URL, and answers what is in force at
+    /// `now`.
+    pub async fn list(self: Arc<Self>, now: Timestamp) -> UpstreamList {
+        let mut found = Found::default();
+        if self.folder.is_some() {
+            let upstream = Arc::clone(&self);
+            let read = tokio::task::spawn_blocking(move || {
+                upstream.folder.as_ref().map(UpstreamFolder::read)
+            })
+            .await;
+            match read {
+                Ok(Some(read)) => found.extend(read),
+                Ok(None) => {}
+                Err(e) => {
+                    found
+                        .refused
+                        .insert("folder".into(), format!("not read: {e}"));
+                }
+            }
+        }
+        if let Some(feed) = &self.feed {
+            found.extend(feed.read().await);
+        }
+        UpstreamList {
+            warnings: in_force(&found.messages, &self.catalogue, now),
+            refused: found.refused,
+        }
+    }
+}
+
+/// Messages read (by file name or URL) and what could not be read (name → why).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// Messages, by where they came from.
+    pub messages: Vec<(String, CapMessage)>,
+    /// Files or URLs refused, with the reason.
+    pub refused: BTreeMap<String, String>,
+}
+
+impl Found {
+    fn extend(&mut self, other: Found) {
+        self.messages.extend(other.messages);
+        self.refused.extend(other.refused);
+    }
+}
+
 /// A folder of upstream CAP files and what was last read from each.
 #[derive(Debug)]
 pub struct UpstreamFolder {
     dir: PathBuf,
-    catalogue: Catalogue,
     files: Mutex<HashMap<String, Kept>>,
 }
 
@@ -46,11 +108,10 @@ struct Kept {
 }
 
 impl UpstreamFolder {
-    /// The folder `dir`, whose signals are recognised against `catalogue`.
-    pub fn new(dir: impl Into<PathBuf>, catalogue: Catalogue) -> Self {
+    /// The folder `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
-            catalogue,
             files: Mutex::default(),
         }
     }
@@ -60,39 +121,30 @@ impl UpstreamFolder {
         &self.dir
     }
 
-    /// Reads the folder (changed files only) and answers what is in force at `now`. Blocking.
-    pub fn scan(&self, now: Timestamp) -> UpstreamList {
-        let mut refused = BTreeMap::new();
+    /// Reads the folder, changed files only. Blocking.
+    pub fn read(&self) -> Found {
+        let mut found = Found::default();
         let names = match cap_files(&self.dir) {
             Ok(names) => names,
             Err(e) => {
-                refused.insert(
+                found.refused.insert(
                     self.dir.display().to_string(),
                     format!("the folder cannot be read: {e}"),
                 );
-                return UpstreamList {
-                    warnings: Vec::new(),
-                    refused,
-                };
+                return found;
             }
         };
         let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
         files.retain(|name, _| names.contains(name));
-        let mut messages = Vec::new();
         for name in names {
-            let kept = self.refresh(&mut files, &name);
-            match &kept.read {
-                Ok(message) => messages.push((name, message.clone())),
+            match &self.refresh(&mut files, &name).read {
+                Ok(message) => found.messages.push((name, message.clone())),
                 Err(reason) => {
-                    refused.insert(name, reason.clone());
+                    found.refused.insert(name, reason.clone());
                 }
             }
         }
-        drop(files);
-        UpstreamList {
-            warnings: in_force(&messages, &self.catalogue, now),
-            refused,
-        }
+        found
     }
 
     /// The file `name` as kept, read again if its stamp changed.
@@ -221,16 +273,15 @@ fn warning(
 }
 
 /// `GET /warnings/upstream`: the city's and province's warnings in force, and the files that
-/// could not be read. Empty when no folder is configured.
-pub async fn list(State(state): State<AppState>) -> Result<Json<UpstreamList>, Failure> {
-    let Some(folder) = state.upstream().cloned() else {
-        return Ok(Json(UpstreamList {
+/// could not be read. Empty when neither a folder nor a URL is configured.
+pub async fn list(State(state): State<AppState>) -> Json<UpstreamList> {
+    let Some(upstream) = state.upstream().cloned() else {
+        return Json(UpstreamList {
             warnings: Vec::new(),
             refused: BTreeMap::new(),
-        }));
+        });
     };
-    let now = state.clock().now();
-    state.call(move |_| Ok(folder.scan(now))).await.map(Json)
+    Json(upstream.list(state.clock().now()).await)
 }
 
 #[cfg(test)]

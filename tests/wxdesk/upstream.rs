@@ -155,6 +155,110 @@ async fn the_central_answers_what_is_in_force_and_names_the_unreadable_file() {
     assert!(list.refused.is_empty(), "{:?}", list.refused);
 }
 
+/// A bureau's feed on 127.0.0.1: an Atom feed linking to the fixtures (one missing), each
+/// request counted by path.
+async fn feed_server() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::extract::Path as UrlPath;
+    use axum::http::StatusCode;
+    let fetched = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let feed = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>福建省预警</title>
+  <entry><link type="application/cap+xml" href="cap/35040041600001_20261206153000.xml"/></entry>
+  <entry><link type="application/cap+xml" href="cap/35000041600000_20261206160000.xml"/></entry>
+  <entry><link type="application/cap+xml" href="cap/truncated.xml"/></entry>
+  <entry><link type="application/cap+xml" href="cap/gone.xml"/></entry>
+</feed>"#;
+    let log = fetched.clone();
+    let log_feed = fetched.clone();
+    let app = axum::Router::new()
+        .route(
+            "/feed.xml",
+            axum::routing::get(move || async move {
+                log_feed.lock().unwrap().push("feed".into());
+                feed
+            }),
+        )
+        .route(
+            "/cap/{name}",
+            axum::routing::get(move |UrlPath(name): UrlPath<String>| async move {
+                log.lock().unwrap().push(name.clone());
+                std::fs::read(fixtures().join(&name)).map_err(|_| StatusCode::NOT_FOUND)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("{base}/feed.xml"), fetched)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_url_is_read_and_its_messages_fetched_once() {
+    let (url, fetched) = feed_server().await;
+    let clock = clock_at(evening());
+    let feed_url = url.clone();
+    let central = TestCentral::start_with(wxdesk::central::DEFAULT_KEEP_ALIVE, move |config| {
+        config.clock = clock;
+        config.upstream_url = Some(feed_url);
+    })
+    .await;
+    let token = central.token(Role::Leader).await;
+    for _ in 0..2 {
+        let (status, list) = upstream(&central, &token).await;
+        assert_eq!(status, 200);
+        let list = list.unwrap();
+        assert_eq!(
+            shown(&list),
+            [
+                (
+                    "三明市气象台",
+                    Some("rainstorm"),
+                    Some(Level::Yellow),
+                    "Alert"
+                ),
+                (
+                    "福建省气象台",
+                    Some("lightning"),
+                    Some(Level::Orange),
+                    "Update"
+                ),
+            ]
+        );
+        let base = url.trim_end_matches("feed.xml");
+        assert_eq!(
+            list.warnings[0].source,
+            format!("{base}cap/35040041600001_20261206153000.xml")
+        );
+        let refused: Vec<(&str, &str)> = list
+            .refused
+            .iter()
+            .map(|(k, v)| (k.trim_start_matches(base), v.as_str()))
+            .collect();
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert_eq!(refused[0].0, "cap/gone.xml");
+        assert_eq!(refused[0].1, "the server answered 404 Not Found");
+        assert_eq!(refused[1].0, "cap/truncated.xml");
+        assert!(
+            refused[1].1.starts_with("line 19: not well-formed XML"),
+            "{refused:?}"
+        );
+    }
+    // The feed twice; each message once, except the one that never arrived.
+    let mut fetched = fetched.lock().unwrap().clone();
+    fetched.sort();
+    assert_eq!(
+        fetched,
+        [
+            "35000041600000_20261206160000.xml",
+            "35040041600001_20261206153000.xml",
+            "feed",
+            "feed",
+            "gone.xml",
+            "gone.xml",
+            "truncated.xml",
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_reader_may_see_them_and_nobody_else() {
     let (central, _folder, _clock) = central_with_folder().await;

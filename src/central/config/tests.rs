@@ -48,6 +48,10 @@ fn the_readme_example_parses_into_every_setting() {
         settings.upstream_dir.as_deref(),
         Some(Path::new("/var/spool/wxdesk/cap"))
     );
+    assert_eq!(
+        settings.upstream_url.as_deref(),
+        Some("https://alerts.example.gov.cn/fujian.atom")
+    );
 }
 
 #[test]
@@ -188,7 +192,7 @@ fn relative_paths_are_read_from_the_files_folder() {
     .unwrap();
     let file = load(&path).unwrap();
     let upstream = file.warnings.clone().and_then(|w| w.upstream).unwrap();
-    assert_eq!(upstream.dir, dir.path().join("cap"));
+    assert_eq!(upstream.dir, Some(dir.path().join("cap")));
     assert_eq!(file.db.unwrap(), dir.path().join("data/central.sqlite"));
     assert_eq!(file.backups.unwrap().dir, Path::new("/abs/backups"));
     let missing = load(&dir.path().join("nope.toml")).unwrap_err();

@@ -13,6 +13,15 @@ fn catalogue() -> Catalogue {
     crate::assets::national_signals().unwrap()
 }
 
+/// The folder read, and what of it is in force at `now`.
+fn scan(folder: &UpstreamFolder, now: Timestamp) -> UpstreamList {
+    let found = folder.read();
+    UpstreamList {
+        warnings: in_force(&found.messages, &catalogue(), now),
+        refused: found.refused,
+    }
+}
+
 /// A message of `sender` sent at `sent` (Beijing), expiring at `expires`, naming `refs`.
 fn message(
     id: &str,
@@ -174,9 +183,9 @@ fn a_file_is_read_again_only_when_it_changes() {
     std::fs::write(&path, CITY).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not CAP").unwrap();
     std::fs::write(dir.path().join(".partial.xml"), "<alert").unwrap();
-    let folder = UpstreamFolder::new(dir.path(), catalogue());
+    let folder = UpstreamFolder::new(dir.path());
     let now = at("2026-12-06T18:00:00+08:00");
-    let first = folder.scan(now);
+    let first = scan(&folder, now);
     assert_eq!(first.warnings.len(), 1);
     assert!(first.refused.is_empty(), "{:?}", first.refused);
     // Same size and modification time: the kept reading stands.
@@ -190,7 +199,7 @@ fn a_file_is_read_again_only_when_it_changes() {
         .unwrap()
         .set_modified(stamp)
         .unwrap();
-    assert_eq!(folder.scan(now), first);
+    assert_eq!(scan(&folder, now), first);
     // A new time: read again, and refused with the line.
     let later = stamp + Duration::from_secs(2);
     File::options()
@@ -199,7 +208,7 @@ fn a_file_is_read_again_only_when_it_changes() {
         .unwrap()
         .set_modified(later)
         .unwrap();
-    let second = folder.scan(now);
+    let second = scan(&folder, now);
     assert!(second.warnings.is_empty());
     assert!(
         second.refused["city.xml"].starts_with("line 1: not well-formed XML"),
@@ -208,14 +217,14 @@ fn a_file_is_read_again_only_when_it_changes() {
     );
     // Gone: forgotten.
     std::fs::remove_file(&path).unwrap();
-    assert_eq!(folder.scan(now).refused.len(), 0);
+    assert_eq!(scan(&folder, now).refused.len(), 0);
 }
 
 #[test]
 fn a_missing_folder_is_reported_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
-    let folder = UpstreamFolder::new(dir.path().join("nowhere"), catalogue());
-    let list = folder.scan(Timestamp(0));
+    let folder = UpstreamFolder::new(dir.path().join("nowhere"));
+    let list = scan(&folder, Timestamp(0));
     assert!(list.warnings.is_empty());
     let (name, reason) = list.refused.iter().next().unwrap();
     assert!(name.ends_with("nowhere"), "{name}");

@@ -12,8 +12,8 @@ const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 /// A warnings URL's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Published {
-    /// One CAP message.
-    Message(CapMessage),
+    /// One CAP message (boxed: a message is ten times a link list's size).
+    Message(Box<CapMessage>),
     /// A feed: the links of its entries, in feed order (relative links as written).
     Feed(Vec<String>),
 }
@@ -33,7 +33,7 @@ pub fn read_published(bytes: &[u8]) -> Result<Published, FormatError> {
     match (root.tag_name().name(), root.tag_name().namespace()) {
         ("feed", Some(ATOM_NS)) => Ok(Published::Feed(atom_links(root))),
         ("rss", None) => Ok(Published::Feed(rss_links(root))),
-        _ => read(bytes).map(Published::Message),
+        _ => read(bytes).map(|message| Published::Message(Box::new(message))),
     }
 }
 
