@@ -9,6 +9,8 @@
 
 pub mod feed;
 
+use std::borrow::Cow;
+
 use roxmltree::{Document, Node};
 
 use super::cap::{CAP_NS, CapReference};
@@ -126,13 +128,7 @@ impl CapMessage {
 
 /// Reads one CAP 1.2 message.
 pub fn read(bytes: &[u8]) -> Result<CapMessage, FormatError> {
-    if bytes.len() > MAX_CAP_BYTES {
-        return Err(FormatError::new(
-            1,
-            format!("{} bytes is too large for a CAP message", bytes.len()),
-        ));
-    }
-    let text = decode(bytes)?;
+    let text = text(bytes, "a CAP message")?;
     let doc = Document::parse(&text).map_err(|e| xml_error(&text, &e))?;
     let root = doc.root_element();
     let line = |node: Node<'_, '_>| doc.text_pos_at(node.range().start).row as usize;
@@ -166,6 +162,17 @@ pub fn read(bytes: &[u8]) -> Result<CapMessage, FormatError> {
             .map(|node| fields.info(node))
             .transpose()?,
     })
+}
+
+/// The text of a document of at most [`MAX_CAP_BYTES`] (`what` it should be, for the refusal).
+fn text<'b>(bytes: &'b [u8], what: &str) -> Result<Cow<'b, str>, FormatError> {
+    if bytes.len() > MAX_CAP_BYTES {
+        return Err(FormatError::new(
+            1,
+            format!("{} bytes is too large for {what}", bytes.len()),
+        ));
+    }
+    decode(bytes)
 }
 
 /// A parser error with its line; one that ran off the end names the last line, since a

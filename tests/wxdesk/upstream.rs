@@ -66,6 +66,32 @@ async fn upstream(central: &TestCentral, token: &str) -> (u16, Option<UpstreamLi
     (status, response.json().await.ok())
 }
 
+/// What the fixtures hold in force at [`EVENING`]: the city's rainstorm, and the province's
+/// lightning as upgraded (its 12:00 yellow replaced); not its fog (cancelled at 10:00) nor the
+/// city's cold wave (expired at 08:00).
+const IN_FORCE_AT_EVENING: [Shown; 2] = [
+    (
+        "三明市气象台",
+        Some("rainstorm"),
+        Some(Level::Yellow),
+        "Alert",
+    ),
+    (
+        "福建省气象台",
+        Some("lightning"),
+        Some(Level::Orange),
+        "Update",
+    ),
+];
+
+/// Sender, signal, level and message type of a listed warning.
+type Shown = (
+    &'static str,
+    Option<&'static str>,
+    Option<Level>,
+    &'static str,
+);
+
 fn shown(list: &UpstreamList) -> Vec<(&str, Option<&str>, Option<Level>, &str)> {
     list.warnings
         .iter()
@@ -87,25 +113,7 @@ async fn the_central_answers_what_is_in_force_and_names_the_unreadable_file() {
     let (status, list) = upstream(&central, &token).await;
     assert_eq!(status, 200);
     let list = list.unwrap();
-    // The city's rainstorm; the province's lightning as upgraded (its 12:00 yellow replaced),
-    // not its fog (cancelled at 10:00) nor the city's cold wave (expired at 08:00).
-    assert_eq!(
-        shown(&list),
-        [
-            (
-                "三明市气象台",
-                Some("rainstorm"),
-                Some(Level::Yellow),
-                "Alert"
-            ),
-            (
-                "福建省气象台",
-                Some("lightning"),
-                Some(Level::Orange),
-                "Update"
-            ),
-        ]
-    );
+    assert_eq!(shown(&list), IN_FORCE_AT_EVENING);
     let city = &list.warnings[0];
     assert_eq!(city.identifier, "35040041600001_20261206153000");
     assert_eq!(city.area_desc, "清流县、宁化县、明溪县");
@@ -206,23 +214,7 @@ async fn a_feed_url_is_read_and_its_messages_fetched_once() {
         let (status, list) = upstream(&central, &token).await;
         assert_eq!(status, 200);
         let list = list.unwrap();
-        assert_eq!(
-            shown(&list),
-            [
-                (
-                    "三明市气象台",
-                    Some("rainstorm"),
-                    Some(Level::Yellow),
-                    "Alert"
-                ),
-                (
-                    "福建省气象台",
-                    Some("lightning"),
-                    Some(Level::Orange),
-                    "Update"
-                ),
-            ]
-        );
+        assert_eq!(shown(&list), IN_FORCE_AT_EVENING);
         let base = url.trim_end_matches("feed.xml");
         assert_eq!(
             list.warnings[0].source,

@@ -3,8 +3,8 @@
 
 use roxmltree::{Document, Node};
 
-use super::super::{FormatError, decode};
-use super::{CapMessage, MAX_CAP_BYTES, read, xml_error};
+use super::super::FormatError;
+use super::{CapMessage, read, text, xml_error};
 
 /// The Atom namespace.
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
@@ -21,13 +21,7 @@ pub enum Published {
 /// Reads a URL's answer: a CAP 1.2 message, an Atom feed (each entry's CAP link: the one typed
 /// `application/cap+xml`, else its first) or an RSS 2.0 feed (each item's `<link>`).
 pub fn read_published(bytes: &[u8]) -> Result<Published, FormatError> {
-    if bytes.len() > MAX_CAP_BYTES {
-        return Err(FormatError::new(
-            1,
-            format!("{} bytes is too large for a feed", bytes.len()),
-        ));
-    }
-    let text = decode(bytes)?;
+    let text = text(bytes, "a feed")?;
     let doc = Document::parse(&text).map_err(|e| xml_error(&text, &e))?;
     let root = doc.root_element();
     match (root.tag_name().name(), root.tag_name().namespace()) {
