@@ -72,8 +72,10 @@ impl UpstreamFeed {
         }
         self.kept()
             .retain(|link, _| absolute.iter().any(|a| a.as_str() == link));
-        for link in absolute {
-            match self.message(&link).await {
+        // New links at once, so a feed of many stays within the request's time limit.
+        let reads = futures_util::future::join_all(absolute.iter().map(|l| self.message(l))).await;
+        for (link, read) in absolute.iter().zip(reads) {
+            match read {
                 Ok(message) => found.messages.push((link.to_string(), message)),
                 Err(reason) => {
                     found.refused.insert(link.to_string(), reason);
