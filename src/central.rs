@@ -50,6 +50,7 @@ pub mod throttle;
 pub mod tls;
 pub mod upstream;
 mod version;
+pub mod warnings;
 pub mod workers;
 
 use std::collections::BTreeMap;
@@ -77,8 +78,11 @@ use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::backup::{BackupError, lock_for_serving};
-use crate::store::central::{ChangeFeed as _, Database as _, OpenMode, SqliteCentralStore};
+use crate::store::central::{
+    ChangeFeed as _, Database as _, NetworkStore as _, OpenMode, SqliteCentralStore,
+};
 use config::ServeSettings;
+use warnings::WarningSettings;
 use workers::backup::BackupSchedule;
 use workers::retention::Retention;
 use workers::{Backoff, Supervisor, WorkerSpec};
@@ -132,6 +136,8 @@ pub struct CentralConfig {
     pub workers: Vec<WorkerSpec>,
     /// Back-off between a failed worker's restarts.
     pub backoff: Backoff,
+    /// Who issues warnings and under which rules (`[warnings]`).
+    pub warnings: WarningSettings,
     /// The folder the city's and province's CAP files arrive in (`[warnings.upstream] dir`).
     pub upstream_dir: Option<PathBuf>,
     /// A URL publishing them, a CAP message or an Atom/RSS feed (`[warnings.upstream] url`).
@@ -169,6 +175,7 @@ impl CentralConfig {
             retention: Some(Retention::default()),
             workers: Vec::new(),
             backoff: Backoff::default(),
+            warnings: WarningSettings::default(),
             upstream_dir: None,
             upstream_url: None,
         }
@@ -300,6 +307,7 @@ pub async fn start(
         retention,
         workers,
         backoff,
+        warnings,
         upstream_dir,
         upstream_url,
     } = config;
@@ -358,6 +366,7 @@ pub async fn start(
     let state = AppState::new(store.clone(), clock.clone(), head, keep_alive)
         .with_limits(limits)
         .with_host_facts(host_facts)
+        .with_warnings(warnings.for_network(&store.network()?))
         .with_upstream(upstream);
     let mut specs = Vec::new();
     specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
@@ -439,6 +448,7 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
             std::num::NonZeroU32::get,
         )));
         config.audit_key = settings.audit_key;
+        config.warnings = settings.warnings;
         config.upstream_dir = settings.upstream_dir;
         config.upstream_url = settings.upstream_url;
         let central = start(listener, config)

@@ -1,6 +1,7 @@
 //! The duty console: an egui window over an in-memory [`state::AppState`], fed by a
 //! [`backend`] thread that syncs a local cache with the central.
 
+pub mod alarm;
 pub mod app;
 pub mod backend;
 pub mod messages;
@@ -152,7 +153,8 @@ pub fn run(options: &ConsoleOptions) -> anyhow::Result<()> {
                     .with_view_config(view)
                     .with_notices(notices)
                     .with_first_admin(first_admin)
-                    .with_settings_file(settings_file),
+                    .with_settings_file(settings_file)
+                    .with_alarm(alarm::Alarm::audible()),
             ))
         }),
     );

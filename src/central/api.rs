@@ -19,7 +19,7 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, snapshot, stream, upstream, version,
+    maintenance_windows, snapshot, stream, upstream, version, warnings,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -67,7 +67,8 @@ pub struct Route {
 pub fn routes() -> Vec<Route> {
     use Access::{Public, Requires, SignedIn};
     use Capability::{
-        ImportObservations, IngestObservations, ManageDevices, ManageUsers, Read, ReadAudit,
+        ApproveWarning, DispatchWarning, DraftWarning, ImportObservations, IngestObservations,
+        ManageDevices, ManageUsers, Read, ReadAudit,
     };
     let route = |verb, path, access, handler| Route {
         verb,
@@ -150,6 +151,57 @@ pub fn routes() -> Vec<Route> {
             "/maintenance/{id}",
             Requires(ManageDevices),
             patch(maintenance_windows::update),
+        ),
+        // Warnings: forecasters draft, supervisors approve or return, either releases; the
+        // rules beyond the role (approver ≠ drafter, the pin) are the handlers'.
+        route(Verb::Get, "/warnings", Requires(Read), get(warnings::list)),
+        route(
+            Verb::Post,
+            "/warnings",
+            Requires(DraftWarning),
+            post(warnings::submit),
+        ),
+        route(
+            Verb::Get,
+            "/warnings/{id}",
+            Requires(Read),
+            get(warnings::one),
+        ),
+        route(
+            Verb::Post,
+            "/warnings/{id}/revise",
+            Requires(DraftWarning),
+            post(warnings::revise),
+        ),
+        route(
+            Verb::Post,
+            "/warnings/{id}/approve",
+            Requires(ApproveWarning),
+            post(warnings::approve),
+        ),
+        route(
+            Verb::Post,
+            "/warnings/{id}/return",
+            Requires(ApproveWarning),
+            post(warnings::send_back),
+        ),
+        route(
+            Verb::Post,
+            "/warnings/{id}/sign-alone",
+            Requires(DraftWarning),
+            post(warnings::sign_alone),
+        ),
+        route(
+            Verb::Post,
+            "/warnings/{id}/release",
+            Requires(DispatchWarning),
+            post(warnings::release),
+        ),
+        route(
+            Verb::Get,
+            "/warnings/{id}/cap",
+            Requires(Read),
+            get(warnings::cap),
         ),
         route(
             Verb::Get,

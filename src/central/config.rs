@@ -17,6 +17,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::TlsFiles;
+use super::warnings::WarningSettings;
+use super::warnings::settings::WarningsSection;
 use super::workers::backup::BackupSchedule;
 use crate::domain::access::Secret;
 
@@ -50,16 +52,8 @@ pub struct ConfigFile {
     /// Credentials of outgoing gateways (SMS, WeCom), by name.
     #[serde(default)]
     pub gateways: BTreeMap<String, GatewaySection>,
-    /// Warnings.
+    /// Who issues warnings and under which rules.
     pub warnings: Option<WarningsSection>,
-}
-
-/// `[warnings]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WarningsSection {
-    /// The city's and province's warnings.
-    pub upstream: Option<UpstreamSection>,
 }
 
 /// `[warnings.upstream]`: a folder, a URL, or both.
@@ -323,6 +317,8 @@ pub struct ServeSettings {
     pub log: Option<LogSection>,
     /// Gateway credentials.
     pub gateways: BTreeMap<String, GatewaySection>,
+    /// Who issues warnings and under which rules.
+    pub warnings: WarningSettings,
     /// The folder of the city's and province's CAP files, if configured.
     pub upstream_dir: Option<PathBuf>,
     /// The URL publishing them, if configured.
@@ -333,11 +329,8 @@ impl ServeSettings {
     /// Merges `file` (none: every default) with the flags' `overrides`.
     pub fn merge(file: Option<ConfigFile>, overrides: Overrides) -> Result<Self, String> {
         let file = file.unwrap_or_default();
-        let upstream = file
-            .warnings
-            .clone()
-            .and_then(|w| w.upstream)
-            .unwrap_or_default();
+        let mut warnings = file.warnings.unwrap_or_default();
+        let upstream = warnings.upstream.take().unwrap_or_default();
         let default_listen = DEFAULT_LISTEN
             .parse()
             .map_err(|e| format!("default listen address: {e}"))?;
@@ -365,6 +358,7 @@ impl ServeSettings {
                 .map_or(DEFAULT_INTEGRITY_EVERY, |i| i.every.0),
             log: file.log,
             gateways: file.gateways,
+            warnings: warnings.settings()?,
             upstream_dir: upstream.dir,
             upstream_url: upstream.url,
         })

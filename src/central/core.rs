@@ -15,6 +15,7 @@ use super::health::DbHealth;
 use super::limits::{Limits, StreamSlots};
 use super::throttle::{SourcePolicy, Throttle};
 use super::upstream::Upstream;
+use super::warnings::WarningSettings;
 use super::workers::WorkerBoard;
 use crate::domain::time::SharedClock;
 use crate::store::StoreError;
@@ -51,6 +52,7 @@ pub struct AppState {
     throttle: Arc<Throttle>,
     stations: Arc<tokio::sync::OnceCell<usize>>,
     upstream: Option<Arc<Upstream>>,
+    warnings: Arc<WarningSettings>,
 }
 
 impl fmt::Debug for AppState {
@@ -91,6 +93,7 @@ impl AppState {
             throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
             stations: Arc::default(),
             upstream: None,
+            warnings: Arc::default(),
         }
     }
 
@@ -135,6 +138,18 @@ impl AppState {
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// The same state, issuing warnings under `settings`.
+    #[must_use]
+    pub fn with_warnings(mut self, settings: WarningSettings) -> Self {
+        self.warnings = Arc::new(settings);
+        self
+    }
+
+    /// Who issues warnings and under which rules.
+    pub fn warnings(&self) -> &WarningSettings {
+        &self.warnings
     }
 
     /// The bounds this central enforces.

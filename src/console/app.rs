@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::console::alarm::Alarm;
 use crate::console::backend::Link;
+use crate::console::state::account::SessionState;
 use crate::console::state::{AppState, Notice, STALE_AFTER_MS};
 use crate::console::ui::i18n::Language;
 use crate::console::ui::settings::ViewSettings;
@@ -26,6 +28,7 @@ pub struct App {
     state: AppState,
     view: ViewState,
     settings: Option<SettingsFile>,
+    alarm: Alarm,
 }
 
 /// Where the remembered view lives, and what it last held.
@@ -53,6 +56,7 @@ impl App {
             state: AppState::new(now),
             view: ViewState::new(language, ViewConfig::default()),
             settings: None,
+            alarm: Alarm::silent(),
         }
     }
 
@@ -133,6 +137,31 @@ impl App {
         &self.view
     }
 
+    /// Sounds new warning suggestions with `alarm` (silent by default: tests, and desks
+    /// without sound).
+    pub fn with_alarm(mut self, alarm: Alarm) -> Self {
+        self.alarm = alarm;
+        self
+    }
+
+    /// The suggestion alarm, for tests that check it was asked to ring.
+    pub fn alarm(&self) -> &Alarm {
+        &self.alarm
+    }
+
+    /// Records the suggestions acknowledged in the last frame, in the signed-in user's name.
+    fn record_acknowledgements(&mut self, now: Timestamp) {
+        let who = match &self.state.account.session {
+            SessionState::SignedIn { view, .. } => view.account.display_name.clone(),
+            _ => String::new(),
+        };
+        for ack in self.view.suggestion_acks.drain(..) {
+            self.state
+                .suggestions
+                .acknowledge(&ack.signal, ack.level, &who, now);
+        }
+    }
+
     /// The view state, for tests that set up a scene directly.
     pub fn view_mut(&mut self) -> &mut ViewState {
         &mut self.view
@@ -151,8 +180,9 @@ pub fn native_options() -> eframe::NativeOptions {
     }
 }
 
-/// How long until something on screen changes by itself: the next minute (clock, data ages)
-/// or the next station crossing the staleness threshold, whichever is sooner.
+/// How long until something on screen changes by itself: the next minute (clock, data ages),
+/// the next station crossing the staleness threshold, or a warning's countdown minute or
+/// expiry prompt, whichever is soonest.
 pub fn next_wakeup(state: &AppState, now: Timestamp) -> Duration {
     let next_minute = now.floor(MINUTE_MS).plus_ms(MINUTE_MS);
     let next_stale = state
@@ -164,7 +194,12 @@ pub fn next_wakeup(state: &AppState, now: Timestamp) -> Duration {
         .map(|t| t.plus_ms(STALE_AFTER_MS + 1))
         .filter(|&t| t > now)
         .min();
-    let at = next_stale.map_or(next_minute, |t| t.min(next_minute));
+    // A countdown minute or an expiry prompt of a warning in force, on the expiry's own marks.
+    let next_warning = ui::warnings::in_force::next_change(&state.warnings.records, now);
+    let at = [next_stale, next_warning]
+        .into_iter()
+        .flatten()
+        .fold(next_minute, Timestamp::min);
     Duration::from_millis((at.millis() - now.millis()).max(1) as u64)
 }
 
@@ -174,11 +209,14 @@ impl eframe::App for App {
         for event in self.link.drain() {
             self.state.apply(event, now);
         }
+        self.state.tick(now);
+        self.alarm.follow(self.state.suggestions.alerts);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let now = self.clock.now();
         let commands = ui::console_ui(ui, &self.state, &mut self.view, now);
+        self.record_acknowledgements(now);
         for command in commands {
             if let Err(refused) = self.link.send(command) {
                 let text = self.view.text();
@@ -246,5 +284,25 @@ mod tests {
             base,
         );
         assert_eq!(next_wakeup(&state, now), Duration::from_millis(10_001));
+    }
+
+    #[test]
+    fn wakes_on_a_warnings_countdown_minute_not_only_the_clocks() {
+        use crate::console::messages::WarningEvent;
+        use crate::console::ui::warnings::in_force::tests::{released, t0};
+        use crate::domain::warning::Level;
+        let base = t0();
+        let mut record = released("a", Level::Yellow, &["350423100"], 120);
+        record.content.expires_at = Some(base.plus_ms(120 * MINUTE_MS + 30_000));
+        let mut state = AppState::new(base);
+        state.apply(
+            Event::Warnings(WarningEvent::RecordsChanged(vec![record])),
+            base,
+        );
+        let now = base.plus_ms(20_000);
+        assert_eq!(next_wakeup(&state, now), Duration::from_secs(10));
+        // Once it has expired, only the clock's minute.
+        let later = base.plus_ms(121 * MINUTE_MS);
+        assert_eq!(next_wakeup(&state, later), Duration::from_secs(60));
     }
 }

@@ -16,6 +16,7 @@ pub mod sse;
 pub mod sync;
 pub mod table_file;
 pub mod upstream;
+pub mod warnings;
 pub mod xlsx;
 
 use std::path::PathBuf;
@@ -252,6 +253,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     let (sync_tx, sync_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (accounts_tx, accounts_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (history_tx, history_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (warnings_tx, warnings_rx) = mpsc::channel(COMMAND_CAPACITY);
     let cache = Arc::new(std::sync::Mutex::new(cache));
     // History reads through a connection of its own, so a long sync write never stalls a
     // chart; an in-memory cache (the file could not be opened) has only the one.
@@ -284,6 +286,13 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         emitter.clone(),
         upstream::REFRESH_EVERY,
     );
+    let warnings = warnings::WarningsService::new(
+        client.clone(),
+        Arc::clone(&session),
+        Arc::clone(&cache),
+        emitter.clone(),
+        config.export_dir.clone(),
+    );
     let sync = sync::SyncService::new(
         client.clone(),
         Arc::clone(&session),
@@ -303,6 +312,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
                 Command::Warnings(WarningCommand::RefreshUpstream) => {
                     upstream_tx.send(()).await.is_ok()
                 }
+                Command::Warnings(command) => warnings_tx.send(command).await.is_ok(),
                 other => accounts_tx.send(other).await.is_ok(),
             };
             if !delivered {
@@ -315,6 +325,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         () = accounts.run(accounts_rx) => {}
         () = history.run(history_rx) => {}
         () = upstream.run(upstream_rx) => {}
+        () = warnings.run(warnings_rx) => {}
         () = router => {}
     }
 }

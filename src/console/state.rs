@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod history;
+pub mod suggestions;
 pub mod warnings;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -135,6 +136,8 @@ pub struct AppState {
     pub history: history::HistoryState,
     /// Drafts, the central's warning records, upstream warnings.
     pub warnings: warnings::WarningsState,
+    /// Warning suggestions from the observations, and the values they are judged from.
+    pub suggestions: suggestions::SuggestionsState,
 }
 
 impl AppState {
@@ -156,6 +159,7 @@ impl AppState {
             account: account::AccountState::default(),
             history: history::HistoryState::default(),
             warnings: warnings::WarningsState::default(),
+            suggestions: suggestions::SuggestionsState::default(),
         }
     }
 
@@ -173,9 +177,13 @@ impl AppState {
 
     fn apply_sync(&mut self, event: SyncEvent, now: Timestamp) {
         match event {
-            SyncEvent::NetworkLoaded(network) => self.network = network,
+            SyncEvent::NetworkLoaded(network) => {
+                self.network = network;
+                self.suggestions.judge_again();
+            }
             SyncEvent::ObservationsArrived(observations) => {
                 self.add_observations(&observations, now);
+                self.suggestions.observe(&observations, &self.network, now);
             }
             SyncEvent::QcRejudged(values) => {
                 self.data_generation += 1;
@@ -206,11 +214,17 @@ impl AppState {
                 self.recent.clear();
                 self.last_report.clear();
                 self.maintenance.clear();
+                self.suggestions.forget_values();
                 self.data_generation += 1;
                 self.notify(text, now);
             }
             SyncEvent::Failed(text) => self.notify(text, now),
         }
+    }
+
+    /// What is due by the clock alone: suggestions held back within a minute are judged.
+    pub fn tick(&mut self, now: Timestamp) {
+        self.suggestions.tick(&self.network, now);
     }
 
     /// Adds a notice for the user, keeping only the most recent ones.

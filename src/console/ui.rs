@@ -99,6 +99,8 @@ pub struct ViewState {
     pub admin: admin::AdminView,
     /// The audit-log window.
     pub audit: audit::AuditView,
+    /// Suggestions acknowledged in this frame, for the app to record in the state.
+    pub suggestion_acks: Vec<warnings::suggestions::Acknowledgement>,
 }
 
 impl ViewState {
@@ -124,6 +126,7 @@ impl ViewState {
             login: login::LoginView::default(),
             admin: admin::AdminView::default(),
             audit: audit::AuditView::default(),
+            suggestion_acks: Vec::new(),
         }
     }
 
@@ -238,8 +241,13 @@ pub fn console_ui(
 
     egui::Panel::top("top_bar")
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
-        .show(ui, |ui| top_bar::top_bar_ui(ui, scene, view, &mut commands));
+        .show(ui, |ui| {
+            top_bar::top_bar_ui(ui, scene, view, &mut commands);
+            warnings::live::strip_ui(ui, scene, view);
+        });
     top_bar::banners_ui(ui, scene, view, &mut commands);
+    warnings::live::prompt_banner_ui(ui, scene, view);
+    warnings::suggestions::suggestions_banner_ui(ui, scene, view);
 
     let width = ui.available_width();
     egui::Panel::left("station_list")

@@ -66,11 +66,23 @@ pub enum AuditAction {
     ObservationsImported,
     /// The chain is sealed with a key from this entry on.
     AuditKeyIntroduced,
+    /// A forecaster submitted a warning for approval.
+    WarningSubmitted,
+    /// The drafter revised a submitted or returned warning (any approval is void).
+    WarningRevised,
+    /// A supervisor approved a warning as pinned.
+    WarningApproved,
+    /// A supervisor returned a warning with a comment.
+    WarningReturned,
+    /// The drafter signed a continue or lift alone, as the bureau's policy allows.
+    WarningSignedAlone,
+    /// An approved warning was released (left the building).
+    WarningReleased,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 23] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -88,6 +100,12 @@ impl AuditAction {
         Self::MaintenanceChanged,
         Self::ObservationsImported,
         Self::AuditKeyIntroduced,
+        Self::WarningSubmitted,
+        Self::WarningRevised,
+        Self::WarningApproved,
+        Self::WarningReturned,
+        Self::WarningSignedAlone,
+        Self::WarningReleased,
     ];
 
     /// Stable code (`password_reset`).
@@ -110,6 +128,12 @@ impl AuditAction {
             Self::MaintenanceChanged => "maintenance_changed",
             Self::ObservationsImported => "observations_imported",
             Self::AuditKeyIntroduced => "audit_key_introduced",
+            Self::WarningSubmitted => "warning_submitted",
+            Self::WarningRevised => "warning_revised",
+            Self::WarningApproved => "warning_approved",
+            Self::WarningReturned => "warning_returned",
+            Self::WarningSignedAlone => "warning_signed_alone",
+            Self::WarningReleased => "warning_released",
         }
     }
 
@@ -133,6 +157,12 @@ impl AuditAction {
             Self::MaintenanceChanged => "修改维护记录",
             Self::ObservationsImported => "导入观测文件",
             Self::AuditKeyIntroduced => "审计日志启用密钥",
+            Self::WarningSubmitted => "提交预警审核",
+            Self::WarningRevised => "修改预警（审核作废）",
+            Self::WarningApproved => "审核通过预警",
+            Self::WarningReturned => "退回预警",
+            Self::WarningSignedAlone => "值班预报员单独签发",
+            Self::WarningReleased => "发布预警",
         }
     }
 
@@ -156,6 +186,12 @@ impl AuditAction {
             Self::MaintenanceChanged => "Maintenance changed",
             Self::ObservationsImported => "Observations imported",
             Self::AuditKeyIntroduced => "Audit key introduced",
+            Self::WarningSubmitted => "Warning submitted",
+            Self::WarningRevised => "Warning revised",
+            Self::WarningApproved => "Warning approved",
+            Self::WarningReturned => "Warning returned",
+            Self::WarningSignedAlone => "Warning signed alone",
+            Self::WarningReleased => "Warning released",
         }
     }
 

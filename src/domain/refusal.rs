@@ -194,6 +194,69 @@ codes! {
     NothingToChange = "nothing_to_change" [] "nothing to change: give to (the end) and/or note";
     /// 404: no such maintenance window.
     UnknownWindow = "unknown_window" ["id"] "no maintenance window {id}";
+    // Warnings (issue 11): the approval rules, the lifecycle and the pre-send checks.
+    /// 404: no such warning record.
+    UnknownWarning = "unknown_warning" ["id"] "no warning {id}";
+    /// 409: the step does not apply to the record as it stands.
+    WarningNotNow = "warning_not_now" ["event", "state"] "cannot {event} a warning that is {state}";
+    /// 403: the drafter tried to approve their own warning.
+    ApproverIsDrafter = "approver_is_drafter" [] "the drafter cannot approve their own warning; a supervisor must";
+    /// 403: only the drafter may revise (or sign alone) a warning.
+    NotDrafter = "not_drafter" [] "only the forecaster who drafted this warning may do that";
+    /// 422: a return without a comment.
+    CommentRequired = "comment_required" [] "a return needs a comment saying why";
+    /// 403: the bureau's policy does not let the drafter sign this alone now.
+    AloneNotAllowed = "alone_not_allowed" ["action"] "{action} may not be signed by the forecaster alone now (the bureau's policy)";
+    /// 409: the pin given is not the record's: its content changed since it was seen.
+    ContentChanged = "content_changed" [] "the warning's content changed after you saw it (or after approval); look at it again";
+    /// 422: `follows` names a record that is not a released warning.
+    FollowsUnknown = "follows_unknown" ["id"] "warning {id}, which this one follows, is not a released warning";
+    /// 422: a new issue names a warning it follows.
+    IssueFollows = "issue_follows" ["follows"] "a new issue cannot follow warning {follows}";
+    /// 422: a warning of this type is in force: follow it instead.
+    AlreadyInForce = "already_in_force" ["signal", "id"] "{signal} warning {id} is in force: continue, change, upgrade, downgrade or lift it";
+    /// 422: a follow-up names nothing it follows.
+    NothingFollowed = "nothing_followed" ["action"] "{action} must name the warning it follows";
+    /// 422: the warning followed is no longer in force.
+    NotInForce = "not_in_force" ["id", "state"] "warning {id} is {state}, no longer in force";
+    /// 422: a follow-up of another signal type.
+    SignalChanged = "signal_changed" ["from", "to"] "a follow-up of {from} cannot be {to}";
+    /// 422: the level does not fit the action.
+    LevelDoesNotFit = "level_does_not_fit" ["action", "from", "to"] "{action} cannot go from {from} to {to}";
+    /// 422: the area grows without the forecaster confirming it.
+    AreaEnlarged = "area_enlarged" ["added"] "the area grows by {added} without confirmation";
+    /// 422: a lift covering townships the warning does not.
+    LiftOutsideArea = "lift_outside_area" ["outside"] "a lift cannot cover {outside}, which the warning does not";
+    /// 422: no townships.
+    EmptyArea = "empty_area" [] "the area is empty";
+    /// 422: an area naming a township that is not the county's.
+    UnknownTownship = "unknown_township" ["code"] "{code} is not a township of this county";
+    /// 422: an unknown signal type.
+    UnknownSignal = "unknown_signal" ["signal"] "unknown signal type {signal}";
+    /// 422: a must-edit field is still empty.
+    UnfilledPlaceholder = "unfilled_placeholder" ["field"] "the field {field} still needs editing";
+    /// 422: a warning without an expiry.
+    MissingExpiry = "missing_expiry" [] "the warning needs an expiry";
+    /// 422: the expiry is not after the issue time.
+    ExpiryNotAfterIssue = "expiry_not_after_issue" ["issued_at", "expires_at"] "the expiry {expires_at} is not after the issue time {issued_at}";
+    /// 422: the expiry has passed.
+    ExpiryPassed = "expiry_passed" ["expires_at"] "the expiry {expires_at} has passed";
+    /// 422: the issue time is too far in the past.
+    IssueTooFarInPast = "issue_too_far_in_past" ["minutes", "limit_minutes"] "the issue time is {minutes} min ago; at most {limit_minutes} min";
+    /// 422: the issue time is too far ahead.
+    IssueTooFarInFuture = "issue_too_far_in_future" ["minutes", "limit_minutes"] "the issue time is {minutes} min ahead; at most {limit_minutes} min";
+    /// 422: the SMS needs more parts than allowed.
+    SmsTooLong = "sms_too_long" ["units", "parts", "max_parts"] "the SMS has {units} characters and needs {parts} parts; at most {max_parts}";
+    /// 422: a banned word in a channel's text.
+    BannedWord = "banned_word" ["channel", "word"] "the {channel} text contains the banned word {word}";
+    /// 422: no recipient group.
+    NoRecipientGroups = "no_recipient_groups" [] "choose at least one recipient group";
+    /// 422: an empty recipient group.
+    EmptyRecipientGroup = "empty_recipient_group" ["group"] "recipient group {group} has nobody in it";
+    /// 422: a channel's text over its byte limit.
+    ChannelTooLong = "channel_too_long" ["channel", "bytes", "limit"] "the {channel} text has {bytes} bytes; at most {limit}";
+    /// 422: a template field over its limit.
+    TemplateFieldTooLong = "template_field_too_long" ["field", "chars", "limit"] "template field {field} has {chars} characters; at most {limit}";
 }
 
 impl Code {

@@ -5,8 +5,11 @@
 
 pub mod approval;
 pub mod catalogue;
+pub mod channels;
 pub mod checks;
+pub mod criteria;
 pub mod lifecycle;
+pub mod replay;
 pub mod sms;
 pub mod suggest;
 pub mod template;

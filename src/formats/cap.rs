@@ -265,12 +265,17 @@ fn pair(x: &mut String, depth: usize, name: &str, value_name: &str, value: &str)
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write as _;
-    use std::path::Path;
-    use std::process::{Command, Stdio};
+    /// The one xmllint runner, shared with the integration tests' CAP checks.
+    mod xmllint {
+        include!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/wxdesk/xmllint.rs"
+        ));
+    }
 
     use super::*;
     use crate::domain::geo::areas_from_geojson;
+    use xmllint::xmllint;
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
@@ -407,40 +412,6 @@ mod tests {
                 count: 0
             })
         );
-    }
-
-    /// `Some(valid)` from xmllint reading `xml` on its standard input, or `None` when it is
-    /// missing (a loud SKIP, or a failure when `WXDESK_REQUIRE_PEERS=1`).
-    fn xmllint(xml: &str) -> Option<bool> {
-        let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cap/CAP-v1.2.xsd");
-        let run = Command::new("xmllint")
-            .args(["--noout", "--schema"])
-            .arg(&schema)
-            .arg("-")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .and_then(|mut child| {
-                child
-                    .stdin
-                    .take()
-                    .expect("piped")
-                    .write_all(xml.as_bytes())?;
-                child.wait()
-            });
-        match run {
-            Ok(status) => Some(status.success()),
-            Err(e) if std::env::var("WXDESK_REQUIRE_PEERS").as_deref() == Ok("1") => {
-                panic!("xmllint is required (WXDESK_REQUIRE_PEERS=1) but cannot run: {e}")
-            }
-            Err(e) => {
-                eprintln!(
-                    "\n*** SKIP: CAP schema validation not run: xmllint unavailable ({e}); install libxml2-utils ***\n"
-                );
-                None
-            }
-        }
     }
 
     #[test]

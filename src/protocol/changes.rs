@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::ObservationRecord;
 use super::feed::{ChunkDto, Cursor, PROTOCOL_VERSION, SeriesHour};
 use super::history::{MaintenanceDto, QcChange};
+use super::warnings::WarningRecord;
 use crate::domain::{Element, Timestamp};
 
 /// The change kinds, by the name the wire gives them.
@@ -25,6 +26,8 @@ pub mod kind {
     pub const OBSERVATION: &str = "observation";
     /// Protocol 1: re-judged flags of values already logged (as [`OBSERVATION`]).
     pub const QC: &str = "qc";
+    /// A warning's whole record as the central holds it (`protocol::warnings::WarningRecord`).
+    pub const WARNING: &str = "warning";
 }
 
 /// Capabilities of the feed a desk may rely on, advertised at `GET /version`.
@@ -41,7 +44,13 @@ pub mod feature {
 pub const FEATURES: [&str; 3] = [feature::CHUNKS, feature::KINDS_FILTER, feature::SNAPSHOT];
 
 /// The kinds this build's central writes or still serves.
-pub const KINDS: [&str; 4] = [kind::HOURS, kind::MAINTENANCE, kind::OBSERVATION, kind::QC];
+pub const KINDS: [&str; 5] = [
+    kind::HOURS,
+    kind::MAINTENANCE,
+    kind::OBSERVATION,
+    kind::QC,
+    kind::WARNING,
+];
 
 /// What a change carries, as the central writes it (`{"kind": …, "data": …}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +64,8 @@ pub enum ChangeData {
     Qc(QcChange),
     /// A maintenance window was recorded or changed (its whole current state).
     Maintenance(MaintenanceDto),
+    /// A warning was submitted, revised, approved, returned or released (its whole record).
+    Warning(Box<WarningRecord>),
 }
 
 impl ChangeData {
@@ -65,6 +76,7 @@ impl ChangeData {
             Self::Observation(_) => kind::OBSERVATION,
             Self::Qc(_) => kind::QC,
             Self::Maintenance(_) => kind::MAINTENANCE,
+            Self::Warning(_) => kind::WARNING,
         }
     }
 }
@@ -301,6 +313,16 @@ mod tests {
                 note: String::new(),
                 recorded_by: "tech".into(),
             }),
+            ChangeData::Warning(Box::new(
+                serde_json::from_value(json!({
+                    "id": "w1",
+                    "content": {"action": "issue", "signal": "rainstorm", "level": "yellow",
+                                "area": ["350423100"], "issued_at": "2026-12-07T00:00:00Z",
+                                "texts": {}, "recipient_groups": []},
+                    "pin": "", "drafter": "zhang", "state": {"state": "submitted"}, "steps": [],
+                }))
+                .unwrap(),
+            )),
         ];
         for data in every {
             let wire = serde_json::to_value(&data).unwrap();
@@ -381,8 +403,8 @@ mod tests {
         let set = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect();
         assert!(central.lacking(&set(&KINDS), &set(&FEATURES)).is_empty());
         assert_eq!(
-            central.lacking(&set(&["hours", "warning"]), &set(&["chunks", "relays"])),
-            ["warning", "relays"]
+            central.lacking(&set(&["hours", "relay"]), &set(&["chunks", "relays"])),
+            ["relay", "relays"]
         );
     }
 }

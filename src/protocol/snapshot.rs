@@ -60,6 +60,9 @@ pub struct SnapshotHead {
     pub network: NetworkDto,
     /// Every maintenance window.
     pub maintenance: Vec<MaintenanceDto>,
+    /// Every warning record, newest first (a central before warnings sends none).
+    #[serde(default)]
+    pub warnings: Vec<super::warnings::WarningRecord>,
     /// The start of the oldest stored hour of any series (`None`: nothing stored): daily
     /// rollups reach back to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

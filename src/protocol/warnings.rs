@@ -129,6 +129,17 @@ pub struct ReturnRequest {
     pub comment: String,
 }
 
+/// `GET /warnings` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarningQuery {
+    /// Only records in this state (`submitted`, `returned`, `approved`, `sent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// At most this many (1–1000; 100 when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
 /// `GET /warnings`: records, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WarningList {

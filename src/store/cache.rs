@@ -3,6 +3,7 @@
 //! overwrites on conflict and advances its cursor in the same transaction as the data.
 
 pub mod snapshot;
+pub mod warnings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 use feed::CURSOR_KEY;
 pub use feed::{Applied, HourChunk, Skipped, SyncBatch};
 
-const MIGRATIONS: [Migration; 8] = [
+const MIGRATIONS: [Migration; 9] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -57,6 +58,10 @@ const MIGRATIONS: [Migration; 8] = [
         name: "hour aggregates in the chunk rows",
         sql: observations::HOUR_IN_CHUNKS,
     },
+    Migration {
+        name: "warning records and drafts",
+        sql: warnings::SCHEMA,
+    },
 ];
 
 const INSTANCE_KEY: &str = "central_instance";
@@ -88,6 +93,8 @@ pub enum CacheChange {
     },
     /// A maintenance window, as it is now.
     Maintenance(MaintenanceWindow),
+    /// A warning record of the central, as it is now.
+    Warning(warnings::SyncedWarning),
 }
 
 impl CacheChange {
@@ -126,7 +133,7 @@ pub enum Recovery {
 fn empty_synced(tx: &Connection) -> Result<(), StoreError> {
     tx.execute_batch(
         "DELETE FROM chunks; DELETE FROM rollups; DELETE FROM maintenance;
-         DELETE FROM rollups_only;",
+         DELETE FROM rollups_only; DELETE FROM warning_records;",
     )
     .context("emptying the cache")?;
     tx.execute("DELETE FROM meta WHERE key = ?1", [CURSOR_KEY])

@@ -5,7 +5,7 @@
 //! [`CentralStore`] is what the central's handlers need: nothing of its own, only the union of
 //! one store trait per aggregate, each in its own file with its `SqliteCentralStore` impl —
 //! [`NetworkStore`], [`ObservationStore`], [`MaintenanceStore`], [`ChangeFeed`],
-//! [`AccountStore`], [`AuditStore`] — and [`Database`] (whether it can be written).
+//! [`AccountStore`], [`AuditStore`], [`WarningStore`] — and [`Database`] (whether it can be written).
 //! [`SqliteCentralStore`] serves them all from one SQLite file in WAL mode (one writer
 //! connection behind a mutex, a few reader connections that read while it writes). A
 //! PostgreSQL implementation would sit beside it.
@@ -56,6 +56,8 @@ mod schema;
 pub mod snapshot;
 #[cfg(test)]
 mod tests;
+mod warning_store;
+pub mod warnings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -77,6 +79,8 @@ pub use observation_store::ObservationStore;
 pub use qc::QcWork;
 pub use schema::MIGRATIONS;
 pub use snapshot::{SnapshotStore, Trimmed};
+pub use warning_store::WarningStore;
+pub use warnings::{WarningBook, WarningError, WarningWrite};
 
 use super::observations;
 use super::{Context as _, StoreError, sqlite};
@@ -97,6 +101,7 @@ pub trait CentralStore:
     + AccountStore
     + AuditStore
     + SnapshotStore
+    + WarningStore
     + Send
     + Sync
     + fmt::Debug
@@ -112,6 +117,7 @@ impl<T> CentralStore for T where
         + AccountStore
         + AuditStore
         + SnapshotStore
+        + WarningStore
         + Send
         + Sync
         + fmt::Debug

@@ -15,6 +15,7 @@ use wxdesk::domain::history::{
     ViewRequest,
 };
 use wxdesk::domain::qc::{QcFlags, QcTest};
+use wxdesk::domain::warning::approval::DraftState;
 use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
 use wxdesk::protocol::snapshot::{ChunkPage, RollupPage, RollupSeries, SnapshotHead};
@@ -161,7 +162,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 73] = [
+    let table: [(&str, Check); 82] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -233,6 +234,18 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("ChunkPage", round_trip::<ChunkPage>),
         ("RollupSeries", round_trip::<RollupSeries>),
         ("RollupPage", round_trip::<RollupPage>),
+        ("SignalLevel", round_trip::<wxdesk::domain::warning::Level>),
+        (
+            "WarningAction",
+            round_trip::<wxdesk::domain::warning::Action>,
+        ),
+        ("WarningContent", round_trip::<warnings::WarningContent>),
+        ("WarningStep", round_trip::<warnings::WarningStep>),
+        ("WarningState", round_trip::<DraftState>),
+        ("WarningRecord", round_trip::<warnings::WarningRecord>),
+        ("PinRequest", round_trip::<warnings::PinRequest>),
+        ("ReturnRequest", round_trip::<warnings::ReturnRequest>),
+        ("WarningList", round_trip::<warnings::WarningList>),
         ("UpstreamWarning", round_trip::<UpstreamWarning>),
         ("UpstreamList", round_trip::<UpstreamList>),
     ];

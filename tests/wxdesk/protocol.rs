@@ -165,7 +165,7 @@ async fn a_desk_newer_than_its_central_says_what_it_cannot_do_there() {
     let central = TestCentral::start().await;
     let dir = tempfile::tempdir().unwrap();
     let credentials = remembered_session(&central, dir.path()).await;
-    let mut settings = knowing(&[kind::HOURS, kind::MAINTENANCE, "warning"]);
+    let mut settings = knowing(&[kind::HOURS, kind::MAINTENANCE, "relay"]);
     settings.features.insert("warning_dispatch".to_owned());
     let mut desk = Console::start_with(
         &central.base(),
@@ -175,7 +175,7 @@ async fn a_desk_newer_than_its_central_says_what_it_cannot_do_there() {
     );
     desk.until(
         "the central's lack reported",
-        |e| matches!(e, SyncEvent::CentralLacks(l) if l == &["warning", "warning_dispatch"]),
+        |e| matches!(e, SyncEvent::CentralLacks(l) if l == &["relay", "warning_dispatch"]),
     )
     .await;
     // It still syncs what the central serves.

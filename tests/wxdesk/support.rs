@@ -785,3 +785,37 @@ pub fn minutes_batch(start: i64, minutes: i64) -> Value {
         .collect();
     batch(&records)
 }
+
+/// A console at 1280×800 with the bundled font, in `language`, on a manual clock standing at
+/// [`afternoon`], and the backend's ends of its link for the test to play the backend.
+pub fn console_harness(
+    language: wxdesk::console::ui::i18n::Language,
+) -> (
+    egui_kittest::Harness<'static, wxdesk::console::app::App>,
+    wxdesk::console::backend::BackendEnds,
+    Arc<ManualClock>,
+) {
+    let (link, backend) = wxdesk::console::backend::Link::pair();
+    let clock = clock_at(afternoon());
+    let shared: wxdesk::domain::time::SharedClock = clock.clone();
+    let harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_context_setup(wxdesk::console::ui::fonts::install)
+        .build_eframe(move |cc| wxdesk::console::app::App::new(cc, link, shared, language));
+    (harness, backend, clock)
+}
+
+/// Draws `lines` and whatever `more` adds on a tall page with the bundled font: the kittest
+/// panics on any glyph the font lacks, so this checks that every text renders.
+pub fn render_with_bundled_font(lines: Vec<String>, mut more: impl FnMut(&mut egui::Ui) + 'static) {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1600.0, 3000.0))
+        .with_context_setup(wxdesk::console::ui::fonts::install)
+        .build_ui(move |ui| {
+            for line in &lines {
+                ui.label(line);
+            }
+            more(ui);
+        });
+    harness.run();
+}

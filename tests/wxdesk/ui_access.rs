@@ -238,14 +238,26 @@ fn a_one_time_password_must_be_replaced_before_the_console_opens() {
 }
 
 #[test]
-fn the_forecasters_menu_lists_warnings_as_coming_not_as_things_to_do() {
+fn the_forecasters_menu_lists_warnings_as_things_to_do_and_a_technicians_relays_as_coming() {
     use wxdesk::domain::access::Capability;
     for language in [Language::Zh, Language::En] {
         let mut desk = Desk::signed_in(language, Role::DutyForecaster, false);
         desk.open_menu(&session_view(Role::DutyForecaster), language);
         let text = desk.text();
+        assert!(desk.harness.query_by_label(text.my_coming).is_none());
+        for capability in [
+            Capability::Read,
+            Capability::DraftWarning,
+            Capability::DispatchWarning,
+        ] {
+            let name = i18n::capability_name(language, capability);
+            desk.harness.get_by_label(&format!("√ {name}"));
+        }
+
+        let mut desk = Desk::signed_in(language, Role::Technician, false);
+        desk.open_menu(&session_view(Role::Technician), language);
         desk.harness.get_by_label(text.my_coming);
-        for capability in [Capability::DraftWarning, Capability::DispatchWarning] {
+        for capability in [Capability::CommandRelays, Capability::ManageDevices] {
             let name = i18n::capability_name(language, capability);
             assert!(
                 desk.harness.query_by_label(&format!("√ {name}")).is_none(),
@@ -253,10 +265,6 @@ fn the_forecasters_menu_lists_warnings_as_coming_not_as_things_to_do() {
             );
             desk.harness.get_by_label(&format!("○ {name}"));
         }
-        desk.harness.get_by_label(&format!(
-            "√ {}",
-            i18n::capability_name(language, Capability::Read)
-        ));
     }
 }
 

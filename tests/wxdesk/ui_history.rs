@@ -10,23 +10,23 @@ use std::time::Instant;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use wxdesk::console::app::App;
+use wxdesk::console::backend::BackendEnds;
 use wxdesk::console::backend::history::{rain, summaries, views, wind};
-use wxdesk::console::backend::{BackendEnds, Link};
 use wxdesk::console::messages::{
     AuthEvent, Command, Event, HistoryCommand, HistoryEvent, LinkStatus, SyncEvent, Trouble,
 };
 use wxdesk::console::ui::history::text::{self as history_text, HistoryText};
+use wxdesk::console::ui::i18n;
 use wxdesk::console::ui::i18n::Language;
-use wxdesk::console::ui::{fonts, i18n};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::history::{GapCause, Level};
 use wxdesk::domain::qc::{QcFlags, QcTest};
 use wxdesk::domain::refusal::{CodedRefusal, Param};
-use wxdesk::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, ManualClock, SharedClock};
+use wxdesk::domain::time::{DAY_MS, HOUR_MS, MINUTE_MS, ManualClock};
 use wxdesk::domain::{Clock as _, Element, Observation, Source, StationId, Timestamp};
 use wxdesk::store::cache::{CacheChange, CacheDb};
 
-use crate::support::{afternoon, clock_at, network};
+use crate::support::{afternoon, network};
 
 mod exports;
 
@@ -93,13 +93,7 @@ fn year_cache(now: Timestamp) -> CacheDb {
 
 impl Desk {
     fn new(role: Role, language: Language, cache: CacheDb) -> Self {
-        let (link, backend) = Link::pair();
-        let clock = clock_at(afternoon());
-        let shared: SharedClock = clock.clone();
-        let harness = Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .with_context_setup(fonts::install)
-            .build_eframe(move |cc| App::new(cc, link, shared, language));
+        let (harness, backend, clock) = crate::support::console_harness(language);
         let mut desk = Self {
             harness,
             backend,
@@ -465,14 +459,6 @@ fn every_history_text_renders() {
             8 * HOUR_MS,
         ));
         lines.push(i18n::strings(language).beijing_time.to_owned());
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1600.0, 3000.0))
-            .with_context_setup(fonts::install)
-            .build_ui(move |ui| {
-                for line in &lines {
-                    ui.label(line);
-                }
-            });
-        harness.run();
+        crate::support::render_with_bundled_font(lines, |_| {});
     }
 }

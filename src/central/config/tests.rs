@@ -44,6 +44,13 @@ fn the_readme_example_parses_into_every_setting() {
     let sms = &settings.gateways["sms"];
     assert_eq!(sms.username, "qlqxj");
     assert_eq!(sms.password.expose(), PASSWORD);
+    let warnings = &settings.warnings;
+    assert_eq!(
+        (warnings.issuer_name.as_str(), warnings.issuer_code.as_str()),
+        ("清流县气象台", "35042341600000")
+    );
+    assert_eq!(warnings.alone.window, Some((22 * 60, 8 * 60)));
+    assert_eq!(warnings.checks.banned_words.len(), 1);
     assert_eq!(
         settings.upstream_dir.as_deref(),
         Some(Path::new("/var/spool/wxdesk/cap"))

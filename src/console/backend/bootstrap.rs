@@ -26,6 +26,7 @@ use crate::protocol::{ChunkDto, Cursor};
 use crate::store::StoreError;
 use crate::store::cache::CacheDb;
 use crate::store::cache::snapshot::{SeriesRollups, SnapshotStart, StoredHour};
+use crate::store::cache::warnings::SyncedWarning;
 use crate::store::rollups;
 
 /// Why a bootstrap stopped (it starts again at the next session: the cache has no cursor).
@@ -51,6 +52,8 @@ pub struct Installed {
     pub network: Network,
     /// Every maintenance window.
     pub maintenance: Vec<MaintenanceWindow>,
+    /// Every warning record, as the cache keeps it.
+    pub warnings: Vec<SyncedWarning>,
     /// Hours from here on are (or will be) held in full.
     pub full_from: Timestamp,
     /// Hours from here on came with the head.
@@ -123,10 +126,17 @@ pub async fn install_head(
     let maintenance: Vec<MaintenanceWindow> =
         head.maintenance.into_iter().map(Into::into).collect();
     let hours = stored_hours(head.chunks)?;
+    let warnings = head
+        .warnings
+        .iter()
+        .map(super::warnings::synced)
+        .collect::<Result<_, _>>()
+        .map_err(BootstrapError::Malformed)?;
     let installed = Installed {
         cursor: head.cursor,
         network,
         maintenance,
+        warnings,
         full_from: head.full_from,
         recent_from: head.recent_from,
         oldest: head.oldest,
@@ -137,6 +147,7 @@ pub async fn install_head(
             instance: &instance,
             network: &copy.network,
             maintenance: &copy.maintenance,
+            warnings: &copy.warnings,
             full_from: copy.full_from,
             hours: &hours,
         })

@@ -20,6 +20,8 @@ use crate::protocol::{
     PasswordChange, STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest, VersionInfo,
 };
 
+use crate::protocol::warnings::{WarningContent, WarningRecord};
+
 /// Why a call to the central failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClientError {
@@ -338,6 +340,31 @@ impl CentralClient {
             reqwest::Method::PATCH,
             &format!("/maintenance/{id}"),
             Some(update),
+        )
+        .await
+    }
+
+    /// `POST /warnings`: submits a composition for approval.
+    pub async fn submit_warning(
+        &self,
+        content: &WarningContent,
+    ) -> Result<WarningRecord, ClientError> {
+        self.call(reqwest::Method::POST, "/warnings", Some(content))
+            .await
+    }
+
+    /// `POST /warnings/{id}/{step}` (`revise`, `approve`, `return`, `sign-alone`, `release`)
+    /// with its body.
+    pub async fn warning_step<B: Serialize + ?Sized>(
+        &self,
+        id: &str,
+        step: &str,
+        body: &B,
+    ) -> Result<WarningRecord, ClientError> {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/warnings/{id}/{step}"),
+            Some(body),
         )
         .await
     }

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 use super::client::FeedBatch;
 use crate::domain::{StationId, Timestamp};
+use crate::protocol::warnings::WarningRecord;
 use crate::protocol::{
     Change, Cursor, HoursChange, MaintenanceDto, ObservationRecord, QcChange, kind,
 };
@@ -26,7 +27,7 @@ pub struct Kind {
 }
 
 /// Every kind this build reads.
-pub const REGISTRY: [Kind; 4] = [
+pub const REGISTRY: [Kind; 5] = [
     Kind {
         name: kind::HOURS,
         decode: decode_hours,
@@ -42,6 +43,10 @@ pub const REGISTRY: [Kind; 4] = [
     Kind {
         name: kind::QC,
         decode: decode_qc,
+    },
+    Kind {
+        name: kind::WARNING,
+        decode: decode_warning,
     },
 ];
 
@@ -64,6 +69,12 @@ fn decode_hours(change: &Change) -> Result<CacheChange, String> {
 fn decode_maintenance(change: &Change) -> Result<CacheChange, String> {
     let window: MaintenanceDto = change.decode().map_err(|e| e.to_string())?;
     Ok(CacheChange::Maintenance(window.into()))
+}
+
+/// A warning record, checked to be one and kept as the cache stores it (JSON).
+fn decode_warning(change: &Change) -> Result<CacheChange, String> {
+    let record: WarningRecord = change.decode().map_err(|e| e.to_string())?;
+    super::warnings::synced(&record).map(CacheChange::Warning)
 }
 
 /// Protocol 1's copied values. The central validated the record with its own clock, so time

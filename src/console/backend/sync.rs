@@ -28,14 +28,24 @@ use super::client::{CentralClient, ClientError, StreamItem};
 use super::history::on_demand;
 use super::kinds;
 use super::session::{Session, Token};
+use crate::console::messages::warnings::WarningEvent;
 use crate::console::messages::{AuthEvent, Event, LinkStatus, SyncCommand, SyncEvent, Trouble};
 use crate::console::state::RECENT_WINDOW_MS;
 use crate::domain::Network;
 use crate::domain::audit::parse_head;
 use crate::domain::time::SharedClock;
+use crate::domain::warning::suggest::LOOKBACK_MS;
 use crate::protocol::{Cursor, FEATURES};
 use crate::store::StoreError;
 use crate::store::cache::CacheDb;
+
+/// What the desk reads from its cache at start: the charts' recent window, or the 72 h the
+/// warning suggestions judge (a cold wave's 48 h fall, three hot days), whichever is longer.
+const STARTUP_WINDOW_MS: i64 = if LOOKBACK_MS > RECENT_WINDOW_MS {
+    LOOKBACK_MS
+} else {
+    RECENT_WINDOW_MS
+};
 
 mod feed;
 
@@ -265,7 +275,7 @@ impl SyncService {
 
     /// Sends what the cache already holds: the console is useful before the central answers.
     async fn show_cache(&mut self) -> Result<(), StoreError> {
-        let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
+        let from = self.clock.now().plus_ms(-STARTUP_WINDOW_MS);
         let (cursor, network, recent, maintenance, skipped) = self
             .with_cache(move |cache| {
                 Ok::<_, StoreError>((
@@ -373,6 +383,10 @@ impl SyncService {
         self.cursor = None;
         let message = format!("{why}; re-syncing from the start");
         self.emit(SyncEvent::CentralReplaced(message)).await;
+        // The records went with the rest: the warnings screens forget them too.
+        if let Err(error) = self.report_warnings().await {
+            tracing::warn!(%error, "reading the cached warnings failed");
+        }
         // The skipped changes went with the rest; a fresh sync counts anew.
         self.emit(SyncEvent::ChangesSkipped(Default::default()))
             .await;
@@ -389,7 +403,10 @@ impl SyncService {
             self.emit(SyncEvent::MaintenanceChanged(installed.maintenance.clone()))
                 .await;
         }
-        let from = self.clock.now().plus_ms(-RECENT_WINDOW_MS);
+        if !installed.warnings.is_empty() {
+            self.report_warnings().await?;
+        }
+        let from = self.clock.now().plus_ms(-STARTUP_WINDOW_MS);
         let recent = self.with_cache(move |cache| cache.since(from)).await?;
         if !recent.is_empty() {
             self.emit(SyncEvent::ObservationsArrived(recent)).await;
@@ -459,6 +476,14 @@ impl SyncService {
             self.link = link.clone();
             self.emit(SyncEvent::LinkChanged(link)).await;
         }
+    }
+
+    /// Tells the warnings screens the records the cache now holds.
+    async fn report_warnings(&self) -> Result<(), StoreError> {
+        let records = self.with_cache(|c| super::warnings::records(c)).await?;
+        self.emit_event(Event::Warnings(WarningEvent::RecordsChanged(records)))
+            .await;
+        Ok(())
     }
 
     async fn emit(&self, event: SyncEvent) {

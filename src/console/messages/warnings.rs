@@ -3,7 +3,9 @@
 //! and survive restarts and an unreachable central; everything from submission on is the
 //! central's record, which sync brings to every desk.
 
-use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
+// Re-exported: the views name the records they show through the messages that carry them
+// (the UI may not reach into the protocol layer).
+pub use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
 
 /// A draft kept on this desk: the composition as the forecaster left it.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +57,14 @@ pub enum WarningCommand {
         /// The pin approved.
         pin: String,
     },
+    /// Write a CAP file into the export folder (the NOT YET SENT hand-over to the provincial
+    /// release system while the central is unreachable).
+    SaveCapFile {
+        /// File name, without folder (`35042341600000_20261206163000.xml`).
+        name: String,
+        /// The CAP 1.2 XML.
+        xml: String,
+    },
     /// Fetch the city's and province's warnings in force.
     RefreshUpstream,
 }
@@ -82,4 +92,7 @@ pub enum WarningEvent {
     },
     /// The city's and province's warnings in force.
     Upstream(Vec<UpstreamWarning>),
+    /// The CAP hand-over file: where it was written, or why it was not. Kept apart from
+    /// [`WarningEvent::Refused`] so the NOT YET SENT notice it belongs to stays up.
+    CapSaved(Result<String, String>),
 }

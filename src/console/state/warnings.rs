@@ -26,6 +26,8 @@ pub struct WarningsState {
     pub upstream: Vec<UpstreamWarning>,
     /// The last refusal, until the next answer.
     pub refusal: Option<WarningRefusal>,
+    /// The last CAP hand-over file written (its path), or why it was not.
+    pub saved_cap: Option<Result<String, String>>,
 }
 
 impl WarningsState {
@@ -53,6 +55,7 @@ impl WarningsState {
                 });
             }
             WarningEvent::Upstream(upstream) => self.upstream = upstream,
+            WarningEvent::CapSaved(saved) => self.saved_cap = Some(saved),
         }
     }
 }

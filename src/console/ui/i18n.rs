@@ -664,6 +664,7 @@ mod tests {
         let tables = [
             EN.all(),
             crate::console::ui::history::text::text(Language::En).all(),
+            crate::console::ui::warnings::text::text(Language::En).all(),
         ];
         for text in tables.iter().flatten() {
             for mark in ['：', '，', '（', '）'] {

@@ -8,13 +8,16 @@ mod draw;
 mod overlays;
 mod stations;
 
+use std::collections::BTreeMap;
+
 use egui::{Pos2, Rect, Vec2};
 use walkers::{Map, MapMemory, Projector, lon_lat};
 
-use super::{Scene, ViewState, theme};
+use super::{Scene, ViewState, theme, warnings};
 use crate::console::state::Freshness;
 use crate::domain::geo::LatLon;
-use crate::domain::{Element, StationId};
+use crate::domain::warning::Level;
+use crate::domain::{Element, StationId, TownshipCode};
 
 use layers::{StaticLayers, TownshipLayer};
 
@@ -77,6 +80,8 @@ pub struct MapView {
     fitted_for: Option<Rect>,
     /// Screen positions of the layers for the last view, reused while the view stands still.
     projected: draw::Projected,
+    /// Townships under a warning in force and the level they are tinted in, as last drawn.
+    warning_tints: BTreeMap<TownshipCode, Level>,
 }
 
 impl MapView {
@@ -91,7 +96,14 @@ impl MapView {
             home: LatLon::default(),
             fitted_for: Some(Rect::NOTHING),
             projected: draw::Projected::default(),
+            warning_tints: BTreeMap::new(),
         }
+    }
+
+    /// The townships tinted for warnings in force in the last frame, and their levels (for
+    /// tests and diagnostics).
+    pub fn warning_tints(&self) -> &BTreeMap<TownshipCode, Level> {
+        &self.warning_tints
     }
 
     /// The current zoom level (for tests and diagnostics).
@@ -179,6 +191,8 @@ pub fn map_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
         temperature: temperature_range(scene, map.temperature_scale),
     };
     let overlay_layout = overlays::layout(ui, rect, colours, scene);
+    let in_force = warnings::in_force::in_force(&scene.state.warnings.records, scene.now);
+    map.warning_tints = warnings::in_force::township_tints(&in_force);
     if map.fitted_for.is_some_and(|fitted| fitted != rect) {
         fit(map, rect, overlay_layout.free_area());
     }
@@ -190,6 +204,7 @@ pub fn map_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
         townships,
         projected,
         home,
+        warning_tints,
         ..
     } = map;
     let selected = view.selected.clone();
@@ -211,7 +226,13 @@ pub fn map_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
                 selected.as_ref(),
                 &mut taken,
             );
-            draw::layers_ui(ui, layers, townships, projected, selected_township);
+            draw::layers_ui(
+                ui,
+                layers,
+                (townships, &*warning_tints),
+                projected,
+                selected_township,
+            );
             draw::area_labels_ui(ui, scene, projector, layers, townships, &taken);
             let mut action = stations::stations_ui(ui, scene, placed, *element);
             if let Some(a) = overlays::overlays_ui(ui, scene, projector, colours, &overlay_layout) {

@@ -12,6 +12,7 @@ use egui::{Color32, CornerRadius, FontFamily, FontId, Margin, Stroke, TextStyle,
 
 use crate::domain::Element;
 use crate::domain::history::GapCause;
+use crate::domain::warning::Level;
 
 // ── Ink and surfaces ────────────────────────────────────────────────────────────────────────
 
@@ -266,6 +267,32 @@ impl Severity {
             Self::Blue | Self::Orange | Self::Red => Color32::WHITE,
         }
     }
+}
+
+/// A warning level's colour as the app paints signal icons and tinted townships: the
+/// catalogue's [`Level::rgb`].
+pub fn signal_colour(level: Level) -> Color32 {
+    let [r, g, b] = level.rgb();
+    Color32::from_rgb(r, g, b)
+}
+
+/// Text drawn on a signal's colour: white, except on yellow, where white cannot be read.
+pub fn signal_ink(level: Level) -> Color32 {
+    match level {
+        Level::Yellow => INK,
+        Level::Blue | Level::Orange | Level::Red => Color32::WHITE,
+    }
+}
+
+/// A township under a warning in force: the level's colour, translucent so the map shows
+/// through.
+pub fn signal_tint(level: Level) -> Color32 {
+    signal_colour(level).gamma_multiply(0.42)
+}
+
+/// The edge of a signal icon, a shade darker than its fill.
+pub fn signal_edge(level: Level) -> Color32 {
+    signal_colour(level).lerp_to_gamma(Color32::BLACK, 0.25)
 }
 
 // ── Value colour scales for the map ─────────────────────────────────────────────────────────

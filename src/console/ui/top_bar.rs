@@ -213,19 +213,19 @@ pub fn top_bar_ui(
     );
 }
 
-/// Whether this console version offers what `capability` allows. Warnings (draft, approve,
-/// dispatch), relays and devices are in the access matrix but not built yet: the menu lists
-/// them as coming, not as something the user can do now.
+/// Whether this console version offers what `capability` allows. Relays and devices are in
+/// the access matrix but not built yet: the menu lists them as coming, not as something the
+/// user can do now.
 pub fn offered(capability: Capability) -> bool {
     match capability {
         Capability::Read
         | Capability::ManageUsers
         | Capability::ReadAudit
-        | Capability::ImportObservations => true,
-        Capability::DraftWarning
+        | Capability::ImportObservations
+        | Capability::DraftWarning
         | Capability::ApproveWarning
-        | Capability::DispatchWarning
-        | Capability::CommandRelays
+        | Capability::DispatchWarning => true,
+        Capability::CommandRelays
         | Capability::ManageDevices
         | Capability::IngestObservations
         | Capability::EnterObservations => false,

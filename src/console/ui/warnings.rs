@@ -3,6 +3,10 @@
 
 pub mod board;
 pub mod composer;
+pub mod icon;
+pub mod in_force;
+pub mod live;
+pub mod suggestions;
 pub mod text;
 pub mod upstream;
 
@@ -16,6 +20,8 @@ pub struct WarningsView {
     pub composer: composer::ComposerView,
     /// The approval queue and records list.
     pub board: board::BoardView,
+    /// Warnings in force on the live screen: the expiry prompts dismissed.
+    pub live: live::LiveView,
     /// A suggestion the forecaster chose to draft from; the composer opens it and clears it.
     pub pending_draft: Option<crate::domain::warning::suggest::Suggestion>,
 }

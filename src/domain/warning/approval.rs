@@ -252,7 +252,8 @@ fn need(role: Role, capability: Capability) -> Result<(), ApprovalError> {
     }
 }
 
-fn state_name(state: &DraftState) -> &'static str {
+/// The state's name (`submitted`), as refusals and queries write it.
+pub fn state_name(state: &DraftState) -> &'static str {
     match state {
         DraftState::Editing => "editing",
         DraftState::Submitted => "submitted",

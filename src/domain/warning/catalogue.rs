@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::criteria::{Beaufort, Criteria, RawCriteria};
+
 /// A signal's colour level, lowest first (so `Blue < Red`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -105,6 +107,8 @@ pub struct SignalLevel {
     pub window_h: Option<u32>,
     /// The official criterion (标准) text.
     pub criteria_zh: String,
+    /// The criterion as tests of observed quantities.
+    pub criteria: Criteria,
     /// The defence guidance.
     pub guidance: Guidance,
 }
@@ -143,6 +147,8 @@ impl SignalType {
 pub struct Catalogue {
     /// The types in file order.
     pub signals: Vec<SignalType>,
+    /// The Beaufort scale wind criteria are written in.
+    pub beaufort: Beaufort,
 }
 
 /// What is wrong with a signal or guidance file.
@@ -199,6 +205,8 @@ pub enum CatalogueError {
 #[derive(Deserialize)]
 struct RawSignals {
     signals: Vec<RawSignal>,
+    #[serde(default)]
+    beaufort_ms: BTreeMap<String, [f64; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +225,8 @@ struct RawLevel {
     #[serde(default)]
     window_h: Option<u32>,
     criteria_zh: String,
+    #[serde(flatten)]
+    criteria: RawCriteria,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +247,7 @@ impl Catalogue {
             serde_json::from_slice(signals).map_err(|e| json_err("signals", &e))?;
         let mut catalogue = Catalogue {
             signals: Vec::new(),
+            beaufort: Beaufort::from_bands(&raw.beaufort_ms),
         };
         for s in raw.signals {
             catalogue.push(s)?;
@@ -274,6 +285,7 @@ impl Catalogue {
                 level,
                 window_h: l.window_h,
                 criteria_zh: l.criteria_zh,
+                criteria: l.criteria.parse(),
                 guidance: Guidance::Missing,
             });
         }
@@ -359,6 +371,38 @@ mod tests {
         assert_eq!(items[0], "政府及相关部门按照职责做好防暴雨应急和抢险工作；");
         assert!(c.signal("drought").unwrap().level(Level::Blue).is_none());
         assert_eq!(c.signal("lightning").unwrap().code(Level::Yellow), "0902");
+    }
+
+    #[test]
+    fn shipped_criteria_are_typed() {
+        use super::super::criteria::{Op, Param, Threshold};
+        let c = crate::domain::warning::shipped_catalogue();
+        let orange = c.signal("rainstorm").unwrap().level(Level::Orange).unwrap();
+        assert_eq!(orange.window_h, Some(3));
+        let group = &orange.criteria.groups()[0];
+        assert_eq!(
+            (&group[0].param, group[0].op, &group[0].value),
+            (&Param::PrecipSum, Op::Ge, &Threshold::Number(50.0))
+        );
+        let sizes = |id: &str, level| -> Vec<usize> {
+            let l = c.signal(id).unwrap().level(level).unwrap();
+            l.criteria.groups().iter().map(Vec::len).collect()
+        };
+        assert_eq!(sizes("cold_wave", Level::Yellow), [3], "all: one group");
+        assert_eq!(sizes("gale", Level::Blue), [1, 1], "any: a group each");
+        assert_eq!(sizes("haze", Level::Red), [2, 4, 2], "OR of AND-groups");
+        assert_eq!(sizes("lightning", Level::Red), [0usize; 0], "qualitative");
+        let unknown = c
+            .signals
+            .iter()
+            .flat_map(|s| &s.levels)
+            .flat_map(|l| l.criteria.groups().iter().flatten());
+        assert!(
+            unknown
+                .clone()
+                .all(|k| !matches!(k.param, Param::Unknown(_)))
+        );
+        assert_eq!((c.beaufort.force(17.2), c.beaufort.force(17.1)), (8, 7));
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct Applied {
     pub rejudged: Vec<(StationId, Timestamp)>,
     /// Maintenance windows recorded or changed.
     pub maintenance: Vec<crate::domain::maintenance::MaintenanceWindow>,
+    /// Warning records arrived or changed.
+    pub warnings: bool,
 }
 
 impl CacheDb {
@@ -151,6 +153,10 @@ impl CacheDb {
                 CacheChange::Maintenance(window) => {
                     maintenance::upsert(&tx, &window)?;
                     applied.maintenance.push(window);
+                }
+                CacheChange::Warning(warning) => {
+                    super::warnings::upsert(&tx, &warning)?;
+                    applied.warnings = true;
                 }
             }
         }

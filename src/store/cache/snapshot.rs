@@ -58,6 +58,8 @@ pub struct SnapshotStart<'a> {
     pub network: &'a Network,
     /// Every maintenance window.
     pub maintenance: &'a [MaintenanceWindow],
+    /// Every warning record.
+    pub warnings: &'a [super::warnings::SyncedWarning],
     /// Before this, the snapshot moves daily rollups only.
     pub full_from: Timestamp,
     /// The newest hours.
@@ -98,6 +100,9 @@ impl CacheDb {
         set_meta(&tx, super::NETWORK_KEY, &network)?;
         for window in start.maintenance {
             maintenance::upsert(&tx, window)?;
+        }
+        for warning in start.warnings {
+            super::warnings::upsert(&tx, warning)?;
         }
         for station in &start.network.stations {
             for element in Element::ALL {

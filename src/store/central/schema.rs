@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 11] = [
+pub const MIGRATIONS: [Migration; 12] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -91,6 +91,10 @@ pub const MIGRATIONS: [Migration; 11] = [
     Migration {
         name: "hour aggregates in the chunk rows",
         sql: observations::HOUR_IN_CHUNKS,
+    },
+    Migration {
+        name: "warnings",
+        sql: super::warnings::SCHEMA,
     },
     Migration {
         name: "change kinds in their own column",

@@ -72,6 +72,7 @@ impl SnapshotStore for SqliteCentralStore {
                     .iter()
                     .map(MaintenanceDto::from)
                     .collect(),
+                warnings: super::warnings::all(conn)?,
                 oldest: oldest_hour(conn)?,
                 chunks,
             })

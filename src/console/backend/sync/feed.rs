@@ -174,6 +174,7 @@ impl SyncService {
             observations,
             rejudged,
             maintenance,
+            warnings,
         } = applied;
         if !observations.is_empty() {
             self.emit(SyncEvent::ObservationsArrived(observations))
@@ -184,6 +185,9 @@ impl SyncService {
         }
         if !maintenance.is_empty() {
             self.emit(SyncEvent::MaintenanceChanged(maintenance)).await;
+        }
+        if warnings && let Err(error) = self.report_warnings().await {
+            tracing::error!(%error, "reading the cached warnings failed");
         }
     }
 }

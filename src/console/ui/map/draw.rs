@@ -1,5 +1,7 @@
 //! Painting the map's layers from prepared geometry, and the names of areas, rivers and places.
 
+use std::collections::BTreeMap;
+
 use egui::epaint::{Mesh, Vertex, WHITE_UV};
 use egui::{Color32, CornerRadius, FontId, Pos2, Rect, Shape, Stroke};
 use walkers::Projector;
@@ -8,6 +10,7 @@ use super::layers::{FillMesh, StaticLayers, TownshipLayer};
 use super::{project, symbols};
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::TownshipCode;
+use crate::domain::warning::Level;
 
 /// Screen positions of every layer vertex for one view (zoom, centre, rect).
 #[derive(Debug, Default)]
@@ -92,11 +95,12 @@ fn fill_shape(mesh: &FillMesh, positions: &[Pos2], colour: Color32) -> Shape {
     })
 }
 
-/// Paints the static layers and the township areas.
+/// Paints the static layers and the township areas, those under a warning in force tinted in
+/// its level's colour.
 pub fn layers_ui(
     ui: &egui::Ui,
     layers: &StaticLayers,
-    townships: &TownshipLayer,
+    (townships, tints): (&TownshipLayer, &BTreeMap<TownshipCode, Level>),
     projected: &Projected,
     selected_township: Option<TownshipCode>,
 ) {
@@ -127,6 +131,13 @@ pub fn layers_ui(
             positions,
             theme::MAP_TOWNSHIP_SELECTED,
         ));
+    }
+    // Over the selection's highlight: translucent, so a selected township under a warning
+    // still reads as selected.
+    for (cell, positions) in townships.cells.iter().zip(&projected.township_fills) {
+        if let Some(&level) = tints.get(&cell.code) {
+            shapes.push(fill_shape(&cell.fill, positions, theme::signal_tint(level)));
+        }
     }
     for segment in projected.township_borders.chunks_exact(2) {
         Shape::dashed_line_many(

@@ -169,7 +169,7 @@ pub fn layout(ui: &egui::Ui, rect: Rect, colours: Colouring, scene: Scene<'_>) -
     let symbols =
         [text.map_national, text.map_regional, text.map_stale].map(|s| measure(s, theme::small()));
     let note = painter.layout(
-        text.map_townships_note.to_owned(),
+        township_note(scene),
         FontId::proportional(theme::SMALL_SIZE - 1.0),
         theme::INK_MUTED,
         inner,
@@ -241,6 +241,20 @@ pub fn layout(ui: &egui::Ui, rect: Rect, colours: Colouring, scene: Scene<'_>) -
         scale_buttons,
         footer,
         attribution,
+    }
+}
+
+/// The legend's note on townships; while warnings are in force, also what their tint means.
+fn township_note(scene: Scene<'_>) -> String {
+    let note = scene.text.map_townships_note;
+    let tinted =
+        !crate::console::ui::warnings::in_force::in_force(&scene.state.warnings.records, scene.now)
+            .is_empty();
+    if tinted {
+        let t = crate::console::ui::warnings::text::text(scene.language);
+        format!("{note}\n{}", t.map_tint_note)
+    } else {
+        note.to_owned()
     }
 }
 

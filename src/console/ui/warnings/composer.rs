@@ -1,21 +1,173 @@
 //! The composer: type and level, area, times, the text from its template, and every channel's
-//! preview with its checks.
+//! preview with its checks. The forecaster's choices live in a [`draft::Draft`]; everything
+//! shown is rebuilt from it each frame by [`build::build`].
+
+pub mod actions;
+pub mod build;
+pub mod draft;
+pub mod editor;
+pub mod form;
+pub mod previews;
+pub mod reasons;
+
+use std::sync::OnceLock;
+
+use egui::RichText;
 
 use super::WarningsView;
 use crate::console::messages::Command;
-use crate::console::ui::Scene;
+use crate::console::ui::{Scene, theme};
+use crate::domain::time::Timestamp;
+use crate::domain::warning::Catalogue;
+use crate::domain::warning::checks::Observed;
+use draft::Draft;
 
 /// What the composer remembers between frames.
 #[derive(Debug, Default)]
-pub struct ComposerView {}
+pub struct ComposerView {
+    /// The composition on screen (made on first sight).
+    pub draft: Option<Draft>,
+    /// Its id on this desk once saved.
+    pub draft_id: Option<u64>,
+    /// The central's record it revises, for a returned warning.
+    pub submitted_as: Option<String>,
+    /// The text was copied for the provincial system.
+    pub copied: bool,
+}
+
+impl ComposerView {
+    /// Starts over with a blank composition, keeping practice mode as it was.
+    pub fn reset(&mut self, now: Timestamp) {
+        let practice = self.draft.as_ref().is_some_and(|d| d.practice);
+        *self = ComposerView {
+            draft: Some(Draft {
+                practice,
+                ..Draft::new(now)
+            }),
+            ..ComposerView::default()
+        };
+    }
+
+    /// Opens a new composition.
+    fn open(&mut self, draft: Draft) {
+        *self = ComposerView {
+            draft: Some(draft),
+            ..ComposerView::default()
+        };
+    }
+}
+
+/// The shipped national catalogue, read once.
+fn catalogue() -> Option<&'static Catalogue> {
+    static CATALOGUE: OnceLock<Option<Catalogue>> = OnceLock::new();
+    CATALOGUE
+        .get_or_init(|| crate::assets::national_signals().ok())
+        .as_ref()
+}
 
 /// Draws the composer.
 pub fn composer_ui(
     ui: &mut egui::Ui,
     scene: Scene<'_>,
-    _view: &mut WarningsView,
-    _commands: &mut Vec<Command>,
+    view: &mut WarningsView,
+    commands: &mut Vec<Command>,
 ) {
     let t = super::text::text(scene.language);
-    ui.heading(t.composer);
+    let network = &scene.state.network;
+    if let Some(s) = view.pending_draft.take() {
+        view.composer
+            .open(Draft::from_suggestion(&s, network, scene.now));
+    }
+    let Some(catalogue) = catalogue() else {
+        ui.label(RichText::new("预警信号目录无法读取").color(theme::STATUS_ERROR));
+        return;
+    };
+    let c = &mut view.composer;
+    let draft = c.draft.get_or_insert_with(|| Draft::new(scene.now));
+    if draft.practice {
+        actions::practice_banner_ui(ui, t);
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("composer")
+        .auto_shrink(false)
+        .show(ui, |ui| compose_ui(ui, scene, c, catalogue, commands));
+}
+
+/// The form, the text, the previews and the buttons.
+fn compose_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    c: &mut ComposerView,
+    catalogue: &Catalogue,
+    commands: &mut Vec<Command>,
+) {
+    let t = super::text::text(scene.language);
+    let warnings = &scene.state.warnings;
+    let records = form::in_force(&warnings.records, scene.now);
+    let Some(draft) = c.draft.as_mut() else {
+        return;
+    };
+    let new = ui
+        .horizontal(|ui| {
+            ui.heading(t.composer);
+            ui.checkbox(
+                &mut draft.practice,
+                RichText::new(t.practice_toggle).strong(),
+            );
+            ui.button(t.new_composition).clicked()
+        })
+        .inner;
+    if new {
+        c.reset(scene.now);
+    }
+    let Some(draft) = c.draft.as_mut() else {
+        return;
+    };
+    form::signal_ui(ui, t, draft, catalogue);
+    form::action_ui(ui, t, draft, &records, catalogue, scene.now);
+    let followed = draft
+        .follows
+        .as_deref()
+        .and_then(|id| warnings.records.iter().find(|r| r.id == id));
+    form::area_ui(ui, t, draft, &scene.state.network, followed);
+    form::times_ui(ui, t, draft, scene.now);
+    ui.separator();
+    let network = &scene.state.network;
+    // What the observations support, so a level above them is flagged (a warning, never a
+    // block: forecasts lead observations).
+    let observed = draft
+        .signal
+        .as_deref()
+        .map_or(Observed::NotMeasured, |signal| {
+            let suggestions = &scene.state.suggestions;
+            suggestions.observed_level(network, signal, &draft.townships, scene.now)
+        });
+    let Some(built) = build::build(
+        draft,
+        catalogue,
+        network,
+        (followed, &records),
+        observed,
+        scene.now,
+    ) else {
+        ui.label(RichText::new(t.pick_first).color(theme::INK_MUTED));
+        actions::drafts_ui(ui, t, c, &warnings.drafts, catalogue);
+        return;
+    };
+    if let Some(signal) = draft.signal.as_deref().and_then(|id| catalogue.signal(id)) {
+        editor::editor_ui(ui, t, draft, &built.template, signal);
+    }
+    ui.separator();
+    if warnings.refusal.as_ref().is_some_and(|r| r.offline) {
+        actions::not_sent_ui(ui, t, c, &built, commands);
+        actions::saved_cap_ui(ui, t, warnings.saved_cap.as_ref());
+    } else if let Some(r) = &warnings.refusal {
+        ui.label(RichText::new(&r.message).color(theme::STATUS_ERROR));
+    }
+    previews::general_findings_ui(ui, t, scene.language, &built);
+    actions::buttons_ui(ui, t, c, &built, &actions::gate(scene), scene.now, commands);
+    ui.separator();
+    previews::previews_ui(ui, t, scene.language, &built);
+    ui.separator();
+    actions::drafts_ui(ui, t, c, &warnings.drafts, catalogue);
 }

@@ -76,6 +76,7 @@ fn a_snapshot_installs_values_flags_provenance_and_maintenance_then_its_cursor()
             instance: "abc",
             network: &network,
             maintenance: std::slice::from_ref(&window),
+            warnings: &[],
             full_from: full_from(),
             hours: std::slice::from_ref(&stored),
         })
@@ -105,6 +106,7 @@ fn rollups_only_periods_shrink_as_days_are_filled() {
             instance: "abc",
             network: &network,
             maintenance: &[],
+            warnings: &[],
             full_from: full_from(),
             hours: &[],
         })
@@ -180,6 +182,7 @@ fn a_snapshot_forgets_what_an_earlier_sync_skipped() {
             instance: "abc",
             network: &network,
             maintenance: &[],
+            warnings: &[],
             full_from: full_from(),
             hours: &[],
         })
