@@ -7,8 +7,6 @@ pub mod table;
 pub mod trouble;
 pub mod warnings;
 
-/// The city's and province's warnings, as the UI lists them.
-pub use crate::protocol::warnings::UpstreamWarning;
 pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
 pub use trouble::Trouble;
 pub use warnings::{DeskDraft, WarningCommand, WarningEvent};

@@ -2,14 +2,12 @@
 //! or a section beside the county's own: each with its signal in the level's colour, when it
 //! was sent, when it expires and the area it covers.
 
-use std::sync::OnceLock;
-
 use egui::RichText;
 
-use crate::console::messages::UpstreamWarning;
+use super::icon;
+use crate::console::messages::warnings::UpstreamWarning;
 use crate::console::ui::i18n::{self, Language, texts};
 use crate::console::ui::{Scene, theme};
-use crate::domain::warning::{Catalogue, Level};
 
 texts! {
     /// The upstream list's fixed texts, in one language.
@@ -74,43 +72,14 @@ pub fn by_sender(warnings: &[UpstreamWarning]) -> Vec<SenderGroup<'_>> {
 
 /// The signal as the list names it: 暴雨黄色, or what is known of it.
 pub fn signal_label(warning: &UpstreamWarning, language: Language) -> String {
-    let name = warning
-        .signal
-        .as_deref()
-        .and_then(|id| catalogue()?.signal(id))
-        .map(|s| match language {
-            Language::Zh => s.zh.clone(),
-            Language::En => s.en.clone(),
-        });
-    let level = warning.level.map(|l| match language {
-        Language::Zh => l.zh().to_owned(),
-        Language::En => format!("{l:?}").to_lowercase(),
-    });
-    match (name, level) {
-        (Some(name), Some(level)) if language == Language::Zh => format!("{name}{level}"),
-        (Some(name), Some(level)) => format!("{name} {level}"),
-        (Some(name), None) => name,
-        (None, Some(level)) if language == Language::Zh => format!("{level}预警"),
-        (None, Some(level)) => format!("{level} warning"),
+    match (warning.signal.as_deref(), warning.level) {
+        (Some(signal), Some(level)) => icon::signal_title(signal, level, language),
+        (Some(signal), None) => icon::signal_name(signal, language),
+        (None, Some(level)) => match language {
+            Language::Zh => format!("{}预警", level.zh()),
+            Language::En => format!("{} warning", level.id()),
+        },
         (None, None) => text(language).unknown_signal.to_owned(),
-    }
-}
-
-/// The national catalogue, read once (names of signal types).
-fn catalogue() -> Option<&'static Catalogue> {
-    static CATALOGUE: OnceLock<Option<Catalogue>> = OnceLock::new();
-    CATALOGUE
-        .get_or_init(|| crate::assets::national_signals().ok())
-        .as_ref()
-}
-
-/// The theme's colour of a level.
-fn severity(level: Level) -> theme::Severity {
-    match level {
-        Level::Blue => theme::Severity::Blue,
-        Level::Yellow => theme::Severity::Yellow,
-        Level::Orange => theme::Severity::Orange,
-        Level::Red => theme::Severity::Red,
     }
 }
 
@@ -137,10 +106,10 @@ fn warning_ui(ui: &mut egui::Ui, scene: Scene<'_>, warning: &UpstreamWarning) {
     let t = text(scene.language);
     ui.horizontal_wrapped(|ui| {
         let label = signal_label(warning, scene.language);
-        let chip = match warning.level.map(severity) {
-            Some(s) => RichText::new(format!(" {label} "))
-                .color(s.on_colour())
-                .background_color(s.colour()),
+        let chip = match warning.level {
+            Some(level) => RichText::new(format!(" {label} "))
+                .color(theme::signal_ink(level))
+                .background_color(theme::signal_colour(level)),
             None => RichText::new(label).color(theme::INK),
         };
         ui.label(chip.strong())
@@ -169,6 +138,7 @@ fn warning_ui(ui: &mut egui::Ui, scene: Scene<'_>, warning: &UpstreamWarning) {
 mod tests {
     use super::*;
     use crate::domain::Timestamp;
+    use crate::domain::warning::Level;
 
     fn warning(sender: &str, level: Option<Level>, sent_min: i64) -> UpstreamWarning {
         UpstreamWarning {
