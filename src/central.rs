@@ -48,6 +48,7 @@ mod snapshot;
 mod stream;
 pub mod throttle;
 pub mod tls;
+pub mod upstream;
 mod version;
 pub mod warnings;
 pub mod workers;
@@ -137,6 +138,11 @@ pub struct CentralConfig {
     pub backoff: Backoff,
     /// Who issues warnings and under which rules (`[warnings]`).
     pub warnings: WarningSettings,
+    /// The folder the city's and province's CAP files arrive in (`[warnings.upstream] dir`).
+    pub upstream_dir: Option<PathBuf>,
+    /// A URL publishing them, a CAP message or an Atom/RSS feed (`[warnings.upstream] url`).
+    /// With neither, `GET /warnings/upstream` answers an empty list.
+    pub upstream_url: Option<String>,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -170,6 +176,8 @@ impl CentralConfig {
             workers: Vec::new(),
             backoff: Backoff::default(),
             warnings: WarningSettings::default(),
+            upstream_dir: None,
+            upstream_url: None,
         }
     }
 }
@@ -198,6 +206,9 @@ pub enum CentralError {
     /// The database is being restored.
     #[error("central database: {0}")]
     Restoring(#[from] BackupError),
+    /// The city's and province's warnings cannot be set up (the signal catalogue, the URL).
+    #[error("upstream warnings: {0}")]
+    Upstream(String),
 }
 
 /// A central serving on a listener; stop it with [`RunningCentral::shutdown`]. Dropping it
@@ -297,6 +308,8 @@ pub async fn start(
         workers,
         backoff,
         warnings,
+        upstream_dir,
+        upstream_url,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let host_facts = HostFacts {
@@ -310,6 +323,7 @@ pub async fn start(
     let tls = tls
         .map(|files| tls::server_config(&files.cert, &files.key))
         .transpose()?;
+    let upstream = upstream_setup(upstream_dir, upstream_url.as_deref())?;
     let path = db_path.clone();
     let now = clock.now();
     let (store, head, first_admin, keys, serving) = tokio::task::spawn_blocking(move || {
@@ -352,7 +366,8 @@ pub async fn start(
     let state = AppState::new(store.clone(), clock.clone(), head, keep_alive)
         .with_limits(limits)
         .with_host_facts(host_facts)
-        .with_warnings(warnings.for_network(&store.network()?));
+        .with_warnings(warnings.for_network(&store.network()?))
+        .with_upstream(upstream);
     let mut specs = Vec::new();
     specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
@@ -434,6 +449,8 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
         )));
         config.audit_key = settings.audit_key;
         config.warnings = settings.warnings;
+        config.upstream_dir = settings.upstream_dir;
+        config.upstream_url = settings.upstream_url;
         let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;
@@ -446,6 +463,27 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
         central.shutdown().await?;
         Ok(())
     })
+}
+
+/// Where the city's and province's warnings come from; `None` when neither is configured.
+fn upstream_setup(
+    dir: Option<PathBuf>,
+    url: Option<&str>,
+) -> Result<Option<upstream::Upstream>, CentralError> {
+    if dir.is_none() && url.is_none() {
+        return Ok(None);
+    }
+    let catalogue =
+        crate::assets::national_signals().map_err(|e| CentralError::Upstream(e.to_string()))?;
+    let feed = url
+        .map(upstream::UpstreamFeed::new)
+        .transpose()
+        .map_err(CentralError::Upstream)?;
+    Ok(Some(upstream::Upstream {
+        folder: dir.map(upstream::UpstreamFolder::new),
+        feed,
+        catalogue,
+    }))
 }
 
 /// Tells whoever started the central how to log in the first time.

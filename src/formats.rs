@@ -15,9 +15,10 @@
 //! - Local times in files are Beijing time (UTC+8) and come out as UTC.
 //!
 //! The formats themselves are described in [`micaps`] and [`table`]. Warnings leave as CAP 1.2
-//! ([`cap`]).
+//! ([`cap`]) and the city's and province's come in as CAP 1.2 ([`cap_read`]).
 
 pub mod cap;
+pub mod cap_read;
 pub mod micaps;
 pub mod table;
 pub mod xml;

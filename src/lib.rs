@@ -17,7 +17,7 @@
 //! |---|---|---|
 //! | [`domain`] | stations, townships, elements & units, observations, time, geometry, QC rules, roles & the capability matrix, the audit chain: pure types and rules | std, serde, chrono, sha2 |
 //! | [`protocol`] | `/api/v1` DTOs and their conversions; the OpenAPI document | domain |
-//! | [`formats`] | observation files read at the edge: MICAPS types 1 and 3, CSV | domain |
+//! | [`formats`] | files read at the edge: MICAPS types 1 and 3, CSV; CAP 1.2 warnings in and out | domain |
 //! | [`store`] | SQLite set-up, migrations, the observation table, central database, console cache | domain; the central's store also protocol (its change log holds wire payloads) |
 //! | [`central`] | axum server: ingest, queries, change log, live stream, accounts, the guard of every route, audit, TLS, the bounds on requests, streams and connections, database health (degraded: reads only), backup and restore; `central.toml`; one core shared with supervised background workers (backups, integrity check, outbox dispatch) | domain, protocol, store |
 //! | [`sim`] | the station simulator driven by real hourly data | domain, protocol |

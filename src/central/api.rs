@@ -19,7 +19,7 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, snapshot, stream, version, warnings,
+    maintenance_windows, snapshot, stream, upstream, version, warnings,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -278,6 +278,13 @@ pub fn routes() -> Vec<Route> {
             delete(accounts::revoke_device_key),
         ),
         route(Verb::Get, "/audit", Requires(ReadAudit), get(audit::audit)),
+        // The city's and province's warnings in force, read from the CAP files they send.
+        route(
+            Verb::Get,
+            "/warnings/upstream",
+            Requires(Read),
+            get(upstream::list),
+        ),
         // Operations: background workers, disk space, certificate expiry.
         route(
             Verb::Get,

@@ -56,6 +56,16 @@ pub struct ConfigFile {
     pub warnings: Option<WarningsSection>,
 }
 
+/// `[warnings.upstream]`: a folder, a URL, or both.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSection {
+    /// The folder the bureau's receiving system drops CAP 1.2 files into.
+    pub dir: Option<PathBuf>,
+    /// An http(s) URL answering a CAP 1.2 message or an Atom/RSS feed of them.
+    pub url: Option<String>,
+}
+
 /// `[tls]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -260,6 +270,10 @@ impl ConfigFile {
             self.tls.as_mut().map(|t| &mut t.cert),
             self.backups.as_mut().map(|b| &mut b.dir),
             self.log.as_mut().map(|l| &mut l.dir),
+            self.warnings
+                .as_mut()
+                .and_then(|w| w.upstream.as_mut())
+                .and_then(|u| u.dir.as_mut()),
         ];
         paths.into_iter().flatten().for_each(fix);
         if let Some(tls) = &mut self.tls {
@@ -305,12 +319,18 @@ pub struct ServeSettings {
     pub gateways: BTreeMap<String, GatewaySection>,
     /// Who issues warnings and under which rules.
     pub warnings: WarningSettings,
+    /// The folder of the city's and province's CAP files, if configured.
+    pub upstream_dir: Option<PathBuf>,
+    /// The URL publishing them, if configured.
+    pub upstream_url: Option<String>,
 }
 
 impl ServeSettings {
     /// Merges `file` (none: every default) with the flags' `overrides`.
     pub fn merge(file: Option<ConfigFile>, overrides: Overrides) -> Result<Self, String> {
         let file = file.unwrap_or_default();
+        let mut warnings = file.warnings.unwrap_or_default();
+        let upstream = warnings.upstream.take().unwrap_or_default();
         let default_listen = DEFAULT_LISTEN
             .parse()
             .map_err(|e| format!("default listen address: {e}"))?;
@@ -338,7 +358,9 @@ impl ServeSettings {
                 .map_or(DEFAULT_INTEGRITY_EVERY, |i| i.every.0),
             log: file.log,
             gateways: file.gateways,
-            warnings: file.warnings.unwrap_or_default().settings()?,
+            warnings: warnings.settings()?,
+            upstream_dir: upstream.dir,
+            upstream_url: upstream.url,
         })
     }
 }
@@ -348,7 +370,8 @@ impl fmt::Display for ServeSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "listen {} · db {} · {} · backups {} · integrity every {} min · gateways [{}]",
+            "listen {} · db {} · {} · backups {} · integrity every {} min · gateways [{}] · \
+             upstream warnings {}{}",
             self.listen,
             self.db.display(),
             if self.tls.is_some() { "https" } else { "http" },
@@ -362,6 +385,12 @@ impl fmt::Display for ServeSettings {
             ),
             self.integrity_every.as_secs() / 60,
             self.gateways.keys().cloned().collect::<Vec<_>>().join(", "),
+            self.upstream_dir
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), |d| format!("from {}", d.display())),
+            self.upstream_url
+                .as_ref()
+                .map_or_else(String::new, |u| format!(" and {u}")),
         )
     }
 }

@@ -14,6 +14,7 @@ use super::hashing::HashPool;
 use super::health::DbHealth;
 use super::limits::{Limits, StreamSlots};
 use super::throttle::{SourcePolicy, Throttle};
+use super::upstream::Upstream;
 use super::warnings::WarningSettings;
 use super::workers::WorkerBoard;
 use crate::domain::time::SharedClock;
@@ -50,6 +51,7 @@ pub struct AppState {
     clean_login_slots: Arc<tokio::sync::Semaphore>,
     throttle: Arc<Throttle>,
     stations: Arc<tokio::sync::OnceCell<usize>>,
+    upstream: Option<Arc<Upstream>>,
     warnings: Arc<WarningSettings>,
 }
 
@@ -90,6 +92,7 @@ impl AppState {
             clean_login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
             throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
             stations: Arc::default(),
+            upstream: None,
             warnings: Arc::default(),
         }
     }
@@ -169,6 +172,18 @@ impl AppState {
     pub fn with_host_facts(mut self, facts: HostFacts) -> Self {
         self.facts = Arc::new(facts);
         self
+    }
+
+    /// The same state, reading the city's and province's warnings from `upstream`.
+    #[must_use]
+    pub fn with_upstream(mut self, upstream: Option<Upstream>) -> Self {
+        self.upstream = upstream.map(Arc::new);
+        self
+    }
+
+    /// Where the city's and province's warnings come from, if configured.
+    pub fn upstream(&self) -> Option<&Arc<Upstream>> {
+        self.upstream.as_ref()
     }
 
     /// The board the background workers report to.

@@ -15,6 +15,7 @@ pub mod session;
 pub mod sse;
 pub mod sync;
 pub mod table_file;
+pub mod upstream;
 pub mod warnings;
 pub mod xlsx;
 
@@ -24,7 +25,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::console::messages::{Command, Event, SyncEvent};
+use crate::console::messages::{Command, Event, SyncEvent, WarningCommand};
 use crate::domain::time::SharedClock;
 use crate::store::cache::{CacheDb, Recovery};
 
@@ -278,6 +279,13 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
             .as_ref()
             .map(|dir| dir.join("export-folder")),
     );
+    let (upstream_tx, upstream_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let upstream = upstream::UpstreamService::new(
+        client.clone(),
+        Arc::clone(&session),
+        emitter.clone(),
+        upstream::REFRESH_EVERY,
+    );
     let warnings = warnings::WarningsService::new(
         client.clone(),
         Arc::clone(&session),
@@ -301,6 +309,9 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
             let delivered = match command {
                 Command::Sync(command) => sync_tx.send(command).await.is_ok(),
                 Command::History(command) => history_tx.send(command).await.is_ok(),
+                Command::Warnings(WarningCommand::RefreshUpstream) => {
+                    upstream_tx.send(()).await.is_ok()
+                }
                 Command::Warnings(command) => warnings_tx.send(command).await.is_ok(),
                 other => accounts_tx.send(other).await.is_ok(),
             };
@@ -313,6 +324,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         () = sync.run(sync_rx) => {}
         () = accounts.run(accounts_rx) => {}
         () = history.run(history_rx) => {}
+        () = upstream.run(upstream_rx) => {}
         () = warnings.run(warnings_rx) => {}
         () = router => {}
     }

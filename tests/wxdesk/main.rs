@@ -33,6 +33,7 @@ mod ui_warnings_board;
 mod ui_warnings_compose;
 mod ui_warnings_e2e;
 mod ui_warnings_suggest;
+mod upstream;
 mod warnings;
 mod workers;
 mod xmllint;

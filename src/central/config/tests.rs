@@ -51,6 +51,14 @@ fn the_readme_example_parses_into_every_setting() {
     );
     assert_eq!(warnings.alone.window, Some((22 * 60, 8 * 60)));
     assert_eq!(warnings.checks.banned_words.len(), 1);
+    assert_eq!(
+        settings.upstream_dir.as_deref(),
+        Some(Path::new("/var/spool/wxdesk/cap"))
+    );
+    assert_eq!(
+        settings.upstream_url.as_deref(),
+        Some("https://alerts.example.gov.cn/fujian.atom")
+    );
 }
 
 #[test]
@@ -185,10 +193,13 @@ fn relative_paths_are_read_from_the_files_folder() {
     let path = dir.path().join("central.toml");
     std::fs::write(
         &path,
-        "db = \"data/central.sqlite\"\n[backups]\ndir = \"/abs/backups\"\nevery = \"1h\"\nkeep = 2\n",
+        "db = \"data/central.sqlite\"\n[backups]\ndir = \"/abs/backups\"\nevery = \"1h\"\nkeep = 2\n\
+         [warnings.upstream]\ndir = \"cap\"\n",
     )
     .unwrap();
     let file = load(&path).unwrap();
+    let upstream = file.warnings.clone().and_then(|w| w.upstream).unwrap();
+    assert_eq!(upstream.dir, Some(dir.path().join("cap")));
     assert_eq!(file.db.unwrap(), dir.path().join("data/central.sqlite"));
     assert_eq!(file.backups.unwrap().dir, Path::new("/abs/backups"));
     let missing = load(&dir.path().join("nope.toml")).unwrap_err();

@@ -81,6 +81,8 @@ pub struct WarningsSection {
     pub max_future_minutes: Option<i64>,
     /// Most SMS parts one warning may cost.
     pub sms_max_parts: Option<usize>,
+    /// `[warnings.upstream]`: where the city's and province's warnings come from.
+    pub upstream: Option<crate::central::config::UpstreamSection>,
 }
 
 impl WarningsSection {

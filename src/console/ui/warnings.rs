@@ -8,6 +8,7 @@ pub mod in_force;
 pub mod live;
 pub mod suggestions;
 pub mod text;
+pub mod upstream;
 
 use super::{Scene, theme};
 use crate::console::messages::Command;

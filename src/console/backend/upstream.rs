@@ -1,0 +1,133 @@
+//! The city's and province's warnings at the desk: [`fetch_upstream`] asks the central
+//! (`GET /warnings/upstream`), and [`UpstreamService`] does so when someone signs in, every
+//! [`REFRESH_EVERY`] while they stay signed in, and on [`WarningCommand::RefreshUpstream`],
+//! answering with [`WarningEvent::Upstream`].
+//!
+//! A periodic refresh that fails keeps the last list (the link status already says the
+//! central is unreachable); a refresh the forecaster asked for and that fails is told as
+//! [`WarningEvent::Refused`].
+//!
+//! [`WarningCommand::RefreshUpstream`]: crate::console::messages::WarningCommand::RefreshUpstream
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::client::{CentralClient, ClientError};
+use super::session::{Emitter, Session};
+use crate::console::messages::{Event, WarningEvent};
+use crate::protocol::warnings::{UpstreamList, UpstreamWarning};
+
+/// How often the desk asks again while someone is signed in.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// The path of the route.
+const PATH: &str = "/warnings/upstream";
+
+/// `GET /warnings/upstream`: the city's and province's warnings in force.
+pub async fn fetch_upstream(client: &CentralClient) -> Result<Vec<UpstreamWarning>, ClientError> {
+    let list: UpstreamList = client.get_json(PATH, &[]).await?;
+    if !list.refused.is_empty() {
+        // The central's folder holds files it cannot read; the administrators fix them there.
+        let files: Vec<&String> = list.refused.keys().collect();
+        tracing::debug!(?files, "the central could not read some upstream CAP files");
+    }
+    Ok(list.warnings)
+}
+
+/// Keeps the desk's upstream warnings fresh.
+#[derive(Debug)]
+pub struct UpstreamService {
+    client: CentralClient,
+    session: Arc<Session>,
+    emitter: Emitter,
+    every: Duration,
+}
+
+/// Why the service fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    /// Sign-in or the timer: failures are quiet.
+    Routine,
+    /// The forecaster asked: failures are told.
+    Asked,
+}
+
+impl UpstreamService {
+    /// A service over `client`, refreshing every `every` (the console uses [`REFRESH_EVERY`]).
+    pub fn new(
+        client: CentralClient,
+        session: Arc<Session>,
+        emitter: Emitter,
+        every: Duration,
+    ) -> Self {
+        Self {
+            client,
+            session,
+            emitter,
+            every,
+        }
+    }
+
+    /// Serves until `requests` closes or the UI leaves: one fetch at each sign-in (or change of
+    /// token), one per `every` while signed in, one per request.
+    pub async fn run(self, mut requests: mpsc::Receiver<()>) {
+        let mut token = self.session.watch();
+        let mut why = Some(Why::Routine);
+        loop {
+            let signed_in = token.borrow_and_update().as_ref().is_some_and(|t| t.usable);
+            if let Some(why) = why.take() {
+                self.refresh(signed_in, why).await;
+            }
+            if self.emitter.is_closed() {
+                return;
+            }
+            why = tokio::select! {
+                request = requests.recv() => match request {
+                    Some(()) => Some(Why::Asked),
+                    None => return,
+                },
+                changed = token.changed() => match changed {
+                    Ok(()) => Some(Why::Routine),
+                    Err(_) => return,
+                },
+                () = tokio::time::sleep(self.every), if signed_in => Some(Why::Routine),
+            };
+        }
+    }
+
+    async fn refresh(&self, signed_in: bool, why: Why) {
+        let client = match self.session.authorise(&self.client) {
+            Some(client) if signed_in => client,
+            // Signed out: what the last user saw is not left on the desk.
+            _ => return self.emit(WarningEvent::Upstream(Vec::new())).await,
+        };
+        match fetch_upstream(&client).await {
+            Ok(warnings) => self.emit(WarningEvent::Upstream(warnings)).await,
+            Err(error) => {
+                let offline = matches!(error, ClientError::Unreachable(_));
+                let trouble = self.session.failure(error).await;
+                tracing::warn!(%trouble, "the city's and province's warnings were not fetched");
+                if why == Why::Asked {
+                    let code = trouble.code().unwrap_or("unreachable").to_owned();
+                    let message = if offline {
+                        "无法连接中心，市、省预警未能刷新".to_owned()
+                    } else {
+                        format!("中心未能提供市、省预警（{code}）")
+                    };
+                    let event = WarningEvent::Refused {
+                        code,
+                        message,
+                        offline,
+                    };
+                    self.emit(event).await;
+                }
+            }
+        }
+    }
+
+    async fn emit(&self, event: WarningEvent) {
+        self.emitter.emit(Event::Warnings(event)).await;
+    }
+}
