@@ -120,6 +120,12 @@ pub fn board_ui(
                 ui.label(RichText::new(heading).strong().color(theme::INK));
                 section_ui(ui, scene, &mut view.board, &listed, section, commands);
             }
+            // The city's and province's warnings in force, beside the county's own.
+            if !scene.state.warnings.upstream.is_empty() {
+                ui.add_space(6.0);
+                ui.separator();
+                super::upstream::upstream_list_ui(ui, scene);
+            }
         });
 }
 
