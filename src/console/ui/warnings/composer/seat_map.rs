@@ -103,10 +103,10 @@ pub fn seat_map_ui(
         );
     }
     let clicked = response.clicked().then(|| response.interact_pointer_pos());
-    if let Some(code) = clicked.flatten().and_then(|p| seat_at(&seats, p)) {
-        if !chosen.remove(code) {
-            chosen.insert(code.to_owned());
-        }
+    if let Some(code) = clicked.flatten().and_then(|p| seat_at(&seats, p))
+        && !chosen.remove(code)
+    {
+        chosen.insert(code.to_owned());
     }
 }
 
