@@ -234,40 +234,7 @@ pub const WIND_ARROW: Color32 = Color32::from_rgb(0x37, 0x47, 0x4F);
 /// Rain bars of history charts.
 pub const RAIN_BAR: Color32 = Color32::from_rgb(0x2E, 0x8B, 0x3E);
 
-// ── CMA warning-signal severity ─────────────────────────────────────────────────────────────
-
-/// The four levels of CMA warning signals (预警信号), lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// 蓝色
-    Blue,
-    /// 黄色
-    Yellow,
-    /// 橙色
-    Orange,
-    /// 红色
-    Red,
-}
-
-impl Severity {
-    /// The signal's colour, as on the published signal icons.
-    pub const fn colour(self) -> Color32 {
-        match self {
-            Self::Blue => Color32::from_rgb(0x1E, 0x64, 0xC8),
-            Self::Yellow => Color32::from_rgb(0xF2, 0xC2, 0x00),
-            Self::Orange => Color32::from_rgb(0xF0, 0x78, 0x00),
-            Self::Red => Color32::from_rgb(0xD7, 0x19, 0x1C),
-        }
-    }
-
-    /// Text drawn on the signal's colour.
-    pub const fn on_colour(self) -> Color32 {
-        match self {
-            Self::Yellow => INK,
-            Self::Blue | Self::Orange | Self::Red => Color32::WHITE,
-        }
-    }
-}
+// ── CMA warning signals ─────────────────────────────────────────────────────────────────────
 
 /// A warning level's colour as the app paints signal icons and tinted townships: the
 /// catalogue's [`Level::rgb`].

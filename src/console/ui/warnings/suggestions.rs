@@ -30,16 +30,6 @@ pub fn text(language: Language) -> &'static SuggestText {
     }
 }
 
-/// A signal level's theme colour.
-fn severity(level: Level) -> theme::Severity {
-    match level {
-        Level::Blue => theme::Severity::Blue,
-        Level::Yellow => theme::Severity::Yellow,
-        Level::Orange => theme::Severity::Orange,
-        Level::Red => theme::Severity::Red,
-    }
-}
-
 /// An acknowledgement the app hands to the state (views do not change it themselves).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acknowledgement {
@@ -124,14 +114,13 @@ fn suggestion_row_ui(
 ) {
     let t = text(scene.language);
     let s = &tracked.suggestion;
-    let colour = severity(s.level);
     egui::Sides::new().shrink_left().wrap().show(
         ui,
         |ui| {
             ui.label(
                 RichText::new(format!(" {} ", s.level.zh()))
-                    .background_color(colour.colour())
-                    .color(colour.on_colour())
+                    .background_color(theme::signal_colour(s.level))
+                    .color(theme::signal_ink(s.level))
                     .strong(),
             );
             let line = ui.label(RichText::new(suggestion_line(scene, tracked)).color(theme::INK));

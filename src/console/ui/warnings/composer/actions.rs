@@ -13,9 +13,9 @@ use crate::console::ui::theme;
 use crate::console::ui::warnings::text::WarningsText;
 use crate::domain::access::Capability;
 use crate::domain::time::Timestamp;
-use crate::domain::warning::Catalogue;
 use crate::domain::warning::checks::Channel;
 use crate::domain::warning::template::numbered;
+use crate::domain::warning::{Catalogue, Level};
 
 /// The draft as the backend keeps it.
 fn desk_draft(view: &ComposerView, draft: &Draft, b: &Built, now: Timestamp) -> DeskDraft {
@@ -198,7 +198,7 @@ pub fn practice_banner_ui(ui: &mut egui::Ui, t: &WarningsText) {
         egui::Sense::hover(),
     );
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 0.0, theme::Severity::Yellow.colour());
+    painter.rect_filled(rect, 0.0, theme::signal_colour(Level::Yellow));
     let stripe = egui::Stroke::new(6.0, theme::INK);
     let mut x = rect.left() - height;
     while x < rect.right() {
@@ -216,7 +216,7 @@ pub fn practice_banner_ui(ui: &mut egui::Ui, t: &WarningsText) {
             .strong()
             .size(theme::HEADING_SIZE)
             .color(theme::INK)
-            .background_color(theme::Severity::Yellow.colour()),
+            .background_color(theme::signal_colour(Level::Yellow)),
     );
     ui.put(rect.shrink2(egui::vec2(rect.width() / 4.0, 4.0)), label);
 }

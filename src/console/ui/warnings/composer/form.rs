@@ -11,25 +11,18 @@ use crate::domain::time::{MINUTE_MS, Timestamp};
 use crate::domain::warning::approval::DraftState;
 use crate::domain::warning::{Action, Catalogue, Level};
 
-/// The theme's colour for a signal level.
-pub fn severity(level: Level) -> theme::Severity {
-    match level {
-        Level::Blue => theme::Severity::Blue,
-        Level::Yellow => theme::Severity::Yellow,
-        Level::Orange => theme::Severity::Orange,
-        Level::Red => theme::Severity::Red,
-    }
-}
-
 /// A level as a chip in its colour; framed when chosen.
 pub fn level_chip_ui(ui: &mut egui::Ui, level: Level, chosen: bool) -> egui::Response {
-    let s = severity(level);
-    let text = RichText::new(level.zh()).strong().color(s.on_colour());
-    let button = egui::Button::new(text).fill(s.colour()).stroke(if chosen {
-        egui::Stroke::new(3.0, theme::INK)
-    } else {
-        egui::Stroke::NONE
-    });
+    let text = RichText::new(level.zh())
+        .strong()
+        .color(theme::signal_ink(level));
+    let button = egui::Button::new(text)
+        .fill(theme::signal_colour(level))
+        .stroke(if chosen {
+            egui::Stroke::new(3.0, theme::INK)
+        } else {
+            egui::Stroke::NONE
+        });
     ui.add(button)
 }
 
