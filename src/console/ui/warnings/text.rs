@@ -88,13 +88,6 @@ texts! {
     enlarge_confirm: "确认扩大范围（记入记录）", "Confirm the larger area (on the record)";
     pick_first: "请先选择预警类型和级别。", "Choose a signal type and level first.";
     previews: "各渠道预览", "Channel previews";
-    ch_sms: "短信", "SMS";
-    ch_wecom_md: "企业微信（Markdown）", "WeCom (markdown)";
-    ch_wecom_text: "企业微信（文本）", "WeCom (text)";
-    ch_wechat: "微信模板消息", "WeChat template";
-    ch_cap: "CAP XML", "CAP XML";
-    ch_led: "LED 屏", "LED";
-    ch_loudspeaker: "大喇叭", "Loudspeaker";
     sms_segments: "条", "parts";
     sms_units: "UTF-16 单位", "UTF-16 units";
     bytes: "字节", "bytes";

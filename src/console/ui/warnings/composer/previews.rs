@@ -8,7 +8,7 @@ use super::build::Built;
 use super::reasons::{channel_of, reason};
 use crate::console::ui::i18n::Language;
 use crate::console::ui::theme;
-use crate::console::ui::warnings::text::WarningsText;
+use crate::console::ui::warnings::text::{WarningsText, channel_name};
 use crate::domain::warning::checks::{self, Channel, Finding, Severity};
 use crate::domain::warning::sms;
 
@@ -110,7 +110,7 @@ fn card_ui(
             ui.vertical(|ui| {
                 ui.set_width(width);
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(title(t, channel)).strong());
+                    ui.label(RichText::new(channel_name(channel, language)).strong());
                     let m = measure(t, b, channel);
                     ui.label(RichText::new(m).small().color(theme::INK_MUTED));
                 });
@@ -152,19 +152,6 @@ fn body_ui(ui: &mut egui::Ui, b: &Built, channel: Channel) {
             let text = b.texts.get(&other).map_or("", String::as_str);
             ui.add(egui::Label::new(text).wrap());
         }
-    }
-}
-
-/// The card's name.
-fn title(t: &WarningsText, channel: Channel) -> &'static str {
-    match channel {
-        Channel::Sms => t.ch_sms,
-        Channel::WecomMarkdown => t.ch_wecom_md,
-        Channel::WecomText => t.ch_wecom_text,
-        Channel::WechatTemplate => t.ch_wechat,
-        Channel::Cap => t.ch_cap,
-        Channel::Led => t.ch_led,
-        Channel::Loudspeaker => t.ch_loudspeaker,
     }
 }
 
