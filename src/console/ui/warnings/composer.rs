@@ -18,7 +18,7 @@ use egui::RichText;
 use super::WarningsView;
 use crate::console::messages::Command;
 use crate::console::ui::{Scene, theme};
-use crate::domain::time::Timestamp;
+use crate::domain::time::{MINUTE_MS, Timestamp};
 use crate::domain::warning::Catalogue;
 use crate::domain::warning::checks::Observed;
 use draft::Draft;
@@ -34,7 +34,12 @@ pub struct ComposerView {
     pub submitted_as: Option<String>,
     /// The text was copied for the provincial system.
     pub copied: bool,
+    /// The observations' verdict on the level, for the (signal, townships, minute) it was judged.
+    observed: Option<(ObservedKey, Observed)>,
 }
+
+/// What the observations' verdict depends on: signal, townships and the minute.
+type ObservedKey = (String, std::collections::BTreeSet<String>, Timestamp);
 
 impl ComposerView {
     /// Starts over with a blank composition, keeping practice mode as it was.
@@ -135,13 +140,21 @@ fn compose_ui(
     ui.separator();
     let network = &scene.state.network;
     // What the observations support, so a level above them is flagged (a warning, never a
-    // block: forecasts lead observations).
+    // block: forecasts lead observations). Judged once a minute per choice, not per frame.
     let observed = draft
         .signal
-        .as_deref()
+        .clone()
         .map_or(Observed::NotMeasured, |signal| {
-            let suggestions = &scene.state.suggestions;
-            suggestions.observed_level(network, signal, &draft.townships, scene.now)
+            let key = (signal, draft.townships.clone(), scene.now.floor(MINUTE_MS));
+            match &c.observed {
+                Some((k, verdict)) if *k == key => *verdict,
+                _ => {
+                    let suggestions = &scene.state.suggestions;
+                    let verdict = suggestions.observed_level(network, &key.0, &key.1, scene.now);
+                    c.observed = Some((key, verdict));
+                    verdict
+                }
+            }
         });
     let Some(built) = build::build(
         draft,
