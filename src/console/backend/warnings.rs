@@ -185,11 +185,7 @@ impl WarningsService {
     /// Writes the NOT YET SENT hand-over's CAP file into the export folder. The name is the
     /// message's national identifier; anything else (a path) is refused.
     async fn save_cap(&self, name: &str, xml: String) -> Result<String, String> {
-        let plain = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-        if !plain || name.starts_with('.') {
+        if !is_plain_file_name(name) {
             return Err(format!("文件名不合规：{name}"));
         }
         let path = self.export_dir.join(name);
@@ -320,5 +316,38 @@ impl WarningsService {
         })
         .await
         .unwrap_or_else(|join| Err(StoreError::Decode(format!("cache task failed: {join}"))))
+    }
+}
+
+/// A bare file name for the export folder: letters, digits, `_`, `-`, `.`, not hidden, so no
+/// name the UI passes can reach outside the folder.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_file_name;
+
+    #[test]
+    fn only_a_bare_name_reaches_the_export_folder() {
+        let cases = [
+            ("35042341600000_20261206163000.xml", true),
+            ("warning.xml", true),
+            ("", false),
+            (".hidden.xml", false),
+            ("..", false),
+            ("../etc/passwd", false),
+            ("/tmp/x.xml", false),
+            ("a\\b.xml", false),
+            ("预警.xml", false),
+        ];
+        for (name, plain) in cases {
+            assert_eq!(is_plain_file_name(name), plain, "{name:?}");
+        }
     }
 }
