@@ -16,6 +16,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "args.rs"]
+mod args;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -34,16 +37,9 @@ fn page() -> usize {
 const START: i64 = 1_764_604_800_000;
 
 fn main() {
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let wanted =
-        |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
-    let days: i64 = std::env::var("WXDESK_BENCH_DAYS")
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(365);
+    let wanted = args::Wanted::from_args();
+    let wanted = |name: &str| wanted.wants(name);
+    let days = args::days(365);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sqlite");
     let mut cache = CacheDb::open(&path).unwrap();

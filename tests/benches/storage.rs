@@ -19,6 +19,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "args.rs"]
+mod args;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -43,16 +46,9 @@ const BATCH: usize = 10_000;
 const COUNTY_YEAR_VALUES: f64 = 16.0 * 8.0 * 525_600.0;
 
 fn main() {
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let wanted =
-        |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
-    let days: i64 = std::env::var("WXDESK_BENCH_DAYS")
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(7);
+    let wanted = args::Wanted::from_args();
+    let wanted = |name: &str| wanted.wants(name);
+    let days = args::days(7);
     if wanted("sim") {
         measure("sim", days, sim_batches);
     }
