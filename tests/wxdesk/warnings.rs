@@ -445,6 +445,27 @@ impl Desk {
         .await
     }
 
+    /// Waits until the remembered session is restored (the token is set before `Ready`) and `event` was reported, in either
+    /// order: a submission before sign-in would rightly be refused as unauthorized.
+    async fn signed_in_with(&mut self, what: &str, event: &WarningEvent) {
+        use wxdesk::console::messages::AuthEvent;
+        let link = &mut self.link;
+        crate::support::within(what, async {
+            let (mut signed_in, mut seen) = (false, false);
+            while !(signed_in && seen) {
+                match link.recv().await {
+                    Some(Event::Auth(AuthEvent::Ready { remembered, .. })) => {
+                        signed_in = remembered.is_some()
+                    }
+                    Some(Event::Warnings(e)) if &e == event => seen = true,
+                    Some(_) => {}
+                    None => panic!("backend stopped"),
+                }
+            }
+        })
+        .await
+    }
+
     fn send(&self, command: WarningCommand) {
         self.link
             .send(Command::Warnings(command))
@@ -488,8 +509,7 @@ async fn a_desk_keeps_its_drafts_and_syncs_the_records() {
 
     // A restarted backend still has it; submitting it makes it name its record.
     let mut desk = Desk::start(&central, &cache, &credentials);
-    desk.until("the draft after a restart", |e| e == &kept)
-        .await;
+    desk.signed_in_with("the draft after a restart", &kept).await;
     desk.send(WarningCommand::Submit(draft.clone()));
     let done = desk
         .until("submitted", |e| {
