@@ -32,6 +32,7 @@ mod api;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod channels;
 pub mod config;
 mod core;
 mod error;
