@@ -444,3 +444,60 @@ async fn a_desk_that_synced_past_a_restored_backup_resyncs_to_equal_the_central(
     central.shutdown().await;
     assert_eq!(values(&cache), values(central.db_path()));
 }
+
+/// Hourly air temperature at one station over the last three days — 14 ℃ until a day ago,
+/// 4 ℃ since — and a force-5 mean wind six hours ago: a cold wave whose fall is measured
+/// against the day before yesterday's minimum.
+fn three_days_of_cold_wave(station: &str) -> Value {
+    use crate::support::{batch, minutes_from_now, record};
+    let mut records: Vec<Value> = (0..72)
+        .map(|h| {
+            let tem = if h < 24 { 4.0 } else { 14.0 };
+            record(station, &minutes_from_now(-h * 60), serde_json::json!({"TEM": tem}))
+        })
+        .collect();
+    records.push(record(
+        station,
+        &minutes_from_now(-6 * 60 - 1),
+        serde_json::json!({"WIN_S_Avg_2mi": 10.8}),
+    ));
+    batch(&records)
+}
+
+/// A desk judges suggestions the moment it starts, before the central answers: the cache is
+/// read as far back as the criteria look (72 h), not only the live charts' day — or a cold
+/// wave measured against the day before yesterday would go unseen until the next sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_starting_offline_suggests_a_cold_wave_from_three_days_of_cache() {
+    use wxdesk::console::state::suggestions::SuggestionsState;
+    let mut central = TestCentral::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.sqlite");
+    post(&central, &three_days_of_cold_wave(STATIONS[1])).await;
+    let synced = head(&central).await;
+    let credentials = remembered_session(&central, dir.path()).await;
+    {
+        let mut console = Console::start(&central.base(), &cache, PATIENCE, &credentials);
+        console.until_synced_to(synced).await;
+    }
+    central.shutdown().await;
+
+    let mut console = Console::start(&central.base(), &cache, PATIENCE, &credentials);
+    console.until_offline().await;
+    let network = console.events.iter().find_map(|e| match e {
+        SyncEvent::NetworkLoaded(n) => Some(n.clone()),
+        _ => None,
+    });
+    let mut suggestions = SuggestionsState::default();
+    for event in &console.events {
+        if let SyncEvent::ObservationsArrived(batch) = event {
+            suggestions.observe(batch, network.as_ref().expect("cached network"), now());
+        }
+    }
+    let signals: Vec<&str> = suggestions
+        .current
+        .iter()
+        .map(|t| t.suggestion.signal.as_str())
+        .collect();
+    assert!(signals.contains(&"cold_wave"), "{signals:?}");
+}
