@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::domain::access::{Account, Capability, Role, Secret};
 use crate::domain::audit::{AuditEntry, HeadRegression};
 use crate::domain::maintenance::MaintenanceWindow;
+use crate::domain::qc::QcMark;
 use crate::domain::{Network, Observation, StationId, Timestamp};
 use crate::protocol::Cursor;
 
@@ -69,6 +70,9 @@ pub enum SyncEvent {
     /// Values may repeat ones already delivered (start-up snapshot overlapping a sync batch);
     /// applying them is idempotent.
     ObservationsArrived(Vec<Observation>),
+    /// The QC flags of values that arrived failing a test, or that QC re-judged: sent before
+    /// the values themselves, so nothing judges a failed value as good even for a moment.
+    QcFlagged(Vec<QcMark>),
     /// Quality control re-judged values already in the cache: which station at which time.
     QcRejudged(Vec<(StationId, Timestamp)>),
     /// Maintenance windows were recorded or changed (each as it is now).

@@ -181,6 +181,7 @@ impl AppState {
                 self.network = network;
                 self.suggestions.judge_again();
             }
+            SyncEvent::QcFlagged(marks) => self.suggestions.flag(&marks, now),
             SyncEvent::ObservationsArrived(observations) => {
                 self.add_observations(&observations, now);
                 self.suggestions.observe(&observations, &self.network, now);

@@ -87,6 +87,19 @@ impl QcTest {
     }
 }
 
+/// One value's current flags, as the desk learns them with the value or when QC re-judges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QcMark {
+    /// Station.
+    pub station: crate::domain::StationId,
+    /// Element.
+    pub element: crate::domain::Element,
+    /// Observation time.
+    pub time: crate::domain::Timestamp,
+    /// The flags it carries now ([`QcFlags::PASSED`] clears earlier ones).
+    pub flags: QcFlags,
+}
+
 /// The set of tests a value failed; empty means it passed (or was not checked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct QcFlags(u8);

@@ -298,8 +298,12 @@ impl CacheDb {
         maintenance::list(&self.conn, station)
     }
 
-    /// Every observation at or after `from`: what the console shows before the central answers.
-    pub fn since(&self, from: Timestamp) -> Result<Vec<Observation>, StoreError> {
+    /// Every observation at or after `from`, with the flags of the values that failed a test:
+    /// what the console shows before the central answers.
+    pub fn since(
+        &self,
+        from: Timestamp,
+    ) -> Result<(Vec<Observation>, Vec<crate::domain::qc::QcMark>), StoreError> {
         observations::since(&self.conn, from)
     }
 
@@ -397,7 +401,7 @@ mod tests {
             0,
             "a replaced central's values are re-synced, never kept"
         );
-        assert!(cache.since(Timestamp(0)).unwrap().is_empty());
+        assert!(cache.since(Timestamp(0)).unwrap().0.is_empty());
     }
 
     #[test]

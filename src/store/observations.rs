@@ -15,7 +15,7 @@ use super::chunk::{Chunk, ChunkError, Write, chunk_of};
 use super::rollups;
 use super::{Context as _, StoreError};
 use crate::domain::history::Sample;
-use crate::domain::qc::QcFlags;
+use crate::domain::qc::{QcFlags, QcMark};
 use crate::domain::{Element, Observation, Source, StationId, Timestamp};
 
 mod convert;
@@ -532,16 +532,29 @@ pub fn latest(conn: &Connection) -> Result<LatestValues, StoreError> {
 }
 
 /// Every observation with `time >= from`, grouped back into per-instant observations in time
-/// order (then by station): what a console loads at start-up to fill its live charts. Each
+/// order (then by station), with the flags of the values that failed a test: what a console
+/// loads at start-up to fill its live charts and judge its suggestions. Each
 /// observation's source is that of its values (the first one read, should they differ).
-pub fn since(conn: &Connection, from: Timestamp) -> Result<Vec<Observation>, StoreError> {
+pub fn since(
+    conn: &Connection,
+    from: Timestamp,
+) -> Result<(Vec<Observation>, Vec<QcMark>), StoreError> {
     let mut grouped: BTreeMap<(Timestamp, StationId), (Source, BTreeMap<Element, f64>)> =
         BTreeMap::new();
+    let mut failed = Vec::new();
     let until = Timestamp(i64::MAX / 2);
     for (key, id) in station_keys(conn)? {
         for element in Element::ALL {
             for_chunks(conn, key, element, from.plus_ms(-1), until, |chunk| {
                 for s in chunk.samples().iter().filter(|s| s.time >= from) {
+                    if !s.qc.passed() {
+                        failed.push(QcMark {
+                            station: id.clone(),
+                            element,
+                            time: s.time,
+                            flags: s.qc,
+                        });
+                    }
                     grouped
                         .entry((s.time, id.clone()))
                         .or_insert_with(|| (s.source, BTreeMap::new()))
@@ -552,7 +565,7 @@ pub fn since(conn: &Connection, from: Timestamp) -> Result<Vec<Observation>, Sto
             })?;
         }
     }
-    Ok(grouped
+    let observations = grouped
         .into_iter()
         .map(|((time, station), (source, values))| Observation {
             station,
@@ -560,7 +573,8 @@ pub fn since(conn: &Connection, from: Timestamp) -> Result<Vec<Observation>, Sto
             source,
             values,
         })
-        .collect())
+        .collect();
+    Ok((observations, failed))
 }
 
 /// Every stored value with its station and element, ordered by station id, element and

@@ -453,7 +453,11 @@ fn three_days_of_cold_wave(station: &str) -> Value {
     let mut records: Vec<Value> = (0..72)
         .map(|h| {
             let tem = if h < 24 { 4.0 } else { 14.0 };
-            record(station, &minutes_from_now(-h * 60), serde_json::json!({"TEM": tem}))
+            record(
+                station,
+                &minutes_from_now(-h * 60),
+                serde_json::json!({"TEM": tem}),
+            )
         })
         .collect();
     records.push(record(
@@ -461,14 +465,21 @@ fn three_days_of_cold_wave(station: &str) -> Value {
         &minutes_from_now(-6 * 60 - 1),
         serde_json::json!({"WIN_S_Avg_2mi": 10.8}),
     ));
+    // A November afternoon's 45 ℃ fails QC: it arrives flagged, and is not judged.
+    records.push(record(
+        station,
+        &minutes_from_now(-30),
+        serde_json::json!({"TEM": 45.0}),
+    ));
     batch(&records)
 }
 
 /// A desk judges suggestions the moment it starts, before the central answers: the cache is
 /// read as far back as the criteria look (72 h), not only the live charts' day — or a cold
-/// wave measured against the day before yesterday would go unseen until the next sync.
+/// wave measured against the day before yesterday would go unseen until the next sync — and
+/// a value QC failed comes with its flags, so it is never judged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_desk_starting_offline_suggests_a_cold_wave_from_three_days_of_cache() {
+async fn a_desk_starting_offline_judges_three_days_of_cache_without_the_values_failing_qc() {
     use wxdesk::console::state::suggestions::SuggestionsState;
     let mut central = TestCentral::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -494,10 +505,23 @@ async fn a_desk_starting_offline_suggests_a_cold_wave_from_three_days_of_cache()
             suggestions.observe(batch, network.as_ref().expect("cached network"), now());
         }
     }
+    let flagged: Vec<_> = console
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            SyncEvent::QcFlagged(marks) => Some(marks),
+            _ => None,
+        })
+        .flatten()
+        .map(|m| (m.element, m.time, m.flags.passed()))
+        .collect();
+    let hot = now().plus_ms(-30 * 60_000);
+    assert_eq!(flagged, [(wxdesk::domain::Element::Tem, hot, false)]);
     let signals: Vec<&str> = suggestions
         .current
         .iter()
         .map(|t| t.suggestion.signal.as_str())
         .collect();
     assert!(signals.contains(&"cold_wave"), "{signals:?}");
+    assert!(!signals.contains(&"high_temperature"), "{signals:?}");
 }

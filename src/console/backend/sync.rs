@@ -295,9 +295,7 @@ impl SyncService {
             self.network = Some(network.clone());
             self.emit(SyncEvent::NetworkLoaded(network)).await;
         }
-        if !recent.is_empty() {
-            self.emit(SyncEvent::ObservationsArrived(recent)).await;
-        }
+        self.report_values(recent.0, recent.1).await;
         if !maintenance.is_empty() {
             self.emit(SyncEvent::MaintenanceChanged(maintenance)).await;
         }
@@ -408,9 +406,7 @@ impl SyncService {
         }
         let from = self.clock.now().plus_ms(-STARTUP_WINDOW_MS);
         let recent = self.with_cache(move |cache| cache.since(from)).await?;
-        if !recent.is_empty() {
-            self.emit(SyncEvent::ObservationsArrived(recent)).await;
-        }
+        self.report_values(recent.0, recent.1).await;
         let tally = bootstrap::install_parts(&self.client, &self.cache, &installed).await?;
         self.cursor = bootstrap::finish(&self.cache, &installed).await?;
         tracing::info!(

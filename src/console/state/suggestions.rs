@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 
 use crate::domain::history::Sample;
+use crate::domain::qc::{QcFlags, QcMark};
 use crate::domain::time::{HOUR_MS, MINUTE_MS};
 use crate::domain::warning::checks::Observed;
 use crate::domain::warning::suggest::{self, LOOKBACK_MS, Recent, Suggestion, Unobservable};
 use crate::domain::warning::{Catalogue, Level};
-use crate::domain::{Element, Network, Observation, Timestamp};
+use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 
 /// The elements the criteria read; others are not kept here.
 pub const JUDGED: [Element; 8] = [
@@ -61,6 +62,9 @@ pub struct SuggestionsState {
     evaluated: Option<Timestamp>,
     /// Values arrived since the last evaluation.
     pending: bool,
+    /// The flags of judged values that failed a test (within the look-back): they arrive
+    /// before their values, or later when QC re-judges.
+    failed: BTreeMap<(StationId, Element, Timestamp), QcFlags>,
 }
 
 impl Default for SuggestionsState {
@@ -86,6 +90,7 @@ impl SuggestionsState {
             seen: BTreeMap::new(),
             evaluated: None,
             pending: false,
+            failed: BTreeMap::new(),
         }
     }
 
@@ -94,8 +99,8 @@ impl SuggestionsState {
         self.catalogue.as_ref()
     }
 
-    /// Keeps the judged values of `observations` (the desk receives no QC flags with them,
-    /// so they count as passed) and judges again if this minute has not been judged yet.
+    /// Keeps the judged values of `observations`, each with the flags [`Self::flag`] gave it
+    /// (none: passed), and judges again if this minute has not been judged yet.
     pub fn observe(&mut self, observations: &[Observation], network: &Network, now: Timestamp) {
         let cutoff = now.plus_ms(-LOOKBACK_MS);
         for obs in observations.iter().filter(|o| o.time > cutoff) {
@@ -106,8 +111,10 @@ impl SuggestionsState {
                     .or_default()
                     .entry(element)
                     .or_default();
+                let key = (obs.station.clone(), element, obs.time);
                 let sample = Sample {
                     source: obs.source,
+                    qc: self.failed.get(&key).copied().unwrap_or(QcFlags::PASSED),
                     ..Sample::live(obs.time, value)
                 };
                 insert(series, sample);
@@ -117,8 +124,35 @@ impl SuggestionsState {
             let old = series.partition_point(|s| s.time <= cutoff);
             series.drain(..old);
         }
+        self.failed.retain(|(_, _, time), _| *time > cutoff);
         self.pending = true;
         self.tick(network, now);
+    }
+
+    /// Takes the current flags of values (arrived failing, or re-judged): a failed value is
+    /// not judged, and one cleared counts again from the next evaluation.
+    pub fn flag(&mut self, marks: &[QcMark], now: Timestamp) {
+        let cutoff = now.plus_ms(-LOOKBACK_MS);
+        for mark in marks
+            .iter()
+            .filter(|m| JUDGED.contains(&m.element) && m.time > cutoff)
+        {
+            let key = (mark.station.clone(), mark.element, mark.time);
+            if mark.flags.passed() {
+                self.failed.remove(&key);
+            } else {
+                self.failed.insert(key, mark.flags);
+            }
+            let sample = self
+                .recent
+                .get_mut(&mark.station)
+                .and_then(|s| s.get_mut(&mark.element))
+                .and_then(|s| at_time(s, mark.time));
+            if let Some(sample) = sample {
+                sample.qc = mark.flags;
+                self.pending = true;
+            }
+        }
     }
 
     /// Judges pending values if this minute has not been judged yet: the app calls it each
@@ -232,6 +266,12 @@ impl SuggestionsState {
 }
 
 /// Inserts in time order, replacing a value at the same instant (a repeated batch).
+/// The sample of `series` (in time order) stamped `time`.
+fn at_time(series: &mut [Sample], time: Timestamp) -> Option<&mut Sample> {
+    let i = series.binary_search_by_key(&time, |s| s.time).ok()?;
+    Some(&mut series[i])
+}
+
 fn insert(series: &mut Vec<Sample>, sample: Sample) {
     match series.last() {
         Some(last) if last.time < sample.time => series.push(sample),
@@ -328,5 +368,31 @@ mod tests {
         let area = ["350423101".to_string()].into();
         let observed = state.observed_level(&net, "rainstorm", &area, now.plus_ms(60_000));
         assert_eq!(observed, Observed::Supports(Some(Level::Orange)));
+    }
+
+    #[test]
+    fn a_value_failing_qc_is_not_judged_until_it_is_cleared() {
+        use crate::domain::qc::{QcMark, QcTest};
+        let net = network();
+        let mut state = SuggestionsState::default();
+        let at = |m: i64| start().plus_ms(m * MINUTE_MS);
+        let mark = |flags| QcMark {
+            station: StationId::parse("708312").unwrap(),
+            element: Element::Pre1h,
+            time: at(0),
+            flags,
+        };
+        // The flags come first (as the backend sends them), then the values.
+        state.flag(&[mark(QcFlags::PASSED.with(QcTest::Step))], at(0));
+        state.observe(&[rain(-60, 30.0), rain(0, 25.0)], &net, at(0));
+        assert_eq!(levels(&state), [], "a failed 25 mm does not count");
+        // QC clears it: it counts from the next minute on.
+        state.flag(&[mark(QcFlags::PASSED)], at(1));
+        state.tick(&net, at(1));
+        assert_eq!(levels(&state), [("rainstorm".into(), Level::Orange)]);
+        // Re-judged as failing again: the suggestion falls away.
+        state.flag(&[mark(QcFlags::PASSED.with(QcTest::Spatial))], at(2));
+        state.tick(&net, at(2));
+        assert_eq!(levels(&state), []);
     }
 }

@@ -10,6 +10,7 @@ use rusqlite::{OptionalExtension as _, params};
 
 use super::{CacheChange, CacheDb};
 use crate::domain::history::Sample;
+use crate::domain::qc::{QcFlags, QcMark};
 use crate::domain::{Element, Observation, StationId, Timestamp};
 use crate::store::chunk::Chunk;
 use crate::store::observations::{OnConflict, Writer, decode_hour};
@@ -77,6 +78,8 @@ pub struct Applied {
     pub observations: Vec<Observation>,
     /// Values whose QC flags changed (or that the central removed): station and time.
     pub rejudged: Vec<(StationId, Timestamp)>,
+    /// The flags of values that arrived failing a test, and the new flags of re-judged ones.
+    pub flags: Vec<QcMark>,
     /// Maintenance windows recorded or changed.
     pub maintenance: Vec<crate::domain::maintenance::MaintenanceWindow>,
     /// Warning records arrived or changed.
@@ -138,6 +141,9 @@ impl CacheDb {
                 }
                 CacheChange::Observation { observation, qc } => {
                     writer.insert(&observation, OnConflict::Replace, &qc)?;
+                    applied
+                        .flags
+                        .extend(marks(&observation.station, observation.time, &qc));
                     applied.observations.push(observation);
                 }
                 CacheChange::Qc {
@@ -148,6 +154,7 @@ impl CacheDb {
                     for (&element, &f) in &flags {
                         writer.set_qc(&station, element, time, f)?;
                     }
+                    applied.flags.extend(marks(&station, time, &flags));
                     applied.rejudged.push((station, time));
                 }
                 CacheChange::Maintenance(window) => {
@@ -195,6 +202,15 @@ fn replace_hour(
     let after = chunk.samples().to_vec();
     let before = writer.replace_hour(&station, element, start, chunk)?;
     let (arrived, rejudged) = differences(before.samples(), &after);
+    let flagged = after.iter().filter(|s| {
+        rejudged.contains(&s.time) || (!s.qc.passed() && arrived.iter().any(|a| a.time == s.time))
+    });
+    applied.flags.extend(flagged.map(|s| QcMark {
+        station: station.clone(),
+        element,
+        time: s.time,
+        flags: s.qc,
+    }));
     for sample in arrived {
         applied.observations.push(Observation {
             station: station.clone(),
@@ -207,6 +223,20 @@ fn replace_hour(
         .rejudged
         .extend(rejudged.into_iter().map(|time| (station.clone(), time)));
     Ok(())
+}
+
+/// The flags of one record's values, as marks.
+fn marks<'a>(
+    station: &'a StationId,
+    time: Timestamp,
+    flags: &'a BTreeMap<Element, QcFlags>,
+) -> impl Iterator<Item = QcMark> + 'a {
+    flags.iter().map(move |(&element, &flags)| QcMark {
+        station: station.clone(),
+        element,
+        time,
+        flags,
+    })
 }
 
 /// Values gathered into one observation per station, instant and provenance (an hour's chunk
@@ -379,6 +409,13 @@ mod tests {
             .unwrap();
         assert_eq!(applied.observations.len(), 1, "only the changed value");
         assert_eq!(applied.rejudged, [(station(), first[0].time)]);
+        let flagged = QcMark {
+            station: station(),
+            element: Element::Tem,
+            time: first[0].time,
+            flags: stuck,
+        };
+        assert_eq!(applied.flags, [flagged], "the re-judged value's new flags");
         let stored = cache
             .samples(&station(), Element::Tem, HOUR, HOUR.plus_ms(3_600_000))
             .unwrap();

@@ -130,7 +130,8 @@ fn latest_and_since() {
         latest[&StationId::parse("708301").unwrap()][&Element::Tem],
         (Timestamp(120_000), 5.0)
     );
-    let snapshot = since(&conn, Timestamp(120_000)).unwrap();
+    let (snapshot, failed) = since(&conn, Timestamp(120_000)).unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
     let keys: Vec<(String, i64, usize)> = snapshot
         .iter()
         .map(|o| (o.station.to_string(), o.time.0 / 60_000, o.values.len()))

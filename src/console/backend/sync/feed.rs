@@ -8,6 +8,8 @@ use super::{SessionError, SyncService};
 use crate::console::backend::client::{ClientError, FeedBatch};
 use crate::console::backend::kinds;
 use crate::console::messages::SyncEvent;
+use crate::domain::Observation;
+use crate::domain::qc::QcMark;
 use crate::protocol::{ChunkDto, Cursor, SeriesHour, error_code};
 use crate::store::StoreError;
 use crate::store::cache::{Applied, Skipped};
@@ -173,13 +175,11 @@ impl SyncService {
         let Applied {
             observations,
             rejudged,
+            flags,
             maintenance,
             warnings,
         } = applied;
-        if !observations.is_empty() {
-            self.emit(SyncEvent::ObservationsArrived(observations))
-                .await;
-        }
+        self.report_values(observations, flags).await;
         if !rejudged.is_empty() {
             self.emit(SyncEvent::QcRejudged(rejudged)).await;
         }
@@ -188,6 +188,18 @@ impl SyncService {
         }
         if warnings && let Err(error) = self.report_warnings().await {
             tracing::error!(%error, "reading the cached warnings failed");
+        }
+    }
+
+    /// Tells the screens of values and their flags: the flags first, so no screen judges a
+    /// failed value as good even for a moment.
+    pub(super) async fn report_values(&self, observations: Vec<Observation>, flags: Vec<QcMark>) {
+        if !flags.is_empty() {
+            self.emit(SyncEvent::QcFlagged(flags)).await;
+        }
+        if !observations.is_empty() {
+            self.emit(SyncEvent::ObservationsArrived(observations))
+                .await;
         }
     }
 }
