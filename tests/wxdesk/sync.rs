@@ -480,7 +480,7 @@ fn three_days_of_cold_wave(station: &str) -> Value {
 /// a value QC failed comes with its flags, so it is never judged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_starting_offline_judges_three_days_of_cache_without_the_values_failing_qc() {
-    use wxdesk::console::state::suggestions::SuggestionsState;
+    use wxdesk::console::state::AppState;
     let mut central = TestCentral::start().await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache.sqlite");
@@ -495,15 +495,10 @@ async fn a_desk_starting_offline_judges_three_days_of_cache_without_the_values_f
 
     let mut console = Console::start(&central.base(), &cache, PATIENCE, &credentials);
     console.until_offline().await;
-    let network = console.events.iter().find_map(|e| match e {
-        SyncEvent::NetworkLoaded(n) => Some(n.clone()),
-        _ => None,
-    });
-    let mut suggestions = SuggestionsState::default();
+    // The desk's state takes the events as the app does: flags, then values.
+    let mut state = AppState::new(now());
     for event in &console.events {
-        if let SyncEvent::ObservationsArrived(batch) = event {
-            suggestions.observe(batch, network.as_ref().expect("cached network"), now());
-        }
+        state.apply(Event::Sync(event.clone()), now());
     }
     let flagged: Vec<_> = console
         .events
@@ -517,7 +512,8 @@ async fn a_desk_starting_offline_judges_three_days_of_cache_without_the_values_f
         .collect();
     let hot = now().plus_ms(-30 * 60_000);
     assert_eq!(flagged, [(wxdesk::domain::Element::Tem, hot, false)]);
-    let signals: Vec<&str> = suggestions
+    let signals: Vec<&str> = state
+        .suggestions
         .current
         .iter()
         .map(|t| t.suggestion.signal.as_str())
