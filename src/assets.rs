@@ -80,6 +80,9 @@ pub fn qc_config() -> Result<QcConfig, LimitsError> {
     qc_limits().map(QcConfig::new)
 }
 
+/// How the national signal set as shipped is named where a set's origin is shown.
+pub const NATIONAL_SIGNAL_SET: &str = "national (shipped)";
+
 /// The national warning signals with their guidance, as shipped.
 pub fn national_signals() -> Result<Catalogue, CatalogueError> {
     Catalogue::from_bytes(SIGNALS_JSON, Some(DEFENCE_GUIDES_JSON))

@@ -324,7 +324,7 @@ pub async fn start(
     let tls = tls
         .map(|files| tls::server_config(&files.cert, &files.key))
         .transpose()?;
-    let upstream = upstream_setup(upstream_dir, upstream_url.as_deref())?;
+    let upstream = upstream_setup(upstream_dir, upstream_url.as_deref(), &warnings.signals)?;
     let path = db_path.clone();
     let now = clock.now();
     let (store, head, first_admin, keys, serving) = tokio::task::spawn_blocking(move || {
@@ -470,12 +470,12 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
 fn upstream_setup(
     dir: Option<PathBuf>,
     url: Option<&str>,
+    signals: &warnings::settings::SignalSet,
 ) -> Result<Option<upstream::Upstream>, CentralError> {
     if dir.is_none() && url.is_none() {
         return Ok(None);
     }
-    let catalogue =
-        crate::assets::national_signals().map_err(|e| CentralError::Upstream(e.to_string()))?;
+    let catalogue = signals.catalogue().clone();
     let feed = url
         .map(upstream::UpstreamFeed::new)
         .transpose()

@@ -285,6 +285,13 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(upstream::list),
         ),
+        // The signal set warnings are judged by, so desks judge by the same.
+        route(
+            Verb::Get,
+            "/warnings/signals",
+            Requires(Read),
+            get(warnings::signals),
+        ),
         // Operations: background workers, disk space, certificate expiry.
         route(
             Verb::Get,

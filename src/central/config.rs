@@ -275,7 +275,13 @@ impl ConfigFile {
                 .and_then(|w| w.upstream.as_mut())
                 .and_then(|u| u.dir.as_mut()),
         ];
-        paths.into_iter().flatten().for_each(fix);
+        paths.into_iter().flatten().for_each(&fix);
+        if let Some(w) = &mut self.warnings {
+            [w.signals.as_mut(), w.defence_guides.as_mut()]
+                .into_iter()
+                .flatten()
+                .for_each(&fix);
+        }
         if let Some(tls) = &mut self.tls {
             fix(&mut tls.key);
         }

@@ -10,6 +10,7 @@
 mod export;
 pub mod rules;
 pub mod settings;
+pub mod signals;
 
 use axum::Json;
 use axum::extract::State;
@@ -33,6 +34,13 @@ pub use settings::WarningSettings;
 
 /// Most records one `GET /warnings` answers.
 pub const MAX_LIST: usize = 1000;
+
+/// `GET /warnings/signals`: the signal set warnings are judged by, for the desks.
+pub async fn signals(
+    State(state): State<AppState>,
+) -> Json<crate::protocol::warnings::SignalSetDto> {
+    Json(state.warnings().signals.served().clone())
+}
 
 /// `GET /warnings[?state=&limit=]`: records, newest first.
 pub async fn list(
@@ -136,14 +144,6 @@ fn settings(state: &AppState) -> WarningSettings {
     state.warnings().clone()
 }
 
-fn catalogue() -> Result<&'static crate::domain::warning::Catalogue, WarningError> {
-    export::catalogue().ok_or_else(|| {
-        WarningError::Store(crate::store::StoreError::Decode(
-            "the shipped signal catalogue does not load".into(),
-        ))
-    })
-}
-
 /// `POST /warnings`: a forecaster submits a composition for approval; 201 with the record.
 pub async fn submit(
     State(state): State<AppState>,
@@ -157,7 +157,7 @@ pub async fn submit(
         AuditAction::WarningSubmitted,
         None,
         move |book, actor, now| {
-            rules::check_content(&content, catalogue()?, &settings, now)?;
+            rules::check_content(&content, settings.signals.catalogue(), &settings, now)?;
             rules::check_lifecycle(&content, book, now)?;
             Ok(vec![rules::submit(book, content.clone(), actor.name, now)])
         },
@@ -188,7 +188,7 @@ pub async fn revise(
         move |book, actor, now| {
             let record = existing(book, &id)?;
             let revised = rules::revise(record, content.clone(), actor, now)?;
-            rules::check_content(&content, catalogue()?, &settings, now)?;
+            rules::check_content(&content, settings.signals.catalogue(), &settings, now)?;
             rules::check_lifecycle(&content, book, now)?;
             Ok(vec![revised])
         },

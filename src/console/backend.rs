@@ -12,6 +12,7 @@ pub mod history;
 pub mod kinds;
 pub mod series_csv;
 pub mod session;
+pub mod signals;
 pub mod sse;
 pub mod sync;
 pub mod table_file;
@@ -283,6 +284,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     let upstream = upstream::UpstreamService::new(
         client.clone(),
         Arc::clone(&session),
+        Arc::clone(&cache),
         emitter.clone(),
         upstream::REFRESH_EVERY,
     );

@@ -8,7 +8,7 @@ pub mod warnings;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use crate::console::messages::{Event, LinkStatus, SyncEvent};
+use crate::console::messages::{Event, LinkStatus, SyncEvent, WarningEvent};
 use crate::domain::audit::HeadRegression;
 use crate::domain::maintenance::MaintenanceWindow;
 use crate::domain::time::{HOUR_MS, MINUTE_MS};
@@ -171,6 +171,9 @@ impl AppState {
             Event::Admin(event) => self.account.apply_admin(event),
             Event::Audit(event) => self.account.apply_audit(event),
             Event::History(event) => self.history.apply(event),
+            Event::Warnings(WarningEvent::SignalSet(set)) => {
+                self.suggestions.use_signal_set(*set);
+            }
             Event::Warnings(event) => self.warnings.apply(event),
         }
     }

@@ -175,6 +175,20 @@ pub struct UpstreamWarning {
     pub source: String,
 }
 
+/// `GET /warnings/signals`: the signal set the central judges warnings by, in the shipped
+/// files' shape, so a desk judges its suggestions and checks its compositions by the same set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalSetDto {
+    /// Where it came from: `national (shipped)` or the configured file.
+    pub name: String,
+    /// SHA-256 of the files, hex: the desk keeps its copy while this is unchanged.
+    pub digest: String,
+    /// The signals file (`signals.json`'s shape).
+    pub signals: serde_json::Value,
+    /// The defence guides file, if the set has one.
+    pub guides: Option<serde_json::Value>,
+}
+
 /// `GET /warnings/upstream`: in force now, and the files that could not be read (by name, with
 /// the reason).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -239,7 +239,7 @@ mod frame {
         let mut app = App::new(&cc, link, clock, Language::Zh);
         let mut frame = eframe::Frame::_new_kittest();
         let network = wxdesk::assets::qingliu_network().unwrap();
-        let recent = cache.since(now.plus_ms(-DAY_MS)).unwrap();
+        let (recent, _flags) = cache.since(now.plus_ms(-DAY_MS)).unwrap();
         for event in [
             Event::Auth(AuthEvent::SignedIn(forecaster(now))),
             Event::Sync(SyncEvent::NetworkLoaded(network)),

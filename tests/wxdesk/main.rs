@@ -24,6 +24,7 @@ mod protocol;
 mod refusals;
 mod security;
 mod session;
+mod signal_sets;
 mod sim;
 mod sync;
 mod ui;

@@ -19,7 +19,7 @@ use wxdesk::domain::warning::approval::DraftState;
 use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
 use wxdesk::protocol::snapshot::{ChunkPage, RollupPage, RollupSeries, SnapshotHead};
-use wxdesk::protocol::warnings::{UpstreamList, UpstreamWarning};
+use wxdesk::protocol::warnings::{SignalSetDto, UpstreamList, UpstreamWarning};
 use wxdesk::protocol::*;
 
 use crate::support::{TestCentral, client};
@@ -162,7 +162,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 82] = [
+    let table: [(&str, Check); 83] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -248,6 +248,7 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("WarningList", round_trip::<warnings::WarningList>),
         ("UpstreamWarning", round_trip::<UpstreamWarning>),
         ("UpstreamList", round_trip::<UpstreamList>),
+        ("SignalSet", round_trip::<SignalSetDto>),
     ];
     BTreeMap::from(table)
 }

@@ -455,7 +455,7 @@ impl Desk {
             while !(signed_in && seen) {
                 match link.recv().await {
                     Some(Event::Auth(AuthEvent::Ready { remembered, .. })) => {
-                        signed_in = remembered.is_some()
+                        signed_in = remembered.is_some();
                     }
                     Some(Event::Warnings(e)) if &e == event => seen = true,
                     Some(_) => {}
@@ -463,7 +463,7 @@ impl Desk {
                 }
             }
         })
-        .await
+        .await;
     }
 
     fn send(&self, command: WarningCommand) {

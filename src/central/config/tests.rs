@@ -194,12 +194,17 @@ fn relative_paths_are_read_from_the_files_folder() {
     std::fs::write(
         &path,
         "db = \"data/central.sqlite\"\n[backups]\ndir = \"/abs/backups\"\nevery = \"1h\"\nkeep = 2\n\
-         [warnings.upstream]\ndir = \"cap\"\n",
+         [warnings]\nsignals = \"fujian/signals.json\"\n[warnings.upstream]\ndir = \"cap\"\n",
     )
     .unwrap();
     let file = load(&path).unwrap();
     let upstream = file.warnings.clone().and_then(|w| w.upstream).unwrap();
     assert_eq!(upstream.dir, Some(dir.path().join("cap")));
+    let signals = file.warnings.clone().and_then(|w| w.signals);
+    assert_eq!(signals, Some(dir.path().join("fujian/signals.json")));
+    // The file is read when the settings are made: a missing one stops the start, named.
+    let refused = ServeSettings::merge(Some(file.clone()), Overrides::default()).unwrap_err();
+    assert!(refused.contains("fujian/signals.json"), "{refused}");
     assert_eq!(file.db.unwrap(), dir.path().join("data/central.sqlite"));
     assert_eq!(file.backups.unwrap().dir, Path::new("/abs/backups"));
     let missing = load(&dir.path().join("nope.toml")).unwrap_err();

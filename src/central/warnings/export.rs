@@ -7,24 +7,10 @@ use std::sync::OnceLock;
 use super::settings::WarningSettings;
 use crate::domain::Network;
 use crate::domain::geo::LatLon;
+use crate::domain::warning::Action;
 use crate::domain::warning::checks::Channel;
-use crate::domain::warning::{Action, Catalogue};
 use crate::formats::cap::{self, CapArea, CapReference, CapStatus, CapWarning};
 use crate::protocol::warnings::WarningRecord;
-
-/// The shipped signal catalogue, read once.
-pub fn catalogue() -> Option<&'static Catalogue> {
-    static CATALOGUE: OnceLock<Option<Catalogue>> = OnceLock::new();
-    CATALOGUE
-        .get_or_init(|| match crate::assets::national_signals() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::error!(error = %e, "the shipped signal catalogue does not load");
-                None
-            }
-        })
-        .as_ref()
-}
 
 /// The county outline as one ring, read once from the shipped boundary.
 fn county_outline() -> &'static [LatLon] {
@@ -62,8 +48,10 @@ pub fn cap_xml(
 ) -> Result<String, String> {
     let c = &record.content;
     let sent = record.released_at.ok_or("the warning is not released")?;
-    let signal = catalogue()
-        .and_then(|cat| cat.signal(&c.signal))
+    let signal = settings
+        .signals
+        .catalogue()
+        .signal(&c.signal)
         .ok_or_else(|| format!("unknown signal {}", c.signal))?;
     let references = match (c.action, followed) {
         (Action::Issue, _) => Vec::new(),

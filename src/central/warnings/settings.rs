@@ -2,9 +2,11 @@
 //! issues them, what the forecaster may sign alone and when, and the pre-send checks' limits.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
+pub use super::signals::SignalSet;
 use crate::domain::warning::Action;
 use crate::domain::warning::approval::AlonePolicy;
 use crate::domain::warning::checks::{Channel, CheckConfig};
@@ -27,6 +29,8 @@ pub struct WarningSettings {
     pub checks: CheckConfig,
     /// The NBS codes of the county's townships, which a warning's area may name.
     pub townships: BTreeSet<String>,
+    /// The signal set warnings are judged by (and desks are sent).
+    pub signals: SignalSet,
 }
 
 impl Default for WarningSettings {
@@ -43,6 +47,7 @@ impl Default for WarningSettings {
             },
             checks: CheckConfig::default(),
             townships: BTreeSet::new(),
+            signals: SignalSet::shipped(),
         }
     }
 }
@@ -83,6 +88,11 @@ pub struct WarningsSection {
     pub sms_max_parts: Option<usize>,
     /// `[warnings.upstream]`: where the city's and province's warnings come from.
     pub upstream: Option<crate::central::config::UpstreamSection>,
+    /// A province's signal file in the shipped `signals.json` shape (default: the national
+    /// set as shipped).
+    pub signals: Option<PathBuf>,
+    /// Its defence guides in the shipped `defence_guides.json` shape (only with `signals`).
+    pub defence_guides: Option<PathBuf>,
 }
 
 impl WarningsSection {
@@ -118,6 +128,16 @@ impl WarningsSection {
             .max_future_minutes
             .unwrap_or(s.checks.max_future_minutes);
         s.checks.sms_max_parts = self.sms_max_parts.unwrap_or(s.checks.sms_max_parts);
+        match (self.signals, self.defence_guides) {
+            (Some(signals), guides) => {
+                s.signals = SignalSet::from_files(&signals, guides.as_deref())
+                    .map_err(|e| format!("[warnings] signals: {e}"))?;
+            }
+            (None, Some(_)) => {
+                return Err("[warnings] defence_guides needs the signals file it guides".into());
+            }
+            (None, None) => {}
+        }
         Ok(s)
     }
 }

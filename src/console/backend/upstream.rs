@@ -1,7 +1,8 @@
 //! The city's and province's warnings at the desk: [`fetch_upstream`] asks the central
 //! (`GET /warnings/upstream`), and [`UpstreamService`] does so when someone signs in, every
 //! [`REFRESH_EVERY`] while they stay signed in, and on [`WarningCommand::RefreshUpstream`],
-//! answering with [`WarningEvent::Upstream`].
+//! answering with [`WarningEvent::Upstream`]. At the same times it asks whether the central's
+//! signal set changed ([`super::signals`]), and at start it tells the set kept in the cache.
 //!
 //! A periodic refresh that fails keeps the last list (the link status already says the
 //! central is unreachable); a refresh the forecaster asked for and that fails is told as
@@ -9,15 +10,18 @@
 //!
 //! [`WarningCommand::RefreshUpstream`]: crate::console::messages::WarningCommand::RefreshUpstream
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use super::client::{CentralClient, ClientError};
 use super::session::{Emitter, Session};
+use super::signals;
+use crate::console::messages::warnings::DeskSignalSet;
 use crate::console::messages::{Event, WarningEvent};
 use crate::protocol::warnings::{UpstreamList, UpstreamWarning};
+use crate::store::cache::CacheDb;
 
 /// How often the desk asks again while someone is signed in.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5 * 60);
@@ -36,13 +40,16 @@ pub async fn fetch_upstream(client: &CentralClient) -> Result<Vec<UpstreamWarnin
     Ok(list.warnings)
 }
 
-/// Keeps the desk's upstream warnings fresh.
+/// Keeps the desk's upstream warnings and signal set fresh.
 #[derive(Debug)]
 pub struct UpstreamService {
     client: CentralClient,
     session: Arc<Session>,
+    cache: Arc<Mutex<CacheDb>>,
     emitter: Emitter,
     every: Duration,
+    /// The digest of the signal set the screens have.
+    held: Mutex<Option<String>>,
 }
 
 /// Why the service fetches.
@@ -59,20 +66,34 @@ impl UpstreamService {
     pub fn new(
         client: CentralClient,
         session: Arc<Session>,
+        cache: Arc<Mutex<CacheDb>>,
         emitter: Emitter,
         every: Duration,
     ) -> Self {
         Self {
             client,
             session,
+            cache,
             emitter,
             every,
+            held: Mutex::new(None),
         }
+    }
+
+    /// Tells the screens `set` and remembers it is theirs.
+    async fn hand_over(&self, set: DeskSignalSet) {
+        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(set.digest.clone());
+        self.emit(WarningEvent::SignalSet(Box::new(set))).await;
     }
 
     /// Serves until `requests` closes or the UI leaves: one fetch at each sign-in (or change of
     /// token), one per `every` while signed in, one per request.
     pub async fn run(self, mut requests: mpsc::Receiver<()>) {
+        let cache = Arc::clone(&self.cache);
+        let kept = tokio::task::spawn_blocking(move || signals::kept(&cache)).await;
+        if let Ok(Some(set)) = kept {
+            self.hand_over(set).await;
+        }
         let mut token = self.session.watch();
         let mut why = Some(Why::Routine);
         loop {
@@ -103,6 +124,14 @@ impl UpstreamService {
             // Signed out: what the last user saw is not left on the desk.
             _ => return self.emit(WarningEvent::Upstream(Vec::new())).await,
         };
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(set) = signals::refresh(&client, &self.cache, held.as_deref()).await {
+            self.hand_over(set).await;
+        }
         match fetch_upstream(&client).await {
             Ok(warnings) => self.emit(WarningEvent::Upstream(warnings)).await,
             Err(error) => {

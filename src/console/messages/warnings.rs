@@ -69,6 +69,17 @@ pub enum WarningCommand {
     RefreshUpstream,
 }
 
+/// The signal set the desk judges suggestions and compositions by: the central's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeskSignalSet {
+    /// Where the central has it from (`national (shipped)`, a province's file).
+    pub name: String,
+    /// Its digest, as the central gives it.
+    pub digest: String,
+    /// The set, read.
+    pub catalogue: crate::domain::warning::Catalogue,
+}
+
 /// A report about warnings. Past tense.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WarningEvent {
@@ -92,6 +103,8 @@ pub enum WarningEvent {
     },
     /// The city's and province's warnings in force.
     Upstream(Vec<UpstreamWarning>),
+    /// The signal set the central judges by (kept from before, or fetched anew).
+    SignalSet(Box<DeskSignalSet>),
     /// The CAP hand-over file: where it was written, or why it was not. Kept apart from
     /// [`WarningEvent::Refused`] so the NOT YET SENT notice it belongs to stays up.
     CapSaved(Result<String, String>),

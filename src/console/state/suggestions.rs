@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::console::messages::warnings::DeskSignalSet;
 use crate::domain::history::Sample;
 use crate::domain::qc::{QcFlags, QcMark};
 use crate::domain::time::{HOUR_MS, MINUTE_MS};
@@ -47,6 +48,8 @@ pub struct TrackedSuggestion {
 pub struct SuggestionsState {
     /// The signal set judged against; `None` if it failed to load (`load_error` says why).
     catalogue: Option<Catalogue>,
+    /// Where it came from.
+    set_name: String,
     /// Why the signal set did not load.
     pub load_error: Option<String>,
     recent: Recent,
@@ -82,6 +85,7 @@ impl SuggestionsState {
     pub fn with_catalogue(catalogue: Option<Catalogue>, load_error: Option<String>) -> Self {
         Self {
             catalogue,
+            set_name: crate::assets::NATIONAL_SIGNAL_SET.to_owned(),
             load_error,
             recent: Recent::new(),
             current: Vec::new(),
@@ -97,6 +101,19 @@ impl SuggestionsState {
     /// The signal set, if it loaded.
     pub fn catalogue(&self) -> Option<&Catalogue> {
         self.catalogue.as_ref()
+    }
+
+    /// Where the signal set came from: the shipped national set until the central's arrives.
+    pub fn signal_set_name(&self) -> &str {
+        &self.set_name
+    }
+
+    /// Judges by the central's signal set from the next evaluation on.
+    pub fn use_signal_set(&mut self, set: DeskSignalSet) {
+        self.catalogue = Some(set.catalogue);
+        self.load_error = None;
+        self.set_name = set.name;
+        self.pending = true;
     }
 
     /// Keeps the judged values of `observations`, each with the flags [`Self::flag`] gave it

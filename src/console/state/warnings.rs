@@ -56,6 +56,8 @@ impl WarningsState {
             }
             WarningEvent::Upstream(upstream) => self.upstream = upstream,
             WarningEvent::CapSaved(saved) => self.saved_cap = Some(saved),
+            // The suggestions' (AppState routes it there).
+            WarningEvent::SignalSet(_) => {}
         }
     }
 }

@@ -54,7 +54,20 @@ pub fn upsert(conn: &Connection, warning: &SyncedWarning) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Where the central's signal set is kept (`meta`).
+const SIGNAL_SET_KEY: &str = "signal_set";
+
 impl CacheDb {
+    /// The central's signal set as last fetched (`GET /warnings/signals`'s JSON), if any.
+    pub fn signal_set(&self) -> Result<Option<String>, StoreError> {
+        self.meta(SIGNAL_SET_KEY)
+    }
+
+    /// Keeps the central's signal set, replacing the one kept.
+    pub fn save_signal_set(&self, json: &str) -> Result<(), StoreError> {
+        self.set_meta(SIGNAL_SET_KEY, json)
+    }
+
     /// Every synced record, as JSON, by id.
     pub fn warning_records(&self) -> Result<Vec<SyncedWarning>, StoreError> {
         let mut select = self

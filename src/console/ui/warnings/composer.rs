@@ -11,8 +11,6 @@ pub mod previews;
 pub mod reasons;
 pub mod seat_map;
 
-use std::sync::OnceLock;
-
 use egui::RichText;
 
 use super::WarningsView;
@@ -63,14 +61,6 @@ impl ComposerView {
     }
 }
 
-/// The shipped national catalogue, read once.
-fn catalogue() -> Option<&'static Catalogue> {
-    static CATALOGUE: OnceLock<Option<Catalogue>> = OnceLock::new();
-    CATALOGUE
-        .get_or_init(|| crate::assets::national_signals().ok())
-        .as_ref()
-}
-
 /// Draws the composer.
 pub fn composer_ui(
     ui: &mut egui::Ui,
@@ -84,7 +74,8 @@ pub fn composer_ui(
         view.composer
             .open(Draft::from_suggestion(&s, network, scene.now));
     }
-    let Some(catalogue) = catalogue() else {
+    // The central's signal set (the shipped national one until it arrives).
+    let Some(catalogue) = scene.state.suggestions.catalogue() else {
         ui.label(RichText::new("预警信号目录无法读取").color(theme::STATUS_ERROR));
         return;
     };
