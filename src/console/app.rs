@@ -162,6 +162,33 @@ impl App {
         }
     }
 
+    /// Applies what the forecaster asked of the practice replay in the last frame.
+    fn apply_practice_actions(&mut self, now: Timestamp) {
+        use crate::console::state::practice::{PracticeReplay, SCENARIOS};
+        use ui::warnings::practice::PracticeAction;
+        let state = &mut self.state;
+        for action in self.view.warnings.practice_actions.drain(..) {
+            match action {
+                PracticeAction::Start(i) => {
+                    let Some((title, text)) = SCENARIOS.get(i) else {
+                        continue;
+                    };
+                    let catalogue = state.suggestions.catalogue();
+                    match PracticeReplay::start(title, text, catalogue, &state.network) {
+                        Ok(replay) => state.practice = Some(replay),
+                        Err(error) => state.notify(format!("{title}：{error}"), now),
+                    }
+                }
+                PracticeAction::Advance(minutes) => {
+                    if let Some(replay) = &mut state.practice {
+                        replay.advance(minutes, &state.network);
+                    }
+                }
+                PracticeAction::Stop => state.practice = None,
+            }
+        }
+    }
+
     /// The view state, for tests that set up a scene directly.
     pub fn view_mut(&mut self) -> &mut ViewState {
         &mut self.view
@@ -217,6 +244,7 @@ impl eframe::App for App {
         let now = self.clock.now();
         let commands = ui::console_ui(ui, &self.state, &mut self.view, now);
         self.record_acknowledgements(now);
+        self.apply_practice_actions(now);
         for command in commands {
             if let Err(refused) = self.link.send(command) {
                 let text = self.view.text();

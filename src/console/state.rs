@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod history;
+pub mod practice;
 pub mod suggestions;
 pub mod warnings;
 
@@ -138,6 +139,8 @@ pub struct AppState {
     pub warnings: warnings::WarningsState,
     /// Warning suggestions from the observations, and the values they are judged from.
     pub suggestions: suggestions::SuggestionsState,
+    /// A practice replay under way, judged apart from the real suggestions.
+    pub practice: Option<practice::PracticeReplay>,
 }
 
 impl AppState {
@@ -160,6 +163,7 @@ impl AppState {
             history: history::HistoryState::default(),
             warnings: warnings::WarningsState::default(),
             suggestions: suggestions::SuggestionsState::default(),
+            practice: None,
         }
     }
 

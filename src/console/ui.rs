@@ -248,6 +248,7 @@ pub fn console_ui(
     top_bar::banners_ui(ui, scene, view, &mut commands);
     warnings::live::prompt_banner_ui(ui, scene, view);
     warnings::suggestions::suggestions_banner_ui(ui, scene, view);
+    warnings::practice::banner_ui(ui, scene, view);
 
     let width = ui.available_width();
     // The warnings screen needs its width for the composer's previews, not the stations.

@@ -102,29 +102,51 @@ fn rain_crossing_yellow_raises_a_banner_to_acknowledge_and_draft_from() {
 }
 
 #[test]
-fn the_practice_replay_reaches_the_desk_as_an_orange_suggestion() {
-    use wxdesk::console::state::AppState;
-    use wxdesk::domain::warning::replay::Scenario;
+fn a_practice_replay_runs_on_its_own_clock_and_drafts_a_practice_warning() {
+    let (mut harness, backend) = console();
+    let send = |event| backend.events.try_send(Event::Sync(event)).unwrap();
+    send(SyncEvent::NetworkLoaded(network()));
+    harness.state_mut().view_mut().screen = Screen::Warnings;
+    harness.run();
 
-    let scenario = Scenario::parse(wxdesk::assets::PRACTICE_2019_05_17).unwrap();
-    let at = Timestamp::parse_rfc3339("2019-05-17T15:00:00+08:00").unwrap();
-    let mut state = AppState::new(at);
-    state.apply(Event::Sync(SyncEvent::NetworkLoaded(network())), at);
-    let so_far: Vec<Observation> = scenario
-        .observations()
-        .into_iter()
-        .filter(|o| o.time <= at)
-        .collect();
-    state.apply(Event::Sync(SyncEvent::ObservationsArrived(so_far)), at);
-    let current: Vec<(&str, Level)> = state
-        .suggestions
-        .current
-        .iter()
-        .map(|t| (t.suggestion.signal.as_str(), t.suggestion.level))
-        .collect();
-    assert_eq!(
-        current,
-        [("rainstorm", Level::Orange), ("rainstorm", Level::Yellow)]
+    // The board's 演练回放 lists the 2019 rainstorm; starting it shows the striped banner at
+    // the scenario's first hour, with nothing suggested yet.
+    harness.get_by_label("演练回放").click();
+    harness.run();
+    harness.get_by_label("开始演练").click();
+    harness.run();
+    harness.get_by_label("2019-05-17 三明暴雨（重建数据） · 情景时间 05-17 08:00");
+    harness.get_by_label("情景数据尚不支持任何预警信号");
+
+    // Six hours on: yellow at 嵩溪镇, as the 2019 texts had it by 14:00.
+    for _ in 0..6 {
+        harness.get_by_label("+1小时").click();
+        harness.run();
+    }
+    harness.get_by_label_contains("情景时间 05-17 14:00");
+    harness.get_by_label_contains("建议发布暴雨黄色预警信号 · 嵩溪镇");
+    let state = harness.state().state();
+    assert!(
+        state.suggestions.current.is_empty(),
+        "the scenario's values never reach the real suggestions"
     );
-    assert_eq!(state.suggestions.alerts, 1);
+    assert!(state.last_report(&id("708312")).is_none(), "nor the charts");
+    assert_eq!(harness.state().alarm().rings(), 0, "practice never rings");
+
+    // 起草演练 opens a practice composition of it.
+    harness.get_by_label("起草演练").click();
+    harness.run();
+    let draft = harness.state().view().warnings.composer.draft.clone();
+    let draft = draft.expect("opened");
+    assert!(draft.practice);
+    assert_eq!(
+        (draft.signal.as_deref(), draft.level),
+        (Some("rainstorm"), Some(Level::Yellow))
+    );
+    harness.get_by_label("演练模式 — 仅发送给测试接收人");
+
+    harness.get_by_label("结束演练").click();
+    harness.run();
+    assert!(harness.state().state().practice.is_none());
+    assert!(harness.query_by_label_contains("情景时间").is_none());
 }

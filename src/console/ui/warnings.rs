@@ -6,6 +6,7 @@ pub mod composer;
 pub mod icon;
 pub mod in_force;
 pub mod live;
+pub mod practice;
 pub mod suggestions;
 pub mod text;
 pub mod upstream;
@@ -23,7 +24,18 @@ pub struct WarningsView {
     /// Warnings in force on the live screen: the expiry prompts dismissed.
     pub live: live::LiveView,
     /// A suggestion the forecaster chose to draft from; the composer opens it and clears it.
-    pub pending_draft: Option<crate::domain::warning::suggest::Suggestion>,
+    pub pending_draft: Option<PendingDraft>,
+    /// What the forecaster asked of the practice replay in this frame, for the app to apply.
+    pub practice_actions: Vec<practice::PracticeAction>,
+}
+
+/// A suggestion to draft from, real or from a practice replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingDraft {
+    /// What the values support.
+    pub suggestion: crate::domain::warning::suggest::Suggestion,
+    /// From a practice replay: the composition is a practice warning.
+    pub practice: bool,
 }
 
 /// Width of the queue column.

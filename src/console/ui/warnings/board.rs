@@ -126,6 +126,9 @@ pub fn board_ui(
                 ui.separator();
                 super::upstream::upstream_list_ui(ui, scene);
             }
+            ui.add_space(6.0);
+            ui.separator();
+            super::practice::start_ui(ui, scene, view);
         });
 }
 

@@ -70,9 +70,11 @@ pub fn composer_ui(
 ) {
     let t = super::text::text(scene.language);
     let network = &scene.state.network;
-    if let Some(s) = view.pending_draft.take() {
-        view.composer
-            .open(Draft::from_suggestion(&s, network, scene.now));
+    if let Some(pending) = view.pending_draft.take() {
+        view.composer.open(Draft {
+            practice: pending.practice,
+            ..Draft::from_suggestion(&pending.suggestion, network, scene.now)
+        });
     }
     // The central's signal set (the shipped national one until it arrives).
     let Some(catalogue) = scene.state.suggestions.catalogue() else {

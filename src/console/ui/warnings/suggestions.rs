@@ -5,6 +5,7 @@
 
 use egui::RichText;
 
+use super::PendingDraft;
 use crate::console::state::suggestions::TrackedSuggestion;
 use crate::console::ui::i18n::{self, Language, texts};
 use crate::console::ui::{Scene, Screen, ViewState, theme};
@@ -16,6 +17,7 @@ texts! {
     triggered: "触发", "triggered by";
     acknowledge: "确认", "Acknowledge";
     draft: "起草", "Draft";
+    draft_practice: "起草演练", "Draft practice";
     acknowledged: "已确认", "acknowledged";
     unobservable: "本站网无法观测的指标", "Criteria this network cannot observe";
     partly: "（部分）", " (in part)";
@@ -49,7 +51,22 @@ pub fn suggestions_banner_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut Vie
         .frame(theme::panel_frame().fill(theme::BANNER_NOTICE_BG))
         .show(ui, |ui| {
             for tracked in current {
-                suggestion_row_ui(ui, scene, view, tracked);
+                match suggestion_row_ui(ui, scene, tracked, false) {
+                    Some(RowAction::Draft) => {
+                        view.warnings.pending_draft = Some(PendingDraft {
+                            suggestion: tracked.suggestion.clone(),
+                            practice: false,
+                        });
+                        view.screen = Screen::Warnings;
+                    }
+                    Some(RowAction::Acknowledge) => {
+                        view.suggestion_acks.push(Acknowledgement {
+                            signal: tracked.suggestion.signal.clone(),
+                            level: tracked.suggestion.level,
+                        });
+                    }
+                    None => {}
+                }
             }
             unobservable_ui(ui, scene);
         });
@@ -106,14 +123,26 @@ pub fn suggestion_line(scene: Scene<'_>, tracked: &TrackedSuggestion) -> String 
     )
 }
 
-fn suggestion_row_ui(
+/// What the forecaster did on a suggestion's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowAction {
+    /// 起草: open the composer from it.
+    Draft,
+    /// 确认: the alert stops asking.
+    Acknowledge,
+}
+
+/// One suggestion: its level, its line, and 起草 (起草演练 in `practice`, where nothing is
+/// acknowledged) with 确认 or who acknowledged it.
+pub fn suggestion_row_ui(
     ui: &mut egui::Ui,
     scene: Scene<'_>,
-    view: &mut ViewState,
     tracked: &TrackedSuggestion,
-) {
+    practice: bool,
+) -> Option<RowAction> {
     let t = text(scene.language);
     let s = &tracked.suggestion;
+    let mut action = None;
     egui::Sides::new().shrink_left().wrap().show(
         ui,
         |ui| {
@@ -132,26 +161,25 @@ fn suggestion_row_ui(
             });
         },
         |ui| {
-            if ui.button(t.draft).clicked() {
-                view.warnings.pending_draft = Some(s.clone());
-                view.screen = Screen::Warnings;
+            let draft = if practice { t.draft_practice } else { t.draft };
+            if ui.button(draft).clicked() {
+                action = Some(RowAction::Draft);
             }
             match (&tracked.acknowledged_by, tracked.acknowledged_at) {
+                _ if practice => {}
                 (Some(by), Some(at)) => {
                     let note = format!("{} {by} {}", t.acknowledged, i18n::when(at, scene.now));
                     ui.label(RichText::new(note).color(theme::INK_MUTED));
                 }
                 _ => {
                     if ui.button(t.acknowledge).clicked() {
-                        view.suggestion_acks.push(Acknowledgement {
-                            signal: s.signal.clone(),
-                            level: s.level,
-                        });
+                        action = Some(RowAction::Acknowledge);
                     }
                 }
             }
         },
     );
+    action
 }
 
 /// The expander listing what the network cannot observe.
