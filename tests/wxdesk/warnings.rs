@@ -509,7 +509,8 @@ async fn a_desk_keeps_its_drafts_and_syncs_the_records() {
 
     // A restarted backend still has it; submitting it makes it name its record.
     let mut desk = Desk::start(&central, &cache, &credentials);
-    desk.signed_in_with("the draft after a restart", &kept).await;
+    desk.signed_in_with("the draft after a restart", &kept)
+        .await;
     desk.send(WarningCommand::Submit(draft.clone()));
     let done = desk
         .until("submitted", |e| {

@@ -93,7 +93,9 @@ pub fn parse_push(xml: &str, heard_at: Timestamp) -> Result<Option<ChannelReport
     let document = Document::parse(xml).map_err(|e| CallbackError::NotXml(e.to_string()))?;
     let root = document.root_element();
     if root.tag_name().name() != "xml" {
-        return Err(CallbackError::NotXml("the root element is not <xml>".to_owned()));
+        return Err(CallbackError::NotXml(
+            "the root element is not <xml>".to_owned(),
+        ));
     }
     let at = field(root, "CreateTime")
         .and_then(|t| t.trim().parse::<i64>().ok())

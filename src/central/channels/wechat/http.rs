@@ -52,11 +52,14 @@ pub(super) async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result
     let answer = request.send().await.map_err(transport)?;
     let status = answer.status();
     if !status.is_success() {
-        return Err(ProviderError::Retry(format!("WeChat answered HTTP {status}")));
+        return Err(ProviderError::Retry(format!(
+            "WeChat answered HTTP {status}"
+        )));
     }
     let body = answer.bytes().await.map_err(transport)?;
-    serde_json::from_slice(&body)
-        .map_err(|e| ProviderError::Retry(format!("WeChat's answer is not the documented JSON: {e}")))
+    serde_json::from_slice(&body).map_err(|e| {
+        ProviderError::Retry(format!("WeChat's answer is not the documented JSON: {e}"))
+    })
 }
 
 /// A transport failure, without the URL it was for.

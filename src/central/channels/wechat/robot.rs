@@ -211,7 +211,12 @@ mod tests {
         ];
         for (msgtype, content, ok) in table {
             let got = robot_body(&payload(msgtype, &content));
-            assert_eq!(got.is_ok(), ok, "{msgtype} of {} bytes: {got:?}", content.len());
+            assert_eq!(
+                got.is_ok(),
+                ok,
+                "{msgtype} of {} bytes: {got:?}",
+                content.len()
+            );
         }
     }
 

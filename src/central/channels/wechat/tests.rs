@@ -32,7 +32,9 @@ fn the_configuration_reads_and_never_shows_its_secrets() {
     ] {
         assert!(!debug.contains(secret), "{secret} in {debug}");
     }
-    assert!(debug.contains("***") && debug.contains("duty") && debug.contains("wx0123456789abcdef"));
+    assert!(
+        debug.contains("***") && debug.contains("duty") && debug.contains("wx0123456789abcdef")
+    );
 }
 
 #[test]
@@ -115,8 +117,14 @@ fn a_description_names_the_code_and_its_meaning() {
         describe(43004, "require subscribe rid: 1"),
         "errcode 43004 (REQUIRE_SUBSCRIBE: 用户没有关注公众号)"
     );
-    assert_eq!(describe(12345, "something new"), "errcode 12345 (something new)");
-    assert_eq!(describe(12345, &"长".repeat(500)).chars().count(), "errcode 12345 ()".len() + 160);
+    assert_eq!(
+        describe(12345, "something new"),
+        "errcode 12345 (something new)"
+    );
+    assert_eq!(
+        describe(12345, &"长".repeat(500)).chars().count(),
+        "errcode 12345 ()".len() + 160
+    );
 }
 
 /// The robot's limits are the fixtures' (the domain's composer checks the same numbers).
@@ -125,8 +133,17 @@ fn the_robot_limits_are_the_documented_ones() {
     let fixtures: serde_json::Value =
         serde_json::from_str(include_str!("../../../../tests/data/wechat/fixtures.json")).unwrap();
     let limits = &fixtures["wecom_group_robot"]["limits"];
-    assert_eq!(limits["markdown_content_max_bytes_utf8"], robot::MARKDOWN_MAX_BYTES);
+    assert_eq!(
+        limits["markdown_content_max_bytes_utf8"],
+        robot::MARKDOWN_MAX_BYTES
+    );
     assert_eq!(limits["text_content_max_bytes_utf8"], robot::TEXT_MAX_BYTES);
-    assert_eq!(robot::MARKDOWN_MAX_BYTES, crate::domain::warning::checks::WECOM_MARKDOWN_BYTES);
-    assert_eq!(robot::TEXT_MAX_BYTES, crate::domain::warning::checks::WECOM_TEXT_BYTES);
+    assert_eq!(
+        robot::MARKDOWN_MAX_BYTES,
+        crate::domain::warning::checks::WECOM_MARKDOWN_BYTES
+    );
+    assert_eq!(
+        robot::TEXT_MAX_BYTES,
+        crate::domain::warning::checks::WECOM_TEXT_BYTES
+    );
 }

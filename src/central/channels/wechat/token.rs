@@ -65,7 +65,11 @@ impl TokenCache {
     /// The cached token if it is still fresh on `clock`; otherwise `fetch` gets a new one. The
     /// cache stays locked through the fetch, so concurrent callers wait for it and reuse its
     /// result instead of fetching (and retiring each other's tokens) in turn.
-    pub async fn current<F, Fut>(&self, clock: &SharedClock, fetch: F) -> Result<Hidden, ProviderError>
+    pub async fn current<F, Fut>(
+        &self,
+        clock: &SharedClock,
+        fetch: F,
+    ) -> Result<Hidden, ProviderError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, ProviderError>>,

@@ -7,7 +7,9 @@ const TOKEN: &str = "qingliu-callback";
 
 fn sample(name: &str) -> &'static str {
     match name {
-        "success" => include_str!("../../../../../tests/data/wechat/callbacks/job-finish-success.xml"),
+        "success" => {
+            include_str!("../../../../../tests/data/wechat/callbacks/job-finish-success.xml")
+        }
         "user block" => {
             include_str!("../../../../../tests/data/wechat/callbacks/job-finish-user-block.xml")
         }
@@ -15,7 +17,9 @@ fn sample(name: &str) -> &'static str {
             include_str!("../../../../../tests/data/wechat/callbacks/job-finish-system-failed.xml")
         }
         "text" => include_str!("../../../../../tests/data/wechat/callbacks/text-from-follower.xml"),
-        "subscribe" => include_str!("../../../../../tests/data/wechat/callbacks/subscribe-event.xml"),
+        "subscribe" => {
+            include_str!("../../../../../tests/data/wechat/callbacks/subscribe-event.xml")
+        }
         other => panic!("no sample {other}"),
     }
 }
@@ -33,7 +37,10 @@ fn query(signature: &str, echostr: Option<&str>) -> CallbackQuery {
 #[test]
 fn the_signature_is_sha1_of_the_sorted_parts() {
     let table = [
-        ((TOKEN, "1750113000", "483920175"), "c09171f8d8c2470355091d37bdd12903af0ee9cd"),
+        (
+            (TOKEN, "1750113000", "483920175"),
+            "c09171f8d8c2470355091d37bdd12903af0ee9cd",
+        ),
         // Order does not matter: the parts are sorted first ("abc" is FIPS 180's example).
         (("", "abc", ""), "a9993e364706816aba3e25717850c26c9cd0d89d"),
         (("abc", "", ""), "a9993e364706816aba3e25717850c26c9cd0d89d"),
@@ -54,7 +61,10 @@ fn the_handshake_echoes_only_a_signed_challenge() {
             query("c09171f8d8c2470355091d37bdd12903af0ee9ce", Some("e")),
             Err(CallbackError::BadSignature),
         ),
-        (query(&good[..39], Some("e")), Err(CallbackError::BadSignature)),
+        (
+            query(&good[..39], Some("e")),
+            Err(CallbackError::BadSignature),
+        ),
         (query("", Some("e")), Err(CallbackError::BadSignature)),
     ];
     for (q, expected) in table {
@@ -70,8 +80,14 @@ fn the_handshake_echoes_only_a_signed_challenge() {
 fn a_template_job_end_is_a_receipt_for_its_msgid() {
     let table = [
         ("success", ReceiptOutcome::Delivered),
-        ("user block", ReceiptOutcome::Failed("failed:user block".to_owned())),
-        ("system failed", ReceiptOutcome::Failed("failed: system failed".to_owned())),
+        (
+            "user block",
+            ReceiptOutcome::Failed("failed:user block".to_owned()),
+        ),
+        (
+            "system failed",
+            ReceiptOutcome::Failed("failed: system failed".to_owned()),
+        ),
     ];
     for (name, outcome) in table {
         let report = parse_push(sample(name), Timestamp(0)).unwrap();
