@@ -33,7 +33,7 @@ fn clock() -> Arc<ManualClock> {
 
 /// `clock` as the channels take it.
 fn shared(clock: &Arc<ManualClock>) -> SharedClock {
-    let shared: SharedClock = Arc::clone(clock);
+    let shared: SharedClock = clock.clone();
     shared
 }
 

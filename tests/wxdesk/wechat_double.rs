@@ -95,9 +95,9 @@ struct World {
 pub struct Accounts {
     /// Valid robot keys.
     pub robot_keys: Vec<String>,
-    /// The account's AppID.
+    /// The account's `AppID`.
     pub app_id: String,
-    /// The account's AppSecret.
+    /// The account's `AppSecret`.
     pub secret: String,
     /// Openids following the account.
     pub followers: Vec<String>,

@@ -102,9 +102,9 @@ pub struct MpConfig {
     /// The API's base URL (tests point it at 127.0.0.1).
     #[serde(default = "mp_api")]
     pub base_url: String,
-    /// The account's AppID (not a secret: it is in every link to the account).
+    /// The account's `AppID` (not a secret: it is in every link to the account).
     pub app_id: String,
-    /// The AppSecret.
+    /// The `AppSecret`.
     pub app_secret: Hidden,
     /// The token the account's server configuration shares for callback signatures.
     pub callback_token: Hidden,

@@ -101,11 +101,14 @@ mod tests {
 
     const MIN: i64 = 60_000;
 
+    /// A case: its name, the send times, and each send's answer (the next slot if refused).
+    type Case = (&'static str, &'static [i64], &'static [Result<(), i64>]);
+
     /// Sends at the given offsets (ms) through a 3-per-minute window: which are admitted, and
     /// for the refused ones when the next slot opens.
     #[test]
     fn a_window_admits_its_limit_and_names_the_next_slot() {
-        let table: [(&str, &[i64], &[Result<(), i64>]); 5] = [
+        let table: [Case; 5] = [
             ("under the limit", &[0, 1, 2], &[Ok(()), Ok(()), Ok(())]),
             (
                 "the fourth in a minute waits for the first to age out",
