@@ -36,6 +36,11 @@ pub const WECOM_API: &str = "https://qyapi.weixin.qq.com";
 /// Where the Official Account API listens in production.
 pub const MP_API: &str = "https://api.weixin.qq.com";
 
+/// The longest one provider call can take: a template send may fetch a token, send, fetch a
+/// new token and send again, each bounded by the HTTP timeout. The dispatcher's lease for these
+/// kinds must be longer.
+pub const LONGEST_CALL_MS: i64 = 4 * 1000 * http::CALL_TIMEOUT_S as i64;
+
 /// A credential (robot key, app secret, callback token, access token): shown as `***`.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]

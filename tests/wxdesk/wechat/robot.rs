@@ -73,7 +73,7 @@ async fn a_markdown_message_arrives_intact() {
 }
 
 #[tokio::test]
-async fn too_long_content_is_refused_before_sending() {
+async fn too_long_content_and_a_misrouted_row_are_refused_before_sending() {
     let clock = clock();
     let double = start(&clock).await;
     let robot = provider(&double.base, KEY, &clock);
@@ -83,6 +83,8 @@ async fn too_long_content_is_refused_before_sending() {
         panic!("{answer:?}");
     };
     assert!(why.contains("4098") && why.contains("4096"), "{why}");
+    let misrouted = robot.send(&row(2, "wechat", &markdown("## 暴雨"))).await;
+    assert!(matches!(misrouted, Err(ProviderError::Refused(ref w)) if w.contains("kind")));
     assert_eq!(double.seen(|s| s.robot_requests), 0);
 }
 

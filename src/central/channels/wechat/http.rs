@@ -12,8 +12,9 @@ use crate::central::workers::dispatch::ProviderError;
 
 /// Connecting longer than this is a dead link.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// A whole call longer than this is given up (the outbox lease is far longer).
-const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+/// A whole HTTP call longer than this many seconds is given up.
+pub(super) const CALL_TIMEOUT_S: u64 = 15;
+const CALL_TIMEOUT: Duration = Duration::from_secs(CALL_TIMEOUT_S);
 
 /// A client for one WeChat API.
 pub(super) fn client() -> Result<Client, ConfigError> {

@@ -18,15 +18,16 @@ use serde::{Deserialize, Serialize};
 use super::errcode::{self, Disposition};
 use super::limiter::Pacer;
 use super::{ConfigError, Hidden, WecomConfig, http};
-use crate::central::channels::RobotPayload;
+use crate::central::channels::{RobotPayload, WECOM};
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::{MINUTE_MS, SharedClock};
+use crate::domain::warning::checks;
 use crate::store::central::outbox::OutboxRow;
 
-/// A markdown message's content limit, in bytes of UTF-8.
-pub const MARKDOWN_MAX_BYTES: usize = 4096;
+/// A markdown message's content limit, in bytes of UTF-8 (the composer checks the same one).
+pub const MARKDOWN_MAX_BYTES: usize = checks::WECOM_MARKDOWN_BYTES;
 /// A text message's content limit, in bytes of UTF-8.
-pub const TEXT_MAX_BYTES: usize = 2048;
+pub const TEXT_MAX_BYTES: usize = checks::WECOM_TEXT_BYTES;
 
 /// The webhook's path under the WeCom base URL.
 pub const SEND_PATH: &str = "/cgi-bin/webhook/send";
@@ -134,6 +135,9 @@ impl RobotProvider {
     }
 
     async fn deliver(&self, row: &OutboxRow) -> Result<String, ProviderError> {
+        if row.kind != WECOM {
+            return Err(wrong_kind(&row.kind, WECOM));
+        }
         let payload: RobotPayload = serde_json::from_str(&row.payload)
             .map_err(|e| ProviderError::Refused(format!("not a robot message: {e}")))?;
         let body = robot_body(&payload).map_err(ProviderError::Refused)?;
@@ -169,6 +173,14 @@ impl RobotProvider {
             Disposition::RenewToken | Disposition::Refuse => Err(ProviderError::Refused(why)),
         }
     }
+}
+
+/// A row the dispatcher should not have handed this channel (a wiring mistake, refused loudly
+/// rather than sent as something else).
+pub(super) fn wrong_kind(kind: &str, expected: &str) -> ProviderError {
+    ProviderError::Refused(format!(
+        "an outbox row of kind {kind:?} was handed to the {expected:?} channel"
+    ))
 }
 
 /// `text` with any occurrence of `key` masked: an answer may echo what it was sent.

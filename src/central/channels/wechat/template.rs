@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::errcode::{self, Disposition};
 use super::token::{self, TokenCache};
 use super::{ConfigError, Hidden, MpConfig, http};
-use crate::central::channels::TemplatePayload;
+use crate::central::channels::{TemplatePayload, WECHAT};
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::SharedClock;
 use crate::store::central::outbox::OutboxRow;
@@ -123,7 +123,7 @@ impl TemplateProvider {
             send_url: http::endpoint(&base, SEND_PATH),
             app_id: config.app_id.clone(),
             secret: config.app_secret.clone(),
-            tokens: TokenCache::new(config.token_margin_s.saturating_mul(1000)),
+            tokens: TokenCache::new(config.token_margin_s.max(0).saturating_mul(1000)),
             clock,
         })
     }
@@ -152,6 +152,9 @@ impl TemplateProvider {
     }
 
     async fn deliver(&self, row: &OutboxRow) -> Result<String, ProviderError> {
+        if row.kind != WECHAT {
+            return Err(super::robot::wrong_kind(&row.kind, WECHAT));
+        }
         let payload: TemplatePayload = serde_json::from_str(&row.payload)
             .map_err(|e| ProviderError::Refused(format!("not a template message: {e}")))?;
         let request = template_request(&payload, &row.idem_key).map_err(ProviderError::Refused)?;
