@@ -4,15 +4,50 @@
 use std::sync::Arc;
 
 use wxdesk::central::channels::wechat::callback::{
-    self, CallbackError, CallbackQuery, handshake, parse_push, verify,
+    self, CallbackError, CallbackQuery, check_timestamp, handshake, parse_push, verify,
 };
 use wxdesk::central::channels::wechat::{Hidden, MpConfig, TemplateProvider};
 use wxdesk::central::channels::{ChannelReport, ReceiptOutcome, TemplatePayload, WECHAT};
-use wxdesk::central::workers::dispatch::Provider;
+use wxdesk::central::failpoint::Failpoints;
+use wxdesk::central::workers::dispatch::{self, DispatchConfig};
+use wxdesk::domain::Clock as _;
+use wxdesk::domain::outbox::OutboxState;
+use wxdesk::domain::time::ManualClock;
+use wxdesk::store::central::outbox::{NewMessage, SqliteOutbox};
 
-use super::{clock, row, shared};
+use super::{clock, fresh_db, shared};
 use crate::support;
-use crate::wechat_double::{Accounts, WechatDouble, signed_query};
+use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, signed_query};
+
+/// Sends `payload` through a real outbox and dispatch pass; the provider id it recorded.
+async fn send_through_the_outbox(
+    wechat: &TemplateProvider,
+    payload: &TemplatePayload,
+    clock: &Arc<ManualClock>,
+) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Arc::new(SqliteOutbox::open(&fresh_db(dir.path())).unwrap());
+    let message = NewMessage {
+        idem_key: "w7-v1-oFollower-wechat".to_owned(),
+        kind: WECHAT.to_owned(),
+        payload: serde_json::to_string(payload).unwrap(),
+        due_at: support::now(),
+    };
+    let (id, _) = outbox.enqueue(&message, support::now()).unwrap();
+    let config = DispatchConfig {
+        owner: "wechat-test".to_owned(),
+        lease_ms: wxdesk::central::channels::wechat::LONGEST_CALL_MS + 10_000,
+        batch: 10,
+        retry_base_ms: 5_000,
+        retry_cap_ms: 60_000,
+        failpoints: Failpoints::none(),
+    };
+    let done = dispatch::dispatch_once(&outbox, wechat, &shared(clock), &config).await;
+    assert_eq!(done.unwrap().sent, 1);
+    let sent = outbox.row(id).unwrap().unwrap();
+    assert_eq!(sent.state, OutboxState::Sent);
+    sent.provider_id.unwrap()
+}
 
 const TOKEN: &str = "callback-token-qingliu-61";
 
@@ -42,7 +77,12 @@ async fn a_template_job_end_becomes_the_receipt_for_its_msgid() {
         data: [("thing1".to_owned(), "暴雨黄色预警".to_owned())].into(),
         url: None,
     };
-    let provider_id = wechat.send(&row(1, WECHAT, &payload)).await.unwrap();
+    let provider_id = send_through_the_outbox(&wechat, &payload, &clock).await;
+    assert_eq!(
+        provider_id,
+        FIRST_MSGID.to_string(),
+        "the outbox holds WeChat's msgid"
+    );
     clock.advance(4_000);
 
     for (status, outcome) in [
@@ -55,6 +95,7 @@ async fn a_template_job_end_becomes_the_receipt_for_its_msgid() {
         let msgid = provider_id.parse().unwrap();
         let (query, xml) = double.job_finished(config.callback_token.expose(), msgid, status);
         verify(config.callback_token.expose(), &query).unwrap();
+        check_timestamp(&query, clock.now(), 300).unwrap();
         let report = parse_push(&xml, support::now()).unwrap();
         assert_eq!(
             report,

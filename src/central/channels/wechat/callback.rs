@@ -3,7 +3,7 @@
 //!
 //! - every request carries `signature`, `timestamp` and `nonce` in its query; `signature` is
 //!   the hex SHA-1 of the callback token, `timestamp` and `nonce` sorted and joined
-//!   ([`verify`]);
+//!   ([`verify`]), and its timestamp must be recent ([`check_timestamp`]);
 //! - the `GET` that checks the URL echoes `echostr` once the signature holds ([`handshake`]);
 //! - a `POST` carries one XML message in plain mode ([`parse_push`]): the
 //!   `TEMPLATESENDJOBFINISH` event becomes a [`ChannelReport::Receipt`] for the `msgid` the
@@ -43,6 +43,14 @@ pub enum CallbackError {
     /// The body is not XML.
     #[error("the callback body is not XML: {0}")]
     NotXml(String),
+    /// The signed timestamp is too far from now: a replay, or a clock badly off.
+    #[error("the callback's timestamp is {skew_s} s away from now (at most {max_s} s allowed)")]
+    Stale {
+        /// How far, in seconds.
+        skew_s: i64,
+        /// The allowed distance.
+        max_s: i64,
+    },
     /// A field the message type requires is missing or malformed.
     #[error("the callback's {0} is missing or malformed")]
     Field(&'static str),
@@ -69,6 +77,26 @@ pub fn verify(token: &str, query: &CallbackQuery) -> Result<(), CallbackError> {
         Ok(())
     } else {
         Err(CallbackError::BadSignature)
+    }
+}
+
+/// Whether the signed `timestamp` is within `max_s` seconds of `now`: a signature alone does
+/// not stop a recorded push from being replayed later.
+pub fn check_timestamp(
+    query: &CallbackQuery,
+    now: Timestamp,
+    max_s: i64,
+) -> Result<(), CallbackError> {
+    let signed_s = query
+        .timestamp
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| CallbackError::Field("timestamp"))?;
+    let skew_s = (now.0.div_euclid(1000) - signed_s).abs();
+    if skew_s <= max_s {
+        Ok(())
+    } else {
+        Err(CallbackError::Stale { skew_s, max_s })
     }
 }
 

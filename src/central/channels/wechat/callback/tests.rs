@@ -137,3 +137,39 @@ fn other_pushes_are_not_for_the_channels_and_bad_ones_are_named() {
         Err(CallbackError::NotXml(_))
     ));
 }
+
+#[test]
+fn a_push_signed_long_ago_or_far_ahead_is_stale() {
+    let at = |seconds: &str| CallbackQuery {
+        timestamp: seconds.to_owned(),
+        ..query("", None)
+    };
+    let now = Timestamp(1_750_113_000_500);
+    let table = [
+        ("1750113000", Ok(())),
+        ("1750112700", Ok(())),
+        ("1750113300", Ok(())),
+        (
+            "1750112699",
+            Err(CallbackError::Stale {
+                skew_s: 301,
+                max_s: 300,
+            }),
+        ),
+        (
+            "1750113301",
+            Err(CallbackError::Stale {
+                skew_s: 301,
+                max_s: 300,
+            }),
+        ),
+        ("soon", Err(CallbackError::Field("timestamp"))),
+    ];
+    for (timestamp, expected) in table {
+        assert_eq!(
+            check_timestamp(&at(timestamp), now, 300),
+            expected,
+            "{timestamp}"
+        );
+    }
+}
