@@ -4,7 +4,8 @@
 //! - WeCom's robot webhook `POST /cgi-bin/webhook/send?key=` (93000 for an unknown key, 40008
 //!   for another msgtype, 45009 past 20 a minute per key on the test's clock);
 //! - the access token `GET /cgi-bin/token` (7200 s; a new token retires the previous one after
-//!   five minutes' grace, as WeChat documents);
+//!   five minutes' grace, as WeChat documents) and `POST /cgi-bin/stable_token` (the same
+//!   token to every caller while it is valid, its remaining life as `expires_in`);
 //! - the template send `POST /cgi-bin/message/template/send?access_token=` (40001 unknown
 //!   token, 42001 expired, 40003 unknown openid, 43004 not following, 40037 unknown template,
 //!   one message per openid and `client_msg_id`), with errcodes a test can queue;
@@ -81,6 +82,8 @@ struct World {
     secret: String,
     /// Token → when it stops working (Unix ms).
     tokens: HashMap<String, i64>,
+    /// The stable token, if one was issued.
+    stable: Option<String>,
     followers: BTreeSet<String>,
     unfollowed: BTreeSet<String>,
     templates: BTreeSet<String>,
@@ -133,6 +136,7 @@ impl WechatDouble {
             app_id: accounts.app_id,
             secret: accounts.secret,
             tokens: HashMap::new(),
+            stable: None,
             followers: accounts.followers.into_iter().collect(),
             unfollowed: accounts.unfollowed.into_iter().collect(),
             templates: accounts.templates.into_iter().collect(),
@@ -144,6 +148,7 @@ impl WechatDouble {
         let app = Router::new()
             .route("/cgi-bin/webhook/send", post(robot_send))
             .route("/cgi-bin/token", get(token))
+            .route("/cgi-bin/stable_token", post(stable_token))
             .route("/cgi-bin/message/template/send", post(template_send))
             .with_state(Arc::clone(&world));
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -268,6 +273,36 @@ async fn token(
         .insert(token.clone(), now + TOKEN_LIFE_S * 1000);
     world.seen.tokens_issued.push(token.clone());
     Json(json!({"access_token": token, "expires_in": TOKEN_LIFE_S}))
+}
+
+async fn stable_token(State(world): State<Shared>, Json(body): Json<Value>) -> Json<Value> {
+    let mut world = world.lock().unwrap();
+    world.seen.token_requests += 1;
+    let arg = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
+    if arg("grant_type") != "client_credential" {
+        return error(40002, "invalid grant_type");
+    }
+    if arg("appid") != world.app_id {
+        return error(40013, "invalid appid");
+    }
+    if arg("secret") != world.secret {
+        return error(40125, "invalid appsecret");
+    }
+    let now = world.clock.now().0;
+    let force = body["force_refresh"].as_bool().unwrap_or(false);
+    let current = world.stable.clone().and_then(|token| {
+        let until = world.tokens.get(&token).copied().unwrap_or(now);
+        (until > now && !force).then_some((token, until))
+    });
+    let (token, until) = current.unwrap_or_else(|| {
+        let token = format!("STABLE_TOKEN_{}_{now}", world.seen.tokens_issued.len() + 1);
+        let until = now + TOKEN_LIFE_S * 1000;
+        world.tokens.insert(token.clone(), until);
+        world.seen.tokens_issued.push(token.clone());
+        world.stable = Some(token.clone());
+        (token, until)
+    });
+    Json(json!({"access_token": token, "expires_in": (until - now) / 1000}))
 }
 
 async fn template_send(

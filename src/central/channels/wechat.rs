@@ -20,6 +20,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::central::workers::dispatch::ProviderError;
+
 pub mod callback;
 pub mod errcode;
 mod http;
@@ -116,6 +118,10 @@ pub struct MpConfig {
     /// How long before its announced expiry an access token is renewed, in seconds.
     #[serde(default = "token_margin_s")]
     pub token_margin_s: i64,
+    /// Where tokens come from: `token` (one central) or `stable_token` (several sharing the
+    /// account).
+    #[serde(default)]
+    pub token_endpoint: token::TokenEndpoint,
 }
 
 fn wecom_api() -> String {
@@ -134,6 +140,14 @@ const fn robot_per_minute() -> usize {
 /// and a send in flight must not outlive its token.
 const fn token_margin_s() -> i64 {
     300
+}
+
+/// A row the dispatcher should not have handed this channel (a wiring mistake, refused loudly
+/// rather than sent as something else).
+fn wrong_kind(kind: &str, expected: &str) -> ProviderError {
+    ProviderError::Refused(format!(
+        "an outbox row of kind {kind:?} was handed to the {expected:?} channel"
+    ))
 }
 
 /// Why a channel could not be built from its configuration.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use wxdesk::central::channels::wechat::callback::{
     self, CallbackError, CallbackQuery, check_timestamp, handshake, parse_push, verify,
 };
+use wxdesk::central::channels::wechat::token::TokenEndpoint;
 use wxdesk::central::channels::wechat::{Hidden, MpConfig, TemplateProvider};
 use wxdesk::central::channels::{ChannelReport, ReceiptOutcome, TemplatePayload, WECHAT};
 use wxdesk::central::failpoint::Failpoints;
@@ -69,6 +70,7 @@ async fn a_template_job_end_becomes_the_receipt_for_its_msgid() {
         app_secret: Hidden::new("app-secret-cb"),
         callback_token: Hidden::new(TOKEN),
         token_margin_s: 300,
+        token_endpoint: TokenEndpoint::Token,
     };
     let wechat = TemplateProvider::new(&config, shared(&clock)).unwrap();
     let payload = TemplatePayload {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use wxdesk::central::channels::wechat::token::TokenEndpoint;
 use wxdesk::central::channels::wechat::{Hidden, MpConfig, TemplateProvider};
 use wxdesk::central::channels::{TemplatePayload, WECHAT};
 use wxdesk::central::workers::dispatch::{Provider, ProviderError};
@@ -33,12 +34,22 @@ async fn start(clock: &Arc<ManualClock>) -> WechatDouble {
 }
 
 fn provider(base: &str, secret: &str, clock: &Arc<ManualClock>) -> TemplateProvider {
+    provider_from(TokenEndpoint::Token, base, secret, clock)
+}
+
+fn provider_from(
+    token_endpoint: TokenEndpoint,
+    base: &str,
+    secret: &str,
+    clock: &Arc<ManualClock>,
+) -> TemplateProvider {
     let config = MpConfig {
         base_url: base.to_owned(),
         app_id: APP_ID.to_owned(),
         app_secret: Hidden::new(secret),
         callback_token: Hidden::new("callback-token"),
         token_margin_s: MARGIN_S,
+        token_endpoint,
     };
     TemplateProvider::new(&config, shared(clock)).unwrap()
 }
@@ -273,4 +284,46 @@ async fn a_resend_of_the_same_row_reaches_the_follower_once() {
         double.seen(|s| (s.send_requests, s.template_messages.len())),
         (2, 1)
     );
+}
+
+/// Two centrals on one account with the stable token: both get the same token, neither
+/// retires the other's, and a token near its end is renewed for both.
+#[tokio::test]
+async fn centrals_sharing_an_account_share_the_stable_token() {
+    let clock = clock();
+    let double = start(&clock).await;
+    let first = provider_from(TokenEndpoint::StableToken, &double.base, SECRET, &clock);
+    let second = provider_from(TokenEndpoint::StableToken, &double.base, SECRET, &clock);
+
+    first
+        .send(&row(1, WECHAT, &message(FOLLOWER, TEMPLATE)))
+        .await
+        .unwrap();
+    second
+        .send(&row(2, WECHAT, &message(FOLLOWER, TEMPLATE)))
+        .await
+        .unwrap();
+    clock.advance(10 * 60_000);
+    first
+        .send(&row(3, WECHAT, &message(FOLLOWER, TEMPLATE)))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        double.seen(|s| s.token_requests),
+        2,
+        "one fetch per central"
+    );
+    assert_eq!(double.seen(|s| s.tokens_issued.len()), 1, "the same token");
+    assert_eq!(double.seen(|s| s.send_answers.clone()), [0, 0, 0]);
+
+    // The token's remaining life is what the second fetch announced: the second central
+    // renews on its own margin, and WeChat gives a new token once the old one has expired.
+    clock.advance((TOKEN_LIFE_S - MARGIN_S) * 1000);
+    second
+        .send(&row(4, WECHAT, &message(FOLLOWER, TEMPLATE)))
+        .await
+        .unwrap();
+    assert_eq!(double.seen(|s| s.send_answers.clone()), [0, 0, 0, 0]);
+    assert_no_secret(&double, "");
 }

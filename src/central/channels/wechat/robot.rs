@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::errcode::{self, Disposition};
 use super::limiter::Pacer;
-use super::{ConfigError, Hidden, WecomConfig, http};
+use super::{ConfigError, Hidden, WecomConfig, http, wrong_kind};
 use crate::central::channels::{RobotPayload, WECOM};
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::{MINUTE_MS, SharedClock};
@@ -173,14 +173,6 @@ impl RobotProvider {
             Disposition::RenewToken | Disposition::Refuse => Err(ProviderError::Refused(why)),
         }
     }
-}
-
-/// A row the dispatcher should not have handed this channel (a wiring mistake, refused loudly
-/// rather than sent as something else).
-pub(super) fn wrong_kind(kind: &str, expected: &str) -> ProviderError {
-    ProviderError::Refused(format!(
-        "an outbox row of kind {kind:?} was handed to the {expected:?} channel"
-    ))
 }
 
 /// `text` with any occurrence of `key` masked: an answer may echo what it was sent.

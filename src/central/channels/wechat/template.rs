@@ -16,7 +16,7 @@ use reqwest::{Client, Url};
 use serde::{Deserialize, Serialize};
 
 use super::errcode::{self, Disposition};
-use super::token::{self, TokenCache};
+use super::token::{self, TokenCache, TokenEndpoint};
 use super::{ConfigError, Hidden, MpConfig, http};
 use crate::central::channels::{TemplatePayload, WECHAT};
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
@@ -95,6 +95,7 @@ struct SendAnswer {
 /// Sends [`TemplatePayload`]s from one Official Account.
 pub struct TemplateProvider {
     http: Client,
+    token_endpoint: TokenEndpoint,
     token_url: Url,
     send_url: Url,
     app_id: String,
@@ -119,7 +120,8 @@ impl TemplateProvider {
         let base = http::base_url("WeChat", &config.base_url)?;
         Ok(Self {
             http: http::client()?,
-            token_url: http::endpoint(&base, token::TOKEN_PATH),
+            token_endpoint: config.token_endpoint,
+            token_url: http::endpoint(&base, config.token_endpoint.path()),
             send_url: http::endpoint(&base, SEND_PATH),
             app_id: config.app_id.clone(),
             secret: config.app_secret.clone(),
@@ -129,7 +131,8 @@ impl TemplateProvider {
     }
 
     async fn token(&self) -> Result<Hidden, ProviderError> {
-        let fetch = || token::fetch(&self.http, &self.token_url, &self.app_id, &self.secret);
+        let endpoint = (self.token_endpoint, &self.token_url);
+        let fetch = || token::fetch(&self.http, endpoint, &self.app_id, &self.secret);
         self.tokens.current(&self.clock, fetch).await
     }
 
@@ -153,7 +156,7 @@ impl TemplateProvider {
 
     async fn deliver(&self, row: &OutboxRow) -> Result<String, ProviderError> {
         if row.kind != WECHAT {
-            return Err(super::robot::wrong_kind(&row.kind, WECHAT));
+            return Err(super::wrong_kind(&row.kind, WECHAT));
         }
         let payload: TemplatePayload = serde_json::from_str(&row.payload)
             .map_err(|e| ProviderError::Refused(format!("not a template message: {e}")))?;

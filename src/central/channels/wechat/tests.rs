@@ -12,6 +12,7 @@ robots = { duty = "robot-key-3f1e", township = "robot-key-77aa" }
 app_id = "wx0123456789abcdef"
 app_secret = "app-secret-9c2d"
 callback_token = "callback-token-51b0"
+token_endpoint = "stable_token"
 "#;
 
 #[test]
@@ -22,6 +23,7 @@ fn the_configuration_reads_and_never_shows_its_secrets() {
     let mp = config.mp.as_ref().unwrap();
     assert_eq!(mp.base_url, MP_API);
     assert_eq!(mp.token_margin_s, 300);
+    assert_eq!(mp.token_endpoint, token::TokenEndpoint::StableToken);
     assert_eq!(mp.app_secret.expose(), "app-secret-9c2d");
     let debug = format!("{config:?} {config:#?}");
     for secret in [

@@ -1,15 +1,18 @@
 //! The Official Account's access token: fetched with
-//! `GET /cgi-bin/token?grant_type=client_credential&appid=…&secret=…` (the fixtures' `token`),
+//! `GET /cgi-bin/token?grant_type=client_credential&appid=…&secret=…` (the fixtures' `token`)
+//! or `POST /cgi-bin/stable_token` (the fixtures' `stable_token`, see [`TokenEndpoint`]),
 //! cached until `expires_in` minus a margin on the injected clock, and shared by concurrent
 //! sends: one fetch at a time, the others wait for its result.
 //!
-//! Every fetch makes WeChat retire the previous token (after a short grace), so fetching only
-//! when needed, from one place, is part of the protocol, not an optimisation.
+//! Every fetch from `/cgi-bin/token` makes WeChat retire the previous token (after a short
+//! grace), so fetching only when needed, from one place, is part of the protocol, not an
+//! optimisation. Several centrals sharing one account use the stable token instead: it hands
+//! every caller the same token while it is valid.
 
 use std::future::Future;
 
 use reqwest::{Client, Url};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::{Hidden, errcode, http};
@@ -17,8 +20,36 @@ use crate::central::workers::dispatch::ProviderError;
 use crate::domain::Timestamp;
 use crate::domain::time::SharedClock;
 
-/// The token endpoint's path under the API's base URL.
-pub const TOKEN_PATH: &str = "/cgi-bin/token";
+/// Which endpoint gives the account's tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpoint {
+    /// `GET /cgi-bin/token`: each fetch retires the previous token; for one central.
+    #[default]
+    Token,
+    /// `POST /cgi-bin/stable_token` without `force_refresh`: the same token to every caller
+    /// while it is valid; for several centrals (or other systems) sharing the account.
+    StableToken,
+}
+
+impl TokenEndpoint {
+    /// The endpoint's path under the API's base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Token => "/cgi-bin/token",
+            Self::StableToken => "/cgi-bin/stable_token",
+        }
+    }
+}
+
+/// The stable token's request body (no `Debug`: it holds the secret).
+#[derive(Serialize)]
+struct StableTokenRequest<'a> {
+    grant_type: &'static str,
+    appid: &'a str,
+    secret: &'a str,
+    force_refresh: bool,
+}
 
 /// A token and when to stop using it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,19 +141,27 @@ struct TokenAnswer {
     expires_in: Option<i64>,
 }
 
-/// Asks the token endpoint at `url` for a new token. Any failure is a "not now": the message
-/// is not at fault, and the account's settings can be mended while it waits.
+/// Asks `endpoint` at `url` for a token. Any failure is a "not now": the message is not at
+/// fault, and the account's settings can be mended while it waits.
 pub async fn fetch(
     http: &Client,
-    url: &Url,
+    (endpoint, url): (TokenEndpoint, &Url),
     app_id: &str,
     secret: &Hidden,
 ) -> Result<Fetched, ProviderError> {
-    let request = http.get(url.clone()).query(&[
-        ("grant_type", "client_credential"),
-        ("appid", app_id),
-        ("secret", secret.expose()),
-    ]);
+    let request = match endpoint {
+        TokenEndpoint::Token => http.get(url.clone()).query(&[
+            ("grant_type", "client_credential"),
+            ("appid", app_id),
+            ("secret", secret.expose()),
+        ]),
+        TokenEndpoint::StableToken => http.post(url.clone()).json(&StableTokenRequest {
+            grant_type: "client_credential",
+            appid: app_id,
+            secret: secret.expose(),
+            force_refresh: false,
+        }),
+    };
     let answer: TokenAnswer = http::call(request).await.map_err(|e| match e {
         ProviderError::Retry(why) | ProviderError::Refused(why) => {
             ProviderError::Retry(format!("access token: {why}"))
