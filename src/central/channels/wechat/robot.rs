@@ -1,4 +1,4 @@
-//! The WeCom group robot: one outbox row of kind [`WECOM`](crate::central::channels::WECOM)
+//! The WeCom group robot: one outbox row of kind [`WECOM`]
 //! (a [`RobotPayload`]) becomes one `POST /cgi-bin/webhook/send?key=KEY`.
 //!
 //! Before anything is sent the content is checked against WeCom's limits (markdown 4096 bytes,

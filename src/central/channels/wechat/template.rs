@@ -1,5 +1,5 @@
 //! The Official Account's template message: one outbox row of kind
-//! [`WECHAT`](crate::central::channels::WECHAT) (a [`TemplatePayload`]) becomes one
+//! [`WECHAT`] (a [`TemplatePayload`]) becomes one
 //! `POST /cgi-bin/message/template/send?access_token=…` (the fixtures' `send_request`).
 //!
 //! - The token comes from [`TokenCache`]; a refusal of the token (40001, 40014, 41001, 42001)
