@@ -142,6 +142,15 @@ const fn token_margin_s() -> i64 {
     300
 }
 
+/// `text` with every occurrence of `secrets` masked: an answer may echo what it was sent.
+fn scrub(text: &str, secrets: &[&Hidden]) -> String {
+    secrets
+        .iter()
+        .map(|s| s.expose())
+        .filter(|s| !s.is_empty())
+        .fold(text.to_owned(), |text, secret| text.replace(secret, "***"))
+}
+
 /// A row the dispatcher should not have handed this channel (a wiring mistake, refused loudly
 /// rather than sent as something else).
 fn wrong_kind(kind: &str, expected: &str) -> ProviderError {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::errcode::{self, Disposition};
 use super::limiter::Pacer;
-use super::{ConfigError, Hidden, WecomConfig, http, wrong_kind};
+use super::{ConfigError, Hidden, WecomConfig, http, scrub, wrong_kind};
 use crate::central::channels::{RobotPayload, WECOM};
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::{MINUTE_MS, SharedClock};
@@ -163,7 +163,7 @@ impl RobotProvider {
         let why = format!(
             "robot {:?}: {}",
             payload.robot,
-            errcode::describe(answer.errcode, &scrub(&answer.errmsg, key))
+            errcode::describe(answer.errcode, &scrub(&answer.errmsg, &[key]))
         );
         match errcode::robot_disposition(answer.errcode) {
             Disposition::Retry => {
@@ -173,14 +173,6 @@ impl RobotProvider {
             Disposition::RenewToken | Disposition::Refuse => Err(ProviderError::Refused(why)),
         }
     }
-}
-
-/// `text` with any occurrence of `key` masked: an answer may echo what it was sent.
-fn scrub(text: &str, key: &Hidden) -> String {
-    if key.expose().is_empty() {
-        return text.to_owned();
-    }
-    text.replace(key.expose(), "***")
 }
 
 impl Provider for RobotProvider {
@@ -236,12 +228,5 @@ mod tests {
             text.unwrap(),
             serde_json::json!({"msgtype": "text", "text": {"content": "暴雨"}})
         );
-    }
-
-    #[test]
-    fn scrubbing_masks_an_echoed_key() {
-        let key = Hidden::new("k-123");
-        assert_eq!(scrub("bad key k-123 here", &key), "bad key *** here");
-        assert_eq!(scrub("nothing", &Hidden::new("")), "nothing");
     }
 }

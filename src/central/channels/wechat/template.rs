@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::errcode::{self, Disposition};
 use super::token::{self, TokenCache, TokenEndpoint};
-use super::{ConfigError, Hidden, MpConfig, http};
+use super::{ConfigError, Hidden, MpConfig, http, scrub};
 use crate::central::channels::{TemplatePayload, WECHAT};
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::SharedClock;
@@ -147,10 +147,7 @@ impl TemplateProvider {
             .query(&[("access_token", token.expose())])
             .json(request);
         let mut answer: SendAnswer = http::call(call).await?;
-        answer.errmsg = answer
-            .errmsg
-            .replace(token.expose(), "***")
-            .replace(self.secret.expose(), "***");
+        answer.errmsg = scrub(&answer.errmsg, &[token, &self.secret]);
         Ok(answer)
     }
 

@@ -149,3 +149,11 @@ fn the_robot_limits_are_the_documented_ones() {
         crate::domain::warning::checks::WECOM_TEXT_BYTES
     );
 }
+
+#[test]
+fn scrubbing_masks_every_echoed_secret_and_ignores_empty_ones() {
+    let (key, token, empty) = (Hidden::new("k-123"), Hidden::new("tok"), Hidden::new(""));
+    assert_eq!(scrub("bad key k-123 here", &[&key]), "bad key *** here");
+    assert_eq!(scrub("k-123 tok", &[&key, &token]), "*** ***");
+    assert_eq!(scrub("nothing", &[&empty]), "nothing");
+}

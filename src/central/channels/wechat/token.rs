@@ -15,7 +15,7 @@ use reqwest::{Client, Url};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::{Hidden, errcode, http};
+use super::{Hidden, errcode, http, scrub};
 use crate::central::workers::dispatch::ProviderError;
 use crate::domain::Timestamp;
 use crate::domain::time::SharedClock;
@@ -176,7 +176,7 @@ pub async fn fetch(
             "access token: the answer has no token or no positive expires_in".to_owned(),
         )),
         (code, _, _) => {
-            let errmsg = answer.errmsg.replace(secret.expose(), "***");
+            let errmsg = scrub(&answer.errmsg, &[secret]);
             Err(ProviderError::Retry(format!(
                 "access token: {}",
                 errcode::describe(code, &errmsg)
