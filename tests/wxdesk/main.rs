@@ -36,5 +36,7 @@ mod ui_warnings_e2e;
 mod ui_warnings_suggest;
 mod upstream;
 mod warnings;
+mod wechat;
+mod wechat_double;
 mod workers;
 mod xmllint;
