@@ -113,6 +113,9 @@ pub enum OutboxEvent {
     Delivered,
     /// The lease ran out without the worker finishing (it crashed or hung).
     LeaseLapsed,
+    /// The provider call ended without a clear answer (the link dropped after the submit):
+    /// the worker itself records that it may have been handed over.
+    InDoubt,
     /// A person's recorded decision, or an explicit policy, sends an `unknown` row again.
     Resend,
     /// Withdrawn.
@@ -155,7 +158,7 @@ pub fn transition(from: OutboxState, event: OutboxEvent) -> Result<OutboxState, 
         (S::Claimed, E::MarkSending) => S::Sending,
         (S::Sending, E::MarkSent) => S::Sent,
         // Never resent blindly: a lapsed call may have reached the provider.
-        (S::Sending, E::LeaseLapsed) => S::Unknown,
+        (S::Sending, E::LeaseLapsed | E::InDoubt) => S::Unknown,
         (S::Sending | S::Sent | S::Unknown, E::Refused) => S::Failed,
         (S::Sent | S::Unknown, E::Delivered) => S::Delivered,
         (S::Queued | S::Claimed, E::Cancel) => S::Cancelled,
@@ -195,6 +198,7 @@ mod tests {
             (S::Sending, E::Retry, S::Queued),
             (S::Sending, E::Refused, S::Failed),
             (S::Sending, E::LeaseLapsed, S::Unknown),
+            (S::Sending, E::InDoubt, S::Unknown),
             (S::Sent, E::Delivered, S::Delivered),
             (S::Sent, E::Refused, S::Failed),
             (S::Unknown, E::Delivered, S::Delivered),
@@ -247,6 +251,7 @@ mod tests {
             E::Refused,
             E::Delivered,
             E::LeaseLapsed,
+            E::InDoubt,
             E::Resend,
             E::Cancel,
             E::Expire,
@@ -282,6 +287,7 @@ mod tests {
             (S::Sending, E::MarkSent, true),
             (S::Sending, E::Refused, true),
             (S::Sending, E::Retry, true),
+            (S::Sending, E::InDoubt, true),
             (S::Claimed, E::Cancel, false),
             (S::Sending, E::LeaseLapsed, false),
             (S::Sent, E::Delivered, false),

@@ -65,6 +65,7 @@ async fn main() {
         retry_base_ms: 1_000,
         retry_cap_ms: 60_000,
         failpoints: Failpoints::none(),
+        kind: None,
     };
     let started = Instant::now();
     let mut sent = 0;

@@ -20,6 +20,7 @@ mod openapi;
 mod openapi_conformance;
 mod openapi_constraints;
 mod outbox;
+mod outbox_receipts;
 mod protocol;
 mod refusals;
 mod security;

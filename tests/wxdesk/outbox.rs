@@ -17,14 +17,14 @@ use wxdesk::domain::time::{ManualClock, SharedClock};
 use wxdesk::store::central::SqliteCentralStore;
 use wxdesk::store::central::outbox::{NewMessage, OutboxError, OutboxRow, SqliteOutbox};
 
-const T0: i64 = 1_800_000_000_000;
-const LEASE_MS: i64 = 30_000;
+pub(crate) const T0: i64 = 1_800_000_000_000;
+pub(crate) const LEASE_MS: i64 = 30_000;
 /// Set in the child process: the database it dispatches from.
 const CHILD_DB: &str = "WXDESK_TEST_OUTBOX_DB";
 /// Set in the child process: the file its provider appends each handed-over key to.
 const CHILD_SENT: &str = "WXDESK_TEST_OUTBOX_SENT";
 
-fn fresh_db(dir: &Path) -> PathBuf {
+pub(crate) fn fresh_db(dir: &Path) -> PathBuf {
     let path = dir.join("central.sqlite");
     let network = wxdesk::assets::qingliu_network().unwrap();
     let qc = wxdesk::assets::qc_config().unwrap();
@@ -32,7 +32,7 @@ fn fresh_db(dir: &Path) -> PathBuf {
     path
 }
 
-fn message(key: &str) -> NewMessage {
+pub(crate) fn message(key: &str) -> NewMessage {
     NewMessage {
         idem_key: key.to_owned(),
         kind: "sms".to_owned(),
@@ -41,7 +41,7 @@ fn message(key: &str) -> NewMessage {
     }
 }
 
-fn config(owner: &str, failpoints: Failpoints) -> DispatchConfig {
+pub(crate) fn config(owner: &str, failpoints: Failpoints) -> DispatchConfig {
     DispatchConfig {
         owner: owner.to_owned(),
         lease_ms: LEASE_MS,
@@ -49,6 +49,7 @@ fn config(owner: &str, failpoints: Failpoints) -> DispatchConfig {
         retry_base_ms: 1_000,
         retry_cap_ms: 60_000,
         failpoints,
+        kind: None,
     }
 }
 
@@ -79,7 +80,7 @@ fn handed_over(sent: &Path, key: &str) -> usize {
         .count()
 }
 
-fn clock_at(ms: i64) -> SharedClock {
+pub(crate) fn clock_at(ms: i64) -> SharedClock {
     ManualClock::new(Timestamp(ms))
 }
 

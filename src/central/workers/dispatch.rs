@@ -43,6 +43,10 @@ pub enum ProviderError {
     /// Refused for good (an invalid recipient, a rejected template).
     #[error("refused: {0}")]
     Refused(String),
+    /// The call ended without a clear answer (the link dropped after the submit, a timeout
+    /// waiting for the response): it may have been handed over, so it is never resent blindly.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
 }
 
 /// The future a provider's call returns: the provider's id for the accepted message.
@@ -68,6 +72,8 @@ pub struct DispatchConfig {
     pub retry_base_ms: i64,
     /// The longest retry delay.
     pub retry_cap_ms: i64,
+    /// The one outbox kind this dispatcher sends (`Some("sms")`), or every kind.
+    pub kind: Option<String>,
     /// Armed failpoints (none in production unless `WXDESK_FAILPOINTS` says so).
     pub failpoints: Failpoints,
 }
@@ -81,6 +87,8 @@ pub struct Dispatched {
     pub retried: usize,
     /// Refused for good.
     pub refused: usize,
+    /// Ended without a clear answer and recorded `unknown`.
+    pub unknown: usize,
     /// Steps refused because the lease no longer held.
     pub fenced: usize,
 }
@@ -127,7 +135,11 @@ pub async fn dispatch_once(
     let now = clock.now();
     blocking(outbox, move |o| Ok(o.recover(now)?)).await?;
     let (owner, lease_ms, batch) = (config.owner.clone(), config.lease_ms, config.batch);
-    let rows = blocking(outbox, move |o| Ok(o.claim(&owner, lease_ms, batch, now)?)).await?;
+    let kind = config.kind.clone();
+    let rows = blocking(outbox, move |o| {
+        Ok(o.claim_kind(kind.as_deref(), &owner, lease_ms, batch, now)?)
+    })
+    .await?;
     config.failpoints.hit(AFTER_CLAIM)?;
     let mut done = Dispatched::default();
     for row in rows {
@@ -148,6 +160,7 @@ enum Step {
     Sent,
     Retried,
     Refused,
+    Unknown,
 }
 
 impl Step {
@@ -156,6 +169,7 @@ impl Step {
             Self::Sent => done.sent += 1,
             Self::Retried => done.retried += 1,
             Self::Refused => done.refused += 1,
+            Self::Unknown => done.unknown += 1,
         }
     }
 }
@@ -196,6 +210,10 @@ async fn hand_over(
         Err(ProviderError::Refused(reason)) => {
             blocking(outbox, move |o| o.refuse(&lease, &reason, now)).await?;
             Ok(Step::Refused)
+        }
+        Err(ProviderError::Unknown(reason)) => {
+            blocking(outbox, move |o| o.mark_unknown(&lease, &reason, now)).await?;
+            Ok(Step::Unknown)
         }
     }
 }

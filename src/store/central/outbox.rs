@@ -27,6 +27,8 @@ use crate::domain::outbox::{
 };
 use crate::store::{Context as _, StoreError, sqlite};
 
+pub mod receipts;
+
 /// The outbox table (a migration of the central's database).
 pub const SCHEMA: &str = "
 CREATE TABLE outbox (
@@ -230,6 +232,19 @@ impl SqliteOutbox {
         limit: usize,
         now: Timestamp,
     ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.claim_kind(None, owner, lease_ms, limit, now)
+    }
+
+    /// [`Self::claim`] of one kind only (`Some("sms")`), so each channel's dispatcher takes
+    /// its own rows at its own pace.
+    pub fn claim_kind(
+        &self,
+        kind: Option<&str>,
+        owner: &str,
+        lease_ms: i64,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         let mut conn = self.conn();
         // IMMEDIATE: take the write lock before reading, so two claimers never read the same
         // rows as free.
@@ -240,11 +255,11 @@ impl SqliteOutbox {
             let mut due = tx
                 .prepare_cached(
                     "SELECT id FROM outbox WHERE state = ?1 AND due_at <= ?2
-                     ORDER BY due_at, id LIMIT ?3",
+                     AND (?4 IS NULL OR kind = ?4) ORDER BY due_at, id LIMIT ?3",
                 )
                 .context("preparing claim")?;
             due.query_map(
-                params![OutboxState::Queued.code(), now.0, limit as i64],
+                params![OutboxState::Queued.code(), now.0, limit as i64, kind],
                 |row| row.get(0),
             )
             .and_then(Iterator::collect)
@@ -278,7 +293,8 @@ impl SqliteOutbox {
     }
 
     /// The provider accepted it as `provider_id`: `sending` → `sent`, recorded in one
-    /// statement so the window of doubt is only the call itself.
+    /// transaction with its parts' ids so the window of doubt is only the call itself. Receipts
+    /// that came before it settle the row at once.
     pub fn mark_sent(
         &self,
         lease: &Lease,
@@ -294,10 +310,11 @@ impl SqliteOutbox {
                 conn.execute(
                     "UPDATE outbox SET provider_id = ?2, lease_until = NULL WHERE id = ?1",
                     params![lease.id, provider_id],
-                )
-                .map(drop)
+                )?;
+                receipts::register(conn, lease.id, provider_id)
             },
-        )
+        )?;
+        self.settle_by_parts(lease.id, now).map(drop)
     }
 
     /// The provider answered "not now": `sending` → `queued`, due again at `due_at`.
@@ -318,6 +335,29 @@ impl SqliteOutbox {
                     "UPDATE outbox SET last_error = ?2, due_at = ?3, lease_until = NULL
                  WHERE id = ?1",
                     params![lease.id, error, due_at.0],
+                )
+                .map(drop)
+            },
+        )
+    }
+
+    /// The provider call ended without a clear answer: `sending` → `unknown`, never resent
+    /// unless a person or the bureau's policy decides so.
+    pub fn mark_unknown(
+        &self,
+        lease: &Lease,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), OutboxError> {
+        self.fenced(
+            lease,
+            OutboxState::Sending,
+            OutboxEvent::InDoubt,
+            now,
+            |conn| {
+                conn.execute(
+                    "UPDATE outbox SET last_error = ?2, lease_until = NULL WHERE id = ?1",
+                    params![lease.id, error],
                 )
                 .map(drop)
             },

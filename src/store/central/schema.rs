@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 12] = [
+pub const MIGRATIONS: [Migration; 13] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -99,6 +99,10 @@ pub const MIGRATIONS: [Migration; 12] = [
     Migration {
         name: "change kinds in their own column",
         sql: super::change_row::KIND_COLUMN,
+    },
+    Migration {
+        name: "outbox delivery receipts by part",
+        sql: super::outbox::receipts::SCHEMA,
     },
 ];
 

@@ -42,6 +42,7 @@ async fn send_through_the_outbox(
         retry_base_ms: 5_000,
         retry_cap_ms: 60_000,
         failpoints: Failpoints::none(),
+        kind: None,
     };
     let done = dispatch::dispatch_once(&outbox, wechat, &shared(clock), &config).await;
     assert_eq!(done.unwrap().sent, 1);

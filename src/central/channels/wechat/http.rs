@@ -47,8 +47,9 @@ pub(super) fn endpoint(base: &Url, path: &str) -> Url {
     url
 }
 
-/// Sends `request` and reads its JSON answer. Every failure is a "not now": WeChat answers
-/// every verdict as JSON with HTTP 200, so anything else means the verdict was not heard.
+/// Sends `request` and reads its JSON answer. WeChat answers every verdict as JSON with HTTP
+/// 200, so anything else means the verdict was not heard: a "not now" when the request never
+/// left (no connection), an unknown outcome once it may have arrived.
 pub(super) async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ProviderError> {
     let answer = request.send().await.map_err(transport)?;
     let status = answer.status();
@@ -59,18 +60,19 @@ pub(super) async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result
     }
     let body = answer.bytes().await.map_err(transport)?;
     serde_json::from_slice(&body).map_err(|e| {
-        ProviderError::Retry(format!("WeChat's answer is not the documented JSON: {e}"))
+        ProviderError::Unknown(format!("WeChat's answer is not the documented JSON: {e}"))
     })
 }
 
 /// A transport failure, without the URL it was for.
 fn transport(error: reqwest::Error) -> ProviderError {
-    let what = if error.is_connect() {
-        "cannot reach WeChat"
-    } else if error.is_timeout() {
+    if error.is_connect() {
+        return ProviderError::Retry(format!("cannot reach WeChat: {}", error.without_url()));
+    }
+    let what = if error.is_timeout() {
         "no answer from WeChat in time (it may have been accepted)"
     } else {
         "the call to WeChat failed (it may have been accepted)"
     };
-    ProviderError::Retry(format!("{what}: {}", error.without_url()))
+    ProviderError::Unknown(format!("{what}: {}", error.without_url()))
 }

@@ -163,7 +163,7 @@ pub async fn fetch(
         }),
     };
     let answer: TokenAnswer = http::call(request).await.map_err(|e| match e {
-        ProviderError::Retry(why) | ProviderError::Refused(why) => {
+        ProviderError::Retry(why) | ProviderError::Refused(why) | ProviderError::Unknown(why) => {
             ProviderError::Retry(format!("access token: {why}"))
         }
     })?;
