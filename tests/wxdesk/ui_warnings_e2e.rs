@@ -304,6 +304,15 @@ fn drafted_from_a_suggestion_approved_released_and_lifted_alone_at_night() {
     supervisor.until("the approval synced", |d| d.shows(t().board_approved_by));
     supervisor.click(t().board_release);
     forecaster.until("the countdown chip", |d| d.shows("暴雨黄色 · 剩余"));
+    // The released draft leaves the forecaster's desk: the composer starts afresh and the
+    // draft is not offered again (its record is the warning now).
+    forecaster.click(t().screen_warnings);
+    forecaster.until("the composer afresh", |d| {
+        let composer = &d.harness.state().view().warnings.composer;
+        composer.draft.as_ref().is_some_and(|c| c.signal.is_none())
+    });
+    let warnings = &forecaster.harness.state().state().warnings;
+    assert!(warnings.open_drafts().is_empty(), "{:?}", warnings.drafts);
     // The map computes its tints as it draws.
     forecaster.click(LIVE);
     forecaster.until("the yellow tints", |d| d.tints() == yellow_over_area());

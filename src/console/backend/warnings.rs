@@ -275,6 +275,7 @@ impl WarningsService {
                 }
                 self.emit(WarningEvent::Done(Box::new(record))).await;
                 self.announce_records().await;
+                self.announce_drafts().await;
             }
             Err(error) => {
                 let said = refusal(&error);
@@ -288,8 +289,19 @@ impl WarningsService {
         }
     }
 
+    /// Tells the screens the kept drafts, forgetting first those whose record was released
+    /// (the central's record is the warning from then on).
     async fn announce_drafts(&self) {
-        match self.with_cache(|c| drafts(c)).await {
+        let kept = self
+            .with_cache(|c| {
+                let released = records(c)?;
+                for done in drafts(c)?.iter().filter(|d| d.settled(&released)) {
+                    c.drop_draft(done.id)?;
+                }
+                drafts(c)
+            })
+            .await;
+        match kept {
             Ok(drafts) => self.emit(WarningEvent::DraftsLoaded(drafts)).await,
             Err(error) => tracing::error!(%error, "reading the kept drafts failed"),
         }

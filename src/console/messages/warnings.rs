@@ -20,6 +20,18 @@ pub struct DeskDraft {
     pub submitted_as: Option<String>,
 }
 
+impl DeskDraft {
+    /// Whether this draft is done with: the record it was submitted as has been released
+    /// (or replaced by a later version), so the central's record is the warning from now on.
+    pub fn settled(&self, records: &[WarningRecord]) -> bool {
+        self.submitted_as.as_deref().is_some_and(|id| {
+            records
+                .iter()
+                .any(|r| r.id == id && (r.released_at.is_some() || r.replaced_by.is_some()))
+        })
+    }
+}
+
 /// A request about warnings. Imperative.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WarningCommand {

@@ -31,6 +31,28 @@ pub struct WarningsState {
 }
 
 impl WarningsState {
+    /// The drafts still open on this desk: not those whose record has been released.
+    pub fn open_drafts(&self) -> Vec<DeskDraft> {
+        self.drafts
+            .iter()
+            .filter(|d| !d.settled(&self.records))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether the composition on screen — kept as `draft_id`, or revising the record
+    /// `submitted_as` — has been released since.
+    pub fn draft_released(&self, draft_id: Option<u64>, submitted_as: Option<&str>) -> bool {
+        let kept = draft_id
+            .and_then(|id| self.drafts.iter().find(|d| d.id == id))
+            .and_then(|d| d.submitted_as.as_deref());
+        kept.or(submitted_as).is_some_and(|id| {
+            self.records
+                .iter()
+                .any(|r| r.id == id && r.released_at.is_some())
+        })
+    }
+
     /// Folds one event in.
     pub fn apply(&mut self, event: WarningEvent) {
         match event {

@@ -82,6 +82,15 @@ pub fn composer_ui(
         return;
     };
     let c = &mut view.composer;
+    // The draft on screen was released (here or on another desk): its record is the warning
+    // now, so the composer starts afresh instead of offering to submit it again.
+    if scene
+        .state
+        .warnings
+        .draft_released(c.draft_id, c.submitted_as.as_deref())
+    {
+        c.reset(scene.now);
+    }
     let draft = c.draft.get_or_insert_with(|| Draft::new(scene.now));
     if draft.practice {
         actions::practice_banner_ui(ui, t);
@@ -158,7 +167,7 @@ fn compose_ui(
         scene.now,
     ) else {
         ui.label(RichText::new(t.pick_first).color(theme::INK_MUTED));
-        actions::drafts_ui(ui, t, c, &warnings.drafts, catalogue);
+        actions::drafts_ui(ui, t, c, &warnings.open_drafts(), catalogue);
         return;
     };
     if let Some(signal) = draft.signal.as_deref().and_then(|id| catalogue.signal(id)) {
@@ -176,5 +185,5 @@ fn compose_ui(
     ui.separator();
     previews::previews_ui(ui, t, scene.language, &built);
     ui.separator();
-    actions::drafts_ui(ui, t, c, &warnings.drafts, catalogue);
+    actions::drafts_ui(ui, t, c, &warnings.open_drafts(), catalogue);
 }
