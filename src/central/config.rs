@@ -238,8 +238,16 @@ fn in_secret_section(text: &str, offset: usize) -> bool {
         .rfind(|line| line.starts_with('['));
     let last = before.lines().last().unwrap_or("");
     SECRET_SECTIONS.iter().any(|name| {
-        last.contains(name) || header.is_some_and(|h| h.trim_start_matches('[').starts_with(name))
+        names_table(last, name)
+            || header.is_some_and(|h| h.trim_start_matches('[').starts_with(name))
     })
+}
+
+/// Whether `line` sets table `name` inline (`wechat = {…}`, `sms.smpp = {…}`).
+fn names_table(line: &str, name: &str) -> bool {
+    line.trim_start()
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
 }
 
 /// Whether a parser message may quote a written value; one naming a key or an enum's variant

@@ -22,7 +22,7 @@ use wxdesk::domain::time::ManualClock;
 use wxdesk::store::central::outbox::{NewMessage, OutboxRow};
 
 use crate::support::{self, TestCentral, client, within};
-use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble};
+use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, signed_query};
 
 const TOKEN: &str = "callback-token-channels-17";
 const APP_SECRET: &str = "app-secret-channels";
@@ -349,4 +349,43 @@ async fn a_central_without_channels_runs_no_dispatcher() {
     let (status, summary) = central.get_json(&client(), "/outbox/summary").await;
     assert_eq!(status, 200);
     assert_eq!(summary["dispatching"], serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followers_text_is_kept_as_an_inbound_message() {
+    let double = double().await;
+    let central = central(settings(&double, TOKEN), Failpoints::none()).await;
+    let at_s = support::now().0 / 1000;
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName>\
+         <FromUserName><![CDATA[{FOLLOWER}]]></FromUserName><CreateTime>{at_s}</CreateTime>\
+         <MsgType><![CDATA[text]]></MsgType><Content><![CDATA[收到，已转移]]></Content>\
+         <MsgId>23637352235060880</MsgId></xml>"
+    );
+    let query = signed_query(TOKEN, &at_s.to_string(), "58301");
+    let signed = [
+        ("signature", query.signature.as_str()),
+        ("timestamp", query.timestamp.as_str()),
+        ("nonce", query.nonce.as_str()),
+    ];
+    let (status, body) = push(&central, &signed, &xml).await;
+    assert_eq!((status, body.as_str()), (200, "success"));
+    reported(
+        &central,
+        "channel-reports",
+        "receipts settled 0 · receipts kept 0 · replies 1",
+    )
+    .await;
+    let outbox = central.running().outbox().unwrap().outbox();
+    let inbound = outbox.inbound().unwrap();
+    assert_eq!(inbound.len(), 1);
+    assert_eq!(
+        (inbound[0].channel.as_str(), inbound[0].sender.as_str()),
+        (WECHAT, FOLLOWER)
+    );
+    assert_eq!(inbound[0].text, "收到，已转移");
+    assert!(
+        !support::captured_logs().contains(FOLLOWER),
+        "no openid in the log"
+    );
 }

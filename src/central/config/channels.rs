@@ -103,7 +103,9 @@ impl ChannelSettings {
         let mut parts = Vec::new();
         if let Some(wechat) = &self.wechat {
             if !wechat.wecom.robots.is_empty() {
-                parts.push(format!("wecom ({} robots)", wechat.wecom.robots.len()));
+                let robots = wechat.wecom.robots.len();
+                let plural = if robots == 1 { "" } else { "s" };
+                parts.push(format!("wecom ({robots} robot{plural})"));
             }
             if wechat.mp.is_some() {
                 parts.push("wechat".to_owned());

@@ -151,6 +151,9 @@ fn a_password_is_shown_nowhere() {
     let text = "wechat = { wecom = { robots = { duty = 314159 } } }\n";
     let error = parse(text, "central.toml").unwrap_err().to_string();
     assert!(!error.contains("314159"), "{error}");
+    let text = "sms.smpp = { password = 1 }\nsms.gateway = 2718\n";
+    let error = parse(text, "central.toml").unwrap_err().to_string();
+    assert!(!error.contains("2718"), "{error}");
     let text = "[sms]\ngateway = \"smpp\"\n[sms.smpp]\npassword = \"p-4242\"\n";
     let settings = ServeSettings::merge(Some(parse(text, "c").unwrap()), Overrides::default());
     let shown = format!(
