@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
@@ -58,14 +59,19 @@ impl std::fmt::Debug for Channel {
     }
 }
 
+/// Dispatchers made in this process so far: each lease owner's name is unique per process
+/// and start, even when a central restarts in the same process.
+static DISPATCHERS: AtomicU64 = AtomicU64::new(0);
+
 /// How a dispatcher of `kind` claims: leases `longest_call_ms` plus a margin.
 pub fn dispatch_config(
     kind: &str,
     longest_call_ms: i64,
     failpoints: &Failpoints,
 ) -> DispatchConfig {
+    let serial = DISPATCHERS.fetch_add(1, Ordering::Relaxed);
     DispatchConfig {
-        owner: format!("dispatch-{kind}@{}", std::process::id()),
+        owner: format!("dispatch-{kind}@{}.{serial}", std::process::id()),
         lease_ms: longest_call_ms.max(0) + LEASE_MARGIN_MS,
         batch: BATCH,
         retry_base_ms: 5_000,
@@ -392,6 +398,17 @@ mod tests {
             assert!(config.lease_ms > longest);
             assert_eq!(config.kind.as_deref(), Some(WECHAT));
         }
+    }
+
+    #[test]
+    fn each_dispatcher_has_its_own_lease_owner() {
+        let none = Failpoints::none();
+        let (a, b) = (
+            dispatch_config(SMS, 0, &none),
+            dispatch_config(SMS, 0, &none),
+        );
+        assert_ne!(a.owner, b.owner);
+        assert!(a.owner.starts_with("dispatch-sms@"), "{}", a.owner);
     }
 
     #[test]
