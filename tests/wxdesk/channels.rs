@@ -5,6 +5,8 @@
 //! says why template rows stay `sent` without a callback; a central stopped mid-way resumes
 //! without sending anything twice (counted at the double).
 
+mod reports;
+
 use std::time::Duration;
 
 use serde::Serialize;
