@@ -82,9 +82,11 @@ use crate::store::central::backup::{BackupError, lock_for_serving};
 use crate::store::central::{
     ChangeFeed as _, Database as _, NetworkStore as _, OpenMode, SqliteCentralStore,
 };
-use config::ServeSettings;
+use config::{ChannelSettings, ServeSettings};
+use failpoint::Failpoints;
 use warnings::WarningSettings;
 use workers::backup::BackupSchedule;
+use workers::channels::ChannelSet;
 use workers::retention::Retention;
 use workers::{Backoff, Supervisor, WorkerSpec};
 
@@ -144,6 +146,12 @@ pub struct CentralConfig {
     /// A URL publishing them, a CAP message or an Atom/RSS feed (`[warnings.upstream] url`).
     /// With neither, `GET /warnings/upstream` answers an empty list.
     pub upstream_url: Option<String>,
+    /// The channels warnings leave by (`[wechat]`, `[sms]`); none: no dispatch worker.
+    pub channels: ChannelSettings,
+    /// Failpoints armed in the channels' dispatchers (`WXDESK_FAILPOINTS` when served).
+    pub channel_failpoints: Failpoints,
+    /// How often a dispatcher looks for due retries when nothing wakes it.
+    pub dispatch_tick: Duration,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -179,6 +187,9 @@ impl CentralConfig {
             warnings: WarningSettings::default(),
             upstream_dir: None,
             upstream_url: None,
+            channels: ChannelSettings::default(),
+            channel_failpoints: Failpoints::none(),
+            dispatch_tick: workers::channels::TICK,
         }
     }
 }
@@ -210,6 +221,9 @@ pub enum CentralError {
     /// The city's and province's warnings cannot be set up (the signal catalogue, the URL).
     #[error("upstream warnings: {0}")]
     Upstream(String),
+    /// A configured channel cannot be built, or the outbox opened.
+    #[error("channels: {0}")]
+    Channels(String),
 }
 
 /// A central serving on a listener; stop it with [`RunningCentral::shutdown`]. Dropping it
@@ -254,6 +268,17 @@ impl RunningCentral {
     /// once, and how many hashes ran at once).
     pub fn hash_stats(&self) -> hashing::HashStats {
         self.state.hashes().stats()
+    }
+
+    /// The channels' outbox, to enqueue messages that wake their dispatcher (`None` when the
+    /// database cannot be written).
+    pub fn outbox(&self) -> Option<&workers::channels::Enqueuer> {
+        self.state.channels().enqueuer.as_ref()
+    }
+
+    /// The board the background workers report to.
+    pub fn workers(&self) -> &workers::WorkerBoard {
+        self.state.workers()
     }
 
     /// The key issued at start to a device named in [`CentralConfig::device_keys`].
@@ -311,6 +336,9 @@ pub async fn start(
         warnings,
         upstream_dir,
         upstream_url,
+        channels,
+        channel_failpoints,
+        dispatch_tick,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let host_facts = HostFacts {
@@ -325,6 +353,8 @@ pub async fn start(
         .map(|files| tls::server_config(&files.cert, &files.key))
         .transpose()?;
     let upstream = upstream_setup(upstream_dir, upstream_url.as_deref(), &warnings.signals)?;
+    let channel_set = ChannelSet::build(&channels, &clock, &channel_failpoints)
+        .map_err(CentralError::Channels)?;
     let path = db_path.clone();
     let now = clock.now();
     let (store, head, first_admin, keys, serving) = tokio::task::spawn_blocking(move || {
@@ -364,12 +394,20 @@ pub async fn start(
     })
     .await??;
     let store = Arc::new(store);
+    let (channel_specs, channel_state) = if let Some(reason) = store.read_only() {
+        tracing::warn!(reason, "database read-only: no channel is dispatched");
+        (Vec::new(), workers::channels::ChannelState::default())
+    } else {
+        workers::channels::start(&db_path, channel_set, dispatch_tick)
+            .map_err(CentralError::Channels)?
+    };
     let state = AppState::new(store.clone(), clock.clone(), head, keep_alive)
         .with_limits(limits)
         .with_host_facts(host_facts)
         .with_warnings(warnings.for_network(&store.network()?))
-        .with_upstream(upstream);
-    let mut specs = Vec::new();
+        .with_upstream(upstream)
+        .with_channels(channel_state);
+    let mut specs = channel_specs;
     specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
     specs.extend(retention.map(|keep| workers::retention::worker(store.clone(), keep)));
@@ -452,6 +490,8 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
         config.warnings = settings.warnings;
         config.upstream_dir = settings.upstream_dir;
         config.upstream_url = settings.upstream_url;
+        config.channels = settings.channels;
+        config.channel_failpoints = Failpoints::from_env();
         let central = start(listener, config)
             .await
             .with_context(|| format!("starting the central on {}", db.display()))?;

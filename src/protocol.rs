@@ -14,6 +14,7 @@ pub mod feed;
 pub mod history;
 pub mod ingest;
 pub mod openapi;
+pub mod outbox;
 pub mod snapshot;
 pub mod warnings;
 
@@ -24,6 +25,7 @@ pub use dto::*;
 pub use feed::*;
 pub use history::*;
 pub use ingest::*;
+pub use outbox::*;
 
 /// Every route of the API lives under this prefix.
 pub const API_PREFIX: &str = "/api/v1";

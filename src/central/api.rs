@@ -13,6 +13,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodRouter, delete, get, patch, post};
 
 use super::auth::{self, Access};
+use super::channels::routes as channel_routes;
 use super::core::AppState;
 use super::error;
 use super::health;
@@ -292,6 +293,27 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(warnings::signals),
         ),
+        // The Official Account's URL check and pushes: no bearer token (WeChat has none), but
+        // signed with the configured callback token, which the handlers verify.
+        route(
+            Verb::Get,
+            WECHAT_CALLBACK_PATH,
+            Public,
+            get(channel_routes::wechat_handshake),
+        ),
+        route(
+            Verb::Post,
+            WECHAT_CALLBACK_PATH,
+            Public,
+            post(channel_routes::wechat_push),
+        ),
+        // Messages per channel and state: counts only.
+        route(
+            Verb::Get,
+            "/outbox/summary",
+            Requires(Read),
+            get(channel_routes::summary),
+        ),
         // Operations: background workers, disk space, certificate expiry.
         route(
             Verb::Get,
@@ -301,6 +323,9 @@ pub fn routes() -> Vec<Route> {
         ),
     ]
 }
+
+/// Where the Official Account's server configuration points (under the API prefix).
+pub const WECHAT_CALLBACK_PATH: &str = "/channels/wechat/callback";
 
 /// The live stream's path: the one route without a time limit.
 const STREAM_PATH: &str = "/stream";

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Timestamp;
 
 pub mod cmpp;
+pub mod reports;
+pub(crate) mod routes;
 pub mod smpp;
 pub mod wechat;
 

@@ -2,12 +2,11 @@
 //!
 //! Every mistake is refused at start with the file, line and column and the reason
 //! (`central.toml:3:1: unknown field `lisen`, expected one of …`): unknown keys, wrong
-//! types, values out of range. Secrets (gateway passwords) are [`Secret`]s, so neither the
-//! settings' `Debug` nor an error message shows them. Relative paths are read from the
+//! types, values out of range. Secrets (robot keys, app secrets, gateway passwords) print as
+//! `***` or not at all, so neither the settings' `Debug` nor an error message shows them. Relative paths are read from the
 //! file's folder. Command-line flags override the file ([`Overrides`]). README shows a
 //! complete example.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::num::{NonZeroU32, NonZeroUsize};
@@ -20,7 +19,11 @@ use super::TlsFiles;
 use super::warnings::WarningSettings;
 use super::warnings::settings::WarningsSection;
 use super::workers::backup::BackupSchedule;
-use crate::domain::access::Secret;
+use crate::central::channels::wechat::WechatConfig;
+
+pub mod channels;
+
+pub use channels::{ChannelSettings, SmsGateway, SmsSection, SmsSettings, Unread};
 
 /// Where a central listens when neither file nor flag says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8640";
@@ -49,9 +52,10 @@ pub struct ConfigFile {
     pub integrity: Option<IntegritySection>,
     /// Log files.
     pub log: Option<LogSection>,
-    /// Credentials of outgoing gateways (SMS, WeCom), by name.
-    #[serde(default)]
-    pub gateways: BTreeMap<String, GatewaySection>,
+    /// The WeCom robots and the WeChat Official Account.
+    pub wechat: Option<WechatConfig>,
+    /// The SMS gateway.
+    pub sms: Option<SmsSection>,
     /// Who issues warnings and under which rules.
     pub warnings: Option<WarningsSection>,
 }
@@ -124,18 +128,6 @@ pub enum Rotation {
     Hourly,
     /// A file per day (UTC).
     Daily,
-}
-
-/// `[gateways.<name>]`: how to reach an outgoing gateway.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GatewaySection {
-    /// Its address.
-    pub url: String,
-    /// Account name.
-    pub username: String,
-    /// Password (never shown).
-    pub password: Secret,
 }
 
 /// A period written as a number and a unit: `s`, `m`, `h` or `d` (`"90s"`, `"6h"`, `"1d"`).
@@ -212,7 +204,7 @@ pub fn parse(text: &str, name: &str) -> Result<ConfigFile, ConfigError> {
         let start = error.span().map_or(0, |span| span.start);
         let (line, column) = line_and_column(text, start);
         let reason = error.message().trim().to_owned();
-        let reason = if in_secret_section(text, start) {
+        let reason = if in_secret_section(text, start) && may_quote_a_value(&reason) {
             redact_quoted(&reason)
         } else {
             reason
@@ -234,15 +226,40 @@ pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Whether byte `offset` lies in a `[gateways…]` table, whose values may be secrets.
+/// The tables whose values may be secrets (keys, app secrets, passwords).
+const SECRET_SECTIONS: [&str; 2] = ["wechat", "sms"];
+
+/// Whether byte `offset` lies in a channel's table, whose values may be secrets.
 fn in_secret_section(text: &str, offset: usize) -> bool {
     let before = text.get(..offset).unwrap_or(text);
     let header = before
         .lines()
         .map(str::trim_start)
         .rfind(|line| line.starts_with('['));
-    let inline = before.lines().last().unwrap_or("").contains("gateways");
-    inline || header.is_some_and(|h| h.trim_start_matches('[').starts_with("gateways"))
+    let last = before.lines().last().unwrap_or("");
+    SECRET_SECTIONS.iter().any(|name| {
+        names_table(last, name)
+            || header.is_some_and(|h| h.trim_start_matches('[').starts_with(name))
+    })
+}
+
+/// Whether `line` sets table `name` inline (`wechat = {…}`, `sms.smpp = {…}`).
+fn names_table(line: &str, name: &str) -> bool {
+    line.trim_start()
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
+}
+
+/// Whether a parser message may quote a written value; one naming a key or an enum's variant
+/// (no secret is an enum) helps more left whole.
+fn may_quote_a_value(reason: &str) -> bool {
+    let names = [
+        "unknown field",
+        "missing field",
+        "duplicate field",
+        "unknown variant",
+    ];
+    !names.iter().any(|start| reason.starts_with(start))
 }
 
 /// Replaces every `` `quoted` `` value in a parser message: it may be a password.
@@ -321,8 +338,8 @@ pub struct ServeSettings {
     pub integrity_every: Duration,
     /// Log files, if configured (otherwise standard error only).
     pub log: Option<LogSection>,
-    /// Gateway credentials.
-    pub gateways: BTreeMap<String, GatewaySection>,
+    /// The channels warnings leave by (none configured: nothing is dispatched).
+    pub channels: ChannelSettings,
     /// Who issues warnings and under which rules.
     pub warnings: WarningSettings,
     /// The folder of the city's and province's CAP files, if configured.
@@ -363,7 +380,7 @@ impl ServeSettings {
                 .integrity
                 .map_or(DEFAULT_INTEGRITY_EVERY, |i| i.every.0),
             log: file.log,
-            gateways: file.gateways,
+            channels: ChannelSettings::new(file.wechat, file.sms)?,
             warnings: warnings.settings()?,
             upstream_dir: upstream.dir,
             upstream_url: upstream.url,
@@ -376,7 +393,7 @@ impl fmt::Display for ServeSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "listen {} · db {} · {} · backups {} · integrity every {} min · gateways [{}] · \
+            "listen {} · db {} · {} · backups {} · integrity every {} min · channels {} · \
              upstream warnings {}{}",
             self.listen,
             self.db.display(),
@@ -390,7 +407,7 @@ impl fmt::Display for ServeSettings {
                 )
             ),
             self.integrity_every.as_secs() / 60,
-            self.gateways.keys().cloned().collect::<Vec<_>>().join(", "),
+            self.channels.summary(),
             self.upstream_dir
                 .as_ref()
                 .map_or_else(|| "off".to_owned(), |d| format!("from {}", d.display())),

@@ -17,6 +17,7 @@ use super::throttle::{SourcePolicy, Throttle};
 use super::upstream::Upstream;
 use super::warnings::WarningSettings;
 use super::workers::WorkerBoard;
+use super::workers::channels::ChannelState;
 use crate::domain::time::SharedClock;
 use crate::store::StoreError;
 use crate::store::central::CentralStore;
@@ -53,6 +54,7 @@ pub struct AppState {
     stations: Arc<tokio::sync::OnceCell<usize>>,
     upstream: Option<Arc<Upstream>>,
     warnings: Arc<WarningSettings>,
+    channels: Arc<ChannelState>,
 }
 
 impl fmt::Debug for AppState {
@@ -94,6 +96,7 @@ impl AppState {
             stations: Arc::default(),
             upstream: None,
             warnings: Arc::default(),
+            channels: Arc::default(),
         }
     }
 
@@ -145,6 +148,18 @@ impl AppState {
     pub fn with_warnings(mut self, settings: WarningSettings) -> Self {
         self.warnings = Arc::new(settings);
         self
+    }
+
+    /// The same state, with the channels' outbox, reports queue and callback token.
+    #[must_use]
+    pub fn with_channels(mut self, channels: ChannelState) -> Self {
+        self.channels = Arc::new(channels);
+        self
+    }
+
+    /// The channels' outbox, reports queue and callback token.
+    pub fn channels(&self) -> &ChannelState {
+        &self.channels
     }
 
     /// Who issues warnings and under which rules.

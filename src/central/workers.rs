@@ -14,6 +14,7 @@
 //! times on the board come from the central's injected clock.
 
 pub mod backup;
+pub mod channels;
 pub mod dispatch;
 pub mod integrity;
 pub mod retention;

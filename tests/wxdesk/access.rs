@@ -115,7 +115,12 @@ central_test! {
             .filter(|r| r.access == Access::Public)
             .map(|r| r.path)
             .collect();
-        assert_eq!(public, ["/health", "/openapi.json", "/version", "/auth/login"]);
+        // The WeChat callback: WeChat has no token; the handler checks its signature.
+        let callback = "/channels/wechat/callback";
+        assert_eq!(
+            public,
+            ["/health", "/openapi.json", "/version", "/auth/login", callback, callback]
+        );
     }
 }
 

@@ -162,7 +162,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 83] = [
+    let table: [(&str, Check); 85] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -249,6 +249,8 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("UpstreamWarning", round_trip::<UpstreamWarning>),
         ("UpstreamList", round_trip::<UpstreamList>),
         ("SignalSet", round_trip::<SignalSetDto>),
+        ("OutboxSummary", round_trip::<OutboxSummary>),
+        ("OutboxCount", round_trip::<OutboxCount>),
     ];
     BTreeMap::from(table)
 }

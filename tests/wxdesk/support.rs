@@ -339,6 +339,11 @@ impl TestCentral {
             .live_streams()
     }
 
+    /// The central itself (its outbox, its workers' board); panics if it is shut down.
+    pub fn running(&self) -> &RunningCentral {
+        self.running.as_ref().expect("the central is running")
+    }
+
     /// Its database file.
     pub fn db_path(&self) -> &Path {
         &self.db

@@ -41,9 +41,17 @@ fn the_readme_example_parses_into_every_setting() {
     assert_eq!(settings.integrity_every, Duration::from_secs(86_400));
     let log = settings.log.as_ref().unwrap();
     assert_eq!((log.rotation, log.keep.get()), (Rotation::Daily, 30));
-    let sms = &settings.gateways["sms"];
-    assert_eq!(sms.username, "qlqxj");
-    assert_eq!(sms.password.expose(), PASSWORD);
+    let wechat = settings.channels.wechat.as_ref().unwrap();
+    assert_eq!(wechat.wecom.robots["duty"].expose(), PASSWORD);
+    let mp = wechat.mp.as_ref().unwrap();
+    assert_eq!(
+        (mp.app_id.as_str(), mp.app_secret.expose()),
+        ("wx5e1f0a6b2c3d4e5f", PASSWORD)
+    );
+    let Some(SmsSettings::Smpp(smpp)) = &settings.channels.sms else {
+        panic!("{:?}", settings.channels.sms)
+    };
+    assert_eq!(smpp.0["system_id"].as_str(), Some("qlqxj"));
     let warnings = &settings.warnings;
     assert_eq!(
         (warnings.issuer_name.as_str(), warnings.issuer_code.as_str()),
@@ -135,14 +143,82 @@ fn a_password_is_shown_nowhere() {
     for text in shown {
         assert!(!text.contains(PASSWORD), "{text}");
     }
-    // A wrong type in a gateway section: the parser would quote the value.
-    let text = "[gateways.sms]\nurl = \"u\"\nusername = \"n\"\npassword = 271828182\n";
+    // A wrong type in a channel's section: the parser would quote the value.
+    let text = "[wechat.mp]\napp_id = \"wx1\"\ncallback_token = \"t\"\napp_secret = 271828182\n";
     let error = parse(text, "central.toml").unwrap_err().to_string();
     assert!(!error.contains("271828182"), "{error}");
-    assert!(error.starts_with("central.toml:4:12: "), "{error}");
-    let text = "gateways = { sms = { url = \"u\", username = \"n\", password = 314159 } }\n";
+    assert!(error.starts_with("central.toml:4:14: "), "{error}");
+    let text = "wechat = { wecom = { robots = { duty = 314159 } } }\n";
     let error = parse(text, "central.toml").unwrap_err().to_string();
     assert!(!error.contains("314159"), "{error}");
+    let text = "sms.smpp = { password = 1 }\nsms.gateway = 2718\n";
+    let error = parse(text, "central.toml").unwrap_err().to_string();
+    assert!(!error.contains("2718"), "{error}");
+    let text = "[sms]\ngateway = \"smpp\"\n[sms.smpp]\npassword = \"p-4242\"\n";
+    let settings = ServeSettings::merge(Some(parse(text, "c").unwrap()), Overrides::default());
+    let shown = format!(
+        "{:?} {}",
+        settings.as_ref().unwrap(),
+        settings.as_ref().unwrap()
+    );
+    assert!(!shown.contains("p-4242"), "{shown}");
+}
+
+#[test]
+fn a_bad_channel_section_stops_the_start_naming_its_key() {
+    let table = [
+        ("[sms]\ngateway = \"smpp\"\n", "needs an [sms.smpp] table"),
+        (
+            "[sms]\ngateway = \"cmpp\"\n[sms.cmpp]\na = 1\n[sms.smpp]\nb = 2\n",
+            "an [sms.smpp] table is given",
+        ),
+        ("[wechat]\n", "[wechat] configures neither"),
+        (
+            "[wechat.wecom]\nrobots = { duty = \"k\" }\nper_minute = 0\n",
+            "[wechat.wecom] per_minute",
+        ),
+    ];
+    for (text, reason) in table {
+        let file = parse(text, "central.toml").unwrap();
+        let error = ServeSettings::merge(Some(file), Overrides::default()).unwrap_err();
+        assert!(error.contains(reason), "{text:?}: {error}");
+    }
+    let parse_errors = [
+        (
+            "[sms]\ngateway = \"smtp\"\n",
+            2,
+            11,
+            "unknown variant `smtp`",
+        ),
+        ("[sms]\ngatway = \"smpp\"\n", 2, 1, "unknown field `gatway`"),
+        (
+            "[wechat.mp]\napp_id = \"a\"\n",
+            1,
+            1,
+            "missing field `app_secret`",
+        ),
+        (
+            "[wechat.wecom]\nrobot = {}\n",
+            2,
+            1,
+            "unknown field `robot`",
+        ),
+    ];
+    for (text, line, column, reason) in parse_errors {
+        let error = parse(text, "central.toml").unwrap_err().to_string();
+        assert!(error.contains(reason), "{text:?}: {error}");
+        assert!(
+            error.starts_with(&format!("central.toml:{line}:{column}: ")),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn no_channel_section_configures_no_channel() {
+    let settings = ServeSettings::merge(None, Overrides::default()).unwrap();
+    assert!(settings.channels.is_empty());
+    assert!(settings.to_string().contains("channels none"), "{settings}");
 }
 
 #[test]

@@ -27,6 +27,7 @@ use crate::domain::outbox::{
 };
 use crate::store::{Context as _, StoreError, sqlite};
 
+pub mod inbound;
 pub mod receipts;
 
 /// The outbox table (a migration of the central's database).

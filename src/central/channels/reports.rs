@@ -1,0 +1,201 @@
+//! The reports worker: what the channels learn after a hand-over, applied to the outbox.
+//!
+//! - a [`ChannelReport::Receipt`] settles its part ([`SqliteOutbox::record_receipt`]); the row
+//!   ends `delivered` or `failed` once every part has one. A receipt that arrives before its
+//!   send is recorded waits there, unmatched, until the send names it.
+//! - a [`ChannelReport::Reply`] is kept in `inbound_messages` for the call-and-response desk.
+//!
+//! Senders are personal data: the log and the board carry counts and row ids only.
+
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc};
+
+use super::{ChannelReport, ReceiptOutcome, SMS, WECHAT};
+use crate::central::workers::{WorkerContext, WorkerSpec};
+use crate::domain::Timestamp;
+use crate::domain::outbox::OutboxState;
+use crate::store::central::outbox::inbound::InboundMessage;
+use crate::store::central::outbox::receipts::PartOutcome;
+use crate::store::central::outbox::{OutboxError, SqliteOutbox};
+
+/// The worker's name on the board.
+pub const NAME: &str = "channel-reports";
+
+/// What applying one report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// A receipt that settled its row in this state.
+    Settled(i64, OutboxState),
+    /// A receipt kept for its part; the row waits for more (or for its send to be recorded).
+    Kept,
+    /// A reply stored as this inbound message.
+    Reply(i64),
+}
+
+/// What the worker did since it started: counts only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Receipts that settled a row.
+    pub settled: usize,
+    /// Receipts kept without settling.
+    pub kept: usize,
+    /// Replies stored.
+    pub replies: usize,
+}
+
+impl Tally {
+    fn count(&mut self, applied: Applied) {
+        match applied {
+            Applied::Settled(..) => self.settled += 1,
+            Applied::Kept => self.kept += 1,
+            Applied::Reply(_) => self.replies += 1,
+        }
+    }
+
+    /// The board's line.
+    pub fn describe(&self) -> String {
+        format!(
+            "receipts settled {} · receipts kept {} · replies {}",
+            self.settled, self.kept, self.replies
+        )
+    }
+}
+
+/// A channel's outcome as the outbox keeps it.
+pub fn part_outcome(outcome: &ReceiptOutcome) -> PartOutcome {
+    match outcome {
+        ReceiptOutcome::Delivered => PartOutcome::Delivered,
+        ReceiptOutcome::Failed(reason) => PartOutcome::Failed(reason.clone()),
+    }
+}
+
+/// The channel a reply came back on, by its sender: a mainland mobile number is an SMS, an
+/// openid a WeChat follower.
+pub fn reply_channel(from: &str) -> &'static str {
+    let digits = from.trim().trim_start_matches("+86");
+    let number = digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit());
+    if number { SMS } else { WECHAT }
+}
+
+/// Applies `report` to the outbox (blocking).
+pub fn apply(
+    outbox: &SqliteOutbox,
+    report: &ChannelReport,
+    now: Timestamp,
+) -> Result<Applied, OutboxError> {
+    match report {
+        ChannelReport::Receipt {
+            provider_id,
+            outcome,
+            at,
+        } => {
+            let settled = outbox.record_receipt(provider_id, &part_outcome(outcome), *at, now)?;
+            Ok(settled.map_or(Applied::Kept, |(id, state)| Applied::Settled(id, state)))
+        }
+        ChannelReport::Reply { from, text, at } => {
+            let message = InboundMessage {
+                channel: reply_channel(from).to_owned(),
+                sender: from.clone(),
+                text: text.clone(),
+                at: *at,
+            };
+            Ok(Applied::Reply(outbox.record_inbound(&message, now)?))
+        }
+    }
+}
+
+/// The reports worker over `inbox`; a restart takes up the same queue.
+pub fn worker(outbox: Arc<SqliteOutbox>, inbox: mpsc::Receiver<ChannelReport>) -> WorkerSpec {
+    let inbox = Arc::new(Mutex::new(inbox));
+    WorkerSpec::new(NAME, move |context: WorkerContext| {
+        run(Arc::clone(&outbox), Arc::clone(&inbox), context)
+    })
+}
+
+async fn run(
+    outbox: Arc<SqliteOutbox>,
+    inbox: Arc<Mutex<mpsc::Receiver<ChannelReport>>>,
+    context: WorkerContext,
+) -> Result<(), String> {
+    let mut inbox = inbox.lock().await;
+    let mut tally = Tally::default();
+    context.report(tally.describe());
+    loop {
+        let report = tokio::select! {
+            report = inbox.recv() => report,
+            () = context.stopped() => return Ok(()),
+        };
+        // Every sender gone: no channel can report any more.
+        let Some(report) = report else { return Ok(()) };
+        let now = context.clock().now();
+        let store = Arc::clone(&outbox);
+        let applied = tokio::task::spawn_blocking(move || apply(&store, &report, now))
+            .await
+            .map_err(|e| e.to_string())?;
+        match applied {
+            Ok(applied) => {
+                if let Applied::Settled(id, state) = applied {
+                    tracing::info!(
+                        id,
+                        state = state.code(),
+                        "outbox row settled by its receipt"
+                    );
+                }
+                tally.count(applied);
+            }
+            // A report that cannot be applied is logged and dropped: retrying it would block
+            // every report behind it.
+            Err(error) => tracing::warn!(%error, "a channel report could not be applied"),
+        }
+        context.report(tally.describe());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_told_apart_by_their_sender() {
+        let table = [
+            ("13905981234", SMS),
+            ("+8613905981234", SMS),
+            ("1390598123", WECHAT),
+            ("oFollower_x1", WECHAT),
+            ("1390598123a", WECHAT),
+        ];
+        for (from, channel) in table {
+            assert_eq!(reply_channel(from), channel, "{from}");
+        }
+    }
+
+    #[test]
+    fn outcomes_map_to_part_outcomes() {
+        assert_eq!(
+            part_outcome(&ReceiptOutcome::Delivered),
+            PartOutcome::Delivered
+        );
+        assert_eq!(
+            part_outcome(&ReceiptOutcome::Failed("UNDELIV 005".into())),
+            PartOutcome::Failed("UNDELIV 005".into())
+        );
+    }
+
+    #[test]
+    fn the_tally_counts_each_kind_of_report() {
+        let mut tally = Tally::default();
+        for applied in [
+            Applied::Kept,
+            Applied::Settled(3, OutboxState::Delivered),
+            Applied::Reply(1),
+            Applied::Reply(2),
+        ] {
+            tally.count(applied);
+        }
+        assert_eq!(
+            tally.describe(),
+            "receipts settled 1 · receipts kept 1 · replies 2"
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! The channel sections of `central.toml`: `[wechat]` (the WeCom robots and the Official
+//! Account, [`WechatConfig`] as the channel reads it) and `[sms]` (which gateway, and its
+//! table). The SMS gateways' own tables are read by their channels; until they are plugged
+//! in here, a table is kept unread ([`Unread`]), printed without its values.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::central::channels::wechat::WechatConfig;
+
+/// `[sms]`: the one SMS gateway the central sends through.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSection {
+    /// Which protocol the bureau's gateway speaks.
+    pub gateway: SmsGateway,
+    /// `[sms.smpp]`: an SMPP 3.4 gateway.
+    pub smpp: Option<Unread>,
+    /// `[sms.cmpp]`: a CMPP 2.0 gateway (China Mobile).
+    pub cmpp: Option<Unread>,
+}
+
+/// The protocol of the SMS gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsGateway {
+    /// SMPP 3.4.
+    Smpp,
+    /// CMPP 2.0.
+    Cmpp,
+}
+
+impl SmsGateway {
+    /// Its name in the file (`smpp`).
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::Smpp => "smpp",
+            Self::Cmpp => "cmpp",
+        }
+    }
+}
+
+/// A gateway's table as written, until its channel reads it: `Debug` shows its keys only,
+/// since its values hold passwords.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct Unread(pub toml::Table);
+
+impl fmt::Debug for Unread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// The SMS gateway chosen, with its table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SmsSettings {
+    /// `gateway = "smpp"` and `[sms.smpp]`.
+    Smpp(Unread),
+    /// `gateway = "cmpp"` and `[sms.cmpp]`.
+    Cmpp(Unread),
+}
+
+impl SmsSettings {
+    /// The protocol's name (`smpp`).
+    pub const fn key(&self) -> &'static str {
+        match self {
+            Self::Smpp(_) => SmsGateway::Smpp.key(),
+            Self::Cmpp(_) => SmsGateway::Cmpp.key(),
+        }
+    }
+}
+
+/// Every channel the central sends through, as configured (none by default).
+#[derive(Debug, Clone, Default)]
+pub struct ChannelSettings {
+    /// `[wechat]`, if present.
+    pub wechat: Option<WechatConfig>,
+    /// `[sms]`, if present.
+    pub sms: Option<SmsSettings>,
+}
+
+impl ChannelSettings {
+    /// The sections checked together: the chosen gateway has its table, and no other
+    /// gateway's table is left lying about (a typo in `gateway` would silently use none).
+    pub fn new(wechat: Option<WechatConfig>, sms: Option<SmsSection>) -> Result<Self, String> {
+        let sms = sms.map(sms_settings).transpose()?;
+        if let Some(wechat) = &wechat {
+            check_wechat(wechat)?;
+        }
+        Ok(Self { wechat, sms })
+    }
+
+    /// Whether no channel is configured.
+    pub fn is_empty(&self) -> bool {
+        self.wechat.is_none() && self.sms.is_none()
+    }
+
+    /// The configured channels' names for the start-up line (`wecom (2 robots), wechat, sms
+    /// (smpp)`), never a key or number.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(wechat) = &self.wechat {
+            if !wechat.wecom.robots.is_empty() {
+                let robots = wechat.wecom.robots.len();
+                let plural = if robots == 1 { "" } else { "s" };
+                parts.push(format!("wecom ({robots} robot{plural})"));
+            }
+            if wechat.mp.is_some() {
+                parts.push("wechat".to_owned());
+            }
+        }
+        if let Some(sms) = &self.sms {
+            parts.push(format!("sms ({})", sms.key()));
+        }
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+fn sms_settings(section: SmsSection) -> Result<SmsSettings, String> {
+    let key = section.gateway.key();
+    let (chosen, other, other_key) = match section.gateway {
+        SmsGateway::Smpp => (section.smpp, section.cmpp, SmsGateway::Cmpp.key()),
+        SmsGateway::Cmpp => (section.cmpp, section.smpp, SmsGateway::Smpp.key()),
+    };
+    if other.is_some() {
+        return Err(format!(
+            "[sms] gateway = \"{key}\", but an [sms.{other_key}] table is given: remove it or \
+             choose gateway = \"{other_key}\""
+        ));
+    }
+    let table =
+        chosen.ok_or_else(|| format!("[sms] gateway = \"{key}\" needs an [sms.{key}] table"))?;
+    Ok(match section.gateway {
+        SmsGateway::Smpp => SmsSettings::Smpp(table),
+        SmsGateway::Cmpp => SmsSettings::Cmpp(table),
+    })
+}
+
+/// What the channel's own types do not refuse: a `[wechat]` that sends nothing, a robot
+/// that may not send.
+fn check_wechat(wechat: &WechatConfig) -> Result<(), String> {
+    if wechat.wecom.robots.is_empty() && wechat.mp.is_none() {
+        return Err(
+            "[wechat] configures neither [wechat.wecom.robots] nor [wechat.mp]: remove it or \
+             add one"
+                .to_owned(),
+        );
+    }
+    if wechat.wecom.per_minute == 0 {
+        return Err("[wechat.wecom] per_minute must be at least 1".to_owned());
+    }
+    Ok(())
+}
