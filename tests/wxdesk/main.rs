@@ -12,6 +12,7 @@ mod architecture;
 mod audit_chain;
 mod bootstrap;
 mod bounds;
+mod cmpp;
 mod dbhealth;
 mod embedded;
 mod imports;
