@@ -381,5 +381,44 @@ async fn an_mo_reply_arrives_as_a_reply_and_active_tests_are_answered() {
     );
     // The client's keep-alive (every second here) and its answer to the gateway's.
     gateway.active_test();
+    gateway.active_test_resps(1).await;
     gateway.active_tests(1).await;
+}
+
+#[tokio::test]
+async fn a_submit_without_a_response_is_unknown_and_the_link_is_renewed() {
+    let gateway = Gateway::start(Script {
+        silent_on: Some(1),
+        ..script()
+    })
+    .await;
+    let mut config = client_config(&gateway, SECRET);
+    config.response_timeout_ms = 300;
+    let rig = Rig::new(config);
+    let id = rig.enqueue("silent", TO, "【清流气象】测试");
+    assert_eq!(
+        rig.pass().await,
+        Dispatched {
+            unknown: 1,
+            ..Dispatched::default()
+        }
+    );
+    let row = rig.row(id);
+    assert_eq!(
+        (row.state, row.last_error.as_deref()),
+        (OutboxState::Unknown, Some("no CMPP response in time"))
+    );
+    let next = rig.enqueue("next", "13900000000", "【清流气象】下一条");
+    assert_eq!(rig.pass().await, sent(1));
+    assert_eq!(rig.row(next).state, OutboxState::Sent);
+    assert_eq!(gateway.logins(2).await.len(), 2);
+    assert_eq!(
+        gateway
+            .submits(2)
+            .await
+            .iter()
+            .filter(|s| s.dest[0] == TO)
+            .count(),
+        1
+    );
 }

@@ -33,6 +33,8 @@ pub struct Script {
     pub per_second: Option<usize>,
     /// On the Nth submit, close the link without answering it.
     pub drop_on: Option<usize>,
+    /// Never answer the Nth submit (the link stays up).
+    pub silent_on: Option<usize>,
 }
 
 /// One SUBMIT as the gateway read it.
@@ -58,6 +60,7 @@ struct Log {
     /// (`Source_Addr`, status answered)
     logins: Vec<(String, u8)>,
     active_tests: usize,
+    active_test_resps: usize,
     deliver_resps: Vec<(u64, u8)>,
     second: (u64, usize),
     next_seq: u32,
@@ -155,6 +158,12 @@ impl Gateway {
     /// Waits for `n` `ACTIVE_TEST`s from the client.
     pub async fn active_tests(&self, n: usize) {
         self.until(|log| (log.active_tests >= n).then_some(()))
+            .await;
+    }
+
+    /// Waits for `n` answers to the gateway's own `ACTIVE_TEST`s.
+    pub async fn active_test_resps(&self, n: usize) {
+        self.until(|log| (log.active_test_resps >= n).then_some(()))
             .await;
     }
 
@@ -313,6 +322,10 @@ fn on_pdu(state: &State, command: u32, seq: u32, body: &[u8]) -> Option<Option<V
                 log.submits.push(received);
                 return None;
             }
+            if state.script.silent_on == Some(n) {
+                log.submits.push(received);
+                return Some(None);
+            }
             let result = submit_result(&state.script, &mut log, n);
             let id = msg_id(n as u32);
             received.msg_id = (result == 0).then_some(id);
@@ -328,6 +341,10 @@ fn on_pdu(state: &State, command: u32, seq: u32, body: &[u8]) -> Option<Option<V
         c if c == DELIVER | RESP => {
             let id = u64::from_be_bytes(body[0..8].try_into().unwrap());
             log.deliver_resps.push((id, body[8]));
+            None
+        }
+        c if c == ACTIVE_TEST | RESP => {
+            log.active_test_resps += 1;
             None
         }
         TERMINATE => Some(pdu(TERMINATE | RESP, seq, &[])),

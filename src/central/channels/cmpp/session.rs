@@ -204,6 +204,13 @@ impl Session {
     }
 }
 
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Stops the reader task of a session nobody holds any more.
+        self.closed.send_replace(true);
+    }
+}
+
 async fn reader(
     session: Weak<Session>,
     mut closed: watch::Receiver<bool>,
