@@ -146,14 +146,7 @@ impl CmppProvider {
     }
 
     async fn send_sms(&self, row: &OutboxRow) -> Result<String, ProviderError> {
-        let sms: SmsPayload = serde_json::from_str(&row.payload)
-            .map_err(|e| ProviderError::Refused(format!("not an SMS payload: {e}")))?;
-        if !is_terminal_id(&sms.to) {
-            // The number itself is personal data: not in the reason.
-            return Err(ProviderError::Refused(
-                "the recipient is not a mobile number".into(),
-            ));
-        }
+        let sms = payload_of(&row.payload)?;
         let reference = (row.id % 256) as u8;
         let parts = split(&sms.text, reference)
             .ok_or_else(|| ProviderError::Refused("the text needs more than 255 parts".into()))?;
@@ -169,6 +162,24 @@ impl CmppProvider {
     }
 }
 
+/// The row's SMS, refused with a reason that quotes nothing of it (serde's own message may
+/// quote a value, and the number is personal data).
+pub fn payload_of(payload: &str) -> Result<SmsPayload, ProviderError> {
+    let sms: SmsPayload = serde_json::from_str(payload).map_err(|e| {
+        ProviderError::Refused(format!(
+            "not an SMS payload ({:?} error at column {})",
+            e.classify(),
+            e.column()
+        ))
+    })?;
+    if !is_terminal_id(&sms.to) {
+        return Err(ProviderError::Refused(
+            "the recipient is not a mobile number".into(),
+        ));
+    }
+    Ok(sms)
+}
+
 /// Digits only, 1 to 21 of them (`Dest_terminal_Id`'s width).
 pub fn is_terminal_id(to: &str) -> bool {
     (1..=21).contains(&to.len()) && to.bytes().all(|b| b.is_ascii_digit())
@@ -182,6 +193,33 @@ impl Provider for CmppProvider {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_payload_is_refused_without_quoting_it() {
+        let table = [
+            (
+                r#"{"to":13812345678,"text":"x"}"#,
+                "not an SMS payload (Data error at column 17)",
+            ),
+            (
+                r#"{"to":"+8613812345678","text":"x"}"#,
+                "the recipient is not a mobile number",
+            ),
+            (
+                r#"{"to":"13812345678""#,
+                "not an SMS payload (Eof error at column 19)",
+            ),
+        ];
+        for (payload, want) in table {
+            assert_eq!(
+                payload_of(payload),
+                Err(ProviderError::Refused(want.into()))
+            );
+        }
+        assert!(payload_of(r#"{"to":"13812345678","text":"x"}"#).is_ok());
+    }
+
     #[test]
     fn only_digits_are_terminal_ids() {
         let table = [
@@ -192,7 +230,7 @@ mod tests {
             (&"1".repeat(22), false),
         ];
         for (to, want) in table {
-            assert_eq!(super::is_terminal_id(to), want, "{to}");
+            assert_eq!(is_terminal_id(to), want, "{to}");
         }
     }
 }
