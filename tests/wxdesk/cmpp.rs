@@ -422,3 +422,16 @@ async fn a_submit_without_a_response_is_unknown_and_the_link_is_renewed() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_terminate_from_the_gateway_is_answered_and_the_next_message_logs_in_again() {
+    let gateway = Gateway::start(script()).await;
+    let rig = Rig::new(client_config(&gateway, SECRET));
+    rig.enqueue("one", TO, "【清流气象】一");
+    assert_eq!(rig.pass().await, sent(1));
+    gateway.terminate().await;
+    rig.enqueue("two", TO, "【清流气象】二");
+    assert_eq!(rig.pass().await, sent(1));
+    assert_eq!(gateway.logins(2).await.len(), 2);
+    assert_eq!(gateway.submits(2).await.len(), 2);
+}

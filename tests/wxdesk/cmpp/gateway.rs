@@ -61,6 +61,7 @@ struct Log {
     logins: Vec<(String, u8)>,
     active_tests: usize,
     active_test_resps: usize,
+    terminate_resps: usize,
     deliver_resps: Vec<(u64, u8)>,
     second: (u64, usize),
     next_seq: u32,
@@ -158,6 +159,16 @@ impl Gateway {
     /// Waits for `n` `ACTIVE_TEST`s from the client.
     pub async fn active_tests(&self, n: usize) {
         self.until(|log| (log.active_tests >= n).then_some(()))
+            .await;
+    }
+
+    /// Asks the client to end the link and waits for its answer.
+    pub async fn terminate(&self) {
+        let link = self.state.link.lock().unwrap().clone();
+        link.expect("a client is connected")
+            .send(pdu(TERMINATE, 0xa000, &[]))
+            .unwrap();
+        self.until(|log| (log.terminate_resps >= 1).then_some(()))
             .await;
     }
 
@@ -345,6 +356,10 @@ fn on_pdu(state: &State, command: u32, seq: u32, body: &[u8]) -> Option<Option<V
         }
         c if c == ACTIVE_TEST | RESP => {
             log.active_test_resps += 1;
+            None
+        }
+        c if c == TERMINATE | RESP => {
+            log.terminate_resps += 1;
             None
         }
         TERMINATE => Some(pdu(TERMINATE | RESP, seq, &[])),

@@ -258,6 +258,8 @@ async fn handle(session: &Session, pdu: Pdu, context: &ReaderContext) -> std::io
         }
         Body::ActiveTest => Body::ActiveTestResp,
         Body::Terminate => {
+            // Closed before the answer: once the gateway hears it, no submit uses this link.
+            session.close();
             session
                 .write(&Pdu {
                     sequence_id,
