@@ -13,6 +13,7 @@ mod audit_chain;
 mod bootstrap;
 mod bounds;
 mod channels;
+mod cmpp;
 mod dbhealth;
 mod embedded;
 mod imports;
