@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 13] = [
+pub const MIGRATIONS: [Migration; 14] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -103,6 +103,10 @@ pub const MIGRATIONS: [Migration; 13] = [
     Migration {
         name: "outbox delivery receipts by part",
         sql: super::outbox::receipts::SCHEMA,
+    },
+    Migration {
+        name: "warning recipients",
+        sql: super::recipients::SCHEMA,
     },
 ];
 
