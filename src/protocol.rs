@@ -14,6 +14,7 @@ pub mod feed;
 pub mod history;
 pub mod ingest;
 pub mod openapi;
+pub mod recipients;
 pub mod snapshot;
 pub mod warnings;
 

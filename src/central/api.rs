@@ -10,7 +10,7 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use super::auth::{self, Access};
 use super::core::AppState;
@@ -19,7 +19,7 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, snapshot, stream, upstream, version, warnings,
+    maintenance_windows, recipients, snapshot, stream, upstream, version, warnings,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -33,6 +33,8 @@ pub enum Verb {
     Post,
     /// PATCH
     Patch,
+    /// PUT
+    Put,
     /// DELETE
     Delete,
 }
@@ -44,6 +46,7 @@ impl Verb {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Patch => "PATCH",
+            Self::Put => "PUT",
             Self::Delete => "DELETE",
         }
     }
@@ -68,7 +71,7 @@ pub fn routes() -> Vec<Route> {
     use Access::{Public, Requires, SignedIn};
     use Capability::{
         ApproveWarning, DispatchWarning, DraftWarning, ImportObservations, IngestObservations,
-        ManageDevices, ManageUsers, Read, ReadAudit,
+        ManageDevices, ManageRecipients, ManageUsers, Read, ReadAudit,
     };
     let route = |verb, path, access, handler| Route {
         verb,
@@ -292,6 +295,45 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(warnings::signals),
         ),
+        // The people warnings go to: everyone reads (numbers masked unless ManageRecipients);
+        // supervisors and administrators keep the list.
+        route(
+            Verb::Get,
+            "/recipients",
+            Requires(Read),
+            get(recipients::list),
+        ),
+        route(
+            Verb::Post,
+            "/recipients",
+            Requires(ManageRecipients),
+            post(recipients::create),
+        ),
+        route(
+            Verb::Put,
+            "/recipients/{id}",
+            Requires(ManageRecipients),
+            put(recipients::update),
+        ),
+        route(
+            Verb::Delete,
+            "/recipients/{id}",
+            Requires(ManageRecipients),
+            delete(recipients::remove),
+        ),
+        route(
+            Verb::Post,
+            "/recipients/import",
+            Requires(ManageRecipients),
+            // The JSON routes' limit (2 MiB): a county's few thousand people fit many times.
+            post(recipients::import),
+        ),
+        route(
+            Verb::Get,
+            "/recipients/counts",
+            Requires(Read),
+            get(recipients::counts),
+        ),
         // Operations: background workers, disk space, certificate expiry.
         route(
             Verb::Get,
@@ -324,7 +366,7 @@ pub fn router(state: AppState) -> Router {
             // database's write gate.
             let handler = match r.verb {
                 Verb::Get => r.handler,
-                Verb::Post | Verb::Patch | Verb::Delete => r.handler.route_layer(
+                Verb::Post | Verb::Patch | Verb::Put | Verb::Delete => r.handler.route_layer(
                     axum::middleware::from_fn_with_state(state.clone(), health::write_gate),
                 ),
             };

@@ -9,7 +9,7 @@ mod store;
 
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
-pub use store::RecipientStore;
+pub use store::{ImportedLine, RecipientStore};
 
 use crate::domain::TownshipCode;
 use crate::domain::recipients::{Duty, Group, MobileNumber, Recipient, RecipientDraft};
