@@ -203,6 +203,16 @@ pub async fn list(
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(Failure::bad_request(format!("limit must be 1–{MAX_LIMIT}")));
     }
+    if query
+        .name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > rules::MAX_NAME_CHARS)
+    {
+        return Err(Failure::bad_request(format!(
+            "name must be at most {} characters",
+            rules::MAX_NAME_CHARS
+        )));
+    }
     let page = state
         .call(move |store| {
             let filter = filter(&query, &store.network()?.townships)?;
@@ -294,7 +304,8 @@ pub async fn update(
     let id = parse_id(&text)?;
     let version = input
         .version
-        .ok_or_else(|| invalid_field("version", "give the version you read"))?;
+        .filter(|&v| v >= 1)
+        .ok_or_else(|| invalid_field("version", "give the version you read (1 or more)"))?;
     let now = state.clock().now();
     let record = principal.record(now, AuditAction::RecipientChanged, Outcome::Ok);
     let stored = state
@@ -329,6 +340,9 @@ pub async fn remove(
     ApiQuery(query): ApiQuery<RecipientDeleteQuery>,
 ) -> Result<StatusCode, Failure> {
     let id = parse_id(&text)?;
+    if query.version == 0 {
+        return Err(Failure::bad_request("version must be at least 1"));
+    }
     let now = state.clock().now();
     let record = principal.record(now, AuditAction::RecipientDeleted, Outcome::Ok);
     state

@@ -268,9 +268,9 @@ pub fn note(text: &str) -> Result<String, RecipientError> {
     Ok(text.to_owned())
 }
 
-/// An optional WeChat openid or WeCom user id; empty is none.
+/// An optional WeChat openid or WeCom user id; empty is none. Not trimmed: an id is
+/// copied, not typed, so a space in it is a mistake to show.
 pub fn account(text: &str, field: Field) -> Result<Option<String>, RecipientError> {
-    let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
@@ -394,10 +394,13 @@ mod tests {
             account(openid, Field::WechatOpenid),
             Ok(Some(openid.into()))
         );
-        assert_eq!(
-            account("有 空格", Field::Wecom),
-            Err(RecipientError::BadAccount(Field::Wecom))
-        );
+        for bad in ["有 空格", " ", " padded", &"x".repeat(65)] {
+            assert_eq!(
+                account(bad, Field::Wecom),
+                Err(RecipientError::BadAccount(Field::Wecom)),
+                "{bad:?}"
+            );
+        }
         assert_eq!(phone(""), Ok(None));
         assert_eq!(
             phone("0598-5322123"),

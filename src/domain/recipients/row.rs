@@ -213,9 +213,11 @@ pub fn read_row(
     let duty = p.take(Duty::parse(cell(Field::Duty)).ok_or(LineProblem::UnknownDuty));
     let phone = p.take(phone(cell(Field::Phone)).map_err(LineProblem::Invalid));
     let wechat_openid = p.take(
-        account(cell(Field::WechatOpenid), Field::WechatOpenid).map_err(LineProblem::Invalid),
+        account(cell(Field::WechatOpenid).trim(), Field::WechatOpenid)
+            .map_err(LineProblem::Invalid),
     );
-    let wecom = p.take(account(cell(Field::Wecom), Field::Wecom).map_err(LineProblem::Invalid));
+    let wecom =
+        p.take(account(cell(Field::Wecom).trim(), Field::Wecom).map_err(LineProblem::Invalid));
     let active = p.take(active(cell(Field::Active)).ok_or(LineProblem::BadActive));
     let note = p.take(note(cell(Field::Note)).map_err(LineProblem::Invalid));
     let (
