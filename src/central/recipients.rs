@@ -494,3 +494,70 @@ fn report(
         problems,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TownshipCode;
+    use crate::domain::recipients::{Duty, Group, MobileNumber};
+
+    fn person() -> RecipientDraft {
+        RecipientDraft {
+            name: "张明".into(),
+            township: Some(TownshipCode(350_423_100)),
+            village: None,
+            group: Group::Informants,
+            duty: Duty::Informant,
+            phone: Some(MobileNumber::parse("13800000001").unwrap()),
+            wechat_openid: Some("oTest-1".into()),
+            wecom: None,
+            active: true,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn readers_without_the_capability_see_masks_and_no_ids() {
+        let r = Recipient {
+            id: 1,
+            draft: person(),
+            version: 1,
+        };
+        let whole = dto(&r, true);
+        let masked = dto(&r, false);
+        assert_eq!(whole.phone.as_deref(), Some("13800000001"));
+        assert_eq!(whole.wechat_openid.as_deref(), Some("oTest-1"));
+        assert_eq!(masked.phone.as_deref(), Some("138****0001"));
+        assert_eq!(masked.wechat_openid, None);
+        assert_eq!(masked.channels, ["sms", "wechat"]);
+        assert_eq!(masked.channels, whole.channels);
+    }
+
+    #[test]
+    fn the_audit_names_changed_fields_only() {
+        let before = person();
+        let cases: [(fn(&mut RecipientDraft), &[&str]); 3] = [
+            (|_| {}, &[]),
+            (
+                |d| d.phone = Some(MobileNumber::parse("13900000001").unwrap()),
+                &["phone"],
+            ),
+            (
+                |d| {
+                    d.township = None;
+                    d.group = Group::County;
+                    d.active = false;
+                },
+                &["township", "group", "active"],
+            ),
+        ];
+        for (change, expected) in cases {
+            let mut after = person();
+            change(&mut after);
+            assert_eq!(changed_fields(&before, &after), expected);
+        }
+        // A new recipient's audit lists what was set, never a value.
+        let set = changed_fields(&blank(&before), &before);
+        assert_eq!(set, ["name", "township", "phone", "wechat_openid"]);
+    }
+}
