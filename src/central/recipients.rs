@@ -536,7 +536,8 @@ mod tests {
     #[test]
     fn the_audit_names_changed_fields_only() {
         let before = person();
-        let cases: [(fn(&mut RecipientDraft), &[&str]); 3] = [
+        type Case = (fn(&mut RecipientDraft), &'static [&'static str]);
+        let cases: [Case; 3] = [
             (|_| {}, &[]),
             (
                 |d| d.phone = Some(MobileNumber::parse("13900000001").unwrap()),
