@@ -301,38 +301,38 @@ pub fn routes() -> Vec<Route> {
             Verb::Get,
             "/recipients",
             Requires(Read),
-            get(recipients::list),
+            get(recipients::handlers::list),
         ),
         route(
             Verb::Post,
             "/recipients",
             Requires(ManageRecipients),
-            post(recipients::create),
+            post(recipients::handlers::create),
         ),
         route(
             Verb::Put,
             "/recipients/{id}",
             Requires(ManageRecipients),
-            put(recipients::update),
+            put(recipients::handlers::update),
         ),
         route(
             Verb::Delete,
             "/recipients/{id}",
             Requires(ManageRecipients),
-            delete(recipients::remove),
+            delete(recipients::handlers::remove),
         ),
         route(
             Verb::Post,
             "/recipients/import",
             Requires(ManageRecipients),
             // The JSON routes' limit (2 MiB): a county's few thousand people fit many times.
-            post(recipients::import),
+            post(recipients::handlers::import),
         ),
         route(
             Verb::Get,
             "/recipients/counts",
             Requires(Read),
-            get(recipients::counts),
+            get(recipients::handlers::counts),
         ),
         // Operations: background workers, disk space, certificate expiry.
         route(
