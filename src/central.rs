@@ -45,6 +45,7 @@ pub mod limits;
 pub mod logfiles;
 pub mod maintenance;
 mod maintenance_windows;
+pub mod recipients;
 mod snapshot;
 mod stream;
 pub mod throttle;

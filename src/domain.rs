@@ -13,6 +13,7 @@ pub mod network;
 pub mod observation;
 pub mod outbox;
 pub mod qc;
+pub mod recipients;
 pub mod refusal;
 pub mod stats;
 pub mod time;

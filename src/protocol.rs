@@ -15,6 +15,7 @@ pub mod history;
 pub mod ingest;
 pub mod openapi;
 pub mod outbox;
+pub mod recipients;
 pub mod snapshot;
 pub mod warnings;
 

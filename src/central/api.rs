@@ -10,7 +10,7 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 
 use super::auth::{self, Access};
 use super::channels::routes as channel_routes;
@@ -20,7 +20,7 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, snapshot, stream, upstream, version, warnings,
+    maintenance_windows, recipients, snapshot, stream, upstream, version, warnings,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -34,6 +34,8 @@ pub enum Verb {
     Post,
     /// PATCH
     Patch,
+    /// PUT
+    Put,
     /// DELETE
     Delete,
 }
@@ -45,6 +47,7 @@ impl Verb {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Patch => "PATCH",
+            Self::Put => "PUT",
             Self::Delete => "DELETE",
         }
     }
@@ -69,7 +72,7 @@ pub fn routes() -> Vec<Route> {
     use Access::{Public, Requires, SignedIn};
     use Capability::{
         ApproveWarning, DispatchWarning, DraftWarning, ImportObservations, IngestObservations,
-        ManageDevices, ManageUsers, Read, ReadAudit,
+        ManageDevices, ManageRecipients, ManageUsers, Read, ReadAudit,
     };
     let route = |verb, path, access, handler| Route {
         verb,
@@ -314,6 +317,45 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(channel_routes::summary),
         ),
+        // The people warnings go to: everyone reads (numbers masked unless ManageRecipients);
+        // supervisors and administrators keep the list.
+        route(
+            Verb::Get,
+            "/recipients",
+            Requires(Read),
+            get(recipients::handlers::list),
+        ),
+        route(
+            Verb::Post,
+            "/recipients",
+            Requires(ManageRecipients),
+            post(recipients::handlers::create),
+        ),
+        route(
+            Verb::Put,
+            "/recipients/{id}",
+            Requires(ManageRecipients),
+            put(recipients::handlers::update),
+        ),
+        route(
+            Verb::Delete,
+            "/recipients/{id}",
+            Requires(ManageRecipients),
+            delete(recipients::handlers::remove),
+        ),
+        route(
+            Verb::Post,
+            "/recipients/import",
+            Requires(ManageRecipients),
+            // The JSON routes' limit (2 MiB): a county's few thousand people fit many times.
+            post(recipients::handlers::import),
+        ),
+        route(
+            Verb::Get,
+            "/recipients/counts",
+            Requires(Read),
+            get(recipients::handlers::counts),
+        ),
         // Operations: background workers, disk space, certificate expiry.
         route(
             Verb::Get,
@@ -349,7 +391,7 @@ pub fn router(state: AppState) -> Router {
             // database's write gate.
             let handler = match r.verb {
                 Verb::Get => r.handler,
-                Verb::Post | Verb::Patch | Verb::Delete => r.handler.route_layer(
+                Verb::Post | Verb::Patch | Verb::Put | Verb::Delete => r.handler.route_layer(
                     axum::middleware::from_fn_with_state(state.clone(), health::write_gate),
                 ),
             };

@@ -154,11 +154,14 @@ pub enum Capability {
     ImportObservations,
     /// Label observations `manual`: values a person entered.
     EnterObservations,
+    /// See recipients' whole phone numbers; add, change, delete and import recipients (the
+    /// people warnings go to: personal data).
+    ManageRecipients,
 }
 
 impl Capability {
     /// Every capability, in the matrix's row order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Read,
         Self::DraftWarning,
         Self::ApproveWarning,
@@ -170,6 +173,7 @@ impl Capability {
         Self::IngestObservations,
         Self::ImportObservations,
         Self::EnterObservations,
+        Self::ManageRecipients,
     ];
 
     /// Stable machine code (`approve_warning`).
@@ -186,6 +190,7 @@ impl Capability {
             Self::IngestObservations => "ingest_observations",
             Self::ImportObservations => "import_observations",
             Self::EnterObservations => "enter_observations",
+            Self::ManageRecipients => "manage_recipients",
         }
     }
 
@@ -203,6 +208,7 @@ impl Capability {
             Self::IngestObservations => "上传观测",
             Self::ImportObservations => "导入观测资料",
             Self::EnterObservations => "人工录入观测",
+            Self::ManageRecipients => "管理预警接收人",
         }
     }
 
@@ -220,6 +226,7 @@ impl Capability {
             Self::IngestObservations => "Ingest observations",
             Self::ImportObservations => "Import observations",
             Self::EnterObservations => "Enter observations by hand",
+            Self::ManageRecipients => "Manage warning recipients",
         }
     }
 
@@ -257,7 +264,7 @@ const N: bool = false;
 /// column per role in [`Role::ALL`] order. The central enforces it on every call; the console
 /// hides or disables what it forbids.
 #[rustfmt::skip]
-pub const MATRIX: [(Capability, [bool; 6]); 11] = [
+pub const MATRIX: [(Capability, [bool; 6]); 12] = [
     //                                   值班预报员 技术保障 审核 局领导 管理员 设备
     (Capability::Read,                  [Y,        Y,       Y,   Y,     Y,     N]),
     (Capability::DraftWarning,          [Y,        N,       N,   N,     N,     N]),
@@ -271,6 +278,9 @@ pub const MATRIX: [(Capability, [bool; 6]); 11] = [
     // A device's cell here is its default; DEVICE_GRANTS says what a key may be given.
     (Capability::ImportObservations,    [N,        Y,       N,   N,     N,     N]),
     (Capability::EnterObservations,     [N,        Y,       N,   N,     N,     N]),
+    // Numbers are personal data: the forecaster sees them masked (and later, audited, on an
+    // active warning's call list).
+    (Capability::ManageRecipients,      [N,        N,       Y,   N,     Y,     N]),
 ];
 
 /// What a device key may be granted beyond the device column when it is issued: importing
@@ -825,10 +835,19 @@ mod tests {
             ),
             (
                 Supervisor,
-                &[Read, ApproveWarning, DispatchWarning, ReadAudit],
+                &[
+                    Read,
+                    ApproveWarning,
+                    DispatchWarning,
+                    ReadAudit,
+                    ManageRecipients,
+                ],
             ),
             (Leader, &[Read, ReadAudit]),
-            (Administrator, &[Read, ManageUsers, ReadAudit]),
+            (
+                Administrator,
+                &[Read, ManageUsers, ReadAudit, ManageRecipients],
+            ),
             (Device, &[IngestObservations]),
         ];
         let mut cells = 0;
@@ -843,7 +862,7 @@ mod tests {
             }
             assert_eq!(role.capabilities(), allowed);
         }
-        assert_eq!(cells, 66);
+        assert_eq!(cells, 72);
     }
 
     #[test]

@@ -78,11 +78,19 @@ pub enum AuditAction {
     WarningSignedAlone,
     /// An approved warning was released (left the building).
     WarningReleased,
+    /// A recipient of warnings was added (the entry names the id, never the number).
+    RecipientAdded,
+    /// A recipient was changed (the entry names the fields, never their values).
+    RecipientChanged,
+    /// A recipient was deleted.
+    RecipientDeleted,
+    /// Recipients were imported from a file.
+    RecipientsImported,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 27] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -106,6 +114,10 @@ impl AuditAction {
         Self::WarningReturned,
         Self::WarningSignedAlone,
         Self::WarningReleased,
+        Self::RecipientAdded,
+        Self::RecipientChanged,
+        Self::RecipientDeleted,
+        Self::RecipientsImported,
     ];
 
     /// Stable code (`password_reset`).
@@ -134,6 +146,10 @@ impl AuditAction {
             Self::WarningReturned => "warning_returned",
             Self::WarningSignedAlone => "warning_signed_alone",
             Self::WarningReleased => "warning_released",
+            Self::RecipientAdded => "recipient_added",
+            Self::RecipientChanged => "recipient_changed",
+            Self::RecipientDeleted => "recipient_deleted",
+            Self::RecipientsImported => "recipients_imported",
         }
     }
 
@@ -163,6 +179,10 @@ impl AuditAction {
             Self::WarningReturned => "退回预警",
             Self::WarningSignedAlone => "值班预报员单独签发",
             Self::WarningReleased => "发布预警",
+            Self::RecipientAdded => "添加预警接收人",
+            Self::RecipientChanged => "修改预警接收人",
+            Self::RecipientDeleted => "删除预警接收人",
+            Self::RecipientsImported => "导入预警接收人",
         }
     }
 
@@ -192,6 +212,10 @@ impl AuditAction {
             Self::WarningReturned => "Warning returned",
             Self::WarningSignedAlone => "Warning signed alone",
             Self::WarningReleased => "Warning released",
+            Self::RecipientAdded => "Recipient added",
+            Self::RecipientChanged => "Recipient changed",
+            Self::RecipientDeleted => "Recipient deleted",
+            Self::RecipientsImported => "Recipients imported",
         }
     }
 

@@ -257,6 +257,17 @@ codes! {
     ChannelTooLong = "channel_too_long" ["channel", "bytes", "limit"] "the {channel} text has {bytes} bytes; at most {limit}";
     /// 422: a template field over its limit.
     TemplateFieldTooLong = "template_field_too_long" ["field", "chars", "limit"] "template field {field} has {chars} characters; at most {limit}";
+    // Recipients (personal data: no parameter ever carries a name or a number).
+    /// 400: a recipient field that breaks its rule.
+    InvalidRecipient = "invalid_recipient" ["field"] "the recipient's {field} breaks its rule: a name of 1–32 characters, a mainland mobile number, a township of this county (or county) fitting the group, at least one channel";
+    /// 404: no such recipient.
+    UnknownRecipient = "unknown_recipient" ["id"] "no recipient {id}";
+    /// 409: the recipient changed since the caller read it.
+    RecipientChanged = "recipient_changed" ["id", "version"] "recipient {id} was changed by someone else (it is now at version {version}); read it again";
+    /// 409: another recipient has the number.
+    PhoneTaken = "phone_taken" ["id"] "the phone number belongs to recipient {id} already";
+    /// 400: an import body that is not a readable CSV or .xlsx file.
+    RecipientsFileUnreadable = "recipients_file_unreadable" ["format"] "the body is not a readable {format} file";
 }
 
 impl Code {

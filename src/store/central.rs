@@ -52,6 +52,7 @@ mod network_store;
 mod observation_store;
 pub mod outbox;
 mod qc;
+pub mod recipients;
 mod schema;
 pub mod snapshot;
 #[cfg(test)]
@@ -77,6 +78,7 @@ pub use maintenance_store::MaintenanceStore;
 pub use network_store::NetworkStore;
 pub use observation_store::ObservationStore;
 pub use qc::QcWork;
+pub use recipients::RecipientStore;
 pub use schema::MIGRATIONS;
 pub use snapshot::{SnapshotStore, Trimmed};
 pub use warning_store::WarningStore;
@@ -102,6 +104,7 @@ pub trait CentralStore:
     + AuditStore
     + SnapshotStore
     + WarningStore
+    + RecipientStore
     + Send
     + Sync
     + fmt::Debug
@@ -118,6 +121,7 @@ impl<T> CentralStore for T where
         + AuditStore
         + SnapshotStore
         + WarningStore
+        + RecipientStore
         + Send
         + Sync
         + fmt::Debug

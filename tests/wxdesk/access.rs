@@ -56,6 +56,7 @@ fn probe(
             .patch(url)
             .json(&json!({"to": "2026-11-27T09:30:00Z"})),
         (Verb::Patch, _) => client.patch(url).json(&json!({})),
+        (Verb::Put, _) => client.put(url).json(&json!({})),
         (Verb::Delete, _) => client.delete(url),
     }
 }

@@ -24,6 +24,7 @@ mod openapi_constraints;
 mod outbox;
 mod outbox_receipts;
 mod protocol;
+mod recipients;
 mod refusals;
 mod security;
 mod session;

@@ -15,9 +15,14 @@ use wxdesk::domain::history::{
     ViewRequest,
 };
 use wxdesk::domain::qc::{QcFlags, QcTest};
+use wxdesk::domain::recipients;
 use wxdesk::domain::warning::approval::DraftState;
 use wxdesk::domain::{Element, Source, Timestamp};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
+use wxdesk::protocol::recipients::{
+    ImportedLineDto, LineProblemDto, RecipientCount, RecipientCounts, RecipientDto,
+    RecipientImportReport, RecipientInput, RecipientList,
+};
 use wxdesk::protocol::snapshot::{ChunkPage, RollupPage, RollupSeries, SnapshotHead};
 use wxdesk::protocol::warnings::{SignalSetDto, UpstreamList, UpstreamWarning};
 use wxdesk::protocol::*;
@@ -162,7 +167,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 85] = [
+    let table: [(&str, Check); 96] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -251,6 +256,17 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("SignalSet", round_trip::<SignalSetDto>),
         ("OutboxSummary", round_trip::<OutboxSummary>),
         ("OutboxCount", round_trip::<OutboxCount>),
+        ("RecipientGroup", round_trip::<recipients::Group>),
+        ("RecipientDuty", round_trip::<recipients::Duty>),
+        ("RecipientField", round_trip::<recipients::Field>),
+        ("Recipient", round_trip::<RecipientDto>),
+        ("RecipientInput", round_trip::<RecipientInput>),
+        ("RecipientList", round_trip::<RecipientList>),
+        ("RecipientCount", round_trip::<RecipientCount>),
+        ("RecipientCounts", round_trip::<RecipientCounts>),
+        ("RecipientLineProblem", round_trip::<LineProblemDto>),
+        ("RecipientImportedLine", round_trip::<ImportedLineDto>),
+        ("RecipientImportReport", round_trip::<RecipientImportReport>),
     ];
     BTreeMap::from(table)
 }

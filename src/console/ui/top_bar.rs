@@ -228,7 +228,8 @@ pub fn offered(capability: Capability) -> bool {
         Capability::CommandRelays
         | Capability::ManageDevices
         | Capability::IngestObservations
-        | Capability::EnterObservations => false,
+        | Capability::EnterObservations
+        | Capability::ManageRecipients => false,
     }
 }
 

@@ -198,6 +198,21 @@ pub enum AuditDetail {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cause: Option<CodedCause>,
     },
+    /// A recipient was added, changed or deleted: which fields (codes such as `phone`),
+    /// never their values — a number is personal data and the log is kept for years.
+    RecipientFields {
+        /// The fields set or changed.
+        fields: Vec<String>,
+    },
+    /// Recipients were imported from a file.
+    RecipientsImported {
+        /// `csv` or `xlsx`.
+        format: String,
+        /// Recipients stored.
+        imported: usize,
+        /// Lines refused.
+        refused: usize,
+    },
     /// The chain is sealed with a key from this entry on.
     AuditKeyIntroduced {
         /// The key's fingerprint ([`super::AuditKey::fingerprint`]).

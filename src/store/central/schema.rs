@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 14] = [
+pub const MIGRATIONS: [Migration; 15] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -107,6 +107,10 @@ pub const MIGRATIONS: [Migration; 14] = [
     Migration {
         name: "inbound messages (SMS replies, followers' answers)",
         sql: super::outbox::inbound::SCHEMA,
+    },
+    Migration {
+        name: "warning recipients",
+        sql: super::recipients::SCHEMA,
     },
 ];
 

@@ -222,6 +222,18 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
             maintenance(language, detail)
         }
         D::FileImported { .. } | D::FileRefused { .. } => file(language, detail),
+        D::RecipientFields { fields } if zh => format!("字段：{}", fields.join("、")),
+        D::RecipientFields { fields } => format!("fields: {}", fields.join(", ")),
+        D::RecipientsImported {
+            format,
+            imported,
+            refused,
+        } if zh => format!("{format} 文件：导入 {imported} 人，拒收 {refused} 行"),
+        D::RecipientsImported {
+            format,
+            imported,
+            refused,
+        } => format!("{format} file: {imported} imported, {refused} lines refused"),
         D::AuditKeyIntroduced { fingerprint } if zh => {
             format!("自此条起以密钥封存，密钥指纹 {fingerprint}")
         }
