@@ -353,3 +353,42 @@ async fn a_wrong_password_is_retried_and_never_shown() {
     }
     assert!(smsc.submits().is_empty());
 }
+
+#[tokio::test]
+async fn refusals_are_named_and_a_refused_second_part_is_unknown() {
+    // Submits 1 (row A's only part) and 3 (row B's second part) are refused.
+    for (nth, want_a, want_b) in [
+        ("1:0x0b", OutboxState::Failed, OutboxState::Sent),
+        ("3:0x58", OutboxState::Sent, OutboxState::Unknown),
+    ] {
+        let Some(smsc) = Smsc::start(&[("SMSC_REFUSE_NTH", nth)]) else {
+            return;
+        };
+        let s = setup(&smsc);
+        let a = enqueue(&s.outbox, "13500000001", "【清流气象】高温橙色预警");
+        let b = enqueue(&s.outbox, "13500000002", golden()["text"].as_str().unwrap());
+        let clock: SharedClock = s.clock.clone();
+        dispatch::dispatch_once(&s.outbox, &s.provider, &clock, &dispatch_config(1))
+            .await
+            .unwrap();
+        let (state_a, reason_a) = state(&s.outbox, a);
+        let (state_b, reason_b) = state(&s.outbox, b);
+        assert_eq!((state_a, state_b), (want_a, want_b), "{nth}");
+        if want_a == OutboxState::Failed {
+            assert_eq!(reason_a.as_deref(), Some("ESME_RINVDSTADR"));
+        } else {
+            let reason = reason_b.unwrap();
+            assert!(
+                reason.contains("part 2 of 2 answered ESME_RTHROTTLED"),
+                "{reason}"
+            );
+        }
+        let statuses: Vec<String> = smsc.submits().into_iter().map(|p| p.status).collect();
+        let refused = statuses.iter().filter(|s| *s == "refused").count();
+        assert_eq!(
+            (refused, statuses.len()),
+            (1, 3),
+            "nothing resent: {statuses:?}"
+        );
+    }
+}

@@ -5,6 +5,7 @@
 //   SMSC_THROTTLE=N         answer ESME_RTHROTTLED (0x58) above N submit_sm in one second
 //   SMSC_UNDELIV=a,b        receipts for these destinations say UNDELIV (others DELIVRD)
 //   SMSC_DROP_AFTER=N       destroy the link on the Nth submit_sm, unanswered (once)
+//   SMSC_REFUSE_NTH=N:S     answer the Nth submit_sm with command_status S (e.g. 2:0x58)
 //   SMSC_SYSTEM_ID / SMSC_PASSWORD   the only credentials accepted (default: accept any)
 // Commands on stdin, one a line: `mo <from> <text>` sends a mobile-originated UCS-2
 // deliver_sm to every bound session.
@@ -18,6 +19,7 @@ const logPath = env.SMSC_LOG || '';
 const throttle = Number(env.SMSC_THROTTLE || 0);
 const undeliv = new Set((env.SMSC_UNDELIV || '').split(',').filter(Boolean));
 const dropAfter = Number(env.SMSC_DROP_AFTER || 0);
+const [refuseNth, refuseStatus] = (env.SMSC_REFUSE_NTH || '0:0').split(':').map(Number);
 
 // Keep each PDU's raw bytes: the log shows short_message exactly as it arrived.
 const originalFromBuffer = smpp.PDU.prototype.fromBuffer;
@@ -72,17 +74,21 @@ function onSubmit(session, pdu) {
   submits += 1;
   const hex = rawShortMessage(pdu.raw).toString('hex');
   const dropping = dropAfter && submits === dropAfter;
-  const busy = !dropping && throttled();
-  const id = dropping || busy ? null : String(nextId++);
+  const refused = submits === refuseNth ? refuseStatus : 0;
+  const busy = !dropping && !refused && throttled();
+  const id = dropping || busy || refused ? null : String(nextId++);
   if (logPath) {
     fs.appendFileSync(logPath, JSON.stringify({
       message_id: id, destination: pdu.destination_addr, short_message: hex,
       esm_class: pdu.esm_class, data_coding: pdu.data_coding,
-      status: dropping ? 'dropped' : busy ? 'throttled' : 'accepted',
+      status: dropping ? 'dropped' : busy ? 'throttled' : refused ? 'refused' : 'accepted',
     }) + '\n');
   }
   if (dropping) { session.destroy(); return; }
-  if (busy) { session.send(pdu.response({ command_status: 0x58 })); return; }
+  if (busy || refused) {
+    session.send(pdu.response({ command_status: refused || 0x58 }));
+    return;
+  }
   session.send(pdu.response({ message_id: id }), () => {
     if (pdu.registered_delivery & 1) receipt(session, pdu, id);
   });
