@@ -2,7 +2,8 @@
 //! started on 127.0.0.1 by each test), through the real outbox and dispatch pass: a 2-part
 //! Chinese message reassembled with its UDH, receipts settling rows delivered or failed,
 //! throttled rows retried and none lost, a dropped link leaving its row `unknown` and nothing
-//! submitted twice, a reply reported, and the password kept out of errors and Debug.
+//! submitted twice, a reply reported, the password kept out of errors and Debug, and the
+//! dispatcher keeping `concurrency` calls in flight.
 
 pub(crate) mod peer;
 
@@ -391,4 +392,37 @@ async fn refusals_are_named_and_a_refused_second_part_is_unknown() {
             "nothing resent: {statuses:?}"
         );
     }
+}
+
+/// Passes only when `n` calls are in flight together.
+struct Together(tokio::sync::Barrier);
+
+impl Provider for Together {
+    fn send<'a>(
+        &'a self,
+        row: &'a wxdesk::store::central::outbox::OutboxRow,
+    ) -> dispatch::ProviderCall<'a> {
+        Box::pin(async move {
+            self.0.wait().await;
+            Ok(format!("p-{}", row.id))
+        })
+    }
+}
+
+#[tokio::test]
+async fn dispatch_hands_over_concurrency_rows_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Arc::new(SqliteOutbox::open(&fresh_db(dir.path())).unwrap());
+    for i in 0..6 {
+        enqueue(&outbox, &format!("1350000010{i}"), "测试");
+    }
+    let clock: SharedClock = ManualClock::new(Timestamp(T0));
+    let provider = Together(tokio::sync::Barrier::new(3));
+    // With one call at a time the barrier of three would never open.
+    let config = dispatch_config(3);
+    let pass = dispatch::dispatch_once(&outbox, &provider, &clock, &config);
+    let done = tokio::time::timeout(Duration::from_secs(20), pass)
+        .await
+        .expect("three in flight");
+    assert_eq!(done.unwrap().sent, 6);
 }
