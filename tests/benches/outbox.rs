@@ -66,6 +66,7 @@ async fn main() {
         retry_cap_ms: 60_000,
         failpoints: Failpoints::none(),
         kind: None,
+        concurrency: 1,
     };
     let started = Instant::now();
     let mut sent = 0;

@@ -30,6 +30,7 @@ mod security;
 mod session;
 mod signal_sets;
 mod sim;
+mod smpp;
 mod sync;
 mod ui;
 mod ui_access;

@@ -50,6 +50,7 @@ pub(crate) fn config(owner: &str, failpoints: Failpoints) -> DispatchConfig {
         retry_cap_ms: 60_000,
         failpoints,
         kind: None,
+        concurrency: 1,
     }
 }
 

@@ -10,6 +10,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::stream::{self, StreamExt as _};
+
 use crate::central::failpoint::{Failpoints, Tripped};
 use crate::domain::Timestamp;
 use crate::domain::outbox::retry_delay_ms;
@@ -74,6 +76,9 @@ pub struct DispatchConfig {
     pub retry_cap_ms: i64,
     /// The one outbox kind this dispatcher sends (`Some("sms")`), or every kind.
     pub kind: Option<String>,
+    /// Claimed rows handed over at once (1: one after the other). A channel with a window
+    /// (SMPP) keeps that many calls in flight on one link.
+    pub concurrency: usize,
     /// Armed failpoints (none in production unless `WXDESK_FAILPOINTS` says so).
     pub failpoints: Failpoints,
 }
@@ -141,15 +146,21 @@ pub async fn dispatch_once(
     })
     .await?;
     config.failpoints.hit(AFTER_CLAIM)?;
+    let calls = rows.iter().filter_map(|row| {
+        let lease = row.lease()?;
+        Some(hand_over(outbox, provider, clock, config, row, lease))
+    });
+    let mut steps = stream::iter(calls).buffer_unordered(config.concurrency.max(1));
     let mut done = Dispatched::default();
-    for row in rows {
-        let Some(lease) = row.lease() else { continue };
-        match hand_over(outbox, provider, clock, config, &row, lease).await {
+    while let Some(step) = steps.next().await {
+        match step {
             Ok(step) => step.count(&mut done),
             Err(DispatchError::Outbox(OutboxError::Fenced { id, .. })) => {
                 tracing::warn!(id, "outbox lease taken over; leaving the row to its holder");
                 done.fenced += 1;
             }
+            // Calls still in flight are dropped: their rows stay `sending` under the lease,
+            // and recovery settles them as it would after a crash.
             Err(other) => return Err(other),
         }
     }

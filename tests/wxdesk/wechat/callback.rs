@@ -43,6 +43,7 @@ async fn send_through_the_outbox(
         retry_cap_ms: 60_000,
         failpoints: Failpoints::none(),
         kind: None,
+        concurrency: 1,
     };
     let done = dispatch::dispatch_once(&outbox, wechat, &shared(clock), &config).await;
     assert_eq!(done.unwrap().sent, 1);

@@ -114,6 +114,7 @@ async fn the_21st_message_in_a_minute_is_paced_and_goes_after_the_window() {
         retry_cap_ms: 60_000,
         failpoints: Failpoints::none(),
         kind: None,
+        concurrency: 1,
     };
     let clock_handle = shared(&clock);
 
