@@ -23,7 +23,7 @@ use crate::central::channels::wechat::WechatConfig;
 
 pub mod channels;
 
-pub use channels::{ChannelSettings, SmsGateway, SmsSection, SmsSettings, Unread};
+pub use channels::{ChannelSettings, SmsGateway, SmsSection, SmsSettings};
 
 /// Where a central listens when neither file nor flag says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8640";

@@ -91,6 +91,7 @@ async fn run(messages: usize, text: &str) -> (f64, usize) {
         retry_base_ms: 1_000,
         retry_cap_ms: 60_000,
         kind: Some(SMS.into()),
+        concurrency: 1,
         failpoints: Failpoints::none(),
     };
     let started = Instant::now();

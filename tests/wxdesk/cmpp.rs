@@ -101,6 +101,7 @@ impl Rig {
             retry_base_ms: 1_000,
             retry_cap_ms: 60_000,
             kind: Some(SMS.into()),
+            concurrency: 1,
             failpoints: Failpoints::none(),
         };
         let clock: SharedClock = self.clock.clone();

@@ -1,12 +1,11 @@
 //! The channel sections of `central.toml`: `[wechat]` (the WeCom robots and the Official
 //! Account, [`WechatConfig`] as the channel reads it) and `[sms]` (which gateway, and its
-//! table). The SMS gateways' own tables are read by their channels; until they are plugged
-//! in here, a table is kept unread ([`Unread`]), printed without its values.
-
-use std::fmt;
+//! table: [`SmppConfig`] or [`CmppConfig`], each printing its secret as `***`).
 
 use serde::Deserialize;
 
+use crate::central::channels::cmpp::CmppConfig;
+use crate::central::channels::smpp::SmppConfig;
 use crate::central::channels::wechat::WechatConfig;
 
 /// `[sms]`: the one SMS gateway the central sends through.
@@ -16,9 +15,9 @@ pub struct SmsSection {
     /// Which protocol the bureau's gateway speaks.
     pub gateway: SmsGateway,
     /// `[sms.smpp]`: an SMPP 3.4 gateway.
-    pub smpp: Option<Unread>,
+    pub smpp: Option<SmppConfig>,
     /// `[sms.cmpp]`: a CMPP 2.0 gateway (China Mobile).
-    pub cmpp: Option<Unread>,
+    pub cmpp: Option<CmppConfig>,
 }
 
 /// The protocol of the SMS gateway.
@@ -41,25 +40,13 @@ impl SmsGateway {
     }
 }
 
-/// A gateway's table as written, until its channel reads it: `Debug` shows its keys only,
-/// since its values hold passwords.
-#[derive(Clone, PartialEq, Deserialize)]
-#[serde(transparent)]
-pub struct Unread(pub toml::Table);
-
-impl fmt::Debug for Unread {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
-    }
-}
-
 /// The SMS gateway chosen, with its table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum SmsSettings {
     /// `gateway = "smpp"` and `[sms.smpp]`.
-    Smpp(Unread),
+    Smpp(SmppConfig),
     /// `gateway = "cmpp"` and `[sms.cmpp]`.
-    Cmpp(Unread),
+    Cmpp(CmppConfig),
 }
 
 impl SmsSettings {
@@ -124,22 +111,19 @@ impl ChannelSettings {
 
 fn sms_settings(section: SmsSection) -> Result<SmsSettings, String> {
     let key = section.gateway.key();
-    let (chosen, other, other_key) = match section.gateway {
-        SmsGateway::Smpp => (section.smpp, section.cmpp, SmsGateway::Cmpp.key()),
-        SmsGateway::Cmpp => (section.cmpp, section.smpp, SmsGateway::Smpp.key()),
+    let needs = || format!("[sms] gateway = \"{key}\" needs an [sms.{key}] table");
+    let stray = |other: &str| {
+        format!(
+            "[sms] gateway = \"{key}\", but an [sms.{other}] table is given: remove it or \
+             choose gateway = \"{other}\""
+        )
     };
-    if other.is_some() {
-        return Err(format!(
-            "[sms] gateway = \"{key}\", but an [sms.{other_key}] table is given: remove it or \
-             choose gateway = \"{other_key}\""
-        ));
+    match section.gateway {
+        SmsGateway::Smpp if section.cmpp.is_some() => Err(stray(SmsGateway::Cmpp.key())),
+        SmsGateway::Cmpp if section.smpp.is_some() => Err(stray(SmsGateway::Smpp.key())),
+        SmsGateway::Smpp => section.smpp.map(SmsSettings::Smpp).ok_or_else(needs),
+        SmsGateway::Cmpp => section.cmpp.map(SmsSettings::Cmpp).ok_or_else(needs),
     }
-    let table =
-        chosen.ok_or_else(|| format!("[sms] gateway = \"{key}\" needs an [sms.{key}] table"))?;
-    Ok(match section.gateway {
-        SmsGateway::Smpp => SmsSettings::Smpp(table),
-        SmsGateway::Cmpp => SmsSettings::Cmpp(table),
-    })
 }
 
 /// What the channel's own types do not refuse: a `[wechat]` that sends nothing, a robot

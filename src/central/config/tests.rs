@@ -51,7 +51,7 @@ fn the_readme_example_parses_into_every_setting() {
     let Some(SmsSettings::Smpp(smpp)) = &settings.channels.sms else {
         panic!("{:?}", settings.channels.sms)
     };
-    assert_eq!(smpp.0["system_id"].as_str(), Some("qlqxj"));
+    assert_eq!(smpp.system_id, "qlqxj");
     let warnings = &settings.warnings;
     assert_eq!(
         (warnings.issuer_name.as_str(), warnings.issuer_code.as_str()),
@@ -154,7 +154,7 @@ fn a_password_is_shown_nowhere() {
     let text = "sms.smpp = { password = 1 }\nsms.gateway = 2718\n";
     let error = parse(text, "central.toml").unwrap_err().to_string();
     assert!(!error.contains("2718"), "{error}");
-    let text = "[sms]\ngateway = \"smpp\"\n[sms.smpp]\npassword = \"p-4242\"\n";
+    let text = "[sms]\ngateway = \"smpp\"\n[sms.smpp]\npassword = \"p-4242\"\nhost = \"127.0.0.1\"\nport = 2775\nsystem_id = \"s\"\nsource_addr = \"1069\"\n";
     let settings = ServeSettings::merge(Some(parse(text, "c").unwrap()), Overrides::default());
     let shown = format!(
         "{:?} {}",
@@ -169,7 +169,7 @@ fn a_bad_channel_section_stops_the_start_naming_its_key() {
     let table = [
         ("[sms]\ngateway = \"smpp\"\n", "needs an [sms.smpp] table"),
         (
-            "[sms]\ngateway = \"cmpp\"\n[sms.cmpp]\na = 1\n[sms.smpp]\nb = 2\n",
+            "[sms]\ngateway = \"cmpp\"\n[sms.cmpp]\nhost = \"h\"\nport = 1\nsource_addr = \"901234\"\nshared_secret = \"s\"\nservice_id = \"s\"\nsrc_id = \"1069\"\n[sms.smpp]\npassword = \"p\"\nhost = \"127.0.0.1\"\nport = 2775\nsystem_id = \"s\"\nsource_addr = \"1069\"\n",
             "an [sms.smpp] table is given",
         ),
         ("[wechat]\n", "[wechat] configures neither"),

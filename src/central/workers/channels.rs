@@ -22,6 +22,8 @@ use tokio::sync::{Notify, mpsc};
 
 use super::dispatch::{self, DispatchConfig, Dispatched, Provider};
 use super::{WorkerContext, WorkerSpec};
+use crate::central::channels::cmpp::CmppProvider;
+use crate::central::channels::smpp::SmppProvider;
 use crate::central::channels::wechat::{self, Hidden, RobotProvider, TemplateProvider};
 use crate::central::channels::{ChannelReport, SMS, WECHAT, WECOM};
 use crate::central::config::{ChannelSettings, SmsSettings};
@@ -77,6 +79,7 @@ pub fn dispatch_config(
         retry_base_ms: 5_000,
         retry_cap_ms: 10 * 60_000,
         kind: Some(kind.to_owned()),
+        concurrency: 1,
         failpoints: failpoints.clone(),
     }
 }
@@ -131,8 +134,9 @@ impl ChannelSet {
             }
         }
         if let Some(sms) = &settings.sms {
-            let (provider, longest_call_ms) = sms_provider(sms, set.report_sender())?;
+            let (provider, longest_call_ms, window) = sms_provider(sms, set.report_sender(), clock);
             set.add(SMS, provider, longest_call_ms, failpoints);
+            set.concurrent(SMS, window);
         }
         Ok(set)
     }
@@ -151,6 +155,13 @@ impl ChannelSet {
             provider,
             dispatch: dispatch_config(kind, longest_call_ms, failpoints),
         });
+    }
+
+    /// Lets the dispatcher of `kind` hand over up to `calls` rows at once (a gateway's window).
+    pub fn concurrent(&mut self, kind: &str, calls: usize) {
+        for channel in self.channels.iter_mut().filter(|c| c.kind == kind) {
+            channel.dispatch.concurrency = calls.max(1);
+        }
     }
 
     /// Where a channel sends what it learns after a hand-over (receipts, replies).
@@ -181,18 +192,28 @@ impl ChannelSet {
     }
 }
 
-/// The SMS gateway's provider and its longest call. The SMPP and CMPP channels are plugged
-/// in here (each built with `reports`); until then a configured `[sms]` stops the start
-/// rather than leaving SMS rows queued for ever.
+/// The most parts a warning's SMS is sent in: the lease of a CMPP call is sized for it.
+const MOST_SMS_PARTS: u64 = 8;
+
+/// The SMS gateway's provider, its longest call and how many calls it takes at once (its
+/// window: parts of several messages in flight on one session).
 fn sms_provider(
     sms: &SmsSettings,
     reports: mpsc::Sender<ChannelReport>,
-) -> Result<(Arc<dyn Provider>, i64), String> {
-    drop(reports);
-    Err(format!(
-        "[sms] gateway = \"{}\": this build has no such SMS channel yet",
-        sms.key()
-    ))
+    clock: &SharedClock,
+) -> (Arc<dyn Provider>, i64, usize) {
+    match sms {
+        SmsSettings::Smpp(config) => (
+            Arc::new(SmppProvider::new(config.clone(), reports, clock.clone())),
+            config.longest_call_ms(),
+            config.window.max(1),
+        ),
+        SmsSettings::Cmpp(config) => (
+            Arc::new(CmppProvider::new(config.clone(), clock.clone(), reports)),
+            i64::try_from(config.longest_call_ms(MOST_SMS_PARTS)).unwrap_or(i64::MAX),
+            config.window.max(1),
+        ),
+    }
 }
 
 /// Wakes each kind's dispatcher; a wake while it is busy is kept for its next wait.

@@ -146,10 +146,14 @@ pub async fn dispatch_once(
     })
     .await?;
     config.failpoints.hit(AFTER_CLAIM)?;
-    let calls = rows.iter().filter_map(|row| {
-        let lease = row.lease()?;
-        Some(hand_over(outbox, provider, clock, config, row, lease))
-    });
+    // A loop, not a closure: the futures borrow `rows`, and a closure's borrow would not be
+    // general enough for a dispatcher spawned as a worker.
+    let mut calls = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(lease) = row.lease() {
+            calls.push(hand_over(outbox, provider, clock, config, row, lease));
+        }
+    }
     let mut steps = stream::iter(calls).buffer_unordered(config.concurrency.max(1));
     let mut done = Dispatched::default();
     while let Some(step) = steps.next().await {
