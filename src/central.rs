@@ -422,6 +422,10 @@ pub async fn start(
     );
     let app = router(state.clone()).into_make_service_with_connect_info::<auth::Peer>();
     tokio::spawn(accounts::record_failed_logins_until_shutdown(state.clone()));
+    {
+        let state = state.clone();
+        tokio::spawn(async move { warnings::dispatch::sweep(&state).await });
+    }
     let mut stopping = state.watch_shutdown();
     let stop = async move {
         // Either the flag is raised or its sender is gone: both mean stop.

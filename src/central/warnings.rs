@@ -7,6 +7,7 @@
 //! ([`rules`]), which also logs the records for desks and writes the audit entry (no
 //! personal data: the record's id, never recipients).
 
+pub mod dispatch;
 mod export;
 pub mod rules;
 pub mod settings;
@@ -305,19 +306,8 @@ pub async fn release(
         },
     )
     .await?;
-    leave_the_building(&record);
+    dispatch::leave_the_building(&state, &record).await;
     Ok(Json(record))
-}
-
-/// The seam where a released warning leaves the building. Issue 12 puts its dispatch on the
-/// durable outbox here (moved into the release's transaction); today it is only logged.
-pub fn leave_the_building(record: &WarningRecord) {
-    tracing::info!(
-        id = %record.id,
-        cap = record.cap_identifier.as_deref().unwrap_or_default(),
-        practice = record.content.practice,
-        "warning released; dispatch is not built yet (issue 12)"
-    );
 }
 
 /// `GET /warnings/{id}/cap`: the CAP 1.2 XML of a released record.

@@ -242,7 +242,7 @@ impl SqliteCentralStore {
         let sealed = audit::is_sealed(&writer)?;
         Ok(Self {
             path: path.to_owned(),
-            writer: Mutex::new(writer),
+            writer: Mutex::new(immediate(writer)),
             readers: Mutex::new(Vec::new()),
             instance,
             read_only,
@@ -352,6 +352,15 @@ impl SqliteCentralStore {
         }
         result
     }
+}
+
+/// The central's writers share the file with the outbox's and the dispatchers' connections:
+/// a write transaction takes the write lock when it begins, so it waits its turn (the busy
+/// timeout) instead of failing with `SQLITE_BUSY` when another connection committed between
+/// its first read and its first write.
+pub(crate) fn immediate(mut conn: Connection) -> Connection {
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+    conn
 }
 
 impl Database for SqliteCentralStore {

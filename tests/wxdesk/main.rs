@@ -40,6 +40,7 @@ mod ui_warnings_compose;
 mod ui_warnings_e2e;
 mod ui_warnings_suggest;
 mod upstream;
+mod warning_dispatch;
 mod warnings;
 mod wechat;
 mod wechat_double;

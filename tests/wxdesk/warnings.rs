@@ -43,7 +43,12 @@ pub fn content(action: &str, follows: Option<&str>, area: &[&str], sms: &str) ->
 }
 
 /// `POST path` with `body` as `role`: the status and the JSON answer.
-async fn post(central: &TestCentral, role: Role, path: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn post(
+    central: &TestCentral,
+    role: Role,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
     let response = client_with(&central.token(role).await)
         .post(central.url(path))
         .json(body)
@@ -58,7 +63,7 @@ fn refused(answer: &(u16, Value)) -> (u16, &str) {
     (answer.0, answer.1["error"].as_str().unwrap_or_default())
 }
 
-fn record(answer: &(u16, Value)) -> WarningRecord {
+pub(crate) fn record(answer: &(u16, Value)) -> WarningRecord {
     assert!(answer.0 < 300, "{answer:?}");
     serde_json::from_value(answer.1.clone()).expect("a warning record")
 }

@@ -188,7 +188,7 @@ impl SqliteOutbox {
             });
         }
         Ok(Self {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(super::immediate(conn)),
         })
     }
 

@@ -1,0 +1,128 @@
+//! A released warning leaves the building: recipients kept on the central, a warning drafted,
+//! approved and released over HTTP, and a central configured with `[sms.smpp]` sends one SMS
+//! to each addressed person — and to nobody else — to the npm `smpp` SMSC on 127.0.0.1, whose
+//! receipts then settle every row `delivered`. Practice warnings reach the bureau's staff only.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wxdesk::central::channels::smpp::{Hidden, SmppConfig};
+use wxdesk::central::config::{ChannelSettings, SmsGateway, SmsSection};
+use wxdesk::domain::access::Role;
+
+use crate::smpp::peer::Smsc;
+use crate::support::TestCentral;
+use crate::warnings::{content, post, record};
+
+const LONGJIN: &str = "350423100";
+const SONGXI: &str = "350423101";
+
+fn sms_settings(smsc: &Smsc) -> ChannelSettings {
+    let smpp = SmppConfig {
+        host: "127.0.0.1".to_owned(),
+        port: smsc.port,
+        system_id: "qlqx".to_owned(),
+        password: Hidden::new("pw9Qx7z"),
+        system_type: String::new(),
+        source_addr: "106900001".to_owned(),
+        window: 10,
+        max_submits_per_second: None,
+        connect_timeout_ms: 5_000,
+        response_timeout_ms: 10_000,
+        enquire_link_ms: 30_000,
+    };
+    let sms = SmsSection {
+        gateway: SmsGateway::Smpp,
+        smpp: Some(smpp),
+        cmpp: None,
+    };
+    ChannelSettings::new(None, Some(sms)).unwrap()
+}
+
+/// (township, group, duty, number): who the bureau keeps.
+const PEOPLE: [(&str, &str, &str, &str); 5] = [
+    (LONGJIN, "township_leaders", "head", "13800000001"),
+    (LONGJIN, "informants", "informant", "13800000002"),
+    (SONGXI, "township_leaders", "head", "13800000003"),
+    ("county", "county", "flood_control", "13800000004"),
+    ("county", "bureau_staff", "bureau_staff", "13800000005"),
+];
+
+async fn keep_people(central: &TestCentral) {
+    for (i, (township, group, duty, phone)) in PEOPLE.iter().enumerate() {
+        let person = json!({
+            "name": format!("接收人{i}"), "township": township, "group": group,
+            "duty": duty, "phone": phone,
+        });
+        let (status, answer) = post(central, Role::Supervisor, "/recipients", &person).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+}
+
+/// Drafted by the forecaster for `groups`, approved and released by the supervisor.
+async fn release(central: &TestCentral, groups: &[String], practice: bool) -> String {
+    let mut body = content("issue", None, &[LONGJIN], "发布暴雨黄色预警信号：测试。");
+    body["recipient_groups"] = json!(groups);
+    body["practice"] = json!(practice);
+    if practice {
+        body["texts"]["sms"] =
+            json!("【清流气象】【演练】清流县气象台发布暴雨黄色预警信号：测试。");
+    }
+    let drafted = record(&post(central, Role::DutyForecaster, "/warnings", &body).await);
+    let pin = json!({"pin": drafted.pin});
+    let path = |step: &str| format!("/warnings/{}/{step}", drafted.id);
+    record(&post(central, Role::Supervisor, &path("approve"), &pin).await);
+    record(&post(central, Role::Supervisor, &path("release"), &pin).await);
+    drafted.id
+}
+
+/// The numbers the SMSC has received, once `n` have arrived (bounded wait on its log).
+fn received(smsc: &Smsc, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut got: Vec<String> = smsc.submits().into_iter().map(|s| s.destination).collect();
+        if got.len() >= n || Instant::now() > deadline {
+            got.sort();
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn sms_states(central: &TestCentral) -> Value {
+    let client = crate::support::client_with(&central.token(Role::Supervisor).await);
+    let (_, summary) = central.get_json(&client, "/outbox/summary").await;
+    summary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_released_warning_reaches_its_recipients_by_sms_and_nobody_else() {
+    let Some(smsc) = Smsc::start(&[]) else { return };
+    let settings = sms_settings(&smsc);
+    let central = TestCentral::start_with(wxdesk::central::DEFAULT_KEEP_ALIVE, |config| {
+        config.channels = settings;
+    })
+    .await;
+    keep_people(&central).await;
+    let groups = vec![format!("town:{LONGJIN}:leaders"), "county:all".to_owned()];
+    release(&central, &groups, false).await;
+    assert_eq!(received(&smsc, 2), ["8613800000001", "8613800000004"]);
+    // The practice run: only the bureau's staff, whatever groups it names.
+    release(&central, &groups, true).await;
+    assert_eq!(
+        received(&smsc, 3),
+        ["8613800000001", "8613800000004", "8613800000005"]
+    );
+    // Receipts come back: every row ends delivered.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let summary = sms_states(&central).await;
+        if summary["counts"]
+            == json!([{"kind": "sms", "state": "delivered", "count": 3, "note": null}])
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "rows not delivered: {summary}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
