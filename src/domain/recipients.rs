@@ -75,6 +75,20 @@ coded! {
     }
 }
 
+impl Group {
+    /// The composer's name of the group kind chosen per township (`town:{code}:{kind}`);
+    /// `None` for the county's people (the composer's `county:all`).
+    pub const fn composer_kind(self) -> Option<&'static str> {
+        match self {
+            Self::TownshipLeaders => Some("leaders"),
+            Self::Informants => Some("informants"),
+            Self::TeaEnterprises => Some("tea"),
+            Self::BureauStaff => Some("staff"),
+            Self::County => None,
+        }
+    }
+}
+
 coded! {
     /// What a recipient is called on for in 叫应: the call list draws on it with the township.
     Duty {

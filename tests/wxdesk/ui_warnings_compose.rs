@@ -8,6 +8,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use wxdesk::console::app::App;
 use wxdesk::console::backend::{BackendEnds, Link};
+use wxdesk::console::messages::warnings::RecipientCount;
 use wxdesk::console::messages::{
     AuthEvent, Command, Event, LinkStatus, SyncEvent, WarningCommand, WarningEvent,
 };
@@ -15,6 +16,7 @@ use wxdesk::console::ui::fonts;
 use wxdesk::console::ui::i18n::Language;
 use wxdesk::console::ui::warnings::text::{self, WarningsText};
 use wxdesk::domain::access::Role;
+use wxdesk::domain::recipients::Group;
 use wxdesk::domain::time::SharedClock;
 use wxdesk::domain::warning::Level;
 use wxdesk::domain::warning::sms;
@@ -103,6 +105,17 @@ impl Desk {
     }
 }
 
+/// The central's count of one township's group.
+fn kept(township: &str, group: Group, active: u64, villages: u64) -> RecipientCount {
+    RecipientCount {
+        township: township.to_owned(),
+        group,
+        active,
+        inactive: 0,
+        villages,
+    }
+}
+
 fn t() -> &'static WarningsText {
     text::text(Language::Zh)
 }
@@ -118,7 +131,21 @@ fn a_forecaster_composes_checks_and_saves_a_rainstorm_yellow_draft() {
     assert!(desk.shows(t().pick_first));
     desk.pick_rain_yellow();
     assert!(desk.shows("2 个乡镇"), "two townships counted");
-    assert!(desk.shows(t().recipients_pending));
+    assert!(desk.shows(t().recipients_unknown));
+    // The central's counts arrive: the chosen groups (leaders, informants) of the chosen
+    // townships count, the others do not; an empty list says so.
+    desk.send(Event::Warnings(WarningEvent::RecipientCounts(Vec::new())));
+    desk.harness.run();
+    assert!(desk.shows(t().recipients_none_kept));
+    desk.send(Event::Warnings(WarningEvent::RecipientCounts(vec![
+        kept("350423101", Group::TownshipLeaders, 3, 0),
+        kept("350423101", Group::Informants, 12, 11),
+        kept("350423106", Group::TeaEnterprises, 5, 4),
+        kept("350423100", Group::Informants, 9, 9),
+        kept("county", Group::County, 4, 0),
+    ])));
+    desk.harness.run();
+    assert!(desk.shows("接收人：15 人 · 11 个村（居）"));
     // The forecast is still a placeholder: the SMS shows the gap and the finding blocks.
     let gap = expected_sms("【预计未来……小时……，请注意防范。】");
     assert!(desk.shows(&format!(

@@ -26,17 +26,6 @@ use super::super::core::AppState;
 /// The composer's county-wide group.
 const COUNTY_GROUP: &str = "county:all";
 
-/// The composer's name for a group kind (`town:{code}:{kind}`).
-const fn group_kind(group: Group) -> Option<&'static str> {
-    match group {
-        Group::TownshipLeaders => Some("leaders"),
-        Group::Informants => Some("informants"),
-        Group::TeaEnterprises => Some("tea"),
-        Group::BureauStaff => Some("staff"),
-        Group::County => None,
-    }
-}
-
 /// Whether `recipient` is one the warning's `groups` address (or, for practice, a test
 /// recipient).
 pub fn addressed(groups: &BTreeSet<String>, practice: bool, recipient: &Recipient) -> bool {
@@ -50,7 +39,7 @@ pub fn addressed(groups: &BTreeSet<String>, practice: bool, recipient: &Recipien
     if r.group == Group::County {
         return groups.contains(COUNTY_GROUP);
     }
-    match (&r.township, group_kind(r.group)) {
+    match (&r.township, r.group.composer_kind()) {
         (Some(town), Some(kind)) => groups.contains(&format!("town:{}:{kind}", town.0)),
         _ => false,
     }

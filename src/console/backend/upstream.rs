@@ -20,6 +20,7 @@ use super::session::{Emitter, Session};
 use super::signals;
 use crate::console::messages::warnings::DeskSignalSet;
 use crate::console::messages::{Event, WarningEvent};
+use crate::protocol::recipients::RecipientCounts;
 use crate::protocol::warnings::{UpstreamList, UpstreamWarning};
 use crate::store::cache::CacheDb;
 
@@ -28,6 +29,9 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// The path of the route.
 const PATH: &str = "/warnings/upstream";
+
+/// How many people the central keeps per township and group (the composer's live count).
+const COUNTS_PATH: &str = "/recipients/counts";
 
 /// `GET /warnings/upstream`: the city's and province's warnings in force.
 pub async fn fetch_upstream(client: &CentralClient) -> Result<Vec<UpstreamWarning>, ClientError> {
@@ -131,6 +135,14 @@ impl UpstreamService {
             .clone();
         if let Some(set) = signals::refresh(&client, &self.cache, held.as_deref()).await {
             self.hand_over(set).await;
+        }
+        match client.get_json::<RecipientCounts>(COUNTS_PATH, &[]).await {
+            Ok(counts) => {
+                self.emit(WarningEvent::RecipientCounts(counts.counts))
+                    .await
+            }
+            // The composer keeps the last counts; the link status says why.
+            Err(error) => tracing::debug!(%error, "the recipient counts were not fetched"),
         }
         match fetch_upstream(&client).await {
             Ok(warnings) => self.emit(WarningEvent::Upstream(warnings)).await,

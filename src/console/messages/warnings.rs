@@ -5,6 +5,7 @@
 
 // Re-exported: the views name the records they show through the messages that carry them
 // (the UI may not reach into the protocol layer).
+pub use crate::protocol::recipients::RecipientCount;
 pub use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
 
 /// A draft kept on this desk: the composition as the forecaster left it.
@@ -117,6 +118,8 @@ pub enum WarningEvent {
     Upstream(Vec<UpstreamWarning>),
     /// The signal set the central judges by (kept from before, or fetched anew).
     SignalSet(Box<DeskSignalSet>),
+    /// How many people the central keeps per township and group (counts, never names).
+    RecipientCounts(Vec<RecipientCount>),
     /// The CAP hand-over file: where it was written, or why it was not. Kept apart from
     /// [`WarningEvent::Refused`] so the NOT YET SENT notice it belongs to stays up.
     CapSaved(Result<String, String>),

@@ -1,6 +1,7 @@
 //! What the desk knows of warnings: its own drafts, the central's records as synced, and the
 //! city's and province's warnings in force.
 
+use crate::console::messages::warnings::RecipientCount;
 use crate::console::messages::{DeskDraft, WarningEvent};
 use crate::protocol::warnings::{UpstreamWarning, WarningRecord};
 
@@ -28,6 +29,8 @@ pub struct WarningsState {
     pub refusal: Option<WarningRefusal>,
     /// The last CAP hand-over file written (its path), or why it was not.
     pub saved_cap: Option<Result<String, String>>,
+    /// People kept per township and group, once the central has said.
+    pub recipient_counts: Option<Vec<RecipientCount>>,
 }
 
 impl WarningsState {
@@ -78,6 +81,7 @@ impl WarningsState {
             }
             WarningEvent::Upstream(upstream) => self.upstream = upstream,
             WarningEvent::CapSaved(saved) => self.saved_cap = Some(saved),
+            WarningEvent::RecipientCounts(counts) => self.recipient_counts = Some(counts),
             // The suggestions' (AppState routes it there).
             WarningEvent::SignalSet(_) => {}
         }

@@ -137,7 +137,8 @@ fn compose_ui(
         .follows
         .as_deref()
         .and_then(|id| warnings.records.iter().find(|r| r.id == id));
-    form::area_ui(ui, t, draft, &scene.state.network, followed);
+    let counts = warnings.recipient_counts.as_deref();
+    form::area_ui(ui, t, draft, &scene.state.network, (followed, counts));
     form::times_ui(ui, t, draft, scene.now);
     ui.separator();
     let network = &scene.state.network;

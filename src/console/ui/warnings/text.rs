@@ -64,7 +64,11 @@ texts! {
     townships_unit: "个乡镇", "townships";
     stations_unit: "个站", "stations";
     villages_unit: "个村（居）", "villages";
-    recipients_pending: "接收人：待配置（#12）", "Recipients: to be configured (#12)";
+    recipients: "接收人", "Recipients";
+    people_unit: "人", "people";
+    recipients_unknown: "接收人：尚未取得中心的名单", "Recipients: not yet heard from the central";
+    recipients_none_kept: "接收人：中心尚未录入名单", "Recipients: the central keeps no list yet";
+    recipients_nobody: "接收人：所选接收组无人", "Recipients: nobody in the chosen groups";
     groups: "接收组", "Recipient groups";
     group_leaders: "乡镇领导", "Leaders";
     group_informants: "气象信息员", "Informants";

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::console::messages::warnings::WarningRecord;
+use crate::console::messages::warnings::{RecipientCount, WarningRecord};
 use crate::domain::Network;
 use crate::domain::time::{HOUR_MS, MINUTE_MS, Timestamp};
 use crate::domain::warning::suggest::Suggestion;
@@ -117,6 +117,21 @@ impl Draft {
     /// The expiry (none for a lift).
     pub fn expires_at(&self) -> Option<Timestamp> {
         (self.action != Action::Lift).then(|| self.issued_at.plus_ms(self.expiry_hours * HOUR_MS))
+    }
+
+    /// The people (active) and villages the chosen groups reach, by the central's counts.
+    pub fn reach(&self, counts: &[RecipientCount]) -> (u64, u64) {
+        counts
+            .iter()
+            .filter(|c| match c.group.composer_kind() {
+                Some(kind) => {
+                    self.group_kinds.contains(kind) && self.townships.contains(&c.township)
+                }
+                None => self.county_all,
+            })
+            .fold((0, 0), |(people, villages), c| {
+                (people + c.active, villages + c.villages)
+            })
     }
 
     /// Recipient group ids: every chosen kind for every chosen township, and the county's.

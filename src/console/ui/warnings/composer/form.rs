@@ -3,7 +3,7 @@
 use egui::RichText;
 
 use super::draft::{Draft, EXPIRY_PRESETS, GROUP_KINDS, moved_level};
-use crate::console::messages::warnings::WarningRecord;
+use crate::console::messages::warnings::{RecipientCount, WarningRecord};
 use crate::console::ui::theme;
 use crate::console::ui::warnings::text::WarningsText;
 use crate::domain::Network;
@@ -151,7 +151,7 @@ pub fn area_ui(
     t: &WarningsText,
     draft: &mut Draft,
     network: &Network,
-    followed: Option<&WarningRecord>,
+    (followed, counts): (Option<&WarningRecord>, Option<&[RecipientCount]>),
 ) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(t.townships).strong());
@@ -172,7 +172,7 @@ pub fn area_ui(
         let outline = super::build::county_outline();
         super::seat_map::seat_map_ui(ui, t.seat_map, &mut draft.townships, network, outline, fill);
     });
-    coverage_ui(ui, t, draft, network);
+    coverage_ui(ui, t, draft, network, counts);
     if followed.is_some_and(|r| !draft.townships.is_subset(&r.content.area)) {
         ui.checkbox(
             &mut draft.enlarge_confirmed,
@@ -183,7 +183,13 @@ pub fn area_ui(
 }
 
 /// Stations and villages covered, and the honest state of recipients.
-fn coverage_ui(ui: &mut egui::Ui, t: &WarningsText, draft: &Draft, network: &Network) {
+fn coverage_ui(
+    ui: &mut egui::Ui,
+    t: &WarningsText,
+    draft: &Draft,
+    network: &Network,
+    counts: Option<&[RecipientCount]>,
+) {
     let stations = network
         .stations
         .iter()
@@ -205,8 +211,33 @@ fn coverage_ui(ui: &mut egui::Ui, t: &WarningsText, draft: &Draft, network: &Net
             villages,
             t.villages_unit
         ));
-        ui.label(RichText::new(t.recipients_pending).color(theme::STATUS_PENDING));
+        recipients_ui(ui, t, draft, counts);
     });
+}
+
+/// How many people the chosen groups reach, as the central counts them: its list is the
+/// administrators' (接收人管理); the composer never sees a name or number.
+fn recipients_ui(
+    ui: &mut egui::Ui,
+    t: &WarningsText,
+    draft: &Draft,
+    counts: Option<&[RecipientCount]>,
+) {
+    let (text, colour) = match counts {
+        None => (t.recipients_unknown.to_owned(), theme::STATUS_PENDING),
+        Some([]) => (t.recipients_none_kept.to_owned(), theme::STATUS_PENDING),
+        Some(counts) => match draft.reach(counts) {
+            (0, _) => (t.recipients_nobody.to_owned(), theme::STATUS_ERROR),
+            (people, villages) => (
+                format!(
+                    "{}：{people} {} · {villages} {}",
+                    t.recipients, t.people_unit, t.villages_unit
+                ),
+                theme::INK,
+            ),
+        },
+    };
+    ui.label(RichText::new(text).color(colour));
 }
 
 /// Group kinds for every chosen township, and the county group.
