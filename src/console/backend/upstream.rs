@@ -139,7 +139,7 @@ impl UpstreamService {
         match client.get_json::<RecipientCounts>(COUNTS_PATH, &[]).await {
             Ok(counts) => {
                 self.emit(WarningEvent::RecipientCounts(counts.counts))
-                    .await
+                    .await;
             }
             // The composer keeps the last counts; the link status says why.
             Err(error) => tracing::debug!(%error, "the recipient counts were not fetched"),
