@@ -126,6 +126,11 @@ async fn the_desk_fetches_the_set_at_sign_in_and_keeps_it_for_an_offline_start()
     assert!(fetched.catalogue.signal("haze").is_none());
     // Asked again with the same digest: nothing new to tell.
     requests.send(()).await.unwrap();
+    let counts = within("the recipient counts", events.recv()).await.unwrap();
+    assert!(
+        matches!(counts, Event::Warnings(WarningEvent::RecipientCounts(_))),
+        "{counts:?}"
+    );
     let upstream = within("the upstream answer", events.recv()).await.unwrap();
     assert!(
         matches!(upstream, Event::Warnings(WarningEvent::Upstream(_))),

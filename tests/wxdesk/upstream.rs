@@ -313,8 +313,9 @@ async fn the_desk_fetches_them_at_sign_in_on_request_and_on_its_timer() {
         loop {
             match within("an upstream event", events.recv()).await.unwrap() {
                 Event::Warnings(WarningEvent::Upstream(warnings)) => return warnings,
-                // The signal set, fetched at sign-in: the signal-set tests look at it.
-                Event::Warnings(WarningEvent::SignalSet(_)) => {}
+                // The signal set and the recipient counts, fetched at the same times: the
+                // signal-set and composer tests look at them.
+                Event::Warnings(WarningEvent::SignalSet(_) | WarningEvent::RecipientCounts(_)) => {}
                 other => panic!("unexpected {other:?}"),
             }
         }
