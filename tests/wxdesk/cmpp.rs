@@ -10,7 +10,8 @@ mod gateway;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use wxdesk::central::channels::cmpp::{CmppConfig, CmppProvider, Hidden, settle_report};
+use wxdesk::central::channels::cmpp::{CmppConfig, CmppProvider, Hidden};
+use wxdesk::central::channels::reports::settle_report;
 use wxdesk::central::channels::{ChannelReport, SMS, SmsPayload};
 use wxdesk::central::failpoint::Failpoints;
 use wxdesk::central::workers::dispatch::{self, DispatchConfig, Dispatched};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use wxdesk::central::channels::smpp::{self, Hidden, SmppConfig, SmppProvider};
+use wxdesk::central::channels::smpp::{Hidden, SmppConfig, SmppProvider};
 use wxdesk::central::channels::{ChannelReport, SMS, SmsPayload};
 use wxdesk::central::failpoint::Failpoints;
 use wxdesk::central::workers::dispatch::{
@@ -115,7 +115,8 @@ async fn settle(s: &mut Setup, n: usize) {
             matches!(report, ChannelReport::Receipt { .. }),
             "{report:?}"
         );
-        smpp::settle_report(&s.outbox, &report, s.clock.now()).unwrap();
+        wxdesk::central::channels::reports::settle_report(&s.outbox, &report, s.clock.now())
+            .unwrap();
     }
 }
 

@@ -9,7 +9,7 @@
 //!   `ACTIVE_TEST`s answered, a keep-alive.
 //! - [`provider`]: [`CmppProvider`], the outbox's [`crate::central::workers::dispatch::Provider`]
 //!   for kind `sms`; [`reports`]: status reports and MO messages as
-//!   [`crate::central::channels::ChannelReport`]s, and [`settle_report`].
+//!   [`crate::central::channels::ChannelReport`]s, settled by [`crate::central::channels::reports::settle_report`].
 //!
 //! Result mapping: flow control (8) and any failure to log in → retry; other SUBMIT results →
 //! refused; a link lost or a response missing after a SUBMIT left → unknown (never resent
@@ -34,7 +34,6 @@ pub mod wire;
 mod tests;
 
 pub use provider::CmppProvider;
-pub use reports::settle_report;
 
 /// The CMPP gateway and the SP's account (`[cmpp]` in the central's configuration).
 #[derive(Debug, Clone, Deserialize)]

@@ -78,6 +78,23 @@ pub fn reply_channel(from: &str) -> &'static str {
     if number { SMS } else { WECHAT }
 }
 
+/// Settles the outbox by one report: a receipt is kept for its part (and settles the row once
+/// every part has one: the row and its new state); a reply is not the outbox's (`None`).
+pub fn settle_report(
+    outbox: &SqliteOutbox,
+    report: &ChannelReport,
+    now: Timestamp,
+) -> Result<Option<(i64, OutboxState)>, OutboxError> {
+    match report {
+        ChannelReport::Receipt {
+            provider_id,
+            outcome,
+            at,
+        } => outbox.record_receipt(provider_id, &part_outcome(outcome), *at, now),
+        ChannelReport::Reply { .. } => Ok(None),
+    }
+}
+
 /// Applies `report` to the outbox (blocking).
 pub fn apply(
     outbox: &SqliteOutbox,
@@ -85,12 +102,8 @@ pub fn apply(
     now: Timestamp,
 ) -> Result<Applied, OutboxError> {
     match report {
-        ChannelReport::Receipt {
-            provider_id,
-            outcome,
-            at,
-        } => {
-            let settled = outbox.record_receipt(provider_id, &part_outcome(outcome), *at, now)?;
+        ChannelReport::Receipt { .. } => {
+            let settled = settle_report(outbox, report, now)?;
             Ok(settled.map_or(Applied::Kept, |(id, state)| Applied::Settled(id, state)))
         }
         ChannelReport::Reply { from, text, at } => {

@@ -13,12 +13,6 @@
 
 use serde::Deserialize;
 
-use crate::central::channels::ChannelReport;
-use crate::domain::Timestamp;
-use crate::store::central::outbox::OutboxError;
-use crate::store::central::outbox::SqliteOutbox;
-use crate::store::central::outbox::receipts::PartOutcome;
-
 pub use crate::central::channels::wechat::Hidden;
 
 pub mod body;
@@ -88,30 +82,6 @@ impl SmppConfig {
     pub fn longest_call_ms(&self) -> i64 {
         (self.connect_timeout_ms + 3 * self.response_timeout_ms) as i64
     }
-}
-
-/// Settles the outbox by one report: a receipt is recorded against its part id (answers the
-/// row and its new state when that settled it); a reply is not the outbox's business (`None`).
-pub fn settle_report(
-    outbox: &SqliteOutbox,
-    report: &ChannelReport,
-    now: Timestamp,
-) -> Result<Option<(i64, crate::domain::outbox::OutboxState)>, OutboxError> {
-    let ChannelReport::Receipt {
-        provider_id,
-        outcome,
-        at,
-    } = report
-    else {
-        return Ok(None);
-    };
-    let outcome = match outcome {
-        crate::central::channels::ReceiptOutcome::Delivered => PartOutcome::Delivered,
-        crate::central::channels::ReceiptOutcome::Failed(reason) => {
-            PartOutcome::Failed(reason.clone())
-        }
-    };
-    outbox.record_receipt(provider_id, &outcome, *at, now)
 }
 
 #[cfg(test)]

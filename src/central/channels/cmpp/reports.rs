@@ -7,9 +7,6 @@ use super::parts::mo_text;
 use super::pdu::{Deliver, StatusReport};
 use crate::central::channels::{ChannelReport, ReceiptOutcome};
 use crate::domain::Timestamp;
-use crate::domain::outbox::OutboxState;
-use crate::store::central::outbox::receipts::PartOutcome;
-use crate::store::central::outbox::{OutboxError, SqliteOutbox};
 
 /// The Stat of a delivered message.
 pub const DELIVERED: &str = "DELIVRD";
@@ -48,28 +45,6 @@ pub fn national_number(id: &str) -> &str {
         Some(rest) if rest.len() == 11 => rest,
         _ => bare,
     }
-}
-
-/// Settles the outbox by one report: a receipt is kept for its part (and settles the row once
-/// every part has one); a reply is not the outbox's business (`Ok(None)`).
-pub fn settle_report(
-    outbox: &SqliteOutbox,
-    report: &ChannelReport,
-    now: Timestamp,
-) -> Result<Option<(i64, OutboxState)>, OutboxError> {
-    let ChannelReport::Receipt {
-        provider_id,
-        outcome,
-        at,
-    } = report
-    else {
-        return Ok(None);
-    };
-    let part = match outcome {
-        ReceiptOutcome::Delivered => PartOutcome::Delivered,
-        ReceiptOutcome::Failed(reason) => PartOutcome::Failed(reason.clone()),
-    };
-    outbox.record_receipt(provider_id, &part, *at, now)
 }
 
 #[cfg(test)]
