@@ -146,6 +146,17 @@ fn a_forecaster_composes_checks_and_saves_a_rainstorm_yellow_draft() {
     ])));
     desk.harness.run();
     assert!(desk.shows("接收人：15 人 · 11 个村（居）"));
+    // 林畲镇 has no leaders or informants on the list: each empty group blocks by name.
+    assert!(desk.shows("接收组 林畲镇乡镇领导 没有成员"));
+    desk.send(Event::Warnings(WarningEvent::RecipientCounts(vec![
+        kept("350423101", Group::TownshipLeaders, 3, 0),
+        kept("350423101", Group::Informants, 12, 11),
+        kept("350423106", Group::TownshipLeaders, 2, 0),
+        kept("350423106", Group::Informants, 7, 7),
+    ])));
+    desk.harness.run();
+    assert!(desk.shows("接收人：24 人 · 18 个村（居）"));
+    assert!(!desk.shows("没有成员"));
     // The forecast is still a placeholder: the SMS shows the gap and the finding blocks.
     let gap = expected_sms("【预计未来……小时……，请注意防范。】");
     assert!(desk.shows(&format!(

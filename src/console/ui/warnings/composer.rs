@@ -164,7 +164,7 @@ fn compose_ui(
         catalogue,
         network,
         (followed, &records),
-        observed,
+        (observed, warnings.recipient_counts.as_deref()),
         scene.now,
     ) else {
         ui.label(RichText::new(t.pick_first).color(theme::INK_MUTED));

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use super::draft::Draft;
-use crate::console::messages::warnings::{WarningContent, WarningRecord};
+use crate::console::messages::warnings::{RecipientCount, WarningContent, WarningRecord};
 use crate::domain::Network;
 use crate::domain::geo::{LatLon, areas_from_geojson};
+use crate::domain::recipients::Group;
 use crate::domain::time::Timestamp;
 use crate::domain::warning::channels::{self, Composition};
 use crate::domain::warning::checks::{self, Channel, CheckConfig, Finding, Observed, Outgoing};
@@ -62,7 +63,7 @@ pub fn build(
     catalogue: &Catalogue,
     network: &Network,
     (followed, in_force): (Option<&WarningRecord>, &[&WarningRecord]),
-    observed: Observed,
+    (observed, counts): (Observed, Option<&[RecipientCount]>),
     now: Timestamp,
 ) -> Option<Built> {
     let signal = catalogue.signal(draft.signal.as_deref()?)?;
@@ -88,7 +89,18 @@ pub fn build(
     if let Ok(xml) = &cap {
         texts.insert(Channel::Cap, xml.clone());
     }
-    let findings = findings(draft, &template, (&texts, &fields), observed, now);
+    let groups: Vec<(String, usize)> = draft
+        .group_sizes(counts)
+        .into_iter()
+        .map(|(id, size)| (group_label(&id, network), size))
+        .collect();
+    let findings = findings(
+        draft,
+        &template,
+        (&texts, &fields),
+        (observed, &groups),
+        now,
+    );
     let lifecycle = lifecycle_check(draft, &signal.id, level, followed, in_force, now);
     let content = WarningContent {
         action: draft.action,
@@ -221,19 +233,38 @@ pub fn township_names(draft: &Draft, network: &Network) -> Vec<String> {
 
 /// The pre-send findings. Recipient groups' members arrive with issue 12: until then a chosen
 /// group counts as non-empty here, and the central checks again when it dispatches.
+/// A composer group id as the forecaster reads it: `town:350423106:leaders` → 林畲镇乡镇领导.
+fn group_label(id: &str, network: &Network) -> String {
+    let Some((town, kind)) = id
+        .strip_prefix("town:")
+        .and_then(|rest| rest.split_once(':'))
+    else {
+        return if id == super::draft::COUNTY_GROUP {
+            "全县".to_owned()
+        } else {
+            id.to_owned()
+        };
+    };
+    let township = network
+        .townships
+        .iter()
+        .find(|t| t.code.to_string() == town)
+        .map_or(town, |t| t.name.as_str());
+    let group = Group::ALL
+        .iter()
+        .find(|g| g.composer_kind() == Some(kind))
+        .map_or(kind, |g| g.name_zh());
+    format!("{township}{group}")
+}
+
 fn findings(
     draft: &Draft,
     t: &Template,
     (texts, fields): (&BTreeMap<Channel, String>, &[(String, String)]),
-    observed: Observed,
+    (observed, groups): (Observed, &[(String, usize)]),
     now: Timestamp,
 ) -> Vec<Finding> {
     let texts: Vec<(Channel, String)> = texts.iter().map(|(c, t)| (*c, t.clone())).collect();
-    let groups: Vec<(String, usize)> = draft
-        .recipient_groups()
-        .into_iter()
-        .map(|g| (g, 1))
-        .collect();
     let out = Outgoing {
         action: draft.action,
         level: draft.level.unwrap_or(Level::Blue),
@@ -242,7 +273,7 @@ fn findings(
         expires_at: draft.expires_at(),
         texts: &texts,
         template_fields: fields,
-        recipient_groups: &groups,
+        recipient_groups: groups,
         observed,
     };
     checks::check(&out, &CheckConfig::default(), now)

@@ -21,6 +21,18 @@ pub const GROUP_KINDS: [&str; 4] = ["leaders", "informants", "tea", "staff"];
 /// The county-wide group.
 pub const COUNTY_GROUP: &str = "county:all";
 
+/// The active people the central counts in the composer's group `id` (`town:{code}:{kind}`
+/// or `county:all`).
+fn people_in(id: &str, counts: &[RecipientCount]) -> usize {
+    let people = counts.iter().filter(|c| match c.group.composer_kind() {
+        Some(kind) => id == format!("town:{}:{kind}", c.township),
+        None => id == COUNTY_GROUP,
+    });
+    people
+        .map(|c| usize::try_from(c.active).unwrap_or(usize::MAX))
+        .sum()
+}
+
 /// The forecaster's choices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
@@ -132,6 +144,20 @@ impl Draft {
             .fold((0, 0), |(people, villages), c| {
                 (people + c.active, villages + c.villages)
             })
+    }
+
+    /// Each chosen group with the people the central keeps in it, for the pre-send check
+    /// (an empty group blocks). Without a list from the central every group counts as one:
+    /// the central has not said, or keeps no list yet, and nothing can be judged.
+    pub fn group_sizes(&self, counts: Option<&[RecipientCount]>) -> Vec<(String, usize)> {
+        let counts = counts.filter(|c| !c.is_empty());
+        self.recipient_groups()
+            .into_iter()
+            .map(|group| {
+                let size = counts.map_or(1, |counts| people_in(&group, counts));
+                (group, size)
+            })
+            .collect()
     }
 
     /// Recipient group ids: every chosen kind for every chosen township, and the county's.

@@ -21,7 +21,7 @@ fn built(d: &Draft) -> Option<Built> {
         &catalogue,
         &network,
         (None, &[]),
-        Observed::NotMeasured,
+        (Observed::NotMeasured, None),
         now(),
     )
 }
@@ -163,7 +163,7 @@ fn lifecycle_rules_block_with_their_reason() {
         &catalogue,
         &network,
         (None, &[]),
-        Observed::NotMeasured,
+        (Observed::NotMeasured, None),
         now(),
     )
     .unwrap()
@@ -190,7 +190,7 @@ fn lifecycle_rules_block_with_their_reason() {
         &catalogue,
         &network,
         (None, &in_force),
-        Observed::NotMeasured,
+        (Observed::NotMeasured, None),
         now(),
     )
     .unwrap();
@@ -209,7 +209,7 @@ fn lifecycle_rules_block_with_their_reason() {
         &catalogue,
         &network,
         (Some(&record), &in_force),
-        Observed::NotMeasured,
+        (Observed::NotMeasured, None),
         now(),
     )
     .unwrap();
@@ -225,11 +225,67 @@ fn lifecycle_rules_block_with_their_reason() {
         &catalogue,
         &network,
         (Some(&record), &in_force),
-        Observed::NotMeasured,
+        (Observed::NotMeasured, None),
         now(),
     )
     .unwrap();
     assert_eq!(b.lifecycle, None);
     assert!(!b.blocked(), "{:?}", b.findings);
     assert!(b.cap.unwrap().contains("<msgType>Update</msgType>"));
+}
+
+#[test]
+fn an_empty_recipient_group_blocks_only_once_the_central_keeps_a_list() {
+    use crate::console::messages::warnings::RecipientCount;
+    use crate::domain::recipients::Group;
+    let kept = |township: &str, group: Group, active: u64| RecipientCount {
+        township: township.to_owned(),
+        group,
+        active,
+        inactive: 0,
+        villages: 0,
+    };
+    let leaders_only = [
+        kept("350423101", Group::TownshipLeaders, 2),
+        kept("350423106", Group::TownshipLeaders, 3),
+    ];
+    let everyone = [
+        kept("350423101", Group::TownshipLeaders, 2),
+        kept("350423101", Group::Informants, 9),
+        kept("350423106", Group::TownshipLeaders, 3),
+        kept("350423106", Group::Informants, 4),
+    ];
+    // (the central's counts, the groups found empty)
+    let table: [(Option<&[RecipientCount]>, Vec<&str>); 4] = [
+        (None, vec![]),
+        (Some(&[]), vec![]),
+        (
+            Some(&leaders_only),
+            vec!["嵩溪镇气象信息员", "林畲镇气象信息员"],
+        ),
+        (Some(&everyone), vec![]),
+    ];
+    let d = rain_yellow();
+    let catalogue = crate::assets::national_signals().unwrap();
+    let network = crate::assets::qingliu_network().unwrap();
+    for (counts, want) in table {
+        let b = build(
+            &d,
+            &catalogue,
+            &network,
+            (None, &[]),
+            (Observed::NotMeasured, counts),
+            now(),
+        )
+        .unwrap();
+        let empty: Vec<String> = b
+            .findings
+            .iter()
+            .filter_map(|f| match f {
+                Finding::EmptyRecipientGroup { group } => Some(group.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(empty, want, "{counts:?}");
+    }
 }
