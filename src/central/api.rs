@@ -207,6 +207,14 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(warnings::cap),
         ),
+        // Who has the warning and who has not: names to every reader, numbers masked
+        // unless the reader manages recipients.
+        route(
+            Verb::Get,
+            "/warnings/{id}/deliveries",
+            Requires(Read),
+            get(warnings::deliveries::deliveries),
+        ),
         route(
             Verb::Get,
             "/changes",

@@ -7,6 +7,7 @@
 //! ([`rules`]), which also logs the records for desks and writes the audit entry (no
 //! personal data: the record's id, never recipients).
 
+pub mod deliveries;
 pub mod dispatch;
 mod export;
 pub mod rules;
@@ -78,7 +79,7 @@ pub async fn list(
     Ok(Json(WarningList { warnings }))
 }
 
-fn unknown(id: &str) -> Failure {
+pub(super) fn unknown(id: &str) -> Failure {
     Failure::not_found(&Refusal::new(Code::UnknownWarning).with("id", id))
 }
 

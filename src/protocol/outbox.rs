@@ -1,5 +1,6 @@
 //! `GET /api/v1/outbox/summary`: how many messages stand where, per channel — counts only, no
-//! payload, no recipient.
+//! payload, no recipient. `GET /api/v1/warnings/{id}/deliveries`: one released warning's
+//! messages, person by person (numbers masked unless the reader manages recipients).
 
 use serde::{Deserialize, Serialize};
 
@@ -26,4 +27,35 @@ pub struct OutboxCount {
     /// Why these rows will not move on by themselves, when the central knows (`null`
     /// otherwise).
     pub note: Option<String>,
+}
+
+/// `GET /api/v1/warnings/{id}/deliveries`: where each of a warning's messages stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryList {
+    /// The warning.
+    pub warning: String,
+    /// How many messages stand in each state (`queued`, `sent`, `delivered`, `failed`,
+    /// `unknown` …; states with none left out).
+    pub counts: std::collections::BTreeMap<String, u64>,
+    /// Every message, by recipient: those not `delivered` are who has not received it.
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One message of a warning to one person on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The recipient's id.
+    pub recipient: u64,
+    /// Their name (`null` when they have been deleted since).
+    pub name: Option<String>,
+    /// Their number: whole for `manage_recipients`, masked (`138****1234`) otherwise.
+    pub phone: Option<String>,
+    /// The channel (`sms`).
+    pub channel: String,
+    /// Where it stands.
+    pub state: String,
+    /// The gateway's reason for a failure, or why its outcome is unknown.
+    pub reason: Option<String>,
+    /// When it last changed (RFC 3339).
+    pub updated_at: String,
 }

@@ -167,7 +167,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 96] = [
+    let table: [(&str, Check); 98] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -256,6 +256,8 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("SignalSet", round_trip::<SignalSetDto>),
         ("OutboxSummary", round_trip::<OutboxSummary>),
         ("OutboxCount", round_trip::<OutboxCount>),
+        ("DeliveryList", round_trip::<DeliveryList>),
+        ("Delivery", round_trip::<Delivery>),
         ("RecipientGroup", round_trip::<recipients::Group>),
         ("RecipientDuty", round_trip::<recipients::Duty>),
         ("RecipientField", round_trip::<recipients::Field>),

@@ -30,10 +30,7 @@ async fn import(central: &TestCentral, body: Vec<u8>, content_type: &str, query:
 }
 
 async fn get(central: &TestCentral, role: Role, path: &str) -> (u16, Value) {
-    let http = client_with(&central.token(role).await);
-    let response = http.get(central.url(path)).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    central.get_as(role, path).await
 }
 
 fn lines(report: &Value, key: &str) -> Vec<u64> {

@@ -399,7 +399,20 @@ impl TestCentral {
         (status, response.json().await.expect("JSON answer"))
     }
 
-    /// GETs an API path as the administrator; returns the status and the JSON answer.
+    /// GETs an API path as the test user of `role`: the status and the JSON answer.
+    pub async fn get_as(&self, role: Role, path: &str) -> (u16, Value) {
+        let http = client_with(&self.token(role).await);
+        let response = http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON answer"))
+    }
+
+    /// GETs an API path as the administrator (whatever `client` carries); returns the status
+    /// and the JSON answer.
     pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> (u16, Value) {
         let token = self.token(Role::Administrator).await;
         let response = client

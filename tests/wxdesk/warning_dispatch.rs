@@ -97,7 +97,10 @@ async fn sms_states(central: &TestCentral) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_released_warning_reaches_its_recipients_by_sms_and_nobody_else() {
-    let Some(smsc) = Smsc::start(&[]) else { return };
+    // The county's flood-control officer's handset is off: the SMSC reports UNDELIV.
+    let Some(smsc) = Smsc::start(&[("SMSC_UNDELIV", "8613800000004")]) else {
+        return;
+    };
     let settings = sms_settings(&smsc);
     let central = TestCentral::start_with(wxdesk::central::DEFAULT_KEEP_ALIVE, |config| {
         config.channels = settings;
@@ -105,7 +108,7 @@ async fn a_released_warning_reaches_its_recipients_by_sms_and_nobody_else() {
     .await;
     keep_people(&central).await;
     let groups = vec![format!("town:{LONGJIN}:leaders"), "county:all".to_owned()];
-    release(&central, &groups, false).await;
+    let real = release(&central, &groups, false).await;
     assert_eq!(received(&smsc, 2), ["8613800000001", "8613800000004"]);
     // The practice run: only the bureau's staff, whatever groups it names.
     release(&central, &groups, true).await;
@@ -113,16 +116,42 @@ async fn a_released_warning_reaches_its_recipients_by_sms_and_nobody_else() {
         received(&smsc, 3),
         ["8613800000001", "8613800000004", "8613800000005"]
     );
-    // Receipts come back: every row ends delivered.
+    // Receipts come back: delivered, or failed with the SMSC's reason.
     let deadline = Instant::now() + Duration::from_secs(20);
+    let settled = json!([
+        {"kind": "sms", "state": "delivered", "count": 2, "note": null},
+        {"kind": "sms", "state": "failed", "count": 1, "note": null},
+    ]);
     loop {
         let summary = sms_states(&central).await;
-        if summary["counts"]
-            == json!([{"kind": "sms", "state": "delivered", "count": 3, "note": null}])
-        {
+        if summary["counts"] == settled {
             break;
         }
-        assert!(Instant::now() < deadline, "rows not delivered: {summary}");
+        assert!(Instant::now() < deadline, "rows not settled: {summary}");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Person by person: who has it, who has not and why; numbers whole only for those who
+    // manage recipients.
+    for (role, phones) in [
+        (Role::Supervisor, ["13800000001", "13800000004"]),
+        (Role::DutyForecaster, ["138****0001", "138****0004"]),
+    ] {
+        let path = format!("/warnings/{real}/deliveries");
+        let (status, list) = central.get_as(role, &path).await;
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(list["counts"], json!({"delivered": 1, "failed": 1}));
+        let rows: Vec<(&str, &str, Option<&str>)> = list["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let state = d["state"].as_str().unwrap();
+                (d["phone"].as_str().unwrap(), state, d["reason"].as_str())
+            })
+            .collect();
+        assert_eq!(rows[0], (phones[0], "delivered", None), "{role:?}");
+        assert_eq!(rows[1].0, phones[1]);
+        assert_eq!(rows[1].1, "failed");
+        assert!(rows[1].2.is_some_and(|r| r.contains("UNDELIV")), "{rows:?}");
     }
 }

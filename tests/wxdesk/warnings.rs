@@ -70,9 +70,7 @@ pub(crate) fn record(answer: &(u16, Value)) -> WarningRecord {
 
 /// A central's GET as `role`.
 async fn get(central: &TestCentral, role: Role, path: &str) -> (u16, Value) {
-    central
-        .get_json(&client_with(&central.token(role).await), path)
-        .await
+    central.get_as(role, path).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,6 +18,8 @@ use crate::domain::Timestamp;
 use crate::domain::recipients::{Group, Recipient};
 use crate::domain::warning::checks::Channel;
 use crate::protocol::warnings::WarningRecord;
+use crate::store::StoreError;
+use crate::store::central::CentralStore;
 use crate::store::central::outbox::NewMessage;
 use crate::store::central::recipients::RecipientFilter;
 
@@ -82,6 +84,20 @@ pub fn messages(
 /// How many recipients a page of the central's read holds.
 const PAGE: u64 = 500;
 
+/// Every recipient the central keeps, page by page.
+pub fn everyone(store: &dyn CentralStore) -> Result<Vec<Recipient>, StoreError> {
+    let mut everyone = Vec::new();
+    loop {
+        let offset = everyone.len() as u64;
+        let page = store.recipients(&RecipientFilter::default(), offset, PAGE)?;
+        let done = page.recipients.len() < PAGE as usize;
+        everyone.extend(page.recipients);
+        if done {
+            return Ok(everyone);
+        }
+    }
+}
+
 /// Puts `record`'s messages in the outbox and wakes the dispatchers. A failure is logged
 /// (counts and ids only, never a number): the start-up sweep makes the rows again.
 pub async fn leave_the_building(state: &AppState, record: &WarningRecord) {
@@ -94,17 +110,7 @@ pub async fn leave_the_building(state: &AppState, record: &WarningRecord) {
     let record = record.clone();
     let made = state
         .call(move |store| {
-            let mut everyone = Vec::new();
-            loop {
-                let offset = everyone.len() as u64;
-                let page = store.recipients(&RecipientFilter::default(), offset, PAGE)?;
-                let done = page.recipients.len() < PAGE as usize;
-                everyone.extend(page.recipients);
-                if done {
-                    break;
-                }
-            }
-            let rows = messages(&record, &everyone, &kinds, now);
+            let rows = messages(&record, &everyone(store)?, &kinds, now);
             let mut added = 0;
             for row in &rows {
                 added += usize::from(enqueuer.enqueue(row, now)?.1);

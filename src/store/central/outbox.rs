@@ -496,6 +496,20 @@ impl SqliteOutbox {
         read_row(&self.conn(), id)
     }
 
+    /// The rows whose key starts with `prefix` (`warning:w7:`), by id.
+    pub fn rows_keyed(&self, prefix: &str) -> Result<Vec<OutboxRow>, StoreError> {
+        let conn = self.conn();
+        let ids: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM outbox WHERE substr(idem_key, 1, length(?1)) = ?1 ORDER BY id",
+            )
+            .and_then(|mut s| s.query_map([prefix], |r| r.get(0))?.collect())
+            .context("finding keyed rows")?;
+        ids.into_iter()
+            .map(|id| read_row(&conn, id)?.ok_or_else(|| missing(id)))
+            .collect()
+    }
+
     /// How many rows stand in each state (states with none left out).
     pub fn counts(&self) -> Result<Vec<(OutboxState, u64)>, StoreError> {
         let conn = self.conn();
