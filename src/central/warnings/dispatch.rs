@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use crate::central::channels::{SMS, SmsPayload};
 use crate::domain::Timestamp;
 use crate::domain::recipients::{Group, Recipient};
+use crate::domain::time::HOUR_MS;
 use crate::domain::warning::checks::Channel;
 use crate::protocol::warnings::WarningRecord;
 use crate::store::StoreError;
@@ -124,12 +125,23 @@ pub async fn leave_the_building(state: &AppState, record: &WarningRecord) {
     }
 }
 
-/// Whether `record` is released and still in force at `now`: its rows are made again by the
-/// start-up sweep (a central stopped between the release and its rows loses nothing).
+/// How long after its release a lift's rows are still made at start (a lift has no expiry).
+const LIFT_SWEEP_MS: i64 = 6 * HOUR_MS;
+
+/// Whether `record` is released and still in force at `now` (a lift: released in the last
+/// [`LIFT_SWEEP_MS`]): its rows are made again by the start-up sweep, so a central stopped
+/// between the release and its rows loses nothing.
 pub fn still_out(record: &WarningRecord, now: Timestamp) -> bool {
-    record.released_at.is_some()
-        && record.replaced_by.is_none()
-        && record.content.expires_at.is_some_and(|end| end > now)
+    let Some(released) = record.released_at else {
+        return false;
+    };
+    if record.replaced_by.is_some() {
+        return false;
+    }
+    match record.content.expires_at {
+        Some(end) => end > now,
+        None => now.0 - released.0 < LIFT_SWEEP_MS,
+    }
 }
 
 /// At start: the rows of every released warning still in force, made again where missing.

@@ -5,6 +5,7 @@ use crate::central::channels::WECOM;
 use crate::central::warnings::rules::submit;
 use crate::domain::network::TownshipCode;
 use crate::domain::recipients::{Duty, MobileNumber, RecipientDraft};
+use crate::domain::time::HOUR_MS;
 use crate::domain::warning::Level;
 use crate::domain::warning::lifecycle::Action;
 use crate::protocol::warnings::WarningContent;
@@ -48,7 +49,7 @@ fn record(groups: &[&str], practice: bool) -> WarningRecord {
         area: [LONGJIN.to_string()].into(),
         enlarge_confirmed: false,
         issued_at: NOW,
-        expires_at: Some(NOW.plus_ms(6 * 3_600_000)),
+        expires_at: Some(NOW.plus_ms(6 * HOUR_MS)),
         texts: [(Channel::Sms, "【清流气象】暴雨黄色预警".to_owned())].into(),
         template_fields: Default::default(),
         recipient_groups: groups.iter().map(|g| (*g).to_owned()).collect(),
@@ -164,4 +165,31 @@ fn a_row_carries_the_number_and_the_text_as_approved() {
     assert_eq!(payload.to, "13800000002");
     assert_eq!(payload.text, "【清流气象】暴雨黄色预警");
     assert_eq!((row.kind.as_str(), row.due_at), (SMS, NOW));
+}
+
+#[test]
+fn the_sweep_remakes_the_rows_of_warnings_still_out() {
+    let released = |expires: Option<i64>, replaced: bool| {
+        let mut r = record(&[], false);
+        r.released_at = Some(NOW);
+        r.content.expires_at = expires.map(|h| NOW.plus_ms(h * HOUR_MS));
+        r.replaced_by = replaced.then(|| "w8".to_owned());
+        r
+    };
+    // (record, hours after its release, still out)
+    let table = [
+        (released(Some(6), false), 1, true),
+        (released(Some(6), false), 7, false),
+        (released(Some(6), true), 1, false),
+        (released(None, false), 1, true),
+        (released(None, false), 7, false),
+        (record(&[], false), 1, false),
+    ];
+    for (i, (r, hours, want)) in table.into_iter().enumerate() {
+        assert_eq!(
+            still_out(&r, NOW.plus_ms(hours * HOUR_MS)),
+            want,
+            "case {i}"
+        );
+    }
 }
