@@ -75,6 +75,18 @@ coded! {
     }
 }
 
+/// The composer's county-wide group (a warning's `recipient_groups` entry).
+pub const COUNTY_GROUP: &str = "county:all";
+
+/// The composer's id of the group `group` of `township` (`town:350423100:leaders`), or
+/// [`COUNTY_GROUP`] for the county's people: how a warning names whom it is for.
+pub fn composition_group(township: &str, group: Group) -> String {
+    match group.composer_kind() {
+        Some(kind) => format!("town:{township}:{kind}"),
+        None => COUNTY_GROUP.to_owned(),
+    }
+}
+
 impl Group {
     /// The composer's name of the group kind chosen per township (`town:{code}:{kind}`);
     /// `None` for the county's people (the composer's `county:all`).

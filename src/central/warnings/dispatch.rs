@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 use crate::central::channels::{SMS, SmsPayload};
 use crate::domain::Timestamp;
-use crate::domain::recipients::{Group, Recipient};
+use crate::domain::recipients::{COUNTY_GROUP, Group, Recipient, composition_group};
 use crate::domain::time::HOUR_MS;
 use crate::domain::warning::checks::Channel;
 use crate::protocol::warnings::WarningRecord;
@@ -25,9 +25,6 @@ use crate::store::central::outbox::NewMessage;
 use crate::store::central::recipients::RecipientFilter;
 
 use super::super::core::AppState;
-
-/// The composer's county-wide group.
-const COUNTY_GROUP: &str = "county:all";
 
 /// Whether `recipient` is one the warning's `groups` address (or, for practice, a test
 /// recipient).
@@ -39,12 +36,10 @@ pub fn addressed(groups: &BTreeSet<String>, practice: bool, recipient: &Recipien
     if practice {
         return r.group == Group::BureauStaff;
     }
-    if r.group == Group::County {
-        return groups.contains(COUNTY_GROUP);
-    }
-    match (&r.township, r.group.composer_kind()) {
-        (Some(town), Some(kind)) => groups.contains(&format!("town:{}:{kind}", town.0)),
-        _ => false,
+    match (&r.township, r.group) {
+        (_, Group::County) => groups.contains(COUNTY_GROUP),
+        (Some(town), group) => groups.contains(&composition_group(&town.to_string(), group)),
+        (None, _) => false,
     }
 }
 

@@ -25,11 +25,16 @@ impl DeskDraft {
     /// Whether this draft is done with: the record it was submitted as has been released
     /// (or replaced by a later version), so the central's record is the warning from now on.
     pub fn settled(&self, records: &[WarningRecord]) -> bool {
-        self.submitted_as.as_deref().is_some_and(|id| {
-            records
-                .iter()
-                .any(|r| r.id == id && (r.released_at.is_some() || r.replaced_by.is_some()))
-        })
+        self.submitted_as
+            .as_deref()
+            .is_some_and(|id| Self::record_settled(id, records))
+    }
+
+    /// Whether the record `id` has been released or replaced.
+    pub fn record_settled(id: &str, records: &[WarningRecord]) -> bool {
+        records
+            .iter()
+            .any(|r| r.id == id && (r.released_at.is_some() || r.replaced_by.is_some()))
     }
 }
 

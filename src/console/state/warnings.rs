@@ -46,14 +46,11 @@ impl WarningsState {
     /// Whether the composition on screen — kept as `draft_id`, or revising the record
     /// `submitted_as` — has been released since.
     pub fn draft_released(&self, draft_id: Option<u64>, submitted_as: Option<&str>) -> bool {
-        let kept = draft_id
-            .and_then(|id| self.drafts.iter().find(|d| d.id == id))
-            .and_then(|d| d.submitted_as.as_deref());
-        kept.or(submitted_as).is_some_and(|id| {
-            self.records
-                .iter()
-                .any(|r| r.id == id && r.released_at.is_some())
-        })
+        let kept = draft_id.and_then(|id| self.drafts.iter().find(|d| d.id == id));
+        match kept {
+            Some(draft) => draft.settled(&self.records),
+            None => submitted_as.is_some_and(|id| DeskDraft::record_settled(id, &self.records)),
+        }
     }
 
     /// Folds one event in.

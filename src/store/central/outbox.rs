@@ -499,15 +499,14 @@ impl SqliteOutbox {
     /// The rows whose key starts with `prefix` (`warning:w7:`), by id.
     pub fn rows_keyed(&self, prefix: &str) -> Result<Vec<OutboxRow>, StoreError> {
         let conn = self.conn();
-        let ids: Vec<i64> = conn
-            .prepare_cached(
-                "SELECT id FROM outbox WHERE substr(idem_key, 1, length(?1)) = ?1 ORDER BY id",
-            )
-            .and_then(|mut s| s.query_map([prefix], |r| r.get(0))?.collect())
-            .context("finding keyed rows")?;
-        ids.into_iter()
-            .map(|id| read_row(&conn, id)?.ok_or_else(|| missing(id)))
-            .collect()
+        let raw: Vec<(OutboxRow, String)> = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM outbox WHERE substr(idem_key, 1, length(?1)) = ?1 \
+                 ORDER BY id"
+            ))
+            .and_then(|mut s| s.query_map([prefix], raw_row)?.collect())
+            .context("reading keyed rows")?;
+        raw.into_iter().map(decoded).collect()
     }
 
     /// How many rows stand in each state (states with none left out).
@@ -536,13 +535,15 @@ fn read_row(conn: &Connection, id: i64) -> Result<Option<OutboxRow>, StoreError>
         )
         .optional()
         .context("reading outbox row")?;
-    raw.map(|(row, state)| {
-        Ok(OutboxRow {
-            state: parse_state(&state)?,
-            ..row
-        })
+    raw.map(decoded).transpose()
+}
+
+/// A raw row with its state decoded.
+fn decoded((row, state): (OutboxRow, String)) -> Result<OutboxRow, StoreError> {
+    Ok(OutboxRow {
+        state: parse_state(&state)?,
+        ..row
     })
-    .transpose()
 }
 
 /// The row with a placeholder state, and the stored state's code (decoded by the caller, so a

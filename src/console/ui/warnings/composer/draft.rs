@@ -9,26 +9,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::console::messages::warnings::{RecipientCount, WarningRecord};
 use crate::domain::Network;
+use crate::domain::recipients::composition_group;
 use crate::domain::time::{HOUR_MS, MINUTE_MS, Timestamp};
 use crate::domain::warning::suggest::Suggestion;
 use crate::domain::warning::{Action, Level};
 
 /// Expiry presets, hours after the issue time.
 pub const EXPIRY_PRESETS: [i64; 4] = [6, 12, 24, 48];
-/// Recipient group kinds per township (issue 12 fills them): leaders, information officers,
+/// Recipient group kinds per township (`Group::composer_kind`): leaders, information officers,
 /// tea growers, bureau staff.
 pub const GROUP_KINDS: [&str; 4] = ["leaders", "informants", "tea", "staff"];
-/// The county-wide group.
-pub const COUNTY_GROUP: &str = "county:all";
+/// The county-wide group (the domain's, where the central reads it too).
+pub use crate::domain::recipients::COUNTY_GROUP;
 
 /// The active people the central counts in the composer's group `id` (`town:{code}:{kind}`
 /// or `county:all`).
 fn people_in(id: &str, counts: &[RecipientCount]) -> usize {
-    let people = counts.iter().filter(|c| match c.group.composer_kind() {
-        Some(kind) => id == format!("town:{}:{kind}", c.township),
-        None => id == COUNTY_GROUP,
-    });
-    people
+    counts
+        .iter()
+        .filter(|c| composition_group(&c.township, c.group) == id)
         .map(|c| usize::try_from(c.active).unwrap_or(usize::MAX))
         .sum()
 }
@@ -133,14 +132,10 @@ impl Draft {
 
     /// The people (active) and villages the chosen groups reach, by the central's counts.
     pub fn reach(&self, counts: &[RecipientCount]) -> (u64, u64) {
+        let chosen = self.recipient_groups();
         counts
             .iter()
-            .filter(|c| match c.group.composer_kind() {
-                Some(kind) => {
-                    self.group_kinds.contains(kind) && self.townships.contains(&c.township)
-                }
-                None => self.county_all,
-            })
+            .filter(|c| chosen.contains(&composition_group(&c.township, c.group)))
             .fold((0, 0), |(people, villages), c| {
                 (people + c.active, villages + c.villages)
             })
