@@ -430,13 +430,14 @@ pub async fn import(
                     && !(query.all_or_nothing
                         && (refused_before || done.iter().any(|(_, r)| r.is_err())))
             };
-            let problems = checked.problems.len();
+            let lines = checked.lines;
             let audit = |done: &[ImportedLine]| {
                 let imported = done.iter().filter(|(_, r)| r.is_ok()).count();
                 record.clone().detail(&AuditDetail::RecipientsImported {
                     format: format.code().to_owned(),
                     imported,
-                    refused: problems + done.len() - imported,
+                    // Lines, not problems: a line with two faults is one refused line.
+                    refused: lines.saturating_sub(imported),
                 })
             };
             let done = store.import_recipients(&checked.drafts, now, &keep, &audit)?;
