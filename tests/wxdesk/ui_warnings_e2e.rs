@@ -288,6 +288,13 @@ fn drafted_from_a_suggestion_approved_released_and_lifted_alone_at_night() {
     });
     let w1: WarningRecord = serde_json::from_value(submitted.unwrap()).unwrap();
     assert_eq!(state_of(&w1), "submitted");
+    // Submitted but not released: the draft stays on the desk, naming its record (a return
+    // would come back to it).
+    forecaster.until("the draft names its record", |d| {
+        let warnings = &d.harness.state().state().warnings;
+        let open = warnings.open_drafts();
+        open.len() == 1 && open[0].submitted_as.as_deref() == Some(w1.id.as_str())
+    });
     assert_eq!(w1.drafter, "duty-forecaster");
     let area: Vec<&str> = w1.content.area.iter().map(String::as_str).collect();
     assert_eq!(area, ["350423100", "350423101"]);
