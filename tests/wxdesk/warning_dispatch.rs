@@ -155,3 +155,21 @@ async fn a_released_warning_reaches_its_recipients_by_sms_and_nobody_else() {
         assert!(rows[1].2.is_some_and(|r| r.contains("UNDELIV")), "{rows:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warning_released_before_its_rows_were_made_is_sent_after_a_restart() {
+    let Some(smsc) = Smsc::start(&[]) else { return };
+    // Released on a central whose SMS gateway is not configured: no rows are made (as if it
+    // stopped between the release and its rows).
+    let mut central = TestCentral::start().await;
+    keep_people(&central).await;
+    let groups = vec![format!("town:{LONGJIN}:leaders"), "county:all".to_owned()];
+    release(&central, &groups, false).await;
+    assert_eq!(sms_states(&central).await["counts"], json!([]));
+    // Started again with the gateway: the start-up sweep makes the rows and they go out once.
+    let settings = sms_settings(&smsc);
+    central
+        .restart_with(|config| config.channels = settings)
+        .await;
+    assert_eq!(received(&smsc, 2), ["8613800000001", "8613800000004"]);
+}
