@@ -157,6 +157,13 @@ fn a_forecaster_composes_checks_and_saves_a_rainstorm_yellow_draft() {
     desk.harness.run();
     assert!(desk.shows("接收人：24 人 · 18 个村（居）"));
     assert!(!desk.shows("没有成员"));
+    // No township chosen yet is not "nobody in the chosen groups".
+    desk.click("清空");
+    assert!(desk.shows("接收人：0 人 · 0 个村（居）"));
+    assert!(!desk.shows(t().recipients_nobody));
+    desk.click("嵩溪镇");
+    desk.click("林畲镇");
+    assert!(desk.shows("接收人：24 人 · 18 个村（居）"));
     // The forecast is still a placeholder: the SMS shows the gap and the finding blocks.
     let gap = expected_sms("【预计未来……小时……，请注意防范。】");
     assert!(desk.shows(&format!(

@@ -227,7 +227,10 @@ fn recipients_ui(
         None => (t.recipients_unknown.to_owned(), theme::STATUS_PENDING),
         Some([]) => (t.recipients_none_kept.to_owned(), theme::STATUS_PENDING),
         Some(counts) => match draft.reach(counts) {
-            (0, _) => (t.recipients_nobody.to_owned(), theme::STATUS_ERROR),
+            // Nobody in groups the forecaster chose is a fault; no group chosen yet is not.
+            (0, _) if !draft.recipient_groups().is_empty() => {
+                (t.recipients_nobody.to_owned(), theme::STATUS_ERROR)
+            }
             (people, villages) => (
                 format!(
                     "{}：{people} {} · {villages} {}",
