@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc};
 
 use super::{ChannelReport, ReceiptOutcome, SMS, WECHAT};
+use crate::central::failpoint::Failpoints;
 use crate::central::workers::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
 use crate::domain::outbox::OutboxState;
@@ -21,6 +22,8 @@ use crate::store::central::outbox::{OutboxError, SqliteOutbox};
 
 /// The worker's name on the board.
 pub const NAME: &str = "channel-reports";
+/// A report taken from the queue, not yet applied: the crash tests kill the central here.
+pub const BEFORE_SETTLE: &str = "reports.before_settle";
 
 /// What applying one report did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,17 +121,24 @@ pub fn apply(
     }
 }
 
-/// The reports worker over `inbox`; a restart takes up the same queue.
-pub fn worker(outbox: Arc<SqliteOutbox>, inbox: mpsc::Receiver<ChannelReport>) -> WorkerSpec {
+/// The reports worker over `inbox`, with its [`BEFORE_SETTLE`] point armed as `failpoints`
+/// say; a restart takes up the same queue.
+pub fn worker(
+    outbox: Arc<SqliteOutbox>,
+    inbox: mpsc::Receiver<ChannelReport>,
+    failpoints: Failpoints,
+) -> WorkerSpec {
     let inbox = Arc::new(Mutex::new(inbox));
     WorkerSpec::new(NAME, move |context: WorkerContext| {
-        run(Arc::clone(&outbox), Arc::clone(&inbox), context)
+        let failpoints = failpoints.clone();
+        run(Arc::clone(&outbox), Arc::clone(&inbox), failpoints, context)
     })
 }
 
 async fn run(
     outbox: Arc<SqliteOutbox>,
     inbox: Arc<Mutex<mpsc::Receiver<ChannelReport>>>,
+    failpoints: Failpoints,
     context: WorkerContext,
 ) -> Result<(), String> {
     let mut inbox = inbox.lock().await;
@@ -141,6 +151,7 @@ async fn run(
         };
         // Every sender gone: no channel can report any more.
         let Some(report) = report else { return Ok(()) };
+        failpoints.hit(BEFORE_SETTLE).map_err(|e| e.to_string())?;
         let now = context.clock().now();
         let store = Arc::clone(&outbox);
         let applied = tokio::task::spawn_blocking(move || apply(&store, &report, now))

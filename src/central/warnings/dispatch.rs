@@ -26,6 +26,10 @@ use crate::store::central::recipients::RecipientFilter;
 
 use super::super::core::AppState;
 
+/// A warning's release committed, its outbox rows not yet made: the crash tests kill the
+/// central here.
+pub const AFTER_RECORD_BEFORE_ROWS: &str = "release.after_record_before_rows";
+
 /// Whether `recipient` is one the warning's `groups` address (or, for practice, a test
 /// recipient).
 pub fn addressed(groups: &BTreeSet<String>, practice: bool, recipient: &Recipient) -> bool {

@@ -91,6 +91,7 @@ pub struct ChannelSet {
     reports: mpsc::Sender<ChannelReport>,
     inbox: Option<mpsc::Receiver<ChannelReport>>,
     wechat_callback: Option<Hidden>,
+    failpoints: Failpoints,
 }
 
 impl Default for ChannelSet {
@@ -101,6 +102,7 @@ impl Default for ChannelSet {
             reports,
             inbox: Some(inbox),
             wechat_callback: None,
+            failpoints: Failpoints::none(),
         }
     }
 }
@@ -113,7 +115,10 @@ impl ChannelSet {
         clock: &SharedClock,
         failpoints: &Failpoints,
     ) -> Result<Self, String> {
-        let mut set = Self::default();
+        let mut set = Self {
+            failpoints: failpoints.clone(),
+            ..Self::default()
+        };
         if let Some(config) = &settings.wechat {
             if !config.wecom.robots.is_empty() {
                 let robots = RobotProvider::new(&config.wecom, clock.clone())
@@ -287,6 +292,8 @@ pub struct ChannelState {
     pub wechat_callback: Option<Hidden>,
     /// The kinds a dispatcher runs for.
     pub kinds: Vec<&'static str>,
+    /// Armed crash points (`release.after_record_before_rows`; none in production).
+    pub failpoints: Failpoints,
 }
 
 /// The channels' workers (one dispatcher per kind and the reports worker) over the outbox of
@@ -299,6 +306,7 @@ pub fn start(
     let outbox = SqliteOutbox::open(db).map_err(|e| format!("the outbox: {e}"))?;
     let outbox = Arc::new(outbox);
     let wechat_callback = set.wechat_callback.clone();
+    let failpoints = set.failpoints.clone();
     let (channels, reports, inbox) = set.into_parts();
     let kinds: Vec<&'static str> = channels.iter().map(|c| c.kind).collect();
     let wakers = Wakers::new(&kinds);
@@ -307,6 +315,7 @@ pub fn start(
         reports: None,
         wechat_callback,
         kinds: kinds.clone(),
+        failpoints: failpoints.clone(),
     };
     if channels.is_empty() {
         tracing::info!("no channel configured ([wechat], [sms]): no dispatch worker runs");
@@ -318,7 +327,8 @@ pub fn start(
         .map(|channel| worker(Arc::clone(&outbox), channel, &wakers, tick))
         .collect();
     if let Some(inbox) = inbox {
-        specs.push(crate::central::channels::reports::worker(outbox, inbox));
+        let reports_worker = crate::central::channels::reports::worker(outbox, inbox, failpoints);
+        specs.push(reports_worker);
         state.reports = Some(reports);
     }
     Ok((specs, state))

@@ -20,13 +20,13 @@ use crate::store::StoreError;
 use crate::store::central::outbox::{Lease, OutboxError, OutboxRow, SqliteOutbox};
 
 /// After the claim is committed, before `sending` is marked.
-pub const AFTER_CLAIM: &str = "after_claim";
+pub const AFTER_CLAIM: &str = "dispatch.after_claim";
 /// After `sending` is committed, before the provider is called.
-pub const AFTER_MARK_SENDING: &str = "after_mark_sending";
+pub const AFTER_MARK_SENDING: &str = "dispatch.after_mark_sending";
 /// After the provider accepted the message, before `sent` is recorded.
-pub const AFTER_PROVIDER_CALL: &str = "after_provider_call";
+pub const AFTER_PROVIDER_CALL: &str = "dispatch.after_provider_call";
 /// After `sent` is committed.
-pub const AFTER_MARK_SENT: &str = "after_mark_sent";
+pub const AFTER_MARK_SENT: &str = "dispatch.after_mark_sent";
 
 /// Every failpoint of a dispatch pass, in the order they are passed.
 pub const FAILPOINTS: [&str; 4] = [
