@@ -125,8 +125,7 @@ impl SmppProvider {
             }
             .to_body()
             .map_err(|e| ProviderError::Refused(e.to_string()))?;
-            self.pace().await;
-            let answer = link.submit(body).await;
+            let answer = self.submit_part(&link, body, i).await;
             ids.push(accepted(
                 answer,
                 i,
@@ -137,7 +136,34 @@ impl SmppProvider {
         }
         Ok(ids.join(","))
     }
+
+    /// Submits part `i`, in its turn under the rate. A later part the SMSC answers "not now"
+    /// (throttled, queue full) is offered again after a pause, doubling, for as long as one
+    /// response may take: the earlier parts are already with the SMSC, so the row cannot go
+    /// back to the queue whole, and giving up would leave the recipient half a message.
+    async fn submit_part(&self, link: &Link, body: Vec<u8>, i: usize) -> Result<Pdu, LinkError> {
+        let give_up = Instant::now() + Duration::from_millis(self.config.response_timeout_ms);
+        let mut pause = LATER_PART_PAUSE;
+        loop {
+            self.pace().await;
+            let answer = link.submit(body.clone()).await;
+            let not_now = matches!(&answer, Ok(pdu) if status::is_transient(pdu.status));
+            if i == 0 || !not_now || Instant::now() + pause > give_up {
+                return answer;
+            }
+            tracing::debug!(
+                part = i + 1,
+                "SMSC said not now to a later part; offering it again"
+            );
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+    }
 }
+
+/// The first pause before a throttled later part is offered again (an SMSC's rate is usually
+/// counted per second).
+const LATER_PART_PAUSE: Duration = Duration::from_millis(250);
 
 /// Part `i`'s message id from its submit's answer, or what the row's outcome is.
 fn accepted(
