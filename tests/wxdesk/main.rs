@@ -13,8 +13,12 @@ mod audit_chain;
 mod bootstrap;
 mod bounds;
 mod channels;
+// Shared with the dispatch bench, which uses all of it.
+#[allow(dead_code)]
+mod child_central;
 mod cmpp;
 mod dbhealth;
+mod dispatch_kill;
 mod embedded;
 mod imports;
 mod maintenance;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A test SMSC for wxdesk's SMPP channel: the npm `smpp` 0.5.1 server on 127.0.0.1, port 0.
 // Prints its port as the first line of stdout. Behaviour from the environment:
-//   SMSC_LOG=path           append every submit_sm received as one JSON line
+//   SMSC_LOG=path           append every submit_sm received as one JSON line (with `at`, the
+//                           Unix time in ms its answer was made)
 //   SMSC_THROTTLE=N         answer ESME_RTHROTTLED (0x58) above N submit_sm in one second
 //   SMSC_UNDELIV=a,b        receipts for these destinations say UNDELIV (others DELIVRD)
 //   SMSC_DROP_AFTER=N       destroy the link on the Nth submit_sm, unanswered (once)
@@ -13,6 +14,7 @@
 const fs = require('fs');
 const readline = require('readline');
 const smpp = require('smpp');
+const { performance } = require('perf_hooks');
 
 const env = process.env;
 const logPath = env.SMSC_LOG || '';
@@ -82,6 +84,7 @@ function onSubmit(session, pdu) {
       message_id: id, destination: pdu.destination_addr, short_message: hex,
       esm_class: pdu.esm_class, data_coding: pdu.data_coding,
       status: dropping ? 'dropped' : busy ? 'throttled' : refused ? 'refused' : 'accepted',
+      at: performance.timeOrigin + performance.now(),
     }) + '\n');
   }
   if (dropping) { session.destroy(); return; }

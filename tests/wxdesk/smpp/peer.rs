@@ -17,8 +17,12 @@ pub struct Submit {
     pub short_message: String,
     /// `esm_class` as received.
     pub esm_class: u8,
-    /// `accepted`, `throttled` or `dropped`.
+    /// `accepted`, `throttled`, `refused` or `dropped`.
     pub status: String,
+    /// When the SMSC answered it: Unix time in ms (the dispatch bench's clock).
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub at: f64,
 }
 
 /// A running SMSC; killed when dropped.
