@@ -41,6 +41,7 @@ mod ui_warnings_e2e;
 mod ui_warnings_suggest;
 mod upstream;
 mod warning_dispatch;
+mod warning_wechat;
 mod warnings;
 mod wechat;
 mod wechat_double;

@@ -24,7 +24,9 @@ use super::dispatch::{self, DispatchConfig, Dispatched, Provider};
 use super::{WorkerContext, WorkerSpec};
 use crate::central::channels::cmpp::CmppProvider;
 use crate::central::channels::smpp::SmppProvider;
-use crate::central::channels::wechat::{self, Hidden, RobotProvider, TemplateProvider};
+use crate::central::channels::wechat::{
+    self, Hidden, RobotProvider, RobotRoutes, TemplateProvider,
+};
 use crate::central::channels::{ChannelReport, SMS, WECHAT, WECOM};
 use crate::central::config::{ChannelSettings, SmsSettings};
 use crate::central::failpoint::Failpoints;
@@ -91,6 +93,17 @@ pub struct ChannelSet {
     reports: mpsc::Sender<ChannelReport>,
     inbox: Option<mpsc::Receiver<ChannelReport>>,
     wechat_callback: Option<Hidden>,
+    routes: WarningRoutes,
+}
+
+/// Where a released warning goes beyond its recipients' numbers: the WeCom robots (when the
+/// robot channel runs) and the Official Account's warning template (when it runs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarningRoutes {
+    /// The robots, by the warning's area (empty: no robot rows).
+    pub robots: RobotRoutes,
+    /// The template id of warnings (none: no template rows).
+    pub template: Option<String>,
 }
 
 impl Default for ChannelSet {
@@ -101,6 +114,7 @@ impl Default for ChannelSet {
             reports,
             inbox: Some(inbox),
             wechat_callback: None,
+            routes: WarningRoutes::default(),
         }
     }
 }
@@ -119,6 +133,7 @@ impl ChannelSet {
                 let robots = RobotProvider::new(&config.wecom, clock.clone())
                     .map_err(|e| format!("[wechat.wecom]: {e}"))?;
                 set.add(WECOM, Arc::new(robots), wechat::LONGEST_CALL_MS, failpoints);
+                set.routes.robots = config.wecom.warnings.clone();
             }
             if let Some(mp) = &config.mp {
                 let templates = TemplateProvider::new(mp, clock.clone())
@@ -129,6 +144,7 @@ impl ChannelSet {
                     wechat::LONGEST_CALL_MS,
                     failpoints,
                 );
+                set.routes.template.clone_from(&mp.warning_template);
                 let token = mp.callback_token.clone();
                 set.wechat_callback = (!token.expose().is_empty()).then_some(token);
             }
@@ -177,6 +193,11 @@ impl ChannelSet {
     /// The token the Official Account signs its pushes with, if a callback is configured.
     pub fn wechat_callback(&self) -> Option<&Hidden> {
         self.wechat_callback.as_ref()
+    }
+
+    /// Where released warnings go on the WeChat channels.
+    pub fn routes(&self) -> &WarningRoutes {
+        &self.routes
     }
 
     /// Splits the set into its channels, the reports' sender and their queue (once).
@@ -287,6 +308,10 @@ pub struct ChannelState {
     pub wechat_callback: Option<Hidden>,
     /// The kinds a dispatcher runs for.
     pub kinds: Vec<&'static str>,
+    /// Where released warnings go on the WeChat channels.
+    pub routes: WarningRoutes,
+    /// Wakes the on-call alarms worker (new values, a new alarm, a roster change).
+    pub alarm_wake: Arc<Notify>,
 }
 
 /// The channels' workers (one dispatcher per kind and the reports worker) over the outbox of
@@ -299,6 +324,7 @@ pub fn start(
     let outbox = SqliteOutbox::open(db).map_err(|e| format!("the outbox: {e}"))?;
     let outbox = Arc::new(outbox);
     let wechat_callback = set.wechat_callback.clone();
+    let routes = set.routes.clone();
     let (channels, reports, inbox) = set.into_parts();
     let kinds: Vec<&'static str> = channels.iter().map(|c| c.kind).collect();
     let wakers = Wakers::new(&kinds);
@@ -307,6 +333,8 @@ pub fn start(
         reports: None,
         wechat_callback,
         kinds: kinds.clone(),
+        routes,
+        alarm_wake: Arc::default(),
     };
     if channels.is_empty() {
         tracing::info!("no channel configured ([wechat], [sms]): no dispatch worker runs");
