@@ -13,6 +13,7 @@ pub mod dto;
 pub mod feed;
 pub mod history;
 pub mod ingest;
+pub mod on_call;
 pub mod openapi;
 pub mod outbox;
 pub mod recipients;

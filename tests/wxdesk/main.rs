@@ -18,6 +18,7 @@ mod dbhealth;
 mod embedded;
 mod imports;
 mod maintenance;
+mod on_call;
 mod openapi;
 mod openapi_conformance;
 mod openapi_constraints;

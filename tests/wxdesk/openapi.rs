@@ -18,6 +18,9 @@ use wxdesk::domain::qc::{QcFlags, QcTest};
 use wxdesk::domain::recipients;
 use wxdesk::domain::warning::approval::DraftState;
 use wxdesk::domain::{Element, Source, Timestamp};
+use wxdesk::protocol::on_call::{
+    AlarmDeliveries, OnCallDay, OnCallInput, OnCallPerson, OnCallRoster,
+};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
 use wxdesk::protocol::recipients::{
     ImportedLineDto, LineProblemDto, RecipientCount, RecipientCounts, RecipientDto,
@@ -167,7 +170,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 98] = [
+    let table: [(&str, Check); 103] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -258,6 +261,11 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("OutboxCount", round_trip::<OutboxCount>),
         ("DeliveryList", round_trip::<DeliveryList>),
         ("Delivery", round_trip::<Delivery>),
+        ("OnCallPerson", round_trip::<OnCallPerson>),
+        ("OnCallDay", round_trip::<OnCallDay>),
+        ("OnCallRoster", round_trip::<OnCallRoster>),
+        ("OnCallInput", round_trip::<OnCallInput>),
+        ("AlarmDeliveries", round_trip::<AlarmDeliveries>),
         ("RecipientGroup", round_trip::<recipients::Group>),
         ("RecipientDuty", round_trip::<recipients::Duty>),
         ("RecipientField", round_trip::<recipients::Field>),
