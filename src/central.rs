@@ -47,6 +47,7 @@ pub mod maintenance;
 mod maintenance_windows;
 pub mod on_call;
 pub mod recipients;
+pub mod reports;
 mod snapshot;
 mod stream;
 pub mod throttle;

@@ -17,6 +17,7 @@ pub mod on_call;
 pub mod openapi;
 pub mod outbox;
 pub mod recipients;
+pub mod reports;
 pub mod snapshot;
 pub mod warnings;
 

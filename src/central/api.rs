@@ -20,7 +20,8 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, on_call, recipients, snapshot, stream, upstream, version, warnings,
+    maintenance_windows, on_call, recipients, reports, snapshot, stream, upstream, version,
+    warnings,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -383,6 +384,13 @@ pub fn routes() -> Vec<Route> {
             "/alarms/{id}",
             Requires(Read),
             get(on_call::handlers::deliveries),
+        ),
+        // The supervisor's view: those who answer for the service (read_audit).
+        route(
+            Verb::Get,
+            "/reports/service",
+            Requires(ReadAudit),
+            get(reports::service),
         ),
         // Operations: background workers, disk space, certificate expiry.
         route(

@@ -27,6 +27,7 @@ mod outbox_receipts;
 mod protocol;
 mod recipients;
 mod refusals;
+mod reports;
 mod security;
 mod session;
 mod signal_sets;
