@@ -111,7 +111,7 @@ pub async fn set(
     ids.dedup();
     let record = principal
         .record(state.clock().now(), AuditAction::OnCallSet, Outcome::Ok)
-        .target(&format!("on-call:{date}"))
+        .target(format!("on-call:{date}"))
         .detail(&AuditDetail::OnCallSet {
             day: date.clone(),
             recipients: ids.clone(),
