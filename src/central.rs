@@ -45,7 +45,9 @@ pub mod limits;
 pub mod logfiles;
 pub mod maintenance;
 mod maintenance_windows;
+pub mod on_call;
 pub mod recipients;
+pub mod reports;
 mod snapshot;
 mod stream;
 pub mod throttle;
@@ -413,6 +415,10 @@ pub async fn start(
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
     specs.extend(retention.map(|keep| workers::retention::worker(store.clone(), keep)));
     specs.extend(workers);
+    if store.read_only().is_none() {
+        let wake = state.channels().alarm_wake.clone();
+        specs.push(on_call::worker(state.clone(), wake));
+    }
     let supervisor = Supervisor::start(
         specs,
         state.workers().clone(),

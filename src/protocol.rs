@@ -13,9 +13,11 @@ pub mod dto;
 pub mod feed;
 pub mod history;
 pub mod ingest;
+pub mod on_call;
 pub mod openapi;
 pub mod outbox;
 pub mod recipients;
+pub mod reports;
 pub mod snapshot;
 pub mod warnings;
 

@@ -20,7 +20,8 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
-    maintenance_windows, recipients, snapshot, stream, upstream, version, warnings,
+    maintenance_windows, on_call, recipients, reports, snapshot, stream, upstream, version,
+    warnings,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -363,6 +364,33 @@ pub fn routes() -> Vec<Route> {
             "/recipients/counts",
             Requires(Read),
             get(recipients::handlers::counts),
+        ),
+        // Who is on call (names to every reader, numbers masked unless ManageRecipients); the
+        // supervisor (值班领导) arranges duty; every alarm's messages, as a warning's.
+        route(
+            Verb::Get,
+            "/on-call",
+            Requires(Read),
+            get(on_call::handlers::roster),
+        ),
+        route(
+            Verb::Put,
+            "/on-call/{day}",
+            Requires(ApproveWarning),
+            put(on_call::handlers::set),
+        ),
+        route(
+            Verb::Get,
+            "/alarms/{id}",
+            Requires(Read),
+            get(on_call::handlers::deliveries),
+        ),
+        // The supervisor's view: those who answer for the service (read_audit).
+        route(
+            Verb::Get,
+            "/reports/service",
+            Requires(ReadAudit),
+            get(reports::service),
         ),
         // Operations: background workers, disk space, certificate expiry.
         route(

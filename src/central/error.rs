@@ -139,6 +139,9 @@ impl Failure {
 
     /// 400 `invalid_body`: a JSON body that is not JSON, or not the shape the route takes.
     pub fn invalid_body(message: impl Into<String>) -> Self {
+        // serde names the value it refused: a number given where text was expected is most
+        // likely a phone number, which no answer repeats.
+        let message = crate::domain::recipients::mask_numbers(&message.into());
         Self::new(StatusCode::BAD_REQUEST, Code::InvalidBody, message)
     }
 
@@ -176,7 +179,11 @@ impl Failure {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Self::not_json(),
             JsonRejection::BytesRejection(bytes) => Self::body(bytes),
-            other => Self::invalid_body(other.body_text()),
+            // serde names the value it refused: a number given where text was expected is
+            // most likely a phone number, which no answer repeats.
+            other => {
+                Self::invalid_body(crate::domain::recipients::mask_numbers(&other.body_text()))
+            }
         }
     }
 

@@ -76,6 +76,10 @@ pub async fn ingest(
         })
         .await?;
     state.advance_head(head);
+    if response.stored > 0 {
+        // New values: the alarms worker judges the warning criteria again.
+        super::on_call::wake(&state);
+    }
     if response.partial + response.rejected > 0 {
         let first_error = response
             .results

@@ -86,11 +86,13 @@ pub enum AuditAction {
     RecipientDeleted,
     /// Recipients were imported from a file.
     RecipientsImported,
+    /// A supervisor set who is on call on a day (the entry names the day and recipient ids).
+    OnCallSet,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 28] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -118,6 +120,7 @@ impl AuditAction {
         Self::RecipientChanged,
         Self::RecipientDeleted,
         Self::RecipientsImported,
+        Self::OnCallSet,
     ];
 
     /// Stable code (`password_reset`).
@@ -150,6 +153,7 @@ impl AuditAction {
             Self::RecipientChanged => "recipient_changed",
             Self::RecipientDeleted => "recipient_deleted",
             Self::RecipientsImported => "recipients_imported",
+            Self::OnCallSet => "on_call_set",
         }
     }
 
@@ -183,6 +187,7 @@ impl AuditAction {
             Self::RecipientChanged => "修改预警接收人",
             Self::RecipientDeleted => "删除预警接收人",
             Self::RecipientsImported => "导入预警接收人",
+            Self::OnCallSet => "安排值班人员",
         }
     }
 
@@ -216,6 +221,7 @@ impl AuditAction {
             Self::RecipientChanged => "Recipient changed",
             Self::RecipientDeleted => "Recipient deleted",
             Self::RecipientsImported => "Recipients imported",
+            Self::OnCallSet => "On-call roster set",
         }
     }
 

@@ -340,6 +340,16 @@ impl RecipientDraft {
         }
     }
 
+    /// The note as a reader may see it: whole when `may_see`, else with every run of digits
+    /// long enough to be a number masked (a note may hold a relative's phone).
+    pub fn note_for(&self, may_see: bool) -> String {
+        if may_see {
+            self.note.clone()
+        } else {
+            mask_numbers(&self.note)
+        }
+    }
+
     /// The number as a reader may see it: whole when `may_see`, else masked.
     pub fn phone_for(&self, may_see: bool) -> Option<String> {
         self.phone.as_ref().map(|p| {
@@ -350,6 +360,42 @@ impl RecipientDraft {
             }
         })
     }
+}
+
+/// Digits (ASCII or full-width) in a row this long or longer are taken for a number.
+const NUMBER_DIGITS: usize = 5;
+
+/// `text` with every run of [`NUMBER_DIGITS`] or more digits (spaces and dashes between them
+/// kept in the run) replaced by `***`.
+pub fn mask_numbers(text: &str) -> String {
+    let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    let mut out = String::new();
+    let mut run = String::new();
+    let mut digits = 0;
+    let flush = |out: &mut String, run: &mut String, digits: &mut usize| {
+        if *digits >= NUMBER_DIGITS {
+            let kept = run.trim_end_matches([' ', '-']);
+            out.push_str("***");
+            out.push_str(&run[kept.len()..]);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+        *digits = 0;
+    };
+    for c in text.chars() {
+        if digit(c) {
+            digits += 1;
+            run.push(c);
+        } else if (c == ' ' || c == '-') && digits > 0 {
+            run.push(c);
+        } else {
+            flush(&mut out, &mut run, &mut digits);
+            out.push(c);
+        }
+    }
+    flush(&mut out, &mut run, &mut digits);
+    out
 }
 
 /// A township as the API writes it: the NBS code, or `county`.
@@ -372,6 +418,21 @@ pub fn parse_township(text: &str) -> Option<Option<TownshipCode>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_in_a_note_are_masked_and_short_figures_kept() {
+        let table = [
+            ("家属电话13900001111", "家属电话***"),
+            ("备用 139-0000-1111，晚上打", "备用 ***，晚上打"),
+            ("座机０５９８１２３４", "座机***"),
+            ("3号楼 2户", "3号楼 2户"),
+            ("2026年换届", "2026年换届"),
+            ("", ""),
+        ];
+        for (note, want) in table {
+            assert_eq!(mask_numbers(note), want, "{note}");
+        }
+    }
+
     use super::*;
 
     pub(super) fn draft() -> RecipientDraft {

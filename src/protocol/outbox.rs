@@ -41,11 +41,14 @@ pub struct DeliveryList {
     pub deliveries: Vec<Delivery>,
 }
 
-/// One message of a warning to one person on one channel.
+/// One message of a warning to one person (or one WeCom group robot) on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
-    /// The recipient's id.
-    pub recipient: u64,
+    /// The recipient's id; `null` for a group robot's message.
+    pub recipient: Option<u64>,
+    /// The WeCom robot's configured name, for a group robot's message (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robot: Option<String>,
     /// Their name (`null` when they have been deleted since).
     pub name: Option<String>,
     /// Their number: whole for `manage_recipients`, masked (`138****1234`) otherwise.

@@ -40,8 +40,9 @@ pub struct RecipientDto {
     pub note: String,
 }
 
-/// `POST /recipients` and `PUT /recipients/{id}` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /recipients` and `PUT /recipients/{id}` body. Its `Debug` shows no personal data:
+/// the name, the village, the note are left out, the number and accounts shown as given or not.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecipientInput {
     /// For `PUT`: the version read (the change is refused if someone changed it since).
@@ -73,6 +74,22 @@ pub struct RecipientInput {
     /// A free note.
     #[serde(default)]
     pub note: String,
+}
+
+impl std::fmt::Debug for RecipientInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given = |v: &Option<String>| if v.is_some() { "***" } else { "none" };
+        f.debug_struct("RecipientInput")
+            .field("version", &self.version)
+            .field("township", &self.township)
+            .field("group", &self.group)
+            .field("duty", &self.duty)
+            .field("phone", &given(&self.phone))
+            .field("wechat_openid", &given(&self.wechat_openid))
+            .field("wecom", &given(&self.wecom))
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
 }
 
 const fn yes() -> bool {
@@ -198,4 +215,40 @@ pub struct RecipientImportReport {
     pub imported: Vec<ImportedLineDto>,
     /// Every problem, by line.
     pub problems: Vec<LineProblemDto>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_inputs_debug_shows_no_personal_data() {
+        let input = RecipientInput {
+            version: Some(2),
+            name: "林建国".into(),
+            township: "350423100".into(),
+            village: Some("城关村".into()),
+            group: Group::TownshipLeaders,
+            duty: Duty::Head,
+            phone: Some("13812341234".into()),
+            wechat_openid: Some("oAbC-12_xyz".into()),
+            wecom: None,
+            active: true,
+            note: "家属 13900001111".into(),
+        };
+        let debug = format!("{input:?}");
+        for secret in [
+            "林建国",
+            "城关村",
+            "13812341234",
+            "oAbC-12_xyz",
+            "13900001111",
+        ] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(
+            debug.contains("phone: \"***\"") && debug.contains("wecom: \"none\""),
+            "{debug}"
+        );
+    }
 }

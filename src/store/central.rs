@@ -50,6 +50,7 @@ pub mod maintenance;
 mod maintenance_store;
 mod network_store;
 mod observation_store;
+pub mod on_call;
 pub mod outbox;
 mod qc;
 pub mod recipients;
@@ -77,6 +78,7 @@ pub use maintenance::{Logged, MaintenanceError, NewWindow, WindowChange};
 pub use maintenance_store::MaintenanceStore;
 pub use network_store::NetworkStore;
 pub use observation_store::ObservationStore;
+pub use on_call::OnCallStore;
 pub use qc::QcWork;
 pub use recipients::RecipientStore;
 pub use schema::MIGRATIONS;
@@ -105,6 +107,7 @@ pub trait CentralStore:
     + SnapshotStore
     + WarningStore
     + RecipientStore
+    + OnCallStore
     + Send
     + Sync
     + fmt::Debug
@@ -122,6 +125,7 @@ impl<T> CentralStore for T where
         + SnapshotStore
         + WarningStore
         + RecipientStore
+        + OnCallStore
         + Send
         + Sync
         + fmt::Debug

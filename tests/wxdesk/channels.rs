@@ -51,6 +51,7 @@ fn settings(double: &WechatDouble, callback_token: &str) -> ChannelSettings {
             base_url: double.base.clone(),
             robots: [("duty".to_owned(), Hidden::new(ROBOT_KEY))].into(),
             per_minute: 20,
+            warnings: Default::default(),
         },
         mp: Some(MpConfig {
             base_url: double.base.clone(),
@@ -59,6 +60,7 @@ fn settings(double: &WechatDouble, callback_token: &str) -> ChannelSettings {
             callback_token: Hidden::new(callback_token),
             token_margin_s: 300,
             token_endpoint: TokenEndpoint::Token,
+            warning_template: None,
         }),
     };
     ChannelSettings::new(Some(wechat), None).unwrap()

@@ -18,10 +18,16 @@ use wxdesk::domain::qc::{QcFlags, QcTest};
 use wxdesk::domain::recipients;
 use wxdesk::domain::warning::approval::DraftState;
 use wxdesk::domain::{Element, Source, Timestamp};
+use wxdesk::protocol::on_call::{
+    AlarmDeliveries, OnCallDay, OnCallInput, OnCallPerson, OnCallRoster,
+};
 use wxdesk::protocol::openapi::OPENAPI_JSON;
 use wxdesk::protocol::recipients::{
     ImportedLineDto, LineProblemDto, RecipientCount, RecipientCounts, RecipientDto,
     RecipientImportReport, RecipientInput, RecipientList,
+};
+use wxdesk::protocol::reports::{
+    ApprovalLine, Approvals, CalloutSummary, ChannelDelivery, IssuedCount, Minutes, ServiceReport,
 };
 use wxdesk::protocol::snapshot::{ChunkPage, RollupPage, RollupSeries, SnapshotHead};
 use wxdesk::protocol::warnings::{SignalSetDto, UpstreamList, UpstreamWarning};
@@ -167,7 +173,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 98] = [
+    let table: [(&str, Check); 110] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -258,6 +264,18 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("OutboxCount", round_trip::<OutboxCount>),
         ("DeliveryList", round_trip::<DeliveryList>),
         ("Delivery", round_trip::<Delivery>),
+        ("OnCallPerson", round_trip::<OnCallPerson>),
+        ("OnCallDay", round_trip::<OnCallDay>),
+        ("OnCallRoster", round_trip::<OnCallRoster>),
+        ("OnCallInput", round_trip::<OnCallInput>),
+        ("AlarmDeliveries", round_trip::<AlarmDeliveries>),
+        ("ServiceReport", round_trip::<ServiceReport>),
+        ("IssuedCount", round_trip::<IssuedCount>),
+        ("Approvals", round_trip::<Approvals>),
+        ("Minutes", round_trip::<Minutes>),
+        ("ApprovalLine", round_trip::<ApprovalLine>),
+        ("ChannelDelivery", round_trip::<ChannelDelivery>),
+        ("CalloutSummary", round_trip::<CalloutSummary>),
         ("RecipientGroup", round_trip::<recipients::Group>),
         ("RecipientDuty", round_trip::<recipients::Duty>),
         ("RecipientField", round_trip::<recipients::Field>),

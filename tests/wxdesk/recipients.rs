@@ -395,3 +395,27 @@ async fn no_number_in_the_change_log_the_audit_log_or_the_log() {
     }
     assert!(logs.contains("recipients import"), "the capture works");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_is_masked_for_readers_and_a_number_given_as_json_is_not_echoed() {
+    let central = TestCentral::start().await;
+    let person = json!({
+        "name": "林建国", "township": "county", "group": "county", "duty": "flood_control",
+        "phone": "13812341234", "note": "夜间请打家属 13900001111",
+    });
+    let (status, _) =
+        crate::warnings::post(&central, Role::Supervisor, "/recipients", &person).await;
+    assert_eq!(status, 201);
+    let note = |list: &Value| list["recipients"][0]["note"].as_str().unwrap().to_owned();
+    let (_, whole) = get(&central, Role::Supervisor, "/recipients").await;
+    assert_eq!(note(&whole), "夜间请打家属 13900001111");
+    let (_, masked) = get(&central, Role::DutyForecaster, "/recipients").await;
+    assert_eq!(note(&masked), "夜间请打家属 ***");
+
+    let mut numeric = person.clone();
+    numeric["phone"] = json!(13_812_345_678_u64);
+    let (status, answer) =
+        crate::warnings::post(&central, Role::Supervisor, "/recipients", &numeric).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(!answer.to_string().contains("13812345678"), "{answer}");
+}

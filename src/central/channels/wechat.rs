@@ -90,6 +90,61 @@ pub struct WecomConfig {
     /// Messages a robot may send per minute (WeCom documents 20).
     #[serde(default = "robot_per_minute")]
     pub per_minute: usize,
+    /// `[wechat.wecom.warnings]`: which robots a released warning goes to.
+    #[serde(default)]
+    pub warnings: RobotRoutes,
+}
+
+/// Which robots a released warning goes to (`[wechat.wecom.warnings]`), by robot name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotRoutes {
+    /// Robots that get every warning (the county's groups).
+    #[serde(default)]
+    pub county: Vec<String>,
+    /// Township NBS code → robots that get the warnings whose area holds it.
+    #[serde(default)]
+    pub townships: BTreeMap<String, Vec<String>>,
+    /// Robots of the bureau's own groups: the only ones a practice warning reaches.
+    #[serde(default)]
+    pub staff: Vec<String>,
+    /// Which of the composition's robot texts is sent.
+    #[serde(default)]
+    pub msgtype: RobotMsgType,
+}
+
+impl RobotRoutes {
+    /// Every robot name the routes use, each once.
+    pub fn named(&self) -> std::collections::BTreeSet<&str> {
+        let towns = self.townships.values().flatten();
+        self.county
+            .iter()
+            .chain(towns)
+            .chain(&self.staff)
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// A robot message's type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RobotMsgType {
+    /// WeCom markdown (the composition's `wecom_markdown` text).
+    #[default]
+    Markdown,
+    /// Plain text (the composition's `wecom_text` text).
+    Text,
+}
+
+impl RobotMsgType {
+    /// The `msgtype` WeCom reads.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Markdown => "markdown",
+            Self::Text => "text",
+        }
+    }
 }
 
 impl Default for WecomConfig {
@@ -98,6 +153,7 @@ impl Default for WecomConfig {
             base_url: wecom_api(),
             robots: BTreeMap::new(),
             per_minute: robot_per_minute(),
+            warnings: RobotRoutes::default(),
         }
     }
 }
@@ -122,6 +178,10 @@ pub struct MpConfig {
     /// account).
     #[serde(default)]
     pub token_endpoint: token::TokenEndpoint,
+    /// The template a released warning's followers get (its fields are the composition's
+    /// template fields); none: warnings send no template message.
+    #[serde(default)]
+    pub warning_template: Option<String>,
 }
 
 fn wecom_api() -> String {

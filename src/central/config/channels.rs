@@ -139,5 +139,39 @@ fn check_wechat(wechat: &WechatConfig) -> Result<(), String> {
     if wechat.wecom.per_minute == 0 {
         return Err("[wechat.wecom] per_minute must be at least 1".to_owned());
     }
+    check_routes(wechat)
+}
+
+/// Every robot a route names is configured, every township is a 9-digit NBS code, and a
+/// warning template is a name, not an empty string.
+fn check_routes(wechat: &WechatConfig) -> Result<(), String> {
+    let routes = &wechat.wecom.warnings;
+    if let Some(unknown) = routes
+        .named()
+        .into_iter()
+        .find(|name| !wechat.wecom.robots.contains_key(*name))
+    {
+        return Err(format!(
+            "[wechat.wecom.warnings] names robot {unknown:?}, which [wechat.wecom.robots] \
+             does not configure"
+        ));
+    }
+    if let Some(town) = routes
+        .townships
+        .keys()
+        .find(|t| t.len() != 9 || !t.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!(
+            "[wechat.wecom.warnings.townships] key {town:?} is not a 9-digit township code"
+        ));
+    }
+    let empty_template = wechat
+        .mp
+        .as_ref()
+        .and_then(|mp| mp.warning_template.as_deref())
+        .is_some_and(|t| t.trim().is_empty());
+    if empty_template {
+        return Err("[wechat.mp] warning_template is empty: remove it or name one".to_owned());
+    }
     Ok(())
 }

@@ -43,7 +43,11 @@ fn the_readme_example_parses_into_every_setting() {
     assert_eq!((log.rotation, log.keep.get()), (Rotation::Daily, 30));
     let wechat = settings.channels.wechat.as_ref().unwrap();
     assert_eq!(wechat.wecom.robots["duty"].expose(), PASSWORD);
+    let routes = &wechat.wecom.warnings;
+    assert_eq!(routes.named().into_iter().collect::<Vec<_>>(), ["duty"]);
+    assert_eq!(routes.townships["350423100"], ["duty"]);
     let mp = wechat.mp.as_ref().unwrap();
+    assert_eq!(mp.warning_template.as_deref(), Some("TEMPLATE_ID"));
     assert_eq!(
         (mp.app_id.as_str(), mp.app_secret.expose()),
         ("wx5e1f0a6b2c3d4e5f", PASSWORD)
@@ -176,6 +180,18 @@ fn a_bad_channel_section_stops_the_start_naming_its_key() {
         (
             "[wechat.wecom]\nrobots = { duty = \"k\" }\nper_minute = 0\n",
             "[wechat.wecom] per_minute",
+        ),
+        (
+            "[wechat.wecom]\nrobots = { duty = \"k\" }\n[wechat.wecom.warnings]\ncounty = [\"town\"]\n",
+            "names robot \"town\", which [wechat.wecom.robots] does not configure",
+        ),
+        (
+            "[wechat.wecom]\nrobots = { duty = \"k\" }\n[wechat.wecom.warnings]\ntownships = { \"3504231\" = [\"duty\"] }\n",
+            "key \"3504231\" is not a 9-digit township code",
+        ),
+        (
+            "[wechat.mp]\napp_id = \"a\"\napp_secret = \"s\"\ncallback_token = \"\"\nwarning_template = \" \"\n",
+            "warning_template is empty",
         ),
     ];
     for (text, reason) in table {

@@ -71,7 +71,7 @@ pub fn dto(recipient: &Recipient, whole: bool) -> RecipientDto {
             .map(|(_, c)| c.to_owned())
             .collect(),
         active: d.active,
-        note: d.note.clone(),
+        note: d.note_for(whole),
     }
 }
 

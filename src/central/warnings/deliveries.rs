@@ -10,24 +10,49 @@ use axum::extract::State;
 use super::super::auth::Principal;
 use super::super::core::AppState;
 use super::super::error::{ApiPath, Failure};
-use super::dispatch::everyone;
+use super::dispatch::{ROBOT, everyone};
 use crate::domain::access::Capability;
 use crate::domain::recipients::Recipient;
 use crate::protocol::outbox::{Delivery, DeliveryList};
 use crate::store::central::outbox::OutboxRow;
 
-/// The recipient and channel an outbox key names (`warning:w7:12:sms` → 12, `sms`).
-pub fn keyed(warning: &str, key: &str) -> Option<(u64, String)> {
+/// Whom an outbox row of a warning is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addressee {
+    /// A recipient, by id.
+    Recipient(u64),
+    /// A WeCom group robot, by its configured name.
+    Robot(String),
+}
+
+/// Whom and by which channel an outbox key names (`warning:w7:12:sms` → recipient 12, `sms`;
+/// `warning:w7:robot:county:wecom` → robot `county`, `wecom`).
+pub fn keyed(warning: &str, key: &str) -> Option<(Addressee, String)> {
     let rest = key.strip_prefix(&format!("warning:{warning}:"))?;
+    if let Some(robot) = rest.strip_prefix(&format!("{ROBOT}:")) {
+        let (name, channel) = robot.rsplit_once(':')?;
+        return Some((Addressee::Robot(name.to_owned()), channel.to_owned()));
+    }
     let (recipient, channel) = rest.split_once(':')?;
-    Some((recipient.parse().ok()?, channel.to_owned()))
+    Some((
+        Addressee::Recipient(recipient.parse().ok()?),
+        channel.to_owned(),
+    ))
 }
 
 fn delivery(warning: &str, row: &OutboxRow, people: &[Recipient], whole: bool) -> Option<Delivery> {
-    let (recipient, channel) = keyed(warning, &row.idem_key)?;
-    let person = people.iter().find(|p| p.id == recipient).map(|p| &p.draft);
+    let (addressee, channel) = keyed(warning, &row.idem_key)?;
+    let (recipient, robot) = match addressee {
+        Addressee::Recipient(id) => (Some(id), None),
+        Addressee::Robot(name) => (None, Some(name)),
+    };
+    let person = people
+        .iter()
+        .find(|p| Some(p.id) == recipient)
+        .map(|p| &p.draft);
     Some(Delivery {
         recipient,
+        robot,
         name: person.map(|p| p.name.clone()),
         phone: person.and_then(|p| p.phone_for(whole)),
         channel,
@@ -75,19 +100,35 @@ pub async fn deliveries(
 
 #[cfg(test)]
 mod tests {
-    use super::keyed;
+    use super::{Addressee, keyed};
 
     #[test]
-    fn a_key_names_its_recipient_and_channel_for_its_warning_only() {
+    fn a_key_names_its_recipient_or_robot_and_channel_for_its_warning_only() {
+        let person = |id| Some(Addressee::Recipient(id));
+        let robot = |name: &str| Some(Addressee::Robot(name.to_owned()));
         let table = [
-            ("w7", "warning:w7:12:sms", Some((12, "sms"))),
-            ("w7", "warning:w70:12:sms", None),
-            ("w7", "warning:w7:x:sms", None),
-            ("w7", "command:3", None),
+            ("w7", "warning:w7:12:sms", person(12), "sms"),
+            ("w7", "warning:w7:12:wechat", person(12), "wechat"),
+            (
+                "w7",
+                "warning:w7:robot:county:wecom",
+                robot("county"),
+                "wecom",
+            ),
+            (
+                "w7",
+                "warning:w7:robot:town:a:wecom",
+                robot("town:a"),
+                "wecom",
+            ),
+            ("w7", "warning:w70:12:sms", None, ""),
+            ("w7", "warning:w7:x:sms", None, ""),
+            ("w7", "warning:w7:robot:wecom", None, ""),
+            ("w7", "command:3", None, ""),
         ];
-        for (warning, key, want) in table {
-            let got = keyed(warning, key);
-            assert_eq!(got, want.map(|(r, c)| (r, c.to_owned())), "{key}");
+        for (warning, key, who, channel) in table {
+            let want = who.map(|w| (w, channel.to_owned()));
+            assert_eq!(keyed(warning, key), want, "{key}");
         }
     }
 }

@@ -7,13 +7,17 @@
 //! warning goes to the bureau's own staff only, wherever they are: they are the test
 //! recipients, and nobody outside the bureau ever receives a drill.
 //!
-//! Today SMS is the channel rows are made for (a recipient with a number, a configured
-//! `[sms]`); the WeCom robots and template messages get their rows when their recipients'
-//! accounts are matched to the configured robots and templates.
+//! Per channel that runs: an SMS to each addressed person with a number (`[sms]`); a template
+//! message to each addressed person with a WeChat openid, in `[wechat.mp] warning_template`
+//! with the composition's template fields; one robot message to each WeCom robot
+//! `[wechat.wecom.warnings]` names for the warning's area (a practice run: the `staff` robots
+//! only), keyed `warning:{id}:robot:{name}:wecom`.
 
 use std::collections::BTreeSet;
 
-use crate::central::channels::{SMS, SmsPayload};
+use crate::central::channels::wechat::{RobotMsgType, RobotRoutes};
+use crate::central::channels::{RobotPayload, SMS, SmsPayload, TemplatePayload, WECHAT, WECOM};
+use crate::central::workers::channels::WarningRoutes;
 use crate::domain::Timestamp;
 use crate::domain::recipients::{COUNTY_GROUP, Group, Recipient, composition_group};
 use crate::domain::time::HOUR_MS;
@@ -47,39 +51,151 @@ pub fn addressed(groups: &BTreeSet<String>, practice: bool, recipient: &Recipien
     }
 }
 
-/// The outbox rows of `record` for `recipients`, for the channel `kinds` that run.
+/// The outbox rows of `record` for `recipients`, for the channel `kinds` that run and the
+/// WeChat `routes` configured: SMS and template rows per addressed person, robot rows per
+/// robot its area (or, for practice, the bureau's groups) names.
 pub fn messages(
     record: &WarningRecord,
     recipients: &[Recipient],
     kinds: &[&str],
+    routes: &WarningRoutes,
     now: Timestamp,
 ) -> Vec<NewMessage> {
     let content = &record.content;
-    let sms = content
-        .texts
-        .get(&Channel::Sms)
-        .filter(|_| kinds.contains(&SMS));
-    let Some(text) = sms else {
-        return Vec::new();
-    };
-    recipients
+    let addressed: Vec<&Recipient> = recipients
         .iter()
         .filter(|r| addressed(&content.recipient_groups, content.practice, r))
-        .filter_map(|r| {
-            let phone = r.draft.phone.as_ref()?;
-            let payload = SmsPayload {
-                to: phone.expose().to_owned(),
-                text: text.clone(),
-            };
-            Some(NewMessage {
-                idem_key: format!("warning:{}:{}:{SMS}", record.id, r.id),
-                kind: SMS.to_owned(),
-                payload: serde_json::to_string(&payload).ok()?,
-                due_at: now,
-            })
-        })
+        .collect();
+    let mut rows = Vec::new();
+    if kinds.contains(&SMS) {
+        rows.extend(sms_rows(record, &addressed, now));
+    }
+    if kinds.contains(&WECHAT) {
+        rows.extend(template_rows(
+            record,
+            &addressed,
+            routes.template.as_deref(),
+            now,
+        ));
+    }
+    if kinds.contains(&WECOM) {
+        rows.extend(robot_rows(record, &routes.robots, now));
+    }
+    rows
+}
+
+fn row(
+    key: String,
+    kind: &str,
+    payload: &impl serde::Serialize,
+    now: Timestamp,
+) -> Option<NewMessage> {
+    Some(NewMessage {
+        idem_key: key,
+        kind: kind.to_owned(),
+        payload: serde_json::to_string(payload).ok()?,
+        due_at: now,
+    })
+}
+
+/// One SMS per addressed person with a number, the composition's SMS text.
+fn sms_rows(record: &WarningRecord, people: &[&Recipient], now: Timestamp) -> Vec<NewMessage> {
+    let Some(text) = record.content.texts.get(&Channel::Sms) else {
+        return Vec::new();
+    };
+    let sms = |r: &&Recipient| {
+        let payload = SmsPayload {
+            to: r.draft.phone.as_ref()?.expose().to_owned(),
+            text: text.clone(),
+        };
+        row(
+            format!("warning:{}:{}:{SMS}", record.id, r.id),
+            SMS,
+            &payload,
+            now,
+        )
+    };
+    people.iter().filter_map(sms).collect()
+}
+
+/// One template message per addressed follower (a person with an openid), the
+/// composition's template fields in the configured warning template.
+fn template_rows(
+    record: &WarningRecord,
+    people: &[&Recipient],
+    template: Option<&str>,
+    now: Timestamp,
+) -> Vec<NewMessage> {
+    let fields = &record.content.template_fields;
+    let Some(template) = template.filter(|_| !fields.is_empty()) else {
+        return Vec::new();
+    };
+    let message = |r: &&Recipient| {
+        let payload = TemplatePayload {
+            openid: r.draft.wechat_openid.clone()?,
+            template_id: template.to_owned(),
+            data: fields.clone(),
+            url: None,
+        };
+        let key = format!("warning:{}:{}:{WECHAT}", record.id, r.id);
+        row(key, WECHAT, &payload, now)
+    };
+    people.iter().filter_map(message).collect()
+}
+
+/// The robots a warning goes to: the bureau's own for a practice run; otherwise the county's
+/// and those of each township in its area.
+pub fn robots_for<'a>(routes: &'a RobotRoutes, record: &WarningRecord) -> BTreeSet<&'a str> {
+    let content = &record.content;
+    if content.practice {
+        return routes.staff.iter().map(String::as_str).collect();
+    }
+    let towns = content
+        .area
+        .iter()
+        .filter_map(|town| routes.townships.get(town))
+        .flatten();
+    routes
+        .county
+        .iter()
+        .chain(towns)
+        .map(String::as_str)
         .collect()
 }
+
+/// One message per robot addressed, keyed `warning:{id}:robot:{name}:wecom`, in the msgtype
+/// configured (the other robot text if the composition lacks it).
+fn robot_rows(record: &WarningRecord, routes: &RobotRoutes, now: Timestamp) -> Vec<NewMessage> {
+    let texts = &record.content.texts;
+    let (first, second) = match routes.msgtype {
+        RobotMsgType::Markdown => (Channel::WecomMarkdown, Channel::WecomText),
+        RobotMsgType::Text => (Channel::WecomText, Channel::WecomMarkdown),
+    };
+    let chosen = texts.get(&first).map(|t| (routes.msgtype, t));
+    let other = match routes.msgtype {
+        RobotMsgType::Markdown => RobotMsgType::Text,
+        RobotMsgType::Text => RobotMsgType::Markdown,
+    };
+    let Some((msgtype, content)) = chosen.or_else(|| texts.get(&second).map(|t| (other, t))) else {
+        return Vec::new();
+    };
+    let message = |robot: &str| {
+        let payload = RobotPayload {
+            robot: robot.to_owned(),
+            msgtype: msgtype.code().to_owned(),
+            content: content.clone(),
+        };
+        let key = format!("warning:{}:{ROBOT}:{robot}:{WECOM}", record.id);
+        row(key, WECOM, &payload, now)
+    };
+    robots_for(routes, record)
+        .into_iter()
+        .filter_map(message)
+        .collect()
+}
+
+/// The word between a warning's id and a robot's name in a robot row's key.
+pub const ROBOT: &str = "robot";
 
 /// How many recipients a page of the central's read holds.
 const PAGE: u64 = 500;
@@ -106,11 +222,12 @@ pub async fn leave_the_building(state: &AppState, record: &WarningRecord) {
         return;
     };
     let kinds = state.channels().kinds.clone();
+    let routes = state.channels().routes.clone();
     let now = state.clock().now();
     let record = record.clone();
     let made = state
         .call(move |store| {
-            let rows = messages(&record, &everyone(store)?, &kinds, now);
+            let rows = messages(&record, &everyone(store)?, &kinds, &routes, now);
             let mut added = 0;
             for row in &rows {
                 added += usize::from(enqueuer.enqueue(row, now)?.1);

@@ -24,7 +24,9 @@ use super::dispatch::{self, DispatchConfig, Dispatched, Provider};
 use super::{WorkerContext, WorkerSpec};
 use crate::central::channels::cmpp::CmppProvider;
 use crate::central::channels::smpp::SmppProvider;
-use crate::central::channels::wechat::{self, Hidden, RobotProvider, TemplateProvider};
+use crate::central::channels::wechat::{
+    self, Hidden, RobotProvider, RobotRoutes, TemplateProvider,
+};
 use crate::central::channels::{ChannelReport, SMS, WECHAT, WECOM};
 use crate::central::config::{ChannelSettings, SmsSettings};
 use crate::central::failpoint::Failpoints;
@@ -92,6 +94,17 @@ pub struct ChannelSet {
     inbox: Option<mpsc::Receiver<ChannelReport>>,
     wechat_callback: Option<Hidden>,
     failpoints: Failpoints,
+    routes: WarningRoutes,
+}
+
+/// Where a released warning goes beyond its recipients' numbers: the WeCom robots (when the
+/// robot channel runs) and the Official Account's warning template (when it runs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarningRoutes {
+    /// The robots, by the warning's area (empty: no robot rows).
+    pub robots: RobotRoutes,
+    /// The template id of warnings (none: no template rows).
+    pub template: Option<String>,
 }
 
 impl Default for ChannelSet {
@@ -103,6 +116,7 @@ impl Default for ChannelSet {
             inbox: Some(inbox),
             wechat_callback: None,
             failpoints: Failpoints::none(),
+            routes: WarningRoutes::default(),
         }
     }
 }
@@ -124,6 +138,7 @@ impl ChannelSet {
                 let robots = RobotProvider::new(&config.wecom, clock.clone())
                     .map_err(|e| format!("[wechat.wecom]: {e}"))?;
                 set.add(WECOM, Arc::new(robots), wechat::LONGEST_CALL_MS, failpoints);
+                set.routes.robots = config.wecom.warnings.clone();
             }
             if let Some(mp) = &config.mp {
                 let templates = TemplateProvider::new(mp, clock.clone())
@@ -134,6 +149,7 @@ impl ChannelSet {
                     wechat::LONGEST_CALL_MS,
                     failpoints,
                 );
+                set.routes.template.clone_from(&mp.warning_template);
                 let token = mp.callback_token.clone();
                 set.wechat_callback = (!token.expose().is_empty()).then_some(token);
             }
@@ -182,6 +198,11 @@ impl ChannelSet {
     /// The token the Official Account signs its pushes with, if a callback is configured.
     pub fn wechat_callback(&self) -> Option<&Hidden> {
         self.wechat_callback.as_ref()
+    }
+
+    /// Where released warnings go on the WeChat channels.
+    pub fn routes(&self) -> &WarningRoutes {
+        &self.routes
     }
 
     /// Splits the set into its channels, the reports' sender and their queue (once).
@@ -294,6 +315,10 @@ pub struct ChannelState {
     pub kinds: Vec<&'static str>,
     /// Armed crash points (`release.after_record_before_rows`; none in production).
     pub failpoints: Failpoints,
+    /// Where released warnings go on the WeChat channels.
+    pub routes: WarningRoutes,
+    /// Wakes the on-call alarms worker (new values, a new alarm, a roster change).
+    pub alarm_wake: Arc<Notify>,
 }
 
 /// The channels' workers (one dispatcher per kind and the reports worker) over the outbox of
@@ -307,6 +332,7 @@ pub fn start(
     let outbox = Arc::new(outbox);
     let wechat_callback = set.wechat_callback.clone();
     let failpoints = set.failpoints.clone();
+    let routes = set.routes.clone();
     let (channels, reports, inbox) = set.into_parts();
     let kinds: Vec<&'static str> = channels.iter().map(|c| c.kind).collect();
     let wakers = Wakers::new(&kinds);
@@ -316,6 +342,8 @@ pub fn start(
         wechat_callback,
         kinds: kinds.clone(),
         failpoints: failpoints.clone(),
+        routes,
+        alarm_wake: Arc::default(),
     };
     if channels.is_empty() {
         tracing::info!("no channel configured ([wechat], [sms]): no dispatch worker runs");

@@ -213,6 +213,13 @@ pub enum AuditDetail {
         /// Lines refused.
         refused: usize,
     },
+    /// Who is on call on a day: recipient ids, never names or numbers.
+    OnCallSet {
+        /// The Beijing date.
+        day: String,
+        /// The recipients on call (empty: the day was cleared).
+        recipients: Vec<u64>,
+    },
     /// The chain is sealed with a key from this entry on.
     AuditKeyIntroduced {
         /// The key's fingerprint ([`super::AuditKey::fingerprint`]).

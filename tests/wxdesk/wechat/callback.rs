@@ -73,6 +73,7 @@ async fn a_template_job_end_becomes_the_receipt_for_its_msgid() {
         callback_token: Hidden::new(TOKEN),
         token_margin_s: 300,
         token_endpoint: TokenEndpoint::Token,
+        warning_template: None,
     };
     let wechat = TemplateProvider::new(&config, shared(&clock)).unwrap();
     let payload = TemplatePayload {

@@ -34,6 +34,7 @@ fn provider(base: &str, key: &str, clock: &Arc<ManualClock>) -> RobotProvider {
         base_url: base.to_owned(),
         robots: BTreeMap::from([("duty".to_owned(), Hidden::new(key))]),
         per_minute: ROBOT_PER_MINUTE,
+        warnings: Default::default(),
     };
     RobotProvider::new(&config, shared(clock)).unwrap()
 }

@@ -50,6 +50,7 @@ fn provider_from(
         callback_token: Hidden::new("callback-token"),
         token_margin_s: MARGIN_S,
         token_endpoint,
+        warning_template: None,
     };
     TemplateProvider::new(&config, shared(clock)).unwrap()
 }

@@ -1,7 +1,8 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::central::channels::WECOM;
+use crate::central::channels::wechat::{RobotMsgType, RobotRoutes};
+use crate::central::channels::{RobotPayload, TemplatePayload, WECHAT, WECOM};
 use crate::central::warnings::rules::submit;
 use crate::domain::network::TownshipCode;
 use crate::domain::recipients::{Duty, MobileNumber, RecipientDraft};
@@ -99,10 +100,16 @@ fn people() -> Vec<Recipient> {
 }
 
 fn keys(groups: &[&str], practice: bool, kinds: &[&str]) -> BTreeSet<String> {
-    messages(&record(groups, practice), &people(), kinds, NOW)
-        .into_iter()
-        .map(|m| m.idem_key)
-        .collect()
+    messages(
+        &record(groups, practice),
+        &people(),
+        kinds,
+        &WarningRoutes::default(),
+        NOW,
+    )
+    .into_iter()
+    .map(|m| m.idem_key)
+    .collect()
 }
 
 fn set(keys: &[&str]) -> BTreeSet<String> {
@@ -156,6 +163,7 @@ fn a_row_carries_the_number_and_the_text_as_approved() {
         &record(&[&format!("town:{LONGJIN}:informants")], false),
         &people(),
         &[SMS],
+        &WarningRoutes::default(),
         NOW,
     );
     let [row] = rows.as_slice() else {
@@ -192,4 +200,133 @@ fn the_sweep_remakes_the_rows_of_warnings_still_out() {
             "case {i}"
         );
     }
+}
+
+fn routes() -> WarningRoutes {
+    WarningRoutes {
+        robots: RobotRoutes {
+            county: vec!["county".into()],
+            townships: [
+                (LONGJIN.to_string(), vec!["longjin".into(), "county".into()]),
+                (SONGXI.to_string(), vec!["songxi".into()]),
+            ]
+            .into(),
+            staff: vec!["bureau".into()],
+            msgtype: RobotMsgType::Markdown,
+        },
+        template: Some("tpl-warning".into()),
+    }
+}
+
+/// A record with robot texts and template fields, for `area`.
+fn composed(area: &[u32], practice: bool) -> WarningRecord {
+    let mut r = record(&[&format!("town:{LONGJIN}:leaders")], practice);
+    r.content.area = area.iter().map(u32::to_string).collect();
+    r.content
+        .texts
+        .insert(Channel::WecomMarkdown, "## 暴雨黄色预警".into());
+    r.content
+        .texts
+        .insert(Channel::WecomText, "暴雨黄色预警".into());
+    r.content.template_fields = [("thing1".into(), "暴雨黄色预警".into())].into();
+    r
+}
+
+#[test]
+fn a_warning_reaches_its_areas_robots_each_once_and_a_drill_only_the_bureaus() {
+    let all = [SMS, WECOM, WECHAT];
+    // (area, practice, robot keys)
+    let table: [(&[u32], bool, Vec<&str>); 4] = [
+        (&[LONGJIN], false, vec!["county", "longjin"]),
+        (
+            &[LONGJIN, SONGXI],
+            false,
+            vec!["county", "longjin", "songxi"],
+        ),
+        (&[], false, vec!["county"]),
+        (&[LONGJIN, SONGXI], true, vec!["bureau"]),
+    ];
+    for (area, practice, want) in table {
+        let rows = messages(&composed(area, practice), &people(), &all, &routes(), NOW);
+        let robots: BTreeSet<String> = rows
+            .iter()
+            .filter(|m| m.kind == WECOM)
+            .map(|m| m.idem_key.clone())
+            .collect();
+        let want: Vec<String> = want
+            .iter()
+            .map(|name| format!("warning:w7:robot:{name}:wecom"))
+            .collect();
+        assert_eq!(
+            robots,
+            set(&want.iter().map(String::as_str).collect::<Vec<_>>()),
+            "{area:?} {practice}"
+        );
+    }
+}
+
+#[test]
+fn a_robot_row_carries_the_configured_text_or_the_other_one() {
+    let only = |kind: &str, rows: Vec<NewMessage>| -> Vec<RobotPayload> {
+        rows.into_iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| serde_json::from_str(&m.payload).unwrap())
+            .collect()
+    };
+    let mut text_routes = routes();
+    text_routes.robots.msgtype = RobotMsgType::Text;
+    let record = composed(&[SONGXI], false);
+    let markdown = only(WECOM, messages(&record, &[], &[WECOM], &routes(), NOW));
+    assert_eq!(markdown.len(), 2);
+    assert_eq!(
+        (markdown[0].msgtype.as_str(), markdown[0].content.as_str()),
+        ("markdown", "## 暴雨黄色预警")
+    );
+    let text = only(WECOM, messages(&record, &[], &[WECOM], &text_routes, NOW));
+    assert_eq!(
+        (text[0].msgtype.as_str(), text[0].content.as_str()),
+        ("text", "暴雨黄色预警")
+    );
+    // The composition has no text version: the markdown goes rather than nothing.
+    let mut markdown_only = record.clone();
+    markdown_only.content.texts.remove(&Channel::WecomText);
+    let fallback = only(
+        WECOM,
+        messages(&markdown_only, &[], &[WECOM], &text_routes, NOW),
+    );
+    assert_eq!(fallback[0].msgtype, "markdown");
+    // No robot text at all, or the robot channel not running: no robot row.
+    let mut bare = record;
+    bare.content.texts.retain(|c, _| *c == Channel::Sms);
+    assert!(only(WECOM, messages(&bare, &[], &[WECOM], &routes(), NOW)).is_empty());
+    assert!(
+        only(
+            WECOM,
+            messages(&composed(&[SONGXI], false), &[], &[SMS], &routes(), NOW)
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn addressed_followers_get_the_warning_template_with_the_compositions_fields() {
+    let mut folk = people();
+    folk[0].draft.wechat_openid = Some("oLeader1".into()); // Longjin's leader: addressed
+    folk[2].draft.wechat_openid = Some("oLeader3".into()); // Songxi's: not addressed
+    folk[5].draft.wechat_openid = Some("oLeader6".into()); // no number, an openid: addressed
+    let record = composed(&[LONGJIN], false);
+    let rows = messages(&record, &folk, &[WECHAT], &routes(), NOW);
+    let keys: BTreeSet<String> = rows.iter().map(|m| m.idem_key.clone()).collect();
+    assert_eq!(keys, set(&["warning:w7:1:wechat", "warning:w7:6:wechat"]));
+    let payload: TemplatePayload = serde_json::from_str(&rows[0].payload).unwrap();
+    assert_eq!(payload.openid, "oLeader1");
+    assert_eq!(payload.template_id, "tpl-warning");
+    assert_eq!(payload.data, record.content.template_fields);
+    // No template configured, or no fields composed: no template row.
+    let mut no_template = routes();
+    no_template.template = None;
+    assert!(messages(&record, &folk, &[WECHAT], &no_template, NOW).is_empty());
+    let mut no_fields = record;
+    no_fields.content.template_fields.clear();
+    assert!(messages(&no_fields, &folk, &[WECHAT], &routes(), NOW).is_empty());
 }

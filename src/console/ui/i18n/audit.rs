@@ -234,6 +234,15 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
             imported,
             refused,
         } => format!("{format} file: {imported} imported, {refused} lines refused"),
+        D::OnCallSet { day, recipients } => {
+            let ids: Vec<String> = recipients.iter().map(u64::to_string).collect();
+            match (zh, ids.is_empty()) {
+                (true, true) => format!("{day} 值班：已清空"),
+                (true, false) => format!("{day} 值班：接收人 {}", ids.join("、")),
+                (false, true) => format!("on call on {day}: cleared"),
+                (false, false) => format!("on call on {day}: recipients {}", ids.join(", ")),
+            }
+        }
         D::AuditKeyIntroduced { fingerprint } if zh => {
             format!("自此条起以密钥封存，密钥指纹 {fingerprint}")
         }

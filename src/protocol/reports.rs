@@ -1,0 +1,128 @@
+//! `GET /api/v1/reports/service?from=&to=`: the supervisor's view of the bureau's service —
+//! warnings released in a range of Beijing dates (by type and level, practice apart), their
+//! approvals (who drafted, who approved, how fast) and how their messages fared per channel.
+//! The 叫应 (call-and-response) figures have their place in [`ServiceReport::callout`].
+
+use serde::{Deserialize, Serialize};
+
+/// The query: Beijing dates, inclusive (`to` defaults to today, `from` to 30 days before it),
+/// and `format=json|csv`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceQuery {
+    /// The first day (`2026-11-01`).
+    pub from: Option<String>,
+    /// The last day.
+    pub to: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The supervisor's view of a range of days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceReport {
+    /// The first day (Beijing date).
+    pub from: String,
+    /// The last day.
+    pub to: String,
+    /// Warnings released in the range, per type, level and practice.
+    pub issued: Vec<IssuedCount>,
+    /// How they were approved.
+    pub approvals: Approvals,
+    /// Their messages per channel.
+    pub delivery: Vec<ChannelDelivery>,
+    /// 叫应 completion and response times; `null` until call-and-response is wired in.
+    pub callout: Option<CalloutSummary>,
+}
+
+/// Released warnings of one type and level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedCount {
+    /// Signal type id (`rainstorm`).
+    pub signal: String,
+    /// Level id (`yellow`).
+    pub level: String,
+    /// Practice (演练) runs, counted apart.
+    pub practice: bool,
+    /// How many.
+    pub count: u64,
+}
+
+/// The approvals of the released warnings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approvals {
+    /// Warnings approved by a supervisor.
+    pub approved: u64,
+    /// Warnings the drafter signed alone, as the bureau's policy allows.
+    pub signed_alone: u64,
+    /// Minutes from submission to approval.
+    pub submit_to_approve: Minutes,
+    /// Minutes from approval to release.
+    pub approve_to_release: Minutes,
+    /// Each released warning: who drafted, who approved, when.
+    pub warnings: Vec<ApprovalLine>,
+}
+
+/// A median and a maximum, in minutes; `null` with nothing to measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Minutes {
+    /// The median.
+    pub median: Option<f64>,
+    /// The longest.
+    pub max: Option<f64>,
+}
+
+/// One released warning's approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalLine {
+    /// The record's id.
+    pub id: String,
+    /// Signal type id.
+    pub signal: String,
+    /// Level id.
+    pub level: String,
+    /// A practice run.
+    pub practice: bool,
+    /// The drafter's account.
+    pub drafter: String,
+    /// The approver's account (the drafter's own for a warning signed alone).
+    pub approver: Option<String>,
+    /// Minutes from submission to approval.
+    pub submit_to_approve: Option<f64>,
+    /// Minutes from approval to release.
+    pub approve_to_release: Option<f64>,
+    /// When it was released (RFC 3339).
+    pub released_at: String,
+}
+
+/// One channel's messages of the released warnings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelDelivery {
+    /// The outbox kind (`sms`, `wecom`, `wechat`).
+    pub channel: String,
+    /// Messages in all.
+    pub messages: u64,
+    /// Confirmed delivered.
+    pub delivered: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Outcome unknown.
+    pub unknown: u64,
+    /// Accepted by the provider with no final word (a robot never gives one).
+    pub accepted: u64,
+    /// Not yet handed over (queued, claimed, sending), cancelled or expired.
+    pub other: u64,
+    /// Delivered over messages, 0–1; `null` without messages.
+    pub delivery_rate: Option<f64>,
+}
+
+/// 叫应 figures (call-and-response), filled in when that part of the central is wired in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalloutSummary {
+    /// People called.
+    pub called: u64,
+    /// Who answered.
+    pub answered: u64,
+    /// Minutes to an answer.
+    pub response: Minutes,
+}
