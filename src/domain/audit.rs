@@ -86,11 +86,16 @@ pub enum AuditAction {
     RecipientDeleted,
     /// Recipients were imported from a file.
     RecipientsImported,
+    /// A person put a warning's failed messages back in the queue (a new attempt each).
+    DeliveriesRetried,
+    /// A warning's messages whose outcome was unknown were sent again, by a person's recorded
+    /// decision or by the bureau's per-level policy (the detail says which, and why).
+    DeliveriesResent,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 29] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -118,6 +123,8 @@ impl AuditAction {
         Self::RecipientChanged,
         Self::RecipientDeleted,
         Self::RecipientsImported,
+        Self::DeliveriesRetried,
+        Self::DeliveriesResent,
     ];
 
     /// Stable code (`password_reset`).
@@ -150,6 +157,8 @@ impl AuditAction {
             Self::RecipientChanged => "recipient_changed",
             Self::RecipientDeleted => "recipient_deleted",
             Self::RecipientsImported => "recipients_imported",
+            Self::DeliveriesRetried => "deliveries_retried",
+            Self::DeliveriesResent => "deliveries_resent",
         }
     }
 
@@ -183,6 +192,8 @@ impl AuditAction {
             Self::RecipientChanged => "修改预警接收人",
             Self::RecipientDeleted => "删除预警接收人",
             Self::RecipientsImported => "导入预警接收人",
+            Self::DeliveriesRetried => "重发失败的预警消息",
+            Self::DeliveriesResent => "重发状态未知的预警消息",
         }
     }
 
@@ -216,6 +227,8 @@ impl AuditAction {
             Self::RecipientChanged => "Recipient changed",
             Self::RecipientDeleted => "Recipient deleted",
             Self::RecipientsImported => "Recipients imported",
+            Self::DeliveriesRetried => "Failed deliveries retried",
+            Self::DeliveriesResent => "Unknown deliveries resent",
         }
     }
 

@@ -167,7 +167,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 98] = [
+    let table: [(&str, Check); 104] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -258,6 +258,12 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("OutboxCount", round_trip::<OutboxCount>),
         ("DeliveryList", round_trip::<DeliveryList>),
         ("Delivery", round_trip::<Delivery>),
+        ("ChannelDeliveries", round_trip::<ChannelDeliveries>),
+        ("ResendInfo", round_trip::<ResendInfo>),
+        ("RetryRequest", round_trip::<RetryRequest>),
+        ("ResendRequest", round_trip::<ResendRequest>),
+        ("RequeuedDelivery", round_trip::<RequeuedDelivery>),
+        ("DecisionAnswer", round_trip::<DecisionAnswer>),
         ("RecipientGroup", round_trip::<recipients::Group>),
         ("RecipientDuty", round_trip::<recipients::Duty>),
         ("RecipientField", round_trip::<recipients::Field>),
