@@ -2,11 +2,13 @@
 //! One enum pair per concern, routed by the thin outer enums. Passwords travel as [`Secret`]s,
 //! which never print.
 
+pub mod dispatch;
 pub mod history;
 pub mod table;
 pub mod trouble;
 pub mod warnings;
 
+pub use dispatch::{DispatchCommand, DispatchEvent};
 pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
 pub use trouble::Trouble;
 pub use warnings::{DeskDraft, WarningCommand, WarningEvent};
@@ -35,6 +37,8 @@ pub enum Command {
     History(HistoryCommand),
     /// For the warnings service: drafts, submission, approval, release.
     Warnings(WarningCommand),
+    /// For the dispatch service: a released warning's deliveries, retries and resends.
+    Dispatch(DispatchCommand),
 }
 
 /// A report from a backend service to the UI state. Past tense.
@@ -52,6 +56,8 @@ pub enum Event {
     History(HistoryEvent),
     /// From the warnings service.
     Warnings(WarningEvent),
+    /// From the dispatch service.
+    Dispatch(DispatchEvent),
 }
 
 /// Requests to the sync service.

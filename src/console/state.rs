@@ -2,6 +2,7 @@
 //! Pure: tested without egui, tokio or a database.
 
 pub mod account;
+pub mod dispatch;
 pub mod history;
 pub mod practice;
 pub mod suggestions;
@@ -141,6 +142,8 @@ pub struct AppState {
     pub suggestions: suggestions::SuggestionsState,
     /// A practice replay under way, judged apart from the real suggestions.
     pub practice: Option<practice::PracticeReplay>,
+    /// Released warnings' deliveries, as the dispatch view last read them.
+    pub dispatch: dispatch::DispatchState,
 }
 
 impl AppState {
@@ -164,6 +167,7 @@ impl AppState {
             warnings: warnings::WarningsState::default(),
             suggestions: suggestions::SuggestionsState::default(),
             practice: None,
+            dispatch: dispatch::DispatchState::default(),
         }
     }
 
@@ -179,6 +183,7 @@ impl AppState {
                 self.suggestions.use_signal_set(*set);
             }
             Event::Warnings(event) => self.warnings.apply(event),
+            Event::Dispatch(event) => self.dispatch.apply(event),
         }
     }
 

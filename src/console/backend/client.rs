@@ -20,6 +20,7 @@ use crate::protocol::{
     PasswordChange, STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest, VersionInfo,
 };
 
+use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
 use crate::protocol::warnings::{WarningContent, WarningRecord};
 
 /// Why a call to the central failed.
@@ -364,6 +365,27 @@ impl CentralClient {
         self.call(
             reqwest::Method::POST,
             &format!("/warnings/{id}/{step}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /warnings/{id}/deliveries`: where a released warning's messages stand.
+    pub async fn deliveries(&self, id: &str) -> Result<DeliveryList, ClientError> {
+        self.get_json(&format!("/warnings/{id}/deliveries"), &[])
+            .await
+    }
+
+    /// `POST /warnings/{id}/deliveries/{decision}` (`retry`, `resend`) with its body.
+    pub async fn delivery_decision<B: Serialize + ?Sized>(
+        &self,
+        id: &str,
+        decision: &str,
+        body: &B,
+    ) -> Result<DecisionAnswer, ClientError> {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/warnings/{id}/deliveries/{decision}"),
             Some(body),
         )
         .await
