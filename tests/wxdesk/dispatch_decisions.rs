@@ -347,7 +347,11 @@ async fn the_red_policy_resends_unknown_messages_and_audits_them() {
         (mark["how"].as_str(), mark["by"].as_str()),
         (Some("policy"), Some("policy:red"))
     );
-    assert_eq!(copies(&smsc, HEAD), 2, "the crashed send and exactly one more copy");
+    assert_eq!(
+        copies(&smsc, HEAD),
+        2,
+        "the crashed send and exactly one more copy"
+    );
     let entry = audited(&central, "deliveries_resent").await;
     assert_eq!(entry["actor"], "central");
     assert!(

@@ -163,3 +163,17 @@ fn a_practice_dispatch_shows_its_statuses_arriving() {
     assert_eq!(copies, ["8613800000006"]);
     assert!(desk.shows("第2次"));
 }
+
+#[test]
+fn every_dispatch_text_renders() {
+    use wxdesk::console::ui::i18n::Language;
+    use wxdesk::console::ui::warnings::dispatch::text;
+    for language in [Language::Zh, Language::En] {
+        let lines = text::text(language)
+            .all()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        crate::support::render_with_bundled_font(lines, |_| {});
+    }
+}

@@ -25,7 +25,7 @@ texts! {
     channel_wechat: "公众号模板消息", "WeChat template";
     note_robot: "群机器人只回复“已接收”，这是它能告知的全部：按已收到计", "A robot answers only “accepted”, all a group chat tells: counted as received";
     note_template: "模板消息在微信推送任务结束回调前为“已接收”", "Template messages stay “accepted” until WeChat's job-finish callback";
-    note_no_callback: "已接收 — 无送达回执：本中心未配置微信回调（[wechat.mp] callback_token），内网中心收不到回执", "Accepted — no delivery report: this central has no WeChat callback ([wechat.mp] callback_token), as an intranet central cannot be reached";
+    note_no_callback: "已接收 — 无送达回执：本中心未配置微信回调（[wechat.mp] callback_token），内网中心收不到回执", "Accepted — no delivery report: no WeChat callback token is configured on this central, and WeChat cannot reach an intranet central";
     policy_on: "本级别预警：状态未知的消息按本局策略自动重发（可能重复，不漏发）", "At this level, messages of unknown outcome are resent by the bureau's policy (a duplicate rather than a miss)";
     policy_off: "状态未知的消息不会自动重发：须由值班人员确认重发并填写理由", "Messages of unknown outcome are never resent by themselves: the duty staff confirm a resend with a reason";
     filter_not_received: "只看未收到", "Not received only";
