@@ -4,6 +4,7 @@
 
 pub mod dispatch;
 pub mod history;
+pub mod recipients;
 pub mod table;
 pub mod trouble;
 pub mod warnings;
@@ -39,6 +40,8 @@ pub enum Command {
     Warnings(WarningCommand),
     /// For the dispatch service: a released warning's deliveries, retries and resends.
     Dispatch(DispatchCommand),
+    /// For the recipients service: the list of the people warnings go to, imports.
+    Recipients(recipients::RecipientsCommand),
 }
 
 /// A report from a backend service to the UI state. Past tense.
@@ -58,6 +61,8 @@ pub enum Event {
     Warnings(WarningEvent),
     /// From the dispatch service.
     Dispatch(DispatchEvent),
+    /// From the recipients service.
+    Recipients(recipients::RecipientsEvent),
 }
 
 /// Requests to the sync service.

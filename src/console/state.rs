@@ -5,6 +5,7 @@ pub mod account;
 pub mod dispatch;
 pub mod history;
 pub mod practice;
+pub mod recipients;
 pub mod suggestions;
 pub mod warnings;
 
@@ -144,6 +145,8 @@ pub struct AppState {
     pub practice: Option<practice::PracticeReplay>,
     /// Released warnings' deliveries, as the dispatch view last read them.
     pub dispatch: dispatch::DispatchState,
+    /// The people warnings go to, as the recipients window last read them.
+    pub recipients: recipients::RecipientsState,
 }
 
 impl AppState {
@@ -168,6 +171,7 @@ impl AppState {
             suggestions: suggestions::SuggestionsState::default(),
             practice: None,
             dispatch: dispatch::DispatchState::default(),
+            recipients: recipients::RecipientsState::default(),
         }
     }
 
@@ -184,6 +188,7 @@ impl AppState {
             }
             Event::Warnings(event) => self.warnings.apply(event),
             Event::Dispatch(event) => self.dispatch.apply(event),
+            Event::Recipients(event) => self.recipients.apply(event),
         }
     }
 

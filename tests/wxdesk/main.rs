@@ -37,6 +37,7 @@ mod ui;
 mod ui_access;
 mod ui_dispatch;
 mod ui_history;
+mod ui_recipients;
 mod ui_warnings_board;
 mod ui_warnings_compose;
 mod ui_warnings_e2e;

@@ -80,7 +80,8 @@ impl AccountsService {
                 Command::Sync(_)
                 | Command::History(_)
                 | Command::Warnings(_)
-                | Command::Dispatch(_) => {}
+                | Command::Dispatch(_)
+                | Command::Recipients(_) => {}
             }
             if self.emitter.is_closed() {
                 return;

@@ -21,6 +21,7 @@ use crate::protocol::{
 };
 
 use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
+use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
 use crate::protocol::warnings::{WarningContent, WarningRecord};
 
 /// Why a call to the central failed.
@@ -368,6 +369,43 @@ impl CentralClient {
             Some(body),
         )
         .await
+    }
+
+    /// `GET /recipients`: a page of the people warnings go to (numbers as the role may see).
+    pub async fn recipients(&self, query: &RecipientQuery) -> Result<RecipientList, ClientError> {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(township) = &query.township {
+            pairs.push(("township", township.clone()));
+        }
+        if let Some(group) = query.group {
+            pairs.push(("group", group.code().to_owned()));
+        }
+        if let Some(duty) = query.duty {
+            pairs.push(("duty", duty.code().to_owned()));
+        }
+        if let Some(name) = &query.name {
+            pairs.push(("name", name.clone()));
+        }
+        pairs.push(("offset", query.offset.unwrap_or(0).to_string()));
+        pairs.push(("limit", query.limit.unwrap_or(200).to_string()));
+        self.get_json("/recipients", &pairs).await
+    }
+
+    /// `POST /recipients/import`: a CSV or .xlsx file as `content_type`.
+    pub async fn import_recipients(
+        &self,
+        bytes: Vec<u8>,
+        content_type: &str,
+        dry_run: bool,
+    ) -> Result<RecipientImportReport, ClientError> {
+        let path = "/recipients/import";
+        let request = self
+            .request(reqwest::Method::POST, path)
+            .query(&[("dry_run", dry_run)])
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes);
+        let answer = self.send(request, path).await?;
+        serde_json::from_slice(&answer).map_err(|e| ClientError::Decode(format!("{path}: {e}")))
     }
 
     /// `GET /warnings/{id}/deliveries`: where a released warning's messages stand.

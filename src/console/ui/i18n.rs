@@ -666,6 +666,7 @@ mod tests {
             crate::console::ui::history::text::text(Language::En).all(),
             crate::console::ui::warnings::text::text(Language::En).all(),
             crate::console::ui::warnings::dispatch::text::text(Language::En).all(),
+            crate::console::ui::recipients::text(Language::En).all(),
         ];
         for text in tables.iter().flatten() {
             for mark in ['：', '，', '（', '）'] {
