@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 // Re-exported: the window names what it shows through the messages that carry them.
 pub use crate::protocol::recipients::{
-    RecipientDto, RecipientImportReport, RecipientList, RecipientQuery,
+    ImportedLineDto, RecipientDto, RecipientImportReport, RecipientList, RecipientQuery,
 };
 
 /// Requests to the recipients service.

@@ -308,7 +308,7 @@ fn row_ui(ui: &mut egui::Ui, scene: Scene<'_>, person: &RecipientDto) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::recipients::{ImportedLineDto, RecipientImportReport};
+    use crate::console::messages::recipients::{ImportedLineDto, RecipientImportReport};
 
     fn report(dry_run: bool, committed: bool, imported: usize) -> RecipientImportReport {
         RecipientImportReport {
