@@ -411,6 +411,13 @@ pub async fn start(
         .with_upstream(upstream)
         .with_channels(channel_state);
     let mut specs = channel_specs;
+    // The per-level resend policy runs only where a level is named and a channel sends.
+    if !state.warnings().resend_unknown.levels.is_empty() && !state.channels().kinds.is_empty() {
+        specs.push(warnings::deliveries::policy::worker(
+            state.clone(),
+            dispatch_tick,
+        ));
+    }
     specs.extend(backups.map(|schedule| workers::backup::worker(store.clone(), schedule)));
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
     specs.extend(retention.map(|keep| workers::retention::worker(store.clone(), keep)));

@@ -216,6 +216,20 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(warnings::deliveries::deliveries),
         ),
+        // Retrying failed messages and resending unknown ones are decisions of whoever may
+        // dispatch: the duty forecaster on a typhoon night, or the supervisor. Audited.
+        route(
+            Verb::Post,
+            "/warnings/{id}/deliveries/retry",
+            Requires(DispatchWarning),
+            post(warnings::deliveries::decisions::retry),
+        ),
+        route(
+            Verb::Post,
+            "/warnings/{id}/deliveries/resend",
+            Requires(DispatchWarning),
+            post(warnings::deliveries::decisions::resend),
+        ),
         route(
             Verb::Get,
             "/changes",

@@ -95,7 +95,7 @@ pub async fn one(
 
 /// The login name a step is recorded under (devices never reach these routes: the matrix
 /// gives them no warning capability).
-fn actor_name(principal: &Principal) -> String {
+pub(super) fn actor_name(principal: &Principal) -> String {
     match principal {
         Principal::User(user) => user.username.to_string(),
         Principal::Device(name, _) => name.to_string(),

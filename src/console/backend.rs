@@ -7,9 +7,11 @@ pub mod accounts;
 pub mod bootstrap;
 pub mod client;
 pub mod credentials;
+pub mod dispatch;
 pub mod export;
 pub mod history;
 pub mod kinds;
+pub mod recipients;
 pub mod series_csv;
 pub mod session;
 pub mod signals;
@@ -255,6 +257,8 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     let (accounts_tx, accounts_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (history_tx, history_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (warnings_tx, warnings_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (dispatch_tx, dispatch_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (recipients_tx, recipients_rx) = mpsc::channel(COMMAND_CAPACITY);
     let cache = Arc::new(std::sync::Mutex::new(cache));
     // History reads through a connection of its own, so a long sync write never stalls a
     // chart; an in-memory cache (the file could not be opened) has only the one.
@@ -295,6 +299,10 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         emitter.clone(),
         config.export_dir.clone(),
     );
+    let dispatch =
+        dispatch::DispatchService::new(client.clone(), Arc::clone(&session), emitter.clone());
+    let recipients =
+        recipients::RecipientsService::new(client.clone(), Arc::clone(&session), emitter.clone());
     let sync = sync::SyncService::new(
         client.clone(),
         Arc::clone(&session),
@@ -315,6 +323,8 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
                     upstream_tx.send(()).await.is_ok()
                 }
                 Command::Warnings(command) => warnings_tx.send(command).await.is_ok(),
+                Command::Dispatch(command) => dispatch_tx.send(command).await.is_ok(),
+                Command::Recipients(command) => recipients_tx.send(command).await.is_ok(),
                 other => accounts_tx.send(other).await.is_ok(),
             };
             if !delivered {
@@ -328,6 +338,8 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         () = history.run(history_rx) => {}
         () = upstream.run(upstream_rx) => {}
         () = warnings.run(warnings_rx) => {}
+        () = dispatch.run(dispatch_rx) => {}
+        () = recipients.run(recipients_rx) => {}
         () = router => {}
     }
 }

@@ -2,11 +2,14 @@
 //! One enum pair per concern, routed by the thin outer enums. Passwords travel as [`Secret`]s,
 //! which never print.
 
+pub mod dispatch;
 pub mod history;
+pub mod recipients;
 pub mod table;
 pub mod trouble;
 pub mod warnings;
 
+pub use dispatch::{DispatchCommand, DispatchEvent};
 pub use history::{HistoryAction, HistoryCommand, HistoryEvent};
 pub use trouble::Trouble;
 pub use warnings::{DeskDraft, WarningCommand, WarningEvent};
@@ -35,6 +38,10 @@ pub enum Command {
     History(HistoryCommand),
     /// For the warnings service: drafts, submission, approval, release.
     Warnings(WarningCommand),
+    /// For the dispatch service: a released warning's deliveries, retries and resends.
+    Dispatch(DispatchCommand),
+    /// For the recipients service: the list of the people warnings go to, imports.
+    Recipients(recipients::RecipientsCommand),
 }
 
 /// A report from a backend service to the UI state. Past tense.
@@ -52,6 +59,10 @@ pub enum Event {
     History(HistoryEvent),
     /// From the warnings service.
     Warnings(WarningEvent),
+    /// From the dispatch service.
+    Dispatch(DispatchEvent),
+    /// From the recipients service.
+    Recipients(recipients::RecipientsEvent),
 }
 
 /// Requests to the sync service.

@@ -2,8 +2,10 @@
 //! Pure: tested without egui, tokio or a database.
 
 pub mod account;
+pub mod dispatch;
 pub mod history;
 pub mod practice;
+pub mod recipients;
 pub mod suggestions;
 pub mod warnings;
 
@@ -141,6 +143,10 @@ pub struct AppState {
     pub suggestions: suggestions::SuggestionsState,
     /// A practice replay under way, judged apart from the real suggestions.
     pub practice: Option<practice::PracticeReplay>,
+    /// Released warnings' deliveries, as the dispatch view last read them.
+    pub dispatch: dispatch::DispatchState,
+    /// The people warnings go to, as the recipients window last read them.
+    pub recipients: recipients::RecipientsState,
 }
 
 impl AppState {
@@ -164,6 +170,8 @@ impl AppState {
             warnings: warnings::WarningsState::default(),
             suggestions: suggestions::SuggestionsState::default(),
             practice: None,
+            dispatch: dispatch::DispatchState::default(),
+            recipients: recipients::RecipientsState::default(),
         }
     }
 
@@ -179,6 +187,8 @@ impl AppState {
                 self.suggestions.use_signal_set(*set);
             }
             Event::Warnings(event) => self.warnings.apply(event),
+            Event::Dispatch(event) => self.dispatch.apply(event),
+            Event::Recipients(event) => self.recipients.apply(event),
         }
     }
 

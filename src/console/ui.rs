@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod login;
 pub mod map;
 pub mod raster;
+pub mod recipients;
 pub mod settings;
 pub mod station_list;
 pub mod theme;
@@ -99,6 +100,8 @@ pub struct ViewState {
     pub admin: admin::AdminView,
     /// The audit-log window.
     pub audit: audit::AuditView,
+    /// The recipients window.
+    pub recipients: recipients::RecipientsView,
     /// Suggestions acknowledged in this frame, for the app to record in the state.
     pub suggestion_acks: Vec<warnings::suggestions::Acknowledgement>,
 }
@@ -125,6 +128,7 @@ impl ViewState {
             scroll_list_to_selected: false,
             login: login::LoginView::default(),
             admin: admin::AdminView::default(),
+            recipients: recipients::RecipientsView::default(),
             audit: audit::AuditView::default(),
             suggestion_acks: Vec::new(),
         }
@@ -287,6 +291,7 @@ pub fn console_ui(
     top_bar::notices_window_ui(ui.ctx(), scene, view);
     admin::admin_window_ui(ui.ctx(), scene, view, &mut commands);
     audit::audit_window_ui(ui.ctx(), scene, view, &mut commands);
+    recipients::recipients_window_ui(ui.ctx(), scene, view, &mut commands);
     login::password_window_ui(ui.ctx(), scene, view, &mut commands);
     commands
 }

@@ -269,6 +269,8 @@ pub const MATRIX: [(Capability, [bool; 6]); 12] = [
     (Capability::Read,                  [Y,        Y,       Y,   Y,     Y,     N]),
     (Capability::DraftWarning,          [Y,        N,       N,   N,     N,     N]),
     (Capability::ApproveWarning,        [N,        N,       Y,   N,     N,     N]),
+    // Dispatching covers a person's decisions on a released warning's messages too: retrying
+    // failed ones and resending unknown ones (audited; the duty forecaster decides at night).
     (Capability::DispatchWarning,       [Y,        N,       Y,   N,     N,     N]),
     (Capability::CommandRelays,         [N,        Y,       N,   N,     N,     N]),
     (Capability::ManageDevices,         [N,        Y,       N,   N,     N,     N]),

@@ -88,11 +88,16 @@ pub enum AuditAction {
     RecipientsImported,
     /// A supervisor set who is on call on a day (the entry names the day and recipient ids).
     OnCallSet,
+    /// A person put a warning's failed messages back in the queue (a new attempt each).
+    DeliveriesRetried,
+    /// A warning's messages whose outcome was unknown were sent again, by a person's recorded
+    /// decision or by the bureau's per-level policy (the detail says which, and why).
+    DeliveriesResent,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 28] = [
+    pub const ALL: [Self; 30] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -121,6 +126,8 @@ impl AuditAction {
         Self::RecipientDeleted,
         Self::RecipientsImported,
         Self::OnCallSet,
+        Self::DeliveriesRetried,
+        Self::DeliveriesResent,
     ];
 
     /// Stable code (`password_reset`).
@@ -154,6 +161,8 @@ impl AuditAction {
             Self::RecipientDeleted => "recipient_deleted",
             Self::RecipientsImported => "recipients_imported",
             Self::OnCallSet => "on_call_set",
+            Self::DeliveriesRetried => "deliveries_retried",
+            Self::DeliveriesResent => "deliveries_resent",
         }
     }
 
@@ -188,6 +197,8 @@ impl AuditAction {
             Self::RecipientDeleted => "删除预警接收人",
             Self::RecipientsImported => "导入预警接收人",
             Self::OnCallSet => "安排值班人员",
+            Self::DeliveriesRetried => "重发失败的预警消息",
+            Self::DeliveriesResent => "重发状态未知的预警消息",
         }
     }
 
@@ -222,6 +233,8 @@ impl AuditAction {
             Self::RecipientDeleted => "Recipient deleted",
             Self::RecipientsImported => "Recipients imported",
             Self::OnCallSet => "On-call roster set",
+            Self::DeliveriesRetried => "Failed deliveries retried",
+            Self::DeliveriesResent => "Unknown deliveries resent",
         }
     }
 

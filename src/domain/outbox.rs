@@ -5,12 +5,15 @@
 //! queued ─claim─▶ claimed ─mark sending─▶ sending ─mark sent─▶ sent ─receipt─▶ delivered
 //!   ▲  │             │  │                   │  │                  └──receipt──▶ failed
 //!   │  │  lease lapsed  └─release──▶ queued │  └─lease lapsed──▶ unknown ─reconcile─▶ …
-//!   │  └─cancel / expire─▶ cancelled / expired         └─refused──▶ failed · retry ─▶ queued
+//!   │  └─cancel / expire─▶ cancelled / expired         └─refused──▶ failed ─requeue─▶ queued
 //! ```
 //!
 //! `unknown` means "we may have handed it over and did not record the answer": it is never
 //! resent blindly, only by a recorded decision ([`OutboxEvent::Resend`]) or settled by what
-//! the provider tells ([`OutboxEvent::Delivered`], [`OutboxEvent::Refused`]).
+//! the provider tells ([`OutboxEvent::Delivered`], [`OutboxEvent::Refused`]). `failed` is
+//! final unless a person asks for a new attempt ([`OutboxEvent::Requeue`]).
+
+pub mod policy;
 
 use std::fmt;
 
@@ -74,7 +77,8 @@ impl OutboxState {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
-    /// Whether nothing more happens to the row.
+    /// Whether nothing more happens to the row by itself (a person may still requeue a
+    /// `failed` one).
     pub const fn is_final(self) -> bool {
         matches!(
             self,
@@ -118,6 +122,9 @@ pub enum OutboxEvent {
     InDoubt,
     /// A person's recorded decision, or an explicit policy, sends an `unknown` row again.
     Resend,
+    /// A person asks for a `failed` row to be tried again (a new attempt, audited): the
+    /// provider said no, so nobody has it and trying again cannot duplicate it.
+    Requeue,
     /// Withdrawn.
     Cancel,
     /// Its time passed.
@@ -154,7 +161,8 @@ pub fn transition(from: OutboxState, event: OutboxEvent) -> Result<OutboxState, 
         // provider), or a recorded decision to send an unknown row again.
         (S::Claimed, E::Release | E::LeaseLapsed)
         | (S::Sending, E::Retry)
-        | (S::Unknown, E::Resend) => S::Queued,
+        | (S::Unknown, E::Resend)
+        | (S::Failed, E::Requeue) => S::Queued,
         (S::Claimed, E::MarkSending) => S::Sending,
         (S::Sending, E::MarkSent) => S::Sent,
         // Never resent blindly: a lapsed call may have reached the provider.
@@ -204,6 +212,7 @@ mod tests {
             (S::Unknown, E::Delivered, S::Delivered),
             (S::Unknown, E::Refused, S::Failed),
             (S::Unknown, E::Resend, S::Queued),
+            (S::Failed, E::Requeue, S::Queued),
             (S::Queued, E::Cancel, S::Cancelled),
             (S::Claimed, E::Cancel, S::Cancelled),
             (S::Queued, E::Expire, S::Expired),
@@ -230,6 +239,13 @@ mod tests {
             (S::Queued, E::MarkSending),
             (S::Sent, E::MarkSent),
             (S::Queued, E::Resend),
+            // A retry of failed rows never touches the others.
+            (S::Unknown, E::Requeue),
+            (S::Delivered, E::Requeue),
+            (S::Sending, E::Requeue),
+            (S::Sent, E::Requeue),
+            (S::Queued, E::Requeue),
+            (S::Failed, E::Resend),
         ];
         for (from, event) in table {
             assert_eq!(
@@ -241,7 +257,7 @@ mod tests {
     }
 
     #[test]
-    fn final_states_take_no_event() {
+    fn final_states_take_no_event_but_a_requeue_of_a_failure() {
         let events = [
             E::Claim,
             E::Release,
@@ -253,11 +269,15 @@ mod tests {
             E::LeaseLapsed,
             E::InDoubt,
             E::Resend,
+            E::Requeue,
             E::Cancel,
             E::Expire,
         ];
         for state in S::ALL.into_iter().filter(|s| s.is_final()) {
             for event in events {
+                if (state, event) == (S::Failed, E::Requeue) {
+                    continue;
+                }
                 assert!(transition(state, event).is_err(), "{state} + {event:?}");
             }
         }
@@ -292,6 +312,7 @@ mod tests {
             (S::Sending, E::LeaseLapsed, false),
             (S::Sent, E::Delivered, false),
             (S::Unknown, E::Resend, false),
+            (S::Failed, E::Requeue, false),
             (S::Queued, E::Claim, false),
         ];
         for (from, event, fenced) in table {

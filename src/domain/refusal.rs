@@ -205,6 +205,10 @@ codes! {
     NotDrafter = "not_drafter" [] "only the forecaster who drafted this warning may do that";
     /// 422: a return without a comment.
     CommentRequired = "comment_required" [] "a return needs a comment saying why";
+    /// 422: a resend of messages whose outcome is unknown without a reason.
+    ResendReasonRequired = "resend_reason_required" [] "a resend of messages whose outcome is unknown needs a reason: their recipients may get them twice";
+    /// 422: a resend that names nobody.
+    ResendNamesNobody = "resend_names_nobody" [] "name the recipients whose messages of unknown outcome are to be sent again";
     /// 403: the bureau's policy does not let the drafter sign this alone now.
     AloneNotAllowed = "alone_not_allowed" ["action"] "{action} may not be signed by the forecaster alone now (the bureau's policy)";
     /// 409: the pin given is not the record's: its content changed since it was seen.

@@ -173,7 +173,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 110] = [
+    let table: [(&str, Check); 116] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -276,6 +276,12 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("ApprovalLine", round_trip::<ApprovalLine>),
         ("ChannelDelivery", round_trip::<ChannelDelivery>),
         ("CalloutSummary", round_trip::<CalloutSummary>),
+        ("ChannelDeliveries", round_trip::<ChannelDeliveries>),
+        ("ResendInfo", round_trip::<ResendInfo>),
+        ("RetryRequest", round_trip::<RetryRequest>),
+        ("ResendRequest", round_trip::<ResendRequest>),
+        ("RequeuedDelivery", round_trip::<RequeuedDelivery>),
+        ("DecisionAnswer", round_trip::<DecisionAnswer>),
         ("RecipientGroup", round_trip::<recipients::Group>),
         ("RecipientDuty", round_trip::<recipients::Duty>),
         ("RecipientField", round_trip::<recipients::Field>),

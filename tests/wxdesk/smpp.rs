@@ -337,6 +337,7 @@ async fn a_wrong_password_is_retried_and_never_shown() {
         last_error: None,
         created_at: Timestamp(T0),
         updated_at: Timestamp(T0),
+        resent: None,
     };
     let error = provider.send(&row).await.unwrap_err();
     assert_eq!(

@@ -56,15 +56,15 @@ fn evening() -> Timestamp {
 }
 
 /// A desk: the kittest App on a real backend, and the waker's signals to wait on.
-struct Desk {
-    harness: Harness<'static, App>,
+pub(crate) struct Desk {
+    pub(crate) harness: Harness<'static, App>,
     woken: mpsc::Receiver<()>,
     _backend: BackendHandle,
 }
 
 impl Desk {
     /// A desk whose backend finds `role`'s remembered session in `dir` and syncs from `central`.
-    fn start(
+    pub(crate) fn start(
         central: &TestCentral,
         dir: &Path,
         credentials: PathBuf,
@@ -92,7 +92,7 @@ impl Desk {
 
     /// Runs frames until `done` holds, waiting on the backend between tries; fails naming
     /// `what` after [`DEADLINE`].
-    fn until(&mut self, what: &str, mut done: impl FnMut(&Self) -> bool) {
+    pub(crate) fn until(&mut self, what: &str, mut done: impl FnMut(&Self) -> bool) {
         let end = Instant::now() + DEADLINE;
         loop {
             self.harness.run_ok();
@@ -114,7 +114,7 @@ impl Desk {
         }
     }
 
-    fn shows(&self, text: &str) -> bool {
+    pub(crate) fn shows(&self, text: &str) -> bool {
         self.harness
             .query_all_by_label_contains(text)
             .next()
@@ -123,7 +123,7 @@ impl Desk {
 
     /// Waits until a node labelled `label` is enabled (a button appears once the backend
     /// reports what makes it possible), scrolls it into view and clicks it.
-    fn click(&mut self, label: &str) {
+    pub(crate) fn click(&mut self, label: &str) {
         let enabled = |h: &Harness<'static, App>| {
             h.query_all_by_label(label)
                 .filter(|n| !n.accesskit_node().is_disabled())

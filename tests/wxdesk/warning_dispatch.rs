@@ -14,7 +14,7 @@ use crate::smpp::peer::Smsc;
 use crate::support::TestCentral;
 use crate::warnings::{content, post, record};
 
-const LONGJIN: &str = "350423100";
+pub(crate) const LONGJIN: &str = "350423100";
 const SONGXI: &str = "350423101";
 
 pub(crate) fn sms_settings(smsc: &Smsc) -> ChannelSettings {
@@ -48,7 +48,7 @@ const PEOPLE: [(&str, &str, &str, &str); 5] = [
     ("county", "bureau_staff", "bureau_staff", "13800000005"),
 ];
 
-async fn keep_people(central: &TestCentral) {
+pub(crate) async fn keep_people(central: &TestCentral) {
     for (i, (township, group, duty, phone)) in PEOPLE.iter().enumerate() {
         let person = json!({
             "name": format!("接收人{i}"), "township": township, "group": group,
@@ -77,7 +77,7 @@ async fn release(central: &TestCentral, groups: &[String], practice: bool) -> St
 }
 
 /// The numbers the SMSC has received, once `n` have arrived (bounded wait on its log).
-fn received(smsc: &Smsc, n: usize) -> Vec<String> {
+pub(crate) fn received(smsc: &Smsc, n: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let mut got: Vec<String> = smsc.submits().into_iter().map(|s| s.destination).collect();

@@ -53,6 +53,7 @@ fn row(id: i64, kind: &str, payload: &impl Serialize) -> OutboxRow {
         last_error: None,
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
+        resent: None,
     }
 }
 

@@ -12,6 +12,7 @@ use super::{beijing_day, row_prefix, wake};
 use crate::central::auth::Principal;
 use crate::central::core::AppState;
 use crate::central::error::{ApiJson, ApiPath, ApiQuery, Failure};
+use crate::central::warnings::deliveries::status;
 use crate::central::warnings::dispatch::everyone;
 use crate::domain::access::Capability;
 use crate::domain::audit::{AuditAction, AuditDetail, Outcome};
@@ -176,11 +177,17 @@ pub async fn deliveries(
         .filter_map(|row| {
             let (recipient, channel) = keyed(&prefix, &row.idem_key)?;
             let draft = people.iter().find(|p| p.id == recipient).map(|p| &p.draft);
+            let said = status::status(&channel, row.state);
             Some(Delivery {
                 recipient: Some(recipient),
                 robot: None,
                 name: draft.map(|d| d.name.clone()),
                 phone: draft.and_then(|d| d.phone_for(whole)),
+                township: draft.and_then(|d| d.township.map(|t| t.to_string())),
+                status: said.word.to_owned(),
+                received: said.received,
+                attempt: row.attempt,
+                resent: None,
                 channel,
                 state: row.state.code().to_owned(),
                 reason: row.last_error.clone(),

@@ -69,6 +69,7 @@ fn row(key: &str, kind: &str, state: OutboxState) -> OutboxRow {
         due_at: DAY,
         provider_id: None,
         last_error: None,
+        resent: None,
         created_at: DAY,
         updated_at: DAY,
     }

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 pub use super::signals::SignalSet;
-use crate::domain::warning::Action;
+use crate::domain::outbox::policy::ResendPolicy;
 use crate::domain::warning::approval::AlonePolicy;
 use crate::domain::warning::checks::{Channel, CheckConfig};
+use crate::domain::warning::{Action, Level};
 
 /// Qingliu County's GB/T 2260 code, the CAP area's county geocode.
 pub const QINGLIU_COUNTY_CODE: &str = "350423";
@@ -31,6 +32,9 @@ pub struct WarningSettings {
     pub townships: BTreeSet<String>,
     /// The signal set warnings are judged by (and desks are sent).
     pub signals: SignalSet,
+    /// The levels whose messages of unknown outcome are resent without a person's decision
+    /// (none by default: every unknown message waits for one).
+    pub resend_unknown: ResendPolicy,
 }
 
 impl Default for WarningSettings {
@@ -48,6 +52,7 @@ impl Default for WarningSettings {
             checks: CheckConfig::default(),
             townships: BTreeSet::new(),
             signals: SignalSet::shipped(),
+            resend_unknown: ResendPolicy::default(),
         }
     }
 }
@@ -93,6 +98,9 @@ pub struct WarningsSection {
     pub signals: Option<PathBuf>,
     /// Its defence guides in the shipped `defence_guides.json` shape (only with `signals`).
     pub defence_guides: Option<PathBuf>,
+    /// Levels whose messages of unknown outcome are resent by policy (`["red"]`; default
+    /// none): a possible duplicate is accepted there rather than a possible miss.
+    pub resend_unknown: Option<BTreeSet<Level>>,
 }
 
 impl WarningsSection {
@@ -128,6 +136,9 @@ impl WarningsSection {
             .max_future_minutes
             .unwrap_or(s.checks.max_future_minutes);
         s.checks.sms_max_parts = self.sms_max_parts.unwrap_or(s.checks.sms_max_parts);
+        if let Some(levels) = self.resend_unknown {
+            s.resend_unknown = ResendPolicy { levels };
+        }
         match (self.signals, self.defence_guides) {
             (Some(signals), guides) => {
                 s.signals = SignalSet::from_files(&signals, guides.as_deref())

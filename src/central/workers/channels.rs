@@ -295,7 +295,12 @@ impl Enqueuer {
         Ok((id, new))
     }
 
-    /// The outbox itself (reads).
+    /// Wakes the dispatcher of `kind` (rows of it were put back in the queue).
+    pub fn wake(&self, kind: &str) {
+        self.wakers.wake(kind);
+    }
+
+    /// The outbox itself (reads, and a person's decisions on its rows).
     pub fn outbox(&self) -> &Arc<SqliteOutbox> {
         &self.outbox
     }

@@ -77,7 +77,11 @@ impl AccountsService {
                 Command::Auth(command) => self.auth(command).await,
                 Command::Admin(command) => self.admin(command).await,
                 Command::Audit(command) => self.audit(command).await,
-                Command::Sync(_) | Command::History(_) | Command::Warnings(_) => {}
+                Command::Sync(_)
+                | Command::History(_)
+                | Command::Warnings(_)
+                | Command::Dispatch(_)
+                | Command::Recipients(_) => {}
             }
             if self.emitter.is_closed() {
                 return;

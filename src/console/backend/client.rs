@@ -20,6 +20,8 @@ use crate::protocol::{
     PasswordChange, STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest, VersionInfo,
 };
 
+use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
+use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
 use crate::protocol::warnings::{WarningContent, WarningRecord};
 
 /// Why a call to the central failed.
@@ -364,6 +366,64 @@ impl CentralClient {
         self.call(
             reqwest::Method::POST,
             &format!("/warnings/{id}/{step}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /recipients`: a page of the people warnings go to (numbers as the role may see).
+    pub async fn recipients(&self, query: &RecipientQuery) -> Result<RecipientList, ClientError> {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(township) = &query.township {
+            pairs.push(("township", township.clone()));
+        }
+        if let Some(group) = query.group {
+            pairs.push(("group", group.code().to_owned()));
+        }
+        if let Some(duty) = query.duty {
+            pairs.push(("duty", duty.code().to_owned()));
+        }
+        if let Some(name) = &query.name {
+            pairs.push(("name", name.clone()));
+        }
+        pairs.push(("offset", query.offset.unwrap_or(0).to_string()));
+        pairs.push(("limit", query.limit.unwrap_or(200).to_string()));
+        self.get_json("/recipients", &pairs).await
+    }
+
+    /// `POST /recipients/import`: a CSV or .xlsx file as `content_type`.
+    pub async fn import_recipients(
+        &self,
+        bytes: Vec<u8>,
+        content_type: &str,
+        dry_run: bool,
+    ) -> Result<RecipientImportReport, ClientError> {
+        let path = "/recipients/import";
+        let request = self
+            .request(reqwest::Method::POST, path)
+            .query(&[("dry_run", dry_run)])
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes);
+        let answer = self.send(request, path).await?;
+        serde_json::from_slice(&answer).map_err(|e| ClientError::Decode(format!("{path}: {e}")))
+    }
+
+    /// `GET /warnings/{id}/deliveries`: where a released warning's messages stand.
+    pub async fn deliveries(&self, id: &str) -> Result<DeliveryList, ClientError> {
+        self.get_json(&format!("/warnings/{id}/deliveries"), &[])
+            .await
+    }
+
+    /// `POST /warnings/{id}/deliveries/{decision}` (`retry`, `resend`) with its body.
+    pub async fn delivery_decision<B: Serialize + ?Sized>(
+        &self,
+        id: &str,
+        decision: &str,
+        body: &B,
+    ) -> Result<DecisionAnswer, ClientError> {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/warnings/{id}/deliveries/{decision}"),
             Some(body),
         )
         .await

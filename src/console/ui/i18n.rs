@@ -665,6 +665,8 @@ mod tests {
             EN.all(),
             crate::console::ui::history::text::text(Language::En).all(),
             crate::console::ui::warnings::text::text(Language::En).all(),
+            crate::console::ui::warnings::dispatch::text::text(Language::En).all(),
+            crate::console::ui::recipients::text(Language::En).all(),
         ];
         for text in tables.iter().flatten() {
             for mark in ['：', '，', '（', '）'] {

@@ -364,6 +364,11 @@ fn user_menu_ui(
             view.audit.open = true;
             ui.close();
         }
+        let recipients = super::recipients::text(scene.language).open;
+        if gated_button_ui(ui, scene, recipients, Capability::Read) {
+            view.recipients.open = true;
+            ui.close();
+        }
         let confirmed = scene.state.account.confirmed();
         let change = ui
             .add_enabled(confirmed, egui::Button::new(text.password_change))

@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod composer;
+pub mod dispatch;
 pub mod icon;
 pub mod in_force;
 pub mod live;
@@ -21,6 +22,8 @@ pub struct WarningsView {
     pub composer: composer::ComposerView,
     /// The approval queue and records list.
     pub board: board::BoardView,
+    /// A released warning's dispatch, shown in the composer's place while open.
+    pub dispatch: dispatch::DispatchView,
     /// Warnings in force on the live screen: the expiry prompts dismissed.
     pub live: live::LiveView,
     /// A suggestion the forecaster chose to draft from; the composer opens it and clears it.
@@ -53,7 +56,16 @@ pub fn warnings_ui(
         .exact_size(BOARD_WIDTH)
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
         .show(ui, |ui| board::board_ui(ui, scene, view, commands));
+    if let Some(id) = view.board.open_dispatch.take() {
+        view.dispatch.open(&id);
+    }
     egui::CentralPanel::default()
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
-        .show(ui, |ui| composer::composer_ui(ui, scene, view, commands));
+        .show(ui, |ui| {
+            if view.dispatch.warning.is_some() {
+                dispatch::dispatch_ui(ui, scene, &mut view.dispatch, commands);
+            } else {
+                composer::composer_ui(ui, scene, view, commands);
+            }
+        });
 }

@@ -220,6 +220,28 @@ pub enum AuditDetail {
         /// The recipients on call (empty: the day was cleared).
         recipients: Vec<u64>,
     },
+    /// A warning's failed messages were requeued: counts and recipient ids, never a number.
+    DeliveriesRetried {
+        /// Messages put back in the queue.
+        requeued: usize,
+        /// Messages asked for but not failed (left alone).
+        skipped: usize,
+        /// The recipients whose messages were requeued.
+        recipients: Vec<u64>,
+    },
+    /// A warning's unknown messages were sent again.
+    DeliveriesResent {
+        /// `decision` or `policy`.
+        how: String,
+        /// Why, as the person wrote it (or which setting).
+        reason: String,
+        /// Messages sent again.
+        resent: usize,
+        /// Messages asked for but not unknown (left alone).
+        skipped: usize,
+        /// The recipients whose messages were sent again.
+        recipients: Vec<u64>,
+    },
     /// The chain is sealed with a key from this entry on.
     AuditKeyIntroduced {
         /// The key's fingerprint ([`super::AuditKey::fingerprint`]).

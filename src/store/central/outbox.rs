@@ -27,8 +27,11 @@ use crate::domain::outbox::{
 };
 use crate::store::{Context as _, StoreError, sqlite};
 
+pub mod decisions;
 pub mod inbound;
 pub mod receipts;
+
+pub use decisions::ResendMark;
 
 /// The outbox table (a migration of the central's database).
 pub const SCHEMA: &str = "
@@ -93,6 +96,8 @@ pub struct OutboxRow {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+    /// How, by whom and why it was last sent again after its outcome was unknown.
+    pub resent: Option<ResendMark>,
 }
 
 impl OutboxRow {
@@ -168,7 +173,8 @@ impl fmt::Debug for SqliteOutbox {
 }
 
 const COLUMNS: &str = "id, idem_key, kind, payload, state, attempt, lease_owner, lease_until, \
-                       due_at, provider_id, last_error, created_at, updated_at";
+                       due_at, provider_id, last_error, created_at, updated_at, resent_how, \
+                       resent_by, resent_reason, resent_at";
 
 impl SqliteOutbox {
     /// Opens the outbox of the central database at `path`, which the central has migrated.
@@ -565,9 +571,25 @@ fn raw_row(row: &Row<'_>) -> rusqlite::Result<(OutboxRow, String)> {
             last_error: row.get(10)?,
             created_at: time(11)?,
             updated_at: time(12)?,
+            resent: resend_mark(row)?,
         },
         row.get(4)?,
     ))
+}
+
+/// The resend mark of a row read with [`COLUMNS`], if it has one (an unknown `how` code is
+/// read as a decision: a person's, the stricter reading).
+fn resend_mark(row: &Row<'_>) -> rusqlite::Result<Option<ResendMark>> {
+    let Some(how) = row.get::<_, Option<String>>(13)? else {
+        return Ok(None);
+    };
+    Ok(Some(ResendMark {
+        how: crate::domain::outbox::policy::ResendHow::parse(&how)
+            .unwrap_or(crate::domain::outbox::policy::ResendHow::Decision),
+        by: row.get::<_, Option<String>>(14)?.unwrap_or_default(),
+        reason: row.get::<_, Option<String>>(15)?.unwrap_or_default(),
+        at: Timestamp(row.get::<_, Option<i64>>(16)?.unwrap_or_default()),
+    }))
 }
 
 fn parse_state(code: &str) -> Result<OutboxState, StoreError> {

@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 16] = [
+pub const MIGRATIONS: [Migration; 17] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -115,6 +115,10 @@ pub const MIGRATIONS: [Migration; 16] = [
     Migration {
         name: "on-call roster and alarms",
         sql: super::on_call::SCHEMA,
+    },
+    Migration {
+        name: "outbox resend marks (decision or policy)",
+        sql: super::outbox::decisions::SCHEMA,
     },
 ];
 

@@ -243,12 +243,65 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
                 (false, false) => format!("on call on {day}: recipients {}", ids.join(", ")),
             }
         }
+        D::DeliveriesRetried { .. } | D::DeliveriesResent { .. } => deliveries(language, detail),
         D::AuditKeyIntroduced { fingerprint } if zh => {
             format!("自此条起以密钥封存，密钥指纹 {fingerprint}")
         }
         D::AuditKeyIntroduced { fingerprint } => {
             format!("sealed with a key from this entry on; key fingerprint {fingerprint}")
         }
+    }
+}
+
+/// A retry or resend of a warning's messages: how many, whose (ids), and why.
+fn deliveries(language: Language, detail: &AuditDetail) -> String {
+    let ids = |r: &[u64]| r.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    let zh = language == Language::Zh;
+    match detail {
+        AuditDetail::DeliveriesRetried {
+            requeued,
+            skipped,
+            recipients,
+        } if zh => format!(
+            "重新排队 {requeued} 条，跳过 {skipped} 条；接收人 {}",
+            ids(recipients)
+        ),
+        AuditDetail::DeliveriesRetried {
+            requeued,
+            skipped,
+            recipients,
+        } => format!(
+            "{requeued} requeued, {skipped} skipped; recipients {}",
+            ids(recipients)
+        ),
+        AuditDetail::DeliveriesResent {
+            how,
+            reason,
+            resent,
+            skipped,
+            recipients,
+        } => {
+            let policy = how == "policy";
+            match (zh, policy) {
+                (true, true) => format!(
+                    "按级别策略重发 {resent} 条（{reason}）；接收人 {}",
+                    ids(recipients)
+                ),
+                (true, false) => format!(
+                    "经决定重发 {resent} 条，跳过 {skipped} 条，理由：{reason}；接收人 {}",
+                    ids(recipients)
+                ),
+                (false, true) => format!(
+                    "{resent} resent by the level policy ({reason}); recipients {}",
+                    ids(recipients)
+                ),
+                (false, false) => format!(
+                    "{resent} resent by decision, {skipped} skipped, reason: {reason}; recipients {}",
+                    ids(recipients)
+                ),
+            }
+        }
+        _ => String::new(),
     }
 }
 

@@ -94,6 +94,8 @@ fn templates(code: Code) -> (&'static str, &'static str) {
         C::ApproverIsDrafter => ("起草人不能审核自己起草的预警，须由值班领导审核", "The drafter cannot approve their own warning; a supervisor must"),
         C::NotDrafter => ("只有起草此预警的预报员可以这样做", "Only the forecaster who drafted this warning may do that"),
         C::CommentRequired => ("退回须填写意见", "A return needs a comment"),
+        C::ResendReasonRequired => ("确认重发须填写理由：接收人可能收到两次", "A resend needs a reason: its recipients may get it twice"),
+        C::ResendNamesNobody => ("请选择要重发的接收人", "Name the recipients to resend to"),
         C::AloneNotAllowed => ("按本局规定，此时“{action}”不能由值班预报员单独签发", "By the bureau's rule, {action} may not be signed by the forecaster alone now"),
         C::ContentChanged => ("预警内容在您查看（或审核）之后已改动，请重新查看", "The warning changed after you saw it (or after approval); look at it again"),
         C::FollowsUnknown => ("所跟进的预警 {id} 不是已发布的预警", "Warning {id}, which this follows, is not a released warning"),

@@ -39,11 +39,24 @@ pub fn card_ui(
                     Section::Submitted => submitted_ui(ui, scene, board, record, commands),
                     Section::Approved => approved_ui(ui, scene, record, commands),
                     Section::Returned => returned_ui(ui, scene, record),
-                    Section::InForce | Section::History => {}
+                    Section::InForce | Section::History => {
+                        released_ui(ui, scene, board, record);
+                    }
                 }
             });
         });
     ui.add_space(4.0);
+}
+
+/// A released record opens its dispatch (who has it, who has not).
+fn released_ui(ui: &mut egui::Ui, scene: Scene<'_>, board: &mut BoardView, record: &WarningRecord) {
+    if record.released_at.is_none() {
+        return;
+    }
+    let t = crate::console::ui::warnings::dispatch::text::text(scene.language);
+    if ui.button(t.open).clicked() {
+        board.open_dispatch = Some(record.id.clone());
+    }
 }
 
 /// The icon, the title with what the message does, and the facts under it.
