@@ -32,6 +32,7 @@ mod api;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod callout;
 pub mod channels;
 pub mod config;
 mod core;
@@ -413,6 +414,14 @@ pub async fn start(
     specs.extend(integrity_every.map(|every| workers::integrity::worker(store.clone(), every)));
     specs.extend(retention.map(|keep| workers::retention::worker(store.clone(), keep)));
     specs.extend(workers);
+    if store.read_only().is_none() {
+        let replies = state.channels().replies.clone();
+        specs.push(callout::worker::worker(
+            state.clone(),
+            replies,
+            dispatch_tick,
+        ));
+    }
     let supervisor = Supervisor::start(
         specs,
         state.workers().clone(),

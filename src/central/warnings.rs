@@ -307,6 +307,7 @@ pub async fn release(
         },
     )
     .await?;
+    super::callout::open(&state, &record).await;
     dispatch::leave_the_building(&state, &record).await;
     Ok(Json(record))
 }

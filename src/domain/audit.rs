@@ -86,11 +86,18 @@ pub enum AuditAction {
     RecipientDeleted,
     /// Recipients were imported from a file.
     RecipientsImported,
+    /// A whole number on a warning's 叫应 call list was shown (the entry names the line and
+    /// the recipient, never the number).
+    CalloutNumberRevealed,
+    /// A forecaster logged a phone call on a 叫应 line.
+    CalloutCallLogged,
+    /// The 叫应 call list was confirmed for the year.
+    CalloutRosterConfirmed,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 30] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -118,6 +125,9 @@ impl AuditAction {
         Self::RecipientChanged,
         Self::RecipientDeleted,
         Self::RecipientsImported,
+        Self::CalloutNumberRevealed,
+        Self::CalloutCallLogged,
+        Self::CalloutRosterConfirmed,
     ];
 
     /// Stable code (`password_reset`).
@@ -150,6 +160,9 @@ impl AuditAction {
             Self::RecipientChanged => "recipient_changed",
             Self::RecipientDeleted => "recipient_deleted",
             Self::RecipientsImported => "recipients_imported",
+            Self::CalloutNumberRevealed => "callout_number_revealed",
+            Self::CalloutCallLogged => "callout_call_logged",
+            Self::CalloutRosterConfirmed => "callout_roster_confirmed",
         }
     }
 
@@ -183,6 +196,9 @@ impl AuditAction {
             Self::RecipientChanged => "修改预警接收人",
             Self::RecipientDeleted => "删除预警接收人",
             Self::RecipientsImported => "导入预警接收人",
+            Self::CalloutNumberRevealed => "查看叫应号码",
+            Self::CalloutCallLogged => "记录叫应电话",
+            Self::CalloutRosterConfirmed => "确认叫应名单",
         }
     }
 
@@ -216,6 +232,9 @@ impl AuditAction {
             Self::RecipientChanged => "Recipient changed",
             Self::RecipientDeleted => "Recipient deleted",
             Self::RecipientsImported => "Recipients imported",
+            Self::CalloutNumberRevealed => "Call-list number revealed",
+            Self::CalloutCallLogged => "Call-and-response call logged",
+            Self::CalloutRosterConfirmed => "Call list confirmed for the year",
         }
     }
 

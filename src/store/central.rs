@@ -41,6 +41,7 @@ pub mod accounts;
 pub mod audit;
 mod audit_store;
 pub mod backup;
+pub mod callout;
 mod change_feed;
 mod change_row;
 mod feed;
@@ -69,6 +70,7 @@ use rusqlite::Connection;
 pub use accounts::{AccountError, AccountStore};
 pub use audit::AuditFilter;
 pub use audit_store::AuditStore;
+pub use callout::CalloutStore;
 pub use change_feed::ChangeFeed;
 pub use feed::FeedPage;
 pub use imports::{ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict};
@@ -105,6 +107,7 @@ pub trait CentralStore:
     + SnapshotStore
     + WarningStore
     + RecipientStore
+    + CalloutStore
     + Send
     + Sync
     + fmt::Debug
@@ -122,6 +125,7 @@ impl<T> CentralStore for T where
         + SnapshotStore
         + WarningStore
         + RecipientStore
+        + CalloutStore
         + Send
         + Sync
         + fmt::Debug

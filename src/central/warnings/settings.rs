@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 pub use super::signals::SignalSet;
+use crate::domain::callout::CalloutRules;
 use crate::domain::warning::Action;
 use crate::domain::warning::approval::AlonePolicy;
 use crate::domain::warning::checks::{Channel, CheckConfig};
@@ -31,6 +32,8 @@ pub struct WarningSettings {
     pub townships: BTreeSet<String>,
     /// The signal set warnings are judged by (and desks are sent).
     pub signals: SignalSet,
+    /// 叫应: which warnings call whom, and when unanswered lines escalate (`[callout]`).
+    pub callout: CalloutRules,
 }
 
 impl Default for WarningSettings {
@@ -48,6 +51,7 @@ impl Default for WarningSettings {
             checks: CheckConfig::default(),
             townships: BTreeSet::new(),
             signals: SignalSet::shipped(),
+            callout: CalloutRules::default(),
         }
     }
 }

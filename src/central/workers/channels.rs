@@ -287,6 +287,9 @@ pub struct ChannelState {
     pub wechat_callback: Option<Hidden>,
     /// The kinds a dispatcher runs for.
     pub kinds: Vec<&'static str>,
+    /// The replies the reports worker stored, for the 叫应 worker; `None` when no channel
+    /// reports.
+    pub replies: Option<crate::central::callout::worker::Replies>,
 }
 
 /// The channels' workers (one dispatcher per kind and the reports worker) over the outbox of
@@ -307,6 +310,7 @@ pub fn start(
         reports: None,
         wechat_callback,
         kinds: kinds.clone(),
+        replies: None,
     };
     if channels.is_empty() {
         tracing::info!("no channel configured ([wechat], [sms]): no dispatch worker runs");
@@ -318,11 +322,18 @@ pub fn start(
         .map(|channel| worker(Arc::clone(&outbox), channel, &wakers, tick))
         .collect();
     if let Some(inbox) = inbox {
-        specs.push(crate::central::channels::reports::worker(outbox, inbox));
+        let (replies, stored) = mpsc::channel(REPLY_QUEUE);
+        specs.push(crate::central::channels::reports::worker(
+            outbox, inbox, replies,
+        ));
         state.reports = Some(reports);
+        state.replies = Some(Arc::new(tokio::sync::Mutex::new(stored)));
     }
     Ok((specs, state))
 }
+
+/// Stored replies waiting for the 叫应 worker.
+const REPLY_QUEUE: usize = 256;
 
 /// The worker's name on the board for `kind`.
 pub fn worker_name(kind: &str) -> &'static str {

@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 15] = [
+pub const MIGRATIONS: [Migration; 16] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -111,6 +111,10 @@ pub const MIGRATIONS: [Migration; 15] = [
     Migration {
         name: "warning recipients",
         sql: super::recipients::SCHEMA,
+    },
+    Migration {
+        name: "call and response (叫应): lines, phone calls, roster confirmations",
+        sql: super::callout::SCHEMA,
     },
 ];
 
