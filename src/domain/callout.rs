@@ -252,7 +252,7 @@ pub fn match_reply(open: &[OpenLine], recipient: u64, text: &str) -> Option<i64>
 
 /// Where the annual re-confirmation of the call list stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
+#[serde(rename_all = "snake_case")]
 pub enum RosterStatus {
     /// Confirmed this (Beijing) calendar year.
     Confirmed,

@@ -12,6 +12,7 @@ mod architecture;
 mod audit_chain;
 mod bootstrap;
 mod bounds;
+mod callout;
 mod channels;
 mod cmpp;
 mod dbhealth;

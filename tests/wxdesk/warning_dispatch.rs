@@ -17,7 +17,7 @@ use crate::warnings::{content, post, record};
 const LONGJIN: &str = "350423100";
 const SONGXI: &str = "350423101";
 
-fn sms_settings(smsc: &Smsc) -> ChannelSettings {
+pub(crate) fn sms_settings(smsc: &Smsc) -> ChannelSettings {
     let smpp = SmppConfig {
         host: "127.0.0.1".to_owned(),
         port: smsc.port,
