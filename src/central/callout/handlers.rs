@@ -200,9 +200,10 @@ pub async fn log_call(
     LinePath(id, line): LinePath,
     ApiJson(input): ApiJson<PhoneCallInput>,
 ) -> Result<(StatusCode, Json<PhoneCall>), Failure> {
-    let stored = line_of(&state, &id, line).await?;
+    // The body is judged before the line is looked up: a bad body is 400 wherever it goes.
     let now = state.clock().now();
     let call = phone_call(input, line, principal.actor(), now)?;
+    let stored = line_of(&state, &id, line).await?;
     let record = principal
         .record(now, AuditAction::CalloutCallLogged, Outcome::Ok)
         .detail(&AuditDetail::CalloutLine {
