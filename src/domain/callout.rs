@@ -250,6 +250,20 @@ pub fn match_reply(open: &[OpenLine], recipient: u64, text: &str) -> Option<i64>
     mine.max_by_key(|l| (l.called_at, l.id)).map(|l| l.id)
 }
 
+/// A line's step as a desk follows it live: enough to refresh its board and to ring when a
+/// line escalates (the feed's change without duty, township or times).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineStep {
+    /// The warning.
+    pub warning: String,
+    /// The line.
+    pub line: i64,
+    /// How far it escalated.
+    pub stage: Stage,
+    /// Whether it is answered.
+    pub answered: bool,
+}
+
 /// Where the annual re-confirmation of the call list stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

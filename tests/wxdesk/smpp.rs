@@ -316,12 +316,7 @@ async fn a_reply_from_a_handset_is_reported() {
     };
     assert_eq!(
         (channel, from.as_str(), text.as_str(), at),
-        (
-            SMS,
-            "13600000000",
-            "收到，已组织转移",
-            Timestamp(T0)
-        )
+        (SMS, "13600000000", "收到，已组织转移", Timestamp(T0))
     );
 }
 

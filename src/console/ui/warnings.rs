@@ -2,6 +2,7 @@
 //! composer with its channel previews in the centre.
 
 pub mod board;
+pub mod callout;
 pub mod composer;
 pub mod icon;
 pub mod in_force;
@@ -27,6 +28,8 @@ pub struct WarningsView {
     pub pending_draft: Option<PendingDraft>,
     /// What the forecaster asked of the practice replay in this frame, for the app to apply.
     pub practice_actions: Vec<practice::PracticeAction>,
+    /// The 叫应 board of a released warning, when one is open.
+    pub callout: callout::CalloutView,
 }
 
 /// A suggestion to draft from, real or from a practice replay.
@@ -53,7 +56,17 @@ pub fn warnings_ui(
         .exact_size(BOARD_WIDTH)
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
         .show(ui, |ui| board::board_ui(ui, scene, view, commands));
+    if let Some(warning) = view.board.open_callout.take() {
+        view.callout.show(&warning);
+    }
     egui::CentralPanel::default()
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
-        .show(ui, |ui| composer::composer_ui(ui, scene, view, commands));
+        .show(ui, |ui| {
+            callout::roster_banner_ui(ui, scene, &mut view.callout, commands);
+            if view.callout.open.is_some() {
+                callout::callout_ui(ui, scene, &mut view.callout, commands);
+            } else {
+                composer::composer_ui(ui, scene, view, commands);
+            }
+        });
 }

@@ -19,6 +19,8 @@ use crate::domain::warning::approval::DraftState;
 pub struct BoardView {
     /// The record a supervisor is returning, and the comment typed so far.
     returning: Option<Returning>,
+    /// A released record whose 叫应 board was asked for in this frame.
+    pub open_callout: Option<String>,
 }
 
 /// A return being written.
