@@ -35,6 +35,7 @@ mod smpp;
 mod sync;
 mod ui;
 mod ui_access;
+mod ui_callout;
 mod ui_history;
 mod ui_warnings_board;
 mod ui_warnings_compose;
