@@ -153,7 +153,7 @@ pub async fn reveal(
 
 /// Checks a logged call into the stored shape.
 fn phone_call(
-    input: PhoneCallInput,
+    input: &PhoneCallInput,
     line: i64,
     by: String,
     now: Timestamp,
@@ -202,7 +202,7 @@ pub async fn log_call(
 ) -> Result<(StatusCode, Json<PhoneCall>), Failure> {
     // The body is judged before the line is looked up: a bad body is 400 wherever it goes.
     let now = state.clock().now();
-    let call = phone_call(input, line, principal.actor(), now)?;
+    let call = phone_call(&input, line, principal.actor(), now)?;
     let stored = line_of(&state, &id, line).await?;
     let record = principal
         .record(now, AuditAction::CalloutCallLogged, Outcome::Ok)
@@ -381,7 +381,7 @@ mod tests {
             (input("王镇长", "收到", Some(500_000)), true),
         ];
         for (i, (given, ok)) in table.into_iter().enumerate() {
-            let got = phone_call(given, 3, "user:f".into(), now);
+            let got = phone_call(&given, 3, "user:f".into(), now);
             assert_eq!(got.is_ok(), ok, "row {i}");
         }
     }

@@ -4,6 +4,7 @@
 //! waits for the next reply, the next escalation due or `tick` (a clock set by hand, as tests
 //! do, is noticed within a tick), whichever comes first.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use tokio::sync::{Mutex, mpsc};
 use crate::central::channels::reports::StoredReply;
 use crate::central::channels::{SMS, WECHAT};
 use crate::central::core::AppState;
-use crate::central::warnings::dispatch::everyone;
+use crate::central::warnings::dispatch::{everyone, still_out};
 use crate::central::workers::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
 use crate::domain::callout::{AnswerHow, CalloutRules, OpenLine, match_reply};
@@ -93,16 +94,24 @@ pub fn apply_reply(
     store.answer_callout(line, &answer, now)
 }
 
-/// Escalates every open line whose time has come (blocking); the changes, and when the next
-/// escalation is due.
+/// Escalates every open line of a warning still in force whose time has come (blocking); the
+/// changes, and when the next escalation is due. A lifted, replaced or expired warning's
+/// lines stay where they are: nobody is chased for an ended warning.
 pub fn escalate_due(
     store: &dyn CentralStore,
     rules: &CalloutRules,
     now: Timestamp,
 ) -> Result<(Vec<CalloutChange>, Option<Timestamp>), StoreError> {
+    let in_force: BTreeSet<String> = store
+        .warnings()?
+        .into_iter()
+        .filter(|r| still_out(r, now))
+        .map(|r| r.id)
+        .collect();
     let mut changed = Vec::new();
     let mut next: Option<Timestamp> = None;
-    for line in store.open_callout_lines()? {
+    let open = store.open_callout_lines()?;
+    for line in open.iter().filter(|l| in_force.contains(&l.change.warning)) {
         let c = &line.change;
         let stage = rules.stage(c.called_at, now).max(c.stage);
         if stage > c.stage {
@@ -166,7 +175,7 @@ async fn run(
             Ok(Some(_)) => answered += 1,
             Ok(None) => tracing::info!("a reply matched no open 叫应 line; kept"),
             Err(failure) => {
-                tracing::warn!(error = %failure.body.message, "a reply was not applied")
+                tracing::warn!(error = %failure.body.message, "a reply was not applied");
             }
         }
     }

@@ -32,7 +32,7 @@ impl WarningsService {
         match answer {
             Ok(board) => {
                 self.emit(WarningEvent::CalloutLoaded(Box::new(board)))
-                    .await
+                    .await;
             }
             Err(error) => self.refused(error).await,
         }
