@@ -62,7 +62,7 @@ pub fn warnings_ui(
     egui::CentralPanel::default()
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
         .show(ui, |ui| {
-            callout::roster_banner_ui(ui, scene, &mut view.callout, commands);
+            callout::roster_banner_ui(ui, scene, commands);
             if view.callout.open.is_some() {
                 callout::callout_ui(ui, scene, &mut view.callout, commands);
             } else {

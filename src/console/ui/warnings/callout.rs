@@ -28,8 +28,6 @@ pub struct CalloutView {
     asked: Option<String>,
     /// The phone-call form, while one is being filled in.
     form: Option<CallForm>,
-    /// Whether the roster's confirmation has been asked for.
-    roster_asked: bool,
 }
 
 impl CalloutView {
@@ -373,18 +371,10 @@ fn form_ui(
     }
 }
 
-/// The reminder to re-confirm the call list before 20 April, with the confirmation for those
-/// who manage recipients; nothing once confirmed this year.
-pub fn roster_banner_ui(
-    ui: &mut egui::Ui,
-    scene: Scene<'_>,
-    view: &mut CalloutView,
-    commands: &mut Vec<Command>,
-) {
-    if !view.roster_asked && scene.state.account.gate(Capability::Read) == Gate::Allowed {
-        view.roster_asked = true;
-        commands.push(Command::Warnings(WarningCommand::LoadRoster));
-    }
+/// The reminder to re-confirm the call list before 20 April (the backend asks with its
+/// rounds of the upstream warnings), with the confirmation for those who manage recipients;
+/// nothing once confirmed this year.
+pub fn roster_banner_ui(ui: &mut egui::Ui, scene: Scene<'_>, commands: &mut Vec<Command>) {
     let Some(roster) = &scene.state.warnings.callout.roster else {
         return;
     };
