@@ -32,6 +32,7 @@ mod api;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod callout;
 pub mod channels;
 pub mod config;
 mod core;
@@ -425,6 +426,12 @@ pub async fn start(
     if store.read_only().is_none() {
         let wake = state.channels().alarm_wake.clone();
         specs.push(on_call::worker(state.clone(), wake));
+        let replies = state.channels().replies.clone();
+        specs.push(callout::worker::worker(
+            state.clone(),
+            replies,
+            dispatch_tick,
+        ));
     }
     let supervisor = Supervisor::start(
         specs,

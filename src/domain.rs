@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod callout;
 pub mod element;
 pub mod geo;
 pub mod history;

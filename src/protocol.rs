@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod callout;
 pub mod changes;
 pub mod dto;
 pub mod feed;

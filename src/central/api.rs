@@ -19,7 +19,7 @@ use super::error;
 use super::health;
 use super::limits;
 use super::{
-    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, handlers, imports,
+    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, callout, handlers, imports,
     maintenance_windows, on_call, recipients, reports, snapshot, stream, upstream, version,
     warnings,
 };
@@ -229,6 +229,44 @@ pub fn routes() -> Vec<Route> {
             "/warnings/{id}/deliveries/resend",
             Requires(DispatchWarning),
             post(warnings::deliveries::decisions::resend),
+        ),
+        // 叫应: names to every reader, numbers masked unless the reader manages recipients;
+        // the duty forecaster (and up) may reveal one, audited, and log phone calls.
+        route(
+            Verb::Get,
+            "/warnings/{id}/callout",
+            Requires(Read),
+            get(callout::handlers::show),
+        ),
+        route(
+            Verb::Post,
+            "/warnings/{id}/callout/{line}/reveal",
+            Requires(DispatchWarning),
+            post(callout::handlers::reveal),
+        ),
+        route(
+            Verb::Post,
+            "/warnings/{id}/callout/{line}/calls",
+            Requires(DispatchWarning),
+            post(callout::handlers::log_call),
+        ),
+        route(
+            Verb::Get,
+            "/warnings/{id}/callout/export",
+            Requires(Read),
+            get(callout::handlers::export),
+        ),
+        route(
+            Verb::Get,
+            "/callout/roster",
+            Requires(Read),
+            get(callout::handlers::roster_show),
+        ),
+        route(
+            Verb::Post,
+            "/callout/roster",
+            Requires(ManageRecipients),
+            post(callout::handlers::roster_confirm),
         ),
         route(
             Verb::Get,

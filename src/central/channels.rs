@@ -82,6 +82,10 @@ pub enum ChannelReport {
     /// A message from a person to the bureau: an SMS reply (mobile-originated) or a WeChat
     /// answer.
     Reply {
+        /// The outbox kind of the channel it came back on ([`SMS`], [`WECHAT`]): each channel
+        /// says what it is, since a sender alone does not (a short-code SMS sender is no
+        /// 11-digit number).
+        channel: &'static str,
         /// The sender: an 11-digit number or an openid.
         from: String,
         /// What was written.

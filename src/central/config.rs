@@ -21,6 +21,7 @@ use super::warnings::settings::WarningsSection;
 use super::workers::backup::BackupSchedule;
 use crate::central::channels::wechat::WechatConfig;
 
+pub mod callout;
 pub mod channels;
 
 pub use channels::{ChannelSettings, SmsGateway, SmsSection, SmsSettings};
@@ -58,6 +59,8 @@ pub struct ConfigFile {
     pub sms: Option<SmsSection>,
     /// Who issues warnings and under which rules.
     pub warnings: Option<WarningsSection>,
+    /// 叫应: which warnings call whom, and when unanswered lines escalate.
+    pub callout: Option<callout::CalloutSection>,
 }
 
 /// `[warnings.upstream]`: a folder, a URL, or both.
@@ -381,7 +384,10 @@ impl ServeSettings {
                 .map_or(DEFAULT_INTEGRITY_EVERY, |i| i.every.0),
             log: file.log,
             channels: ChannelSettings::new(file.wechat, file.sms)?,
-            warnings: warnings.settings()?,
+            warnings: WarningSettings {
+                callout: file.callout.unwrap_or_default().rules()?,
+                ..warnings.settings()?
+            },
             upstream_dir: upstream.dir,
             upstream_url: upstream.url,
         })

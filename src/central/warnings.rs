@@ -316,6 +316,7 @@ pub async fn release(
         tracing::error!(%tripped, "released; its rows are left to the start-up sweep");
         return Ok(Json(record));
     }
+    super::callout::open(&state, &record).await;
     dispatch::leave_the_building(&state, &record).await;
     Ok(Json(record))
 }

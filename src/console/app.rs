@@ -237,7 +237,9 @@ impl eframe::App for App {
             self.state.apply(event, now);
         }
         self.state.tick(now);
-        self.alarm.follow(self.state.suggestions.alerts);
+        // A new suggestion or an unanswered 叫应 line escalating: both ring.
+        self.alarm
+            .follow(self.state.suggestions.alerts + self.state.warnings.callout.escalations);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -93,11 +93,18 @@ pub enum AuditAction {
     /// A warning's messages whose outcome was unknown were sent again, by a person's recorded
     /// decision or by the bureau's per-level policy (the detail says which, and why).
     DeliveriesResent,
+    /// A whole number on a warning's 叫应 call list was shown (the entry names the line and
+    /// the recipient, never the number).
+    CalloutNumberRevealed,
+    /// A forecaster logged a phone call on a 叫应 line.
+    CalloutCallLogged,
+    /// The 叫应 call list was confirmed for the year.
+    CalloutRosterConfirmed,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 33] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -128,6 +135,9 @@ impl AuditAction {
         Self::OnCallSet,
         Self::DeliveriesRetried,
         Self::DeliveriesResent,
+        Self::CalloutNumberRevealed,
+        Self::CalloutCallLogged,
+        Self::CalloutRosterConfirmed,
     ];
 
     /// Stable code (`password_reset`).
@@ -163,6 +173,9 @@ impl AuditAction {
             Self::OnCallSet => "on_call_set",
             Self::DeliveriesRetried => "deliveries_retried",
             Self::DeliveriesResent => "deliveries_resent",
+            Self::CalloutNumberRevealed => "callout_number_revealed",
+            Self::CalloutCallLogged => "callout_call_logged",
+            Self::CalloutRosterConfirmed => "callout_roster_confirmed",
         }
     }
 
@@ -199,6 +212,9 @@ impl AuditAction {
             Self::OnCallSet => "安排值班人员",
             Self::DeliveriesRetried => "重发失败的预警消息",
             Self::DeliveriesResent => "重发状态未知的预警消息",
+            Self::CalloutNumberRevealed => "查看叫应号码",
+            Self::CalloutCallLogged => "记录叫应电话",
+            Self::CalloutRosterConfirmed => "确认叫应名单",
         }
     }
 
@@ -235,6 +251,9 @@ impl AuditAction {
             Self::OnCallSet => "On-call roster set",
             Self::DeliveriesRetried => "Failed deliveries retried",
             Self::DeliveriesResent => "Unknown deliveries resent",
+            Self::CalloutNumberRevealed => "Call-list number revealed",
+            Self::CalloutCallLogged => "Call-and-response call logged",
+            Self::CalloutRosterConfirmed => "Call list confirmed for the year",
         }
     }
 

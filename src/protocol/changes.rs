@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::callout::CalloutChange;
 use super::dto::ObservationRecord;
 use super::feed::{ChunkDto, Cursor, PROTOCOL_VERSION, SeriesHour};
 use super::history::{MaintenanceDto, QcChange};
@@ -28,6 +29,9 @@ pub mod kind {
     pub const QC: &str = "qc";
     /// A warning's whole record as the central holds it (`protocol::warnings::WarningRecord`).
     pub const WARNING: &str = "warning";
+    /// A 叫应 line's state (`protocol::callout::CalloutChange`): ids, duty, township, state,
+    /// stage and times; never a name or a number.
+    pub const CALLOUT: &str = "callout";
 }
 
 /// Capabilities of the feed a desk may rely on, advertised at `GET /version`.
@@ -44,12 +48,13 @@ pub mod feature {
 pub const FEATURES: [&str; 3] = [feature::CHUNKS, feature::KINDS_FILTER, feature::SNAPSHOT];
 
 /// The kinds this build's central writes or still serves.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 6] = [
     kind::HOURS,
     kind::MAINTENANCE,
     kind::OBSERVATION,
     kind::QC,
     kind::WARNING,
+    kind::CALLOUT,
 ];
 
 /// What a change carries, as the central writes it (`{"kind": …, "data": …}`).
@@ -66,6 +71,8 @@ pub enum ChangeData {
     Maintenance(MaintenanceDto),
     /// A warning was submitted, revised, approved, returned or released (its whole record).
     Warning(Box<WarningRecord>),
+    /// A 叫应 line was opened, answered or escalated.
+    Callout(CalloutChange),
 }
 
 impl ChangeData {
@@ -77,6 +84,7 @@ impl ChangeData {
             Self::Qc(_) => kind::QC,
             Self::Maintenance(_) => kind::MAINTENANCE,
             Self::Warning(_) => kind::WARNING,
+            Self::Callout(_) => kind::CALLOUT,
         }
     }
 }

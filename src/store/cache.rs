@@ -95,6 +95,8 @@ pub enum CacheChange {
     Maintenance(MaintenanceWindow),
     /// A warning record of the central, as it is now.
     Warning(warnings::SyncedWarning),
+    /// A 叫应 line's step: nothing is kept, the screens are told.
+    Callout(crate::domain::callout::LineStep),
 }
 
 impl CacheChange {

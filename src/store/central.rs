@@ -41,6 +41,7 @@ pub mod accounts;
 pub mod audit;
 mod audit_store;
 pub mod backup;
+pub mod callout;
 mod change_feed;
 mod change_row;
 mod feed;
@@ -70,6 +71,7 @@ use rusqlite::Connection;
 pub use accounts::{AccountError, AccountStore};
 pub use audit::AuditFilter;
 pub use audit_store::AuditStore;
+pub use callout::CalloutStore;
 pub use change_feed::ChangeFeed;
 pub use feed::FeedPage;
 pub use imports::{ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict};
@@ -108,6 +110,7 @@ pub trait CentralStore:
     + WarningStore
     + RecipientStore
     + OnCallStore
+    + CalloutStore
     + Send
     + Sync
     + fmt::Debug
@@ -126,6 +129,7 @@ impl<T> CentralStore for T where
         + WarningStore
         + RecipientStore
         + OnCallStore
+        + CalloutStore
         + Send
         + Sync
         + fmt::Debug

@@ -371,6 +371,7 @@ async fn an_mo_reply_arrives_as_a_reply_and_active_tests_are_answered() {
     assert_eq!(
         reply,
         ChannelReport::Reply {
+            channel: SMS,
             from: "13900000000".into(),
             text: "收到，已转告村民".into(),
             at: Timestamp(T0)

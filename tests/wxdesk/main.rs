@@ -12,14 +12,15 @@ mod architecture;
 mod audit_chain;
 mod bootstrap;
 mod bounds;
+mod callout;
 mod channels;
 // Shared with the dispatch bench, which uses all of it.
 #[allow(dead_code)]
 mod child_central;
 mod cmpp;
 mod dbhealth;
-mod dispatch_kill;
 mod dispatch_decisions;
+mod dispatch_kill;
 mod embedded;
 mod imports;
 mod maintenance;
@@ -41,6 +42,7 @@ mod smpp;
 mod sync;
 mod ui;
 mod ui_access;
+mod ui_callout;
 mod ui_dispatch;
 mod ui_history;
 mod ui_recipients;

@@ -173,7 +173,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 116] = [
+    let table: [(&str, Check); 123] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
@@ -293,6 +293,16 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("RecipientLineProblem", round_trip::<LineProblemDto>),
         ("RecipientImportedLine", round_trip::<ImportedLineDto>),
         ("RecipientImportReport", round_trip::<RecipientImportReport>),
+        ("CalloutChange", round_trip::<callout::CalloutChange>),
+        ("CalloutLine", round_trip::<callout::CalloutLine>),
+        ("CalloutBoard", round_trip::<callout::CalloutBoard>),
+        ("PhoneCall", round_trip::<callout::PhoneCall>),
+        ("PhoneCallInput", round_trip::<callout::PhoneCallInput>),
+        ("RevealedNumber", round_trip::<callout::RevealedNumber>),
+        (
+            "RosterConfirmation",
+            round_trip::<callout::RosterConfirmation>,
+        ),
     ];
     BTreeMap::from(table)
 }

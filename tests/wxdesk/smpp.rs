@@ -305,12 +305,18 @@ async fn a_reply_from_a_handset_is_reported() {
             reply => break reply,
         }
     };
-    let ChannelReport::Reply { from, text, at } = reply else {
+    let ChannelReport::Reply {
+        channel,
+        from,
+        text,
+        at,
+    } = reply
+    else {
         unreachable!()
     };
     assert_eq!(
-        (from.as_str(), text.as_str(), at),
-        ("13600000000", "收到，已组织转移", Timestamp(T0))
+        (channel, from.as_str(), text.as_str(), at),
+        (SMS, "13600000000", "收到，已组织转移", Timestamp(T0))
     );
 }
 

@@ -3,7 +3,8 @@
 //! - a [`ChannelReport::Receipt`] settles its part ([`SqliteOutbox::record_receipt`]); the row
 //!   ends `delivered` or `failed` once every part has one. A receipt that arrives before its
 //!   send is recorded waits there, unmatched, until the send names it.
-//! - a [`ChannelReport::Reply`] is kept in `inbound_messages` for the call-and-response desk.
+//! - a [`ChannelReport::Reply`] is kept in `inbound_messages` and handed to the 叫应 worker
+//!   ([`crate::central::callout::worker`]), which closes the line it answers.
 //!
 //! Senders are personal data: the log and the board carry counts and row ids only.
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc};
 
-use super::{ChannelReport, ReceiptOutcome, SMS, WECHAT};
+use super::{ChannelReport, ReceiptOutcome};
 use crate::central::failpoint::Failpoints;
 use crate::central::workers::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
@@ -24,6 +25,33 @@ use crate::store::central::outbox::{OutboxError, SqliteOutbox};
 pub const NAME: &str = "channel-reports";
 /// A report taken from the queue, not yet applied: the crash tests kill the central here.
 pub const BEFORE_SETTLE: &str = "reports.before_settle";
+
+/// A reply as stored: its row in `inbound_messages` and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReply {
+    /// Its row id.
+    pub id: i64,
+    /// The message.
+    pub message: InboundMessage,
+}
+
+/// The reply `report` is, if it is one, as it will be stored.
+fn inbound(report: &ChannelReport) -> Option<InboundMessage> {
+    match report {
+        ChannelReport::Reply {
+            channel,
+            from,
+            text,
+            at,
+        } => Some(InboundMessage {
+            channel: (*channel).to_owned(),
+            sender: from.clone(),
+            text: text.clone(),
+            at: *at,
+        }),
+        ChannelReport::Receipt { .. } => None,
+    }
+}
 
 /// What applying one report did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,14 +101,6 @@ pub fn part_outcome(outcome: &ReceiptOutcome) -> PartOutcome {
     }
 }
 
-/// The channel a reply came back on, by its sender: a mainland mobile number is an SMS, an
-/// openid a WeChat follower.
-pub fn reply_channel(from: &str) -> &'static str {
-    let digits = from.trim().trim_start_matches("+86");
-    let number = digits.len() == 11 && digits.bytes().all(|b| b.is_ascii_digit());
-    if number { SMS } else { WECHAT }
-}
-
 /// Settles the outbox by one report: a receipt is kept for its part (and settles the row once
 /// every part has one: the row and its new state); a reply is not the outbox's (`None`).
 pub fn settle_report(
@@ -109,35 +129,39 @@ pub fn apply(
             let settled = settle_report(outbox, report, now)?;
             Ok(settled.map_or(Applied::Kept, |(id, state)| Applied::Settled(id, state)))
         }
-        ChannelReport::Reply { from, text, at } => {
-            let message = InboundMessage {
-                channel: reply_channel(from).to_owned(),
-                sender: from.clone(),
-                text: text.clone(),
-                at: *at,
+        ChannelReport::Reply { .. } => {
+            let Some(message) = inbound(report) else {
+                return Ok(Applied::Kept);
             };
             Ok(Applied::Reply(outbox.record_inbound(&message, now)?))
         }
     }
 }
 
-/// The reports worker over `inbox`, with its [`BEFORE_SETTLE`] point armed as `failpoints`
-/// say; a restart takes up the same queue.
+/// The reports worker over `inbox`, handing stored replies to `replies`, with its
+/// [`BEFORE_SETTLE`] point armed as `failpoints` say; a restart takes up the same queue.
 pub fn worker(
     outbox: Arc<SqliteOutbox>,
     inbox: mpsc::Receiver<ChannelReport>,
+    replies: mpsc::Sender<StoredReply>,
     failpoints: Failpoints,
 ) -> WorkerSpec {
     let inbox = Arc::new(Mutex::new(inbox));
     WorkerSpec::new(NAME, move |context: WorkerContext| {
-        let failpoints = failpoints.clone();
-        run(Arc::clone(&outbox), Arc::clone(&inbox), failpoints, context)
+        run(
+            Arc::clone(&outbox),
+            Arc::clone(&inbox),
+            replies.clone(),
+            failpoints.clone(),
+            context,
+        )
     })
 }
 
 async fn run(
     outbox: Arc<SqliteOutbox>,
     inbox: Arc<Mutex<mpsc::Receiver<ChannelReport>>>,
+    replies: mpsc::Sender<StoredReply>,
     failpoints: Failpoints,
     context: WorkerContext,
 ) -> Result<(), String> {
@@ -153,12 +177,17 @@ async fn run(
         let Some(report) = report else { return Ok(()) };
         failpoints.hit(BEFORE_SETTLE).map_err(|e| e.to_string())?;
         let now = context.clock().now();
+        let reply = inbound(&report);
         let store = Arc::clone(&outbox);
         let applied = tokio::task::spawn_blocking(move || apply(&store, &report, now))
             .await
             .map_err(|e| e.to_string())?;
         match applied {
             Ok(applied) => {
+                if let (Applied::Reply(id), Some(message)) = (applied, reply) {
+                    // Closed on the 叫应 worker's side; a reply it never gets stays stored.
+                    _ = replies.send(StoredReply { id, message }).await;
+                }
                 if let Applied::Settled(id, state) = applied {
                     tracing::info!(
                         id,
@@ -179,20 +208,6 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replies_are_told_apart_by_their_sender() {
-        let table = [
-            ("13905981234", SMS),
-            ("+8613905981234", SMS),
-            ("1390598123", WECHAT),
-            ("oFollower_x1", WECHAT),
-            ("1390598123a", WECHAT),
-        ];
-        for (from, channel) in table {
-            assert_eq!(reply_channel(from), channel, "{from}");
-        }
-    }
 
     #[test]
     fn outcomes_map_to_part_outcomes() {

@@ -260,11 +260,9 @@ pub fn still_out(record: &WarningRecord, now: Timestamp) -> bool {
     }
 }
 
-/// At start: the rows of every released warning still in force, made again where missing.
+/// At start: the 叫应 lines and the rows of every released warning still in force, made
+/// again where missing.
 pub async fn sweep(state: &AppState) {
-    if state.channels().enqueuer.is_none() || state.channels().kinds.is_empty() {
-        return;
-    }
     let now = state.clock().now();
     let records = match state.call(|store| Ok(store.warnings()?)).await {
         Ok(records) => records,
@@ -276,8 +274,12 @@ pub async fn sweep(state: &AppState) {
             return;
         }
     };
+    let sending = state.channels().enqueuer.is_some() && !state.channels().kinds.is_empty();
     for record in records.iter().filter(|r| still_out(r, now)) {
-        leave_the_building(state, record).await;
+        crate::central::callout::open(state, record).await;
+        if sending {
+            leave_the_building(state, record).await;
+        }
     }
 }
 

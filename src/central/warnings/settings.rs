@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 pub use super::signals::SignalSet;
+use crate::domain::callout::CalloutRules;
 use crate::domain::outbox::policy::ResendPolicy;
 use crate::domain::warning::approval::AlonePolicy;
 use crate::domain::warning::checks::{Channel, CheckConfig};
@@ -35,6 +36,8 @@ pub struct WarningSettings {
     /// The levels whose messages of unknown outcome are resent without a person's decision
     /// (none by default: every unknown message waits for one).
     pub resend_unknown: ResendPolicy,
+    /// 叫应: which warnings call whom, and when unanswered lines escalate (`[callout]`).
+    pub callout: CalloutRules,
 }
 
 impl Default for WarningSettings {
@@ -53,6 +56,7 @@ impl Default for WarningSettings {
             townships: BTreeSet::new(),
             signals: SignalSet::shipped(),
             resend_unknown: ResendPolicy::default(),
+            callout: CalloutRules::default(),
         }
     }
 }

@@ -324,6 +324,9 @@ pub struct ChannelState {
     pub routes: WarningRoutes,
     /// Wakes the on-call alarms worker (new values, a new alarm, a roster change).
     pub alarm_wake: Arc<Notify>,
+    /// The replies the reports worker stored, for the 叫应 worker; `None` when no channel
+    /// reports.
+    pub replies: Option<crate::central::callout::worker::Replies>,
 }
 
 /// The channels' workers (one dispatcher per kind and the reports worker) over the outbox of
@@ -349,6 +352,7 @@ pub fn start(
         failpoints: failpoints.clone(),
         routes,
         alarm_wake: Arc::default(),
+        replies: None,
     };
     if channels.is_empty() {
         tracing::info!("no channel configured ([wechat], [sms]): no dispatch worker runs");
@@ -360,12 +364,18 @@ pub fn start(
         .map(|channel| worker(Arc::clone(&outbox), channel, &wakers, tick))
         .collect();
     if let Some(inbox) = inbox {
-        let reports_worker = crate::central::channels::reports::worker(outbox, inbox, failpoints);
-        specs.push(reports_worker);
+        let (replies, stored) = mpsc::channel(REPLY_QUEUE);
+        specs.push(crate::central::channels::reports::worker(
+            outbox, inbox, replies, failpoints,
+        ));
         state.reports = Some(reports);
+        state.replies = Some(Arc::new(tokio::sync::Mutex::new(stored)));
     }
     Ok((specs, state))
 }
+
+/// Stored replies waiting for the 叫应 worker.
+const REPLY_QUEUE: usize = 256;
 
 /// The worker's name on the board for `kind`.
 pub fn worker_name(kind: &str) -> &'static str {

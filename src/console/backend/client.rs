@@ -20,6 +20,9 @@ use crate::protocol::{
     PasswordChange, STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest, VersionInfo,
 };
 
+use crate::protocol::callout::{
+    CalloutBoard, PhoneCall, PhoneCallInput, RevealedNumber, RosterConfirmation,
+};
 use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
 use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
 use crate::protocol::warnings::{WarningContent, WarningRecord};
@@ -425,6 +428,57 @@ impl CentralClient {
             reqwest::Method::POST,
             &format!("/warnings/{id}/deliveries/{decision}"),
             Some(body),
+        )
+        .await
+    }
+
+    /// `GET /warnings/{id}/callout`.
+    pub async fn callout(&self, id: &str) -> Result<CalloutBoard, ClientError> {
+        self.get_json(&format!("/warnings/{id}/callout"), &[]).await
+    }
+
+    /// `POST /warnings/{id}/callout/{line}/reveal`.
+    pub async fn reveal_callout_number(
+        &self,
+        id: &str,
+        line: i64,
+    ) -> Result<RevealedNumber, ClientError> {
+        let path = format!("/warnings/{id}/callout/{line}/reveal");
+        self.call(reqwest::Method::POST, &path, Some(&serde_json::json!({})))
+            .await
+    }
+
+    /// `POST /warnings/{id}/callout/{line}/calls`.
+    pub async fn log_callout_call(
+        &self,
+        id: &str,
+        line: i64,
+        call: &PhoneCallInput,
+    ) -> Result<PhoneCall, ClientError> {
+        let path = format!("/warnings/{id}/callout/{line}/calls");
+        self.call(reqwest::Method::POST, &path, Some(call)).await
+    }
+
+    /// `GET /warnings/{id}/callout/export?format=csv`: the file's bytes.
+    pub async fn callout_csv(&self, id: &str) -> Result<Vec<u8>, ClientError> {
+        let path = format!("/warnings/{id}/callout/export");
+        let request = self
+            .request(reqwest::Method::GET, &path)
+            .query(&[("format", "csv")]);
+        self.send(request, &path).await
+    }
+
+    /// `GET /callout/roster`.
+    pub async fn roster(&self) -> Result<RosterConfirmation, ClientError> {
+        self.get_json("/callout/roster", &[]).await
+    }
+
+    /// `POST /callout/roster`.
+    pub async fn confirm_roster(&self) -> Result<RosterConfirmation, ClientError> {
+        self.call(
+            reqwest::Method::POST,
+            "/callout/roster",
+            Some(&serde_json::json!({})),
         )
         .await
     }

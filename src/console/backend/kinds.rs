@@ -10,7 +10,9 @@
 use std::collections::BTreeSet;
 
 use super::client::FeedBatch;
+use crate::domain::callout::LineStep;
 use crate::domain::{StationId, Timestamp};
+use crate::protocol::callout::{CalloutChange, LineState};
 use crate::protocol::warnings::WarningRecord;
 use crate::protocol::{
     Change, Cursor, HoursChange, MaintenanceDto, ObservationRecord, QcChange, kind,
@@ -27,7 +29,7 @@ pub struct Kind {
 }
 
 /// Every kind this build reads.
-pub const REGISTRY: [Kind; 5] = [
+pub const REGISTRY: [Kind; 6] = [
     Kind {
         name: kind::HOURS,
         decode: decode_hours,
@@ -47,6 +49,10 @@ pub const REGISTRY: [Kind; 5] = [
     Kind {
         name: kind::WARNING,
         decode: decode_warning,
+    },
+    Kind {
+        name: kind::CALLOUT,
+        decode: decode_callout,
     },
 ];
 
@@ -75,6 +81,17 @@ fn decode_maintenance(change: &Change) -> Result<CacheChange, String> {
 fn decode_warning(change: &Change) -> Result<CacheChange, String> {
     let record: WarningRecord = change.decode().map_err(|e| e.to_string())?;
     super::warnings::synced(&record).map(CacheChange::Warning)
+}
+
+/// A 叫应 line's step (the board is fetched again; nothing is cached).
+fn decode_callout(change: &Change) -> Result<CacheChange, String> {
+    let line: CalloutChange = change.decode().map_err(|e| e.to_string())?;
+    Ok(CacheChange::Callout(LineStep {
+        warning: line.warning,
+        line: line.line,
+        stage: line.stage,
+        answered: line.state == LineState::Answered,
+    }))
 }
 
 /// Protocol 1's copied values. The central validated the record with its own clock, so time

@@ -144,6 +144,11 @@ impl UpstreamService {
             // The composer keeps the last counts; the link status says why.
             Err(error) => tracing::debug!(%error, "the recipient counts were not fetched"),
         }
+        // The reminder to re-confirm the 叫应 call list follows the same rounds.
+        match client.roster().await {
+            Ok(roster) => self.emit(WarningEvent::Roster(roster)).await,
+            Err(error) => tracing::debug!(%error, "the call list's confirmation was not fetched"),
+        }
         match fetch_upstream(&client).await {
             Ok(warnings) => self.emit(WarningEvent::Upstream(warnings)).await,
             Err(error) => {

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
 
+mod callout;
+
 use super::client::{CentralClient, ClientError};
 use super::session::{Emitter, Session};
 use crate::console::messages::Event;
@@ -179,6 +181,18 @@ impl WarningsService {
             }
             // The upstream feed is another service's (issue 11, item 8).
             WarningCommand::RefreshUpstream => {}
+            WarningCommand::LoadCallout(id) => self.load_callout(&id).await,
+            WarningCommand::RevealCalloutNumber { warning, line } => {
+                self.reveal_number(&warning, line).await;
+            }
+            WarningCommand::LogCalloutCall {
+                warning,
+                line,
+                call,
+            } => self.log_call(&warning, line, &call).await,
+            WarningCommand::ExportCallout(id) => self.export_callout(&id).await,
+            WarningCommand::LoadRoster => self.roster(false).await,
+            WarningCommand::ConfirmRoster => self.roster(true).await,
         }
     }
 

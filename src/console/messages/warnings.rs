@@ -5,6 +5,10 @@
 
 // Re-exported: the views name the records they show through the messages that carry them
 // (the UI may not reach into the protocol layer).
+pub use crate::protocol::callout::{
+    CalloutBoard, CalloutChange, CalloutLine, LineState, PhoneCallInput, RevealedNumber,
+    RosterConfirmation,
+};
 pub use crate::protocol::recipients::RecipientCount;
 pub use crate::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
 
@@ -85,6 +89,30 @@ pub enum WarningCommand {
     },
     /// Fetch the city's and province's warnings in force.
     RefreshUpstream,
+    /// Fetch a warning's 叫应 board.
+    LoadCallout(String),
+    /// Show one call-list number whole (audited by the central).
+    RevealCalloutNumber {
+        /// The warning.
+        warning: String,
+        /// The line.
+        line: i64,
+    },
+    /// Log a phone call on a line.
+    LogCalloutCall {
+        /// The warning.
+        warning: String,
+        /// The line.
+        line: i64,
+        /// Who answered, when, what was said.
+        call: PhoneCallInput,
+    },
+    /// Write a warning's 叫应 record (CSV) into the export folder.
+    ExportCallout(String),
+    /// Fetch where this year's confirmation of the call list stands.
+    LoadRoster,
+    /// Confirm the call list for the year.
+    ConfirmRoster,
 }
 
 /// The signal set the desk judges suggestions and compositions by: the central's.
@@ -128,4 +156,14 @@ pub enum WarningEvent {
     /// The CAP hand-over file: where it was written, or why it was not. Kept apart from
     /// [`WarningEvent::Refused`] so the NOT YET SENT notice it belongs to stays up.
     CapSaved(Result<String, String>),
+    /// A warning's 叫应 board as the central has it.
+    CalloutLoaded(Box<CalloutBoard>),
+    /// 叫应 lines changed (from the feed: ids, states and stages, no names).
+    CalloutChanged(Vec<crate::domain::callout::LineStep>),
+    /// A number shown whole.
+    CalloutNumberShown(RevealedNumber),
+    /// The 叫应 record file: where it was written, or why it was not.
+    CalloutExported(Result<String, String>),
+    /// Where the yearly confirmation of the call list stands.
+    Roster(RosterConfirmation),
 }

@@ -1,8 +1,11 @@
 //! What the desk knows of warnings: its own drafts, the central's records as synced, and the
 //! city's and province's warnings in force.
 
-use crate::console::messages::warnings::RecipientCount;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::console::messages::warnings::{CalloutBoard, RecipientCount, RosterConfirmation};
 use crate::console::messages::{DeskDraft, WarningEvent};
+use crate::domain::callout::Stage;
 use crate::protocol::warnings::{UpstreamWarning, WarningRecord};
 
 /// A refusal to show until the next request.
@@ -31,6 +34,53 @@ pub struct WarningsState {
     pub saved_cap: Option<Result<String, String>>,
     /// People kept per township and group, once the central has said.
     pub recipient_counts: Option<Vec<RecipientCount>>,
+    /// 叫应: the board on screen, revealed numbers, escalations heard, the yearly roster.
+    pub callout: CalloutState,
+}
+
+/// 叫应 as the desk knows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CalloutState {
+    /// The board last fetched.
+    pub board: Option<CalloutBoard>,
+    /// Numbers revealed in this session, by line (never kept on disk).
+    pub revealed: BTreeMap<i64, String>,
+    /// Warnings whose lines changed since their board was fetched.
+    pub stale: BTreeSet<String>,
+    /// Escalations the feed told of since the desk started: each rings the alarm.
+    pub escalations: u64,
+    /// Where the yearly confirmation of the call list stands, once asked.
+    pub roster: Option<RosterConfirmation>,
+    /// The last record file written (its path), or why it was not.
+    pub exported: Option<Result<String, String>>,
+}
+
+impl CalloutState {
+    /// Folds one 叫应 event in; other events are left alone.
+    pub fn apply(&mut self, event: WarningEvent) {
+        match event {
+            WarningEvent::CalloutLoaded(board) => {
+                self.stale.remove(&board.warning);
+                self.board = Some(*board);
+            }
+            WarningEvent::CalloutChanged(steps) => {
+                for step in steps {
+                    if step.stage != Stage::None && !step.answered {
+                        self.escalations += 1;
+                    }
+                    self.stale.insert(step.warning);
+                }
+            }
+            WarningEvent::CalloutNumberShown(shown) => {
+                if let Some(phone) = shown.phone {
+                    self.revealed.insert(shown.line, phone);
+                }
+            }
+            WarningEvent::CalloutExported(saved) => self.exported = Some(saved),
+            WarningEvent::Roster(roster) => self.roster = Some(roster),
+            _ => {}
+        }
+    }
 }
 
 impl WarningsState {
@@ -81,6 +131,11 @@ impl WarningsState {
             WarningEvent::RecipientCounts(counts) => self.recipient_counts = Some(counts),
             // The suggestions' (AppState routes it there).
             WarningEvent::SignalSet(_) => {}
+            callout @ (WarningEvent::CalloutLoaded(_)
+            | WarningEvent::CalloutChanged(_)
+            | WarningEvent::CalloutNumberShown(_)
+            | WarningEvent::CalloutExported(_)
+            | WarningEvent::Roster(_)) => self.callout.apply(callout),
         }
     }
 }

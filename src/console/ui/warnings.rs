@@ -2,6 +2,7 @@
 //! composer with its channel previews in the centre.
 
 pub mod board;
+pub mod callout;
 pub mod composer;
 pub mod dispatch;
 pub mod icon;
@@ -30,6 +31,8 @@ pub struct WarningsView {
     pub pending_draft: Option<PendingDraft>,
     /// What the forecaster asked of the practice replay in this frame, for the app to apply.
     pub practice_actions: Vec<practice::PracticeAction>,
+    /// The 叫应 board of a released warning, when one is open.
+    pub callout: callout::CalloutView,
 }
 
 /// A suggestion to draft from, real or from a practice replay.
@@ -57,15 +60,80 @@ pub fn warnings_ui(
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
         .show(ui, |ui| board::board_ui(ui, scene, view, commands));
     if let Some(id) = view.board.open_dispatch.take() {
-        view.dispatch.open(&id);
+        show_released(view, &id, Released::Dispatch);
+    }
+    if let Some(id) = view.board.open_callout.take() {
+        show_released(view, &id, Released::Callout);
     }
     egui::CentralPanel::default()
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
         .show(ui, |ui| {
-            if view.dispatch.warning.is_some() {
-                dispatch::dispatch_ui(ui, scene, &mut view.dispatch, commands);
-            } else {
-                composer::composer_ui(ui, scene, view, commands);
+            callout::roster_banner_ui(ui, scene, commands);
+            match released_tabs_ui(ui, scene, view) {
+                Some(Released::Dispatch) => {
+                    dispatch::dispatch_ui(ui, scene, &mut view.dispatch, commands);
+                }
+                Some(Released::Callout) => {
+                    callout::callout_ui(ui, scene, &mut view.callout, commands);
+                }
+                None => composer::composer_ui(ui, scene, view, commands),
             }
         });
+}
+
+/// The pages of a released warning shown in the composer's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Released {
+    /// 发送情况: who has it, who has not.
+    Dispatch,
+    /// 叫应: who answered.
+    Callout,
+}
+
+/// Shows `page` of the released warning `id`, closing the other page.
+fn show_released(view: &mut WarningsView, id: &str, page: Released) {
+    match page {
+        Released::Dispatch => {
+            view.callout.open = None;
+            view.dispatch.open(id);
+        }
+        Released::Callout => {
+            view.dispatch.close();
+            view.callout.show(id);
+        }
+    }
+}
+
+/// The released warning's page now open, if any, under tabs to switch between its pages.
+fn released_tabs_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    view: &mut WarningsView,
+) -> Option<Released> {
+    let (id, page) = match (&view.dispatch.warning, &view.callout.open) {
+        (Some(id), _) => (id.clone(), Released::Dispatch),
+        (None, Some(id)) => (id.clone(), Released::Callout),
+        (None, None) => return None,
+    };
+    let zh = scene.language == crate::console::ui::i18n::Language::Zh;
+    let tabs = [
+        (Released::Dispatch, if zh { "发送情况" } else { "Dispatch" }),
+        (
+            Released::Callout,
+            if zh { "叫应" } else { "Call and response" },
+        ),
+    ];
+    let mut chosen = page;
+    ui.horizontal(|ui| {
+        for (tab, label) in tabs {
+            if ui.selectable_label(chosen == tab, label).clicked() {
+                chosen = tab;
+            }
+        }
+    });
+    ui.separator();
+    if chosen != page {
+        show_released(view, &id, chosen);
+    }
+    Some(chosen)
 }

@@ -242,6 +242,16 @@ pub enum AuditDetail {
         /// The recipients whose messages were sent again.
         recipients: Vec<u64>,
     },
+    /// A 叫应 line was acted on (a number shown, a call logged): which line, whose, of which
+    /// warning — never the number or what was said.
+    CalloutLine {
+        /// The warning.
+        warning: String,
+        /// The line.
+        line: i64,
+        /// The recipient called.
+        recipient: u64,
+    },
     /// The chain is sealed with a key from this entry on.
     AuditKeyIntroduced {
         /// The key's fingerprint ([`super::AuditKey::fingerprint`]).

@@ -84,6 +84,8 @@ pub struct Applied {
     pub maintenance: Vec<crate::domain::maintenance::MaintenanceWindow>,
     /// Warning records arrived or changed.
     pub warnings: bool,
+    /// 叫应 lines that changed.
+    pub callouts: Vec<crate::domain::callout::LineStep>,
 }
 
 impl CacheDb {
@@ -165,6 +167,7 @@ impl CacheDb {
                     super::warnings::upsert(&tx, &warning)?;
                     applied.warnings = true;
                 }
+                CacheChange::Callout(step) => applied.callouts.push(step),
             }
         }
         writer.finish()?;

@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 17] = [
+pub const MIGRATIONS: [Migration; 18] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -119,6 +119,10 @@ pub const MIGRATIONS: [Migration; 17] = [
     Migration {
         name: "outbox resend marks (decision or policy)",
         sql: super::outbox::decisions::SCHEMA,
+    },
+    Migration {
+        name: "call and response (叫应): lines, phone calls, roster confirmations",
+        sql: super::callout::SCHEMA,
     },
 ];
 

@@ -67,6 +67,7 @@ async fn receipts_settle_a_two_part_sms_and_a_reply_is_kept() {
     assert_eq!(stray.unwrap(), Applied::Kept, "kept until a send names it");
 
     let reply = ChannelReport::Reply {
+        channel: SMS,
         from: "13905981234".to_owned(),
         text: "收到".to_owned(),
         at: now,

@@ -31,6 +31,7 @@ pub fn report_of(deliver: &Deliver, now: Timestamp) -> Option<ChannelReport> {
         });
     }
     Some(ChannelReport::Reply {
+        channel: crate::central::channels::SMS,
         from: national_number(&deliver.src_terminal_id).to_owned(),
         text: mo_text(deliver.msg_fmt, deliver.tp_udhi, &deliver.content),
         at: now,
@@ -99,6 +100,7 @@ mod tests {
             (
                 deliver(0, vec![0x65, 0x36, 0x52, 0x30]),
                 Some(ChannelReport::Reply {
+                    channel: crate::central::channels::SMS,
                     from: "13800000000".into(),
                     text: "收到".into(),
                     at: now,

@@ -285,6 +285,7 @@ pub fn to_report(message: &ShortMessage, at: crate::domain::Timestamp) -> Option
         });
     }
     Some(ChannelReport::Reply {
+        channel: crate::central::channels::SMS,
         from: mobile(&message.source.addr),
         text,
         at,

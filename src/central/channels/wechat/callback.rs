@@ -154,6 +154,7 @@ fn follower_text(root: Node<'_, '_>, at: Timestamp) -> Result<ChannelReport, Cal
         .ok_or(CallbackError::Field("FromUserName"))?;
     let text = field(root, "Content").ok_or(CallbackError::Field("Content"))?;
     Ok(ChannelReport::Reply {
+        channel: crate::central::channels::WECHAT,
         from: from.trim().to_owned(),
         text: text.to_owned(),
         at,

@@ -8,6 +8,7 @@ use super::{SessionError, SyncService};
 use crate::console::backend::client::{ClientError, FeedBatch};
 use crate::console::backend::kinds;
 use crate::console::messages::SyncEvent;
+use crate::console::messages::warnings::WarningEvent;
 use crate::domain::Observation;
 use crate::domain::qc::QcMark;
 use crate::protocol::{ChunkDto, Cursor, SeriesHour, error_code};
@@ -178,6 +179,7 @@ impl SyncService {
             flags,
             maintenance,
             warnings,
+            callouts,
         } = applied;
         self.report_values(observations, flags).await;
         if !rejudged.is_empty() {
@@ -188,6 +190,11 @@ impl SyncService {
         }
         if warnings && let Err(error) = self.report_warnings().await {
             tracing::error!(%error, "reading the cached warnings failed");
+        }
+        if !callouts.is_empty() {
+            let event = WarningEvent::CalloutChanged(callouts);
+            self.emit_event(crate::console::messages::Event::Warnings(event))
+                .await;
         }
     }
 

@@ -244,6 +244,16 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
             }
         }
         D::DeliveriesRetried { .. } | D::DeliveriesResent { .. } => deliveries(language, detail),
+        D::CalloutLine {
+            warning,
+            line,
+            recipient,
+        } if zh => format!("预警 {warning} 叫应第 {line} 行（接收人 {recipient}）"),
+        D::CalloutLine {
+            warning,
+            line,
+            recipient,
+        } => format!("warning {warning}, call line {line} (recipient {recipient})"),
         D::AuditKeyIntroduced { fingerprint } if zh => {
             format!("自此条起以密钥封存，密钥指纹 {fingerprint}")
         }

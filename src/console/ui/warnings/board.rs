@@ -21,6 +21,8 @@ pub struct BoardView {
     returning: Option<Returning>,
     /// A released record whose dispatch was asked for in this frame.
     pub open_dispatch: Option<String>,
+    /// A released record whose 叫应 board was asked for in this frame.
+    pub open_callout: Option<String>,
 }
 
 /// A return being written.

@@ -108,6 +108,7 @@ fn a_followers_text_is_a_reply() {
     assert_eq!(
         parse_push(sample("text"), Timestamp(0)).unwrap(),
         Some(ChannelReport::Reply {
+            channel: crate::central::channels::WECHAT,
             from: "oQl2Tjq3Ew5vYqF0mPz1RuDLc8eA".to_owned(),
             text: "收到，嵩溪镇已组织转移。".to_owned(),
             at: Timestamp(1_750_113_300_000),

@@ -39,9 +39,11 @@ pub fn card_ui(
                     Section::Submitted => submitted_ui(ui, scene, board, record, commands),
                     Section::Approved => approved_ui(ui, scene, record, commands),
                     Section::Returned => returned_ui(ui, scene, record),
-                    Section::InForce | Section::History => {
+                    Section::InForce => {
                         released_ui(ui, scene, board, record);
+                        callout_button_ui(ui, scene, board, record);
                     }
+                    Section::History => released_ui(ui, scene, board, record),
                 }
             });
         });
@@ -377,6 +379,22 @@ fn returned_ui(ui: &mut egui::Ui, scene: Scene<'_>, record: &WarningRecord) {
             .color(theme::STATUS_ERROR),
         );
         ui.label(RichText::new(t.board_revise_hint).color(theme::INK_MUTED));
+    }
+}
+
+/// Opens the record's 叫应 board (who was called and who answered).
+fn callout_button_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    board: &mut BoardView,
+    record: &WarningRecord,
+) {
+    let label = match scene.language {
+        i18n::Language::Zh => "叫应",
+        i18n::Language::En => "Call and response",
+    };
+    if ui.button(label).clicked() {
+        board.open_callout = Some(record.id.clone());
     }
 }
 
