@@ -313,9 +313,13 @@ async fn the_desk_fetches_them_at_sign_in_on_request_and_on_its_timer() {
         loop {
             match within("an upstream event", events.recv()).await.unwrap() {
                 Event::Warnings(WarningEvent::Upstream(warnings)) => return warnings,
-                // The signal set and the recipient counts, fetched at the same times: the
-                // signal-set and composer tests look at them.
-                Event::Warnings(WarningEvent::SignalSet(_) | WarningEvent::RecipientCounts(_)) => {}
+                // The signal set, the recipient counts and the 叫应 roster, fetched at the same
+                // times: the signal-set, composer and 叫应 tests look at them.
+                Event::Warnings(
+                    WarningEvent::SignalSet(_)
+                    | WarningEvent::RecipientCounts(_)
+                    | WarningEvent::Roster(_),
+                ) => {}
                 other => panic!("unexpected {other:?}"),
             }
         }
