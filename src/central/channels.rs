@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Timestamp;
 
 pub mod cmpp;
+pub mod inbox;
 pub mod reports;
 pub(crate) mod routes;
 pub mod smpp;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use wxdesk::central::channels::inbox::{Incoming, ReportSender};
 use wxdesk::central::channels::smpp::{Hidden, SmppConfig, SmppProvider};
 use wxdesk::central::channels::{ChannelReport, SMS, SmsPayload};
 use wxdesk::central::failpoint::Failpoints;
@@ -66,7 +67,7 @@ struct Setup {
     outbox: Arc<SqliteOutbox>,
     clock: Arc<ManualClock>,
     provider: SmppProvider,
-    reports: mpsc::Receiver<ChannelReport>,
+    reports: mpsc::Receiver<Incoming>,
 }
 
 fn setup(smsc: &Smsc) -> Setup {
@@ -74,7 +75,7 @@ fn setup(smsc: &Smsc) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let outbox = Arc::new(SqliteOutbox::open(&fresh_db(dir.path())).unwrap());
     let clock = ManualClock::new(Timestamp(T0));
-    let (sender, reports) = mpsc::channel(64);
+    let (sender, reports) = ReportSender::channel(64);
     let shared: SharedClock = clock.clone();
     let provider = SmppProvider::new(config(smsc, PASSWORD, 10), sender, shared);
     Setup {
@@ -100,11 +101,14 @@ fn enqueue(outbox: &SqliteOutbox, to: &str, text: &str) -> i64 {
     outbox.enqueue(&message, Timestamp(T0)).unwrap().0
 }
 
-async fn next_report(reports: &mut mpsc::Receiver<ChannelReport>) -> ChannelReport {
-    tokio::time::timeout(Duration::from_secs(20), reports.recv())
+/// The next report, acknowledged at once (these tests do not watch the SMSC's answers).
+async fn next_report(reports: &mut mpsc::Receiver<Incoming>) -> ChannelReport {
+    let Incoming { report, ack } = tokio::time::timeout(Duration::from_secs(20), reports.recv())
         .await
         .expect("a report within 20 s")
-        .expect("the channel open")
+        .expect("the channel open");
+    let _ = ack.send(true);
+    report
 }
 
 /// Feeds `n` receipts to the outbox as the central's report loop does.
@@ -319,7 +323,7 @@ async fn a_wrong_password_is_retried_and_never_shown() {
     let Some(smsc) = Smsc::start(&[("SMSC_PASSWORD", PASSWORD)]) else {
         return;
     };
-    let (sender, _reports) = mpsc::channel(4);
+    let (sender, _reports) = ReportSender::channel(4);
     let clock: SharedClock = ManualClock::new(Timestamp(T0));
     let wrong = "Wr0ngPw1";
     let provider = SmppProvider::new(config(&smsc, wrong, 10), sender, clock);
