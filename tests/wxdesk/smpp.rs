@@ -290,6 +290,57 @@ async fn a_dropped_link_leaves_the_row_unknown_and_nothing_twice() {
     assert_eq!(dropped[0].destination, format!("86{}", payload.to));
 }
 
+/// The provider id of a receipt (`None` for a reply).
+fn receipt_id(incoming: &Incoming) -> Option<&str> {
+    match &incoming.report {
+        ChannelReport::Receipt { provider_id, .. } => Some(provider_id),
+        ChannelReport::Reply { .. } => None,
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_unanswered_when_the_link_dropped_comes_again_at_the_next_bind() {
+    let Some(smsc) = Smsc::start(&[("SMSC_DROP_AFTER", "2")]) else {
+        return;
+    };
+    let mut s = setup(&smsc);
+    for i in 0..3 {
+        enqueue(
+            &s.outbox,
+            &format!("1370000001{i}"),
+            "【清流气象】大风蓝色预警",
+        );
+    }
+    let clock: SharedClock = s.clock.clone();
+    let done = dispatch::dispatch_once(&s.outbox, &s.provider, &clock, &dispatch_config(1))
+        .await
+        .unwrap();
+    assert_eq!((done.sent, done.unknown), (2, 1), "{done:?}");
+    // Nothing is acknowledged: the first row's receipt ("1") was read on the link the SMSC
+    // dropped, unanswered, so the SMSC delivers it again on the next link.
+    let mut held = Vec::new();
+    let ids = |held: &[Incoming]| -> Vec<String> {
+        let mut ids: Vec<String> = held
+            .iter()
+            .filter_map(receipt_id)
+            .map(str::to_owned)
+            .collect();
+        ids.sort();
+        ids
+    };
+    while ids(&held) != ["1", "1", "2"] {
+        let next = tokio::time::timeout(Duration::from_secs(20), s.reports.recv()).await;
+        held.push(
+            next.expect("a report within 20 s")
+                .expect("the channel open"),
+        );
+        assert!(held.len() <= 3, "{:?}", ids(&held));
+    }
+    for incoming in held {
+        incoming.acknowledge(true);
+    }
+}
+
 #[tokio::test]
 async fn a_reply_from_a_handset_is_reported() {
     let Some(mut smsc) = Smsc::start(&[]) else {
