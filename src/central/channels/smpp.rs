@@ -85,4 +85,6 @@ impl SmppConfig {
 }
 
 #[cfg(test)]
+mod ack_tests;
+#[cfg(test)]
 mod tests;
