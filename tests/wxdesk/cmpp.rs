@@ -210,6 +210,30 @@ async fn a_deliver_is_answered_only_as_its_report_was_committed() {
 }
 
 #[tokio::test]
+async fn a_deliver_unanswered_when_the_link_dropped_comes_again_at_the_next_login() {
+    let gateway = Gateway::start(Script {
+        drop_on: Some(2),
+        ..script()
+    })
+    .await;
+    let mut rig = Rig::new(client_config(&gateway, SECRET));
+    rig.enqueue("w1", TO, "【清流气象】测试");
+    assert_eq!(rig.pass().await, sent(1));
+    let id = gateway.submits(1).await[0].msg_id.unwrap();
+    gateway.report(id, "DELIVRD", TO);
+    // Read, never acknowledged (as if the central died before the commit).
+    let held = rig.reports.recv().await.unwrap();
+    rig.enqueue("w2", TO, "【清流气象】测试二");
+    rig.pass().await; // the gateway drops the link on this submit
+    rig.enqueue("w3", TO, "【清流气象】测试三");
+    rig.pass().await; // a new login: the unanswered DELIVER comes again
+    let again = rig.reports.recv().await.unwrap();
+    assert_eq!(again.report, held.report);
+    again.acknowledge(true);
+    assert_eq!(gateway.logins(2).await.len(), 2);
+}
+
+#[tokio::test]
 async fn a_failed_part_fails_the_row_with_the_gateways_stat() {
     let gateway = Gateway::start(script()).await;
     let mut rig = Rig::new(client_config(&gateway, SECRET));
