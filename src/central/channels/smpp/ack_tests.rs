@@ -28,7 +28,8 @@ async fn write(stream: &mut TcpStream, pdu: Pdu) {
 
 fn receipt(sequence: u32, id: &str) -> Pdu {
     let text = format!(
-        "id:{id} sub:001 dlvrd:001 submit date:2606170630 done date:2606170631 stat:DELIVRD err:000 text:"
+        "id:{id} sub:001 dlvrd:001 submit date:2606170630 \
+         done date:2606170631 stat:DELIVRD err:000 text:"
     );
     let message = ShortMessage {
         source: Address::new(1, 1, "8613800000000"),
@@ -47,7 +48,8 @@ async fn bound() -> (Link, TcpStream, tokio::sync::mpsc::Receiver<Incoming>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let config: SmppConfig = toml::from_str(&format!(
-        "host = \"127.0.0.1\"\nport = {port}\nsystem_id = \"qlqx\"\npassword = \"pw\"\nsource_addr = \"106900001\"\n"
+        "host = \"127.0.0.1\"\nport = {port}\nsystem_id = \"qlqx\"\npassword = \"pw\"\n\
+         source_addr = \"106900001\"\n"
     ))
     .unwrap();
     let (sender, inbox) = ReportSender::channel(8);

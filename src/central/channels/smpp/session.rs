@@ -1,8 +1,9 @@
 //! One bound transceiver link (tokio TCP): requests matched to responses by sequence number
 //! with a window of outstanding `submit_sm`, `enquire_link` both ways, and every `deliver_sm`
 //! reported and answered once its report is committed (an SMSC forgets what it saw answered):
-//! the wait runs in its own task, so the reader goes on reading `submit_sm_resp`s meanwhile. When anything goes wrong the link is dead for good: waiting requests
-//! learn it at once and the provider opens a new one.
+//! the wait runs in its own task, so the reader goes on reading `submit_sm_resp`s meanwhile.
+//! When anything goes wrong the link is dead for good: waiting requests learn it at once and
+//! the provider opens a new one.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
