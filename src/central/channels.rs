@@ -8,8 +8,9 @@
 //! - [`wechat`]: the WeCom group robot and the WeChat Official Account's template messages.
 //!
 //! What a gateway tells after the hand-over (a receipt, a reply, a template job's end) comes
-//! back as a [`ChannelReport`] on the sender the channel was built with; the dispatcher settles
-//! the outbox by it and the call-and-response desk reads the replies.
+//! back as a [`ChannelReport`] on the [`inbox::ReportSender`] the channel was built with; the
+//! reports worker settles the outbox by it (the call-and-response desk reads the replies) and
+//! acknowledges the commit, and only then does the channel answer its gateway.
 //!
 //! Credentials live in the central's configuration: every channel's configuration type prints
 //! its secrets as `***` in `Debug`, and no error or log line carries them.
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Timestamp;
 
 pub mod cmpp;
+pub mod inbox;
 pub mod reports;
 pub(crate) mod routes;
 pub mod smpp;

@@ -14,8 +14,8 @@ mod gateway;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
 use wxdesk::central::channels::cmpp::{CmppConfig, CmppProvider, Hidden};
+use wxdesk::central::channels::inbox::ReportSender;
 use wxdesk::central::channels::{SMS, SmsPayload};
 use wxdesk::central::failpoint::Failpoints;
 use wxdesk::central::workers::dispatch::{self, DispatchConfig};
@@ -82,7 +82,7 @@ async fn run(messages: usize, text: &str) -> (f64, usize) {
         response_timeout_ms: 5_000,
         active_test_interval_s: 180,
     };
-    let (tx, _reports) = mpsc::channel(16);
+    let (tx, _reports) = ReportSender::channel(16);
     let provider = CmppProvider::new(config, Arc::clone(&clock), tx);
     let pass = DispatchConfig {
         owner: "bench".into(),

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use wxdesk::central::channels::inbox::ReportSender;
 use wxdesk::central::channels::smpp::{Hidden, SmppConfig, SmppProvider};
 use wxdesk::central::channels::{SMS, SmsPayload};
 use wxdesk::central::failpoint::Failpoints;
@@ -82,9 +82,14 @@ fn provider(port: u16, window: usize, clock: SharedClock) -> SmppProvider {
         response_timeout_ms: 30_000,
         enquire_link_ms: 30_000,
     };
-    let (sender, mut reports) = mpsc::channel(1024);
+    let (sender, mut reports) = ReportSender::channel(1024);
     // Receipts are not measured here; drained so the link never waits on them.
-    tokio::spawn(async move { while reports.recv().await.is_some() {} });
+    // Taken as committed: the SMSC forgets each receipt once answered.
+    tokio::spawn(async move {
+        while let Some(incoming) = reports.recv().await {
+            incoming.acknowledge(true);
+        }
+    });
     SmppProvider::new(config, sender, clock)
 }
 

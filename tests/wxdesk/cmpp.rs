@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use wxdesk::central::channels::cmpp::{CmppConfig, CmppProvider, Hidden};
+use wxdesk::central::channels::inbox::{Incoming, ReportSender};
 use wxdesk::central::channels::reports::settle_report;
 use wxdesk::central::channels::{ChannelReport, SMS, SmsPayload};
 use wxdesk::central::failpoint::Failpoints;
@@ -58,7 +59,7 @@ struct Rig {
     _dir: tempfile::TempDir,
     outbox: Arc<SqliteOutbox>,
     provider: CmppProvider,
-    reports: mpsc::Receiver<ChannelReport>,
+    reports: mpsc::Receiver<Incoming>,
     clock: Arc<ManualClock>,
 }
 
@@ -67,7 +68,7 @@ impl Rig {
         let dir = tempfile::tempdir().unwrap();
         let outbox = Arc::new(SqliteOutbox::open(&fresh_db(dir.path())).unwrap());
         let clock = ManualClock::new(Timestamp(T0));
-        let (tx, reports) = mpsc::channel(64);
+        let (tx, reports) = ReportSender::channel(64);
         let shared: SharedClock = clock.clone();
         let provider = CmppProvider::new(config, shared, tx);
         Self {
@@ -170,11 +171,66 @@ async fn a_two_part_warning_arrives_whole_and_is_settled_by_its_reports() {
     gateway.report(ids[1], "DELIVRD", TO);
     gateway.report(ids[0], "DELIVRD", TO);
     for _ in 0..2 {
-        let report = rig.reports.recv().await.unwrap();
-        settle_report(&rig.outbox, &report, rig.clock.now()).unwrap();
+        let incoming = rig.reports.recv().await.unwrap();
+        settle_report(&rig.outbox, &incoming.report, rig.clock.now()).unwrap();
+        incoming.acknowledge(true);
     }
     assert_eq!(gateway.deliver_resps(2).await, vec![(99, 0), (99, 0)]);
     assert_eq!(rig.row(id).state, OutboxState::Delivered);
+}
+
+#[tokio::test]
+async fn a_deliver_is_answered_only_as_its_report_was_committed() {
+    let gateway = Gateway::start(script()).await;
+    let mut rig = Rig::new(client_config(&gateway, SECRET));
+    let id = rig.enqueue("w1", TO, WARNING);
+    assert_eq!(rig.pass().await, sent(1));
+    let ids: Vec<u64> = gateway
+        .submits(2)
+        .await
+        .iter()
+        .map(|s| s.msg_id.unwrap())
+        .collect();
+    gateway.report(ids[0], "DELIVRD", TO);
+    gateway.report(ids[1], "DELIVRD", TO);
+    let first = rig.reports.recv().await.unwrap();
+    let second = rig.reports.recv().await.unwrap();
+    // The first could not be recorded: "other error", so the gateway sends it again.
+    first.acknowledge(false);
+    assert_eq!(gateway.deliver_resps(1).await, vec![(99, 9)]);
+    // The second is answered "taken" only once it is committed.
+    settle_report(&rig.outbox, &second.report, rig.clock.now()).unwrap();
+    second.acknowledge(true);
+    assert_eq!(gateway.deliver_resps(2).await, vec![(99, 9), (99, 0)]);
+    assert_eq!(
+        rig.row(id).state,
+        OutboxState::Sent,
+        "one part still unconfirmed"
+    );
+}
+
+#[tokio::test]
+async fn a_deliver_unanswered_when_the_link_dropped_comes_again_at_the_next_login() {
+    let gateway = Gateway::start(Script {
+        drop_on: Some(2),
+        ..script()
+    })
+    .await;
+    let mut rig = Rig::new(client_config(&gateway, SECRET));
+    rig.enqueue("w1", TO, "【清流气象】测试");
+    assert_eq!(rig.pass().await, sent(1));
+    let id = gateway.submits(1).await[0].msg_id.unwrap();
+    gateway.report(id, "DELIVRD", TO);
+    // Read, never acknowledged (as if the central died before the commit).
+    let held = rig.reports.recv().await.unwrap();
+    rig.enqueue("w2", TO, "【清流气象】测试二");
+    rig.pass().await; // the gateway drops the link on this submit
+    rig.enqueue("w3", TO, "【清流气象】测试三");
+    rig.pass().await; // a new login: the unanswered DELIVER comes again
+    let again = rig.reports.recv().await.unwrap();
+    assert_eq!(again.report, held.report);
+    again.acknowledge(true);
+    assert_eq!(gateway.logins(2).await.len(), 2);
 }
 
 #[tokio::test]
@@ -192,7 +248,8 @@ async fn a_failed_part_fails_the_row_with_the_gateways_stat() {
     gateway.report(ids[0], "DELIVRD", TO);
     gateway.report(ids[1], "UNDELIV", TO);
     for _ in 0..2 {
-        let report = rig.reports.recv().await.unwrap();
+        let Incoming { report, ack } = rig.reports.recv().await.unwrap();
+        let _ = ack.send(true);
         if let ChannelReport::Receipt { at, .. } = &report {
             // Done_time 2606170631 is Beijing time.
             assert_eq!(
@@ -367,7 +424,8 @@ async fn an_mo_reply_arrives_as_a_reply_and_active_tests_are_answered() {
     rig.enqueue("w", TO, "【清流气象】测试");
     assert_eq!(rig.pass().await, sent(1));
     gateway.mo("8613900000000", "收到，已转告村民");
-    let reply = rig.reports.recv().await.unwrap();
+    let Incoming { report: reply, ack } = rig.reports.recv().await.unwrap();
+    let _ = ack.send(true);
     assert_eq!(
         reply,
         ChannelReport::Reply {

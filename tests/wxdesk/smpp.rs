@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use wxdesk::central::channels::inbox::{Incoming, ReportSender};
 use wxdesk::central::channels::smpp::{Hidden, SmppConfig, SmppProvider};
 use wxdesk::central::channels::{ChannelReport, SMS, SmsPayload};
 use wxdesk::central::failpoint::Failpoints;
@@ -66,7 +67,7 @@ struct Setup {
     outbox: Arc<SqliteOutbox>,
     clock: Arc<ManualClock>,
     provider: SmppProvider,
-    reports: mpsc::Receiver<ChannelReport>,
+    reports: mpsc::Receiver<Incoming>,
 }
 
 fn setup(smsc: &Smsc) -> Setup {
@@ -74,7 +75,7 @@ fn setup(smsc: &Smsc) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let outbox = Arc::new(SqliteOutbox::open(&fresh_db(dir.path())).unwrap());
     let clock = ManualClock::new(Timestamp(T0));
-    let (sender, reports) = mpsc::channel(64);
+    let (sender, reports) = ReportSender::channel(64);
     let shared: SharedClock = clock.clone();
     let provider = SmppProvider::new(config(smsc, PASSWORD, 10), sender, shared);
     Setup {
@@ -100,11 +101,14 @@ fn enqueue(outbox: &SqliteOutbox, to: &str, text: &str) -> i64 {
     outbox.enqueue(&message, Timestamp(T0)).unwrap().0
 }
 
-async fn next_report(reports: &mut mpsc::Receiver<ChannelReport>) -> ChannelReport {
-    tokio::time::timeout(Duration::from_secs(20), reports.recv())
+/// The next report, acknowledged at once (these tests do not watch the SMSC's answers).
+async fn next_report(reports: &mut mpsc::Receiver<Incoming>) -> ChannelReport {
+    let Incoming { report, ack } = tokio::time::timeout(Duration::from_secs(20), reports.recv())
         .await
         .expect("a report within 20 s")
-        .expect("the channel open")
+        .expect("the channel open");
+    let _ = ack.send(true);
+    report
 }
 
 /// Feeds `n` receipts to the outbox as the central's report loop does.
@@ -286,6 +290,57 @@ async fn a_dropped_link_leaves_the_row_unknown_and_nothing_twice() {
     assert_eq!(dropped[0].destination, format!("86{}", payload.to));
 }
 
+/// The provider id of a receipt (`None` for a reply).
+fn receipt_id(incoming: &Incoming) -> Option<&str> {
+    match &incoming.report {
+        ChannelReport::Receipt { provider_id, .. } => Some(provider_id),
+        ChannelReport::Reply { .. } => None,
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_unanswered_when_the_link_dropped_comes_again_at_the_next_bind() {
+    let Some(smsc) = Smsc::start(&[("SMSC_DROP_AFTER", "2")]) else {
+        return;
+    };
+    let mut s = setup(&smsc);
+    for i in 0..3 {
+        enqueue(
+            &s.outbox,
+            &format!("1370000001{i}"),
+            "【清流气象】大风蓝色预警",
+        );
+    }
+    let clock: SharedClock = s.clock.clone();
+    let done = dispatch::dispatch_once(&s.outbox, &s.provider, &clock, &dispatch_config(1))
+        .await
+        .unwrap();
+    assert_eq!((done.sent, done.unknown), (2, 1), "{done:?}");
+    // Nothing is acknowledged: the first row's receipt ("1") was read on the link the SMSC
+    // dropped, unanswered, so the SMSC delivers it again on the next link.
+    let mut held = Vec::new();
+    let ids = |held: &[Incoming]| -> Vec<String> {
+        let mut ids: Vec<String> = held
+            .iter()
+            .filter_map(receipt_id)
+            .map(str::to_owned)
+            .collect();
+        ids.sort();
+        ids
+    };
+    while ids(&held) != ["1", "1", "2"] {
+        let next = tokio::time::timeout(Duration::from_secs(20), s.reports.recv()).await;
+        held.push(
+            next.expect("a report within 20 s")
+                .expect("the channel open"),
+        );
+        assert!(held.len() <= 3, "{:?}", ids(&held));
+    }
+    for incoming in held {
+        incoming.acknowledge(true);
+    }
+}
+
 #[tokio::test]
 async fn a_reply_from_a_handset_is_reported() {
     let Some(mut smsc) = Smsc::start(&[]) else {
@@ -325,7 +380,7 @@ async fn a_wrong_password_is_retried_and_never_shown() {
     let Some(smsc) = Smsc::start(&[("SMSC_PASSWORD", PASSWORD)]) else {
         return;
     };
-    let (sender, _reports) = mpsc::channel(4);
+    let (sender, _reports) = ReportSender::channel(4);
     let clock: SharedClock = ManualClock::new(Timestamp(T0));
     let wrong = "Wr0ngPw1";
     let provider = SmppProvider::new(config(&smsc, wrong, 10), sender, clock);

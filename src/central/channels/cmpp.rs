@@ -5,8 +5,8 @@
 //!   (`tests/data/sms/cmpp20-golden.json`, see its PROVENANCE.md).
 //! - [`auth`]: CONNECT's `AuthenticatorSource` and CMPP's Beijing-time stamps.
 //! - [`parts`]: UCS-2 parts behind a `05 00 03` UDH, the composer's own segmentation.
-//! - [`session`]: one logged-in link, responses paired by `Sequence_Id`, DELIVERs and
-//!   `ACTIVE_TEST`s answered, a keep-alive.
+//! - [`session`]: one logged-in link, responses paired by `Sequence_Id`, DELIVERs answered
+//!   once their reports are committed, `ACTIVE_TEST`s answered, a keep-alive.
 //! - [`provider`]: [`CmppProvider`], the outbox's [`crate::central::workers::dispatch::Provider`]
 //!   for kind `sms`; [`reports`]: status reports and MO messages as
 //!   [`crate::central::channels::ChannelReport`]s, settled by [`crate::central::channels::reports::settle_report`].

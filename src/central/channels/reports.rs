@@ -6,12 +6,17 @@
 //! - a [`ChannelReport::Reply`] is kept in `inbound_messages` and handed to the 叫应 worker
 //!   ([`crate::central::callout::worker`]), which closes the line it answers.
 //!
+//! Each report is acknowledged to its channel after its transaction commits (or told it was
+//! not applied), so the channel answers its gateway only for what is durable
+//! ([`super::inbox`]).
+//!
 //! Senders are personal data: the log and the board carry counts and row ids only.
 
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc};
 
+use super::inbox::Incoming;
 use super::{ChannelReport, ReceiptOutcome};
 use crate::central::failpoint::Failpoints;
 use crate::central::workers::{WorkerContext, WorkerSpec};
@@ -142,7 +147,7 @@ pub fn apply(
 /// [`BEFORE_SETTLE`] point armed as `failpoints` say; a restart takes up the same queue.
 pub fn worker(
     outbox: Arc<SqliteOutbox>,
-    inbox: mpsc::Receiver<ChannelReport>,
+    inbox: mpsc::Receiver<Incoming>,
     replies: mpsc::Sender<StoredReply>,
     failpoints: Failpoints,
 ) -> WorkerSpec {
@@ -160,7 +165,7 @@ pub fn worker(
 
 async fn run(
     outbox: Arc<SqliteOutbox>,
-    inbox: Arc<Mutex<mpsc::Receiver<ChannelReport>>>,
+    inbox: Arc<Mutex<mpsc::Receiver<Incoming>>>,
     replies: mpsc::Sender<StoredReply>,
     failpoints: Failpoints,
     context: WorkerContext,
@@ -169,45 +174,122 @@ async fn run(
     let mut tally = Tally::default();
     context.report(tally.describe());
     loop {
-        let report = tokio::select! {
-            report = inbox.recv() => report,
+        let incoming = tokio::select! {
+            incoming = inbox.recv() => incoming,
             () = context.stopped() => return Ok(()),
         };
         // Every sender gone: no channel can report any more.
-        let Some(report) = report else { return Ok(()) };
+        let Some(incoming) = incoming else {
+            return Ok(());
+        };
+        // A kill here loses nothing: the report is unanswered, so its gateway sends it again.
         failpoints.hit(BEFORE_SETTLE).map_err(|e| e.to_string())?;
-        let now = context.clock().now();
-        let reply = inbound(&report);
-        let store = Arc::clone(&outbox);
-        let applied = tokio::task::spawn_blocking(move || apply(&store, &report, now))
-            .await
-            .map_err(|e| e.to_string())?;
-        match applied {
-            Ok(applied) => {
-                if let (Applied::Reply(id), Some(message)) = (applied, reply) {
-                    // Closed on the 叫应 worker's side; a reply it never gets stays stored.
-                    _ = replies.send(StoredReply { id, message }).await;
-                }
-                if let Applied::Settled(id, state) = applied {
-                    tracing::info!(
-                        id,
-                        state = state.code(),
-                        "outbox row settled by its receipt"
-                    );
-                }
-                tally.count(applied);
+        let reply = inbound(&incoming.report);
+        if let Some(applied) = settle_one(&outbox, incoming, context.clock().now()).await? {
+            if let (Applied::Reply(id), Some(message)) = (applied, reply) {
+                // Closed on the 叫应 worker's side; a reply it never gets stays stored.
+                _ = replies.send(StoredReply { id, message }).await;
             }
-            // A report that cannot be applied is logged and dropped: retrying it would block
-            // every report behind it.
-            Err(error) => tracing::warn!(%error, "a channel report could not be applied"),
+            tally.count(applied);
+            context.report(tally.describe());
         }
-        context.report(tally.describe());
+    }
+}
+
+/// Applies one report and then tells its channel whether it is committed (the channel
+/// answers its gateway only then).
+pub async fn settle_one(
+    outbox: &Arc<SqliteOutbox>,
+    incoming: Incoming,
+    now: Timestamp,
+) -> Result<Option<Applied>, String> {
+    let applied = apply_one(outbox, &incoming.report, now).await?;
+    incoming.acknowledge(applied.is_some());
+    Ok(applied)
+}
+
+/// Applies one report off the async threads; `None` when it could not be (logged: the
+/// channel answers its gateway with an error, which offers it again later).
+async fn apply_one(
+    outbox: &Arc<SqliteOutbox>,
+    report: &ChannelReport,
+    now: Timestamp,
+) -> Result<Option<Applied>, String> {
+    let store = Arc::clone(outbox);
+    let report = report.clone();
+    let applied = tokio::task::spawn_blocking(move || apply(&store, &report, now))
+        .await
+        .map_err(|e| e.to_string())?;
+    match applied {
+        Ok(applied) => {
+            if let Applied::Settled(id, state) = applied {
+                tracing::info!(
+                    id,
+                    state = state.code(),
+                    "outbox row settled by its receipt"
+                );
+            }
+            Ok(Some(applied))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "a channel report could not be applied; not acknowledged");
+            Ok(None)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::central::channels::inbox::ReportSender;
+
+    fn receipt(provider_id: &str) -> ChannelReport {
+        ChannelReport::Receipt {
+            provider_id: provider_id.into(),
+            outcome: ReceiptOutcome::Delivered,
+            at: Timestamp(1_800_000_000_000),
+        }
+    }
+
+    /// Parts with `provider_id`, read on a connection of its own: only committed rows show.
+    fn parts_committed(db: &std::path::Path, provider_id: &str) -> i64 {
+        let connection = rusqlite::Connection::open(db).unwrap();
+        let sql = "SELECT COUNT(*) FROM outbox_parts WHERE provider_id = ?1";
+        connection
+            .query_row(sql, [provider_id], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_receipt_is_acknowledged_after_its_commit_and_a_failed_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("central.sqlite");
+        let network = crate::assets::qingliu_network().unwrap();
+        let qc = crate::assets::qc_config().unwrap();
+        drop(crate::store::central::SqliteCentralStore::open(&db, &network, qc).unwrap());
+        let outbox = Arc::new(SqliteOutbox::open(&db).unwrap());
+        let (sender, mut inbox) = ReportSender::channel(4);
+        let now = Timestamp(1_800_000_000_500);
+
+        let ack = sender.hand_over(receipt("p1")).unwrap();
+        let incoming = inbox.recv().await.unwrap();
+        let applied = settle_one(&outbox, incoming, now).await.unwrap();
+        assert_eq!(applied, Some(Applied::Kept), "no send names p1 yet");
+        assert!(ack.durable().await);
+        assert_eq!(
+            parts_committed(&db, "p1"),
+            1,
+            "acknowledged means committed"
+        );
+
+        // The store refuses the next one: the channel is told it is not durable.
+        let connection = rusqlite::Connection::open(&db).unwrap();
+        connection.execute_batch("DROP TABLE outbox_parts").unwrap();
+        let ack = sender.hand_over(receipt("p2")).unwrap();
+        let incoming = inbox.recv().await.unwrap();
+        assert_eq!(settle_one(&outbox, incoming, now).await.unwrap(), None);
+        assert!(!ack.durable().await);
+    }
 
     #[test]
     fn outcomes_map_to_part_outcomes() {

@@ -63,11 +63,17 @@ pub async fn wechat_push(
     let reports = state.channels().reports.clone().ok_or_else(|| {
         Failure::internal("the channels' reports worker is not running; see the central's log")
     })?;
-    // A full queue waits: WeChat retries a push it got no answer to, which is what we want.
-    reports
-        .send(report)
+    // Answered only once committed: WeChat retries a push that got no "success" (a full
+    // queue waits, within WeChat's 5 s), so a crash before the commit loses nothing.
+    let durable = reports
+        .commit(report)
         .await
         .map_err(|_| Failure::internal("the channels' reports worker has stopped"))?;
+    if !durable {
+        return Err(Failure::internal(
+            "the push could not be recorded; see the central's log",
+        ));
+    }
     Ok(TAKEN)
 }
 

@@ -4,7 +4,8 @@
 //! - [`text`]: UCS-2 parts cut where the composer cut them, each behind `05 00 03 ref n i`.
 //! - [`receipt`]: a delivery receipt's text; [`status`]: what a `command_status` means.
 //! - [`session`]: the TCP link (bind, a window of outstanding `submit_sm` matched by sequence
-//!   number, `enquire_link` both ways, `deliver_sm` answered and reported).
+//!   number, `enquire_link` both ways, `deliver_sm` reported, and answered once its report is
+//!   committed).
 //! - [`provider`]: [`SmppProvider`], the dispatcher's [`crate::central::workers::dispatch::Provider`]
 //!   for kind [`crate::central::channels::SMS`].
 //!
@@ -84,5 +85,7 @@ impl SmppConfig {
     }
 }
 
+#[cfg(test)]
+mod ack_tests;
 #[cfg(test)]
 mod tests;

@@ -23,11 +23,12 @@ use tokio::sync::{Notify, mpsc};
 use super::dispatch::{self, DispatchConfig, Dispatched, Provider};
 use super::{WorkerContext, WorkerSpec};
 use crate::central::channels::cmpp::CmppProvider;
+use crate::central::channels::inbox::{Incoming, ReportSender};
 use crate::central::channels::smpp::SmppProvider;
 use crate::central::channels::wechat::{
     self, Hidden, RobotProvider, RobotRoutes, TemplateProvider,
 };
-use crate::central::channels::{ChannelReport, SMS, WECHAT, WECOM};
+use crate::central::channels::{SMS, WECHAT, WECOM};
 use crate::central::config::{ChannelSettings, SmsSettings};
 use crate::central::failpoint::Failpoints;
 use crate::domain::Timestamp;
@@ -41,7 +42,8 @@ pub const TICK: Duration = Duration::from_secs(5);
 pub const LEASE_MARGIN_MS: i64 = 30_000;
 /// Rows one pass claims.
 pub const BATCH: usize = 20;
-/// Reports waiting for the reports worker before a channel's sender waits.
+/// Reports waiting for the reports worker (or its commit) before a channel is told "busy"
+/// (an SMPP/CMPP gateway then offers the report again later).
 pub const REPORTS_QUEUE: usize = 1024;
 
 /// One kind's channel: its provider and how its dispatcher claims.
@@ -90,8 +92,8 @@ pub fn dispatch_config(
 #[derive(Debug)]
 pub struct ChannelSet {
     channels: Vec<Channel>,
-    reports: mpsc::Sender<ChannelReport>,
-    inbox: Option<mpsc::Receiver<ChannelReport>>,
+    reports: ReportSender,
+    inbox: Option<mpsc::Receiver<Incoming>>,
     wechat_callback: Option<Hidden>,
     failpoints: Failpoints,
     routes: WarningRoutes,
@@ -109,7 +111,7 @@ pub struct WarningRoutes {
 
 impl Default for ChannelSet {
     fn default() -> Self {
-        let (reports, inbox) = mpsc::channel(REPORTS_QUEUE);
+        let (reports, inbox) = ReportSender::channel(REPORTS_QUEUE);
         Self {
             channels: Vec::new(),
             reports,
@@ -186,7 +188,7 @@ impl ChannelSet {
     }
 
     /// Where a channel sends what it learns after a hand-over (receipts, replies).
-    pub fn report_sender(&self) -> mpsc::Sender<ChannelReport> {
+    pub fn report_sender(&self) -> ReportSender {
         self.reports.clone()
     }
 
@@ -206,13 +208,7 @@ impl ChannelSet {
     }
 
     /// Splits the set into its channels, the reports' sender and their queue (once).
-    pub fn into_parts(
-        mut self,
-    ) -> (
-        Vec<Channel>,
-        mpsc::Sender<ChannelReport>,
-        Option<mpsc::Receiver<ChannelReport>>,
-    ) {
+    pub fn into_parts(mut self) -> (Vec<Channel>, ReportSender, Option<mpsc::Receiver<Incoming>>) {
         let inbox = self.inbox.take();
         (self.channels, self.reports, inbox)
     }
@@ -225,7 +221,7 @@ const MOST_SMS_PARTS: u64 = 8;
 /// window: parts of several messages in flight on one session).
 fn sms_provider(
     sms: &SmsSettings,
-    reports: mpsc::Sender<ChannelReport>,
+    reports: ReportSender,
     clock: &SharedClock,
 ) -> (Arc<dyn Provider>, i64, usize) {
     match sms {
@@ -313,7 +309,7 @@ pub struct ChannelState {
     /// Enqueues and wakes; `None` when the database cannot be written.
     pub enqueuer: Option<Enqueuer>,
     /// The reports worker's queue; `None` when no channel runs.
-    pub reports: Option<mpsc::Sender<ChannelReport>>,
+    pub reports: Option<ReportSender>,
     /// The Official Account's callback token; `None`: no callback configured.
     pub wechat_callback: Option<Hidden>,
     /// The kinds a dispatcher runs for.

@@ -8,6 +8,9 @@
 //   SMSC_DROP_AFTER=N       destroy the link on the Nth submit_sm, unanswered (once)
 //   SMSC_REFUSE_NTH=N:S     answer the Nth submit_sm with command_status S (e.g. 2:0x58)
 //   SMSC_SYSTEM_ID / SMSC_PASSWORD   the only credentials accepted (default: accept any)
+// Like a real SMSC it keeps a receipt until its deliver_sm is answered with status 0: one
+// answered with an error is offered again 500 ms later; one whose link closed unanswered is
+// delivered again when an ESME binds again.
 // Commands on stdin, one a line: `mo <from> <text>` sends a mobile-originated UCS-2
 // deliver_sm to every bound session.
 'use strict';
@@ -60,12 +63,46 @@ function stamp(d) {
     p(d.getUTCHours()) + p(d.getUTCMinutes());
 }
 
+// Receipts not yet answered with status 0, by the session they wait on; and those whose
+// session closed first, for the next bind.
+const unanswered = new Map();
+const undelivered = [];
+
+function offer(session, options) {
+  if (!bound.has(session)) { undelivered.push(options); return; }
+  const waiting = unanswered.get(session);
+  waiting.add(options);
+  session.deliver_sm(options, (resp) => {
+    if (!waiting.delete(options)) return;
+    if (resp.command_status !== 0) setTimeout(() => offer(anyBound() || session, options), 500);
+  });
+}
+
+function anyBound() {
+  return bound.values().next().value;
+}
+
+function onBound(session) {
+  bound.add(session);
+  unanswered.set(session, new Set());
+  for (const options of undelivered.splice(0)) offer(session, options);
+}
+
+function onClose(session) {
+  bound.delete(session);
+  const waiting = unanswered.get(session);
+  unanswered.delete(session);
+  if (waiting) undelivered.push(...waiting);
+  const next = anyBound();
+  if (next) for (const options of undelivered.splice(0)) offer(next, options);
+}
+
 function receipt(session, pdu, id) {
   const failed = undeliv.has(pdu.destination_addr);
   const now = stamp(new Date());
   const text = `id:${id} sub:001 dlvrd:${failed ? '000' : '001'} submit date:${now} ` +
     `done date:${now} stat:${failed ? 'UNDELIV' : 'DELIVRD'} err:${failed ? '005' : '000'} text:`;
-  session.deliver_sm({
+  offer(session, {
     source_addr: pdu.destination_addr, source_addr_ton: 1, source_addr_npi: 1,
     destination_addr: pdu.source_addr, esm_class: 0x04, data_coding: 0,
     short_message: Buffer.from(text, 'ascii'),
@@ -103,9 +140,9 @@ const server = smpp.createServer((session) => {
     const ok = (!env.SMSC_SYSTEM_ID || pdu.system_id === env.SMSC_SYSTEM_ID) &&
       (!env.SMSC_PASSWORD || pdu.password === env.SMSC_PASSWORD);
     session.send(pdu.response({ command_status: ok ? 0 : 0x0e, system_id: 'SMSC' }));
-    if (ok) bound.add(session); else session.close();
+    if (ok) onBound(session); else session.close();
   });
-  session.on('close', () => bound.delete(session));
+  session.on('close', () => onClose(session));
   session.on('submit_sm', (pdu) => onSubmit(session, pdu));
   session.on('enquire_link', (pdu) => session.send(pdu.response()));
   session.on('unbind', (pdu) => { session.send(pdu.response()); session.close(); });
@@ -120,7 +157,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const [command, from, ...words] = line.trim().split(' ');
   if (command !== 'mo') return;
   for (const session of bound) {
-    session.deliver_sm({
+    offer(session, {
       source_addr: from, source_addr_ton: 1, source_addr_npi: 1, destination_addr: '106900001',
       esm_class: 0, data_coding: 8, short_message: Buffer.from(words.join(' '), 'utf16le').swap16(),
     });

@@ -2,9 +2,10 @@
 //! (nothing from the client's codec): it checks CONNECT's authenticator, answers SUBMITs with
 //! spec-shaped `Msg_Ids`, can answer scripted results (8 = flow control) or flow control above
 //! N submits in one second, can drop the link on the Nth submit without answering, sends
-//! status reports and MO messages on request, and records everything it got.
+//! status reports and MO messages on request (again at the next login until one is answered
+//! with result 0), and records everything it got.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -63,6 +64,9 @@ struct Log {
     active_test_resps: usize,
     terminate_resps: usize,
     deliver_resps: Vec<(u64, u8)>,
+    /// DELIVERs not yet answered with result 0, by sequence: sent again at the next login, as
+    /// a real gateway does (it forgets a report only once it is taken).
+    unanswered: BTreeMap<u32, Vec<u8>>,
     second: (u64, usize),
     next_seq: u32,
 }
@@ -185,15 +189,18 @@ impl Gateway {
     }
 
     fn deliver(&self, body: &[u8]) {
-        let seq = {
+        let bytes = {
             let mut log = self.state.log.lock().unwrap();
             log.next_seq += 1;
-            log.next_seq
+            let seq = 0x1000 + log.next_seq;
+            let bytes = pdu(DELIVER, seq, body);
+            log.unanswered.insert(seq, bytes.clone());
+            bytes
         };
         let link = self.state.link.lock().unwrap();
         link.as_ref()
             .expect("a client is connected")
-            .send(pdu(DELIVER, 0x1000 + seq, body))
+            .send(bytes)
             .unwrap();
     }
 
@@ -298,6 +305,9 @@ async fn serve(state: Arc<State>, stream: TcpStream) {
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
     *state.link.lock().unwrap() = Some(tx.clone());
+    for again in state.log.lock().unwrap().unanswered.values() {
+        let _ = tx.send(again.clone());
+    }
     let writer = tokio::spawn(async move {
         while let Some(bytes) = rx.recv().await {
             if write.write_all(&bytes).await.is_err() {
@@ -352,6 +362,9 @@ fn on_pdu(state: &State, command: u32, seq: u32, body: &[u8]) -> Option<Option<V
         c if c == DELIVER | RESP => {
             let id = u64::from_be_bytes(body[0..8].try_into().unwrap());
             log.deliver_resps.push((id, body[8]));
+            if body[8] == 0 {
+                log.unanswered.remove(&seq);
+            }
             None
         }
         c if c == ACTIVE_TEST | RESP => {

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::CmppConfig;
@@ -12,7 +12,8 @@ use super::parts::{Part, split};
 use super::pdu::{Body, Submit, UCS2};
 use super::session::{self, Lost, Session};
 use super::status::{FLOW_CONTROL, submit_meaning};
-use crate::central::channels::{ChannelReport, SmsPayload};
+use crate::central::channels::SmsPayload;
+use crate::central::channels::inbox::ReportSender;
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::SharedClock;
 use crate::store::central::outbox::OutboxRow;
@@ -21,7 +22,7 @@ use crate::store::central::outbox::OutboxRow;
 pub struct CmppProvider {
     config: CmppConfig,
     clock: SharedClock,
-    reports: mpsc::Sender<ChannelReport>,
+    reports: ReportSender,
     session: tokio::sync::Mutex<Option<Arc<Session>>>,
     window: Semaphore,
     next_slot: Mutex<Option<Instant>>,
@@ -30,11 +31,7 @@ pub struct CmppProvider {
 impl CmppProvider {
     /// A provider that connects on its first message; status reports and replies go to
     /// `reports`.
-    pub fn new(
-        config: CmppConfig,
-        clock: SharedClock,
-        reports: mpsc::Sender<ChannelReport>,
-    ) -> Self {
+    pub fn new(config: CmppConfig, clock: SharedClock, reports: ReportSender) -> Self {
         let window = Semaphore::new(config.window.max(1));
         Self {
             config,

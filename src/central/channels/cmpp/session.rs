@@ -10,15 +10,15 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use super::CmppConfig;
 use super::auth::{authenticator_source, connect_timestamp};
-use super::pdu::{Body, Connect, MsgResult, Pdu, VERSION};
+use super::pdu::{Body, Connect, Deliver, MsgResult, Pdu, VERSION};
 use super::reports::report_of;
 use super::status::connect_refusal;
 use super::wire::{HEADER_LEN, Header, WireError};
-use crate::central::channels::ChannelReport;
+use crate::central::channels::inbox::{Refused, ReportSender};
 use crate::domain::time::SharedClock;
 
 /// Why a request got no response.
@@ -41,7 +41,7 @@ pub struct Session {
 
 /// What the reader task needs besides the session.
 struct ReaderContext {
-    reports: mpsc::Sender<ChannelReport>,
+    reports: ReportSender,
     clock: SharedClock,
 }
 
@@ -69,7 +69,7 @@ fn invalid(error: WireError) -> std::io::Error {
 pub async fn connect(
     config: &CmppConfig,
     clock: SharedClock,
-    reports: mpsc::Sender<ChannelReport>,
+    reports: ReportSender,
 ) -> Result<Arc<Session>, String> {
     let address = format!("{}:{}", config.host, config.port);
     let connect_timeout = Duration::from_millis(config.connect_timeout_ms);
@@ -242,20 +242,10 @@ async fn reader(
 }
 
 /// One PDU from the gateway: a response, or a request the client answers.
-async fn handle(session: &Session, pdu: Pdu, context: &ReaderContext) -> std::io::Result<()> {
+async fn handle(session: &Arc<Session>, pdu: Pdu, context: &ReaderContext) -> std::io::Result<()> {
     let sequence_id = pdu.sequence_id;
     let answer = match pdu.body {
-        Body::Deliver(deliver) => {
-            if let Some(report) = report_of(&deliver, context.clock.now()) {
-                // Handed on before the gateway hears it was taken: a crash in between makes
-                // the gateway send it again, never lose it.
-                let _ = context.reports.send(report).await;
-            }
-            Body::DeliverResp(MsgResult {
-                msg_id: deliver.msg_id,
-                result: 0,
-            })
-        }
+        Body::Deliver(deliver) => return on_deliver(session, sequence_id, &deliver, context).await,
         Body::ActiveTest => Body::ActiveTestResp,
         Body::Terminate => {
             // Closed before the answer: once the gateway hears it, no submit uses this link.
@@ -279,6 +269,42 @@ async fn handle(session: &Session, pdu: Pdu, context: &ReaderContext) -> std::io
             body: answer,
         })
         .await
+}
+
+/// `CMPP_DELIVER_RESP` results other than success (CMPP 2.0 §7.4.3.2).
+const FLOW_CONTROL: u8 = 8;
+const OTHER_ERROR: u8 = 9;
+
+/// Answers a DELIVER once its report is committed (from a task, so the reader goes on):
+/// the gateway forgets what it saw answered. A full queue is answered "flow control" at once
+/// and a report not applied "other error": either way the gateway sends it again later.
+async fn on_deliver(
+    session: &Arc<Session>,
+    sequence_id: u32,
+    deliver: &Deliver,
+    context: &ReaderContext,
+) -> std::io::Result<()> {
+    let msg_id = deliver.msg_id;
+    let answer = move |result| Pdu {
+        sequence_id,
+        body: Body::DeliverResp(MsgResult { msg_id, result }),
+    };
+    let Some(report) = report_of(deliver, context.clock.now()) else {
+        return session.write(&answer(0)).await;
+    };
+    let ack = match context.reports.hand_over(report) {
+        Ok(ack) => ack,
+        Err(Refused::Full) => return session.write(&answer(FLOW_CONTROL)).await,
+        Err(Refused::Closed) => return session.write(&answer(OTHER_ERROR)).await,
+    };
+    let session = Arc::clone(session);
+    tokio::spawn(async move {
+        let result = if ack.durable().await { 0 } else { OTHER_ERROR };
+        if session.write(&answer(result)).await.is_err() {
+            session.close();
+        }
+    });
+    Ok(())
 }
 
 async fn keep_alive(session: Weak<Session>, interval: Duration) {

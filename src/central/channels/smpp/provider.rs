@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::SmppConfig;
@@ -14,7 +13,8 @@ use super::pdu::{Pdu, RESP, SUBMIT_SM};
 use super::session::{Link, LinkError, Reports};
 use super::status;
 use super::text::{DC_UCS2, Part, parts};
-use crate::central::channels::{ChannelReport, SmsPayload};
+use crate::central::channels::SmsPayload;
+use crate::central::channels::inbox::ReportSender;
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::SharedClock;
 use crate::store::central::outbox::OutboxRow;
@@ -38,11 +38,7 @@ impl std::fmt::Debug for SmppProvider {
 
 impl SmppProvider {
     /// A provider that binds on its first message; receipts and replies go to `reports`.
-    pub fn new(
-        config: SmppConfig,
-        reports: mpsc::Sender<ChannelReport>,
-        clock: SharedClock,
-    ) -> Self {
+    pub fn new(config: SmppConfig, reports: ReportSender, clock: SharedClock) -> Self {
         Self {
             config,
             reports: Reports {

@@ -1,7 +1,9 @@
 //! One bound transceiver link (tokio TCP): requests matched to responses by sequence number
 //! with a window of outstanding `submit_sm`, `enquire_link` both ways, and every `deliver_sm`
-//! reported and answered. When anything goes wrong the link is dead for good: waiting requests
-//! learn it at once and the provider opens a new one.
+//! reported and answered once its report is committed (an SMSC forgets what it saw answered):
+//! the wait runs in its own task, so the reader goes on reading `submit_sm_resp`s meanwhile.
+//! When anything goes wrong the link is dead for good: waiting requests learn it at once and
+//! the provider opens a new one.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -11,7 +13,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::time::timeout;
 
 use super::SmppConfig;
@@ -23,6 +25,7 @@ use super::receipt;
 use super::status;
 use super::text::decode;
 use crate::central::channels::ChannelReport;
+use crate::central::channels::inbox::{PendingAck, Refused, ReportSender};
 use crate::domain::time::SharedClock;
 
 /// Why a request got no response.
@@ -40,7 +43,7 @@ pub enum LinkError {
 #[derive(Clone)]
 pub struct Reports {
     /// The channel's report sender.
-    pub sender: mpsc::Sender<ChannelReport>,
+    pub sender: ReportSender,
     /// The clock a report's `at` comes from.
     pub clock: SharedClock,
 }
@@ -224,7 +227,7 @@ async fn read_loop(shared: Arc<Shared>, mut read: BufReader<OwnedReadHalf>, repo
 }
 
 /// Handles one PDU from the SMSC; `false` when the link must end.
-async fn on_pdu(shared: &Shared, pdu: Pdu, reports: &Reports) -> bool {
+async fn on_pdu(shared: &Arc<Shared>, pdu: Pdu, reports: &Reports) -> bool {
     if pdu.is_response() {
         let waiter = shared
             .pending
@@ -236,11 +239,13 @@ async fn on_pdu(shared: &Shared, pdu: Pdu, reports: &Reports) -> bool {
         }
         return true;
     }
-    let (answer, body, goes_on) = match pdu.command {
-        DELIVER_SM => (report(&pdu, reports).await, vec![0], true),
-        ENQUIRE_LINK => (0, Vec::new(), true),
-        UNBIND => (0, Vec::new(), false),
-        _ => (0x03, Vec::new(), true), // ESME_RINVCMDID in a generic_nack
+    if pdu.command == DELIVER_SM {
+        return deliver(shared, pdu, reports).await;
+    }
+    let (answer, goes_on) = match pdu.command {
+        ENQUIRE_LINK => (0, true),
+        UNBIND => (0, false),
+        _ => (0x03, true), // ESME_RINVCMDID in a generic_nack
     };
     let command = if answer == 0x03 {
         GENERIC_NACK
@@ -248,25 +253,65 @@ async fn on_pdu(shared: &Shared, pdu: Pdu, reports: &Reports) -> bool {
         pdu.command | RESP
     };
     let written = shared
-        .write(&Pdu::new(command, answer, pdu.sequence, body))
+        .write(&Pdu::new(command, answer, pdu.sequence, Vec::new()))
         .await
         .is_ok();
     written && goes_on
 }
 
-/// Reports a `deliver_sm` (a receipt or a reply); the `deliver_sm_resp` status to answer.
-async fn report(pdu: &Pdu, reports: &Reports) -> u32 {
+/// `deliver_sm_resp` statuses other than success.
+const ESME_RSYSERR: u32 = 0x08;
+const ESME_RTHROTTLED: u32 = 0x58;
+
+/// Answers a `deliver_sm`: at once when its report cannot be queued (an error status: the
+/// SMSC offers it again later), else from a task that waits for the report's commit.
+async fn deliver(shared: &Arc<Shared>, pdu: Pdu, reports: &Reports) -> bool {
+    match report(&pdu, reports) {
+        Taken::Answer(status) => answer_deliver(shared, pdu.sequence, status).await,
+        Taken::Pending(ack) => {
+            let shared = Arc::clone(shared);
+            tokio::spawn(async move {
+                let status = if ack.durable().await { 0 } else { ESME_RSYSERR };
+                if !answer_deliver(&shared, pdu.sequence, status).await {
+                    shared.kill();
+                }
+            });
+            true
+        }
+    }
+}
+
+/// Writes a `deliver_sm_resp` (an empty `message_id`); whether it was written.
+async fn answer_deliver(shared: &Shared, sequence: u32, status: u32) -> bool {
+    let resp = Pdu::new(DELIVER_SM | RESP, status, sequence, vec![0]);
+    shared.write(&resp).await.is_ok()
+}
+
+/// What became of a `deliver_sm`'s report.
+enum Taken {
+    /// Answer now with this status.
+    Answer(u32),
+    /// Queued: answer once it is committed.
+    Pending(PendingAck),
+}
+
+/// Hands a `deliver_sm` (a receipt or a reply) to the reports worker.
+fn report(pdu: &Pdu, reports: &Reports) -> Taken {
     let Ok(message) = ShortMessage::parse(&pdu.body) else {
-        return 0x08; // ESME_RSYSERR: the SMSC keeps it and tries again
+        return Taken::Answer(ESME_RSYSERR); // the SMSC keeps it and tries again
     };
     let Some(report) = to_report(&message, reports.clock.now()) else {
         tracing::warn!("SMPP receipt without an id or a stat; answered and dropped");
-        return 0;
+        return Taken::Answer(0);
     };
-    if reports.sender.send(report).await.is_err() {
-        tracing::warn!("SMPP report dropped: nobody reads the channel's reports");
+    match reports.sender.hand_over(report) {
+        Ok(ack) => Taken::Pending(ack),
+        Err(Refused::Full) => Taken::Answer(ESME_RTHROTTLED),
+        Err(Refused::Closed) => {
+            tracing::warn!("SMPP report refused: nobody reads the channel's reports");
+            Taken::Answer(ESME_RSYSERR)
+        }
     }
-    0
 }
 
 /// What a `deliver_sm` tells: a receipt when `esm_class` says so, else a person's reply.
