@@ -123,6 +123,18 @@ coded! {
     }
 }
 
+impl Duty {
+    /// The duty's Chinese name for a person of a township, or of the county (`county`): the
+    /// county's head is 县长 and its party secretary 县委书记, not a township's.
+    pub const fn name_zh_at(self, county: bool) -> &'static str {
+        match (self, county) {
+            (Self::PartySecretary, true) => "县委书记",
+            (Self::Head, true) => "县长",
+            _ => self.name_zh(),
+        }
+    }
+}
+
 /// Longest name, in characters.
 pub const MAX_NAME_CHARS: usize = 32;
 /// Longest village name, in characters.
@@ -447,6 +459,20 @@ mod tests {
             wecom: None,
             active: true,
             note: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_county_level_duty_reads_as_the_countys() {
+        let table = [
+            (Duty::Head, false, "乡镇长"),
+            (Duty::Head, true, "县长"),
+            (Duty::PartySecretary, false, "党委书记"),
+            (Duty::PartySecretary, true, "县委书记"),
+            (Duty::FloodControl, true, "防汛指挥"),
+        ];
+        for (duty, county, want) in table {
+            assert_eq!(duty.name_zh_at(county), want, "{duty:?} county={county}");
         }
     }
 

@@ -100,7 +100,7 @@ pub fn callout_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             lines_ui(ui, scene, view, &board.lines, commands);
-            form_ui(ui, scene, view, &warning, commands);
+            form_ui(ui, scene, view, &warning, &board.lines, commands);
         });
 }
 
@@ -217,7 +217,7 @@ fn line_ui(
     let l = scene.language;
     ui.label(town_name(scene, c.township));
     ui.label(match l {
-        Language::Zh => c.duty.name_zh(),
+        Language::Zh => c.duty.name_zh_at(c.township.is_none()),
         Language::En => c.duty.name_en(),
     });
     ui.label(line.name.clone().unwrap_or_else(|| "—".to_owned()));
@@ -315,12 +315,16 @@ fn may(scene: Scene<'_>, capability: Capability) -> bool {
     scene.state.account.gate(capability) == Gate::Allowed
 }
 
+/// Width of the phone-call form's fields.
+const FORM_WIDTH: f32 = 360.0;
+
 /// The phone-call form of the line chosen.
 fn form_ui(
     ui: &mut egui::Ui,
     scene: Scene<'_>,
     view: &mut CalloutView,
     warning: &str,
+    lines: &[CalloutLine],
     commands: &mut Vec<Command>,
 ) {
     let l = scene.language;
@@ -328,15 +332,29 @@ fn form_ui(
         return;
     };
     ui.separator();
-    ui.label(RichText::new(tr(l, "记录电话叫应", "Log a phone call")).strong());
+    // Whose line the call is logged on, so a busy desk cannot log it on the wrong one.
+    let whose = lines
+        .iter()
+        .find(|line| line.change.line == form.line)
+        .and_then(|line| line.name.clone())
+        .unwrap_or_default();
+    let title = format!("{} {whose}", tr(l, "记录电话叫应：", "Log a phone call:"));
+    ui.label(RichText::new(title.trim_end()).strong());
     egui::Grid::new("callout_call_form")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label(tr(l, "接听人", "Answered by"));
-            ui.text_edit_singleline(&mut form.answerer);
+            // Fields drawn on their own fill: on the raised panel a bare one is invisible.
+            let answerer = tr(l, "接听人", "Answered by");
+            let label = ui.label(answerer).id;
+            ui.add(theme::text_field(&mut form.answerer).desired_width(FORM_WIDTH))
+                .labelled_by(label);
             ui.end_row();
-            ui.label(tr(l, "通话内容", "What was said"));
-            ui.text_edit_multiline(&mut form.said);
+            let label = ui.label(tr(l, "通话内容", "What was said")).id;
+            let said = egui::TextEdit::multiline(&mut form.said)
+                .background_color(theme::FIELD_BG)
+                .desired_rows(3)
+                .desired_width(FORM_WIDTH);
+            ui.add(said).labelled_by(label);
             ui.end_row();
         });
     ui.checkbox(

@@ -40,8 +40,10 @@ pub fn card_ui(
                     Section::Approved => approved_ui(ui, scene, record, commands),
                     Section::Returned => returned_ui(ui, scene, record),
                     Section::InForce => {
-                        released_ui(ui, scene, board, record);
-                        callout_button_ui(ui, scene, board, record);
+                        ui.horizontal(|ui| {
+                            released_ui(ui, scene, board, record);
+                            callout_button_ui(ui, scene, board, record);
+                        });
                     }
                     Section::History => released_ui(ui, scene, board, record),
                 }
