@@ -15,10 +15,13 @@ use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use super::on_call::beijing_day;
 use crate::domain::Timestamp;
+use crate::domain::callout::{AnswerHow, Stage};
 use crate::domain::outbox::OutboxState;
 use crate::domain::time::beijing_midnight;
+use crate::protocol::callout::CalloutChange;
 use crate::protocol::reports::{
-    ApprovalLine, Approvals, ChannelDelivery, IssuedCount, Minutes, ServiceQuery, ServiceReport,
+    ApprovalLine, Approvals, CalloutSummary, ChannelDelivery, IssuedCount, Minutes, ServiceQuery,
+    ServiceReport,
 };
 use crate::protocol::warnings::WarningRecord;
 use crate::store::central::outbox::OutboxRow;
@@ -101,11 +104,40 @@ fn channel(kind: &str, rows: &[&OutboxRow]) -> ChannelDelivery {
     }
 }
 
+/// The 叫应 figures of `lines` (those of the released warnings only).
+pub fn callout_summary(lines: &[&CalloutChange]) -> CalloutSummary {
+    let count = |f: &dyn Fn(&CalloutChange) -> bool| lines.iter().filter(|l| f(l)).count() as u64;
+    let how = |way: AnswerHow| count(&|l| l.how == Some(way));
+    let warnings: std::collections::BTreeSet<&str> =
+        lines.iter().map(|l| l.warning.as_str()).collect();
+    let called = lines.len() as u64;
+    let answered = count(&|l| l.answered_at.is_some());
+    let response: Vec<f64> = lines
+        .iter()
+        .filter_map(|l| Some(minutes(l.called_at, l.answered_at?)))
+        .collect();
+    CalloutSummary {
+        warnings: warnings.len() as u64,
+        called,
+        answered,
+        by_sms_reply: how(AnswerHow::SmsReply),
+        by_wechat: how(AnswerHow::Wechat),
+        by_phone: how(AnswerHow::PhoneCall),
+        unanswered: called - answered,
+        escalated_desk: count(&|l| l.stage == Stage::Desk),
+        escalated_supervisor: count(&|l| l.stage == Stage::Supervisor),
+        completion_rate: (called > 0).then(|| answered as f64 / called as f64),
+        response: median_max(&response),
+    }
+}
+
 /// The report of the warnings released in `[start, end)` among `records`, their outbox
-/// `rows` (any; those of other warnings are left out), for the days `from`–`to`.
+/// `rows` and 叫应 lines `callout` (any; those of other warnings are left out), for the days
+/// `from`–`to`.
 pub fn service_report(
     records: &[WarningRecord],
     rows: &[OutboxRow],
+    callout: &[CalloutChange],
     (start, end): (Timestamp, Timestamp),
     (from, to): (&str, &str),
 ) -> ServiceReport {
@@ -137,6 +169,12 @@ pub fn service_report(
             kinds.entry(row.kind.as_str()).or_default().push(row);
         }
     }
+    let released_ids: std::collections::BTreeSet<&str> =
+        released.iter().map(|(r, _)| r.id.as_str()).collect();
+    let called: Vec<&CalloutChange> = callout
+        .iter()
+        .filter(|l| released_ids.contains(l.warning.as_str()))
+        .collect();
     ServiceReport {
         from: from.to_owned(),
         to: to.to_owned(),
@@ -160,7 +198,7 @@ pub fn service_report(
             .iter()
             .map(|(kind, rows)| channel(kind, rows))
             .collect(),
-        callout: None,
+        callout: Some(callout_summary(&called)),
     }
 }
 
@@ -275,8 +313,52 @@ pub fn report_csv(report: &ServiceReport) -> Result<Vec<u8>, csv::Error> {
             &rate,
         ])?;
     }
-    w.write_record(["callout", "not recorded yet"])?;
+    if let Some(c) = &report.callout {
+        callout_csv(&mut w, c, num)?;
+    }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The 叫应 section of the CSV.
+fn callout_csv(
+    w: &mut csv::Writer<Vec<u8>>,
+    c: &CalloutSummary,
+    num: impl Fn(Option<f64>) -> String,
+) -> Result<(), csv::Error> {
+    w.write_record([
+        "callout",
+        "warnings",
+        "called",
+        "answered",
+        "by_sms_reply",
+        "by_wechat",
+        "by_phone",
+        "unanswered",
+        "escalated_desk",
+        "escalated_supervisor",
+        "completion_rate",
+        "response_median",
+        "response_max",
+    ])?;
+    let rate = c
+        .completion_rate
+        .map(|r| format!("{r:.3}"))
+        .unwrap_or_default();
+    let counts = [
+        c.warnings,
+        c.called,
+        c.answered,
+        c.by_sms_reply,
+        c.by_wechat,
+        c.by_phone,
+        c.unanswered,
+        c.escalated_desk,
+        c.escalated_supervisor,
+    ];
+    let mut record = vec![String::new()];
+    record.extend(counts.iter().map(u64::to_string));
+    record.extend([rate, num(c.response.median), num(c.response.max)]);
+    w.write_record(record)
 }
 
 /// `GET /reports/service?from=&to=&format=`.
@@ -296,8 +378,12 @@ pub async fn service(
         }
         None => Vec::new(),
     };
+    let lines = state
+        .blocking(move |store| store.callout_lines_since(start))
+        .await?;
+    let lines: Vec<CalloutChange> = lines.into_iter().map(|l| l.change).collect();
     let (from, to) = (from.to_string(), to.to_string());
-    let report = service_report(&records, &rows, (start, end), (&from, &to));
+    let report = service_report(&records, &rows, &lines, (start, end), (&from, &to));
     match query.format.as_deref() {
         None | Some("json") => Ok(Json(report).into_response()),
         Some("csv") => {

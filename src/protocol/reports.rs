@@ -31,7 +31,7 @@ pub struct ServiceReport {
     pub approvals: Approvals,
     /// Their messages per channel.
     pub delivery: Vec<ChannelDelivery>,
-    /// 叫应 completion and response times; `null` until call-and-response is wired in.
+    /// 叫应 completion and response times (`null` only from a central before 叫应).
     pub callout: Option<CalloutSummary>,
 }
 
@@ -116,13 +116,31 @@ pub struct ChannelDelivery {
     pub delivery_rate: Option<f64>,
 }
 
-/// 叫应 figures (call-and-response), filled in when that part of the central is wired in.
+/// 叫应 figures (call-and-response) of the warnings released in the range. Each line is
+/// counted once at the furthest stage it reached, so `escalated_desk` and
+/// `escalated_supervisor` do not overlap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalloutSummary {
-    /// People called.
+    /// Released warnings with at least one call line.
+    pub warnings: u64,
+    /// Lines called (one per warning and person).
     pub called: u64,
-    /// Who answered.
+    /// Lines answered.
     pub answered: u64,
-    /// Minutes to an answer.
+    /// Answered by a reply to the call SMS.
+    pub by_sms_reply: u64,
+    /// Answered on WeChat.
+    pub by_wechat: u64,
+    /// Answered by a logged phone call.
+    pub by_phone: u64,
+    /// Lines still open.
+    pub unanswered: u64,
+    /// Lines that went to the duty desk (and no further).
+    pub escalated_desk: u64,
+    /// Lines that went on to the supervisor.
+    pub escalated_supervisor: u64,
+    /// Answered over called, 0–1; `null` without lines.
+    pub completion_rate: Option<f64>,
+    /// Minutes from the call to its answer.
     pub response: Minutes,
 }

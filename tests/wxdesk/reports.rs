@@ -6,6 +6,7 @@ use serde_json::json;
 use wxdesk::domain::access::Role;
 use wxdesk::domain::time::MINUTE_MS;
 
+use crate::callout::{board, keep_people, line_of, release};
 use crate::support::{TestCentral, client_with, username};
 use crate::warnings::{content, post, record};
 
@@ -49,7 +50,10 @@ async fn a_released_warning_is_counted_with_who_approved_it_and_how_fast() {
     assert_eq!(line["drafter"], username(Role::DutyForecaster));
     assert_eq!(line["approver"], username(Role::Supervisor));
     assert_eq!(report["delivery"], json!([]), "no channel configured");
-    assert!(report["callout"].is_null());
+    assert_eq!(
+        report["callout"]["called"], 0,
+        "a yellow warning calls nobody"
+    );
 
     let csv = client_with(&central.token(Role::Leader).await)
         .get(central.url("/reports/service?format=csv"))
@@ -69,4 +73,38 @@ async fn a_released_warning_is_counted_with_who_approved_it_and_how_fast() {
         .get_as(Role::Supervisor, "/reports/service?format=xml")
         .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callout_of_a_released_warning_is_counted_with_its_response_time() {
+    let central = TestCentral::start().await;
+    let ids = keep_people(&central).await;
+    let warning = release(&central, "typhoon", "orange").await;
+    let called = board(&central, Role::Supervisor, &warning).await;
+    assert_eq!(called["lines"].as_array().unwrap().len(), 4, "{called}");
+    central.clock.advance(7 * MINUTE_MS);
+    let line = line_of(&called, ids[3])["line"].as_i64().unwrap();
+    let call = json!({"answerer": "张防汛", "said": "收到", "answered": true});
+    let path = format!("/warnings/{warning}/callout/{line}/calls");
+    let (status, logged) = post(&central, Role::DutyForecaster, &path, &call).await;
+    assert_eq!(status, 201, "{logged}");
+
+    let (status, report) = central.get_as(Role::Supervisor, "/reports/service").await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["callout"],
+        json!({
+            "warnings": 1, "called": 4, "answered": 1,
+            "by_sms_reply": 0, "by_wechat": 0, "by_phone": 1,
+            "unanswered": 3, "escalated_desk": 0, "escalated_supervisor": 0,
+            "completion_rate": 0.25, "response": {"median": 7.0, "max": 7.0},
+        })
+    );
+    let csv = client_with(&central.token(Role::Supervisor).await)
+        .get(central.url("/reports/service?format=csv"))
+        .send()
+        .await
+        .unwrap();
+    let text = csv.text().await.unwrap();
+    assert!(text.contains(",1,4,1,0,0,1,3,0,0,0.250,7.0,7.0"), "{text}");
 }
