@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate};
 
@@ -221,145 +220,7 @@ fn range(query: &ServiceQuery, now: Timestamp) -> Result<(NaiveDate, NaiveDate),
     Ok((from, to))
 }
 
-/// The report as CSV (UTF-8 with a byte-order mark, as Excel reads Chinese): one section per
-/// part, the same figures as the JSON.
-pub fn report_csv(report: &ServiceReport) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(b"\xEF\xBB\xBF".to_vec());
-    let num = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
-    w.write_record(["service report", &report.from, &report.to])?;
-    w.write_record(["issued", "signal", "level", "practice", "count"])?;
-    for i in &report.issued {
-        w.write_record([
-            "",
-            &i.signal,
-            &i.level,
-            &i.practice.to_string(),
-            &i.count.to_string(),
-        ])?;
-    }
-    let a = &report.approvals;
-    w.write_record([
-        "approvals",
-        "approved",
-        "signed_alone",
-        "submit_to_approve_median",
-        "submit_to_approve_max",
-        "approve_to_release_median",
-        "approve_to_release_max",
-    ])?;
-    w.write_record([
-        "",
-        &a.approved.to_string(),
-        &a.signed_alone.to_string(),
-        &num(a.submit_to_approve.median),
-        &num(a.submit_to_approve.max),
-        &num(a.approve_to_release.median),
-        &num(a.approve_to_release.max),
-    ])?;
-    w.write_record([
-        "warning",
-        "id",
-        "signal",
-        "level",
-        "practice",
-        "drafter",
-        "approver",
-        "submit_to_approve",
-        "approve_to_release",
-        "released_at",
-    ])?;
-    for l in &a.warnings {
-        let approver = l.approver.clone().unwrap_or_default();
-        w.write_record([
-            "",
-            &l.id,
-            &l.signal,
-            &l.level,
-            &l.practice.to_string(),
-            &l.drafter,
-            &approver,
-            &num(l.submit_to_approve),
-            &num(l.approve_to_release),
-            &l.released_at,
-        ])?;
-    }
-    w.write_record([
-        "delivery",
-        "channel",
-        "messages",
-        "delivered",
-        "failed",
-        "unknown",
-        "accepted",
-        "other",
-        "delivery_rate",
-    ])?;
-    for d in &report.delivery {
-        let rate = d
-            .delivery_rate
-            .map(|r| format!("{r:.3}"))
-            .unwrap_or_default();
-        w.write_record([
-            "",
-            &d.channel,
-            &d.messages.to_string(),
-            &d.delivered.to_string(),
-            &d.failed.to_string(),
-            &d.unknown.to_string(),
-            &d.accepted.to_string(),
-            &d.other.to_string(),
-            &rate,
-        ])?;
-    }
-    if let Some(c) = &report.callout {
-        callout_csv(&mut w, c, num)?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
-}
-
-/// The 叫应 section of the CSV.
-fn callout_csv(
-    w: &mut csv::Writer<Vec<u8>>,
-    c: &CalloutSummary,
-    num: impl Fn(Option<f64>) -> String,
-) -> Result<(), csv::Error> {
-    w.write_record([
-        "callout",
-        "warnings",
-        "called",
-        "answered",
-        "by_sms_reply",
-        "by_wechat",
-        "by_phone",
-        "unanswered",
-        "escalated_desk",
-        "escalated_supervisor",
-        "completion_rate",
-        "response_median",
-        "response_max",
-    ])?;
-    let rate = c
-        .completion_rate
-        .map(|r| format!("{r:.3}"))
-        .unwrap_or_default();
-    let counts = [
-        c.warnings,
-        c.called,
-        c.answered,
-        c.by_sms_reply,
-        c.by_wechat,
-        c.by_phone,
-        c.unanswered,
-        c.escalated_desk,
-        c.escalated_supervisor,
-    ];
-    let mut record = vec![String::new()];
-    record.extend(counts.iter().map(u64::to_string));
-    record.extend([rate, num(c.response.median), num(c.response.max)]);
-    w.write_record(record)
-}
+pub use files::{CSV_TYPE, XLSX_TYPE, download, report_csv, report_records, report_xlsx};
 
 /// `GET /reports/service?from=&to=&format=`.
 pub async fn service(
@@ -387,22 +248,27 @@ pub async fn service(
     match query.format.as_deref() {
         None | Some("json") => Ok(Json(report).into_response()),
         Some("csv") => {
-            let bytes = report_csv(&report).map_err(|e| Failure::bad_request(e.to_string()))?;
-            let name = format!("attachment; filename=\"service-{from}-{to}.csv\"");
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (header::CONTENT_DISPOSITION, name),
-                ],
+            let bytes = report_csv(&report).map_err(|e| Failure::internal(e.to_string()))?;
+            Ok(download(
+                &format!("service-{from}-{to}.csv"),
+                CSV_TYPE,
                 bytes,
-            )
-                .into_response())
+            ))
+        }
+        Some("xlsx") => {
+            let bytes = report_xlsx(&report).map_err(|e| Failure::internal(e.to_string()))?;
+            Ok(download(
+                &format!("service-{from}-{to}.xlsx"),
+                XLSX_TYPE,
+                bytes,
+            ))
         }
         Some(other) => Err(Failure::bad_request(format!(
-            "format {other:?} is not json or csv"
+            "format {other:?} is not json, csv or xlsx"
         ))),
     }
 }
 
+mod files;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The query: Beijing dates, inclusive (`to` defaults to today, `from` to 30 days before it),
-/// and `format=json|csv`.
+/// and `format=json|csv|xlsx`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceQuery {
@@ -14,7 +14,7 @@ pub struct ServiceQuery {
     pub from: Option<String>,
     /// The last day.
     pub to: Option<String>,
-    /// `json` (default) or `csv`.
+    /// `json` (default), `csv` or `xlsx`.
     pub format: Option<String>,
 }
 

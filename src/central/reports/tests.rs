@@ -290,12 +290,14 @@ fn callout_counts_the_released_warnings_lines_by_answer_and_stage() {
 #[test]
 fn callout_summary_table() {
     let answered = |minute| Some((AnswerHow::SmsReply, minute));
-    let table: [(
+    // (lines, (warnings, called, answered), completion rate, median response)
+    type Case = (
         Vec<CalloutChange>,
         (u64, u64, u64),
         Option<f64>,
         Option<f64>,
-    ); 3] = [
+    );
+    let table: [Case; 3] = [
         (vec![], (0, 0, 0), None, None),
         (
             vec![line("a", 0, None, Stage::Supervisor)],
