@@ -144,3 +144,90 @@ pub struct CalloutSummary {
     /// Minutes from the call to its answer.
     pub response: Minutes,
 }
+
+/// The ranges a supervisor picks from (the desk's 服务统计 presets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangePreset {
+    /// The first of this month to today (本月).
+    ThisMonth,
+    /// The whole of last month (上月).
+    LastMonth,
+    /// 1 January to today (本年).
+    ThisYear,
+}
+
+impl RangePreset {
+    /// The `(from, to)` days of the preset, `today` being the Beijing date.
+    pub fn days(self, today: chrono::NaiveDate) -> (chrono::NaiveDate, chrono::NaiveDate) {
+        use chrono::Datelike as _;
+        let first_of_month = today.with_day(1).unwrap_or(today);
+        match self {
+            Self::ThisMonth => (first_of_month, today),
+            Self::LastMonth => {
+                let last = first_of_month.pred_opt().unwrap_or(first_of_month);
+                (last.with_day(1).unwrap_or(last), last)
+            }
+            Self::ThisYear => (today.with_ordinal(1).unwrap_or(today), today),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::RangePreset;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn presets_cover_their_days() {
+        let table = [
+            (
+                RangePreset::ThisMonth,
+                "2026-12-07",
+                "2026-12-01",
+                "2026-12-07",
+            ),
+            (
+                RangePreset::LastMonth,
+                "2026-12-07",
+                "2026-11-01",
+                "2026-11-30",
+            ),
+            (
+                RangePreset::LastMonth,
+                "2026-01-15",
+                "2025-12-01",
+                "2025-12-31",
+            ),
+            (
+                RangePreset::LastMonth,
+                "2024-03-01",
+                "2024-02-01",
+                "2024-02-29",
+            ),
+            (
+                RangePreset::ThisYear,
+                "2026-12-07",
+                "2026-01-01",
+                "2026-12-07",
+            ),
+            (
+                RangePreset::ThisMonth,
+                "2026-02-01",
+                "2026-02-01",
+                "2026-02-01",
+            ),
+        ];
+        for (preset, today, from, to) in table {
+            assert_eq!(
+                preset.days(day(today)),
+                (day(from), day(to)),
+                "{preset:?} {today}"
+            );
+        }
+    }
+}
