@@ -20,7 +20,9 @@
 pub mod cap;
 pub mod cap_read;
 pub mod micaps;
+pub mod sheet;
 pub mod table;
+pub mod xlsx;
 pub mod xml;
 
 use std::borrow::Cow;

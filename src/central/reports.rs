@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate};
 
@@ -15,10 +14,13 @@ use super::core::AppState;
 use super::error::{ApiQuery, Failure};
 use super::on_call::beijing_day;
 use crate::domain::Timestamp;
+use crate::domain::callout::{AnswerHow, Stage};
 use crate::domain::outbox::OutboxState;
 use crate::domain::time::beijing_midnight;
+use crate::protocol::callout::CalloutChange;
 use crate::protocol::reports::{
-    ApprovalLine, Approvals, ChannelDelivery, IssuedCount, Minutes, ServiceQuery, ServiceReport,
+    ApprovalLine, Approvals, CalloutSummary, ChannelDelivery, IssuedCount, Minutes, ServiceQuery,
+    ServiceReport,
 };
 use crate::protocol::warnings::WarningRecord;
 use crate::store::central::outbox::OutboxRow;
@@ -101,11 +103,40 @@ fn channel(kind: &str, rows: &[&OutboxRow]) -> ChannelDelivery {
     }
 }
 
+/// The 叫应 figures of `lines` (those of the released warnings only).
+pub fn callout_summary(lines: &[&CalloutChange]) -> CalloutSummary {
+    let count = |f: &dyn Fn(&CalloutChange) -> bool| lines.iter().filter(|l| f(l)).count() as u64;
+    let how = |way: AnswerHow| count(&|l| l.how == Some(way));
+    let warnings: std::collections::BTreeSet<&str> =
+        lines.iter().map(|l| l.warning.as_str()).collect();
+    let called = lines.len() as u64;
+    let answered = count(&|l| l.answered_at.is_some());
+    let response: Vec<f64> = lines
+        .iter()
+        .filter_map(|l| Some(minutes(l.called_at, l.answered_at?)))
+        .collect();
+    CalloutSummary {
+        warnings: warnings.len() as u64,
+        called,
+        answered,
+        by_sms_reply: how(AnswerHow::SmsReply),
+        by_wechat: how(AnswerHow::Wechat),
+        by_phone: how(AnswerHow::PhoneCall),
+        unanswered: called - answered,
+        escalated_desk: count(&|l| l.stage == Stage::Desk),
+        escalated_supervisor: count(&|l| l.stage == Stage::Supervisor),
+        completion_rate: (called > 0).then(|| answered as f64 / called as f64),
+        response: median_max(&response),
+    }
+}
+
 /// The report of the warnings released in `[start, end)` among `records`, their outbox
-/// `rows` (any; those of other warnings are left out), for the days `from`–`to`.
+/// `rows` and 叫应 lines `callout` (any; those of other warnings are left out), for the days
+/// `from`–`to`.
 pub fn service_report(
     records: &[WarningRecord],
     rows: &[OutboxRow],
+    callout: &[CalloutChange],
     (start, end): (Timestamp, Timestamp),
     (from, to): (&str, &str),
 ) -> ServiceReport {
@@ -137,6 +168,12 @@ pub fn service_report(
             kinds.entry(row.kind.as_str()).or_default().push(row);
         }
     }
+    let released_ids: std::collections::BTreeSet<&str> =
+        released.iter().map(|(r, _)| r.id.as_str()).collect();
+    let called: Vec<&CalloutChange> = callout
+        .iter()
+        .filter(|l| released_ids.contains(l.warning.as_str()))
+        .collect();
     ServiceReport {
         from: from.to_owned(),
         to: to.to_owned(),
@@ -160,7 +197,7 @@ pub fn service_report(
             .iter()
             .map(|(kind, rows)| channel(kind, rows))
             .collect(),
-        callout: None,
+        callout: Some(callout_summary(&called)),
     }
 }
 
@@ -183,101 +220,7 @@ fn range(query: &ServiceQuery, now: Timestamp) -> Result<(NaiveDate, NaiveDate),
     Ok((from, to))
 }
 
-/// The report as CSV (UTF-8 with a byte-order mark, as Excel reads Chinese): one section per
-/// part, the same figures as the JSON.
-pub fn report_csv(report: &ServiceReport) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(b"\xEF\xBB\xBF".to_vec());
-    let num = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
-    w.write_record(["service report", &report.from, &report.to])?;
-    w.write_record(["issued", "signal", "level", "practice", "count"])?;
-    for i in &report.issued {
-        w.write_record([
-            "",
-            &i.signal,
-            &i.level,
-            &i.practice.to_string(),
-            &i.count.to_string(),
-        ])?;
-    }
-    let a = &report.approvals;
-    w.write_record([
-        "approvals",
-        "approved",
-        "signed_alone",
-        "submit_to_approve_median",
-        "submit_to_approve_max",
-        "approve_to_release_median",
-        "approve_to_release_max",
-    ])?;
-    w.write_record([
-        "",
-        &a.approved.to_string(),
-        &a.signed_alone.to_string(),
-        &num(a.submit_to_approve.median),
-        &num(a.submit_to_approve.max),
-        &num(a.approve_to_release.median),
-        &num(a.approve_to_release.max),
-    ])?;
-    w.write_record([
-        "warning",
-        "id",
-        "signal",
-        "level",
-        "practice",
-        "drafter",
-        "approver",
-        "submit_to_approve",
-        "approve_to_release",
-        "released_at",
-    ])?;
-    for l in &a.warnings {
-        let approver = l.approver.clone().unwrap_or_default();
-        w.write_record([
-            "",
-            &l.id,
-            &l.signal,
-            &l.level,
-            &l.practice.to_string(),
-            &l.drafter,
-            &approver,
-            &num(l.submit_to_approve),
-            &num(l.approve_to_release),
-            &l.released_at,
-        ])?;
-    }
-    w.write_record([
-        "delivery",
-        "channel",
-        "messages",
-        "delivered",
-        "failed",
-        "unknown",
-        "accepted",
-        "other",
-        "delivery_rate",
-    ])?;
-    for d in &report.delivery {
-        let rate = d
-            .delivery_rate
-            .map(|r| format!("{r:.3}"))
-            .unwrap_or_default();
-        w.write_record([
-            "",
-            &d.channel,
-            &d.messages.to_string(),
-            &d.delivered.to_string(),
-            &d.failed.to_string(),
-            &d.unknown.to_string(),
-            &d.accepted.to_string(),
-            &d.other.to_string(),
-            &rate,
-        ])?;
-    }
-    w.write_record(["callout", "not recorded yet"])?;
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
-}
+pub use files::{CSV_TYPE, XLSX_TYPE, download, report_csv, report_records, report_xlsx};
 
 /// `GET /reports/service?from=&to=&format=`.
 pub async fn service(
@@ -296,27 +239,36 @@ pub async fn service(
         }
         None => Vec::new(),
     };
+    let lines = state
+        .blocking(move |store| store.callout_lines_since(start))
+        .await?;
+    let lines: Vec<CalloutChange> = lines.into_iter().map(|l| l.change).collect();
     let (from, to) = (from.to_string(), to.to_string());
-    let report = service_report(&records, &rows, (start, end), (&from, &to));
+    let report = service_report(&records, &rows, &lines, (start, end), (&from, &to));
     match query.format.as_deref() {
         None | Some("json") => Ok(Json(report).into_response()),
         Some("csv") => {
-            let bytes = report_csv(&report).map_err(|e| Failure::bad_request(e.to_string()))?;
-            let name = format!("attachment; filename=\"service-{from}-{to}.csv\"");
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (header::CONTENT_DISPOSITION, name),
-                ],
+            let bytes = report_csv(&report).map_err(|e| Failure::internal(e.to_string()))?;
+            Ok(download(
+                &format!("service-{from}-{to}.csv"),
+                CSV_TYPE,
                 bytes,
-            )
-                .into_response())
+            ))
+        }
+        Some("xlsx") => {
+            let bytes = report_xlsx(&report).map_err(|e| Failure::internal(e.to_string()))?;
+            Ok(download(
+                &format!("service-{from}-{to}.xlsx"),
+                XLSX_TYPE,
+                bytes,
+            ))
         }
         Some(other) => Err(Failure::bad_request(format!(
-            "format {other:?} is not json or csv"
+            "format {other:?} is not json, csv or xlsx"
         ))),
     }
 }
 
+mod files;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The query: Beijing dates, inclusive (`to` defaults to today, `from` to 30 days before it),
-/// and `format=json|csv`.
+/// and `format=json|csv|xlsx`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceQuery {
@@ -14,7 +14,7 @@ pub struct ServiceQuery {
     pub from: Option<String>,
     /// The last day.
     pub to: Option<String>,
-    /// `json` (default) or `csv`.
+    /// `json` (default), `csv` or `xlsx`.
     pub format: Option<String>,
 }
 
@@ -31,7 +31,7 @@ pub struct ServiceReport {
     pub approvals: Approvals,
     /// Their messages per channel.
     pub delivery: Vec<ChannelDelivery>,
-    /// 叫应 completion and response times; `null` until call-and-response is wired in.
+    /// 叫应 completion and response times (`null` only from a central before 叫应).
     pub callout: Option<CalloutSummary>,
 }
 
@@ -116,13 +116,118 @@ pub struct ChannelDelivery {
     pub delivery_rate: Option<f64>,
 }
 
-/// 叫应 figures (call-and-response), filled in when that part of the central is wired in.
+/// 叫应 figures (call-and-response) of the warnings released in the range. Each line is
+/// counted once at the furthest stage it reached, so `escalated_desk` and
+/// `escalated_supervisor` do not overlap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalloutSummary {
-    /// People called.
+    /// Released warnings with at least one call line.
+    pub warnings: u64,
+    /// Lines called (one per warning and person).
     pub called: u64,
-    /// Who answered.
+    /// Lines answered.
     pub answered: u64,
-    /// Minutes to an answer.
+    /// Answered by a reply to the call SMS.
+    pub by_sms_reply: u64,
+    /// Answered on WeChat.
+    pub by_wechat: u64,
+    /// Answered by a logged phone call.
+    pub by_phone: u64,
+    /// Lines still open.
+    pub unanswered: u64,
+    /// Lines that went to the duty desk (and no further).
+    pub escalated_desk: u64,
+    /// Lines that went on to the supervisor.
+    pub escalated_supervisor: u64,
+    /// Answered over called, 0–1; `null` without lines.
+    pub completion_rate: Option<f64>,
+    /// Minutes from the call to its answer.
     pub response: Minutes,
+}
+
+/// The ranges a supervisor picks from (the desk's 服务统计 presets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangePreset {
+    /// The first of this month to today (本月).
+    ThisMonth,
+    /// The whole of last month (上月).
+    LastMonth,
+    /// 1 January to today (本年).
+    ThisYear,
+}
+
+impl RangePreset {
+    /// The `(from, to)` days of the preset, `today` being the Beijing date.
+    pub fn days(self, today: chrono::NaiveDate) -> (chrono::NaiveDate, chrono::NaiveDate) {
+        use chrono::Datelike as _;
+        let first_of_month = today.with_day(1).unwrap_or(today);
+        match self {
+            Self::ThisMonth => (first_of_month, today),
+            Self::LastMonth => {
+                let last = first_of_month.pred_opt().unwrap_or(first_of_month);
+                (last.with_day(1).unwrap_or(last), last)
+            }
+            Self::ThisYear => (today.with_ordinal(1).unwrap_or(today), today),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::RangePreset;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn presets_cover_their_days() {
+        let table = [
+            (
+                RangePreset::ThisMonth,
+                "2026-12-07",
+                "2026-12-01",
+                "2026-12-07",
+            ),
+            (
+                RangePreset::LastMonth,
+                "2026-12-07",
+                "2026-11-01",
+                "2026-11-30",
+            ),
+            (
+                RangePreset::LastMonth,
+                "2026-01-15",
+                "2025-12-01",
+                "2025-12-31",
+            ),
+            (
+                RangePreset::LastMonth,
+                "2024-03-01",
+                "2024-02-01",
+                "2024-02-29",
+            ),
+            (
+                RangePreset::ThisYear,
+                "2026-12-07",
+                "2026-01-01",
+                "2026-12-07",
+            ),
+            (
+                RangePreset::ThisMonth,
+                "2026-02-01",
+                "2026-02-01",
+                "2026-02-01",
+            ),
+        ];
+        for (preset, today, from, to) in table {
+            assert_eq!(
+                preset.days(day(today)),
+                (day(from), day(to)),
+                "{preset:?} {today}"
+            );
+        }
+    }
 }

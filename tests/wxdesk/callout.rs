@@ -50,7 +50,7 @@ const PEOPLE: [(&str, &str, &str, &str, &str); 6] = [
 ];
 
 /// Keeps [`PEOPLE`]; their ids in order.
-async fn keep_people(central: &TestCentral) -> Vec<u64> {
+pub(crate) async fn keep_people(central: &TestCentral) -> Vec<u64> {
     let mut ids = Vec::new();
     for (name, township, group, duty, phone) in PEOPLE {
         let person = json!({
@@ -65,7 +65,7 @@ async fn keep_people(central: &TestCentral) -> Vec<u64> {
 
 /// A `signal` warning at `level` for both townships' leaders and the county, drafted,
 /// approved and released; its id.
-async fn release(central: &TestCentral, signal: &str, level: &str) -> String {
+pub(crate) async fn release(central: &TestCentral, signal: &str, level: &str) -> String {
     let mut body = content(
         "issue",
         None,
@@ -88,7 +88,7 @@ async fn release(central: &TestCentral, signal: &str, level: &str) -> String {
     drafted.id
 }
 
-async fn board(central: &TestCentral, role: Role, warning: &str) -> Value {
+pub(crate) async fn board(central: &TestCentral, role: Role, warning: &str) -> Value {
     let (status, board) = central
         .get_as(role, &format!("/warnings/{warning}/callout"))
         .await;
@@ -113,7 +113,7 @@ async fn board_when(central: &TestCentral, warning: &str, done: impl Fn(&Value) 
 }
 
 /// The line of `recipient` on `board`.
-fn line_of(board: &Value, recipient: u64) -> &Value {
+pub(crate) fn line_of(board: &Value, recipient: u64) -> &Value {
     board["lines"]
         .as_array()
         .unwrap()

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
 use super::super::auth::Principal;
 use super::super::core::AppState;
 use super::super::error::{ApiJson, ApiPath, ApiQuery, Failure};
+use super::super::reports::{CSV_TYPE, XLSX_TYPE, download};
 use super::super::warnings::dispatch::everyone;
 use super::required;
 use crate::domain::Timestamp;
@@ -22,6 +23,8 @@ use crate::domain::callout::{roster_status, short_code};
 use crate::domain::network::TownshipCode;
 use crate::domain::recipients::Recipient;
 use crate::domain::refusal::{Code, Refusal};
+use crate::formats::sheet::{Cell, Table};
+use crate::formats::xlsx::{XlsxError, workbook};
 use crate::protocol::callout::{
     CalloutBoard, CalloutExportQuery, CalloutLine, LineState, PhoneCall, PhoneCallInput,
     RevealedNumber, RosterConfirmation,
@@ -291,7 +294,33 @@ pub fn csv(
     writer.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// `GET /warnings/{id}/callout/export?format=csv`.
+/// The board as a workbook: one sheet 叫应 with the CSV's headings and rows.
+pub fn xlsx(
+    board: &CalloutBoard,
+    towns: &BTreeMap<TownshipCode, String>,
+) -> Result<Vec<u8>, XlsxError> {
+    let table = Table {
+        title: "叫应".to_owned(),
+        headings: HEADINGS.iter().map(|h| (*h).to_owned()).collect(),
+        rows: board
+            .lines
+            .iter()
+            .map(|line| export_row(line, towns).into_iter().map(text_cell).collect())
+            .collect(),
+    };
+    workbook(&[table])
+}
+
+/// Text as a cell; nothing as an empty one.
+fn text_cell(text: String) -> Cell {
+    if text.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::Text(text)
+    }
+}
+
+/// `GET /warnings/{id}/callout/export?format=csv|xlsx`.
 pub async fn export(
     State(state): State<AppState>,
     principal: Principal,
@@ -299,7 +328,7 @@ pub async fn export(
     ApiQuery(query): ApiQuery<CalloutExportQuery>,
 ) -> Result<impl IntoResponse, Failure> {
     let format = query.format.unwrap_or_else(|| "csv".to_owned());
-    if format != "csv" {
+    if format != "csv" && format != "xlsx" {
         return Err(Failure::refused(
             StatusCode::BAD_REQUEST,
             &Refusal::new(Code::UnknownFormat).with("text", format.as_str()),
@@ -314,15 +343,15 @@ pub async fn export(
         .iter()
         .map(|t| (t.code, t.name.clone()))
         .collect();
-    let bytes = csv(&board, &towns).map_err(|e| Failure::internal(e.to_string()))?;
-    let disposition = format!("attachment; filename=\"callout-{id}.csv\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    ))
+    let name = format!("callout-{id}.{format}");
+    let response = if format == "xlsx" {
+        let bytes = xlsx(&board, &towns).map_err(|e| Failure::internal(e.to_string()))?;
+        download(&name, XLSX_TYPE, bytes)
+    } else {
+        let bytes = csv(&board, &towns).map_err(|e| Failure::internal(e.to_string()))?;
+        download(&name, CSV_TYPE, bytes)
+    };
+    Ok(response)
 }
 
 async fn roster(state: &AppState) -> Result<RosterConfirmation, Failure> {

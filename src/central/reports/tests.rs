@@ -1,9 +1,11 @@
 use super::*;
 use crate::central::warnings::rules::submit;
+use crate::domain::recipients::Duty;
 use crate::domain::time::{HOUR_MS, MINUTE_MS};
 use crate::domain::warning::Level;
 use crate::domain::warning::checks::Channel;
 use crate::domain::warning::lifecycle::Action;
+use crate::protocol::callout::LineState;
 use crate::protocol::warnings::{WarningContent, WarningStep};
 use crate::store::central::warnings::WarningBook;
 
@@ -144,10 +146,59 @@ fn seeded() -> (Vec<WarningRecord>, Vec<OutboxRow>) {
     (records, rows)
 }
 
+/// A 叫应 line of `warning` called at minute `called`, answered `how` at `answered`, having
+/// reached `stage`.
+fn line(
+    warning: &str,
+    called: i64,
+    answer: Option<(AnswerHow, i64)>,
+    stage: Stage,
+) -> CalloutChange {
+    CalloutChange {
+        warning: warning.into(),
+        line: called,
+        recipient: 1,
+        duty: Duty::Head,
+        township: None,
+        state: match answer {
+            Some(_) => LineState::Answered,
+            None => LineState::Open,
+        },
+        how: answer.map(|(how, _)| how),
+        called_at: at(called),
+        answered_at: answer.map(|(_, minute)| at(minute)),
+        stage,
+        escalated_at: None,
+    }
+}
+
+/// w2's 叫应: four lines, three answered after 4, 6 and 25 minutes; and one line of w4,
+/// released the next day.
+fn lines() -> Vec<CalloutChange> {
+    vec![
+        line("w2", 561, Some((AnswerHow::SmsReply, 565)), Stage::None),
+        line("w2", 561, Some((AnswerHow::Wechat, 567)), Stage::None),
+        line(
+            "w2",
+            561,
+            Some((AnswerHow::PhoneCall, 586)),
+            Stage::Supervisor,
+        ),
+        line("w2", 561, None, Stage::Desk),
+        line("w4", 1500, None, Stage::Supervisor),
+    ]
+}
+
 fn report() -> ServiceReport {
     let (records, rows) = seeded();
     let range = (DAY, DAY.plus_ms(24 * HOUR_MS));
-    service_report(&records, &rows, range, ("2026-11-27", "2026-11-27"))
+    service_report(
+        &records,
+        &rows,
+        &lines(),
+        range,
+        ("2026-11-27", "2026-11-27"),
+    )
 }
 
 #[test]
@@ -220,7 +271,59 @@ fn delivery_counts_the_released_warnings_rows_per_channel() {
         (1, 1, Some(0.0))
     );
     assert_eq!((line("wechat").other, line("wechat").messages), (1, 1));
-    assert!(report().callout.is_none(), "叫应 is wired in later");
+}
+
+#[test]
+fn callout_counts_the_released_warnings_lines_by_answer_and_stage() {
+    let c = report().callout.unwrap();
+    assert_eq!(
+        (c.warnings, c.called, c.answered, c.unanswered),
+        (1, 4, 3, 1),
+        "w4's line is outside the range"
+    );
+    assert_eq!((c.by_sms_reply, c.by_wechat, c.by_phone), (1, 1, 1));
+    assert_eq!((c.escalated_desk, c.escalated_supervisor), (1, 1));
+    assert_eq!(c.completion_rate, Some(0.75));
+    assert_eq!((c.response.median, c.response.max), (Some(6.0), Some(25.0)));
+}
+
+#[test]
+fn callout_summary_table() {
+    let answered = |minute| Some((AnswerHow::SmsReply, minute));
+    // (lines, (warnings, called, answered), completion rate, median response)
+    type Case = (
+        Vec<CalloutChange>,
+        (u64, u64, u64),
+        Option<f64>,
+        Option<f64>,
+    );
+    let table: [Case; 3] = [
+        (vec![], (0, 0, 0), None, None),
+        (
+            vec![line("a", 0, None, Stage::Supervisor)],
+            (1, 1, 0),
+            Some(0.0),
+            None,
+        ),
+        (
+            vec![
+                line("a", 0, answered(2), Stage::None),
+                line("b", 10, answered(20), Stage::Desk),
+            ],
+            (2, 2, 2),
+            Some(1.0),
+            Some(6.0),
+        ),
+    ];
+    for (lines, (warnings, called, answered), rate, median) in table {
+        let refs: Vec<&CalloutChange> = lines.iter().collect();
+        let c = callout_summary(&refs);
+        assert_eq!(
+            (c.warnings, c.called, c.answered),
+            (warnings, called, answered)
+        );
+        assert_eq!((c.completion_rate, c.response.median), (rate, median));
+    }
 }
 
 #[test]
@@ -245,6 +348,7 @@ fn the_csv_holds_the_json_figures() {
         ",2,1,10.0,20.0,1.0,4.0",
         ",w1,rainstorm,yellow,false,zhang,li,10.0,4.0,",
         ",sms,4,2,1,1,0,0,0.500",
+        ",1,4,3,1,1,1,1,1,1,0.750,6.0,25.0",
     ] {
         assert!(text.contains(line), "{line} not in\n{text}");
     }

@@ -155,6 +155,15 @@ pub fn lines(conn: &Connection, warning: &str) -> Result<Vec<StoredLine>, StoreE
     query(conn, "warning = ?1", &[&warning])
 }
 
+/// The lines called at or after `start`, of every warning (the 叫应 of the warnings
+/// released since: a warning's lines are called once it is released).
+pub fn lines_called_since(
+    conn: &Connection,
+    start: Timestamp,
+) -> Result<Vec<StoredLine>, StoreError> {
+    query(conn, "called_at >= ?1", &[&start.0])
+}
+
 /// Every line still open, of every warning.
 pub fn open_lines(conn: &Connection) -> Result<Vec<StoredLine>, StoreError> {
     query(conn, "answered_at IS NULL", &[])

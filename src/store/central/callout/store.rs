@@ -23,6 +23,9 @@ pub trait CalloutStore {
     /// The lines of `warning`.
     fn callout_lines(&self, warning: &str) -> Result<Vec<StoredLine>, StoreError>;
 
+    /// The lines called at or after `start`, of every warning.
+    fn callout_lines_since(&self, start: Timestamp) -> Result<Vec<StoredLine>, StoreError>;
+
     /// One line.
     fn callout_line(&self, id: i64) -> Result<Option<StoredLine>, StoreError>;
 
@@ -85,6 +88,10 @@ impl CalloutStore for SqliteCentralStore {
 
     fn callout_lines(&self, warning: &str) -> Result<Vec<StoredLine>, StoreError> {
         self.read(|conn| super::lines(conn, warning))
+    }
+
+    fn callout_lines_since(&self, start: Timestamp) -> Result<Vec<StoredLine>, StoreError> {
+        self.read(|conn| super::lines_called_since(conn, start))
     }
 
     fn callout_line(&self, id: i64) -> Result<Option<StoredLine>, StoreError> {
