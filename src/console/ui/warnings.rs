@@ -137,3 +137,26 @@ fn released_tabs_ui(
     }
     Some(chosen)
 }
+
+/// A button needing `capability`: enabled when the session may use it now and `ready`;
+/// disabled with the reason when the role lacks it or the central has not confirmed the
+/// session; `None` when nobody is signed in.
+pub fn gated_button(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    label: &str,
+    capability: crate::domain::access::Capability,
+    ready: bool,
+) -> Option<egui::Response> {
+    use crate::console::state::account::Gate;
+    let reason = match scene.state.account.gate(capability) {
+        Gate::Allowed => return Some(ui.add_enabled(ready, egui::Button::new(label))),
+        Gate::NeedsCentral => scene.text.needs_central.to_owned(),
+        Gate::NeedsRole(roles) => super::i18n::needs_role(scene.language, &roles),
+        Gate::SignedOut => return None,
+    };
+    Some(
+        ui.add_enabled(false, egui::Button::new(label))
+            .on_disabled_hover_text(reason),
+    )
+}

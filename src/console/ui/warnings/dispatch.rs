@@ -21,6 +21,7 @@ use crate::console::messages::warnings::WarningRecord;
 use crate::console::messages::{Command, DispatchCommand};
 use crate::console::ui::warnings::icon;
 use crate::console::ui::{Scene, i18n, theme};
+use crate::domain::access::Capability;
 
 /// How often the view reads the list again while it is shown, seconds.
 pub const POLL_EVERY_S: f64 = 3.0;
@@ -387,7 +388,8 @@ fn controls_ui(
     ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut view.not_received_only, t.filter_not_received);
         let label = format!("{} ({failed})", t.retry_failed);
-        if let Some(button) = table::gated_button(ui, scene, &label, failed > 0)
+        if let Some(button) =
+            super::gated_button(ui, scene, &label, Capability::DispatchWarning, failed > 0)
             && button.clicked()
         {
             view.confirming_retry = true;

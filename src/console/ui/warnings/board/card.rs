@@ -7,8 +7,7 @@ use egui::RichText;
 use super::{BoardView, Returning, Section};
 use crate::console::messages::warnings::WarningRecord;
 use crate::console::messages::{Command, WarningCommand};
-use crate::console::state::account::Gate;
-use crate::console::ui::warnings::{icon, live, text};
+use crate::console::ui::warnings::{gated_button, icon, live, text};
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::TownshipCode;
 use crate::domain::access::Capability;
@@ -259,8 +258,13 @@ fn sign_alone_ui(
         return;
     }
     let t = text::text(scene.language);
-    if let Some(button) = gated_ui(ui, scene, t.board_sign_alone, Capability::DraftWarning)
-        && button.on_hover_text(t.board_sign_alone_hover).clicked()
+    if let Some(button) = gated_button(
+        ui,
+        scene,
+        t.board_sign_alone,
+        Capability::DraftWarning,
+        true,
+    ) && button.on_hover_text(t.board_sign_alone_hover).clicked()
     {
         commands.push(Command::Warnings(WarningCommand::SignAlone {
             id: record.id.clone(),
@@ -282,7 +286,8 @@ fn approve_buttons_ui(
     if own {
         ui.add_enabled(false, egui::Button::new(t.board_approve))
             .on_disabled_hover_text(t.board_own_draft);
-    } else if let Some(button) = gated_ui(ui, scene, t.board_approve, Capability::ApproveWarning)
+    } else if let Some(button) =
+        gated_button(ui, scene, t.board_approve, Capability::ApproveWarning, true)
         && button.clicked()
     {
         // The pin of the content on screen: an edit since voids it at the central.
@@ -291,7 +296,7 @@ fn approve_buttons_ui(
             pin: record.content.pin(),
         }));
     }
-    if let Some(button) = gated_ui(ui, scene, t.board_return, Capability::ApproveWarning)
+    if let Some(button) = gated_button(ui, scene, t.board_return, Capability::ApproveWarning, true)
         && button.clicked()
     {
         board.returning = Some(Returning {
@@ -358,8 +363,13 @@ fn approved_ui(
                 .color(theme::STATUS_OK),
         );
     }
-    if let Some(button) = gated_ui(ui, scene, t.board_release, Capability::DispatchWarning)
-        && button.clicked()
+    if let Some(button) = gated_button(
+        ui,
+        scene,
+        t.board_release,
+        Capability::DispatchWarning,
+        true,
+    ) && button.clicked()
     {
         commands.push(Command::Warnings(WarningCommand::Release {
             id: record.id.clone(),
@@ -398,25 +408,4 @@ fn callout_button_ui(
     if ui.button(label).clicked() {
         board.open_callout = Some(record.id.clone());
     }
-}
-
-/// A button needing `capability`: enabled when the session may use it now; disabled with the
-/// reason when the role lacks it or the central has not confirmed the session; `None` when
-/// nobody is signed in.
-fn gated_ui(
-    ui: &mut egui::Ui,
-    scene: Scene<'_>,
-    label: &str,
-    capability: Capability,
-) -> Option<egui::Response> {
-    let reason = match scene.state.account.gate(capability) {
-        Gate::Allowed => return Some(ui.button(label)),
-        Gate::NeedsCentral => scene.text.needs_central.to_owned(),
-        Gate::NeedsRole(roles) => i18n::needs_role(scene.language, &roles),
-        Gate::SignedOut => return None,
-    };
-    Some(
-        ui.add_enabled(false, egui::Button::new(label))
-            .on_disabled_hover_text(reason),
-    )
 }

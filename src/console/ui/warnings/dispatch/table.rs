@@ -4,33 +4,13 @@
 
 use egui::RichText;
 
+use super::super::gated_button;
 use super::{DispatchView, ResendDraft, bucket, channel_name, text};
 use crate::console::messages::dispatch::{Delivery, DeliveryList};
 use crate::console::messages::{Command, DispatchCommand};
-use crate::console::state::account::Gate;
 use crate::console::ui::{Scene, i18n, theme};
 use crate::domain::access::Capability;
 use crate::domain::{Timestamp, TownshipCode};
-
-/// A button for a decision (it needs `dispatch_warning`): enabled when the session may decide
-/// now and `ready`; disabled with the reason otherwise; `None` when nobody is signed in.
-pub fn gated_button(
-    ui: &mut egui::Ui,
-    scene: Scene<'_>,
-    label: &str,
-    ready: bool,
-) -> Option<egui::Response> {
-    let reason = match scene.state.account.gate(Capability::DispatchWarning) {
-        Gate::Allowed => return Some(ui.add_enabled(ready, egui::Button::new(label))),
-        Gate::NeedsCentral => scene.text.needs_central.to_owned(),
-        Gate::NeedsRole(roles) => i18n::needs_role(scene.language, &roles),
-        Gate::SignedOut => return None,
-    };
-    Some(
-        ui.add_enabled(false, egui::Button::new(label))
-            .on_disabled_hover_text(reason),
-    )
-}
 
 /// The status in the channel's words, with the reason, the attempt and the resend mark.
 pub fn status_text(t: &text::DispatchText, d: &Delivery, colon: &str) -> String {
@@ -171,7 +151,8 @@ fn resend_ui(
         .is_some_and(|r| r.recipient == recipient);
     if !open {
         ui.push_id(("resend", recipient, &d.channel), |ui| {
-            if let Some(button) = gated_button(ui, scene, t.resend, true)
+            if let Some(button) =
+                gated_button(ui, scene, t.resend, Capability::DispatchWarning, true)
                 && button.clicked()
             {
                 view.resend = Some(ResendDraft {
