@@ -160,3 +160,22 @@ pub fn gated_button(
             .on_disabled_hover_text(reason),
     )
 }
+
+/// A refusal from the central, as it said it (`what` names the step refused; the code on
+/// hover), and beneath it whatever `more` adds.
+pub fn refusal_banner_ui(
+    ui: &mut egui::Ui,
+    scene: Scene<'_>,
+    what: &str,
+    message: &str,
+    code: &str,
+    more: impl FnOnce(&mut egui::Ui),
+) {
+    theme::chip_frame(theme::BANNER_ERROR_BG).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        let said = format!("⚠ {what}{}{message}", super::i18n::colon(scene.language));
+        ui.label(egui::RichText::new(said).color(theme::STATUS_ERROR))
+            .on_hover_text(code);
+        more(ui);
+    });
+}

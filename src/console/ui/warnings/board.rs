@@ -10,7 +10,7 @@ use egui::RichText;
 use super::{WarningsView, in_force, text};
 use crate::console::messages::Command;
 use crate::console::messages::warnings::WarningRecord;
-use crate::console::ui::{Scene, i18n, theme};
+use crate::console::ui::{Scene, theme};
 use crate::domain::Timestamp;
 use crate::domain::warning::approval::DraftState;
 
@@ -161,18 +161,8 @@ fn refusal_ui(ui: &mut egui::Ui, scene: Scene<'_>) {
         return;
     };
     let t = text::text(scene.language);
-    theme::chip_frame(theme::BANNER_ERROR_BG).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.label(
-            RichText::new(format!(
-                "⚠ {}{}{}",
-                t.board_refused,
-                i18n::colon(scene.language),
-                refusal.message
-            ))
-            .color(theme::STATUS_ERROR),
-        )
-        .on_hover_text(&refusal.code);
+    let (message, code) = (&refusal.message, &refusal.code);
+    super::refusal_banner_ui(ui, scene, t.board_refused, message, code, |ui| {
         if refusal.offline {
             ui.label(
                 RichText::new(t.board_offline)

@@ -20,7 +20,7 @@ use crate::console::messages::dispatch::{ChannelDeliveries, DeliveryList};
 use crate::console::messages::warnings::WarningRecord;
 use crate::console::messages::{Command, DispatchCommand};
 use crate::console::ui::warnings::icon;
-use crate::console::ui::{Scene, i18n, theme};
+use crate::console::ui::{Scene, theme};
 use crate::domain::access::Capability;
 
 /// How often the view reads the list again while it is shown, seconds.
@@ -270,19 +270,8 @@ fn refusal_ui(ui: &mut egui::Ui, scene: Scene<'_>, id: &str) {
         return;
     };
     let t = text::text(scene.language);
-    theme::chip_frame(theme::BANNER_ERROR_BG).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.label(
-            RichText::new(format!(
-                "⚠ {}{}{}",
-                t.refused,
-                i18n::colon(scene.language),
-                refusal.message
-            ))
-            .color(theme::STATUS_ERROR),
-        )
-        .on_hover_text(&refusal.code);
-    });
+    let (message, code) = (&refusal.message, &refusal.code);
+    super::refusal_banner_ui(ui, scene, t.refused, message, code, |_| {});
 }
 
 fn summary_ui(ui: &mut egui::Ui, scene: Scene<'_>, list: &DeliveryList) {
