@@ -92,12 +92,11 @@ impl RecipientStore for SqliteCentralStore {
         now: Timestamp,
         audit: AuditOf<'_>,
     ) -> Result<Recipient, RecipientError> {
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting recipient add")?;
-        let stored = insert(&tx, draft, now)?;
-        audit::append(&tx, self.seal()?, audit(&stored))?;
-        tx.commit().context("committing recipient add")?;
-        Ok(stored)
+        self.audited("recipient add", |tx| {
+            let stored = insert(tx, draft, now)?;
+            let entry = audit(&stored);
+            Ok((stored, entry))
+        })
     }
 
     fn change_recipient(
@@ -108,12 +107,11 @@ impl RecipientStore for SqliteCentralStore {
         now: Timestamp,
         audit: &dyn Fn(&Recipient, &Recipient) -> AuditRecord,
     ) -> Result<Recipient, RecipientError> {
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting recipient change")?;
-        let (before, after) = update(&tx, id, version, draft, now)?;
-        audit::append(&tx, self.seal()?, audit(&before, &after))?;
-        tx.commit().context("committing recipient change")?;
-        Ok(after)
+        self.audited("recipient change", |tx| {
+            let (before, after) = update(tx, id, version, draft, now)?;
+            let entry = audit(&before, &after);
+            Ok((after, entry))
+        })
     }
 
     fn delete_recipient(
@@ -122,12 +120,11 @@ impl RecipientStore for SqliteCentralStore {
         version: u64,
         audit: AuditOf<'_>,
     ) -> Result<Recipient, RecipientError> {
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting recipient delete")?;
-        let before = delete(&tx, id, version)?;
-        audit::append(&tx, self.seal()?, audit(&before))?;
-        tx.commit().context("committing recipient delete")?;
-        Ok(before)
+        self.audited("recipient delete", |tx| {
+            let before = delete(tx, id, version)?;
+            let entry = audit(&before);
+            Ok((before, entry))
+        })
     }
 
     fn import_recipients(
@@ -153,6 +150,23 @@ impl RecipientStore for SqliteCentralStore {
             tx.commit().context("committing recipient import")?;
         }
         // Dropped without commit: rolled back.
+        Ok(done)
+    }
+}
+
+impl SqliteCentralStore {
+    /// Runs `step` and appends the audit entry it returns, in one transaction: a change to a
+    /// recipient and its record stand or fall together (`what` names it in errors).
+    fn audited<T>(
+        &self,
+        what: &str,
+        step: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, AuditRecord), RecipientError>,
+    ) -> Result<T, RecipientError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context(&format!("starting {what}"))?;
+        let (done, entry) = step(&tx)?;
+        audit::append(&tx, self.seal()?, entry)?;
+        tx.commit().context(&format!("committing {what}"))?;
         Ok(done)
     }
 }
