@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use egui::accesskit::Role as A11y;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use wxdesk::console::app::App;
@@ -270,4 +271,60 @@ fn the_roster_reminder_shows_until_the_list_is_confirmed() {
         confirmed_by: Some("user:supervisor".into()),
     }));
     assert!(!desk.shows("4 月 20 日前确认"));
+}
+
+#[test]
+fn a_phone_call_is_logged_on_the_line_chosen_and_names_its_person() {
+    let mut desk = Desk::signed_in(Role::DutyForecaster);
+    desk.open_board();
+    let wang = line(1, SONGXI, Duty::Head, "王镇长", "138****0003");
+    let mut zhang = line(2, LONGJIN, Duty::Head, "张县长", "138****0004");
+    zhang.change.township = None; // county-level: the county's head, not a township's
+    desk.tell(WarningEvent::CalloutLoaded(board(vec![wang, zhang])));
+    assert!(desk.shows("县长"), "a county-level head reads 县长");
+    assert!(desk.shows("乡镇长"), "a township's head reads 乡镇长");
+    // The second line's button: the form must say whose line it is, and log on that one.
+    desk.harness
+        .query_all_by_label("记录电话")
+        .nth(1)
+        .expect("a call button per open line")
+        .click();
+    desk.harness.run();
+    assert!(
+        desk.shows("记录电话叫应： 张县长"),
+        "the form names whose line"
+    );
+    assert!(!desk.shows("记录电话叫应： 王镇长"));
+    for (role, label, text) in [
+        (A11y::TextInput, "接听人", "张县长本人"),
+        (A11y::MultilineTextInput, "通话内容", "已收到，县应急局待命"),
+    ] {
+        desk.harness.get_by_role_and_label(role, label).focus();
+        desk.harness.run();
+        desk.harness
+            .get_by_role_and_label(role, label)
+            .type_text(text);
+        desk.harness.run();
+    }
+    desk.commands();
+    desk.harness.get_by_label("保存").click();
+    desk.harness.run();
+    let asked = desk.commands();
+    let logged: Vec<_> = asked
+        .iter()
+        .filter_map(|c| match c {
+            Command::Warnings(WarningCommand::LogCalloutCall {
+                warning,
+                line,
+                call,
+            }) => Some((
+                warning.as_str(),
+                *line,
+                call.answerer.as_str(),
+                call.answered,
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logged, [("w7", 2, "张县长本人", true)], "{asked:?}");
 }
