@@ -269,6 +269,22 @@ fn the_forecasters_menu_lists_warnings_as_things_to_do_and_a_technicians_relays_
 }
 
 #[test]
+fn the_administrators_menu_lists_managing_recipients_as_something_to_do_not_coming() {
+    use wxdesk::domain::access::Capability;
+    // The recipients window (预警接收人) ships: the capability is offered, not announced.
+    for language in [Language::Zh, Language::En] {
+        let mut desk = Desk::signed_in(language, Role::Administrator, false);
+        desk.open_menu(&session_view(Role::Administrator), language);
+        let name = i18n::capability_name(language, Capability::ManageRecipients);
+        desk.harness.get_by_label(&format!("√ {name}"));
+        assert!(
+            desk.harness.query_by_label(&format!("○ {name}")).is_none(),
+            "{language:?}: {name} is not coming, it is here"
+        );
+    }
+}
+
+#[test]
 fn a_technician_sees_no_user_management_and_is_told_why() {
     for language in [Language::Zh, Language::En] {
         let mut desk = Desk::signed_in(language, Role::Technician, false);

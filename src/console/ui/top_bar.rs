@@ -224,12 +224,12 @@ pub fn offered(capability: Capability) -> bool {
         | Capability::ImportObservations
         | Capability::DraftWarning
         | Capability::ApproveWarning
-        | Capability::DispatchWarning => true,
+        | Capability::DispatchWarning
+        | Capability::ManageRecipients => true,
         Capability::CommandRelays
         | Capability::ManageDevices
         | Capability::IngestObservations
-        | Capability::EnterObservations
-        | Capability::ManageRecipients => false,
+        | Capability::EnterObservations => false,
     }
 }
 
