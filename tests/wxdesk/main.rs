@@ -43,6 +43,7 @@ mod sync;
 mod ui;
 mod ui_access;
 mod ui_callout;
+mod ui_callout_e2e;
 mod ui_dispatch;
 mod ui_history;
 mod ui_recipients;
