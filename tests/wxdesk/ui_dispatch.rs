@@ -1,9 +1,9 @@
 //! The dispatch view in practice mode with statuses arriving: a practice warning released on a
 //! central that sends SMS to the npm `smpp` SMSC on 127.0.0.1 reaches the bureau's two staff
 //! only. The SMSC throttles the first submit (whichever of the two reaches it first), so one
-//! message waits in the queue (its retry is
-//! due on the central's manual clock) while the other is submitted; the forecaster's desk opens
-//! 发送情况 from the board and watches them arrive: 排队 → 送达, and 失败 with the SMSC's
+//! message waits in the queue (its retry is due on the central's manual clock) while the other
+//! is handed over; the forecaster's desk opens 发送情况 from the board and watches them arrive:
+//! 排队 → 送达, and 失败 with the SMSC's
 //! UNDELIV reason. 未收到 narrows the table to the failed one; 重发失败 (confirmed) sends it
 //! once more — one more attempt than 李 had, whichever of the two the SMSC throttled.
 
