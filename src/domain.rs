@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit;
 pub mod callout;
+pub mod devices;
 pub mod element;
 pub mod geo;
 pub mod history;
