@@ -6,6 +6,7 @@
 //! - [`smpp`]: SMS over SMPP 3.4 (UCS-2, concatenated parts, delivery receipts, replies).
 //! - [`cmpp`]: SMS over CMPP 2.0 (China Mobile's gateways).
 //! - [`wechat`]: the WeCom group robot and the WeChat Official Account's template messages.
+//! - [`redial`]: the SMS gateways' one link, dialled once for the rows queued behind a failure.
 //!
 //! What a gateway tells after the hand-over (a receipt, a reply, a template job's end) comes
 //! back as a [`ChannelReport`] on the [`inbox::ReportSender`] the channel was built with; the
@@ -21,6 +22,7 @@ use crate::domain::Timestamp;
 
 pub mod cmpp;
 pub mod inbox;
+pub mod redial;
 pub mod reports;
 pub(crate) mod routes;
 pub mod smpp;

@@ -9,9 +9,9 @@
 //! - **Nothing lost**: an alarm raised while nobody is on call (or nobody reachable) waits in
 //!   the `alarms` table; the `alarms` worker says so on the workers board and sends it as soon
 //!   as the day's roster names someone.
-//! - Channels: an SMS to each on-call person with a number, when `[sms]` runs. WeCom robots
-//!   address groups, not a person, and a template message needs a template of its own: an
-//!   alarm uses neither yet.
+//! - Channels: an SMS to each on-call person with a number, when `[sms]` runs; the alarm in
+//!   `[wechat.mp] alarm_template` to each who follows the account, when that runs. Each row
+//!   settles by its own receipts. WeCom robots address groups, not a person: not used.
 
 pub mod handlers;
 pub mod suggestions;
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::channels::{SMS, SmsPayload};
+use super::channels::{SMS, SmsPayload, TemplatePayload, WECHAT};
 use super::core::AppState;
 use super::error::Failure;
 use super::workers::{WorkerContext, WorkerSpec};
@@ -47,34 +47,76 @@ pub fn row_prefix(source: &str, key: &str) -> String {
     format!("alarm:{source}:{key}:")
 }
 
-/// The outbox rows of `alarm` for the on-call `people`, on the channel `kinds` that run.
+/// The outbox rows of `alarm` for the on-call `people`, on the channel `kinds` that run: an
+/// SMS to each with a number, and, when the alarm `template` is configured, a template message
+/// to each with an openid.
 pub fn alarm_rows(
     alarm: &Alarm,
     people: &[Recipient],
     kinds: &[&str],
+    template: Option<&str>,
     now: Timestamp,
 ) -> Vec<NewMessage> {
-    if !kinds.contains(&SMS) {
-        return Vec::new();
-    }
     let prefix = row_prefix(&alarm.source, &alarm.key);
+    let row = |person: &Recipient, kind: &str, payload: String| NewMessage {
+        idem_key: format!("{prefix}{}:{kind}", person.id),
+        kind: kind.to_owned(),
+        payload,
+        due_at: now,
+    };
     let sms = |person: &Recipient| {
+        kinds.contains(&SMS).then_some(())?;
         let payload = SmsPayload {
             to: person.draft.phone.as_ref()?.expose().to_owned(),
             text: alarm.text.clone(),
         };
-        Some(NewMessage {
-            idem_key: format!("{prefix}{}:{SMS}", person.id),
-            kind: SMS.to_owned(),
-            payload: serde_json::to_string(&payload).ok()?,
-            due_at: now,
-        })
+        Some(row(person, SMS, serde_json::to_string(&payload).ok()?))
+    };
+    let template = template.filter(|_| kinds.contains(&WECHAT));
+    let wechat = |person: &Recipient| {
+        let payload = alarm_template(alarm, template?, person.draft.wechat_openid.as_deref()?);
+        Some(row(person, WECHAT, serde_json::to_string(&payload).ok()?))
     };
     people
         .iter()
         .filter(|p| p.draft.active)
-        .filter_map(sms)
+        .flat_map(|p| [sms(p), wechat(p)])
+        .flatten()
         .collect()
+}
+
+/// The most characters a template's `thing` field holds (WeChat's rule).
+const THING_CHARS: usize = 20;
+
+/// The alarm in template `template_id` to `openid`: `thing1` its gist, `time2` when raised.
+pub fn alarm_template(alarm: &Alarm, template_id: &str, openid: &str) -> TemplatePayload {
+    let raised = alarm.raised_at.beijing().format("%Y年%m月%d日 %H:%M");
+    TemplatePayload {
+        openid: openid.to_owned(),
+        template_id: template_id.to_owned(),
+        data: [
+            ("thing1".to_owned(), gist(&alarm.text)),
+            ("time2".to_owned(), raised.to_string()),
+        ]
+        .into(),
+        url: None,
+    }
+}
+
+/// `text` without its leading 【signature】 (the account names itself), in at most
+/// [`THING_CHARS`] characters, the last `…` when cut: the SMS carries it whole.
+pub fn gist(text: &str) -> String {
+    let unsigned = text
+        .strip_prefix('【')
+        .and_then(|rest| rest.split_once('】'))
+        .map_or(text, |(_, rest)| rest)
+        .trim();
+    if unsigned.chars().count() <= THING_CHARS {
+        return unsigned.to_owned();
+    }
+    let mut cut: String = unsigned.chars().take(THING_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// What a fan-out pass did.
@@ -101,7 +143,8 @@ impl FanOut {
                 )
             } else {
                 format!(
-                    "nobody on call on {} can be reached (no number, or no SMS gateway)",
+                    "nobody on call on {} can be reached (no number or followed account, \
+                     or no channel for them)",
                     self.day
                 )
             }
@@ -137,8 +180,9 @@ fn fan_out_blocking(
         return Ok(done);
     };
     let kinds = &state.channels().kinds;
+    let template = state.channels().routes.alarm_template.as_deref();
     for alarm in &alarms {
-        let rows = alarm_rows(alarm, &people, kinds, now);
+        let rows = alarm_rows(alarm, &people, kinds, template, now);
         if rows.is_empty() {
             done.waiting += 1;
             continue;

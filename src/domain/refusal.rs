@@ -221,7 +221,7 @@ codes! {
     AlreadyInForce = "already_in_force" ["signal", "id"] "{signal} warning {id} is in force: continue, change, upgrade, downgrade or lift it";
     /// 422: a follow-up names nothing it follows.
     NothingFollowed = "nothing_followed" ["action"] "{action} must name the warning it follows";
-    /// 422: the warning followed is no longer in force.
+    /// 422: the warning followed is no longer in force (409 for a 叫应 number asked of it).
     NotInForce = "not_in_force" ["id", "state"] "warning {id} is {state}, no longer in force";
     /// 422: a follow-up of another signal type.
     SignalChanged = "signal_changed" ["from", "to"] "a follow-up of {from} cannot be {to}";

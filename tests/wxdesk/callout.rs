@@ -2,7 +2,8 @@
 //! townships and the county by SMS at the npm `smpp` SMSC; their SMS replies (mobile-originated
 //! `deliver_sm`) close exactly their own lines — by the short code named, else the sender's
 //! latest line — an unknown sender closes nothing (the reply is kept), a logged phone call
-//! closes a line, a revealed number is audited and stays masked elsewhere, unanswered lines
+//! closes a line, a revealed number is audited and stays masked elsewhere (and is shown only
+//! while the warning is in force), unanswered lines
 //! escalate at 10 and 20 minutes on the central's manual clock, and the export matches the
 //! board. Without the SMSC (node) the SMS part skips loudly; the rest runs on the central alone.
 
@@ -414,6 +415,62 @@ async fn phone_calls_close_lines_reveals_are_audited_and_silence_escalates() {
         )
         .await;
     assert_eq!(status, 400);
+}
+
+/// `POST` a reveal of `recipient`'s line on `warning`: the status, the error code and the
+/// state it names (or the number shown).
+async fn reveal(central: &TestCentral, warning: &str, recipient: u64) -> (u16, Value, Value) {
+    let lines = board(central, Role::DutyForecaster, warning).await;
+    let line = line_of(&lines, recipient)["line"].as_i64().unwrap();
+    let path = format!("/warnings/{warning}/callout/{line}/reveal");
+    let (status, answer) = post(central, Role::DutyForecaster, &path, &json!({})).await;
+    let said = if status == 200 {
+        answer["phone"].clone()
+    } else {
+        answer["error"].clone()
+    };
+    (status, said, answer["params"]["state"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_are_revealed_only_while_the_warning_is_in_force() {
+    let central = TestCentral::start().await;
+    let lin = keep_people(&central).await[0];
+    let shown = (200, json!("13800000001"), Value::Null);
+    let refused = |state: &str| (409, json!("not_in_force"), json!(state));
+
+    // Lifted: the lift closes the warning, and its call list's numbers with it.
+    let lifted = release(&central, "typhoon", "orange").await;
+    assert_eq!(reveal(&central, &lifted, lin).await, shown);
+    let mut lift = content(
+        "lift",
+        Some(&lifted),
+        &[LONGJIN, SONGXI],
+        "解除台风橙色预警信号。",
+    );
+    lift["signal"] = json!("typhoon");
+    lift["level"] = json!("orange");
+    let drafted = record(&post(&central, Role::DutyForecaster, "/warnings", &lift).await);
+    let pin = json!({"pin": drafted.pin});
+    for step in ["approve", "release"] {
+        let path = format!("/warnings/{}/{step}", drafted.id);
+        record(&post(&central, Role::Supervisor, &path, &pin).await);
+    }
+    assert_eq!(reveal(&central, &lifted, lin).await, refused("closed"));
+
+    // Expired: past its expiry (six hours on), nobody follows it and its numbers are not shown.
+    let expiring = release(&central, "typhoon", "orange").await;
+    assert_eq!(reveal(&central, &expiring, lin).await, shown);
+    central.clock.advance(6 * 60 * MINUTE_MS + MINUTE_MS);
+    assert_eq!(reveal(&central, &expiring, lin).await, refused("expired"));
+    let (_, audit) = central
+        .get_as(Role::Administrator, "/audit?action=callout_number_revealed")
+        .await;
+    assert_eq!(
+        audit["entries"].as_array().unwrap().len(),
+        2,
+        "only the numbers shown are audited: {audit}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

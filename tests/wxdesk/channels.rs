@@ -61,6 +61,7 @@ fn settings(double: &WechatDouble, callback_token: &str) -> ChannelSettings {
             token_margin_s: 300,
             token_endpoint: TokenEndpoint::Token,
             warning_template: None,
+            alarm_template: None,
         }),
     };
     ChannelSettings::new(Some(wechat), None).unwrap()

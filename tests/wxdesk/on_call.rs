@@ -4,19 +4,25 @@
 //! the alarm's text reaches their handset at the npm `smpp` SMSC on 127.0.0.1 — once, however
 //! many more observations arrive — and its receipt settles it, visible at
 //! `GET /alarms/{source}:{key}` (numbers masked for readers who do not manage recipients).
+//! An on-call person who follows the Official Account gets it in `[wechat.mp] alarm_template`
+//! at the WeChat double too, once, settled by WeChat's job-end push.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wxdesk::central::on_call::{WORKER, beijing_day};
+use wxdesk::central::channels::wechat::token::TokenEndpoint;
+use wxdesk::central::channels::wechat::{Hidden, MpConfig, WechatConfig, WecomConfig};
+use wxdesk::central::config::ChannelSettings;
+use wxdesk::central::on_call::{WORKER, beijing_day, gist};
 use wxdesk::central::workers::WorkerStatus;
 use wxdesk::domain::access::Role;
-use wxdesk::domain::time::{HOUR_MS, MINUTE_MS};
+use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock};
 
 use crate::smpp::peer::{Smsc, Submit};
 use crate::support::{self, TestCentral, batch, client, client_with, now, record};
 use crate::warning_dispatch::sms_settings;
 use crate::warnings::post;
+use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble};
 
 const STAFF_PHONE: &str = "13800000009";
 
@@ -38,11 +44,16 @@ fn dry_hour() -> Value {
 
 /// Waits until the alarms worker's report satisfies `ok`.
 async fn alarms_report(central: &TestCentral, ok: impl Fn(&str) -> bool) -> WorkerStatus {
+    report(central, WORKER, ok).await
+}
+
+/// Waits until worker `name`'s report satisfies `ok`.
+async fn report(central: &TestCentral, name: &str, ok: impl Fn(&str) -> bool) -> WorkerStatus {
     let board = central.running().workers().clone();
-    let seen = board.wait_for(WORKER, |s| s.detail.as_deref().is_some_and(&ok));
+    let seen = board.wait_for(name, |s| s.detail.as_deref().is_some_and(&ok));
     match tokio::time::timeout(support::PATIENCE, seen).await {
         Ok(status) => status.unwrap(),
-        Err(_) => panic!("the alarms worker reports {:?}", board.status(WORKER)),
+        Err(_) => panic!("worker {name} reports {:?}", board.status(name)),
     }
 }
 
@@ -215,4 +226,115 @@ async fn only_active_bureau_staff_may_be_put_on_call() {
     assert_eq!(status, 404, "no such day");
     let (_, roster) = central.get_as(Role::Supervisor, "/on-call").await;
     assert_eq!(roster["days"], json!([]), "nothing was set");
+}
+
+const TOKEN: &str = "callback-token-on-call";
+const APP_ID: &str = "wx0a1b2c3d4e5f6a7b";
+const APP_SECRET: &str = "app-secret-on-call";
+const ALARM_TEMPLATE: &str = "tpl-on-call-alarm";
+const FOLLOWER: &str = "oStaffWang";
+
+/// The Official Account at the double, with the alarm template (and no warning template).
+fn wechat_settings(double: &WechatDouble) -> ChannelSettings {
+    let mp = MpConfig {
+        base_url: double.base.clone(),
+        app_id: APP_ID.to_owned(),
+        app_secret: Hidden::new(APP_SECRET),
+        callback_token: Hidden::new(TOKEN),
+        token_margin_s: 300,
+        token_endpoint: TokenEndpoint::Token,
+        warning_template: None,
+        alarm_template: Some(ALARM_TEMPLATE.to_owned()),
+    };
+    let wechat = WechatConfig {
+        wecom: WecomConfig::default(),
+        mp: Some(mp),
+    };
+    ChannelSettings::new(Some(wechat), None).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_reaches_an_on_call_follower_once_in_its_template_settled_by_the_job_end_push() {
+    let accounts = Accounts {
+        app_id: APP_ID.to_owned(),
+        secret: APP_SECRET.to_owned(),
+        followers: vec![FOLLOWER.to_owned()],
+        templates: vec![ALARM_TEMPLATE.to_owned()],
+        ..Accounts::default()
+    };
+    let double = WechatDouble::start(accounts, ManualClock::new(now())).await;
+    let settings = wechat_settings(&double);
+    let central = TestCentral::start_with(wxdesk::central::DEFAULT_KEEP_ALIVE, |config| {
+        config.channels = settings;
+        config.dispatch_tick = Duration::from_millis(50);
+    })
+    .await;
+    let person = json!({
+        "name": "值班员王", "township": "county", "group": "bureau_staff",
+        "duty": "bureau_staff", "wechat_openid": FOLLOWER,
+    });
+    let (status, answer) = post(&central, Role::Supervisor, "/recipients", &person).await;
+    assert_eq!(status, 201, "{answer}");
+    let today = beijing_day(now());
+    let staff = answer["id"].as_u64().unwrap();
+    let (status, day) = put_on_call(&central, Role::Supervisor, &today, &[staff]).await;
+    assert_eq!(status, 200, "{day}");
+    let (status, _) = central.post_observations(&client(), &rain()).await;
+    assert_eq!(status, 200);
+    alarms_report(&central, |d| d.contains("alarms sent 1 · waiting 0")).await;
+    report(&central, "dispatch-wechat", |d| d.starts_with("sent 1 ")).await;
+
+    // In the alarm template, to the follower on call: the alarm's gist and when it was raised.
+    let path = format!("/alarms/suggestion:rainstorm:yellow:{today}");
+    let (_, alarm) = central.get_as(Role::DutyForecaster, &path).await;
+    let text = alarm["text"].as_str().unwrap();
+    let templates = double.seen(|s| s.template_messages.clone());
+    assert_eq!(templates.len(), 1);
+    let body = &templates[0].body;
+    assert_eq!(
+        (&body["touser"], &body["template_id"]),
+        (&json!(FOLLOWER), &json!(ALARM_TEMPLATE))
+    );
+    let thing = body["data"]["thing1"]["value"].as_str().unwrap();
+    assert_eq!(thing, gist(text));
+    assert!(
+        thing.starts_with("值班提醒") && thing.chars().count() <= 20,
+        "{thing}"
+    );
+    assert!(body["data"]["time2"]["value"].is_string(), "{body}");
+    let row = &alarm["deliveries"][0];
+    assert_eq!(
+        (&row["channel"], &row["state"]),
+        (&json!("wechat"), &json!("sent"))
+    );
+
+    // WeChat's job-end push settles it.
+    let (query, xml) = double.job_finished(TOKEN, FIRST_MSGID, "success");
+    let answer = client()
+        .post(central.url("/channels/wechat/callback"))
+        .query(&[
+            ("signature", query.signature.as_str()),
+            ("timestamp", query.timestamp.as_str()),
+            ("nonce", query.nonce.as_str()),
+        ])
+        .header("content-type", "text/xml")
+        .body(xml)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    report(&central, "channel-reports", |d| {
+        d.starts_with("receipts settled 1 ")
+    })
+    .await;
+    let (_, alarm) = central.get_as(Role::DutyForecaster, &path).await;
+    assert_eq!(alarm["counts"], json!({"delivered": 1}), "{alarm}");
+    assert_eq!(alarm["deliveries"][0]["recipient"], staff);
+
+    // More observations, the same suggestion: nothing more goes.
+    let before = passes(&central.running().workers().status(WORKER).unwrap());
+    let (status, _) = central.post_observations(&client(), &dry_hour()).await;
+    assert_eq!(status, 200);
+    alarms_report(&central, |d| passes_in(d) > before).await;
+    assert_eq!(double.seen(|s| s.template_messages.len()), 1);
 }

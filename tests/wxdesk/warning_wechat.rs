@@ -85,6 +85,7 @@ fn settings(double: &WechatDouble) -> ChannelSettings {
             token_margin_s: 300,
             token_endpoint: TokenEndpoint::Token,
             warning_template: Some(TEMPLATE.to_owned()),
+            alarm_template: None,
         }),
     };
     ChannelSettings::new(Some(wechat), None).unwrap()

@@ -14,7 +14,7 @@ use super::super::auth::Principal;
 use super::super::core::AppState;
 use super::super::error::{ApiJson, ApiPath, ApiQuery, Failure};
 use super::super::reports::{CSV_TYPE, XLSX_TYPE, download};
-use super::super::warnings::dispatch::everyone;
+use super::super::warnings::dispatch::{everyone, still_out};
 use super::required;
 use crate::domain::Timestamp;
 use crate::domain::access::Capability;
@@ -128,7 +128,27 @@ pub async fn show(
     Ok(Json(board(&state, &record, whole).await?))
 }
 
-/// `POST /warnings/{id}/callout/{line}/reveal`: the whole number, audited.
+/// Why a number of `record`'s call list is not shown at `now`: numbers are for the 叫应 of a
+/// warning in force (issue 12), not for one lifted, replaced or expired (409 `not_in_force`).
+pub fn reveal_refusal(record: &WarningRecord, now: Timestamp) -> Option<Failure> {
+    if still_out(record, now) {
+        return None;
+    }
+    // In `WarningState`'s words, as a follow-up's refusal says them: a lift or a follow-up
+    // closes the warning it replaces; otherwise it ran out.
+    let state = if record.replaced_by.is_some() {
+        "closed"
+    } else {
+        "expired"
+    };
+    let refusal = Refusal::new(Code::NotInForce)
+        .with("id", record.id.as_str())
+        .with("state", state);
+    Some(Failure::conflict(&refusal))
+}
+
+/// `POST /warnings/{id}/callout/{line}/reveal`: the whole number, audited; only while the
+/// warning is in force.
 pub async fn reveal(
     State(state): State<AppState>,
     principal: Principal,
@@ -137,6 +157,9 @@ pub async fn reveal(
     let stored = line_of(&state, &id, line).await?;
     let recipient = stored.change.recipient;
     let now = state.clock().now();
+    if let Some(refused) = reveal_refusal(&warning(&state, &id).await?, now) {
+        return Err(refused);
+    }
     let record = principal
         .record(now, AuditAction::CalloutNumberRevealed, Outcome::Ok)
         .detail(&AuditDetail::CalloutLine {

@@ -5,7 +5,8 @@
 //!   (`tests/data/sms/cmpp20-golden.json`, see its PROVENANCE.md).
 //! - [`auth`]: CONNECT's `AuthenticatorSource` and CMPP's Beijing-time stamps.
 //! - [`parts`]: UCS-2 parts behind a `05 00 03` UDH, the composer's own segmentation.
-//! - [`session`]: one logged-in link, responses paired by `Sequence_Id`, DELIVERs answered
+//! - [`session`]: one logged-in link, responses paired by `Sequence_Id` (`pending`: the
+//!   waiters and the closed flag under one lock), DELIVERs answered
 //!   once their reports are committed, `ACTIVE_TEST`s answered, a keep-alive.
 //! - [`provider`]: [`CmppProvider`], the outbox's [`crate::central::workers::dispatch::Provider`]
 //!   for kind `sms`; [`reports`]: status reports and MO messages as
@@ -24,6 +25,7 @@ pub use super::wechat::Hidden;
 pub mod auth;
 pub mod parts;
 pub mod pdu;
+mod pending;
 pub mod provider;
 pub mod reports;
 pub mod session;

@@ -182,6 +182,10 @@ pub struct MpConfig {
     /// template fields); none: warnings send no template message.
     #[serde(default)]
     pub warning_template: Option<String>,
+    /// The template an on-call alarm goes in to an on-call person who follows the account
+    /// (`thing1`: the alarm's gist, `time2`: when it was raised); none: alarms go by SMS only.
+    #[serde(default)]
+    pub alarm_template: Option<String>,
 }
 
 fn wecom_api() -> String {

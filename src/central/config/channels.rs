@@ -143,7 +143,7 @@ fn check_wechat(wechat: &WechatConfig) -> Result<(), String> {
 }
 
 /// Every robot a route names is configured, every township is a 9-digit NBS code, and a
-/// warning template is a name, not an empty string.
+/// template (a warning's, an alarm's) is a name, not an empty string.
 fn check_routes(wechat: &WechatConfig) -> Result<(), String> {
     let routes = &wechat.wecom.warnings;
     if let Some(unknown) = routes
@@ -165,13 +165,17 @@ fn check_routes(wechat: &WechatConfig) -> Result<(), String> {
             "[wechat.wecom.warnings.townships] key {town:?} is not a 9-digit township code"
         ));
     }
-    let empty_template = wechat
-        .mp
-        .as_ref()
-        .and_then(|mp| mp.warning_template.as_deref())
-        .is_some_and(|t| t.trim().is_empty());
-    if empty_template {
-        return Err("[wechat.mp] warning_template is empty: remove it or name one".to_owned());
+    let Some(mp) = &wechat.mp else {
+        return Ok(());
+    };
+    let templates = [
+        ("warning_template", &mp.warning_template),
+        ("alarm_template", &mp.alarm_template),
+    ];
+    for (key, template) in templates {
+        if template.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(format!("[wechat.mp] {key} is empty: remove it or name one"));
+        }
     }
     Ok(())
 }

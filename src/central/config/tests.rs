@@ -48,6 +48,7 @@ fn the_readme_example_parses_into_every_setting() {
     assert_eq!(routes.townships["350423100"], ["duty"]);
     let mp = wechat.mp.as_ref().unwrap();
     assert_eq!(mp.warning_template.as_deref(), Some("TEMPLATE_ID"));
+    assert_eq!(mp.alarm_template.as_deref(), Some("ALARM_TEMPLATE_ID"));
     assert_eq!(
         (mp.app_id.as_str(), mp.app_secret.expose()),
         ("wx5e1f0a6b2c3d4e5f", PASSWORD)
@@ -192,6 +193,10 @@ fn a_bad_channel_section_stops_the_start_naming_its_key() {
         (
             "[wechat.mp]\napp_id = \"a\"\napp_secret = \"s\"\ncallback_token = \"\"\nwarning_template = \" \"\n",
             "warning_template is empty",
+        ),
+        (
+            "[wechat.mp]\napp_id = \"a\"\napp_secret = \"s\"\ncallback_token = \"\"\nalarm_template = \"\"\n",
+            "alarm_template is empty",
         ),
     ];
     for (text, reason) in table {

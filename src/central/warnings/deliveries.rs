@@ -10,7 +10,7 @@ pub mod decisions;
 pub mod policy;
 pub mod status;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Json;
 use axum::extract::State;
@@ -18,7 +18,7 @@ use axum::extract::State;
 use super::super::auth::Principal;
 use super::super::core::AppState;
 use super::super::error::{ApiPath, ApiQuery, Failure};
-use super::dispatch::{ROBOT, everyone};
+use super::dispatch::ROBOT;
 use crate::domain::access::Capability;
 use crate::domain::recipients::Recipient;
 use crate::protocol::outbox::{
@@ -146,6 +146,16 @@ pub fn person_keyed(warning: &str, key: &str) -> Option<(u64, String)> {
     }
 }
 
+/// The recipients `rows` of warning `warning` are addressed to, each once, by id.
+fn addressed(warning: &str, rows: &[OutboxRow]) -> Vec<u64> {
+    let ids: BTreeSet<u64> = rows
+        .iter()
+        .filter_map(|row| person_keyed(warning, &row.idem_key))
+        .map(|(id, _)| id)
+        .collect();
+    ids.into_iter().collect()
+}
+
 /// The warning `id` (404 if there is none) and its outbox rows.
 pub async fn warning_rows(
     state: &AppState,
@@ -176,7 +186,11 @@ pub async fn deliveries(
     ApiQuery(query): ApiQuery<DeliveryQuery>,
 ) -> Result<Json<DeliveryList>, Failure> {
     let (record, rows) = warning_rows(&state, &id).await?;
-    let people = state.call(|store| Ok(everyone(store)?)).await?;
+    // Only the people its rows name: the desk polls this every few seconds.
+    let named = addressed(&id, &rows);
+    let people = state
+        .blocking(move |store| store.recipients_named(&named))
+        .await?;
     let how = Reading {
         whole: principal.may(Capability::ManageRecipients),
         wechat_callback: state.channels().wechat_callback.is_some(),

@@ -100,13 +100,16 @@ pub struct ChannelSet {
 }
 
 /// Where a released warning goes beyond its recipients' numbers: the WeCom robots (when the
-/// robot channel runs) and the Official Account's warning template (when it runs).
+/// robot channel runs) and the Official Account's warning template (when it runs); and the
+/// template an on-call alarm goes in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WarningRoutes {
     /// The robots, by the warning's area (empty: no robot rows).
     pub robots: RobotRoutes,
     /// The template id of warnings (none: no template rows).
     pub template: Option<String>,
+    /// The template id of on-call alarms (none: alarms send no template message).
+    pub alarm_template: Option<String>,
 }
 
 impl Default for ChannelSet {
@@ -152,6 +155,7 @@ impl ChannelSet {
                     failpoints,
                 );
                 set.routes.template.clone_from(&mp.warning_template);
+                set.routes.alarm_template.clone_from(&mp.alarm_template);
                 let token = mp.callback_token.clone();
                 set.wechat_callback = (!token.expose().is_empty()).then_some(token);
             }

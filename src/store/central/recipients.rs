@@ -148,6 +148,21 @@ pub fn get(conn: &Connection, id: u64) -> Result<Option<Recipient>, StoreError> 
     row.map(finish).transpose()
 }
 
+/// The recipients whose ids are in `ids`, by id; ids no one has are left out. One query
+/// whatever the count (the ids go as one JSON array, so no limit on bound parameters).
+pub fn named(conn: &Connection, ids: &[u64]) -> Result<Vec<Recipient>, StoreError> {
+    let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+    let ids = format!("[{}]", ids.join(","));
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM recipients
+             WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id"
+        ))
+        .and_then(|mut s| s.query_map([ids], decode)?.collect::<Result<Vec<_>, _>>())
+        .context("reading recipients by id")?;
+    rows.into_iter().map(finish).collect()
+}
+
 /// The id of the recipient with `phone`, other than `except`.
 fn phone_owner(
     conn: &Connection,

@@ -74,6 +74,7 @@ async fn a_template_job_end_becomes_the_receipt_for_its_msgid() {
         token_margin_s: 300,
         token_endpoint: TokenEndpoint::Token,
         warning_template: None,
+        alarm_template: None,
     };
     let wechat = TemplateProvider::new(&config, shared(&clock)).unwrap();
     let payload = TemplatePayload {

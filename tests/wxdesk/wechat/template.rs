@@ -51,6 +51,7 @@ fn provider_from(
         token_margin_s: MARGIN_S,
         token_endpoint,
         warning_template: None,
+        alarm_template: None,
     };
     TemplateProvider::new(&config, shared(clock)).unwrap()
 }

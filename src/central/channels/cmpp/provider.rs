@@ -14,6 +14,7 @@ use super::session::{self, Lost, Session};
 use super::status::{FLOW_CONTROL, submit_meaning};
 use crate::central::channels::SmsPayload;
 use crate::central::channels::inbox::ReportSender;
+use crate::central::channels::redial::LinkSlot;
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::SharedClock;
 use crate::store::central::outbox::OutboxRow;
@@ -23,7 +24,7 @@ pub struct CmppProvider {
     config: CmppConfig,
     clock: SharedClock,
     reports: ReportSender,
-    session: tokio::sync::Mutex<Option<Arc<Session>>>,
+    session: tokio::sync::Mutex<LinkSlot<Session>>,
     window: Semaphore,
     next_slot: Mutex<Option<Instant>>,
 }
@@ -37,23 +38,22 @@ impl CmppProvider {
             config,
             clock,
             reports,
-            session: tokio::sync::Mutex::new(None),
+            session: tokio::sync::Mutex::new(LinkSlot::default()),
             window,
             next_slot: Mutex::new(None),
         }
     }
 
-    /// The logged-in session, connecting (again) if there is none.
+    /// The logged-in session, connecting (again) if there is none; after a failed login the
+    /// rows behind it are told the same for a moment ([`LinkSlot`]), not each connected again.
     async fn session(&self) -> Result<Arc<Session>, ProviderError> {
-        let mut current = self.session.lock().await;
-        if let Some(session) = current.as_ref().filter(|s| !s.is_closed()) {
-            return Ok(Arc::clone(session));
-        }
-        let fresh = session::connect(&self.config, Arc::clone(&self.clock), self.reports.clone())
-            .await
-            .map_err(ProviderError::Retry)?;
-        *current = Some(Arc::clone(&fresh));
-        Ok(fresh)
+        let open = || async {
+            session::connect(&self.config, Arc::clone(&self.clock), self.reports.clone())
+                .await
+                .map_err(ProviderError::Retry)
+        };
+        let standing = |s: &Session| !s.is_closed();
+        self.session.lock().await.link(standing, open).await
     }
 
     /// Waits for this submit's turn under `max_submits_per_second`.
@@ -190,7 +190,48 @@ impl Provider for CmppProvider {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering as Seen;
+
     use super::*;
+    use crate::central::channels::redial::testing::{hanging_up, sms_row};
+    use crate::central::channels::wechat::Hidden;
+    use crate::domain::Timestamp;
+    use crate::domain::time::ManualClock;
+
+    fn config(port: u16) -> CmppConfig {
+        CmppConfig {
+            host: "127.0.0.1".into(),
+            port,
+            source_addr: "901234".into(),
+            shared_secret: Hidden::new("s3cret"),
+            service_id: "QXYJ".into(),
+            src_id: "106900001".into(),
+            window: 8,
+            max_submits_per_second: 10_000,
+            connect_timeout_ms: 5_000,
+            response_timeout_ms: 5_000,
+            active_test_interval_s: 180,
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_queued_behind_a_failed_login_do_not_each_dial_again() {
+        let (port, accepted) = hanging_up().await;
+        let (sender, _reports) = ReportSender::channel(4);
+        let clock: SharedClock = ManualClock::new(Timestamp(0));
+        let provider = CmppProvider::new(config(port), clock, sender);
+        // A hold-off no run of this test outlasts: what is counted is dials, not time.
+        *provider.session.lock().await = LinkSlot::new(Duration::from_secs(3_600));
+        let rows: Vec<OutboxRow> = (1..=6).map(sms_row).collect();
+        let answers = futures_util::future::join_all(rows.iter().map(|r| provider.send(r))).await;
+        assert_eq!(accepted.load(Seen::SeqCst), 1, "one dial for six rows");
+        let first = answers[0].clone().unwrap_err();
+        assert!(
+            matches!(&first, ProviderError::Retry(why) if why.starts_with("CMPP login")),
+            "{first:?}"
+        );
+        assert!(answers.iter().all(|a| a.as_ref().err() == Some(&first)));
+    }
 
     #[test]
     fn a_bad_payload_is_refused_without_quoting_it() {

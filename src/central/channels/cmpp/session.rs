@@ -2,7 +2,6 @@
 //! reader task that answers the gateway's DELIVERs and `ACTIVE_TEST`s, and a keep-alive that
 //! sends `ACTIVE_TEST` and closes the session when the gateway stops answering.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -10,11 +9,12 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use super::CmppConfig;
 use super::auth::{authenticator_source, connect_timestamp};
 use super::pdu::{Body, Connect, Deliver, MsgResult, Pdu, VERSION};
+use super::pending::Pending;
 use super::reports::report_of;
 use super::status::connect_refusal;
 use super::wire::{HEADER_LEN, Header, WireError};
@@ -33,7 +33,7 @@ pub enum Lost {
 /// A logged-in session.
 pub struct Session {
     writer: tokio::sync::Mutex<OwnedWriteHalf>,
-    pending: Mutex<HashMap<u32, oneshot::Sender<Body>>>,
+    pending: Mutex<Pending>,
     next_sequence: AtomicU32,
     closed: watch::Sender<bool>,
     response_timeout: Duration,
@@ -117,7 +117,7 @@ pub async fn connect(
     }
     let session = Arc::new(Session {
         writer: tokio::sync::Mutex::new(write),
-        pending: Mutex::new(HashMap::new()),
+        pending: Mutex::new(Pending::default()),
         next_sequence: AtomicU32::new(2),
         closed: watch::channel(false).0,
         response_timeout: Duration::from_millis(config.response_timeout_ms),
@@ -142,11 +142,12 @@ impl Session {
 
     /// Closes the session: pending requests end as lost, the reader stops.
     pub fn close(&self) {
+        self.pending().close();
         self.closed.send_replace(true);
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn sequence(&self) -> u32 {
@@ -165,15 +166,11 @@ impl Session {
 
     /// Sends `body` and waits for its response.
     pub async fn request(&self, body: Body) -> Result<Body, Lost> {
-        if self.is_closed() {
-            return Err(Lost::NotSent);
-        }
         let sequence_id = self.sequence();
-        let (tx, rx) = oneshot::channel();
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(sequence_id, tx);
+        // Closed is checked under the lock `close` takes: a closed link never gains a waiter.
+        let Some(rx) = self.pending().register(sequence_id) else {
+            return Err(Lost::NotSent);
+        };
         if let Err(e) = self.write(&Pdu { sequence_id, body }).await {
             self.close();
             return Err(Lost::AfterSend(format!(
@@ -193,11 +190,7 @@ impl Session {
     }
 
     fn complete(&self, pdu: Pdu) {
-        let waiting = self
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&pdu.sequence_id);
+        let waiting = self.pending().take(pdu.sequence_id);
         if let Some(tx) = waiting {
             let _ = tx.send(pdu.body);
         }

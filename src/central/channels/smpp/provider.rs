@@ -15,6 +15,7 @@ use super::status;
 use super::text::{DC_UCS2, Part, parts};
 use crate::central::channels::SmsPayload;
 use crate::central::channels::inbox::ReportSender;
+use crate::central::channels::redial::LinkSlot;
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::time::SharedClock;
 use crate::store::central::outbox::OutboxRow;
@@ -23,7 +24,7 @@ use crate::store::central::outbox::OutboxRow;
 pub struct SmppProvider {
     config: SmppConfig,
     reports: Reports,
-    link: tokio::sync::Mutex<Option<Arc<Link>>>,
+    link: tokio::sync::Mutex<LinkSlot<Link>>,
     reference: AtomicU8,
     next_slot: std::sync::Mutex<Option<Instant>>,
 }
@@ -45,28 +46,25 @@ impl SmppProvider {
                 sender: reports,
                 clock,
             },
-            link: tokio::sync::Mutex::new(None),
+            link: tokio::sync::Mutex::new(LinkSlot::default()),
             reference: AtomicU8::new(1),
             next_slot: std::sync::Mutex::new(None),
         }
     }
 
-    /// The bound link, opened (again) when there is none standing.
+    /// The bound link, opened (again) when there is none standing; after a failed bind the
+    /// rows behind it are told the same for a moment ([`LinkSlot`]), not each bound again.
     async fn link(&self) -> Result<Arc<Link>, ProviderError> {
-        let mut current = self.link.lock().await;
-        if let Some(link) = current.as_ref().filter(|l| l.is_alive()) {
-            return Ok(Arc::clone(link));
-        }
-        *current = None;
-        let link = Link::open(&self.config, self.reports.clone())
-            .await
-            .map_err(|reason| {
-                tracing::warn!(%reason, "SMPP link to the SMSC not bound");
-                ProviderError::Retry(format!("SMSC not bound: {reason}"))
-            })?;
-        let link = Arc::new(link);
-        *current = Some(Arc::clone(&link));
-        Ok(link)
+        let open = || async {
+            match Link::open(&self.config, self.reports.clone()).await {
+                Ok(link) => Ok(Arc::new(link)),
+                Err(reason) => {
+                    tracing::warn!(%reason, "SMPP link to the SMSC not bound");
+                    Err(ProviderError::Retry(format!("SMSC not bound: {reason}")))
+                }
+            }
+        };
+        self.link.lock().await.link(Link::is_alive, open).await
     }
 
     /// Waits for this submit's turn under `max_submits_per_second`.
@@ -199,7 +197,48 @@ impl Provider for SmppProvider {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering as Seen;
+
     use super::*;
+    use crate::central::channels::inbox::ReportSender;
+    use crate::central::channels::redial::testing::{hanging_up, sms_row};
+    use crate::central::channels::wechat::Hidden;
+    use crate::domain::Timestamp;
+    use crate::domain::time::ManualClock;
+
+    fn config(port: u16) -> SmppConfig {
+        SmppConfig {
+            host: "127.0.0.1".to_owned(),
+            port,
+            system_id: "qlqx".to_owned(),
+            password: Hidden::new("pw9Qx7z"),
+            system_type: String::new(),
+            source_addr: "106900001".to_owned(),
+            window: 10,
+            max_submits_per_second: None,
+            connect_timeout_ms: 5_000,
+            response_timeout_ms: 5_000,
+            enquire_link_ms: 30_000,
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_queued_behind_a_failed_bind_do_not_each_dial_again() {
+        let (port, accepted) = hanging_up().await;
+        let (sender, _reports) = ReportSender::channel(4);
+        let provider = SmppProvider::new(config(port), sender, ManualClock::new(Timestamp(0)));
+        // A hold-off no run of this test outlasts: what is counted is dials, not time.
+        *provider.link.lock().await = LinkSlot::new(Duration::from_secs(3_600));
+        let rows: Vec<OutboxRow> = (1..=6).map(sms_row).collect();
+        let answers = futures_util::future::join_all(rows.iter().map(|r| provider.send(r))).await;
+        assert_eq!(accepted.load(Seen::SeqCst), 1, "one dial for six rows");
+        let first = answers[0].clone().unwrap_err();
+        assert!(
+            matches!(&first, ProviderError::Retry(why) if why.starts_with("SMSC not bound")),
+            "{first:?}"
+        );
+        assert!(answers.iter().all(|a| a.as_ref().err() == Some(&first)));
+    }
 
     fn resp(command: u32, status: u32, id: &str) -> Result<Pdu, LinkError> {
         let mut body = id.as_bytes().to_vec();

@@ -215,6 +215,7 @@ fn routes() -> WarningRoutes {
             msgtype: RobotMsgType::Markdown,
         },
         template: Some("tpl-warning".into()),
+        alarm_template: None,
     }
 }
 

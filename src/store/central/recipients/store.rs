@@ -3,7 +3,7 @@
 
 use super::{
     AuditOf, GroupCount, RecipientError, RecipientFilter, RecipientPage, delete, get, insert, list,
-    update,
+    named, update,
 };
 use crate::domain::Timestamp;
 use crate::domain::audit::AuditRecord;
@@ -26,6 +26,9 @@ pub trait RecipientStore {
 
     /// One recipient.
     fn recipient(&self, id: u64) -> Result<Option<Recipient>, StoreError>;
+
+    /// The recipients with these ids, by id (ids no one has are left out).
+    fn recipients_named(&self, ids: &[u64]) -> Result<Vec<Recipient>, StoreError>;
 
     /// Counts per township and group.
     fn recipient_counts(&self) -> Result<Vec<GroupCount>, StoreError>;
@@ -80,6 +83,10 @@ impl RecipientStore for SqliteCentralStore {
 
     fn recipient(&self, id: u64) -> Result<Option<Recipient>, StoreError> {
         self.read(|conn| get(conn, id))
+    }
+
+    fn recipients_named(&self, ids: &[u64]) -> Result<Vec<Recipient>, StoreError> {
+        self.read(|conn| named(conn, ids))
     }
 
     fn recipient_counts(&self) -> Result<Vec<GroupCount>, StoreError> {

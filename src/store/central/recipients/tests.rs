@@ -187,6 +187,38 @@ fn listing_filters_and_pages() {
 }
 
 #[test]
+fn named_reads_exactly_the_people_asked_for() {
+    let conn = db();
+    let ids: Vec<u64> = (0..6u32)
+        .map(|i| {
+            let phone = format!("1380000020{i}");
+            insert(
+                &conn,
+                &person(&format!("王{i}"), None, Group::County, &phone),
+                T,
+            )
+            .unwrap()
+            .id
+        })
+        .collect();
+    let whole = |id: u64| get(&conn, id).unwrap().unwrap();
+    let cases: [(Vec<u64>, Vec<u64>); 5] = [
+        (vec![], vec![]),
+        (vec![ids[4], ids[1]], vec![ids[1], ids[4]]),
+        // Asked twice is read once; an id no one has is left out.
+        (vec![ids[2], ids[2], 9_999], vec![ids[2]]),
+        (ids.clone(), ids.clone()),
+        // More ids than SQLite binds parameters: still one query.
+        ((1..=40_000).chain([ids[5]]).collect(), ids.clone()),
+    ];
+    for (asked, want) in cases {
+        let got = named(&conn, &asked).unwrap();
+        let want: Vec<Recipient> = want.into_iter().map(whole).collect();
+        assert_eq!(got, want, "{} ids asked", asked.len());
+    }
+}
+
+#[test]
 fn counts_by_township_and_group() {
     let conn = db();
     let mut informant = person("甲", Some(350_423_100), Group::Informants, "13800000001");
