@@ -163,7 +163,10 @@ async fn run(
         .await
         .map_err(|f| f.body.message)?;
     if answered > 0 {
-        tracing::info!(answered, "stored replies closed their 叫应 lines at the start");
+        tracing::info!(
+            answered,
+            "stored replies closed their 叫应 lines at the start"
+        );
     }
     let mut escalated = 0_usize;
     loop {
