@@ -237,11 +237,23 @@ pub struct OpenLine {
     pub called_at: Timestamp,
 }
 
-/// The line a reply from `recipient` with `text` answers among the `open` lines: the one of
-/// the warning its code names, else the sender's most recently called line; `None` when the
-/// sender has no open line.
-pub fn match_reply(open: &[OpenLine], recipient: u64, text: &str) -> Option<i64> {
-    let mine = open.iter().filter(|l| l.recipient == recipient);
+/// How far a reply's stamp may read before the call it answers: WeChat stamps a message to
+/// the whole second (`CreateTime`), so a reply in the call's second may read up to 999 ms early.
+pub const REPLY_STAMP_SLACK_MS: i64 = 999;
+
+/// Whether a reply that arrived at `at` can answer a call made at `called_at`: only a call
+/// made before it (a reply kept from earlier never answers a later call).
+pub fn called_before(called_at: Timestamp, at: Timestamp) -> bool {
+    called_at.0 <= at.0.saturating_add(REPLY_STAMP_SLACK_MS)
+}
+
+/// The line a reply from `recipient` with `text`, arrived at `at`, answers among the `open`
+/// lines called before it: the one of the warning its code names, else the sender's most
+/// recently called line; `None` when the sender has no such line.
+pub fn match_reply(open: &[OpenLine], recipient: u64, text: &str, at: Timestamp) -> Option<i64> {
+    let mine = open
+        .iter()
+        .filter(|l| l.recipient == recipient && called_before(l.called_at, at));
     if let Some(code) = code_in(text)
         && let Some(named) = mine.clone().find(|l| l.code == code)
     {

@@ -98,7 +98,11 @@ pub(crate) async fn board(central: &TestCentral, role: Role, warning: &str) -> V
 }
 
 /// The board once `done` holds of it (bounded wait: the worker acts on its own time).
-async fn board_when(central: &TestCentral, warning: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn board_when(
+    central: &TestCentral,
+    warning: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let board = board(central, Role::Supervisor, warning).await;

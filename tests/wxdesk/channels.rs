@@ -3,7 +3,8 @@
 //! push to the central's callback route; a forged push is refused and changes nothing; a robot
 //! row ends `sent` (a robot says only "accepted"); the status read counts without payloads and
 //! says why template rows stay `sent` without a callback; a central stopped mid-way resumes
-//! without sending anything twice (counted at the double).
+//! without sending anything twice (counted at the double); a push is answered "success" only
+//! once stored, an error (so WeChat pushes again) when the reports worker could not store it.
 
 mod reports;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 use wxdesk::central::CentralConfig;
+use wxdesk::central::channels::reports::BEFORE_SETTLE;
 use wxdesk::central::channels::wechat::token::TokenEndpoint;
 use wxdesk::central::channels::wechat::{Hidden, MpConfig, WechatConfig, WecomConfig};
 use wxdesk::central::channels::{RobotPayload, TemplatePayload, WECHAT, WECOM};
@@ -20,11 +22,11 @@ use wxdesk::central::failpoint::{Failpoints, Trip};
 use wxdesk::central::workers::dispatch::{AFTER_CLAIM, AFTER_PROVIDER_CALL};
 use wxdesk::central::workers::{Backoff, WorkerStatus};
 use wxdesk::domain::outbox::OutboxState;
-use wxdesk::domain::time::ManualClock;
+use wxdesk::domain::time::{Clock as _, ManualClock};
 use wxdesk::store::central::outbox::{NewMessage, OutboxRow};
 
 use crate::support::{self, TestCentral, client, within};
-use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, signed_query};
+use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, follower_text};
 
 const TOKEN: &str = "callback-token-channels-17";
 const APP_SECRET: &str = "app-secret-channels";
@@ -134,6 +136,48 @@ async fn push(central: &TestCentral, query: &[(&str, &str)], xml: &str) -> (u16,
         .await
         .unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Pushes [`FOLLOWER`]'s `text`, signed with [`TOKEN`], as WeChat does; the status and body.
+async fn push_text(central: &TestCentral, text: &str) -> (u16, String) {
+    let at_s = central.clock.now().0 / 1000;
+    let (query, xml) = follower_text(TOKEN, FOLLOWER, text, at_s);
+    let signed = [
+        ("signature", query.signature.as_str()),
+        ("timestamp", query.timestamp.as_str()),
+        ("nonce", query.nonce.as_str()),
+    ];
+    push(central, &signed, &xml).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_is_answered_success_only_once_stored_and_an_error_lets_wechat_retry() {
+    let double = double().await;
+    // The reports worker dies on the first report it takes, before storing it.
+    let dying = Failpoints::none().arm_at(BEFORE_SETTLE, Trip::Fail, 1);
+    let central = central(settings(&double, TOKEN), dying).await;
+    let outbox = central.running().outbox().unwrap().outbox().clone();
+
+    let (status, body) = push_text(&central, "收到").await;
+    assert_eq!(status, 500, "{body}");
+    assert_ne!(body, "success");
+    assert!(outbox.inbound().unwrap().is_empty(), "nothing stored");
+    let board = central.running().workers().clone();
+    within(
+        "the reports worker to die",
+        board.wait_for("channel-reports", |s| s.restarts >= 1),
+    )
+    .await;
+
+    // WeChat pushes again; the restarted worker stores it, and only then is it "success".
+    let (status, body) = push_text(&central, "收到").await;
+    assert_eq!((status, body.as_str()), (200, "success"));
+    let stored = outbox.inbound().unwrap();
+    assert_eq!(stored.len(), 1, "stored once, before the answer");
+    assert_eq!(
+        (stored[0].sender.as_str(), stored[0].text.as_str()),
+        (FOLLOWER, "收到")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -360,20 +404,7 @@ async fn a_central_without_channels_runs_no_dispatcher() {
 async fn a_followers_text_is_kept_as_an_inbound_message() {
     let double = double().await;
     let central = central(settings(&double, TOKEN), Failpoints::none()).await;
-    let at_s = support::now().0 / 1000;
-    let xml = format!(
-        "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName>\
-         <FromUserName><![CDATA[{FOLLOWER}]]></FromUserName><CreateTime>{at_s}</CreateTime>\
-         <MsgType><![CDATA[text]]></MsgType><Content><![CDATA[收到，已转移]]></Content>\
-         <MsgId>23637352235060880</MsgId></xml>"
-    );
-    let query = signed_query(TOKEN, &at_s.to_string(), "58301");
-    let signed = [
-        ("signature", query.signature.as_str()),
-        ("timestamp", query.timestamp.as_str()),
-        ("nonce", query.nonce.as_str()),
-    ];
-    let (status, body) = push(&central, &signed, &xml).await;
+    let (status, body) = push_text(&central, "收到，已转移").await;
     assert_eq!((status, body.as_str()), (200, "success"));
     reported(
         &central,

@@ -284,10 +284,20 @@ impl Bureau {
     /// Drafts a rainstorm warning for the county group with `sms` as its text (`follows`: the
     /// warning it lifts) and has it approved: its id and pin.
     pub async fn approved(&self, sms: &str, follows: Option<&str>) -> (String, Value) {
+        self.approved_at(sms, follows, "yellow").await
+    }
+
+    /// As [`Bureau::approved`], at `level` (`orange`: its leaders are called, 叫应).
+    pub async fn approved_at(
+        &self,
+        sms: &str,
+        follows: Option<&str>,
+        level: &str,
+    ) -> (String, Value) {
         let now = chrono::Utc::now();
         let mut content = json!({
             "action": if follows.is_some() { "lift" } else { "issue" },
-            "signal": "rainstorm", "level": "yellow", "area": ["350423100"],
+            "signal": "rainstorm", "level": level, "area": ["350423100"],
             "issued_at": now.to_rfc3339(),
             "texts": {"sms": sms, "wecom_text": "暴雨黄色预警"},
             "recipient_groups": ["county:all"], "practice": false,
@@ -313,6 +323,14 @@ impl Bureau {
         let request = self.http.post(self.url(&format!("/warnings/{id}/release")));
         let sent = request.bearer_auth(&self.supervisor).json(pin).send().await;
         sent.map_or(0, |r| r.status().as_u16())
+    }
+
+    /// `GET /warnings/{id}/callout` as the supervisor: the warning's 叫应 board.
+    pub async fn callout(&self, id: &str) -> Value {
+        let request = self.http.get(self.url(&format!("/warnings/{id}/callout")));
+        let (status, board) = send(request.bearer_auth(&self.supervisor)).await;
+        assert_eq!(status, 200, "{board}");
+        board
     }
 
     /// `GET /warnings/{id}/deliveries` as the supervisor (numbers whole).

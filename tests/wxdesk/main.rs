@@ -13,6 +13,7 @@ mod audit_chain;
 mod bootstrap;
 mod bounds;
 mod callout;
+mod callout_kill;
 mod channels;
 // Shared with the dispatch bench, which uses all of it.
 #[allow(dead_code)]

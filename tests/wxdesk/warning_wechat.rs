@@ -2,7 +2,8 @@
 //! robots `[wechat.wecom.warnings]` names for its area get the composed robot text, each
 //! once; addressed followers get the warning template with the composed fields; a robot row
 //! ends `sent` (a robot only accepts), a template row `delivered` only by the job-end push;
-//! and a robot's 20 a minute holds for a warning's row behind other traffic.
+//! a robot's 20 a minute holds for a warning's row behind other traffic; and a township head
+//! who follows the account answers his 叫应 by WeChat text (the push closes his line).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,12 +18,13 @@ use wxdesk::central::channels::{RobotPayload, WECOM};
 use wxdesk::central::config::ChannelSettings;
 use wxdesk::central::workers::WorkerStatus;
 use wxdesk::domain::access::Role;
-use wxdesk::domain::time::{MINUTE_MS, ManualClock};
+use wxdesk::domain::time::{Clock as _, MINUTE_MS, ManualClock};
 use wxdesk::store::central::outbox::NewMessage;
 
+use crate::callout::{board, board_when};
 use crate::support::{self, TestCentral, client, within};
 use crate::warnings::{content, post, record};
-use crate::wechat_double::{Accounts, FIRST_MSGID, ROBOT_PER_MINUTE, WechatDouble};
+use crate::wechat_double::{Accounts, FIRST_MSGID, ROBOT_PER_MINUTE, WechatDouble, follower_text};
 
 const LONGJIN: &str = "350423100";
 const SONGXI: &str = "350423101";
@@ -123,9 +125,10 @@ fn fields() -> Value {
     json!({"thing1": "暴雨黄色预警", "thing2": "龙津镇", "time3": "2026年11月26日 18:00"})
 }
 
-/// A Longjin rainstorm warning for its leaders, drafted, approved and released.
-async fn release(central: &TestCentral) -> String {
+/// A Longjin rainstorm warning at `level` for its leaders, drafted, approved and released.
+async fn release(central: &TestCentral, level: &str) -> String {
     let mut body = content("issue", None, &[LONGJIN], "发布暴雨黄色预警信号：测试。");
+    body["level"] = json!(level);
     body["recipient_groups"] = json!([format!("town:{LONGJIN}:leaders")]);
     body["texts"]["wecom_markdown"] = json!(MARKDOWN);
     body["template_fields"] = fields();
@@ -180,7 +183,7 @@ async fn a_release_reaches_its_areas_robots_and_addressed_followers_with_the_com
     let (double, _) = double().await;
     let central = central(&double).await;
     keep_heads(&central).await;
-    let id = release(&central).await;
+    let id = release(&central, "yellow").await;
     reported(&central, "dispatch-wecom", "sent 2 ").await;
     reported(&central, "dispatch-wechat", "sent 1 ").await;
 
@@ -271,7 +274,7 @@ async fn a_robots_twenty_a_minute_holds_for_a_warnings_row() {
         outbox.enqueue(&message, support::now()).unwrap();
     }
     reported(&central, "dispatch-wecom", "sent 20 ").await;
-    release(&central).await;
+    release(&central, "yellow").await;
     // Longjin's robot goes; the county's has had its 20 this minute: paced, WeCom not asked.
     reported(&central, "dispatch-wecom", "sent 21 · retried 1").await;
     assert_eq!(double.seen(|s| s.robot_requests), 21);
@@ -282,4 +285,54 @@ async fn a_robots_twenty_a_minute_holds_for_a_warnings_row() {
     let last = double.seen(|s| s.robot_messages.last().cloned()).unwrap();
     assert_eq!(last.key, ROBOTS[0].1);
     assert_eq!(last.body["markdown"]["content"], MARKDOWN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_township_head_answers_his_callout_by_a_wechat_text() {
+    let (double, _) = double().await;
+    let central = central(&double).await;
+    keep_heads(&central).await;
+    let id = release(&central, "orange").await;
+    // Longjin's head is called (Songxi's is not: the warning is Longjin's).
+    let called = board(&central, Role::Supervisor, &id).await;
+    let lines = called["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{called}");
+    assert_eq!(
+        (&lines[0]["name"], &lines[0]["state"]),
+        (&json!("镇长0"), &json!("open"))
+    );
+
+    // A minute later he writes back to the official account; WeChat pushes his text.
+    central.clock.advance(MINUTE_MS);
+    let at_s = central.clock.now().0 / 1000;
+    let (query, xml) = follower_text(TOKEN, "oLongjinHead", "收到，已布置转移", at_s);
+    let answer = client()
+        .post(central.url("/channels/wechat/callback"))
+        .query(&[
+            ("signature", query.signature.as_str()),
+            ("timestamp", query.timestamp.as_str()),
+            ("nonce", query.nonce.as_str()),
+        ])
+        .header("content-type", "text/xml")
+        .body(xml)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "success");
+    let board = board_when(&central, &id, |b| b["answered"] == 1).await;
+    let line = &board["lines"][0];
+    assert_eq!(
+        (&line["state"], &line["how"], &line["stage"]),
+        (&json!("answered"), &json!("wechat"), &json!("none")),
+        "{board}"
+    );
+    assert_eq!(
+        (&line["answered_by"], &line["said"]),
+        (&json!("镇长0"), &json!("收到，已布置转移"))
+    );
+    assert!(
+        !support::captured_logs().contains("oLongjinHead"),
+        "no openid in the log"
+    );
 }

@@ -9,7 +9,8 @@
 //! - the template send `POST /cgi-bin/message/template/send?access_token=` (40001 unknown
 //!   token, 42001 expired, 40003 unknown openid, 43004 not following, 40037 unknown template,
 //!   one message per openid and `client_msg_id`), with errcodes a test can queue;
-//! - and the template job's end as the XML and signed query WeChat pushes.
+//! - and the template job's end and a follower's text as the XML and signed query WeChat
+//!   pushes.
 //!
 //! It records what it received and counts every request.
 
@@ -192,6 +193,18 @@ impl WechatDouble {
         );
         (signed_query(token, &now_s.to_string(), "1405369270"), xml)
     }
+}
+
+/// What WeChat pushes when follower `openid` writes `text` to the account at `at_s` (Unix
+/// seconds: WeChat's `CreateTime`), signed with the callback `token`: the query and the XML.
+pub fn follower_text(token: &str, openid: &str, text: &str, at_s: i64) -> (CallbackQuery, String) {
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName>\
+         <FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{at_s}</CreateTime>\
+         <MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+         <MsgId>23637352235060880</MsgId></xml>"
+    );
+    (signed_query(token, &at_s.to_string(), "58301"), xml)
 }
 
 /// A callback query signed the way WeChat signs it (computed here with the `sha1` crate, not

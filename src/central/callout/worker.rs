@@ -2,7 +2,9 @@
 //! follower's WeChat text) and escalates open lines on the central's clock — to the duty desk
 //! after `escalate_desk_minutes`, to the supervisor after `escalate_supervisor_minutes`. It
 //! waits for the next reply, the next escalation due or `tick` (a clock set by hand, as tests
-//! do, is noticed within a tick), whichever comes first.
+//! do, is noticed within a tick), whichever comes first. Each run starts by applying the
+//! stored replies no line took ([`apply_stored_replies`]): a reply stored just before the
+//! central stopped is not lost on the way between the two workers.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -76,7 +78,7 @@ pub fn apply_reply(
         return Ok(None);
     };
     let open = open_lines(&store.open_callout_lines()?);
-    let Some(line) = match_reply(&open, person.id, &message.text) else {
+    let Some(line) = match_reply(&open, person.id, &message.text, message.at) else {
         return Ok(None);
     };
     let how = if message.channel == WECHAT {
@@ -92,6 +94,20 @@ pub fn apply_reply(
         inbound: Some(reply.id),
     };
     store.answer_callout(line, &answer, now)
+}
+
+/// Applies the stored replies no line took (blocking): those the reports worker stored but
+/// that never reached this worker (the central stopped between the two), before anything
+/// else, so their lines neither stay open nor escalate. Idempotent: a reply answers one line
+/// at most, and one that matches nothing stays as it was. How many closed a line.
+pub fn apply_stored_replies(store: &dyn CentralStore, now: Timestamp) -> Result<usize, StoreError> {
+    let mut closed = 0;
+    for reply in store.callout_replies_to_apply()? {
+        if apply_reply(store, &reply, now)?.is_some() {
+            closed += 1;
+        }
+    }
+    Ok(closed)
 }
 
 /// Escalates every open line of a warning still in force whose time has come (blocking); the
@@ -141,7 +157,18 @@ async fn run(
         Some(queue) => Some(queue.lock().await),
         None => None,
     };
-    let (mut answered, mut escalated) = (0_usize, 0_usize);
+    let now = context.clock().now();
+    let mut answered = state
+        .blocking(move |store| apply_stored_replies(store, now))
+        .await
+        .map_err(|f| f.body.message)?;
+    if answered > 0 {
+        tracing::info!(
+            answered,
+            "stored replies closed their 叫应 lines at the start"
+        );
+    }
+    let mut escalated = 0_usize;
     loop {
         let now = context.clock().now();
         let rules = state.warnings().callout.clone();

@@ -23,6 +23,7 @@ use crate::central::workers::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
 use crate::domain::outbox::OutboxState;
 use crate::store::central::outbox::inbound::InboundMessage;
+pub use crate::store::central::outbox::inbound::StoredReply;
 use crate::store::central::outbox::receipts::PartOutcome;
 use crate::store::central::outbox::{OutboxError, SqliteOutbox};
 
@@ -31,14 +32,9 @@ pub const NAME: &str = "channel-reports";
 /// A report taken from the queue, not yet applied: the crash tests kill the central here.
 pub const BEFORE_SETTLE: &str = "reports.before_settle";
 
-/// A reply as stored: its row in `inbound_messages` and what it says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredReply {
-    /// Its row id.
-    pub id: i64,
-    /// The message.
-    pub message: InboundMessage,
-}
+/// A reply committed but not yet handed to the 叫应 worker: the crash test kills the central
+/// here (the 叫应 worker's start applies it).
+pub const AFTER_REPLY_STORED: &str = "reports.after_reply_stored";
 
 /// The reply `report` is, if it is one, as it will be stored.
 fn inbound(report: &ChannelReport) -> Option<InboundMessage> {
@@ -144,7 +140,8 @@ pub fn apply(
 }
 
 /// The reports worker over `inbox`, handing stored replies to `replies`, with its
-/// [`BEFORE_SETTLE`] point armed as `failpoints` say; a restart takes up the same queue.
+/// [`BEFORE_SETTLE`] and [`AFTER_REPLY_STORED`] points armed as `failpoints` say; a restart
+/// takes up the same queue.
 pub fn worker(
     outbox: Arc<SqliteOutbox>,
     inbox: mpsc::Receiver<Incoming>,
@@ -187,7 +184,11 @@ async fn run(
         let reply = inbound(&incoming.report);
         if let Some(applied) = settle_one(&outbox, incoming, context.clock().now()).await? {
             if let (Applied::Reply(id), Some(message)) = (applied, reply) {
-                // Closed on the 叫应 worker's side; a reply it never gets stays stored.
+                // A kill here leaves the reply stored and unapplied: the 叫应 worker applies
+                // the replies no line took when it starts.
+                failpoints
+                    .hit(AFTER_REPLY_STORED)
+                    .map_err(|e| e.to_string())?;
                 _ = replies.send(StoredReply { id, message }).await;
             }
             tally.count(applied);

@@ -206,9 +206,59 @@ fn a_reply_answers_the_named_warning_or_the_senders_latest_line() {
     ];
     for (recipient, text, expected) in table {
         assert_eq!(
-            match_reply(&open, recipient, text),
+            match_reply(&open, recipient, text, Timestamp(1_000)),
             expected,
             "{recipient} {text}"
+        );
+    }
+}
+
+#[test]
+fn a_reply_answers_only_a_line_called_before_it_arrived() {
+    let line = |id, code: &str, at| OpenLine {
+        id,
+        recipient: 7,
+        code: code.into(),
+        called_at: Timestamp(at),
+    };
+    let open = [line(1, "0001", 10_000), line(2, "0002", 20_500)];
+    // (reply's arrival, text, the line it answers)
+    let table = [
+        (9_000, "收到", None),
+        (9_000, "收到 0001", None),
+        (10_000, "收到", Some(1)),
+        (19_000, "收到", Some(1)),
+        (19_000, "收到 0002", Some(1)),
+        // WeChat's whole-second stamp: a reply in the call's second reads early.
+        (20_000, "收到", Some(2)),
+        (20_000, "收到 0001", Some(1)),
+        (30_000, "收到", Some(2)),
+        (30_000, "收到 0001", Some(1)),
+    ];
+    for (at, text, expected) in table {
+        assert_eq!(
+            match_reply(&open, 7, text, Timestamp(at)),
+            expected,
+            "{at} {text}"
+        );
+    }
+}
+
+#[test]
+fn a_call_counts_as_before_a_reply_stamped_in_its_second() {
+    let table = [
+        (1_000, 1_000, true),
+        (1_000, 999, true),
+        (1_999, 1_000, true),
+        (2_000, 1_000, false),
+        (5_000, 1_000, false),
+        (1_000, 60_000, true),
+    ];
+    for (called_at, at, before) in table {
+        assert_eq!(
+            called_before(Timestamp(called_at), Timestamp(at)),
+            before,
+            "{called_at} {at}"
         );
     }
 }

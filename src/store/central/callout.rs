@@ -12,11 +12,12 @@ pub use store::CalloutStore;
 
 use super::ingest::append_change;
 use crate::domain::Timestamp;
-use crate::domain::callout::{AnswerHow, Stage};
+use crate::domain::callout::{AnswerHow, REPLY_STAMP_SLACK_MS, Stage};
 use crate::domain::network::TownshipCode;
 use crate::domain::recipients::Duty;
 use crate::protocol::ChangeData;
 use crate::protocol::callout::{CalloutChange, LineState, PhoneCall};
+use crate::store::central::outbox::inbound::{InboundMessage, StoredReply};
 use crate::store::{Context as _, StoreError};
 
 /// The call lines, the logged phone calls and the roster confirmations.
@@ -220,7 +221,37 @@ fn logged(conn: &Connection, id: i64, now: Timestamp) -> Result<CalloutChange, S
     Ok(stored.change)
 }
 
-/// Answers line `id` if it is still open; the change, or `None` when it was answered already.
+/// The stored replies no line took that arrived since the oldest open line was called (with
+/// [`REPLY_STAMP_SLACK_MS`]), oldest first: those stored but never applied, as when the
+/// central stopped between the two, and those that matched nothing (harmless to try again).
+/// None while no line is open.
+pub fn replies_to_apply(conn: &Connection) -> Result<Vec<StoredReply>, StoreError> {
+    conn.prepare_cached(
+        "SELECT i.id, i.channel, i.sender, i.text, i.at FROM inbound_messages i
+         WHERE i.at >= (SELECT MIN(called_at) FROM callout_lines WHERE answered_at IS NULL) - ?1
+           AND NOT EXISTS (SELECT 1 FROM callout_lines l WHERE l.inbound = i.id)
+         ORDER BY i.at, i.id",
+    )
+    .and_then(|mut s| {
+        s.query_map([REPLY_STAMP_SLACK_MS], |r| {
+            Ok(StoredReply {
+                id: r.get(0)?,
+                message: InboundMessage {
+                    channel: r.get(1)?,
+                    sender: r.get(2)?,
+                    text: r.get(3)?,
+                    at: Timestamp(r.get(4)?),
+                },
+            })
+        })?
+        .collect()
+    })
+    .context("reading the replies to apply")
+}
+
+/// Answers line `id` if it is still open and the reply (if any) answered no line yet: a reply
+/// answers one line at most, however often it is applied. The change, or `None` when nothing
+/// changed.
 pub fn answer(
     conn: &Connection,
     id: i64,
@@ -231,7 +262,8 @@ pub fn answer(
         .execute(
             "UPDATE callout_lines SET how = ?2, answered_at = ?3, answered_by = ?4, said = ?5,
                     inbound = ?6
-             WHERE id = ?1 AND answered_at IS NULL",
+             WHERE id = ?1 AND answered_at IS NULL
+               AND (?6 IS NULL OR NOT EXISTS (SELECT 1 FROM callout_lines WHERE inbound = ?6))",
             params![
                 id,
                 answer.how.code(),
@@ -333,3 +365,6 @@ pub fn confirm_roster(conn: &Connection, by: &str, now: Timestamp) -> Result<(),
     .context("confirming the roster")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@ use crate::domain::Timestamp;
 use crate::domain::audit::AuditRecord;
 use crate::domain::callout::Stage;
 use crate::protocol::callout::{CalloutChange, PhoneCall};
+use crate::store::central::outbox::inbound::StoredReply;
 use crate::store::central::{SqliteCentralStore, audit};
 use crate::store::{Context as _, StoreError};
 
@@ -32,7 +33,10 @@ pub trait CalloutStore {
     /// Every open line.
     fn open_callout_lines(&self) -> Result<Vec<StoredLine>, StoreError>;
 
-    /// Answers line `id` if open.
+    /// The stored replies to apply (see [`super::replies_to_apply`]).
+    fn callout_replies_to_apply(&self) -> Result<Vec<StoredReply>, StoreError>;
+
+    /// Answers line `id` if open (and its reply answered no line yet).
     fn answer_callout(
         &self,
         id: i64,
@@ -100,6 +104,10 @@ impl CalloutStore for SqliteCentralStore {
 
     fn open_callout_lines(&self) -> Result<Vec<StoredLine>, StoreError> {
         self.read(super::open_lines)
+    }
+
+    fn callout_replies_to_apply(&self) -> Result<Vec<StoredReply>, StoreError> {
+        self.read(super::replies_to_apply)
     }
 
     fn answer_callout(

@@ -35,6 +35,15 @@ pub struct InboundMessage {
     pub at: Timestamp,
 }
 
+/// A message as stored: its row in `inbound_messages` and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReply {
+    /// Its row id.
+    pub id: i64,
+    /// The message.
+    pub message: InboundMessage,
+}
+
 /// Rows of one kind in one state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindCount {
