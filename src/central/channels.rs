@@ -96,6 +96,9 @@ pub enum ChannelReport {
         text: String,
         /// When it arrived.
         at: Timestamp,
+        /// The gateway's own id for it (WeChat's `MsgId`, CMPP's `Msg_Id`), when it gives
+        /// one: a copy the gateway delivers again is recognised by it and kept once.
+        message_id: Option<String>,
     },
 }
 

@@ -409,7 +409,7 @@ async fn a_followers_text_is_kept_as_an_inbound_message() {
     reported(
         &central,
         "channel-reports",
-        "receipts settled 0 · receipts kept 0 · replies 1",
+        "receipts settled 0 · receipts kept 0 · replies 1 ",
     )
     .await;
     let outbox = central.running().outbox().unwrap().outbox();

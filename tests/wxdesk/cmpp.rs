@@ -138,6 +138,9 @@ fn reassemble(submits: &[gateway::Received]) -> String {
     String::from_utf16(&units).unwrap()
 }
 
+/// The test gateway's first DELIVER's `Msg_Id` (its sequence number; each DELIVER has its own).
+const FIRST_DELIVER: u64 = 0x1001;
+
 #[tokio::test]
 async fn a_two_part_warning_arrives_whole_and_is_settled_by_its_reports() {
     let gateway = Gateway::start(script()).await;
@@ -175,7 +178,10 @@ async fn a_two_part_warning_arrives_whole_and_is_settled_by_its_reports() {
         settle_report(&rig.outbox, &incoming.report, rig.clock.now()).unwrap();
         incoming.acknowledge(true);
     }
-    assert_eq!(gateway.deliver_resps(2).await, vec![(99, 0), (99, 0)]);
+    assert_eq!(
+        gateway.deliver_resps(2).await,
+        vec![(FIRST_DELIVER, 0), (FIRST_DELIVER + 1, 0)]
+    );
     assert_eq!(rig.row(id).state, OutboxState::Delivered);
 }
 
@@ -197,11 +203,14 @@ async fn a_deliver_is_answered_only_as_its_report_was_committed() {
     let second = rig.reports.recv().await.unwrap();
     // The first could not be recorded: "other error", so the gateway sends it again.
     first.acknowledge(false);
-    assert_eq!(gateway.deliver_resps(1).await, vec![(99, 9)]);
+    assert_eq!(gateway.deliver_resps(1).await, vec![(FIRST_DELIVER, 9)]);
     // The second is answered "taken" only once it is committed.
     settle_report(&rig.outbox, &second.report, rig.clock.now()).unwrap();
     second.acknowledge(true);
-    assert_eq!(gateway.deliver_resps(2).await, vec![(99, 9), (99, 0)]);
+    assert_eq!(
+        gateway.deliver_resps(2).await,
+        vec![(FIRST_DELIVER, 9), (FIRST_DELIVER + 1, 0)]
+    );
     assert_eq!(
         rig.row(id).state,
         OutboxState::Sent,
@@ -432,10 +441,11 @@ async fn an_mo_reply_arrives_as_a_reply_and_active_tests_are_answered() {
             channel: SMS,
             from: "13900000000".into(),
             text: "收到，已转告村民".into(),
-            at: Timestamp(T0)
+            at: Timestamp(T0),
+            message_id: Some(FIRST_DELIVER.to_string()),
         }
     );
-    assert_eq!(gateway.deliver_resps(1).await, vec![(99, 0)]);
+    assert_eq!(gateway.deliver_resps(1).await, vec![(FIRST_DELIVER, 0)]);
     assert_eq!(
         settle_report(&rig.outbox, &reply, Timestamp(T0)).unwrap(),
         None

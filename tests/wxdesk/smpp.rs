@@ -365,13 +365,14 @@ async fn a_reply_from_a_handset_is_reported() {
         from,
         text,
         at,
+        message_id,
     } = reply
     else {
         unreachable!()
     };
     assert_eq!(
-        (channel, from.as_str(), text.as_str(), at),
-        (SMS, "13600000000", "收到，已组织转移", Timestamp(T0))
+        (channel, from.as_str(), text.as_str(), at, message_id),
+        (SMS, "13600000000", "收到，已组织转移", Timestamp(T0), None)
     );
 }
 

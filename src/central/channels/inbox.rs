@@ -91,6 +91,7 @@ mod tests {
             from: "13905981234".into(),
             text: text.into(),
             at: Timestamp(1),
+            message_id: None,
         }
     }
 

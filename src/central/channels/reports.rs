@@ -44,11 +44,13 @@ fn inbound(report: &ChannelReport) -> Option<InboundMessage> {
             from,
             text,
             at,
+            message_id,
         } => Some(InboundMessage {
             channel: (*channel).to_owned(),
             sender: from.clone(),
             text: text.clone(),
             at: *at,
+            message_id: message_id.clone(),
         }),
         ChannelReport::Receipt { .. } => None,
     }
@@ -63,6 +65,8 @@ pub enum Applied {
     Kept,
     /// A reply stored as this inbound message.
     Reply(i64),
+    /// A copy of a reply stored already (its gateway delivered it again): not kept twice.
+    Copy,
 }
 
 /// What the worker did since it started: counts only.
@@ -74,6 +78,8 @@ pub struct Tally {
     pub kept: usize,
     /// Replies stored.
     pub replies: usize,
+    /// Copies of stored replies, let go.
+    pub copies: usize,
 }
 
 impl Tally {
@@ -82,14 +88,15 @@ impl Tally {
             Applied::Settled(..) => self.settled += 1,
             Applied::Kept => self.kept += 1,
             Applied::Reply(_) => self.replies += 1,
+            Applied::Copy => self.copies += 1,
         }
     }
 
     /// The board's line.
     pub fn describe(&self) -> String {
         format!(
-            "receipts settled {} · receipts kept {} · replies {}",
-            self.settled, self.kept, self.replies
+            "receipts settled {} · receipts kept {} · replies {} · copies {}",
+            self.settled, self.kept, self.replies, self.copies
         )
     }
 }
@@ -134,7 +141,8 @@ pub fn apply(
             let Some(message) = inbound(report) else {
                 return Ok(Applied::Kept);
             };
-            Ok(Applied::Reply(outbox.record_inbound(&message, now)?))
+            let stored = outbox.record_inbound(&message, now)?;
+            Ok(stored.map_or(Applied::Copy, Applied::Reply))
         }
     }
 }
@@ -312,12 +320,13 @@ mod tests {
             Applied::Settled(3, OutboxState::Delivered),
             Applied::Reply(1),
             Applied::Reply(2),
+            Applied::Copy,
         ] {
             tally.count(applied);
         }
         assert_eq!(
             tally.describe(),
-            "receipts settled 1 · receipts kept 1 · replies 2"
+            "receipts settled 1 · receipts kept 1 · replies 2 · copies 1"
         );
     }
 }

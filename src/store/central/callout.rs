@@ -227,7 +227,7 @@ fn logged(conn: &Connection, id: i64, now: Timestamp) -> Result<CalloutChange, S
 /// None while no line is open.
 pub fn replies_to_apply(conn: &Connection) -> Result<Vec<StoredReply>, StoreError> {
     conn.prepare_cached(
-        "SELECT i.id, i.channel, i.sender, i.text, i.at FROM inbound_messages i
+        "SELECT i.id, i.channel, i.sender, i.text, i.at, i.message_id FROM inbound_messages i
          WHERE i.at >= (SELECT MIN(called_at) FROM callout_lines WHERE answered_at IS NULL) - ?1
            AND NOT EXISTS (SELECT 1 FROM callout_lines l WHERE l.inbound = i.id)
          ORDER BY i.at, i.id",
@@ -241,6 +241,7 @@ pub fn replies_to_apply(conn: &Connection) -> Result<Vec<StoredReply>, StoreErro
                     sender: r.get(2)?,
                     text: r.get(3)?,
                     at: Timestamp(r.get(4)?),
+                    message_id: r.get(5)?,
                 },
             })
         })?

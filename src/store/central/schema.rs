@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 18] = [
+pub const MIGRATIONS: [Migration; 19] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -123,6 +123,10 @@ pub const MIGRATIONS: [Migration; 18] = [
     Migration {
         name: "call and response (叫应): lines, phone calls, roster confirmations",
         sql: super::callout::SCHEMA,
+    },
+    Migration {
+        name: "inbound messages kept once by the gateway's id",
+        sql: super::outbox::inbound::MESSAGE_ID,
     },
 ];
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use wxdesk::central::channels::reports::{Applied, apply};
-use wxdesk::central::channels::{ChannelReport, ReceiptOutcome, SMS, SmsPayload};
+use wxdesk::central::channels::{ChannelReport, ReceiptOutcome, SMS, SmsPayload, WECHAT};
 use wxdesk::central::failpoint::Failpoints;
 use wxdesk::central::workers::channels::dispatch_config;
 use wxdesk::central::workers::dispatch::{self, Provider, ProviderCall};
@@ -25,14 +25,20 @@ impl Provider for TwoParts {
     }
 }
 
-#[tokio::test]
-async fn receipts_settle_a_two_part_sms_and_a_reply_is_kept() {
+/// A central's outbox in a fresh database (the directory lives as long as it is kept).
+fn outbox() -> (tempfile::TempDir, Arc<SqliteOutbox>) {
     support::init();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("central.sqlite");
     let network = wxdesk::assets::qingliu_network().unwrap();
     drop(SqliteCentralStore::open(&path, &network, wxdesk::assets::qc_config().unwrap()).unwrap());
     let outbox = Arc::new(SqliteOutbox::open(&path).unwrap());
+    (dir, outbox)
+}
+
+#[tokio::test]
+async fn receipts_settle_a_two_part_sms_and_a_reply_is_kept() {
+    let (_dir, outbox) = outbox();
     let payload = SmsPayload {
         to: "13905981234".to_owned(),
         text: "【清流气象】暴雨黄色预警".to_owned(),
@@ -71,6 +77,7 @@ async fn receipts_settle_a_two_part_sms_and_a_reply_is_kept() {
         from: "13905981234".to_owned(),
         text: "收到".to_owned(),
         at: now,
+        message_id: None,
     };
     assert!(matches!(
         apply(&outbox, &reply, now).unwrap(),
@@ -78,4 +85,42 @@ async fn receipts_settle_a_two_part_sms_and_a_reply_is_kept() {
     ));
     let inbound = outbox.inbound().unwrap();
     assert_eq!((inbound.len(), inbound[0].channel.as_str()), (1, SMS));
+}
+
+#[test]
+fn a_reply_delivered_again_under_its_gateway_id_is_kept_once() {
+    let (_dir, outbox) = outbox();
+    let now = support::now();
+    let reply = |channel, id: Option<&str>| ChannelReport::Reply {
+        channel,
+        from: "13905981234".to_owned(),
+        text: "收到".to_owned(),
+        at: now,
+        message_id: id.map(str::to_owned),
+    };
+    // (report, what applying it does)
+    let cases = [
+        (reply(WECHAT, Some("2485123")), true),
+        // WeChat's retry of the same push: a copy.
+        (reply(WECHAT, Some("2485123")), false),
+        // The same id on another channel is another message.
+        (reply(SMS, Some("2485123")), true),
+        (reply(SMS, Some("7")), true),
+        (reply(SMS, Some("7")), false),
+        // Without a gateway id nothing tells a copy from a second "收到": both are kept.
+        (reply(SMS, None), true),
+        (reply(SMS, None), true),
+    ];
+    for (i, (report, kept)) in cases.iter().enumerate() {
+        let applied = apply(&outbox, report, now).unwrap();
+        assert_eq!(
+            matches!(applied, Applied::Reply(_)),
+            *kept,
+            "case {i}: {applied:?}"
+        );
+        if !kept {
+            assert_eq!(applied, Applied::Copy, "case {i}");
+        }
+    }
+    assert_eq!(outbox.inbound().unwrap().len(), 5);
 }

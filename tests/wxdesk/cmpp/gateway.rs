@@ -193,7 +193,10 @@ impl Gateway {
             let mut log = self.state.log.lock().unwrap();
             log.next_seq += 1;
             let seq = 0x1000 + log.next_seq;
-            let bytes = pdu(DELIVER, seq, body);
+            // Each DELIVER its own Msg_Id (a copy sent again at the next login keeps it).
+            let mut body = body.to_vec();
+            body[..8].copy_from_slice(&u64::from(seq).to_be_bytes());
+            let bytes = pdu(DELIVER, seq, &body);
             log.unanswered.insert(seq, bytes.clone());
             bytes
         };
@@ -205,7 +208,8 @@ impl Gateway {
     }
 
     fn deliver_body(src: &str, registered: u8, fmt: u8, content: &[u8]) -> Vec<u8> {
-        let mut body = 99u64.to_be_bytes().to_vec();
+        // Msg_Id: set by `deliver`.
+        let mut body = 0u64.to_be_bytes().to_vec();
         body.extend(padded("106900001", 21));
         body.extend(padded("QXYJ", 10));
         body.extend([0, 0, fmt]);

@@ -35,6 +35,7 @@ pub fn report_of(deliver: &Deliver, now: Timestamp) -> Option<ChannelReport> {
         from: national_number(&deliver.src_terminal_id).to_owned(),
         text: mo_text(deliver.msg_fmt, deliver.tp_udhi, &deliver.content),
         at: now,
+        message_id: Some(deliver.msg_id.to_string()),
     })
 }
 
@@ -104,6 +105,7 @@ mod tests {
                     from: "13800000000".into(),
                     text: "收到".into(),
                     at: now,
+                    message_id: Some("7".into()),
                 }),
             ),
         ];

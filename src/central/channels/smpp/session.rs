@@ -334,6 +334,8 @@ pub fn to_report(message: &ShortMessage, at: crate::domain::Timestamp) -> Option
         from: mobile(&message.source.addr),
         text,
         at,
+        // SMPP gives a mobile-originated message no id of its own.
+        message_id: None,
     })
 }
 

@@ -153,11 +153,16 @@ fn follower_text(root: Node<'_, '_>, at: Timestamp) -> Result<ChannelReport, Cal
         .filter(|f| !f.trim().is_empty())
         .ok_or(CallbackError::Field("FromUserName"))?;
     let text = field(root, "Content").ok_or(CallbackError::Field("Content"))?;
+    let message_id = field(root, "MsgId")
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
     Ok(ChannelReport::Reply {
         channel: crate::central::channels::WECHAT,
         from: from.trim().to_owned(),
         text: text.to_owned(),
         at,
+        message_id,
     })
 }
 

@@ -18,8 +18,12 @@ fn reply(outbox: &SqliteOutbox, text: &str, minutes: i64) -> i64 {
         sender: "13800000007".into(),
         text: text.into(),
         at: now().plus_ms(minutes * MINUTE_MS),
+        message_id: None,
     };
-    outbox.record_inbound(&message, message.at).unwrap()
+    outbox
+        .record_inbound(&message, message.at)
+        .unwrap()
+        .expect("kept")
 }
 
 fn by_reply(inbound: i64) -> Answer {

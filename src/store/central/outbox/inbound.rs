@@ -22,6 +22,14 @@ CREATE TABLE inbound_messages (
 CREATE INDEX inbound_messages_at ON inbound_messages (at);
 ";
 
+/// The gateway's id of each inbound message, kept once: a gateway that delivers a message
+/// again (its answer was lost in a restart; WeChat's retry after 5 s) adds no second row.
+pub const MESSAGE_ID: &str = "
+ALTER TABLE inbound_messages ADD COLUMN message_id TEXT;
+CREATE UNIQUE INDEX inbound_messages_once ON inbound_messages (channel, message_id)
+    WHERE message_id IS NOT NULL;
+";
+
 /// A message from a person, as a channel reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
@@ -33,6 +41,8 @@ pub struct InboundMessage {
     pub text: String,
     /// When it arrived.
     pub at: Timestamp,
+    /// The gateway's id for it, when it gives one.
+    pub message_id: Option<String>,
 }
 
 /// A message as stored: its row in `inbound_messages` and what it says.
@@ -56,33 +66,38 @@ pub struct KindCount {
 }
 
 impl SqliteOutbox {
-    /// Keeps `message`; returns its row id.
+    /// Keeps `message`; returns its row id, or `None` for a copy of one kept already (the
+    /// same gateway id on the same channel).
     pub fn record_inbound(
         &self,
         message: &InboundMessage,
         now: Timestamp,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let conn = self.conn();
-        conn.execute(
-            "INSERT INTO inbound_messages (channel, sender, text, at, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                message.channel,
-                message.sender,
-                message.text,
-                message.at.0,
-                now.0
-            ],
-        )
-        .context("storing an inbound message")?;
-        Ok(conn.last_insert_rowid())
+        let added = conn
+            .execute(
+                "INSERT INTO inbound_messages (channel, sender, text, at, received_at, message_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                params![
+                    message.channel,
+                    message.sender,
+                    message.text,
+                    message.at.0,
+                    now.0,
+                    message.message_id
+                ],
+            )
+            .context("storing an inbound message")?;
+        Ok((added == 1).then(|| conn.last_insert_rowid()))
     }
 
     /// Every inbound message, oldest first.
     pub fn inbound(&self) -> Result<Vec<InboundMessage>, StoreError> {
         let conn = self.conn();
         let mut query = conn
-            .prepare_cached("SELECT channel, sender, text, at FROM inbound_messages ORDER BY id")
+            .prepare_cached(
+                "SELECT channel, sender, text, at, message_id FROM inbound_messages ORDER BY id",
+            )
             .context("preparing inbound messages")?;
         query
             .query_map([], |r| {
@@ -91,6 +106,7 @@ impl SqliteOutbox {
                     sender: r.get(1)?,
                     text: r.get(2)?,
                     at: Timestamp(r.get(3)?),
+                    message_id: r.get(4)?,
                 })
             })
             .and_then(Iterator::collect)

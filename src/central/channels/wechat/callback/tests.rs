@@ -112,6 +112,7 @@ fn a_followers_text_is_a_reply() {
             from: "oQl2Tjq3Ew5vYqF0mPz1RuDLc8eA".to_owned(),
             text: "收到，嵩溪镇已组织转移。".to_owned(),
             at: Timestamp(1_750_113_300_000),
+            message_id: Some("24851230981234567".to_owned()),
         })
     );
 }
