@@ -375,26 +375,42 @@ pub fn shown_name(records: &[WarningRecord], id: &str, username: &str) -> String
         .to_owned()
 }
 
-/// The report's four parts.
+/// Muted words, for a part with nothing to count.
+fn muted(ui: &mut egui::Ui, words: &str) {
+    ui.label(RichText::new(words).color(theme::INK_MUTED));
+}
+
+/// The report's four parts: the counts side by side (a supervisor sees them at a glance),
+/// each warning's line beneath them.
 fn figures_ui(ui: &mut egui::Ui, scene: Scene<'_>, report: &ServiceReport) {
-    let language = scene.language;
-    let t = text::text(language);
-    let muted = |ui: &mut egui::Ui, words: &str| {
-        ui.label(RichText::new(words).color(theme::INK_MUTED));
-    };
+    let t = text::text(scene.language);
     ui.label(
         RichText::new(format!("{} {} — {}", t.figures_of, report.from, report.to))
             .color(theme::INK_MUTED),
     );
     ui.add_space(4.0);
+    ui.columns(2, |columns| {
+        issued_ui(&mut columns[0], scene.language, report);
+        columns[0].add_space(8.0);
+        approvals_ui(&mut columns[0], scene.language, &report.approvals);
+        delivery_ui(&mut columns[1], scene.language, report);
+    });
+    lines_ui(ui, scene, &report.approvals);
+}
+
+/// Released warnings per type and level.
+fn issued_ui(ui: &mut egui::Ui, language: Language, report: &ServiceReport) {
+    let t = text::text(language);
     ui.label(RichText::new(t.issued).strong());
     match issued_rows(report, language) {
         rows if rows.is_empty() => muted(ui, t.issued_none),
         rows => table_ui(ui, "report_issued", &[t.col_warning, t.col_count], &rows),
     }
-    ui.add_space(8.0);
-    approvals_ui(ui, scene, &report.approvals);
-    ui.add_space(8.0);
+}
+
+/// Delivery per channel, then 叫应.
+fn delivery_ui(ui: &mut egui::Ui, language: Language, report: &ServiceReport) {
+    let t = text::text(language);
     ui.label(RichText::new(t.delivery).strong());
     let heads = [
         t.col_channel,
@@ -418,9 +434,8 @@ fn figures_ui(ui: &mut egui::Ui, scene: Scene<'_>, report: &ServiceReport) {
     }
 }
 
-/// How the warnings were approved, and each one's line.
-fn approvals_ui(ui: &mut egui::Ui, scene: Scene<'_>, approvals: &Approvals) {
-    let (language, records) = (scene.language, &scene.state.warnings.records);
+/// How the warnings were approved, and how fast.
+fn approvals_ui(ui: &mut egui::Ui, language: Language, approvals: &Approvals) {
     let t = text::text(language);
     ui.label(RichText::new(t.approvals).strong());
     ui.horizontal_wrapped(|ui| {
@@ -430,21 +445,28 @@ fn approvals_ui(ui: &mut egui::Ui, scene: Scene<'_>, approvals: &Approvals) {
     });
     let heads = [t.col_step, t.col_median, t.col_max];
     table_ui(ui, "report_steps", &heads, &step_rows(approvals, t));
+}
+
+/// Each released warning: who drafted, who approved, when, how fast.
+fn lines_ui(ui: &mut egui::Ui, scene: Scene<'_>, approvals: &Approvals) {
+    let (language, records) = (scene.language, &scene.state.warnings.records);
+    let t = text::text(language);
     let rows = line_rows(approvals, language, &|id, user| {
         shown_name(records, id, user)
     });
-    if !rows.is_empty() {
-        ui.add_space(4.0);
-        let heads = [
-            t.col_released,
-            t.col_warning,
-            t.col_drafter,
-            t.col_approver,
-            t.submit_to_approve,
-            t.approve_to_release,
-        ];
-        table_ui(ui, "report_lines", &heads, &rows);
+    if rows.is_empty() {
+        return;
     }
+    ui.add_space(8.0);
+    let heads = [
+        t.col_released,
+        t.col_warning,
+        t.col_drafter,
+        t.col_approver,
+        t.submit_to_approve,
+        t.approve_to_release,
+    ];
+    table_ui(ui, "report_lines", &heads, &rows);
 }
 
 /// A striped grid: headings (none for a label–value table), then the rows.
