@@ -102,6 +102,14 @@ pub(super) fn actor_name(principal: &Principal) -> String {
     }
 }
 
+/// The name shown for whoever takes a step (a device has only its name).
+fn shown_name(principal: &Principal) -> String {
+    match principal {
+        Principal::User(user) => user.display_name.clone(),
+        Principal::Device(name, _) => name.to_string(),
+    }
+}
+
 /// A step on the records, decided by `decide` inside the store's transaction; the head
 /// advances, the step is logged (id and state only) and the acted-on record answered.
 async fn write(
@@ -116,12 +124,18 @@ async fn write(
 ) -> Result<WarningRecord, Failure> {
     let now = state.clock().now();
     let name = actor_name(principal);
+    let shown = shown_name(principal);
     let role = principal.role();
     let audit = principal.record(now, action, Outcome::Ok);
     let (records, head) = state
         .call(move |store| {
             let step = |book: &WarningBook| {
-                let records = decide(book, Actor { name: &name, role }, now)?;
+                let mut records = decide(book, Actor { name: &name, role }, now)?;
+                // Each step keeps the name its taker is shown as.
+                let steps = records.iter_mut().flat_map(|r| r.steps.iter_mut());
+                for step in steps.filter(|s| s.by == name && s.name.is_none()) {
+                    step.name = Some(shown.clone());
+                }
                 let id = target
                     .clone()
                     .or_else(|| records.first().map(|r| r.id.clone()));

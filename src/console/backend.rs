@@ -12,6 +12,7 @@ pub mod export;
 pub mod history;
 pub mod kinds;
 pub mod recipients;
+pub mod reports;
 pub mod series_csv;
 pub mod session;
 pub mod signals;
@@ -259,6 +260,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     let (warnings_tx, warnings_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (dispatch_tx, dispatch_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (recipients_tx, recipients_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (reports_tx, reports_rx) = mpsc::channel(COMMAND_CAPACITY);
     let cache = Arc::new(std::sync::Mutex::new(cache));
     // History reads through a connection of its own, so a long sync write never stalls a
     // chart; an in-memory cache (the file could not be opened) has only the one.
@@ -283,6 +285,13 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
             .credentials_dir
             .as_ref()
             .map(|dir| dir.join("export-folder")),
+    );
+    // The central's report files go where the history screen's exports go.
+    let reports = reports::ReportsService::new(
+        client.clone(),
+        Arc::clone(&session),
+        emitter.clone(),
+        history.export_folder(),
     );
     let (upstream_tx, upstream_rx) = mpsc::channel(COMMAND_CAPACITY);
     let upstream = upstream::UpstreamService::new(
@@ -325,6 +334,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
                 Command::Warnings(command) => warnings_tx.send(command).await.is_ok(),
                 Command::Dispatch(command) => dispatch_tx.send(command).await.is_ok(),
                 Command::Recipients(command) => recipients_tx.send(command).await.is_ok(),
+                Command::Reports(command) => reports_tx.send(command).await.is_ok(),
                 other => accounts_tx.send(other).await.is_ok(),
             };
             if !delivered {
@@ -340,6 +350,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         () = warnings.run(warnings_rx) => {}
         () = dispatch.run(dispatch_rx) => {}
         () = recipients.run(recipients_rx) => {}
+        () = reports.run(reports_rx) => {}
         () = router => {}
     }
 }

@@ -5,6 +5,7 @@
 pub mod dispatch;
 pub mod history;
 pub mod recipients;
+pub mod reports;
 pub mod table;
 pub mod trouble;
 pub mod warnings;
@@ -42,6 +43,8 @@ pub enum Command {
     Dispatch(DispatchCommand),
     /// For the recipients service: the list of the people warnings go to, imports.
     Recipients(recipients::RecipientsCommand),
+    /// For the reports service: the supervisor's 服务统计 and its files.
+    Reports(reports::ReportCommand),
 }
 
 /// A report from a backend service to the UI state. Past tense.
@@ -63,6 +66,8 @@ pub enum Event {
     Dispatch(DispatchEvent),
     /// From the recipients service.
     Recipients(recipients::RecipientsEvent),
+    /// From the reports service.
+    Reports(reports::ReportEvent),
 }
 
 /// Requests to the sync service.

@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod history;
 pub mod practice;
 pub mod recipients;
+pub mod reports;
 pub mod suggestions;
 pub mod warnings;
 
@@ -147,6 +148,8 @@ pub struct AppState {
     pub dispatch: dispatch::DispatchState,
     /// The people warnings go to, as the recipients window last read them.
     pub recipients: recipients::RecipientsState,
+    /// The supervisor's 服务统计, as the view last read it.
+    pub reports: reports::ReportsState,
 }
 
 impl AppState {
@@ -172,6 +175,7 @@ impl AppState {
             practice: None,
             dispatch: dispatch::DispatchState::default(),
             recipients: recipients::RecipientsState::default(),
+            reports: reports::ReportsState::default(),
         }
     }
 
@@ -189,6 +193,7 @@ impl AppState {
             Event::Warnings(event) => self.warnings.apply(event),
             Event::Dispatch(event) => self.dispatch.apply(event),
             Event::Recipients(event) => self.recipients.apply(event),
+            Event::Reports(event) => self.reports.apply(event),
         }
     }
 

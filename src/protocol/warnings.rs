@@ -86,6 +86,10 @@ pub struct WarningStep {
     /// The return's comment, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The name `by` is shown as (the account's display name then), so desks need not show
+    /// a login name; none on steps recorded before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// The central's record of a submitted warning: the data of a `warning` change.
@@ -113,6 +117,19 @@ pub struct WarningRecord {
     /// The released follow-up that replaced it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<String>,
+}
+
+impl WarningRecord {
+    /// The name to show for the account `username`: the display name its steps recorded, else
+    /// the login name (steps recorded before names were kept have none).
+    pub fn name_of<'a>(&'a self, username: &'a str) -> &'a str {
+        self.steps
+            .iter()
+            .rev()
+            .filter(|s| s.by == username)
+            .find_map(|s| s.name.as_deref())
+            .unwrap_or(username)
+    }
 }
 
 /// `POST /warnings/{id}/approve` and `/release`: the pin the caller saw.

@@ -25,7 +25,7 @@ use crate::domain::{Element, Network, Observation, StationId, Timestamp};
 use feed::CURSOR_KEY;
 pub use feed::{Applied, HourChunk, Skipped, SyncBatch};
 
-const MIGRATIONS: [Migration; 9] = [
+const MIGRATIONS: [Migration; 10] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -61,6 +61,10 @@ const MIGRATIONS: [Migration; 9] = [
     Migration {
         name: "warning records and drafts",
         sql: warnings::SCHEMA,
+    },
+    Migration {
+        name: "drafts kept per user",
+        sql: warnings::DRAFT_OWNER,
     },
 ];
 

@@ -25,7 +25,7 @@ use wxdesk::domain::warning::approval::{DraftState, SignOff};
 use wxdesk::domain::warning::checks::Channel;
 use wxdesk::domain::warning::{Action, Level};
 use wxdesk::domain::{Timestamp, TownshipCode};
-use wxdesk::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord};
+use wxdesk::protocol::warnings::{UpstreamWarning, WarningContent, WarningRecord, WarningStep};
 
 use crate::support::{afternoon, console_harness, network, session_view};
 
@@ -239,6 +239,36 @@ fn an_approved_warning_is_released_by_a_role_that_may_dispatch() {
             .accesskit_node()
             .is_disabled()
     );
+}
+
+#[test]
+fn the_board_names_the_drafter_and_approver_as_people_know_them() {
+    let mut desk = Desk::signed_in(Role::DutyForecaster);
+    let mut approved = record("w1", DraftState::Submitted, 6);
+    let pin = approved.content.pin();
+    approved.state = DraftState::Approved(signed("lina", &pin));
+    let step = |by: &str, name: &str, step: &str| WarningStep {
+        at: afternoon(),
+        by: by.into(),
+        step: step.into(),
+        comment: None,
+        name: Some(name.into()),
+    };
+    approved.steps = vec![
+        step("zhangwei", "张伟", "submitted"),
+        step("lina", "李娜", "approved"),
+    ];
+    desk.records(vec![approved]);
+    desk.open_board();
+    assert!(desk.shows("起草人：张伟"), "the drafter's display name");
+    assert!(desk.shows("批准人：李娜"), "the approver's display name");
+    assert!(!desk.shows("起草人：zhangwei") && !desk.shows("批准人：lina"));
+
+    // A record from before names were kept still says who: by login name.
+    let mut older = Desk::signed_in(Role::DutyForecaster);
+    older.records(vec![record("w2", DraftState::Submitted, 6)]);
+    older.open_board();
+    assert!(older.shows("起草人：zhangwei"));
 }
 
 #[test]

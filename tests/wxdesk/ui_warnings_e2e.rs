@@ -292,7 +292,7 @@ fn drafted_from_a_suggestion_approved_released_and_lifted_alone_at_night() {
     // would come back to it).
     forecaster.until("the draft names its record", |d| {
         let warnings = &d.harness.state().state().warnings;
-        let open = warnings.open_drafts();
+        let open = warnings.open_drafts("duty-forecaster");
         open.len() == 1 && open[0].submitted_as.as_deref() == Some(w1.id.as_str())
     });
     assert_eq!(w1.drafter, "duty-forecaster");
@@ -319,7 +319,11 @@ fn drafted_from_a_suggestion_approved_released_and_lifted_alone_at_night() {
         composer.draft.as_ref().is_some_and(|c| c.signal.is_none())
     });
     let warnings = &forecaster.harness.state().state().warnings;
-    assert!(warnings.open_drafts().is_empty(), "{:?}", warnings.drafts);
+    assert!(
+        warnings.open_drafts("duty-forecaster").is_empty(),
+        "{:?}",
+        warnings.drafts
+    );
     // The map computes its tints as it draws.
     forecaster.click(LIVE);
     forecaster.until("the yellow tints", |d| d.tints() == yellow_over_area());

@@ -111,10 +111,15 @@ async fn a_warning_goes_from_draft_to_release_only_as_the_rules_allow() {
         &json!({"comment": "补充实况"}),
     )
     .await;
+    let back = record(&back);
     assert_eq!(
-        record(&back).steps.last().unwrap().comment.as_deref(),
+        back.steps.last().unwrap().comment.as_deref(),
         Some("补充实况")
     );
+    // Desks show people by the names they know them by, kept with the record.
+    assert_eq!(w1.name_of("duty-forecaster"), "Test Duty forecaster");
+    assert_eq!(back.name_of("supervisor"), "Test Supervisor");
+    assert_eq!(back.name_of("duty-forecaster"), "Test Duty forecaster");
     let stale = post(
         &central,
         Supervisor,
@@ -499,6 +504,7 @@ async fn a_desk_keeps_its_drafts_and_syncs_the_records() {
         content: serde_json::from_value(content("issue", None, &[A, B], "发布暴雨黄色预警信号。"))
             .unwrap(),
         submitted_as: None,
+        owner: "duty-forecaster".into(),
     };
     let mut desk = Desk::start(&central, &cache, &credentials);
     desk.until("no drafts at first", |e| {

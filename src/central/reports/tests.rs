@@ -22,6 +22,7 @@ fn step(minute: i64, by: &str, name: &str) -> WarningStep {
         by: by.into(),
         step: name.into(),
         comment: None,
+        name: None,
     }
 }
 

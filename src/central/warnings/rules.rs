@@ -159,6 +159,7 @@ fn step(at: Timestamp, by: &str, step: &str, comment: Option<String>) -> Warning
         by: by.to_owned(),
         step: step.to_owned(),
         comment,
+        name: None,
     }
 }
 

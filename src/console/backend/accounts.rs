@@ -81,7 +81,8 @@ impl AccountsService {
                 | Command::History(_)
                 | Command::Warnings(_)
                 | Command::Dispatch(_)
-                | Command::Recipients(_) => {}
+                | Command::Recipients(_)
+                | Command::Reports(_) => {}
             }
             if self.emitter.is_closed() {
                 return;

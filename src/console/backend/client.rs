@@ -25,6 +25,7 @@ use crate::protocol::callout::{
 };
 use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
 use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
+use crate::protocol::reports::ServiceReport;
 use crate::protocol::warnings::{WarningContent, WarningRecord};
 
 /// Why a call to the central failed.
@@ -466,6 +467,28 @@ impl CentralClient {
             .request(reqwest::Method::GET, &path)
             .query(&[("format", "csv")]);
         self.send(request, &path).await
+    }
+
+    /// `GET /reports/service?from=&to=`: the supervisor's figures of a range of days.
+    pub async fn service_report(&self, from: &str, to: &str) -> Result<ServiceReport, ClientError> {
+        let query = [("from", from.to_owned()), ("to", to.to_owned())];
+        self.get_json("/reports/service", &query).await
+    }
+
+    /// `GET /reports/service?format=csv|xlsx`: the central's file of a range, its bytes.
+    pub async fn service_report_file(
+        &self,
+        from: &str,
+        to: &str,
+        format: &str,
+    ) -> Result<Vec<u8>, ClientError> {
+        let path = "/reports/service";
+        let request = self.request(reqwest::Method::GET, path).query(&[
+            ("from", from),
+            ("to", to),
+            ("format", format),
+        ]);
+        self.send(request, path).await
     }
 
     /// `GET /callout/roster`.

@@ -40,6 +40,9 @@ pub const MAX_IMPORT_BYTES: u64 = 16 * 1024 * 1024;
 /// Values one CSV export lists at most; a longer view is exported as its buckets.
 const MAX_EXPORTED_VALUES: usize = 2_000_000;
 
+/// The folder exports go to: the one the user chose in the history screen's export notice.
+pub type ExportFolder = Arc<Mutex<PathBuf>>;
+
 /// The history service.
 pub struct HistoryService {
     cache: Arc<Mutex<CacheDb>>,
@@ -51,7 +54,7 @@ pub struct HistoryService {
     session: Arc<Session>,
     emitter: Emitter,
     clock: SharedClock,
-    export_dir: Mutex<PathBuf>,
+    export_dir: ExportFolder,
     /// The file that remembers the folder the user chose, if anywhere.
     folder_memory: Option<PathBuf>,
 }
@@ -83,7 +86,7 @@ impl HistoryService {
             session,
             emitter,
             clock,
-            export_dir: Mutex::new(export_dir),
+            export_dir: Arc::new(Mutex::new(export_dir)),
             folder_memory: None,
         }
     }
@@ -101,6 +104,11 @@ impl HistoryService {
     pub fn remembering_folder_in(mut self, file: Option<PathBuf>) -> Self {
         self.folder_memory = file;
         self
+    }
+
+    /// The export folder, shared with the services that save the central's files there.
+    pub fn export_folder(&self) -> ExportFolder {
+        Arc::clone(&self.export_dir)
     }
 
     fn export_dir(&self) -> PathBuf {
@@ -730,7 +738,7 @@ fn series_table(
 }
 
 /// Writes `bytes` to `path`, creating its folder; answers the path as the user reads it.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<String, String> {
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<String, String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

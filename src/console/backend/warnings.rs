@@ -59,6 +59,7 @@ fn stored(draft: &DeskDraft) -> Result<StoredDraft, StoreError> {
         content: serde_json::to_string(&draft.content)
             .map_err(|e| StoreError::Decode(e.to_string()))?,
         submitted_as: draft.submitted_as.clone(),
+        owner: draft.owner.clone(),
     })
 }
 
@@ -73,6 +74,7 @@ pub fn drafts(cache: &CacheDb) -> Result<Vec<DeskDraft>, StoreError> {
                 composer: d.composer,
                 content,
                 submitted_as: d.submitted_as,
+                owner: d.owner,
             }),
             Err(error) => {
                 tracing::warn!(id = d.id, %error, "a kept draft does not decode");

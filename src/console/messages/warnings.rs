@@ -23,9 +23,17 @@ pub struct DeskDraft {
     pub content: WarningContent,
     /// The central's record once submitted (a revision of a returned warning names it too).
     pub submitted_as: Option<String>,
+    /// The user who composed it: on a shared desk each user sees only their own (`''`: kept
+    /// before drafts were per user, offered to anyone).
+    pub owner: String,
 }
 
 impl DeskDraft {
+    /// Whether `user` may see this draft: their own, or one kept before drafts had owners.
+    pub fn kept_for(&self, user: &str) -> bool {
+        self.owner.is_empty() || self.owner == user
+    }
+
     /// Whether this draft is done with: the record it was submitted as has been released
     /// (or replaced by a later version), so the central's record is the warning from now on.
     pub fn settled(&self, records: &[WarningRecord]) -> bool {

@@ -84,11 +84,12 @@ impl CalloutState {
 }
 
 impl WarningsState {
-    /// The drafts still open on this desk: not those whose record has been released.
-    pub fn open_drafts(&self) -> Vec<DeskDraft> {
+    /// The drafts `user` keeps on this desk still open: not those whose record has been
+    /// released, and none of another user's (a shared desk shows each user their own).
+    pub fn open_drafts(&self, user: &str) -> Vec<DeskDraft> {
         self.drafts
             .iter()
-            .filter(|d| !d.settled(&self.records))
+            .filter(|d| d.kept_for(user) && !d.settled(&self.records))
             .cloned()
             .collect()
     }
@@ -136,6 +137,61 @@ impl WarningsState {
             | WarningEvent::CalloutNumberShown(_)
             | WarningEvent::CalloutExported(_)
             | WarningEvent::Roster(_)) => self.callout.apply(callout),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::messages::warnings::WarningContent;
+    use crate::domain::Timestamp;
+    use crate::domain::warning::{Action, Level};
+
+    fn draft(id: u64, owner: &str) -> DeskDraft {
+        DeskDraft {
+            id,
+            composer: "{}".into(),
+            content: WarningContent {
+                action: Action::Issue,
+                follows: None,
+                signal: "rainstorm".into(),
+                level: Level::Yellow,
+                area: BTreeSet::new(),
+                enlarge_confirmed: false,
+                issued_at: Timestamp(0),
+                expires_at: None,
+                texts: BTreeMap::new(),
+                template_fields: BTreeMap::new(),
+                recipient_groups: BTreeSet::new(),
+                practice: false,
+            },
+            submitted_as: None,
+            owner: owner.into(),
+        }
+    }
+
+    #[test]
+    fn each_user_at_a_shared_desk_sees_only_their_own_drafts() {
+        let mut state = WarningsState::default();
+        state.apply(WarningEvent::DraftsLoaded(vec![
+            draft(1, "duty-forecaster"),
+            draft(2, "supervisor"),
+            draft(3, ""),
+        ]));
+        let ids =
+            |user: &str| -> Vec<u64> { state.open_drafts(user).iter().map(|d| d.id).collect() };
+        let table = [
+            ("duty-forecaster", vec![1, 3]),
+            ("supervisor", vec![2, 3]),
+            ("leader", vec![3]),
+        ];
+        for (user, want) in table {
+            assert_eq!(
+                ids(user),
+                want,
+                "{user}: its own, and the one kept before owners"
+            );
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod icon;
 pub mod in_force;
 pub mod live;
 pub mod practice;
+pub mod report;
 pub mod suggestions;
 pub mod text;
 pub mod upstream;
@@ -33,6 +34,8 @@ pub struct WarningsView {
     pub practice_actions: Vec<practice::PracticeAction>,
     /// The 叫应 board of a released warning, when one is open.
     pub callout: callout::CalloutView,
+    /// 服务统计, the supervisor's report, shown in the composer's place while chosen.
+    pub report: report::ReportView,
 }
 
 /// A suggestion to draft from, real or from a practice replay.
@@ -69,6 +72,11 @@ pub fn warnings_ui(
         .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
         .show(ui, |ui| {
             callout::roster_banner_ui(ui, scene, commands);
+            page_tabs_ui(ui, scene, view);
+            if view.report.shown {
+                report::report_ui(ui, scene, &mut view.report, commands);
+                return;
+            }
             match released_tabs_ui(ui, scene, view) {
                 Some(Released::Dispatch) => {
                     dispatch::dispatch_ui(ui, scene, &mut view.dispatch, commands);
@@ -90,8 +98,40 @@ enum Released {
     Callout,
 }
 
-/// Shows `page` of the released warning `id`, closing the other page.
+/// 预警制作 | 服务统计, for those whose role may read the report (a duty forecaster is not
+/// offered it): the report takes the composer's place, and a released warning's page opened
+/// from the board takes it back.
+fn page_tabs_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut WarningsView) {
+    use crate::console::state::account::Gate;
+    let may = matches!(
+        scene.state.account.gate(report::CAPABILITY),
+        Gate::Allowed | Gate::NeedsCentral
+    );
+    if !may {
+        view.report.shown = false;
+        return;
+    }
+    let t = report::text::text(scene.language);
+    let mut shown = view.report.shown;
+    ui.horizontal(|ui| {
+        for (report, label) in [(false, t.compose_tab), (true, t.tab)] {
+            let text = egui::RichText::new(label).strong();
+            if ui.selectable_label(shown == report, text).clicked() {
+                shown = report;
+            }
+        }
+    });
+    ui.separator();
+    if shown != view.report.shown {
+        view.report.shown = shown;
+        view.dispatch.close();
+        view.callout.open = None;
+    }
+}
+
+/// Shows `page` of the released warning `id`, closing the other page (and the report).
 fn show_released(view: &mut WarningsView, id: &str, page: Released) {
+    view.report.shown = false;
     match page {
         Released::Dispatch => {
             view.callout.open = None;

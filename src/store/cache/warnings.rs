@@ -21,6 +21,10 @@ CREATE TABLE drafts (
 );
 ";
 
+/// Drafts are kept per user: on a shared desk each user sees only their own. Drafts kept
+/// before have no owner (`''`) and are offered to whoever signs in, until one saves them.
+pub const DRAFT_OWNER: &str = "ALTER TABLE drafts ADD COLUMN owner TEXT NOT NULL DEFAULT '';";
+
 /// One record of the central, as synced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncedWarning {
@@ -41,6 +45,8 @@ pub struct StoredDraft {
     pub content: String,
     /// The central's record it was submitted as.
     pub submitted_as: Option<String>,
+    /// The user who keeps it (`''`: kept before drafts were per user).
+    pub owner: String,
 }
 
 /// Stores `warning` (replacing its older state).
@@ -89,7 +95,9 @@ impl CacheDb {
     pub fn drafts(&self) -> Result<Vec<StoredDraft>, StoreError> {
         let mut select = self
             .conn
-            .prepare_cached("SELECT id, composer, content, submitted_as FROM drafts ORDER BY id")
+            .prepare_cached(
+                "SELECT id, composer, content, submitted_as, owner FROM drafts ORDER BY id",
+            )
             .context("preparing drafts")?;
         select
             .query_map([], |r| {
@@ -98,6 +106,7 @@ impl CacheDb {
                     composer: r.get(1)?,
                     content: r.get(2)?,
                     submitted_as: r.get(3)?,
+                    owner: r.get(4)?,
                 })
             })
             .and_then(Iterator::collect)
@@ -109,16 +118,19 @@ impl CacheDb {
         let id = i64::try_from(draft.id).map_err(|e| StoreError::Decode(e.to_string()))?;
         self.conn
             .prepare_cached(
-                "INSERT INTO drafts (id, composer, content, submitted_as) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO drafts (id, composer, content, submitted_as, owner)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (id) DO UPDATE SET composer = excluded.composer,
-                     content = excluded.content, submitted_as = excluded.submitted_as",
+                     content = excluded.content, submitted_as = excluded.submitted_as,
+                     owner = excluded.owner",
             )
             .and_then(|mut s| {
                 s.execute(params![
                     id,
                     draft.composer,
                     draft.content,
-                    draft.submitted_as
+                    draft.submitted_as,
+                    draft.owner
                 ])
             })
             .context("keeping a draft")?;
@@ -160,6 +172,7 @@ mod tests {
             composer: "{}".into(),
             content: "{\"action\":\"issue\"}".into(),
             submitted_as: None,
+            owner: "duty-forecaster".into(),
         };
         cache.save_draft(&draft).unwrap();
         let submitted = StoredDraft {

@@ -32,6 +32,8 @@ pub struct ComposerView {
     pub submitted_as: Option<String>,
     /// The text was copied for the provincial system.
     pub copied: bool,
+    /// The user composing: another user signing in at this desk starts afresh.
+    pub owner: Option<String>,
     /// The observations' verdict on the level, for the (signal, townships, minute) it was judged.
     observed: Option<(ObservedKey, Observed)>,
 }
@@ -48,6 +50,7 @@ impl ComposerView {
                 practice,
                 ..Draft::new(now)
             }),
+            owner: self.owner.take(),
             ..ComposerView::default()
         };
     }
@@ -56,8 +59,23 @@ impl ComposerView {
     fn open(&mut self, draft: Draft) {
         *self = ComposerView {
             draft: Some(draft),
+            owner: self.owner.take(),
             ..ComposerView::default()
         };
+    }
+}
+
+/// Starts the composer afresh if another user than the one signed in composed in it: on a
+/// shared desk a composition is its author's.
+fn own_composer(scene: Scene<'_>, c: &mut ComposerView) {
+    let user = scene
+        .state
+        .account
+        .signed_in()
+        .map(|s| s.account.username.to_string());
+    if c.owner != user {
+        c.reset(scene.now);
+        c.owner = user;
     }
 }
 
@@ -70,6 +88,7 @@ pub fn composer_ui(
 ) {
     let t = super::text::text(scene.language);
     let network = &scene.state.network;
+    own_composer(scene, &mut view.composer);
     if let Some(pending) = view.pending_draft.take() {
         view.composer.open(Draft {
             practice: pending.practice,
@@ -111,6 +130,7 @@ fn compose_ui(
 ) {
     let t = super::text::text(scene.language);
     let warnings = &scene.state.warnings;
+    let user = c.owner.clone().unwrap_or_default();
     let records = form::in_force(&warnings.records, scene.now);
     let Some(draft) = c.draft.as_mut() else {
         return;
@@ -168,7 +188,7 @@ fn compose_ui(
         scene.now,
     ) else {
         ui.label(RichText::new(t.pick_first).color(theme::INK_MUTED));
-        actions::drafts_ui(ui, t, c, &warnings.open_drafts(), catalogue);
+        actions::drafts_ui(ui, t, c, &warnings.open_drafts(&user), catalogue);
         return;
     };
     if let Some(signal) = draft.signal.as_deref().and_then(|id| catalogue.signal(id)) {
@@ -186,5 +206,5 @@ fn compose_ui(
     ui.separator();
     previews::previews_ui(ui, t, scene.language, &built);
     ui.separator();
-    actions::drafts_ui(ui, t, c, &warnings.open_drafts(), catalogue);
+    actions::drafts_ui(ui, t, c, &warnings.open_drafts(&user), catalogue);
 }

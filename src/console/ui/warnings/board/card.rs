@@ -88,8 +88,12 @@ fn header_ui(ui: &mut egui::Ui, scene: Scene<'_>, record: &WarningRecord, sectio
             });
             let colon = i18n::colon(scene.language);
             let status = ui.label(
-                RichText::new(format!("{}{colon}{}", t.board_drafter, record.drafter))
-                    .color(theme::INK_MUTED),
+                RichText::new(format!(
+                    "{}{colon}{}",
+                    t.board_drafter,
+                    record.name_of(&record.drafter)
+                ))
+                .color(theme::INK_MUTED),
             );
             ui.label(RichText::new(time_line(scene, record, section)).color(theme::INK_MUTED));
             if !record.steps.is_empty() {
@@ -166,7 +170,7 @@ fn steps_text(scene: Scene<'_>, record: &WarningRecord) -> String {
             format!(
                 "{} {what} {}{comment}",
                 i18n::when(step.at, scene.now),
-                step.by
+                record.name_of(&step.by)
             )
         })
         .collect();
@@ -359,8 +363,12 @@ fn approved_ui(
             t.board_approved_by
         };
         ui.label(
-            RichText::new(format!("{how}{}{}", i18n::colon(scene.language), sign.by))
-                .color(theme::STATUS_OK),
+            RichText::new(format!(
+                "{how}{}{}",
+                i18n::colon(scene.language),
+                record.name_of(&sign.by)
+            ))
+            .color(theme::STATUS_OK),
         );
     }
     if let Some(button) = gated_button(

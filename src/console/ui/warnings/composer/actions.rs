@@ -20,6 +20,7 @@ use crate::domain::warning::{Catalogue, Level};
 /// The draft as the backend keeps it.
 fn desk_draft(view: &ComposerView, draft: &Draft, b: &Built, now: Timestamp) -> DeskDraft {
     DeskDraft {
+        owner: view.owner.clone().unwrap_or_default(),
         // A new draft takes the time it was first saved as its id: unique on one desk.
         id: view.draft_id.unwrap_or(now.millis().unsigned_abs()),
         composer: serde_json::to_string(draft).unwrap_or_default(),
