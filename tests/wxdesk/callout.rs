@@ -165,7 +165,7 @@ fn ucs2(hex: &str) -> String {
 }
 
 /// The call SMS the SMSC got, as (number, text), once `n` have arrived.
-fn call_sms(smsc: &Smsc, n: usize) -> Vec<(String, String)> {
+pub(crate) fn call_sms(smsc: &Smsc, n: usize) -> Vec<(String, String)> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let mut calls: Vec<(String, String)> = smsc

@@ -11,7 +11,7 @@ use wxdesk::domain::callout::Stage;
 use wxdesk::domain::time::{MINUTE_MS, ManualClock};
 use wxdesk::protocol::callout::CalloutBoard;
 
-use crate::callout::{keep_people, release};
+use crate::callout::{call_sms, keep_people, release};
 use crate::smpp::peer::Smsc;
 use crate::support::{TestCentral, now, remembered_session_of};
 use crate::ui_warnings_e2e::Desk;
@@ -52,6 +52,15 @@ fn a_leaders_sms_reply_closes_his_line_and_silence_escalates_to_the_desk() {
     });
     let id = rt.block_on(release(&central, "rainstorm", "orange"));
 
+    // The warning reaches the desk before the screen is changed: its arrival adds the
+    // in-force strip above the screen tabs, and a click landing in that very frame was seen
+    // lost (1 run in 10).
+    desk.until("the warning at the desk", |d| {
+        let records = &d.harness.state().state().warnings.records;
+        records
+            .iter()
+            .any(|r| r.id == id && r.released_at.is_some())
+    });
     desk.click("预警发布");
     desk.click("叫应");
     desk.until("four lines called", |d| {
@@ -60,6 +69,12 @@ fn a_leaders_sms_reply_closes_his_line_and_silence_escalates_to_the_desk() {
     assert!(desk.shows("已应 0/4"));
     assert!(desk.shows("王镇长"));
 
+    // His handset answers the call SMS it got: the SMSC hands a reply only to a bound link.
+    assert_eq!(
+        call_sms(&smsc, 4).len(),
+        4,
+        "the four call SMS reached the SMSC"
+    );
     smsc.send_mo("8613800000003", "收到，马上布置");
     desk.until("his line answered", |d| {
         board(d, &id).is_some_and(|b| b.answered == 1)

@@ -28,6 +28,7 @@ use wxdesk::console::ui::warnings::text::{self, WarningsText};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::time::{HOUR_MS, MINUTE_MS, ManualClock, SharedClock};
 use wxdesk::domain::warning::Level;
+use wxdesk::domain::warning::approval::DraftState;
 use wxdesk::domain::{Timestamp, TownshipCode};
 use wxdesk::protocol::warnings::WarningRecord;
 
@@ -102,8 +103,15 @@ impl Desk {
             let left = end.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 let state = self.harness.state().state();
+                let records: Vec<(&str, &DraftState, Option<Timestamp>)> = state
+                    .warnings
+                    .records
+                    .iter()
+                    .map(|r| (r.id.as_str(), &r.state, r.released_at))
+                    .collect();
                 panic!(
-                    "timed out waiting for {what}; link {:?}, notices {:?}, suggestions {:?}",
+                    "timed out waiting for {what}; link {:?}, notices {:?}, suggestions {:?}, \
+                     records {records:?}",
                     state.link, state.notices, state.suggestions.current
                 );
             }
