@@ -26,7 +26,7 @@ use wxdesk::domain::time::{Clock as _, ManualClock};
 use wxdesk::store::central::outbox::{NewMessage, OutboxRow};
 
 use crate::support::{self, TestCentral, client, within};
-use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, follower_text};
+use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, follower_text, push_signed};
 
 const TOKEN: &str = "callback-token-channels-17";
 const APP_SECRET: &str = "app-secret-channels";
@@ -142,12 +142,7 @@ async fn push(central: &TestCentral, query: &[(&str, &str)], xml: &str) -> (u16,
 async fn push_text(central: &TestCentral, text: &str) -> (u16, String) {
     let at_s = central.clock.now().0 / 1000;
     let (query, xml) = follower_text(TOKEN, FOLLOWER, text, at_s);
-    let signed = [
-        ("signature", query.signature.as_str()),
-        ("timestamp", query.timestamp.as_str()),
-        ("nonce", query.nonce.as_str()),
-    ];
-    push(central, &signed, &xml).await
+    push_signed(central, &query, &xml).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

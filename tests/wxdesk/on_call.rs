@@ -22,7 +22,7 @@ use crate::smpp::peer::{Smsc, Submit};
 use crate::support::{self, TestCentral, batch, client, client_with, now, record};
 use crate::warning_dispatch::sms_settings;
 use crate::warnings::post;
-use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble};
+use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, push_signed};
 
 const STAFF_PHONE: &str = "13800000009";
 
@@ -310,19 +310,8 @@ async fn an_alarm_reaches_an_on_call_follower_once_in_its_template_settled_by_th
 
     // WeChat's job-end push settles it.
     let (query, xml) = double.job_finished(TOKEN, FIRST_MSGID, "success");
-    let answer = client()
-        .post(central.url("/channels/wechat/callback"))
-        .query(&[
-            ("signature", query.signature.as_str()),
-            ("timestamp", query.timestamp.as_str()),
-            ("nonce", query.nonce.as_str()),
-        ])
-        .header("content-type", "text/xml")
-        .body(xml)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let (status, _) = push_signed(&central, &query, &xml).await;
+    assert_eq!(status, 200);
     report(&central, "channel-reports", |d| {
         d.starts_with("receipts settled 1 ")
     })

@@ -13,7 +13,7 @@ use wxdesk::protocol::callout::CalloutBoard;
 
 use crate::callout::{call_sms, keep_people, release};
 use crate::smpp::peer::Smsc;
-use crate::support::{TestCentral, now, remembered_session_of};
+use crate::support::{TestCentral, now};
 use crate::ui_warnings_e2e::Desk;
 use crate::warning_dispatch::sms_settings;
 
@@ -40,16 +40,8 @@ fn a_leaders_sms_reply_closes_his_line_and_silence_escalates_to_the_desk() {
     let ids = rt.block_on(keep_people(&central));
     let wang = ids[2];
     let dir = tempfile::tempdir().unwrap();
-    let session = rt.block_on(remembered_session_of(
-        &central,
-        Role::DutyForecaster,
-        dir.path(),
-    ));
     let clock = ManualClock::new(now());
-    let mut desk = Desk::start(&central, dir.path(), session, &clock);
-    desk.until("signed in", |d| {
-        d.harness.state().state().account.confirmed()
-    });
+    let mut desk = Desk::signed_in(&rt, &central, Role::DutyForecaster, dir.path(), &clock);
     let id = rt.block_on(release(&central, "rainstorm", "orange"));
 
     // The warning reaches the desk before the screen is changed: its arrival adds the

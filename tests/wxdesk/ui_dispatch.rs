@@ -16,7 +16,7 @@ use wxdesk::domain::time::ManualClock;
 use wxdesk::protocol::outbox::Delivery;
 
 use crate::smpp::peer::Smsc;
-use crate::support::{TestCentral, now, remembered_session_of};
+use crate::support::{TestCentral, now};
 use crate::ui_warnings_e2e::Desk;
 use crate::warning_dispatch::{LONGJIN, sms_settings};
 use crate::warnings::{content, post, record};
@@ -90,16 +90,8 @@ fn a_practice_dispatch_shows_its_statuses_arriving() {
     ));
     rt.block_on(keep_staff(&central));
     let dir = tempfile::tempdir().unwrap();
-    let session = rt.block_on(remembered_session_of(
-        &central,
-        Role::DutyForecaster,
-        dir.path(),
-    ));
     let clock = ManualClock::new(now());
-    let mut desk = Desk::start(&central, dir.path(), session, &clock);
-    desk.until("signed in", |d| {
-        d.harness.state().state().account.confirmed()
-    });
+    let mut desk = Desk::signed_in(&rt, &central, Role::DutyForecaster, dir.path(), &clock);
     // Read again as soon as answered: the test's frames stand in for the desk's 3 s timer.
     desk.harness
         .state_mut()

@@ -7,7 +7,7 @@ use std::path::Path;
 use wxdesk::domain::access::Role;
 use wxdesk::domain::time::ManualClock;
 
-use crate::support::{TestCentral, now, remembered_session_of};
+use crate::support::{TestCentral, now};
 use crate::ui_warnings_e2e::Desk;
 use crate::warning_dispatch::{LONGJIN, keep_people};
 
@@ -18,11 +18,7 @@ fn desk(
     dir: &Path,
     clock: &std::sync::Arc<ManualClock>,
 ) -> Desk {
-    let session = rt.block_on(remembered_session_of(central, role, dir));
-    let mut desk = Desk::start(central, dir, session, clock);
-    desk.until("signed in", |d| {
-        d.harness.state().state().account.confirmed()
-    });
+    let mut desk = Desk::signed_in(rt, central, role, dir, clock);
     desk.harness.state_mut().view_mut().recipients.open = true;
     desk
 }

@@ -15,9 +15,7 @@ use wxdesk::console::ui::warnings::report::{self, text};
 use wxdesk::domain::access::Role;
 use wxdesk::domain::time::{MINUTE_MS, ManualClock};
 
-use crate::support::{
-    TestCentral, client_with, console_harness, now, remembered_session_of, session_view,
-};
+use crate::support::{TestCentral, client_with, console_harness, now, session_view};
 use crate::ui_warnings_e2e::Desk;
 use crate::warnings::{content, post, record};
 
@@ -71,16 +69,8 @@ fn a_supervisor_reads_the_centrals_figures_and_saves_its_csv() {
     let central = rt.block_on(TestCentral::start());
     let id = rt.block_on(release_approved(&central));
     let dir = tempfile::tempdir().unwrap();
-    let session = rt.block_on(remembered_session_of(
-        &central,
-        Role::Supervisor,
-        dir.path(),
-    ));
     let clock = ManualClock::new(now());
-    let mut desk = Desk::start(&central, dir.path(), session, &clock);
-    desk.until("signed in", |d| {
-        d.harness.state().state().account.confirmed()
-    });
+    let mut desk = Desk::signed_in(&rt, &central, Role::Supervisor, dir.path(), &clock);
     let t = text::text(Language::Zh);
     desk.click("预警发布");
     desk.until("the record synced", |d| {

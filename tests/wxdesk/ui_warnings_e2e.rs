@@ -91,6 +91,23 @@ impl Desk {
         }
     }
 
+    /// A desk whose `role` user signed in on `central` (the session remembered in `dir`), on
+    /// `clock`, once the desk has confirmed the session.
+    pub(crate) fn signed_in(
+        rt: &tokio::runtime::Runtime,
+        central: &TestCentral,
+        role: Role,
+        dir: &Path,
+        clock: &Arc<ManualClock>,
+    ) -> Self {
+        let session = rt.block_on(remembered_session_of(central, role, dir));
+        let mut desk = Self::start(central, dir, session, clock);
+        desk.until("signed in", |d| {
+            d.harness.state().state().account.confirmed()
+        });
+        desk
+    }
+
     /// Runs frames until `done` holds, waiting on the backend between tries; fails naming
     /// `what` after [`DEADLINE`].
     pub(crate) fn until(&mut self, what: &str, mut done: impl FnMut(&Self) -> bool) {

@@ -22,9 +22,11 @@ use wxdesk::domain::time::{Clock as _, MINUTE_MS, ManualClock};
 use wxdesk::store::central::outbox::NewMessage;
 
 use crate::callout::{board, board_when};
-use crate::support::{self, TestCentral, client, within};
+use crate::support::{self, TestCentral, within};
 use crate::warnings::{content, post, record};
-use crate::wechat_double::{Accounts, FIRST_MSGID, ROBOT_PER_MINUTE, WechatDouble, follower_text};
+use crate::wechat_double::{
+    Accounts, FIRST_MSGID, ROBOT_PER_MINUTE, WechatDouble, follower_text, push_signed,
+};
 
 const LONGJIN: &str = "350423100";
 const SONGXI: &str = "350423101";
@@ -225,19 +227,8 @@ async fn a_release_reaches_its_areas_robots_and_addressed_followers_with_the_com
         ]
     );
     let (query, xml) = double.job_finished(TOKEN, FIRST_MSGID, "success");
-    let answer = client()
-        .post(central.url("/channels/wechat/callback"))
-        .query(&[
-            ("signature", query.signature.as_str()),
-            ("timestamp", query.timestamp.as_str()),
-            ("nonce", query.nonce.as_str()),
-        ])
-        .header("content-type", "text/xml")
-        .body(xml)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let (status, _) = push_signed(&central, &query, &xml).await;
+    assert_eq!(status, 200);
     reported(&central, "channel-reports", "receipts settled 1 ").await;
     assert_eq!(
         deliveries(&central, &id).await[0],
@@ -306,20 +297,8 @@ async fn a_township_head_answers_his_callout_by_a_wechat_text() {
     central.clock.advance(MINUTE_MS);
     let at_s = central.clock.now().0 / 1000;
     let (query, xml) = follower_text(TOKEN, "oLongjinHead", "收到，已布置转移", at_s);
-    let answer = client()
-        .post(central.url("/channels/wechat/callback"))
-        .query(&[
-            ("signature", query.signature.as_str()),
-            ("timestamp", query.timestamp.as_str()),
-            ("nonce", query.nonce.as_str()),
-        ])
-        .header("content-type", "text/xml")
-        .body(xml)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    assert_eq!(answer.text().await.unwrap(), "success");
+    let answer = push_signed(&central, &query, &xml).await;
+    assert_eq!(answer, (200, "success".to_owned()));
     let board = board_when(&central, &id, |b| b["answered"] == 1).await;
     let line = &board["lines"][0];
     assert_eq!(

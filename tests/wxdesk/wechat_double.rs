@@ -197,14 +197,40 @@ impl WechatDouble {
 
 /// What WeChat pushes when follower `openid` writes `text` to the account at `at_s` (Unix
 /// seconds: WeChat's `CreateTime`), signed with the callback `token`: the query and the XML.
+/// Its `MsgId` follows from what was written, by whom and when: each message its own, and the
+/// same push sent again (WeChat's retry) the same.
 pub fn follower_text(token: &str, openid: &str, text: &str, at_s: i64) -> (CallbackQuery, String) {
+    let digest = sha1::Sha1::digest(format!("{openid}\n{text}\n{at_s}"));
+    let msg_id = u64::from_be_bytes(digest[..8].try_into().unwrap()) >> 8;
     let xml = format!(
         "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName>\
          <FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{at_s}</CreateTime>\
          <MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
-         <MsgId>23637352235060880</MsgId></xml>"
+         <MsgId>{msg_id}</MsgId></xml>"
     );
     (signed_query(token, &at_s.to_string(), "58301"), xml)
+}
+
+/// Pushes `xml` to the central's WeChat callback with the signed `query`, as WeChat does: the
+/// status and the body answered.
+pub async fn push_signed(
+    central: &crate::support::TestCentral,
+    query: &CallbackQuery,
+    xml: &str,
+) -> (u16, String) {
+    let response = crate::support::client()
+        .post(central.url("/channels/wechat/callback"))
+        .query(&[
+            ("signature", query.signature.as_str()),
+            ("timestamp", query.timestamp.as_str()),
+            ("nonce", query.nonce.as_str()),
+        ])
+        .header("content-type", "text/xml")
+        .body(xml.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
 }
 
 /// A callback query signed the way WeChat signs it (computed here with the `sha1` crate, not
