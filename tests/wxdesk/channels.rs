@@ -26,7 +26,7 @@ use wxdesk::domain::time::{Clock as _, ManualClock};
 use wxdesk::store::central::outbox::{NewMessage, OutboxRow};
 
 use crate::support::{self, TestCentral, client, within};
-use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, follower_text, push_signed};
+use crate::wechat_double::{Accounts, FIRST_MSGID, WechatDouble, follower_text, push, push_signed};
 
 const TOKEN: &str = "callback-token-channels-17";
 const APP_SECRET: &str = "app-secret-channels";
@@ -123,19 +123,6 @@ async fn reported(central: &TestCentral, name: &str, start: &str) -> WorkerStatu
     within(&format!("{name} to report {start:?}"), seen)
         .await
         .unwrap()
-}
-
-/// POSTs a push to the central's callback route; the status and body.
-async fn push(central: &TestCentral, query: &[(&str, &str)], xml: &str) -> (u16, String) {
-    let response = client()
-        .post(central.url("/channels/wechat/callback"))
-        .query(query)
-        .header("content-type", "text/xml")
-        .body(xml.to_owned())
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
 }
 
 /// Pushes [`FOLLOWER`]'s `text`, signed with [`TOKEN`], as WeChat does; the status and body.

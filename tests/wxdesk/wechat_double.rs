@@ -218,13 +218,23 @@ pub async fn push_signed(
     query: &CallbackQuery,
     xml: &str,
 ) -> (u16, String) {
+    let signed = [
+        ("signature", query.signature.as_str()),
+        ("timestamp", query.timestamp.as_str()),
+        ("nonce", query.nonce.as_str()),
+    ];
+    push(central, &signed, xml).await
+}
+
+/// Pushes `xml` to the central's WeChat callback with `query` as given (signed or not).
+pub async fn push(
+    central: &crate::support::TestCentral,
+    query: &[(&str, &str)],
+    xml: &str,
+) -> (u16, String) {
     let response = crate::support::client()
         .post(central.url("/channels/wechat/callback"))
-        .query(&[
-            ("signature", query.signature.as_str()),
-            ("timestamp", query.timestamp.as_str()),
-            ("nonce", query.nonce.as_str()),
-        ])
+        .query(query)
         .header("content-type", "text/xml")
         .body(xml.to_owned())
         .send()
