@@ -77,7 +77,9 @@ pub fn apply_reply(
     let Some(person) = sender(&people, &message.channel, &message.sender) else {
         return Ok(None);
     };
-    let open = open_lines(&store.open_callout_lines()?);
+    // Matched among the lines open when it arrived: one a phone call closed since (the reply
+    // was waiting, or lost until a restart) keeps it, and an older line is not closed instead.
+    let open = open_lines(&store.callout_lines_open_at(message.at)?);
     let Some(line) = match_reply(&open, person.id, &message.text, message.at) else {
         return Ok(None);
     };

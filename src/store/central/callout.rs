@@ -170,6 +170,11 @@ pub fn open_lines(conn: &Connection) -> Result<Vec<StoredLine>, StoreError> {
     query(conn, "answered_at IS NULL", &[])
 }
 
+/// Every line open at `at`, of every warning: open still, or answered only after it.
+pub fn lines_open_at(conn: &Connection, at: Timestamp) -> Result<Vec<StoredLine>, StoreError> {
+    query(conn, "answered_at IS NULL OR answered_at > ?1", &[&at.0])
+}
+
 /// One line.
 pub fn line(conn: &Connection, id: i64) -> Result<Option<StoredLine>, StoreError> {
     Ok(query(conn, "id = ?1", &[&id])?.into_iter().next())

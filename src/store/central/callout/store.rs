@@ -33,6 +33,9 @@ pub trait CalloutStore {
     /// Every open line.
     fn open_callout_lines(&self) -> Result<Vec<StoredLine>, StoreError>;
 
+    /// Every line open at `at` (see [`super::lines_open_at`]).
+    fn callout_lines_open_at(&self, at: Timestamp) -> Result<Vec<StoredLine>, StoreError>;
+
     /// The stored replies to apply (see [`super::replies_to_apply`]).
     fn callout_replies_to_apply(&self) -> Result<Vec<StoredReply>, StoreError>;
 
@@ -104,6 +107,10 @@ impl CalloutStore for SqliteCentralStore {
 
     fn open_callout_lines(&self) -> Result<Vec<StoredLine>, StoreError> {
         self.read(super::open_lines)
+    }
+
+    fn callout_lines_open_at(&self, at: Timestamp) -> Result<Vec<StoredLine>, StoreError> {
+        self.read(|conn| super::lines_open_at(conn, at))
     }
 
     fn callout_replies_to_apply(&self) -> Result<Vec<StoredReply>, StoreError> {

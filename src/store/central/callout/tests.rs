@@ -81,3 +81,27 @@ fn replies_to_apply_are_those_no_line_took_since_the_oldest_open_call() {
     );
     assert!(to_apply(&store).is_empty(), "every line answered");
 }
+
+#[test]
+fn a_line_answered_after_a_moment_was_open_at_it() {
+    let (_dir, store) = fresh();
+    let lines = store
+        .open_callout("w0001", "0001", &[person(7), person(8)], now())
+        .unwrap();
+    let mut by_phone = by_reply(0);
+    (by_phone.how, by_phone.inbound) = (AnswerHow::PhoneCall, None);
+    by_phone.at = now().plus_ms(5 * MINUTE_MS);
+    store
+        .answer_callout(lines[1].line, &by_phone, by_phone.at)
+        .unwrap()
+        .expect("answered");
+    let open_at = |minutes: i64| -> Vec<u64> {
+        let at = now().plus_ms(minutes * MINUTE_MS);
+        let open = store.callout_lines_open_at(at).unwrap();
+        open.iter().map(|l| l.change.recipient).collect()
+    };
+    // (minutes after the call, recipients whose lines were open then)
+    for (minutes, want) in [(4, vec![7, 8]), (5, vec![7]), (60, vec![7])] {
+        assert_eq!(open_at(minutes), want, "{minutes} min");
+    }
+}
