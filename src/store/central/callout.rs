@@ -57,6 +57,12 @@ CREATE TABLE callout_roster (
 );
 ";
 
+/// Lines found by the reply that answered them: the 叫应 worker's start asks, for each stored
+/// reply, whether a line took it.
+pub const BY_REPLY: &str = "
+CREATE INDEX callout_lines_by_reply ON callout_lines (inbound) WHERE inbound IS NOT NULL;
+";
+
 /// A line to open: whom to call, as their recipient row says now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewLine {

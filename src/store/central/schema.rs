@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 19] = [
+pub const MIGRATIONS: [Migration; 20] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -127,6 +127,10 @@ pub const MIGRATIONS: [Migration; 19] = [
     Migration {
         name: "inbound messages kept once by the gateway's id",
         sql: super::outbox::inbound::MESSAGE_ID,
+    },
+    Migration {
+        name: "call-and-response lines found by the reply that answered them",
+        sql: super::callout::BY_REPLY,
     },
 ];
 
