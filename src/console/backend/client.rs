@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::sse::{SseItem, SseParser};
 use crate::console::messages::Trouble;
+use crate::console::ui::i18n::{Language, say};
 use crate::domain::access::{Account, Secret};
 use crate::domain::refusal::{Code, Params};
 use crate::protocol::{
@@ -64,6 +65,24 @@ pub enum ClientError {
     /// The central closed the live stream.
     #[error("central closed the live stream")]
     StreamEnded,
+}
+
+impl ClientError {
+    /// What the central said no with: its code and that code's words in Chinese; `None` when
+    /// the central could not be reached (each screen says what that means for its work). An
+    /// answer the desk cannot read is the central's internal error.
+    pub fn said(&self) -> Option<(String, String)> {
+        let (code, params) = match self {
+            Self::Unreachable(_) | Self::Untrusted(_) => return None,
+            Self::Unauthorized(code) => (code.clone(), Params::new()),
+            Self::Refused { code, params, .. } => (code.clone(), params.clone()),
+            Self::Decode(_) | Self::Stalled(_) | Self::StreamEnded => {
+                (Code::Internal.as_str().to_owned(), Params::new())
+            }
+        };
+        let words = say(Language::Zh, &code, &params);
+        Some((code, words))
+    }
 }
 
 /// A page of the change feed (or a live-stream event) as this desk reads it: chunks of
@@ -678,6 +697,47 @@ impl From<ClientError> for Trouble {
                 Self::Refused(CodedRefusal { code, params })
             }
             other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_said_in_the_centrals_code_or_left_to_the_screen_when_unreached() {
+        let locked = Params::new();
+        let refused = ClientError::Refused {
+            status: 403,
+            code: "account_locked".into(),
+            message: "locked".into(),
+            params: locked.clone(),
+        };
+        let words = |code: &str| say(Language::Zh, code, &locked);
+        // (the failure, what is said)
+        let cases = [
+            (ClientError::Unreachable("refused".into()), None),
+            (ClientError::Untrusted("self-signed".into()), None),
+            (
+                ClientError::Unauthorized("session_ended".into()),
+                Some(("session_ended".to_owned(), words("session_ended"))),
+            ),
+            (
+                refused,
+                Some(("account_locked".to_owned(), words("account_locked"))),
+            ),
+            (
+                ClientError::Decode("not json".into()),
+                Some(("internal".to_owned(), words("internal"))),
+            ),
+            (
+                ClientError::StreamEnded,
+                Some(("internal".to_owned(), words("internal"))),
+            ),
+        ];
+        for (error, want) in cases {
+            assert_eq!(error.said(), want, "{error:?}");
         }
     }
 }

@@ -10,30 +10,18 @@ use tokio::sync::mpsc;
 use super::client::{CentralClient, ClientError};
 use super::session::{Emitter, Session};
 use crate::console::messages::{DispatchCommand, DispatchEvent, Event};
-use crate::console::ui::i18n::{Language, say};
-use crate::domain::refusal::{Code, Params};
 use crate::protocol::outbox::{ResendRequest, RetryRequest};
 
 /// What a failed call becomes for the view: the code and its words in Chinese.
 pub fn refusal(warning: &str, error: &ClientError) -> DispatchEvent {
-    let (code, params) = match error {
-        ClientError::Unreachable(_) | ClientError::Untrusted(_) => {
-            return DispatchEvent::Refused {
-                warning: warning.to_owned(),
-                code: "unreachable".to_owned(),
-                message: "无法连接中心：显示的是上次读取的发送情况".to_owned(),
-            };
-        }
-        ClientError::Unauthorized(code) => (code.clone(), Params::new()),
-        ClientError::Refused { code, params, .. } => (code.clone(), params.clone()),
-        ClientError::Decode(_) | ClientError::Stalled(_) | ClientError::StreamEnded => {
-            (Code::Internal.as_str().to_owned(), Params::new())
-        }
-    };
+    let (code, message) = error.said().unwrap_or_else(|| {
+        let words = "无法连接中心：显示的是上次读取的发送情况";
+        ("unreachable".to_owned(), words.to_owned())
+    });
     DispatchEvent::Refused {
         warning: warning.to_owned(),
-        message: say(Language::Zh, &code, &params),
         code,
+        message,
     }
 }
 

@@ -12,29 +12,17 @@ use super::history::{ExportFolder, write_file};
 use super::session::{Emitter, Session};
 use crate::console::messages::Event;
 use crate::console::messages::reports::{ReportCommand, ReportEvent, ReportFormat, ReportRange};
-use crate::console::ui::i18n::{Language, say};
-use crate::domain::refusal::{Code, Params};
 
 /// What a failed call becomes for the view: the code and its words in Chinese.
 pub fn refusal(export: bool, error: &ClientError) -> ReportEvent {
-    let (code, params) = match error {
-        ClientError::Unreachable(_) | ClientError::Untrusted(_) => {
-            return ReportEvent::Refused {
-                export,
-                code: "unreachable".to_owned(),
-                message: "无法连接中心：服务统计由中心统计，暂不可读".to_owned(),
-            };
-        }
-        ClientError::Unauthorized(code) => (code.clone(), Params::new()),
-        ClientError::Refused { code, params, .. } => (code.clone(), params.clone()),
-        ClientError::Decode(_) | ClientError::Stalled(_) | ClientError::StreamEnded => {
-            (Code::Internal.as_str().to_owned(), Params::new())
-        }
-    };
+    let (code, message) = error.said().unwrap_or_else(|| {
+        let words = "无法连接中心：服务统计由中心统计，暂不可读";
+        ("unreachable".to_owned(), words.to_owned())
+    });
     ReportEvent::Refused {
         export,
-        message: say(Language::Zh, &code, &params),
         code,
+        message,
     }
 }
 

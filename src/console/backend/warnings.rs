@@ -18,8 +18,7 @@ use super::client::{CentralClient, ClientError};
 use super::session::{Emitter, Session};
 use crate::console::messages::Event;
 use crate::console::messages::warnings::{DeskDraft, WarningCommand, WarningEvent};
-use crate::console::ui::i18n::{Language, say};
-use crate::domain::refusal::{Code, Params};
+use crate::domain::refusal::Code;
 use crate::protocol::warnings::{PinRequest, ReturnRequest, WarningRecord};
 use crate::store::StoreError;
 use crate::store::cache::CacheDb;
@@ -87,26 +86,19 @@ pub fn drafts(cache: &CacheDb) -> Result<Vec<DeskDraft>, StoreError> {
 /// What a failed call becomes for the screens: the code, its words in Chinese, and whether
 /// the central could not be reached at all.
 pub fn refusal(error: &ClientError) -> WarningEvent {
-    let (code, params, offline) = match error {
-        ClientError::Unreachable(_) | ClientError::Untrusted(_) => {
-            let words = "无法连接中心：预警尚未发送（NOT YET SENT）。草稿已保留在本机；\
-                         如需立即发布，请导出文本和 CAP 文件，通过省级发布系统发布";
-            return WarningEvent::Refused {
-                code: "unreachable".to_owned(),
-                message: words.to_owned(),
-                offline: true,
-            };
-        }
-        ClientError::Unauthorized(code) => (code.clone(), Params::new(), false),
-        ClientError::Refused { code, params, .. } => (code.clone(), params.clone(), false),
-        ClientError::Decode(_) | ClientError::Stalled(_) | ClientError::StreamEnded => {
-            (Code::Internal.as_str().to_owned(), Params::new(), false)
-        }
+    let Some((code, message)) = error.said() else {
+        let words = "无法连接中心：预警尚未发送（NOT YET SENT）。草稿已保留在本机；\
+                     如需立即发布，请导出文本和 CAP 文件，通过省级发布系统发布";
+        return WarningEvent::Refused {
+            code: "unreachable".to_owned(),
+            message: words.to_owned(),
+            offline: true,
+        };
     };
     WarningEvent::Refused {
-        message: say(Language::Zh, &code, &params),
         code,
-        offline,
+        message,
+        offline: false,
     }
 }
 
