@@ -72,9 +72,18 @@ pub fn apply_reply(
     reply: &StoredReply,
     now: Timestamp,
 ) -> Result<Option<CalloutChange>, StoreError> {
+    apply_reply_from(store, &everyone(store)?, reply, now)
+}
+
+/// [`apply_reply`] with the recipients already read (`people`).
+fn apply_reply_from(
+    store: &dyn CentralStore,
+    people: &[Recipient],
+    reply: &StoredReply,
+    now: Timestamp,
+) -> Result<Option<CalloutChange>, StoreError> {
     let message = &reply.message;
-    let people = everyone(store)?;
-    let Some(person) = sender(&people, &message.channel, &message.sender) else {
+    let Some(person) = sender(people, &message.channel, &message.sender) else {
         return Ok(None);
     };
     // Matched among the lines open when it arrived: one a phone call closed since (the reply
@@ -103,9 +112,15 @@ pub fn apply_reply(
 /// else, so their lines neither stay open nor escalate. Idempotent: a reply answers one line
 /// at most, and one that matches nothing stays as it was. How many closed a line.
 pub fn apply_stored_replies(store: &dyn CentralStore, now: Timestamp) -> Result<usize, StoreError> {
+    let replies = store.callout_replies_to_apply()?;
+    if replies.is_empty() {
+        return Ok(0);
+    }
+    // The list read once for them all, not once a reply.
+    let people = everyone(store)?;
     let mut closed = 0;
-    for reply in store.callout_replies_to_apply()? {
-        if apply_reply(store, &reply, now)?.is_some() {
+    for reply in replies {
+        if apply_reply_from(store, &people, &reply, now)?.is_some() {
             closed += 1;
         }
     }
