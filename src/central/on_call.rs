@@ -27,6 +27,7 @@ use super::error::Failure;
 use super::workers::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
 use crate::domain::recipients::Recipient;
+use crate::domain::warning::channels::WECHAT_FIELD_CHARS;
 use crate::store::StoreError;
 use crate::store::central::CentralStore;
 use crate::store::central::on_call::Alarm;
@@ -85,9 +86,6 @@ pub fn alarm_rows(
         .collect()
 }
 
-/// The most characters a template's `thing` field holds (WeChat's rule).
-const THING_CHARS: usize = 20;
-
 /// The alarm in template `template_id` to `openid`: `thing1` its gist, `time2` when raised.
 pub fn alarm_template(alarm: &Alarm, template_id: &str, openid: &str) -> TemplatePayload {
     let raised = alarm.raised_at.beijing().format("%Y年%m月%d日 %H:%M");
@@ -104,17 +102,17 @@ pub fn alarm_template(alarm: &Alarm, template_id: &str, openid: &str) -> Templat
 }
 
 /// `text` without its leading 【signature】 (the account names itself), in at most
-/// [`THING_CHARS`] characters, the last `…` when cut: the SMS carries it whole.
+/// [`WECHAT_FIELD_CHARS`] characters, the last `…` when cut: the SMS carries it whole.
 pub fn gist(text: &str) -> String {
     let unsigned = text
         .strip_prefix('【')
         .and_then(|rest| rest.split_once('】'))
         .map_or(text, |(_, rest)| rest)
         .trim();
-    if unsigned.chars().count() <= THING_CHARS {
+    if unsigned.chars().count() <= WECHAT_FIELD_CHARS {
         return unsigned.to_owned();
     }
-    let mut cut: String = unsigned.chars().take(THING_CHARS - 1).collect();
+    let mut cut: String = unsigned.chars().take(WECHAT_FIELD_CHARS - 1).collect();
     cut.push('…');
     cut
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::Level;
+use super::channels::WECHAT_FIELD_CHARS;
 use super::lifecycle::Action;
 use super::sms;
 use crate::domain::time::{MINUTE_MS, Timestamp};
@@ -16,8 +17,6 @@ use crate::domain::time::{MINUTE_MS, Timestamp};
 pub const WECOM_MARKDOWN_BYTES: usize = 4096;
 /// WeCom robot text limit, UTF-8 bytes.
 pub const WECOM_TEXT_BYTES: usize = 2048;
-/// WeChat template-message field limit, characters.
-pub const TEMPLATE_FIELD_CHARS: usize = 20;
 
 /// Where a text goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -327,11 +326,11 @@ pub fn check_channel(channel: Channel, text: &str, config: &CheckConfig) -> Vec<
 pub fn check_template_fields(fields: &[(String, String)]) -> Vec<Finding> {
     fields
         .iter()
-        .filter(|(_, v)| v.chars().count() > TEMPLATE_FIELD_CHARS)
+        .filter(|(_, v)| v.chars().count() > WECHAT_FIELD_CHARS)
         .map(|(field, v)| Finding::TemplateFieldTooLong {
             field: field.clone(),
             chars: v.chars().count(),
-            limit: TEMPLATE_FIELD_CHARS,
+            limit: WECHAT_FIELD_CHARS,
         })
         .collect()
 }

@@ -9,6 +9,7 @@ use super::reasons::{channel_of, reason};
 use crate::console::ui::i18n::Language;
 use crate::console::ui::theme;
 use crate::console::ui::warnings::text::{WarningsText, channel_name};
+use crate::domain::warning::channels;
 use crate::domain::warning::checks::{self, Channel, Finding, Severity};
 use crate::domain::warning::sms;
 
@@ -182,7 +183,7 @@ fn measure(t: &WarningsText, b: &Built, channel: Channel) -> String {
                 .map(|(_, v)| v.chars().count())
                 .max()
                 .unwrap_or(0);
-            format!("≤{}/{} {}", longest, checks::TEMPLATE_FIELD_CHARS, t.chars)
+            format!("≤{}/{} {}", longest, channels::WECHAT_FIELD_CHARS, t.chars)
         }
         Channel::Cap => format!("{} {}", text.len(), t.bytes),
         Channel::Led | Channel::Loudspeaker => format!("{} {}", text.chars().count(), t.chars),
