@@ -44,15 +44,7 @@ fn a_leaders_sms_reply_closes_his_line_and_silence_escalates_to_the_desk() {
     let mut desk = Desk::signed_in(&rt, &central, Role::DutyForecaster, dir.path(), &clock);
     let id = rt.block_on(release(&central, "rainstorm", "orange"));
 
-    // The warning reaches the desk before the screen is changed: its arrival adds the
-    // in-force strip above the screen tabs, and a click landing in that very frame was seen
-    // lost (1 run in 10).
-    desk.until("the warning at the desk", |d| {
-        let records = &d.harness.state().state().warnings.records;
-        records
-            .iter()
-            .any(|r| r.id == id && r.released_at.is_some())
-    });
+    desk.until_released(&id);
     desk.click("预警发布");
     desk.click("叫应");
     desk.until("four lines called", |d| {

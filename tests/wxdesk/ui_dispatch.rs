@@ -100,14 +100,7 @@ fn a_practice_dispatch_shows_its_statuses_arriving() {
         .dispatch
         .poll_every_s = 0.0;
     let id = rt.block_on(release_practice(&central));
-    // At the desk before the screen is changed (see ui_callout_e2e: a click in the frame the
-    // warning arrives in can be lost).
-    desk.until("the warning at the desk", |d| {
-        let records = &d.harness.state().state().warnings.records;
-        records
-            .iter()
-            .any(|r| r.id == id && r.released_at.is_some())
-    });
+    desk.until_released(&id);
 
     desk.click("预警发布");
     desk.click("发送情况");

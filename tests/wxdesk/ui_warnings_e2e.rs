@@ -139,6 +139,19 @@ impl Desk {
         }
     }
 
+    /// Waits until the desk holds warning `id` as released. A test changing screen right
+    /// after a release waits for this first: the warning's arrival adds the in-force strip
+    /// above the screen tabs, and a click landing in that very frame was seen lost (1 run in
+    /// 10).
+    pub(crate) fn until_released(&mut self, id: &str) {
+        self.until("the released warning at the desk", |d| {
+            let records = &d.harness.state().state().warnings.records;
+            records
+                .iter()
+                .any(|r| r.id == id && r.released_at.is_some())
+        });
+    }
+
     pub(crate) fn shows(&self, text: &str) -> bool {
         self.harness
             .query_all_by_label_contains(text)
