@@ -264,6 +264,78 @@ mod tests {
         }
     }
 
+    /// A store holding 李四 (13905981234) with a line on each of two warnings, w1 called at
+    /// minute 0 and w2 at minute 1; the lines' ids in that order.
+    fn two_lines() -> (
+        tempfile::TempDir,
+        crate::store::central::SqliteCentralStore,
+        [i64; 2],
+    ) {
+        use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+        use crate::store::central::callout::NewLine;
+        use crate::store::central::recipients::RecipientStore as _;
+        use crate::store::central::{CalloutStore as _, SqliteCentralStore};
+        let dir = tempfile::tempdir().unwrap();
+        let network = crate::assets::qingliu_network().unwrap();
+        let qc = crate::assets::qc_config().unwrap();
+        let store = SqliteCentralStore::open(&dir.path().join("c.sqlite"), &network, qc).unwrap();
+        let at = Timestamp(1_790_000_000_000);
+        let audit =
+            |_: &Recipient| AuditRecord::new(at, "t", "", AuditAction::RecipientAdded, Outcome::Ok);
+        let li = store
+            .add_recipient(&person(0, "13905981234", None).draft, at, &audit)
+            .unwrap();
+        let line = [NewLine {
+            recipient: li.id,
+            duty: Duty::Head,
+            township: None,
+        }];
+        let open = |w: &str, minute: i64| {
+            let called = at.plus_ms(minute * 60_000);
+            store.open_callout(w, w, &line, called).unwrap()[0].line
+        };
+        let ids = [open("w1", 0), open("w2", 1)];
+        (dir, store, ids)
+    }
+
+    #[test]
+    fn a_reply_that_waited_while_a_call_closed_its_line_closes_no_other() {
+        use crate::store::central::CalloutStore as _;
+        use crate::store::central::callout::Answer;
+        let (_dir, store, [older, newer]) = two_lines();
+        let minute = |m: i64| Timestamp(1_790_000_000_000 + m * 60_000);
+        // 李 replies at minute 2; before the reply is applied, a forecaster logs that he
+        // answered w2 by phone at minute 3.
+        let call = Answer {
+            how: AnswerHow::PhoneCall,
+            at: minute(3),
+            by: "李四".into(),
+            said: "收到".into(),
+            inbound: None,
+        };
+        store
+            .answer_callout(newer, &call, minute(3))
+            .unwrap()
+            .unwrap();
+        let reply = StoredReply {
+            id: 1,
+            message: crate::store::central::outbox::inbound::InboundMessage {
+                channel: SMS.into(),
+                sender: "13905981234".into(),
+                text: "收到".into(),
+                at: minute(2),
+                message_id: None,
+            },
+        };
+        assert_eq!(apply_reply(&store, &reply, minute(4)).unwrap(), None);
+        let still_open = store.open_callout_lines().unwrap();
+        assert_eq!(
+            still_open.iter().map(|l| l.change.line).collect::<Vec<_>>(),
+            [older],
+            "w1's line was not the one he answered"
+        );
+    }
+
     #[test]
     fn a_sender_is_found_by_number_or_openid_on_its_own_channel() {
         let people = [
