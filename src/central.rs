@@ -35,6 +35,7 @@ pub mod backup;
 pub mod callout;
 pub mod channels;
 pub mod config;
+pub mod devices;
 mod core;
 mod error;
 pub mod failpoint;

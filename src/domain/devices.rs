@@ -1,6 +1,12 @@
 //! Devices in the field — weather stations, tea-garden micro-stations, greenhouse controllers,
-//! relay boards — and the rules that say how healthy each one is. Pure types and rules: the
-//! registry, the MQTT and Modbus adapters and the desk build on them.
+//! relay boards, DTUs — and the rules that say how healthy each one is. Pure types and rules:
+//! the registry, the MQTT and Modbus adapters and the desk build on them.
 
 pub mod alarms;
 pub mod health;
+pub mod registry;
+pub mod telemetry;
+
+pub use health::Transport;
+pub use registry::{Device, DeviceId, DeviceKind, ModbusEndpoint};
+pub use telemetry::{HealthReading, Telemetry};

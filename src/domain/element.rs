@@ -38,6 +38,18 @@ pub enum Element {
     Dpt,
     /// Air pressure reduced to mean sea level, hPa (synoptic reports).
     PrsSea,
+    /// Volumetric soil water content at 10 cm, % (tea-garden stations).
+    Svwc10cm,
+    /// Soil temperature at 10 cm, °C (tea-garden stations).
+    Gst10cm,
+    /// Leaf wetness: the share of the sensor's leaf surface that is wet, %.
+    LeafWet,
+    /// Air temperature inside a greenhouse, °C.
+    TemIn,
+    /// Relative humidity inside a greenhouse, %.
+    RhuIn,
+    /// CO₂ concentration inside a greenhouse, ppm.
+    Co2,
 }
 
 impl Element {
@@ -54,8 +66,14 @@ impl Element {
         Self::Gst,
     ];
 
+    /// What a tea-garden micro-station reports besides the air: soil and leaf.
+    pub const GARDEN: [Self; 3] = [Self::Svwc10cm, Self::Gst10cm, Self::LeafWet];
+
+    /// What a greenhouse controller reports: the air inside.
+    pub const GREENHOUSE: [Self; 3] = [Self::TemIn, Self::RhuIn, Self::Co2];
+
     /// Every element, in the order the UI lists them.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 20] = [
         Self::Tem,
         Self::Rhu,
         Self::Pre1h,
@@ -70,6 +88,12 @@ impl Element {
         Self::PrsSea,
         Self::Pre6h,
         Self::Pre24h,
+        Self::Svwc10cm,
+        Self::Gst10cm,
+        Self::LeafWet,
+        Self::TemIn,
+        Self::RhuIn,
+        Self::Co2,
     ];
 
     /// The CMA data-service code used on every wire format.
@@ -89,6 +113,14 @@ impl Element {
             Self::Pre24h => "PRE_24h",
             Self::Dpt => "DPT",
             Self::PrsSea => "PRS_Sea",
+            // CMA's soil-moisture and agro-met products name these so; CMA has no code for
+            // leaf wetness or a greenhouse's inside air, and these follow its pattern.
+            Self::Svwc10cm => "SVWC_10cm",
+            Self::Gst10cm => "GST_10cm",
+            Self::LeafWet => "LEAF_WET",
+            Self::TemIn => "TEM_In",
+            Self::RhuIn => "RHU_In",
+            Self::Co2 => "CO2",
         }
     }
 
@@ -109,6 +141,12 @@ impl Element {
             Self::Pre24h => 12,
             Self::Dpt => 13,
             Self::PrsSea => 14,
+            Self::Svwc10cm => 15,
+            Self::Gst10cm => 16,
+            Self::LeafWet => 17,
+            Self::TemIn => 18,
+            Self::RhuIn => 19,
+            Self::Co2 => 20,
         }
     }
 
@@ -120,8 +158,9 @@ impl Element {
     /// SI unit as displayed.
     pub const fn unit(self) -> &'static str {
         match self {
-            Self::Tem | Self::Gst | Self::Dpt => "°C",
-            Self::Rhu => "%",
+            Self::Tem | Self::Gst | Self::Dpt | Self::Gst10cm | Self::TemIn => "°C",
+            Self::Rhu | Self::RhuIn | Self::Svwc10cm | Self::LeafWet => "%",
+            Self::Co2 => "ppm",
             Self::Pre | Self::Pre1h | Self::Pre6h | Self::Pre24h => "mm",
             Self::Prs | Self::PrsSea => "hPa",
             Self::WinSAvg2mi | Self::WinSInstMax => "m/s",
@@ -147,6 +186,12 @@ impl Element {
             Self::Pre24h => "24小时降水",
             Self::Dpt => "露点温度",
             Self::PrsSea => "海平面气压",
+            Self::Svwc10cm => "10厘米土壤体积含水量",
+            Self::Gst10cm => "10厘米地温",
+            Self::LeafWet => "叶面湿度",
+            Self::TemIn => "棚内气温",
+            Self::RhuIn => "棚内相对湿度",
+            Self::Co2 => "二氧化碳浓度",
         }
     }
 
@@ -167,6 +212,12 @@ impl Element {
             Self::Pre24h => "Precipitation (24 h)",
             Self::Dpt => "Dew point",
             Self::PrsSea => "Sea-level pressure",
+            Self::Svwc10cm => "Soil moisture (10 cm, volumetric)",
+            Self::Gst10cm => "Soil temperature (10 cm)",
+            Self::LeafWet => "Leaf wetness",
+            Self::TemIn => "Inside air temperature",
+            Self::RhuIn => "Inside relative humidity",
+            Self::Co2 => "CO₂",
         }
     }
 
@@ -188,13 +239,20 @@ impl Element {
             Self::Pre24h => 0.0..=2000.0,
             Self::Dpt => -80.0..=40.0,
             Self::PrsSea => 850.0..=1090.0,
+            Self::Svwc10cm | Self::LeafWet => 0.0..=100.0,
+            Self::Gst10cm => -50.0..=80.0,
+            Self::TemIn => -40.0..=70.0,
+            Self::RhuIn => 0.0..=100.0,
+            Self::Co2 => 0.0..=10_000.0,
         }
     }
 
     /// Decimal places worth showing.
     pub const fn decimals(self) -> usize {
         match self {
-            Self::Rhu | Self::WinDAvg2mi | Self::Vis => 0,
+            Self::Rhu | Self::WinDAvg2mi | Self::Vis | Self::RhuIn | Self::LeafWet | Self::Co2 => {
+                0
+            }
             Self::Tem
             | Self::Gst
             | Self::Pre
@@ -205,7 +263,10 @@ impl Element {
             | Self::Pre6h
             | Self::Pre24h
             | Self::Dpt
-            | Self::PrsSea => 1,
+            | Self::PrsSea
+            | Self::Svwc10cm
+            | Self::Gst10cm
+            | Self::TemIn => 1,
         }
     }
 

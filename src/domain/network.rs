@@ -115,6 +115,19 @@ pub enum StationKind {
     National,
     /// A regional automatic weather station (区域自动站).
     Regional,
+    /// A tea-garden micro-station (茶园小气候站), registered as a device.
+    Garden,
+    /// A greenhouse controller's inside air (大棚), registered as a device.
+    Greenhouse,
+}
+
+impl StationKind {
+    /// Whether it stands in the open at a standard site: only such stations are compared with
+    /// their neighbours, and serve as neighbours. A garden or a greenhouse has a microclimate
+    /// of its own.
+    pub const fn is_standard_site(self) -> bool {
+        matches!(self, Self::National | Self::Regional)
+    }
 }
 
 /// An automatic weather station.
@@ -305,9 +318,11 @@ impl StationRow {
         let kind = match self.kind.as_str() {
             "national" => StationKind::National,
             "regional" => StationKind::Regional,
+            "garden" => StationKind::Garden,
+            "greenhouse" => StationKind::Greenhouse,
             other => {
                 return Err(format!(
-                    "station {}: kind {other:?} is neither national nor regional",
+                    "station {}: kind {other:?} is not national, regional, garden or greenhouse",
                     self.id
                 ));
             }

@@ -95,6 +95,8 @@ texts! {
     station_uncertain: "资料说明", "Source note";
     national_station: "国家级地面气象观测站", "National surface station";
     regional_station: "区域自动气象站", "Regional automatic station";
+    garden_station: "茶园小气候站（非标准站址）", "Tea-garden micro-station (not a standard site)";
+    greenhouse_station: "大棚环境监测（棚内）", "Greenhouse (inside air)";
     stale_hover: "超过 10 分钟没有新数据", "No new data for more than 10 minutes";
     syncing: "同步中", "Syncing";
     chart_syncing: "正在同步", "Syncing";

@@ -311,6 +311,8 @@ pub fn station_details_ui(ui: &mut egui::Ui, scene: Scene<'_>, station: &Station
     let kind = match station.kind {
         StationKind::National => text.national_station,
         StationKind::Regional => text.regional_station,
+        StationKind::Garden => text.garden_station,
+        StationKind::Greenhouse => text.greenhouse_station,
     };
     let colon = i18n::colon(language);
     ui.label(format!("{}{colon}{} · {kind}", text.station_id, station.id));

@@ -64,7 +64,11 @@ pub fn evaluate(
     let nearby: Vec<&StationWindow<'_>> = neighbours
         .iter()
         .filter(|n| {
-            n.station.id != station.id
+            // A garden's or greenhouse's microclimate is its own: it neither judges nor is
+            // judged by the open-site stations around it.
+            station.kind.is_standard_site()
+                && n.station.kind.is_standard_site()
+                && n.station.id != station.id
                 && n.station.location.distance_km(station.location) <= config.spatial.radius_km
         })
         .collect();

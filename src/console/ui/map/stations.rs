@@ -269,6 +269,17 @@ fn paint_marker(
         StationKind::Regional => {
             painter.circle(at, radius, fill, stroke);
         }
+        // A garden or greenhouse site is a diamond: not a standard site, read with care.
+        StationKind::Garden | StationKind::Greenhouse => {
+            let r = radius * 1.15;
+            let diamond = vec![
+                at + vec2(0.0, -r),
+                at + vec2(r, 0.0),
+                at + vec2(0.0, r),
+                at + vec2(-r, 0.0),
+            ];
+            painter.add(egui::Shape::convex_polygon(diamond, fill, stroke));
+        }
     }
     if stale {
         painter.line_segment(
