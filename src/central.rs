@@ -84,7 +84,7 @@ use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::backup::{BackupError, lock_for_serving};
-use crate::store::central::{
+use crate::store::central::{DeviceStore, 
     ChangeFeed as _, Database as _, NetworkStore as _, OpenMode, SqliteCentralStore,
 };
 use config::{ChannelSettings, ServeSettings};
@@ -411,7 +411,8 @@ pub async fn start(
         .with_host_facts(host_facts)
         .with_warnings(warnings.for_network(&store.network()?))
         .with_upstream(upstream)
-        .with_channels(channel_state);
+        .with_channels(channel_state)
+        .with_devices(devices::DeviceHub::new(store.devices()?));
     let mut specs = channel_specs;
     // The per-level resend policy runs only where a level is named and a channel sends.
     if !state.warnings().resend_unknown.levels.is_empty() && !state.channels().kinds.is_empty() {
@@ -425,6 +426,8 @@ pub async fn start(
     specs.extend(retention.map(|keep| workers::retention::worker(store.clone(), keep)));
     specs.extend(workers);
     if store.read_only().is_none() {
+        specs.push(devices::telemetry::worker(state.clone()));
+        specs.push(devices::status::worker(state.clone()));
         let wake = state.channels().alarm_wake.clone();
         specs.push(on_call::worker(state.clone(), wake));
         let replies = state.channels().replies.clone();

@@ -10,6 +10,7 @@ pub mod access;
 pub mod admin;
 pub mod callout;
 pub mod changes;
+pub mod devices;
 pub mod dto;
 pub mod feed;
 pub mod history;

@@ -19,7 +19,7 @@ use super::error;
 use super::health;
 use super::limits;
 use super::{
-    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, callout, handlers, imports,
+    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, callout, devices, handlers, imports,
     maintenance_windows, on_call, recipients, reports, snapshot, stream, upstream, version,
     warnings,
 };
@@ -137,6 +137,27 @@ pub fn routes() -> Vec<Route> {
             "/imports",
             Requires(ImportObservations),
             post(imports::import).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        ),
+        // The device registry: technicians register and change devices, everyone reads them
+        // with their health.
+        route(Verb::Get, "/devices", Requires(Read), get(devices::routes::list)),
+        route(
+            Verb::Post,
+            "/devices",
+            Requires(ManageDevices),
+            post(devices::routes::register),
+        ),
+        route(
+            Verb::Put,
+            "/devices/{id}",
+            Requires(ManageDevices),
+            put(devices::routes::replace),
+        ),
+        route(
+            Verb::Get,
+            "/devices/{id}/health",
+            Requires(Read),
+            get(devices::routes::health),
         ),
         // Maintenance windows: technicians record them, everyone reads them.
         route(

@@ -5,10 +5,12 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::devices::DeviceHub;
 use super::error::Failure;
 use super::hashing::HashPool;
 use super::health::DbHealth;
@@ -51,7 +53,10 @@ pub struct AppState {
     login_slots: Arc<tokio::sync::Semaphore>,
     clean_login_slots: Arc<tokio::sync::Semaphore>,
     throttle: Arc<Throttle>,
-    stations: Arc<tokio::sync::OnceCell<usize>>,
+    /// The network's station count once read (`usize::MAX`: not yet): health answers from it
+    /// without the blocking pool; a registered device's station updates it.
+    stations: Arc<AtomicUsize>,
+    devices: DeviceHub,
     upstream: Option<Arc<Upstream>>,
     warnings: Arc<WarningSettings>,
     channels: Arc<ChannelState>,
@@ -93,7 +98,8 @@ impl AppState {
             login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
             clean_login_slots: Arc::new(tokio::sync::Semaphore::new(hashes.threads())),
             throttle: Arc::new(Throttle::new(SourcePolicy::DEFAULT)),
-            stations: Arc::default(),
+            stations: Arc::new(AtomicUsize::new(usize::MAX)),
+            devices: DeviceHub::new(Vec::new()),
             upstream: None,
             warnings: Arc::default(),
             channels: Arc::default(),
@@ -127,13 +133,35 @@ impl AppState {
         *self.head.borrow()
     }
 
-    /// How many stations the network has: read once, then kept (the network of a database
-    /// does not change while it is served), so health answers without the blocking pool.
+    /// How many stations the network has: read once, then kept up to date by
+    /// [`Self::recount_stations`], so health answers without the blocking pool.
     pub async fn station_count(&self) -> Result<usize, Failure> {
-        self.stations
-            .get_or_try_init(|| self.blocking(|store| Ok(store.network()?.stations.len())))
-            .await
-            .copied()
+        let known = self.stations.load(Ordering::Relaxed);
+        if known != usize::MAX {
+            return Ok(known);
+        }
+        self.recount_stations().await
+    }
+
+    /// Reads the station count again (after a device added a station).
+    pub async fn recount_stations(&self) -> Result<usize, Failure> {
+        let count = self
+            .blocking(|store| Ok(store.network()?.stations.len()))
+            .await?;
+        self.stations.store(count, Ordering::Relaxed);
+        Ok(count)
+    }
+
+    /// The devices' shared state: registry, arrivals.
+    pub fn devices(&self) -> &DeviceHub {
+        &self.devices
+    }
+
+    /// The same state, with the device registry as stored.
+    #[must_use]
+    pub fn with_devices(mut self, devices: DeviceHub) -> Self {
+        self.devices = devices;
+        self
     }
 
     /// The same state, enforcing `limits` instead of the defaults.

@@ -10,11 +10,18 @@
 //!                                                  stored ▼ (oneshot)
 //! ```
 
+pub mod hub;
+pub mod routes;
+pub mod status;
+pub mod telemetry;
+
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::domain::devices::{Device, Telemetry};
+
+pub use hub::DeviceHub;
 
 /// The registry as the transports see it: every registered device, replaced whole when one is
 /// added or changed, so a transport picks up a new device without a restart.

@@ -82,6 +82,9 @@ pub enum SyncCommand {
 pub enum SyncEvent {
     /// The station network, from the cache at start-up or fresh from the central.
     NetworkLoaded(Network),
+    /// Devices were registered or changed, or their status changed: the devices screen reads
+    /// the registry again.
+    DevicesChanged(Vec<crate::domain::devices::DeviceId>),
     /// Observations now in the cache: the recent window at start-up, then each batch synced.
     /// Values may repeat ones already delivered (start-up snapshot overlapping a sync batch);
     /// applying them is idempotent.

@@ -2,6 +2,7 @@
 //! Pure: tested without egui, tokio or a database.
 
 pub mod account;
+pub mod devices;
 pub mod dispatch;
 pub mod history;
 pub mod practice;
@@ -150,6 +151,8 @@ pub struct AppState {
     pub recipients: recipients::RecipientsState,
     /// The supervisor's 服务统计, as the view last read it.
     pub reports: reports::ReportsState,
+    /// Devices the feed says changed.
+    pub devices: devices::DevicesState,
 }
 
 impl AppState {
@@ -176,6 +179,7 @@ impl AppState {
             dispatch: dispatch::DispatchState::default(),
             recipients: recipients::RecipientsState::default(),
             reports: reports::ReportsState::default(),
+            devices: devices::DevicesState::default(),
         }
     }
 
@@ -203,6 +207,7 @@ impl AppState {
                 self.network = network;
                 self.suggestions.judge_again();
             }
+            SyncEvent::DevicesChanged(devices) => self.devices.changed(devices),
             SyncEvent::QcFlagged(marks) => self.suggestions.flag(&marks, now),
             SyncEvent::ObservationsArrived(observations) => {
                 self.add_observations(&observations, now);

@@ -62,6 +62,10 @@ pub enum AuditAction {
     MaintenanceRecorded,
     /// A maintenance window was ended or its note corrected.
     MaintenanceChanged,
+    /// A device was added to the registry.
+    DeviceRegistered,
+    /// A device's registry record was changed.
+    DeviceChanged,
     /// An observation file was imported (outcome `ok`) or refused as a whole (`failed`).
     ObservationsImported,
     /// The chain is sealed with a key from this entry on.
@@ -104,7 +108,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 33] = [
+    pub const ALL: [Self; 35] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -120,6 +124,8 @@ impl AuditAction {
         Self::AccessDenied,
         Self::MaintenanceRecorded,
         Self::MaintenanceChanged,
+        Self::DeviceRegistered,
+        Self::DeviceChanged,
         Self::ObservationsImported,
         Self::AuditKeyIntroduced,
         Self::WarningSubmitted,
@@ -158,6 +164,8 @@ impl AuditAction {
             Self::AccessDenied => "access_denied",
             Self::MaintenanceRecorded => "maintenance_recorded",
             Self::MaintenanceChanged => "maintenance_changed",
+            Self::DeviceRegistered => "device_registered",
+            Self::DeviceChanged => "device_changed",
             Self::ObservationsImported => "observations_imported",
             Self::AuditKeyIntroduced => "audit_key_introduced",
             Self::WarningSubmitted => "warning_submitted",
@@ -197,6 +205,8 @@ impl AuditAction {
             Self::AccessDenied => "越权请求被拒绝",
             Self::MaintenanceRecorded => "登记站点维护",
             Self::MaintenanceChanged => "修改维护记录",
+            Self::DeviceRegistered => "登记设备",
+            Self::DeviceChanged => "修改设备档案",
             Self::ObservationsImported => "导入观测文件",
             Self::AuditKeyIntroduced => "审计日志启用密钥",
             Self::WarningSubmitted => "提交预警审核",
@@ -236,6 +246,8 @@ impl AuditAction {
             Self::AccessDenied => "Access denied",
             Self::MaintenanceRecorded => "Maintenance recorded",
             Self::MaintenanceChanged => "Maintenance changed",
+            Self::DeviceRegistered => "Device registered",
+            Self::DeviceChanged => "Device record changed",
             Self::ObservationsImported => "Observations imported",
             Self::AuditKeyIntroduced => "Audit key introduced",
             Self::WarningSubmitted => "Warning submitted",

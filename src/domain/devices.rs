@@ -5,8 +5,10 @@
 pub mod alarms;
 pub mod health;
 pub mod registry;
+pub mod status;
 pub mod telemetry;
 
 pub use health::Transport;
 pub use registry::{Device, DeviceId, DeviceKind, ModbusEndpoint};
+pub use status::{Presence, Status, StatusSince};
 pub use telemetry::{HealthReading, Telemetry};

@@ -272,6 +272,17 @@ codes! {
     PhoneTaken = "phone_taken" ["id"] "the phone number belongs to recipient {id} already";
     /// 400: an import body that is not a readable CSV or .xlsx file.
     RecipientsFileUnreadable = "recipients_file_unreadable" ["format"] "the body is not a readable {format} file";
+    // Devices.
+    /// 400: a device record that breaks its rules.
+    InvalidDevice = "invalid_device" ["reason"] "the device record is not valid: {reason}";
+    /// 400: a device record naming what does not exist.
+    DeviceNamesUnknown = "device_names_unknown" ["field", "value"] "the device names {field} {value}, which does not exist here";
+    /// 404: no device has the id.
+    UnknownDeviceId = "unknown_device_id" ["device"] "no device {device} in the registry";
+    /// 409: the device id is registered already.
+    DeviceExists = "device_exists" ["device"] "device {device} is registered already; change it instead";
+    /// 409: the station id belongs to another device or to the network.
+    StationTaken = "station_taken" ["station"] "station id {station} is taken; choose another";
 }
 
 impl Code {

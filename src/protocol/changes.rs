@@ -10,10 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::callout::CalloutChange;
+use super::devices::DeviceStatusChange;
+use super::dto::StationDto;
 use super::dto::ObservationRecord;
 use super::feed::{ChunkDto, Cursor, PROTOCOL_VERSION, SeriesHour};
 use super::history::{MaintenanceDto, QcChange};
 use super::warnings::WarningRecord;
+use crate::domain::devices::Device;
 use crate::domain::{Element, Timestamp};
 
 /// The change kinds, by the name the wire gives them.
@@ -32,6 +35,12 @@ pub mod kind {
     /// A 叫应 line's state (`protocol::callout::CalloutChange`): ids, duty, township, state,
     /// stage and times; never a name or a number.
     pub const CALLOUT: &str = "callout";
+    /// A station added to (or changed in) the network: the whole station (`StationDto`).
+    pub const STATION: &str = "station";
+    /// A device registered or changed: its whole registry record.
+    pub const DEVICE: &str = "device";
+    /// A device's status changed (`protocol::devices::DeviceStatusChange`).
+    pub const DEVICE_STATUS: &str = "device_status";
 }
 
 /// Capabilities of the feed a desk may rely on, advertised at `GET /version`.
@@ -48,13 +57,16 @@ pub mod feature {
 pub const FEATURES: [&str; 3] = [feature::CHUNKS, feature::KINDS_FILTER, feature::SNAPSHOT];
 
 /// The kinds this build's central writes or still serves.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 9] = [
     kind::HOURS,
     kind::MAINTENANCE,
     kind::OBSERVATION,
     kind::QC,
     kind::WARNING,
     kind::CALLOUT,
+    kind::STATION,
+    kind::DEVICE,
+    kind::DEVICE_STATUS,
 ];
 
 /// What a change carries, as the central writes it (`{"kind": …, "data": …}`).
@@ -73,6 +85,12 @@ pub enum ChangeData {
     Warning(Box<WarningRecord>),
     /// A 叫应 line was opened, answered or escalated.
     Callout(CalloutChange),
+    /// A station joined the network or changed.
+    Station(StationDto),
+    /// A device was registered or changed.
+    Device(Box<Device>),
+    /// A device's status changed.
+    DeviceStatus(DeviceStatusChange),
 }
 
 impl ChangeData {
@@ -85,6 +103,9 @@ impl ChangeData {
             Self::Maintenance(_) => kind::MAINTENANCE,
             Self::Warning(_) => kind::WARNING,
             Self::Callout(_) => kind::CALLOUT,
+            Self::Station(_) => kind::STATION,
+            Self::Device(_) => kind::DEVICE,
+            Self::DeviceStatus(_) => kind::DEVICE_STATUS,
         }
     }
 }

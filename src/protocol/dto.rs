@@ -120,22 +120,41 @@ impl From<&Network> for NetworkDto {
                     seat_verified: t.seat_verified,
                 })
                 .collect(),
-            stations: network
-                .stations
-                .iter()
-                .map(|s| StationDto {
-                    id: s.id.to_string(),
-                    name_zh: s.name_zh.clone(),
-                    name_en: s.name_en.clone(),
-                    kind: s.kind,
-                    lat: s.location.lat,
-                    lon: s.location.lon,
-                    altitude_m: s.altitude_m,
-                    township: s.township.0,
-                    uncertainty: s.uncertainty.clone(),
-                })
-                .collect(),
+            stations: network.stations.iter().map(StationDto::from).collect(),
         }
+    }
+}
+
+impl From<&Station> for StationDto {
+    fn from(s: &Station) -> Self {
+        Self {
+            id: s.id.to_string(),
+            name_zh: s.name_zh.clone(),
+            name_en: s.name_en.clone(),
+            kind: s.kind,
+            lat: s.location.lat,
+            lon: s.location.lon,
+            altitude_m: s.altitude_m,
+            township: s.township.0,
+            uncertainty: s.uncertainty.clone(),
+        }
+    }
+}
+
+impl TryFrom<StationDto> for Station {
+    type Error = String;
+
+    fn try_from(s: StationDto) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: StationId::parse(&s.id).map_err(|e| e.to_string())?,
+            name_zh: s.name_zh,
+            name_en: s.name_en,
+            kind: s.kind,
+            location: LatLon::new(s.lat, s.lon),
+            altitude_m: s.altitude_m,
+            township: TownshipCode(s.township),
+            uncertainty: s.uncertainty,
+        })
     }
 }
 
@@ -157,18 +176,7 @@ impl TryFrom<NetworkDto> for Network {
         let stations = dto
             .stations
             .into_iter()
-            .map(|s| {
-                Ok(Station {
-                    id: StationId::parse(&s.id).map_err(|e| e.to_string())?,
-                    name_zh: s.name_zh,
-                    name_en: s.name_en,
-                    kind: s.kind,
-                    location: LatLon::new(s.lat, s.lon),
-                    altitude_m: s.altitude_m,
-                    township: TownshipCode(s.township),
-                    uncertainty: s.uncertainty,
-                })
-            })
+            .map(Station::try_from)
             .collect::<Result<_, String>>()?;
         Ok(Self {
             townships,

@@ -101,6 +101,11 @@ pub enum CacheChange {
     Warning(warnings::SyncedWarning),
     /// A 叫应 line's step: nothing is kept, the screens are told.
     Callout(crate::domain::callout::LineStep),
+    /// A station joined the network or changed: the cached network takes it.
+    Station(crate::domain::Station),
+    /// A device was registered or changed, or its status changed: the devices screen reads
+    /// the registry again (nothing is kept).
+    Device(crate::domain::devices::DeviceId),
 }
 
 impl CacheChange {

@@ -44,6 +44,8 @@ pub mod backup;
 pub mod callout;
 mod change_feed;
 mod change_row;
+pub mod devices;
+mod device_store;
 mod feed;
 pub mod imports;
 mod ingest;
@@ -64,7 +66,7 @@ pub mod warnings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use rusqlite::Connection;
 
@@ -73,6 +75,8 @@ pub use audit::AuditFilter;
 pub use audit_store::AuditStore;
 pub use callout::CalloutStore;
 pub use change_feed::ChangeFeed;
+pub use device_store::DeviceStore;
+pub use devices::RegistryError;
 pub use feed::FeedPage;
 pub use imports::{ImportError, ImportLine, ImportRefusal, ImportTally, ImportVerdict};
 pub use ingest::{IngestReport, Quality, judge, new_part, rejected, respond, tally, unparsed};
@@ -103,6 +107,7 @@ pub trait CentralStore:
     + NetworkStore
     + ObservationStore
     + MaintenanceStore
+    + DeviceStore
     + ChangeFeed
     + AccountStore
     + AuditStore
@@ -122,6 +127,7 @@ impl<T> CentralStore for T where
         + NetworkStore
         + ObservationStore
         + MaintenanceStore
+        + DeviceStore
         + ChangeFeed
         + AccountStore
         + AuditStore
@@ -165,8 +171,8 @@ pub struct SqliteCentralStore {
     instance: String,
     /// Why the database cannot be written, when SQLite opened it read-only.
     read_only: Option<String>,
-    /// The network as stored (it changes only by replacing the database).
-    network: Network,
+    /// The network as stored: replaced whole when a registered device adds a station.
+    network: RwLock<Arc<Network>>,
     /// Quality-control settings.
     qc: QcConfig,
     /// The key that seals the audit chain ([`Self::with_audit_key`]).
@@ -254,7 +260,7 @@ impl SqliteCentralStore {
             readers: Mutex::new(Vec::new()),
             instance,
             read_only,
-            network,
+            network: RwLock::new(Arc::new(network)),
             qc,
             audit_key: None,
             sealed,
@@ -322,6 +328,18 @@ impl SqliteCentralStore {
                 .context("running quick_check")?;
             Ok(lines.into_iter().filter(|line| line != "ok").collect())
         })
+    }
+
+    /// The network as last stored.
+    fn current_network(&self) -> Arc<Network> {
+        Arc::clone(&self.network.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Reads the network again after a write that changed it.
+    fn reload_network(&self) -> Result<(), StoreError> {
+        let network = self.read(schema::read_network)?;
+        *self.network.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(network);
+        Ok(())
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {

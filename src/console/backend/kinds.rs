@@ -11,7 +11,10 @@ use std::collections::BTreeSet;
 
 use super::client::FeedBatch;
 use crate::domain::callout::LineStep;
-use crate::domain::{StationId, Timestamp};
+use crate::domain::devices::Device;
+use crate::domain::{Station, StationId, Timestamp};
+use crate::protocol::StationDto;
+use crate::protocol::devices::DeviceStatusChange;
 use crate::protocol::callout::{CalloutChange, LineState};
 use crate::protocol::warnings::WarningRecord;
 use crate::protocol::{
@@ -29,7 +32,7 @@ pub struct Kind {
 }
 
 /// Every kind this build reads.
-pub const REGISTRY: [Kind; 6] = [
+pub const REGISTRY: [Kind; 9] = [
     Kind {
         name: kind::HOURS,
         decode: decode_hours,
@@ -53,6 +56,18 @@ pub const REGISTRY: [Kind; 6] = [
     Kind {
         name: kind::CALLOUT,
         decode: decode_callout,
+    },
+    Kind {
+        name: kind::STATION,
+        decode: decode_station,
+    },
+    Kind {
+        name: kind::DEVICE,
+        decode: decode_device,
+    },
+    Kind {
+        name: kind::DEVICE_STATUS,
+        decode: decode_device_status,
     },
 ];
 
@@ -92,6 +107,24 @@ fn decode_callout(change: &Change) -> Result<CacheChange, String> {
         stage: line.stage,
         answered: line.state == LineState::Answered,
     }))
+}
+
+/// A station that joined the network (a registered device's), checked to be one.
+fn decode_station(change: &Change) -> Result<CacheChange, String> {
+    let station: StationDto = change.decode().map_err(|e| e.to_string())?;
+    Ok(CacheChange::Station(Station::try_from(station)?))
+}
+
+/// A device's whole record: the devices screen reads the registry again.
+fn decode_device(change: &Change) -> Result<CacheChange, String> {
+    let device: Device = change.decode().map_err(|e| e.to_string())?;
+    Ok(CacheChange::Device(device.id))
+}
+
+/// A device's status change: the devices screen reads the registry again.
+fn decode_device_status(change: &Change) -> Result<CacheChange, String> {
+    let status: DeviceStatusChange = change.decode().map_err(|e| e.to_string())?;
+    Ok(CacheChange::Device(status.device))
 }
 
 /// Protocol 1's copied values. The central validated the record with its own clock, so time

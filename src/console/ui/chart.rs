@@ -63,9 +63,17 @@ fn series_name(scene: Scene<'_>, element: Element) -> &'static str {
         Element::WinSInstMax => text.series_gust,
         Element::WinDAvg2mi => text.series_dir,
         Element::Pre | Element::Pre1h => text.chart_rain_hourly,
-        Element::Vis | Element::Dpt | Element::PrsSea | Element::Pre6h | Element::Pre24h => {
-            i18n::element_name(scene.language, element)
-        }
+        Element::Vis
+        | Element::Dpt
+        | Element::PrsSea
+        | Element::Pre6h
+        | Element::Pre24h
+        | Element::Svwc10cm
+        | Element::Gst10cm
+        | Element::LeafWet
+        | Element::TemIn
+        | Element::RhuIn
+        | Element::Co2 => i18n::element_name(scene.language, element),
     }
 }
 

@@ -106,6 +106,12 @@ pub fn series_colour(element: Element) -> Color32 {
         Element::WinSInstMax => Color32::from_rgb(0xEF, 0x6C, 0x00),
         Element::WinDAvg2mi => Color32::from_rgb(0x3F, 0x51, 0xB5),
         Element::Vis => Color32::from_rgb(0x60, 0x7D, 0x8B),
+        Element::Svwc10cm => Color32::from_rgb(0x15, 0x65, 0xC0),
+        Element::Gst10cm => Color32::from_rgb(0x79, 0x55, 0x48),
+        Element::LeafWet => Color32::from_rgb(0x43, 0xA0, 0x47),
+        Element::TemIn => Color32::from_rgb(0xC6, 0x28, 0x28),
+        Element::RhuIn => Color32::from_rgb(0x00, 0x79, 0x6B),
+        Element::Co2 => Color32::from_rgb(0x54, 0x6E, 0x7A),
     }
 }
 

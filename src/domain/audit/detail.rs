@@ -150,6 +150,15 @@ pub enum AuditDetail {
         /// The source claimed.
         source: Source,
     },
+    /// A device was registered or its record changed.
+    Device {
+        /// The device's id.
+        device: String,
+        /// Its kind's code.
+        kind: String,
+        /// The station it reports as, if any.
+        station: Option<String>,
+    },
     /// A maintenance window was recorded.
     MaintenanceRecorded {
         /// The station.

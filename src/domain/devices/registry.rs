@@ -171,7 +171,7 @@ pub struct Device {
 }
 
 /// Why a device record cannot be registered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum InvalidDevice {
     /// A weather-reporting device must name its station, and nothing else may.
     #[error("a {kind:?} must name the station it reports as: {reason}")]

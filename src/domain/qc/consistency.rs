@@ -19,7 +19,7 @@ use super::physics::{relative_humidity, sea_level_pressure};
 use crate::domain::Element;
 
 /// Slots in a [`Snapshot`]: one per storage id.
-const SLOTS: usize = 16;
+const SLOTS: usize = 24;
 
 // Every element's storage id indexes a slot.
 const _: () = {

@@ -86,6 +86,10 @@ pub struct Applied {
     pub warnings: bool,
     /// 叫应 lines that changed.
     pub callouts: Vec<crate::domain::callout::LineStep>,
+    /// The network, when a station joined it or changed.
+    pub network: Option<crate::domain::Network>,
+    /// Devices registered, changed, or whose status changed.
+    pub devices: Vec<crate::domain::devices::DeviceId>,
 }
 
 impl CacheDb {
@@ -168,6 +172,10 @@ impl CacheDb {
                     applied.warnings = true;
                 }
                 CacheChange::Callout(step) => applied.callouts.push(step),
+                CacheChange::Station(station) => {
+                    applied.network = Some(with_station(&tx, station)?);
+                }
+                CacheChange::Device(id) => applied.devices.push(id),
             }
         }
         writer.finish()?;
@@ -188,6 +196,24 @@ impl CacheDb {
         tx.commit().context("committing sync batch")?;
         Ok(applied)
     }
+}
+
+/// The cached network with `station` added or replaced, saved.
+fn with_station(
+    conn: &rusqlite::Connection,
+    station: crate::domain::Station,
+) -> Result<crate::domain::Network, StoreError> {
+    let mut network: crate::domain::Network = match meta(conn, super::NETWORK_KEY)? {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| StoreError::Decode(format!("network: {e}")))?,
+        None => crate::domain::Network::default(),
+    };
+    network.stations.retain(|s| s.id != station.id);
+    network.stations.push(station);
+    network.stations.sort_by(|a, b| a.id.cmp(&b.id));
+    let json = serde_json::to_string(&network).map_err(|e| StoreError::Decode(e.to_string()))?;
+    set_meta(conn, super::NETWORK_KEY, &json)?;
+    Ok(network)
 }
 
 /// Replaces one hour with the central's bytes and reports how it differs from before.

@@ -7,7 +7,7 @@ use super::{SqliteCentralStore, audit, schema};
 use crate::domain::audit::AuditRecord;
 use crate::domain::history::{SeriesView, ViewRequest};
 use crate::domain::observation::IngestRecord;
-use crate::domain::{Element, StationId, Timestamp};
+use crate::domain::{Element, Network, StationId, Timestamp};
 use crate::store::observations::{self, LatestValues};
 use crate::store::{Context as _, StoreError, history, maintenance};
 
@@ -54,10 +54,10 @@ pub trait ObservationStore {
 }
 
 impl SqliteCentralStore {
-    /// What quality control of a write needs.
-    fn quality(&self) -> Quality<'_> {
+    /// What quality control of a write needs, over `network` (the network as it is now).
+    pub(super) fn quality<'a>(&'a self, network: &'a Network) -> Quality<'a> {
         Quality {
-            network: &self.network,
+            network,
             config: &self.qc,
         }
     }
@@ -67,7 +67,8 @@ impl ObservationStore for SqliteCentralStore {
     fn ingest(&self, records: &[IngestRecord], now: Timestamp) -> Result<IngestReport, StoreError> {
         let mut writer = self.writer();
         let tx = writer.transaction().context("starting ingest")?;
-        let report = ingest::ingest_batch(&tx, records, now, self.quality())?;
+        let network = self.current_network();
+        let report = ingest::ingest_batch(&tx, records, now, self.quality(&network))?;
         tx.commit().context("committing ingest")?;
         Ok(report)
     }
@@ -113,7 +114,8 @@ impl ObservationStore for SqliteCentralStore {
     ) -> Result<ImportTally, ImportError> {
         let mut writer = self.writer();
         let tx = writer.transaction().context("starting import")?;
-        match imports::import_lines(&tx, lines, now, self.quality()) {
+        let network = self.current_network();
+        match imports::import_lines(&tx, lines, now, self.quality(&network)) {
             Ok(tally) => {
                 audit::append(&tx, self.seal()?, audit(Ok(&tally)))?;
                 tx.commit().context("committing import")?;

@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 20] = [
+pub const MIGRATIONS: [Migration; 21] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -131,6 +131,10 @@ pub const MIGRATIONS: [Migration; 20] = [
     Migration {
         name: "call-and-response lines found by the reply that answered them",
         sql: super::callout::BY_REPLY,
+    },
+    Migration {
+        name: "device registry and device health",
+        sql: super::devices::SCHEMA,
     },
 ];
 

@@ -180,7 +180,15 @@ impl SyncService {
             maintenance,
             warnings,
             callouts,
+            network,
+            devices,
         } = applied;
+        if let Some(network) = network {
+            self.emit(SyncEvent::NetworkLoaded(network)).await;
+        }
+        if !devices.is_empty() {
+            self.emit(SyncEvent::DevicesChanged(devices)).await;
+        }
         self.report_values(observations, flags).await;
         if !rejudged.is_empty() {
             self.emit(SyncEvent::QcRejudged(rejudged)).await;

@@ -221,6 +221,16 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
         D::MaintenanceRecorded { .. } | D::MaintenanceChanged { .. } => {
             maintenance(language, detail)
         }
+        D::Device {
+            device,
+            kind,
+            station,
+        } => match (zh, station) {
+            (true, Some(station)) => format!("设备 {device}（{kind}），站号 {station}"),
+            (true, None) => format!("设备 {device}（{kind}）"),
+            (false, Some(station)) => format!("device {device} ({kind}), station {station}"),
+            (false, None) => format!("device {device} ({kind})"),
+        },
         D::FileImported { .. } | D::FileRefused { .. } => file(language, detail),
         D::RecipientFields { fields } if zh => format!("字段：{}", fields.join("、")),
         D::RecipientFields { fields } => format!("fields: {}", fields.join(", ")),
@@ -575,6 +585,11 @@ mod tests {
                 start: t,
                 end: None,
                 note: "校准".into(),
+            },
+            AuditDetail::Device {
+                device: "YR-AWS1".into(),
+                kind: "GardenStation".into(),
+                station: Some("YRG01".into()),
             },
             AuditDetail::MaintenanceChanged {
                 station: "708301".into(),

@@ -278,7 +278,7 @@ fn paint_marker(
                 at + vec2(0.0, r),
                 at + vec2(-r, 0.0),
             ];
-            painter.add(egui::Shape::convex_polygon(diamond, fill, stroke));
+            painter.add(Shape::convex_polygon(diamond, fill, stroke));
         }
     }
     if stale {
