@@ -35,8 +35,8 @@ pub mod backup;
 pub mod callout;
 pub mod channels;
 pub mod config;
-pub mod devices;
 mod core;
+pub mod devices;
 mod error;
 pub mod failpoint;
 mod handlers;
@@ -84,8 +84,8 @@ use crate::domain::qc::QcConfig;
 use crate::domain::time::{SharedClock, system_clock};
 use crate::store::StoreError;
 use crate::store::central::backup::{BackupError, lock_for_serving};
-use crate::store::central::{DeviceStore, 
-    ChangeFeed as _, Database as _, NetworkStore as _, OpenMode, SqliteCentralStore,
+use crate::store::central::{
+    ChangeFeed as _, Database as _, DeviceStore, NetworkStore as _, OpenMode, SqliteCentralStore,
 };
 use config::{ChannelSettings, ServeSettings};
 use failpoint::Failpoints;
@@ -284,6 +284,17 @@ impl RunningCentral {
     /// The board the background workers report to.
     pub fn workers(&self) -> &workers::WorkerBoard {
         self.state.workers()
+    }
+
+    /// The devices' registry and arrivals: where the transports (MQTT, Modbus) deliver.
+    pub fn devices(&self) -> &devices::DeviceHub {
+        self.state.devices()
+    }
+
+    /// Judges every device's status now, as the status worker does every
+    /// [`devices::status::SWEEP`]; returns how many changed.
+    pub async fn judge_devices(&self) -> Result<usize, Failure> {
+        devices::status::sweep(&self.state).await
     }
 
     /// The key issued at start to a device named in [`CentralConfig::device_keys`].

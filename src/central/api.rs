@@ -19,9 +19,9 @@ use super::error;
 use super::health;
 use super::limits;
 use super::{
-    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, callout, devices, handlers, imports,
-    maintenance_windows, on_call, recipients, reports, snapshot, stream, upstream, version,
-    warnings,
+    JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, callout, devices, handlers,
+    imports, maintenance_windows, on_call, recipients, reports, snapshot, stream, upstream,
+    version, warnings,
 };
 use crate::domain::access::Capability;
 use crate::protocol::API_PREFIX;
@@ -140,7 +140,12 @@ pub fn routes() -> Vec<Route> {
         ),
         // The device registry: technicians register and change devices, everyone reads them
         // with their health.
-        route(Verb::Get, "/devices", Requires(Read), get(devices::routes::list)),
+        route(
+            Verb::Get,
+            "/devices",
+            Requires(Read),
+            get(devices::routes::list),
+        ),
         route(
             Verb::Post,
             "/devices",

@@ -250,9 +250,7 @@ impl Element {
     /// Decimal places worth showing.
     pub const fn decimals(self) -> usize {
         match self {
-            Self::Rhu | Self::WinDAvg2mi | Self::Vis | Self::RhuIn | Self::LeafWet | Self::Co2 => {
-                0
-            }
+            Self::Rhu | Self::WinDAvg2mi | Self::Vis | Self::RhuIn | Self::LeafWet | Self::Co2 => 0,
             Self::Tem
             | Self::Gst
             | Self::Pre

@@ -285,7 +285,7 @@ mod tests {
                 "station,time,TEMP\n",
                 "line 1: column 3: unknown element code \"TEMP\" (known: TEM, RHU, PRE_1h, PRE, \
                  PRS, WIN_S_Avg_2mi, WIN_D_Avg_2mi, WIN_S_Inst_Max, GST, VIS, DPT, PRS_Sea, \
-                 PRE_6h, PRE_24h)",
+                 PRE_6h, PRE_24h, SVWC_10cm, GST_10cm, LEAF_WET, TEM_In, RHU_In, CO2)",
             ),
             (
                 &format!("{head}{row}58819,2025-06-17 09:00,abc,88\n"),

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::callout::CalloutChange;
 use super::devices::DeviceStatusChange;
-use super::dto::StationDto;
 use super::dto::ObservationRecord;
+use super::dto::StationDto;
 use super::feed::{ChunkDto, Cursor, PROTOCOL_VERSION, SeriesHour};
 use super::history::{MaintenanceDto, QcChange};
 use super::warnings::WarningRecord;

@@ -12,27 +12,27 @@ use crate::domain::devices::{Device, DeviceId, Presence, StatusSince};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceHealth {
     /// When the central last received a report from it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<Timestamp>,
     /// The observation time of its newest report.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_time: Option<Timestamp>,
     /// Battery voltage in its newest report that had one, V.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub battery_v: Option<f64>,
     /// Supply voltage, V.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supply_v: Option<f64>,
     /// Signal strength, dBm.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rssi_dbm: Option<f64>,
     /// How far its clock ran ahead of the central's when it last said (negative: behind), ms.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_drift_ms: Option<i64>,
     /// The central's link to it (polled devices; an MQTT device's is its broker session).
     pub link: LinkState,
     /// What the broker last said of its connection (MQTT devices).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presence: Option<Presence>,
     /// Its status and since when.
     pub status: StatusSince,
@@ -66,19 +66,19 @@ pub struct HealthHour {
     /// Reports received in it.
     pub reports: u32,
     /// Lowest battery voltage, V.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub battery_min_v: Option<f64>,
     /// Last battery voltage, V.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub battery_v: Option<f64>,
     /// Last supply voltage, V.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supply_v: Option<f64>,
     /// Mean signal strength, dBm.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rssi_dbm: Option<f64>,
     /// Largest clock drift seen, by magnitude, ms.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_drift_ms: Option<i64>,
 }
 
@@ -108,7 +108,7 @@ pub struct DeviceStatusChange {
     /// Its new status and since when.
     pub status: StatusSince,
     /// When the central last heard it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<Timestamp>,
 }
 

@@ -68,13 +68,13 @@ pub async fn replace(
     ApiPath(id): ApiPath,
     ApiJson(device): ApiJson<Device>,
 ) -> Result<Json<Device>, Failure> {
+    // A path that names no possible device names none registered.
+    DeviceId::parse(&id).map_err(|_| Failure::not_found(&unknown(&id)))?;
     if device.id.as_str() != id {
-        return Err(Failure::invalid(
-            &Refusal::new(Code::InvalidDevice).with(
-                "reason",
-                format!("the body is device {}, the path {id}", device.id),
-            ),
-        ));
+        return Err(Failure::invalid(&Refusal::new(Code::InvalidDevice).with(
+            "reason",
+            format!("the body is device {}, the path {id}", device.id),
+        )));
     }
     Ok(Json(save(&state, &principal, device, true).await?))
 }

@@ -63,7 +63,11 @@ struct Tally {
 
 impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} reports stored, {} refused", self.stored, self.refused)
+        write!(
+            f,
+            "{} reports stored, {} refused",
+            self.stored, self.refused
+        )
     }
 }
 
@@ -88,7 +92,9 @@ pub fn sort(batch: &[Telemetry], devices: &HashMap<&DeviceId, &Device>, now: Tim
             continue;
         };
         if let Err(e) = check_time(telemetry.time, now) {
-            sorted.refused.push((telemetry.device.clone(), e.to_string()));
+            sorted
+                .refused
+                .push((telemetry.device.clone(), e.to_string()));
             continue;
         }
         if let Some(record) = record_of(device, telemetry, sorted.records.len()) {

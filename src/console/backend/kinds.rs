@@ -14,8 +14,8 @@ use crate::domain::callout::LineStep;
 use crate::domain::devices::Device;
 use crate::domain::{Station, StationId, Timestamp};
 use crate::protocol::StationDto;
-use crate::protocol::devices::DeviceStatusChange;
 use crate::protocol::callout::{CalloutChange, LineState};
+use crate::protocol::devices::DeviceStatusChange;
 use crate::protocol::warnings::WarningRecord;
 use crate::protocol::{
     Change, Cursor, HoursChange, MaintenanceDto, ObservationRecord, QcChange, kind,

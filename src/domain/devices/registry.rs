@@ -122,7 +122,7 @@ impl DeviceKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModbusEndpoint {
     /// `host:port` of a Modbus TCP board; `None` for a board behind a DTU.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// The Modbus unit (slave) id, 1–247.
     pub unit: u8,
@@ -151,16 +151,16 @@ pub struct Device {
     /// How often it should be heard, seconds.
     pub interval_s: u32,
     /// The station it reports as (weather-reporting kinds only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub station: Option<StationId>,
     /// The regional station its readings are compared with.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_station: Option<StationId>,
     /// The DTU it sits behind (Modbus RTU boards).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dtu: Option<DeviceId>,
     /// Where it answers Modbus (Modbus boards).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modbus: Option<ModbusEndpoint>,
     /// It reports over the county's 4G network.
     #[serde(default)]
@@ -199,7 +199,9 @@ impl Device {
         let station_required = self.kind.reports_weather();
         match (station_required, &self.station) {
             (true, None) => return Err(self.station_error("it names none")),
-            (false, Some(_)) => return Err(self.station_error("only weather devices report as one")),
+            (false, Some(_)) => {
+                return Err(self.station_error("only weather devices report as one"));
+            }
             _ => {}
         }
         if !(1..=86_400).contains(&self.interval_s) {

@@ -65,7 +65,11 @@ mod tests {
             health: HealthReading::default(),
             backfilled: true,
         };
-        assert_eq!(base.clock_drift_ms(), None, "an old observation is not drift");
+        assert_eq!(
+            base.clock_drift_ms(),
+            None,
+            "an old observation is not drift"
+        );
         let ahead = Telemetry {
             sent_at: Some(Timestamp(12_500)),
             ..base.clone()

@@ -204,8 +204,9 @@ fn with_station(
     station: crate::domain::Station,
 ) -> Result<crate::domain::Network, StoreError> {
     let mut network: crate::domain::Network = match meta(conn, super::NETWORK_KEY)? {
-        Some(json) => serde_json::from_str(&json)
-            .map_err(|e| StoreError::Decode(format!("network: {e}")))?,
+        Some(json) => {
+            serde_json::from_str(&json).map_err(|e| StoreError::Decode(format!("network: {e}")))?
+        }
         None => crate::domain::Network::default(),
     };
     network.stations.retain(|s| s.id != station.id);

@@ -42,8 +42,7 @@ pub trait DeviceStore {
     ) -> Result<Option<(Device, DeviceHealth)>, StoreError>;
 
     /// A device's hourly health from `since`, oldest first.
-    fn health_trend(&self, id: &DeviceId, since: Timestamp)
-    -> Result<Vec<HealthHour>, StoreError>;
+    fn health_trend(&self, id: &DeviceId, since: Timestamp) -> Result<Vec<HealthHour>, StoreError>;
 
     /// Stores a batch of reports in one transaction: the weather-reporting ones' values as
     /// their stations' observations (`records`, already parsed), every one's health. Returns
@@ -111,11 +110,7 @@ impl DeviceStore for SqliteCentralStore {
         })
     }
 
-    fn health_trend(
-        &self,
-        id: &DeviceId,
-        since: Timestamp,
-    ) -> Result<Vec<HealthHour>, StoreError> {
+    fn health_trend(&self, id: &DeviceId, since: Timestamp) -> Result<Vec<HealthHour>, StoreError> {
         self.read(|conn| devices::trend(conn, id, since))
     }
 

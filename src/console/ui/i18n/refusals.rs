@@ -88,7 +88,7 @@ fn templates(code: Code) -> (&'static str, &'static str) {
         C::RecipientChanged => ("接收人 {id} 已被他人修改（现为第 {version} 版），请重新读取", "Recipient {id} was changed by someone else (now version {version}); read it again"),
         C::PhoneTaken => ("该手机号已属于接收人 {id}", "The phone number belongs to recipient {id} already"),
         C::RecipientsFileUnreadable => ("无法读取该 {format} 文件", "The body is not a readable {format} file"),
-        C::InvalidDevice => ("设备档案不合规：{reason}", "The device record is not valid: {reason}"),
+        C::InvalidDevice => ("设备档案不合规：请检查站号、上报间隔、传输方式、Modbus 地址和位置", "The device record is not valid: {reason}"),
         C::DeviceNamesUnknown => ("设备档案引用的{field} {value} 不存在", "The device names {field} {value}, which does not exist here"),
         C::UnknownDeviceId => ("设备档案中没有 {device}", "There is no device {device} in the registry"),
         C::DeviceExists => ("设备 {device} 已登记，请修改而非重复登记", "Device {device} is registered already; change it instead"),
