@@ -291,6 +291,15 @@ impl RunningCentral {
         self.state.devices()
     }
 
+    /// Registers those of `devices` not registered yet (the embedded default's simulated
+    /// gardens), as the central itself; returns how many were added.
+    pub async fn register_devices(
+        &self,
+        devices: Vec<crate::domain::devices::Device>,
+    ) -> Result<usize, Failure> {
+        devices::routes::register_missing(&self.state, devices).await
+    }
+
     /// Judges every device's status now, as the status worker does every
     /// [`devices::status::SWEEP`]; returns how many changed.
     pub async fn judge_devices(&self) -> Result<usize, Failure> {

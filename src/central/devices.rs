@@ -10,6 +10,8 @@
 //!                                                  stored ▼ (oneshot)
 //! ```
 
+pub mod alarm_routes;
+pub mod alarms;
 pub mod hub;
 pub mod routes;
 pub mod status;

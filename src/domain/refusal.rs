@@ -283,6 +283,8 @@ codes! {
     DeviceExists = "device_exists" ["device"] "device {device} is registered already; change it instead";
     /// 409: the station id belongs to another device or to the network.
     StationTaken = "station_taken" ["station"] "station id {station} is taken; choose another";
+    /// 404: no open alarm has the id.
+    UnknownAlarm = "unknown_alarm" ["id"] "no open alarm {id}";
 }
 
 impl Code {

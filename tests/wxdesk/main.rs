@@ -20,6 +20,7 @@ mod channels;
 mod child_central;
 mod cmpp;
 mod dbhealth;
+mod device_alarms;
 mod devices;
 mod dispatch_decisions;
 mod dispatch_kill;

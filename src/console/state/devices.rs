@@ -10,6 +10,8 @@ pub struct DevicesState {
     pub revision: u64,
     /// The devices the last change named.
     pub last_changed: Vec<DeviceId>,
+    /// Moves on every change the feed brings of a device alarm.
+    pub alarm_revision: u64,
 }
 
 impl DevicesState {
@@ -17,5 +19,10 @@ impl DevicesState {
     pub fn changed(&mut self, devices: Vec<DeviceId>) {
         self.revision += 1;
         self.last_changed = devices;
+    }
+
+    /// Notes that the feed brought changes of device alarms.
+    pub fn alarms_changed(&mut self, _alarms: Vec<u64>) {
+        self.alarm_revision += 1;
     }
 }
