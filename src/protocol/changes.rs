@@ -348,6 +348,7 @@ mod tests {
                 to: None,
                 note: String::new(),
                 recorded_by: "tech".into(),
+                visit: None,
             }),
             ChangeData::Warning(Box::new(
                 serde_json::from_value(json!({

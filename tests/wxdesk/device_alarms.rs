@@ -165,3 +165,47 @@ central_test! {
         assert_eq!(battery[0].occurrences, 1, "the brief dip before raised nothing");
     }
 }
+
+central_test! {
+    async fn a_maintenance_visit_closes_the_alarms_it_dealt_with_and_keeps_its_window() {
+        let central = TestCentral::start().await;
+        let body = greenhouse("LS-GH1", "LSGH1", LINSHE);
+        assert_eq!(post(&central, Role::Technician, "/devices", &body).await.0, 201);
+        deliver(&central, "LS-GH1", central.clock.now(), 12.6).await;
+        after(&central, 0).await;
+        after(&central, 5).await;
+        after(&central, 1).await;
+        let list = alarms(&central).await;
+        let alarm = list.alarms.iter().find(|a| a.subject == "LS-GH1").unwrap_or_else(|| panic!("{list:?}")).clone();
+        assert!(alarm.active);
+
+        let from = central.clock.now().plus_ms(-30 * MINUTE_MS).to_rfc3339();
+        let visit = |closes: u64| json!({
+            "station": "LSGH1", "from": from, "note": "更换太阳能控制器",
+            "visit": {"device": "LS-GH1", "kind": "repair", "parts": [" 太阳能控制器 "], "sensors": ["TEM_In"], "closes": [closes]}
+        });
+        let (status, refused) = post(&central, Role::Technician, "/maintenance", &visit(999)).await;
+        assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_visit")), "{refused}");
+        let mut elsewhere = visit(alarm.id);
+        elsewhere["station"] = json!("708301");
+        assert_eq!(post(&central, Role::Technician, "/maintenance", &elsewhere).await.0, 400, "the device reports as LSGH1");
+        assert!(alarms(&central).await.alarms.iter().all(|a| a.closed_at.is_none()), "a refused visit closed nothing");
+
+        let (status, window) = post(&central, Role::Technician, "/maintenance", &visit(alarm.id)).await;
+        assert_eq!(status, 201, "{window}");
+        assert_eq!(window["visit"]["parts"], json!(["太阳能控制器"]));
+        let (_, detail) = central.get_json(&client(), &format!("/device-alarms/{}", alarm.id)).await;
+        let detail: AlarmDetail = serde_json::from_value(detail).unwrap();
+        assert!(detail.alarm.closed_at.is_some());
+        let closed = detail.events.last().unwrap();
+        assert_eq!((closed.what.as_str(), closed.by.as_str()), ("closed", "technician"));
+        assert_eq!(closed.text, format!("maintenance window {}", window["id"]));
+
+        let (_, list) = central.get_json(&client(), "/maintenance?station=LSGH1").await;
+        assert_eq!(list["windows"][0]["visit"]["device"], "LS-GH1", "one log: the window carries its visit");
+        let (_, page) = central.get_json(&client(), "/changes").await;
+        let logged = page["changes"].as_array().unwrap().iter()
+            .rfind(|c| c["kind"] == "maintenance").unwrap();
+        assert_eq!(logged["data"]["visit"]["kind"], "repair", "desks get the visit with the window");
+    }
+}

@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 22] = [
+pub const MIGRATIONS: [Migration; 23] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -139,6 +139,10 @@ pub const MIGRATIONS: [Migration; 22] = [
     Migration {
         name: "device alarms and their timelines",
         sql: super::device_alarms::SCHEMA,
+    },
+    Migration {
+        name: "device visits recorded by maintenance windows",
+        sql: super::maintenance::VISITS_SCHEMA,
     },
 ];
 
