@@ -73,10 +73,20 @@ pub struct Board {
 impl Board {
     /// Serves the units of `config` (server.py's JSON) on `port` (0: any).
     pub fn start(config: &serde_json::Value, port: u16) -> Self {
-        let args = ["--port".into(), port.to_string(), "--config".into(), config.to_string()];
+        let args = [
+            "--port".into(),
+            port.to_string(),
+            "--config".into(),
+            config.to_string(),
+        ];
         let (child, lines) = spawn("server.py", &args);
-        let first = lines.recv_timeout(GUARD).expect("server.py printed no port");
-        let port = first.trim().parse().unwrap_or_else(|_| panic!("server.py said {first:?}"));
+        let first = lines
+            .recv_timeout(GUARD)
+            .expect("server.py printed no port");
+        let port = first
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("server.py said {first:?}"));
         Self { child, port }
     }
 
@@ -115,10 +125,9 @@ impl Dtu {
     /// Waits for its next event named `event`, keeping every event on the way in `seen`.
     pub fn until(&mut self, event: &str) -> serde_json::Value {
         loop {
-            let line = self
-                .lines
-                .recv_timeout(GUARD)
-                .unwrap_or_else(|_| panic!("the DTU never said {event:?}; it said {:?}", self.seen));
+            let line = self.lines.recv_timeout(GUARD).unwrap_or_else(|_| {
+                panic!("the DTU never said {event:?}; it said {:?}", self.seen)
+            });
             let said: serde_json::Value = serde_json::from_str(&line).unwrap();
             self.seen.push(said.clone());
             if said["event"] == event {
@@ -147,6 +156,10 @@ pub fn read_coils(port: u16, unit: u8, first: u16, count: u16) -> Vec<bool> {
         .args(["--coils", &first.to_string(), &count.to_string()])
         .output()
         .unwrap();
-    assert!(output.status.success(), "client.py: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "client.py: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }

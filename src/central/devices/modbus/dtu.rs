@@ -53,8 +53,11 @@ impl TryFrom<String> for Packet {
 }
 
 fn decode_hex(digits: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = digits.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    let digits: Vec<u8> = digits
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits
@@ -205,7 +208,11 @@ impl DtuHub {
         request: Request,
     ) -> Result<Response, LinkFailure> {
         let down = || LinkFailure::DtuDown(dtu.clone());
-        let calls = self.lock().get(dtu).map(|s| s.calls.clone()).ok_or_else(down)?;
+        let calls = self
+            .lock()
+            .get(dtu)
+            .map(|s| s.calls.clone())
+            .ok_or_else(down)?;
         let (reply, answer) = oneshot::channel();
         let call = Call {
             unit,
@@ -236,7 +243,9 @@ impl DtuHub {
     /// still the current one.
     fn remove(&self, dtu: &DeviceId, generation: u64) -> bool {
         let mut sessions = self.lock();
-        let current = sessions.get(dtu).is_some_and(|s| s.generation == generation);
+        let current = sessions
+            .get(dtu)
+            .is_some_and(|s| s.generation == generation);
         if current {
             sessions.remove(dtu);
         }
@@ -289,7 +298,11 @@ impl Dialled {
         let (id, leftover) = match registered {
             Ok(Ok(registration)) => registration,
             Ok(Err(claimed)) => return self.refuse(claimed, peer).await,
-            Err(_) => return self.refuse("(nothing within the registration timeout)".into(), peer).await,
+            Err(_) => {
+                return self
+                    .refuse("(nothing within the registration timeout)".into(), peer)
+                    .await;
+            }
         };
         if !self.is_registered_dtu(&id) {
             return self.refuse(id.to_string(), peer).await;
@@ -313,10 +326,10 @@ impl Dialled {
         self.outputs.tell(up).await;
         let session = Session::new(id.clone(), stream, leftover, Arc::clone(&self.config));
         let end = session.run(queue, replaced).await;
-        if let Some(reason) = end {
-            if self.hub.remove(&id, self.generation) {
-                self.tell_down(id, reason).await;
-            }
+        if let Some(reason) = end
+            && self.hub.remove(&id, self.generation)
+        {
+            self.tell_down(id, reason).await;
         }
     }
 
@@ -342,7 +355,9 @@ impl Dialled {
 
     fn is_registered_dtu(&self, id: &DeviceId) -> bool {
         let devices = self.registry.borrow();
-        devices.iter().any(|d| &d.id == id && d.kind == DeviceKind::Dtu)
+        devices
+            .iter()
+            .any(|d| &d.id == id && d.kind == DeviceKind::Dtu)
     }
 
     async fn refuse(&self, claimed: String, peer: SocketAddr) {

@@ -201,7 +201,11 @@ mod tests {
                 },
             ),
             (answer[..4].to_vec(), 0, RtuScan::Incomplete),
-            (heartbeat[..2].to_vec(), 0, RtuScan::Garbled("an answer from another unit, or noise")),
+            (
+                heartbeat[..2].to_vec(),
+                0,
+                RtuScan::Garbled("an answer from another unit, or noise"),
+            ),
             (
                 [&answer[..5], &[0]].concat(),
                 0,
@@ -215,7 +219,11 @@ mod tests {
         ];
         for (bytes, heartbeats, scan) in cases {
             let mut buffer = bytes.clone();
-            assert_eq!(skip_heartbeats(&mut buffer, heartbeat), heartbeats, "{bytes:02x?}");
+            assert_eq!(
+                skip_heartbeats(&mut buffer, heartbeat),
+                heartbeats,
+                "{bytes:02x?}"
+            );
             assert_eq!(scan_rtu_response(&buffer, 2), scan, "{bytes:02x?}");
         }
         assert!(partial_heartbeat(b"\xFEH", heartbeat));

@@ -172,7 +172,11 @@ pub enum MapError {
 
 /// The reads that take `map` from a board numbered from 1 when `one_based`, asking at most
 /// `limit` items per request (the board's own limit or Modbus's).
-pub fn plan(map: &RegisterMap, one_based: bool, limit: Option<u16>) -> Result<Vec<Request>, MapError> {
+pub fn plan(
+    map: &RegisterMap,
+    one_based: bool,
+    limit: Option<u16>,
+) -> Result<Vec<Request>, MapError> {
     let limit = limit.unwrap_or(u16::MAX);
     if limit == 0 {
         return Err(MapError::Empty("a board limit of 0 per request"));
@@ -184,7 +188,13 @@ pub fn plan(map: &RegisterMap, one_based: bool, limit: Option<u16>) -> Result<Ve
     ] {
         if let Some(span) = span {
             let first = wire(table, span.first, span.count, one_based)?;
-            split(table, first, span.count, limit.min(table.max_read()), &mut reads);
+            split(
+                table,
+                first,
+                span.count,
+                limit.min(table.max_read()),
+                &mut reads,
+            );
         }
     }
     for table in [RegisterTable::Holding, RegisterTable::Input] {
@@ -291,7 +301,11 @@ pub struct BoardValues {
 
 /// The values of `map` in the answers to the reads [`plan`] made (a field the answers do not
 /// cover is left out: missing is missing).
-pub fn interpret(map: &RegisterMap, one_based: bool, answers: &[(Request, Response)]) -> BoardValues {
+pub fn interpret(
+    map: &RegisterMap,
+    one_based: bool,
+    answers: &[(Request, Response)],
+) -> BoardValues {
     let mut bits: HashMap<(Table, u16), bool> = HashMap::new();
     let mut words: HashMap<(Table, u16), u16> = HashMap::new();
     for (request, response) in answers {
@@ -305,7 +319,10 @@ pub fn interpret(map: &RegisterMap, one_based: bool, answers: &[(Request, Respon
     let span_bits = |table, span: Option<Span>| -> Vec<bool> {
         span.map(|s| {
             (0..s.count)
-                .map_while(|i| bits.get(&(table, s.first.wrapping_sub(offset).wrapping_add(i))).copied())
+                .map_while(|i| {
+                    bits.get(&(table, s.first.wrapping_sub(offset).wrapping_add(i)))
+                        .copied()
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -322,13 +339,21 @@ pub fn interpret(map: &RegisterMap, one_based: bool, answers: &[(Request, Respon
             .map(|i| words.get(&(table, first.wrapping_add(i))).copied())
             .collect();
         if let Some(raw) = raw {
-            record(&mut values, field.meaning, field.format.value(&raw) * field.scale);
+            record(
+                &mut values,
+                field.meaning,
+                field.format.value(&raw) * field.scale,
+            );
         }
     }
     values
 }
 
-fn at<T: Copy>(table: Table, address: u16, values: &[T]) -> impl Iterator<Item = ((Table, u16), T)> {
+fn at<T: Copy>(
+    table: Table,
+    address: u16,
+    values: &[T],
+) -> impl Iterator<Item = ((Table, u16), T)> {
     (address..).zip(values).map(move |(a, &v)| ((table, a), v))
 }
 

@@ -63,9 +63,7 @@ impl Request {
     /// The PDU: function code and data.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            Self::Read {
-                address, count, ..
-            } => {
+            Self::Read { address, count, .. } => {
                 let mut pdu = vec![self.function()];
                 pdu.extend_from_slice(&address.to_be_bytes());
                 pdu.extend_from_slice(&count.to_be_bytes());
@@ -129,7 +127,9 @@ pub fn response_pdu_len(head: &[u8]) -> Option<usize> {
 pub fn decode_response(request: &Request, pdu: &[u8]) -> Result<Response, PduError> {
     let (&function, data) = pdu.split_first().ok_or(PduError::Malformed("empty"))?;
     if function == request.function() | 0x80 {
-        let &code = data.first().ok_or(PduError::Malformed("exception without code"))?;
+        let &code = data
+            .first()
+            .ok_or(PduError::Malformed("exception without code"))?;
         return Err(PduError::Exception { code });
     }
     if function != request.function() {
@@ -141,7 +141,9 @@ pub fn decode_response(request: &Request, pdu: &[u8]) -> Result<Response, PduErr
 }
 
 fn decode_read(table: Table, count: u16, data: &[u8]) -> Result<Response, PduError> {
-    let (&bytes, payload) = data.split_first().ok_or(PduError::Malformed("no byte count"))?;
+    let (&bytes, payload) = data
+        .split_first()
+        .ok_or(PduError::Malformed("no byte count"))?;
     if usize::from(bytes) != payload.len() {
         return Err(PduError::Malformed("byte count disagrees with the data"));
     }
@@ -194,7 +196,10 @@ mod tests {
     fn requests_encode_as_the_specification_shows() {
         // Modbus application protocol 6.1 and 6.3 examples.
         let cases = [
-            (read(Table::Coils, 19, 19), vec![0x01, 0x00, 0x13, 0x00, 0x13]),
+            (
+                read(Table::Coils, 19, 19),
+                vec![0x01, 0x00, 0x13, 0x00, 0x13],
+            ),
             (
                 read(Table::HoldingRegisters, 107, 3),
                 vec![0x03, 0x00, 0x6B, 0x00, 0x03],
@@ -218,7 +223,11 @@ mod tests {
         expected.truncate(19);
         let registers = read(Table::HoldingRegisters, 107, 3);
         let cases: [(&Request, &[u8], Result<Response, PduError>); 7] = [
-            (&coils, &[1, 3, 0xCD, 0x6B, 0x05], Ok(Response::Bits(expected))),
+            (
+                &coils,
+                &[1, 3, 0xCD, 0x6B, 0x05],
+                Ok(Response::Bits(expected)),
+            ),
             (
                 &registers,
                 &[3, 6, 0x02, 0x2B, 0x00, 0x00, 0x00, 0x64],
@@ -243,7 +252,11 @@ mod tests {
             (&coils, &[], Err(PduError::Malformed("empty"))),
         ];
         for (request, pdu, answer) in cases {
-            assert_eq!(decode_response(request, pdu), answer, "{request} {pdu:02x?}");
+            assert_eq!(
+                decode_response(request, pdu),
+                answer,
+                "{request} {pdu:02x?}"
+            );
         }
     }
 

@@ -16,7 +16,7 @@ use super::tcp::TcpLink;
 use super::{BoardLink, BoardReading, LinkEvent, LinkFailure, ModbusEvent, Outputs};
 use crate::central::devices::{Arrival, Registry};
 use crate::domain::devices::health::Exchange;
-use crate::domain::devices::{Device, DeviceId, ModbusEndpoint, Telemetry, Transport};
+use crate::domain::devices::{Device, DeviceId, DeviceKind, ModbusEndpoint, Telemetry, Transport};
 
 /// How boards are polled.
 #[derive(Debug, Clone)]
@@ -37,7 +37,12 @@ impl Default for PollConfig {
 }
 
 /// Polls every Modbus board of the registry, following its changes, until dropped.
-pub async fn run_pollers(mut registry: Registry, hub: DtuHub, config: Arc<PollConfig>, outputs: Outputs) {
+pub async fn run_pollers(
+    mut registry: Registry,
+    hub: DtuHub,
+    config: Arc<PollConfig>,
+    outputs: Outputs,
+) {
     let mut boards: HashMap<DeviceId, Polling> = HashMap::new();
     loop {
         let devices = Arc::clone(&registry.borrow_and_update());
@@ -70,6 +75,7 @@ fn reconcile(
 ) {
     let polled: Vec<&Device> = devices
         .iter()
+        .filter(|d| d.kind != DeviceKind::Dtu)
         .filter(|d| matches!(d.transport, Transport::ModbusTcp | Transport::ModbusDtu))
         .collect();
     boards.retain(|id, polling| polled.iter().any(|d| &d.id == id && **d == polling.device));
@@ -127,7 +133,11 @@ impl Board {
         });
         let map = match &endpoint.map {
             None => Ok(RegisterMap::relays(8, endpoint.one_based)),
-            Some(name) => config.maps.get(name).cloned().ok_or_else(|| format!("no register map named {name:?}")),
+            Some(name) => config
+                .maps
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("no register map named {name:?}")),
         };
         let reads = map.clone().and_then(|map| {
             plan(&map, endpoint.one_based, endpoint.max_per_request).map_err(|e| e.to_string())
@@ -162,7 +172,10 @@ impl Board {
 
     async fn read(&mut self) -> Result<BoardValues, LinkFailure> {
         let reads = self.reads.clone().map_err(LinkFailure::Config)?;
-        let link = self.link.as_mut().map_err(|e| LinkFailure::Config(e.clone()))?;
+        let link = self
+            .link
+            .as_mut()
+            .map_err(|e| LinkFailure::Config(e.clone()))?;
         let mut answers = Vec::with_capacity(reads.len());
         for request in reads {
             let response = link.call(self.unit, &request).await?;
@@ -230,9 +243,16 @@ impl Board {
     }
 }
 
-fn link(device: &Device, endpoint: &ModbusEndpoint, hub: &DtuHub, config: &PollConfig) -> Result<Link, String> {
+fn link(
+    device: &Device,
+    endpoint: &ModbusEndpoint,
+    hub: &DtuHub,
+    config: &PollConfig,
+) -> Result<Link, String> {
     match (device.transport, &endpoint.address, &device.dtu) {
-        (Transport::ModbusTcp, Some(address), _) => Ok(Link::Tcp(TcpLink::new(address.clone(), config.tcp_timeout))),
+        (Transport::ModbusTcp, Some(address), _) => {
+            Ok(Link::Tcp(TcpLink::new(address.clone(), config.tcp_timeout)))
+        }
         (Transport::ModbusDtu, _, Some(dtu)) => Ok(Link::Dtu {
             hub: hub.clone(),
             dtu: dtu.clone(),

@@ -53,12 +53,18 @@ impl TcpLink {
         let transaction = self.transaction;
         let frame = encode_tcp(transaction, unit, &request.encode());
         let stream = self.connected().await?;
-        stream.write_all(&frame).await.map_err(io_failure)?;
+        stream.write_all(&frame).await.map_err(|e| io_failure(&e))?;
         let mut header = [0; MBAP_LEN];
-        stream.read_exact(&mut header).await.map_err(io_failure)?;
+        stream
+            .read_exact(&mut header)
+            .await
+            .map_err(|e| io_failure(&e))?;
         let mbap = decode_mbap(&header).map_err(|why| LinkFailure::Garbled(why.to_owned()))?;
         let mut pdu = vec![0; mbap.pdu_len];
-        stream.read_exact(&mut pdu).await.map_err(io_failure)?;
+        stream
+            .read_exact(&mut pdu)
+            .await
+            .map_err(|e| io_failure(&e))?;
         if mbap.transaction != transaction || mbap.unit != unit {
             return Err(LinkFailure::Garbled(format!(
                 "answer for transaction {} of unit {}, expected {transaction} of unit {unit}",
@@ -69,7 +75,7 @@ impl TcpLink {
     }
 }
 
-fn io_failure(error: std::io::Error) -> LinkFailure {
+fn io_failure(error: &std::io::Error) -> LinkFailure {
     if error.kind() == std::io::ErrorKind::UnexpectedEof {
         LinkFailure::Closed
     } else {

@@ -41,7 +41,12 @@ enum Read {
 }
 
 impl Session {
-    pub fn new(dtu: DeviceId, stream: TcpStream, leftover: Vec<u8>, config: Arc<DtuConfig>) -> Self {
+    pub fn new(
+        dtu: DeviceId,
+        stream: TcpStream,
+        leftover: Vec<u8>,
+        config: Arc<DtuConfig>,
+    ) -> Self {
         _ = stream.set_nodelay(true);
         Self {
             dtu,
@@ -71,6 +76,8 @@ impl Session {
                     let call = call?;
                     let answer = self.exchange(call.unit, &call.request).await;
                     let broken = matches!(answer, Err(LinkFailure::Closed | LinkFailure::Io(_)));
+                    // The board is not at fault when its DTU goes: say whose fault it is.
+                    let answer = if broken { Err(LinkFailure::DtuDown(self.dtu.clone())) } else { answer };
                     _ = call.reply.send(answer);
                     if broken {
                         return Some(DtuDownReason::Closed);
@@ -90,7 +97,11 @@ impl Session {
 
     async fn read_more(&mut self) -> Result<Read, LinkFailure> {
         let mut chunk = [0; 512];
-        let n = self.stream.read(&mut chunk).await.map_err(io_failure)?;
+        let n = self
+            .stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| io_failure(&e))?;
         if n == 0 {
             return Ok(Read::Closed);
         }
@@ -105,7 +116,10 @@ impl Session {
         let reply = &self.config.heartbeat_reply.0;
         if !reply.is_empty() {
             for _ in 0..beats {
-                self.stream.write_all(reply).await.map_err(io_failure)?;
+                self.stream
+                    .write_all(reply)
+                    .await
+                    .map_err(|e| io_failure(&e))?;
             }
         }
         Ok(())
@@ -125,7 +139,10 @@ impl Session {
     async fn exchange(&mut self, unit: u8, request: &Request) -> Result<Response, LinkFailure> {
         self.idle_bytes().await?;
         let frame = encode_rtu(unit, &request.encode());
-        self.stream.write_all(&frame).await.map_err(io_failure)?;
+        self.stream
+            .write_all(&frame)
+            .await
+            .map_err(|e| io_failure(&e))?;
         let limit = Duration::from_millis(self.config.response_timeout_ms);
         let deadline = Instant::now() + limit;
         loop {
@@ -155,6 +172,6 @@ impl Session {
     }
 }
 
-fn io_failure(error: std::io::Error) -> LinkFailure {
+fn io_failure(error: &std::io::Error) -> LinkFailure {
     LinkFailure::Io(error.to_string())
 }

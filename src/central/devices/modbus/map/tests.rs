@@ -24,13 +24,26 @@ const SUPPLY: Meaning = Meaning::Health(HealthField::SupplyV);
 #[test]
 fn plans_number_from_the_manual_and_respect_the_board_limit() {
     let sensors = RegisterMap {
-        coils: Some(Span { first: 1, count: 10 }),
+        coils: Some(Span {
+            first: 1,
+            count: 10,
+        }),
         discrete_inputs: None,
         fields: vec![
             field(RegisterTable::Holding, 5, Format::I32, TEM),
             field(RegisterTable::Holding, 1, Format::U16, SUPPLY),
-            field(RegisterTable::Holding, 2, Format::U16, Meaning::Element(Element::Rhu)),
-            field(RegisterTable::Input, 9, Format::U16, Meaning::Element(Element::Co2)),
+            field(
+                RegisterTable::Holding,
+                2,
+                Format::U16,
+                Meaning::Element(Element::Rhu),
+            ),
+            field(
+                RegisterTable::Input,
+                9,
+                Format::U16,
+                Meaning::Element(Element::Co2),
+            ),
         ],
     };
     let cases = [
@@ -97,7 +110,11 @@ fn plans_number_from_the_manual_and_respect_the_board_limit() {
         ),
     ];
     for (map, one_based, limit, reads) in cases {
-        assert_eq!(plan(&map, one_based, limit), reads, "{map:?} {one_based} {limit:?}");
+        assert_eq!(
+            plan(&map, one_based, limit),
+            reads,
+            "{map:?} {one_based} {limit:?}"
+        );
     }
 }
 
@@ -112,9 +129,15 @@ fn adjacent_registers_share_a_read_up_to_the_limit() {
     };
     assert_eq!(
         plan(&map, false, Some(4)),
-        Ok(vec![read(Table::InputRegisters, 0, 4), read(Table::InputRegisters, 4, 2)])
+        Ok(vec![
+            read(Table::InputRegisters, 0, 4),
+            read(Table::InputRegisters, 4, 2)
+        ])
     );
-    assert_eq!(plan(&map, false, None), Ok(vec![read(Table::InputRegisters, 0, 6)]));
+    assert_eq!(
+        plan(&map, false, None),
+        Ok(vec![read(Table::InputRegisters, 0, 6)])
+    );
 }
 
 #[test]
@@ -131,15 +154,36 @@ fn answers_become_scaled_signed_values_and_relay_states() {
                 scale: 0.01,
                 ..field(RegisterTable::Holding, 2, Format::U16, SUPPLY)
             },
-            field(RegisterTable::Input, 1, Format::I32, Meaning::Health(HealthField::RssiDbm)),
-            field(RegisterTable::Input, 3, Format::U32, Meaning::Element(Element::Co2)),
+            field(
+                RegisterTable::Input,
+                1,
+                Format::I32,
+                Meaning::Health(HealthField::RssiDbm),
+            ),
+            field(
+                RegisterTable::Input,
+                3,
+                Format::U32,
+                Meaning::Element(Element::Co2),
+            ),
             // Not answered: left out, not zero.
-            field(RegisterTable::Input, 40, Format::U16, Meaning::Element(Element::Rhu)),
+            field(
+                RegisterTable::Input,
+                40,
+                Format::U16,
+                Meaning::Element(Element::Rhu),
+            ),
         ],
     };
     let answers = [
-        (read(Table::Coils, 0, 4), Response::Bits(vec![true, false, true, true])),
-        (read(Table::DiscreteInputs, 0, 2), Response::Bits(vec![false, true])),
+        (
+            read(Table::Coils, 0, 4),
+            Response::Bits(vec![true, false, true, true]),
+        ),
+        (
+            read(Table::DiscreteInputs, 0, 2),
+            Response::Bits(vec![false, true]),
+        ),
         (
             read(Table::HoldingRegisters, 0, 2),
             Response::Words(vec![(-25_i16).cast_unsigned(), 1_234]),
