@@ -4,9 +4,12 @@ fn id(text: &str) -> DeviceId {
     DeviceId::parse(text).unwrap()
 }
 
+/// Bytes received, prefix, suffix, and what they say.
+type Case = (&'static [u8], &'static [u8], &'static [u8], Registration);
+
 #[test]
 fn registration_packets_are_read_as_configured() {
-    let cases: [(&[u8], &[u8], &[u8], Registration); 10] = [
+    let cases: [Case; 10] = [
         // Raw id bytes, alone or with a heartbeat glued on.
         (
             b"DTU-LF1",
