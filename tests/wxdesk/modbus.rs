@@ -222,9 +222,7 @@ impl Central {
             outputs.clone(),
         );
         let tasks = vec![
-            tokio::spawn(async move {
-                dtus.await.unwrap();
-            }),
+            tokio::spawn(dtus),
             tokio::spawn(run_pollers(watched, hub, Arc::new(config), outputs)),
             tokio::spawn(async move {
                 while let Some(arrival) = arrived.recv().await {

@@ -131,10 +131,10 @@ pub struct ModbusEndpoint {
     pub one_based: bool,
     /// The name of the register map that says what to read from it (the central's map book);
     /// `None`: a plain relay board, its 8 coils from the manual's first number.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub map: Option<String>,
     /// The most registers (or coils) it answers in one request, when less than Modbus allows.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_per_request: Option<u16>,
 }
 

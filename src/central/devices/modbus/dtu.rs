@@ -260,13 +260,21 @@ pub async fn run_dtu_listener(
     hub: DtuHub,
     config: Arc<DtuConfig>,
     outputs: Outputs,
-) -> std::io::Result<()> {
+) {
     let mut connections = JoinSet::new();
     let mut generation = 0_u64;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, peer) = accepted?;
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // A connection aborted before it was taken, or out of descriptors for
+                        // a moment: the listener itself is fine.
+                        tracing::warn!(%error, "a DTU connection could not be accepted");
+                        continue;
+                    }
+                };
                 generation += 1;
                 let dialled = Dialled {
                     registry: registry.clone(),
