@@ -4,7 +4,8 @@
 //! polling; a test 4G DTU dialling in, registering and heartbeating, its two boards read with
 //! never two requests outstanding on its bus and heartbeats glued to every answer, its
 //! disappearance one DTU fault rather than a fault per board, an unknown DTU refused, a second
-//! connection replacing the first, and a DTU that stops heartbeating taken down.
+//! connection replacing the first, a DTU that stops heartbeating taken down, and a board
+//! missing from a live DTU's bus failing on its own.
 
 mod peer;
 
@@ -280,6 +281,22 @@ impl Central {
     async fn link(&mut self, board: &str, exchange: Exchange) -> LinkEvent {
         self.until(&format!("{board} {exchange:?}"), |e| match e {
             ModbusEvent::Link(l) if l.device.as_str() == board && l.exchange == exchange => {
+                Some(l.clone())
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    async fn link_failure(
+        &mut self,
+        board: &str,
+        kind: impl Fn(&LinkFailure) -> bool,
+    ) -> LinkEvent {
+        self.until(&format!("{board} failing so"), |e| match e {
+            ModbusEvent::Link(l)
+                if l.device.as_str() == board && l.failure.as_ref().is_some_and(&kind) =>
+            {
                 Some(l.clone())
             }
             _ => None,
@@ -622,4 +639,33 @@ async fn a_dtu_that_stops_heartbeating_is_down() {
         .await;
     assert_eq!(reason, DtuDownReason::HeartbeatLost);
     quiet.until("closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_board_behind_a_live_dtu_is_its_own_fault() {
+    if !peer::available() {
+        return;
+    }
+    // Unit 9 is not on the bus: its requests go unanswered while the DTU heartbeats on.
+    let devices = vec![
+        dtu_device(DTU_ID),
+        dtu_board("RB-D1", 1),
+        dtu_board("RB-GONE", 9),
+    ];
+    let mut central = Central::start(devices).await;
+    let mut dtu = Dtu::start(&central.dtu_args(DTU_ID, &[]));
+    let failed = central
+        .link_failure("RB-GONE", |f| matches!(f, LinkFailure::Timeout(_)))
+        .await;
+    assert_eq!(failed.failure, Some(LinkFailure::Timeout(5_000)));
+    central.link("RB-D1", Exchange::Answered).await;
+    dtu.until("no_answer");
+    assert!(
+        !central
+            .log
+            .iter()
+            .any(|e| matches!(e, ModbusEvent::DtuDown { .. })),
+        "{:?}",
+        central.log
+    );
 }

@@ -11,7 +11,8 @@ a local TCP socket. Requests are taken from the central as they arrive and answe
 time after --response-delay, so a central that sends a second request before the first is
 answered shows as two outstanding. Each event is a JSON line on stdout:
 {"event": "dialled"}, {"event": "request", "unit": U, "outstanding": N},
-{"event": "response", "unit": U, "max_outstanding": N}, {"event": "heartbeat_reply"},
+{"event": "response", "unit": U, "max_outstanding": N}, {"event": "no_answer", "unit": U}
+(no unit answered within --bus-timeout), {"event": "heartbeat_reply"},
 {"event": "closed"}.
 """
 
@@ -70,6 +71,7 @@ class Dtu:
         self.queue = asyncio.Queue()
         self.outstanding = 0
         self.max_outstanding = 0
+        self.units = {int(unit) for unit in json.loads(args.config)}
 
     async def from_central(self, reader):
         reply = bytes.fromhex(self.args.heartbeat_reply or "")
@@ -97,9 +99,25 @@ class Dtu:
         heartbeat = bytes.fromhex(self.args.heartbeat)
         while True:
             frame = await self.queue.get()
+            if frame[0] not in self.units:
+                # Nobody with that address on the bus: silence, as on a real RS-485 line
+                # (pymodbus would answer for the missing unit itself).
+                await asyncio.sleep(self.args.bus_timeout)
+                self.outstanding -= 1
+                say(event="no_answer", unit=frame[0])
+                continue
             self.bus_writer.write(frame)
             await self.bus_writer.drain()
-            response = await read_frame(self.bus_reader, response_length)
+            try:
+                response = await asyncio.wait_for(
+                    read_frame(self.bus_reader, response_length), self.args.bus_timeout
+                )
+            except asyncio.TimeoutError:
+                # Nobody on the bus answered (a unit that is not there): like a real DTU,
+                # pass nothing back, and take the next request.
+                self.outstanding -= 1
+                say(event="no_answer", unit=frame[0])
+                continue
             if response is None:
                 return
             await asyncio.sleep(self.args.response_delay)
@@ -128,6 +146,7 @@ async def main():
     parser.add_argument("--heartbeat-interval", type=float, default=1.0)
     parser.add_argument("--heartbeat-before-response", action="store_true")
     parser.add_argument("--response-delay", type=float, default=0.05)
+    parser.add_argument("--bus-timeout", type=float, default=1.0)
     parser.add_argument("--config", required=True)
     args = parser.parse_args()
 
