@@ -16,6 +16,10 @@
 //! DTU listener ─▶ ModbusEvent::DtuUp / DtuDown (with every board behind it) / DtuRefused
 //! ```
 //!
+//! Started with the central, each as a supervised worker: [`poller::run_pollers`] and, when
+//! DTUs are configured, [`dtu::run_dtu_listener`] on a bound `TcpListener`, sharing one
+//! [`dtu::DtuHub`]; both run until their future is dropped.
+//!
 //! We use a small client of our own rather than `tokio-modbus`: the DTU's stream interleaves
 //! heartbeat packets with RTU frames and starts with a registration packet, which a stock RTU
 //! client would take for garbage, and reads need only four function codes.
