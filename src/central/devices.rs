@@ -13,6 +13,7 @@
 pub mod alarm_routes;
 pub mod alarms;
 pub mod hub;
+pub mod modbus;
 pub mod routes;
 pub mod status;
 pub mod telemetry;

@@ -27,6 +27,7 @@ mod dispatch_kill;
 mod embedded;
 mod imports;
 mod maintenance;
+mod modbus;
 mod on_call;
 mod openapi;
 mod openapi_conformance;
