@@ -13,6 +13,7 @@
 pub mod alarm_routes;
 pub mod alarms;
 pub mod hub;
+pub mod links;
 pub mod modbus;
 pub mod routes;
 pub mod status;
