@@ -62,7 +62,13 @@ async fn the_embedded_central_serves_the_simulated_network() {
         .json()
         .await
         .unwrap();
-    assert_eq!(stations["stations"].as_array().unwrap().len(), 16);
+    let stations = stations["stations"].as_array().unwrap();
+    let simulated = wxdesk::assets::simulated_devices().unwrap().len();
+    assert_eq!(
+        stations.len(),
+        16 + simulated,
+        "Qingliu's 16 stations and the simulated gardens' and greenhouses'"
+    );
 
     tokio::task::spawn_blocking(move || drop(embedded))
         .await

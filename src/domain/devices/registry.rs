@@ -231,6 +231,13 @@ impl Device {
     fn validate_transport(&self) -> Result<(), InvalidDevice> {
         let fail = |why| Err(InvalidDevice::Transport(self.transport, why));
         let modbus = self.modbus.as_ref();
+        if self.kind == DeviceKind::Dtu {
+            // A DTU is the link itself: it dials in, and boards name it.
+            return match (self.transport, modbus, &self.dtu) {
+                (Transport::ModbusDtu, None, None) => Ok(()),
+                _ => fail("a DTU dials in (modbus_dtu) and has no Modbus address or DTU"),
+            };
+        }
         match self.transport {
             Transport::Mqtt if modbus.is_some() || self.dtu.is_some() => {
                 fail("an MQTT device has no Modbus address or DTU")
@@ -339,6 +346,19 @@ mod tests {
             ..tcp_without_address.clone()
         };
         assert!(bad_unit.validate().is_err());
+        let dtu = Device {
+            id: DeviceId::parse("DTU-LF1").unwrap(),
+            kind: DeviceKind::Dtu,
+            station: None,
+            transport: Transport::ModbusDtu,
+            ..garden()
+        };
+        assert_eq!(dtu.validate(), Ok(()));
+        let dtu_over_mqtt = Device {
+            transport: Transport::Mqtt,
+            ..dtu
+        };
+        assert!(dtu_over_mqtt.validate().is_err());
         let good_board = Device {
             modbus: Some(ModbusEndpoint {
                 address: Some("127.0.0.1:502".into()),
