@@ -99,8 +99,9 @@ pub async fn create(
         .clone()
         .map(Visit::checked)
         .transpose()
-        .map_err(|e| {
-            Failure::invalid(&Refusal::new(Code::InvalidVisit).with("reason", e.to_string()))
+        .map_err(|_| {
+            let refusal = Refusal::new(Code::InvalidVisit).with("field", "parts");
+            Failure::invalid(&refusal.with("value", ""))
         })?;
     let window = NewWindow {
         station,

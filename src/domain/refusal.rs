@@ -274,7 +274,7 @@ codes! {
     RecipientsFileUnreadable = "recipients_file_unreadable" ["format"] "the body is not a readable {format} file";
     // Devices.
     /// 400: a device record that breaks its rules.
-    InvalidDevice = "invalid_device" ["reason"] "the device record is not valid: {reason}";
+    InvalidDevice = "invalid_device" ["field"] "the device record's {field} breaks its rule (see Device in /api/v1/openapi.json)";
     /// 400: a device record naming what does not exist.
     DeviceNamesUnknown = "device_names_unknown" ["field", "value"] "the device names {field} {value}, which does not exist here";
     /// 404: no device has the id.
@@ -284,7 +284,7 @@ codes! {
     /// 409: the station id belongs to another device or to the network.
     StationTaken = "station_taken" ["station"] "station id {station} is taken; choose another";
     /// 400: a maintenance visit's particulars that do not hold together.
-    InvalidVisit = "invalid_visit" ["reason"] "the visit is not valid: {reason}";
+    InvalidVisit = "invalid_visit" ["field", "value"] "the visit's {field} {value} does not hold: a registered device of the window's station, at most 20 parts, open alarms about the device";
     /// 404: no open alarm has the id.
     UnknownAlarm = "unknown_alarm" ["id"] "no open alarm {id}";
 }

@@ -73,10 +73,9 @@ pub async fn replace(
     // A path that names no possible device names none registered.
     DeviceId::parse(&id).map_err(|_| Failure::not_found(&unknown(&id)))?;
     if device.id.as_str() != id {
-        return Err(Failure::invalid(&Refusal::new(Code::InvalidDevice).with(
-            "reason",
-            format!("the body is device {}, the path {id}", device.id),
-        )));
+        // The body names another device than the path.
+        let refusal = Refusal::new(Code::InvalidDevice).with("field", "id");
+        return Err(Failure::invalid(&refusal));
     }
     let now = state.clock().now();
     let record = principal.record(now, AuditAction::DeviceChanged, Outcome::Ok);

@@ -199,6 +199,18 @@ pub enum InvalidDevice {
     Location(LatLon),
 }
 
+impl InvalidDevice {
+    /// The record's field at fault, as the API names it.
+    pub const fn field(&self) -> &'static str {
+        match self {
+            Self::Station { .. } => "station",
+            Self::Transport(..) => "transport",
+            Self::Interval(_) => "interval_s",
+            Self::Location(_) => "location",
+        }
+    }
+}
+
 impl Device {
     /// Checks the record is whole and self-consistent (not that what it names exists: the
     /// registry checks that against the network).

@@ -113,7 +113,7 @@ pub fn save(
 ) -> Result<u64, RegistryError> {
     device
         .validate()
-        .map_err(|e| refused(Code::InvalidDevice, "reason", e.to_string()))?;
+        .map_err(|e| refused(Code::InvalidDevice, "field", e.field()))?;
     let exists = read_device(conn, &device.id)?.is_some();
     match (exists, replace) {
         (true, false) => return Err(refused(Code::DeviceExists, "device", device.id.to_string())),

@@ -124,19 +124,17 @@ pub fn close_alarms(
     by: &str,
     now: Timestamp,
 ) -> Result<(), VisitRefused> {
-    let refuse = |reason: String| {
-        VisitRefused::Refused(Refusal::new(Code::InvalidVisit).with("reason", reason))
+    let refuse = |id: u64| {
+        let refusal = Refusal::new(Code::InvalidVisit).with("field", "closes");
+        VisitRefused::Refused(refusal.with("value", id.to_string()))
     };
     for &id in &visit.closes {
         let alarm = device_alarms::get(conn, id)?.filter(|a| a.closed_at.is_none());
         let Some(alarm) = alarm else {
-            return Err(refuse(format!("alarm {id} is not open")));
+            return Err(refuse(id));
         };
         if !alarm.devices.iter().any(|d| d == visit.device.as_str()) {
-            return Err(refuse(format!(
-                "alarm {id} is not about device {}",
-                visit.device
-            )));
+            return Err(refuse(id));
         }
         let why = format!("maintenance window {window}");
         device_alarms::handle(conn, id, &Handling::Close(why), by, now)?;

@@ -118,17 +118,16 @@ fn check_visit(
     visit: &Visit,
     station: &StationId,
 ) -> Result<(), VisitRefused> {
-    let refuse = |reason: String| {
-        VisitRefused::Refused(Refusal::new(Code::InvalidVisit).with("reason", reason))
+    let refuse = |field: &str, value: String| {
+        let refusal = Refusal::new(Code::InvalidVisit).with("field", field.to_owned());
+        VisitRefused::Refused(refusal.with("value", value))
     };
     let Some(device) = read_device(conn, &visit.device)? else {
-        return Err(refuse(format!("device {} is not registered", visit.device)));
+        return Err(refuse("device", visit.device.to_string()));
     };
     match &device.station {
-        Some(own) if own != station => Err(refuse(format!(
-            "device {} reports as station {own}, not {station}",
-            device.id
-        ))),
+        // The device reports as another station than the window's.
+        Some(own) if own != station => Err(refuse("station", station.to_string())),
         _ => Ok(()),
     }
 }
