@@ -112,3 +112,114 @@ fn a_garden_registered_while_a_desk_runs_joins_its_network() {
         d.shows(t.status_never)
     });
 }
+
+#[test]
+fn every_devices_text_renders() {
+    use wxdesk::console::ui::devices::page::{forecast_words, lateness_words};
+    use wxdesk::console::ui::devices::verdict::Verdict;
+    use wxdesk::domain::devices::health::{BatteryForecast, Lateness, Silence};
+    for language in [Language::Zh, Language::En] {
+        let t = text::text(language);
+        let mut lines: Vec<String> = t.all().iter().map(|s| (*s).to_owned()).collect();
+        let verdicts = [
+            Verdict::Reporting,
+            Verdict::Late { missed: 3 },
+            Verdict::Silent {
+                quiet_ms: 25 * MINUTE_MS,
+            },
+            Verdict::Offline,
+            Verdict::Unreachable,
+            Verdict::NeverSeen,
+            Verdict::Upstream(Silence::CentralLink),
+            Verdict::Upstream(Silence::DeskBehind),
+            Verdict::Upstream(Silence::Dtu),
+        ];
+        lines.extend(verdicts.iter().map(|v| v.words(t, language)));
+        let flat_at = BatteryForecast::FlatAt { at: now() };
+        for forecast in [flat_at, BatteryForecast::Flat, BatteryForecast::Steady] {
+            lines.push(forecast_words(forecast, language));
+        }
+        lines.push(lateness_words(Lateness::Late { missed: 2 }, language));
+        crate::support::render_with_bundled_font(lines, |_| {});
+    }
+}
+
+/// Fourteen days of hourly reports of `id`, the last `quiet_min` minutes before `end` silent,
+/// its battery at `battery(day)` volts and its clock `drift_ms` ahead.
+fn history(
+    id: &str,
+    end: wxdesk::domain::Timestamp,
+    quiet_min: i64,
+    drift_ms: i64,
+    battery: impl Fn(f64) -> f64,
+) -> Vec<wxdesk::domain::devices::Telemetry> {
+    use wxdesk::domain::time::HOUR_MS;
+    let last = end.plus_ms(-quiet_min * MINUTE_MS);
+    (0..14 * 24)
+        .rev()
+        .map(|hours_back| {
+            let time = last.plus_ms(-hours_back * HOUR_MS);
+            #[allow(clippy::cast_precision_loss, reason = "a few hundred hours")]
+            let day = (14 * 24 - hours_back) as f64 / 24.0;
+            let mut telemetry = report(id, 0, &[(Element::Tem, 8.0)]);
+            telemetry.time = time;
+            telemetry.received = time.plus_ms(400);
+            telemetry.sent_at = Some(time.plus_ms(400 + drift_ms));
+            telemetry.health.battery_v = Some(battery(day));
+            telemetry.health.rssi_dbm = Some(-70.0 - 8.0 * (day * 2.1).sin());
+            telemetry
+        })
+        .collect()
+}
+
+/// Not a test: the scene of `packaging/screenshots/devices.png` and `device-health.png`. A
+/// central with the simulator's six gardens and greenhouses and their fortnight of health on
+/// today's clock; it prints its URL and the technician's login, and serves until a line
+/// arrives on standard input. Run with `--ignored --nocapture`, then point `wxdesk --server`
+/// at it under Xvfb (README, "Screenshots").
+#[test]
+#[ignore = "a scene for screenshots, run by hand"]
+fn devices_screenshot_scene() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let central = rt.block_on(TestCentral::start());
+    let today = wxdesk::domain::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+    .floor(MINUTE_MS);
+    central.clock.set(today);
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("../../assets/devices/simulated.json")).unwrap();
+    for device in file["devices"].as_array().unwrap() {
+        assert_eq!(rt.block_on(register(&central, device)).0, 201);
+    }
+    let solar = |day: f64| 12.7 + 0.3 * (day * std::f64::consts::TAU).sin();
+    let reports = [
+        history("YR-AWS1", today, 0, 1_200, solar),
+        history("YR-GH1", today, 1, 45_000, |day| 12.9 - 0.09 * day),
+        history("SX-AWS1", today, 26, 800, solar),
+        history("LJ-GH1", today, 2, 900, solar),
+        history("YP-GH1", today, 0, -600, |day| {
+            12.4 + 0.1 * (day * 6.3).sin()
+        }),
+    ];
+    // The greenhouse shown on the health page reports every minute of its last day.
+    let last_day = (1..24 * 60).rev().map(|minutes_back| {
+        let mut telemetry = report("YR-GH1", 0, &[(Element::Tem, 8.0)]);
+        telemetry.time = today.plus_ms(-minutes_back * MINUTE_MS);
+        telemetry.received = telemetry.time.plus_ms(400);
+        telemetry.sent_at = Some(telemetry.time.plus_ms(45_400));
+        telemetry.health.battery_v = Some(12.9 - 0.09 * 14.0);
+        telemetry
+    });
+    for telemetry in reports.into_iter().flatten().chain(last_day) {
+        rt.block_on(deliver(&central, telemetry)).unwrap();
+    }
+    rt.block_on(central.running().judge_devices()).unwrap();
+    let _ = rt.block_on(central.token(Role::Technician));
+    println!("SCENE {} technician", central.base());
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+}

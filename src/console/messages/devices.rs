@@ -4,7 +4,9 @@
 
 // Re-exported: the view names what it shows through the messages that carry them (the UI may
 // not reach into the protocol layer).
-pub use crate::protocol::devices::{DeviceHealth, DeviceList, DeviceView, HealthHour, HealthPage};
+pub use crate::protocol::devices::{
+    BATTERY_CUTOFF_V, DeviceHealth, DeviceList, DeviceView, HealthHour, HealthPage,
+};
 
 use crate::domain::devices::DeviceId;
 

@@ -9,14 +9,13 @@ use super::list::{self, drift_text, kind_name, transport_name};
 use super::text::{self, DevicesText};
 use super::verdict::{self, lateness_of};
 use super::{DevicesView, central_now, upstream_of};
-use crate::console::messages::devices::{HealthHour, HealthPage};
+use crate::console::messages::devices::{BATTERY_CUTOFF_V, HealthHour, HealthPage};
 use crate::console::ui::i18n::{self, Language};
-use crate::console::ui::{Scene, theme};
+use crate::console::ui::{Scene, chart, theme};
 use crate::domain::Timestamp;
 use crate::domain::devices::DeviceId;
 use crate::domain::devices::health::{BatteryForecast, Lateness};
 use crate::domain::time::{BEIJING_OFFSET_SECS, DAY_MS, HOUR_MS};
-use crate::protocol::devices::BATTERY_CUTOFF_V;
 
 /// Width of the particulars column.
 const FACTS_WIDTH: f32 = 380.0;
@@ -343,10 +342,13 @@ fn trend_plot_ui(
     x_range: std::ops::RangeInclusive<f64>,
     series: Vec<Series>,
 ) {
+    // A day is ~60 px wide at 1280: egui_plot's default spacing (60–80 px) would hide them.
     let x_axis = AxisHints::new_x()
         .formatter(day_label)
-        .tick_label_font(theme::small());
+        .tick_label_font(theme::small())
+        .label_spacing(36.0..=48.0);
     let y_axis = AxisHints::new_y()
+        .formatter(chart::value_label)
         .tick_label_font(theme::small())
         .min_thickness(48.0);
     let legend = series.len() > 1;
@@ -360,6 +362,7 @@ fn trend_plot_ui(
         .custom_x_axes(vec![x_axis])
         .custom_y_axes(vec![y_axis])
         .x_grid_spacer(day_grid)
+        .y_grid_spacer(chart::value_grid)
         .grid_color(theme::CHART_GRID)
         .auto_bounds([false, true]);
     if legend {

@@ -1,8 +1,8 @@
 use super::*;
+use crate::console::messages::devices::DeviceHealth;
 use crate::console::ui::devices::text::ZH;
 use crate::domain::devices::health::LinkState;
 use crate::domain::devices::{Presence, StatusSince};
-use crate::protocol::devices::DeviceHealth;
 
 const T0: i64 = 1_796_000_000_000;
 
