@@ -17,7 +17,7 @@ use crate::domain::devices::{DeviceKind, Transport};
 pub const DRIFT_SHOWN_MS: i64 = 30_000;
 
 /// Column widths: name, kind, transport, status, last heard, battery, signal, drift.
-const COLUMNS: [f32; 8] = [300.0, 150.0, 120.0, 160.0, 190.0, 80.0, 90.0, 100.0];
+const COLUMNS: [f32; 8] = [270.0, 150.0, 120.0, 200.0, 190.0, 80.0, 90.0, 100.0];
 
 /// One row as text: the cells a test can look for on screen.
 #[derive(Debug, Clone, PartialEq)]
