@@ -79,6 +79,37 @@ fn a_garden_going_quiet_is_said_in_words_and_its_health_page_opens() {
 }
 
 #[test]
+fn the_desk_counts_lateness_on_by_its_own_clock_and_rereads_every_half_minute() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let central = central_with_a_reporting_garden(&rt);
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(now());
+    let mut desk = Desk::signed_in(&rt, &central, Role::Technician, dir.path(), &clock);
+    let t = text::text(Language::Zh);
+    desk.click(t.tab);
+    desk.until("the garden reporting", |d| d.shows(t.status_ok));
+    let answers = desk.harness.state().state().devices.answers;
+
+    // 29 s on the desk's clock, nothing from the central: its last report (59.6 s old) plus
+    // the grace is now past one interval, and the desk says so without a read.
+    clock.advance(29_000);
+    desk.until("late by one, counted by the desk", |d| d.shows("迟报 1 次"));
+    assert_eq!(
+        desk.harness.state().state().devices.answers,
+        answers,
+        "no read was needed"
+    );
+
+    // Past the half minute the desk reads again; the central's clock has not moved, so it
+    // answers that the garden is on time as of its own now.
+    clock.advance(2_000);
+    desk.until("the half-minute reread", |d| {
+        d.harness.state().state().devices.answers > answers
+    });
+    desk.until("on time by the central's word", |d| d.shows(t.status_ok));
+}
+
+#[test]
 fn a_garden_registered_while_a_desk_runs_joins_its_network() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let central = rt.block_on(TestCentral::start());
