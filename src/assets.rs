@@ -28,6 +28,9 @@ pub const GUANGZHOU_HOURLY_CSV: &str =
 /// Climatological limits for quality control, per element and month (our estimates for Qingliu;
 /// see `assets/qc/PROVENANCE.md`).
 pub const QC_LIMITS_JSON: &str = include_str!("../assets/qc/limits.json");
+
+/// The embedded default's simulated gardens and greenhouses (`assets/devices/`).
+pub const SIMULATED_DEVICES_JSON: &str = include_str!("../assets/devices/simulated.json");
 /// The 14 national warning signal types and their levels (CMA Order No. 16 annex).
 pub const SIGNALS_JSON: &[u8] = include_bytes!("../assets/signals/signals.json");
 /// The defence guidance (防御指南) of each signal level, from the same annex.
@@ -68,6 +71,15 @@ pub fn villages_per_township() -> &'static std::collections::BTreeMap<String, us
         }
         counts
     })
+}
+
+/// The simulated devices as shipped: every one valid, labelled simulated.
+pub fn simulated_devices() -> Result<Vec<crate::domain::devices::Device>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        devices: Vec<crate::domain::devices::Device>,
+    }
+    serde_json::from_str::<File>(SIMULATED_DEVICES_JSON).map(|file| file.devices)
 }
 
 /// The QC limits as shipped.
@@ -177,6 +189,30 @@ mod tests {
                 .iter()
                 .any(|l| l.name.contains("闽江"))
         );
+    }
+
+    #[test]
+    fn simulated_devices_are_valid_labelled_and_in_the_county() {
+        let network = qingliu_network().unwrap();
+        let devices = simulated_devices().unwrap();
+        assert!(devices.iter().any(|d| d.name_zh.starts_with("悠然国茶园")));
+        for device in &devices {
+            device.validate().unwrap();
+            assert!(
+                device.simulated && device.name_zh.contains("模拟"),
+                "{}",
+                device.id
+            );
+            assert!(network.township(device.township).is_some(), "{}", device.id);
+            let reference = device.reference_station.as_ref().unwrap();
+            assert!(network.station(reference).is_some(), "{}", device.id);
+            let station = device.station.as_ref().unwrap();
+            assert!(
+                network.station(station).is_none(),
+                "{} reuses a station id",
+                device.id
+            );
+        }
     }
 
     #[test]

@@ -157,6 +157,8 @@ pub struct CentralConfig {
     pub channel_failpoints: Failpoints,
     /// How often a dispatcher looks for due retries when nothing wakes it.
     pub dispatch_tick: Duration,
+    /// Where 4G DTUs dial in (`[modbus] dtu_listen`); none: no DTU listener.
+    pub dtu_listen: Option<SocketAddr>,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -195,6 +197,7 @@ impl CentralConfig {
             channels: ChannelSettings::default(),
             channel_failpoints: Failpoints::none(),
             dispatch_tick: workers::channels::TICK,
+            dtu_listen: None,
         }
     }
 }
@@ -291,6 +294,15 @@ impl RunningCentral {
         self.state.devices()
     }
 
+    /// Registers those of `devices` not registered yet (the embedded default's simulated
+    /// gardens), as the central itself; returns how many were added.
+    pub async fn register_devices(
+        &self,
+        devices: Vec<crate::domain::devices::Device>,
+    ) -> Result<usize, Failure> {
+        devices::routes::register_missing(&self.state, devices).await
+    }
+
     /// Judges every device's status now, as the status worker does every
     /// [`devices::status::SWEEP`]; returns how many changed.
     pub async fn judge_devices(&self) -> Result<usize, Failure> {
@@ -355,6 +367,7 @@ pub async fn start(
         channels,
         channel_failpoints,
         dispatch_tick,
+        dtu_listen,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let host_facts = HostFacts {
@@ -439,6 +452,7 @@ pub async fn start(
     if store.read_only().is_none() {
         specs.push(devices::telemetry::worker(state.clone()));
         specs.push(devices::status::worker(state.clone()));
+        specs.push(devices::links::worker(state.clone(), dtu_listen));
         let wake = state.channels().alarm_wake.clone();
         specs.push(on_call::worker(state.clone(), wake));
         let replies = state.channels().replies.clone();

@@ -155,6 +155,18 @@ async fn serve(
             return;
         }
     };
+    // The simulated gardens and greenhouses join the registry (and their stations the map)
+    // the first time; a failure here leaves the stations' console working.
+    match crate::assets::simulated_devices() {
+        Ok(devices) => match central.register_devices(devices).await {
+            Ok(added) if added > 0 => tracing::info!(added, "simulated devices registered"),
+            Ok(_) => {}
+            Err(failure) => {
+                tracing::error!(error = %failure.body.message, "simulated devices not registered")
+            }
+        },
+        Err(error) => tracing::error!(%error, "the shipped simulated devices do not parse"),
+    }
     let url = central.url();
     let first_admin = central.first_admin_password().cloned();
     let key = DeviceName::parse(SIMULATOR_DEVICE)

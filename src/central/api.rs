@@ -164,6 +164,37 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(devices::routes::health),
         ),
+        // Device alarms: everyone sees them, technicians handle them.
+        route(
+            Verb::Get,
+            "/device-alarms",
+            Requires(Read),
+            get(devices::alarm_routes::list),
+        ),
+        route(
+            Verb::Get,
+            "/device-alarms/{id}",
+            Requires(Read),
+            get(devices::alarm_routes::detail),
+        ),
+        route(
+            Verb::Post,
+            "/device-alarms/{id}/acknowledge",
+            Requires(ManageDevices),
+            post(devices::alarm_routes::acknowledge),
+        ),
+        route(
+            Verb::Post,
+            "/device-alarms/{id}/assign",
+            Requires(ManageDevices),
+            post(devices::alarm_routes::assign),
+        ),
+        route(
+            Verb::Post,
+            "/device-alarms/{id}/comments",
+            Requires(ManageDevices),
+            post(devices::alarm_routes::comment),
+        ),
         // Maintenance windows: technicians record them, everyone reads them.
         route(
             Verb::Get,

@@ -10,7 +10,11 @@
 //!                                                  stored ▼ (oneshot)
 //! ```
 
+pub mod alarm_routes;
+pub mod alarms;
 pub mod hub;
+pub mod links;
+pub mod modbus;
 pub mod routes;
 pub mod status;
 pub mod telemetry;

@@ -235,6 +235,16 @@ impl From<MaintenanceError> for Failure {
     }
 }
 
+impl From<crate::store::central::maintenance::VisitRefused> for Failure {
+    fn from(error: crate::store::central::maintenance::VisitRefused) -> Self {
+        use crate::store::central::maintenance::VisitRefused;
+        match error {
+            VisitRefused::Refused(refusal) => Self::invalid(&refusal),
+            VisitRefused::Store(error) => Self::store(&error),
+        }
+    }
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         debug_assert!(

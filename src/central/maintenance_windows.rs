@@ -15,6 +15,7 @@ use super::error::{ApiJson, ApiPath, ApiQuery, Failure};
 use super::handlers::query_station;
 use crate::domain::Timestamp;
 use crate::domain::audit::{AuditAction, AuditDetail, AuditRecord, Change, Outcome};
+use crate::domain::maintenance::visit::Visit;
 use crate::domain::maintenance::{self, MaintenanceWindow, check_span, check_start};
 use crate::domain::refusal::{Code, Refusal};
 use crate::protocol::{
@@ -35,12 +36,18 @@ pub async fn list(
             {
                 return Err(Failure::unknown_station(station));
             }
-            Ok(store.maintenance(station.as_ref())?)
+            Ok((
+                store.maintenance(station.as_ref())?,
+                store.maintenance_visits()?,
+            ))
         })
         .await?;
-    Ok(Json(MaintenanceList {
-        windows: windows.iter().map(MaintenanceDto::from).collect(),
-    }))
+    let (windows, mut visits) = windows;
+    let windows = windows
+        .iter()
+        .map(|w| MaintenanceDto::from(w).with_visit(visits.remove(&w.id)))
+        .collect();
+    Ok(Json(MaintenanceList { windows }))
 }
 
 /// Who a window is recorded by: the user's login name (or the device's name).
@@ -87,12 +94,21 @@ pub async fn create(
     let now = state.clock().now();
     let station = query_station(&request.station)?;
     let note = check_new(&request, now)?;
+    let visit = request
+        .visit
+        .clone()
+        .map(Visit::checked)
+        .transpose()
+        .map_err(|e| {
+            Failure::invalid(&Refusal::new(Code::InvalidVisit).with("reason", e.to_string()))
+        })?;
     let window = NewWindow {
         station,
         from: request.from,
         to: request.to,
         note,
         recorded_by: recorded_by(&principal),
+        visit: visit.clone(),
     };
     let record = principal.record(now, AuditAction::MaintenanceRecorded, Outcome::Ok);
     let (stored, head) = state
@@ -114,7 +130,8 @@ pub async fn create(
         .await?;
     state.advance_head(head);
     tracing::info!(id = stored.id, station = %stored.station, "maintenance recorded");
-    Ok((StatusCode::CREATED, Json(MaintenanceDto::from(&stored))))
+    let dto = MaintenanceDto::from(&stored).with_visit(visit);
+    Ok((StatusCode::CREATED, Json(dto)))
 }
 
 /// The change a `PATCH` asks for, checked.
@@ -202,6 +219,7 @@ mod tests {
             from: Timestamp(from),
             to: to.map(Timestamp),
             note: note.into(),
+            visit: None,
         };
         let ok = check_new(&request(now.millis() - HOUR_MS, None, " 校准 "), now).unwrap();
         assert_eq!(ok, "校准");

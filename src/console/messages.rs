@@ -90,6 +90,8 @@ pub enum SyncEvent {
     /// Devices were registered or changed, or their status changed: the devices screen reads
     /// the registry again.
     DevicesChanged(Vec<crate::domain::devices::DeviceId>),
+    /// Device alarms changed: the devices screen reads the alarms again.
+    AlarmsChanged(Vec<u64>),
     /// Observations now in the cache: the recent window at start-up, then each batch synced.
     /// Values may repeat ones already delivered (start-up snapshot overlapping a sync batch);
     /// applying them is idempotent.

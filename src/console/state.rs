@@ -209,6 +209,7 @@ impl AppState {
                 self.suggestions.judge_again();
             }
             SyncEvent::DevicesChanged(devices) => self.devices.changed(devices),
+            SyncEvent::AlarmsChanged(alarms) => self.devices.alarms_changed(alarms),
             SyncEvent::QcFlagged(marks) => self.suggestions.flag(&marks, now),
             SyncEvent::ObservationsArrived(observations) => {
                 self.add_observations(&observations, now);

@@ -2,6 +2,7 @@
 //! relay boards, DTUs — and the rules that say how healthy each one is. Pure types and rules:
 //! the registry, the MQTT and Modbus adapters and the desk build on them.
 
+pub mod alarm_book;
 pub mod alarms;
 pub mod health;
 pub mod registry;

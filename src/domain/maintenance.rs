@@ -1,6 +1,8 @@
 //! Maintenance windows: a technician records when a station is being worked on, so the
 //! silence or odd values of that time are explained, not mistaken for faults.
 
+pub mod visit;
+
 use serde::{Deserialize, Serialize};
 
 use super::network::StationId;

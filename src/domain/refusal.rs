@@ -283,6 +283,10 @@ codes! {
     DeviceExists = "device_exists" ["device"] "device {device} is registered already; change it instead";
     /// 409: the station id belongs to another device or to the network.
     StationTaken = "station_taken" ["station"] "station id {station} is taken; choose another";
+    /// 400: a maintenance visit's particulars that do not hold together.
+    InvalidVisit = "invalid_visit" ["reason"] "the visit is not valid: {reason}";
+    /// 404: no open alarm has the id.
+    UnknownAlarm = "unknown_alarm" ["id"] "no open alarm {id}";
 }
 
 impl Code {

@@ -17,6 +17,7 @@ use super::feed::{ChunkDto, Cursor, PROTOCOL_VERSION, SeriesHour};
 use super::history::{MaintenanceDto, QcChange};
 use super::warnings::WarningRecord;
 use crate::domain::devices::Device;
+use crate::domain::devices::alarm_book::AlarmRecord;
 use crate::domain::{Element, Timestamp};
 
 /// The change kinds, by the name the wire gives them.
@@ -41,6 +42,8 @@ pub mod kind {
     pub const DEVICE: &str = "device";
     /// A device's status changed (`protocol::devices::DeviceStatusChange`).
     pub const DEVICE_STATUS: &str = "device_status";
+    /// A device alarm's whole state (`domain::devices::alarm_book::AlarmRecord`).
+    pub const ALARM: &str = "alarm";
 }
 
 /// Capabilities of the feed a desk may rely on, advertised at `GET /version`.
@@ -57,7 +60,7 @@ pub mod feature {
 pub const FEATURES: [&str; 3] = [feature::CHUNKS, feature::KINDS_FILTER, feature::SNAPSHOT];
 
 /// The kinds this build's central writes or still serves.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     kind::HOURS,
     kind::MAINTENANCE,
     kind::OBSERVATION,
@@ -67,6 +70,7 @@ pub const KINDS: [&str; 9] = [
     kind::STATION,
     kind::DEVICE,
     kind::DEVICE_STATUS,
+    kind::ALARM,
 ];
 
 /// What a change carries, as the central writes it (`{"kind": …, "data": …}`).
@@ -91,6 +95,8 @@ pub enum ChangeData {
     Device(Box<Device>),
     /// A device's status changed.
     DeviceStatus(DeviceStatusChange),
+    /// A device alarm was raised, cleared, handled or closed.
+    Alarm(Box<AlarmRecord>),
 }
 
 impl ChangeData {
@@ -106,6 +112,7 @@ impl ChangeData {
             Self::Station(_) => kind::STATION,
             Self::Device(_) => kind::DEVICE,
             Self::DeviceStatus(_) => kind::DEVICE_STATUS,
+            Self::Alarm(_) => kind::ALARM,
         }
     }
 }
@@ -341,6 +348,7 @@ mod tests {
                 to: None,
                 note: String::new(),
                 recorded_by: "tech".into(),
+                visit: None,
             }),
             ChangeData::Warning(Box::new(
                 serde_json::from_value(json!({

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Timestamp;
+use crate::domain::devices::alarm_book::{AlarmEvent, AlarmRecord};
 use crate::domain::devices::health::{BatteryForecast, Lateness, LinkState};
 use crate::domain::devices::{Device, DeviceId, Presence, StatusSince};
 
@@ -114,3 +115,35 @@ pub struct DeviceStatusChange {
 
 /// The battery voltage below which a 12 V lead-acid or LiFePO₄ pack in the field is flat.
 pub const BATTERY_CUTOFF_V: f64 = 11.0;
+
+/// `GET /alarms`: every open alarm, and those closed in the last day, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmList {
+    /// The alarms.
+    pub alarms: Vec<AlarmRecord>,
+    /// The central's clock.
+    pub now: Timestamp,
+}
+
+/// `GET /alarms/{id}`: an alarm with its timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmDetail {
+    /// The alarm.
+    pub alarm: AlarmRecord,
+    /// What happened to it, oldest first.
+    pub events: Vec<AlarmEvent>,
+}
+
+/// `POST /alarms/{id}/assign`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmAssignment {
+    /// The login name of who is to fix it.
+    pub assignee: String,
+}
+
+/// `POST /alarms/{id}/comments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmComment {
+    /// The comment, 1–500 characters.
+    pub text: String,
+}

@@ -1,6 +1,7 @@
 //! The wire shapes of observations in depth: QC re-judgements and maintenance windows in the
 //! change log, series views, and file imports.
 
+use crate::domain::maintenance::visit::Visit;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,18 @@ pub struct MaintenanceDto {
     pub note: String,
     /// Who recorded it.
     pub recorded_by: String,
+    /// The device visit it records, if it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<Visit>,
+}
+
+impl MaintenanceDto {
+    /// The window with the visit it records.
+    #[must_use]
+    pub fn with_visit(mut self, visit: Option<Visit>) -> Self {
+        self.visit = visit;
+        self
+    }
 }
 
 impl From<&MaintenanceWindow> for MaintenanceDto {
@@ -48,6 +61,7 @@ impl From<&MaintenanceWindow> for MaintenanceDto {
             to: w.to,
             note: w.note.clone(),
             recorded_by: w.recorded_by.clone(),
+            visit: None,
         }
     }
 }
@@ -77,6 +91,10 @@ pub struct NewMaintenance {
     pub to: Option<Timestamp>,
     /// What is being done (1–500 characters).
     pub note: String,
+    /// When it is a visit to a device: the device, the kind of visit, parts and sensors
+    /// replaced, and the device alarms it closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<Visit>,
 }
 
 /// `PATCH /api/v1/maintenance/{id}`: end a window or correct its note.

@@ -106,6 +106,8 @@ pub enum CacheChange {
     /// A device was registered or changed, or its status changed: the devices screen reads
     /// the registry again (nothing is kept).
     Device(crate::domain::devices::DeviceId),
+    /// A device alarm changed: the devices screen reads the alarms again.
+    Alarm(u64),
 }
 
 impl CacheChange {

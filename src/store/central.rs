@@ -44,6 +44,7 @@ pub mod backup;
 pub mod callout;
 mod change_feed;
 mod change_row;
+pub mod device_alarms;
 mod device_store;
 pub mod devices;
 mod feed;

@@ -173,11 +173,15 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 126] = [
+    let table: [(&str, Check); 130] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("Device", round_trip::<wxdesk::domain::devices::Device>),
         ("DeviceList", round_trip::<devices::DeviceList>),
         ("HealthPage", round_trip::<devices::HealthPage>),
+        ("AlarmList", round_trip::<devices::AlarmList>),
+        ("AlarmDetail", round_trip::<devices::AlarmDetail>),
+        ("AlarmAssignment", round_trip::<devices::AlarmAssignment>),
+        ("AlarmComment", round_trip::<devices::AlarmComment>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
         ("Health", round_trip::<Health>),

@@ -19,6 +19,7 @@ pub struct DeviceHub {
     registry: Arc<watch::Sender<Arc<Vec<Device>>>>,
     arrivals: Arrivals,
     queue: Arc<Mutex<mpsc::Receiver<Arrival>>>,
+    alarm_memory: super::alarms::Memory,
 }
 
 impl DeviceHub {
@@ -30,6 +31,7 @@ impl DeviceHub {
             registry: Arc::new(registry),
             arrivals,
             queue: Arc::new(Mutex::new(queue)),
+            alarm_memory: Arc::default(),
         }
     }
 
@@ -51,6 +53,11 @@ impl DeviceHub {
     /// Where transports hand reports.
     pub fn arrivals(&self) -> Arrivals {
         self.arrivals.clone()
+    }
+
+    /// Where the alarm engine keeps its conditions between sweeps.
+    pub(crate) fn alarm_memory(&self) -> super::alarms::Memory {
+        Arc::clone(&self.alarm_memory)
     }
 
     /// The queue's receiving end, for the telemetry worker.

@@ -57,7 +57,9 @@ pub async fn register(
     principal: Principal,
     ApiJson(device): ApiJson<Device>,
 ) -> Result<(StatusCode, Json<Device>), Failure> {
-    let saved = save(&state, &principal, device, false).await?;
+    let now = state.clock().now();
+    let record = principal.record(now, AuditAction::DeviceRegistered, Outcome::Ok);
+    let saved = save(&state, record, device, false).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
@@ -76,22 +78,19 @@ pub async fn replace(
             format!("the body is device {}, the path {id}", device.id),
         )));
     }
-    Ok(Json(save(&state, &principal, device, true).await?))
+    let now = state.clock().now();
+    let record = principal.record(now, AuditAction::DeviceChanged, Outcome::Ok);
+    Ok(Json(save(&state, record, device, true).await?))
 }
 
+/// Saves `device`, audited as `record` says, logs it, and tells the transports.
 async fn save(
     state: &AppState,
-    principal: &Principal,
+    record: AuditRecord,
     device: Device,
     replace: bool,
 ) -> Result<Device, Failure> {
-    let now = state.clock().now();
-    let action = if replace {
-        AuditAction::DeviceChanged
-    } else {
-        AuditAction::DeviceRegistered
-    };
-    let record: AuditRecord = principal.record(now, action, Outcome::Ok);
+    let now = record.at;
     let saved = device.clone();
     let (head, devices) = state
         .call(move |store| {
@@ -107,6 +106,28 @@ async fn save(
     }
     tracing::info!(device = %saved.id, kind = ?saved.kind, replace, "device saved");
     Ok(saved)
+}
+
+/// Registers those of `devices` not registered yet, audited as the central's own act.
+pub async fn register_missing(state: &AppState, devices: Vec<Device>) -> Result<usize, Failure> {
+    let registered = state.devices().devices();
+    let mut added = 0;
+    for device in devices {
+        if registered.iter().any(|d| d.id == device.id) {
+            continue;
+        }
+        let now = state.clock().now();
+        let record = AuditRecord::new(
+            now,
+            "central",
+            "",
+            AuditAction::DeviceRegistered,
+            Outcome::Ok,
+        );
+        save(state, record, device, false).await?;
+        added += 1;
+    }
+    Ok(added)
 }
 
 fn target(device: &Device) -> String {

@@ -2,6 +2,7 @@
 //! link and its broker presence, and logs the devices whose status changed — only those, so the
 //! change log carries state changes, not reports.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::central::core::AppState;
@@ -9,7 +10,7 @@ use crate::central::workers::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
 use crate::domain::devices::health::lateness;
 use crate::domain::devices::status::status;
-use crate::domain::devices::{Device, DeviceId, StatusSince};
+use crate::domain::devices::{Device, DeviceId, Status, StatusSince};
 use crate::protocol::devices::DeviceHealth;
 
 /// The worker's name on the board.
@@ -34,7 +35,8 @@ pub fn worker(state: AppState) -> WorkerSpec {
     })
 }
 
-/// Judges every device now and logs the changes; returns how many changed.
+/// Judges every device now, logs the status changes, then runs the alarm engine and its
+/// escalation; returns how many statuses changed.
 pub async fn sweep(state: &AppState) -> Result<usize, crate::central::Failure> {
     let now = state.clock().now();
     let rows = state
@@ -42,12 +44,19 @@ pub async fn sweep(state: &AppState) -> Result<usize, crate::central::Failure> {
         .await?;
     let changes = changes(&rows, now);
     let count = changes.len();
+    let statuses: HashMap<String, Status> = rows
+        .iter()
+        .map(|(device, health)| (device.id.to_string(), health.status.status))
+        .chain(changes.iter().map(|(id, s, _)| (id.to_string(), s.status)))
+        .collect();
     if count > 0 {
         let head = state
             .blocking(move |store| store.set_statuses(&changes, now))
             .await?;
         state.advance_head(head);
     }
+    super::alarms::sweep(state, &rows, &statuses, now).await?;
+    super::alarms::escalate(state, now).await?;
     Ok(count)
 }
 

@@ -336,6 +336,7 @@ impl HistoryService {
                     from,
                     to,
                     note,
+                    visit: None,
                 };
                 let saved = match self.authorised() {
                     Some(client) => client.record_maintenance(&window).await.map(|w| w.id),

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use super::client::FeedBatch;
 use crate::domain::callout::LineStep;
 use crate::domain::devices::Device;
+use crate::domain::devices::alarm_book::AlarmRecord;
 use crate::domain::{Station, StationId, Timestamp};
 use crate::protocol::StationDto;
 use crate::protocol::callout::{CalloutChange, LineState};
@@ -32,7 +33,7 @@ pub struct Kind {
 }
 
 /// Every kind this build reads.
-pub const REGISTRY: [Kind; 9] = [
+pub const REGISTRY: [Kind; 10] = [
     Kind {
         name: kind::HOURS,
         decode: decode_hours,
@@ -68,6 +69,10 @@ pub const REGISTRY: [Kind; 9] = [
     Kind {
         name: kind::DEVICE_STATUS,
         decode: decode_device_status,
+    },
+    Kind {
+        name: kind::ALARM,
+        decode: decode_alarm,
     },
 ];
 
@@ -125,6 +130,12 @@ fn decode_device(change: &Change) -> Result<CacheChange, String> {
 fn decode_device_status(change: &Change) -> Result<CacheChange, String> {
     let status: DeviceStatusChange = change.decode().map_err(|e| e.to_string())?;
     Ok(CacheChange::Device(status.device))
+}
+
+/// A device alarm's state: the devices screen reads the alarms again.
+fn decode_alarm(change: &Change) -> Result<CacheChange, String> {
+    let alarm: AlarmRecord = change.decode().map_err(|e| e.to_string())?;
+    Ok(CacheChange::Alarm(alarm.id))
 }
 
 /// Protocol 1's copied values. The central validated the record with its own clock, so time

@@ -34,6 +34,8 @@ pub struct DevicesState {
     /// Answers to reads so far (lists, pages, refusals): the view tells from it whether its
     /// read has been answered.
     pub answers: u64,
+    /// Moves on every change the feed brings of a device alarm.
+    pub alarm_revision: u64,
 }
 
 impl DevicesState {
@@ -41,6 +43,11 @@ impl DevicesState {
     pub fn changed(&mut self, devices: Vec<DeviceId>) {
         self.revision += 1;
         self.last_changed = devices;
+    }
+
+    /// Notes that the feed brought changes of device alarms.
+    pub fn alarms_changed(&mut self, _alarms: Vec<u64>) {
+        self.alarm_revision += 1;
     }
 
     /// Takes in what the devices service reports, at the desk's `now`.

@@ -145,7 +145,9 @@ pub fn incidents(quiet: &[Quiet], cellular_total: usize, rules: Grouping) -> Vec
     let mut left: Vec<&Quiet> = quiet.iter().collect();
     let mut found = Vec::new();
     let cellular = left.iter().filter(|q| q.cellular).count();
-    if cellular_total > 0 && cellular * 100 >= cellular_total * rules.cellular_percent {
+    // A share of a handful is no network fault: one quiet device of two is its own.
+    let enough = cellular >= rules.township_min.max(2);
+    if enough && cellular * 100 >= cellular_total * rules.cellular_percent {
         found.push(take(&mut left, Scope::Cellular, |q| q.cellular));
     }
     for (dtu, n) in counts(&left, |q| q.dtu.clone()) {

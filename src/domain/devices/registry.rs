@@ -129,6 +129,13 @@ pub struct ModbusEndpoint {
     /// The board's manual numbers coils and registers from 1, not 0.
     #[serde(default)]
     pub one_based: bool,
+    /// The name of the register map that says what to read from it (the central's map book);
+    /// `None`: a plain relay board, its 8 coils from the manual's first number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<String>,
+    /// The most registers (or coils) it answers in one request, when less than Modbus allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_request: Option<u16>,
 }
 
 /// One device of the registry.
@@ -312,6 +319,8 @@ mod tests {
                 address: None,
                 unit: 1,
                 one_based: false,
+                map: None,
+                max_per_request: None,
             }),
             ..garden()
         };
@@ -324,6 +333,8 @@ mod tests {
                 address: Some("127.0.0.1:502".into()),
                 unit: 0,
                 one_based: false,
+                map: None,
+                max_per_request: None,
             }),
             ..tcp_without_address.clone()
         };
@@ -333,6 +344,8 @@ mod tests {
                 address: Some("127.0.0.1:502".into()),
                 unit: 1,
                 one_based: true,
+                map: None,
+                max_per_request: None,
             }),
             ..tcp_without_address
         };

@@ -90,6 +90,8 @@ pub struct Applied {
     pub network: Option<crate::domain::Network>,
     /// Devices registered, changed, or whose status changed.
     pub devices: Vec<crate::domain::devices::DeviceId>,
+    /// Device alarms that changed.
+    pub alarms: Vec<u64>,
 }
 
 impl CacheDb {
@@ -176,6 +178,7 @@ impl CacheDb {
                     applied.network = Some(with_station(&tx, station)?);
                 }
                 CacheChange::Device(id) => applied.devices.push(id),
+                CacheChange::Alarm(id) => applied.alarms.push(id),
             }
         }
         writer.finish()?;

@@ -2,10 +2,12 @@
 //! health as its reports and links tell it, and its status changes for desks. Blocks the
 //! calling thread.
 
+use super::device_alarms::{self, Handling};
 use super::devices::{self, RegistryError};
 use super::{SqliteCentralStore, ingest};
 use crate::domain::Timestamp;
 use crate::domain::audit::AuditRecord;
+use crate::domain::devices::alarm_book::{AlarmEvent, AlarmKind, AlarmRecord, Holding};
 use crate::domain::devices::health::LinkState;
 use crate::domain::devices::{Device, DeviceId, Presence, StatusSince, Telemetry};
 use crate::domain::observation::IngestRecord;
@@ -66,6 +68,34 @@ pub trait DeviceStore {
         changes: &[(DeviceId, StatusSince, Option<Timestamp>)],
         now: Timestamp,
     ) -> Result<u64, StoreError>;
+
+    /// Raises what `raise` holds and clears what `clear` names, in one transaction; an
+    /// incident closes the open silent alarms of the devices it covers. Returns the alarms as
+    /// they now are and the change log's head.
+    fn sweep_alarms(
+        &self,
+        raise: &[Holding],
+        clear: &[(String, AlarmKind)],
+        now: Timestamp,
+    ) -> Result<(Vec<AlarmRecord>, u64), StoreError>;
+
+    /// Every open alarm, and those closed since `closed_since`.
+    fn alarms(&self, closed_since: Timestamp) -> Result<Vec<AlarmRecord>, StoreError>;
+
+    /// One alarm with its timeline.
+    fn device_alarm(&self, id: u64) -> Result<Option<(AlarmRecord, Vec<AlarmEvent>)>, StoreError>;
+
+    /// A person's handling of open alarm `id`; `None` when it is not open.
+    fn handle_alarm(
+        &self,
+        id: u64,
+        handling: &Handling,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Option<(AlarmRecord, u64)>, StoreError>;
+
+    /// Marks alarm `id` escalated to the on-call technician.
+    fn alarm_escalated(&self, id: u64, now: Timestamp) -> Result<u64, StoreError>;
 }
 
 impl DeviceStore for SqliteCentralStore {
@@ -153,4 +183,85 @@ impl DeviceStore for SqliteCentralStore {
         tx.commit().context("committing status changes")?;
         Ok(head)
     }
+
+    fn sweep_alarms(
+        &self,
+        raise: &[Holding],
+        clear: &[(String, AlarmKind)],
+        now: Timestamp,
+    ) -> Result<(Vec<AlarmRecord>, u64), StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting alarm sweep")?;
+        let mut changed = Vec::new();
+        for holding in raise {
+            if holding.kind == AlarmKind::Incident {
+                changed.extend(explained(&tx, holding, now)?);
+            }
+            changed.push(device_alarms::raise(&tx, holding, now)?);
+        }
+        for (subject, kind) in clear {
+            changed.extend(device_alarms::clear(&tx, subject, *kind, now)?);
+        }
+        let head = ingest::head(&tx)?;
+        tx.commit().context("committing alarm sweep")?;
+        Ok((changed, head))
+    }
+
+    fn alarms(&self, closed_since: Timestamp) -> Result<Vec<AlarmRecord>, StoreError> {
+        self.read(|conn| device_alarms::list(conn, closed_since))
+    }
+
+    fn device_alarm(&self, id: u64) -> Result<Option<(AlarmRecord, Vec<AlarmEvent>)>, StoreError> {
+        self.read(|conn| {
+            let Some(alarm) = device_alarms::get(conn, id)? else {
+                return Ok(None);
+            };
+            Ok(Some((alarm, device_alarms::events(conn, id)?)))
+        })
+    }
+
+    fn handle_alarm(
+        &self,
+        id: u64,
+        handling: &Handling,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Option<(AlarmRecord, u64)>, StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting alarm handling")?;
+        let Some(alarm) = device_alarms::handle(&tx, id, handling, by, now)? else {
+            return Ok(None);
+        };
+        let head = ingest::head(&tx)?;
+        tx.commit().context("committing alarm handling")?;
+        Ok(Some((alarm, head)))
+    }
+
+    fn alarm_escalated(&self, id: u64, now: Timestamp) -> Result<u64, StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting alarm escalation")?;
+        device_alarms::escalated(&tx, id, now)?;
+        let head = ingest::head(&tx)?;
+        tx.commit().context("committing alarm escalation")?;
+        Ok(head)
+    }
+}
+
+/// Closes the open silent alarms of the devices an incident covers: the incident explains them.
+fn explained(
+    conn: &rusqlite::Connection,
+    incident: &Holding,
+    now: Timestamp,
+) -> Result<Vec<AlarmRecord>, StoreError> {
+    let why = format!("explained by incident {}", incident.subject);
+    let mut closed = Vec::new();
+    for device in &incident.devices {
+        if let Some(open) = device_alarms::open_of(conn, device, AlarmKind::Silent)? {
+            let close = Handling::Close(why.clone());
+            closed.extend(device_alarms::handle(
+                conn, open.id, &close, "central", now,
+            )?);
+        }
+    }
+    Ok(closed)
 }

@@ -4,10 +4,12 @@
 use rusqlite::Connection;
 
 use super::audit;
+use super::device_alarms::{self, Handling};
 use super::ingest::{append_change, head};
 use crate::domain::audit::{AuditKey, AuditRecord};
+use crate::domain::maintenance::visit::Visit;
 use crate::domain::maintenance::{MaintenanceWindow, check_span};
-use crate::domain::refusal::Refusal;
+use crate::domain::refusal::{Code, Refusal};
 use crate::domain::{StationId, Timestamp};
 use crate::protocol::{ChangeData, MaintenanceDto};
 use crate::store::{StoreError, maintenance as table};
@@ -25,7 +27,19 @@ pub struct NewWindow {
     pub note: String,
     /// Who records it.
     pub recorded_by: String,
+    /// The device visit it records, checked.
+    pub visit: Option<Visit>,
 }
+
+/// Migration 23: the device visits maintenance windows record.
+pub const VISITS_SCHEMA: &str = "
+CREATE TABLE maintenance_visits (
+    window INTEGER PRIMARY KEY REFERENCES maintenance(id),
+    device TEXT    NOT NULL,
+    visit  TEXT    NOT NULL                -- domain::maintenance::visit::Visit as JSON
+);
+CREATE INDEX maintenance_visits_by_device ON maintenance_visits (device);
+";
 
 /// A change to a recorded window; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +59,18 @@ pub enum MaintenanceError {
     /// The change contradicts the window as stored (it would end before it starts).
     #[error("{0}")]
     Conflict(Refusal),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a window with a visit could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum VisitRefused {
+    /// The visit names a device that is not registered, an alarm not open, or one not about
+    /// its device.
+    #[error("{0}")]
+    Refused(Refusal),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -70,9 +96,70 @@ pub fn record(
         &window.note,
         &window.recorded_by,
     )?;
+    if let Some(visit) = &window.visit {
+        conn.execute(
+            "INSERT INTO maintenance_visits (window, device, visit) VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                i64::try_from(stored.id).unwrap_or(i64::MAX),
+                visit.device.as_str(),
+                serde_json::to_string(visit).map_err(|e| StoreError::Decode(e.to_string()))?
+            ],
+        )
+        .map_err(|source| StoreError::Sqlite {
+            context: "recording a visit".to_owned(),
+            source,
+        })?;
+    }
     log(conn, &stored, now)?;
     audit::append(conn, seal, audit(&stored))?;
     Ok((stored, head(conn)?))
+}
+
+/// Closes the alarms `visit` dealt with, naming window `window`; each must be open and about
+/// the visit's device (or an incident covering it).
+pub fn close_alarms(
+    conn: &Connection,
+    visit: &Visit,
+    window: u64,
+    by: &str,
+    now: Timestamp,
+) -> Result<(), VisitRefused> {
+    let refuse = |reason: String| {
+        VisitRefused::Refused(Refusal::new(Code::InvalidVisit).with("reason", reason))
+    };
+    for &id in &visit.closes {
+        let alarm = device_alarms::get(conn, id)?.filter(|a| a.closed_at.is_none());
+        let Some(alarm) = alarm else {
+            return Err(refuse(format!("alarm {id} is not open")));
+        };
+        if !alarm.devices.iter().any(|d| d == visit.device.as_str()) {
+            return Err(refuse(format!(
+                "alarm {id} is not about device {}",
+                visit.device
+            )));
+        }
+        let why = format!("maintenance window {window}");
+        device_alarms::handle(conn, id, &Handling::Close(why), by, now)?;
+    }
+    Ok(())
+}
+
+/// The visit window `id` records, if any.
+pub fn visit_of(conn: &Connection, id: u64) -> Result<Option<Visit>, StoreError> {
+    use rusqlite::OptionalExtension as _;
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT visit FROM maintenance_visits WHERE window = ?1",
+            [i64::try_from(id).unwrap_or(i64::MAX)],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|source| StoreError::Sqlite {
+            context: "reading a visit".to_owned(),
+            source,
+        })?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Decode(e.to_string())))
+        .transpose()
 }
 
 /// Applies `change` to window `id` inside `conn`'s transaction, logs the window's new state
@@ -98,11 +185,8 @@ pub fn change(
     Ok((after, head(conn)?))
 }
 
-/// Appends the window's whole current state to the change log.
+/// Appends the window's whole current state, with its visit, to the change log.
 fn log(conn: &Connection, window: &MaintenanceWindow, now: Timestamp) -> Result<u64, StoreError> {
-    append_change(
-        conn,
-        now,
-        &ChangeData::Maintenance(MaintenanceDto::from(window)),
-    )
+    let dto = MaintenanceDto::from(window).with_visit(visit_of(conn, window.id)?);
+    append_change(conn, now, &ChangeData::Maintenance(dto))
 }

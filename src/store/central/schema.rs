@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 21] = [
+pub const MIGRATIONS: [Migration; 23] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -135,6 +135,14 @@ pub const MIGRATIONS: [Migration; 21] = [
     Migration {
         name: "device registry and device health",
         sql: super::devices::SCHEMA,
+    },
+    Migration {
+        name: "device alarms and their timelines",
+        sql: super::device_alarms::SCHEMA,
+    },
+    Migration {
+        name: "device visits recorded by maintenance windows",
+        sql: super::maintenance::VISITS_SCHEMA,
     },
 ];
 

@@ -182,7 +182,11 @@ impl SyncService {
             callouts,
             network,
             devices,
+            alarms,
         } = applied;
+        if !alarms.is_empty() {
+            self.emit(SyncEvent::AlarmsChanged(alarms)).await;
+        }
         if let Some(network) = network {
             self.emit(SyncEvent::NetworkLoaded(network)).await;
         }

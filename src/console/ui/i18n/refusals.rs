@@ -93,6 +93,8 @@ fn templates(code: Code) -> (&'static str, &'static str) {
         C::UnknownDeviceId => ("设备档案中没有 {device}", "There is no device {device} in the registry"),
         C::DeviceExists => ("设备 {device} 已登记，请修改而非重复登记", "Device {device} is registered already; change it instead"),
         C::StationTaken => ("站号 {station} 已被占用，请另选", "Station id {station} is taken; choose another"),
+        C::InvalidVisit => ("维护记录的设备、更换件或关闭的告警有误", "The visit is not valid: {reason}"),
+        C::UnknownAlarm => ("没有未关闭的告警 {id}", "There is no open alarm {id}"),
         C::UnknownWindow => ("没有编号为 {id} 的维护时段", "There is no maintenance window {id}"),
         C::UnknownWarning => ("没有预警记录 {id}", "There is no warning {id}"),
         C::WarningNotNow => ("预警当前状态为“{state}”，不能执行“{event}”", "Cannot {event} a warning that is {state}"),

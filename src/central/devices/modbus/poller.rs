@@ -1,0 +1,262 @@
+//! One polling task per registered Modbus board, started, restarted and stopped as the
+//! registry changes. Each poll reads the board's register map through its link, sends the
+//! values as telemetry, the coils as a [`BoardReading`], and the exchange as a [`LinkEvent`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+use super::dtu::DtuHub;
+use super::map::{BoardValues, MapBook, RegisterMap, interpret, plan};
+use super::pdu::{Request, Response};
+use super::tcp::TcpLink;
+use super::{BoardLink, BoardReading, LinkEvent, LinkFailure, ModbusEvent, Outputs};
+use crate::central::devices::{Arrival, Registry};
+use crate::domain::devices::health::Exchange;
+use crate::domain::devices::{Device, DeviceId, DeviceKind, ModbusEndpoint, Telemetry, Transport};
+
+/// How boards are polled.
+#[derive(Debug, Clone)]
+pub struct PollConfig {
+    /// The register maps boards name.
+    pub maps: MapBook,
+    /// How long a Modbus TCP board has to connect, and to answer each request.
+    pub tcp_timeout: Duration,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        Self {
+            maps: MapBook::new(),
+            tcp_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Polls every Modbus board of the registry, following its changes, until dropped.
+pub async fn run_pollers(
+    mut registry: Registry,
+    hub: DtuHub,
+    config: Arc<PollConfig>,
+    outputs: Outputs,
+) {
+    let mut boards: HashMap<DeviceId, Polling> = HashMap::new();
+    loop {
+        let devices = Arc::clone(&registry.borrow_and_update());
+        reconcile(&mut boards, &devices, &hub, &config, &outputs);
+        if registry.changed().await.is_err() {
+            // The registry is gone for good: keep polling what it last said.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// A board's polling task, aborted when dropped.
+struct Polling {
+    device: Device,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn reconcile(
+    boards: &mut HashMap<DeviceId, Polling>,
+    devices: &[Device],
+    hub: &DtuHub,
+    config: &PollConfig,
+    outputs: &Outputs,
+) {
+    let polled: Vec<&Device> = devices
+        .iter()
+        .filter(|d| d.kind != DeviceKind::Dtu)
+        .filter(|d| matches!(d.transport, Transport::ModbusTcp | Transport::ModbusDtu))
+        .collect();
+    boards.retain(|id, polling| polled.iter().any(|d| &d.id == id && **d == polling.device));
+    for device in polled {
+        if boards.contains_key(&device.id) {
+            continue;
+        }
+        let board = Board::new(device, hub, config, outputs.clone());
+        let task = tokio::spawn(board.poll());
+        let polling = Polling {
+            device: device.clone(),
+            task,
+        };
+        boards.insert(device.id.clone(), polling);
+    }
+}
+
+/// How a board is reached.
+enum Link {
+    Tcp(TcpLink),
+    Dtu { hub: DtuHub, dtu: DeviceId },
+}
+
+impl BoardLink for Link {
+    async fn call(&mut self, unit: u8, request: &Request) -> Result<Response, LinkFailure> {
+        match self {
+            Self::Tcp(link) => link.call(unit, request).await,
+            Self::Dtu { hub, dtu } => hub.call(dtu, unit, request.clone()).await,
+        }
+    }
+}
+
+/// One board being polled.
+struct Board {
+    id: DeviceId,
+    interval: Duration,
+    unit: u8,
+    one_based: bool,
+    map: RegisterMap,
+    reads: Result<Vec<Request>, String>,
+    link: Result<Link, String>,
+    outputs: Outputs,
+    /// The DTU being down was told: say it once, not every poll.
+    told_dtu_down: bool,
+}
+
+impl Board {
+    fn new(device: &Device, hub: &DtuHub, config: &PollConfig, outputs: Outputs) -> Self {
+        let endpoint = device.modbus.clone().unwrap_or(ModbusEndpoint {
+            address: None,
+            unit: 0,
+            one_based: false,
+            map: None,
+            max_per_request: None,
+        });
+        let map = match &endpoint.map {
+            None => Ok(RegisterMap::relays(8, endpoint.one_based)),
+            Some(name) => config
+                .maps
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("no register map named {name:?}")),
+        };
+        let reads = map.clone().and_then(|map| {
+            plan(&map, endpoint.one_based, endpoint.max_per_request).map_err(|e| e.to_string())
+        });
+        Self {
+            id: device.id.clone(),
+            interval: Duration::from_secs(u64::from(device.interval_s.max(1))),
+            unit: endpoint.unit,
+            one_based: endpoint.one_based,
+            map: map.unwrap_or_default(),
+            reads,
+            link: link(device, &endpoint, hub, config),
+            outputs,
+            told_dtu_down: false,
+        }
+    }
+
+    async fn poll(mut self) {
+        let mut ticker = tokio::time::interval(self.interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let values = self.read().await;
+            if matches!(values, Err(LinkFailure::Config(_))) {
+                // Nothing changes until the record does, and a new record restarts the task.
+                self.tell_link(values.err()).await;
+                return;
+            }
+            self.publish(values).await;
+        }
+    }
+
+    async fn read(&mut self) -> Result<BoardValues, LinkFailure> {
+        let reads = self.reads.clone().map_err(LinkFailure::Config)?;
+        let link = self
+            .link
+            .as_mut()
+            .map_err(|e| LinkFailure::Config(e.clone()))?;
+        let mut answers = Vec::with_capacity(reads.len());
+        for request in reads {
+            let response = link.call(self.unit, &request).await?;
+            answers.push((request, response));
+        }
+        Ok(interpret(&self.map, self.one_based, &answers))
+    }
+
+    async fn publish(&mut self, values: Result<BoardValues, LinkFailure>) {
+        let values = match values {
+            Ok(values) => values,
+            Err(LinkFailure::DtuDown(dtu)) => {
+                if !self.told_dtu_down {
+                    self.told_dtu_down = true;
+                    self.tell_link(Some(LinkFailure::DtuDown(dtu))).await;
+                }
+                return;
+            }
+            Err(failure) => {
+                self.told_dtu_down = false;
+                return self.tell_link(Some(failure)).await;
+            }
+        };
+        self.told_dtu_down = false;
+        let now = self.outputs.clock.now();
+        let telemetry = Telemetry {
+            device: self.id.clone(),
+            time: now,
+            sent_at: None,
+            received: now,
+            values: values.values,
+            health: values.health,
+            backfilled: false,
+        };
+        let arrival = Arrival {
+            telemetry,
+            stored: None,
+        };
+        _ = self.outputs.arrivals.send(arrival).await;
+        let reading = BoardReading {
+            device: self.id.clone(),
+            at: now,
+            coils: values.coils,
+            discrete_inputs: values.discrete_inputs,
+        };
+        self.outputs.tell(ModbusEvent::Reading(reading)).await;
+        self.tell_link(None).await;
+    }
+
+    async fn tell_link(&self, failure: Option<LinkFailure>) {
+        if let Some(failure) = &failure {
+            tracing::debug!(board = %self.id, %failure, "Modbus poll failed");
+        }
+        let event = LinkEvent {
+            device: self.id.clone(),
+            at: self.outputs.clock.now(),
+            exchange: if failure.is_some() {
+                Exchange::Failed
+            } else {
+                Exchange::Answered
+            },
+            failure,
+        };
+        self.outputs.tell(ModbusEvent::Link(event)).await;
+    }
+}
+
+fn link(
+    device: &Device,
+    endpoint: &ModbusEndpoint,
+    hub: &DtuHub,
+    config: &PollConfig,
+) -> Result<Link, String> {
+    match (device.transport, &endpoint.address, &device.dtu) {
+        (Transport::ModbusTcp, Some(address), _) => {
+            Ok(Link::Tcp(TcpLink::new(address.clone(), config.tcp_timeout)))
+        }
+        (Transport::ModbusDtu, _, Some(dtu)) => Ok(Link::Dtu {
+            hub: hub.clone(),
+            dtu: dtu.clone(),
+        }),
+        _ => Err("a Modbus board needs its address, or its DTU".to_owned()),
+    }
+}
