@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod bootstrap;
 pub mod client;
 pub mod credentials;
+pub mod devices;
 pub mod dispatch;
 pub mod export;
 pub mod history;
@@ -261,6 +262,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
     let (dispatch_tx, dispatch_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (recipients_tx, recipients_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (reports_tx, reports_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (devices_tx, devices_rx) = mpsc::channel(COMMAND_CAPACITY);
     let cache = Arc::new(std::sync::Mutex::new(cache));
     // History reads through a connection of its own, so a long sync write never stalls a
     // chart; an in-memory cache (the file could not be opened) has only the one.
@@ -312,6 +314,8 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         dispatch::DispatchService::new(client.clone(), Arc::clone(&session), emitter.clone());
     let recipients =
         recipients::RecipientsService::new(client.clone(), Arc::clone(&session), emitter.clone());
+    let devices =
+        devices::DevicesService::new(client.clone(), Arc::clone(&session), emitter.clone());
     let sync = sync::SyncService::new(
         client.clone(),
         Arc::clone(&session),
@@ -335,6 +339,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
                 Command::Dispatch(command) => dispatch_tx.send(command).await.is_ok(),
                 Command::Recipients(command) => recipients_tx.send(command).await.is_ok(),
                 Command::Reports(command) => reports_tx.send(command).await.is_ok(),
+                Command::Devices(command) => devices_tx.send(command).await.is_ok(),
                 other => accounts_tx.send(other).await.is_ok(),
             };
             if !delivered {
@@ -351,6 +356,7 @@ async fn serve(config: BackendConfig, ends: BackendEnds, clock: SharedClock, wak
         () = dispatch.run(dispatch_rx) => {}
         () = recipients.run(recipients_rx) => {}
         () = reports.run(reports_rx) => {}
+        () = devices.run(devices_rx) => {}
         () = router => {}
     }
 }

@@ -2,6 +2,7 @@
 //! One enum pair per concern, routed by the thin outer enums. Passwords travel as [`Secret`]s,
 //! which never print.
 
+pub mod devices;
 pub mod dispatch;
 pub mod history;
 pub mod recipients;
@@ -45,6 +46,8 @@ pub enum Command {
     Recipients(recipients::RecipientsCommand),
     /// For the reports service: the supervisor's 服务统计 and its files.
     Reports(reports::ReportCommand),
+    /// For the devices service: the registry with health, a device's health page.
+    Devices(devices::DeviceCommand),
 }
 
 /// A report from a backend service to the UI state. Past tense.
@@ -68,6 +71,8 @@ pub enum Event {
     Recipients(recipients::RecipientsEvent),
     /// From the reports service.
     Reports(reports::ReportEvent),
+    /// From the devices service.
+    Devices(devices::DeviceEvent),
 }
 
 /// Requests to the sync service.

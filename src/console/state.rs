@@ -198,6 +198,7 @@ impl AppState {
             Event::Dispatch(event) => self.dispatch.apply(event),
             Event::Recipients(event) => self.recipients.apply(event),
             Event::Reports(event) => self.reports.apply(event),
+            Event::Devices(event) => self.devices.apply(event, now),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod about;
 pub mod admin;
 pub mod audit;
 pub mod chart;
+pub mod devices;
 pub mod export_notice;
 pub mod fonts;
 pub mod history;
@@ -56,6 +57,8 @@ pub enum Screen {
     History,
     /// Warnings: compose, approve, records.
     Warnings,
+    /// Devices: every device's state, a device's health page.
+    Devices,
 }
 
 /// What the views remember between frames; none of it is data.
@@ -102,6 +105,8 @@ pub struct ViewState {
     pub audit: audit::AuditView,
     /// The recipients window.
     pub recipients: recipients::RecipientsView,
+    /// The devices screen's open page and its reads.
+    pub devices: devices::DevicesView,
     /// Suggestions acknowledged in this frame, for the app to record in the state.
     pub suggestion_acks: Vec<warnings::suggestions::Acknowledgement>,
 }
@@ -129,6 +134,7 @@ impl ViewState {
             login: login::LoginView::default(),
             admin: admin::AdminView::default(),
             recipients: recipients::RecipientsView::default(),
+            devices: devices::DevicesView::default(),
             audit: audit::AuditView::default(),
             suggestion_acks: Vec::new(),
         }
@@ -188,6 +194,7 @@ fn screen_tabs_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut ViewState) {
                 Screen::Warnings,
                 warnings::text::text(scene.language).screen_warnings,
             ),
+            (Screen::Devices, devices::text::text(scene.language).tab),
         ] {
             let selected = view.screen == screen;
             let text = egui::RichText::new(label).strong();
@@ -255,8 +262,9 @@ pub fn console_ui(
     warnings::practice::banner_ui(ui, scene, view);
 
     let width = ui.available_width();
-    // The warnings screen needs its width for the composer's previews, not the stations.
-    if view.screen != Screen::Warnings {
+    // The warnings screen needs its width for the composer's previews, the devices screen
+    // for its columns and trends: neither shows the stations.
+    if !matches!(view.screen, Screen::Warnings | Screen::Devices) {
         egui::Panel::left("station_list")
             .resizable(false)
             .exact_size(station_list::width(view.language))
@@ -284,6 +292,13 @@ pub fn console_ui(
             egui::CentralPanel::no_frame().show(ui, |ui| {
                 warnings::warnings_ui(ui, scene, &mut view.warnings, &mut commands);
             });
+        }
+        Screen::Devices => {
+            egui::CentralPanel::default()
+                .frame(theme::panel_frame().fill(theme::SURFACE_RAISED))
+                .show(ui, |ui| {
+                    devices::devices_ui(ui, scene, &mut view.devices, &mut commands);
+                });
         }
     }
 

@@ -25,7 +25,7 @@ macro_rules! central_test {
     };
 }
 
-fn garden() -> Value {
+pub(crate) fn garden() -> Value {
     json!({
         "id": "YR-AWS1", "name_zh": "悠然国茶园小气候站", "kind": "garden_station",
         "location": {"lat": 25.9452, "lon": 116.8705}, "altitude_m": 420.0,
@@ -51,7 +51,7 @@ async fn send(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn register(central: &TestCentral, body: &Value) -> (u16, Value) {
+pub(crate) async fn register(central: &TestCentral, body: &Value) -> (u16, Value) {
     send(
         central,
         Role::Technician,
@@ -113,7 +113,7 @@ central_test! {
     }
 }
 
-fn report(device: &str, minute: i64, values: &[(Element, f64)]) -> Telemetry {
+pub(crate) fn report(device: &str, minute: i64, values: &[(Element, f64)]) -> Telemetry {
     let time = now().plus_ms(minute * MINUTE_MS);
     Telemetry {
         device: DeviceId::parse(device).unwrap(),
@@ -131,7 +131,7 @@ fn report(device: &str, minute: i64, values: &[(Element, f64)]) -> Telemetry {
 }
 
 /// Hands `telemetry` to the central as a transport does and waits until it is stored.
-async fn deliver(central: &TestCentral, telemetry: Telemetry) -> Result<(), String> {
+pub(crate) async fn deliver(central: &TestCentral, telemetry: Telemetry) -> Result<(), String> {
     let (stored, told) = oneshot::channel();
     let arrivals = central.running().devices().arrivals();
     arrivals

@@ -82,7 +82,8 @@ impl AccountsService {
                 | Command::Warnings(_)
                 | Command::Dispatch(_)
                 | Command::Recipients(_)
-                | Command::Reports(_) => {}
+                | Command::Reports(_)
+                | Command::Devices(_) => {}
             }
             if self.emitter.is_closed() {
                 return;

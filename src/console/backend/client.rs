@@ -24,6 +24,7 @@ use crate::protocol::{
 use crate::protocol::callout::{
     CalloutBoard, PhoneCall, PhoneCallInput, RevealedNumber, RosterConfirmation,
 };
+use crate::protocol::devices::{DeviceList, HealthPage};
 use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
 use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
 use crate::protocol::reports::ServiceReport;
@@ -508,6 +509,16 @@ impl CentralClient {
             ("format", format),
         ]);
         self.send(request, path).await
+    }
+
+    /// `GET /devices`: every registered device with its health.
+    pub async fn devices(&self) -> Result<DeviceList, ClientError> {
+        self.get_json("/devices", &[]).await
+    }
+
+    /// `GET /devices/{id}/health`: one device's health page.
+    pub async fn device_health(&self, id: &str) -> Result<HealthPage, ClientError> {
+        self.get_json(&format!("/devices/{id}/health"), &[]).await
     }
 
     /// `GET /callout/roster`.

@@ -1,15 +1,39 @@
 //! What the desk knows of devices: which changed since the devices screen last read the
-//! registry (the screen reads it again when this moves).
+//! registry (the screen reads it again when this moves), the list and the health page it last
+//! read, and the last refusal of a read.
 
+use crate::console::messages::devices::{DeviceEvent, DeviceList, DeviceRead, HealthPage};
+use crate::domain::Timestamp;
 use crate::domain::devices::DeviceId;
 
+/// A refusal of the central, as said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRefusal {
+    /// What was read.
+    pub read: DeviceRead,
+    /// Its code (`unreachable` when the central could not be reached).
+    pub code: String,
+    /// What to show.
+    pub message: String,
+}
+
 /// The devices' state on the desk.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DevicesState {
     /// Moves on every change the feed brings of a device (registered, changed, status).
     pub revision: u64,
     /// The devices the last change named.
     pub last_changed: Vec<DeviceId>,
+    /// The list last read, and the desk's clock when it arrived (the desk counts on from the
+    /// central's `now` by its own clock until the next read).
+    pub list: Option<(DeviceList, Timestamp)>,
+    /// The health page last read, and the desk's clock when it arrived.
+    pub health: Option<(HealthPage, Timestamp)>,
+    /// The last refusal of a read, until the next answer of the same read.
+    pub refusal: Option<DeviceRefusal>,
+    /// Answers to reads so far (lists, pages, refusals): the view tells from it whether its
+    /// read has been answered.
+    pub answers: u64,
     /// Moves on every change the feed brings of a device alarm.
     pub alarm_revision: u64,
 }
@@ -25,4 +49,56 @@ impl DevicesState {
     pub fn alarms_changed(&mut self, _alarms: Vec<u64>) {
         self.alarm_revision += 1;
     }
+
+    /// Takes in what the devices service reports, at the desk's `now`.
+    pub fn apply(&mut self, event: DeviceEvent, now: Timestamp) {
+        self.answers += 1;
+        match event {
+            DeviceEvent::ListLoaded(list) => {
+                self.clear_refusal(|read| *read == DeviceRead::List);
+                self.list = Some((*list, now));
+            }
+            DeviceEvent::HealthLoaded(page) => {
+                let id = page.view.device.id.clone();
+                self.clear_refusal(|read| *read == DeviceRead::Health(id.clone()));
+                self.health = Some((*page, now));
+            }
+            DeviceEvent::Refused {
+                read,
+                code,
+                message,
+            } => {
+                self.refusal = Some(DeviceRefusal {
+                    read,
+                    code,
+                    message,
+                });
+            }
+        }
+    }
+
+    fn clear_refusal(&mut self, answers: impl Fn(&DeviceRead) -> bool) {
+        if self.refusal.as_ref().is_some_and(|r| answers(&r.read)) {
+            self.refusal = None;
+        }
+    }
+
+    /// The health page of `device`, if it is the one last read.
+    pub fn page_of(&self, device: &DeviceId) -> Option<&HealthPage> {
+        self.health
+            .as_ref()
+            .map(|(page, _)| page)
+            .filter(|page| page.view.device.id == *device)
+    }
+
+    /// The central's clock now, as the desk reckons it: the list's `now` plus the time the
+    /// desk's own clock has run since it arrived (`None` before a list is read).
+    pub fn central_now(&self, desk_now: Timestamp) -> Option<Timestamp> {
+        self.list
+            .as_ref()
+            .map(|(list, at)| list.now.plus_ms((desk_now.0 - at.0).max(0)))
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,77 @@
+//! The devices service: reads the registry with each device's health, and one device's health
+//! page, when the devices screen asks (on opening, when the feed says a device changed, and
+//! every half minute while it is open — the screen decides; this service never polls).
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::client::{CentralClient, ClientError};
+use super::session::{Emitter, Session};
+use crate::console::messages::Event;
+use crate::console::messages::devices::{DeviceCommand, DeviceEvent, DeviceRead};
+
+/// What a failed read becomes for the view: the code and its words in Chinese.
+pub fn refusal(read: DeviceRead, error: &ClientError) -> DeviceEvent {
+    let (code, message) = error.said().unwrap_or_else(|| {
+        let words = "无法连接中心：设备状态由中心判定，暂不可读";
+        ("unreachable".to_owned(), words.to_owned())
+    });
+    DeviceEvent::Refused {
+        read,
+        code,
+        message,
+    }
+}
+
+/// The service (one per backend).
+#[derive(Debug)]
+pub struct DevicesService {
+    client: CentralClient,
+    session: Arc<Session>,
+    emitter: Emitter,
+}
+
+impl DevicesService {
+    /// A service calling the central as the session's user.
+    pub fn new(client: CentralClient, session: Arc<Session>, emitter: Emitter) -> Self {
+        Self {
+            client,
+            session,
+            emitter,
+        }
+    }
+
+    /// Serves `commands` until the UI goes.
+    pub async fn run(self, mut commands: mpsc::Receiver<DeviceCommand>) {
+        while let Some(command) = commands.recv().await {
+            let Some(client) = self.session.authorise(&self.client) else {
+                continue; // signed out: the view is not shown
+            };
+            let event = match command {
+                DeviceCommand::LoadList => match client.devices().await {
+                    Ok(list) => DeviceEvent::ListLoaded(Box::new(list)),
+                    Err(error) => self.failed(DeviceRead::List, error).await,
+                },
+                DeviceCommand::LoadHealth(id) => match client.device_health(id.as_str()).await {
+                    Ok(page) => DeviceEvent::HealthLoaded(Box::new(page)),
+                    Err(error) => self.failed(DeviceRead::Health(id), error).await,
+                },
+            };
+            self.emitter.emit(Event::Devices(event)).await;
+            if self.emitter.is_closed() {
+                return;
+            }
+        }
+    }
+
+    async fn failed(&self, read: DeviceRead, error: ClientError) -> DeviceEvent {
+        let said = refusal(read, &error);
+        if matches!(error, ClientError::Unauthorized(_)) {
+            self.session.failure(error).await;
+        } else {
+            tracing::info!(%error, "a device read was not done");
+        }
+        said
+    }
+}
