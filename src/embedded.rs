@@ -162,7 +162,7 @@ async fn serve(
             Ok(added) if added > 0 => tracing::info!(added, "simulated devices registered"),
             Ok(_) => {}
             Err(failure) => {
-                tracing::error!(error = %failure.body.message, "simulated devices not registered")
+                tracing::error!(error = %failure.body.message, "simulated devices not registered");
             }
         },
         Err(error) => tracing::error!(%error, "the shipped simulated devices do not parse"),

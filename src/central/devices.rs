@@ -1,7 +1,7 @@
 //! Devices on the central. The registry says which devices exist; the transports (MQTT through
 //! the broker, Modbus TCP, Modbus RTU behind a DTU) turn what devices say into [`Arrival`]s; the
 //! telemetry worker stores each as the device's station's observation and as its health, and
-//! answers the transport once it is stored (an MQTT QoS 1 message is acknowledged only then).
+//! answers the transport once it is stored (an MQTT `QoS 1` message is acknowledged only then).
 //!
 //! ```text
 //! registry ──watch──▶ mqtt bridge ─┐

@@ -227,7 +227,7 @@ impl Element {
         match self {
             Self::Tem => -80.0..=60.0,
             Self::Gst => -90.0..=90.0,
-            Self::Rhu => 0.0..=100.0,
+            Self::Rhu | Self::Svwc10cm | Self::LeafWet | Self::RhuIn => 0.0..=100.0,
             Self::Pre => 0.0..=40.0,
             Self::Pre1h => 0.0..=400.0,
             Self::Prs => 300.0..=1100.0,
@@ -239,10 +239,8 @@ impl Element {
             Self::Pre24h => 0.0..=2000.0,
             Self::Dpt => -80.0..=40.0,
             Self::PrsSea => 850.0..=1090.0,
-            Self::Svwc10cm | Self::LeafWet => 0.0..=100.0,
             Self::Gst10cm => -50.0..=80.0,
             Self::TemIn => -40.0..=70.0,
-            Self::RhuIn => 0.0..=100.0,
             Self::Co2 => 0.0..=10_000.0,
         }
     }

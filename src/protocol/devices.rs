@@ -113,7 +113,7 @@ pub struct DeviceStatusChange {
     pub last_seen: Option<Timestamp>,
 }
 
-/// The battery voltage below which a 12 V lead-acid or LiFePO₄ pack in the field is flat.
+/// The battery voltage below which a 12 V lead-acid or lithium iron phosphate pack in the field is flat.
 pub const BATTERY_CUTOFF_V: f64 = 11.0;
 
 /// `GET /alarms`: every open alarm, and those closed in the last day, newest first.

@@ -197,15 +197,14 @@ fn paint_row(
         Freshness::Syncing | Freshness::Stale => theme::STALE,
     };
     let name_colour = if selected { theme::ACCENT } else { theme::INK };
-    let name_end = painter
-        .text(
-            pos2(rect.left() + 10.0, y),
-            Align2::LEFT_CENTER,
-            name,
-            body.clone(),
-            name_colour,
-        )
-        .right();
+    let [temp_edge, rain_edge, wind_edge, age_edge] = column_right_edges(rect.right());
+    // A long name (a garden's, a greenhouse's) ends in "…" before the first value column;
+    // the hover card and the chart's title say it whole.
+    let name_width = (temp_edge - NAME_GAP - rect.left() - 10.0).max(40.0);
+    let galley = painter.layout_job(elided(name, body.clone(), name_colour, name_width));
+    let name_at = pos2(rect.left() + 10.0, y - galley.size().y / 2.0);
+    let name_end = name_at.x + galley.size().x;
+    painter.galley(name_at, galley, name_colour);
     if station.kind == StationKind::National {
         painter.text(
             pos2(name_end + 3.0, y),
@@ -216,7 +215,6 @@ fn paint_row(
         );
     }
     let values = RowValues::of(scene, station);
-    let [temp_edge, rain_edge, wind_edge, age_edge] = column_right_edges(rect.right());
     let cells = [
         (temp_edge, values.temperature),
         (rain_edge, values.rain),
@@ -239,6 +237,22 @@ fn paint_row(
         theme::small(),
         age_colour,
     );
+}
+
+/// Room kept between a name and the temperature column's right edge: the widest value
+/// ("-12.3", with the star of a national station) fits in it.
+const NAME_GAP: f32 = 64.0;
+
+/// `text` on one line of at most `width`, ended with "…" when it does not fit.
+fn elided(text: &str, font: FontId, colour: Color32, width: f32) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::simple_singleline(text.to_owned(), font, colour);
+    job.wrap = egui::text::TextWrapping {
+        max_width: width,
+        max_rows: 1,
+        break_anywhere: true,
+        overflow_character: Some('…'),
+    };
+    job
 }
 
 /// The texts of a row's value columns.

@@ -89,9 +89,15 @@ pub fn station_of(device: &Device) -> Option<Station> {
         DeviceKind::GreenhouseController => StationKind::Greenhouse,
         DeviceKind::RelayBoard | DeviceKind::Dtu => return None,
     };
+    // A simulated device's station says so wherever it is drawn (map, list, charts).
+    let name_zh = if device.simulated {
+        format!("{}（模拟）", device.name_zh)
+    } else {
+        device.name_zh.clone()
+    };
     Some(Station {
         id,
-        name_zh: device.name_zh.clone(),
+        name_zh,
         name_en: device.id.to_string(),
         kind,
         location: device.location,
