@@ -100,6 +100,13 @@ fn main() -> anyhow::Result<ExitCode> {
             CentralCommand::Restore { db, backup } => {
                 wxdesk::central::backup::restore(&db, &backup, &mut out)?;
             }
+            CentralCommand::MqttAcl {
+                config,
+                devices,
+                out: dir,
+            } => {
+                wxdesk::central::devices::mqtt::mqtt_acl(&config, &devices, dir, &mut out)?;
+            }
         },
         Some(Command::Sim(args)) => wxdesk::sim::run_blocking(&args)?,
     }
