@@ -161,10 +161,12 @@ pub enum CentralCommand {
         /// The central's configuration file, with its `[mqtt]` section.
         #[arg(long, value_name = "TOML")]
         config: PathBuf,
-        /// The registry's devices as JSON (`{"devices": [...]}`, as
-        /// assets/devices/simulated.json).
+        /// The central's database, whose registry says which devices exist (read only).
+        #[arg(long, required_unless_present = "devices", conflicts_with = "devices")]
+        db: Option<PathBuf>,
+        /// Or the devices as JSON (`{"devices": [...]}`, as assets/devices/simulated.json).
         #[arg(long, value_name = "JSON")]
-        devices: PathBuf,
+        devices: Option<PathBuf>,
         /// Write here instead of `[mqtt] acl_dir`.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,

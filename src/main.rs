@@ -102,10 +102,17 @@ fn main() -> anyhow::Result<ExitCode> {
             }
             CentralCommand::MqttAcl {
                 config,
+                db,
                 devices,
                 out: dir,
             } => {
-                wxdesk::central::devices::mqtt::mqtt_acl(&config, &devices, dir, &mut out)?;
+                use wxdesk::central::devices::mqtt::{DeviceSource, mqtt_acl};
+                let source = match (db, devices) {
+                    (Some(db), _) => DeviceSource::Database(db),
+                    (None, Some(file)) => DeviceSource::File(file),
+                    (None, None) => anyhow::bail!("give --db or --devices"),
+                };
+                mqtt_acl(&config, &source, dir, &mut out)?;
             }
         },
         Some(Command::Sim(args)) => wxdesk::sim::run_blocking(&args)?,

@@ -4,7 +4,7 @@
 //!
 //! ## Topics
 //!
-//! | topic | who publishes | QoS | retained |
+//! | topic | who publishes | `QoS` | retained |
 //! |---|---|---|---|
 //! | `wxdesk/v1/devices/{device_id}/telemetry` | the device | 1 | never |
 //! | `wxdesk/v1/devices/{device_id}/state` | the device (`online`), the broker for it (`offline` will) | 1 | yes |
@@ -41,7 +41,7 @@
 //! ## State
 //!
 //! On connect a device publishes `{"state":"online","since":<time>}` retained, and sets the will
-//! `{"state":"offline","reason":"lost"}` (retained, QoS 1), which the broker publishes when
+//! `{"state":"offline","reason":"lost"}` (retained, `QoS` 1), which the broker publishes when
 //! the device's connection drops without a DISCONNECT. An empty retained message clears the
 //! state and says nothing.
 
@@ -319,11 +319,7 @@ impl<'a> RecordReader<'a> {
         let value = record.get(field).filter(|v| !v.is_null())?;
         let checked = match value.as_f64() {
             Some(v) if range.contains(&v) => Ok(v),
-            Some(v) => Err(format!(
-                "{v} is outside {}…{}",
-                range.start(),
-                range.end()
-            )),
+            Some(v) => Err(format!("{v} is outside {}…{}", range.start(), range.end())),
             None => Err("not a number".to_owned()),
         };
         self.keep(field, checked)

@@ -1,6 +1,6 @@
 //! A device's side of MQTT, as a tea-garden micro-station or greenhouse controller speaks it
 //! (`crate::protocol::mqtt`): it connects with its id and password and a will that says it
-//! is offline, announces itself online (retained), and publishes telemetry at QoS 1 on a
+//! is offline, announces itself online (retained), and publishes telemetry at `QoS` 1 on a
 //! persistent session, so what it sends while the broker is away goes out when it is back.
 //! The simulator, the benchmarks and the tests drive devices through it.
 //!
@@ -12,9 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS,
-};
+use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS};
 use tokio::sync::watch;
 
 use crate::domain::Timestamp;
@@ -111,7 +109,10 @@ impl MqttDevice {
             retry_every: options.retry_every,
         };
         let pump = tokio::spawn(pump.run(eventloop));
-        let up = link.wait_for(|l| *l != Link::Connecting).await.map(|l| l.clone());
+        let up = link
+            .wait_for(|l| *l != Link::Connecting)
+            .await
+            .map(|l| l.clone());
         match up {
             Ok(Link::Up) => Ok(Self {
                 device,
@@ -130,7 +131,7 @@ impl MqttDevice {
         &self.device
     }
 
-    /// Publishes one report (QoS 1, not retained); queued while the broker is away.
+    /// Publishes one report (`QoS` 1, not retained); queued while the broker is away.
     pub async fn publish(&self, report: &Telemetry) -> Result<(), DeviceError> {
         let topic = Topic::new(&self.device, Channel::Telemetry).to_string();
         self.publish_raw(&topic, encode_telemetry(report)).await
@@ -147,7 +148,7 @@ impl MqttDevice {
             .await
     }
 
-    /// Publishes any payload on any topic (QoS 1): what a faulty or hostile device might send.
+    /// Publishes any payload on any topic (`QoS` 1): what a faulty or hostile device might send.
     pub async fn publish_raw(&self, topic: &str, payload: Vec<u8>) -> Result<(), DeviceError> {
         self.published.fetch_add(1, Ordering::SeqCst);
         self.client
@@ -205,9 +206,9 @@ impl Pump {
                     self.link.send_replace(Link::Up);
                     self.published.fetch_add(1, Ordering::SeqCst);
                     let online = encode_online(Timestamp::now());
-                    let sent = self
-                        .client
-                        .try_publish(&self.state_topic, QoS::AtLeastOnce, true, online);
+                    let sent =
+                        self.client
+                            .try_publish(&self.state_topic, QoS::AtLeastOnce, true, online);
                     if sent.is_err() {
                         self.published.fetch_sub(1, Ordering::SeqCst);
                     }

@@ -3,8 +3,8 @@
 //! ```text
 //! device ──CONNECT (id, derived password, will)──▶ Mosquitto ◀── bridge (persistent session)
 //!   …/{id}/state      retained  online / will: offline ─────────▶ Presence channel
-//!   …/{id}/telemetry  QoS 1     readings, health, backfill ─────▶ Arrival ─▶ store ─▶ PUBACK
-//!   …/{id}/commands   QoS 1     reserved (relay commands) ◀───── central
+//!   …/{id}/telemetry  `QoS` 1     readings, health, backfill ─────▶ Arrival ─▶ store ─▶ PUBACK
+//!   …/{id}/commands   `QoS` 1     reserved (relay commands) ◀───── central
 //! ```
 //!
 //! - [`crate::protocol::mqtt`]: the topics and JSON payloads (documented there; the simulated
@@ -47,11 +47,20 @@ use anyhow::Context as _;
 
 use crate::domain::devices::Device;
 
-/// `wxdesk central mqtt-acl`: writes the broker's files for the devices of `devices` (a JSON
-/// registry) with `config`'s `[mqtt]`, into `dir` or the section's `acl_dir`, and says where.
+/// Where `wxdesk central mqtt-acl` reads the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceSource {
+    /// The central's database (opened read-only).
+    Database(PathBuf),
+    /// A JSON export, `{"devices": [...]}`.
+    File(PathBuf),
+}
+
+/// `wxdesk central mqtt-acl`: writes the broker's files for the registry's devices with
+/// `config`'s `[mqtt]`, into `dir` or the section's `acl_dir`, and says where.
 pub fn mqtt_acl(
     config: &Path,
-    devices: &Path,
+    devices: &DeviceSource,
     dir: Option<PathBuf>,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
@@ -60,7 +69,13 @@ pub fn mqtt_acl(
         .mqtt
         .with_context(|| format!("{} has no [mqtt] section", config.display()))?;
     let settings = section.settings().map_err(anyhow::Error::msg)?;
-    let devices = read_devices(devices)?;
+    let devices = match devices {
+        DeviceSource::Database(db) => {
+            let conn = crate::store::sqlite::open_read_only(db)?;
+            crate::store::central::devices::devices(&conn)?
+        }
+        DeviceSource::File(file) => read_devices(file)?,
+    };
     let dir = dir.unwrap_or(settings.acl_dir);
     let central = CentralAccount {
         username: settings.username,

@@ -55,7 +55,10 @@ fn a_whole_report_decodes_with_health_and_drift() {
             rssi_dbm: Some(-71.0)
         }
     );
-    assert_eq!(report.clock_drift_ms(), Some(1_765_100_007_000 - RECEIVED.0));
+    assert_eq!(
+        report.clock_drift_ms(),
+        Some(1_765_100_007_000 - RECEIVED.0)
+    );
     assert!(!report.backfilled);
 }
 
@@ -75,7 +78,11 @@ fn bad_parts_are_refused_with_reasons_and_the_rest_kept() {
         let decoded = decode(&payload).unwrap();
         let fields: Vec<_> = decoded.refused.iter().map(|r| r.field.as_str()).collect();
         assert_eq!(fields, [field, "battery_v"], "{values}");
-        assert!(decoded.refused[0].reason.contains(reason), "{values}: {:?}", decoded.refused);
+        assert!(
+            decoded.refused[0].reason.contains(reason),
+            "{values}: {:?}",
+            decoded.refused
+        );
         assert_eq!(decoded.reports.len(), 1, "the report is kept: {values}");
         assert!(decoded.reports[0].values.is_empty());
         assert_eq!(decoded.reports[0].health.battery_v, None);
@@ -84,19 +91,26 @@ fn bad_parts_are_refused_with_reasons_and_the_rest_kept() {
 
 #[test]
 fn messages_without_json_or_time_are_refused_whole() {
-    let cases: [(&str, fn(&PayloadError) -> bool); 8] = [
+    type Expected = fn(&PayloadError) -> bool;
+    let cases: [(&str, Expected); 8] = [
         ("not json", |e| matches!(e, PayloadError::NotJson(_))),
         ("", |e| matches!(e, PayloadError::NotJson(_))),
         (r#"{"TEM": NaN}"#, |e| matches!(e, PayloadError::NotJson(_))),
         ("[1, 2]", |e| *e == PayloadError::NotAnObject),
-        (r#"{"values": {"TEM": 1}}"#, |e| {
-            matches!(e, PayloadError::NoTime(r) if r == "missing")
+        (
+            r#"{"values": {"TEM": 1}}"#,
+            |e| matches!(e, PayloadError::NoTime(r) if r == "missing"),
+        ),
+        (
+            r#"{"time": 1765100000}"#,
+            |e| matches!(e, PayloadError::NoTime(r) if r.contains("seconds instead")),
+        ),
+        (r#"{"time": "yesterday"}"#, |e| {
+            matches!(e, PayloadError::NoTime(_))
         }),
-        (r#"{"time": 1765100000}"#, |e| {
-            matches!(e, PayloadError::NoTime(r) if r.contains("seconds instead"))
+        (r#"{"records": {"time": 1}}"#, |e| {
+            *e == PayloadError::BadRecords
         }),
-        (r#"{"time": "yesterday"}"#, |e| matches!(e, PayloadError::NoTime(_))),
-        (r#"{"records": {"time": 1}}"#, |e| *e == PayloadError::BadRecords),
     ];
     for (payload, expected) in cases {
         let error = decode(payload).unwrap_err();
@@ -120,7 +134,10 @@ fn a_records_message_is_a_backfill_and_a_record_without_time_is_refused_alone() 
     let sent: Vec<_> = decoded.reports.iter().map(|r| r.sent_at).collect();
     assert_eq!(
         sent,
-        [Some(Timestamp(1_765_100_004_000)), Some(Timestamp(1_765_100_003_000))],
+        [
+            Some(Timestamp(1_765_100_004_000)),
+            Some(Timestamp(1_765_100_003_000))
+        ],
         "a record's own send time wins over the batch's"
     );
     assert_eq!(
@@ -150,10 +167,9 @@ fn what_a_device_encodes_decodes_to_the_same_report() {
         backfilled: false,
     };
     let single = decode_telemetry(&device(), &encode_telemetry(&report), RECEIVED).unwrap();
-    assert_eq!(single.reports, [report.clone()]);
+    assert_eq!(single.reports, std::slice::from_ref(&report));
     let batch = vec![report.clone(); 3];
-    let decoded =
-        decode_telemetry(&device(), &encode_records(&batch, Timestamp(1)), RECEIVED).unwrap();
+    let decoded = decode_telemetry(&device(), &encode_records(&batch, RECEIVED), RECEIVED).unwrap();
     assert_eq!(decoded.reports.len(), 3);
     assert_eq!(
         decoded.reports[0],

@@ -95,26 +95,33 @@ impl Mosquitto {
         let (lines_tx, lines) = mpsc::channel();
         let log = self.log.clone();
         // Copies the broker's log to a file (for a failing test's reader) and tells of each line.
-        std::thread::spawn(move || {
-            use std::io::Write as _;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log)
-                .unwrap();
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = writeln!(file, "{line}");
-                let _ = lines_tx.send(line);
-            }
-        });
+        let copier = std::thread::Builder::new().name("mosquitto-log".into());
+        copier
+            .spawn(move || {
+                use std::io::Write as _;
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .unwrap();
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let _ = writeln!(file, "{line}");
+                    let _ = lines_tx.send(line);
+                }
+            })
+            .unwrap();
         loop {
-            let line = lines.recv_timeout(GUARD).unwrap_or_else(|_| {
-                panic!("Mosquitto did not start: {}", self.log_text())
-            });
+            let line = lines
+                .recv_timeout(GUARD)
+                .unwrap_or_else(|_| panic!("Mosquitto did not start: {}", self.log_text()));
             if line.contains(" running") {
                 break;
             }
-            assert!(!line.contains("Error"), "Mosquitto: {line}\n{}", self.log_text());
+            assert!(
+                !line.contains("Error"),
+                "Mosquitto: {line}\n{}",
+                self.log_text()
+            );
         }
         self.child = Some(child);
     }

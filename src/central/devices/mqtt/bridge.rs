@@ -1,5 +1,5 @@
 //! The bridge worker (`mqtt`): one persistent MQTT session of the central with the broker,
-//! subscribed at QoS 1 to every device's telemetry and state.
+//! subscribed at `QoS` 1 to every device's telemetry and state.
 //!
 //! ```text
 //! broker ─▶ pump task (rumqttc EventLoop::poll, never cancelled) ─▶ events ─▶ run loop
@@ -11,7 +11,7 @@
 //! A telemetry message is acknowledged (PUBACK) only once every report in it is stored, so a
 //! central stopped before storing is sent it again by the broker. A report the store refuses
 //! ends the run: the supervisor restarts the bridge, which reconnects to the same session,
-//! and the broker delivers what was never acknowledged again. QoS 1 means at least once: the
+//! and the broker delivers what was never acknowledged again. `QoS` 1 means at least once: the
 //! store must take a repeated report (same device and time) as a duplicate.
 //!
 //! A message that can never be stored — not JSON, no time, from a device the registry does not
@@ -23,9 +23,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures_util::StreamExt as _;
 use futures_util::stream::FuturesOrdered;
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS, SubscribeFilter};
+use futures_util::{FutureExt as _, StreamExt as _};
+use rumqttc::{
+    AsyncClient, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubscribeFilter,
+};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -38,6 +40,8 @@ use crate::protocol::mqtt::{Channel, Topic, decode_state, decode_telemetry};
 
 /// The largest message taken: a day of one-minute backfill records fits.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// How long a stopping bridge waits for its last acknowledgements and DISCONNECT to go out.
+pub const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Presence events waiting for their reader; past this they are dropped and counted.
 pub const PRESENCE_QUEUE: usize = 1024;
 
@@ -250,7 +254,10 @@ async fn run(shared: Arc<Shared>, context: WorkerContext) -> Result<(), String> 
         }
     };
     if context.stopping() {
-        shared.link.send_replace(BrokerLink::Stopped { since: now() });
+        session.close(acks).await;
+        shared
+            .link
+            .send_replace(BrokerLink::Stopped { since: now() });
     }
     outcome
 }
@@ -276,9 +283,10 @@ impl Shared {
                 Ok(None)
             }
             Event::Incoming(Packet::SubAck(ack)) => {
-                let refused = ack.return_codes.iter().any(|c| {
-                    matches!(c, rumqttc::SubscribeReasonCode::Failure)
-                });
+                let refused = ack
+                    .return_codes
+                    .iter()
+                    .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure));
                 if refused {
                     tracing::error!(broker = %self.broker(), "the broker refused the bridge's subscriptions (ACL?)");
                 } else {
@@ -287,7 +295,9 @@ impl Shared {
                 self.link.send_replace(BrokerLink::Connected { since: now });
                 Ok(None)
             }
-            Event::Incoming(Packet::Publish(publish)) => self.on_publish(publish, now).await.map(Some),
+            Event::Incoming(Packet::Publish(publish)) => {
+                self.on_publish(publish, now).await.map(Some)
+            }
             _ => Ok(None),
         }
     }
@@ -351,7 +361,10 @@ impl Shared {
         received: Timestamp,
     ) -> Result<AckWait, String> {
         if publish.retain {
-            self.refuse(&publish.topic, "telemetry is never retained (a stale retained copy)");
+            self.refuse(
+                &publish.topic,
+                "telemetry is never retained (a stale retained copy)",
+            );
             return Ok(ack_now(publish));
         }
         let decoded = match decode_telemetry(device, &publish.payload, received) {
@@ -372,11 +385,11 @@ impl Shared {
                 telemetry,
                 stored: Some(stored),
             };
+            bump(&self.counters.reports, 1);
             self.arrivals
                 .send(arrival)
                 .await
                 .map_err(|_| "the telemetry store is gone".to_owned())?;
-            bump(&self.counters.reports, 1);
             answers.push(answer);
         }
         let counters = Arc::clone(&self.counters);
@@ -446,6 +459,19 @@ impl Session {
         }
     }
 
+    /// Acknowledges what is already stored, then says DISCONNECT (the session stays with the
+    /// broker, holding what is not acknowledged) and waits a moment for the pump to send it all.
+    async fn close(mut self, mut acks: FuturesOrdered<AckWait>) {
+        while let Some(Some((publish, Ok(())))) = acks.next().now_or_never() {
+            if self.client.try_ack(&publish).is_err() {
+                break;
+            }
+        }
+        if self.client.try_disconnect().is_ok() {
+            _ = tokio::time::timeout(CLOSE_GRACE, &mut self.pump).await;
+        }
+    }
+
     /// Lets the pump try to reconnect after a failure.
     async fn resume(&self) {
         _ = self.resume.send(()).await;
@@ -468,7 +494,9 @@ async fn pump(
     loop {
         let event = eventloop.poll().await.map_err(|e| e.to_string());
         let failed = event.is_err();
-        if events.send(event).is_err() || (failed && resume.recv().await.is_none()) {
+        let said_goodbye = matches!(event, Ok(Event::Outgoing(Outgoing::Disconnect)));
+        if said_goodbye || events.send(event).is_err() || (failed && resume.recv().await.is_none())
+        {
             return;
         }
     }

@@ -91,7 +91,9 @@ impl MqttSection {
         let (host, port) = split_host_port(&self.broker)?;
         let username = self.username.unwrap_or_else(|| DEFAULT_USERNAME.to_owned());
         if username.is_empty() || username.contains([':', ' ', '\n']) {
-            return Err(format!("[mqtt] username {username:?} is not a broker user name"));
+            return Err(format!(
+                "[mqtt] username {username:?} is not a broker user name"
+            ));
         }
         let password = one_secret("password", self.password, self.password_file.as_deref())?;
         let device_secret = one_secret(
@@ -131,8 +133,9 @@ fn split_host_port(broker: &str) -> Result<(String, u16), String> {
 fn one_secret(key: &str, inline: Option<Secret>, file: Option<&Path>) -> Result<Secret, String> {
     let secret = match (inline, file) {
         (Some(secret), None) => secret,
-        (None, Some(path)) => read_secret(path)
-            .map_err(|e| format!("[mqtt] {key}_file {}: {e}", path.display()))?,
+        (None, Some(path)) => {
+            read_secret(path).map_err(|e| format!("[mqtt] {key}_file {}: {e}", path.display()))?
+        }
         (Some(_), Some(_)) => return Err(format!("[mqtt] give {key} or {key}_file, not both")),
         (None, None) => return Err(format!("[mqtt] {key} or {key}_file is required")),
     };

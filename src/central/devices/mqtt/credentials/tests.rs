@@ -2,8 +2,13 @@ use super::*;
 
 /// A registry record of `id` reaching the central by `transport` (`mqtt`, `modbus_tcp`).
 pub(crate) fn device(id: &str, transport: &str) -> Device {
-    let modbus = (transport == "modbus_tcp").then(|| serde_json::json!({"address": "127.0.0.1:502", "unit": 1}));
-    let kind = if modbus.is_some() { "relay_board" } else { "garden_station" };
+    let modbus = (transport == "modbus_tcp")
+        .then(|| serde_json::json!({"address": "127.0.0.1:502", "unit": 1}));
+    let kind = if modbus.is_some() {
+        "relay_board"
+    } else {
+        "garden_station"
+    };
     let station = (modbus.is_none()).then_some("YRG01");
     serde_json::from_value(serde_json::json!({
         "id": id, "name_zh": "测试", "kind": kind,
@@ -25,8 +30,15 @@ fn central() -> CentralAccount {
 fn password_lines_match_mosquitto_passwd() {
     // `mosquitto_passwd -c -b pw dev1 secret` (Mosquitto 2.0.11) wrote this line.
     let written = "dev1:$7$101$A2Nf5sqhy3CyHASZ$Jo/ICRmSZ4BOnEYqDMUWD3zv0ocgApA5GQp97OsaahcGyqxIGd8lgxRmlYmVhSnMjfaUWy3crGyo1ifA8uQSEA==";
-    let salt: [u8; 12] = STANDARD.decode("A2Nf5sqhy3CyHASZ").unwrap().try_into().unwrap();
-    assert_eq!(password_line("dev1", &Secret::new("secret"), &salt), written);
+    let salt: [u8; 12] = STANDARD
+        .decode("A2Nf5sqhy3CyHASZ")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert_eq!(
+        password_line("dev1", &Secret::new("secret"), &salt),
+        written
+    );
 }
 
 #[test]
@@ -36,7 +48,11 @@ fn device_passwords_are_derived_per_device_and_per_secret() {
     let b = DeviceId::parse("YR-GH1").unwrap();
     let first = device_password(&secret, &a);
     assert_eq!(first, device_password(&secret, &a), "deterministic");
-    assert_eq!(first.expose().len(), 43, "256 bits, base64url without padding");
+    assert_eq!(
+        first.expose().len(),
+        43,
+        "256 bits, base64url without padding"
+    );
     assert_ne!(first, device_password(&secret, &b));
     assert_ne!(first, device_password(&Secret::new("other"), &a));
     assert!(
@@ -83,7 +99,10 @@ fn files_are_written_whole_and_the_same_for_the_same_registry() {
     assert_eq!(users, ["wxdesk-central", "YR-AWS1", "YR-GH1"]);
     assert!(!passwords.contains("central-pass") && !passwords.contains("county-secret"));
     write_broker_files(dir.path(), &central(), &secret, &devices).unwrap();
-    assert_eq!(std::fs::read_to_string(&files.passwords).unwrap(), passwords);
+    assert_eq!(
+        std::fs::read_to_string(&files.passwords).unwrap(),
+        passwords
+    );
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(left.len(), 2, "no temporary file left behind");
 }
