@@ -451,3 +451,43 @@ async fn malformed_and_unregistered_messages_are_counted_and_refused_and_the_nex
     assert_eq!(counts.reports, 1, "{counts:?}");
     bridge.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_acl_command_writes_files_mosquitto_takes() {
+    use wxdesk::central::devices::mqtt::{DeviceSource, mqtt_acl};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("devices.secret"), "county-device-secret\n").unwrap();
+    let config = dir.path().join("central.toml");
+    std::fs::write(
+        &config,
+        "[mqtt]\nbroker = \"127.0.0.1:1883\"\npassword = \"central-test-password\"\n\
+         device_secret_file = \"devices.secret\"\nacl_dir = \"broker\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("broker")).unwrap();
+    let registry =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/devices/simulated.json");
+    let mut out = Vec::new();
+    mqtt_acl(&config, &DeviceSource::File(registry), None, &mut out).unwrap();
+    let said = String::from_utf8(out).unwrap();
+    assert!(said.contains("for 6 MQTT devices"), "{said}");
+    assert!(!said.contains("county-device-secret") && !said.contains("central-test"));
+
+    let broker_dir = dir.path().join("broker");
+    let Some(broker) = Mosquitto::start(
+        &broker_dir,
+        &broker_dir.join("wxdesk.passwd"),
+        &broker_dir.join("wxdesk.acl"),
+    ) else {
+        return;
+    };
+    let secret = Secret::new("county-device-secret");
+    let options = DeviceOptions::new(
+        "127.0.0.1",
+        broker.port,
+        id("SK-GH1"),
+        device_password(&secret, &id("SK-GH1")),
+    );
+    let device = guard(MqttDevice::connect(options)).await.unwrap();
+    device.disconnect().await;
+}

@@ -232,7 +232,7 @@ async fn run(shared: Arc<Shared>, context: WorkerContext) -> Result<(), String> 
             }
             event = session.events.recv() => match event {
                 None => break Err("the MQTT event loop ended".to_owned()),
-                Some(Ok(event)) => match shared.on_event(event, &session.client, now()).await {
+                Some(Ok(event)) => match shared.on_event(event, &session.client, &context).await {
                     Ok(Some(wait)) => acks.push_back(wait),
                     Ok(None) => {}
                     Err(error) => break Err(error),
@@ -268,8 +268,9 @@ impl Shared {
         &self,
         event: Event,
         client: &AsyncClient,
-        now: Timestamp,
+        context: &WorkerContext,
     ) -> Result<Option<AckWait>, String> {
+        let now = context.clock().now();
         match event {
             Event::Incoming(Packet::ConnAck(_)) => {
                 // Subscribing again on a resumed session is harmless, and it has the broker
@@ -292,6 +293,15 @@ impl Shared {
                 } else {
                     tracing::info!(broker = %self.broker(), "MQTT bridge connected and subscribed");
                 }
+                let counts = self.counters.snapshot();
+                context.report(format!(
+                    "connected to {}; since start {} reports stored, {} messages refused, {} from \
+                     unknown devices",
+                    self.broker(),
+                    counts.stored,
+                    counts.refused_messages,
+                    counts.unknown_devices
+                ));
                 self.link.send_replace(BrokerLink::Connected { since: now });
                 Ok(None)
             }
