@@ -1,5 +1,5 @@
 //! The command line: `wxdesk` (console on the embedded default), `wxdesk --server URL`,
-//! `wxdesk central serve|audit-verify|device-key|reset-password|import|backup|restore`,
+//! `wxdesk central serve|audit-verify|device-key|reset-password|import|backup|restore|mqtt-acl`,
 //! `wxdesk sim`.
 
 use std::net::SocketAddr;
@@ -153,6 +153,23 @@ pub enum CentralCommand {
         db: PathBuf,
         /// The backup file to write (must not exist).
         file: PathBuf,
+    },
+    /// Write the MQTT broker's password and ACL files (`[mqtt] acl_dir`) for the registry's
+    /// MQTT devices, each device's password derived from `[mqtt]`'s device secret; then
+    /// `systemctl reload mosquitto`. Prints where it wrote, never a password.
+    MqttAcl {
+        /// The central's configuration file, with its `[mqtt]` section.
+        #[arg(long, value_name = "TOML")]
+        config: PathBuf,
+        /// The central's database, whose registry says which devices exist (read only).
+        #[arg(long, required_unless_present = "devices", conflicts_with = "devices")]
+        db: Option<PathBuf>,
+        /// Or the devices as JSON (`{"devices": [...]}`, as assets/devices/simulated.json).
+        #[arg(long, value_name = "JSON")]
+        devices: Option<PathBuf>,
+        /// Write here instead of `[mqtt] acl_dir`.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Put a backup in the database's place (stop the central first). The backup is verified
     /// first, the old database is moved aside, and the restored one gets a new identity so

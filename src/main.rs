@@ -100,6 +100,20 @@ fn main() -> anyhow::Result<ExitCode> {
             CentralCommand::Restore { db, backup } => {
                 wxdesk::central::backup::restore(&db, &backup, &mut out)?;
             }
+            CentralCommand::MqttAcl {
+                config,
+                db,
+                devices,
+                out: dir,
+            } => {
+                use wxdesk::central::devices::mqtt::{DeviceSource, mqtt_acl};
+                let source = match (db, devices) {
+                    (Some(db), _) => DeviceSource::Database(db),
+                    (None, Some(file)) => DeviceSource::File(file),
+                    (None, None) => anyhow::bail!("give --db or --devices"),
+                };
+                mqtt_acl(&config, &source, dir, &mut out)?;
+            }
         },
         Some(Command::Sim(args)) => wxdesk::sim::run_blocking(&args)?,
     }

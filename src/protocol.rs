@@ -15,6 +15,7 @@ pub mod dto;
 pub mod feed;
 pub mod history;
 pub mod ingest;
+pub mod mqtt;
 pub mod on_call;
 pub mod openapi;
 pub mod outbox;

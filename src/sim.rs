@@ -23,6 +23,7 @@
 //! restart moves the boundary between them.
 
 pub mod driver;
+pub mod mqtt_device;
 pub mod noise;
 pub mod outage;
 pub mod physics;

@@ -20,6 +20,7 @@ use super::warnings::WarningSettings;
 use super::warnings::settings::WarningsSection;
 use super::workers::backup::BackupSchedule;
 use crate::central::channels::wechat::WechatConfig;
+use crate::central::devices::mqtt::settings::{MqttSection, MqttSettings};
 
 pub mod callout;
 pub mod channels;
@@ -61,6 +62,8 @@ pub struct ConfigFile {
     pub warnings: Option<WarningsSection>,
     /// 叫应: which warnings call whom, and when unanswered lines escalate.
     pub callout: Option<callout::CalloutSection>,
+    /// Devices' MQTT: the broker, the central's account, the device passwords' secret.
+    pub mqtt: Option<MqttSection>,
 }
 
 /// `[warnings.upstream]`: a folder, a URL, or both.
@@ -230,7 +233,7 @@ pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The tables whose values may be secrets (keys, app secrets, passwords).
-const SECRET_SECTIONS: [&str; 2] = ["wechat", "sms"];
+const SECRET_SECTIONS: [&str; 3] = ["wechat", "sms", "mqtt"];
 
 /// Whether byte `offset` lies in a channel's table, whose values may be secrets.
 fn in_secret_section(text: &str, offset: usize) -> bool {
@@ -305,6 +308,9 @@ impl ConfigFile {
         if let Some(tls) = &mut self.tls {
             fix(&mut tls.key);
         }
+        if let Some(mqtt) = &mut self.mqtt {
+            mqtt.relative_to(base);
+        }
         self
     }
 }
@@ -349,6 +355,8 @@ pub struct ServeSettings {
     pub upstream_dir: Option<PathBuf>,
     /// The URL publishing them, if configured.
     pub upstream_url: Option<String>,
+    /// Devices' MQTT broker, if configured (otherwise no bridge runs).
+    pub mqtt: Option<MqttSettings>,
 }
 
 impl ServeSettings {
@@ -390,6 +398,7 @@ impl ServeSettings {
             },
             upstream_dir: upstream.dir,
             upstream_url: upstream.url,
+            mqtt: file.mqtt.map(MqttSection::settings).transpose()?,
         })
     }
 }
@@ -400,7 +409,7 @@ impl fmt::Display for ServeSettings {
         write!(
             f,
             "listen {} · db {} · {} · backups {} · integrity every {} min · channels {} · \
-             upstream warnings {}{}",
+             upstream warnings {}{} · device MQTT {}",
             self.listen,
             self.db.display(),
             if self.tls.is_some() { "https" } else { "http" },
@@ -420,6 +429,9 @@ impl fmt::Display for ServeSettings {
             self.upstream_url
                 .as_ref()
                 .map_or_else(String::new, |u| format!(" and {u}")),
+            self.mqtt
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), |m| format!("{}:{}", m.host, m.port)),
         )
     }
 }

@@ -15,6 +15,7 @@ pub mod alarms;
 pub mod hub;
 pub mod links;
 pub mod modbus;
+pub mod mqtt;
 pub mod routes;
 pub mod status;
 pub mod telemetry;

@@ -28,6 +28,7 @@ mod embedded;
 mod imports;
 mod maintenance;
 mod modbus;
+mod mqtt;
 mod on_call;
 mod openapi;
 mod openapi_conformance;
