@@ -159,6 +159,8 @@ pub struct CentralConfig {
     pub dispatch_tick: Duration,
     /// Where 4G DTUs dial in (`[modbus] dtu_listen`); none: no DTU listener.
     pub dtu_listen: Option<SocketAddr>,
+    /// The MQTT broker devices report through (`[mqtt]`); none: no MQTT bridge.
+    pub mqtt: Option<devices::mqtt::MqttSettings>,
 }
 
 /// A PEM certificate chain and private key for HTTPS.
@@ -198,6 +200,7 @@ impl CentralConfig {
             channel_failpoints: Failpoints::none(),
             dispatch_tick: workers::channels::TICK,
             dtu_listen: None,
+            mqtt: None,
         }
     }
 }
@@ -368,6 +371,7 @@ pub async fn start(
         channel_failpoints,
         dispatch_tick,
         dtu_listen,
+        mqtt,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
     let host_facts = HostFacts {
@@ -453,6 +457,9 @@ pub async fn start(
         specs.push(devices::telemetry::worker(state.clone()));
         specs.push(devices::status::worker(state.clone()));
         specs.push(devices::links::worker(state.clone(), dtu_listen));
+        if let Some(settings) = mqtt {
+            specs.push(devices::presence::start(&state, settings));
+        }
         let wake = state.channels().alarm_wake.clone();
         specs.push(on_call::worker(state.clone(), wake));
         let replies = state.channels().replies.clone();
@@ -545,6 +552,8 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
         config.upstream_dir = settings.upstream_dir;
         config.upstream_url = settings.upstream_url;
         config.channels = settings.channels;
+        config.mqtt = settings.mqtt;
+        config.dtu_listen = settings.dtu_listen;
         config.channel_failpoints = Failpoints::from_env();
         let central = start(listener, config)
             .await

@@ -64,6 +64,16 @@ pub struct ConfigFile {
     pub callout: Option<callout::CalloutSection>,
     /// Devices' MQTT: the broker, the central's account, the device passwords' secret.
     pub mqtt: Option<MqttSection>,
+    /// Relay boards' Modbus: where 4G DTUs dial in.
+    pub modbus: Option<ModbusSection>,
+}
+
+/// `[modbus]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModbusSection {
+    /// The address 4G DTUs dial in to, e.g. `0.0.0.0:7100`.
+    pub dtu_listen: Option<SocketAddr>,
 }
 
 /// `[warnings.upstream]`: a folder, a URL, or both.
@@ -357,6 +367,8 @@ pub struct ServeSettings {
     pub upstream_url: Option<String>,
     /// Devices' MQTT broker, if configured (otherwise no bridge runs).
     pub mqtt: Option<MqttSettings>,
+    /// Where DTUs dial in, if configured (otherwise no DTU listener).
+    pub dtu_listen: Option<SocketAddr>,
 }
 
 impl ServeSettings {
@@ -399,6 +411,7 @@ impl ServeSettings {
             upstream_dir: upstream.dir,
             upstream_url: upstream.url,
             mqtt: file.mqtt.map(MqttSection::settings).transpose()?,
+            dtu_listen: file.modbus.and_then(|m| m.dtu_listen),
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod alarm_routes;
 pub mod alarms;
 pub mod hub;
 pub mod links;
+pub mod presence;
 pub mod modbus;
 pub mod mqtt;
 pub mod routes;

@@ -20,6 +20,8 @@ pub struct DeviceHub {
     arrivals: Arrivals,
     queue: Arc<Mutex<mpsc::Receiver<Arrival>>>,
     alarm_memory: super::alarms::Memory,
+    /// The broker link is up (true where no broker is configured: nothing to blame).
+    broker_up: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl DeviceHub {
@@ -32,6 +34,7 @@ impl DeviceHub {
             arrivals,
             queue: Arc::new(Mutex::new(queue)),
             alarm_memory: Arc::default(),
+            broker_up: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
     }
 
@@ -53,6 +56,17 @@ impl DeviceHub {
     /// Where transports hand reports.
     pub fn arrivals(&self) -> Arrivals {
         self.arrivals.clone()
+    }
+
+    /// Whether the central's link to the MQTT broker is up.
+    pub fn broker_up(&self) -> bool {
+        self.broker_up.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records the broker link's state (the MQTT bridge's).
+    pub fn set_broker_up(&self, up: bool) {
+        self.broker_up
+            .store(up, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Where the alarm engine keeps its conditions between sweeps.
