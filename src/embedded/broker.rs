@@ -143,12 +143,13 @@ fn free_loopback_port() -> std::io::Result<SocketAddr> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()
 }
 
-/// Small in-memory logs: a few devices publishing once a minute.
+/// Small in-memory logs: a few devices publishing once a minute; each topic keeps at most
+/// 4 × 256 KiB (a few days of one device) for subscribers that fall behind.
 fn router_config() -> RouterConfig {
     RouterConfig {
         max_connections: 1000,
         max_outgoing_packet_count: 200,
-        max_segment_size: 1 << 20,
+        max_segment_size: 256 * 1024,
         max_segment_count: 4,
         ..RouterConfig::default()
     }
