@@ -139,6 +139,18 @@ async fn serve(
     mut stopped: watch::Receiver<bool>,
     ready: std_mpsc::SyncSender<Ready>,
 ) {
+    // The broker first: the central's MQTT bridge is told where it listens.
+    let broker = match tokio::task::spawn_blocking(broker::start_broker).await {
+        Ok(Ok(broker)) => Some(broker),
+        Ok(Err(error)) => {
+            tracing::error!("{error}");
+            None
+        }
+        Err(error) => {
+            tracing::error!("embedded MQTT broker: {error}");
+            None
+        }
+    };
     let started = async {
         let mut notices = Vec::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -226,7 +238,7 @@ async fn serve(
             "the station simulator could not start; the console shows only stored data".into(),
         );
     }
-    let gardens = start_gardens(&clock, &stopped, &mut notices).await;
+    let gardens = start_gardens(broker, &clock, &stopped, &mut notices);
     tracing::info!(%url, at = %Timestamp::now(), "embedded central and simulator running");
     let broker = gardens.as_ref().map(|(broker, _)| broker.addr);
     let _ = ready.send(Ok(Started {
@@ -263,20 +275,22 @@ type Gardens = (
     tokio::task::JoinHandle<Result<sim::gardens::GardensSummary, sim::gardens::GardenError>>,
 );
 
-/// Starts the embedded MQTT broker and the simulated gardens and greenhouses publishing to it;
-/// on failure says so in `notices` and leaves the rest of the desk running.
-async fn start_gardens(
+/// Starts the simulated gardens and greenhouses publishing to the embedded `broker`; on
+/// failure (no broker among them) says so in `notices` and leaves the rest of the desk running.
+fn start_gardens(
+    broker: Option<broker::BrokerHandle>,
     clock: &SharedClock,
     stopped: &watch::Receiver<bool>,
     notices: &mut Vec<String>,
 ) -> Option<Gardens> {
-    let started = async {
+    let started = || {
+        let broker =
+            broker.ok_or_else(|| anyhow::anyhow!("the embedded MQTT broker did not start"))?;
         let devices = sim::gardens::simulated_devices()?;
         let network = crate::assets::qingliu_network()?;
-        let broker = tokio::task::spawn_blocking(broker::start_broker).await??;
         anyhow::Ok((devices, network, broker))
     };
-    let (devices, network, broker) = match started.await {
+    let (devices, network, broker) = match started() {
         Ok(started) => started,
         Err(error) => {
             tracing::error!("simulated gardens not started: {error:#}");
