@@ -32,9 +32,6 @@ use crate::domain::{Element, Timestamp};
 
 pub use publisher::{BrokerEndpoint, GardensSummary, run};
 
-/// The simulated devices as shipped.
-pub const SIMULATED_DEVICES_JSON: &str = include_str!("../../assets/devices/simulated.json");
-
 /// Why the simulated devices cannot be had.
 #[derive(Debug, thiserror::Error)]
 pub enum GardenError {
@@ -54,21 +51,17 @@ pub enum GardenError {
     Driver(#[from] DriverError),
 }
 
-/// The embedded default's simulated devices (`assets/devices/simulated.json`), each checked
-/// with [`Device::validate`]: what the lead registers with the central at start-up.
+/// The embedded default's simulated devices ([`crate::assets::simulated_devices`]), each
+/// checked with [`Device::validate`]: the devices [`run`] plays.
 pub fn simulated_devices() -> Result<Vec<Device>, GardenError> {
-    #[derive(serde::Deserialize)]
-    struct File {
-        devices: Vec<Device>,
-    }
-    let file: File = serde_json::from_str(SIMULATED_DEVICES_JSON)?;
-    for device in &file.devices {
+    let devices = crate::assets::simulated_devices()?;
+    for device in &devices {
         device.validate().map_err(|error| GardenError::Invalid {
             id: device.id.to_string(),
             reason: error.to_string(),
         })?;
     }
-    Ok(file.devices)
+    Ok(devices)
 }
 
 /// What one device reports for one minute.
