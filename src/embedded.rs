@@ -7,11 +7,18 @@
 //! [`BACKFILL_HOURS`] of minutes — so the history screens are full on a newcomer's first start;
 //! after a restart the central answers what it already holds as duplicates.
 //!
+//! The simulated gardens and greenhouses ([`sim::gardens`]) publish over MQTT to a broker in
+//! this process ([`broker`], 127.0.0.1, a random port, no authentication), as real devices
+//! publish to a served central's Mosquitto; [`Embedded::broker_addr`] says where it listens.
+//!
 //! Accounts work as on a served central: the simulator gets a fresh device key at each start,
 //! and on the first start (until the first administrator has logged in) the central creates
 //! `admin` with a one-time password, which [`Embedded::first_admin_password`] hands to the
 //! console to show once.
 
+pub mod broker;
+
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
@@ -43,6 +50,7 @@ pub struct Embedded {
     url: String,
     notices: Vec<String>,
     first_admin: Option<Secret>,
+    broker: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -51,6 +59,11 @@ impl Embedded {
     /// The central's base URL, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Where the embedded MQTT broker listens (loopback, no authentication), if it started.
+    pub fn broker_addr(&self) -> Option<SocketAddr> {
+        self.broker
     }
 
     /// Things that went wrong at start-up and were recovered from, for the user to read.
@@ -92,19 +105,33 @@ pub fn start(data_dir: &Path, clock: SharedClock) -> anyhow::Result<Embedded> {
         .name("wxdesk-central".into())
         .spawn(move || runtime.block_on(serve(db, clock, stopped, ready_tx)))
         .context("starting the embedded central's thread")?;
-    let (url, notices, first_admin) = ready_rx
+    let Started {
+        url,
+        notices,
+        first_admin,
+        broker,
+    } = ready_rx
         .recv()
         .context("the embedded central's thread ended before it was ready")??;
     Ok(Embedded {
         url,
         notices,
         first_admin,
+        broker,
         stop,
         thread: Some(thread),
     })
 }
 
-type Ready = anyhow::Result<(String, Vec<String>, Option<Secret>)>;
+/// What a start hands back to the caller.
+struct Started {
+    url: String,
+    notices: Vec<String>,
+    first_admin: Option<Secret>,
+    broker: Option<SocketAddr>,
+}
+
+type Ready = anyhow::Result<Started>;
 
 async fn serve(
     db: PathBuf,
@@ -112,6 +139,18 @@ async fn serve(
     mut stopped: watch::Receiver<bool>,
     ready: std_mpsc::SyncSender<Ready>,
 ) {
+    // The broker first: the central's MQTT bridge is told where it listens.
+    let broker = match tokio::task::spawn_blocking(broker::start_broker).await {
+        Ok(Ok(broker)) => Some(broker),
+        Ok(Err(error)) => {
+            tracing::error!("{error}");
+            None
+        }
+        Err(error) => {
+            tracing::error!("embedded MQTT broker: {error}");
+            None
+        }
+    };
     let started = async {
         let mut notices = Vec::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -199,10 +238,25 @@ async fn serve(
             "the station simulator could not start; the console shows only stored data".into(),
         );
     }
+    let gardens = start_gardens(broker, &clock, &stopped, &mut notices);
     tracing::info!(%url, at = %Timestamp::now(), "embedded central and simulator running");
-    let _ = ready.send(Ok((url, notices, first_admin)));
+    let broker = gardens.as_ref().map(|(broker, _)| broker.addr);
+    let _ = ready.send(Ok(Started {
+        url,
+        notices,
+        first_admin,
+        broker,
+    }));
 
     let _ = stopped.wait_for(|&stop| stop).await;
+    if let Some((broker, devices)) = gardens {
+        match devices.await {
+            Ok(Ok(summary)) => tracing::info!(?summary, "simulated devices stopped"),
+            Ok(Err(error)) => tracing::error!("simulated devices failed: {error}"),
+            Err(error) => tracing::error!("simulated devices task failed: {error}"),
+        }
+        let _ = tokio::task::spawn_blocking(move || broker.shutdown()).await;
+    }
     if let Some(simulator) = simulator {
         match simulator.await {
             Ok(Ok(summary)) => tracing::info!(?summary, "simulator stopped"),
@@ -213,4 +267,52 @@ async fn serve(
     if let Err(error) = central.shutdown().await {
         tracing::error!("embedded central did not stop cleanly: {error}");
     }
+}
+
+/// The running broker and the simulated devices' task.
+type Gardens = (
+    broker::BrokerHandle,
+    tokio::task::JoinHandle<Result<sim::gardens::GardensSummary, sim::gardens::GardenError>>,
+);
+
+/// Starts the simulated gardens and greenhouses publishing to the embedded `broker`; on
+/// failure (no broker among them) says so in `notices` and leaves the rest of the desk running.
+fn start_gardens(
+    broker: Option<broker::BrokerHandle>,
+    clock: &SharedClock,
+    stopped: &watch::Receiver<bool>,
+    notices: &mut Vec<String>,
+) -> Option<Gardens> {
+    let started = || {
+        let broker =
+            broker.ok_or_else(|| anyhow::anyhow!("the embedded MQTT broker did not start"))?;
+        let devices = sim::gardens::simulated_devices()?;
+        let network = crate::assets::qingliu_network()?;
+        anyhow::Ok((devices, network, broker))
+    };
+    let (devices, network, broker) = match started() {
+        Ok(started) => started,
+        Err(error) => {
+            tracing::error!("simulated gardens not started: {error:#}");
+            notices.push(format!(
+                "the simulated gardens and greenhouses could not start ({error:#}); the stations are unaffected"
+            ));
+            return None;
+        }
+    };
+    let endpoint = sim::gardens::BrokerEndpoint {
+        host: broker.addr.ip().to_string(),
+        port: broker.addr.port(),
+        ..Default::default()
+    };
+    let mut stopped = stopped.clone();
+    let stop = async move {
+        let _ = stopped.wait_for(|&stop| stop).await;
+    };
+    let clock = clock.clone();
+    let devices =
+        tokio::spawn(
+            async move { sim::gardens::run(devices, &network, endpoint, clock, stop).await },
+        );
+    Some((broker, devices))
 }

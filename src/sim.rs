@@ -23,6 +23,8 @@
 //! restart moves the boundary between them.
 
 pub mod driver;
+pub mod garden_physics;
+pub mod gardens;
 pub mod mqtt_device;
 pub mod noise;
 pub mod outage;

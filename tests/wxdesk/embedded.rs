@@ -118,6 +118,42 @@ async fn a_first_password_never_used_is_replaced_at_the_next_start() {
         .unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_gardens_say_they_are_online_on_the_embedded_broker() {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = start(dir.path()).await;
+    let broker = embedded.broker_addr().expect("the embedded broker listens");
+    assert!(broker.ip().is_loopback(), "{broker}");
+    let devices = wxdesk::sim::gardens::simulated_devices().unwrap();
+
+    let options = MqttOptions::new("test-watcher", broker.ip().to_string(), broker.port());
+    let (client, mut events) = AsyncClient::new(options, 16);
+    client
+        .subscribe("wxdesk/v1/devices/+/state", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let mut online = std::collections::BTreeSet::new();
+    within("every simulated device's retained state", async {
+        while online.len() < devices.len() {
+            if let Event::Incoming(Packet::Publish(p)) = events.poll().await.unwrap()
+                && &p.payload[..] == b"online"
+            {
+                online.insert(p.topic.clone());
+            }
+        }
+    })
+    .await;
+    for device in &devices {
+        assert!(online.contains(&format!("wxdesk/v1/devices/{}/state", device.id)));
+    }
+    tokio::task::spawn_blocking(move || drop(embedded))
+        .await
+        .unwrap();
+}
+
 async fn start(dir: &std::path::Path) -> wxdesk::embedded::Embedded {
     let dir = dir.to_owned();
     tokio::task::spawn_blocking(move || wxdesk::embedded::start(&dir, system_clock()))

@@ -1,0 +1,121 @@
+//! What a simulated device puts on the wire: the topics under [`TOPIC_ROOT`] and the telemetry
+//! JSON, written here to the same contract the central's MQTT bridge reads:
+//!
+//! ```text
+//! wxdesk/v1/devices/{id}/telemetry   QoS 1, not retained
+//!   {"time":ms,"sent_at":ms,"values":{"TEM":21.3,…},"battery_v":12.8,"supply_v":0.0,
+//!    "rssi_dbm":-71.0,"backfill":false}
+//! wxdesk/v1/devices/{id}/state       QoS 1, retained: "online" at connect, "offline" as the
+//!                                    last will and at a clean stop
+//! ```
+//!
+//! `time` is the observation's (end of the minute), `sent_at` the device's clock when it sent;
+//! element codes are CMA's ([`Element::code`]); health fields are left out when unknown.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::domain::devices::{DeviceId, HealthReading};
+use crate::domain::{Element, Timestamp};
+
+/// The root of every device topic.
+pub const TOPIC_ROOT: &str = "wxdesk/v1/devices";
+/// The retained state of a connected device.
+pub const ONLINE: &str = "online";
+/// The retained state of a device gone (its last will) or stopped.
+pub const OFFLINE: &str = "offline";
+
+/// Where `device` publishes its readings.
+pub fn telemetry_topic(device: &DeviceId) -> String {
+    format!("{TOPIC_ROOT}/{device}/telemetry")
+}
+
+/// Where `device`'s retained online/offline state is.
+pub fn state_topic(device: &DeviceId) -> String {
+    format!("{TOPIC_ROOT}/{device}/state")
+}
+
+/// One telemetry message, in the field order of the contract.
+#[derive(Debug, Serialize)]
+struct Payload<'a> {
+    time: i64,
+    sent_at: i64,
+    values: BTreeMap<&'static str, f64>,
+    #[serde(flatten)]
+    health: &'a HealthReading,
+    backfill: bool,
+}
+
+/// The telemetry JSON of readings `values` observed at `time`, sent at `sent_at`.
+pub fn telemetry_json(
+    time: Timestamp,
+    sent_at: Timestamp,
+    values: &BTreeMap<Element, f64>,
+    health: &HealthReading,
+    backfill: bool,
+) -> String {
+    let payload = Payload {
+        time: time.millis(),
+        sent_at: sent_at.millis(),
+        values: values
+            .iter()
+            .filter(|(_, value)| value.is_finite())
+            .map(|(element, value)| (element.code(), *value))
+            .collect(),
+        health,
+        backfill,
+    };
+    // A struct of numbers, strings and a bool always serialises.
+    serde_json::to_string(&payload).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_text_is_pinned() {
+        let values = BTreeMap::from([
+            (Element::Tem, 21.3),
+            (Element::Rhu, 87.0),
+            (Element::Svwc10cm, 31.4),
+            (Element::LeafWet, 0.0),
+            (Element::Co2, f64::NAN), // never on the wire
+        ]);
+        let health = HealthReading {
+            battery_v: Some(12.84),
+            supply_v: Some(0.0),
+            rssi_dbm: Some(-71.0),
+        };
+        let json = telemetry_json(
+            Timestamp(1_796_000_040_000),
+            Timestamp(1_796_000_041_250),
+            &values,
+            &health,
+            false,
+        );
+        assert_eq!(
+            json,
+            r#"{"time":1796000040000,"sent_at":1796000041250,"values":{"LEAF_WET":0.0,"RHU":87.0,"SVWC_10cm":31.4,"TEM":21.3},"battery_v":12.84,"supply_v":0.0,"rssi_dbm":-71.0,"backfill":false}"#
+        );
+        let unknown_health = telemetry_json(
+            Timestamp(60_000),
+            Timestamp(61_000),
+            &BTreeMap::from([(Element::TemIn, 24.5)]),
+            &HealthReading::default(),
+            true,
+        );
+        assert_eq!(
+            unknown_health,
+            r#"{"time":60000,"sent_at":61000,"values":{"TEM_In":24.5},"backfill":true}"#
+        );
+    }
+
+    #[test]
+    fn topics_follow_the_device_id() {
+        let id = DeviceId::parse("YR-AWS1").unwrap();
+        assert_eq!(telemetry_topic(&id), "wxdesk/v1/devices/YR-AWS1/telemetry");
+        assert_eq!(state_topic(&id), "wxdesk/v1/devices/YR-AWS1/state");
+    }
+}
