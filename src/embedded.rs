@@ -163,6 +163,12 @@ async fn serve(
         config.reissue_first_admin = true;
         // The simulator loads a year of archive (labelled imported) before it goes live.
         config.device_keys = vec![(simulator, DeviceClaims::ARCHIVE_LOADER)];
+        // The simulated gardens' reports reach the central through the broker, as real
+        // devices' do through a served central's Mosquitto.
+        config.mqtt = broker.as_ref().map(|b| {
+            let dir = db.parent().unwrap_or(Path::new("."));
+            central::devices::mqtt::MqttSettings::loopback(b.addr, dir)
+        });
         let central = match central::start(listener, config.clone()).await {
             // A database whose audit log was sealed with another key (its key file lost) is
             // treated as damaged too: its chain can no longer be verified or continued.

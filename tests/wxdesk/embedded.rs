@@ -139,7 +139,7 @@ async fn the_simulated_gardens_say_they_are_online_on_the_embedded_broker() {
     within("every simulated device's retained state", async {
         while online.len() < devices.len() {
             if let Event::Incoming(Packet::Publish(p)) = events.poll().await.unwrap()
-                && &p.payload[..] == b"online"
+                && &p.payload[..] == wxdesk::sim::gardens::payload::ONLINE.as_bytes()
             {
                 online.insert(p.topic.clone());
             }

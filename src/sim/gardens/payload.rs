@@ -5,8 +5,8 @@
 //! wxdesk/v1/devices/{id}/telemetry   QoS 1, not retained
 //!   {"time":ms,"sent_at":ms,"values":{"TEM":21.3,…},"battery_v":12.8,"supply_v":0.0,
 //!    "rssi_dbm":-71.0,"backfill":false}
-//! wxdesk/v1/devices/{id}/state       QoS 1, retained: "online" at connect, "offline" as the
-//!                                    last will and at a clean stop
+//! wxdesk/v1/devices/{id}/state       QoS 1, retained: {"state":"online"} at connect,
+//!                                    {"state":"offline",…} as the last will and at a clean stop
 //! ```
 //!
 //! `time` is the observation's (end of the minute), `sent_at` the device's clock when it sent;
@@ -21,10 +21,13 @@ use crate::domain::{Element, Timestamp};
 
 /// The root of every device topic.
 pub const TOPIC_ROOT: &str = "wxdesk/v1/devices";
-/// The retained state of a connected device.
-pub const ONLINE: &str = "online";
+/// The retained state of a connected device (`protocol::mqtt::decode_state` reads it).
+pub const ONLINE: &str = r#"{"state":"online"}"#;
 /// The retained state of a device gone (its last will) or stopped.
-pub const OFFLINE: &str = "offline";
+pub const OFFLINE: &str = r#"{"state":"offline","reason":"lost"}"#;
+
+/// The retained state a device leaves when it stops cleanly.
+pub const STOPPED: &str = r#"{"state":"offline","reason":"stopped"}"#;
 
 /// Where `device` publishes its readings.
 pub fn telemetry_topic(device: &DeviceId) -> String {

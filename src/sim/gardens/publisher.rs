@@ -17,7 +17,7 @@ use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, Outgoing, Pa
 use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
-use super::payload::{OFFLINE, ONLINE, state_topic, telemetry_json, telemetry_topic};
+use super::payload::{OFFLINE, ONLINE, STOPPED, state_topic, telemetry_json, telemetry_topic};
 use super::{GardenDevice, GardenError};
 use crate::domain::access::Secret;
 use crate::domain::devices::{Device, DeviceId};
@@ -170,7 +170,7 @@ pub async fn publish_device(
         }
     }
     // A clean DISCONNECT does not fire the will: say `offline` first.
-    let said = client.try_publish(state_topic(&id), QoS::AtLeastOnce, true, OFFLINE);
+    let said = client.try_publish(state_topic(&id), QoS::AtLeastOnce, true, STOPPED);
     if said.is_ok() && client.try_disconnect().is_ok() {
         let _ = tokio::time::timeout(STOP_TIMEOUT, disconnected).await;
     }

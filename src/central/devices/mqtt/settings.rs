@@ -118,6 +118,27 @@ impl MqttSection {
     }
 }
 
+impl MqttSettings {
+    /// The embedded default's settings: its own broker on loopback, which asks no password
+    /// (it carries only the simulated devices), and files nowhere a broker reads.
+    pub fn loopback(broker: std::net::SocketAddr, dir: &Path) -> Self {
+        Self {
+            host: broker.ip().to_string(),
+            port: broker.port(),
+            username: DEFAULT_USERNAME.to_owned(),
+            password: Secret::default(),
+            client_id: format!("{DEFAULT_USERNAME}-embedded"),
+            device_secret: Secret::default(),
+            acl_dir: dir.to_owned(),
+            reconnect: Backoff {
+                first: Duration::from_secs(1),
+                cap: Duration::from_secs(10),
+            },
+            keep_alive: Duration::from_secs(30),
+        }
+    }
+}
+
 fn split_host_port(broker: &str) -> Result<(String, u16), String> {
     let wrong = || format!("[mqtt] broker {broker:?} is not host:port");
     let (host, port) = broker.rsplit_once(':').ok_or_else(wrong)?;
