@@ -22,10 +22,15 @@ const INCIDENT: &str = "赖坊镇 3 台设备同时失联";
 
 /// A greenhouse controller `id` of 赖坊镇 on a wired link, reporting every minute.
 fn greenhouse(id: &str) -> serde_json::Value {
+    greenhouse_in(id, LAIFANG)
+}
+
+/// A greenhouse controller `id` of `township` on a wired link, reporting every minute.
+fn greenhouse_in(id: &str, township: u32) -> serde_json::Value {
     serde_json::json!({
         "id": id, "name_zh": format!("{id}大棚"), "kind": "greenhouse_controller",
         "location": {"lat": 26.01, "lon": 116.93}, "altitude_m": 360.0,
-        "township": LAIFANG, "transport": "mqtt", "interval_s": 60,
+        "township": township, "transport": "mqtt", "interval_s": 60,
         "station": id.replace('-', ""), "cellular": false
     })
 }
@@ -117,8 +122,7 @@ fn a_quiet_township_is_one_incident_acknowledged_and_closed_by_a_visit() {
 }
 
 /// Not a test: the scene of `packaging/screenshots/device-incident.png`. The three quiet
-/// greenhouses of 赖坊镇 (one incident) and a lone garden station's low battery, on today's
-/// clock; it prints its URL and the technician's login, and serves until a line arrives on
+/// greenhouses of 赖坊镇 (one incident) and a lone quiet greenhouse of 林畲镇, on today's clock; it prints its URL and the technician's login, and serves until a line arrives on
 /// standard input. Run with `--ignored --nocapture`, then point `wxdesk --server` at it under
 /// Xvfb (README, "Screenshots").
 #[test]
@@ -134,8 +138,11 @@ fn device_incident_screenshot_scene() {
     )
     .floor(MINUTE_MS);
     central.clock.set(today.plus_ms(-20 * MINUTE_MS));
-    for id in GREENHOUSES {
-        assert_eq!(rt.block_on(register(&central, &greenhouse(id))).0, 201);
+    let linshe = greenhouse_in("LS-GH1", 350423106);
+    let bodies = GREENHOUSES.map(greenhouse).into_iter().chain([linshe]);
+    for body in bodies {
+        assert_eq!(rt.block_on(register(&central, &body)).0, 201);
+        let id = body["id"].as_str().unwrap();
         let mut telemetry = report(id, 0, &[(Element::TemIn, 18.0)]);
         let at = central.clock.now();
         (telemetry.time, telemetry.received, telemetry.sent_at) = (at, at, Some(at));

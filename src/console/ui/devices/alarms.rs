@@ -23,8 +23,11 @@ use crate::domain::access::Capability;
 use crate::domain::devices::DeviceId;
 use crate::domain::time::MINUTE_MS;
 
-/// The tallest the list of alarms grows before it scrolls, so the device list stays in view.
-const LIST_MAX_HEIGHT: f32 = 240.0;
+/// The share of the screen's height the list of alarms takes before it scrolls, so the device
+/// list stays in view; never less than [`LIST_MIN_HEIGHT`].
+const LIST_SHARE: f32 = 0.55;
+/// The least height the list of alarms may scroll in (a visit form fits whole).
+const LIST_MIN_HEIGHT: f32 = 300.0;
 
 /// The kinds of visit a technician picks from, in the order offered.
 const VISIT_KINDS: [VisitKind; 5] = [
@@ -98,10 +101,15 @@ pub fn parts(typed: &str) -> Vec<String> {
         .collect()
 }
 
-/// The alarms in the panel's order: open ones first, each group newest first.
+/// The alarms in the panel's order: open ones first, each group newest first, the more
+/// severe first among those raised together.
 pub fn ordered(alarms: &[AlarmRecord]) -> Vec<&AlarmRecord> {
+    use std::cmp::Reverse;
     let mut ordered: Vec<&AlarmRecord> = alarms.iter().collect();
-    ordered.sort_by_key(|a| (a.closed_at.is_some(), std::cmp::Reverse(a.last_raised_at)));
+    ordered.sort_by_key(|a| {
+        let newest = Reverse(a.last_raised_at);
+        (a.closed_at.is_some(), newest, Reverse(a.severity))
+    });
     ordered
 }
 
@@ -233,7 +241,7 @@ pub fn alarms_ui(
             let Some(list) = alarms else { return };
             egui::ScrollArea::vertical()
                 .id_salt("device-alarms-list")
-                .max_height(LIST_MAX_HEIGHT)
+                .max_height((ui.available_height() * LIST_SHARE).max(LIST_MIN_HEIGHT))
                 .auto_shrink([false, true])
                 .show(ui, |ui| {
                     for alarm in ordered(&list.alarms) {
@@ -446,7 +454,7 @@ fn visit_form_ui(
         return;
     };
     let mut cancel = false;
-    theme::chip_frame(theme::SURFACE_RAISED).show(ui, |ui| {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.label(RichText::new(t.visit_title).strong());
         egui::Grid::new(("visit-form", alarm.id))
             .num_columns(2)
