@@ -21,10 +21,11 @@ use crate::protocol::{
     PasswordChange, STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest, VersionInfo,
 };
 
+use crate::domain::devices::alarm_book::AlarmRecord;
 use crate::protocol::callout::{
     CalloutBoard, PhoneCall, PhoneCallInput, RevealedNumber, RosterConfirmation,
 };
-use crate::protocol::devices::{DeviceList, HealthPage};
+use crate::protocol::devices::{AlarmList, DeviceList, HealthPage};
 use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
 use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
 use crate::protocol::reports::ServiceReport;
@@ -519,6 +520,18 @@ impl CentralClient {
     /// `GET /devices/{id}/health`: one device's health page.
     pub async fn device_health(&self, id: &str) -> Result<HealthPage, ClientError> {
         self.get_json(&format!("/devices/{id}/health"), &[]).await
+    }
+
+    /// `GET /device-alarms`: the open alarms and those closed in the last day.
+    pub async fn device_alarms(&self) -> Result<AlarmList, ClientError> {
+        self.get_json("/device-alarms", &[]).await
+    }
+
+    /// `POST /device-alarms/{id}/acknowledge`.
+    pub async fn acknowledge_alarm(&self, id: u64) -> Result<AlarmRecord, ClientError> {
+        let path = format!("/device-alarms/{id}/acknowledge");
+        self.call(reqwest::Method::POST, &path, Some(&serde_json::json!({})))
+            .await
     }
 
     /// `GET /callout/roster`.

@@ -1,6 +1,8 @@
 //! The devices service: reads the registry with each device's health, and one device's health
 //! page, when the devices screen asks (on opening, when the feed says a device changed, and
-//! every half minute while it is open — the screen decides; this service never polls).
+//! every half minute while it is open — the screen decides; this service never polls); reads the
+//! device alarms likewise, and carries a technician's handling of one (acknowledging it, or
+//! recording the maintenance visit that closes it).
 
 use std::sync::Arc;
 
@@ -14,7 +16,11 @@ use crate::console::messages::devices::{DeviceCommand, DeviceEvent, DeviceRead};
 /// What a failed read becomes for the view: the code and its words in Chinese.
 pub fn refusal(read: DeviceRead, error: &ClientError) -> DeviceEvent {
     let (code, message) = error.said().unwrap_or_else(|| {
-        let words = "无法连接中心：设备状态由中心判定，暂不可读";
+        let words = if matches!(read, DeviceRead::Handling(_)) {
+            "无法连接中心：这项处理未送达中心，请稍后再试"
+        } else {
+            "无法连接中心：设备状态由中心判定，暂不可读"
+        };
         ("unreachable".to_owned(), words.to_owned())
     });
     DeviceEvent::Refused {
@@ -48,19 +54,37 @@ impl DevicesService {
             let Some(client) = self.session.authorise(&self.client) else {
                 continue; // signed out: the view is not shown
             };
-            let event = match command {
-                DeviceCommand::LoadList => match client.devices().await {
-                    Ok(list) => DeviceEvent::ListLoaded(Box::new(list)),
-                    Err(error) => self.failed(DeviceRead::List, error).await,
-                },
-                DeviceCommand::LoadHealth(id) => match client.device_health(id.as_str()).await {
-                    Ok(page) => DeviceEvent::HealthLoaded(Box::new(page)),
-                    Err(error) => self.failed(DeviceRead::Health(id), error).await,
-                },
-            };
+            let event = self.serve(&client, command).await;
             self.emitter.emit(Event::Devices(event)).await;
             if self.emitter.is_closed() {
                 return;
+            }
+        }
+    }
+
+    async fn serve(&self, client: &CentralClient, command: DeviceCommand) -> DeviceEvent {
+        match command {
+            DeviceCommand::LoadList => match client.devices().await {
+                Ok(list) => DeviceEvent::ListLoaded(Box::new(list)),
+                Err(error) => self.failed(DeviceRead::List, error).await,
+            },
+            DeviceCommand::LoadHealth(id) => match client.device_health(id.as_str()).await {
+                Ok(page) => DeviceEvent::HealthLoaded(Box::new(page)),
+                Err(error) => self.failed(DeviceRead::Health(id), error).await,
+            },
+            DeviceCommand::LoadAlarms => match client.device_alarms().await {
+                Ok(list) => DeviceEvent::AlarmsLoaded(Box::new(list)),
+                Err(error) => self.failed(DeviceRead::Alarms, error).await,
+            },
+            DeviceCommand::Acknowledge(id) => match client.acknowledge_alarm(id).await {
+                Ok(alarm) => DeviceEvent::AlarmHandled(Box::new(alarm)),
+                Err(error) => self.failed(DeviceRead::Handling(id), error).await,
+            },
+            DeviceCommand::RecordVisit { alarm, window } => {
+                match client.record_maintenance(&window).await {
+                    Ok(_) => DeviceEvent::VisitRecorded { alarm },
+                    Err(error) => self.failed(DeviceRead::Handling(alarm), error).await,
+                }
             }
         }
     }

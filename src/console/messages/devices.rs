@@ -4,9 +4,13 @@
 
 // Re-exported: the view names what it shows through the messages that carry them (the UI may
 // not reach into the protocol layer).
+pub use crate::domain::devices::alarm_book::{AlarmKind, AlarmRecord, Severity};
+pub use crate::domain::devices::alarms::Scope;
+pub use crate::domain::maintenance::visit::{Visit, VisitKind};
 pub use crate::protocol::devices::{
-    BATTERY_CUTOFF_V, DeviceHealth, DeviceList, DeviceView, HealthHour, HealthPage,
+    AlarmList, BATTERY_CUTOFF_V, DeviceHealth, DeviceList, DeviceView, HealthHour, HealthPage,
 };
+pub use crate::protocol::history::NewMaintenance;
 
 use crate::domain::devices::DeviceId;
 
@@ -17,6 +21,17 @@ pub enum DeviceCommand {
     LoadList,
     /// Read one device's health page.
     LoadHealth(DeviceId),
+    /// Read the open device alarms and those closed in the last day.
+    LoadAlarms,
+    /// Acknowledge an alarm (technicians).
+    Acknowledge(u64),
+    /// Record a maintenance window whose visit closes `alarm`.
+    RecordVisit {
+        /// The alarm the visit dealt with.
+        alarm: u64,
+        /// The window, its visit naming the alarm among those it closes.
+        window: Box<NewMaintenance>,
+    },
 }
 
 /// Which read a refusal answers.
@@ -26,6 +41,10 @@ pub enum DeviceRead {
     List,
     /// One device's health page.
     Health(DeviceId),
+    /// The alarms.
+    Alarms,
+    /// A technician's handling of one alarm (acknowledging it, recording a visit).
+    Handling(u64),
 }
 
 /// Reports of the devices service.
@@ -35,6 +54,15 @@ pub enum DeviceEvent {
     ListLoaded(Box<DeviceList>),
     /// A device's health page.
     HealthLoaded(Box<HealthPage>),
+    /// The alarms, as the central keeps them.
+    AlarmsLoaded(Box<AlarmList>),
+    /// An alarm as it stands after a technician handled it.
+    AlarmHandled(Box<AlarmRecord>),
+    /// A maintenance window was recorded, its visit closing `alarm`.
+    VisitRecorded {
+        /// The alarm it closed.
+        alarm: u64,
+    },
     /// A read was not done: the code and its words in the desk's language.
     Refused {
         /// What was read.

@@ -2,7 +2,9 @@
 //! registry (the screen reads it again when this moves), the list and the health page it last
 //! read, and the last refusal of a read.
 
-use crate::console::messages::devices::{DeviceEvent, DeviceList, DeviceRead, HealthPage};
+use crate::console::messages::devices::{
+    AlarmList, AlarmRecord, DeviceEvent, DeviceList, DeviceRead, HealthPage,
+};
 use crate::domain::Timestamp;
 use crate::domain::devices::DeviceId;
 
@@ -36,6 +38,13 @@ pub struct DevicesState {
     pub answers: u64,
     /// Moves on every change the feed brings of a device alarm.
     pub alarm_revision: u64,
+    /// The alarms last read, and the desk's clock when they arrived.
+    pub alarms: Option<(AlarmList, Timestamp)>,
+    /// Moves when this desk's own handling of an alarm was done: the panel reads them again
+    /// without waiting for the feed.
+    pub alarms_handled: u64,
+    /// The alarm this desk's last handling was of.
+    pub last_handled: Option<u64>,
 }
 
 impl DevicesState {
@@ -63,6 +72,21 @@ impl DevicesState {
                 self.clear_refusal(|read| *read == DeviceRead::Health(id.clone()));
                 self.health = Some((*page, now));
             }
+            DeviceEvent::AlarmsLoaded(list) => {
+                self.clear_refusal(|read| *read == DeviceRead::Alarms);
+                self.alarms = Some((*list, now));
+            }
+            DeviceEvent::AlarmHandled(alarm) => {
+                self.clear_refusal(|read| *read == DeviceRead::Handling(alarm.id));
+                self.alarms_handled += 1;
+                self.last_handled = Some(alarm.id);
+                self.replace_alarm(*alarm);
+            }
+            DeviceEvent::VisitRecorded { alarm } => {
+                self.clear_refusal(|read| *read == DeviceRead::Handling(alarm));
+                self.alarms_handled += 1;
+                self.last_handled = Some(alarm);
+            }
             DeviceEvent::Refused {
                 read,
                 code,
@@ -75,6 +99,20 @@ impl DevicesState {
                 });
             }
         }
+    }
+
+    fn replace_alarm(&mut self, alarm: AlarmRecord) {
+        let Some((list, _)) = &mut self.alarms else {
+            return;
+        };
+        if let Some(kept) = list.alarms.iter_mut().find(|a| a.id == alarm.id) {
+            *kept = alarm;
+        }
+    }
+
+    /// The moves of both the feed's alarm changes and this desk's handling of them.
+    pub fn alarms_moved(&self) -> u64 {
+        self.alarm_revision.wrapping_add(self.alarms_handled)
     }
 
     fn clear_refusal(&mut self, answers: impl Fn(&DeviceRead) -> bool) {

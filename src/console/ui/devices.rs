@@ -5,8 +5,10 @@
 //!
 //! The screen reads the central's list when opened, when the feed says a device changed
 //! (`devices.revision`), and every [`RELOAD_EVERY_MS`] while it is up; between reads it counts
-//! lateness on by the desk's own clock. A hidden screen sends nothing.
+//! lateness on by the desk's own clock. A hidden screen sends nothing. Above both, the device
+//! alarms panel ([`alarms`]).
 
+pub mod alarms;
 pub mod list;
 pub mod page;
 pub mod text;
@@ -45,6 +47,8 @@ pub struct DevicesView {
     asked_list: Option<Asked>,
     /// The open page's last read.
     asked_page: Option<(DeviceId, Asked)>,
+    /// The alarms panel.
+    pub alarms: alarms::AlarmsView,
 }
 
 impl DevicesView {
@@ -52,6 +56,7 @@ impl DevicesView {
     pub fn refresh(&mut self) {
         self.asked_list = None;
         self.asked_page = None;
+        self.alarms.refresh();
     }
 }
 
@@ -97,20 +102,17 @@ pub fn devices_ui(
     ui.ctx()
         .request_repaint_after(std::time::Duration::from_millis(RELOAD_EVERY_MS as u64));
     upstream_banner_ui(ui, scene);
-    // ALARMS: the device alarms and incidents panel (issue 13's later part) goes here, above
-    // the list and the health page alike; nothing is drawn in its place until it exists.
-    alarms_slot_ui(ui, scene);
+    // The alarms and incidents panel, above the list and the health page alike.
+    alarms::alarms_ui(ui, scene, &mut view.alarms, commands);
     match view.open.clone() {
         Some(id) => page::page_ui(ui, scene, view, &id),
         None => list::list_ui(ui, scene, view),
     }
 }
 
-/// The place of the alarms and incidents panel; empty until it is written.
-fn alarms_slot_ui(_ui: &mut egui::Ui, _scene: Scene<'_>) {}
-
 /// Asks for the list, and the open page, when they are not read or out of date.
 fn ask(scene: Scene<'_>, view: &mut DevicesView, commands: &mut Vec<Command>) {
+    alarms::ask(scene, &mut view.alarms, commands);
     let revision = scene.state.devices.revision;
     let fresh = Asked {
         revision,

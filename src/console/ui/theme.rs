@@ -394,6 +394,13 @@ pub fn map_label() -> FontId {
     FontId::new(MAP_LABEL_SIZE, FontFamily::Proportional)
 }
 
+/// A critical device alarm's ink and tint (many devices at once: act now).
+pub const ALARM_CRITICAL: (Color32, Color32) = (STATUS_ERROR, BANNER_ERROR_BG);
+/// A major device alarm's ink and tint (fix today).
+pub const ALARM_MAJOR: (Color32, Color32) = (QC_FLAGGED, BANNER_NOTICE_BG);
+/// A minor device alarm's ink and tint (fix on the next round).
+pub const ALARM_MINOR: (Color32, Color32) = (STATUS_PENDING, SURFACE_SUNKEN);
+
 /// The frame of side and top panels.
 pub fn panel_frame() -> egui::Frame {
     egui::Frame::new()

@@ -91,3 +91,43 @@ fn a_refusal_stays_until_its_own_read_is_answered() {
     state.changed(vec![id("YR-AWS1")]);
     assert_eq!(state.revision, 1);
 }
+
+fn alarm(id: u64, acknowledged: bool) -> AlarmRecord {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "subject": "LS-GH1", "kind": "silent", "severity": "major",
+        "devices": ["LS-GH1"], "active": true, "acknowledged": acknowledged,
+        "raised_at": "2026-12-07T08:00:00Z", "last_raised_at": "2026-12-07T08:00:00Z",
+        "occurrences": 1
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_handled_alarm_replaces_its_record_and_moves_the_alarms_as_the_feed_does() {
+    let mut state = DevicesState::default();
+    let list = AlarmList {
+        alarms: vec![alarm(1, false), alarm(2, false)],
+        now: Timestamp(1_000),
+    };
+    state.apply(DeviceEvent::AlarmsLoaded(Box::new(list)), Timestamp(5));
+    let moved = state.alarms_moved();
+    let refused = DeviceEvent::Refused {
+        read: DeviceRead::Handling(2),
+        code: "forbidden".into(),
+        message: "无权".into(),
+    };
+    state.apply(refused, Timestamp(6));
+    state.apply(
+        DeviceEvent::AlarmHandled(Box::new(alarm(2, true))),
+        Timestamp(7),
+    );
+    let (list, _) = state.alarms.as_ref().unwrap();
+    let acknowledged: Vec<bool> = list.alarms.iter().map(|a| a.acknowledged).collect();
+    assert_eq!(acknowledged, [false, true]);
+    assert_eq!((state.last_handled, state.refusal.clone()), (Some(2), None));
+    assert!(state.alarms_moved() > moved, "the panel reads them again");
+    state.alarms_changed(vec![1]);
+    state.apply(DeviceEvent::VisitRecorded { alarm: 1 }, Timestamp(8));
+    assert_eq!(state.last_handled, Some(1));
+    assert_eq!(state.alarms_moved(), moved + 3);
+}

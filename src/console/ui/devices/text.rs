@@ -69,6 +69,46 @@ texts! {
     plot_drift: "时钟偏差（秒）", "Clock drift (s)";
     page_loading: "正在读取健康页…", "Reading the health page…";
     never: "从未", "never";
+    alarms_title: "设备告警", "Device alarms";
+    alarms_none_open: "无未关闭的告警", "No open alarm";
+    alarms_loading: "正在读取设备告警…", "Reading the device alarms…";
+    alarms_refused: "设备告警未能读取", "The device alarms could not be read";
+    alarm_active_unacked: "告警中·未确认", "Active · unacknowledged";
+    alarm_active_acked: "告警中·已确认", "Active · acknowledged";
+    alarm_cleared_unacked: "已恢复·未确认", "Cleared · unacknowledged";
+    alarm_cleared_acked: "已恢复·已确认", "Cleared · acknowledged";
+    alarm_closed: "已关闭", "Closed";
+    severity_critical: "紧急", "Critical";
+    severity_major: "重要", "Major";
+    severity_minor: "一般", "Minor";
+    kind_silent: "失联", "silent";
+    kind_low_battery: "电池电压低", "battery low";
+    kind_clock_drift: "时钟偏差大", "clock drifting";
+    alarm_escalated: "已通知值班技术员", "On-call technician alerted";
+    alarm_assignee: "负责人", "Assigned to";
+    alarm_devices: "涉及设备", "Devices";
+    alarm_raised: "首次告警", "Raised";
+    alarm_last_raised: "最近一次", "Last raised";
+    alarm_acknowledge: "确认", "Acknowledge";
+    alarm_record_visit: "登记维护", "Record a visit";
+    visit_title: "登记维护（关闭此告警）", "Record a maintenance visit (closes this alarm)";
+    visit_device: "设备", "Device";
+    visit_station: "站点", "Station";
+    visit_no_station: "该设备没有对应站点或参考站，无法登记维护窗口", "This device has neither a station nor a reference station: no maintenance window can be recorded";
+    visit_kind: "维护类型", "Kind of visit";
+    visit_routine: "巡检", "Routine round";
+    visit_repair: "维修", "Repair";
+    visit_calibration: "校准", "Calibration";
+    visit_replacement: "更换", "Replacement";
+    visit_installation: "安装", "Installation";
+    visit_parts: "更换部件", "Parts replaced";
+    visit_parts_hint: "以顿号或逗号分隔", "separated by commas";
+    visit_note: "说明", "Note";
+    visit_from: "开始（分钟前）", "Started (minutes ago)";
+    visit_to: "结束（分钟前）", "Ended (minutes ago)";
+    visit_submit: "提交维护记录", "Submit the visit";
+    visit_cancel: "取消", "Cancel";
+    visit_note_prefix: "处理告警：", "Dealt with the alarm: ";
 }
 
 /// The table of `language`.
