@@ -6,8 +6,6 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use wxdesk::central::devices::Arrival;
 use wxdesk::domain::access::Role;
 use wxdesk::domain::devices::alarm_book::AlarmKind;
 use wxdesk::domain::devices::{DeviceId, HealthReading, Telemetry};
@@ -15,7 +13,7 @@ use wxdesk::domain::time::MINUTE_MS;
 use wxdesk::domain::{Clock as _, Element, Timestamp};
 use wxdesk::protocol::devices::{AlarmDetail, AlarmList};
 
-use crate::support::{TestCentral, client, client_with, within};
+use crate::support::{TestCentral, client, client_with};
 
 macro_rules! central_test {
     ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
@@ -59,16 +57,7 @@ async fn deliver(central: &TestCentral, device: &str, at: Timestamp, battery: f6
         },
         backfilled: false,
     };
-    let (stored, told) = oneshot::channel();
-    let arrivals = central.running().devices().arrivals();
-    arrivals
-        .send(Arrival {
-            telemetry,
-            stored: Some(stored),
-        })
-        .await
-        .unwrap();
-    within("stored", told).await.unwrap().unwrap();
+    crate::devices::deliver(central, telemetry).await.unwrap();
 }
 
 async fn alarms(central: &TestCentral) -> AlarmList {

@@ -130,13 +130,7 @@ fn a_quiet_township_is_one_incident_acknowledged_and_closed_by_a_visit() {
 fn device_incident_screenshot_scene() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let central = rt.block_on(TestCentral::start());
-    let today = wxdesk::domain::Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64,
-    )
-    .floor(MINUTE_MS);
+    let today = wxdesk::domain::Timestamp::now().floor(MINUTE_MS);
     central.clock.set(today.plus_ms(-20 * MINUTE_MS));
     let linshe = greenhouse_in("LS-GH1", 350423106);
     let bodies = GREENHOUSES.map(greenhouse).into_iter().chain([linshe]);

@@ -213,13 +213,7 @@ fn history(
 fn devices_screenshot_scene() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let central = rt.block_on(TestCentral::start());
-    let today = wxdesk::domain::Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64,
-    )
-    .floor(MINUTE_MS);
+    let today = wxdesk::domain::Timestamp::now().floor(MINUTE_MS);
     central.clock.set(today);
     let file: serde_json::Value =
         serde_json::from_str(include_str!("../../assets/devices/simulated.json")).unwrap();
