@@ -198,3 +198,34 @@ central_test! {
         assert_eq!(logged["data"]["visit"]["kind"], "repair", "desks get the visit with the window");
     }
 }
+
+central_test! {
+    async fn while_the_broker_is_away_its_quiet_devices_are_one_incident_not_an_alarm_storm() {
+        let central = TestCentral::start().await;
+        let spread = [("LF-GH1", "LFGH1", LAIFANG), ("LS-GH1", "LSGH1", LINSHE), ("LS-GH2", "LSGH2", LINSHE)];
+        for (id, station, township) in spread {
+            let mut body = greenhouse(id, station, township);
+            body["cellular"] = json!(false);
+            assert_eq!(post(&central, Role::Technician, "/devices", &body).await.0, 201);
+            deliver(&central, id, central.clock.now(), 12.6).await;
+        }
+        after(&central, 0).await;
+        // The bridge loses the broker: every MQTT device falls quiet behind it.
+        central.running().devices().set_broker_up(false);
+        after(&central, 5).await;
+        after(&central, 1).await;
+        let raised: Vec<(String, usize)> = alarms(&central).await.alarms.into_iter()
+            .map(|a| (a.subject, a.devices.len())).collect();
+        assert_eq!(raised, [("incident:broker".to_owned(), 3)], "one cause upstream, one incident");
+
+        central.running().devices().set_broker_up(true);
+        for (id, ..) in spread {
+            deliver(&central, id, central.clock.now(), 12.6).await;
+        }
+        after(&central, 0).await;
+        after(&central, 2).await;
+        let list = alarms(&central).await;
+        assert!(list.alarms.iter().all(|a| !a.active), "the link back, the incident cleared: {list:?}");
+        assert_eq!(list.alarms.len(), 1, "and no device alarm was raised on the way");
+    }
+}

@@ -78,7 +78,8 @@ pub async fn sweep(
             drift_ms: health.clock_drift_ms,
         })
         .collect();
-    let (raise, clear) = step(conditions, &seen, now);
+    let broker_down = !state.devices().broker_up();
+    let (raise, clear) = step(conditions, &seen, broker_down, now);
     if raise.is_empty() && clear.is_empty() {
         return Ok(Vec::new());
     }
@@ -97,11 +98,12 @@ fn remembered(open: &[AlarmRecord]) -> HashMap<(String, AlarmKind), Condition> {
         .collect()
 }
 
-/// Steps every condition through what holds now (pure but for `conditions`): what to raise
-/// and what to clear.
+/// Steps every condition through what holds now (pure but for `conditions`), the broker link
+/// being down when `broker_down`: what to raise and what to clear.
 pub fn step(
     conditions: &mut HashMap<(String, AlarmKind), Condition>,
     seen: &[Seen<'_>],
+    broker_down: bool,
     now: Timestamp,
 ) -> (Vec<Holding>, Vec<(String, AlarmKind)>) {
     let held: BTreeSet<(String, AlarmKind)> = conditions
@@ -109,7 +111,7 @@ pub fn step(
         .filter(|(_, c)| matches!(c, Condition::Raised | Condition::Clearing { .. }))
         .map(|(key, _)| key.clone())
         .collect();
-    let found = holding(seen, &Rules::default(), &held);
+    let found = holding(seen, &Rules::default(), &held, broker_down);
     let mut raise = Vec::new();
     let mut clear = Vec::new();
     let holding_keys: BTreeSet<(String, AlarmKind)> =
@@ -176,6 +178,12 @@ pub fn on_call_text(alarm: &AlarmRecord, network: &Network) -> String {
         }
         (Some(Scope::Dtu(dtu)), _) => format!("DTU {dtu} 下{}台设备同时失联", alarm.devices.len()),
         (Some(Scope::Cellular), _) => format!("全县4G设备{}台同时失联", alarm.devices.len()),
+        (Some(Scope::Broker), _) => {
+            format!(
+                "中心与MQTT代理的连接中断，{}台设备无法上报",
+                alarm.devices.len()
+            )
+        }
         (_, AlarmKind::Silent) => format!("设备 {} 失联", alarm.subject),
         (_, AlarmKind::LowBattery) => format!("设备 {} 电池电压低", alarm.subject),
         (_, AlarmKind::ClockDrift) => format!("设备 {} 时钟偏差大", alarm.subject),

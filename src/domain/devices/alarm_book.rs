@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::alarms::{Grouping, Quiet, Scope, Threshold, incidents};
-use super::{Device, Status};
+use super::{Device, Status, Transport};
 use crate::domain::Timestamp;
 
 /// What an alarm is about.
@@ -155,6 +155,7 @@ pub struct Holding {
 /// The subject of an incident's alarm.
 pub fn incident_subject(scope: &Scope) -> String {
     match scope {
+        Scope::Broker => "incident:broker".to_owned(),
         Scope::Cellular => "incident:cellular".to_owned(),
         Scope::Dtu(dtu) => format!("incident:dtu:{dtu}"),
         Scope::Township(code) => format!("incident:township:{code}"),
@@ -164,13 +165,18 @@ pub fn incident_subject(scope: &Scope) -> String {
 
 /// Every condition that holds now among `seen`; `held` says which were raised before (for the
 /// thresholds' hysteresis). Quiet devices are grouped first: a device an incident explains
-/// raises no alarm of its own.
+/// raises no alarm of its own — and while the central's link to the broker is down
+/// (`broker_down`), every quiet MQTT device is explained by it, one incident.
 pub fn holding(
     seen: &[Seen<'_>],
     rules: &Rules,
     held: &BTreeSet<(String, AlarmKind)>,
+    broker_down: bool,
 ) -> Vec<Holding> {
-    let mut found = quiet_holding(seen, rules.grouping);
+    let behind_broker = |s: &&Seen<'_>| broker_down && s.device.transport == Transport::Mqtt;
+    let (mqtt, others): (Vec<Seen<'_>>, Vec<Seen<'_>>) = seen.iter().partition(behind_broker);
+    let mut found = broker_holding(&mqtt);
+    found.extend(quiet_holding(&others, rules.grouping));
     for s in seen {
         let id = s.device.id.to_string();
         let was = |kind| held.contains(&(id.clone(), kind));
@@ -199,6 +205,25 @@ pub fn holding(
         }
     }
     found
+}
+
+/// The quiet devices of `behind` (MQTT devices while the broker is down) as one incident.
+fn broker_holding(behind: &[Seen<'_>]) -> Vec<Holding> {
+    let devices: Vec<String> = behind
+        .iter()
+        .filter(|s| s.status.is_quiet())
+        .map(|s| s.device.id.to_string())
+        .collect();
+    if devices.is_empty() {
+        return Vec::new();
+    }
+    vec![Holding {
+        subject: incident_subject(&Scope::Broker),
+        kind: AlarmKind::Incident,
+        severity: Severity::Critical,
+        devices,
+        scope: Some(Scope::Broker),
+    }]
 }
 
 fn quiet_holding(seen: &[Seen<'_>], grouping: Grouping) -> Vec<Holding> {
@@ -278,7 +303,7 @@ mod tests {
             .map(|id| device(id, if id.starts_with('A') { 105 } else { 106 }))
             .collect();
         let all_quiet: Vec<Seen<'_>> = devices.iter().map(|d| seen(d, Status::Silent)).collect();
-        let found = holding(&all_quiet, &Rules::default(), &BTreeSet::new());
+        let found = holding(&all_quiet, &Rules::default(), &BTreeSet::new(), false);
         let subjects: Vec<(&str, AlarmKind)> =
             found.iter().map(|h| (h.subject.as_str(), h.kind)).collect();
         assert_eq!(
@@ -292,6 +317,25 @@ mod tests {
     }
 
     #[test]
+    fn while_the_broker_is_down_its_quiet_devices_are_one_incident() {
+        let mqtt: Vec<Device> = ["M01", "M02"].iter().map(|id| device(id, 105)).collect();
+        let board = Device {
+            transport: Transport::ModbusTcp,
+            ..device("B01", 106)
+        };
+        let mut quiet: Vec<Seen<'_>> = mqtt.iter().map(|d| seen(d, Status::Silent)).collect();
+        quiet.push(seen(&board, Status::Silent));
+        let found = holding(&quiet, &Rules::default(), &BTreeSet::new(), true);
+        let subjects: Vec<(&str, usize)> = found
+            .iter()
+            .map(|h| (h.subject.as_str(), h.devices.len()))
+            .collect();
+        assert_eq!(subjects, [("incident:broker", 2), ("B01", 1)]);
+        let up = holding(&quiet, &Rules::default(), &BTreeSet::new(), false);
+        assert!(up.iter().all(|h| h.scope != Some(Scope::Broker)), "{up:?}");
+    }
+
+    #[test]
     fn battery_and_drift_hold_with_hysteresis_and_not_for_a_quiet_device() {
         let d = device("C01", 105);
         let rules = Rules::default();
@@ -301,7 +345,10 @@ mod tests {
             ..seen(&d, status)
         };
         let kinds = |s: Seen<'_>, held: &BTreeSet<(String, AlarmKind)>| -> Vec<AlarmKind> {
-            holding(&[s], &rules, held).iter().map(|h| h.kind).collect()
+            holding(&[s], &rules, held, false)
+                .iter()
+                .map(|h| h.kind)
+                .collect()
         };
         let none = BTreeSet::new();
         assert_eq!(

@@ -119,6 +119,8 @@ pub struct Grouping {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "scope", content = "key")]
 pub enum Scope {
+    /// The central's link to the MQTT broker: every MQTT device is quiet behind it.
+    Broker,
     /// The county's 4G network.
     Cellular,
     /// A DTU, and every board behind it.

@@ -195,6 +195,10 @@ fn incident_words(alarm: &AlarmRecord, names: &Names<'_>, language: Language) ->
         }
         (Some(Scope::Dtu(dtu)), true) => format!("DTU {dtu} 下 {n} 台设备同时失联"),
         (Some(Scope::Dtu(dtu)), false) => format!("{n} devices behind DTU {dtu} silent together"),
+        (Some(Scope::Broker), true) => format!("中心与 MQTT 代理的连接中断，{n} 台设备无法上报"),
+        (Some(Scope::Broker), false) => {
+            format!("the central's MQTT broker link is down: {n} devices cannot report")
+        }
         (Some(Scope::Cellular), true) => format!("全县 4G 设备 {n} 台同时失联"),
         (Some(Scope::Cellular), false) => format!("{n} 4G devices county-wide silent together"),
         (Some(Scope::Device(id)), true) => format!("{} 失联", (names.device)(id)),
