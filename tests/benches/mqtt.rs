@@ -201,8 +201,113 @@ async fn backfill(messages: usize) -> Option<f64> {
     Some((messages * 60) as f64 / seconds)
 }
 
+/// A garden station `i` of the stored run, each reporting as a station of its own.
+fn stored_record(i: usize) -> Device {
+    serde_json::from_value(serde_json::json!({
+        "id": format!("BN-{i:04}"), "name_zh": "基准茶园站", "kind": "garden_station",
+        "location": {"lat": 25.9, "lon": 116.8}, "altitude_m": 400.0,
+        "township": 350423105, "transport": "mqtt", "interval_s": 60,
+        "station": format!("BN{i:04}"),
+    }))
+    .unwrap()
+}
+
+/// How many reports the central's telemetry worker says it stored.
+fn stored_so_far(status: &wxdesk::central::workers::WorkerStatus) -> usize {
+    status
+        .detail
+        .as_deref()
+        .and_then(|d| d.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `devices` devices × `per_device` reports through Mosquitto into a real central (the
+/// bridge, the telemetry worker, SQLite with QC and the change log); answers reports stored
+/// per second, from the first publish to the last report stored.
+async fn stored(devices: usize, per_device: usize) -> Option<f64> {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = Secret::new("bench-secret");
+    let records: Vec<Device> = (0..devices).map(stored_record).collect();
+    let central_account = CentralAccount {
+        username: "wxdesk-central".into(),
+        password: Secret::new("bench-central"),
+    };
+    let files = write_broker_files(dir.path(), &central_account, &secret, &records).unwrap();
+    let broker = peer::Mosquitto::start(dir.path(), &files.passwords, &files.acl)?;
+    let network = wxdesk::assets::qingliu_network().unwrap();
+    let mut config =
+        wxdesk::central::CentralConfig::new(dir.path().join("central.sqlite"), network);
+    config.clock = ManualClock::new(NOW);
+    config.mqtt = Some(MqttSettings {
+        host: "127.0.0.1".into(),
+        port: broker.port,
+        username: central_account.username,
+        password: central_account.password,
+        client_id: "wxdesk-central-bench".into(),
+        device_secret: secret.clone(),
+        acl_dir: dir.path().into(),
+        reconnect: Backoff {
+            first: Duration::from_millis(50),
+            cap: Duration::from_secs(1),
+        },
+        keep_alive: Duration::from_secs(30),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let central = wxdesk::central::start(listener, config).await.unwrap();
+    central.register_devices(records.clone()).await.unwrap();
+    let mut connected = Vec::new();
+    for record in &records {
+        let password = device_password(&secret, &record.id);
+        let options = DeviceOptions::new("127.0.0.1", broker.port, record.id.clone(), password);
+        connected.push(MqttDevice::connect(options).await.unwrap());
+    }
+    let total = devices * per_device;
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    for device in connected {
+        senders.push(tokio::spawn(async move {
+            for minute in 0..per_device {
+                let minute = i64::try_from(minute).unwrap();
+                device.publish(&report(device.id(), minute)).await.unwrap();
+            }
+            device
+        }));
+    }
+    central
+        .workers()
+        .wait_for("telemetry", |s| stored_so_far(s) >= total)
+        .await
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    for sender in senders {
+        sender.await.unwrap().disconnect().await;
+    }
+    central.shutdown().await.unwrap();
+    drop(broker);
+    #[allow(clippy::cast_precision_loss)]
+    Some(total as f64 / seconds)
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::args().any(|a| a == "stored") {
+        let devices = std::env::var("WXDESK_BENCH_DEVICES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        let per_device = std::env::var("WXDESK_BENCH_REPORTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60);
+        if let Some(rate) = stored(devices, per_device).await {
+            println!(
+                "MQTT into a real central (SQLite, QC, change log): {devices} devices × \
+                 {per_device} reports: {rate:.0} reports/s stored"
+            );
+        }
+        return;
+    }
     let per_device = std::env::var("WXDESK_BENCH_REPORTS")
         .ok()
         .and_then(|v| v.parse().ok())
