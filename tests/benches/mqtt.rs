@@ -63,6 +63,29 @@ fn report(id: &DeviceId, minute: i64) -> Telemetry {
     }
 }
 
+/// The central's settings for the test broker on `port`, quick to reconnect.
+fn bench_settings(
+    port: u16,
+    central: CentralAccount,
+    secret: &Secret,
+    dir: &std::path::Path,
+) -> MqttSettings {
+    MqttSettings {
+        host: "127.0.0.1".into(),
+        port,
+        username: central.username,
+        password: central.password,
+        client_id: "wxdesk-central-bench".into(),
+        device_secret: secret.clone(),
+        acl_dir: dir.into(),
+        reconnect: Backoff {
+            first: Duration::from_millis(50),
+            cap: Duration::from_secs(1),
+        },
+        keep_alive: Duration::from_secs(30),
+    }
+}
+
 struct Rig {
     broker: peer::Mosquitto,
     secret: Secret,
@@ -86,20 +109,7 @@ async fn rig(devices: usize) -> Option<Rig> {
     };
     let files = write_broker_files(dir.path(), &central, &secret, &records).unwrap();
     let broker = peer::Mosquitto::start(dir.path(), &files.passwords, &files.acl)?;
-    let settings = MqttSettings {
-        host: "127.0.0.1".into(),
-        port: broker.port,
-        username: central.username,
-        password: central.password,
-        client_id: "wxdesk-central-bench".into(),
-        device_secret: secret.clone(),
-        acl_dir: dir.path().into(),
-        reconnect: Backoff {
-            first: Duration::from_millis(50),
-            cap: Duration::from_secs(1),
-        },
-        keep_alive: Duration::from_secs(30),
-    };
+    let settings = bench_settings(broker.port, central, &secret, dir.path());
     let (arrivals, mut queue) = mpsc::channel::<Arrival>(8_192);
     let (stored_tx, stored) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -239,20 +249,12 @@ async fn stored(devices: usize, per_device: usize) -> Option<f64> {
     let mut config =
         wxdesk::central::CentralConfig::new(dir.path().join("central.sqlite"), network);
     config.clock = ManualClock::new(NOW);
-    config.mqtt = Some(MqttSettings {
-        host: "127.0.0.1".into(),
-        port: broker.port,
-        username: central_account.username,
-        password: central_account.password,
-        client_id: "wxdesk-central-bench".into(),
-        device_secret: secret.clone(),
-        acl_dir: dir.path().into(),
-        reconnect: Backoff {
-            first: Duration::from_millis(50),
-            cap: Duration::from_secs(1),
-        },
-        keep_alive: Duration::from_secs(30),
-    });
+    config.mqtt = Some(bench_settings(
+        broker.port,
+        central_account,
+        &secret,
+        dir.path(),
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let central = wxdesk::central::start(listener, config).await.unwrap();
     central.register_devices(records.clone()).await.unwrap();

@@ -142,7 +142,6 @@ pub fn step(
 /// Alerts the on-call technician of every active alarm nobody acknowledged in time, once.
 pub async fn escalate(state: &AppState, now: Timestamp) -> Result<usize, Failure> {
     let open = state.blocking(move |store| store.alarms(now)).await?;
-    let network = state.blocking(|store| store.network()).await?;
     let due: Vec<&AlarmRecord> = open
         .iter()
         .filter(|a| {
@@ -153,6 +152,11 @@ pub async fn escalate(state: &AppState, now: Timestamp) -> Result<usize, Failure
                 && now.0 - a.raised_at.0 >= ACK_WITHIN_MS
         })
         .collect();
+    if due.is_empty() {
+        return Ok(0);
+    }
+    // The network (for township names) only when someone is to be told.
+    let network = state.blocking(|store| store.network()).await?;
     for alarm in &due {
         let text = on_call_text(alarm, &network);
         notify_on_call(state, SOURCE, &format!("alarm-{}", alarm.id), &text).await?;

@@ -160,7 +160,14 @@ pub async fn publish_device(
             continue;
         };
         let health = &reading.health;
-        let json = telemetry_json(reading.time, clock.now(), &reading.values, health, false);
+        let json = telemetry_json(
+            &id,
+            reading.time,
+            clock.now(),
+            &reading.values,
+            health,
+            false,
+        );
         match client.try_publish(telemetry_topic(&id), QoS::AtLeastOnce, false, json) {
             Ok(()) => summary.published += 1,
             Err(error) => {

@@ -5,6 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::ingest::append_change;
+use super::schema::{enum_text, json};
 use crate::domain::Timestamp;
 use crate::domain::devices::alarm_book::{AlarmEvent, AlarmKind, AlarmRecord, Holding};
 use crate::protocol::ChangeData;
@@ -89,17 +90,6 @@ fn sql_id(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
-fn unit_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => Ok(text),
-        other => Err(StoreError::Decode(format!("not a unit enum: {other:?}"))),
-    }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Decode(e.to_string()))
-}
-
 /// The alarm with this id.
 pub fn get(conn: &Connection, id: u64) -> Result<Option<AlarmRecord>, StoreError> {
     conn.query_row(
@@ -122,7 +112,7 @@ pub fn open_of(
             "SELECT {COLUMNS} FROM device_alarms
              WHERE subject = ?1 AND kind = ?2 AND closed_at IS NULL"
         ),
-        params![subject, unit_text(&kind)?],
+        params![subject, enum_text(&kind)?],
         read_row,
     )
     .optional()
@@ -198,7 +188,7 @@ pub fn raise(
                 sql_id(open.id),
                 now.0,
                 json(&holding.devices)?,
-                unit_text(&holding.severity)?
+                enum_text(&holding.severity)?
             ],
         )
         .context("raising an alarm again")?;
@@ -210,8 +200,8 @@ pub fn raise(
          VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)",
         params![
             holding.subject,
-            unit_text(&holding.kind)?,
-            unit_text(&holding.severity)?,
+            enum_text(&holding.kind)?,
+            enum_text(&holding.severity)?,
             json(&holding.devices)?,
             holding.scope.as_ref().map(json).transpose()?,
             now.0

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::audit;
 use super::ingest::{append_change, head};
+use super::schema::{enum_from_text, enum_text, from_json, json};
 use crate::domain::audit::{AuditKey, AuditRecord};
 use crate::domain::devices::health::LinkState;
 use crate::domain::devices::{
@@ -205,7 +206,7 @@ fn save_station(conn: &Connection, s: &Station) -> Result<(), StoreError> {
             s.id.as_str(),
             s.name_zh,
             s.name_en,
-            text(&s.kind)?,
+            enum_text(&s.kind)?,
             s.location.lat,
             s.location.lon,
             s.altitude_m,
@@ -313,7 +314,7 @@ pub fn health(
         rssi_dbm,
         clock_drift_ms: drift,
         link: from_json(&link)?,
-        presence: presence.map(|p| from_text(&p)).transpose()?,
+        presence: presence.map(|p| enum_from_text(&p)).transpose()?,
         status: from_json(&status)?,
         reports_24h,
     })
@@ -417,7 +418,7 @@ pub fn set_presence(
 ) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE device_health SET presence = ?2 WHERE device = ?1",
-        params![device.as_str(), text(&presence)?],
+        params![device.as_str(), enum_text(&presence)?],
     )
     .context("setting device presence")?;
     Ok(())
@@ -450,24 +451,4 @@ pub fn set_status(
 /// The start of the hour `t` falls in.
 pub fn hour_of(t: Timestamp) -> Timestamp {
     Timestamp(t.0.div_euclid(HOUR_MS) * HOUR_MS)
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Decode(e.to_string()))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Decode(format!("{text:?}: {e}")))
-}
-
-fn text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => Ok(text),
-        other => Err(StoreError::Decode(format!("not a unit enum: {other:?}"))),
-    }
-}
-
-fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|e| StoreError::Decode(format!("{text:?}: {e}")))
 }

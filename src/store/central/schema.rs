@@ -295,8 +295,18 @@ pub fn station_exists(conn: &Connection, id: &StationId) -> Result<bool, StoreEr
         .context("looking up station")
 }
 
+/// A value as the JSON the database keeps of it (a record, a list, a tagged state).
+pub(super) fn json(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+/// The inverse of [`json`].
+pub(super) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Decode(format!("{text:?}: {e}")))
+}
+
 /// A unit-only enum as the text serde gives it (`national`), so the database reads like the API.
-fn enum_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
+pub(super) fn enum_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(text)) => Ok(text),
         other => Err(StoreError::Decode(format!(
@@ -306,7 +316,7 @@ fn enum_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 /// The inverse of [`enum_text`].
-fn enum_from_text<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+pub(super) fn enum_from_text<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|e| StoreError::Decode(format!("{text:?}: {e}")))
 }

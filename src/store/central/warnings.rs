@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use super::audit;
 use super::ingest::{append_change, head};
+use super::schema::json;
 use crate::domain::Timestamp;
 use crate::domain::audit::{AuditKey, AuditRecord};
 use crate::domain::refusal::Refusal;
@@ -67,10 +68,6 @@ pub fn next_id(conn: &Connection) -> Result<String, StoreError> {
         })
         .context("numbering a warning")?;
     Ok(format!("w{seq}"))
-}
-
-fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Decode(e.to_string()))
 }
 
 /// Inserts or replaces `record`.
