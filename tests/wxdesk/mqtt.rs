@@ -491,3 +491,42 @@ async fn the_acl_command_writes_files_mosquitto_takes() {
     let device = guard(MqttDevice::connect(options)).await.unwrap();
     device.disconnect().await;
 }
+
+/// The whole path in a running central, as the embedded default and a served central run it:
+/// `[mqtt]` configured, the device registered through the registry, its report through
+/// Mosquitto stored as its station's observation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_through_the_broker_is_stored_by_a_running_central() {
+    let Some(site) = Site::start(&["YR-AWS1"], &[]) else {
+        return;
+    };
+    let settings = site.settings();
+    let central = crate::support::TestCentral::start_with(
+        wxdesk::central::DEFAULT_KEEP_ALIVE,
+        move |config| config.mqtt = Some(settings),
+    )
+    .await;
+    let running = central.running();
+    let added = running.register_devices(vec![mqtt_device("YR-AWS1")]).await;
+    assert_eq!(added.unwrap(), 1);
+    let device = site.device("YR-AWS1").await;
+    device.publish(&report("YR-AWS1", 5)).await.unwrap();
+    let stored = |s: &wxdesk::central::workers::WorkerStatus| {
+        s.detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("1 reports stored"))
+    };
+    guard(running.workers().wait_for("telemetry", stored)).await;
+    let (_, latest) = central
+        .get_json(&crate::support::client(), "/observations/latest")
+        .await;
+    let garden = latest["stations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["station"] == "YRG01")
+        .unwrap_or_else(|| panic!("{latest}"));
+    assert_eq!(garden["values"]["TEM"]["value"], 10.5);
+    assert_eq!(garden["values"]["SVWC_10cm"]["value"], 31.0);
+    device.disconnect().await;
+}
