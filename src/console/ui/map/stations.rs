@@ -88,6 +88,9 @@ pub fn place_stations<'a>(
         .network
         .stations
         .iter()
+        // A greenhouse's inside air is not the county's weather: it has no place on the
+        // weather map (the devices screen and the charts show it).
+        .filter(|s| s.kind != StationKind::Greenhouse)
         .map(|s| (s, project(projector, s.location)))
         .filter(|(_, at)| rect.expand(40.0).contains(*at))
         .collect();
