@@ -49,6 +49,7 @@ pub mod maintenance;
 mod maintenance_windows;
 pub mod on_call;
 pub mod recipients;
+pub mod relays;
 pub mod reports;
 mod snapshot;
 mod stream;
@@ -287,6 +288,11 @@ impl RunningCentral {
         self.state.channels().enqueuer.as_ref()
     }
 
+    /// The change log's head, followed: it moves with every change written.
+    pub fn watch_head(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.watch_head()
+    }
+
     /// The board the background workers report to.
     pub fn workers(&self) -> &workers::WorkerBoard {
         self.state.workers()
@@ -310,6 +316,15 @@ impl RunningCentral {
     /// [`devices::status::SWEEP`]; returns how many changed.
     pub async fn judge_devices(&self) -> Result<usize, Failure> {
         devices::status::sweep(&self.state).await
+    }
+
+    /// One pass of the relay sweep at the central's clock: commands past their deadline end,
+    /// relays past their run-time limit are switched off (as the sweep worker does).
+    /// The relay dispatcher is woken too, so commands whose retry fell due go out now.
+    pub async fn sweep_relays(&self) -> Result<relays::sweep::Swept, Failure> {
+        let swept = relays::sweep::pass(&self.state, self.state.clock().now()).await;
+        self.state.relays().queued();
+        swept
     }
 
     /// The key issued at start to a device named in [`CentralConfig::device_keys`].
@@ -441,6 +456,8 @@ pub async fn start(
         .with_upstream(upstream)
         .with_channels(channel_state)
         .with_devices(devices::DeviceHub::new(store.devices()?));
+    let (relay_control, relay_link) = relays::RelayControl::new(mqtt.as_ref());
+    let state = state.with_relays(relay_control);
     let mut specs = channel_specs;
     // The per-level resend policy runs only where a level is named and a channel sends.
     if !state.warnings().resend_unknown.levels.is_empty() && !state.channels().kinds.is_empty() {
@@ -457,6 +474,10 @@ pub async fn start(
         specs.push(devices::telemetry::worker(state.clone()));
         specs.push(devices::status::worker(state.clone()));
         specs.push(devices::links::worker(state.clone(), dtu_listen));
+        specs.extend(
+            relays::workers(&state, &db_path, relay_link, dispatch_tick)
+                .map_err(CentralError::Channels)?,
+        );
         if let Some(settings) = mqtt {
             specs.push(devices::presence::start(&state, settings));
         }

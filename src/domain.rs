@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod qc;
 pub mod recipients;
 pub mod refusal;
+pub mod relays;
 pub mod stats;
 pub mod time;
 pub mod warning;

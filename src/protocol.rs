@@ -20,6 +20,7 @@ pub mod on_call;
 pub mod openapi;
 pub mod outbox;
 pub mod recipients;
+pub mod relays;
 pub mod reports;
 pub mod snapshot;
 pub mod warnings;

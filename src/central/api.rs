@@ -20,7 +20,7 @@ use super::health;
 use super::limits;
 use super::{
     JSON_BODY_BYTES, MAX_BODY_BYTES, accounts, admin_status, audit, callout, devices, handlers,
-    imports, maintenance_windows, on_call, recipients, reports, snapshot, stream, upstream,
+    imports, maintenance_windows, on_call, recipients, relays, reports, snapshot, stream, upstream,
     version, warnings,
 };
 use crate::domain::access::Capability;
@@ -72,8 +72,8 @@ pub struct Route {
 pub fn routes() -> Vec<Route> {
     use Access::{Public, Requires, SignedIn};
     use Capability::{
-        ApproveWarning, DispatchWarning, DraftWarning, ImportObservations, IngestObservations,
-        ManageDevices, ManageRecipients, ManageUsers, Read, ReadAudit,
+        ApproveWarning, CommandRelays, DispatchWarning, DraftWarning, ImportObservations,
+        IngestObservations, ManageDevices, ManageRecipients, ManageUsers, Read, ReadAudit,
     };
     let route = |verb, path, access, handler| Route {
         verb,
@@ -194,6 +194,38 @@ pub fn routes() -> Vec<Route> {
             "/device-alarms/{id}/comments",
             Requires(ManageDevices),
             post(devices::alarm_routes::comment),
+        ),
+        // Relays: everyone sees them and their commands; who may switch a relay is its class's
+        // row of the matrix, checked by the handler once it knows the relay.
+        route(
+            Verb::Get,
+            "/relays",
+            Requires(Read),
+            get(relays::routes::relays),
+        ),
+        route(
+            Verb::Get,
+            "/relay-commands",
+            Requires(Read),
+            get(relays::routes::list),
+        ),
+        route(
+            Verb::Post,
+            "/relay-commands",
+            Requires(CommandRelays),
+            post(relays::routes::command),
+        ),
+        route(
+            Verb::Get,
+            "/relay-commands/{id}",
+            Requires(Read),
+            get(relays::routes::get),
+        ),
+        route(
+            Verb::Post,
+            "/relay-commands/{id}/cancel",
+            Requires(CommandRelays),
+            post(relays::routes::cancel),
         ),
         // Maintenance windows: technicians record them, everyone reads them.
         route(

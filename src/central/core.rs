@@ -15,6 +15,7 @@ use super::error::Failure;
 use super::hashing::HashPool;
 use super::health::DbHealth;
 use super::limits::{Limits, StreamSlots};
+use super::relays::RelayControl;
 use super::throttle::{SourcePolicy, Throttle};
 use super::upstream::Upstream;
 use super::warnings::WarningSettings;
@@ -60,6 +61,7 @@ pub struct AppState {
     upstream: Option<Arc<Upstream>>,
     warnings: Arc<WarningSettings>,
     channels: Arc<ChannelState>,
+    relays: Arc<RelayControl>,
 }
 
 impl fmt::Debug for AppState {
@@ -103,7 +105,20 @@ impl AppState {
             upstream: None,
             warnings: Arc::default(),
             channels: Arc::default(),
+            relays: Arc::default(),
         }
+    }
+
+    /// Relay control (its dispatcher's wake, its MQTT link, its deadlines).
+    #[must_use]
+    pub fn with_relays(mut self, relays: RelayControl) -> Self {
+        self.relays = Arc::new(relays);
+        self
+    }
+
+    /// What the relay routes and workers share.
+    pub fn relays(&self) -> &RelayControl {
+        &self.relays
     }
 
     /// The password hashing threads (one per core).

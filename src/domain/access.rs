@@ -139,8 +139,16 @@ pub enum Capability {
     ApproveWarning,
     /// Dispatch an approved warning to its channels (发布).
     DispatchWarning,
-    /// Switch relays (sirens, frost fans, pumps).
+    /// Send relay commands and cancel queued ones; which relays, the class rows say.
     CommandRelays,
+    /// Switch ventilation relays (fans, vents).
+    SwitchVentilation,
+    /// Switch irrigation relays.
+    SwitchIrrigation,
+    /// Switch shade nets.
+    SwitchShade,
+    /// Switch a tea garden's anti-frost fans.
+    SwitchAntiFrost,
     /// Add, configure and retire stations and relay boards.
     ManageDevices,
     /// Create users, reset passwords, assign roles, disable accounts; issue device keys; read
@@ -161,12 +169,16 @@ pub enum Capability {
 
 impl Capability {
     /// Every capability, in the matrix's row order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 16] = [
         Self::Read,
         Self::DraftWarning,
         Self::ApproveWarning,
         Self::DispatchWarning,
         Self::CommandRelays,
+        Self::SwitchVentilation,
+        Self::SwitchIrrigation,
+        Self::SwitchShade,
+        Self::SwitchAntiFrost,
         Self::ManageDevices,
         Self::ManageUsers,
         Self::ReadAudit,
@@ -184,6 +196,10 @@ impl Capability {
             Self::ApproveWarning => "approve_warning",
             Self::DispatchWarning => "dispatch_warning",
             Self::CommandRelays => "command_relays",
+            Self::SwitchVentilation => "switch_ventilation",
+            Self::SwitchIrrigation => "switch_irrigation",
+            Self::SwitchShade => "switch_shade",
+            Self::SwitchAntiFrost => "switch_anti_frost",
             Self::ManageDevices => "manage_devices",
             Self::ManageUsers => "manage_users",
             Self::ReadAudit => "read_audit",
@@ -202,6 +218,10 @@ impl Capability {
             Self::ApproveWarning => "审核签发预警",
             Self::DispatchWarning => "发布预警",
             Self::CommandRelays => "控制继电器",
+            Self::SwitchVentilation => "开关通风",
+            Self::SwitchIrrigation => "开关灌溉",
+            Self::SwitchShade => "开关遮阳网",
+            Self::SwitchAntiFrost => "开关防霜风机",
             Self::ManageDevices => "管理设备",
             Self::ManageUsers => "管理用户",
             Self::ReadAudit => "查看审计日志",
@@ -220,6 +240,10 @@ impl Capability {
             Self::ApproveWarning => "Approve warnings",
             Self::DispatchWarning => "Dispatch warnings",
             Self::CommandRelays => "Command relays",
+            Self::SwitchVentilation => "Switch ventilation",
+            Self::SwitchIrrigation => "Switch irrigation",
+            Self::SwitchShade => "Switch shade nets",
+            Self::SwitchAntiFrost => "Switch anti-frost fans",
             Self::ManageDevices => "Manage devices",
             Self::ManageUsers => "Manage users",
             Self::ReadAudit => "Read the audit log",
@@ -264,7 +288,7 @@ const N: bool = false;
 /// column per role in [`Role::ALL`] order. The central enforces it on every call; the console
 /// hides or disables what it forbids.
 #[rustfmt::skip]
-pub const MATRIX: [(Capability, [bool; 6]); 12] = [
+pub const MATRIX: [(Capability, [bool; 6]); 16] = [
     //                                   值班预报员 技术保障 审核 局领导 管理员 设备
     (Capability::Read,                  [Y,        Y,       Y,   Y,     Y,     N]),
     (Capability::DraftWarning,          [Y,        N,       N,   N,     N,     N]),
@@ -272,7 +296,15 @@ pub const MATRIX: [(Capability, [bool; 6]); 12] = [
     // Dispatching covers a person's decisions on a released warning's messages too: retrying
     // failed ones and resending unknown ones (audited; the duty forecaster decides at night).
     (Capability::DispatchWarning,       [Y,        N,       Y,   N,     N,     N]),
-    (Capability::CommandRelays,         [N,        Y,       N,   N,     N,     N]),
+    // Relays are the technicians'. The one exception is frost: a frost night is the duty
+    // forecaster's call, made on the desk at 3 a.m. while the technician is at home on call,
+    // so the forecaster may switch anti-frost fans (with a written reason, within their
+    // interlocks) and nothing else. CommandRelays opens the routes; the class row decides.
+    (Capability::CommandRelays,         [Y,        Y,       N,   N,     N,     N]),
+    (Capability::SwitchVentilation,     [N,        Y,       N,   N,     N,     N]),
+    (Capability::SwitchIrrigation,      [N,        Y,       N,   N,     N,     N]),
+    (Capability::SwitchShade,           [N,        Y,       N,   N,     N,     N]),
+    (Capability::SwitchAntiFrost,       [Y,        Y,       N,   N,     N,     N]),
     (Capability::ManageDevices,         [N,        Y,       N,   N,     N,     N]),
     (Capability::ManageUsers,           [N,        N,       N,   N,     Y,     N]),
     (Capability::ReadAudit,             [N,        N,       Y,   Y,     Y,     N]),
@@ -823,12 +855,25 @@ mod tests {
         use Capability::*;
         use Role::*;
         let granted: [(Role, &[Capability]); 6] = [
-            (DutyForecaster, &[Read, DraftWarning, DispatchWarning]),
+            (
+                DutyForecaster,
+                &[
+                    Read,
+                    DraftWarning,
+                    DispatchWarning,
+                    CommandRelays,
+                    SwitchAntiFrost,
+                ],
+            ),
             (
                 Technician,
                 &[
                     Read,
                     CommandRelays,
+                    SwitchVentilation,
+                    SwitchIrrigation,
+                    SwitchShade,
+                    SwitchAntiFrost,
                     ManageDevices,
                     IngestObservations,
                     ImportObservations,
@@ -864,7 +909,7 @@ mod tests {
             }
             assert_eq!(role.capabilities(), allowed);
         }
-        assert_eq!(cells, 72);
+        assert_eq!(cells, 96);
     }
 
     #[test]
@@ -885,6 +930,7 @@ mod tests {
             ApproveWarning,
             DispatchWarning,
             CommandRelays,
+            SwitchAntiFrost,
             ManageDevices,
         ] {
             assert!(!allows(Role::Administrator, capability));
@@ -892,7 +938,12 @@ mod tests {
         // Only administrators manage users; devices only ingest.
         assert_eq!(ManageUsers.user_roles(), [Role::Administrator]);
         assert_eq!(Role::Device.capabilities(), [IngestObservations]);
-        assert_eq!(CommandRelays.user_roles(), [Role::Technician]);
+        // Technicians switch every class; the duty forecaster only frost fans.
+        assert_eq!(
+            CommandRelays.user_roles(),
+            [Role::DutyForecaster, Role::Technician]
+        );
+        assert_eq!(SwitchShade.user_roles(), [Role::Technician]);
     }
 
     /// What each caller may claim: users by role, device keys by role and grant.

@@ -104,11 +104,17 @@ pub enum AuditAction {
     CalloutCallLogged,
     /// The 叫应 call list was confirmed for the year.
     CalloutRosterConfirmed,
+    /// A relay command was queued (who, why, what it sets).
+    RelayCommanded,
+    /// A relay command ended: observed, timed out, expired, failed or cancelled (its latency).
+    RelayCommandEnded,
+    /// A relay command was refused before it was queued (an interlock, a missing reason).
+    RelayCommandRefused,
 }
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [Self; 35] = [
+    pub const ALL: [Self; 38] = [
         Self::FirstAdminCreated,
         Self::Login,
         Self::Logout,
@@ -144,6 +150,9 @@ impl AuditAction {
         Self::CalloutNumberRevealed,
         Self::CalloutCallLogged,
         Self::CalloutRosterConfirmed,
+        Self::RelayCommanded,
+        Self::RelayCommandEnded,
+        Self::RelayCommandRefused,
     ];
 
     /// Stable code (`password_reset`).
@@ -184,6 +193,9 @@ impl AuditAction {
             Self::CalloutNumberRevealed => "callout_number_revealed",
             Self::CalloutCallLogged => "callout_call_logged",
             Self::CalloutRosterConfirmed => "callout_roster_confirmed",
+            Self::RelayCommanded => "relay_commanded",
+            Self::RelayCommandEnded => "relay_command_ended",
+            Self::RelayCommandRefused => "relay_command_refused",
         }
     }
 
@@ -225,6 +237,9 @@ impl AuditAction {
             Self::CalloutNumberRevealed => "查看叫应号码",
             Self::CalloutCallLogged => "记录叫应电话",
             Self::CalloutRosterConfirmed => "确认叫应名单",
+            Self::RelayCommanded => "下发继电器指令",
+            Self::RelayCommandEnded => "继电器指令结束",
+            Self::RelayCommandRefused => "继电器指令被拒绝",
         }
     }
 
@@ -266,6 +281,9 @@ impl AuditAction {
             Self::CalloutNumberRevealed => "Call-list number revealed",
             Self::CalloutCallLogged => "Call-and-response call logged",
             Self::CalloutRosterConfirmed => "Call list confirmed for the year",
+            Self::RelayCommanded => "Relay command queued",
+            Self::RelayCommandEnded => "Relay command ended",
+            Self::RelayCommandRefused => "Relay command refused",
         }
     }
 

@@ -287,6 +287,19 @@ codes! {
     InvalidVisit = "invalid_visit" ["field", "value"] "the visit's {field} {value} does not hold: a registered device of the window's station, at most 20 parts, open alarms about the device";
     /// 404: no open alarm has the id.
     UnknownAlarm = "unknown_alarm" ["id"] "no open alarm {id}";
+    // Relays.
+    /// 404: the device has no such relay.
+    UnknownRelay = "unknown_relay" ["device", "channel"] "device {device} has no relay {channel}";
+    /// 400: a high-impact relay switched on without a reason.
+    RelayReasonRequired = "relay_reason_required" ["class"] "switching a {class} relay on needs a written reason";
+    /// 409: an interlock refused the command (its reading is out of bounds, stale or missing).
+    InterlockRefused = "interlock_refused" ["interlock", "station", "element", "condition", "value", "why"] "interlock {interlock} refused: {station} {element} must be {condition}, reading {value} ({why})";
+    /// 409: the command id belongs to another command.
+    CommandIdTaken = "command_id_taken" ["command"] "command id {command} is another command's; make a new id";
+    /// 404: no command has the id.
+    UnknownCommand = "unknown_command" ["command"] "no relay command {command}";
+    /// 409: the command is no longer waiting (it is being sent, or it ended).
+    CommandNotCancellable = "command_not_cancellable" ["command", "state"] "command {command} is {state}: only a queued command can be cancelled";
 }
 
 impl Code {

@@ -15,9 +15,11 @@ use super::dto::ObservationRecord;
 use super::dto::StationDto;
 use super::feed::{ChunkDto, Cursor, PROTOCOL_VERSION, SeriesHour};
 use super::history::{MaintenanceDto, QcChange};
+use super::relays::{Proposal, RelayStateChange};
 use super::warnings::WarningRecord;
 use crate::domain::devices::Device;
 use crate::domain::devices::alarm_book::AlarmRecord;
+use crate::domain::relays::Command;
 use crate::domain::{Element, Timestamp};
 
 /// The change kinds, by the name the wire gives them.
@@ -44,6 +46,12 @@ pub mod kind {
     pub const DEVICE_STATUS: &str = "device_status";
     /// A device alarm's whole state (`domain::devices::alarm_book::AlarmRecord`).
     pub const ALARM: &str = "alarm";
+    /// A relay command's whole state (`domain::relays::Command`).
+    pub const RELAY_COMMAND: &str = "relay_command";
+    /// A relay's observed state changed (`protocol::relays::RelayStateChange`).
+    pub const RELAY_STATE: &str = "relay_state";
+    /// An automation's proposal, whole (`protocol::relays::Proposal`).
+    pub const RELAY_PROPOSAL: &str = "relay_proposal";
 }
 
 /// Capabilities of the feed a desk may rely on, advertised at `GET /version`.
@@ -60,7 +68,7 @@ pub mod feature {
 pub const FEATURES: [&str; 3] = [feature::CHUNKS, feature::KINDS_FILTER, feature::SNAPSHOT];
 
 /// The kinds this build's central writes or still serves.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 13] = [
     kind::HOURS,
     kind::MAINTENANCE,
     kind::OBSERVATION,
@@ -71,6 +79,9 @@ pub const KINDS: [&str; 10] = [
     kind::DEVICE,
     kind::DEVICE_STATUS,
     kind::ALARM,
+    kind::RELAY_COMMAND,
+    kind::RELAY_STATE,
+    kind::RELAY_PROPOSAL,
 ];
 
 /// What a change carries, as the central writes it (`{"kind": …, "data": …}`).
@@ -97,6 +108,12 @@ pub enum ChangeData {
     DeviceStatus(DeviceStatusChange),
     /// A device alarm was raised, cleared, handled or closed.
     Alarm(Box<AlarmRecord>),
+    /// A relay command was queued or moved on.
+    RelayCommand(Box<Command>),
+    /// A relay's observed state changed.
+    RelayState(RelayStateChange),
+    /// An automation proposed a command, or its proposal was decided.
+    RelayProposal(Box<Proposal>),
 }
 
 impl ChangeData {
@@ -113,6 +130,9 @@ impl ChangeData {
             Self::Device(_) => kind::DEVICE,
             Self::DeviceStatus(_) => kind::DEVICE_STATUS,
             Self::Alarm(_) => kind::ALARM,
+            Self::RelayCommand(_) => kind::RELAY_COMMAND,
+            Self::RelayState(_) => kind::RELAY_STATE,
+            Self::RelayProposal(_) => kind::RELAY_PROPOSAL,
         }
     }
 }

@@ -8,7 +8,9 @@
 //! |---|---|---|---|
 //! | `wxdesk/v1/devices/{device_id}/telemetry` | the device | 1 | never |
 //! | `wxdesk/v1/devices/{device_id}/state` | the device (`online`), the broker for it (`offline` will) | 1 | yes |
-//! | `wxdesk/v1/devices/{device_id}/commands` | the central (relay commands; reserved) | 1 | never |
+//! | `wxdesk/v1/devices/{device_id}/commands` | the central (relay commands) | 1 | never |
+//! | `wxdesk/v1/devices/{device_id}/acks` | the device (answers to commands) | 1 | never |
+//! | `wxdesk/v1/devices/{device_id}/relays` | the device (relay feedback readings) | 1 | never |
 //!
 //! `{device_id}` is the registry's id, which is also the device's MQTT user name and client id;
 //! the broker's ACL lets a device write only its own telemetry and state, so the topic says who
@@ -68,17 +70,32 @@ pub enum Channel {
     Telemetry,
     /// Online / offline, retained.
     State,
-    /// Relay commands, central → device (reserved).
+    /// Relay commands, central → device.
     Commands,
+    /// Devices' answers to relay commands, device → central.
+    Acks,
+    /// Relay feedback readings, device → central.
+    Relays,
 }
 
 impl Channel {
+    /// Every channel.
+    pub const ALL: [Self; 5] = [
+        Self::Telemetry,
+        Self::State,
+        Self::Commands,
+        Self::Acks,
+        Self::Relays,
+    ];
+
     /// The last level of the topic.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Telemetry => "telemetry",
             Self::State => "state",
             Self::Commands => "commands",
+            Self::Acks => "acks",
+            Self::Relays => "relays",
         }
     }
 
@@ -110,9 +127,7 @@ impl Topic {
     pub fn parse(name: &str) -> Option<Self> {
         let rest = name.strip_prefix(TOPIC_ROOT)?.strip_prefix('/')?;
         let (device, channel) = rest.split_once('/')?;
-        let channel = [Channel::Telemetry, Channel::State, Channel::Commands]
-            .into_iter()
-            .find(|c| c.name() == channel)?;
+        let channel = Channel::ALL.into_iter().find(|c| c.name() == channel)?;
         let device = DeviceId::parse(device).ok()?;
         Some(Self { device, channel })
     }
@@ -142,6 +157,9 @@ pub enum PayloadError {
     /// A state message that is not `online` or `offline`.
     #[error("`state` must be \"online\" or \"offline\"")]
     BadState,
+    /// A feedback reading whose `relays` is not an object of channels (from 1) to booleans.
+    #[error("`relays` must map channels from 1 to true or false")]
+    BadRelays,
 }
 
 /// A part of a message refused while the rest was kept.
@@ -450,6 +468,8 @@ pub fn encode_online(since: Timestamp) -> Vec<u8> {
 pub fn encode_offline_will() -> Vec<u8> {
     br#"{"state":"offline","reason":"lost"}"#.to_vec()
 }
+
+pub mod relays;
 
 #[cfg(test)]
 mod tests;

@@ -58,6 +58,8 @@ pub mod on_call;
 pub mod outbox;
 mod qc;
 pub mod recipients;
+mod relay_store;
+pub mod relays;
 mod schema;
 pub mod snapshot;
 #[cfg(test)]
@@ -88,6 +90,7 @@ pub use observation_store::ObservationStore;
 pub use on_call::OnCallStore;
 pub use qc::QcWork;
 pub use recipients::RecipientStore;
+pub use relay_store::RelayStore;
 pub use schema::MIGRATIONS;
 pub use snapshot::{SnapshotStore, Trimmed};
 pub use warning_store::WarningStore;
@@ -117,6 +120,7 @@ pub trait CentralStore:
     + RecipientStore
     + OnCallStore
     + CalloutStore
+    + RelayStore
     + Send
     + Sync
     + fmt::Debug
@@ -137,6 +141,7 @@ impl<T> CentralStore for T where
         + RecipientStore
         + OnCallStore
         + CalloutStore
+        + RelayStore
         + Send
         + Sync
         + fmt::Debug

@@ -38,6 +38,7 @@ mod outbox_receipts;
 mod protocol;
 mod recipients;
 mod refusals;
+mod relays;
 mod reports;
 mod security;
 mod session;

@@ -7,7 +7,7 @@
 //! connection replacing the first, a DTU that stops heartbeating taken down, and a board
 //! missing from a live DTU's bus failing on its own.
 
-mod peer;
+pub(crate) mod peer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use wxdesk::central::devices::modbus::map::{
     Field, Format, HealthField, MapBook, Meaning, RegisterMap, RegisterTable, Span,
 };
 use wxdesk::central::devices::modbus::poller::{PollConfig, run_pollers};
+use wxdesk::central::devices::modbus::switch::{BoardSwitches, CoilOutcome};
 use wxdesk::central::devices::modbus::{
     BoardReading, DtuDownReason, LinkEvent, LinkFailure, ModbusEvent, Outputs,
 };
@@ -57,6 +58,7 @@ fn device(name: &str, kind: DeviceKind, transport: Transport) -> Device {
         modbus: None,
         cellular: true,
         simulated: false,
+        relays: Vec::new(),
     }
 }
 
@@ -188,6 +190,8 @@ struct Central {
     log: Vec<ModbusEvent>,
     dtu_port: u16,
     tasks: Vec<JoinHandle<()>>,
+    /// The boards' relay command queues.
+    switches: BoardSwitches,
 }
 
 impl Drop for Central {
@@ -212,6 +216,7 @@ impl Central {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let dtu_port = listener.local_addr().unwrap().port();
         let hub = DtuHub::default();
+        let switches = BoardSwitches::default();
         let config = PollConfig {
             maps: maps(),
             tcp_timeout: Duration::from_secs(5),
@@ -225,7 +230,13 @@ impl Central {
         );
         let tasks = vec![
             tokio::spawn(dtus),
-            tokio::spawn(run_pollers(watched, hub, Arc::new(config), outputs)),
+            tokio::spawn(run_pollers(
+                watched,
+                hub,
+                Arc::new(config),
+                outputs,
+                switches.clone(),
+            )),
             tokio::spawn(async move {
                 while let Some(arrival) = arrived.recv().await {
                     assert!(
@@ -243,6 +254,7 @@ impl Central {
             log: Vec::new(),
             dtu_port,
             tasks,
+            switches,
         }
     }
 
@@ -679,5 +691,40 @@ async fn a_silent_board_behind_a_live_dtu_is_its_own_fault() {
             .any(|e| matches!(e, ModbusEvent::DtuDown { .. })),
         "{:?}",
         central.log
+    );
+}
+
+/// A relay behind the DTU (Modbus RTU on its bus): switched by one read, one write and one
+/// read-back through the one-request-at-a-time bus, and a repeat writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_behind_the_dtu_is_switched_once_and_read_back() {
+    if !peer::available() {
+        return;
+    }
+    let (mut central, _dtu) = dtu_with_two_boards(&[]).await;
+    assert_eq!(central.reading("RB-D2").await.coils[3], false);
+    let board = id("RB-D2");
+    let first = central.switches.switch(&board, 4, true).await;
+    let again = central.switches.switch(&board, 4, true).await;
+    let outcome = |wrote, readback| Some(Ok(CoilOutcome { wrote, readback }));
+    assert_eq!(first, outcome(true, true));
+    assert_eq!(again, outcome(false, true), "a repeat must not write");
+    // The next poll reads it on, and the other board's coils are untouched.
+    let polled = central
+        .until("RB-D2 read with relay 4 on", |e| match e {
+            ModbusEvent::Reading(r) if r.device == board && r.coils[3] => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(polled.coils, [false, false, true, true]);
+    assert_eq!(
+        central.reading("RB-D1").await.coils,
+        [true, true, false, false]
+    );
+    // A channel the board's map does not have is refused without touching the bus.
+    let missing = central.switches.switch(&board, 9, true).await;
+    assert!(
+        matches!(missing, Some(Err(LinkFailure::Config(_)))),
+        "{missing:?}"
     );
 }

@@ -173,7 +173,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 130] = [
+    let table: [(&str, Check); 134] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("Device", round_trip::<wxdesk::domain::devices::Device>),
         ("DeviceList", round_trip::<devices::DeviceList>),
@@ -309,6 +309,22 @@ fn checks() -> BTreeMap<&'static str, Check> {
         (
             "RosterConfirmation",
             round_trip::<callout::RosterConfirmation>,
+        ),
+        (
+            "RelayCommand",
+            round_trip::<wxdesk::domain::relays::Command>,
+        ),
+        (
+            "RelayCommandRequest",
+            round_trip::<wxdesk::protocol::relays::CommandRequest>,
+        ),
+        (
+            "RelayCommandList",
+            round_trip::<wxdesk::protocol::relays::CommandList>,
+        ),
+        (
+            "RelayList",
+            round_trip::<wxdesk::protocol::relays::RelayList>,
         ),
     ];
     BTreeMap::from(table)

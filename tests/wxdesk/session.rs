@@ -266,7 +266,7 @@ async fn offline_a_remembered_session_reads_the_cache_but_may_not_administer() {
         Gate::NeedsCentral
     );
     assert_eq!(
-        state.account.gate(Capability::CommandRelays),
+        state.account.gate(Capability::SwitchShade),
         Gate::NeedsRole(vec![Role::Technician])
     );
     // Whatever needs the central waits for it: asked anyway, it fails and says why.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, watch};
 
+use super::modbus::switch::BoardSwitches;
 use super::{Arrival, Arrivals, Registry};
 use crate::domain::devices::Device;
 
@@ -22,6 +23,8 @@ pub struct DeviceHub {
     alarm_memory: super::alarms::Memory,
     /// The broker link is up (true where no broker is configured: nothing to blame).
     broker_up: Arc<std::sync::atomic::AtomicBool>,
+    /// The Modbus boards' command queues.
+    switches: BoardSwitches,
 }
 
 impl DeviceHub {
@@ -35,6 +38,7 @@ impl DeviceHub {
             queue: Arc::new(Mutex::new(queue)),
             alarm_memory: Arc::default(),
             broker_up: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            switches: BoardSwitches::default(),
         }
     }
 
@@ -56,6 +60,11 @@ impl DeviceHub {
     /// Where transports hand reports.
     pub fn arrivals(&self) -> Arrivals {
         self.arrivals.clone()
+    }
+
+    /// The Modbus boards' command queues (relay switching).
+    pub fn switches(&self) -> BoardSwitches {
+        self.switches.clone()
     }
 
     /// Whether the central's link to the MQTT broker is up.

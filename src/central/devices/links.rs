@@ -13,9 +13,11 @@ use super::modbus::dtu::{DtuConfig, DtuHub, run_dtu_listener};
 use super::modbus::poller::{PollConfig, run_pollers};
 use super::modbus::{ModbusEvent, Outputs};
 use crate::central::core::AppState;
+use crate::central::relays;
 use crate::central::workers::{WorkerContext, WorkerSpec};
 use crate::domain::devices::DeviceId;
 use crate::domain::devices::health::LinkState;
+use crate::domain::relays::Switch;
 
 /// The worker's name on the board.
 pub const WORKER: &str = "modbus";
@@ -49,6 +51,7 @@ async fn run(
         hub.clone(),
         Arc::new(PollConfig::default()),
         outputs.clone(),
+        state.devices().switches(),
     );
     let listener = async {
         let Some(addr) = dtu_listen else {
@@ -112,7 +115,11 @@ async fn follow_event(
         ModbusEvent::DtuRefused { claimed, peer, .. } => {
             tracing::warn!(claimed = %claimed.escape_debug(), %peer, "unknown DTU refused");
         }
-        ModbusEvent::Reading(_) => {}
+        ModbusEvent::Reading(reading) => {
+            let states = reading.coils.iter().copied().map(Switch::from_bool);
+            let observed: Vec<(u16, Switch)> = (1..).zip(states).collect();
+            relays::feedback::observe(state, &reading.device, &observed, reading.at).await?;
+        }
     }
     Ok(())
 }

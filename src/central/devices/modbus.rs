@@ -29,6 +29,7 @@ pub mod frame;
 pub mod map;
 pub mod pdu;
 pub mod poller;
+pub mod switch;
 pub mod tcp;
 
 use std::future::Future;

@@ -383,6 +383,7 @@ pub fn worker_name(kind: &str) -> &'static str {
         SMS => "dispatch-sms",
         WECOM => "dispatch-wecom",
         WECHAT => "dispatch-wechat",
+        crate::store::central::relays::OUTBOX_KIND => "dispatch-relay",
         _ => "dispatch-other",
     }
 }
@@ -498,7 +499,8 @@ mod tests {
             (SMS, "dispatch-sms"),
             (WECOM, "dispatch-wecom"),
             (WECHAT, "dispatch-wechat"),
-            ("relay", "dispatch-other"),
+            ("relay", "dispatch-relay"),
+            ("fax", "dispatch-other"),
         ];
         for (kind, name) in table {
             assert_eq!(worker_name(kind), name);

@@ -322,7 +322,7 @@ mod tests {
             "offline"
         );
         assert_eq!(
-            state.gate(Capability::CommandRelays),
+            state.gate(Capability::SwitchIrrigation),
             Gate::NeedsRole(vec![Role::Technician])
         );
         state.apply_auth(AuthEvent::Confirmed(view(Role::Administrator)));

@@ -227,6 +227,10 @@ pub fn offered(capability: Capability) -> bool {
         | Capability::DispatchWarning
         | Capability::ManageRecipients => true,
         Capability::CommandRelays
+        | Capability::SwitchVentilation
+        | Capability::SwitchIrrigation
+        | Capability::SwitchShade
+        | Capability::SwitchAntiFrost
         | Capability::ManageDevices
         | Capability::IngestObservations
         | Capability::EnterObservations => false,

@@ -150,6 +150,27 @@ pub enum AuditDetail {
         /// The source claimed.
         source: Source,
     },
+    /// A relay command: queued, ended or refused.
+    RelayCommand {
+        /// The command's id.
+        command: String,
+        /// The device.
+        device: String,
+        /// The relay's channel.
+        channel: u16,
+        /// The relay's class code.
+        class: String,
+        /// `on` or `off`.
+        target: String,
+        /// Its state (`queued`, `observed`, `timed_out` …), or `refused`.
+        state: String,
+        /// The reason given, if any.
+        reason: Option<String>,
+        /// Queued to observed, ms (ended commands that were observed).
+        latency_ms: Option<i64>,
+        /// Why it was refused or did not succeed.
+        detail: Option<String>,
+    },
     /// A device was registered or its record changed.
     Device {
         /// The device's id.

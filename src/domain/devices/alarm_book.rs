@@ -284,6 +284,7 @@ mod tests {
             modbus: None,
             cellular: false,
             simulated: false,
+            relays: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::health::Transport;
 use crate::domain::geo::LatLon;
 use crate::domain::network::{StationId, TownshipCode};
+use crate::domain::relays::{self, InvalidRelay, Relay};
 
 /// A device's id: 3–32 ASCII letters, digits, `-` or `_` (`YR-AWS1`, `DTU-LF1`). It is also
 /// its MQTT client id and user name, so it holds nothing MQTT topics treat specially.
@@ -175,6 +176,9 @@ pub struct Device {
     /// The embedded default's simulator plays it; the desk labels it so.
     #[serde(default)]
     pub simulated: bool,
+    /// Its switchable outputs (relay boards, greenhouse controllers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relays: Vec<Relay>,
 }
 
 /// Why a device record cannot be registered.
@@ -197,6 +201,9 @@ pub enum InvalidDevice {
     /// A position outside the earth.
     #[error("location {0:?} is not a latitude and longitude")]
     Location(LatLon),
+    /// Its relays' description.
+    #[error(transparent)]
+    Relays(#[from] InvalidRelay),
 }
 
 impl InvalidDevice {
@@ -207,11 +214,17 @@ impl InvalidDevice {
             Self::Transport(..) => "transport",
             Self::Interval(_) => "interval_s",
             Self::Location(_) => "location",
+            Self::Relays(_) => "relays",
         }
     }
 }
 
 impl Device {
+    /// Its relay on `channel`.
+    pub fn relay(&self, channel: u16) -> Option<&Relay> {
+        self.relays.iter().find(|r| r.channel == channel)
+    }
+
     /// Checks the record is whole and self-consistent (not that what it names exists: the
     /// registry checks that against the network).
     pub fn validate(&self) -> Result<(), InvalidDevice> {
@@ -230,6 +243,7 @@ impl Device {
         if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
             return Err(InvalidDevice::Location(self.location));
         }
+        relays::validate(&self.relays)?;
         self.validate_transport()
     }
 
@@ -295,6 +309,7 @@ mod tests {
             modbus: None,
             cellular: true,
             simulated: true,
+            relays: Vec::new(),
         }
     }
 

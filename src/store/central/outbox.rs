@@ -122,6 +122,37 @@ pub struct Lease {
     pub owner: String,
 }
 
+/// [`SqliteOutbox::enqueue`] inside a caller's transaction (a relay command and its row are
+/// written together).
+pub fn enqueue_in(
+    conn: &Connection,
+    message: &NewMessage,
+    now: Timestamp,
+) -> Result<(i64, bool), StoreError> {
+    let added = conn
+        .execute(
+            "INSERT INTO outbox (idem_key, kind, payload, state, due_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (idem_key) DO NOTHING",
+            params![
+                message.idem_key,
+                message.kind,
+                message.payload,
+                OutboxState::Queued.code(),
+                message.due_at.0,
+                now.0
+            ],
+        )
+        .context("enqueueing")?;
+    let id = conn
+        .query_row(
+            "SELECT id FROM outbox WHERE idem_key = ?1",
+            [&message.idem_key],
+            |row| row.get(0),
+        )
+        .context("reading the enqueued row")?;
+    Ok((id, added == 1))
+}
+
 /// What [`SqliteOutbox::recover`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Recovered {
@@ -206,29 +237,7 @@ impl SqliteOutbox {
     /// Adds `message` unless its key is already there; returns its row id and whether it is
     /// new.
     pub fn enqueue(&self, message: &NewMessage, now: Timestamp) -> Result<(i64, bool), StoreError> {
-        let conn = self.conn();
-        let added = conn
-            .execute(
-                "INSERT INTO outbox (idem_key, kind, payload, state, due_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (idem_key) DO NOTHING",
-                params![
-                    message.idem_key,
-                    message.kind,
-                    message.payload,
-                    OutboxState::Queued.code(),
-                    message.due_at.0,
-                    now.0
-                ],
-            )
-            .context("enqueueing")?;
-        let id = conn
-            .query_row(
-                "SELECT id FROM outbox WHERE idem_key = ?1",
-                [&message.idem_key],
-                |row| row.get(0),
-            )
-            .context("reading the enqueued row")?;
-        Ok((id, added == 1))
+        enqueue_in(&self.conn(), message, now)
     }
 
     /// Claims up to `limit` of the oldest due `queued` rows for `owner` until `now + lease_ms`.

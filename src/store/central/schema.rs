@@ -51,7 +51,7 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 ";
 
 /// Every migration of the central's database, oldest first. Never edit a released step.
-pub const MIGRATIONS: [Migration; 23] = [
+pub const MIGRATIONS: [Migration; 25] = [
     Migration {
         name: "observations",
         sql: observations::SCHEMA,
@@ -143,6 +143,14 @@ pub const MIGRATIONS: [Migration; 23] = [
     Migration {
         name: "device visits recorded by maintenance windows",
         sql: super::maintenance::VISITS_SCHEMA,
+    },
+    Migration {
+        name: "relay commands and relay states",
+        sql: super::relays::SCHEMA,
+    },
+    Migration {
+        name: "relay automation proposals and rule states",
+        sql: super::relays::PROPOSALS_SCHEMA,
     },
 ];
 

@@ -132,6 +132,18 @@ pub struct RegisterMap {
 }
 
 impl RegisterMap {
+    /// The wire address of relay `channel` (from 1: the map's first coil is relay 1), if the
+    /// map has that many coils.
+    pub fn coil_address(&self, channel: u16, one_based: bool) -> Option<u16> {
+        let span = self.coils?;
+        if channel == 0 || channel > span.count {
+            return None;
+        }
+        span.first
+            .checked_sub(u16::from(one_based))?
+            .checked_add(channel - 1)
+    }
+
     /// A plain relay board: `count` coils from the manual's first number.
     pub fn relays(count: u16, one_based: bool) -> Self {
         Self {
@@ -309,10 +321,13 @@ pub fn interpret(
     let mut bits: HashMap<(Table, u16), bool> = HashMap::new();
     let mut words: HashMap<(Table, u16), u16> = HashMap::new();
     for (request, response) in answers {
-        let Request::Read { table, address, .. } = request;
+        let Request::Read { table, address, .. } = request else {
+            continue;
+        };
         match response {
             Response::Bits(values) => bits.extend(at(*table, *address, values)),
             Response::Words(values) => words.extend(at(*table, *address, values)),
+            Response::CoilWritten { .. } => {}
         }
     }
     let offset = u16::from(one_based);

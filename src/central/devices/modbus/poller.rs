@@ -6,12 +6,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use super::dtu::DtuHub;
 use super::map::{BoardValues, MapBook, RegisterMap, interpret, plan};
 use super::pdu::{Request, Response};
+use super::switch::{BoardSwitches, CoilCommand, CoilOutcome, set_coil};
 use super::tcp::TcpLink;
 use super::{BoardLink, BoardReading, LinkEvent, LinkFailure, ModbusEvent, Outputs};
 use crate::central::devices::{Arrival, Registry};
@@ -36,17 +38,25 @@ impl Default for PollConfig {
     }
 }
 
-/// Polls every Modbus board of the registry, following its changes, until dropped.
+/// Polls every Modbus board of the registry, following its changes, until dropped; each
+/// board's task also takes the relay commands `switches` hands it.
 pub async fn run_pollers(
     mut registry: Registry,
     hub: DtuHub,
     config: Arc<PollConfig>,
     outputs: Outputs,
+    switches: BoardSwitches,
 ) {
     let mut boards: HashMap<DeviceId, Polling> = HashMap::new();
+    let links = Links {
+        hub: &hub,
+        config: &config,
+        outputs: &outputs,
+        switches: &switches,
+    };
     loop {
         let devices = Arc::clone(&registry.borrow_and_update());
-        reconcile(&mut boards, &devices, &hub, &config, &outputs);
+        reconcile(&mut boards, &devices, &links);
         if registry.changed().await.is_err() {
             // The registry is gone for good: keep polling what it last said.
             std::future::pending::<()>().await;
@@ -66,13 +76,15 @@ impl Drop for Polling {
     }
 }
 
-fn reconcile(
-    boards: &mut HashMap<DeviceId, Polling>,
-    devices: &[Device],
-    hub: &DtuHub,
-    config: &PollConfig,
-    outputs: &Outputs,
-) {
+/// What every board's task is made with.
+struct Links<'a> {
+    hub: &'a DtuHub,
+    config: &'a PollConfig,
+    outputs: &'a Outputs,
+    switches: &'a BoardSwitches,
+}
+
+fn reconcile(boards: &mut HashMap<DeviceId, Polling>, devices: &[Device], links: &Links<'_>) {
     let polled: Vec<&Device> = devices
         .iter()
         .filter(|d| d.kind != DeviceKind::Dtu)
@@ -83,8 +95,9 @@ fn reconcile(
         if boards.contains_key(&device.id) {
             continue;
         }
-        let board = Board::new(device, hub, config, outputs.clone());
-        let task = tokio::spawn(board.poll());
+        let commands = links.switches.register(&device.id);
+        let board = Board::new(device, links.hub, links.config, links.outputs.clone());
+        let task = tokio::spawn(board.poll(commands));
         let polling = Polling {
             device: device.clone(),
             task,
@@ -155,11 +168,19 @@ impl Board {
         }
     }
 
-    async fn poll(mut self) {
+    async fn poll(mut self, mut commands: mpsc::Receiver<CoilCommand>) {
         let mut ticker = tokio::time::interval(self.interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            // Both waits are cancel-safe; the exchange runs in the arm, never cancelled.
+            tokio::select! {
+                _ = ticker.tick() => {}
+                Some(command) = commands.recv() => {
+                    let outcome = self.switch(command.channel, command.on).await;
+                    _ = command.reply.send(outcome);
+                    continue;
+                }
+            }
             let values = self.read().await;
             if matches!(values, Err(LinkFailure::Config(_))) {
                 // Nothing changes until the record does, and a new record restarts the task.
@@ -168,6 +189,21 @@ impl Board {
             }
             self.publish(values).await;
         }
+    }
+
+    /// Sets relay `channel`: the coil is read first and written only if it differs.
+    async fn switch(&mut self, channel: u16, on: bool) -> Result<CoilOutcome, LinkFailure> {
+        let address = self
+            .map
+            .coil_address(channel, self.one_based)
+            .ok_or_else(|| LinkFailure::Config(format!("the board has no relay {channel}")))?;
+        let link = self
+            .link
+            .as_mut()
+            .map_err(|e| LinkFailure::Config(e.clone()))?;
+        let outcome = set_coil(link, self.unit, address, on).await;
+        self.tell_link(outcome.as_ref().err().cloned()).await;
+        outcome
     }
 
     async fn read(&mut self) -> Result<BoardValues, LinkFailure> {

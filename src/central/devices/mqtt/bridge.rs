@@ -348,7 +348,8 @@ impl Shared {
                 self.on_state(topic.device, &publish, received);
                 Ok(ack_now(publish))
             }
-            Channel::Commands => Ok(ack_now(publish)),
+            // Commands go to devices; acks and feedback are the relay link's.
+            Channel::Commands | Channel::Acks | Channel::Relays => Ok(ack_now(publish)),
         }
     }
 

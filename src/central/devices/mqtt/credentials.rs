@@ -112,19 +112,28 @@ pub fn password_file(central: &CentralAccount, secret: &Secret, devices: &[Devic
     text
 }
 
-/// The ACL file: the central reads every device's telemetry and state and writes commands;
-/// each device writes only its own telemetry and state and reads only its own commands.
+/// The ACL file: the central reads what every device says (telemetry, state, command acks,
+/// relay feedback) and writes commands; each device writes only its own and reads only its own
+/// commands.
 pub fn acl_file(central_user: &str, devices: &[Device]) -> String {
+    const FROM_DEVICES: [Channel; 4] = [
+        Channel::Telemetry,
+        Channel::State,
+        Channel::Acks,
+        Channel::Relays,
+    ];
     let mut text = String::from("# Written by `wxdesk central mqtt-acl`; do not edit.\n");
     let _ = writeln!(text, "\nuser {central_user}");
-    let _ = writeln!(text, "topic read {}", Channel::Telemetry.filter());
-    let _ = writeln!(text, "topic read {}", Channel::State.filter());
+    for channel in FROM_DEVICES {
+        let _ = writeln!(text, "topic read {}", channel.filter());
+    }
     let _ = writeln!(text, "topic write {}", Channel::Commands.filter());
     for device in mqtt_devices(devices) {
         let topic = |channel| Topic::new(&device.id, channel);
         let _ = writeln!(text, "\nuser {}", device.id);
-        let _ = writeln!(text, "topic write {}", topic(Channel::Telemetry));
-        let _ = writeln!(text, "topic write {}", topic(Channel::State));
+        for channel in FROM_DEVICES {
+            let _ = writeln!(text, "topic write {}", topic(channel));
+        }
         let _ = writeln!(text, "topic read {}", topic(Channel::Commands));
     }
     debug_assert!(text.contains(TOPIC_ROOT));

@@ -111,6 +111,43 @@ fn end(language: Language, end: Option<Timestamp>) -> String {
     }
 }
 
+/// A relay command's particulars: what it set, how it stands, why, and how long it took.
+fn relay_command(zh: bool, detail: &AuditDetail) -> String {
+    let AuditDetail::RelayCommand {
+        device,
+        channel,
+        target,
+        state,
+        reason,
+        latency_ms,
+        detail,
+        ..
+    } = detail
+    else {
+        return String::new();
+    };
+    let mut text = if zh {
+        format!("{device} {channel} 号继电器 → {target}，{state}")
+    } else {
+        format!("{device} relay {channel} → {target}, {state}")
+    };
+    if let Some(ms) = latency_ms {
+        text.push_str(&if zh {
+            format!("，用时 {ms} ms")
+        } else {
+            format!(", {ms} ms")
+        });
+    }
+    for said in [reason, detail].into_iter().flatten() {
+        text.push_str(&if zh {
+            format!("；{said}")
+        } else {
+            format!("; {said}")
+        });
+    }
+    text
+}
+
 /// One detail, rendered.
 fn detail(language: Language, detail: &AuditDetail) -> String {
     use AuditDetail as D;
@@ -231,6 +268,7 @@ fn detail(language: Language, detail: &AuditDetail) -> String {
             (false, Some(station)) => format!("device {device} ({kind}), station {station}"),
             (false, None) => format!("device {device} ({kind})"),
         },
+        D::RelayCommand { .. } => relay_command(zh, detail),
         D::FileImported { .. } | D::FileRefused { .. } => file(language, detail),
         D::RecipientFields { fields } if zh => format!("字段：{}", fields.join("、")),
         D::RecipientFields { fields } => format!("fields: {}", fields.join(", ")),
@@ -590,6 +628,17 @@ mod tests {
                 device: "YR-AWS1".into(),
                 kind: "GardenStation".into(),
                 station: Some("YRG01".into()),
+            },
+            AuditDetail::RelayCommand {
+                command: "c-0123456789".into(),
+                device: "GH-01".into(),
+                channel: 1,
+                class: "ventilation".into(),
+                target: "on".into(),
+                state: "observed".into(),
+                reason: None,
+                latency_ms: Some(420),
+                detail: None,
             },
             AuditDetail::MaintenanceChanged {
                 station: "708301".into(),

@@ -95,6 +95,18 @@ fn templates(code: Code) -> (&'static str, &'static str) {
         C::StationTaken => ("站号 {station} 已被占用，请另选", "Station id {station} is taken; choose another"),
         C::InvalidVisit => ("维护记录中的 {field} {value} 有误：须为本站已登记的设备、不超过 20 个更换件、关于该设备的未关闭告警", "The visit's {field} {value} does not hold: a registered device of the window's station, at most 20 parts, open alarms about the device"),
         C::UnknownAlarm => ("没有未关闭的告警 {id}", "There is no open alarm {id}"),
+        C::UnknownRelay => ("设备 {device} 没有 {channel} 号继电器", "Device {device} has no relay {channel}"),
+        C::RelayReasonRequired => ("开启{class}类继电器须填写原因", "Switching a {class} relay on needs a reason"),
+        C::InterlockRefused => (
+            "联锁“{interlock}”拒绝：{station} {element} 须 {condition}，当前读数 {value}（{why}）",
+            "Interlock {interlock} refused: {station} {element} must be {condition}, reading {value} ({why})",
+        ),
+        C::CommandIdTaken => ("指令编号 {command} 已被占用", "Command id {command} is taken"),
+        C::UnknownCommand => ("没有继电器指令 {command}", "No relay command {command}"),
+        C::CommandNotCancellable => (
+            "指令 {command} 当前为 {state}，只有排队中的指令可以取消",
+            "Command {command} is {state}: only a queued command can be cancelled",
+        ),
         C::UnknownWindow => ("没有编号为 {id} 的维护时段", "There is no maintenance window {id}"),
         C::UnknownWarning => ("没有预警记录 {id}", "There is no warning {id}"),
         C::WarningNotNow => ("预警当前状态为“{state}”，不能执行“{event}”", "Cannot {event} a warning that is {state}"),

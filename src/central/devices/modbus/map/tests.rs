@@ -220,3 +220,29 @@ fn maps_are_written_as_json_config() {
     assert_eq!(map.fields[1].format, Format::U16);
     assert!((map.fields[1].scale - 1.0).abs() < f64::EPSILON);
 }
+
+#[test]
+fn relay_channels_are_the_maps_coils_from_one() {
+    let zero_based = RegisterMap::relays(8, false);
+    let one_based = RegisterMap::relays(8, true);
+    let offset = RegisterMap {
+        coils: Some(Span {
+            first: 17,
+            count: 4,
+        }),
+        ..RegisterMap::default()
+    };
+    let cases = [
+        (&zero_based, false, 1, Some(0)),
+        (&zero_based, false, 8, Some(7)),
+        (&zero_based, false, 9, None),
+        (&zero_based, false, 0, None),
+        (&one_based, true, 1, Some(0)),
+        (&offset, true, 2, Some(17)),
+        (&offset, false, 4, Some(20)),
+        (&RegisterMap::default(), false, 1, None),
+    ];
+    for (map, one_based, channel, expected) in cases {
+        assert_eq!(map.coil_address(channel, one_based), expected, "{channel}");
+    }
+}

@@ -71,10 +71,14 @@ fn the_acl_gives_each_device_only_its_own_topics() {
         "user wxdesk-central",
         "topic read wxdesk/v1/devices/+/telemetry",
         "topic read wxdesk/v1/devices/+/state",
+        "topic read wxdesk/v1/devices/+/acks",
+        "topic read wxdesk/v1/devices/+/relays",
         "topic write wxdesk/v1/devices/+/commands",
         "user YR-AWS1",
         "topic write wxdesk/v1/devices/YR-AWS1/telemetry",
         "topic write wxdesk/v1/devices/YR-AWS1/state",
+        "topic write wxdesk/v1/devices/YR-AWS1/acks",
+        "topic write wxdesk/v1/devices/YR-AWS1/relays",
         "topic read wxdesk/v1/devices/YR-AWS1/commands",
     ];
     let lines: Vec<_> = acl

@@ -1,0 +1,167 @@
+//! The relay sweep (worker `relay-sweep`): commands past their deadline end — a queued one
+//! `expired`, a sent one never acknowledged or an acknowledged one never observed `timed_out`
+//! — and relays running past their run-time limit are switched off by the central.
+//!
+//! Run-time limits: a relay that can time a pulse was sent its pulse with the command that
+//! switched it on; any relay still read on past its limit (a coil-only board, or a pulse that
+//! did not end) gets an explicit `off` from the central, which never expires: a link that is
+//! down holds it until the link returns. An `off` at a limit that is not observed raises the
+//! device alarm.
+
+use std::time::Duration;
+
+use crate::central::core::AppState;
+use crate::central::workers::{WorkerContext, WorkerSpec};
+use crate::domain::Timestamp;
+use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+use crate::domain::devices::Device;
+use crate::domain::relays::command::Origin;
+use crate::domain::relays::{Command, CommandId, CommandState, Switch};
+use crate::protocol::relays::ObservedState;
+
+/// How often the sweep looks when nothing wakes it.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// The sweep worker.
+pub fn worker(state: AppState) -> WorkerSpec {
+    WorkerSpec::new("relay-sweep", move |context: WorkerContext| {
+        let state = state.clone();
+        async move {
+            let wake = std::sync::Arc::clone(&state.relays().sweep);
+            loop {
+                pass(&state, context.clock().now())
+                    .await
+                    .map_err(|f| f.body.message)?;
+                tokio::select! {
+                    () = wake.notified() => {}
+                    keep_going = context.sleep(TICK) => if !keep_going { return Ok(()) },
+                    () = context.stopped() => return Ok(()),
+                }
+            }
+        }
+    })
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Commands ended at their deadline.
+    pub ended: usize,
+    /// Relays switched off at their run-time limit.
+    pub limited: usize,
+}
+
+/// One pass at `now`: deadlines, then run-time limits.
+pub async fn pass(
+    state: &AppState,
+    now: Timestamp,
+) -> Result<Swept, crate::central::error::Failure> {
+    let deadlines = state.relays().deadlines;
+    let due = state.blocking(move |store| store.due_commands(now)).await?;
+    let mut swept = Swept::default();
+    for command in due {
+        let Some((at, event)) = command.deadline(deadlines) else {
+            continue;
+        };
+        if at > now {
+            continue;
+        }
+        let detail = match command.state {
+            CommandState::Queued => "its device was not reached before its expiry",
+            CommandState::Sent => "the device did not acknowledge it in time",
+            _ => "acknowledged, but no reading showed it in time",
+        };
+        let id = command.id.clone();
+        let stepped = state
+            .blocking(move |store| store.step_command(&id, event, Some(detail), now))
+            .await?;
+        if let Some(stepped) = stepped {
+            state.advance_head(stepped.head);
+            swept.ended += 1;
+            tracing::warn!(command = %stepped.command.id, state = stepped.command.state.code(), detail, "relay command ended at its deadline");
+        }
+    }
+    swept.limited = run_limits(state, now).await?;
+    Ok(swept)
+}
+
+/// Queues an `off` for every relay read on past its limit that has no command under way.
+async fn run_limits(
+    state: &AppState,
+    now: Timestamp,
+) -> Result<usize, crate::central::error::Failure> {
+    let devices = state.devices().devices();
+    if devices
+        .iter()
+        .all(|d| d.relays.iter().all(|r| r.max_run_s.is_none()))
+    {
+        return Ok(0);
+    }
+    let (states, latest) = state.blocking(|store| store.relay_states()).await?;
+    let mut queued = 0;
+    for (device, channel, observed) in &states {
+        let Some(limit) = over_limit(&devices, device, *channel, observed, now) else {
+            continue;
+        };
+        let last = latest
+            .iter()
+            .find(|c| c.device == *device && c.channel == *channel);
+        if last.is_some_and(|c| !c.state.is_final() && c.target == Switch::Off) {
+            continue;
+        }
+        let ended = last.map_or_else(|| CommandId::from_random([0; 12]), |c| c.id.clone());
+        let off = limit_off(device, *channel, limit, ended, now);
+        let record = AuditRecord::new(now, "central", "", AuditAction::RelayCommanded, Outcome::Ok)
+            .target(format!("device:{device}"))
+            .detail(&off.audit_detail());
+        super::routes::enqueue(state, off, record).await?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+/// The relay's run-time limit when it has been on past it.
+fn over_limit(
+    devices: &[Device],
+    device: &crate::domain::devices::DeviceId,
+    channel: u16,
+    observed: &ObservedState,
+    now: Timestamp,
+) -> Option<(crate::domain::relays::RelayClass, u32)> {
+    let relay = devices.iter().find(|d| d.id == *device)?.relay(channel)?;
+    let limit_s = relay.max_run_s?;
+    let over =
+        observed.state == Switch::On && now.0 - observed.since.0 >= i64::from(limit_s) * 1_000;
+    over.then_some((relay.class, limit_s))
+}
+
+fn limit_off(
+    device: &crate::domain::devices::DeviceId,
+    channel: u16,
+    (class, limit_s): (crate::domain::relays::RelayClass, u32),
+    ended: CommandId,
+    now: Timestamp,
+) -> Command {
+    let mut bytes = [0_u8; 12];
+    _ = getrandom::fill(&mut bytes);
+    Command {
+        id: CommandId::from_random(bytes),
+        device: device.clone(),
+        channel,
+        class,
+        target: Switch::Off,
+        pulse_s: None,
+        state: CommandState::Queued,
+        requested_by: "central".to_owned(),
+        reason: Some(format!("run-time limit of {limit_s} s reached")),
+        origin: Origin::RunLimit { ended },
+        created_at: now,
+        // Never expires: a link that is down holds it until the link returns.
+        expires_at: None,
+        sent_at: None,
+        acked_at: None,
+        observed_at: None,
+        ended_at: None,
+        detail: None,
+    }
+}

@@ -1,0 +1,248 @@
+//! A relay controller's side of MQTT relay control (`crate::protocol::mqtt::relays`), as a
+//! greenhouse controller speaks it: it takes commands on its `commands` topic, switches the
+//! relay, remembers the command ids it executed and answers a repeat `duplicate` without
+//! switching again, acknowledges on `acks`, and sends the relays it reads back on `relays`.
+//! The simulated greenhouses, the benchmarks and the tests drive relays through it.
+//!
+//! It can be told to misbehave the ways field devices do: go silent on a command (the link
+//! drops before it answers) or refuse.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, Packet, Publish, QoS};
+use tokio::sync::watch;
+
+use super::mqtt_device::DeviceOptions;
+use crate::domain::Timestamp;
+use crate::domain::relays::{CommandId, Switch};
+use crate::protocol::mqtt::relays::{AckMessage, AckResult, CommandMessage, encode_feedback};
+use crate::protocol::mqtt::{Channel, Topic, encode_offline_will, encode_online};
+
+/// Command ids remembered to tell a repeat.
+pub const REMEMBERED: usize = 256;
+
+/// How the controller behaves on a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Behaviour {
+    /// Switches, acknowledges and reads back.
+    #[default]
+    Obliging,
+    /// Drops its link the moment a command arrives, before doing anything.
+    DropsOnCommand,
+    /// Refuses every command (manual mode).
+    Refusing,
+}
+
+/// What the controller has done.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Relays {
+    /// Each relay's state.
+    pub states: BTreeMap<u16, Switch>,
+    /// Times a relay actually changed state.
+    pub switches: usize,
+    /// Commands answered `duplicate`.
+    pub duplicates: usize,
+    /// Commands received, in order.
+    pub received: Vec<CommandMessage>,
+}
+
+#[derive(Debug)]
+struct Memory {
+    relays: Relays,
+    seen: VecDeque<CommandId>,
+    behaviour: Behaviour,
+}
+
+/// A connected relay controller.
+#[derive(Debug)]
+pub struct RelayResponder {
+    memory: Arc<Mutex<Memory>>,
+    changed: watch::Receiver<u64>,
+    pump: tokio::task::JoinHandle<()>,
+}
+
+impl RelayResponder {
+    /// Connects as the device of `options` with `channels` relays, all off; returns once the
+    /// broker has it subscribed to its commands.
+    pub async fn connect(options: &DeviceOptions, channels: u16, behaviour: Behaviour) -> Self {
+        let states = (1..=channels).map(|c| (c, Switch::Off)).collect();
+        let memory = Arc::new(Mutex::new(Memory {
+            relays: Relays {
+                states,
+                ..Relays::default()
+            },
+            seen: VecDeque::new(),
+            behaviour,
+        }));
+        let (changed_tx, changed) = watch::channel(0);
+        let (client, eventloop) = AsyncClient::new(mqtt_options(options), 64);
+        let (subscribed_tx, mut subscribed) = watch::channel(false);
+        let pump = Pump {
+            client,
+            device: options.clone(),
+            memory: Arc::clone(&memory),
+            changed: changed_tx,
+            subscribed: subscribed_tx,
+        };
+        let pump = tokio::spawn(pump.run(eventloop));
+        _ = subscribed.wait_for(|s| *s).await;
+        Self {
+            memory,
+            changed,
+            pump,
+        }
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What it has done so far.
+    pub fn relays(&self) -> Relays {
+        self.memory().relays.clone()
+    }
+
+    /// Changes how it behaves from the next command on.
+    pub fn behave(&self, behaviour: Behaviour) {
+        self.memory().behaviour = behaviour;
+    }
+
+    /// Waits until it has handled `count` commands in all.
+    pub async fn handled(&mut self, count: u64) {
+        _ = self.changed.wait_for(|&n| n >= count).await;
+    }
+
+    /// Drops the link without a DISCONNECT (its will says offline).
+    pub fn drop_link(self) {
+        self.pump.abort();
+    }
+}
+
+fn mqtt_options(options: &DeviceOptions) -> MqttOptions {
+    let device = &options.device;
+    let state = Topic::new(device, Channel::State).to_string();
+    let mut mqtt = MqttOptions::new(device.as_str(), &options.host, options.port);
+    mqtt.set_credentials(device.as_str(), options.password.expose())
+        .set_clean_session(true)
+        .set_keep_alive(options.keep_alive)
+        .set_last_will(LastWill::new(
+            state,
+            encode_offline_will(),
+            QoS::AtLeastOnce,
+            true,
+        ));
+    mqtt
+}
+
+struct Pump {
+    client: AsyncClient,
+    device: DeviceOptions,
+    memory: Arc<Mutex<Memory>>,
+    changed: watch::Sender<u64>,
+    subscribed: watch::Sender<bool>,
+}
+
+impl Pump {
+    async fn run(self, mut eventloop: EventLoop) {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => self.on_connect().await,
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    self.subscribed.send_replace(true);
+                }
+                Ok(Event::Incoming(Packet::Publish(publish))) => {
+                    if !self.on_command(&publish).await {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::debug!(%error, "relay controller link lost; retrying");
+                    tokio::time::sleep(self.device.retry_every).await;
+                }
+            }
+        }
+    }
+
+    async fn on_connect(&self) {
+        let device = &self.device.device;
+        let state = Topic::new(device, Channel::State).to_string();
+        let commands = Topic::new(device, Channel::Commands).to_string();
+        let online = encode_online(Timestamp::now());
+        _ = self
+            .client
+            .publish(state, QoS::AtLeastOnce, true, online)
+            .await;
+        _ = self.client.subscribe(commands, QoS::AtLeastOnce).await;
+        self.publish_feedback().await;
+    }
+
+    /// Handles a command; false when the controller drops its link instead.
+    async fn on_command(&self, publish: &Publish) -> bool {
+        let Ok(command) = CommandMessage::decode(&publish.payload) else {
+            return true;
+        };
+        let (result, reason) = {
+            let mut memory = self.memory.lock().unwrap_or_else(PoisonError::into_inner);
+            memory.relays.received.push(command.clone());
+            match memory.behaviour {
+                Behaviour::DropsOnCommand => return false,
+                Behaviour::Refusing => (AckResult::Refused, Some("manual mode".to_owned())),
+                Behaviour::Obliging => apply(&mut memory, &command),
+            }
+        };
+        let ack = AckMessage {
+            command_id: command.command_id,
+            result,
+            reason,
+        };
+        let acks = Topic::new(&self.device.device, Channel::Acks).to_string();
+        _ = self
+            .client
+            .publish(acks, QoS::AtLeastOnce, false, ack.encode())
+            .await;
+        self.publish_feedback().await;
+        self.changed.send_modify(|n| *n += 1);
+        true
+    }
+
+    async fn publish_feedback(&self) {
+        let states = self
+            .memory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .relays
+            .states
+            .clone();
+        let topic = Topic::new(&self.device.device, Channel::Relays).to_string();
+        let payload = encode_feedback(Timestamp::now(), &states);
+        _ = self
+            .client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await;
+    }
+}
+
+/// Executes `command` unless its id was executed before.
+fn apply(memory: &mut Memory, command: &CommandMessage) -> (AckResult, Option<String>) {
+    if memory.seen.contains(&command.command_id) {
+        memory.relays.duplicates += 1;
+        return (AckResult::Duplicate, None);
+    }
+    let Some(state) = memory.relays.states.get_mut(&command.channel) else {
+        return (
+            AckResult::Refused,
+            Some(format!("no relay {}", command.channel)),
+        );
+    };
+    if *state != command.set {
+        *state = command.set;
+        memory.relays.switches += 1;
+    }
+    memory.seen.push_back(command.command_id.clone());
+    if memory.seen.len() > REMEMBERED {
+        memory.seen.pop_front();
+    }
+    (AckResult::Done, None)
+}

@@ -1,0 +1,190 @@
+//! The relay aggregate: commands with their outbox rows, their steps, and the relays' observed
+//! states, each write one transaction with its change-log rows (and audit entries). Blocks the
+//! calling thread.
+
+use super::relays::{self, Queued};
+use super::{SqliteCentralStore, ingest};
+use crate::domain::Timestamp;
+use crate::domain::audit::AuditRecord;
+use crate::domain::devices::DeviceId;
+use crate::domain::outbox::OutboxState;
+use crate::domain::relays::command::{CommandEvent, Deadlines};
+use crate::domain::relays::{Command, CommandId, CommandState, Switch};
+use crate::protocol::relays::{ObservedState, RelayStateChange};
+use crate::store::{Context as _, StoreError};
+
+/// A step taken on a command, and the change log's head after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stepped {
+    /// The command as it now stands.
+    pub command: Command,
+    /// The change log's head.
+    pub head: u64,
+}
+
+/// What a feedback reading changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// Relays whose observed state changed.
+    pub changes: Vec<RelayStateChange>,
+    /// Commands the reading proved.
+    pub commands: Vec<Command>,
+    /// The change log's head.
+    pub head: u64,
+}
+
+/// What the central stores and reads of relays.
+pub trait RelayStore {
+    /// Queues `command` (with its outbox row carrying `payload`), audited as `record`.
+    fn queue_command(
+        &self,
+        command: &Command,
+        payload: &str,
+        record: AuditRecord,
+    ) -> Result<(Queued, u64), StoreError>;
+
+    /// Command `id`.
+    fn relay_command(&self, id: &CommandId) -> Result<Option<Command>, StoreError>;
+
+    /// The newest `limit` commands (of `device`, if given), newest first.
+    fn relay_commands(
+        &self,
+        device: Option<&DeviceId>,
+        limit: u32,
+    ) -> Result<Vec<Command>, StoreError>;
+
+    /// Every relay's observed state and latest command.
+    fn relay_states(
+        &self,
+    ) -> Result<(Vec<(DeviceId, u16, ObservedState)>, Vec<Command>), StoreError>;
+
+    /// Takes `event` on command `id` at `now` (with `detail`, if said); `None` when the life
+    /// cycle does not allow it now (or, for a cancel or an expiry, a dispatcher holds it).
+    fn step_command(
+        &self,
+        id: &CommandId,
+        event: CommandEvent,
+        detail: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Stepped>, StoreError>;
+
+    /// Records a device's relay feedback read at `at`: each relay's state, and the commands it
+    /// proves observed.
+    fn observe_relays(
+        &self,
+        device: &DeviceId,
+        readings: &[(u16, Switch)],
+        at: Timestamp,
+    ) -> Result<Observed, StoreError>;
+
+    /// Commands whose deadline passed by `now`.
+    fn due_commands(&self, now: Timestamp) -> Result<Vec<Command>, StoreError>;
+}
+
+impl RelayStore for SqliteCentralStore {
+    fn queue_command(
+        &self,
+        command: &Command,
+        payload: &str,
+        record: AuditRecord,
+    ) -> Result<(Queued, u64), StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting a relay command")?;
+        let queued = relays::queue(&tx, command, payload, self.seal()?, record)?;
+        let head = ingest::head(&tx)?;
+        tx.commit().context("committing a relay command")?;
+        Ok((queued, head))
+    }
+
+    fn relay_command(&self, id: &CommandId) -> Result<Option<Command>, StoreError> {
+        self.read(|conn| relays::get(conn, id))
+    }
+
+    fn relay_commands(
+        &self,
+        device: Option<&DeviceId>,
+        limit: u32,
+    ) -> Result<Vec<Command>, StoreError> {
+        self.read(|conn| relays::recent(conn, device, limit))
+    }
+
+    fn relay_states(
+        &self,
+    ) -> Result<(Vec<(DeviceId, u16, ObservedState)>, Vec<Command>), StoreError> {
+        self.read(|conn| Ok((relays::states(conn)?, relays::latest_per_relay(conn)?)))
+    }
+
+    fn step_command(
+        &self,
+        id: &CommandId,
+        event: CommandEvent,
+        detail: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Stepped>, StoreError> {
+        let mut writer = self.writer();
+        let tx = writer
+            .transaction()
+            .context("starting a relay command step")?;
+        let Some(mut command) = relays::get(&tx, id)? else {
+            return Ok(None);
+        };
+        if command.apply(event, now).is_err() {
+            return Ok(None);
+        }
+        let withdrawn = match event {
+            CommandEvent::Cancel => Some(OutboxState::Cancelled),
+            CommandEvent::Expire => Some(OutboxState::Expired),
+            _ => None,
+        };
+        if let Some(to) = withdrawn
+            && !relays::withdraw(&tx, id, to, now)?
+        {
+            return Ok(None);
+        }
+        if let Some(detail) = detail {
+            command.detail = Some(detail.chars().take(200).collect());
+        }
+        relays::update(&tx, &command, Deadlines::default(), now)?;
+        if command.state.is_final() {
+            super::audit::append(&tx, self.seal()?, command.ended_record(now))?;
+        }
+        let head = ingest::head(&tx)?;
+        tx.commit().context("committing a relay command step")?;
+        Ok(Some(Stepped { command, head }))
+    }
+
+    fn observe_relays(
+        &self,
+        device: &DeviceId,
+        readings: &[(u16, Switch)],
+        at: Timestamp,
+    ) -> Result<Observed, StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting relay feedback")?;
+        let mut observed = Observed::default();
+        for &(channel, state) in readings {
+            observed
+                .changes
+                .extend(relays::observe(&tx, device, channel, state, at)?);
+            for mut command in relays::open_for(&tx, device, channel)? {
+                let proves = command.target == state
+                    && matches!(
+                        command.state,
+                        CommandState::Sent | CommandState::Acknowledged
+                    );
+                if proves && command.apply(CommandEvent::Observed, at).is_ok() {
+                    relays::update(&tx, &command, Deadlines::default(), at)?;
+                    super::audit::append(&tx, self.seal()?, command.ended_record(at))?;
+                    observed.commands.push(command);
+                }
+            }
+        }
+        observed.head = ingest::head(&tx)?;
+        tx.commit().context("committing relay feedback")?;
+        Ok(observed)
+    }
+
+    fn due_commands(&self, now: Timestamp) -> Result<Vec<Command>, StoreError> {
+        self.read(|conn| relays::due(conn, now))
+    }
+}

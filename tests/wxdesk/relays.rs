@@ -1,0 +1,456 @@
+//! Relay control end to end through a running central: commands over a real Mosquitto to a
+//! greenhouse controller (`sim::relay_responder`, a real MQTT client) and over Modbus TCP to a
+//! pymodbus board. Commanded, acknowledged and observed are told apart; a repeat switches
+//! once; a device that drops its link mid-command ends timed out, never success; interlocks
+//! and classes refuse before anything is queued; a coil-only irrigation relay is switched off
+//! at its limit once its link returns; an independent Modbus client reads what the desk shows.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wxdesk::central::devices::mqtt::{
+    CentralAccount, MqttSettings, device_password, write_broker_files,
+};
+use wxdesk::central::workers::Backoff;
+use wxdesk::domain::access::{Role, Secret};
+use wxdesk::domain::devices::{Device, DeviceId};
+use wxdesk::sim::mqtt_device::DeviceOptions;
+use wxdesk::sim::relay_responder::{Behaviour, RelayResponder};
+
+use crate::mqtt::peer::Mosquitto;
+use crate::support::{PATIENCE, TestCentral, batch, client, client_with, now, record, within};
+
+const CENTRAL_USER: &str = "wxdesk-central";
+
+/// A greenhouse controller with a fan, a shade net interlocked on 清流's wind, and irrigation
+/// limited to a minute.
+pub fn greenhouse(id: &str, station: &str) -> Device {
+    serde_json::from_value(json!({
+        "id": id, "name_zh": "测试大棚控制器", "kind": "greenhouse_controller",
+        "location": {"lat": 26.18, "lon": 116.82}, "altitude_m": 310.0,
+        "township": 350423100, "transport": "mqtt", "interval_s": 60, "station": station,
+        "relays": [
+            {"channel": 1, "name_zh": "1号风机", "class": "ventilation"},
+            {"channel": 2, "name_zh": "遮阳网", "class": "shade", "interlocks": [
+                {"name_zh": "大风禁开遮阳网", "station": "58819", "element": "WIN_S_Avg_2mi",
+                 "bound": {"below": 10.8}, "max_age_s": 600}]},
+            {"channel": 3, "name_zh": "滴灌", "class": "irrigation", "max_run_s": 60}
+        ]
+    }))
+    .unwrap()
+}
+
+/// Mosquitto with accounts for the central and `devices`.
+pub struct Broker {
+    broker: Mosquitto,
+    secret: Secret,
+    central_password: Secret,
+    _dir: tempfile::TempDir,
+}
+
+impl Broker {
+    pub fn start(devices: &[Device]) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = Secret::new("county-device-secret");
+        let central = CentralAccount {
+            username: CENTRAL_USER.into(),
+            password: Secret::new("central-test-password"),
+        };
+        let files = write_broker_files(dir.path(), &central, &secret, devices).unwrap();
+        let broker = Mosquitto::start(dir.path(), &files.passwords, &files.acl)?;
+        Some(Self {
+            broker,
+            secret,
+            central_password: central.password,
+            _dir: dir,
+        })
+    }
+
+    pub fn settings(&self) -> MqttSettings {
+        MqttSettings {
+            host: "127.0.0.1".into(),
+            port: self.broker.port,
+            username: CENTRAL_USER.into(),
+            password: self.central_password.clone(),
+            client_id: "wxdesk-central-test".into(),
+            device_secret: self.secret.clone(),
+            acl_dir: "/nonexistent".into(),
+            reconnect: Backoff {
+                first: Duration::from_millis(50),
+                cap: Duration::from_millis(500),
+            },
+            keep_alive: Duration::from_secs(5),
+        }
+    }
+
+    pub fn device(&self, id: &str) -> DeviceOptions {
+        let device = DeviceId::parse(id).unwrap();
+        let mut options = DeviceOptions::new(
+            "127.0.0.1",
+            self.broker.port,
+            device.clone(),
+            device_password(&self.secret, &device),
+        );
+        options.retry_every = Duration::from_millis(50);
+        options
+    }
+}
+
+/// A central with `[mqtt]` at `broker` and `devices` registered.
+pub async fn central_with(settings: Option<MqttSettings>, devices: Vec<Device>) -> TestCentral {
+    let central = TestCentral::start_with(wxdesk::central::DEFAULT_KEEP_ALIVE, move |config| {
+        config.mqtt = settings;
+    })
+    .await;
+    let added = central.running().register_devices(devices).await.unwrap();
+    assert!(added > 0);
+    central
+}
+
+/// POSTs `body` to `path` as `role`: status and JSON answer.
+pub async fn post_as(central: &TestCentral, role: Role, path: &str, body: &Value) -> (u16, Value) {
+    let response = client_with(&central.token(role).await)
+        .post(central.url(path))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+pub fn command(id: &str, device: &str, channel: u16, target: &str, reason: Option<&str>) -> Value {
+    let mut body =
+        json!({"command_id": id, "device": device, "channel": channel, "target": target});
+    if let Some(reason) = reason {
+        body["reason"] = json!(reason);
+    }
+    body
+}
+
+/// Waits until command `id` is in `state` (the change log moves it; polled over HTTP).
+pub async fn until_state(central: &TestCentral, id: &str, state: &str) -> Value {
+    let mut head = central.running().watch_head();
+    within(&format!("command {id} {state}"), async {
+        loop {
+            head.borrow_and_update();
+            let (status, body) = central
+                .get_as(Role::Technician, &format!("/relay-commands/{id}"))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            if body["state"] == state {
+                return body;
+            }
+            // Every step of a command is a change: wait for the next one.
+            head.changed().await.unwrap();
+        }
+    })
+    .await
+}
+
+/// The relay as `GET /relays` shows it.
+pub async fn relay_view(central: &TestCentral, device: &str, channel: u16) -> Value {
+    let (_, body) = central.get_as(Role::DutyForecaster, "/relays").await;
+    body["relays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["device"] == device && r["relay"]["channel"] == channel)
+        .cloned()
+        .unwrap_or_else(|| panic!("no relay {device}/{channel} in {body}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_goes_from_commanded_to_acknowledged_to_observed_and_a_repeat_switches_once() {
+    let gh = greenhouse("GH-01", "GHS01");
+    let Some(broker) = Broker::start(std::slice::from_ref(&gh)) else {
+        return;
+    };
+    let central = central_with(Some(broker.settings()), vec![gh]).await;
+    let mut device = RelayResponder::connect(&broker.device("GH-01"), 3, Behaviour::Obliging).await;
+    let body = command("c-fan-00000001", "GH-01", 1, "on", None);
+    let (status, queued) = post_as(&central, Role::Technician, "/relay-commands", &body).await;
+    assert_eq!(status, 202, "{queued}");
+    assert_eq!(queued["state"], "queued");
+    let observed = until_state(&central, "c-fan-00000001", "observed").await;
+    for stamp in ["sent_at", "acked_at", "observed_at"] {
+        assert!(observed[stamp].is_string(), "{stamp} in {observed}");
+    }
+    device.handled(1).await;
+    let view = relay_view(&central, "GH-01", 1).await;
+    assert_eq!(view["observed"]["state"], "on", "{view}");
+    assert_eq!(view["last_command"]["id"], "c-fan-00000001");
+
+    // The desk sends the same request again (it never heard the answer): nothing new.
+    let (again, same) = post_as(&central, Role::Technician, "/relay-commands", &body).await;
+    assert_eq!((again, same["state"].as_str()), (200, Some("observed")));
+    // The broker delivers the command a second time: the device answers duplicate, once.
+    deliver_again(&broker, &central, "GH-01", &body).await;
+    device.handled(2).await;
+    let relays = device.relays();
+    assert_eq!((relays.switches, relays.duplicates), (1, 1), "{relays:?}");
+}
+
+/// Publishes a command's payload once more on the device's topic, as a broker redelivering it.
+async fn deliver_again(broker: &Broker, _central: &TestCentral, device: &str, body: &Value) {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let settings = broker.settings();
+    let mut options = MqttOptions::new("redeliverer", "127.0.0.1", settings.port);
+    options.set_credentials(CENTRAL_USER, settings.password.expose());
+    let (client, mut events) = AsyncClient::new(options, 8);
+    let payload = json!({"command_id": body["command_id"], "channel": body["channel"], "set": body["target"]});
+    let topic = format!("wxdesk/v1/devices/{device}/commands");
+    client
+        .publish(topic, QoS::AtLeastOnce, false, payload.to_string())
+        .await
+        .unwrap();
+    within("the redelivery's PUBACK", async {
+        while !matches!(events.poll().await, Ok(Event::Incoming(Packet::PubAck(_)))) {}
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_drops_its_link_mid_command_ends_timed_out_never_success() {
+    let gh = greenhouse("GH-02", "GHS02");
+    let Some(broker) = Broker::start(std::slice::from_ref(&gh)) else {
+        return;
+    };
+    let central = central_with(Some(broker.settings()), vec![gh]).await;
+    let device =
+        RelayResponder::connect(&broker.device("GH-02"), 3, Behaviour::DropsOnCommand).await;
+    let body = command("c-drop-0000001", "GH-02", 1, "on", None);
+    let (status, _) = post_as(&central, Role::Technician, "/relay-commands", &body).await;
+    assert_eq!(status, 202);
+    until_state(&central, "c-drop-0000001", "sent").await;
+    // No acknowledgement comes; past the deadline the sweep ends it.
+    central.clock.advance(11_000);
+    let swept = central.running().sweep_relays().await.unwrap();
+    assert_eq!(swept.ended, 1);
+    let ended = until_state(&central, "c-drop-0000001", "timed_out").await;
+    assert!(ended["observed_at"].is_null(), "{ended}");
+    let view = relay_view(&central, "GH-02", 1).await;
+    assert_eq!(
+        view["observed"]["state"], "off",
+        "the relay never showed on: {view}"
+    );
+    drop(device);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interlocks_classes_and_reasons_refuse_before_anything_is_queued() {
+    let gh = greenhouse("GH-03", "GHS03");
+    let central = central_with(None, vec![gh]).await;
+    // No wind reading at all: the shade net's interlock fails closed.
+    let shade = command("c-shade-000001", "GH-03", 2, "on", Some("午间强光"));
+    let (status, refused) = post_as(&central, Role::Technician, "/relay-commands", &shade).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (409, Some("interlock_refused")),
+        "{refused}"
+    );
+    assert_eq!(refused["params"]["why"], "missing");
+    // A gale at 清流 now: refused, naming the interlock and the reading.
+    let gale = record(
+        "58819",
+        &now().plus_ms(-60_000).to_rfc3339(),
+        json!({"WIN_S_Avg_2mi": 14.2}),
+    );
+    let (ingested, _) = central.post_observations(&client(), &batch(&[gale])).await;
+    assert_eq!(ingested, 200);
+    let shade = command("c-shade-000002", "GH-03", 2, "on", Some("午间强光"));
+    let (status, refused) = post_as(&central, Role::Technician, "/relay-commands", &shade).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["params"]["interlock"], "大风禁开遮阳网");
+    assert_eq!(refused["params"]["value"], "14.2");
+    assert_eq!(refused["params"]["why"], "out_of_bound");
+    // Closing the net is never interlocked.
+    let close = command("c-shade-000003", "GH-03", 2, "off", None);
+    let (status, _) = post_as(&central, Role::Technician, "/relay-commands", &close).await;
+    assert_eq!(status, 202);
+    // Irrigation on needs a reason; a forecaster may not switch it at all.
+    let water = command("c-water-000001", "GH-03", 3, "on", None);
+    let (status, refused) = post_as(&central, Role::Technician, "/relay-commands", &water).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("relay_reason_required"))
+    );
+    let water = command("c-water-000002", "GH-03", 3, "on", Some("土壤偏干"));
+    let (status, refused) =
+        post_as(&central, Role::DutyForecaster, "/relay-commands", &water).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (403, Some("forbidden")),
+        "{refused}"
+    );
+    let (status, _) = post_as(&central, Role::Leader, "/relay-commands", &water).await;
+    assert_eq!(status, 403);
+    // Nothing but the off was queued; the refusal is in the audit log.
+    let (_, list) = central.get_as(Role::Technician, "/relay-commands").await;
+    let ids: Vec<&str> = list["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["c-shade-000003"]);
+    let (_, audit) = central
+        .get_as(Role::Supervisor, "/audit?action=relay_command_refused")
+        .await;
+    assert_eq!(
+        audit["entries"].as_array().map(Vec::len),
+        Some(2),
+        "{audit}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_to_an_offline_device_waits_visibly_and_can_be_cancelled_or_expires() {
+    let gh = greenhouse("GH-04", "GHS04");
+    let Some(broker) = Broker::start(std::slice::from_ref(&gh)) else {
+        return;
+    };
+    let central = central_with(Some(broker.settings()), vec![gh]).await;
+    // The controller was online once and then lost its link: its will says offline.
+    let device = RelayResponder::connect(&broker.device("GH-04"), 3, Behaviour::Obliging).await;
+    device.drop_link();
+    within("the device offline", async {
+        loop {
+            let (_, devices) = central.get_as(Role::Technician, "/devices").await;
+            if devices.to_string().contains("\"presence\":\"offline\"") {
+                return;
+            }
+            // Presence is not a change of its own: look again after the next report or step.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let body = command("c-wait-0000001", "GH-04", 1, "on", None);
+    let (status, queued) = post_as(&central, Role::Technician, "/relay-commands", &body).await;
+    assert_eq!(status, 202);
+    assert!(queued["expires_at"].is_string(), "{queued}");
+    let (status, cancelled) = post_as(
+        &central,
+        Role::Technician,
+        "/relay-commands/c-wait-0000001/cancel",
+        &json!({"reason": "人已到现场"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["state"], "cancelled");
+    let (status, again) = post_as(
+        &central,
+        Role::Technician,
+        "/relay-commands/c-wait-0000001/cancel",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (409, Some("command_not_cancellable"))
+    );
+    // Another waits until its expiry passes.
+    let body = command("c-wait-0000002", "GH-04", 1, "on", None);
+    post_as(&central, Role::Technician, "/relay-commands", &body).await;
+    central.clock.advance(601_000);
+    central.running().sweep_relays().await.unwrap();
+    until_state(&central, "c-wait-0000002", "expired").await;
+}
+
+/// Keeps `PATIENCE` in use for readers: every wait above is bounded by it.
+#[test]
+fn waits_are_bounded() {
+    assert!(PATIENCE >= Duration::from_secs(10));
+}
+
+/// A Modbus TCP relay board (pymodbus) of 8 coils, `on` those given, with a fan on relay 1
+/// and a minute-limited irrigation valve on relay 2 (coil-only: no pulse).
+fn board_device(port: u16) -> Device {
+    serde_json::from_value(json!({
+        "id": "RB-01", "name_zh": "测试继电器板", "kind": "relay_board",
+        "location": {"lat": 26.18, "lon": 116.82}, "altitude_m": 310.0,
+        "township": 350423100, "transport": "modbus_tcp", "interval_s": 1,
+        "modbus": {"address": format!("127.0.0.1:{port}"), "unit": 1},
+        "relays": [
+            {"channel": 1, "name_zh": "1号风机", "class": "ventilation"},
+            {"channel": 2, "name_zh": "滴灌", "class": "irrigation", "max_run_s": 60}
+        ]
+    }))
+    .unwrap()
+}
+
+fn coils(on: &[usize]) -> Value {
+    let coils: Vec<u8> = (1..=8).map(|c| u8::from(on.contains(&c))).collect();
+    json!({"1": {"coils": coils}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_relay_is_switched_once_and_an_independent_client_reads_what_the_desk_shows() {
+    use crate::modbus::peer::{self, Board};
+    if !peer::available() {
+        return;
+    }
+    let board = Board::start(&coils(&[]), 0);
+    let central = central_with(None, vec![board_device(board.port)]).await;
+    let fan = command("c-rbfan-000001", "RB-01", 1, "on", None);
+    let (status, _) = post_as(&central, Role::Technician, "/relay-commands", &fan).await;
+    assert_eq!(status, 202);
+    let observed = until_state(&central, "c-rbfan-000001", "observed").await;
+    assert!(observed["detail"].is_null(), "{observed}");
+    // What the desk is shown is what an independent Modbus client reads on the board.
+    let view = relay_view(&central, "RB-01", 1).await;
+    assert_eq!(view["observed"]["state"], "on");
+    let read = peer::read_coils(board.port, 1, 0, 2);
+    assert_eq!(read, [true, false]);
+    // Another command to set it on: the coil is read first and nothing is written.
+    let again = command("c-rbfan-000002", "RB-01", 1, "on", None);
+    post_as(&central, Role::Technician, "/relay-commands", &again).await;
+    let observed = until_state(&central, "c-rbfan-000002", "observed").await;
+    assert_eq!(
+        observed["detail"],
+        "the coil already held it: nothing written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coil_only_irrigation_relay_is_switched_off_at_its_limit_after_its_link_returns() {
+    use crate::modbus::peer::{self, Board};
+    if !peer::available() {
+        return;
+    }
+    let board = Board::start(&coils(&[]), 0);
+    let central = central_with(None, vec![board_device(board.port)]).await;
+    let water = command("c-water-100001", "RB-01", 2, "on", Some("土壤含水量偏低"));
+    let (status, _) = post_as(&central, Role::Technician, "/relay-commands", &water).await;
+    assert_eq!(status, 202);
+    until_state(&central, "c-water-100001", "observed").await;
+    // The board's link drops (its relay stays on, as a relay does when comms fail).
+    let port = board.kill();
+    central.clock.advance(61_000);
+    let swept = central.running().sweep_relays().await.unwrap();
+    assert_eq!(swept.limited, 1, "the limit's off is queued");
+    let (_, list) = central
+        .get_as(Role::Technician, "/relay-commands?device=RB-01")
+        .await;
+    let off = list["commands"][0].clone();
+    assert_eq!(
+        (off["target"].as_str(), off["requested_by"].as_str()),
+        (Some("off"), Some("central"))
+    );
+    assert!(
+        off["expires_at"].is_null(),
+        "a limit's off never expires: {off}"
+    );
+    assert_eq!(off["state"], "queued", "it waits for the link: {off}");
+    // A second sweep queues nothing more while that off waits.
+    assert_eq!(central.running().sweep_relays().await.unwrap().limited, 0);
+    // The link returns with the valve still open: the off goes out and is read back.
+    let _back = Board::start(&coils(&[2]), port);
+    central.clock.advance(10_000);
+    central.running().sweep_relays().await.unwrap();
+    let id = off["id"].as_str().unwrap().to_owned();
+    until_state(&central, &id, "observed").await;
+    assert_eq!(peer::read_coils(port, 1, 0, 2), [false, false]);
+    let view = relay_view(&central, "RB-01", 2).await;
+    assert_eq!(view["observed"]["state"], "off");
+}
