@@ -15,7 +15,8 @@
 //! - [`provider`]: the outbox provider that hands a command to its transport;
 //! - [`mqtt_link`]: the central's MQTT client for commands, acks and feedback;
 //! - [`feedback`]: acks and feedback readings into the commands they prove;
-//! - [`sweep`]: deadlines and run-time limits;
+//! - [`sweep`]: deadlines and run-time limits, and [`stuck`]: the alarm when a limit's off is
+//!   not seen;
 //! - [`automations`] and [`proposals`]: threshold rules that propose, people who confirm.
 
 pub mod automations;
@@ -24,6 +25,7 @@ pub mod mqtt_link;
 pub mod proposals;
 pub mod provider;
 pub mod routes;
+pub mod stuck;
 pub mod sweep;
 
 use std::path::Path;

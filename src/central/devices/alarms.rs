@@ -44,6 +44,11 @@ pub fn debounce(kind: AlarmKind) -> Debounce {
             pending_ms: minutes(5),
             clear_ms: minutes(5),
         },
+        // Relay control raises and clears it itself, at once.
+        AlarmKind::RelayStuck => Debounce {
+            pending_ms: 0,
+            clear_ms: 0,
+        },
     }
 }
 
@@ -90,10 +95,10 @@ pub async fn sweep(
     Ok(changed)
 }
 
-/// The active alarms as raised conditions.
+/// The active alarms as raised conditions (those the engine judges: relay control keeps its own).
 fn remembered(open: &[AlarmRecord]) -> HashMap<(String, AlarmKind), Condition> {
     open.iter()
-        .filter(|a| a.active && a.closed_at.is_none())
+        .filter(|a| a.active && a.closed_at.is_none() && a.kind != AlarmKind::RelayStuck)
         .map(|a| ((a.subject.clone(), a.kind), Condition::Raised))
         .collect()
 }
@@ -191,6 +196,7 @@ pub fn on_call_text(alarm: &AlarmRecord, network: &Network) -> String {
         (_, AlarmKind::Silent) => format!("设备 {} 失联", alarm.subject),
         (_, AlarmKind::LowBattery) => format!("设备 {} 电池电压低", alarm.subject),
         (_, AlarmKind::ClockDrift) => format!("设备 {} 时钟偏差大", alarm.subject),
+        (_, AlarmKind::RelayStuck) => format!("设备 {} 继电器到时未能关闭", alarm.subject),
         (_, AlarmKind::Incident) => format!("{}台设备同时失联", alarm.devices.len()),
     };
     format!(

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::mqtt_link::PublishError;
 use crate::central::core::AppState;
 use crate::central::devices::modbus::LinkFailure;
+use crate::central::devices::modbus::switch::SwitchFailure;
 use crate::central::workers::dispatch::{Provider, ProviderCall, ProviderError};
 use crate::domain::devices::{Device, DeviceId, Presence, Transport};
 use crate::domain::relays::command::CommandEvent;
@@ -126,17 +127,22 @@ impl RelayProvider {
                     .await
                     .map_err(ProviderError::Retry)
             }
-            // Nothing reached the board: it waits for the link, until its expiry.
-            Err(failure @ (LinkFailure::Connect(_) | LinkFailure::DtuDown(_))) => {
-                Err(ProviderError::Retry(failure.to_string()))
-            }
-            Err(failure @ (LinkFailure::Config(_) | LinkFailure::Exception { .. })) => {
+            // Nothing was written: it waits for the link, until its expiry; the next try
+            // reads the coil first again.
+            Err(SwitchFailure {
+                failure: failure @ (LinkFailure::Config(_) | LinkFailure::Exception { .. }),
+                ..
+            }) => {
                 let why = format!("the board refused: {failure}");
                 self.step(command, CommandEvent::Refused, Some(&why))
                     .await?;
                 Err(ProviderError::Refused(why))
             }
-            Err(failure) => {
+            Err(SwitchFailure {
+                failure,
+                may_have_written: false,
+            }) => Err(ProviderError::Retry(failure.to_string())),
+            Err(SwitchFailure { failure, .. }) => {
                 let why = format!("the board stopped answering mid-command: {failure}");
                 self.sent_then_timed_out(command, &why).await?;
                 Err(ProviderError::Unknown(why))

@@ -285,6 +285,12 @@ pub async fn cancel(
     }
     let refusal = match current {
         None => Refusal::new(Code::UnknownCommand).with("command", id.to_string()),
+        // Still queued, but a dispatcher is handing it over this moment: it may be sent.
+        Some(command) if command.state == CommandState::Queued => {
+            Refusal::new(Code::CommandNotCancellable)
+                .with("command", id.to_string())
+                .with("state", "sending")
+        }
         Some(command) => Refusal::new(Code::CommandNotCancellable)
             .with("command", id.to_string())
             .with("state", command.state.code()),

@@ -52,6 +52,8 @@ pub struct Swept {
     pub limited: usize,
     /// Automation rules that fired (proposed, or queued when unattended).
     pub fired: usize,
+    /// Stuck-relay alarms raised or cleared.
+    pub alarms: usize,
 }
 
 /// One pass at `now`: deadlines, then run-time limits.
@@ -86,6 +88,7 @@ pub async fn pass(
     }
     swept.limited = run_limits(state, now).await?;
     swept.fired = super::automations::pass(state, now).await?;
+    swept.alarms = super::stuck::pass(state, now).await?;
     Ok(swept)
 }
 

@@ -22,6 +22,9 @@ pub enum AlarmKind {
     LowBattery,
     /// A device's clock has drifted.
     ClockDrift,
+    /// A relay the central switched off at its run-time limit was not seen off in time (a
+    /// valve left open, fans running): raised and cleared by relay control, not the engine.
+    RelayStuck,
 }
 
 /// How urgent.

@@ -13,7 +13,7 @@ use tokio::time::MissedTickBehavior;
 use super::dtu::DtuHub;
 use super::map::{BoardValues, MapBook, RegisterMap, interpret, plan};
 use super::pdu::{Request, Response};
-use super::switch::{BoardSwitches, CoilCommand, CoilOutcome, set_coil};
+use super::switch::{BoardSwitches, CoilCommand, SwitchFailure, SwitchResult, set_coil};
 use super::tcp::TcpLink;
 use super::{BoardLink, BoardReading, LinkEvent, LinkFailure, ModbusEvent, Outputs};
 use crate::central::devices::{Arrival, Registry};
@@ -192,17 +192,19 @@ impl Board {
     }
 
     /// Sets relay `channel`: the coil is read first and written only if it differs.
-    async fn switch(&mut self, channel: u16, on: bool) -> Result<CoilOutcome, LinkFailure> {
+    async fn switch(&mut self, channel: u16, on: bool) -> SwitchResult {
+        let config = |why: String| SwitchFailure {
+            failure: LinkFailure::Config(why),
+            may_have_written: false,
+        };
         let address = self
             .map
             .coil_address(channel, self.one_based)
-            .ok_or_else(|| LinkFailure::Config(format!("the board has no relay {channel}")))?;
-        let link = self
-            .link
-            .as_mut()
-            .map_err(|e| LinkFailure::Config(e.clone()))?;
+            .ok_or_else(|| config(format!("the board has no relay {channel}")))?;
+        let link = self.link.as_mut().map_err(|e| config(e.clone()))?;
         let outcome = set_coil(link, self.unit, address, on).await;
-        self.tell_link(outcome.as_ref().err().cloned()).await;
+        self.tell_link(outcome.as_ref().err().map(|e| e.failure.clone()))
+            .await;
         outcome
     }
 

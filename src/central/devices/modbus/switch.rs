@@ -24,6 +24,35 @@ pub struct CoilOutcome {
     pub readback: bool,
 }
 
+/// Why a switch did not complete, and whether the write may have reached the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchFailure {
+    /// What failed.
+    pub failure: LinkFailure,
+    /// The write was sent (its answer, or the read-back, is what failed): the coil may have
+    /// changed. False: it failed before anything was written.
+    pub may_have_written: bool,
+}
+
+impl SwitchFailure {
+    fn before_write(failure: LinkFailure) -> Self {
+        Self {
+            failure,
+            may_have_written: false,
+        }
+    }
+
+    fn after_write(failure: LinkFailure) -> Self {
+        Self {
+            failure,
+            may_have_written: true,
+        }
+    }
+}
+
+/// What a switch answers.
+pub type SwitchResult = Result<CoilOutcome, SwitchFailure>;
+
 /// A request to set relay `channel` of a board.
 #[derive(Debug)]
 pub struct CoilCommand {
@@ -32,7 +61,7 @@ pub struct CoilCommand {
     /// The value to set.
     pub on: bool,
     /// Where the outcome goes.
-    pub reply: oneshot::Sender<Result<CoilOutcome, LinkFailure>>,
+    pub reply: oneshot::Sender<SwitchResult>,
 }
 
 /// The polling boards' command queues, by board: the relay dispatcher's way in.
@@ -53,12 +82,7 @@ impl BoardSwitches {
 
     /// Sets relay `channel` of `board` and waits for the outcome. `None`: no task polls that
     /// board (not a Modbus board, or the Modbus worker is not running).
-    pub async fn switch(
-        &self,
-        board: &DeviceId,
-        channel: u16,
-        on: bool,
-    ) -> Option<Result<CoilOutcome, LinkFailure>> {
+    pub async fn switch(&self, board: &DeviceId, channel: u16, on: bool) -> Option<SwitchResult> {
         let sender = self.map().get(board).cloned()?;
         let (reply, outcome) = oneshot::channel();
         let command = CoilCommand { channel, on, reply };
@@ -68,13 +92,10 @@ impl BoardSwitches {
 }
 
 /// Reads coil `address` of `unit`, writes `on` if it differs, and reads it back.
-pub async fn set_coil(
-    link: &mut impl BoardLink,
-    unit: u8,
-    address: u16,
-    on: bool,
-) -> Result<CoilOutcome, LinkFailure> {
-    let before = read_coil(link, unit, address).await?;
+pub async fn set_coil(link: &mut impl BoardLink, unit: u8, address: u16, on: bool) -> SwitchResult {
+    let before = read_coil(link, unit, address)
+        .await
+        .map_err(SwitchFailure::before_write)?;
     if before == on {
         return Ok(CoilOutcome {
             wrote: false,
@@ -82,11 +103,21 @@ pub async fn set_coil(
         });
     }
     let write = Request::WriteCoil { address, on };
-    match link.call(unit, &write).await? {
-        Response::CoilWritten { .. } => {}
-        _ => return Err(LinkFailure::Garbled("not a write's echo".to_owned())),
+    match link.call(unit, &write).await {
+        Ok(Response::CoilWritten { .. }) => {}
+        // A refusal is a whole answer: nothing was written.
+        Err(refused @ LinkFailure::Exception { .. }) => {
+            return Err(SwitchFailure::before_write(refused));
+        }
+        Err(failure) => return Err(SwitchFailure::after_write(failure)),
+        Ok(_) => {
+            let garbled = LinkFailure::Garbled("not a write's echo".to_owned());
+            return Err(SwitchFailure::after_write(garbled));
+        }
     }
-    let readback = read_coil(link, unit, address).await?;
+    let readback = read_coil(link, unit, address)
+        .await
+        .map_err(SwitchFailure::after_write)?;
     Ok(CoilOutcome {
         wrote: true,
         readback,

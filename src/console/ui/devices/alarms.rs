@@ -172,6 +172,7 @@ pub fn headline(alarm: &AlarmRecord, names: &Names<'_>, language: Language) -> S
         AlarmKind::Silent => t.kind_silent,
         AlarmKind::LowBattery => t.kind_low_battery,
         AlarmKind::ClockDrift => t.kind_clock_drift,
+        AlarmKind::RelayStuck => t.kind_relay_stuck,
     };
     let device = alarm
         .devices

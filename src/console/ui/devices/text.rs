@@ -84,6 +84,7 @@ texts! {
     kind_silent: "失联", "silent";
     kind_low_battery: "电池电压低", "battery low";
     kind_clock_drift: "时钟偏差大", "clock drifting";
+    kind_relay_stuck: "继电器到时未能关闭", "relay not off at its limit";
     alarm_escalated: "已通知值班技术员", "On-call technician alerted";
     alarm_assignee: "负责人", "Assigned to";
     alarm_devices: "涉及设备", "Devices";
