@@ -293,9 +293,11 @@ async fn a_broker_restart_loses_nothing_and_is_one_incident_not_an_alarm_per_dev
         "the incident cleared once the broker was back for its clearing period"
     );
     for (device, _) in gardens {
+        let health = desk.device(device).await.health;
+        assert_eq!(health.status.status, Status::Reporting);
         assert_eq!(
-            desk.device(device).await.health.status.status,
-            Status::Reporting
+            health.reports_24h, 10,
+            "{device}: 10 minutes reported, each counted once however often delivered"
         );
     }
     for link in links {
