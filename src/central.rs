@@ -160,6 +160,8 @@ pub struct CentralConfig {
     pub dispatch_tick: Duration,
     /// Where 4G DTUs dial in (`[modbus] dtu_listen`); none: no DTU listener.
     pub dtu_listen: Option<SocketAddr>,
+    /// The register maps boards name (`[modbus.maps.NAME]`).
+    pub modbus_maps: devices::modbus::map::MapBook,
     /// The MQTT broker devices report through (`[mqtt]`); none: no MQTT bridge.
     pub mqtt: Option<devices::mqtt::MqttSettings>,
 }
@@ -201,6 +203,7 @@ impl CentralConfig {
             channel_failpoints: Failpoints::none(),
             dispatch_tick: workers::channels::TICK,
             dtu_listen: None,
+            modbus_maps: devices::modbus::map::MapBook::new(),
             mqtt: None,
         }
     }
@@ -386,6 +389,7 @@ pub async fn start(
         channel_failpoints,
         dispatch_tick,
         dtu_listen,
+        modbus_maps,
         mqtt,
     } = config;
     let key_path = audit_key.unwrap_or_else(|| audit::default_key_path(&db_path));
@@ -473,7 +477,11 @@ pub async fn start(
     if store.read_only().is_none() {
         specs.push(devices::telemetry::worker(state.clone()));
         specs.push(devices::status::worker(state.clone()));
-        specs.push(devices::links::worker(state.clone(), dtu_listen));
+        specs.push(devices::links::worker(
+            state.clone(),
+            dtu_listen,
+            modbus_maps,
+        ));
         specs.extend(
             relays::workers(&state, &db_path, relay_link, dispatch_tick)
                 .map_err(CentralError::Channels)?,
@@ -575,6 +583,7 @@ pub fn serve_blocking(settings: ServeSettings) -> anyhow::Result<()> {
         config.channels = settings.channels;
         config.mqtt = settings.mqtt;
         config.dtu_listen = settings.dtu_listen;
+        config.modbus_maps = settings.modbus_maps;
         config.channel_failpoints = Failpoints::from_env();
         let central = start(listener, config)
             .await

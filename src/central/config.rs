@@ -20,6 +20,7 @@ use super::warnings::WarningSettings;
 use super::warnings::settings::WarningsSection;
 use super::workers::backup::BackupSchedule;
 use crate::central::channels::wechat::WechatConfig;
+use crate::central::devices::modbus::map::MapBook;
 use crate::central::devices::mqtt::settings::{MqttSection, MqttSettings};
 
 pub mod callout;
@@ -74,6 +75,21 @@ pub struct ConfigFile {
 pub struct ModbusSection {
     /// The address 4G DTUs dial in to, e.g. `0.0.0.0:7100`.
     pub dtu_listen: Option<SocketAddr>,
+    /// The register maps boards name (`[modbus.maps.NAME]`), as their manuals number them.
+    #[serde(default)]
+    pub maps: MapBook,
+}
+
+impl ModbusSection {
+    /// Checks every map as a board numbered from 0 would read it (a map that cannot be read
+    /// so cannot be read at all); a board's own numbering is checked when it is polled.
+    pub fn checked_maps(self) -> Result<MapBook, String> {
+        for (name, map) in &self.maps {
+            crate::central::devices::modbus::map::plan(map, false, None)
+                .map_err(|e| format!("[modbus.maps.{name}]: {e}"))?;
+        }
+        Ok(self.maps)
+    }
 }
 
 /// `[warnings.upstream]`: a folder, a URL, or both.
@@ -369,6 +385,8 @@ pub struct ServeSettings {
     pub mqtt: Option<MqttSettings>,
     /// Where DTUs dial in, if configured (otherwise no DTU listener).
     pub dtu_listen: Option<SocketAddr>,
+    /// The register maps boards name (none configured: boards naming no map read 8 relays).
+    pub modbus_maps: MapBook,
 }
 
 impl ServeSettings {
@@ -411,7 +429,12 @@ impl ServeSettings {
             upstream_dir: upstream.dir,
             upstream_url: upstream.url,
             mqtt: file.mqtt.map(MqttSection::settings).transpose()?,
-            dtu_listen: file.modbus.and_then(|m| m.dtu_listen),
+            dtu_listen: file.modbus.as_ref().and_then(|m| m.dtu_listen),
+            modbus_maps: file
+                .modbus
+                .map(ModbusSection::checked_maps)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }

@@ -203,7 +203,8 @@ impl Pump {
         loop {
             match eventloop.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    self.link.send_replace(Link::Up);
+                    // Counted before the link is said up: `flushed()` called as soon as
+                    // `connect` returns must wait for the retained online state too.
                     self.published.fetch_add(1, Ordering::SeqCst);
                     let online = encode_online(Timestamp::now());
                     let sent =
@@ -212,6 +213,7 @@ impl Pump {
                     if sent.is_err() {
                         self.published.fetch_sub(1, Ordering::SeqCst);
                     }
+                    self.link.send_replace(Link::Up);
                 }
                 Ok(Event::Incoming(Packet::PubAck(_))) => {
                     self.acked.send_modify(|acked| *acked += 1);

@@ -174,6 +174,24 @@ central_test! {
 }
 
 central_test! {
+    async fn a_report_delivered_again_is_stored_and_counted_once() {
+        // `QoS` 1 delivers at least once: a broker restarted before the central's PUBACK
+        // reached it sends the report again.
+        let central = TestCentral::start().await;
+        assert_eq!(register(&central, &garden()).await.0, 201);
+        let first = report("YR-AWS1", -2, &[(Element::Tem, 8.5)]);
+        let again = Telemetry { received: first.received.plus_ms(30_000), ..first.clone() };
+        deliver(&central, first).await.unwrap();
+        deliver(&central, again).await.unwrap();
+        deliver(&central, report("YR-AWS1", -1, &[(Element::Tem, 8.6)])).await.unwrap();
+        let (_, page) = central.get_json(&client(), "/devices/YR-AWS1/health").await;
+        let page: HealthPage = serde_json::from_value(page).unwrap();
+        assert_eq!(page.view.health.reports_24h, 2, "two minutes reported, one of them twice");
+        assert_eq!(page.trend.iter().map(|h| h.reports).sum::<u32>(), 2);
+    }
+}
+
+central_test! {
     async fn only_status_changes_travel_and_a_quiet_device_becomes_silent() {
         let central = TestCentral::start().await;
         assert_eq!(register(&central, &garden()).await.0, 201);

@@ -21,6 +21,7 @@ mod child_central;
 mod cmpp;
 mod dbhealth;
 mod device_alarms;
+mod device_faults;
 mod devices;
 mod dispatch_decisions;
 mod dispatch_kill;

@@ -1,11 +1,12 @@
 //! Relay boards read by Modbus against pinned pymodbus peers (tests/peers/modbus): Modbus TCP
 //! boards read into scaled telemetry and relay states, the same board numbered from 1 reading
-//! the same coils, a board going down and coming back, and boards added to the registry while
-//! polling; a test 4G DTU dialling in, registering and heartbeating, its two boards read with
-//! never two requests outstanding on its bus and heartbeats glued to every answer, its
-//! disappearance one DTU fault rather than a fault per board, an unknown DTU refused, a second
-//! connection replacing the first, a DTU that stops heartbeating taken down, and a board
-//! missing from a live DTU's bus failing on its own.
+//! the same coils, a board going down (past unreachable, polled less often) and coming back,
+//! and boards added to the registry while polling; a test 4G DTU dialling in, registering and
+//! heartbeating, its two boards read with never two requests outstanding on its bus and
+//! heartbeats glued to every answer, its disappearance one DTU fault rather than a fault per
+//! board, an unknown DTU refused, a second connection replacing the first, a DTU that stops
+//! heartbeating taken down, and a board missing from a live DTU's bus failing on its own; a
+//! board read by register maps written in `central.toml`.
 
 pub(crate) mod peer;
 
@@ -204,6 +205,10 @@ impl Drop for Central {
 
 impl Central {
     async fn start(devices: Vec<Device>) -> Self {
+        Self::start_with_maps(devices, maps()).await
+    }
+
+    async fn start_with_maps(devices: Vec<Device>, maps: MapBook) -> Self {
         let (registry, watched) = watch::channel(Arc::new(devices));
         let (arrivals, mut arrived) = mpsc::channel(64);
         let (events_tx, events) = mpsc::channel(256);
@@ -218,8 +223,9 @@ impl Central {
         let hub = DtuHub::default();
         let switches = BoardSwitches::default();
         let config = PollConfig {
-            maps: maps(),
+            maps,
             tcp_timeout: Duration::from_secs(5),
+            ..PollConfig::default()
         };
         let dtus = run_dtu_listener(
             listener,
@@ -446,6 +452,10 @@ async fn a_board_added_while_polling_is_read_then_reported_down_and_back() {
         ),
         "{failed:?}"
     );
+    // Given up after three failures, it is still polled (less often) and still told failing.
+    for _ in 0..3 {
+        central.link("RB-LATE", Exchange::Failed).await;
+    }
     let _back = Board::start(&garden_units(), port);
     central.link("RB-LATE", Exchange::Answered).await;
 }
@@ -734,4 +744,81 @@ async fn a_relay_behind_the_dtu_is_switched_once_and_read_back() {
         ),
         "{refused:?}"
     );
+}
+
+/// The register maps `central.toml` names, read as a served central reads them.
+fn maps_of_central_toml(text: &str) -> MapBook {
+    use wxdesk::central::config::{Overrides, ServeSettings, parse};
+    let file = parse(text, "central.toml").unwrap();
+    ServeSettings::merge(Some(file), Overrides::default())
+        .unwrap()
+        .modbus_maps
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_is_read_by_the_register_map_central_toml_gives_it() {
+    if !peer::available() {
+        return;
+    }
+    // The garden board's manual numbers from 1; a plain board names no map and reads the
+    // book's default (4 relays) instead of 8.
+    let maps = maps_of_central_toml(
+        r#"
+[modbus.maps.garden-manual]
+coils = { first = 1, count = 8 }
+discrete_inputs = { first = 1, count = 2 }
+fields = [
+  { table = "holding", address = 1, format = "i16", scale = 0.1, meaning = { element = "TEM" } },
+  { table = "holding", address = 2, format = "i16", scale = 0.1, meaning = { element = "GST" } },
+  { table = "input", address = 1, scale = 0.01, meaning = { health = "supply_v" } },
+  { table = "input", address = 2, format = "u32", meaning = { element = "CO2" } },
+]
+
+[modbus.maps.default]
+coils = { first = 0, count = 4 }
+"#,
+    );
+    let board = Board::start(&garden_units(), 0);
+    let manual = ModbusEndpoint {
+        one_based: true,
+        ..endpoint(None, 3, "garden-manual")
+    };
+    let plain = ModbusEndpoint {
+        map: None,
+        ..endpoint(None, 3, "")
+    };
+    let devices = vec![
+        tcp_board("RB-TOML", board.port, manual),
+        tcp_board("RB-PLAIN", board.port, plain),
+    ];
+    let mut central = Central::start_with_maps(devices, maps).await;
+
+    let reading = central.reading("RB-TOML").await;
+    assert_eq!(
+        reading.coils,
+        [true, false, true, true, false, false, false, true]
+    );
+    assert_eq!(reading.discrete_inputs, [false, true]);
+    let telemetry = central.telemetry_of("RB-TOML").await;
+    for (element, expected) in [
+        (Element::Tem, 21.5),
+        (Element::Gst, -1.0),
+        (Element::Co2, 450.0),
+    ] {
+        assert!(
+            close(telemetry.values.get(&element), expected),
+            "{element:?}: {telemetry:?}"
+        );
+    }
+    assert!(
+        close(telemetry.health.supply_v.as_ref(), 12.34),
+        "{telemetry:?}"
+    );
+    let plain = central.reading("RB-PLAIN").await;
+    assert_eq!(
+        plain.coils,
+        [true, false, true, true],
+        "the default map's 4 relays"
+    );
+    assert!(plain.discrete_inputs.is_empty());
 }

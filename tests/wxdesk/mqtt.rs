@@ -32,10 +32,10 @@ use self::peer::Mosquitto;
 /// The central's clock (fixed: `received` and drift are exact).
 const NOW: Timestamp = Timestamp(1_765_100_000_000);
 /// The longest any awaited event may take before the test fails.
-const GUARD: Duration = Duration::from_secs(30);
+pub(crate) const GUARD: Duration = Duration::from_secs(30);
 const CENTRAL_USER: &str = "wxdesk-central";
 
-fn id(text: &str) -> DeviceId {
+pub(crate) fn id(text: &str) -> DeviceId {
     DeviceId::parse(text).unwrap()
 }
 
@@ -69,8 +69,8 @@ fn report(device: &str, minute: i64) -> Telemetry {
 }
 
 /// A broker with accounts for `accounts`, and a registry of `registered`.
-struct Site {
-    broker: Mosquitto,
+pub(crate) struct Site {
+    pub(crate) broker: Mosquitto,
     secret: Secret,
     central_password: Secret,
     registry: watch::Sender<Arc<Vec<Device>>>,
@@ -79,7 +79,7 @@ struct Site {
 }
 
 impl Site {
-    fn start(accounts: &[&str], registered: &[&str]) -> Option<Self> {
+    pub(crate) fn start(accounts: &[&str], registered: &[&str]) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let secret = Secret::new("county-device-secret");
         let central = CentralAccount {
@@ -100,7 +100,7 @@ impl Site {
         })
     }
 
-    fn settings(&self) -> MqttSettings {
+    pub(crate) fn settings(&self) -> MqttSettings {
         MqttSettings {
             host: "127.0.0.1".into(),
             port: self.broker.port,
@@ -128,7 +128,7 @@ impl Site {
         options
     }
 
-    async fn device(&self, device: &str) -> MqttDevice {
+    pub(crate) async fn device(&self, device: &str) -> MqttDevice {
         guard(MqttDevice::connect(self.device_options(device)))
             .await
             .unwrap()
@@ -203,7 +203,7 @@ struct Bridge {
     fail_next: Arc<AtomicU32>,
 }
 
-async fn guard<T>(future: impl Future<Output = T>) -> T {
+pub(crate) async fn guard<T>(future: impl Future<Output = T>) -> T {
     tokio::time::timeout(GUARD, future)
         .await
         .expect("no event within the guard")

@@ -345,3 +345,145 @@ fn lines_and_columns_count_characters_from_one() {
         assert_eq!(line_and_column(text, offset), expected, "{offset}");
     }
 }
+
+/// README's devices example (the `toml` block with the register maps).
+fn readme_devices_example() -> String {
+    let readme = include_str!("../../../README.md");
+    let maps = readme.find("[modbus.maps.").unwrap();
+    let start = readme[..maps].rfind("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    readme[start..end].to_owned()
+}
+
+#[test]
+fn register_maps_are_read_from_the_modbus_section() {
+    use crate::central::devices::modbus::map::{
+        Field, Format, HealthField, Meaning, RegisterMap, RegisterTable, Span,
+    };
+    use crate::domain::Element;
+    let file = parse(&readme_devices_example(), "central.toml").unwrap();
+    let maps = file.modbus.unwrap().checked_maps().unwrap();
+    let field = |table, address, format, scale, meaning| Field {
+        table,
+        address,
+        format,
+        scale,
+        meaning,
+    };
+    let garden = RegisterMap {
+        coils: Some(Span { first: 1, count: 4 }),
+        discrete_inputs: Some(Span { first: 1, count: 2 }),
+        fields: vec![
+            field(
+                RegisterTable::Input,
+                1,
+                Format::I16,
+                0.1,
+                Meaning::Element(Element::Tem),
+            ),
+            field(
+                RegisterTable::Input,
+                2,
+                Format::U32,
+                1.0,
+                Meaning::Element(Element::Co2),
+            ),
+            field(
+                RegisterTable::Holding,
+                1,
+                Format::U16,
+                0.01,
+                Meaning::Health(HealthField::SupplyV),
+            ),
+        ],
+    };
+    assert_eq!(maps.keys().collect::<Vec<_>>(), ["garden-v2"]);
+    assert_eq!(maps["garden-v2"], garden);
+
+    let text = "[modbus]\n[modbus.maps.relays4]\ncoils = { first = 0, count = 4 }\n";
+    let settings = ServeSettings::merge(
+        Some(parse(text, "central.toml").unwrap()),
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        settings.modbus_maps["relays4"].coils,
+        Some(Span { first: 0, count: 4 })
+    );
+    let none = ServeSettings::merge(None, Overrides::default()).unwrap();
+    assert!(none.modbus_maps.is_empty(), "no maps: boards read 8 relays");
+}
+
+#[test]
+fn a_wrong_register_map_is_refused_naming_it() {
+    let head = "[modbus.maps.m]\n";
+    // Mistakes of form: named by line and column.
+    let table = [
+        (
+            "coils = { first = 0, cont = 4 }\n",
+            2,
+            22,
+            "unknown field `cont`",
+        ),
+        (
+            "fields = [{ table = \"input\", address = 1, meaning = { element = \"XYZ\" } }]\n",
+            2,
+            53,
+            "unknown element code \"XYZ\"",
+        ),
+        (
+            "fields = [{ table = \"coil\", address = 1, meaning = { health = \"supply_v\" } }]\n",
+            2,
+            21,
+            "unknown variant `coil`",
+        ),
+        (
+            "fields = [{ table = \"input\", address = 1 }]\n",
+            2,
+            11,
+            "missing field `meaning`",
+        ),
+        (
+            "colis = { first = 0, count = 4 }\n",
+            2,
+            1,
+            "unknown field `colis`",
+        ),
+    ];
+    for (text, line, column, reason) in table {
+        let text = format!("{head}{text}");
+        let error = parse(&text, "central.toml").unwrap_err();
+        let ConfigError::Invalid {
+            line: l,
+            column: c,
+            reason: r,
+            ..
+        } = &error
+        else {
+            panic!("{error:?}")
+        };
+        assert!(r.contains(reason), "{text:?}: {error}");
+        assert_eq!((*l, *c), (line, column), "{text:?}: {error}");
+    }
+    // Mistakes of meaning: named by the map.
+    let meaning = [
+        ("coils = { first = 0, count = 0 }\n", "a span of no items"),
+        (
+            "coils = { first = 65535, count = 2 }\n",
+            "runs past the last address",
+        ),
+        (
+            "fields = [{ table = \"input\", address = 1, scale = nan, meaning = { element = \"TEM\" } }]\n",
+            "not a finite number",
+        ),
+    ];
+    for (text, reason) in meaning {
+        let file = parse(&format!("{head}{text}"), "central.toml").unwrap();
+        let refused = ServeSettings::merge(Some(file), Overrides::default()).unwrap_err();
+        assert!(
+            refused.starts_with("[modbus.maps.m]: "),
+            "{text:?}: {refused}"
+        );
+        assert!(refused.contains(reason), "{text:?}: {refused}");
+    }
+}

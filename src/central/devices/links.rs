@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::modbus::dtu::{DtuConfig, DtuHub, run_dtu_listener};
+use super::modbus::map::MapBook;
 use super::modbus::poller::{PollConfig, run_pollers};
 use super::modbus::{ModbusEvent, Outputs};
 use crate::central::core::AppState;
@@ -25,11 +26,17 @@ pub const WORKER: &str = "modbus";
 /// Failed polls in a row after which a board is unreachable.
 pub const GIVE_UP_AFTER: u32 = 3;
 
-/// The Modbus worker: pollers always, the DTU listener on `dtu_listen` when given.
-pub fn worker(state: AppState, dtu_listen: Option<SocketAddr>) -> WorkerSpec {
+/// The Modbus worker: pollers always (reading boards by `maps`), the DTU listener on
+/// `dtu_listen` when given.
+pub fn worker(state: AppState, dtu_listen: Option<SocketAddr>, maps: MapBook) -> WorkerSpec {
+    let config = Arc::new(PollConfig {
+        maps,
+        ..PollConfig::default()
+    });
     WorkerSpec::new(WORKER, move |context: WorkerContext| {
         let state = state.clone();
-        async move { run(&state, &context, dtu_listen).await }
+        let config = Arc::clone(&config);
+        async move { run(&state, &context, dtu_listen, config).await }
     })
 }
 
@@ -37,6 +44,7 @@ async fn run(
     state: &AppState,
     context: &WorkerContext,
     dtu_listen: Option<SocketAddr>,
+    config: Arc<PollConfig>,
 ) -> Result<(), String> {
     let (events, mut received) = mpsc::channel(1_024);
     let outputs = Outputs {
@@ -49,7 +57,7 @@ async fn run(
     let pollers = run_pollers(
         registry.clone(),
         hub.clone(),
-        Arc::new(PollConfig::default()),
+        config,
         outputs.clone(),
         state.devices().switches(),
     );

@@ -7,7 +7,8 @@
 //! - [`tcp`]: a Modbus TCP client that reconnects;
 //! - [`dtu`]: the listener DTUs dial into, their registration and heartbeats, and one
 //!   request at a time per DTU (the serial bus behind it is half-duplex);
-//! - [`poller`]: one task per registered board, following the registry.
+//! - [`poller`]: one task per registered board, following the registry;
+//! - [`schedule`]: when a board is polled next (less often while it is unreachable), pure.
 //!
 //! ```text
 //! registry ─watch─▶ poller ─┬─ TcpLink ──────────────▶ board (Modbus TCP)
@@ -29,6 +30,7 @@ pub mod frame;
 pub mod map;
 pub mod pdu;
 pub mod poller;
+pub mod schedule;
 pub mod switch;
 pub mod tcp;
 

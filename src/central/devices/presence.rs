@@ -22,12 +22,17 @@ pub fn start(state: &AppState, settings: MqttSettings) -> WorkerSpec {
             } else {
                 Presence::Offline
             };
-            let device = event.device;
+            let device = event.device.clone();
             let stored = presence_state
                 .blocking(move |store| store.set_presence(&device, presence))
                 .await;
-            if let Err(failure) = stored {
-                tracing::warn!(error = %failure.body.message, "a device's presence not stored");
+            match stored {
+                Ok(()) => presence_state
+                    .devices()
+                    .presence_stored(event.device, presence),
+                Err(failure) => {
+                    tracing::warn!(error = %failure.body.message, "a device's presence not stored");
+                }
             }
         }
     });

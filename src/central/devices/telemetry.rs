@@ -76,7 +76,8 @@ impl std::fmt::Display for Tally {
 pub struct Sorted {
     /// Reports of registered devices.
     pub reports: Vec<Telemetry>,
-    /// Their stations' observations.
+    /// Their stations' observations, each indexed by its report's place in `reports` (so the
+    /// store can tell which reports were repeats).
     pub records: Vec<IngestRecord>,
     /// Refused reports: why, by device.
     pub refused: Vec<(DeviceId, String)>,
@@ -97,7 +98,7 @@ pub fn sort(batch: &[Telemetry], devices: &HashMap<&DeviceId, &Device>, now: Tim
                 .push((telemetry.device.clone(), e.to_string()));
             continue;
         }
-        if let Some(record) = record_of(device, telemetry, sorted.records.len()) {
+        if let Some(record) = record_of(device, telemetry, sorted.reports.len()) {
             sorted.records.push(record);
         }
         sorted.reports.push(telemetry.clone());

@@ -47,8 +47,10 @@ pub trait DeviceStore {
     fn health_trend(&self, id: &DeviceId, since: Timestamp) -> Result<Vec<HealthHour>, StoreError>;
 
     /// Stores a batch of reports in one transaction: the weather-reporting ones' values as
-    /// their stations' observations (`records`, already parsed), every one's health. Returns
-    /// the ingest's report.
+    /// their stations' observations (`records`, already parsed, each indexed by its report's
+    /// place in `reports`), every one's health — but a report whose observation was already
+    /// stored value for value is a repeat (`QoS` 1 delivers at least once; a device may resend
+    /// a minute), counted in its health once. Returns the ingest's report.
     fn store_reports(
         &self,
         reports: &[Telemetry],
@@ -154,8 +156,16 @@ impl DeviceStore for SqliteCentralStore {
         let mut writer = self.writer();
         let tx = writer.transaction().context("starting device reports")?;
         let report = ingest::ingest_batch(&tx, records, now, self.quality(&network))?;
-        for telemetry in reports {
-            devices::record_report(&tx, telemetry)?;
+        let repeats: std::collections::HashSet<usize> = report
+            .results
+            .iter()
+            .filter(|r| r.status == crate::protocol::RecordStatus::Duplicate)
+            .map(|r| r.index)
+            .collect();
+        for (index, telemetry) in reports.iter().enumerate() {
+            if !repeats.contains(&index) {
+                devices::record_report(&tx, telemetry)?;
+            }
         }
         tx.commit().context("committing device reports")?;
         Ok(report)

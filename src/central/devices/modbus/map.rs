@@ -13,6 +13,7 @@ use crate::domain::devices::HealthReading;
 
 /// A run of bits: `count` items from the manual's number `first`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Span {
     /// The first item, as the manual numbers it.
     pub first: u16,
@@ -102,6 +103,7 @@ fn unit_scale() -> f64 {
 
 /// A number held in one or two registers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Field {
     /// Its table.
     pub table: RegisterTable,
@@ -119,6 +121,7 @@ pub struct Field {
 
 /// What to read from a board.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterMap {
     /// Its relays.
     #[serde(default)]

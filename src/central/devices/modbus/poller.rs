@@ -1,6 +1,7 @@
 //! One polling task per registered Modbus board, started, restarted and stopped as the
 //! registry changes. Each poll reads the board's register map through its link, sends the
 //! values as telemetry, the coils as a [`BoardReading`], and the exchange as a [`LinkEvent`].
+//! A board given up as unreachable is polled less often ([`super::schedule`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,17 +9,22 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
 
 use super::dtu::DtuHub;
 use super::map::{BoardValues, MapBook, RegisterMap, interpret, plan};
 use super::pdu::{Request, Response};
+use super::schedule::{Slowdown, failures_after, next_poll_in};
 use super::switch::{BoardSwitches, CoilCommand, SwitchFailure, SwitchResult, set_coil};
 use super::tcp::TcpLink;
 use super::{BoardLink, BoardReading, LinkEvent, LinkFailure, ModbusEvent, Outputs};
 use crate::central::devices::{Arrival, Registry};
 use crate::domain::devices::health::Exchange;
 use crate::domain::devices::{Device, DeviceId, DeviceKind, ModbusEndpoint, Telemetry, Transport};
+
+/// The map of a board whose record names none, when the book has one by this name.
+pub const DEFAULT_MAP: &str = "default";
+/// Relays read from a board whose record names no map, when the book has no [`DEFAULT_MAP`].
+pub const DEFAULT_RELAYS: u16 = 8;
 
 /// How boards are polled.
 #[derive(Debug, Clone)]
@@ -27,6 +33,8 @@ pub struct PollConfig {
     pub maps: MapBook,
     /// How long a Modbus TCP board has to connect, and to answer each request.
     pub tcp_timeout: Duration,
+    /// How much less often an unreachable board is polled.
+    pub slowdown: Slowdown,
 }
 
 impl Default for PollConfig {
@@ -34,6 +42,7 @@ impl Default for PollConfig {
         Self {
             maps: MapBook::new(),
             tcp_timeout: Duration::from_secs(3),
+            slowdown: Slowdown::default(),
         }
     }
 }
@@ -133,6 +142,9 @@ struct Board {
     outputs: Outputs,
     /// The DTU being down was told: say it once, not every poll.
     told_dtu_down: bool,
+    /// Failed exchanges told in a row (what its link state is judged from).
+    failures: u32,
+    slowdown: Slowdown,
 }
 
 impl Board {
@@ -144,14 +156,7 @@ impl Board {
             map: None,
             max_per_request: None,
         });
-        let map = match &endpoint.map {
-            None => Ok(RegisterMap::relays(8, endpoint.one_based)),
-            Some(name) => config
-                .maps
-                .get(name)
-                .cloned()
-                .ok_or_else(|| format!("no register map named {name:?}")),
-        };
+        let map = board_map(&config.maps, endpoint.map.as_deref(), endpoint.one_based);
         let reads = map.clone().and_then(|map| {
             plan(&map, endpoint.one_based, endpoint.max_per_request).map_err(|e| e.to_string())
         });
@@ -165,22 +170,27 @@ impl Board {
             link: link(device, &endpoint, hub, config),
             outputs,
             told_dtu_down: false,
+            failures: 0,
+            slowdown: config.slowdown,
         }
     }
 
     async fn poll(mut self, mut commands: mpsc::Receiver<CoilCommand>) {
-        let mut ticker = tokio::time::interval(self.interval);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // The first poll at once; each next one when the schedule says.
+        let mut next = tokio::time::Instant::now();
         loop {
             // Both waits are cancel-safe; the exchange runs in the arm, never cancelled.
             tokio::select! {
-                _ = ticker.tick() => {}
+                () = tokio::time::sleep_until(next) => {}
                 Some(command) = commands.recv() => {
                     let outcome = self.switch(command.channel, command.on).await;
                     _ = command.reply.send(outcome);
                     continue;
                 }
             }
+            // Waits are counted from the start of a poll, so a slow answer does not slow the
+            // pace (and one slower than the interval is followed at once).
+            let started = tokio::time::Instant::now();
             let values = self.read().await;
             if matches!(values, Err(LinkFailure::Config(_))) {
                 // Nothing changes until the record does, and a new record restarts the task.
@@ -188,6 +198,7 @@ impl Board {
                 return;
             }
             self.publish(values).await;
+            next = started + next_poll_in(self.interval, self.failures, self.slowdown);
         }
     }
 
@@ -263,21 +274,38 @@ impl Board {
         self.tell_link(None).await;
     }
 
-    async fn tell_link(&self, failure: Option<LinkFailure>) {
+    async fn tell_link(&mut self, failure: Option<LinkFailure>) {
         if let Some(failure) = &failure {
             tracing::debug!(board = %self.id, %failure, "Modbus poll failed");
         }
+        let exchange = if failure.is_some() {
+            Exchange::Failed
+        } else {
+            Exchange::Answered
+        };
+        self.failures = failures_after(self.failures, Some(exchange));
         let event = LinkEvent {
             device: self.id.clone(),
             at: self.outputs.clock.now(),
-            exchange: if failure.is_some() {
-                Exchange::Failed
-            } else {
-                Exchange::Answered
-            },
+            exchange,
             failure,
         };
         self.outputs.tell(ModbusEvent::Link(event)).await;
+    }
+}
+
+/// The map a board reads: the one it names from the book; naming none, the book's
+/// [`DEFAULT_MAP`] if `central.toml` has one, else a plain board of eight relays.
+fn board_map(maps: &MapBook, named: Option<&str>, one_based: bool) -> Result<RegisterMap, String> {
+    match named {
+        Some(name) => maps
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("no register map named {name:?}")),
+        None => Ok(maps
+            .get(DEFAULT_MAP)
+            .cloned()
+            .unwrap_or_else(|| RegisterMap::relays(DEFAULT_RELAYS, one_based))),
     }
 }
 
@@ -296,5 +324,44 @@ fn link(
             dtu: dtu.clone(),
         }),
         _ => Err("a Modbus board needs its address, or its DTU".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::central::devices::modbus::map::Span;
+
+    #[test]
+    fn a_board_reads_the_map_it_names_else_the_default_else_eight_relays() {
+        let four = RegisterMap {
+            coils: Some(Span { first: 0, count: 4 }),
+            ..RegisterMap::default()
+        };
+        let two = RegisterMap {
+            coils: Some(Span { first: 1, count: 2 }),
+            ..RegisterMap::default()
+        };
+        let with_default = MapBook::from([
+            ("garden".to_owned(), two.clone()),
+            (DEFAULT_MAP.to_owned(), four.clone()),
+        ]);
+        let without = MapBook::from([("garden".to_owned(), two.clone())]);
+        let cases = [
+            (&with_default, Some("garden"), false, Ok(two.clone())),
+            (&without, Some("garden"), true, Ok(two)),
+            (&with_default, None, false, Ok(four)),
+            (&without, None, false, Ok(RegisterMap::relays(8, false))),
+            (&without, None, true, Ok(RegisterMap::relays(8, true))),
+            (
+                &with_default,
+                Some("gone"),
+                false,
+                Err("no register map named \"gone\"".to_owned()),
+            ),
+        ];
+        for (book, named, one_based, want) in cases {
+            assert_eq!(board_map(book, named, one_based), want, "{named:?}");
+        }
     }
 }
