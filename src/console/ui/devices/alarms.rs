@@ -45,12 +45,17 @@ pub struct AlarmsView {
     asked: Option<Asked>,
     /// The visit being recorded, if any.
     form: Option<VisitForm>,
+    /// The alarm whose detail is open (in the screen's place), if any.
+    pub detail: Option<super::alarm_detail::DetailView>,
 }
 
 impl AlarmsView {
     /// Reads the alarms again on the next frame.
     pub fn refresh(&mut self) {
         self.asked = None;
+        if let Some(detail) = self.detail.as_mut() {
+            detail.refresh();
+        }
     }
 }
 
@@ -287,7 +292,7 @@ fn list_refusal_ui(ui: &mut egui::Ui, scene: Scene<'_>, t: &DevicesText) {
 }
 
 /// How the panel names things, from the device list and the network.
-fn names_ui<R>(scene: Scene<'_>, with: impl FnOnce(&Names<'_>) -> R) -> R {
+pub(super) fn names_ui<R>(scene: Scene<'_>, with: impl FnOnce(&Names<'_>) -> R) -> R {
     let devices: &[DeviceView] = scene
         .state
         .devices
@@ -345,7 +350,11 @@ fn alarm_ui(
             );
         });
         let ink = if closed { theme::INK_MUTED } else { theme::INK };
-        ui.label(RichText::new(&headline).color(ink).strong());
+        // The headline opens the alarm's detail and timeline.
+        let open = egui::Button::new(RichText::new(&headline).color(ink).strong()).frame(false);
+        if ui.add(open).on_hover_text(t.alarm_open_detail).clicked() {
+            view.detail = Some(super::alarm_detail::DetailView::new(alarm.id));
+        }
         theme::chip_frame(theme::SURFACE_SUNKEN).show(ui, |ui| {
             ui.label(RichText::new(state_words(alarm, t)).color(ink));
         });
