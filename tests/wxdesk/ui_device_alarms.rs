@@ -6,7 +6,7 @@
 //! the central lists and comments on it, and its timeline shows both.
 
 use egui::accesskit::Role as A11y;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use wxdesk::console::ui::devices::text;
 use wxdesk::console::ui::i18n::Language;
 use wxdesk::domain::access::Role;

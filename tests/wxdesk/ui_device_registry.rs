@@ -102,6 +102,7 @@ fn a_forecaster_is_offered_no_registry_form() {
     desk.until("the device list read", |d| {
         d.harness.state().state().devices.list.is_some()
     });
+    assert!(desk.shows(t.title), "the list's title bar is drawn");
     assert!(desk.harness.query_by_label(t.register_open).is_none());
     assert!(desk.harness.query_by_label(t.register_title).is_none());
 }

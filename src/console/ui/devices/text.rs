@@ -148,7 +148,7 @@ texts! {
     comment_hint: "写下现场情况、已联系的人……", "What was found, who was called…";
     comment_submit: "添加备注", "Add the comment";
     register_open: "登记新设备", "Register a device";
-    register_title: "登记新设备", "Register a device";
+    register_title: "新设备档案", "A new device's record";
     edit_open: "修改档案", "Edit the record";
     edit_title: "修改设备档案", "Edit the device's record";
     form_name: "名称", "Name";

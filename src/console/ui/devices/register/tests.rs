@@ -38,9 +38,12 @@ fn a_whole_garden_form_is_its_record() {
     );
 }
 
+/// A change to the whole garden form, and the fields it puts at fault.
+type Case = (fn(&mut DeviceForm), &'static [Field]);
+
 #[test]
 fn what_the_desk_can_tell_is_said_by_field() {
-    let cases: [(fn(&mut DeviceForm), &[Field]); 9] = [
+    let cases: [Case; 9] = [
         (|f| f.id = "Y!".into(), &[Field::Id]),
         (|f| f.name = "  ".into(), &[Field::Name]),
         (|f| f.township = None, &[Field::Township]),
