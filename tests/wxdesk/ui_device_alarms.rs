@@ -102,6 +102,7 @@ fn a_quiet_township_is_one_incident_acknowledged_and_closed_by_a_visit() {
     });
     assert!(!desk.shows("大棚 失联"), "no device alarm of its own");
 
+    until_caught_up(&mut desk);
     desk.click(t.alarm_acknowledge);
     desk.until("acknowledged", |d| d.shows("告警中·已确认"));
     assert!(no_button(&desk, t.alarm_acknowledge), "acknowledged once");
@@ -121,6 +122,15 @@ fn a_quiet_township_is_one_incident_acknowledged_and_closed_by_a_visit() {
     );
     let closed = &alarms(&desk)[0];
     assert!(closed.closed_at.is_some() && closed.acknowledged);
+}
+
+/// Waits until the desk has caught up with the central: until then a banner above the
+/// devices screen says it is behind, and its coming and going moves the screen under a click.
+pub(crate) fn until_caught_up(desk: &mut Desk) {
+    desk.until("the desk caught up", |d| {
+        let state = d.harness.state().state();
+        state.sync.is_some_and(|s| s.caught_up())
+    });
 }
 
 /// Types `text` into the field of `role` labelled `label`.
@@ -169,6 +179,8 @@ fn a_technician_assigns_and_comments_and_the_timeline_shows_both() {
     let clock = ManualClock::new(now());
     let mut desk = Desk::signed_in(&rt, &central, Role::Technician, dir.path(), &clock);
     desk.click(t.tab);
+    desk.until("the incident", |d| d.shows(INCIDENT));
+    until_caught_up(&mut desk);
     desk.click(INCIDENT); // the headline opens the detail
     desk.until("the detail", |d| d.shows(t.detail_timeline));
     for shown in [

@@ -14,7 +14,7 @@ use wxdesk::domain::access::Role;
 use wxdesk::domain::time::ManualClock;
 
 use crate::support::{TestCentral, now};
-use crate::ui_device_alarms::{pick, type_into};
+use crate::ui_device_alarms::{pick, type_into, until_caught_up};
 use crate::ui_warnings_e2e::Desk;
 
 const NAME: &str = "悠然国茶园二号站";
@@ -28,6 +28,7 @@ fn a_technician_registers_a_garden_and_it_joins_the_lists() {
     let clock = ManualClock::new(now());
     let mut desk = Desk::signed_in(&rt, &central, Role::Technician, dir.path(), &clock);
     desk.click(t.tab);
+    until_caught_up(&mut desk);
     desk.click(t.register_open);
     desk.until("the form", |d| d.shows(t.register_title));
     let field = |label| (A11y::TextInput, label);

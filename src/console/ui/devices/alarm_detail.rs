@@ -28,8 +28,6 @@ pub struct DetailView {
     pub alarm: u64,
     /// Its last read.
     asked: Option<Asked>,
-    /// The assignees were asked for.
-    asked_assignees: bool,
     /// The technician picked in 指派给 (a login name).
     pub assignee: Option<String>,
     /// The comment being written.
@@ -44,17 +42,15 @@ impl DetailView {
         Self {
             alarm,
             asked: None,
-            asked_assignees: false,
             assignee: None,
             comment: String::new(),
             comment_sent: None,
         }
     }
 
-    /// Reads the alarm (and who it may be given to) again on the next frame.
+    /// Reads the alarm again on the next frame.
     pub fn refresh(&mut self) {
         self.asked = None;
-        self.asked_assignees = false;
     }
 }
 
@@ -120,8 +116,7 @@ pub fn kind_words(kind: AlarmKind, t: &DevicesText) -> &'static str {
     }
 }
 
-/// Asks for the alarm when it is not read or out of date, and once for the assignees when the
-/// signed-in role may assign.
+/// Asks for the alarm when it is not read or out of date.
 pub fn ask(scene: Scene<'_>, view: &mut DetailView, commands: &mut Vec<Command>) {
     let moved = scene.state.devices.alarms_moved();
     if view.asked.is_none_or(|a| a.stale(moved, scene.now)) {
@@ -131,13 +126,10 @@ pub fn ask(scene: Scene<'_>, view: &mut DetailView, commands: &mut Vec<Command>)
             at: scene.now,
         });
     }
-    if !view.asked_assignees && super::manages_devices(scene) {
-        commands.push(Command::Devices(DeviceCommand::LoadAssignees));
-        view.asked_assignees = true;
-    }
 }
 
-fn assignees(scene: Scene<'_>) -> &[Assignee] {
+/// Who alarms may be given to, as the central listed them (none before it did).
+pub fn assignees(scene: Scene<'_>) -> &[Assignee] {
     scene.state.devices.assignees.as_deref().unwrap_or(&[])
 }
 
@@ -376,32 +368,64 @@ fn assign_ui(
     });
 }
 
-/// The timeline, oldest first: when (Beijing), who, what.
+/// The timeline, oldest first: when (Beijing), who, what — the words wrap in what is left.
 fn timeline_ui(ui: &mut egui::Ui, scene: Scene<'_>, detail: &AlarmDetail, t: &DevicesText) {
     ui.label(RichText::new(t.detail_timeline).strong());
     let people = assignees(scene);
-    let now = scene.now;
+    let heading = |text: &str| RichText::new(text).color(theme::INK_MUTED).small();
+    timeline_row(
+        ui,
+        None,
+        heading(t.detail_col_time),
+        heading(t.detail_col_who),
+        heading(t.detail_col_what),
+    );
     egui::ScrollArea::vertical()
         .id_salt("alarm-timeline")
         .auto_shrink([false, true])
         .show(ui, |ui| {
-            egui::Grid::new(("alarm-timeline-grid", detail.alarm.id))
-                .num_columns(3)
-                .striped(true)
-                .spacing([16.0, 6.0])
-                .show(ui, |ui| {
-                    for heading in [t.detail_col_time, t.detail_col_who, t.detail_col_what] {
-                        ui.label(RichText::new(heading).color(theme::INK_MUTED).small());
-                    }
-                    ui.end_row();
-                    for event in &detail.events {
-                        ui.label(i18n::when(event.at, now));
-                        ui.label(who(&event.by, people, t));
-                        ui.add(egui::Label::new(event_words(event, people, t)).wrap());
-                        ui.end_row();
-                    }
-                });
+            for (index, event) in detail.events.iter().enumerate() {
+                let fill = (index % 2 == 0).then_some(theme::SURFACE_SUNKEN);
+                timeline_row(
+                    ui,
+                    fill,
+                    RichText::new(i18n::when(event.at, scene.now)),
+                    RichText::new(who(&event.by, people, t)),
+                    RichText::new(event_words(event, people, t)),
+                );
+            }
         });
+}
+
+/// Widths of the timeline's time and who columns.
+const TIMELINE_COLUMNS: [f32; 2] = [90.0, 180.0];
+
+fn timeline_row(
+    ui: &mut egui::Ui,
+    fill: Option<egui::Color32>,
+    when: RichText,
+    who: RichText,
+    what: RichText,
+) {
+    let frame = egui::Frame::new()
+        .fill(fill.unwrap_or(egui::Color32::TRANSPARENT))
+        .inner_margin(egui::Margin::symmetric(4, 3));
+    frame.show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal_top(|ui| {
+            for (text, width) in [(when, TIMELINE_COLUMNS[0]), (who, TIMELINE_COLUMNS[1])] {
+                ui.allocate_ui_with_layout(
+                    egui::vec2(width, ui.spacing().interact_size.y),
+                    egui::Layout::left_to_right(egui::Align::Min),
+                    |ui| {
+                        ui.set_min_width(width);
+                        ui.add(egui::Label::new(text).truncate());
+                    },
+                );
+            }
+            ui.add(egui::Label::new(what).wrap());
+        });
+    });
 }
 
 #[cfg(test)]

@@ -47,12 +47,15 @@ pub struct AlarmsView {
     form: Option<VisitForm>,
     /// The alarm whose detail is open (in the screen's place), if any.
     pub detail: Option<super::alarm_detail::DetailView>,
+    /// Who alarms may be given to was asked for (by those who give them).
+    asked_assignees: bool,
 }
 
 impl AlarmsView {
     /// Reads the alarms again on the next frame.
     pub fn refresh(&mut self) {
         self.asked = None;
+        self.asked_assignees = false;
         if let Some(detail) = self.detail.as_mut() {
             detail.refresh();
         }
@@ -223,6 +226,11 @@ pub fn ask(scene: Scene<'_>, view: &mut AlarmsView, commands: &mut Vec<Command>)
             at: scene.now,
         });
     }
+    // The technicians' names, for the assignee and the timeline.
+    if !view.asked_assignees && super::manages_devices(scene) {
+        commands.push(Command::Devices(DeviceCommand::LoadAssignees));
+        view.asked_assignees = true;
+    }
 }
 
 /// Draws the panel: a collapsible header saying how many alarms are open, then the alarms.
@@ -351,7 +359,7 @@ fn alarm_ui(
         });
         let ink = if closed { theme::INK_MUTED } else { theme::INK };
         // The headline opens the alarm's detail and timeline.
-        let open = egui::Button::new(RichText::new(&headline).color(ink).strong()).frame(false);
+        let open = egui::Link::new(RichText::new(&headline).strong().color(theme::ACCENT));
         if ui.add(open).on_hover_text(t.alarm_open_detail).clicked() {
             view.detail = Some(super::alarm_detail::DetailView::new(alarm.id));
         }
@@ -410,6 +418,8 @@ fn particulars_ui(
         said.push(format!("{} {last}", t.alarm_last_raised));
     }
     if let Some(assignee) = &alarm.assignee {
+        let people = super::alarm_detail::assignees(scene);
+        let assignee = super::alarm_detail::person(assignee, people);
         said.push(format!("{}：{assignee}", t.alarm_assignee));
     }
     ui.horizontal_wrapped(|ui| {

@@ -106,6 +106,8 @@ pub struct DeviceForm {
     pub dtu: String,
     /// 4G.
     pub cellular: bool,
+    /// 登记 was pressed: every fault is said, empty fields' too.
+    pub tried: bool,
     /// What the form keeps but does not show (simulated, a board's register map).
     kept: Option<Device>,
     /// `devices.saves` and `devices.refusals` when it was sent (`None` while it is being
@@ -132,6 +134,7 @@ impl DeviceForm {
             modbus_unit: String::new(),
             dtu: String::new(),
             cellular: false,
+            tried: false,
             kept: None,
             sent: None,
         }
@@ -160,6 +163,7 @@ impl DeviceForm {
                 .as_ref()
                 .map_or_else(String::new, ToString::to_string),
             cellular: device.cellular,
+            tried: false,
             kept: Some(device.clone()),
             sent: None,
         }
@@ -255,6 +259,24 @@ pub fn record(form: &DeviceForm, t: &DevicesText) -> Result<Device, Faults> {
     }
 }
 
+/// Whether something was typed (or picked) in `field`.
+pub fn typed(form: &DeviceForm, field: Field) -> bool {
+    let text = match field {
+        Field::Id => &form.id,
+        Field::Name => &form.name,
+        Field::Kind => return true,
+        Field::Township => return form.township.is_some(),
+        Field::Location => &form.location,
+        Field::Altitude => &form.altitude,
+        Field::Transport => &form.modbus_unit,
+        Field::Interval => &form.interval,
+        Field::Station => &form.station,
+        Field::Reference => &form.reference,
+        Field::Dtu => &form.dtu,
+    };
+    !text.trim().is_empty()
+}
+
 fn number(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|x| x.is_finite())
 }
@@ -348,8 +370,16 @@ pub fn form_ui(
     ui.label(RichText::new(title).size(theme::HEADING_SIZE).strong());
     ui.separator();
     let checked = record(form, t);
-    let no_faults = Faults::new();
-    let faults = checked.as_ref().err().unwrap_or(&no_faults);
+    // A field left empty is not scolded before 登记 is pressed; one typed wrong is at once.
+    let faults: Faults = checked
+        .as_ref()
+        .err()
+        .into_iter()
+        .flatten()
+        .filter(|(field, _)| form.tried || typed(form, *field))
+        .copied()
+        .collect();
+    let faults = &faults;
     let refusal = scene
         .state
         .devices
@@ -417,10 +447,11 @@ fn buttons_ui(
         } else {
             t.form_submit_register
         };
-        let ready = record.is_some() && form.sent.is_none();
-        if ui.add_enabled(ready, egui::Button::new(submit)).clicked()
-            && let Some(device) = record
-        {
+        let clicked = ui
+            .add_enabled(form.sent.is_none(), egui::Button::new(submit))
+            .clicked();
+        form.tried |= clicked;
+        if clicked && let Some(device) = record {
             commands.push(Command::Devices(DeviceCommand::SaveDevice {
                 device: Box::new(device.clone()),
                 replace: form.editing.is_some(),

@@ -139,3 +139,11 @@ fn positions_are_read_with_either_comma() {
     assert_eq!(lat_lon("26.1, 116.9, 3"), None);
     assert_eq!(lat_lon("north"), None);
 }
+
+#[test]
+fn an_empty_field_is_typed_only_once_filled_in() {
+    let form = DeviceForm::new();
+    assert!(!typed(&form, Field::Id) && !typed(&form, Field::Township));
+    assert!(typed(&form, Field::Interval), "60 by default");
+    assert!(typed(&garden_form(), Field::Station));
+}
