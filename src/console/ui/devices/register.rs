@@ -108,7 +108,7 @@ pub struct DeviceForm {
     pub cellular: bool,
     /// 登记 was pressed: every fault is said, empty fields' too.
     pub tried: bool,
-    /// What the form keeps but does not show (simulated, a board's register map).
+    /// What the form keeps but does not show (simulated, a board's register map, its relays).
     kept: Option<Device>,
     /// `devices.saves` and `devices.refusals` when it was sent (`None` while it is being
     /// filled in).
@@ -253,6 +253,7 @@ pub fn record(form: &DeviceForm, t: &DevicesText) -> Result<Device, Faults> {
                 }),
                 cellular: form.cellular,
                 simulated: kept.is_some_and(|d| d.simulated),
+                relays: kept.map(|d| d.relays.clone()).unwrap_or_default(),
             })
         }
         _ => Err(faults),
