@@ -171,6 +171,13 @@ pub fn routes() -> Vec<Route> {
             Requires(Read),
             get(devices::alarm_routes::list),
         ),
+        // Who an alarm may be given to: technicians' names, for those who give them.
+        route(
+            Verb::Get,
+            "/device-alarms/assignees",
+            Requires(ManageDevices),
+            get(devices::alarm_routes::assignees),
+        ),
         route(
             Verb::Get,
             "/device-alarms/{id}",

@@ -141,6 +141,23 @@ pub struct AlarmAssignment {
     pub assignee: String,
 }
 
+/// `GET /device-alarms/assignees`: who an alarm may be given to — the enabled accounts whose
+/// role manages devices. Names only: staff see staff's names, never more of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssigneeList {
+    /// By login name.
+    pub assignees: Vec<Assignee>,
+}
+
+/// One person an alarm may be given to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignee {
+    /// Login name (what `assign` takes).
+    pub username: String,
+    /// Name shown to people (张伟).
+    pub display_name: String,
+}
+
 /// `POST /alarms/{id}/comments`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmComment {

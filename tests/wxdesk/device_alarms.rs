@@ -33,7 +33,12 @@ fn greenhouse(id: &str, station: &str, township: u32) -> Value {
     })
 }
 
-async fn post(central: &TestCentral, role: Role, path: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn post(
+    central: &TestCentral,
+    role: Role,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
     let response = client_with(&central.token(role).await)
         .post(central.url(path))
         .json(body)

@@ -52,6 +52,7 @@ mod ui_access;
 mod ui_callout;
 mod ui_callout_e2e;
 mod ui_device_alarms;
+mod ui_device_registry;
 mod ui_devices;
 mod ui_dispatch;
 mod ui_drafts;

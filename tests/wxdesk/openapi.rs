@@ -173,7 +173,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 137] = [
+    let table: [(&str, Check); 138] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("Device", round_trip::<wxdesk::domain::devices::Device>),
         ("DeviceList", round_trip::<devices::DeviceList>),
@@ -182,6 +182,7 @@ fn checks() -> BTreeMap<&'static str, Check> {
         ("AlarmDetail", round_trip::<devices::AlarmDetail>),
         ("AlarmAssignment", round_trip::<devices::AlarmAssignment>),
         ("AlarmComment", round_trip::<devices::AlarmComment>),
+        ("AssigneeList", round_trip::<devices::AssigneeList>),
         ("ElementCode", round_trip::<Element>),
         ("Source", round_trip::<Source>),
         ("Health", round_trip::<Health>),

@@ -8,10 +8,12 @@ use crate::central::auth::Principal;
 use crate::central::core::AppState;
 use crate::central::error::{ApiJson, ApiPath, Failure};
 use crate::domain::access::Username;
-use crate::domain::devices::alarm_book::AlarmRecord;
+use crate::domain::devices::alarm_book::{AlarmRecord, may_be_assigned};
 use crate::domain::maintenance;
 use crate::domain::refusal::{Code, Refusal};
-use crate::protocol::devices::{AlarmAssignment, AlarmComment, AlarmDetail, AlarmList};
+use crate::protocol::devices::{
+    AlarmAssignment, AlarmComment, AlarmDetail, AlarmList, Assignee, AssigneeList,
+};
 use crate::store::central::device_alarms::Handling;
 
 const DAY_MS: i64 = 86_400_000;
@@ -42,6 +44,22 @@ pub async fn detail(
     let found = state.blocking(move |store| store.device_alarm(id)).await?;
     let (alarm, events) = found.ok_or_else(|| unknown(&text))?;
     Ok(Json(AlarmDetail { alarm, events }))
+}
+
+/// `GET /alarms/assignees`: the technicians an alarm may be given to, by login name. For those
+/// who assign (`manage_devices`), who may not list accounts: names only, nothing else of them.
+pub async fn assignees(State(state): State<AppState>) -> Result<Json<AssigneeList>, Failure> {
+    let rows = state.blocking(|store| store.users()).await?;
+    let assignees = rows
+        .into_iter()
+        .map(|row| row.account)
+        .filter(may_be_assigned)
+        .map(|account| Assignee {
+            username: account.username.to_string(),
+            display_name: account.display_name,
+        })
+        .collect();
+    Ok(Json(AssigneeList { assignees }))
 }
 
 /// `POST /alarms/{id}/acknowledge`.

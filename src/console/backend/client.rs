@@ -21,11 +21,14 @@ use crate::protocol::{
     PasswordChange, STREAM_EVENT_CHANGE, SessionInfo, UserList, UserUpdateRequest, VersionInfo,
 };
 
+use crate::domain::devices::Device;
 use crate::domain::devices::alarm_book::AlarmRecord;
 use crate::protocol::callout::{
     CalloutBoard, PhoneCall, PhoneCallInput, RevealedNumber, RosterConfirmation,
 };
-use crate::protocol::devices::{AlarmList, DeviceList, HealthPage};
+use crate::protocol::devices::{
+    AlarmAssignment, AlarmComment, AlarmDetail, AlarmList, AssigneeList, DeviceList, HealthPage,
+};
 use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
 use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
 use crate::protocol::reports::ServiceReport;
@@ -532,6 +535,45 @@ impl CentralClient {
         let path = format!("/device-alarms/{id}/acknowledge");
         self.call(reqwest::Method::POST, &path, Some(&serde_json::json!({})))
             .await
+    }
+
+    /// `GET /device-alarms/{id}`: one alarm and its timeline.
+    pub async fn device_alarm(&self, id: u64) -> Result<AlarmDetail, ClientError> {
+        self.get_json(&format!("/device-alarms/{id}"), &[]).await
+    }
+
+    /// `GET /device-alarms/assignees`: the technicians an alarm may be given to.
+    pub async fn alarm_assignees(&self) -> Result<AssigneeList, ClientError> {
+        self.get_json("/device-alarms/assignees", &[]).await
+    }
+
+    /// `POST /device-alarms/{id}/assign`.
+    pub async fn assign_alarm(&self, id: u64, assignee: &str) -> Result<AlarmRecord, ClientError> {
+        let path = format!("/device-alarms/{id}/assign");
+        let body = AlarmAssignment {
+            assignee: assignee.to_owned(),
+        };
+        self.call(reqwest::Method::POST, &path, Some(&body)).await
+    }
+
+    /// `POST /device-alarms/{id}/comments`.
+    pub async fn comment_alarm(&self, id: u64, text: &str) -> Result<AlarmRecord, ClientError> {
+        let path = format!("/device-alarms/{id}/comments");
+        let body = AlarmComment {
+            text: text.to_owned(),
+        };
+        self.call(reqwest::Method::POST, &path, Some(&body)).await
+    }
+
+    /// `POST /devices` (a new device) or `PUT /devices/{id}` (`replace`: a registered one).
+    pub async fn save_device(&self, device: &Device, replace: bool) -> Result<Device, ClientError> {
+        if replace {
+            let path = format!("/devices/{}", device.id);
+            self.call(reqwest::Method::PUT, &path, Some(device)).await
+        } else {
+            self.call(reqwest::Method::POST, "/devices", Some(device))
+                .await
+        }
     }
 
     /// `GET /callout/roster`.

@@ -1,8 +1,9 @@
 //! The devices service: reads the registry with each device's health, and one device's health
 //! page, when the devices screen asks (on opening, when the feed says a device changed, and
 //! every half minute while it is open — the screen decides; this service never polls); reads the
-//! device alarms likewise, and carries a technician's handling of one (acknowledging it, or
-//! recording the maintenance visit that closes it).
+//! device alarms likewise (and one alarm's timeline, and who alarms may be given to), and
+//! carries a technician's handling of one (acknowledging, assigning, commenting on it, or
+//! recording the maintenance visit that closes it) and a technician's device record.
 
 use std::sync::Arc;
 
@@ -11,22 +12,28 @@ use tokio::sync::mpsc;
 use super::client::{CentralClient, ClientError};
 use super::session::{Emitter, Session};
 use crate::console::messages::Event;
-use crate::console::messages::devices::{DeviceCommand, DeviceEvent, DeviceRead};
+use crate::console::messages::devices::{AlarmRecord, DeviceCommand, DeviceEvent, DeviceRead};
 
-/// What a failed read becomes for the view: the code and its words in Chinese.
+/// What a failed read becomes for the view: the code, its words in Chinese, and the record's
+/// field at fault when the central names one.
 pub fn refusal(read: DeviceRead, error: &ClientError) -> DeviceEvent {
     let (code, message) = error.said().unwrap_or_else(|| {
-        let words = if matches!(read, DeviceRead::Handling(_)) {
+        let words = if matches!(read, DeviceRead::Handling(_) | DeviceRead::Save(_)) {
             "无法连接中心：这项处理未送达中心，请稍后再试"
         } else {
             "无法连接中心：设备状态由中心判定，暂不可读"
         };
         ("unreachable".to_owned(), words.to_owned())
     });
+    let field = match error {
+        ClientError::Refused { params, .. } => params.get("field").map(ToString::to_string),
+        _ => None,
+    };
     DeviceEvent::Refused {
         read,
         code,
         message,
+        field,
     }
 }
 
@@ -76,16 +83,44 @@ impl DevicesService {
                 Ok(list) => DeviceEvent::AlarmsLoaded(Box::new(list)),
                 Err(error) => self.failed(DeviceRead::Alarms, error).await,
             },
-            DeviceCommand::Acknowledge(id) => match client.acknowledge_alarm(id).await {
-                Ok(alarm) => DeviceEvent::AlarmHandled(Box::new(alarm)),
-                Err(error) => self.failed(DeviceRead::Handling(id), error).await,
+            DeviceCommand::LoadAlarm(id) => match client.device_alarm(id).await {
+                Ok(detail) => DeviceEvent::AlarmLoaded(Box::new(detail)),
+                Err(error) => self.failed(DeviceRead::Alarm(id), error).await,
             },
+            DeviceCommand::LoadAssignees => match client.alarm_assignees().await {
+                Ok(list) => DeviceEvent::AssigneesLoaded(list.assignees),
+                Err(error) => self.failed(DeviceRead::Assignees, error).await,
+            },
+            DeviceCommand::Acknowledge(id) => {
+                self.handled(id, client.acknowledge_alarm(id).await).await
+            }
+            DeviceCommand::Assign { alarm, assignee } => {
+                let answer = client.assign_alarm(alarm, &assignee).await;
+                self.handled(alarm, answer).await
+            }
+            DeviceCommand::Comment { alarm, text } => {
+                let answer = client.comment_alarm(alarm, &text).await;
+                self.handled(alarm, answer).await
+            }
+            DeviceCommand::SaveDevice { device, replace } => {
+                match client.save_device(&device, replace).await {
+                    Ok(saved) => DeviceEvent::DeviceSaved(Box::new(saved)),
+                    Err(error) => self.failed(DeviceRead::Save(device.id), error).await,
+                }
+            }
             DeviceCommand::RecordVisit { alarm, window } => {
                 match client.record_maintenance(&window).await {
                     Ok(_) => DeviceEvent::VisitRecorded { alarm },
                     Err(error) => self.failed(DeviceRead::Handling(alarm), error).await,
                 }
             }
+        }
+    }
+
+    async fn handled(&self, alarm: u64, answer: Result<AlarmRecord, ClientError>) -> DeviceEvent {
+        match answer {
+            Ok(record) => DeviceEvent::AlarmHandled(Box::new(record)),
+            Err(error) => self.failed(DeviceRead::Handling(alarm), error).await,
         }
     }
 

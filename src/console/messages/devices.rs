@@ -4,18 +4,21 @@
 
 // Re-exported: the view names what it shows through the messages that carry them (the UI may
 // not reach into the protocol layer).
+pub use crate::domain::devices::alarm_book::AlarmEvent;
 pub use crate::domain::devices::alarm_book::{AlarmKind, AlarmRecord, Severity};
 pub use crate::domain::devices::alarms::Scope;
+pub use crate::domain::devices::{Device, DeviceKind, ModbusEndpoint, Transport};
 pub use crate::domain::maintenance::visit::{Visit, VisitKind};
 pub use crate::protocol::devices::{
-    AlarmList, BATTERY_CUTOFF_V, DeviceHealth, DeviceList, DeviceView, HealthHour, HealthPage,
+    AlarmDetail, AlarmList, Assignee, BATTERY_CUTOFF_V, DeviceHealth, DeviceList, DeviceView,
+    HealthHour, HealthPage,
 };
 pub use crate::protocol::history::NewMaintenance;
 
 use crate::domain::devices::DeviceId;
 
 /// Requests to the devices service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DeviceCommand {
     /// Read every device with its health.
     LoadList,
@@ -23,8 +26,33 @@ pub enum DeviceCommand {
     LoadHealth(DeviceId),
     /// Read the open device alarms and those closed in the last day.
     LoadAlarms,
+    /// Read one alarm with its timeline.
+    LoadAlarm(u64),
+    /// Read who alarms may be given to (technicians).
+    LoadAssignees,
     /// Acknowledge an alarm (technicians).
     Acknowledge(u64),
+    /// Give an alarm to a technician, by login name.
+    Assign {
+        /// The alarm.
+        alarm: u64,
+        /// The technician's login name.
+        assignee: String,
+    },
+    /// Add a comment to an alarm's timeline.
+    Comment {
+        /// The alarm.
+        alarm: u64,
+        /// The comment.
+        text: String,
+    },
+    /// Register a device, or (`replace`) change a registered one (technicians).
+    SaveDevice {
+        /// The record as the form says it.
+        device: Box<Device>,
+        /// Change the registered device of that id rather than register a new one.
+        replace: bool,
+    },
     /// Record a maintenance window whose visit closes `alarm`.
     RecordVisit {
         /// The alarm the visit dealt with.
@@ -43,8 +71,15 @@ pub enum DeviceRead {
     Health(DeviceId),
     /// The alarms.
     Alarms,
-    /// A technician's handling of one alarm (acknowledging it, recording a visit).
+    /// One alarm's detail.
+    Alarm(u64),
+    /// Who alarms may be given to.
+    Assignees,
+    /// A technician's handling of one alarm (acknowledging, assigning, commenting on it,
+    /// recording a visit).
     Handling(u64),
+    /// Registering or changing a device's record.
+    Save(DeviceId),
 }
 
 /// Reports of the devices service.
@@ -56,8 +91,14 @@ pub enum DeviceEvent {
     HealthLoaded(Box<HealthPage>),
     /// The alarms, as the central keeps them.
     AlarmsLoaded(Box<AlarmList>),
+    /// One alarm with its timeline.
+    AlarmLoaded(Box<AlarmDetail>),
+    /// Who alarms may be given to.
+    AssigneesLoaded(Vec<Assignee>),
     /// An alarm as it stands after a technician handled it.
     AlarmHandled(Box<AlarmRecord>),
+    /// A device's record as the central stored it.
+    DeviceSaved(Box<Device>),
     /// A maintenance window was recorded, its visit closing `alarm`.
     VisitRecorded {
         /// The alarm it closed.
@@ -71,5 +112,8 @@ pub enum DeviceEvent {
         code: String,
         /// What to show.
         message: String,
+        /// The record's field at fault, as the central names it (`interval_s`, `township`),
+        /// when it says one.
+        field: Option<String>,
     },
 }

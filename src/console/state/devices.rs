@@ -3,7 +3,8 @@
 //! read, and the last refusal of a read.
 
 use crate::console::messages::devices::{
-    AlarmList, AlarmRecord, DeviceEvent, DeviceList, DeviceRead, HealthPage,
+    AlarmDetail, AlarmList, AlarmRecord, Assignee, Device, DeviceEvent, DeviceList, DeviceRead,
+    HealthPage,
 };
 use crate::domain::Timestamp;
 use crate::domain::devices::DeviceId;
@@ -17,6 +18,8 @@ pub struct DeviceRefusal {
     pub code: String,
     /// What to show.
     pub message: String,
+    /// The record's field at fault, when the central names one.
+    pub field: Option<String>,
 }
 
 /// The devices' state on the desk.
@@ -45,6 +48,16 @@ pub struct DevicesState {
     pub alarms_handled: u64,
     /// The alarm this desk's last handling was of.
     pub last_handled: Option<u64>,
+    /// The alarm detail last read, and the desk's clock when it arrived.
+    pub alarm: Option<(AlarmDetail, Timestamp)>,
+    /// Who alarms may be given to, once read.
+    pub assignees: Option<Vec<Assignee>>,
+    /// The device record this desk saved last, as the central stored it.
+    pub last_saved: Option<Device>,
+    /// Records saved so far: a form tells from it that its own was stored.
+    pub saves: u64,
+    /// Refusals so far: a form tells from it that its own was refused.
+    pub refusals: u64,
 }
 
 impl DevicesState {
@@ -76,6 +89,21 @@ impl DevicesState {
                 self.clear_refusal(|read| *read == DeviceRead::Alarms);
                 self.alarms = Some((*list, now));
             }
+            DeviceEvent::AlarmLoaded(detail) => {
+                let id = detail.alarm.id;
+                self.clear_refusal(|read| *read == DeviceRead::Alarm(id));
+                self.alarm = Some((*detail, now));
+            }
+            DeviceEvent::AssigneesLoaded(assignees) => {
+                self.clear_refusal(|read| *read == DeviceRead::Assignees);
+                self.assignees = Some(assignees);
+            }
+            DeviceEvent::DeviceSaved(device) => {
+                let id = device.id.clone();
+                self.clear_refusal(|read| *read == DeviceRead::Save(id.clone()));
+                self.last_saved = Some(*device);
+                self.saves += 1;
+            }
             DeviceEvent::AlarmHandled(alarm) => {
                 self.clear_refusal(|read| *read == DeviceRead::Handling(alarm.id));
                 self.alarms_handled += 1;
@@ -91,23 +119,40 @@ impl DevicesState {
                 read,
                 code,
                 message,
+                field,
             } => {
                 self.refusal = Some(DeviceRefusal {
                     read,
                     code,
                     message,
+                    field,
                 });
+                self.refusals += 1;
             }
         }
     }
 
     fn replace_alarm(&mut self, alarm: AlarmRecord) {
-        let Some((list, _)) = &mut self.alarms else {
-            return;
-        };
-        if let Some(kept) = list.alarms.iter_mut().find(|a| a.id == alarm.id) {
-            *kept = alarm;
+        let listed = self
+            .alarms
+            .as_mut()
+            .and_then(|(list, _)| list.alarms.iter_mut().find(|a| a.id == alarm.id));
+        if let Some(kept) = listed {
+            kept.clone_from(&alarm);
         }
+        if let Some((detail, _)) = &mut self.alarm
+            && detail.alarm.id == alarm.id
+        {
+            detail.alarm = alarm;
+        }
+    }
+
+    /// The detail of alarm `id`, if it is the one last read.
+    pub fn alarm_of(&self, id: u64) -> Option<&AlarmDetail> {
+        self.alarm
+            .as_ref()
+            .map(|(detail, _)| detail)
+            .filter(|detail| detail.alarm.id == id)
     }
 
     /// The moves of both the feed's alarm changes and this desk's handling of them.

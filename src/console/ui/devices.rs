@@ -8,16 +8,20 @@
 //! lateness on by the desk's own clock. A hidden screen sends nothing. Above both, the device
 //! alarms panel ([`alarms`]).
 
+pub mod alarm_detail;
 pub mod alarms;
 pub mod list;
 pub mod page;
+pub mod register;
 pub mod text;
 pub mod verdict;
 
 use crate::console::messages::devices::{DeviceCommand, DeviceView};
 use crate::console::messages::{Command, LinkStatus};
+use crate::console::state::account::Gate;
 use crate::console::ui::{Scene, theme};
 use crate::domain::Timestamp;
+use crate::domain::access::Capability;
 use crate::domain::devices::DeviceId;
 use crate::domain::devices::health::Upstream;
 
@@ -49,6 +53,8 @@ pub struct DevicesView {
     asked_page: Option<(DeviceId, Asked)>,
     /// The alarms panel.
     pub alarms: alarms::AlarmsView,
+    /// The registry form, when a device is being registered or changed (in the list's place).
+    pub form: Option<register::DeviceForm>,
 }
 
 impl DevicesView {
@@ -67,6 +73,11 @@ pub fn desk_upstream(scene: Scene<'_>) -> Upstream {
         desk_behind: scene.state.sync.is_none_or(|s| !s.caught_up()),
         ..Upstream::default()
     }
+}
+
+/// Whether the signed-in role manages devices (technicians), as the central confirmed it.
+pub fn manages_devices(scene: Scene<'_>) -> bool {
+    scene.state.account.gate(Capability::ManageDevices) == Gate::Allowed
 }
 
 /// The central's clock now, as the desk reckons it (its own clock before a list is read).
@@ -102,8 +113,25 @@ pub fn devices_ui(
     ui.ctx()
         .request_repaint_after(std::time::Duration::from_millis(RELOAD_EVERY_MS as u64));
     upstream_banner_ui(ui, scene);
+    // An alarm's detail takes the whole screen: its timeline is what a technician reads.
+    if let Some(detail) = view.alarms.detail.as_mut() {
+        if !alarm_detail::detail_ui(ui, scene, detail, commands) {
+            view.alarms.detail = None;
+        }
+        return;
+    }
     // The alarms and incidents panel, above the list and the health page alike.
     alarms::alarms_ui(ui, scene, &mut view.alarms, commands);
+    if let Some(form) = view.form.as_mut() {
+        if !manages_devices(scene) || !register::form_ui(ui, scene, form, commands) {
+            let saved = form.sent.is_some();
+            view.form = None;
+            if saved {
+                view.refresh(); // the list and the open page show the record as stored
+            }
+        }
+        return;
+    }
     match view.open.clone() {
         Some(id) => page::page_ui(ui, scene, view, &id),
         None => list::list_ui(ui, scene, view),
@@ -113,6 +141,9 @@ pub fn devices_ui(
 /// Asks for the list, and the open page, when they are not read or out of date.
 fn ask(scene: Scene<'_>, view: &mut DevicesView, commands: &mut Vec<Command>) {
     alarms::ask(scene, &mut view.alarms, commands);
+    if let Some(detail) = view.alarms.detail.as_mut() {
+        alarm_detail::ask(scene, detail, commands);
+    }
     let revision = scene.state.devices.revision;
     let fresh = Asked {
         revision,

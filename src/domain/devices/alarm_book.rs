@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::alarms::{Grouping, Quiet, Scope, Threshold, incidents};
 use super::{Device, Status, Transport};
 use crate::domain::Timestamp;
+use crate::domain::access::{Account, Capability, allows};
 
 /// What an alarm is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -95,6 +96,12 @@ pub struct AlarmEvent {
     /// A comment, an assignee, or why it closed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub text: String,
+}
+
+/// Whether an alarm may be given to `account`: an enabled account whose role manages devices
+/// (a technician), who can act on it.
+pub fn may_be_assigned(account: &Account) -> bool {
+    !account.disabled && allows(account.role, Capability::ManageDevices)
 }
 
 /// What the sweep knows of one device.
@@ -297,6 +304,31 @@ mod tests {
             status,
             battery_v: None,
             drift_ms: None,
+        }
+    }
+
+    #[test]
+    fn only_enabled_accounts_that_manage_devices_may_be_assigned() {
+        use crate::domain::access::{Role, Username};
+        let account = |role, disabled| Account {
+            username: Username::parse("zhang").unwrap(),
+            display_name: "张伟".into(),
+            role,
+            disabled,
+            must_change_password: false,
+            locked_until: None,
+            last_login: None,
+            created_at: Timestamp(0),
+        };
+        for (role, disabled, may) in [
+            (Role::Technician, false, true),
+            (Role::Technician, true, false),
+            (Role::DutyForecaster, false, false),
+            (Role::Supervisor, false, false),
+            (Role::Leader, false, false),
+            (Role::Administrator, false, false),
+        ] {
+            assert_eq!(may_be_assigned(&account(role, disabled)), may, "{role:?}");
         }
     }
 

@@ -72,6 +72,7 @@ fn a_refusal_stays_until_its_own_read_is_answered() {
         read,
         code: "unreachable".into(),
         message: "无法连接".into(),
+        field: None,
     };
     state.apply(refused(DeviceRead::List), Timestamp(0));
     state.apply(DeviceEvent::HealthLoaded(page("YR-AWS1")), Timestamp(0));
@@ -115,6 +116,7 @@ fn a_handled_alarm_replaces_its_record_and_moves_the_alarms_as_the_feed_does() {
         read: DeviceRead::Handling(2),
         code: "forbidden".into(),
         message: "无权".into(),
+        field: None,
     };
     state.apply(refused, Timestamp(6));
     state.apply(

@@ -45,12 +45,20 @@ pub struct AlarmsView {
     asked: Option<Asked>,
     /// The visit being recorded, if any.
     form: Option<VisitForm>,
+    /// The alarm whose detail is open (in the screen's place), if any.
+    pub detail: Option<super::alarm_detail::DetailView>,
+    /// Who alarms may be given to was asked for (by those who give them).
+    asked_assignees: bool,
 }
 
 impl AlarmsView {
     /// Reads the alarms again on the next frame.
     pub fn refresh(&mut self) {
         self.asked = None;
+        self.asked_assignees = false;
+        if let Some(detail) = self.detail.as_mut() {
+            detail.refresh();
+        }
     }
 }
 
@@ -219,6 +227,11 @@ pub fn ask(scene: Scene<'_>, view: &mut AlarmsView, commands: &mut Vec<Command>)
             at: scene.now,
         });
     }
+    // The technicians' names, for the assignee and the timeline.
+    if !view.asked_assignees && super::manages_devices(scene) {
+        commands.push(Command::Devices(DeviceCommand::LoadAssignees));
+        view.asked_assignees = true;
+    }
 }
 
 /// Draws the panel: a collapsible header saying how many alarms are open, then the alarms.
@@ -288,7 +301,7 @@ fn list_refusal_ui(ui: &mut egui::Ui, scene: Scene<'_>, t: &DevicesText) {
 }
 
 /// How the panel names things, from the device list and the network.
-fn names_ui<R>(scene: Scene<'_>, with: impl FnOnce(&Names<'_>) -> R) -> R {
+pub(super) fn names_ui<R>(scene: Scene<'_>, with: impl FnOnce(&Names<'_>) -> R) -> R {
     let devices: &[DeviceView] = scene
         .state
         .devices
@@ -346,7 +359,11 @@ fn alarm_ui(
             );
         });
         let ink = if closed { theme::INK_MUTED } else { theme::INK };
-        ui.label(RichText::new(&headline).color(ink).strong());
+        // The headline opens the alarm's detail and timeline.
+        let open = egui::Link::new(RichText::new(&headline).strong().color(theme::ACCENT));
+        if ui.add(open).on_hover_text(t.alarm_open_detail).clicked() {
+            view.detail = Some(super::alarm_detail::DetailView::new(alarm.id));
+        }
         theme::chip_frame(theme::SURFACE_SUNKEN).show(ui, |ui| {
             ui.label(RichText::new(state_words(alarm, t)).color(ink));
         });
@@ -402,6 +419,8 @@ fn particulars_ui(
         said.push(format!("{} {last}", t.alarm_last_raised));
     }
     if let Some(assignee) = &alarm.assignee {
+        let people = super::alarm_detail::assignees(scene);
+        let assignee = super::alarm_detail::person(assignee, people);
         said.push(format!("{}：{assignee}", t.alarm_assignee));
     }
     ui.horizontal_wrapped(|ui| {

@@ -194,6 +194,10 @@ fn title_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut DevicesView, t: &Dev
         if ui.button(t.refresh).clicked() {
             view.refresh();
         }
+        // Only who manages devices is offered the registry form.
+        if super::manages_devices(scene) && ui.button(t.register_open).clicked() {
+            view.form = Some(super::register::DeviceForm::new());
+        }
     });
     ui.separator();
 }

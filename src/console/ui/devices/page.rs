@@ -81,7 +81,9 @@ pub fn page_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut DevicesView, id: 
         ui.label(RichText::new(t.page_loading).color(theme::INK_MUTED));
         return;
     };
-    title_ui(ui, scene, page);
+    if title_ui(ui, scene, page) {
+        view.form = Some(super::register::DeviceForm::editing(&page.view.device));
+    }
     ui.separator();
     let height = ui.available_height();
     ui.horizontal_top(|ui| {
@@ -99,7 +101,8 @@ pub fn page_ui(ui: &mut egui::Ui, scene: Scene<'_>, view: &mut DevicesView, id: 
     });
 }
 
-fn title_ui(ui: &mut egui::Ui, scene: Scene<'_>, page: &HealthPage) {
+/// The device's name and state; `true` when 修改档案 was clicked.
+fn title_ui(ui: &mut egui::Ui, scene: Scene<'_>, page: &HealthPage) -> bool {
     let t = text::text(scene.language);
     let others = scene
         .state
@@ -122,7 +125,9 @@ fn title_ui(ui: &mut egui::Ui, scene: Scene<'_>, page: &HealthPage) {
             list::simulated_badge_ui(ui, t);
         }
         list::status_chip_ui(ui, scene, verdict);
-    });
+        super::manages_devices(scene) && ui.button(t.edit_open).clicked()
+    })
+    .inner
 }
 
 /// A label and its value in the facts grid.
