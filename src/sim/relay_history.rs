@@ -53,8 +53,7 @@ impl RelayHistory {
     pub fn state_at(&self, channel: u16, t: Timestamp) -> Switch {
         self.switches
             .iter()
-            .filter(|s| s.channel == channel && s.at <= t)
-            .next_back()
+            .rfind(|s| s.channel == channel && s.at <= t)
             .map_or(Switch::Off, |s| s.state)
     }
 

@@ -50,10 +50,10 @@ pub async fn acknowledged(state: &AppState, device: &DeviceId, ack: AckMessage, 
             state.relays().sweep.notify_one();
         }
         Ok(None) => {
-            tracing::debug!(%device, "an ack for no command awaiting one (late or repeated)")
+            tracing::debug!(%device, "an ack for no command awaiting one (late or repeated)");
         }
         Err(failure) => {
-            tracing::warn!(%device, error = %failure.body.message, "relay ack not stored")
+            tracing::warn!(%device, error = %failure.body.message, "relay ack not stored");
         }
     }
 }
