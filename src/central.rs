@@ -330,6 +330,11 @@ impl RunningCentral {
         swept
     }
 
+    /// The relay command history, to read in this process.
+    pub fn relay_log(&self) -> relays::RelayLog {
+        relays::RelayLog(self.state.clone())
+    }
+
     /// The key issued at start to a device named in [`CentralConfig::device_keys`].
     pub fn device_key(&self, name: &DeviceName) -> Option<&Secret> {
         self.device_keys.get(name)

@@ -20,6 +20,7 @@ pub mod broker;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 
@@ -244,7 +245,8 @@ async fn serve(
             "the station simulator could not start; the console shows only stored data".into(),
         );
     }
-    let gardens = start_gardens(broker, &clock, &stopped, &mut notices);
+    let relays: Arc<dyn sim::gardens::RelaySource> = Arc::new(CentralRelays(central.relay_log()));
+    let gardens = start_gardens(broker, &clock, relays, &stopped, &mut notices);
     tracing::info!(%url, at = %Timestamp::now(), "embedded central and simulator running");
     let broker = gardens.as_ref().map(|(broker, _)| broker.addr);
     let _ = ready.send(Ok(Started {
@@ -286,6 +288,7 @@ type Gardens = (
 fn start_gardens(
     broker: Option<broker::BrokerHandle>,
     clock: &SharedClock,
+    relays: Arc<dyn sim::gardens::RelaySource>,
     stopped: &watch::Receiver<bool>,
     notices: &mut Vec<String>,
 ) -> Option<Gardens> {
@@ -316,9 +319,29 @@ fn start_gardens(
         let _ = stopped.wait_for(|&stop| stop).await;
     };
     let clock = clock.clone();
-    let devices =
-        tokio::spawn(
-            async move { sim::gardens::run(devices, &network, endpoint, clock, stop).await },
-        );
+    let devices = tokio::spawn(async move {
+        sim::gardens::run(devices, &network, endpoint, clock, Some(relays), stop).await
+    });
     Some((broker, devices))
+}
+
+/// The simulated greenhouses' relay history: the embedded central's observed commands, so a
+/// restart tells the same story.
+struct CentralRelays(central::relays::RelayLog);
+
+impl sim::gardens::RelaySource for CentralRelays {
+    fn history<'a>(
+        &'a self,
+        device: &'a crate::domain::devices::DeviceId,
+    ) -> futures_util::future::BoxFuture<'a, sim::relay_history::RelayHistory> {
+        Box::pin(async move {
+            match self.0.commands(device).await {
+                Ok(commands) => sim::relay_history::RelayHistory::from_commands(&commands),
+                Err(failure) => {
+                    tracing::warn!(%device, error = %failure.body.message, "relay history unread");
+                    sim::relay_history::RelayHistory::default()
+                }
+            }
+        })
+    }
 }

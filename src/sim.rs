@@ -30,6 +30,7 @@ pub mod noise;
 pub mod outage;
 pub mod physics;
 pub mod rain;
+pub mod relay_history;
 pub mod relay_responder;
 pub mod runner;
 pub mod simulator;

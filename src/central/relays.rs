@@ -84,6 +84,27 @@ impl RelayControl {
     }
 }
 
+/// The central's relay command history, read in-process (the embedded default's simulated
+/// greenhouses follow it).
+#[derive(Debug, Clone)]
+pub struct RelayLog(pub(crate) AppState);
+
+impl RelayLog {
+    /// Commands the history keeps per read, newest first.
+    pub const LIMIT: u32 = 500;
+
+    /// Device `device`'s newest commands, newest first (as `GET /relay-commands?device=`).
+    pub async fn commands(
+        &self,
+        device: &crate::domain::devices::DeviceId,
+    ) -> Result<Vec<crate::domain::relays::Command>, crate::central::error::Failure> {
+        let device = device.clone();
+        self.0
+            .blocking(move |store| store.relay_commands(Some(&device), Self::LIMIT))
+            .await
+    }
+}
+
 /// The longest a relay hand-over takes (a Modbus read, write and read-back behind a DTU).
 pub const LONGEST_CALL_MS: i64 = 20_000;
 

@@ -15,7 +15,9 @@
 //! - Greenhouse: inside air warmed by the sun through the film (vents open above
 //!   [`VENT_OPEN_C`]), kept slightly warmer at night; more humid from the plants' transpiration;
 //!   CO₂ building up in the dark from respiration to ~1200 ppm and drawn down by
-//!   photosynthesis by day towards the outside's ~400 ppm.
+//!   photosynthesis by day towards the outside's ~400 ppm. Its relays act on it
+//!   ([`Actuation`]): the fan trades the inside air for the outside's, the shade net cuts the
+//!   solar gain, drip irrigation wets the soil (moister air).
 //! - Health: a 12 V battery charged by a solar panel by day and drained slowly at night; a
 //!   greenhouse controller runs on a mains adapter and floats its backup battery.
 
@@ -149,9 +151,48 @@ pub struct Inside {
     pub co2: f64,
 }
 
+/// How much of the recent past each of a greenhouse's relays was on, 0–1.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Actuation {
+    /// The fan (通风).
+    pub fan: f64,
+    /// The shade net (遮阳).
+    pub shade: f64,
+    /// Drip irrigation (灌溉).
+    pub irrigation: f64,
+}
+
+/// Share of the inside-outside difference a fan running throughout removes.
+const FAN_EXCHANGE: f64 = 0.75;
+/// Share of the solar gain a drawn shade net keeps out.
+const SHADE_CUT: f64 = 0.45;
+
 /// The greenhouse's inside air now, from the outside weather now and at each hour before
-/// (newest first; a day is enough) and the sky's clearness now (0–1).
+/// (newest first; a day is enough) and the sky's clearness now (0–1), its relays idle.
 pub fn greenhouse(hours: &[Hour], clearness: f64) -> Inside {
+    greenhouse_actuated(hours, clearness, Actuation::default())
+}
+
+/// [`greenhouse`] with its relays acting as `act` says: the fan relaxes the inside air toward
+/// the outside's temperature and humidity, the shade net cuts the sun's gain, irrigation
+/// raises the air's moisture a little (the wet soil evaporates).
+pub fn greenhouse_actuated(hours: &[Hour], clearness: f64, act: Actuation) -> Inside {
+    let idle = greenhouse_idle(hours, clearness, act.shade);
+    let Some(now) = hours.first().copied() else {
+        return idle;
+    };
+    let exchange = FAN_EXCHANGE * act.fan.clamp(0.0, 1.0);
+    let temp = idle.temp + (now.temp - idle.temp) * exchange;
+    let dew_idle = dewpoint(idle.temp, idle.rh) + 1.5 * act.irrigation.clamp(0.0, 1.0);
+    let dew = (dew_idle + (dewpoint(now.temp, now.rh) - dew_idle) * exchange).min(temp);
+    Inside {
+        temp,
+        rh: physics::relative_humidity(temp, dew).clamp(40.0, 99.0),
+        co2: idle.co2 + (OUTSIDE_CO2_PPM - idle.co2) * exchange,
+    }
+}
+
+fn greenhouse_idle(hours: &[Hour], clearness: f64, shade: f64) -> Inside {
     let Some(now) = hours.first().copied() else {
         return Inside {
             temp: f64::NAN,
@@ -161,7 +202,8 @@ pub fn greenhouse(hours: &[Hour], clearness: f64) -> Inside {
     };
     let sun = now.sun_sin.max(0.0);
     // Solar gain through the film: up to ~14 °C at a clear noon, ~1.5 °C held at night.
-    let gain = 1.5 + 14.0 * sun * (0.3 + 0.7 * clearness.clamp(0.0, 1.0));
+    let shaded = 1.0 - SHADE_CUT * shade.clamp(0.0, 1.0);
+    let gain = 1.5 + 14.0 * sun * (0.3 + 0.7 * clearness.clamp(0.0, 1.0)) * shaded;
     let mut temp = now.temp + gain;
     if temp > VENT_OPEN_C {
         // Open vents trade the excess with the outside.

@@ -23,14 +23,16 @@ use super::driver::{DRIVER_ALTITUDE_M, Driver, DriverError};
 use super::garden_physics::{self as gp, Hour, Power};
 use super::noise::{mix, seed_of, signed, wander};
 use super::physics;
+use super::relay_history::RelayHistory;
 use super::station::StationModel;
 use super::timemap::{HourFrame, data_hour};
 use crate::domain::devices::{Device, DeviceKind, HealthReading};
 use crate::domain::network::{Network, Station, StationKind};
+use crate::domain::relays::RelayClass;
 use crate::domain::time::{HOUR_MS, MINUTE_MS};
 use crate::domain::{Element, Timestamp};
 
-pub use publisher::{BrokerEndpoint, GardensSummary, run};
+pub use publisher::{BrokerEndpoint, GardensSummary, RelaySource, run};
 
 /// Why the simulated devices cannot be had.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,10 @@ pub struct Reading {
     /// Battery, supply and signal.
     pub health: HealthReading,
 }
+
+/// How far back a greenhouse's air remembers its relays: a fan exchanges its air, and a
+/// shade net's cooling shows, within a quarter of an hour or so.
+pub const ACTUATION_WINDOW_MS: i64 = 20 * MINUTE_MS;
 
 /// Hours of weather history a reading looks back on (the soil moisture's spin-up).
 const HISTORY_HOURS: usize = gp::SOIL_SPIN_UP_H;
@@ -134,8 +140,18 @@ impl GardenDevice {
     }
 
     /// What the device reports for the minute ending at `t` (a whole minute), or `None` while
-    /// a power outage keeps it silent.
+    /// a power outage keeps it silent; its relays (if any) idle.
     pub fn reading(&self, driver: &Driver, t: Timestamp) -> Option<Reading> {
+        self.reading_with(driver, t, &RelayHistory::default())
+    }
+
+    /// [`GardenDevice::reading`] with a greenhouse's relays as `relays` tells they switched.
+    pub fn reading_with(
+        &self,
+        driver: &Driver,
+        t: Timestamp,
+        relays: &RelayHistory,
+    ) -> Option<Reading> {
         let outside = self.station.measure(driver, &HourFrame::at(t), t)?;
         let minute = t.0.div_euclid(MINUTE_MS);
         let hours = self.history(driver, t, &outside);
@@ -143,7 +159,8 @@ impl GardenDevice {
         let mut values = BTreeMap::new();
         let power = match self.device.kind {
             DeviceKind::GreenhouseController => {
-                let inside = gp::greenhouse(&hours[..24], clearness);
+                let act = self.actuation(relays, t);
+                let inside = gp::greenhouse_actuated(&hours[..24], clearness, act);
                 values.insert(
                     Element::TemIn,
                     round(inside.temp + self.jitter(10, minute, 0.2), 1),
@@ -189,6 +206,25 @@ impl GardenDevice {
             values,
             health,
         })
+    }
+
+    /// How long each class of the device's relays was on in the [`ACTUATION_WINDOW_MS`]
+    /// before `t` (the most of its relays of that class).
+    fn actuation(&self, relays: &RelayHistory, t: Timestamp) -> gp::Actuation {
+        let from = t.plus_ms(-ACTUATION_WINDOW_MS);
+        let share = |class| {
+            self.device
+                .relays
+                .iter()
+                .filter(|r| r.class == class)
+                .map(|r| relays.on_fraction(r.channel, from, t))
+                .fold(0.0, f64::max)
+        };
+        gp::Actuation {
+            fan: share(RelayClass::Ventilation),
+            shade: share(RelayClass::Shade),
+            irrigation: share(RelayClass::Irrigation),
+        }
     }
 
     /// Sensor wander of up to `±amplitude`, fixed for (device, purpose, minute).

@@ -34,6 +34,18 @@ pub enum Behaviour {
     Refusing,
 }
 
+/// How a controller starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Start {
+    /// Its MQTT client id, when not its device's id: a device whose telemetry another client
+    /// of the same id publishes (the embedded default's simulated greenhouses) needs its own,
+    /// or the broker would drop one for the other.
+    pub client_id: Option<String>,
+    /// Its relays and their states at start (a restarted simulated greenhouse takes them from
+    /// the central's history).
+    pub states: BTreeMap<u16, Switch>,
+}
+
 /// What the controller has done.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Relays {
@@ -66,7 +78,16 @@ impl RelayResponder {
     /// Connects as the device of `options` with `channels` relays, all off; returns once the
     /// broker has it subscribed to its commands.
     pub async fn connect(options: &DeviceOptions, channels: u16, behaviour: Behaviour) -> Self {
-        let states = (1..=channels).map(|c| (c, Switch::Off)).collect();
+        let start = Start {
+            client_id: None,
+            states: (1..=channels).map(|c| (c, Switch::Off)).collect(),
+        };
+        Self::start(options, start, behaviour).await
+    }
+
+    /// Like [`RelayResponder::connect`], starting as `start` says.
+    pub async fn start(options: &DeviceOptions, start: Start, behaviour: Behaviour) -> Self {
+        let Start { client_id, states } = start;
         let memory = Arc::new(Mutex::new(Memory {
             relays: Relays {
                 states,
@@ -76,7 +97,7 @@ impl RelayResponder {
             behaviour,
         }));
         let (changed_tx, changed) = watch::channel(0);
-        let (client, eventloop) = AsyncClient::new(mqtt_options(options), 64);
+        let (client, eventloop) = AsyncClient::new(mqtt_options(options, client_id.as_deref()), 64);
         let (subscribed_tx, mut subscribed) = watch::channel(false);
         let pump = Pump {
             client,
@@ -119,10 +140,11 @@ impl RelayResponder {
     }
 }
 
-fn mqtt_options(options: &DeviceOptions) -> MqttOptions {
+fn mqtt_options(options: &DeviceOptions, client_id: Option<&str>) -> MqttOptions {
     let device = &options.device;
     let state = Topic::new(device, Channel::State).to_string();
-    let mut mqtt = MqttOptions::new(device.as_str(), &options.host, options.port);
+    let client_id = client_id.unwrap_or(device.as_str());
+    let mut mqtt = MqttOptions::new(client_id, &options.host, options.port);
     mqtt.set_credentials(device.as_str(), options.password.expose())
         .set_clean_session(true)
         .set_keep_alive(options.keep_alive)

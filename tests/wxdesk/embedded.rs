@@ -217,3 +217,158 @@ async fn a_damaged_embedded_database_is_moved_aside_and_replaced() {
         .await
         .unwrap();
 }
+
+/// A technician's token on the embedded central (the administrator creates the user).
+async fn technician(url: &str, admin: &str) -> String {
+    let created: serde_json::Value = client_with(admin)
+        .post(format!("{url}/api/v1/users"))
+        .json(
+            &serde_json::json!({"username": "tech", "display_name": "Tech", "role": "technician"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let otp = created["one_time_password"].as_str().unwrap().to_owned();
+    let http = client();
+    let login: serde_json::Value = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "tech", "password": otp, "workstation": "t"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let changed = client_with(&token)
+        .post(format!("{url}/api/v1/auth/password"))
+        .json(
+            &serde_json::json!({"current_password": otp, "new_password": crate::support::PASSWORD}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    token
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_greenhouse_has_relays_its_fan_answers_and_a_restart_remembers_it() {
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = start(dir.path()).await;
+    let url = embedded.url().to_owned();
+    let otp = embedded.first_admin_password().unwrap().expose().to_owned();
+    let admin = first_login(&url, &otp).await;
+    let tech = technician(&url, &admin).await;
+    let http = client_with(&tech);
+    let relays: serde_json::Value = http
+        .get(format!("{url}/api/v1/relays"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let greenhouse = |class: &str| {
+        relays["relays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["device"] == "YR-GH1" && r["relay"]["class"] == class)
+    };
+    for class in ["ventilation", "shade", "irrigation"] {
+        assert!(greenhouse(class), "YR-GH1 has a {class} relay: {relays}");
+    }
+    let command = serde_json::json!({"command_id": "c-emb-fan-0001", "device": "YR-GH1",
+        "channel": 1, "target": "on"});
+    let queued = http
+        .post(format!("{url}/api/v1/relay-commands"))
+        .json(&command)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 202, "{}", queued.text().await.unwrap());
+    let observed = within("the simulated fan observed on", async {
+        loop {
+            let now: serde_json::Value = http
+                .get(format!("{url}/api/v1/relay-commands/c-emb-fan-0001"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if now["state"] == "observed" {
+                return now;
+            }
+            // No change feed here: look again shortly.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(observed["acked_at"].is_string(), "{observed}");
+    tokio::task::spawn_blocking(move || drop(embedded))
+        .await
+        .unwrap();
+
+    // Restarted, the greenhouse's controller starts with its fan as the history left it: on.
+    let embedded = start(dir.path()).await;
+    let url = embedded.url().to_owned();
+    let broker = embedded.broker_addr().unwrap();
+    let (watcher, mut events) = rumqttc::AsyncClient::new(
+        rumqttc::MqttOptions::new("test-watcher", broker.ip().to_string(), broker.port()),
+        16,
+    );
+    watcher
+        .subscribe("wxdesk/v1/devices/YR-GH1/relays", rumqttc::QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    within("the watcher subscribed", async {
+        while !matches!(
+            events.poll().await.unwrap(),
+            rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))
+        ) {}
+    })
+    .await;
+    let login: serde_json::Value = client()
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "tech", "password": crate::support::PASSWORD, "workstation": "t"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let http = client_with(login["token"].as_str().unwrap());
+    let water = serde_json::json!({"command_id": "c-emb-water-01", "device": "YR-GH1",
+        "channel": 3, "target": "on", "reason": "育苗盘偏干"});
+    let queued = http
+        .post(format!("{url}/api/v1/relay-commands"))
+        .json(&water)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 202, "{}", queued.text().await.unwrap());
+    // The feedback after the command reads every relay back: the fan is still on.
+    let feedback = within("the controller's feedback with the valve open", async {
+        loop {
+            if let rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)) =
+                events.poll().await.unwrap()
+            {
+                let read: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+                if read["relays"]["3"] == true {
+                    return read;
+                }
+            }
+        }
+    })
+    .await;
+    assert_eq!(feedback["relays"]["1"], true, "{feedback}");
+    tokio::task::spawn_blocking(move || drop(embedded))
+        .await
+        .unwrap();
+}

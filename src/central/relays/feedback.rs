@@ -5,8 +5,8 @@
 use crate::central::core::AppState;
 use crate::domain::Timestamp;
 use crate::domain::devices::DeviceId;
-use crate::domain::relays::Switch;
 use crate::domain::relays::command::CommandEvent;
+use crate::domain::relays::{CommandState, Switch};
 use crate::protocol::mqtt::relays::{AckMessage, AckResult};
 
 /// Device `device` answered a command.
@@ -32,6 +32,12 @@ pub async fn acknowledged(state: &AppState, device: &DeviceId, ack: AckMessage, 
             // Only the device commanded may answer for its command.
             match store.relay_command(&id)? {
                 Some(command) if command.device == owner => {
+                    // The device can answer before the dispatcher has recorded the broker's
+                    // PUBACK: its answer proves the command reached it, so it was sent.
+                    if command.state == CommandState::Queued && event == CommandEvent::Acknowledged
+                    {
+                        store.step_command(&id, CommandEvent::Sent, None, now)?;
+                    }
                     store.step_command(&id, event, detail.as_deref(), now)
                 }
                 _ => Ok(None),
@@ -44,10 +50,10 @@ pub async fn acknowledged(state: &AppState, device: &DeviceId, ack: AckMessage, 
             state.relays().sweep.notify_one();
         }
         Ok(None) => {
-            tracing::debug!(%device, "an ack for no command awaiting one (late or repeated)")
+            tracing::debug!(%device, "an ack for no command awaiting one (late or repeated)");
         }
         Err(failure) => {
-            tracing::warn!(%device, error = %failure.body.message, "relay ack not stored")
+            tracing::warn!(%device, error = %failure.body.message, "relay ack not stored");
         }
     }
 }

@@ -153,6 +153,7 @@ async fn a_device_publishes_online_then_telemetry_and_its_will_says_offline_when
         driver,
         endpoint,
         clock.clone(),
+        None,
         std::future::pending(),
     ));
     let state = next(&mut watch_events, message(&state_topic(&id))).await;

@@ -240,3 +240,61 @@ fn a_solar_battery_charges_by_day_and_sinks_at_night() {
     let mains = voltages(Power::Mains, &[CALM_DRY], 0.0);
     assert_eq!((mains.battery_v, mains.supply_v), (13.6, 12.0));
 }
+
+/// A clear noon in spring, newest first, a day long.
+fn clear_noon() -> Vec<Hour> {
+    vec![
+        Hour {
+            temp: 22.0,
+            rh: 60.0,
+            rain_mm: 0.0,
+            wind: 2.0,
+            sun_sin: 0.8,
+        };
+        24
+    ]
+}
+
+#[test]
+fn relays_move_the_inside_air_as_they_should() {
+    let hours = clear_noon();
+    let idle = greenhouse_actuated(&hours, 1.0, Actuation::default());
+    let act = |fan, shade, irrigation| Actuation {
+        fan,
+        shade,
+        irrigation,
+    };
+    // (actuation, what it does to the idle greenhouse)
+    let cases: [(Actuation, &str); 4] = [
+        (act(1.0, 0.0, 0.0), "fan"),
+        (act(0.5, 0.0, 0.0), "half fan"),
+        (act(0.0, 1.0, 0.0), "shade"),
+        (act(0.0, 0.0, 1.0), "irrigation"),
+    ];
+    for (actuation, what) in cases {
+        let inside = greenhouse_actuated(&hours, 1.0, actuation);
+        // Same history, same values.
+        assert_eq!(
+            inside,
+            greenhouse_actuated(&hours, 1.0, actuation),
+            "{what}"
+        );
+        match what {
+            "fan" | "half fan" => {
+                assert!(inside.temp < idle.temp, "{what}: {inside:?} vs {idle:?}");
+                assert!(
+                    inside.temp > hours[0].temp,
+                    "{what} cools toward outside, not below"
+                );
+                let toward = (idle.rh - inside.rh).abs() > 0.0 || idle.rh == hours[0].rh;
+                assert!(toward, "{what}: humidity moves toward outside");
+            }
+            "shade" => assert!(inside.temp < idle.temp - 1.0, "{inside:?} vs {idle:?}"),
+            _ => assert!(inside.rh > idle.rh, "{inside:?} vs {idle:?}"),
+        }
+    }
+    let full = greenhouse_actuated(&hours, 1.0, act(1.0, 0.0, 0.0));
+    let half = greenhouse_actuated(&hours, 1.0, act(0.5, 0.0, 0.0));
+    assert!(full.temp < half.temp, "a fan on longer cools more");
+    assert_eq!(greenhouse(&hours, 1.0), idle, "idle relays change nothing");
+}

@@ -9,6 +9,7 @@
 //! stations' simulator's business, not the devices').
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,10 @@ use crate::domain::devices::{Device, DeviceId};
 use crate::domain::time::{MINUTE_MS, SharedClock};
 use crate::domain::{Clock, Network, Timestamp};
 use crate::sim::driver;
+use crate::sim::mqtt_device::DeviceOptions;
+use crate::sim::relay_history::RelayHistory;
+use crate::sim::relay_responder::{Behaviour, RelayResponder, Start};
+use futures_util::future::BoxFuture;
 
 /// Longest sleep before the clock is read again.
 pub const POLL: Duration = Duration::from_secs(5);
@@ -31,6 +36,8 @@ pub const POLL: Duration = Duration::from_secs(5);
 pub const QUEUE: usize = 64;
 /// Wait before reconnecting after the connection failed.
 const RECONNECT: Duration = Duration::from_secs(2);
+/// How long a greenhouse's relays have to connect at start.
+const RESPONDER_CONNECT: Duration = Duration::from_secs(10);
 /// How long a stop waits for the broker to take the last messages.
 const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -57,13 +64,21 @@ pub struct GardensSummary {
     pub dropped: usize,
 }
 
+/// Where a simulated greenhouse reads what its relays did: the central's command history.
+pub trait RelaySource: Send + Sync {
+    /// Device `device`'s relay history (empty when it cannot be read).
+    fn history<'a>(&'a self, device: &'a DeviceId) -> BoxFuture<'a, RelayHistory>;
+}
+
 /// Runs every device of `devices` against `endpoint` until `shutdown` completes; each stops
-/// cleanly (state `offline`, then DISCONNECT).
+/// cleanly (state `offline`, then DISCONNECT). With `relays`, a greenhouse that has relays
+/// answers their commands ([`RelayResponder`]) and its air follows what they did.
 pub async fn run(
     devices: Vec<Device>,
     network: &Network,
     endpoint: BrokerEndpoint,
     clock: SharedClock,
+    relays: Option<Arc<dyn RelaySource>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<GardensSummary, GardenError> {
     let driver = driver::guangzhou()?;
@@ -84,6 +99,7 @@ pub async fn run(
                 driver,
                 endpoint.clone(),
                 clock.clone(),
+                relays.clone(),
                 stopped,
             ))
         })
@@ -129,8 +145,14 @@ pub async fn publish_device(
     driver: &'static driver::Driver,
     endpoint: BrokerEndpoint,
     clock: SharedClock,
+    relays: Option<Arc<dyn RelaySource>>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> GardensSummary {
+    let relays = relays.filter(|_| !model.device.relays.is_empty());
+    let _responder = match &relays {
+        Some(source) => responder(&model.device, &endpoint, &**source, &clock).await,
+        None => None,
+    };
     let (client, events) = AsyncClient::new(mqtt_options(&model.device, &endpoint), QUEUE);
     let id = model.device.id.clone();
     let (disconnected_tx, disconnected) = oneshot::channel();
@@ -155,7 +177,11 @@ pub async fn publish_device(
             () = &mut shutdown => break,
         }
         last = clock.now().floor(MINUTE_MS).max(next);
-        let Some(reading) = model.reading(driver, last) else {
+        let history = match &relays {
+            Some(source) => source.history(&id).await,
+            None => RelayHistory::default(),
+        };
+        let Some(reading) = model.reading_with(driver, last, &history) else {
             debug!(device = %id, time = %last, "simulated device silent (power outage)");
             continue;
         };
@@ -183,6 +209,36 @@ pub async fn publish_device(
     }
     drop(connection);
     summary
+}
+
+/// The controller playing `device`'s relays, on a client of its own, its relays as the
+/// central's history left them; `None` (said in the log) if the broker does not take it.
+async fn responder(
+    device: &Device,
+    endpoint: &BrokerEndpoint,
+    source: &dyn RelaySource,
+    clock: &SharedClock,
+) -> Option<RelayResponder> {
+    let history = source.history(&device.id).await;
+    let channels = device.relays.iter().map(|r| r.channel);
+    let start = Start {
+        client_id: Some(format!("{}-relays", device.id)),
+        states: history.states_at(channels, clock.now()),
+    };
+    let password = endpoint
+        .passwords
+        .get(&device.id)
+        .cloned()
+        .unwrap_or_default();
+    let options = DeviceOptions::new(&endpoint.host, endpoint.port, device.id.clone(), password);
+    let connecting = RelayResponder::start(&options, start, Behaviour::Obliging);
+    match tokio::time::timeout(RESPONDER_CONNECT, connecting).await {
+        Ok(responder) => Some(responder),
+        Err(_) => {
+            warn!(device = %device.id, "simulated relays not connected: they will not answer");
+            None
+        }
+    }
 }
 
 /// A task aborted when this is dropped.

@@ -134,3 +134,57 @@ fn a_greenhouse_is_warmer_inside_by_day_and_richer_in_co2_at_dawn() {
         "{warmer} of {days} noons warmer inside"
     );
 }
+
+#[test]
+fn a_greenhouse_fan_brings_its_air_toward_the_outside_and_a_history_reads_the_same_twice() {
+    use crate::domain::relays::Switch;
+    use crate::sim::relay_history::{RelayHistory, Switched};
+    let driver = super::super::driver::guangzhou().unwrap();
+    let greenhouse = models()
+        .into_iter()
+        .find(|m| m.device.kind == DeviceKind::GreenhouseController && !m.device.relays.is_empty())
+        .expect("a simulated greenhouse with relays");
+    let fan = greenhouse
+        .device
+        .relays
+        .iter()
+        .find(|r| r.class == RelayClass::Ventilation)
+        .unwrap()
+        .channel;
+    let mut cooler = 0;
+    let mut days = 0;
+    for day in 0..20 {
+        let noon = at("2026-04-01T04:00:00Z").plus_ms(day * DAY_MS);
+        // The fan switched on half an hour before noon.
+        let history = RelayHistory::new(vec![Switched {
+            channel: fan,
+            state: Switch::On,
+            at: noon.plus_ms(-30 * 60_000),
+        }]);
+        let (Some(idle), Some(fanned)) = (
+            greenhouse.reading(driver, noon),
+            greenhouse.reading_with(driver, noon, &history),
+        ) else {
+            continue;
+        };
+        assert_eq!(
+            Some(&fanned),
+            greenhouse.reading_with(driver, noon, &history).as_ref(),
+            "same history, same reading"
+        );
+        days += 1;
+        if fanned.values[&Element::TemIn] < idle.values[&Element::TemIn] {
+            cooler += 1;
+        }
+        // Before the fan ran, nothing differs.
+        let before = noon.plus_ms(-60 * 60_000);
+        assert_eq!(
+            greenhouse.reading(driver, before),
+            greenhouse.reading_with(driver, before, &history)
+        );
+    }
+    assert!(
+        days >= 15 && cooler == days,
+        "{cooler} of {days} noons cooler with the fan"
+    );
+}
