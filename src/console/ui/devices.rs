@@ -11,6 +11,7 @@
 pub mod alarms;
 pub mod list;
 pub mod page;
+pub mod relays;
 pub mod text;
 pub mod verdict;
 
@@ -49,6 +50,8 @@ pub struct DevicesView {
     asked_page: Option<(DeviceId, Asked)>,
     /// The alarms panel.
     pub alarms: alarms::AlarmsView,
+    /// The relays panel.
+    pub relays: relays::RelaysView,
 }
 
 impl DevicesView {
@@ -57,6 +60,7 @@ impl DevicesView {
         self.asked_list = None;
         self.asked_page = None;
         self.alarms.refresh();
+        self.relays.refresh();
     }
 }
 
@@ -104,6 +108,7 @@ pub fn devices_ui(
     upstream_banner_ui(ui, scene);
     // The alarms and incidents panel, above the list and the health page alike.
     alarms::alarms_ui(ui, scene, &mut view.alarms, commands);
+    relays::relays_ui(ui, scene, &mut view.relays, commands);
     match view.open.clone() {
         Some(id) => page::page_ui(ui, scene, view, &id),
         None => list::list_ui(ui, scene, view),
@@ -113,6 +118,7 @@ pub fn devices_ui(
 /// Asks for the list, and the open page, when they are not read or out of date.
 fn ask(scene: Scene<'_>, view: &mut DevicesView, commands: &mut Vec<Command>) {
     alarms::ask(scene, &mut view.alarms, commands);
+    relays::ask(scene, &mut view.relays, commands);
     let revision = scene.state.devices.revision;
     let fresh = Asked {
         revision,
