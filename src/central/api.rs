@@ -227,6 +227,25 @@ pub fn routes() -> Vec<Route> {
             Requires(CommandRelays),
             post(relays::routes::cancel),
         ),
+        // Automations propose; people allowed to switch the relay's class decide.
+        route(
+            Verb::Get,
+            "/relay-proposals",
+            Requires(Read),
+            get(relays::proposals::list),
+        ),
+        route(
+            Verb::Post,
+            "/relay-proposals/{id}/confirm",
+            Requires(CommandRelays),
+            post(relays::proposals::confirm),
+        ),
+        route(
+            Verb::Post,
+            "/relay-proposals/{id}/dismiss",
+            Requires(CommandRelays),
+            post(relays::proposals::dismiss),
+        ),
         // Maintenance windows: technicians record them, everyone reads them.
         route(
             Verb::Get,

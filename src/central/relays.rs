@@ -15,10 +15,13 @@
 //! - [`provider`]: the outbox provider that hands a command to its transport;
 //! - [`mqtt_link`]: the central's MQTT client for commands, acks and feedback;
 //! - [`feedback`]: acks and feedback readings into the commands they prove;
-//! - [`sweep`]: deadlines and run-time limits.
+//! - [`sweep`]: deadlines and run-time limits;
+//! - [`automations`] and [`proposals`]: threshold rules that propose, people who confirm.
 
+pub mod automations;
 pub mod feedback;
 pub mod mqtt_link;
+pub mod proposals;
 pub mod provider;
 pub mod routes;
 pub mod sweep;

@@ -300,6 +300,10 @@ codes! {
     UnknownCommand = "unknown_command" ["command"] "no relay command {command}";
     /// 409: the command is no longer waiting (it is being sent, or it ended).
     CommandNotCancellable = "command_not_cancellable" ["command", "state"] "command {command} is {state}: only a queued command can be cancelled";
+    /// 404: no proposal has the id.
+    UnknownProposal = "unknown_proposal" ["id"] "no automation proposal {id}";
+    /// 409: the proposal was decided already (or lapsed).
+    ProposalDecided = "proposal_decided" ["id", "state"] "proposal {id} is {state} already";
 }
 
 impl Code {

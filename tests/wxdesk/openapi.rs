@@ -173,7 +173,7 @@ fn round_trip<T: Serialize + DeserializeOwned>(example: &Value) -> Result<Value,
 
 /// The type behind each component schema. A schema missing here fails the test.
 fn checks() -> BTreeMap<&'static str, Check> {
-    let table: [(&str, Check); 134] = [
+    let table: [(&str, Check); 137] = [
         ("Timestamp", round_trip::<Timestamp>),
         ("Device", round_trip::<wxdesk::domain::devices::Device>),
         ("DeviceList", round_trip::<devices::DeviceList>),
@@ -314,17 +314,14 @@ fn checks() -> BTreeMap<&'static str, Check> {
             "RelayCommand",
             round_trip::<wxdesk::domain::relays::Command>,
         ),
+        ("RelayCommandRequest", round_trip::<relays::CommandRequest>),
+        ("RelayCommandList", round_trip::<relays::CommandList>),
+        ("RelayList", round_trip::<relays::RelayList>),
+        ("RelayProposal", round_trip::<relays::Proposal>),
+        ("RelayProposalList", round_trip::<relays::ProposalList>),
         (
-            "RelayCommandRequest",
-            round_trip::<wxdesk::protocol::relays::CommandRequest>,
-        ),
-        (
-            "RelayCommandList",
-            round_trip::<wxdesk::protocol::relays::CommandList>,
-        ),
-        (
-            "RelayList",
-            round_trip::<wxdesk::protocol::relays::RelayList>,
+            "RelayProposalConfirmation",
+            round_trip::<relays::ProposalConfirmation>,
         ),
     ];
     BTreeMap::from(table)

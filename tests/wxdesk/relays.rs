@@ -454,3 +454,122 @@ async fn a_coil_only_irrigation_relay_is_switched_off_at_its_limit_after_its_lin
     let view = relay_view(&central, "RB-01", 2).await;
     assert_eq!(view["observed"]["state"], "off");
 }
+
+/// A tea garden's relay board: frost fans on relay 1 proposed below 2 ℃ at 清流, a vent on
+/// relay 2 the bureau lets switch itself above 25 ℃ at 708301.
+fn frost_board(port: u16) -> Device {
+    serde_json::from_value(json!({
+        "id": "RB-FROST", "name_zh": "茶园防霜继电器板", "kind": "relay_board",
+        "location": {"lat": 26.18, "lon": 116.82}, "altitude_m": 310.0,
+        "township": 350423100, "transport": "modbus_tcp", "interval_s": 1,
+        "modbus": {"address": format!("127.0.0.1:{port}"), "unit": 1},
+        "relays": [
+            {"channel": 1, "name_zh": "防霜风机", "class": "anti_frost", "automations": [
+                {"id": "frost", "name_zh": "茶园霜冻开防霜风机", "target": "on", "station": "58819",
+                 "element": "TEM", "when": {"below": 2.0}, "hysteresis": 1.0}]},
+            {"channel": 2, "name_zh": "通风窗", "class": "ventilation", "automations": [
+                {"id": "hot", "name_zh": "高温开窗", "target": "on", "station": "708301",
+                 "element": "TEM", "when": {"above": 25.0}, "hysteresis": 2.0, "unattended": true}]}
+        ]
+    }))
+    .unwrap()
+}
+
+async fn temperature(central: &TestCentral, station: &str, minutes_ago: i64, tem: f64) {
+    let at = wxdesk::domain::Clock::now(&*central.clock)
+        .plus_ms(-minutes_ago * 60_000)
+        .to_rfc3339();
+    let (status, body) = central
+        .post_observations(
+            &client(),
+            &batch(&[record(station, &at, json!({"TEM": tem}))]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn proposals(central: &TestCentral) -> Vec<Value> {
+    let (_, body) = central
+        .get_as(Role::DutyForecaster, "/relay-proposals")
+        .await;
+    body["proposals"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frost_rule_proposes_frost_fans_a_forecaster_confirms_and_an_unattended_rule_acts_alone()
+{
+    use crate::modbus::peer::{self, Board};
+    if !peer::available() {
+        return;
+    }
+    let board = Board::start(&coils(&[]), 0);
+    let central = central_with(None, vec![frost_board(board.port)]).await;
+    temperature(&central, "58819", 1, 1.2).await;
+    temperature(&central, "708301", 1, 26.5).await;
+    let swept = central.running().sweep_relays().await.unwrap();
+    assert_eq!(swept.fired, 2);
+    // The frost rule proposes; nothing is switched by it.
+    let open = proposals(&central).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(
+        (
+            open[0]["state"].as_str(),
+            open[0]["reading"]["value"].as_f64()
+        ),
+        (Some("open"), Some(1.2))
+    );
+    // The vent's rule acted alone, recorded with its rule as the origin.
+    let (_, list) = central
+        .get_as(Role::Technician, "/relay-commands?device=RB-FROST")
+        .await;
+    let vent = list["commands"][0].clone();
+    assert_eq!(
+        vent["origin"],
+        json!({"kind": "automation", "rule": "hot", "unattended": true})
+    );
+    assert_eq!(vent["requested_by"], "central");
+    until_state(&central, vent["id"].as_str().unwrap(), "observed").await;
+    // The duty forecaster confirms the frost fans with one click.
+    let path = format!("/relay-proposals/{}/confirm", open[0]["id"]);
+    let (status, command) = post_as(
+        &central,
+        Role::DutyForecaster,
+        &path,
+        &json!({"command_id": "c-frost-000001"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{command}");
+    assert_eq!(command["reason"], "茶园霜冻开防霜风机：58819 TEM 1.2");
+    until_state(&central, "c-frost-000001", "observed").await;
+    assert_eq!(peer::read_coils(board.port, 1, 0, 2), [true, true]);
+    let decided = proposals(&central).await;
+    assert_eq!(
+        (decided[0]["state"].as_str(), decided[0]["command"].as_str()),
+        (Some("confirmed"), Some("c-frost-000001"))
+    );
+    let (again, _) = post_as(
+        &central,
+        Role::DutyForecaster,
+        &path,
+        &json!({"command_id": "c-frost-000002"}),
+    )
+    .await;
+    assert_eq!(again, 409, "a decided proposal is not confirmed twice");
+    // It stays cold: no second proposal. It warms past the hysteresis and cools again: a new one.
+    temperature(&central, "58819", 0, 1.0).await;
+    assert_eq!(central.running().sweep_relays().await.unwrap().fired, 0);
+    central.clock.advance(60_000);
+    temperature(&central, "58819", 0, 3.5).await;
+    central.running().sweep_relays().await.unwrap();
+    central.clock.advance(60_000);
+    temperature(&central, "58819", 0, 0.5).await;
+    assert_eq!(central.running().sweep_relays().await.unwrap().fired, 1);
+    let newest = proposals(&central).await[0].clone();
+    assert_eq!(newest["state"], "open");
+    let dismiss = format!("/relay-proposals/{}/dismiss", newest["id"]);
+    let (status, dismissed) = post_as(&central, Role::Technician, &dismiss, &Value::Null).await;
+    assert_eq!(
+        (status, dismissed["state"].as_str()),
+        (200, Some("dismissed"))
+    );
+}

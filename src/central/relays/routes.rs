@@ -139,7 +139,7 @@ pub async fn enqueue(
     Ok(queued)
 }
 
-fn registered(state: &AppState, id: &DeviceId) -> Result<Device, Failure> {
+pub(super) fn registered(state: &AppState, id: &DeviceId) -> Result<Device, Failure> {
     state
         .devices()
         .devices()
@@ -151,14 +151,14 @@ fn registered(state: &AppState, id: &DeviceId) -> Result<Device, Failure> {
         })
 }
 
-fn unknown_relay(device: &DeviceId, channel: u16) -> Refusal {
+pub(super) fn unknown_relay(device: &DeviceId, channel: u16) -> Refusal {
     Refusal::new(Code::UnknownRelay)
         .with("device", device.to_string())
         .with("channel", channel.to_string())
 }
 
 /// The class's capability, from the one matrix.
-fn check_role(principal: &Principal, relay: &Relay) -> Result<(), Failure> {
+pub(super) fn check_role(principal: &Principal, relay: &Relay) -> Result<(), Failure> {
     let capability = relay.class.capability();
     if allows(principal.role(), capability) {
         return Ok(());
@@ -170,7 +170,7 @@ fn check_role(principal: &Principal, relay: &Relay) -> Result<(), Failure> {
 }
 
 /// Judges the relay's interlocks on the latest readings the central holds.
-async fn interlocks(
+pub(super) async fn interlocks(
     state: &AppState,
     relay: &Relay,
     now: Timestamp,
@@ -187,7 +187,7 @@ async fn interlocks(
 }
 
 /// Audits a command an interlock stopped, and answers 409 naming the interlock and reading.
-async fn refuse(
+pub(super) async fn refuse(
     state: &AppState,
     principal: &Principal,
     mut command: Command,

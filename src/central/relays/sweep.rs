@@ -1,6 +1,7 @@
 //! The relay sweep (worker `relay-sweep`): commands past their deadline end — a queued one
 //! `expired`, a sent one never acknowledged or an acknowledged one never observed `timed_out`
-//! — and relays running past their run-time limit are switched off by the central.
+//! —, relays running past their run-time limit are switched off by the central, and the
+//! automation rules are judged ([`super::automations`]).
 //!
 //! Run-time limits: a relay that can time a pulse was sent its pulse with the command that
 //! switched it on; any relay still read on past its limit (a coil-only board, or a pulse that
@@ -49,6 +50,8 @@ pub struct Swept {
     pub ended: usize,
     /// Relays switched off at their run-time limit.
     pub limited: usize,
+    /// Automation rules that fired (proposed, or queued when unattended).
+    pub fired: usize,
 }
 
 /// One pass at `now`: deadlines, then run-time limits.
@@ -82,6 +85,7 @@ pub async fn pass(
         }
     }
     swept.limited = run_limits(state, now).await?;
+    swept.fired = super::automations::pass(state, now).await?;
     Ok(swept)
 }
 

@@ -10,14 +10,14 @@ use crate::domain::devices::DeviceId;
 use crate::domain::outbox::OutboxState;
 use crate::domain::relays::command::{CommandEvent, Deadlines};
 use crate::domain::relays::{Command, CommandId, CommandState, Switch};
-use crate::protocol::relays::{ObservedState, RelayStateChange};
+use crate::protocol::relays::{ObservedState, Proposal, ProposalState, RelayStateChange};
 use crate::store::{Context as _, StoreError};
 
-/// A step taken on a command, and the change log's head after it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stepped {
-    /// The command as it now stands.
-    pub command: Command,
+/// A step taken on a command (or a proposal), and the change log's head after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stepped<T = Command> {
+    /// What was stepped, as it now stands.
+    pub command: T,
     /// The change log's head.
     pub head: u64,
 }
@@ -79,6 +79,47 @@ pub trait RelayStore {
 
     /// Commands whose deadline passed by `now`.
     fn due_commands(&self, now: Timestamp) -> Result<Vec<Command>, StoreError>;
+
+    /// Whether an automation rule is armed.
+    fn rule_armed(&self, device: &DeviceId, channel: u16, rule: &str) -> Result<bool, StoreError>;
+
+    /// A rule fired at `now`: it is disarmed and, given a proposal, that is added (unless the
+    /// rule has one open already). Returns the proposal added, and the change log's head.
+    fn rule_fired(
+        &self,
+        device: &DeviceId,
+        channel: u16,
+        rule: &str,
+        proposal: Option<&Proposal>,
+        now: Timestamp,
+    ) -> Result<(Option<Proposal>, u64), StoreError>;
+
+    /// A rule's reading came back across its hysteresis: it is armed again and its open
+    /// proposal, if any, lapses. Returns the proposal lapsed, and the change log's head.
+    fn rule_rearmed(
+        &self,
+        device: &DeviceId,
+        channel: u16,
+        rule: &str,
+        now: Timestamp,
+    ) -> Result<(Option<Proposal>, u64), StoreError>;
+
+    /// Open proposals and those made since `since`, newest first.
+    fn relay_proposals(&self, since: Timestamp) -> Result<Vec<Proposal>, StoreError>;
+
+    /// Proposal `id`.
+    fn relay_proposal(&self, id: u64) -> Result<Option<Proposal>, StoreError>;
+
+    /// Decides open proposal `id` (confirmed with its command, or dismissed) by `by`; `None`
+    /// when it is not open.
+    fn decide_proposal(
+        &self,
+        id: u64,
+        state: ProposalState,
+        by: &str,
+        command: Option<&CommandId>,
+        now: Timestamp,
+    ) -> Result<Option<Stepped<Proposal>>, StoreError>;
 }
 
 impl RelayStore for SqliteCentralStore {
@@ -186,5 +227,95 @@ impl RelayStore for SqliteCentralStore {
 
     fn due_commands(&self, now: Timestamp) -> Result<Vec<Command>, StoreError> {
         self.read(|conn| relays::due(conn, now))
+    }
+
+    fn rule_armed(&self, device: &DeviceId, channel: u16, rule: &str) -> Result<bool, StoreError> {
+        self.read(|conn| relays::armed(conn, device, channel, rule))
+    }
+
+    fn rule_fired(
+        &self,
+        device: &DeviceId,
+        channel: u16,
+        rule: &str,
+        proposal: Option<&Proposal>,
+        now: Timestamp,
+    ) -> Result<(Option<Proposal>, u64), StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context("starting a rule's firing")?;
+        relays::set_fired(&tx, device, channel, rule, Some(now))?;
+        let open = relays::open_proposal(&tx, device, channel, rule)?;
+        let added = match (proposal, open) {
+            (Some(proposal), None) => Some(relays::propose(&tx, proposal)?),
+            _ => None,
+        };
+        let head = ingest::head(&tx)?;
+        tx.commit().context("committing a rule's firing")?;
+        Ok((added, head))
+    }
+
+    fn rule_rearmed(
+        &self,
+        device: &DeviceId,
+        channel: u16,
+        rule: &str,
+        now: Timestamp,
+    ) -> Result<(Option<Proposal>, u64), StoreError> {
+        let mut writer = self.writer();
+        let tx = writer
+            .transaction()
+            .context("starting a rule's re-arming")?;
+        relays::set_fired(&tx, device, channel, rule, None)?;
+        let lapsed = match relays::open_proposal(&tx, device, channel, rule)? {
+            Some(mut proposal) => {
+                proposal.state = ProposalState::Lapsed;
+                proposal.decided_at = Some(now);
+                relays::write_proposal(&tx, &proposal, now)?;
+                Some(proposal)
+            }
+            None => None,
+        };
+        let head = ingest::head(&tx)?;
+        tx.commit().context("committing a rule's re-arming")?;
+        Ok((lapsed, head))
+    }
+
+    fn relay_proposals(&self, since: Timestamp) -> Result<Vec<Proposal>, StoreError> {
+        self.read(|conn| relays::proposals(conn, since))
+    }
+
+    fn relay_proposal(&self, id: u64) -> Result<Option<Proposal>, StoreError> {
+        self.read(|conn| relays::proposal(conn, id))
+    }
+
+    fn decide_proposal(
+        &self,
+        id: u64,
+        state: ProposalState,
+        by: &str,
+        command: Option<&CommandId>,
+        now: Timestamp,
+    ) -> Result<Option<Stepped<Proposal>>, StoreError> {
+        let mut writer = self.writer();
+        let tx = writer
+            .transaction()
+            .context("starting a proposal's decision")?;
+        let Some(mut proposal) = relays::proposal(&tx, id)? else {
+            return Ok(None);
+        };
+        if proposal.state != ProposalState::Open {
+            return Ok(None);
+        }
+        proposal.state = state;
+        proposal.decided_by = Some(by.to_owned());
+        proposal.decided_at = Some(now);
+        proposal.command = command.cloned();
+        relays::write_proposal(&tx, &proposal, now)?;
+        let head = ingest::head(&tx)?;
+        tx.commit().context("committing a proposal's decision")?;
+        Ok(Some(Stepped {
+            command: proposal,
+            head,
+        }))
     }
 }

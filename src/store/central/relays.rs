@@ -333,7 +333,12 @@ CREATE TABLE relay_rules_fired (
 
 /// Whether rule `rule` of relay `channel` of `device` is armed (it has not fired since its
 /// reading last came back across the hysteresis).
-pub fn armed(conn: &Connection, device: &DeviceId, channel: u16, rule: &str) -> Result<bool, StoreError> {
+pub fn armed(
+    conn: &Connection,
+    device: &DeviceId,
+    channel: u16,
+    rule: &str,
+) -> Result<bool, StoreError> {
     let fired: Option<i64> = conn
         .query_row(
             "SELECT at FROM relay_rules_fired WHERE device = ?1 AND channel = ?2 AND rule = ?3",
@@ -387,7 +392,11 @@ pub fn propose(conn: &Connection, proposal: &Proposal) -> Result<Proposal, Store
 }
 
 /// Writes `proposal`'s new state and logs it.
-pub fn write_proposal(conn: &Connection, proposal: &Proposal, now: Timestamp) -> Result<(), StoreError> {
+pub fn write_proposal(
+    conn: &Connection,
+    proposal: &Proposal,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE relay_proposals SET state = ?2, record = ?3 WHERE id = ?1",
         params![
@@ -397,7 +406,11 @@ pub fn write_proposal(conn: &Connection, proposal: &Proposal, now: Timestamp) ->
         ],
     )
     .context("writing a proposal")?;
-    append_change(conn, now, &ChangeData::RelayProposal(Box::new(proposal.clone())))?;
+    append_change(
+        conn,
+        now,
+        &ChangeData::RelayProposal(Box::new(proposal.clone())),
+    )?;
     Ok(())
 }
 

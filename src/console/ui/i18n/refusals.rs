@@ -101,6 +101,8 @@ fn templates(code: Code) -> (&'static str, &'static str) {
             "联锁“{interlock}”拒绝：{station} {element} 须 {condition}，当前读数 {value}（{why}）",
             "Interlock {interlock} refused: {station} {element} must be {condition}, reading {value} ({why})",
         ),
+        C::UnknownProposal => ("没有自动化建议 {id}", "No automation proposal {id}"),
+        C::ProposalDecided => ("建议 {id} 已处理（{state}）", "Proposal {id} is {state} already"),
         C::CommandIdTaken => ("指令编号 {command} 已被占用", "Command id {command} is taken"),
         C::UnknownCommand => ("没有继电器指令 {command}", "No relay command {command}"),
         C::CommandNotCancellable => (
