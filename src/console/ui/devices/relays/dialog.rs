@@ -198,7 +198,7 @@ fn refusal_ui(ui: &mut egui::Ui, dialog: &SwitchDialog, t: &RelaysText) {
     theme::chip_frame(theme::BANNER_ERROR_BG).show(ui, |ui| {
         ui.set_width(ui.available_width());
         let heading = if refusal.code == INTERLOCK_REFUSED {
-            format!("⛔ {}", t.refused)
+            format!("⚠ {}", t.refused)
         } else {
             t.refused.to_owned()
         };
