@@ -31,7 +31,9 @@ fn enabled(desk: &Desk, label: &str) -> usize {
 
 /// Clicks the `nth` button labelled `label` (rows of relays each have their 开 and 关).
 fn click_nth(desk: &mut Desk, label: &str, nth: usize) {
-    desk.until(&format!("{} “{label}”", nth + 1), |d| enabled(d, label) > nth);
+    desk.until(&format!("{} “{label}”", nth + 1), |d| {
+        enabled(d, label) > nth
+    });
     let node = || desk.harness.query_all_by_label(label).nth(nth);
     node().expect("the button").scroll_to_me();
     desk.harness.run_ok();
@@ -45,7 +47,9 @@ fn click_nth(desk: &mut Desk, label: &str, nth: usize) {
 
 fn type_reason(desk: &mut Desk, label: &str, words: &str) {
     desk.until("the reason field", |d| {
-        d.harness.query_by_role_and_label(A11y::TextInput, label).is_some()
+        d.harness
+            .query_by_role_and_label(A11y::TextInput, label)
+            .is_some()
     });
     desk.harness
         .get_by_role_and_label(A11y::TextInput, label)
@@ -86,7 +90,10 @@ fn a_technician_switches_a_fan_to_observed_and_an_interlock_refuses_the_shade_ne
     desk.until("observed by the device's read-back", |d| {
         d.shows("开 · 已观测到") && d.shows("开（读于")
     });
-    assert!(!desk.shows(t.dialog_title), "the dialog closed with its answer");
+    assert!(
+        !desk.shows(t.dialog_title),
+        "the dialog closed with its answer"
+    );
 
     // The shade net (the second row) in a gale: the interlock refuses, naming the reading.
     let gale = record(
@@ -168,4 +175,41 @@ fn a_forecaster_confirms_a_frost_proposal_and_may_switch_frost_fans_but_not_the_
     assert!(desk.shows("2 · 防霜风机 · 防霜风机"));
     desk.click(t.confirm);
     desk.until("the off commanded", |d| d.shows("关 · "));
+}
+
+/// Not a test: the scene of `packaging/screenshots/relay-command-in-flight.png` and
+/// `relay-interlock-refused.png`. A tea garden whose frost fans wait, queued, for a link that
+/// is not configured (their expiry counting down), an open frost proposal, and a greenhouse
+/// whose shade net a gale at 清流 interlocks; it prints its URL and the technician's login and
+/// serves until a line arrives on standard input. Run with `--ignored --nocapture`, then point
+/// `wxdesk --server` at it under Xvfb (README, "Relays").
+#[test]
+#[ignore = "a scene for screenshots, run by hand"]
+fn relays_screenshot_scene() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let central = rt.block_on(central_with(
+        None,
+        vec![tea_garden(), greenhouse("GH-11", "GHS11")],
+    ));
+    let at = now().plus_ms(-60_000).to_rfc3339();
+    let readings = [record(
+        "58819",
+        &at,
+        json!({"TEM": 1.2, "WIN_S_Avg_2mi": 14.2}),
+    )];
+    let (ingested, _) = rt.block_on(central.post_observations(&client(), &batch(&readings)));
+    assert_eq!(ingested, 200);
+    rt.block_on(central.running().sweep_relays()).unwrap();
+    let body = crate::relays::command("c-frost-scene01", "TG-01", 2, "on", Some("今夜霜冻"));
+    let (status, _) = rt.block_on(crate::relays::post_as(
+        &central,
+        Role::DutyForecaster,
+        "/relay-commands",
+        &body,
+    ));
+    assert_eq!(status, 202);
+    let _ = rt.block_on(central.token(Role::Technician));
+    println!("SCENE {} technician", central.base());
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
 }

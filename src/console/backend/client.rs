@@ -22,16 +22,16 @@ use crate::protocol::{
 };
 
 use crate::domain::devices::alarm_book::AlarmRecord;
+use crate::domain::relays::{Command, CommandId};
 use crate::protocol::callout::{
     CalloutBoard, PhoneCall, PhoneCallInput, RevealedNumber, RosterConfirmation,
 };
-use crate::domain::relays::{Command, CommandId};
 use crate::protocol::devices::{AlarmList, DeviceList, HealthPage};
+use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
+use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
 use crate::protocol::relays::{
     CommandRequest, Proposal, ProposalConfirmation, ProposalList, RelayList,
 };
-use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
-use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
 use crate::protocol::reports::ServiceReport;
 use crate::protocol::warnings::{WarningContent, WarningRecord};
 

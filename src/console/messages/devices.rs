@@ -7,13 +7,13 @@
 pub use crate::domain::devices::alarm_book::{AlarmKind, AlarmRecord, Severity};
 pub use crate::domain::devices::alarms::Scope;
 pub use crate::domain::maintenance::visit::{Visit, VisitKind};
+pub use crate::domain::relays::{
+    Command as RelayCommand, CommandId, CommandState, Relay, RelayClass, Switch,
+};
 pub use crate::protocol::devices::{
     AlarmList, BATTERY_CUTOFF_V, DeviceHealth, DeviceList, DeviceView, HealthHour, HealthPage,
 };
 pub use crate::protocol::history::NewMaintenance;
-pub use crate::domain::relays::{
-    Command as RelayCommand, CommandId, CommandState, Relay, RelayClass, Switch,
-};
 pub use crate::protocol::relays::{
     CommandRequest, ObservedState, Proposal, ProposalConfirmation, ProposalList, ProposalState,
     RelayList, RelayView, TriggerReading,

@@ -77,7 +77,11 @@ impl RelaysState {
     /// Takes in a proposal as it stands after a decision.
     pub fn decided(&mut self, proposal: Proposal) {
         self.handled += 1;
-        if self.refusal.as_ref().is_some_and(|r| r.proposal == Some(proposal.id)) {
+        if self
+            .refusal
+            .as_ref()
+            .is_some_and(|r| r.proposal == Some(proposal.id))
+        {
             self.refusal = None;
         }
         if let Some(list) = &mut self.proposals

@@ -56,7 +56,10 @@ pub fn fresh_command_id() -> CommandId {
 /// the role may not, shown disabled (`Some(false)`) while the central cannot be asked.
 pub fn switch_gate(scene: Scene<'_>, capability: Capability) -> Option<bool> {
     let account = &scene.state.account;
-    let gates = [account.gate(Capability::CommandRelays), account.gate(capability)];
+    let gates = [
+        account.gate(Capability::CommandRelays),
+        account.gate(capability),
+    ];
     if gates
         .iter()
         .any(|g| matches!(g, Gate::NeedsRole(_) | Gate::SignedOut))
@@ -242,10 +245,7 @@ fn actions_ui(
     };
     for target in [Switch::On, Switch::Off] {
         let word = words::target_word(target, scene.language);
-        if ui
-            .add_enabled(enabled, egui::Button::new(word))
-            .clicked()
-        {
+        if ui.add_enabled(enabled, egui::Button::new(word)).clicked() {
             view.dialog = Some(dialog::SwitchDialog::new(scene, relay, target));
         }
     }
@@ -258,8 +258,8 @@ fn actions_ui(
             .add_enabled(enabled, egui::Button::new(t.cancel_command))
             .clicked()
     {
-        commands.push(Command::Devices(DeviceCommand::Relay(RelayRequest::Cancel(
-            command.id.clone(),
-        ))));
+        commands.push(Command::Devices(DeviceCommand::Relay(
+            RelayRequest::Cancel(command.id.clone()),
+        )));
     }
 }

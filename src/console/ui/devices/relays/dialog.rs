@@ -122,7 +122,11 @@ pub fn dialog_ui(
     let mut close = false;
     egui::Modal::new(egui::Id::unique("relay-switch-dialog")).show(ctx, |ui| {
         ui.set_width(460.0);
-        ui.label(RichText::new(t.dialog_title).size(theme::HEADING_SIZE).strong());
+        ui.label(
+            RichText::new(t.dialog_title)
+                .size(theme::HEADING_SIZE)
+                .strong(),
+        );
         ui.add_space(6.0);
         particulars_ui(ui, scene, dialog, t);
         reason_ui(ui, dialog, t);
@@ -136,9 +140,9 @@ pub fn dialog_ui(
             if ui.add_enabled(enabled && dialog.ready(), confirm).clicked() {
                 let id = fresh_command_id();
                 let request = dialog.request(id.clone());
-                commands.push(Command::Devices(DeviceCommand::Relay(RelayRequest::Switch(
-                    Box::new(request),
-                ))));
+                commands.push(Command::Devices(DeviceCommand::Relay(
+                    RelayRequest::Switch(Box::new(request)),
+                )));
                 dialog.sent = Some(id);
             }
             close = ui.button(t.back).clicked();

@@ -46,10 +46,8 @@ fn proposal_ui(
             .iter()
             .find(|r| r.device == proposal.device && r.relay.channel == proposal.channel)
     });
-    let relay_name = relay.map_or_else(
-        || proposal.channel.to_string(),
-        |r| r.relay.name_zh.clone(),
-    );
+    let relay_name =
+        relay.map_or_else(|| proposal.channel.to_string(), |r| r.relay.name_zh.clone());
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(&proposal.rule_name_zh).strong());
         ui.label(format!(
@@ -73,18 +71,20 @@ fn proposal_ui(
                 command_id: fresh_command_id(),
                 reason: None,
             };
-            commands.push(Command::Devices(DeviceCommand::Relay(RelayRequest::Confirm {
-                id: proposal.id,
-                confirmation: Box::new(confirmation),
-            })));
+            commands.push(Command::Devices(DeviceCommand::Relay(
+                RelayRequest::Confirm {
+                    id: proposal.id,
+                    confirmation: Box::new(confirmation),
+                },
+            )));
         }
         if ui
             .add_enabled(enabled, egui::Button::new(t.proposal_dismiss))
             .clicked()
         {
-            commands.push(Command::Devices(DeviceCommand::Relay(RelayRequest::Dismiss(
-                proposal.id,
-            ))));
+            commands.push(Command::Devices(DeviceCommand::Relay(
+                RelayRequest::Dismiss(proposal.id),
+            )));
         }
     });
     if let Some(refusal) = relays

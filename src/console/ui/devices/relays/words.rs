@@ -52,7 +52,9 @@ pub fn commanded(
     match left_to_expiry(command, now) {
         Some(0) => said.push_str(&format!(" · {}", t.expiry_passed)),
         Some(left) => match language {
-            Language::Zh => said.push_str(&format!(" · {}{}", duration(left, language), t.expires_in)),
+            Language::Zh => {
+                said.push_str(&format!(" · {}{}", duration(left, language), t.expires_in))
+            }
             Language::En => {
                 said.push_str(&format!(" · {} {}", duration(left, language), t.expires_in));
             }

@@ -56,7 +56,11 @@ fn only_a_waiting_command_counts_down_and_never_below_zero() {
         (CommandState::Observed, Some(600), None),
     ];
     for (state, expires, left) in cases {
-        assert_eq!(left_to_expiry(&command(state, expires), now), left, "{state:?}");
+        assert_eq!(
+            left_to_expiry(&command(state, expires), now),
+            left,
+            "{state:?}"
+        );
     }
 }
 
