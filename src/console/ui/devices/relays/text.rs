@@ -23,7 +23,6 @@ texts! {
     expiry_passed: "已到期", "expiry passed";
     read_at: "读于", "read";
     since: "自", "since";
-    since_suffix: "起", "";
     cancel_command: "取消指令", "Cancel command";
     dialog_title: "确认继电器操作", "Confirm the relay switch";
     dialog_device: "设备", "Device";

@@ -53,7 +53,7 @@ pub fn commanded(
         Some(0) => said.push_str(&format!(" · {}", t.expiry_passed)),
         Some(left) => match language {
             Language::Zh => {
-                said.push_str(&format!(" · {}{}", duration(left, language), t.expires_in))
+                said.push_str(&format!(" · {}{}", duration(left, language), t.expires_in));
             }
             Language::En => {
                 said.push_str(&format!(" · {} {}", duration(left, language), t.expires_in));
@@ -82,13 +82,12 @@ pub fn observed(state: Option<&ObservedState>, t: &RelaysText, language: Languag
     };
     match language {
         Language::Zh => format!(
-            "{}（{}{} · {}{}{}）",
+            "{}（{}{} · {}{}起）",
             state.state.name_zh(),
             t.read_at,
             clock(state.at),
             t.since,
-            clock(state.since),
-            t.since_suffix
+            clock(state.since)
         ),
         Language::En => format!(
             "{} ({} {} · {} {})",
