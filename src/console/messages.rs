@@ -92,6 +92,9 @@ pub enum SyncEvent {
     DevicesChanged(Vec<crate::domain::devices::DeviceId>),
     /// Device alarms changed: the devices screen reads the alarms again.
     AlarmsChanged(Vec<u64>),
+    /// Relays of these devices changed (a command, a reading, a proposal): the devices screen
+    /// reads the relays again.
+    RelaysChanged(Vec<crate::domain::devices::DeviceId>),
     /// Observations now in the cache: the recent window at start-up, then each batch synced.
     /// Values may repeat ones already delivered (start-up snapshot overlapping a sync batch);
     /// applying them is idempotent.

@@ -210,6 +210,7 @@ impl AppState {
             }
             SyncEvent::DevicesChanged(devices) => self.devices.changed(devices),
             SyncEvent::AlarmsChanged(alarms) => self.devices.alarms_changed(alarms),
+            SyncEvent::RelaysChanged(_) => self.devices.relays.changed(),
             SyncEvent::QcFlagged(marks) => self.suggestions.flag(&marks, now),
             SyncEvent::ObservationsArrived(observations) => {
                 self.add_observations(&observations, now);

@@ -108,6 +108,9 @@ pub enum CacheChange {
     Device(crate::domain::devices::DeviceId),
     /// A device alarm changed: the devices screen reads the alarms again.
     Alarm(u64),
+    /// A relay's command, observed state or proposal changed: the devices screen reads the
+    /// relays again (nothing is kept).
+    Relay(crate::domain::devices::DeviceId),
 }
 
 impl CacheChange {

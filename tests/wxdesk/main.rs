@@ -58,6 +58,7 @@ mod ui_dispatch;
 mod ui_drafts;
 mod ui_history;
 mod ui_recipients;
+mod ui_relays;
 mod ui_report;
 mod ui_warnings_board;
 mod ui_warnings_compose;

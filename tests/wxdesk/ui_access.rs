@@ -238,20 +238,20 @@ fn a_one_time_password_must_be_replaced_before_the_console_opens() {
 }
 
 #[test]
-fn the_forecasters_menu_lists_warnings_as_things_to_do_and_a_technicians_relays_as_coming() {
+fn the_forecasters_menu_lists_warnings_and_frost_fans_as_things_to_do_and_relays_offered() {
     use wxdesk::domain::access::Capability;
     for language in [Language::Zh, Language::En] {
         let mut desk = Desk::signed_in(language, Role::DutyForecaster, false);
         desk.open_menu(&session_view(Role::DutyForecaster), language);
         let text = desk.text();
-        // The forecaster may switch frost fans on a frost night: coming with the relay screen.
-        desk.harness.get_by_label(text.my_coming);
+        // The forecaster may switch frost fans on a frost night: the relays panel offers it.
         let frost = i18n::capability_name(language, Capability::SwitchAntiFrost);
-        assert!(desk.harness.query_by_label(&format!("√ {frost}")).is_none());
+        assert!(desk.harness.query_by_label(&format!("○ {frost}")).is_none());
         for capability in [
             Capability::Read,
             Capability::DraftWarning,
             Capability::DispatchWarning,
+            Capability::SwitchAntiFrost,
         ] {
             let name = i18n::capability_name(language, capability);
             desk.harness.get_by_label(&format!("√ {name}"));
@@ -260,13 +260,15 @@ fn the_forecasters_menu_lists_warnings_as_things_to_do_and_a_technicians_relays_
         let mut desk = Desk::signed_in(language, Role::Technician, false);
         desk.open_menu(&session_view(Role::Technician), language);
         desk.harness.get_by_label(text.my_coming);
-        for capability in [Capability::CommandRelays, Capability::ManageDevices] {
+        let name = i18n::capability_name(language, Capability::ManageDevices);
+        assert!(
+            desk.harness.query_by_label(&format!("√ {name}")).is_none(),
+            "{language:?}: {name} is not something to do yet"
+        );
+        desk.harness.get_by_label(&format!("○ {name}"));
+        for capability in [Capability::CommandRelays, Capability::SwitchShade] {
             let name = i18n::capability_name(language, capability);
-            assert!(
-                desk.harness.query_by_label(&format!("√ {name}")).is_none(),
-                "{language:?}: {name} is not something to do yet"
-            );
-            desk.harness.get_by_label(&format!("○ {name}"));
+            desk.harness.get_by_label(&format!("√ {name}"));
         }
     }
 }
@@ -301,9 +303,9 @@ fn a_technician_sees_no_user_management_and_is_told_why() {
             "× {manage} — {}",
             i18n::needs_role(language, &[Role::Administrator])
         ));
-        // Relays are the technician's, but not built yet: coming, not "may".
+        // Relays are the technician's, and the relays panel ships: "may", not coming.
         desk.harness.get_by_label_contains(&format!(
-            "○ {}",
+            "√ {}",
             i18n::capability_name(language, wxdesk::domain::access::Capability::CommandRelays)
         ));
         desk.harness.get_by_label(text.logout).click();

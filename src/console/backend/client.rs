@@ -23,6 +23,7 @@ use crate::protocol::{
 
 use crate::domain::devices::Device;
 use crate::domain::devices::alarm_book::AlarmRecord;
+use crate::domain::relays::{Command, CommandId};
 use crate::protocol::callout::{
     CalloutBoard, PhoneCall, PhoneCallInput, RevealedNumber, RosterConfirmation,
 };
@@ -31,6 +32,9 @@ use crate::protocol::devices::{
 };
 use crate::protocol::outbox::{DecisionAnswer, DeliveryList};
 use crate::protocol::recipients::{RecipientImportReport, RecipientList, RecipientQuery};
+use crate::protocol::relays::{
+    CommandRequest, Proposal, ProposalConfirmation, ProposalList, RelayList,
+};
 use crate::protocol::reports::ServiceReport;
 use crate::protocol::warnings::{WarningContent, WarningRecord};
 
@@ -574,6 +578,45 @@ impl CentralClient {
             self.call(reqwest::Method::POST, "/devices", Some(device))
                 .await
         }
+    }
+
+    /// `GET /relays`: every relay with its latest command and observed state.
+    pub async fn relays(&self) -> Result<RelayList, ClientError> {
+        self.get_json("/relays", &[]).await
+    }
+
+    /// `POST /relay-commands`: queue a command.
+    pub async fn switch_relay(&self, request: &CommandRequest) -> Result<Command, ClientError> {
+        self.call(reqwest::Method::POST, "/relay-commands", Some(request))
+            .await
+    }
+
+    /// `POST /relay-commands/{id}/cancel`.
+    pub async fn cancel_command(&self, id: &CommandId) -> Result<Command, ClientError> {
+        let path = format!("/relay-commands/{id}/cancel");
+        self.call(reqwest::Method::POST, &path, None::<&()>).await
+    }
+
+    /// `GET /relay-proposals`: open proposals and those decided in the last day.
+    pub async fn relay_proposals(&self) -> Result<ProposalList, ClientError> {
+        self.get_json("/relay-proposals", &[]).await
+    }
+
+    /// `POST /relay-proposals/{id}/confirm`.
+    pub async fn confirm_proposal(
+        &self,
+        id: u64,
+        confirmation: &ProposalConfirmation,
+    ) -> Result<Command, ClientError> {
+        let path = format!("/relay-proposals/{id}/confirm");
+        self.call(reqwest::Method::POST, &path, Some(confirmation))
+            .await
+    }
+
+    /// `POST /relay-proposals/{id}/dismiss`.
+    pub async fn dismiss_proposal(&self, id: u64) -> Result<Proposal, ClientError> {
+        let path = format!("/relay-proposals/{id}/dismiss");
+        self.call(reqwest::Method::POST, &path, None::<&()>).await
     }
 
     /// `GET /callout/roster`.

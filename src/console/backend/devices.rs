@@ -12,13 +12,21 @@ use tokio::sync::mpsc;
 use super::client::{CentralClient, ClientError};
 use super::session::{Emitter, Session};
 use crate::console::messages::Event;
-use crate::console::messages::devices::{AlarmRecord, DeviceCommand, DeviceEvent, DeviceRead};
+use crate::console::messages::devices::{
+    AlarmRecord, DeviceCommand, DeviceEvent, DeviceRead, RelayRequest,
+};
 
 /// What a failed read becomes for the view: the code, its words in Chinese, and the record's
 /// field at fault when the central names one.
 pub fn refusal(read: DeviceRead, error: &ClientError) -> DeviceEvent {
     let (code, message) = error.said().unwrap_or_else(|| {
-        let words = if matches!(read, DeviceRead::Handling(_) | DeviceRead::Save(_)) {
+        let words = if matches!(
+            read,
+            DeviceRead::Handling(_)
+                | DeviceRead::Save(_)
+                | DeviceRead::Command(_)
+                | DeviceRead::Proposal(_)
+        ) {
             "无法连接中心：这项处理未送达中心，请稍后再试"
         } else {
             "无法连接中心：设备状态由中心判定，暂不可读"
@@ -114,6 +122,43 @@ impl DevicesService {
                     Err(error) => self.failed(DeviceRead::Handling(alarm), error).await,
                 }
             }
+            DeviceCommand::Relay(request) => self.serve_relays(client, request).await,
+        }
+    }
+
+    /// The relay side of the screen: reads, commands, proposals.
+    async fn serve_relays(&self, client: &CentralClient, request: RelayRequest) -> DeviceEvent {
+        let answered = |c| DeviceEvent::CommandAnswered(Box::new(c));
+        match request {
+            RelayRequest::Load => match client.relays().await {
+                Ok(list) => DeviceEvent::RelaysLoaded(Box::new(list)),
+                Err(error) => self.failed(DeviceRead::Relays, error).await,
+            },
+            RelayRequest::LoadProposals => match client.relay_proposals().await {
+                Ok(list) => DeviceEvent::ProposalsLoaded(Box::new(list)),
+                Err(error) => self.failed(DeviceRead::Proposals, error).await,
+            },
+            RelayRequest::Switch(request) => match client.switch_relay(&request).await {
+                Ok(command) => answered(command),
+                Err(error) => {
+                    let read = DeviceRead::Command(request.command_id.clone());
+                    self.failed(read, error).await
+                }
+            },
+            RelayRequest::Cancel(id) => match client.cancel_command(&id).await {
+                Ok(command) => answered(command),
+                Err(error) => self.failed(DeviceRead::Command(id), error).await,
+            },
+            RelayRequest::Confirm { id, confirmation } => {
+                match client.confirm_proposal(id, &confirmation).await {
+                    Ok(command) => answered(command),
+                    Err(error) => self.failed(DeviceRead::Proposal(id), error).await,
+                }
+            }
+            RelayRequest::Dismiss(id) => match client.dismiss_proposal(id).await {
+                Ok(proposal) => DeviceEvent::ProposalDecided(Box::new(proposal)),
+                Err(error) => self.failed(DeviceRead::Proposal(id), error).await,
+            },
         }
     }
 

@@ -13,10 +13,12 @@ use super::client::FeedBatch;
 use crate::domain::callout::LineStep;
 use crate::domain::devices::Device;
 use crate::domain::devices::alarm_book::AlarmRecord;
+use crate::domain::relays::Command;
 use crate::domain::{Station, StationId, Timestamp};
 use crate::protocol::StationDto;
 use crate::protocol::callout::{CalloutChange, LineState};
 use crate::protocol::devices::DeviceStatusChange;
+use crate::protocol::relays::{Proposal, RelayStateChange};
 use crate::protocol::warnings::WarningRecord;
 use crate::protocol::{
     Change, Cursor, HoursChange, MaintenanceDto, ObservationRecord, QcChange, kind,
@@ -33,7 +35,7 @@ pub struct Kind {
 }
 
 /// Every kind this build reads.
-pub const REGISTRY: [Kind; 10] = [
+pub const REGISTRY: [Kind; 13] = [
     Kind {
         name: kind::HOURS,
         decode: decode_hours,
@@ -73,6 +75,18 @@ pub const REGISTRY: [Kind; 10] = [
     Kind {
         name: kind::ALARM,
         decode: decode_alarm,
+    },
+    Kind {
+        name: kind::RELAY_COMMAND,
+        decode: decode_relay_command,
+    },
+    Kind {
+        name: kind::RELAY_STATE,
+        decode: decode_relay_state,
+    },
+    Kind {
+        name: kind::RELAY_PROPOSAL,
+        decode: decode_relay_proposal,
     },
 ];
 
@@ -136,6 +150,24 @@ fn decode_device_status(change: &Change) -> Result<CacheChange, String> {
 fn decode_alarm(change: &Change) -> Result<CacheChange, String> {
     let alarm: AlarmRecord = change.decode().map_err(|e| e.to_string())?;
     Ok(CacheChange::Alarm(alarm.id))
+}
+
+/// A relay command's step: the devices screen reads the relays again.
+fn decode_relay_command(change: &Change) -> Result<CacheChange, String> {
+    let command: Command = change.decode().map_err(|e| e.to_string())?;
+    Ok(CacheChange::Relay(command.device))
+}
+
+/// A relay's observed state: the devices screen reads the relays again.
+fn decode_relay_state(change: &Change) -> Result<CacheChange, String> {
+    let state: RelayStateChange = change.decode().map_err(|e| e.to_string())?;
+    Ok(CacheChange::Relay(state.device))
+}
+
+/// An automation's proposal: the devices screen reads the relays and proposals again.
+fn decode_relay_proposal(change: &Change) -> Result<CacheChange, String> {
+    let proposal: Proposal = change.decode().map_err(|e| e.to_string())?;
+    Ok(CacheChange::Relay(proposal.device))
 }
 
 /// Protocol 1's copied values. The central validated the record with its own clock, so time

@@ -9,11 +9,18 @@ pub use crate::domain::devices::alarm_book::{AlarmKind, AlarmRecord, Severity};
 pub use crate::domain::devices::alarms::Scope;
 pub use crate::domain::devices::{Device, DeviceKind, ModbusEndpoint, Transport};
 pub use crate::domain::maintenance::visit::{Visit, VisitKind};
+pub use crate::domain::relays::{
+    Command as RelayCommand, CommandId, CommandState, Relay, RelayClass, Switch,
+};
 pub use crate::protocol::devices::{
     AlarmDetail, AlarmList, Assignee, BATTERY_CUTOFF_V, DeviceHealth, DeviceList, DeviceView,
     HealthHour, HealthPage,
 };
 pub use crate::protocol::history::NewMaintenance;
+pub use crate::protocol::relays::{
+    CommandRequest, ObservedState, Proposal, ProposalConfirmation, ProposalList, ProposalState,
+    RelayList, RelayView, TriggerReading,
+};
 
 use crate::domain::devices::DeviceId;
 
@@ -60,6 +67,30 @@ pub enum DeviceCommand {
         /// The window, its visit naming the alarm among those it closes.
         window: Box<NewMaintenance>,
     },
+    /// Relay control.
+    Relay(RelayRequest),
+}
+
+/// Requests of relay control to the devices service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelayRequest {
+    /// Read every relay with what was commanded, acknowledged and observed.
+    Load,
+    /// Read the automations' proposals.
+    LoadProposals,
+    /// Set a relay (a person confirmed it in the dialog).
+    Switch(Box<CommandRequest>),
+    /// Withdraw a queued command.
+    Cancel(CommandId),
+    /// Confirm a proposal: its command is queued.
+    Confirm {
+        /// The proposal.
+        id: u64,
+        /// The desk's command id and the optional reason.
+        confirmation: Box<ProposalConfirmation>,
+    },
+    /// Dismiss a proposal.
+    Dismiss(u64),
 }
 
 /// Which read a refusal answers.
@@ -80,6 +111,14 @@ pub enum DeviceRead {
     Handling(u64),
     /// Registering or changing a device's record.
     Save(DeviceId),
+    /// The relays.
+    Relays,
+    /// The proposals.
+    Proposals,
+    /// A relay command sent or cancelled (its id).
+    Command(CommandId),
+    /// A person's decision on a proposal.
+    Proposal(u64),
 }
 
 /// Reports of the devices service.
@@ -104,6 +143,14 @@ pub enum DeviceEvent {
         /// The alarm it closed.
         alarm: u64,
     },
+    /// The relays, as the central knows them.
+    RelaysLoaded(Box<RelayList>),
+    /// The proposals.
+    ProposalsLoaded(Box<ProposalList>),
+    /// A command as the central answered it (queued, cancelled, or queued by a confirmation).
+    CommandAnswered(Box<RelayCommand>),
+    /// A proposal as it stands after a person decided it.
+    ProposalDecided(Box<Proposal>),
     /// A read was not done: the code and its words in the desk's language.
     Refused {
         /// What was read.

@@ -2,6 +2,8 @@
 //! registry (the screen reads it again when this moves), the list and the health page it last
 //! read, and the last refusal of a read.
 
+pub mod relays;
+
 use crate::console::messages::devices::{
     AlarmDetail, AlarmList, AlarmRecord, Assignee, Device, DeviceEvent, DeviceList, DeviceRead,
     HealthPage,
@@ -58,6 +60,8 @@ pub struct DevicesState {
     pub saves: u64,
     /// Refusals so far: a form tells from it that its own was refused.
     pub refusals: u64,
+    /// Relay control.
+    pub relays: relays::RelaysState,
 }
 
 impl DevicesState {
@@ -115,12 +119,36 @@ impl DevicesState {
                 self.alarms_handled += 1;
                 self.last_handled = Some(alarm);
             }
+            DeviceEvent::RelaysLoaded(list) => {
+                self.clear_refusal(|read| *read == DeviceRead::Relays);
+                self.relays.loaded(*list, now);
+            }
+            DeviceEvent::ProposalsLoaded(list) => self.relays.proposals = Some(*list),
+            DeviceEvent::CommandAnswered(command) => self.relays.answered(*command),
+            DeviceEvent::ProposalDecided(proposal) => self.relays.decided(*proposal),
             DeviceEvent::Refused {
                 read,
                 code,
                 message,
                 field,
-            } => {
+            } => self.refused(read, code, message, field),
+        }
+    }
+
+    /// A refusal: an action's goes to the relays (the dialog shows it); a read's is kept here.
+    fn refused(&mut self, read: DeviceRead, code: String, message: String, field: Option<String>) {
+        let action = |command, proposal| relays::ActionRefusal {
+            command,
+            proposal,
+            code: code.clone(),
+            message: message.clone(),
+        };
+        match read {
+            DeviceRead::Command(id) => self.relays.refusal = Some(action(Some(id), None)),
+            DeviceRead::Proposal(id) => self.relays.refusal = Some(action(None, Some(id))),
+            // A central without proposals yet answers 404: nothing to show, nothing to say.
+            DeviceRead::Proposals => self.relays.proposals = None,
+            read => {
                 self.refusal = Some(DeviceRefusal {
                     read,
                     code,

@@ -13,6 +13,7 @@ pub mod alarms;
 pub mod list;
 pub mod page;
 pub mod register;
+pub mod relays;
 pub mod text;
 pub mod verdict;
 
@@ -55,6 +56,8 @@ pub struct DevicesView {
     pub alarms: alarms::AlarmsView,
     /// The registry form, when a device is being registered or changed (in the list's place).
     pub form: Option<register::DeviceForm>,
+    /// The relays panel.
+    pub relays: relays::RelaysView,
 }
 
 impl DevicesView {
@@ -63,6 +66,7 @@ impl DevicesView {
         self.asked_list = None;
         self.asked_page = None;
         self.alarms.refresh();
+        self.relays.refresh();
     }
 }
 
@@ -132,6 +136,7 @@ pub fn devices_ui(
         }
         return;
     }
+    relays::relays_ui(ui, scene, &mut view.relays, commands);
     match view.open.clone() {
         Some(id) => page::page_ui(ui, scene, view, &id),
         None => list::list_ui(ui, scene, view),
@@ -144,6 +149,7 @@ fn ask(scene: Scene<'_>, view: &mut DevicesView, commands: &mut Vec<Command>) {
     if let Some(detail) = view.alarms.detail.as_mut() {
         alarm_detail::ask(scene, detail, commands);
     }
+    relays::ask(scene, &mut view.relays, commands);
     let revision = scene.state.devices.revision;
     let fresh = Asked {
         revision,

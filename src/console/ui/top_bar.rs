@@ -213,9 +213,9 @@ pub fn top_bar_ui(
     );
 }
 
-/// Whether this console version offers what `capability` allows. Relays and devices are in
-/// the access matrix but not built yet: the menu lists them as coming, not as something the
-/// user can do now.
+/// Whether this console version offers what `capability` allows. Device management and
+/// observation entry are in the access matrix but not built yet: the menu lists them as
+/// coming, not as something the user can do now.
 pub fn offered(capability: Capability) -> bool {
     match capability {
         Capability::Read
@@ -225,13 +225,13 @@ pub fn offered(capability: Capability) -> bool {
         | Capability::DraftWarning
         | Capability::ApproveWarning
         | Capability::DispatchWarning
-        | Capability::ManageRecipients => true,
-        Capability::CommandRelays
+        | Capability::ManageRecipients
+        | Capability::CommandRelays
         | Capability::SwitchVentilation
         | Capability::SwitchIrrigation
         | Capability::SwitchShade
-        | Capability::SwitchAntiFrost
-        | Capability::ManageDevices
+        | Capability::SwitchAntiFrost => true,
+        Capability::ManageDevices
         | Capability::IngestObservations
         | Capability::EnterObservations => false,
     }

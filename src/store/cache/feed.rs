@@ -92,6 +92,8 @@ pub struct Applied {
     pub devices: Vec<crate::domain::devices::DeviceId>,
     /// Device alarms that changed.
     pub alarms: Vec<u64>,
+    /// Devices whose relays changed (a command, a reading, a proposal).
+    pub relays: Vec<crate::domain::devices::DeviceId>,
 }
 
 impl CacheDb {
@@ -179,6 +181,7 @@ impl CacheDb {
                 }
                 CacheChange::Device(id) => applied.devices.push(id),
                 CacheChange::Alarm(id) => applied.alarms.push(id),
+                CacheChange::Relay(id) => applied.relays.push(id),
             }
         }
         writer.finish()?;

@@ -183,9 +183,13 @@ impl SyncService {
             network,
             devices,
             alarms,
+            relays,
         } = applied;
         if !alarms.is_empty() {
             self.emit(SyncEvent::AlarmsChanged(alarms)).await;
+        }
+        if !relays.is_empty() {
+            self.emit(SyncEvent::RelaysChanged(relays)).await;
         }
         if let Some(network) = network {
             self.emit(SyncEvent::NetworkLoaded(network)).await;

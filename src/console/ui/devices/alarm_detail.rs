@@ -113,6 +113,7 @@ pub fn kind_words(kind: AlarmKind, t: &DevicesText) -> &'static str {
         AlarmKind::Incident => t.kind_incident,
         AlarmKind::LowBattery => t.kind_low_battery,
         AlarmKind::ClockDrift => t.kind_clock_drift,
+        AlarmKind::RelayStuck => t.kind_relay_stuck,
     }
 }
 
