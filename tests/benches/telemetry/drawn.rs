@@ -121,6 +121,8 @@ impl Desk {
 
 /// The whole measurement.
 pub fn run(runtime: &tokio::runtime::Runtime) {
+    // The desk's HTTP client needs a TLS provider even for plain HTTP, as `main` installs.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let probes = env("WXDESK_BENCH_PROBES", 200);
     let clock = ManualClock::new(NOW);
     let shared: SharedClock = clock.clone();
