@@ -76,7 +76,7 @@ pub fn judge(
             .collect();
         if !in_slice.is_empty() {
             let context = (network, config);
-            judge_slice(writer, context, &in_slice, &slice, &mut verdicts)?;
+            judge_slice(writer, context, &in_slice, &mut verdicts)?;
         }
     }
     Ok(verdicts)
@@ -176,12 +176,22 @@ fn judged_or_judging<'n>(
         .collect()
 }
 
-/// Judges the stations of one slice of time.
+/// Each target station's ranges in this slice.
+fn judged_ranges<'t>(
+    targets: &'t [(&Station, Range<Timestamp>)],
+) -> BTreeMap<&'t StationId, Vec<Range<Timestamp>>> {
+    let mut ranges: BTreeMap<&StationId, Vec<Range<Timestamp>>> = BTreeMap::new();
+    for (station, range) in targets {
+        ranges.entry(&station.id).or_default().push(range.clone());
+    }
+    ranges
+}
+
+/// Judges the stations of one slice of time: `targets` hold their ranges within it.
 fn judge_slice(
     writer: &mut Writer<'_>,
     (network, config): SliceContext<'_>,
     targets: &[(&Station, Range<Timestamp>)],
-    slice: &Range<Timestamp>,
     verdicts: &mut QcVerdicts,
 ) -> Result<(), StoreError> {
     let Some(load) = targets
@@ -192,12 +202,16 @@ fn judge_slice(
         return Ok(());
     };
     // Each loaded station's window over the slice's load range: targets need history around
-    // their range, neighbours only their values at the same instants, which it contains.
-    let mut stored: BTreeMap<(StationId, Element, Timestamp), QcFlags> = BTreeMap::new();
+    // their range, neighbours only their values at the same instants, which it contains. The
+    // stored flags are kept only where the targets are judged, by station: judging writes
+    // only what changes, and nothing else is looked up.
+    let judged = judged_ranges(targets);
+    let mut stored: BTreeMap<&StationId, BTreeMap<(Element, Timestamp), QcFlags>> = BTreeMap::new();
     let loaded = judged_or_judging(network, config, targets);
     let mut windows: Vec<StationWindow<'_>> = Vec::with_capacity(loaded.len());
     for station in loaded {
         let mut window = StationWindow::new(station);
+        let ranges = judged.get(&station.id).map_or(&[][..], Vec::as_slice);
         for element in Element::ALL {
             let samples = observations::samples(
                 writer.conn(),
@@ -212,8 +226,9 @@ fn judge_slice(
                 continue;
             }
             for s in &samples {
-                if s.time >= slice.start && s.time < slice.end {
-                    stored.insert((station.id.clone(), element, s.time), s.qc);
+                if ranges.iter().any(|r| r.contains(&s.time)) {
+                    let known = stored.entry(&station.id).or_default();
+                    known.insert((element, s.time), s.qc);
                 }
             }
             window
@@ -228,12 +243,12 @@ fn judge_slice(
         let Some(&target) = by_id.get(&station.id) else {
             continue;
         };
+        let known = stored.entry(&station.id).or_default();
         for ((element, time), flags) in evaluate(config, target, &windows, range.clone()) {
-            let key = (station.id.clone(), element, time);
-            let before = stored.get(&key).copied().unwrap_or_default();
+            let before = known.get(&(element, time)).copied().unwrap_or_default();
             if flags != before {
                 writer.set_qc(&station.id, element, time, flags)?;
-                stored.insert(key, flags);
+                known.insert((element, time), flags);
             }
         }
     }
