@@ -52,10 +52,10 @@ struct Desk {
 }
 
 impl Desk {
-    fn start(url: &str, dir: &std::path::Path, login: LoginResponse, clock: SharedClock) -> Self {
+    fn start(url: &str, dir: &std::path::Path, login: &LoginResponse, clock: SharedClock) -> Self {
         let credentials = dir.join("credentials");
         Credentials::new(Some(credentials.clone()), url, Arc::new(NoKeyring))
-            .save(&login.token, &view(login.session))
+            .save(&login.token, &view(login.session.clone()))
             .unwrap();
         let mut config = BackendConfig::new(url, dir.join("cache.sqlite"));
         config.credentials_dir = Some(credentials);
@@ -130,11 +130,13 @@ pub fn run(runtime: &tokio::runtime::Runtime) {
         c.clock = shared.clone();
         c.reissue_first_admin = true;
     }));
-    let Some(rig) = rig else { return };
+    let Some(rig) = rig else {
+        return;
+    };
     let url = rig.central.url();
     let one_time = rig.central.first_admin_password().unwrap().clone();
     let login = runtime.block_on(sign_in(&url, &one_time));
-    let mut desk = Desk::start(&url, rig.dir.path(), login, shared);
+    let mut desk = Desk::start(&url, rig.dir.path(), &login, shared);
     let station = StationId::parse("BN0000").unwrap();
     desk.until("the desk signed in and synced", |app| {
         app.state().account.confirmed()

@@ -118,7 +118,7 @@ async fn pace(
     period: Duration,
     phase: Duration,
     until: Instant,
-    log: Arc<Mutex<Log>>,
+    log: &Mutex<Log>,
 ) -> (MqttDevice, i64) {
     let first = tokio::time::Instant::now() + phase;
     let mut ticks = tokio::time::interval_at(first, period);
@@ -142,13 +142,15 @@ fn first_minute() -> Timestamp {
 }
 
 /// Follows the worker's stored count into `log` until the central stops.
-async fn follow_stored(board: WorkerBoard, log: Arc<Mutex<Log>>) {
+async fn follow_stored(board: &WorkerBoard, log: &Mutex<Log>) {
     let mut seen = 0;
     loop {
         let status = board
             .wait_for("telemetry", |s| stored_so_far(s) > seen)
             .await;
-        let Some(status) = status else { return };
+        let Some(status) = status else {
+            return;
+        };
         seen = stored_so_far(&status);
         log.lock().unwrap().stored.push((Instant::now(), seen));
     }
@@ -246,7 +248,8 @@ async fn step(
         .enumerate()
         .map(|(i, (device, minute))| {
             let phase = period * u32::try_from(i).unwrap() / count;
-            tokio::spawn(pace(device, minute, period, phase, until, Arc::clone(log)))
+            let log = Arc::clone(log);
+            tokio::spawn(async move { pace(device, minute, period, phase, until, &log).await })
         })
         .collect();
     // The step's figures at its end; the devices stop at their next tick, without publishing.
@@ -303,7 +306,10 @@ async fn ramp(rig: &MqttCentral, devices: usize, seconds: u64, max_rate: u64) {
     );
     let log = Arc::new(Mutex::new(Log::default()));
     let board = rig.central.workers().clone();
-    let follower = tokio::spawn(follow_stored(board, Arc::clone(&log)));
+    let follower = {
+        let log = Arc::clone(&log);
+        tokio::spawn(async move { follow_stored(&board, &log).await })
+    };
     let mut rate = 1;
     let mut steps = Vec::new();
     while rate <= max_rate {
