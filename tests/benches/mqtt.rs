@@ -7,6 +7,11 @@
 //! `cargo bench --profile dev --bench mqtt`; `WXDESK_BENCH_REPORTS` changes the reports per
 //! device (the test broker queues at most 10 000 messages for the bridge: Mosquitto drops
 //! what a slow subscriber's queue cannot hold, so size `max_queued_messages` for the backlog).
+//!
+//! `-- stored`: `WXDESK_BENCH_DEVICES` (100) gardens × `WXDESK_BENCH_REPORTS` (60) into a real
+//! central (`support/mqtt_central.rs`), as fast as they can publish; `WXDESK_BENCH_INFLIGHT`
+//! sets the broker's `max_inflight_messages` (20). The paced ramp and publish → drawn are in
+//! `telemetry.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -14,15 +19,18 @@
 #[path = "../wxdesk/mqtt/peer.rs"]
 mod peer;
 
+#[allow(dead_code)]
+#[path = "support/mqtt_central.rs"]
+mod mqtt_central;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use mqtt_central::{MqttCentral, bench_settings, queues};
 use tokio::sync::{mpsc, watch};
 use wxdesk::central::devices::Arrival;
-use wxdesk::central::devices::mqtt::{
-    CentralAccount, MqttSettings, bridge, device_password, write_broker_files,
-};
+use wxdesk::central::devices::mqtt::{CentralAccount, bridge, device_password, write_broker_files};
 use wxdesk::central::workers::{Backoff, Supervisor, WorkerBoard};
 use wxdesk::domain::access::Secret;
 use wxdesk::domain::devices::{Device, DeviceId, HealthReading, Telemetry};
@@ -60,29 +68,6 @@ fn report(id: &DeviceId, minute: i64) -> Telemetry {
             rssi_dbm: Some(-71.0),
         },
         backfilled: false,
-    }
-}
-
-/// The central's settings for the test broker on `port`, quick to reconnect.
-fn bench_settings(
-    port: u16,
-    central: CentralAccount,
-    secret: &Secret,
-    dir: &std::path::Path,
-) -> MqttSettings {
-    MqttSettings {
-        host: "127.0.0.1".into(),
-        port,
-        username: central.username,
-        password: central.password,
-        client_id: "wxdesk-central-bench".into(),
-        device_secret: secret.clone(),
-        acl_dir: dir.into(),
-        reconnect: Backoff {
-            first: Duration::from_millis(50),
-            cap: Duration::from_secs(1),
-        },
-        keep_alive: Duration::from_secs(30),
     }
 }
 
@@ -211,59 +196,15 @@ async fn backfill(messages: usize) -> Option<f64> {
     Some((messages * 60) as f64 / seconds)
 }
 
-/// A garden station `i` of the stored run, each reporting as a station of its own.
-fn stored_record(i: usize) -> Device {
-    serde_json::from_value(serde_json::json!({
-        "id": format!("BN-{i:04}"), "name_zh": "基准茶园站", "kind": "garden_station",
-        "location": {"lat": 25.9, "lon": 116.8}, "altitude_m": 400.0,
-        "township": 350423105, "transport": "mqtt", "interval_s": 60,
-        "station": format!("BN{i:04}"),
-    }))
-    .unwrap()
-}
-
-/// How many reports the central's telemetry worker says it stored.
-fn stored_so_far(status: &wxdesk::central::workers::WorkerStatus) -> usize {
-    status
-        .detail
-        .as_deref()
-        .and_then(|d| d.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 /// `devices` devices × `per_device` reports through Mosquitto into a real central (the
 /// bridge, the telemetry worker, SQLite with QC and the change log); answers reports stored
 /// per second, from the first publish to the last report stored.
 async fn stored(devices: usize, per_device: usize) -> Option<f64> {
-    let dir = tempfile::tempdir().unwrap();
-    let secret = Secret::new("bench-secret");
-    let records: Vec<Device> = (0..devices).map(stored_record).collect();
-    let central_account = CentralAccount {
-        username: "wxdesk-central".into(),
-        password: Secret::new("bench-central"),
-    };
-    let files = write_broker_files(dir.path(), &central_account, &secret, &records).unwrap();
-    let broker = peer::Mosquitto::start(dir.path(), &files.passwords, &files.acl)?;
-    let network = wxdesk::assets::qingliu_network().unwrap();
-    let mut config =
-        wxdesk::central::CentralConfig::new(dir.path().join("central.sqlite"), network);
-    config.clock = ManualClock::new(NOW);
-    config.mqtt = Some(bench_settings(
-        broker.port,
-        central_account,
-        &secret,
-        dir.path(),
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let central = wxdesk::central::start(listener, config).await.unwrap();
-    central.register_devices(records.clone()).await.unwrap();
-    let mut connected = Vec::new();
-    for record in &records {
-        let password = device_password(&secret, &record.id);
-        let options = DeviceOptions::new("127.0.0.1", broker.port, record.id.clone(), password);
-        connected.push(MqttDevice::connect(options).await.unwrap());
-    }
+    let rig = MqttCentral::start(devices, queues(10_000), |config| {
+        config.clock = ManualClock::new(NOW);
+    })
+    .await?;
+    let connected = rig.connect().await;
     let total = devices * per_device;
     let started = Instant::now();
     let mut senders = Vec::new();
@@ -276,17 +217,12 @@ async fn stored(devices: usize, per_device: usize) -> Option<f64> {
             device
         }));
     }
-    central
-        .workers()
-        .wait_for("telemetry", |s| stored_so_far(s) >= total)
-        .await
-        .unwrap();
+    rig.wait_stored(total).await;
     let seconds = started.elapsed().as_secs_f64();
     for sender in senders {
         sender.await.unwrap().disconnect().await;
     }
-    central.shutdown().await.unwrap();
-    drop(broker);
+    rig.stop().await;
     #[allow(clippy::cast_precision_loss)]
     Some(total as f64 / seconds)
 }

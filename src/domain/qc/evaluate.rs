@@ -63,14 +63,7 @@ pub fn evaluate(
     let station = target.station;
     let nearby: Vec<&StationWindow<'_>> = neighbours
         .iter()
-        .filter(|n| {
-            // A garden's or greenhouse's microclimate is its own: it neither judges nor is
-            // judged by the open-site stations around it.
-            station.kind.is_standard_site()
-                && n.station.kind.is_standard_site()
-                && n.station.id != station.id
-                && n.station.location.distance_km(station.location) <= config.spatial.radius_km
-        })
+        .filter(|n| config.spatial.are_neighbours(station, n.station))
         .collect();
     for (&element, series) in &target.series {
         let ours = within(series, &range);

@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use super::physics::AltitudeRule;
-use crate::domain::{Element, Timestamp};
+use crate::domain::{Element, Station, Timestamp};
 
 /// Scales a median absolute deviation to a standard deviation (normal data).
 const MAD_TO_SIGMA: f64 = 1.4826;
@@ -50,6 +50,18 @@ pub struct SpatialConfig {
     pub time_tolerance_ms: i64,
     /// Elements checked, and how.
     pub rules: BTreeMap<Element, SpatialRule>,
+}
+
+impl SpatialConfig {
+    /// Whether `other` judges `station` (and so `station` judges `other`): two different
+    /// standard sites within the radius. A garden's or greenhouse's microclimate is its own: it
+    /// neither judges nor is judged by the open-site stations around it.
+    pub fn are_neighbours(&self, station: &Station, other: &Station) -> bool {
+        station.kind.is_standard_site()
+            && other.kind.is_standard_site()
+            && other.id != station.id
+            && other.location.distance_km(station.location) <= self.radius_km
+    }
 }
 
 impl Default for SpatialConfig {

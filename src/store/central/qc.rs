@@ -11,7 +11,7 @@
 //! are merged where they touch, and only the merged stretches are read. Two values 76 years
 //! apart cost two small windows, not 76 years of empty days.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::super::StoreError;
@@ -76,7 +76,7 @@ pub fn judge(
             .collect();
         if !in_slice.is_empty() {
             let context = (network, config);
-            judge_slice(writer, context, &in_slice, &slice, &mut verdicts)?;
+            judge_slice(writer, context, &in_slice, &mut verdicts)?;
         }
     }
     Ok(verdicts)
@@ -93,10 +93,12 @@ fn targets<'n>(network: &'n Network, config: &QcConfig, new: &[Observation]) -> 
         };
         let own = config.plan(o.time..=o.time).evaluate;
         ranges.entry(&station.id).or_default().push(own);
+        // A garden judges no neighbour, so its values re-judge nobody else.
+        if !station.kind.is_standard_site() {
+            continue;
+        }
         for other in &network.stations {
-            let near = other.id != station.id
-                && other.location.distance_km(station.location) <= config.spatial.radius_km;
-            if near {
+            if config.spatial.are_neighbours(station, other) {
                 let instant = o.time..o.time.plus_ms(1);
                 ranges.entry(&other.id).or_default().push(instant);
             }
@@ -147,12 +149,49 @@ fn intersection(a: &Range<Timestamp>, b: &Range<Timestamp>) -> Option<Range<Time
 /// What every slice is judged with: the network, the rules, and the batch's own values.
 type SliceContext<'a> = (&'a Network, &'a QcConfig);
 
-/// Judges the stations of one slice of time.
+/// The stations whose windows judging `targets` reads, in network order: the targets and
+/// each target's neighbours. Not the whole network: a county's hundreds of gardens are
+/// neighbours of nobody, and reading every station's every series for each batch made a
+/// batch's cost grow with the registry rather than with the batch.
+fn judged_or_judging<'n>(
+    network: &'n Network,
+    config: &QcConfig,
+    targets: &[(&Station, Range<Timestamp>)],
+) -> Vec<&'n Station> {
+    let judged: BTreeSet<&StationId> = targets.iter().map(|(s, _)| &s.id).collect();
+    let judging: Vec<&Station> = targets
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| s.kind.is_standard_site())
+        .collect();
+    network
+        .stations
+        .iter()
+        .filter(|station| {
+            judged.contains(&station.id)
+                || judging
+                    .iter()
+                    .any(|target| config.spatial.are_neighbours(target, station))
+        })
+        .collect()
+}
+
+/// Each target station's ranges in this slice.
+fn judged_ranges<'t>(
+    targets: &'t [(&Station, Range<Timestamp>)],
+) -> BTreeMap<&'t StationId, Vec<Range<Timestamp>>> {
+    let mut ranges: BTreeMap<&StationId, Vec<Range<Timestamp>>> = BTreeMap::new();
+    for (station, range) in targets {
+        ranges.entry(&station.id).or_default().push(range.clone());
+    }
+    ranges
+}
+
+/// Judges the stations of one slice of time: `targets` hold their ranges within it.
 fn judge_slice(
     writer: &mut Writer<'_>,
     (network, config): SliceContext<'_>,
     targets: &[(&Station, Range<Timestamp>)],
-    slice: &Range<Timestamp>,
     verdicts: &mut QcVerdicts,
 ) -> Result<(), StoreError> {
     let Some(load) = targets
@@ -162,12 +201,17 @@ fn judge_slice(
     else {
         return Ok(());
     };
-    // Every station's window over the slice's load range: targets need history around their
-    // range, neighbours only their values at the same instants, which it contains.
-    let mut stored: BTreeMap<(StationId, Element, Timestamp), QcFlags> = BTreeMap::new();
-    let mut windows: Vec<StationWindow<'_>> = Vec::with_capacity(network.stations.len());
-    for station in &network.stations {
+    // Each loaded station's window over the slice's load range: targets need history around
+    // their range, neighbours only their values at the same instants, which it contains. The
+    // stored flags are kept only where the targets are judged, by station: judging writes
+    // only what changes, and nothing else is looked up.
+    let judged = judged_ranges(targets);
+    let mut stored: BTreeMap<&StationId, BTreeMap<(Element, Timestamp), QcFlags>> = BTreeMap::new();
+    let loaded = judged_or_judging(network, config, targets);
+    let mut windows: Vec<StationWindow<'_>> = Vec::with_capacity(loaded.len());
+    for station in loaded {
         let mut window = StationWindow::new(station);
+        let ranges = judged.get(&station.id).map_or(&[][..], Vec::as_slice);
         for element in Element::ALL {
             let samples = observations::samples(
                 writer.conn(),
@@ -182,8 +226,9 @@ fn judge_slice(
                 continue;
             }
             for s in &samples {
-                if s.time >= slice.start && s.time < slice.end {
-                    stored.insert((station.id.clone(), element, s.time), s.qc);
+                if ranges.iter().any(|r| r.contains(&s.time)) {
+                    let known = stored.entry(&station.id).or_default();
+                    known.insert((element, s.time), s.qc);
                 }
             }
             window
@@ -192,16 +237,18 @@ fn judge_slice(
         }
         windows.push(window);
     }
+    let by_id: BTreeMap<&StationId, &StationWindow<'_>> =
+        windows.iter().map(|w| (&w.station.id, w)).collect();
     for (station, range) in targets {
-        let Some(target) = windows.iter().find(|w| w.station.id == station.id) else {
+        let Some(&target) = by_id.get(&station.id) else {
             continue;
         };
+        let known = stored.entry(&station.id).or_default();
         for ((element, time), flags) in evaluate(config, target, &windows, range.clone()) {
-            let key = (station.id.clone(), element, time);
-            let before = stored.get(&key).copied().unwrap_or_default();
+            let before = known.get(&(element, time)).copied().unwrap_or_default();
             if flags != before {
                 writer.set_qc(&station.id, element, time, flags)?;
-                stored.insert(key, flags);
+                known.insert((element, time), flags);
             }
         }
     }
@@ -233,6 +280,79 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(merged(input.clone()), expected, "{input:?}");
         }
+    }
+
+    /// Qingliu's 16 stations and `gardens` tea gardens, all at 58819's place.
+    fn county_with_gardens(gardens: usize) -> Network {
+        use crate::domain::network::StationKind;
+        let mut stations = crate::domain::qc::fixtures::stations();
+        let beside = stations[0].clone();
+        stations.extend((0..gardens).map(|i| Station {
+            id: StationId::parse(&format!("G{i:04}")).unwrap(),
+            kind: StationKind::Garden,
+            ..beside.clone()
+        }));
+        Network {
+            townships: Vec::new(),
+            stations,
+        }
+    }
+
+    /// A temperature at `station` at `time`.
+    fn tem_at(station: &str, time: Timestamp) -> Observation {
+        Observation {
+            station: StationId::parse(station).unwrap(),
+            time,
+            source: crate::domain::Source::Live,
+            values: BTreeMap::from([(Element::Tem, 12.0)]),
+        }
+    }
+
+    #[test]
+    fn gardens_are_judged_alone_and_stations_with_their_neighbours_only() {
+        let network = county_with_gardens(200);
+        let config = crate::assets::qc_config().unwrap();
+        let at = Timestamp::parse_rfc3339("2026-10-15T08:00:00+08:00").unwrap();
+        // (new values at, stations judged, stations whose windows are read)
+        let cases: [(&[&str], usize, usize); 4] = [
+            (&["G0007"], 1, 1),
+            (&["G0007", "G0150"], 2, 2),
+            (
+                &["58819"],
+                1 + standard_neighbours(&network, &config, "58819"),
+                16,
+            ),
+            (
+                &["58819", "G0003"],
+                2 + standard_neighbours(&network, &config, "58819"),
+                17,
+            ),
+        ];
+        for (at_stations, judged, read) in cases {
+            let new: Vec<Observation> = at_stations.iter().map(|s| tem_at(s, at)).collect();
+            let targets = targets(&network, &config, &new);
+            let slice: Vec<(&Station, Range<Timestamp>)> = targets
+                .iter()
+                .map(|(s, ranges)| (*s, ranges[0].clone()))
+                .collect();
+            let loaded = judged_or_judging(&network, &config, &slice);
+            let judged_ids: Vec<String> = targets.iter().map(|(s, _)| s.id.to_string()).collect();
+            assert_eq!(judged_ids.len(), judged, "{at_stations:?}: {judged_ids:?}");
+            assert_eq!(loaded.len(), read, "{at_stations:?}");
+            for garden in judged_ids.iter().filter(|id| id.starts_with('G')) {
+                assert!(at_stations.contains(&garden.as_str()), "{garden} judged");
+            }
+        }
+    }
+
+    /// How many standard sites judge `id`'s values.
+    fn standard_neighbours(network: &Network, config: &QcConfig, id: &str) -> usize {
+        let station = crate::domain::qc::fixtures::station(&network.stations, id);
+        network
+            .stations
+            .iter()
+            .filter(|s| config.spatial.are_neighbours(station, s))
+            .count()
     }
 
     #[test]

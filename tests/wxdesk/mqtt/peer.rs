@@ -15,6 +15,26 @@ pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 /// The longest a broker may take to start or stop before the test fails.
 const GUARD: Duration = Duration::from_secs(20);
 
+/// How many `QoS` 1 messages the broker holds for a client: queued while it is away or slow,
+/// and sent without an acknowledgement yet (in flight).
+#[derive(Debug, Clone, Copy)]
+pub struct Queues {
+    /// `max_queued_messages`: beyond it the broker drops what a slow subscriber cannot take.
+    pub queued: usize,
+    /// `max_inflight_messages` (Mosquitto's default is 20).
+    pub inflight: usize,
+}
+
+impl Default for Queues {
+    /// The tests': 10 000 queued, Mosquitto's 20 in flight.
+    fn default() -> Self {
+        Self {
+            queued: 10_000,
+            inflight: 20,
+        }
+    }
+}
+
 /// A running Mosquitto; killed when dropped.
 pub struct Mosquitto {
     child: Option<Child>,
@@ -47,6 +67,11 @@ impl Mosquitto {
     /// Starts a broker in `dir` with `passwords` and `acl`; `None` after a loud skip when
     /// Mosquitto is not installed.
     pub fn start(dir: &Path, passwords: &Path, acl: &Path) -> Option<Self> {
+        Self::start_with(dir, passwords, acl, Queues::default())
+    }
+
+    /// [`Mosquitto::start`] with `queues` instead of the tests' (benchmarks size them).
+    pub fn start_with(dir: &Path, passwords: &Path, acl: &Path, queues: Queues) -> Option<Self> {
         if !Path::new(MOSQUITTO).is_file() {
             return missing(&format!("{MOSQUITTO} is not installed"));
         }
@@ -60,7 +85,8 @@ impl Mosquitto {
              persistence true\n\
              persistence_location {dir}/\n\
              autosave_interval 0\n\
-             max_queued_messages 10000\n\
+             max_queued_messages {queued}\n\
+             max_inflight_messages {inflight}\n\
              log_dest stderr\n\
              log_type error\nlog_type warning\nlog_type notice\nlog_type information\n\
              connection_messages true\n\
@@ -68,6 +94,8 @@ impl Mosquitto {
             passwords = passwords.display(),
             acl = acl.display(),
             dir = dir.display(),
+            queued = queues.queued,
+            inflight = queues.inflight,
             // As root it would switch to `mosquitto`, who cannot read the test's folder.
             user = if running_as_root() { "user root\n" } else { "" },
         );
