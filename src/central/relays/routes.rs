@@ -174,7 +174,7 @@ pub(super) async fn interlocks(
     state: &AppState,
     relay: &Relay,
     now: Timestamp,
-) -> Result<Result<(), InterlockRefusal>, Failure> {
+) -> Result<Result<(), Box<InterlockRefusal>>, Failure> {
     if relay.interlocks.is_empty() {
         return Ok(Ok(()));
     }

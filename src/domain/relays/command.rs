@@ -357,6 +357,36 @@ impl Command {
     }
 }
 
+impl Command {
+    /// What the audit chain says of it: who, why, what, how it stands and how long it took.
+    pub fn audit_detail(&self) -> crate::domain::audit::AuditDetail {
+        crate::domain::audit::AuditDetail::RelayCommand {
+            command: self.id.to_string(),
+            device: self.device.to_string(),
+            channel: self.channel,
+            class: self.class.code().to_owned(),
+            target: format!("{:?}", self.target).to_lowercase(),
+            state: self.state.code().to_owned(),
+            reason: self.reason.clone(),
+            latency_ms: self.latency_ms(),
+            detail: self.detail.clone(),
+        }
+    }
+
+    /// The audit entry of its end, written by the central.
+    pub fn ended_record(&self, at: Timestamp) -> crate::domain::audit::AuditRecord {
+        use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
+        let outcome = if self.state.is_success() {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        };
+        AuditRecord::new(at, "central", "", AuditAction::RelayCommandEnded, outcome)
+            .target(format!("device:{}", self.device))
+            .detail(&self.audit_detail())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,35 +507,5 @@ mod tests {
             (Some(Timestamp(5_000)), Some(Timestamp(5_000)))
         );
         assert_eq!(c.latency_ms(), Some(4_000));
-    }
-}
-
-impl Command {
-    /// What the audit chain says of it: who, why, what, how it stands and how long it took.
-    pub fn audit_detail(&self) -> crate::domain::audit::AuditDetail {
-        crate::domain::audit::AuditDetail::RelayCommand {
-            command: self.id.to_string(),
-            device: self.device.to_string(),
-            channel: self.channel,
-            class: self.class.code().to_owned(),
-            target: format!("{:?}", self.target).to_lowercase(),
-            state: self.state.code().to_owned(),
-            reason: self.reason.clone(),
-            latency_ms: self.latency_ms(),
-            detail: self.detail.clone(),
-        }
-    }
-
-    /// The audit entry of its end, written by the central.
-    pub fn ended_record(&self, at: Timestamp) -> crate::domain::audit::AuditRecord {
-        use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
-        let outcome = if self.state.is_success() {
-            Outcome::Ok
-        } else {
-            Outcome::Failed
-        };
-        AuditRecord::new(at, "central", "", AuditAction::RelayCommandEnded, outcome)
-            .target(format!("device:{}", self.device))
-            .detail(&self.audit_detail())
     }
 }

@@ -143,7 +143,11 @@ impl Interlock {
     }
 
     /// Judges `reading` at `now`: allowed, or why not. Fails closed.
-    pub fn judge(&self, reading: Option<Reading>, now: Timestamp) -> Result<(), InterlockRefusal> {
+    pub fn judge(
+        &self,
+        reading: Option<Reading>,
+        now: Timestamp,
+    ) -> Result<(), Box<InterlockRefusal>> {
         let cause = match reading {
             None => RefusalCause::Missing,
             Some(r) if now.0 - r.time.0 > i64::from(self.max_age_s) * 1_000 => RefusalCause::Stale,
@@ -152,7 +156,7 @@ impl Interlock {
             }
             Some(_) => return Ok(()),
         };
-        Err(InterlockRefusal {
+        Err(Box::new(InterlockRefusal {
             interlock: self.name_zh.clone(),
             station: self.station.clone(),
             element: self.element.code().to_owned(),
@@ -160,7 +164,7 @@ impl Interlock {
             value: reading.map(|r| r.value),
             time: reading.map(|r| r.time),
             why: cause,
-        })
+        }))
     }
 }
 
@@ -170,7 +174,7 @@ pub fn judge_all(
     interlocks: &[Interlock],
     latest: impl Fn(&StationId, Element) -> Option<Reading>,
     now: Timestamp,
-) -> Result<(), InterlockRefusal> {
+) -> Result<(), Box<InterlockRefusal>> {
     interlocks
         .iter()
         .try_for_each(|lock| lock.judge(latest(&lock.station, lock.element), now))

@@ -33,6 +33,9 @@ pub struct Observed {
     pub head: u64,
 }
 
+/// Every relay's observed state (device, channel, state), and each relay's latest command.
+pub type RelayStates = (Vec<(DeviceId, u16, ObservedState)>, Vec<Command>);
+
 /// What the central stores and reads of relays.
 pub trait RelayStore {
     /// Queues `command` (with its outbox row carrying `payload`), audited as `record`.
@@ -54,9 +57,7 @@ pub trait RelayStore {
     ) -> Result<Vec<Command>, StoreError>;
 
     /// Every relay's observed state and latest command.
-    fn relay_states(
-        &self,
-    ) -> Result<(Vec<(DeviceId, u16, ObservedState)>, Vec<Command>), StoreError>;
+    fn relay_states(&self) -> Result<RelayStates, StoreError>;
 
     /// Takes `event` on command `id` at `now` (with `detail`, if said); `None` when the life
     /// cycle does not allow it now (or, for a cancel or an expiry, a dispatcher holds it).
@@ -149,9 +150,7 @@ impl RelayStore for SqliteCentralStore {
         self.read(|conn| relays::recent(conn, device, limit))
     }
 
-    fn relay_states(
-        &self,
-    ) -> Result<(Vec<(DeviceId, u16, ObservedState)>, Vec<Command>), StoreError> {
+    fn relay_states(&self) -> Result<RelayStates, StoreError> {
         self.read(|conn| Ok((relays::states(conn)?, relays::latest_per_relay(conn)?)))
     }
 

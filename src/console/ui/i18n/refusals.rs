@@ -248,11 +248,39 @@ fn param(language: Language, name: &str, value: &Param) -> String {
         "source" => serde_json::from_value::<Source>(serde_json::Value::String(text.clone()))
             .ok()
             .map(|s| source_name(language, s).to_owned()),
+        "why" => interlock_cause(language, text).map(str::to_owned),
+        "state" => command_state(language, text).map(str::to_owned),
         _ => None,
     };
     named
         .or_else(|| Timestamp::parse_rfc3339(text).ok().map(beijing))
         .unwrap_or_else(|| text.clone())
+}
+
+/// Why an interlock refused, in words.
+fn interlock_cause(language: Language, code: &str) -> Option<&'static str> {
+    let zh = language == Language::Zh;
+    Some(match code {
+        "out_of_bound" if zh => "超出限值",
+        "out_of_bound" => "out of bounds",
+        "stale" if zh => "读数过旧",
+        "stale" => "too old",
+        "missing" if zh => "无读数",
+        "missing" => "no reading",
+        _ => return None,
+    })
+}
+
+/// A relay command's state, in words (`sending`: being handed over this moment).
+fn command_state(language: Language, code: &str) -> Option<&'static str> {
+    match (language, code) {
+        (Language::Zh, "sending") => Some("正在发送"),
+        (_, "sending") => Some("being sent"),
+        (Language::Zh, code) => {
+            crate::domain::relays::CommandState::parse(code).map(|s| s.name_zh())
+        }
+        _ => None,
+    }
 }
 
 /// A time as the console writes times: Beijing time, to the minute.
