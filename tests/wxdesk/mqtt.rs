@@ -68,6 +68,24 @@ fn report(device: &str, minute: i64) -> Telemetry {
     }
 }
 
+/// The central's `[mqtt]` for a test broker on `port`: quick reconnects, a short keep-alive.
+pub(crate) fn central_settings(port: u16, password: &Secret, secret: &Secret) -> MqttSettings {
+    MqttSettings {
+        host: "127.0.0.1".into(),
+        port,
+        username: CENTRAL_USER.into(),
+        password: password.clone(),
+        client_id: "wxdesk-central-test".into(),
+        device_secret: secret.clone(),
+        acl_dir: "/nonexistent".into(),
+        reconnect: Backoff {
+            first: Duration::from_millis(50),
+            cap: Duration::from_millis(500),
+        },
+        keep_alive: Duration::from_secs(5),
+    }
+}
+
 /// A broker with accounts for `accounts`, and a registry of `registered`.
 pub(crate) struct Site {
     pub(crate) broker: Mosquitto,
@@ -101,20 +119,7 @@ impl Site {
     }
 
     pub(crate) fn settings(&self) -> MqttSettings {
-        MqttSettings {
-            host: "127.0.0.1".into(),
-            port: self.broker.port,
-            username: CENTRAL_USER.into(),
-            password: self.central_password.clone(),
-            client_id: "wxdesk-central-test".into(),
-            device_secret: self.secret.clone(),
-            acl_dir: "/nonexistent".into(),
-            reconnect: Backoff {
-                first: Duration::from_millis(50),
-                cap: Duration::from_millis(500),
-            },
-            keep_alive: Duration::from_secs(5),
-        }
+        central_settings(self.broker.port, &self.central_password, &self.secret)
     }
 
     fn device_options(&self, device: &str) -> DeviceOptions {

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use wxdesk::central::devices::mqtt::{
     CentralAccount, MqttSettings, device_password, write_broker_files,
 };
-use wxdesk::central::workers::Backoff;
 use wxdesk::domain::access::{Role, Secret};
 use wxdesk::domain::devices::{Device, DeviceId};
 use wxdesk::sim::mqtt_device::DeviceOptions;
@@ -67,20 +66,7 @@ impl Broker {
     }
 
     pub fn settings(&self) -> MqttSettings {
-        MqttSettings {
-            host: "127.0.0.1".into(),
-            port: self.broker.port,
-            username: CENTRAL_USER.into(),
-            password: self.central_password.clone(),
-            client_id: "wxdesk-central-test".into(),
-            device_secret: self.secret.clone(),
-            acl_dir: "/nonexistent".into(),
-            reconnect: Backoff {
-                first: Duration::from_millis(50),
-                cap: Duration::from_millis(500),
-            },
-            keep_alive: Duration::from_secs(5),
-        }
+        crate::mqtt::central_settings(self.broker.port, &self.central_password, &self.secret)
     }
 
     pub fn device(&self, id: &str) -> DeviceOptions {

@@ -143,17 +143,19 @@ fn a_forecaster_confirms_a_frost_proposal_and_may_switch_frost_fans_but_not_the_
     );
     let (ingested, _) = rt.block_on(central.post_observations(&client(), &batch(&[cold])));
     assert_eq!(ingested, 200);
-    let swept = rt.block_on(central.running().sweep_relays()).unwrap();
-    assert_eq!(swept.fired, 1);
+    // (The sweep worker may get there first: either way one proposal is open.)
+    rt.block_on(central.running().sweep_relays()).unwrap();
 
     let t = text::text(Language::Zh);
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(now());
     let mut desk = Desk::signed_in(&rt, &central, Role::DutyForecaster, dir.path(), &clock);
     desk.click(devices_text::text(Language::Zh).tab);
-    desk.until("the proposal", |d| d.shows("茶园霜冻开防霜风机"));
+    // The proposals and the relays are read apart: wait for both.
+    desk.until("the proposal and the relays", |d| {
+        d.shows("茶园霜冻开防霜风机") && d.shows("茶园控制器 · 通风窗")
+    });
     assert!(desk.shows("读数：58819 TEM 1.2"));
-    assert!(desk.shows("茶园控制器 · 通风窗"));
     // One row of switches: the frost fans'. The vent is the technician's.
     assert_eq!(enabled(&desk, "开"), 1);
     assert_eq!(enabled(&desk, "关"), 1);
