@@ -90,7 +90,7 @@ pub use observation_store::ObservationStore;
 pub use on_call::OnCallStore;
 pub use qc::QcWork;
 pub use recipients::RecipientStore;
-pub use relay_store::RelayStore;
+pub use relay_store::{RelayStates, RelayStore};
 pub use schema::MIGRATIONS;
 pub use snapshot::{SnapshotStore, Trimmed};
 pub use warning_store::WarningStore;
@@ -352,6 +352,21 @@ impl SqliteCentralStore {
         // A panic while holding the lock dropped its transaction, which rolled back: the
         // connection is still sound.
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `write` in one write transaction and commits it; answers with what it returned and
+    /// the change log's head after it.
+    fn logged_write<T>(
+        &self,
+        what: &str,
+        write: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<(T, u64), StoreError> {
+        let mut writer = self.writer();
+        let tx = writer.transaction().context(&format!("starting {what}"))?;
+        let value = write(&tx)?;
+        let head = ingest::head(&tx)?;
+        tx.commit().context(&format!("committing {what}"))?;
+        Ok((value, head))
     }
 
     fn idle_readers(&self) -> MutexGuard<'_, Vec<Connection>> {

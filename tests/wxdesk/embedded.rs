@@ -162,12 +162,17 @@ async fn start(dir: &std::path::Path) -> wxdesk::embedded::Embedded {
         .expect("embedded central starts")
 }
 
-/// Logs in with the one-time password, chooses a password; the session token.
+/// Logs in as the administrator with the one-time password, chooses a password; the token.
 async fn first_login(url: &str, otp: &str) -> String {
+    first_login_as(url, "admin", otp).await
+}
+
+/// Logs `username` in with its one-time password, chooses a password; the session token.
+async fn first_login_as(url: &str, username: &str, otp: &str) -> String {
     let http = client();
     let login: serde_json::Value = http
         .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": otp, "workstation": "t"}))
+        .json(&serde_json::json!({"username": username, "password": otp, "workstation": "t"}))
         .send()
         .await
         .unwrap()
@@ -232,27 +237,7 @@ async fn technician(url: &str, admin: &str) -> String {
         .await
         .unwrap();
     let otp = created["one_time_password"].as_str().unwrap().to_owned();
-    let http = client();
-    let login: serde_json::Value = http
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "tech", "password": otp, "workstation": "t"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
-    let changed = client_with(&token)
-        .post(format!("{url}/api/v1/auth/password"))
-        .json(
-            &serde_json::json!({"current_password": otp, "new_password": crate::support::PASSWORD}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), 204);
-    token
+    first_login_as(url, "tech", &otp).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

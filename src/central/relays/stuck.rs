@@ -10,6 +10,7 @@ use crate::domain::Timestamp;
 use crate::domain::devices::alarm_book::{AlarmKind, Holding, Severity};
 use crate::domain::relays::command::Origin;
 use crate::domain::relays::{Command, Switch};
+use crate::store::central::RelayStates;
 
 /// How long a limit's `off` may take before its relay counts as stuck.
 pub const STUCK_AFTER_MS: i64 = 2 * 60_000;
@@ -25,8 +26,11 @@ pub fn stuck(command: &Command, now: Timestamp) -> bool {
 
 /// Raises the alarm for devices with a stuck relay and clears it for those whose relays all
 /// read off again; returns how many alarms changed.
-pub async fn pass(state: &AppState, now: Timestamp) -> Result<usize, Failure> {
-    let (states, latest) = state.blocking(|store| store.relay_states()).await?;
+pub async fn pass(
+    state: &AppState,
+    (states, latest): &RelayStates,
+    now: Timestamp,
+) -> Result<usize, Failure> {
     let open = state.blocking(move |store| store.alarms(now)).await?;
     let alarmed: Vec<&str> = open
         .iter()

@@ -19,6 +19,7 @@ use crate::domain::devices::Device;
 use crate::domain::relays::command::Origin;
 use crate::domain::relays::{Command, CommandId, CommandState, Switch};
 use crate::protocol::relays::ObservedState;
+use crate::store::central::RelayStates;
 
 /// How often the sweep looks when nothing wakes it.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -86,28 +87,31 @@ pub async fn pass(
             tracing::warn!(command = %stepped.command.id, state = stepped.command.state.code(), detail, "relay command ended at its deadline");
         }
     }
-    swept.limited = run_limits(state, now).await?;
+    // Limits and stuck relays concern only relays that have a limit: read the relays' states
+    // once for both, and not at all where no relay has one.
+    let devices = state.devices().devices();
+    let limited = devices
+        .iter()
+        .any(|d| d.relays.iter().any(|r| r.max_run_s.is_some()));
+    if limited {
+        let relays = state.blocking(|store| store.relay_states()).await?;
+        swept.limited = run_limits(state, &devices, &relays, now).await?;
+        swept.alarms = super::stuck::pass(state, &relays, now).await?;
+    }
     swept.fired = super::automations::pass(state, now).await?;
-    swept.alarms = super::stuck::pass(state, now).await?;
     Ok(swept)
 }
 
 /// Queues an `off` for every relay read on past its limit that has no command under way.
 async fn run_limits(
     state: &AppState,
+    devices: &[Device],
+    (states, latest): &RelayStates,
     now: Timestamp,
 ) -> Result<usize, crate::central::error::Failure> {
-    let devices = state.devices().devices();
-    if devices
-        .iter()
-        .all(|d| d.relays.iter().all(|r| r.max_run_s.is_none()))
-    {
-        return Ok(0);
-    }
-    let (states, latest) = state.blocking(|store| store.relay_states()).await?;
     let mut queued = 0;
-    for (device, channel, observed) in &states {
-        let Some(limit) = over_limit(&devices, device, *channel, observed, now) else {
+    for (device, channel, observed) in states {
+        let Some(limit) = over_limit(devices, device, *channel, observed, now) else {
             continue;
         };
         let last = latest

@@ -2,8 +2,8 @@
 //! states, each write one transaction with its change-log rows (and audit entries). Blocks the
 //! calling thread.
 
+use super::SqliteCentralStore;
 use super::relays::{self, Queued};
-use super::{SqliteCentralStore, ingest};
 use crate::domain::Timestamp;
 use crate::domain::audit::AuditRecord;
 use crate::domain::devices::DeviceId;
@@ -11,7 +11,7 @@ use crate::domain::outbox::OutboxState;
 use crate::domain::relays::command::{CommandEvent, Deadlines};
 use crate::domain::relays::{Command, CommandId, CommandState, Switch};
 use crate::protocol::relays::{ObservedState, Proposal, ProposalState, RelayStateChange};
-use crate::store::{Context as _, StoreError};
+use crate::store::StoreError;
 
 /// A step taken on a command (or a proposal), and the change log's head after it.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,12 +130,10 @@ impl RelayStore for SqliteCentralStore {
         payload: &str,
         record: AuditRecord,
     ) -> Result<(Queued, u64), StoreError> {
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting a relay command")?;
-        let queued = relays::queue(&tx, command, payload, self.seal()?, record)?;
-        let head = ingest::head(&tx)?;
-        tx.commit().context("committing a relay command")?;
-        Ok((queued, head))
+        let seal = self.seal()?;
+        self.logged_write("a relay command", |tx| {
+            relays::queue(tx, command, payload, seal, record)
+        })
     }
 
     fn relay_command(&self, id: &CommandId) -> Result<Option<Command>, StoreError> {
@@ -161,36 +159,34 @@ impl RelayStore for SqliteCentralStore {
         detail: Option<&str>,
         now: Timestamp,
     ) -> Result<Option<Stepped>, StoreError> {
-        let mut writer = self.writer();
-        let tx = writer
-            .transaction()
-            .context("starting a relay command step")?;
-        let Some(mut command) = relays::get(&tx, id)? else {
-            return Ok(None);
-        };
-        if command.apply(event, now).is_err() {
-            return Ok(None);
-        }
-        let withdrawn = match event {
-            CommandEvent::Cancel => Some(OutboxState::Cancelled),
-            CommandEvent::Expire => Some(OutboxState::Expired),
-            _ => None,
-        };
-        if let Some(to) = withdrawn
-            && !relays::withdraw(&tx, id, to, now)?
-        {
-            return Ok(None);
-        }
-        if let Some(detail) = detail {
-            command.detail = Some(detail.chars().take(200).collect());
-        }
-        relays::update(&tx, &command, Deadlines::default(), now)?;
-        if command.state.is_final() {
-            super::audit::append(&tx, self.seal()?, command.ended_record(now))?;
-        }
-        let head = ingest::head(&tx)?;
-        tx.commit().context("committing a relay command step")?;
-        Ok(Some(Stepped { command, head }))
+        let seal = self.seal()?;
+        let (stepped, head) = self.logged_write("a relay command step", |tx| {
+            let Some(mut command) = relays::get(tx, id)? else {
+                return Ok(None);
+            };
+            if command.apply(event, now).is_err() {
+                return Ok(None);
+            }
+            let withdrawn = match event {
+                CommandEvent::Cancel => Some(OutboxState::Cancelled),
+                CommandEvent::Expire => Some(OutboxState::Expired),
+                _ => None,
+            };
+            if let Some(to) = withdrawn
+                && !relays::withdraw(tx, id, to, now)?
+            {
+                return Ok(None);
+            }
+            if let Some(detail) = detail {
+                command.detail = Some(detail.chars().take(200).collect());
+            }
+            relays::update(tx, &command, Deadlines::default(), now)?;
+            if command.state.is_final() {
+                super::audit::append(tx, seal, command.ended_record(now))?;
+            }
+            Ok(Some(command))
+        })?;
+        Ok(stepped.map(|command| Stepped { command, head }))
     }
 
     fn observe_relays(
@@ -199,28 +195,29 @@ impl RelayStore for SqliteCentralStore {
         readings: &[(u16, Switch)],
         at: Timestamp,
     ) -> Result<Observed, StoreError> {
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting relay feedback")?;
-        let mut observed = Observed::default();
-        for &(channel, state) in readings {
-            observed
-                .changes
-                .extend(relays::observe(&tx, device, channel, state, at)?);
-            for mut command in relays::open_for(&tx, device, channel)? {
-                let proves = command.target == state
-                    && matches!(
-                        command.state,
-                        CommandState::Sent | CommandState::Acknowledged
-                    );
-                if proves && command.apply(CommandEvent::Observed, at).is_ok() {
-                    relays::update(&tx, &command, Deadlines::default(), at)?;
-                    super::audit::append(&tx, self.seal()?, command.ended_record(at))?;
-                    observed.commands.push(command);
+        let seal = self.seal()?;
+        let (mut observed, head) = self.logged_write("relay feedback", |tx| {
+            let mut observed = Observed::default();
+            for &(channel, state) in readings {
+                observed
+                    .changes
+                    .extend(relays::observe(tx, device, channel, state, at)?);
+                for mut command in relays::open_for(tx, device, channel)? {
+                    let proves = command.target == state
+                        && matches!(
+                            command.state,
+                            CommandState::Sent | CommandState::Acknowledged
+                        );
+                    if proves && command.apply(CommandEvent::Observed, at).is_ok() {
+                        relays::update(tx, &command, Deadlines::default(), at)?;
+                        super::audit::append(tx, seal, command.ended_record(at))?;
+                        observed.commands.push(command);
+                    }
                 }
             }
-        }
-        observed.head = ingest::head(&tx)?;
-        tx.commit().context("committing relay feedback")?;
+            Ok(observed)
+        })?;
+        observed.head = head;
         Ok(observed)
     }
 
@@ -240,17 +237,14 @@ impl RelayStore for SqliteCentralStore {
         proposal: Option<&Proposal>,
         now: Timestamp,
     ) -> Result<(Option<Proposal>, u64), StoreError> {
-        let mut writer = self.writer();
-        let tx = writer.transaction().context("starting a rule's firing")?;
-        relays::set_fired(&tx, device, channel, rule, Some(now))?;
-        let open = relays::open_proposal(&tx, device, channel, rule)?;
-        let added = match (proposal, open) {
-            (Some(proposal), None) => Some(relays::propose(&tx, proposal)?),
-            _ => None,
-        };
-        let head = ingest::head(&tx)?;
-        tx.commit().context("committing a rule's firing")?;
-        Ok((added, head))
+        self.logged_write("a rule's firing", |tx| {
+            relays::set_fired(tx, device, channel, rule, Some(now))?;
+            let open = relays::open_proposal(tx, device, channel, rule)?;
+            match (proposal, open) {
+                (Some(proposal), None) => Ok(Some(relays::propose(tx, proposal)?)),
+                _ => Ok(None),
+            }
+        })
     }
 
     fn rule_rearmed(
@@ -260,23 +254,16 @@ impl RelayStore for SqliteCentralStore {
         rule: &str,
         now: Timestamp,
     ) -> Result<(Option<Proposal>, u64), StoreError> {
-        let mut writer = self.writer();
-        let tx = writer
-            .transaction()
-            .context("starting a rule's re-arming")?;
-        relays::set_fired(&tx, device, channel, rule, None)?;
-        let lapsed = match relays::open_proposal(&tx, device, channel, rule)? {
-            Some(mut proposal) => {
-                proposal.state = ProposalState::Lapsed;
-                proposal.decided_at = Some(now);
-                relays::write_proposal(&tx, &proposal, now)?;
-                Some(proposal)
-            }
-            None => None,
-        };
-        let head = ingest::head(&tx)?;
-        tx.commit().context("committing a rule's re-arming")?;
-        Ok((lapsed, head))
+        self.logged_write("a rule's re-arming", |tx| {
+            relays::set_fired(tx, device, channel, rule, None)?;
+            let Some(mut proposal) = relays::open_proposal(tx, device, channel, rule)? else {
+                return Ok(None);
+            };
+            proposal.state = ProposalState::Lapsed;
+            proposal.decided_at = Some(now);
+            relays::write_proposal(tx, &proposal, now)?;
+            Ok(Some(proposal))
+        })
     }
 
     fn relay_proposals(&self, since: Timestamp) -> Result<Vec<Proposal>, StoreError> {
@@ -295,26 +282,20 @@ impl RelayStore for SqliteCentralStore {
         command: Option<&CommandId>,
         now: Timestamp,
     ) -> Result<Option<Stepped<Proposal>>, StoreError> {
-        let mut writer = self.writer();
-        let tx = writer
-            .transaction()
-            .context("starting a proposal's decision")?;
-        let Some(mut proposal) = relays::proposal(&tx, id)? else {
-            return Ok(None);
-        };
-        if proposal.state != ProposalState::Open {
-            return Ok(None);
-        }
-        proposal.state = state;
-        proposal.decided_by = Some(by.to_owned());
-        proposal.decided_at = Some(now);
-        proposal.command = command.cloned();
-        relays::write_proposal(&tx, &proposal, now)?;
-        let head = ingest::head(&tx)?;
-        tx.commit().context("committing a proposal's decision")?;
-        Ok(Some(Stepped {
-            command: proposal,
-            head,
-        }))
+        let (decided, head) = self.logged_write("a proposal's decision", |tx| {
+            let Some(mut proposal) = relays::proposal(tx, id)? else {
+                return Ok(None);
+            };
+            if proposal.state != ProposalState::Open {
+                return Ok(None);
+            }
+            proposal.state = state;
+            proposal.decided_by = Some(by.to_owned());
+            proposal.decided_at = Some(now);
+            proposal.command = command.cloned();
+            relays::write_proposal(tx, &proposal, now)?;
+            Ok(Some(proposal))
+        })?;
+        Ok(decided.map(|command| Stepped { command, head }))
     }
 }
