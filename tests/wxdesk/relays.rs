@@ -610,3 +610,48 @@ async fn a_frost_rule_proposes_frost_fans_a_forecaster_confirms_and_an_unattende
         (200, Some("dismissed"))
     );
 }
+
+/// A central killed while handing a command over leaves its outbox row `unknown` (what the
+/// outbox's recovery makes of a lapsed `sending` row): the command must end timed out, never
+/// stay queued as if nothing went out, and never be handed over again by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_over_cut_by_a_crash_ends_timed_out_and_is_never_sent_again() {
+    // No broker: the dispatcher hears "not now" and the row waits, queued.
+    let central = central_with(None, vec![greenhouse("GH-05", "GHS05")]).await;
+    let body = command("c-crash-000001", "GH-05", 1, "on", None);
+    let (status, _) = post_as(&central, Role::Technician, "/relay-commands", &body).await;
+    assert_eq!(status, 202);
+    let db = rusqlite::Connection::open(central.db_path()).unwrap();
+    db.busy_timeout(PATIENCE).unwrap();
+    let cut = "UPDATE outbox SET state = 'unknown', attempt = attempt + 1
+               WHERE idem_key = 'relay:c-crash-000001' AND state = 'queued'";
+    within("the row made unknown between two attempts", async {
+        // A dispatcher attempt may hold the row this moment: take it when it is back.
+        while db.execute(cut, []).unwrap() == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let attempts = |db: &rusqlite::Connection| -> (String, i64) {
+        db.query_row(
+            "SELECT state, attempt FROM outbox WHERE idem_key = 'relay:c-crash-000001'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    let before = attempts(&db);
+    central.running().sweep_relays().await.unwrap();
+    let ended = until_state(&central, "c-crash-000001", "timed_out").await;
+    assert!(
+        ended["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("handing it over"),
+        "{ended}"
+    );
+    // The dispatcher was woken again: the row stays unknown, not one more attempt.
+    central.running().sweep_relays().await.unwrap();
+    assert_eq!(attempts(&db), before);
+    assert_eq!(before.0, "unknown");
+}

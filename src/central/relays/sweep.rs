@@ -16,7 +16,7 @@ use crate::central::workers::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
 use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
 use crate::domain::devices::Device;
-use crate::domain::relays::command::Origin;
+use crate::domain::relays::command::{CommandEvent, Origin};
 use crate::domain::relays::{Command, CommandId, CommandState, Switch};
 use crate::protocol::relays::ObservedState;
 use crate::store::central::RelayStates;
@@ -63,8 +63,9 @@ pub async fn pass(
     now: Timestamp,
 ) -> Result<Swept, crate::central::error::Failure> {
     let deadlines = state.relays().deadlines;
-    let due = state.blocking(move |store| store.due_commands(now)).await?;
     let mut swept = Swept::default();
+    swept.ended += settle_unknown(state, now).await?;
+    let due = state.blocking(move |store| store.due_commands(now)).await?;
     for command in due {
         let Some((at, event)) = command.deadline(deadlines) else {
             continue;
@@ -100,6 +101,32 @@ pub async fn pass(
     }
     swept.fired = super::automations::pass(state, now).await?;
     Ok(swept)
+}
+
+/// Ends `timed_out` every queued command whose hand-over the central never saw answered (it
+/// stopped mid-call): it may have reached the device, so it is neither resent nor left
+/// waiting, and what the relay did is what its next reading shows.
+async fn settle_unknown(
+    state: &AppState,
+    now: Timestamp,
+) -> Result<usize, crate::central::error::Failure> {
+    let unknown = state.blocking(|store| store.unknown_hand_overs()).await?;
+    let mut settled = 0;
+    for command in unknown {
+        let id = command.id.clone();
+        let why = "the central stopped while handing it over: it may have reached the device";
+        let stepped = state
+            .blocking(move |store| {
+                store.step_command(&id, CommandEvent::Sent, None, now)?;
+                store.step_command(&id, CommandEvent::TimedOut, Some(why), now)
+            })
+            .await?;
+        if let Some(stepped) = stepped {
+            state.advance_head(stepped.head);
+            settled += 1;
+        }
+    }
+    Ok(settled)
 }
 
 /// Queues an `off` for every relay read on past its limit that has no command under way.

@@ -81,6 +81,9 @@ pub trait RelayStore {
     /// Commands whose deadline passed by `now`.
     fn due_commands(&self, now: Timestamp) -> Result<Vec<Command>, StoreError>;
 
+    /// Queued commands whose hand-over's outcome is unknown (see `relays::handed_over_unknown`).
+    fn unknown_hand_overs(&self) -> Result<Vec<Command>, StoreError>;
+
     /// Whether an automation rule is armed.
     fn rule_armed(&self, device: &DeviceId, channel: u16, rule: &str) -> Result<bool, StoreError>;
 
@@ -223,6 +226,10 @@ impl RelayStore for SqliteCentralStore {
 
     fn due_commands(&self, now: Timestamp) -> Result<Vec<Command>, StoreError> {
         self.read(|conn| relays::due(conn, now))
+    }
+
+    fn unknown_hand_overs(&self) -> Result<Vec<Command>, StoreError> {
+        self.read(relays::handed_over_unknown)
     }
 
     fn rule_armed(&self, device: &DeviceId, channel: u16, rule: &str) -> Result<bool, StoreError> {

@@ -210,6 +210,17 @@ pub fn due(conn: &Connection, now: Timestamp) -> Result<Vec<Command>, StoreError
     )
 }
 
+/// Queued commands whose hand-over ended without a recorded answer: the outbox recovered their
+/// row as `unknown` (the central stopped mid-call). They may have reached the device.
+pub fn handed_over_unknown(conn: &Connection) -> Result<Vec<Command>, StoreError> {
+    commands(
+        conn,
+        "SELECT c.record FROM relay_commands c JOIN outbox o ON o.idem_key = 'relay:' || c.id
+         WHERE c.state = 'queued' AND o.state = 'unknown'",
+        [],
+    )
+}
+
 /// Commands still under way (queued, sent or acknowledged) for relay `channel` of `device`.
 pub fn open_for(
     conn: &Connection,
