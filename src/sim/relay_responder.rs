@@ -2,7 +2,9 @@
 //! greenhouse controller speaks it: it takes commands on its `commands` topic, switches the
 //! relay, remembers the command ids it executed and answers a repeat `duplicate` without
 //! switching again, acknowledges on `acks`, and sends the relays it reads back on `relays`.
-//! The simulated greenhouses, the benchmarks and the tests drive relays through it.
+//! A command with `pulse_s` is timed by the controller: it switches the relay off by itself
+//! that many seconds later (unless another command came for the relay since) and says so on
+//! `relays`. The simulated greenhouses, the benchmarks and the tests drive relays through it.
 //!
 //! It can be told to misbehave the ways field devices do: go silent on a command (the link
 //! drops before it answers) or refuse.
@@ -15,6 +17,7 @@ use tokio::sync::watch;
 
 use super::mqtt_device::DeviceOptions;
 use crate::domain::Timestamp;
+use crate::domain::devices::DeviceId;
 use crate::domain::relays::{CommandId, Switch};
 use crate::protocol::mqtt::relays::{AckMessage, AckResult, CommandMessage, encode_feedback};
 use crate::protocol::mqtt::{Channel, Topic, encode_offline_will, encode_online};
@@ -57,6 +60,8 @@ pub struct Relays {
     pub duplicates: usize,
     /// Commands received, in order.
     pub received: Vec<CommandMessage>,
+    /// Pulses the controller ended by itself.
+    pub pulses_ended: usize,
 }
 
 #[derive(Debug)]
@@ -64,6 +69,8 @@ struct Memory {
     relays: Relays,
     seen: VecDeque<CommandId>,
     behaviour: Behaviour,
+    /// Commands executed per relay: a pulse ends only if no command came for its relay since.
+    executed: BTreeMap<u16, u64>,
 }
 
 /// A connected relay controller.
@@ -95,6 +102,7 @@ impl RelayResponder {
             },
             seen: VecDeque::new(),
             behaviour,
+            executed: BTreeMap::new(),
         }));
         let (changed_tx, changed) = watch::channel(0);
         let (client, eventloop) = AsyncClient::new(mqtt_options(options, client_id.as_deref()), 64);
@@ -214,6 +222,10 @@ impl Pump {
                 Behaviour::Obliging => apply(&mut memory, &command),
             }
         };
+        if let (AckResult::Done, Switch::On, Some(seconds)) = (result, command.set, command.pulse_s)
+        {
+            self.time_pulse(command.channel, seconds);
+        }
         let ack = AckMessage {
             command_id: command.command_id,
             result,
@@ -230,20 +242,62 @@ impl Pump {
     }
 
     async fn publish_feedback(&self) {
-        let states = self
-            .memory
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .relays
-            .states
-            .clone();
-        let topic = Topic::new(&self.device.device, Channel::Relays).to_string();
-        let payload = encode_feedback(Timestamp::now(), &states);
-        _ = self
-            .client
-            .publish(topic, QoS::AtLeastOnce, false, payload)
-            .await;
+        publish_feedback(&self.client, &self.device.device, &self.memory).await;
     }
+
+    /// Switches `channel` off `seconds` from now, as the controller's own timer, unless a
+    /// command for it comes first.
+    fn time_pulse(&self, channel: u16, seconds: u32) {
+        let executed = {
+            let memory = self.memory.lock().unwrap_or_else(PoisonError::into_inner);
+            memory.executed.get(&channel).copied().unwrap_or_default()
+        };
+        let (client, memory) = (self.client.clone(), Arc::clone(&self.memory));
+        let device = self.device.device.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(u64::from(seconds))).await;
+            let ended = {
+                let mut memory = memory.lock().unwrap_or_else(PoisonError::into_inner);
+                end_pulse(&mut memory, channel, executed)
+            };
+            if ended {
+                publish_feedback(&client, &device, &memory).await;
+            }
+        });
+    }
+}
+
+/// Sends the relays as read now on the device's `relays` topic.
+async fn publish_feedback(client: &AsyncClient, device: &DeviceId, memory: &Mutex<Memory>) {
+    let states = memory
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .relays
+        .states
+        .clone();
+    let topic = Topic::new(device, Channel::Relays).to_string();
+    let payload = encode_feedback(Timestamp::now(), &states);
+    _ = client
+        .publish(topic, QoS::AtLeastOnce, false, payload)
+        .await;
+}
+
+/// Ends the pulse timed when `channel` had executed `executed` commands: the relay goes off,
+/// unless a later command took it over. Whether it ended.
+fn end_pulse(memory: &mut Memory, channel: u16, executed: u64) -> bool {
+    if memory.executed.get(&channel).copied().unwrap_or_default() != executed {
+        return false;
+    }
+    let Some(state) = memory.relays.states.get_mut(&channel) else {
+        return false;
+    };
+    if *state != Switch::On {
+        return false;
+    }
+    *state = Switch::Off;
+    memory.relays.switches += 1;
+    memory.relays.pulses_ended += 1;
+    true
 }
 
 /// Executes `command` unless its id was executed before.
@@ -262,9 +316,73 @@ fn apply(memory: &mut Memory, command: &CommandMessage) -> (AckResult, Option<St
         *state = command.set;
         memory.relays.switches += 1;
     }
+    *memory.executed.entry(command.channel).or_default() += 1;
     memory.seen.push_back(command.command_id.clone());
     if memory.seen.len() > REMEMBERED {
         memory.seen.pop_front();
     }
     (AckResult::Done, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory() -> Memory {
+        Memory {
+            relays: Relays {
+                states: BTreeMap::from([(1, Switch::Off), (2, Switch::Off)]),
+                ..Relays::default()
+            },
+            seen: VecDeque::new(),
+            behaviour: Behaviour::Obliging,
+            executed: BTreeMap::new(),
+        }
+    }
+
+    fn command(id: &str, channel: u16, set: Switch, pulse_s: Option<u32>) -> CommandMessage {
+        CommandMessage {
+            command_id: CommandId::parse(id).unwrap(),
+            channel,
+            set,
+            pulse_s,
+        }
+    }
+
+    #[test]
+    fn a_pulse_ends_by_itself_unless_a_later_command_took_its_relay_over() {
+        use Switch::{Off, On};
+        // (commands after the pulse's `on`, on which relay, state after the pulse's end, ended)
+        let cases: [(&[(&str, u16, Switch)], Switch, bool); 4] = [
+            (&[], Off, true),
+            (&[("c-later-on-01", 1, On)], On, false),
+            (&[("c-later-off-1", 1, Off)], Off, false),
+            (&[("c-other-on-01", 2, On)], Off, true),
+        ];
+        for (later, after, ended) in cases {
+            let mut memory = memory();
+            let pulse = command("c-pulse-0001", 1, On, Some(600));
+            assert_eq!(apply(&mut memory, &pulse).0, AckResult::Done);
+            let executed = memory.executed[&1];
+            for &(id, channel, set) in later {
+                apply(&mut memory, &command(id, channel, set, None));
+            }
+            assert_eq!(end_pulse(&mut memory, 1, executed), ended, "{later:?}");
+            assert_eq!(memory.relays.states[&1], after, "{later:?}");
+            assert_eq!(memory.relays.pulses_ended, usize::from(ended));
+        }
+    }
+
+    #[test]
+    fn a_repeated_pulse_command_does_not_restart_the_pulse() {
+        let mut memory = memory();
+        let pulse = command("c-pulse-0001", 1, Switch::On, Some(600));
+        apply(&mut memory, &pulse);
+        let executed = memory.executed[&1];
+        assert_eq!(apply(&mut memory, &pulse).0, AckResult::Duplicate);
+        assert!(
+            end_pulse(&mut memory, 1, executed),
+            "the first timer still ends it"
+        );
+    }
 }

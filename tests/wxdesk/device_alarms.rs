@@ -143,6 +143,41 @@ central_test! {
 }
 
 central_test! {
+    async fn an_incident_grows_with_a_device_falling_quiet_after_it_rose() {
+        let central = TestCentral::start().await;
+        let ids = ["LF-GH1", "LF-GH2", "LF-GH3", "LF-GH4"];
+        for (i, id) in ids.iter().enumerate() {
+            let mut body = greenhouse(id, &format!("LFGH{}", i + 1), LAIFANG);
+            body["cellular"] = json!(false);
+            assert_eq!(post(&central, Role::Technician, "/devices", &body).await.0, 201);
+        }
+        for id in ids {
+            deliver(&central, id, central.clock.now(), 12.6).await;
+        }
+        // Three fall quiet; the fourth reports four minutes more, then falls quiet too.
+        for _ in 0..4 {
+            after(&central, 1).await;
+            deliver(&central, ids[3], central.clock.now(), 12.6).await;
+        }
+        after(&central, 2).await;
+        let covered = |list: &AlarmList| -> Vec<(String, AlarmKind, usize)> {
+            list.alarms.iter().map(|a| (a.subject.clone(), a.kind, a.devices.len())).collect()
+        };
+        let subject = "incident:township:350423105".to_owned();
+        assert_eq!(covered(&alarms(&central).await), [(subject.clone(), AlarmKind::Incident, 3)]);
+        after(&central, 4).await; // the fourth is silent: the incident names it, no alarm of its own
+        let list = alarms(&central).await;
+        assert_eq!(covered(&list), [(subject, AlarmKind::Incident, 4)]);
+        let incident = &list.alarms[0];
+        assert_eq!(incident.occurrences, 1, "one alarm throughout");
+        let (_, detail) = central.get_json(&client(), &format!("/device-alarms/{}", incident.id)).await;
+        let detail: AlarmDetail = serde_json::from_value(detail).unwrap();
+        let timeline: Vec<(&str, &str)> = detail.events.iter().map(|e| (e.what.as_str(), e.text.as_str())).collect();
+        assert_eq!(timeline, [("raised", ""), ("regrouped", "3 → 4")]);
+    }
+}
+
+central_test! {
     async fn a_battery_dipping_briefly_raises_nothing_and_a_sustained_low_raises_once() {
         let central = TestCentral::start().await;
         assert_eq!(post(&central, Role::Technician, "/devices", &greenhouse("LF-GH1", "LFGH1", LAIFANG)).await.0, 201);

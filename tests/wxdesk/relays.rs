@@ -224,6 +224,53 @@ async fn a_device_that_drops_its_link_mid_command_ends_timed_out_never_success()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pulse_relay_is_sent_its_pulse_and_the_device_ending_it_is_observed() {
+    let mut gh = greenhouse("GH-05", "GHS05");
+    let misting: wxdesk::domain::relays::Relay = serde_json::from_value(json!(
+        {"channel": 4, "name_zh": "喷雾", "class": "irrigation", "max_run_s": 1, "pulse": true}
+    ))
+    .unwrap();
+    gh.relays.push(misting);
+    let Some(broker) = Broker::start(std::slice::from_ref(&gh)) else {
+        return;
+    };
+    let central = central_with(Some(broker.settings()), vec![gh]).await;
+    let mut device = RelayResponder::connect(&broker.device("GH-05"), 4, Behaviour::Obliging).await;
+    let body = command("c-mist-0000001", "GH-05", 4, "on", Some("苗床喷雾降温"));
+    let (status, queued) = post_as(&central, Role::Technician, "/relay-commands", &body).await;
+    assert_eq!(status, 202, "{queued}");
+    until_state(&central, "c-mist-0000001", "observed").await;
+    device.handled(1).await;
+    assert_eq!(
+        device.relays().received[0].pulse_s,
+        Some(1),
+        "the pulse travels with the command"
+    );
+    // The controller's own timer ends it (the central's clock stands still, so its run-time
+    // limit cannot be what switched it off).
+    let mut head = central.running().watch_head();
+    within("the pulse's end observed", async {
+        while relay_view(&central, "GH-05", 4).await["observed"]["state"] != "off" {
+            head.changed().await.unwrap();
+        }
+    })
+    .await;
+    assert_eq!(device.relays().pulses_ended, 1);
+    let (_, commands) = central.get_as(Role::Technician, "/relay-commands").await;
+    let ids: Vec<&str> = commands["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["c-mist-0000001"],
+        "no off from the central: {commands}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interlocks_classes_and_reasons_refuse_before_anything_is_queued() {
     let gh = greenhouse("GH-03", "GHS03");
     let central = central_with(None, vec![gh]).await;
@@ -406,6 +453,49 @@ async fn a_board_relay_is_switched_once_and_an_independent_client_reads_what_the
     assert_eq!(
         observed["detail"],
         "the coil already held it: nothing written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_cut_off_mid_command_ends_timed_out_and_its_next_reading_shows_the_truth() {
+    use crate::modbus::peer::{self, Board};
+    if !peer::available() {
+        return;
+    }
+    // The board loses power as it writes the coil: the write may have happened, no answer.
+    let board = Board::start_dying_on_write(&coils(&[]), 0);
+    let port = board.port;
+    let central = central_with(None, vec![board_device(port)]).await;
+    let fan = command("c-rbcut-000001", "RB-01", 1, "on", None);
+    let (status, _) = post_as(&central, Role::Technician, "/relay-commands", &fan).await;
+    assert_eq!(status, 202);
+    let ended = until_state(&central, "c-rbcut-000001", "timed_out").await;
+    assert!(ended["observed_at"].is_null(), "never a success: {ended}");
+    let detail = ended["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("stopped answering mid-command"), "{ended}");
+    // Power back, the coil latched on: the central reads the truth and sends nothing again.
+    drop(board);
+    let _back = Board::start(&coils(&[1]), port);
+    let mut head = central.running().watch_head();
+    within("the board read again", async {
+        while relay_view(&central, "RB-01", 1).await["observed"]["state"] != "on" {
+            head.changed().await.unwrap();
+        }
+    })
+    .await;
+    let (_, list) = central
+        .get_as(Role::Technician, "/relay-commands?device=RB-01")
+        .await;
+    let states: Vec<&str> = list["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["state"].as_str())
+        .collect();
+    assert_eq!(
+        states,
+        ["timed_out"],
+        "one command, ended, never resent: {list}"
     );
 }
 

@@ -188,12 +188,15 @@ fn a_forecaster_confirms_a_frost_proposal_and_may_switch_frost_fans_but_not_the_
 #[test]
 #[ignore = "a scene for screenshots, run by hand"]
 fn relays_screenshot_scene() {
+    use wxdesk::domain::Clock as _;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let central = rt.block_on(central_with(
         None,
         vec![tea_garden(), greenhouse("GH-11", "GHS11")],
     ));
-    let at = now().plus_ms(-60_000).to_rfc3339();
+    // On the wall clock, so the desk's top bar and the relay panel tell the same time.
+    central.clock.set(wxdesk::domain::Timestamp::now());
+    let at = central.clock.now().plus_ms(-60_000).to_rfc3339();
     let readings = [record(
         "58819",
         &at,

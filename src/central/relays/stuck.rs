@@ -71,7 +71,7 @@ pub async fn pass(
     }
     let changed = raise.len() + clear.len();
     let (_, head) = state
-        .blocking(move |store| store.sweep_alarms(&raise, &clear, now))
+        .blocking(move |store| store.sweep_alarms(&raise, &[], &clear, now))
         .await?;
     state.advance_head(head);
     Ok(changed)

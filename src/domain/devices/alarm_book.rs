@@ -88,7 +88,8 @@ pub struct AlarmRecord {
 pub struct AlarmEvent {
     /// When.
     pub at: Timestamp,
-    /// What: `raised`, `raised_again`, `cleared`, `acknowledged`, `assigned`, `commented`,
+    /// What: `raised`, `raised_again`, `regrouped` (an incident's devices changed; the text
+    /// says how many before and after), `cleared`, `acknowledged`, `assigned`, `commented`,
     /// `escalated`, `closed`.
     pub what: String,
     /// Who (a login name), or `central`.

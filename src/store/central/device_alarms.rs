@@ -212,6 +212,32 @@ pub fn raise(
     note(conn, id, now, ("raised", "central", ""))
 }
 
+/// Names the devices an open, active alarm now covers (an incident that grew or shrank): one
+/// alarm throughout, its timeline saying how many before and after. `None` when no such alarm.
+pub fn regroup(
+    conn: &Connection,
+    holding: &Holding,
+    now: Timestamp,
+) -> Result<Option<AlarmRecord>, StoreError> {
+    let Some(open) = open_of(conn, &holding.subject, holding.kind)? else {
+        return Ok(None);
+    };
+    if !open.active || open.devices == holding.devices {
+        return Ok(None);
+    }
+    conn.execute(
+        "UPDATE device_alarms SET devices = ?2, severity = ?3 WHERE id = ?1",
+        params![
+            sql_id(open.id),
+            json(&holding.devices)?,
+            enum_text(&holding.severity)?
+        ],
+    )
+    .context("regrouping an alarm")?;
+    let counts = format!("{} → {}", open.devices.len(), holding.devices.len());
+    note(conn, open.id, now, ("regrouped", "central", &counts)).map(Some)
+}
+
 /// Clears the open alarm of `subject`/`kind`; an acknowledged one closes with it.
 pub fn clear(
     conn: &Connection,

@@ -77,6 +77,7 @@ pub trait DeviceStore {
     fn sweep_alarms(
         &self,
         raise: &[Holding],
+        regroup: &[Holding],
         clear: &[(String, AlarmKind)],
         now: Timestamp,
     ) -> Result<(Vec<AlarmRecord>, u64), StoreError>;
@@ -197,6 +198,7 @@ impl DeviceStore for SqliteCentralStore {
     fn sweep_alarms(
         &self,
         raise: &[Holding],
+        regroup: &[Holding],
         clear: &[(String, AlarmKind)],
         now: Timestamp,
     ) -> Result<(Vec<AlarmRecord>, u64), StoreError> {
@@ -208,6 +210,10 @@ impl DeviceStore for SqliteCentralStore {
                 changed.extend(explained(&tx, holding, now)?);
             }
             changed.push(device_alarms::raise(&tx, holding, now)?);
+        }
+        for holding in regroup {
+            changed.extend(explained(&tx, holding, now)?);
+            changed.extend(device_alarms::regroup(&tx, holding, now)?);
         }
         for (subject, kind) in clear {
             changed.extend(device_alarms::clear(&tx, subject, *kind, now)?);

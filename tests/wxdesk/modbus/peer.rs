@@ -73,12 +73,23 @@ pub struct Board {
 impl Board {
     /// Serves the units of `config` (server.py's JSON) on `port` (0: any).
     pub fn start(config: &serde_json::Value, port: u16) -> Self {
-        let args = [
+        Self::start_with(config, port, &[])
+    }
+
+    /// Like [`Board::start`], a board that dies the moment a coil is written, before it
+    /// answers (power lost as it switches).
+    pub fn start_dying_on_write(config: &serde_json::Value, port: u16) -> Self {
+        Self::start_with(config, port, &["--exit-on-write"])
+    }
+
+    fn start_with(config: &serde_json::Value, port: u16, flags: &[&str]) -> Self {
+        let mut args = vec![
             "--port".into(),
             port.to_string(),
             "--config".into(),
             config.to_string(),
         ];
+        args.extend(flags.iter().map(|f| (*f).to_owned()));
         let (child, lines) = spawn("server.py", &args);
         let first = lines
             .recv_timeout(GUARD)

@@ -90,6 +90,7 @@ pub fn event_words(event: &AlarmEvent, assignees: &[Assignee], t: &DevicesText) 
         "raised" => t.event_raised.to_owned(),
         "raised_again" => t.event_raised_again.to_owned(),
         "cleared" => t.event_cleared.to_owned(),
+        "regrouped" => format!("{}{}{}", t.event_regrouped, t.colon, event.text),
         "acknowledged" => t.event_acknowledged.to_owned(),
         "assigned" => format!("{} {}", t.event_assigned, person(&event.text, assignees)),
         "commented" => format!("{}{}{}", t.event_commented, t.colon, event.text),

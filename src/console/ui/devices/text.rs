@@ -134,6 +134,7 @@ texts! {
     event_raised: "告警", "Raised";
     event_raised_again: "再次告警", "Raised again";
     event_cleared: "恢复", "Cleared";
+    event_regrouped: "涉及设备数", "Devices covered";
     event_acknowledged: "确认", "Acknowledged";
     event_assigned: "指派给", "Assigned to";
     event_commented: "备注", "Comment";

@@ -38,6 +38,7 @@ fn each_event_of_the_timeline_is_said_in_words() {
         ("raised", "", "告警"),
         ("raised_again", "", "再次告警"),
         ("cleared", "", "恢复"),
+        ("regrouped", "3 → 5", "涉及设备数：3 → 5"),
         ("acknowledged", "", "确认"),
         ("assigned", "zhang", "指派给 张伟（zhang）"),
         ("commented", "基站停电", "备注：基站停电"),
