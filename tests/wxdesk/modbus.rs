@@ -746,6 +746,36 @@ async fn a_relay_behind_the_dtu_is_switched_once_and_read_back() {
     );
 }
 
+/// A DTU that loses its link after passing a coil write to its bus: the central cannot know
+/// whether the coil changed (it did), so the switch fails as one that may have written — what
+/// relay control ends `timed_out`, never resent — and the board is told down with its DTU.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dtu_hanging_up_mid_write_is_a_switch_that_may_have_written() {
+    if !peer::available() {
+        return;
+    }
+    let (mut central, mut dtu) = dtu_with_two_boards(&["--hang-up-on-write"]).await;
+    assert!(!central.reading("RB-D2").await.coils[3]);
+    let outcome = central.switches.switch(&id("RB-D2"), 4, true).await;
+    let failed = outcome.and_then(Result::err);
+    assert!(
+        matches!(
+            failed,
+            Some(SwitchFailure {
+                may_have_written: true,
+                ..
+            })
+        ),
+        "{failed:?}"
+    );
+    assert_eq!(dtu.until("hung_up")["unit"], 2);
+    central
+        .until("the DTU down", |e| {
+            matches!(e, ModbusEvent::DtuDown { .. }).then_some(())
+        })
+        .await;
+}
+
 /// The register maps `central.toml` names, read as a served central reads them.
 fn maps_of_central_toml(text: &str) -> MapBook {
     use wxdesk::central::config::{Overrides, ServeSettings, parse};

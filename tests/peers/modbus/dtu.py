@@ -2,7 +2,7 @@
 
     dtu.py --central HOST:PORT --registration HEX --heartbeat HEX --heartbeat-interval S
            --config JSON [--heartbeat-reply HEX] [--heartbeat-before-response]
-           [--response-delay S]
+           [--response-delay S] [--hang-up-on-write]
 
 Like a real DTU it dials the central, sends its registration packet, then heartbeats every
 interval, and passes RTU frames between the central and its serial bus. The bus is a pymodbus
@@ -13,7 +13,9 @@ answered shows as two outstanding. Each event is a JSON line on stdout:
 {"event": "dialled"}, {"event": "request", "unit": U, "outstanding": N},
 {"event": "response", "unit": U, "max_outstanding": N}, {"event": "no_answer", "unit": U}
 (no unit answered within --bus-timeout), {"event": "heartbeat_reply"},
-{"event": "closed"}.
+{"event": "closed"}. With --hang-up-on-write the DTU passes the first coil write to its bus
+(the coil changes) and then drops its link to the central without the answer, as a DTU losing
+its cellular link mid-command: {"event": "hung_up", "unit": U}.
 """
 
 import argparse
@@ -120,6 +122,10 @@ class Dtu:
                 continue
             if response is None:
                 return
+            if self.args.hang_up_on_write and frame[1] in (5, 15):
+                say(event="hung_up", unit=frame[0])
+                self.central.close()
+                return
             await asyncio.sleep(self.args.response_delay)
             if self.args.heartbeat_before_response:
                 # In one write with the response, so the central reads them together.
@@ -147,6 +153,7 @@ async def main():
     parser.add_argument("--heartbeat-before-response", action="store_true")
     parser.add_argument("--response-delay", type=float, default=0.05)
     parser.add_argument("--bus-timeout", type=float, default=1.0)
+    parser.add_argument("--hang-up-on-write", action="store_true")
     parser.add_argument("--config", required=True)
     args = parser.parse_args()
 
