@@ -287,6 +287,8 @@ codes! {
     InvalidVisit = "invalid_visit" ["field", "value"] "the visit's {field} {value} does not hold: a registered device of the window's station, at most 20 parts, open alarms about the device";
     /// 404: no open alarm has the id.
     UnknownAlarm = "unknown_alarm" ["id"] "no open alarm {id}";
+    /// 400: alarms go to enabled technicians only.
+    NotAssignable = "not_assignable" ["username"] "{username} cannot be given alarms: only an enabled technician can";
     // Relays.
     /// 404: the device has no such relay.
     UnknownRelay = "unknown_relay" ["device", "channel"] "device {device} has no relay {channel}";

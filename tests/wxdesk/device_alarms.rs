@@ -124,6 +124,9 @@ central_test! {
         let (status, acked) = post(&central, Role::Technician, &path("acknowledge"), &json!({})).await;
         assert_eq!((status, acked["acknowledged"].as_bool()), (200, Some(true)), "{acked}");
         assert_eq!(post(&central, Role::Technician, &path("assign"), &json!({"assignee": "nobody-here"})).await.0, 400);
+        let forecaster = crate::support::username(Role::DutyForecaster);
+        let (status, refused) = post(&central, Role::Technician, &path("assign"), &json!({"assignee": forecaster})).await;
+        assert_eq!((status, refused["error"].as_str()), (400, Some("not_assignable")), "only technicians: {refused}");
         assert_eq!(post(&central, Role::Technician, &path("assign"), &json!({"assignee": "technician"})).await.0, 200);
         assert_eq!(post(&central, Role::Technician, &path("comments"), &json!({"text": "赖坊基站停电"})).await.0, 200);
         assert_eq!(post(&central, Role::Technician, &path("comments"), &json!({"text": "  "})).await.0, 400);

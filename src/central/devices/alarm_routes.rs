@@ -71,7 +71,8 @@ pub async fn acknowledge(
     handle(&state, &principal, &text, Handling::Acknowledge).await
 }
 
-/// `POST /alarms/{id}/assign`: to a user of this central.
+/// `POST /alarms/{id}/assign`: to an enabled technician of this central (whom
+/// `GET /alarms/assignees` lists).
 pub async fn assign(
     State(state): State<AppState>,
     principal: Principal,
@@ -82,14 +83,19 @@ pub async fn assign(
         Failure::invalid(&Refusal::new(Code::UnknownUser).with("username", body.assignee.clone()))
     };
     let username = Username::parse(&body.assignee).map_err(|_| refuse())?;
-    let exists = state
+    let found = state
         .blocking({
             let username = username.clone();
-            move |store| Ok(store.user(&username)?.is_some())
+            move |store| Ok(store.user(&username)?.map(|row| row.account))
         })
         .await?;
-    if !exists {
-        return Err(refuse());
+    match found {
+        None => return Err(refuse()),
+        Some(account) if !may_be_assigned(&account) => {
+            let refusal = Refusal::new(Code::NotAssignable).with("username", username.to_string());
+            return Err(Failure::invalid(&refusal));
+        }
+        Some(_) => {}
     }
     handle(
         &state,

@@ -95,6 +95,10 @@ fn templates(code: Code) -> (&'static str, &'static str) {
         C::StationTaken => ("站号 {station} 已被占用，请另选", "Station id {station} is taken; choose another"),
         C::InvalidVisit => ("维护记录中的 {field} {value} 有误：须为本站已登记的设备、不超过 20 个更换件、关于该设备的未关闭告警", "The visit's {field} {value} does not hold: a registered device of the window's station, at most 20 parts, open alarms about the device"),
         C::UnknownAlarm => ("没有未关闭的告警 {id}", "There is no open alarm {id}"),
+        C::NotAssignable => (
+            "不能把告警指派给“{username}”：只能指派给在用的技术保障人员",
+            "{username} cannot be given alarms: only an enabled technician can",
+        ),
         C::UnknownRelay => ("设备 {device} 没有 {channel} 号继电器", "Device {device} has no relay {channel}"),
         C::RelayReasonRequired => ("开启{class}类继电器须填写原因", "Switching a {class} relay on needs a reason"),
         C::InterlockRefused => (
