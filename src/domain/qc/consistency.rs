@@ -148,6 +148,13 @@ impl Relation {
         }
     }
 
+    /// The elements the relation reads: those it flags, and the temperature sea-level
+    /// reduction uses.
+    pub fn inputs(self) -> impl Iterator<Item = Element> {
+        let extra = (self == Self::SeaLevelPressureDisagrees).then_some(Element::Tem);
+        self.elements().iter().copied().chain(extra)
+    }
+
     /// Whether the relation fails for `values` observed at `altitude_m`. A relation missing
     /// one of its elements is not checked and does not fail.
     pub fn fails(self, values: &Snapshot, altitude_m: f64, limits: &ConsistencyLimits) -> bool {

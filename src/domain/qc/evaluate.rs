@@ -1,11 +1,11 @@
 //! The one entry point the store calls: every test over one station's window of data, against
 //! its neighbours, giving the flags of every value in a range.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::config::QcConfig;
-use super::consistency::{self, Snapshot, is_calm};
+use super::consistency::{self, Relation, Snapshot, is_calm};
 use super::persistence::persistence_failures;
 use super::range::{beijing_month, out_of_range};
 use super::spatial::{NeighbourSeries, spatial_failures};
@@ -36,6 +36,30 @@ impl<'a> StationWindow<'a> {
         let series = self.series.get(&element)?;
         let i = series.binary_search_by_key(&time, |&(t, _)| t).ok()?;
         Some(series[i].1)
+    }
+}
+
+/// The elements to load and judge when `new` elements have new values: the verdicts that may
+/// change are theirs and those of every element a relation ties to them; judging any element
+/// needs the partners of each relation it is in (else the relation goes unchecked and a flag
+/// would be lost), the temperature (spatial altitude adjustment, sea-level reduction) and the
+/// mean wind (persistence in a calm). The smallest set closed under that.
+pub fn judged_with(new: impl IntoIterator<Item = Element>) -> BTreeSet<Element> {
+    let mut judged: BTreeSet<Element> = new.into_iter().collect();
+    if judged.is_empty() {
+        return judged;
+    }
+    judged.extend([Element::Tem, Element::WinSAvg2mi]);
+    loop {
+        let before = judged.len();
+        for relation in Relation::ALL {
+            if relation.inputs().any(|e| judged.contains(&e)) {
+                judged.extend(relation.inputs());
+            }
+        }
+        if judged.len() == before {
+            return judged;
+        }
     }
 }
 
@@ -199,6 +223,73 @@ mod tests {
     /// Beijing time of the fixture day.
     fn at(hour: i64, minute: i64) -> Timestamp {
         day().plus_ms(hour * HOUR_MS + minute * MINUTE_MS)
+    }
+
+    #[test]
+    fn new_values_are_judged_with_every_element_their_verdicts_read() {
+        use Element::*;
+        let with_context = |extra: &[Element]| -> BTreeSet<Element> {
+            // The temperature and mean wind always, and what their relations tie to them.
+            let mut set = BTreeSet::from([Tem, Dpt, Rhu, PrsSea, Prs, WinSAvg2mi, WinSInstMax]);
+            set.extend(extra);
+            set
+        };
+        let cases: [(&[Element], BTreeSet<Element>); 5] = [
+            (&[], BTreeSet::new()),
+            (&[Tem], with_context(&[])),
+            (&[Svwc10cm, LeafWet], with_context(&[Svwc10cm, LeafWet])),
+            // Rain ties the whole chain: PRE_1h's verdict reads PRE_6h, whose reads PRE_24h.
+            (&[Pre], with_context(&[Pre, Pre1h, Pre6h, Pre24h])),
+            (&[PrsSea], with_context(&[])),
+        ];
+        for (new, judged) in cases {
+            assert_eq!(judged_with(new.iter().copied()), judged, "{new:?}");
+        }
+    }
+
+    #[test]
+    fn judging_the_elements_judged_with_gives_what_judging_all_gives() {
+        let stations = fixtures::stations();
+        let mut windows: Vec<StationWindow<'_>> = stations.iter().map(clean_day).collect();
+        // Faults whose verdicts read other elements: a temperature spike (humidity and dew
+        // point flagged with it), a vane stuck while the wind blows, a gust below the mean.
+        let w = window_mut(&mut windows, "58819");
+        let spiked = w.value_at(Element::Tem, at(9, 0)).unwrap() + 12.0;
+        set(w, Element::Tem, at(9, 0), spiked);
+        let w = window_mut(&mut windows, "708301");
+        let vane = w.value_at(Element::WinDAvg2mi, at(6, 0)).unwrap();
+        for minute in 0..150 {
+            set(w, Element::WinDAvg2mi, at(6, minute), vane);
+        }
+        let w = window_mut(&mut windows, "708310");
+        let mean = w.value_at(Element::WinSAvg2mi, at(16, 0)).unwrap();
+        set(w, Element::WinSInstMax, at(16, 0), mean - 1.0);
+        let config = QcConfig::new(fixtures::limits());
+        for (id, new) in [
+            ("58819", Element::Tem),
+            ("708301", Element::WinDAvg2mi),
+            ("708310", Element::WinSInstMax),
+            ("708310", Element::Pre),
+        ] {
+            let judged = judged_with([new]);
+            let pruned: Vec<StationWindow<'_>> = (windows.iter().cloned())
+                .map(|mut w| {
+                    w.series.retain(|e, _| judged.contains(e));
+                    w
+                })
+                .collect();
+            let full = windows.iter().find(|w| w.station.id.as_str() == id).unwrap();
+            let target = pruned.iter().find(|w| w.station.id.as_str() == id).unwrap();
+            let all = evaluate(&config, full, &windows, day_range());
+            let some = evaluate(&config, target, &pruned, day_range());
+            assert!(some.keys().any(|(e, _)| *e == new), "{id} {new:?} judged");
+            for (key, flags) in &some {
+                assert_eq!(Some(flags), all.get(key), "{id} {new:?}: {key:?}");
+            }
+            let raised = |m: &BTreeMap<_, QcFlags>| m.values().filter(|f| !f.passed()).count();
+            let raised_all = all.iter().filter(|((e, _), f)| judged.contains(e) && !f.passed());
+            assert_eq!(raised(&some), raised_all.count(), "{id} {new:?}");
+        }
     }
 
     /// Sets `element` at `time` in a window.

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::super::StoreError;
-use crate::domain::qc::{QcConfig, QcFlags, StationWindow, evaluate};
+use crate::domain::qc::{QcConfig, QcFlags, StationWindow, evaluate, judged_with};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, Network, Observation, Station, StationId, Timestamp};
 use crate::store::observations::{self, Writer};
@@ -59,6 +59,9 @@ pub fn judge(
         return Ok(verdicts);
     }
     writer.flush()?;
+    // Only the elements whose verdicts the new values can change, and what judging those
+    // reads: a garden's five elements are not judged with the fifteen it never reports.
+    let elements = judged_with(new.iter().flat_map(|o| o.values.keys().copied()));
     let stretches = merged(
         targets
             .iter()
@@ -75,7 +78,7 @@ pub fn judge(
             })
             .collect();
         if !in_slice.is_empty() {
-            let context = (network, config);
+            let context = (network, config, &elements);
             judge_slice(writer, context, &in_slice, &mut verdicts)?;
         }
     }
@@ -146,8 +149,8 @@ fn intersection(a: &Range<Timestamp>, b: &Range<Timestamp>) -> Option<Range<Time
     (start < end).then_some(start..end)
 }
 
-/// What every slice is judged with: the network, the rules, and the batch's own values.
-type SliceContext<'a> = (&'a Network, &'a QcConfig);
+/// What every slice is judged with: the network, the rules, and the elements judged.
+type SliceContext<'a> = (&'a Network, &'a QcConfig, &'a BTreeSet<Element>);
 
 /// The stations whose windows judging `targets` reads, in network order: the targets and
 /// each target's neighbours. Not the whole network: a county's hundreds of gardens are
@@ -190,7 +193,7 @@ fn judged_ranges<'t>(
 /// Judges the stations of one slice of time: `targets` hold their ranges within it.
 fn judge_slice(
     writer: &mut Writer<'_>,
-    (network, config): SliceContext<'_>,
+    (network, config, elements): SliceContext<'_>,
     targets: &[(&Station, Range<Timestamp>)],
     verdicts: &mut QcVerdicts,
 ) -> Result<(), StoreError> {
@@ -212,7 +215,7 @@ fn judge_slice(
     for station in loaded {
         let mut window = StationWindow::new(station);
         let ranges = judged.get(&station.id).map_or(&[][..], Vec::as_slice);
-        for element in Element::ALL {
+        for &element in elements {
             let samples = observations::samples(
                 writer.conn(),
                 &station.id,
