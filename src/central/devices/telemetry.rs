@@ -1,6 +1,6 @@
-//! The telemetry worker: drains the arrivals queue in batches — gathering for a moment while
-//! reports keep coming, so a busy county's reports share transactions — stores each batch in one
-//! transaction — a weather-reporting device's values as its station's observation (quality
+//! The telemetry worker: drains the arrivals queue in batches — the next gathering while the
+//! last is stored, a small one for a few milliseconds, so a busy county's reports share
+//! transactions — stores each batch in one transaction — a weather-reporting device's values as its station's observation (quality
 //! controlled like any other), every device's health — then tells each transport its report is
 //! stored. A report the store refuses for good (an unknown device, a time far in the future) is
 //! answered stored-or-settled too, with the reason logged: resending it would change nothing.
@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc::error::TryRecvError;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::Arrival;
@@ -27,14 +26,15 @@ pub const WORKER: &str = "telemetry";
 /// Reports stored in one transaction, at most.
 pub const BATCH: usize = 2_000;
 
-/// A batch keeps gathering while each next report comes within this of the last…
-pub const GATHER_GAP: Duration = Duration::from_millis(1);
+/// A batch this size is stored as soon as the writer is free…
+pub const ENOUGH: usize = 32;
 
-/// …for at most this long after its first. Every transaction costs a commit, a change-log row
-/// and QC's set-up whatever it holds; at a few thousand reports a second, a few milliseconds'
-/// wait turns a transaction of 4 reports into one of 40, while a quiet county's lone report
-/// waits one gap.
-pub const GATHER_FOR: Duration = Duration::from_millis(10);
+/// …a smaller one once its first report has waited this long. Every transaction costs a
+/// commit, a change-log row and QC's set-up whatever it holds: at a few thousand reports a
+/// second, a few milliseconds' wait turns transactions of 4 reports into ones of 30, while a
+/// quiet county's lone report waits this once. The next batch gathers while the writer stores
+/// the last, so the writer never waits while there is work.
+pub const GATHER_FOR: Duration = Duration::from_millis(8);
 
 /// The telemetry worker.
 pub fn worker(state: AppState) -> WorkerSpec {
@@ -44,48 +44,91 @@ pub fn worker(state: AppState) -> WorkerSpec {
     })
 }
 
+/// What one stored batch counted: (stored, refused).
+type Counted = Result<(u64, u64), String>;
+
 async fn run(state: &AppState, context: &WorkerContext) -> Result<(), String> {
     let queue = state.devices().queue();
     let mut queue = queue.lock().await;
     let mut tally = Tally::default();
-    let mut index = RegistryIndex::default();
+    let mut index = Arc::new(RegistryIndex::default());
+    let mut next = Gathering::default();
+    let mut storing: Option<tokio::task::JoinHandle<Counted>> = None;
+    let mut open = true;
     loop {
-        let first = tokio::select! {
-            arrival = queue.recv() => arrival,
-            () = context.stopped() => return Ok(()),
-        };
-        let Some(first) = first else {
+        let due = next.due().filter(|_| storing.is_none());
+        tokio::select! {
+            arrival = queue.recv(), if open && next.arrivals.len() < BATCH => match arrival {
+                Some(arrival) => next.push(arrival),
+                None => open = false,
+            },
+            counted = async { storing.as_mut().expect("guarded").await }, if storing.is_some() => {
+                storing = None;
+                let (stored, refused) = counted.map_err(|e| format!("storing a batch: {e}"))??;
+                tally.stored += stored;
+                tally.refused += refused;
+                context.report(tally.to_string());
+            }
+            () = sleep_until_due(due), if due.is_some() => next.due_now(),
+            () = context.stopped(), if storing.is_none() => return Ok(()),
+        }
+        if storing.is_none() && context.stopping() {
             return Ok(());
-        };
-        let mut batch = vec![first];
-        gather(&mut queue, &mut batch).await;
-        index.follow(state.devices().devices());
-        store_batch(state, &index, batch, &mut tally).await?;
-        context.report(tally.to_string());
+        }
+        if storing.is_none() && (next.ready() || (!open && !next.arrivals.is_empty())) {
+            index = RegistryIndex::follow(index, state.devices().devices());
+            let (state, index, batch) = (state.clone(), Arc::clone(&index), next.take());
+            storing = Some(tokio::spawn(async move {
+                store_batch(&state, &index, batch).await
+            }));
+        }
+        if !open && storing.is_none() && next.arrivals.is_empty() {
+            return Ok(());
+        }
     }
 }
 
-/// Adds to `batch` what is queued, then what keeps coming within [`GATHER_GAP`] of the last,
-/// until [`GATHER_FOR`] after the call or [`BATCH`] reports.
-async fn gather(queue: &mut mpsc::Receiver<Arrival>, batch: &mut Vec<Arrival>) {
-    let until = Instant::now() + GATHER_FOR;
-    while batch.len() < BATCH {
-        match queue.try_recv() {
-            Ok(arrival) => {
-                batch.push(arrival);
-                continue;
-            }
-            Err(TryRecvError::Disconnected) => return,
-            Err(TryRecvError::Empty) => {}
-        }
-        let wait = GATHER_GAP.min(until.saturating_duration_since(Instant::now()));
-        if wait.is_zero() {
-            return;
-        }
-        match tokio::time::timeout(wait, queue.recv()).await {
-            Ok(Some(arrival)) => batch.push(arrival),
-            Ok(None) | Err(_) => return,
-        }
+async fn sleep_until_due(due: Option<Instant>) {
+    if let Some(due) = due {
+        tokio::time::sleep_until(due).await;
+    }
+}
+
+/// The next batch, gathering while the writer stores the last.
+#[derive(Default)]
+struct Gathering {
+    arrivals: Vec<Arrival>,
+    /// When its first report came.
+    since: Option<Instant>,
+    /// Its first report has waited [`GATHER_FOR`].
+    waited: bool,
+}
+
+impl Gathering {
+    fn push(&mut self, arrival: Arrival) {
+        self.since.get_or_insert_with(Instant::now);
+        self.waited |= self.since.is_some_and(|s| s.elapsed() >= GATHER_FOR);
+        self.arrivals.push(arrival);
+    }
+
+    /// When it is to be stored even if small.
+    fn due(&self) -> Option<Instant> {
+        self.since.filter(|_| !self.waited).map(|s| s + GATHER_FOR)
+    }
+
+    fn due_now(&mut self) {
+        self.waited = self.since.is_some();
+    }
+
+    /// Whether to store it now that the writer is free.
+    fn ready(&self) -> bool {
+        self.arrivals.len() >= ENOUGH || (self.waited && !self.arrivals.is_empty())
+    }
+
+    fn take(&mut self) -> Vec<Arrival> {
+        let taken = std::mem::take(&mut self.arrivals);
+        *self = Self::default();
+        taken
     }
 }
 
@@ -98,14 +141,15 @@ struct RegistryIndex {
 }
 
 impl RegistryIndex {
-    fn follow(&mut self, registry: Arc<Vec<Device>>) {
-        if Arc::ptr_eq(&registry, &self.registry) {
-            return;
+    /// `index`, or a new one if `registry` replaced its registry.
+    fn follow(index: Arc<Self>, registry: Arc<Vec<Device>>) -> Arc<Self> {
+        if Arc::ptr_eq(&registry, &index.registry) {
+            return index;
         }
-        self.by_id = (registry.iter().enumerate())
+        let by_id = (registry.iter().enumerate())
             .map(|(i, d)| (d.id.clone(), i))
             .collect();
-        self.registry = registry;
+        Arc::new(Self { registry, by_id })
     }
 
     fn get(&self, id: &DeviceId) -> Option<&Device> {
@@ -200,12 +244,7 @@ pub fn record_of(device: &Device, telemetry: &Telemetry, index: usize) -> Option
     })
 }
 
-async fn store_batch(
-    state: &AppState,
-    index: &RegistryIndex,
-    batch: Vec<Arrival>,
-    tally: &mut Tally,
-) -> Result<(), String> {
+async fn store_batch(state: &AppState, index: &RegistryIndex, batch: Vec<Arrival>) -> Counted {
     let now = state.clock().now();
     let (telemetry, answers): (Vec<Telemetry>, Vec<Option<oneshot::Sender<_>>>) =
         batch.into_iter().map(|a| (a.telemetry, a.stored)).unzip();
@@ -213,6 +252,7 @@ async fn store_batch(
     for (device, why) in &sorted.refused {
         tracing::warn!(%device, reason = %why, "device report refused");
     }
+    let refused = sorted.refused.len() as u64;
     let (reports, records) = (sorted.reports, sorted.records);
     let stored = reports.len() as u64;
     let outcome = state
@@ -221,8 +261,6 @@ async fn store_batch(
     let answer = match &outcome {
         Ok(report) => {
             state.advance_head(report.head);
-            tally.stored += stored;
-            tally.refused += sorted.refused.len() as u64;
             Ok(())
         }
         Err(failure) => Err(failure.body.message.clone()),
@@ -231,5 +269,5 @@ async fn store_batch(
         // A transport that stopped waiting has nothing to acknowledge.
         _ = sender.send(answer.clone());
     }
-    outcome.map(drop).map_err(|f| f.body.message)
+    answer.map(|()| (stored, refused))
 }

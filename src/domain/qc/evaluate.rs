@@ -278,7 +278,10 @@ mod tests {
                     w
                 })
                 .collect();
-            let full = windows.iter().find(|w| w.station.id.as_str() == id).unwrap();
+            let full = windows
+                .iter()
+                .find(|w| w.station.id.as_str() == id)
+                .unwrap();
             let target = pruned.iter().find(|w| w.station.id.as_str() == id).unwrap();
             let all = evaluate(&config, full, &windows, day_range());
             let some = evaluate(&config, target, &pruned, day_range());
@@ -287,7 +290,9 @@ mod tests {
                 assert_eq!(Some(flags), all.get(key), "{id} {new:?}: {key:?}");
             }
             let raised = |m: &BTreeMap<_, QcFlags>| m.values().filter(|f| !f.passed()).count();
-            let raised_all = all.iter().filter(|((e, _), f)| judged.contains(e) && !f.passed());
+            let raised_all = all
+                .iter()
+                .filter(|((e, _), f)| judged.contains(e) && !f.passed());
             assert_eq!(raised(&some), raised_all.count(), "{id} {new:?}");
         }
     }
