@@ -1,4 +1,5 @@
-//! The ramp: paced gardens, doubling their rate each step until the central falls behind.
+//! The ramp: paced gardens, doubling their rate each step until the central falls behind, then
+//! in quarters between the last rate sustained and the first not, to find where it saturates.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,7 +27,7 @@ struct Log {
 
 /// One step's figures.
 struct Step {
-    rate: u64,
+    rate: f64,
     seconds: f64,
     published: usize,
     stored: usize,
@@ -232,11 +233,11 @@ fn broker_pid(dir: &std::path::Path) -> String {
 async fn step(
     rig: &MqttCentral,
     devices: Vec<(MqttDevice, i64)>,
-    rate: u64,
+    rate: f64,
     seconds: u64,
     log: &Arc<Mutex<Log>>,
 ) -> (Vec<(MqttDevice, i64)>, Step) {
-    let period = Duration::from_secs(1) / u32::try_from(rate).unwrap();
+    let period = Duration::from_secs_f64(1.0 / rate);
     let count = u32::try_from(devices.len()).unwrap();
     let broker = broker_pid(rig.dir.path());
     let (log_before, cpu_before) = (change_log(&rig.db_path()), Cpu::now(&broker));
@@ -310,18 +311,38 @@ async fn ramp(rig: &MqttCentral, devices: usize, seconds: u64, max_rate: u64) {
         let log = Arc::clone(&log);
         tokio::spawn(async move { follow_stored(&board, &log).await })
     };
-    let mut rate = 1;
     let mut steps = Vec::new();
-    while rate <= max_rate {
+    let mut rate = 1.0;
+    let (mut low, mut high) = (None, None);
+    #[allow(clippy::cast_precision_loss)]
+    while rate <= max_rate as f64 {
         let (back, figures) = step(rig, fleet, rate, seconds, &log).await;
         fleet = back;
         let sustained = figures.sustained();
         println!("{devices} × {rate}/s: sustained {sustained}");
         steps.push(figures);
         if !sustained {
+            high = Some(rate);
             break;
         }
-        rate *= 2;
+        low = Some(rate);
+        rate *= 2.0;
+    }
+    if let (Some(low), Some(high)) = (low, high) {
+        for quarter in 1..4 {
+            // Each refining step starts with the last one's backlog stored.
+            let published = log.lock().unwrap().published.len();
+            rig.wait_stored(published).await;
+            let rate = low + (high - low) * f64::from(quarter) / 4.0;
+            let (back, figures) = step(rig, fleet, rate, seconds, &log).await;
+            fleet = back;
+            let sustained = figures.sustained();
+            println!("{devices} × {rate}/s: sustained {sustained}");
+            steps.push(figures);
+            if !sustained {
+                break;
+            }
+        }
     }
     drain(rig, &log).await;
     follower.abort();
