@@ -29,11 +29,15 @@ pub const BATCH: usize = 2_000;
 /// A batch this size is stored as soon as the writer is free…
 pub const ENOUGH: usize = 32;
 
-/// …a smaller one once its first report has waited this long. Every transaction costs a
-/// commit, a change-log row and QC's set-up whatever it holds: at a few thousand reports a
-/// second, a few milliseconds' wait turns transactions of 4 reports into ones of 30, while a
-/// quiet county's lone report waits this once. The next batch gathers while the writer stores
-/// the last, so the writer never waits while there is work.
+/// …a smaller one once no report has come for this long…
+pub const GATHER_GAP: Duration = Duration::from_millis(1);
+
+/// …or its first report has waited this long. Every transaction costs a commit, a change-log
+/// row and QC's set-up whatever it holds: at a few thousand reports a second, a few
+/// milliseconds' wait turns transactions of 4 reports into ones of 30, while a quiet county's
+/// lone report waits one gap. A pause in the flow (the broker holding the rest until these are
+/// acknowledged) ends the wait at once. The next batch gathers while the writer stores the
+/// last, so the writer never waits while there is work.
 pub const GATHER_FOR: Duration = Duration::from_millis(8);
 
 /// The telemetry worker.
@@ -98,22 +102,25 @@ async fn sleep_until_due(due: Option<Instant>) {
 #[derive(Default)]
 struct Gathering {
     arrivals: Vec<Arrival>,
-    /// When its first report came.
-    since: Option<Instant>,
-    /// Its first report has waited [`GATHER_FOR`].
+    /// When its first and its last report came.
+    since: Option<(Instant, Instant)>,
+    /// It has waited long enough ([`GATHER_GAP`], [`GATHER_FOR`]).
     waited: bool,
 }
 
 impl Gathering {
     fn push(&mut self, arrival: Arrival) {
-        self.since.get_or_insert_with(Instant::now);
-        self.waited |= self.since.is_some_and(|s| s.elapsed() >= GATHER_FOR);
+        let now = Instant::now();
+        let first = self.since.map_or(now, |(first, _)| first);
+        self.waited |= now - first >= GATHER_FOR;
+        self.since = Some((first, now));
         self.arrivals.push(arrival);
     }
 
     /// When it is to be stored even if small.
     fn due(&self) -> Option<Instant> {
-        self.since.filter(|_| !self.waited).map(|s| s + GATHER_FOR)
+        let (first, last) = self.since.filter(|_| !self.waited)?;
+        Some((first + GATHER_FOR).min(last + GATHER_GAP))
     }
 
     fn due_now(&mut self) {

@@ -161,8 +161,13 @@ pub fn run(runtime: &tokio::runtime::Runtime) {
     }
     delays.sort();
     println!(
-        "publish → drawn on a desk (loopback, dev profile), {probes} reports one at a time: \
+        "publish → drawn on a desk (loopback, {} profile), {probes} reports one at a time: \
          p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} frames in all",
+        if cfg!(debug_assertions) {
+            "dev"
+        } else {
+            "release"
+        },
         ms(quantile(&delays, 0.5)),
         ms(quantile(&delays, 0.99)),
         ms(quantile(&delays, 1.0)),
