@@ -353,7 +353,8 @@ mod tests {
     fn a_pulse_ends_by_itself_unless_a_later_command_took_its_relay_over() {
         use Switch::{Off, On};
         // (commands after the pulse's `on`, on which relay, state after the pulse's end, ended)
-        let cases: [(&[(&str, u16, Switch)], Switch, bool); 4] = [
+        type Later = &'static [(&'static str, u16, Switch)];
+        let cases: [(Later, Switch, bool); 4] = [
             (&[], Off, true),
             (&[("c-later-on-01", 1, On)], On, false),
             (&[("c-later-off-1", 1, Off)], Off, false),

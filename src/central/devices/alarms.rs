@@ -319,13 +319,14 @@ mod tests {
         let subject = format!("incident:township:{TOWNSHIP}");
         let mut book = Book::default();
         // (minute, devices quiet, raised, regrouped, cleared)
-        let script: [(
+        type Line = (
             i64,
             usize,
             Vec<(String, usize)>,
             Vec<(String, usize)>,
             usize,
-        ); 8] = [
+        );
+        let script: [Line; 8] = [
             (0, 3, vec![], vec![], 0),
             (1, 3, vec![(subject.clone(), 3)], vec![], 0),
             (2, 3, vec![], vec![], 0),

@@ -66,7 +66,7 @@ async fn run(state: &AppState, context: &WorkerContext) -> Result<(), String> {
                 Some(arrival) => next.push(arrival),
                 None => open = false,
             },
-            counted = async { storing.as_mut().expect("guarded").await }, if storing.is_some() => {
+            counted = stored(&mut storing), if storing.is_some() => {
                 storing = None;
                 let (stored, refused) = counted.map_err(|e| format!("storing a batch: {e}"))??;
                 tally.stored += stored;
@@ -89,6 +89,16 @@ async fn run(state: &AppState, context: &WorkerContext) -> Result<(), String> {
         if !open && storing.is_none() && next.arrivals.is_empty() {
             return Ok(());
         }
+    }
+}
+
+/// The batch being stored, once it is (never, when none is).
+async fn stored(
+    storing: &mut Option<tokio::task::JoinHandle<Counted>>,
+) -> Result<Counted, tokio::task::JoinError> {
+    match storing {
+        Some(handle) => handle.await,
+        None => std::future::pending().await,
     }
 }
 
