@@ -35,7 +35,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use config::{Plan, QcConfig};
-pub use evaluate::{StationWindow, evaluate, judged_with};
+pub use evaluate::{StationWindow, alone_lookback_ms, evaluate, judged_alone, judged_with};
 pub use limits::{ClimateLimits, LimitsError};
 
 /// One quality-control test, in the spirit of CMA's surface-observation QC.

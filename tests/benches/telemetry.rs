@@ -57,7 +57,10 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// A garden's report for minute `minute` after `first`: 5 values and its health.
+/// A garden's report for minute `minute` after `first`: 5 values and its health. The values
+/// move as a garden's do (a value unchanged for hours is a stuck sensor, which QC flags and
+/// judges back over its whole run), soil moisture and leaf wetness excepted: they have no
+/// persistence test.
 fn report(id: &DeviceId, first: Timestamp, minute: i64) -> Telemetry {
     Telemetry {
         device: id.clone(),
@@ -66,9 +69,9 @@ fn report(id: &DeviceId, first: Timestamp, minute: i64) -> Telemetry {
         received: NOW,
         values: BTreeMap::from([
             (Element::Tem, 12.3 + (minute % 7) as f64 * 0.1),
-            (Element::Rhu, 88.0),
+            (Element::Rhu, 80.0 + (minute % 9) as f64),
             (Element::Svwc10cm, 31.0),
-            (Element::Gst10cm, 14.2),
+            (Element::Gst10cm, 14.2 + (minute % 5) as f64 * 0.1),
             (Element::LeafWet, 40.0),
         ]),
         health: HealthReading {

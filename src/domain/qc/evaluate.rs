@@ -6,11 +6,13 @@ use std::ops::Range;
 
 use super::config::QcConfig;
 use super::consistency::{self, Relation, Snapshot, is_calm};
-use super::persistence::persistence_failures;
+use super::persistence::{self, persistence_failures};
 use super::range::{beijing_month, out_of_range};
 use super::spatial::{NeighbourSeries, spatial_failures};
 use super::step::step_failures;
 use super::{QcFlags, QcTest};
+use crate::domain::history::Sample;
+use crate::domain::time::MINUTE_MS;
 use crate::domain::{Element, Station, Timestamp};
 
 /// One station's values over a window: each element's series, time-ordered.
@@ -61,6 +63,43 @@ pub fn judged_with(new: impl IntoIterator<Item = Element>) -> BTreeSet<Element> 
             return judged;
         }
     }
+}
+
+/// How far back before a new value [`judged_alone`] needs a station's samples: the longest
+/// persistence duration and the longest gap, and a minute more.
+pub fn alone_lookback_ms(config: &QcConfig) -> i64 {
+    config.longest_run_ms() + config.max_gap_ms + MINUTE_MS
+}
+
+/// Whether the values `new` stored at `t` at a station nobody else judges (a garden), with
+/// `series` its samples from [`alone_lookback_ms`] before `t` on, can be judged at `t` alone:
+/// no older verdict can change and those at `t` come out as from the whole history. So when
+/// each new value is its series' latest, no older value in the window failed the step test
+/// (so the test's reference is each value's predecessor, wherever the series is read from),
+/// and no persistence run through it can last the rule's duration
+/// ([`persistence::no_long_run_to_last`]). Range and consistency look at `t` alone anyway.
+pub fn judged_alone(
+    config: &QcConfig,
+    series: &BTreeMap<Element, Vec<Sample>>,
+    t: Timestamp,
+    new: &BTreeSet<Element>,
+) -> bool {
+    new.iter().all(|element| {
+        let Some(samples) = series.get(element) else {
+            return false;
+        };
+        let Some(at) = samples.iter().position(|s| s.time == t) else {
+            return false;
+        };
+        let latest = at + 1 == samples.len();
+        let steady = samples[..at].iter().all(|s| !s.qc.has(QcTest::Step));
+        let values: Vec<(Timestamp, f64)> = samples.iter().map(|s| (s.time, s.value)).collect();
+        let short_runs = config
+            .persistence
+            .get(element)
+            .is_none_or(|rule| persistence::no_long_run_to_last(&values, rule, config.max_gap_ms));
+        latest && steady && short_runs
+    })
 }
 
 /// The flags of every value of `target` in `range`, an entry for each (passed values too, so

@@ -106,6 +106,46 @@ pub fn default_rules() -> BTreeMap<Element, PersistenceRule> {
     ])
 }
 
+/// Whether no run through the last value of `series` (time-ordered, reaching back at least
+/// the rule's duration plus `max_gap_ms` before it, or to the series' start) can last the
+/// rule's duration, whatever the runs before: a run that long would hold every value of the
+/// last `min_duration_ms`, so it is ruled out when those values spread beyond the tolerance,
+/// or when an exempt value or a gap comes sooner. Then appending that value changes no older
+/// value's verdict and passes it. Conservative: a calm that would also break a run (wind
+/// direction) is not looked at.
+pub fn no_long_run_to_last(
+    series: &[(Timestamp, f64)],
+    rule: &PersistenceRule,
+    max_gap_ms: i64,
+) -> bool {
+    let since = match series.last() {
+        None => return true,
+        Some(&(_, value)) if rule.exempt.covers(value) => return true,
+        Some(&(last, _)) => last.0 - rule.min_duration_ms,
+    };
+    // The values a run through the last could hold, back to `since` at most.
+    let mut span = Run {
+        start: 0,
+        low: f64::INFINITY,
+        high: f64::NEG_INFINITY,
+    };
+    let mut earliest: Option<Timestamp> = None;
+    for &(time, value) in series.iter().rev() {
+        let broken =
+            earliest.is_some_and(|e| e.0 - time.0 > max_gap_ms) || rule.exempt.covers(value);
+        if broken {
+            return earliest.is_some_and(|e| e.0 > since) || span.spread() > rule.tolerance;
+        }
+        if time.0 < since {
+            return span.spread() > rule.tolerance;
+        }
+        span = span.with(value);
+        earliest = Some(time);
+    }
+    // The series starts within the duration (the caller read back further than it and a gap).
+    earliest.is_some_and(|e| e.0 > since) || span.spread() > rule.tolerance
+}
+
 /// Indices of the values of `series` (time-ordered) in runs that `rule` calls stuck. A value
 /// for which `counts` is false ends a run without joining one (the caller's say, e.g. whether
 /// the wind blew at that instant); runs also end where values are more than `max_gap_ms` apart.
@@ -192,6 +232,59 @@ mod tests {
             .enumerate()
             .map(|(i, v)| (Timestamp(i as i64 * MINUTE_MS), v))
             .collect()
+    }
+
+    #[test]
+    fn where_no_long_run_reaches_the_last_value_appending_it_changes_no_older_verdict() {
+        // Series of a random walk at the reported resolution, some stuck for a while, some
+        // with gaps and fog: wherever `no_long_run_to_last` says so, judging the series with
+        // its last value gives the verdicts without it, and the last value passes.
+        let rules = default_rules();
+        let gap = 10 * MINUTE_MS;
+        let mut seed = 0x2545_f491_u64;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % n
+        };
+        let (mut proven, mut cases) = (0, 0);
+        for element in [Element::Tem, Element::Rhu] {
+            let rule = &rules[&element];
+            for _ in 0..400 {
+                let mut series = Vec::new();
+                // Temperature in tenths of a degree, humidity in whole percent around fog.
+                let (mut minute, mut value, unit) = match element {
+                    Element::Rhu => (0_i64, 93.0, 1.0),
+                    _ => (0_i64, 12.0, 0.1),
+                };
+                for _ in 0..(60 + next(200)) {
+                    minute += if next(40) == 0 {
+                        11 + next(20) as i64
+                    } else {
+                        1
+                    };
+                    // Mostly unchanged as reported, sometimes a step of the resolution.
+                    value += [0.0, 0.0, 0.0, 1.0, -1.0][next(5) as usize] * unit;
+                    series.push((
+                        Timestamp(minute * MINUTE_MS),
+                        (value * 10.0_f64).round() / 10.0,
+                    ));
+                }
+                cases += 1;
+                if !no_long_run_to_last(&series, rule, gap) {
+                    continue;
+                }
+                proven += 1;
+                let last = series.len() - 1;
+                let with = persistence_failures(&series, rule, gap, |_| true);
+                let without = persistence_failures(&series[..last], rule, gap, |_| true);
+                assert!(!with.contains(&last), "{element:?}: the last passes");
+                assert_eq!(with, without, "{element:?}: no older verdict changed");
+            }
+        }
+        assert!(
+            proven * 4 > cases,
+            "proven for a good share: {proven} of {cases}"
+        );
     }
 
     #[test]

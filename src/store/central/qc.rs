@@ -15,7 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::super::StoreError;
-use crate::domain::qc::{QcConfig, QcFlags, StationWindow, evaluate, judged_with};
+use crate::domain::history::Sample;
+use crate::domain::qc::{
+    QcConfig, QcFlags, StationWindow, alone_lookback_ms, evaluate, judged_alone, judged_with,
+};
 use crate::domain::time::DAY_MS;
 use crate::domain::{Element, Network, Observation, Station, StationId, Timestamp};
 use crate::store::observations::{self, Writer};
@@ -62,6 +65,7 @@ pub fn judge(
     // Only the elements whose verdicts the new values can change, and what judging those
     // reads: a garden's five elements are not judged with the fifteen it never reports.
     let elements = judged_with(new.iter().flat_map(|o| o.values.keys().copied()));
+    let new_at = new_values_at(new);
     let stretches = merged(
         targets
             .iter()
@@ -78,8 +82,13 @@ pub fn judge(
             })
             .collect();
         if !in_slice.is_empty() {
-            let context = (network, config, &elements);
-            judge_slice(writer, context, &in_slice, &mut verdicts)?;
+            let context = SliceContext {
+                network,
+                config,
+                elements: &elements,
+                new_at: &new_at,
+            };
+            judge_slice(writer, &context, &in_slice, &mut verdicts)?;
         }
     }
     Ok(verdicts)
@@ -149,8 +158,27 @@ fn intersection(a: &Range<Timestamp>, b: &Range<Timestamp>) -> Option<Range<Time
     (start < end).then_some(start..end)
 }
 
-/// What every slice is judged with: the network, the rules, and the elements judged.
-type SliceContext<'a> = (&'a Network, &'a QcConfig, &'a BTreeSet<Element>);
+/// Each station's new values: at each instant, which elements.
+type NewAt<'o> = BTreeMap<&'o StationId, BTreeMap<Timestamp, BTreeSet<Element>>>;
+
+fn new_values_at(new: &[Observation]) -> NewAt<'_> {
+    let mut at: NewAt<'_> = BTreeMap::new();
+    for o in new {
+        let elements = at.entry(&o.station).or_default().entry(o.time).or_default();
+        elements.extend(o.values.keys().copied());
+    }
+    at
+}
+
+/// What every slice is judged with.
+struct SliceContext<'a> {
+    network: &'a Network,
+    config: &'a QcConfig,
+    /// The elements judged.
+    elements: &'a BTreeSet<Element>,
+    /// The batch's new values.
+    new_at: &'a NewAt<'a>,
+}
 
 /// The stations whose windows judging `targets` reads, in network order: the targets and
 /// each target's neighbours. Not the whole network: a county's hundreds of gardens are
@@ -190,13 +218,16 @@ fn judged_ranges<'t>(
     ranges
 }
 
-/// Judges the stations of one slice of time: `targets` hold their ranges within it.
+/// Judges the stations of one slice of time: `targets` hold their ranges within it. A garden
+/// whose one new instant can be judged alone ([`judged_alone`]) is judged at that instant,
+/// from a window reaching back only as far as that needs.
 fn judge_slice(
     writer: &mut Writer<'_>,
-    (network, config, elements): SliceContext<'_>,
+    context: &SliceContext<'_>,
     targets: &[(&Station, Range<Timestamp>)],
     verdicts: &mut QcVerdicts,
 ) -> Result<(), StoreError> {
+    let config = context.config;
     let Some(load) = targets
         .iter()
         .map(|(_, range)| config.plan(range.start..=range.end.plus_ms(-1)).load)
@@ -210,44 +241,46 @@ fn judge_slice(
     // only what changes, and nothing else is looked up.
     let judged = judged_ranges(targets);
     let mut stored: BTreeMap<&StationId, BTreeMap<(Element, Timestamp), QcFlags>> = BTreeMap::new();
-    let loaded = judged_or_judging(network, config, targets);
+    let mut alone: BTreeMap<&StationId, Range<Timestamp>> = BTreeMap::new();
+    let loaded = judged_or_judging(context.network, config, targets);
     let mut windows: Vec<StationWindow<'_>> = Vec::with_capacity(loaded.len());
     for station in loaded {
-        let mut window = StationWindow::new(station);
         let ranges = judged.get(&station.id).map_or(&[][..], Vec::as_slice);
-        for &element in elements {
-            let samples = observations::samples(
-                writer.conn(),
-                &station.id,
-                element,
-                load.start.plus_ms(-1),
-                load.end,
-            )?;
-            verdicts.work.series_reads += 1;
-            verdicts.work.values_read += samples.len() as u64;
-            if samples.is_empty() {
-                continue;
-            }
-            for s in &samples {
-                if ranges.iter().any(|r| r.contains(&s.time)) {
-                    let known = stored.entry(&station.id).or_default();
-                    known.insert((element, s.time), s.qc);
-                }
+        let (series, instant) = read_station(writer, context, station, ranges, &load, verdicts)?;
+        let instant = instant.map(|t| t..t.plus_ms(1));
+        let ranges = instant.as_ref().map_or(ranges, std::slice::from_ref);
+        let mut window = StationWindow::new(station);
+        for (element, samples) in series {
+            for s in samples
+                .iter()
+                .filter(|s| ranges.iter().any(|r| r.contains(&s.time)))
+            {
+                let known = stored.entry(&station.id).or_default();
+                known.insert((element, s.time), s.qc);
             }
             window
                 .series
                 .insert(element, samples.iter().map(|s| (s.time, s.value)).collect());
         }
+        if let Some(instant) = instant {
+            alone.insert(&station.id, instant);
+        }
         windows.push(window);
     }
     let by_id: BTreeMap<&StationId, &StationWindow<'_>> =
         windows.iter().map(|w| (&w.station.id, w)).collect();
+    let mut judged_alone_once = BTreeSet::new();
     for (station, range) in targets {
         let Some(&target) = by_id.get(&station.id) else {
             continue;
         };
+        let range = match alone.get(&station.id) {
+            Some(_) if !judged_alone_once.insert(&station.id) => continue,
+            Some(instant) => instant.clone(),
+            None => range.clone(),
+        };
         let known = stored.entry(&station.id).or_default();
-        for ((element, time), flags) in evaluate(config, target, &windows, range.clone()) {
+        for ((element, time), flags) in evaluate(config, target, &windows, range) {
             let before = known.get(&(element, time)).copied().unwrap_or_default();
             if flags != before {
                 writer.set_qc(&station.id, element, time, flags)?;
@@ -256,6 +289,91 @@ fn judge_slice(
         }
     }
     Ok(())
+}
+
+/// A station's samples of the judged elements over `load`, and the instant to judge it at
+/// alone, if so: a garden with one new instant in `ranges` is first read only from
+/// [`alone_lookback_ms`] before it, and the rest of the window only if that does not do.
+fn read_station(
+    writer: &Writer<'_>,
+    context: &SliceContext<'_>,
+    station: &Station,
+    ranges: &[Range<Timestamp>],
+    load: &Range<Timestamp>,
+    verdicts: &mut QcVerdicts,
+) -> Result<(Series, Option<Timestamp>), StoreError> {
+    let after = load.start.plus_ms(-1);
+    let read = |from, verdicts: &mut QcVerdicts| {
+        read_series(
+            writer,
+            station,
+            context.elements,
+            (from, load.end),
+            &mut verdicts.work,
+        )
+    };
+    let Some((t, new)) = lone_instant(context.new_at, station, ranges) else {
+        return Ok((read(after, verdicts)?, None));
+    };
+    let from = t.plus_ms(-alone_lookback_ms(context.config)).max(after);
+    let mut series = read(from, verdicts)?;
+    if judged_alone(context.config, &series, t, new) {
+        return Ok((series, Some(t)));
+    }
+    let earlier = read_series(
+        writer,
+        station,
+        context.elements,
+        (after, from),
+        &mut verdicts.work,
+    )?;
+    for (element, mut before) in earlier {
+        let later = series.entry(element).or_default();
+        before.append(later);
+        *later = before;
+    }
+    Ok((series, None))
+}
+
+/// Samples of each element, those that have any.
+type Series = BTreeMap<Element, Vec<Sample>>;
+
+/// The samples of `elements` at `station` stamped in `(after, until]`.
+fn read_series(
+    writer: &Writer<'_>,
+    station: &Station,
+    elements: &BTreeSet<Element>,
+    (after, until): (Timestamp, Timestamp),
+    work: &mut QcWork,
+) -> Result<Series, StoreError> {
+    let mut series = Series::new();
+    for &element in elements {
+        let samples = observations::samples(writer.conn(), &station.id, element, after, until)?;
+        work.series_reads += 1;
+        work.values_read += samples.len() as u64;
+        if !samples.is_empty() {
+            series.insert(element, samples);
+        }
+    }
+    Ok(series)
+}
+
+/// The one instant of new values at a garden (judged by nobody else) within `ranges`, and
+/// which elements are new there; none for a regional station or several instants.
+fn lone_instant<'a>(
+    new_at: &'a NewAt<'_>,
+    station: &Station,
+    ranges: &[Range<Timestamp>],
+) -> Option<(Timestamp, &'a BTreeSet<Element>)> {
+    if station.kind.is_standard_site() {
+        return None;
+    }
+    let mut inside = new_at
+        .get(&station.id)?
+        .iter()
+        .filter(|(t, _)| ranges.iter().any(|r| r.contains(t)));
+    let (&t, new) = inside.next()?;
+    inside.next().is_none().then_some((t, new))
 }
 
 #[cfg(test)]

@@ -424,3 +424,79 @@ fn qc_reads_grow_with_the_batch() {
     assert_eq!(ninety.values_read - ten.values_read, 80);
     assert_eq!(ninety.series_reads, ten.series_reads);
 }
+
+#[test]
+fn a_garden_judged_minute_by_minute_gets_the_flags_judging_its_whole_day_gives() {
+    use crate::domain::network::StationKind;
+    // A garden's temperature and humidity: a walk at the reported resolution, with a sensor
+    // stuck for two hours, a spike, fog and an outage. Stored a minute at a time (each judged
+    // alone where that is exact, else over the whole window) and all at once (judged over the
+    // whole window), every value ends with the same flags.
+    let mut network = network();
+    let beside = network.stations[0].clone();
+    network.stations.push(crate::domain::Station {
+        id: StationId::parse("G0001").unwrap(),
+        kind: StationKind::Garden,
+        ..beside
+    });
+    let open = |dir: &tempfile::TempDir| {
+        SqliteCentralStore::open(&dir.path().join("central.sqlite"), &network, qc()).unwrap()
+    };
+    let (one_dir, many_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (at_once, by_minute) = (open(&one_dir), open(&many_dir));
+    let mut seed = 0x9e37_79b9_u64;
+    let mut next = move |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) % n
+    };
+    let (mut tem, mut rhu) = (12.0_f64, 90.0_f64);
+    let mut day = Vec::new();
+    for m in -600..0_i64 {
+        if (-200..-190).contains(&m) {
+            continue; // the outage
+        }
+        let stuck = (-450..-300).contains(&m);
+        if !stuck {
+            tem += [0.0, 0.0, 0.1, -0.1][next(4) as usize];
+            rhu = (rhu + [0.0, 0.0, 1.0, -1.0][next(4) as usize]).clamp(60.0, 90.0);
+        }
+        let spike = if m == -100 { 9.0 } else { 0.0 };
+        let values = json!({"TEM": ((tem + spike) * 10.0).round() / 10.0, "RHU": rhu});
+        day.push(record("G0001", &minute(m), values));
+    }
+    assert_eq!(ingest_json(&at_once, &day).response.stored, day.len());
+    let mut values_read = 0;
+    for one in &day {
+        let ingested = ingest_json(&by_minute, std::slice::from_ref(one));
+        assert_eq!(ingested.response.stored, 1);
+        values_read += ingested.qc_work.values_read;
+    }
+    // Over the whole window each minute would read ≈ 250 minutes of both series; most are
+    // judged alone, from ≈ 131.
+    let whole_windows = 2 * 250 * day.len() as u64;
+    assert!(
+        values_read * 10 < whole_windows * 7,
+        "{values_read} of {whole_windows}"
+    );
+    let flags = |store: &SqliteCentralStore, element| {
+        let station = StationId::parse("G0001").unwrap();
+        let (from, to) = (now().plus_ms(-700 * MINUTE_MS), now());
+        store
+            .read(|conn| crate::store::observations::samples(conn, &station, element, from, to))
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.time, s.qc))
+            .collect::<Vec<_>>()
+    };
+    for element in [Element::Tem, Element::Rhu] {
+        let (whole, minutes) = (flags(&at_once, element), flags(&by_minute, element));
+        assert_eq!(whole.len(), day.len());
+        assert!(
+            whole.iter().any(|(_, f)| !f.passed()),
+            "{element:?}: the faults are flagged"
+        );
+        for (w, m) in whole.iter().zip(&minutes) {
+            assert_eq!(w, m, "{element:?} at {}", w.0.to_rfc3339());
+        }
+    }
+}
