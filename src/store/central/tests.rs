@@ -482,7 +482,7 @@ fn a_garden_judged_minute_by_minute_gets_the_flags_judging_its_whole_day_gives()
         let station = StationId::parse("G0001").unwrap();
         let (from, to) = (now().plus_ms(-700 * MINUTE_MS), now());
         store
-            .read(|conn| crate::store::observations::samples(conn, &station, element, from, to))
+            .read(|conn| observations::samples(conn, &station, element, from, to))
             .unwrap()
             .into_iter()
             .map(|s| (s.time, s.qc))
