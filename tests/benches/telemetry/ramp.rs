@@ -280,6 +280,49 @@ async fn step(
     (back, figures)
 }
 
+/// The rates tried, a second per device: doubling from 1 until one is not sustained (or past
+/// the most), then the quarters between the last sustained and that one, until one is not.
+struct Rates {
+    most: f64,
+    sustained: Option<f64>,
+    failed: Option<f64>,
+    quarter: u32,
+}
+
+impl Rates {
+    fn up_to(most: f64) -> Self {
+        Self {
+            most,
+            sustained: None,
+            failed: None,
+            quarter: 0,
+        }
+    }
+
+    /// The next rate after `last` (the rate and whether it was sustained).
+    fn next(&mut self, last: Option<(f64, bool)>) -> Option<f64> {
+        match (last, self.failed) {
+            (None, _) => Some(1.0),
+            (Some((rate, true)), None) => {
+                self.sustained = Some(rate);
+                Some(rate * 2.0).filter(|&r| r <= self.most)
+            }
+            (Some((rate, false)), None) => {
+                self.failed = Some(rate);
+                self.next_quarter()
+            }
+            (Some((_, true)), Some(_)) => self.next_quarter(),
+            (Some((_, false)), Some(_)) => None,
+        }
+    }
+
+    fn next_quarter(&mut self) -> Option<f64> {
+        let (low, high) = (self.sustained?, self.failed?);
+        self.quarter += 1;
+        (self.quarter < 4).then(|| low + (high - low) * f64::from(self.quarter) / 4.0)
+    }
+}
+
 /// The whole ramp: the central on runtime `central`, the devices on `devices` (each named
 /// for its threads, so that their CPU time is told apart).
 pub fn run(central: &tokio::runtime::Runtime, devices_rt: &tokio::runtime::Runtime) {
@@ -312,37 +355,21 @@ async fn ramp(rig: &MqttCentral, devices: usize, seconds: u64, max_rate: u64) {
         tokio::spawn(async move { follow_stored(&board, &log).await })
     };
     let mut steps = Vec::new();
-    let mut rate = 1.0;
-    let (mut low, mut high) = (None, None);
     #[allow(clippy::cast_precision_loss)]
-    while rate <= max_rate as f64 {
+    let mut rates = Rates::up_to(max_rate as f64);
+    let mut last = None;
+    while let Some(rate) = rates.next(last) {
+        if last.is_some_and(|(_, sustained)| !sustained) {
+            // A step after one not sustained starts with that one's backlog stored.
+            let published = log.lock().unwrap().published.len();
+            rig.wait_stored(published).await;
+        }
         let (back, figures) = step(rig, fleet, rate, seconds, &log).await;
         fleet = back;
         let sustained = figures.sustained();
         println!("{devices} × {rate}/s: sustained {sustained}");
         steps.push(figures);
-        if !sustained {
-            high = Some(rate);
-            break;
-        }
-        low = Some(rate);
-        rate *= 2.0;
-    }
-    if let (Some(low), Some(high)) = (low, high) {
-        for quarter in 1..4 {
-            // Each refining step starts with the last one's backlog stored.
-            let published = log.lock().unwrap().published.len();
-            rig.wait_stored(published).await;
-            let rate = low + (high - low) * f64::from(quarter) / 4.0;
-            let (back, figures) = step(rig, fleet, rate, seconds, &log).await;
-            fleet = back;
-            let sustained = figures.sustained();
-            println!("{devices} × {rate}/s: sustained {sustained}");
-            steps.push(figures);
-            if !sustained {
-                break;
-            }
-        }
+        last = Some((rate, sustained));
     }
     drain(rig, &log).await;
     follower.abort();
