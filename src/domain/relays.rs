@@ -106,6 +106,16 @@ pub struct Relay {
     pub automations: Vec<automation::Rule>,
 }
 
+impl Relay {
+    /// The pulse a command setting it to `target` carries: its run-time limit, for a relay
+    /// that times its own pulse, switched on.
+    pub fn pulse_for(&self, target: Switch) -> Option<u32> {
+        (target.is_on() && self.pulse)
+            .then_some(self.max_run_s)
+            .flatten()
+    }
+}
+
 /// Why a relay's description is not usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidRelay {

@@ -7,12 +7,11 @@
 use crate::central::core::AppState;
 use crate::central::error::Failure;
 use crate::domain::Timestamp;
-use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
 use crate::domain::devices::Device;
 use crate::domain::relays::automation::{Rule, Verdict};
-use crate::domain::relays::command::Origin;
+use crate::domain::relays::command::{Asked, Origin};
 use crate::domain::relays::interlock::{Reading, judge_all};
-use crate::domain::relays::{Command, CommandId, CommandState, Relay};
+use crate::domain::relays::{Command, Relay};
 use crate::protocol::relays::{Proposal, ProposalState, TriggerReading};
 use crate::store::observations::LatestValues;
 
@@ -82,11 +81,7 @@ async fn fire(
             tracing::warn!(rule = %rule.id, device = %device.id, %refused, "an unattended rule was held by an interlock");
         } else {
             let command = unattended_command(&proposal, relay, rule, now);
-            let record =
-                AuditRecord::new(now, "central", "", AuditAction::RelayCommanded, Outcome::Ok)
-                    .target(format!("device:{}", device.id))
-                    .detail(&command.audit_detail());
-            super::routes::enqueue(state, command, record).await?;
+            super::routes::queue_for_central(state, command).await?;
         }
     }
     let offered = (!rule.unattended).then_some(proposal);
@@ -154,30 +149,22 @@ pub fn reason_of(proposal: &Proposal) -> String {
 }
 
 fn unattended_command(proposal: &Proposal, relay: &Relay, rule: &Rule, now: Timestamp) -> Command {
-    let mut bytes = [0_u8; 12];
-    _ = getrandom::fill(&mut bytes);
-    Command {
-        id: CommandId::from_random(bytes),
-        device: proposal.device.clone(),
-        channel: relay.channel,
-        class: relay.class,
-        target: rule.target,
-        pulse_s: (rule.target.is_on() && relay.pulse)
-            .then_some(relay.max_run_s)
-            .flatten(),
-        state: CommandState::Queued,
-        requested_by: "central".to_owned(),
+    let asked = Asked {
+        by: "central".to_owned(),
         reason: Some(reason_of(proposal)),
         origin: Origin::Automation {
             rule: rule.id.clone(),
             unattended: true,
         },
-        created_at: now,
-        expires_at: Some(now.plus_ms(10 * 60_000)),
-        sent_at: None,
-        acked_at: None,
-        observed_at: None,
-        ended_at: None,
-        detail: None,
-    }
+        expires_at: Some(now.plus_ms(i64::from(super::routes::DEFAULT_EXPIRY_S) * 1_000)),
+    };
+    let device = proposal.device.clone();
+    Command::queued(
+        super::routes::fresh_id(),
+        device,
+        relay,
+        rule.target,
+        asked,
+        now,
+    )
 }

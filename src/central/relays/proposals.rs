@@ -7,16 +7,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::automations::reason_of;
-use super::routes::{check_role, enqueue, interlocks, refuse, registered, unknown_relay};
+use super::routes::{
+    DEFAULT_EXPIRY_S, check_role, queue_checked, registered, short_reason, unknown_relay,
+};
 use crate::central::auth::Principal;
 use crate::central::core::AppState;
 use crate::central::error::{ApiJson, ApiPath, Failure};
-use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::refusal::{Code, Refusal};
-use crate::domain::relays::command::Origin;
-use crate::domain::relays::{Command, CommandState, Switch};
+use crate::domain::relays::Command;
+use crate::domain::relays::command::{Asked, Origin};
 use crate::protocol::relays::{Proposal, ProposalConfirmation, ProposalList, ProposalState};
-use crate::store::central::relays::Queued;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -72,47 +72,18 @@ pub async fn confirm(
         .reason
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| reason_of(&proposal));
-    let command = Command {
-        id: confirmation.command_id,
-        device: proposal.device.clone(),
-        channel: relay.channel,
-        class: relay.class,
-        target: proposal.target,
-        pulse_s: (proposal.target.is_on() && relay.pulse)
-            .then_some(relay.max_run_s)
-            .flatten(),
-        state: CommandState::Queued,
-        requested_by: principal.actor(),
-        reason: Some(reason.chars().take(200).collect()),
+    let asked = Asked {
+        by: principal.actor(),
+        reason: Some(short_reason(&reason)),
         origin: Origin::Automation {
             rule: proposal.rule.clone(),
             unattended: false,
         },
-        created_at: now,
-        expires_at: Some(now.plus_ms(10 * 60_000)),
-        sent_at: None,
-        acked_at: None,
-        observed_at: None,
-        ended_at: None,
-        detail: None,
+        expires_at: Some(now.plus_ms(i64::from(DEFAULT_EXPIRY_S) * 1_000)),
     };
-    if proposal.target == Switch::On
-        && let Err(refused) = interlocks(&state, &relay, now).await?
-    {
-        return Err(refuse(&state, &principal, command, &refused).await);
-    }
-    let record = principal
-        .record(now, AuditAction::RelayCommanded, Outcome::Ok)
-        .target(format!("device:{}", command.device))
-        .detail(&command.audit_detail());
-    let command = match enqueue(&state, command, record).await? {
-        Queued::New(command) | Queued::Again(command) => command,
-        Queued::Conflict(existing) => {
-            return Err(Failure::conflict(
-                &Refusal::new(Code::CommandIdTaken).with("command", existing.id.to_string()),
-            ));
-        }
-    };
+    let (id, device) = (confirmation.command_id, proposal.device.clone());
+    let command = Command::queued(id, device, &relay, proposal.target, asked, now);
+    let (command, _) = queue_checked(&state, &principal, &relay, command).await?;
     decide(
         &state,
         &principal,

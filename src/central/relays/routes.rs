@@ -18,7 +18,7 @@ use crate::domain::access::allows;
 use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
 use crate::domain::devices::{Device, DeviceId};
 use crate::domain::refusal::{Code, Refusal};
-use crate::domain::relays::command::{CommandEvent, Origin};
+use crate::domain::relays::command::{Asked, CommandEvent, Origin};
 use crate::domain::relays::interlock::{Reading, judge_all};
 use crate::domain::relays::{Command, CommandId, CommandState, InterlockRefusal, Relay, Switch};
 use crate::protocol::mqtt::relays::CommandMessage;
@@ -26,7 +26,7 @@ use crate::protocol::relays::{CommandList, CommandRequest, RelayList, RelayView}
 use crate::store::central::relays::Queued;
 
 /// How long a command waits for its device unless the desk says (10 min), and at most (a day).
-const DEFAULT_EXPIRY_S: u32 = 600;
+pub(super) const DEFAULT_EXPIRY_S: u32 = 600;
 const MAX_EXPIRY_S: u32 = 86_400;
 /// Commands a list holds at most.
 const LIST_LIMIT: u32 = 200;
@@ -55,22 +55,66 @@ pub async fn command(
         return Err(Failure::invalid(&refusal));
     }
     let command = new_command(&request, &relay, &principal, now);
-    if request.target == Switch::On
-        && let Err(refused) = interlocks(&state, &relay, now).await?
+    let (command, new) = queue_checked(&state, &principal, &relay, command).await?;
+    let status = if new {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(command)))
+}
+
+/// Queues a person's `command` for `relay` once its interlocks allow it (switching on), audited
+/// as theirs: the command as it stands and whether it is new (not the desk's retry); another
+/// command under its id is refused.
+pub(super) async fn queue_checked(
+    state: &AppState,
+    principal: &Principal,
+    relay: &Relay,
+    command: Command,
+) -> Result<(Command, bool), Failure> {
+    let now = command.created_at;
+    if command.target == Switch::On
+        && let Err(refused) = interlocks(state, relay, now).await?
     {
-        return Err(refuse(&state, &principal, command, &refused).await);
+        return Err(refuse(state, principal, command, &refused).await);
     }
     let record = principal
         .record(now, AuditAction::RelayCommanded, Outcome::Ok)
         .target(format!("device:{}", command.device))
         .detail(&command.audit_detail());
-    match enqueue(&state, command, record).await? {
-        Queued::New(command) => Ok((StatusCode::ACCEPTED, Json(command))),
-        Queued::Again(command) => Ok((StatusCode::OK, Json(command))),
+    match enqueue(state, command, record).await? {
+        Queued::New(command) => Ok((command, true)),
+        Queued::Again(command) => Ok((command, false)),
         Queued::Conflict(existing) => Err(Failure::conflict(
             &Refusal::new(Code::CommandIdTaken).with("command", existing.id.to_string()),
         )),
     }
+}
+
+/// Queues `command` that the central itself decided (a run-time limit's off, an unattended
+/// rule), audited as the central's.
+pub(super) async fn queue_for_central(
+    state: &AppState,
+    command: Command,
+) -> Result<Queued, Failure> {
+    let record = AuditRecord::new(
+        command.created_at,
+        "central",
+        "",
+        AuditAction::RelayCommanded,
+        Outcome::Ok,
+    )
+    .target(format!("device:{}", command.device))
+    .detail(&command.audit_detail());
+    enqueue(state, command, record).await
+}
+
+/// A new id for a command the central makes itself.
+pub(super) fn fresh_id() -> CommandId {
+    let mut bytes = [0_u8; 12];
+    _ = getrandom::fill(&mut bytes);
+    CommandId::from_random(bytes)
 }
 
 fn new_command(
@@ -83,31 +127,19 @@ fn new_command(
         .expires_in_s
         .unwrap_or(DEFAULT_EXPIRY_S)
         .clamp(1, MAX_EXPIRY_S);
-    let pulse_s = (request.target == Switch::On && relay.pulse)
-        .then_some(relay.max_run_s)
-        .flatten();
-    Command {
-        id: request.command_id.clone(),
-        device: request.device.clone(),
-        channel: relay.channel,
-        class: relay.class,
-        target: request.target,
-        pulse_s,
-        state: CommandState::Queued,
-        requested_by: principal.actor(),
-        reason: request
-            .reason
-            .as_deref()
-            .map(|r| r.trim().chars().take(200).collect()),
+    let asked = Asked {
+        by: principal.actor(),
+        reason: request.reason.as_deref().map(|r| short_reason(r.trim())),
         origin: Origin::Person,
-        created_at: now,
         expires_at: Some(now.plus_ms(i64::from(expires_in) * 1_000)),
-        sent_at: None,
-        acked_at: None,
-        observed_at: None,
-        ended_at: None,
-        detail: None,
-    }
+    };
+    let (id, device) = (request.command_id.clone(), request.device.clone());
+    Command::queued(id, device, relay, request.target, asked, now)
+}
+
+/// A reason as a command keeps it: its first 200 characters.
+pub(super) fn short_reason(reason: &str) -> String {
+    reason.chars().take(200).collect()
 }
 
 /// Queues `command` with its outbox row, audited as `record`, and wakes the dispatcher.

@@ -14,10 +14,9 @@ use std::time::Duration;
 use crate::central::core::AppState;
 use crate::central::workers::{WorkerContext, WorkerSpec};
 use crate::domain::Timestamp;
-use crate::domain::audit::{AuditAction, AuditRecord, Outcome};
 use crate::domain::devices::Device;
-use crate::domain::relays::command::{CommandEvent, Origin};
-use crate::domain::relays::{Command, CommandId, CommandState, Switch};
+use crate::domain::relays::command::{Asked, CommandEvent, Origin};
+use crate::domain::relays::{Command, CommandId, CommandState, Relay, Switch};
 use crate::protocol::relays::ObservedState;
 use crate::store::central::RelayStates;
 
@@ -148,58 +147,43 @@ async fn run_limits(
             continue;
         }
         let ended = last.map_or_else(|| CommandId::from_random([0; 12]), |c| c.id.clone());
-        let off = limit_off(device, *channel, limit, ended, now);
-        let record = AuditRecord::new(now, "central", "", AuditAction::RelayCommanded, Outcome::Ok)
-            .target(format!("device:{device}"))
-            .detail(&off.audit_detail());
-        super::routes::enqueue(state, off, record).await?;
+        let off = limit_off(device, limit, ended, now);
+        super::routes::queue_for_central(state, off).await?;
         queued += 1;
     }
     Ok(queued)
 }
 
-/// The relay's run-time limit when it has been on past it.
-fn over_limit(
-    devices: &[Device],
+/// The relay, when it has been on past its run-time limit.
+fn over_limit<'d>(
+    devices: &'d [Device],
     device: &crate::domain::devices::DeviceId,
     channel: u16,
     observed: &ObservedState,
     now: Timestamp,
-) -> Option<(crate::domain::relays::RelayClass, u32)> {
+) -> Option<&'d Relay> {
     let relay = devices.iter().find(|d| d.id == *device)?.relay(channel)?;
     let limit_s = relay.max_run_s?;
     let over =
         observed.state == Switch::On && now.0 - observed.since.0 >= i64::from(limit_s) * 1_000;
-    over.then_some((relay.class, limit_s))
+    over.then_some(relay)
 }
 
+/// The central's `off` for `relay`, on past its limit since the command `ended`.
 fn limit_off(
     device: &crate::domain::devices::DeviceId,
-    channel: u16,
-    (class, limit_s): (crate::domain::relays::RelayClass, u32),
+    relay: &Relay,
     ended: CommandId,
     now: Timestamp,
 ) -> Command {
-    let mut bytes = [0_u8; 12];
-    _ = getrandom::fill(&mut bytes);
-    Command {
-        id: CommandId::from_random(bytes),
-        device: device.clone(),
-        channel,
-        class,
-        target: Switch::Off,
-        pulse_s: None,
-        state: CommandState::Queued,
-        requested_by: "central".to_owned(),
+    let limit_s = relay.max_run_s.unwrap_or_default();
+    let asked = Asked {
+        by: "central".to_owned(),
         reason: Some(format!("run-time limit of {limit_s} s reached")),
         origin: Origin::RunLimit { ended },
-        created_at: now,
         // Never expires: a link that is down holds it until the link returns.
         expires_at: None,
-        sent_at: None,
-        acked_at: None,
-        observed_at: None,
-        ended_at: None,
-        detail: None,
-    }
+    };
+    let id = super::routes::fresh_id();
+    Command::queued(id, device.clone(), relay, Switch::Off, asked, now)
 }

@@ -18,7 +18,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::RelayClass;
+use super::{Relay, RelayClass};
 use crate::domain::Timestamp;
 use crate::domain::devices::DeviceId;
 
@@ -321,7 +321,51 @@ pub struct Command {
     pub detail: Option<String>,
 }
 
+/// Who asked for a command, why, and how long it may wait to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    /// A user name, or `central`.
+    pub by: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// What asked for it.
+    pub origin: Origin,
+    /// Not sent after this; `None`: waits until sent.
+    pub expires_at: Option<Timestamp>,
+}
+
 impl Command {
+    /// Command `id`, queued `now` to set `relay` of `device` to `target` as `asked`: a relay
+    /// that times its own pulse is sent it with the `on`; nothing has happened to it yet.
+    pub fn queued(
+        id: CommandId,
+        device: DeviceId,
+        relay: &Relay,
+        target: Switch,
+        asked: Asked,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            device,
+            channel: relay.channel,
+            class: relay.class,
+            target,
+            pulse_s: relay.pulse_for(target),
+            state: CommandState::Queued,
+            requested_by: asked.by,
+            reason: asked.reason,
+            origin: asked.origin,
+            created_at: now,
+            expires_at: asked.expires_at,
+            sent_at: None,
+            acked_at: None,
+            observed_at: None,
+            ended_at: None,
+            detail: None,
+        }
+    }
+
     /// The next deadline and what happens at it, if any.
     pub fn deadline(&self, deadlines: Deadlines) -> Option<(Timestamp, CommandEvent)> {
         match self.state {
