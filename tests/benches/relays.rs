@@ -24,6 +24,9 @@ mod peer;
 #[path = "../wxdesk/modbus/peer.rs"]
 mod modbus_peer;
 
+#[path = "../wxdesk/accounts.rs"]
+mod accounts;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,7 +44,6 @@ use wxdesk::domain::relays::Command;
 use wxdesk::sim::mqtt_device::DeviceOptions;
 use wxdesk::sim::relay_responder::{Behaviour, RelayResponder};
 
-const PASSWORD: &str = "bench-password-0123";
 /// Relays per device, switched in turn.
 const CHANNELS: u16 = 3;
 
@@ -84,48 +86,13 @@ async fn central(
     central
 }
 
-/// Logs in with `one_time` as `user`, sets [`PASSWORD`]; the session token.
-async fn first_login(http: &reqwest::Client, base: &str, user: &str, one_time: &str) -> String {
-    let login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": user, "password": one_time, "workstation": "bench"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
-    let changed = http
-        .post(format!("{base}/api/v1/auth/password"))
-        .bearer_auth(&token)
-        .json(&json!({"current_password": one_time, "new_password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), 204);
-    token
-}
-
-/// A technician's token: the administrator creates the user, who logs in.
+/// A technician's token: the administrator logs in and creates the user, who logs in.
 async fn technician(central: &RunningCentral, http: &reqwest::Client) -> String {
     let base = central.url();
     let otp = central.first_admin_password().unwrap().expose().to_owned();
-    let admin = first_login(http, &base, "admin", &otp).await;
-    let created: Value = http
-        .post(format!("{base}/api/v1/users"))
-        .bearer_auth(&admin)
-        .json(
-            &json!({"username": "tech", "display_name": "Bench technician", "role": "technician"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let otp = created["one_time_password"].as_str().unwrap().to_owned();
-    first_login(http, &base, "tech", &otp).await
+    let admin = accounts::first_login(http, &base, "admin", &otp).await;
+    let tech = ("tech", "Bench technician", "technician");
+    accounts::created_user(http, &base, &admin, tech).await
 }
 
 /// Tells each desk when its command is observed: one reader of the newest commands after

@@ -169,28 +169,7 @@ async fn first_login(url: &str, otp: &str) -> String {
 
 /// Logs `username` in with its one-time password, chooses a password; the session token.
 async fn first_login_as(url: &str, username: &str, otp: &str) -> String {
-    let http = client();
-    let login: serde_json::Value = http
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": username, "password": otp, "workstation": "t"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().expect("a token").to_owned();
-    let changed = http
-        .post(format!("{url}/api/v1/auth/password"))
-        .bearer_auth(&token)
-        .json(
-            &serde_json::json!({"current_password": otp, "new_password": crate::support::PASSWORD}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), 204);
-    token
+    crate::accounts::first_login(&client(), url, username, otp).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,19 +204,8 @@ async fn a_damaged_embedded_database_is_moved_aside_and_replaced() {
 
 /// A technician's token on the embedded central (the administrator creates the user).
 async fn technician(url: &str, admin: &str) -> String {
-    let created: serde_json::Value = client_with(admin)
-        .post(format!("{url}/api/v1/users"))
-        .json(
-            &serde_json::json!({"username": "tech", "display_name": "Tech", "role": "technician"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let otp = created["one_time_password"].as_str().unwrap().to_owned();
-    first_login_as(url, "tech", &otp).await
+    let tech = ("tech", "Tech", "technician");
+    crate::accounts::created_user(&client(), url, admin, tech).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 // In tests and their helpers a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod support;
 
 mod access;

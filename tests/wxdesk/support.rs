@@ -133,8 +133,7 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
-/// The password every test user chooses after their one-time password.
-pub const PASSWORD: &str = "qingliu-duty-2026";
+pub use crate::accounts::PASSWORD;
 
 /// The device the test central issues a key to at start.
 pub const DEVICE: &str = "test-logger";
@@ -243,18 +242,7 @@ impl TestCentral {
         user: &str,
         one_time: &str,
     ) -> String {
-        let (status, body) = self.login(client, user, one_time).await;
-        assert_eq!(status, 200, "login of {user}: {body}");
-        let token = body["token"].as_str().expect("a token").to_owned();
-        let response = client
-            .post(self.url("/auth/password"))
-            .bearer_auth(&token)
-            .json(&json!({"current_password": one_time, "new_password": PASSWORD}))
-            .send()
-            .await
-            .expect("changing the password");
-        assert_eq!(response.status(), 204, "password change of {user}");
-        token
+        crate::accounts::first_login(client, &self.base(), user, one_time).await
     }
 
     /// A session token of the test user with `role` (the device key for [`Role::Device`]),
@@ -284,17 +272,9 @@ impl TestCentral {
             return admin;
         }
         let name = username(role);
-        let response = client
-            .post(self.url("/users"))
-            .bearer_auth(&admin)
-            .json(&json!({"username": name, "display_name": format!("Test {}", role.name_en()), "role": role}))
-            .send()
-            .await
-            .expect("creating a user");
-        assert_eq!(response.status(), 201, "creating {name}");
-        let created: Value = response.json().await.unwrap();
-        let otp = created["one_time_password"].as_str().unwrap().to_owned();
-        let token = self.first_login(&client, &name, &otp).await;
+        let display_name = format!("Test {}", role.name_en());
+        let user = (name.as_str(), display_name.as_str(), role.code());
+        let token = crate::accounts::created_user(&client, &self.base(), &admin, user).await;
         tokens.insert(role, token.clone());
         token
     }
