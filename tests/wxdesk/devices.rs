@@ -174,6 +174,53 @@ central_test! {
 }
 
 central_test! {
+    async fn a_flood_of_reports_from_many_gardens_is_stored_each_once_and_each_answered() {
+        // The telemetry worker gathers batches while it stores the last: 600 reports handed
+        // over at once, 20 gardens × 30 minutes, each answered stored, each counted once, the
+        // last minute's value each garden's latest.
+        let central = TestCentral::start().await;
+        let gardens: Vec<(String, String)> =
+            (1..=20).map(|i| (format!("FL-G{i:02}"), format!("FLG{i:02}"))).collect();
+        for (id, station) in &gardens {
+            let body = with(with(garden(), "id", json!(id)), "station", json!(station));
+            assert_eq!(register(&central, &body).await.0, 201, "{id}");
+        }
+        let arrivals = central.running().devices().arrivals();
+        let mut answers = Vec::new();
+        for minute in -30..0_i64 {
+            for (g, (id, _)) in gardens.iter().enumerate() {
+                // A value that says whose and which minute it is.
+                let tem = g as f64 + (minute + 30) as f64 / 100.0;
+                let (stored, told) = oneshot::channel();
+                let telemetry = report(id, minute, &[(Element::Tem, tem)]);
+                arrivals.send(Arrival { telemetry, stored: Some(stored) }).await.unwrap();
+                answers.push(told);
+            }
+        }
+        for told in answers {
+            within("every report answered", told).await.unwrap().expect("stored");
+        }
+        let (_, latest) = central.get_json(&client(), "/observations/latest").await;
+        let latest: LatestResponse = serde_json::from_value(latest).unwrap();
+        for (g, (id, station)) in gardens.iter().enumerate() {
+            let (_, page) = central.get_json(&client(), &format!("/devices/{id}/health")).await;
+            let page: HealthPage = serde_json::from_value(page).unwrap();
+            assert_eq!(page.view.health.reports_24h, 30, "{id}: each report counted once");
+            let values = &latest.stations.iter().find(|s| s.station == *station).unwrap().values;
+            assert_eq!(values[&Element::Tem].value, g as f64 + 0.29, "{id}: its last minute");
+        }
+        // The worker counts a batch once it has answered for it: wait for the count, then
+        // see that it is exactly the reports handed over.
+        let board = central.running().workers().clone();
+        let counted = |s: &wxdesk::central::workers::WorkerStatus| {
+            s.detail.as_deref().is_some_and(|d| d.starts_with("600 reports"))
+        };
+        let status = within("the worker's count", board.wait_for("telemetry", counted)).await;
+        assert_eq!(status.unwrap().detail.as_deref(), Some("600 reports stored, 0 refused"));
+    }
+}
+
+central_test! {
     async fn a_report_delivered_again_is_stored_and_counted_once() {
         // `QoS` 1 delivers at least once: a broker restarted before the central's PUBACK
         // reached it sends the report again.
